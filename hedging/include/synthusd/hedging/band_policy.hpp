@@ -1,0 +1,40 @@
+#pragma once
+// Band policies: given the USD liability a slot must hedge and the slot's
+// current exposure, how many contracts to trade.
+
+#include "synthusd/hedging/config.hpp"
+
+namespace synthusd::hedging {
+
+struct BandInput {
+  UsdCents total_liability{};  // the whole book's net liability, for the minimum-liability rule
+  int128 slot_liability = 0;   // USD this slot must hedge, cents * Ratio::kScale, >= 0
+  int128 exposure = 0;         // slot exposure incl. in-flight orders, cents * Ratio::kScale, short < 0
+  int128 contract_value = 0;   // USD of one contract, cents * Ratio::kScale, > 0
+};
+
+enum class BandZone : std::uint8_t {
+  below_minimum_liability, // close everything
+  net_long,                // ratio < 0
+  under_hedged,            // ratio < low bound
+  in_band,
+  over_hedged,             // ratio > high bound
+};
+
+struct BandDecision {
+  BandZone zone = BandZone::in_band;
+  Contracts trade{}; // signed: > 0 buy, < 0 sell, 0 nothing
+};
+
+// Applies config.bands.policy. The stablesats policy is a literal port of
+// stablesats-rs HedgingAdjustment::determine_action (thresholds from the
+// config, rust_decimal round() = half-even). The banded policy uses the same
+// zones, rounds toward the band (never overshooting the safe target by more
+// than half a contract), and skips trades below minimum_order.
+[[nodiscard]] BandDecision decide_band(const BandConfig& config, const BandInput& input) noexcept;
+
+// ratio = |short exposure| / liability as a Ratio (for metrics and tests);
+// liability must be > 0.
+[[nodiscard]] Ratio hedge_ratio(int128 exposure, int128 liability) noexcept;
+
+} // namespace synthusd::hedging

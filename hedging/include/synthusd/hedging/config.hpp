@@ -1,0 +1,103 @@
+#pragma once
+// Kernel configuration. Every number a rule uses lives here with its default.
+// Built once at start-up (allocation allowed), validated, then read only.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "synthusd/hedging/instrument.hpp"
+
+namespace synthusd::hedging {
+
+enum class PolicyKind : std::uint8_t {
+  stablesats, // reproduces stablesats-rs HedgingAdjustment exactly
+  banded,     // the project's own: configurable bands, rounding and minimum order
+};
+
+// Parses "stablesats" / "banded"; returns false for any other name.
+[[nodiscard]] bool policy_from_name(std::string_view name, PolicyKind& out) noexcept;
+[[nodiscard]] std::string_view policy_name(PolicyKind kind) noexcept;
+
+struct BandConfig {
+  PolicyKind policy = PolicyKind::stablesats;
+  // ratio = |short exposure| / liability
+  Ratio low_bound = Ratio::from_ppm(950'000);
+  Ratio low_safe_bound = Ratio::from_ppm(980'000);
+  Ratio high_safe_bound = Ratio::from_ppm(1'000'000);
+  Ratio high_bound = Ratio::from_ppm(1'030'000);
+  UsdCents minimum_liability{5'000}; // below: close everything
+  Contracts minimum_order{1};        // banded only: smaller trades are skipped
+};
+
+struct CarryConfig {
+  // a dated future replaces the perpetual (or vice versa) only when its
+  // annualised carry is better by this much, so the choice does not flap
+  Ratio switch_hysteresis = Ratio::from_ppm(20'000); // 2 % a year
+  Duration roll_before_expiry = Duration::from_hours(24);
+};
+
+struct CollateralConfig {
+  // leverage = |exposure| / collateral at mark
+  Ratio low_bound = Ratio::from_ppm(2'000'000);
+  Ratio low_safe_bound = Ratio::from_ppm(3'000'000);
+  Ratio high_safe_bound = Ratio::from_ppm(3'000'000);
+  Ratio high_bound = Ratio::from_ppm(4'000'000);
+  UsdCents minimum_transfer{10'000}; // $100
+  Ratio liquidation_alert_distance = Ratio::from_ppm(150'000); // 15 % price move
+};
+
+struct FundingGuardConfig {
+  Ratio engage_below = Ratio::from_ppm(-100); // -0.01 % per interval (shorts pay)
+  Duration engage_after = Duration::from_hours(8);
+  Ratio release_at_or_above = Ratio{0};
+};
+
+struct RiskFactors {
+  Ratio vault_factor = Ratio::from_ppm(800'000);
+  Ratio vault_profit_limit_factor = Ratio::from_ppm(900'000);
+  Duration close_after_no_risk = Duration::from_seconds(60);
+};
+
+// Where the risk-trigger strategy hedges positions of one external market.
+struct RiskMarketRoute {
+  std::uint16_t market = 0;
+  VenueId venue = kNoVenue;
+  InstrumentId instrument = kNoInstrument;
+};
+
+struct VenueConfig {
+  VenueId id = kNoVenue;
+  std::string name;
+  std::uint32_t weight = 1;          // share of the hedge, relative to other venues
+  UsdCents cap{INT64_MAX / 4};       // counterparty limit on hedge notional
+};
+
+struct KernelConfig {
+  std::vector<VenueConfig> venues;
+  std::vector<InstrumentSpec> instruments;
+  BandConfig bands;
+  CarryConfig carry;
+  CollateralConfig collateral;
+  FundingGuardConfig funding_guard;
+  RiskFactors risk_factors;
+  std::vector<RiskMarketRoute> risk_routes;
+  // ClOrdIDs are first_client_order_id + n; the engine persists the base so
+  // that ids stay unique across restarts.
+  ClientOrderId first_client_order_id = 1;
+  TransferId first_transfer_id = 1;
+  std::size_t order_table_capacity = 256;
+  // after a reject, no new liability order on that instrument for this long
+  // (time from events), so a venue refusing orders is not hammered
+  Duration order_retry_after_reject = Duration::from_seconds(1);
+  std::size_t risk_position_capacity = 256;
+};
+
+// Throws std::invalid_argument naming the first bad field.
+void validate(const KernelConfig& config);
+
+// Three venues with their real contract specs (OKX $100, Deribit $10 plus a
+// dated future, Binance COIN-M $100): used by the simulation, tests and demo.
+[[nodiscard]] KernelConfig reference_config();
+
+} // namespace synthusd::hedging

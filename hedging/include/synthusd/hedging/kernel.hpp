@@ -1,0 +1,177 @@
+#pragma once
+// The hedge kernel: a deterministic state machine, on(event) -> actions.
+//
+// Invariants: no clock reads (time arrives in events), no I/O, no randomness,
+// no heap allocation after construction, no exceptions out of on(). The same
+// event sequence always yields the same action sequence; replay and crash
+// recovery depend on it. Single-threaded: one kernel thread owns it.
+
+#include <span>
+#include <vector>
+
+#include "synthusd/hedging/actions.hpp"
+#include "synthusd/hedging/allocation.hpp"
+#include "synthusd/hedging/carry.hpp"
+#include "synthusd/hedging/config.hpp"
+#include "synthusd/hedging/events.hpp"
+#include "synthusd/hedging/order_table.hpp"
+
+namespace synthusd::hedging {
+
+struct KernelCounters {
+  std::uint64_t events = 0;
+  std::uint64_t invalid_events = 0;         // rejected: bad prices, unknown ids
+  std::uint64_t unknown_instrument_updates = 0;
+  std::uint64_t orders = 0;
+  std::uint64_t transfers = 0;
+  std::uint64_t alerts = 0;
+  std::uint64_t dropped_actions = 0;        // action buffer full; never expected
+  std::uint64_t duplicate_or_late_fills = 0;
+};
+
+// What the kernel knows about one venue instrument.
+struct SlotState {
+  InstrumentSpec spec;
+  std::size_t venue_index = 0;
+  Contracts position{};           // venue position, both purposes, short < 0
+  Contracts risk_position{};      // the part owned by risk-trigger hedges
+  Contracts in_flight{};          // signed open quantity of liability-hedge orders
+  Contracts risk_in_flight{};     // signed open quantity of risk-trigger orders
+  Price bid{}, ask{}, mark{}, index{};
+  Ratio funding_rate{};
+  Timestamp next_funding_time{};
+  Timestamp market_time{};
+  bool has_market = false;
+  bool funding_below_guard = false;
+  Timestamp negative_funding_since{}; // valid while funding_below_guard
+  bool funding_guard_engaged = false;
+  Ratio annual_carry{};
+  bool eligible = false;
+  UsdCents target{};              // liability this slot hedges now
+  Timestamp retry_after{};        // no new liability orders before (after a reject)
+};
+
+struct VenueState {
+  VenueConfig config;
+  bool up = false;
+  Sats collateral{};
+  bool collateral_known = false; // no transfer decision before the first snapshot
+  bool transfer_in_flight = false;
+  TransferId transfer_id = 0;
+  TransferDirection transfer_direction = TransferDirection::wallet_to_exchange;
+  Sats transfer_amount{};
+  InstrumentId active = kNoInstrument; // instrument the liability hedge uses
+  bool only_guarded = false;           // its only choices are funding-guarded perpetuals
+  UsdCents allocation{};
+  bool liquidation_alert_raised = false;
+};
+
+struct RiskHedgeState {
+  bool in_use = false;
+  std::uint16_t market = 0;
+  std::uint64_t position_id = 0;
+  std::size_t slot = 0;
+  bool source_present = false;
+  bool at_risk = false;         // the latest observation showed a risk
+  bool hedged = false;          // an opening hedge was sent and not fully closed
+  std::uint32_t open_orders = 0;
+  Contracts committed{};        // signed contracts filled + in flight for this hedge
+  Timestamp last_risk_time{};
+};
+
+class Kernel {
+public:
+  // Validates the config (throws std::invalid_argument) and allocates every
+  // table the kernel will ever use.
+  explicit Kernel(KernelConfig config);
+
+  // Applies one event. The returned actions stay valid until the next call.
+  [[nodiscard]] std::span<const Action> on(const Event& event) noexcept;
+
+  // ---- read-only views (metrics, tests, the engine) ----
+  [[nodiscard]] const KernelConfig& config() const noexcept { return config_; }
+  [[nodiscard]] const KernelCounters& counters() const noexcept { return counters_; }
+  [[nodiscard]] Timestamp now() const noexcept { return now_; }
+  [[nodiscard]] UsdCents liability() const noexcept { return liability_; }
+  [[nodiscard]] UsdCents provider_interest() const noexcept { return provider_interest_; }
+  [[nodiscard]] UsdCents venue_hedge() const noexcept { return venue_hedge_; }
+  [[nodiscard]] UsdCents unallocated() const noexcept { return unallocated_; }
+  [[nodiscard]] std::span<const SlotState> slots() const noexcept { return slots_; }
+  [[nodiscard]] std::span<const VenueState> venues() const noexcept { return venues_; }
+  [[nodiscard]] const SlotState* slot(InstrumentId instrument) const noexcept;
+  [[nodiscard]] const VenueState* venue(VenueId venue) const noexcept;
+  [[nodiscard]] std::size_t open_orders() const noexcept { return orders_.size(); }
+  // Signed USD exposure of the liability hedge over all venues, cents (short < 0).
+  [[nodiscard]] UsdCents liability_hedge_exposure() const noexcept;
+  // 64-bit digest of every piece of kernel state; equal states, equal digests.
+  [[nodiscard]] std::uint64_t state_digest() const noexcept;
+
+private:
+  // event handlers (kernel.cpp)
+  void apply(const LiabilityChange& event) noexcept;
+  void apply(const MarketUpdate& event) noexcept;
+  void apply(const ExecutionReport& event) noexcept;
+  void apply(const PositionSnapshot& event) noexcept;
+  void apply(const CollateralSnapshot& event) noexcept;
+  void apply(const TransferCompleted& event) noexcept;
+  void apply(const TransferFailed& event) noexcept;
+  void apply(const VenueStatus& event) noexcept;
+  void apply(const Timer& event) noexcept;
+  void apply(const ExternalRiskPosition& event) noexcept;
+  void apply(const ProviderInterestChange& event) noexcept;
+
+  // rebalancing (kernel_rebalance.cpp)
+  void rebalance() noexcept;
+  void update_funding_guards() noexcept;
+  void choose_instruments() noexcept;
+  void allocate_venues() noexcept;
+  void hedge_slot(std::size_t slot_index) noexcept;
+  // collateral (kernel_collateral.cpp)
+  void manage_collateral() noexcept;
+  void check_liquidation(std::size_t venue_index) noexcept;
+  // risk-trigger strategy (kernel_risk_trigger.cpp)
+  void evaluate_risk_hedges() noexcept;
+  void close_risk_hedge(RiskHedgeState& hedge) noexcept;
+  void book_risk_fill(const OrderRecord& order, Contracts signed_quantity, bool order_done) noexcept;
+
+  // shared helpers (kernel.cpp)
+  bool send_order(std::size_t slot_index, Contracts signed_quantity, OrderPurpose purpose,
+                  std::size_t risk_index) noexcept;
+  void emit(const Action& action) noexcept;
+  void alert(AlertCode code, std::int64_t a = 0, std::int64_t b = 0, std::int64_t c = 0) noexcept;
+  [[nodiscard]] std::size_t slot_index(InstrumentId instrument) const noexcept;
+  [[nodiscard]] std::size_t venue_index(VenueId venue) const noexcept;
+  [[nodiscard]] Price reference_price(std::size_t venue_index) const noexcept;
+  [[nodiscard]] int128 slot_exposure(const SlotState& slot) const noexcept;
+
+  KernelConfig config_;
+  KernelCounters counters_{};
+  Timestamp now_{};
+  UsdCents liability_{};
+  UsdCents provider_interest_{};
+  UsdCents venue_hedge_{};
+  UsdCents unallocated_{};
+  bool unallocated_alert_raised_ = false;
+  bool fallback_to_guarded_ = false; // every venue is funding-guarded: hedge there anyway
+  ClientOrderId next_client_order_id_ = 1;
+  TransferId next_transfer_id_ = 1;
+
+  std::vector<SlotState> slots_;
+  std::vector<VenueState> venues_;
+  std::vector<std::size_t> slot_by_instrument_; // instrument id -> slot index (npos if none)
+  std::vector<std::size_t> venue_by_id_;        // venue id -> venue index (npos if none)
+  std::vector<RiskHedgeState> risk_hedges_;
+  std::vector<std::size_t> route_by_market_;     // market -> slot index (npos if none)
+  OrderTable orders_;
+
+  // scratch, sized at construction so rebalance never allocates
+  std::vector<Action> actions_;
+  std::size_t action_count_ = 0;
+  std::vector<VenueShareInput> share_inputs_;
+  std::vector<UsdCents> share_outputs_;
+  std::vector<CarryCandidate> carry_scratch_;
+};
+
+inline constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);
+
+} // namespace synthusd::hedging

@@ -1,0 +1,54 @@
+#pragma once
+// Open orders, keyed by ClientOrderId. ClOrdIDs are issued sequentially, so
+// id % capacity is a perfect hash while fewer than `capacity` orders are open:
+// O(1) with no probing and no allocation after construction. A new order
+// whose bucket is still taken is refused (the caller raises an alert).
+
+#include <cstddef>
+#include <vector>
+
+#include "synthusd/hedging/actions.hpp"
+
+namespace synthusd::hedging {
+
+struct OrderRecord {
+  ClientOrderId client_order_id = 0; // 0: bucket free
+  std::size_t slot = 0;
+  Side side = Side::buy;
+  Contracts quantity{};
+  Contracts filled{};
+  OrderPurpose purpose = OrderPurpose::liability_hedge;
+  std::size_t risk_index = 0;        // risk_trigger_hedge only
+  [[nodiscard]] Contracts remaining() const noexcept { return quantity - filled; }
+  [[nodiscard]] Contracts signed_remaining() const noexcept { return Contracts{remaining().value * sign_of(side)}; }
+};
+
+class OrderTable {
+public:
+  explicit OrderTable(std::size_t capacity) : records_(capacity) {}
+
+  [[nodiscard]] bool can_insert(ClientOrderId id) const noexcept { return records_[bucket(id)].client_order_id == 0; }
+  // Precondition: can_insert(record.client_order_id).
+  void insert(const OrderRecord& record) noexcept {
+    records_[bucket(record.client_order_id)] = record;
+    ++size_;
+  }
+  [[nodiscard]] OrderRecord* find(ClientOrderId id) noexcept {
+    OrderRecord& record = records_[bucket(id)];
+    return record.client_order_id == id && id != 0 ? &record : nullptr;
+  }
+  void erase(OrderRecord& record) noexcept {
+    record = OrderRecord{};
+    --size_;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return records_.size(); }
+  [[nodiscard]] const std::vector<OrderRecord>& records() const noexcept { return records_; }
+
+private:
+  [[nodiscard]] std::size_t bucket(ClientOrderId id) const noexcept { return static_cast<std::size_t>(id % records_.size()); }
+  std::vector<OrderRecord> records_;
+  std::size_t size_ = 0;
+};
+
+} // namespace synthusd::hedging

@@ -1,0 +1,360 @@
+// Event intake and bookkeeping. Decisions live in kernel_rebalance.cpp,
+// kernel_collateral.cpp and kernel_risk_trigger.cpp.
+
+#include "synthusd/hedging/kernel.hpp"
+
+#include <algorithm>
+
+namespace synthusd::hedging {
+namespace {
+
+template <class... Handlers>
+struct Overloaded : Handlers... {
+  using Handlers::operator()...;
+};
+
+// Enough room for every order, cancel, transfer and alert one event can cause:
+// at most two orders and an alert per slot, a transfer and two alerts per
+// venue, a close per risk hedge, plus a few global alerts.
+std::size_t action_capacity(const KernelConfig& config) {
+  return 3 * config.instruments.size() + 3 * config.venues.size() + 2 * config.risk_position_capacity + 16;
+}
+
+} // namespace
+
+Kernel::Kernel(KernelConfig config)
+    : config_(std::move(config)), next_client_order_id_(config_.first_client_order_id),
+      next_transfer_id_(config_.first_transfer_id), orders_(config_.order_table_capacity) {
+  validate(config_);
+  VenueId max_venue = 0;
+  for (const VenueConfig& venue : config_.venues) {
+    max_venue = std::max(max_venue, venue.id);
+  }
+  venue_by_id_.assign(static_cast<std::size_t>(max_venue) + 1, kNoIndex);
+  // venues in id order so iteration order never depends on config order
+  std::vector<VenueConfig> sorted_venues = config_.venues;
+  std::sort(sorted_venues.begin(), sorted_venues.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  for (const VenueConfig& venue : sorted_venues) {
+    venue_by_id_[venue.id] = venues_.size();
+    VenueState state;
+    state.config = venue;
+    venues_.push_back(state);
+  }
+
+  std::vector<InstrumentSpec> sorted_instruments = config_.instruments;
+  std::sort(sorted_instruments.begin(), sorted_instruments.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  slot_by_instrument_.assign(static_cast<std::size_t>(sorted_instruments.back().id) + 1, kNoIndex);
+  for (const InstrumentSpec& spec : sorted_instruments) {
+    slot_by_instrument_[spec.id] = slots_.size();
+    SlotState slot;
+    slot.spec = spec;
+    slot.venue_index = venue_by_id_[spec.venue];
+    slots_.push_back(slot);
+  }
+
+  std::uint16_t max_market = 0;
+  for (const RiskMarketRoute& route : config_.risk_routes) {
+    max_market = std::max(max_market, route.market);
+  }
+  route_by_market_.assign(static_cast<std::size_t>(max_market) + 1, kNoIndex);
+  for (const RiskMarketRoute& route : config_.risk_routes) {
+    route_by_market_[route.market] = slot_by_instrument_[route.instrument];
+  }
+  risk_hedges_.resize(config_.risk_position_capacity);
+
+  actions_.resize(action_capacity(config_));
+  share_inputs_.resize(venues_.size());
+  share_outputs_.resize(venues_.size());
+  carry_scratch_.resize(slots_.size());
+}
+
+std::span<const Action> Kernel::on(const Event& event) noexcept {
+  action_count_ = 0;
+  ++counters_.events;
+  const Timestamp time = time_of(event);
+  if (time > now_) {
+    now_ = time; // time never runs backwards inside the kernel
+  }
+  std::visit([this](const auto& e) { apply(e); }, event);
+  return {actions_.data(), action_count_};
+}
+
+// ---- liability ---------------------------------------------------------------
+
+void Kernel::apply(const LiabilityChange& event) noexcept {
+  liability_ += event.delta;
+  if (liability_.value < 0) {
+    alert(AlertCode::negative_liability, liability_.value);
+  }
+  rebalance();
+}
+
+void Kernel::apply(const ProviderInterestChange& event) noexcept {
+  provider_interest_ += event.delta;
+  if (provider_interest_.value < 0) {
+    ++counters_.invalid_events;
+    alert(AlertCode::invalid_event, static_cast<std::int64_t>(event.provider_id), provider_interest_.value);
+    provider_interest_ = UsdCents{0};
+  }
+  rebalance();
+}
+
+// ---- market data -------------------------------------------------------------
+
+void Kernel::apply(const MarketUpdate& event) noexcept {
+  const std::size_t index = slot_index(event.instrument);
+  if (index == kNoIndex || slots_[index].spec.venue != event.venue) {
+    ++counters_.unknown_instrument_updates;
+    return;
+  }
+  // A corrupt price must never move the hedge: the whole update is refused.
+  if (!event.mark.is_valid() || event.bid.raw < 0 || event.ask.raw < 0 || event.index.raw < 0 ||
+      (event.bid.is_valid() && event.ask.is_valid() && event.bid > event.ask)) {
+    ++counters_.invalid_events;
+    return;
+  }
+  SlotState& slot = slots_[index];
+  slot.bid = event.bid;
+  slot.ask = event.ask;
+  slot.mark = event.mark;
+  slot.index = event.index;
+  slot.funding_rate = event.funding_rate;
+  slot.next_funding_time = event.next_funding_time;
+  slot.market_time = event.time;
+  slot.has_market = true;
+  rebalance();
+  check_liquidation(slot.venue_index);
+}
+
+// ---- execution ---------------------------------------------------------------
+
+void Kernel::apply(const ExecutionReport& event) noexcept {
+  OrderRecord* order = orders_.find(event.client_order_id);
+  if (order == nullptr) {
+    // Not ours, or already closed: the gateway reconciles; the kernel says so.
+    ++counters_.duplicate_or_late_fills;
+    alert(AlertCode::unknown_execution_report, static_cast<std::int64_t>(event.client_order_id),
+          static_cast<std::int64_t>(event.status), event.last_quantity.value);
+    return;
+  }
+  SlotState& slot = slots_[order->slot];
+  const std::int64_t sign = sign_of(order->side);
+  const bool fills = event.status == OrderStatus::partially_filled || event.status == OrderStatus::filled;
+  Contracts filled = fills ? event.last_quantity.abs() : Contracts{0};
+  if (filled > order->remaining()) {
+    // An overfill is venue truth: book it all, flag it.
+    alert(AlertCode::position_mismatch, static_cast<std::int64_t>(slot.spec.venue) * 65536 + slot.spec.id,
+          order->filled.value + filled.value, order->quantity.value);
+  }
+  const Contracts in_flight_release{std::min(filled, order->remaining()).value * sign};
+  const Contracts signed_fill{filled.value * sign};
+  slot.position += signed_fill;
+  order->filled += filled;
+
+  const bool done = event.status == OrderStatus::filled || event.status == OrderStatus::canceled ||
+                    event.status == OrderStatus::rejected || order->remaining().value <= 0;
+  // Everything still open leaves flight when the order is done.
+  const Contracts released = done ? Contracts{in_flight_release.value + std::max<std::int64_t>(order->remaining().value, 0) * sign}
+                                  : in_flight_release;
+  if (order->purpose == OrderPurpose::liability_hedge) {
+    slot.in_flight -= released;
+    if (event.status == OrderStatus::rejected) {
+      slot.retry_after = now_ + config_.order_retry_after_reject;
+    }
+  } else {
+    slot.risk_in_flight -= released;
+    slot.risk_position += signed_fill;
+    book_risk_fill(*order, signed_fill, done);
+  }
+  if (done) {
+    orders_.erase(*order);
+  }
+  rebalance();
+}
+
+void Kernel::apply(const PositionSnapshot& event) noexcept {
+  const std::size_t index = slot_index(event.instrument);
+  if (index == kNoIndex || slots_[index].spec.venue != event.venue) {
+    ++counters_.invalid_events;
+    alert(AlertCode::unknown_instrument, event.venue, event.instrument);
+    return;
+  }
+  SlotState& slot = slots_[index];
+  // While orders are in flight a snapshot can lag our fills; only a quiet
+  // slot's difference is a real mismatch. The venue is the truth either way.
+  if (slot.position != event.position && slot.in_flight.is_zero() && slot.risk_in_flight.is_zero()) {
+    alert(AlertCode::position_mismatch, static_cast<std::int64_t>(slot.spec.venue) * 65536 + slot.spec.id,
+          slot.position.value, event.position.value);
+  }
+  slot.position = event.position;
+  rebalance();
+}
+
+// ---- collateral and transfers ------------------------------------------------
+
+void Kernel::apply(const CollateralSnapshot& event) noexcept {
+  const std::size_t index = venue_index(event.venue);
+  if (index == kNoIndex || event.equity.value < 0) {
+    ++counters_.invalid_events;
+    return;
+  }
+  venues_[index].collateral = event.equity;
+  venues_[index].collateral_known = true;
+  rebalance();
+  check_liquidation(index);
+}
+
+void Kernel::apply(const TransferCompleted& event) noexcept {
+  for (VenueState& venue : venues_) {
+    if (venue.transfer_in_flight && venue.transfer_id == event.transfer_id) {
+      venue.collateral += venue.transfer_direction == TransferDirection::wallet_to_exchange ? venue.transfer_amount
+                                                                                             : -venue.transfer_amount;
+      venue.transfer_in_flight = false;
+      rebalance();
+      return;
+    }
+  }
+  ++counters_.invalid_events;
+  alert(AlertCode::unknown_transfer, static_cast<std::int64_t>(event.transfer_id));
+}
+
+void Kernel::apply(const TransferFailed& event) noexcept {
+  for (VenueState& venue : venues_) {
+    if (venue.transfer_in_flight && venue.transfer_id == event.transfer_id) {
+      venue.transfer_in_flight = false;
+      alert(AlertCode::transfer_failed, static_cast<std::int64_t>(event.transfer_id), venue.config.id,
+            venue.transfer_amount.value);
+      return; // no immediate retry: the next event re-evaluates
+    }
+  }
+  ++counters_.invalid_events;
+  alert(AlertCode::unknown_transfer, static_cast<std::int64_t>(event.transfer_id));
+}
+
+void Kernel::apply(const VenueStatus& event) noexcept {
+  const std::size_t index = venue_index(event.venue);
+  if (index == kNoIndex) {
+    ++counters_.invalid_events;
+    return;
+  }
+  venues_[index].up = event.up;
+  rebalance();
+}
+
+void Kernel::apply(const Timer& /*event*/) noexcept {
+  evaluate_risk_hedges();
+  rebalance();
+}
+
+// ---- helpers -------------------------------------------------------------------
+
+bool Kernel::send_order(std::size_t index, Contracts signed_quantity, OrderPurpose purpose,
+                        std::size_t risk_index) noexcept {
+  SlotState& slot = slots_[index];
+  const ClientOrderId id = next_client_order_id_;
+  if (!orders_.can_insert(id)) {
+    alert(AlertCode::order_table_full, slot.spec.venue, slot.spec.id, signed_quantity.value);
+    return false;
+  }
+  ++next_client_order_id_;
+  const Side side = signed_quantity.value > 0 ? Side::buy : Side::sell;
+  // Reduce-only when the order only shrinks the slot's total open position.
+  const Contracts total = slot.position + slot.in_flight + slot.risk_in_flight;
+  const bool reduces = (signed_quantity.value > 0 && total.value < 0 && signed_quantity.value <= -total.value) ||
+                       (signed_quantity.value < 0 && total.value > 0 && -signed_quantity.value <= total.value);
+
+  OrderIntent intent;
+  intent.client_order_id = id;
+  intent.venue = slot.spec.venue;
+  intent.instrument = slot.spec.id;
+  intent.side = side;
+  intent.quantity = signed_quantity.abs();
+  intent.type = OrderType::market;
+  intent.reduce_only = reduces;
+  intent.purpose = purpose;
+  emit(intent);
+
+  OrderRecord record;
+  record.client_order_id = id;
+  record.slot = index;
+  record.side = side;
+  record.quantity = signed_quantity.abs();
+  record.purpose = purpose;
+  record.risk_index = risk_index;
+  orders_.insert(record);
+  if (purpose == OrderPurpose::liability_hedge) {
+    slot.in_flight += signed_quantity;
+  } else {
+    slot.risk_in_flight += signed_quantity;
+  }
+  ++counters_.orders;
+  return true;
+}
+
+void Kernel::emit(const Action& action) noexcept {
+  if (action_count_ == actions_.size()) {
+    // Sized for the worst case at construction; reaching this is a bug. The
+    // last slot carries an overflow alert so the loss is never silent.
+    ++counters_.dropped_actions;
+    actions_.back() = Alert{AlertCode::action_buffer_overflow, {static_cast<std::int64_t>(counters_.dropped_actions), 0, 0}};
+    return;
+  }
+  actions_[action_count_++] = action;
+  if (std::holds_alternative<Alert>(action)) {
+    ++counters_.alerts;
+  } else if (std::holds_alternative<TransferIntent>(action)) {
+    ++counters_.transfers;
+  }
+}
+
+void Kernel::alert(AlertCode code, std::int64_t a, std::int64_t b, std::int64_t c) noexcept {
+  emit(Alert{code, {a, b, c}});
+}
+
+std::size_t Kernel::slot_index(InstrumentId instrument) const noexcept {
+  return instrument < slot_by_instrument_.size() ? slot_by_instrument_[instrument] : kNoIndex;
+}
+
+std::size_t Kernel::venue_index(VenueId venue) const noexcept {
+  return venue < venue_by_id_.size() ? venue_by_id_[venue] : kNoIndex;
+}
+
+const SlotState* Kernel::slot(InstrumentId instrument) const noexcept {
+  const std::size_t index = slot_index(instrument);
+  return index == kNoIndex ? nullptr : &slots_[index];
+}
+
+const VenueState* Kernel::venue(VenueId venue) const noexcept {
+  const std::size_t index = venue_index(venue);
+  return index == kNoIndex ? nullptr : &venues_[index];
+}
+
+int128 Kernel::slot_exposure(const SlotState& slot) const noexcept {
+  const Contracts liability_contracts = slot.position - slot.risk_position + slot.in_flight;
+  return scaled_exposure_cents(slot.spec, liability_contracts, slot.mark);
+}
+
+UsdCents Kernel::liability_hedge_exposure() const noexcept {
+  int128 total = 0;
+  for (const SlotState& slot : slots_) {
+    total += slot_exposure(slot);
+  }
+  return UsdCents{static_cast<std::int64_t>(divide(total, Ratio::kScale, Rounding::half_even))};
+}
+
+Price Kernel::reference_price(std::size_t index) const noexcept {
+  // the active instrument's mark, else any mark the venue has published
+  const VenueState& venue = venues_[index];
+  const std::size_t active = slot_index(venue.active);
+  if (active != kNoIndex && slots_[active].has_market) {
+    return slots_[active].mark;
+  }
+  for (const SlotState& slot : slots_) {
+    if (slot.venue_index == index && slot.has_market) {
+      return slot.mark;
+    }
+  }
+  return Price{};
+}
+
+} // namespace synthusd::hedging

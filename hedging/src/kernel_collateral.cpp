@@ -1,0 +1,88 @@
+// Rule 7: collateral and leverage per venue, and the liquidation-distance alert.
+
+#include "synthusd/hedging/collateral.hpp"
+#include "synthusd/hedging/kernel.hpp"
+
+namespace synthusd::hedging {
+namespace {
+
+int128 abs128(int128 v) noexcept { return v < 0 ? -v : v; }
+
+} // namespace
+
+void Kernel::manage_collateral() noexcept {
+  for (std::size_t v = 0; v < venues_.size(); ++v) {
+    VenueState& venue = venues_[v];
+    // Never while another transfer is in flight; never before the venue told
+    // us what it holds; never on a venue we cannot reach.
+    if (!venue.up || !venue.collateral_known || venue.transfer_in_flight) {
+      continue;
+    }
+    const Price mark = reference_price(v);
+    if (!mark.is_valid()) {
+      continue;
+    }
+    // Margin is on gross exposure, including risk-trigger hedges and orders
+    // in flight; the allocation counts too so collateral arrives before the
+    // short it will back.
+    int128 gross = 0;
+    for (const SlotState& slot : slots_) {
+      if (slot.venue_index == v) {
+        gross += abs128(scaled_exposure_cents(slot.spec, slot.position + slot.in_flight + slot.risk_in_flight, slot.mark));
+      }
+    }
+    int128 required = divide(gross, Ratio::kScale, Rounding::up);
+    if (required < venue.allocation.value) {
+      required = venue.allocation.value;
+    }
+    const CollateralDecision decision =
+        decide_collateral(config_.collateral, UsdCents{static_cast<std::int64_t>(required)}, venue.collateral, mark);
+    if (!decision.transfer || decision.amount.value <= 0) {
+      continue;
+    }
+    TransferIntent intent;
+    intent.transfer_id = next_transfer_id_++;
+    intent.venue = venue.config.id;
+    intent.direction = decision.direction;
+    intent.amount = decision.amount;
+    venue.transfer_in_flight = true;
+    venue.transfer_id = intent.transfer_id;
+    venue.transfer_direction = intent.direction;
+    venue.transfer_amount = intent.amount;
+    emit(intent);
+  }
+}
+
+void Kernel::check_liquidation(std::size_t v) noexcept {
+  VenueState& venue = venues_[v];
+  const Price mark = reference_price(v);
+  if (!venue.collateral_known || !mark.is_valid()) {
+    return;
+  }
+  int128 net = 0;
+  Ratio maintenance{0};
+  for (const SlotState& slot : slots_) {
+    if (slot.venue_index == v) {
+      net += scaled_exposure_cents(slot.spec, slot.position, slot.mark);
+      if (slot.spec.maintenance_margin > maintenance) {
+        maintenance = slot.spec.maintenance_margin;
+      }
+    }
+  }
+  if (net >= 0) {
+    venue.liquidation_alert_raised = false;
+    return;
+  }
+  const UsdCents short_exposure{static_cast<std::int64_t>(divide(-net, Ratio::kScale, Rounding::up))};
+  const Ratio distance = liquidation_distance(short_exposure, venue.collateral, mark, maintenance);
+  const Ratio threshold = config_.collateral.liquidation_alert_distance;
+  // Latched: one alert per excursion below the threshold, not one per tick.
+  if (distance < threshold && !venue.liquidation_alert_raised) {
+    venue.liquidation_alert_raised = true;
+    alert(AlertCode::liquidation_distance_low, venue.config.id, distance.raw, threshold.raw);
+  } else if (distance >= threshold) {
+    venue.liquidation_alert_raised = false;
+  }
+}
+
+} // namespace synthusd::hedging

@@ -1,0 +1,172 @@
+// Rebalancing: funding guard, instrument choice (carry, roll), the split
+// across venues and the band decision per instrument. Runs after every event
+// that can change a target, over a handful of slots: no allocation, no search
+// structures, just fixed arrays in id order (deterministic iteration).
+
+#include "synthusd/hedging/band_policy.hpp"
+#include "synthusd/hedging/kernel.hpp"
+#include "synthusd/hedging/netting.hpp"
+
+namespace synthusd::hedging {
+
+void Kernel::rebalance() noexcept {
+  update_funding_guards();
+  choose_instruments();
+  allocate_venues();
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    hedge_slot(i);
+  }
+  manage_collateral();
+}
+
+// Rule 8: a perpetual whose funding stays below the threshold (shorts pay)
+// for `engage_after` stops being a place to hedge until funding recovers.
+void Kernel::update_funding_guards() noexcept {
+  const FundingGuardConfig& guard = config_.funding_guard;
+  for (SlotState& slot : slots_) {
+    if (!slot.has_market || !is_perpetual(slot.spec.kind)) {
+      continue;
+    }
+    if (slot.funding_rate < guard.engage_below) {
+      if (!slot.funding_below_guard) {
+        slot.funding_below_guard = true;
+        slot.negative_funding_since = slot.market_time;
+      }
+      if (!slot.funding_guard_engaged && now_ - slot.negative_funding_since >= guard.engage_after) {
+        slot.funding_guard_engaged = true;
+        alert(AlertCode::funding_guard_engaged, slot.spec.venue, slot.spec.id, slot.funding_rate.raw);
+      }
+    } else if (slot.funding_rate >= guard.release_at_or_above) {
+      slot.funding_below_guard = false;
+      if (slot.funding_guard_engaged) {
+        slot.funding_guard_engaged = false;
+        alert(AlertCode::funding_guard_released, slot.spec.venue, slot.spec.id, slot.funding_rate.raw);
+      }
+    }
+  }
+}
+
+// Rule 4: per venue, the instrument with the best annualised carry, kept
+// until another beats it by the hysteresis; a future is left
+// `roll_before_expiry` ahead of its expiry.
+void Kernel::choose_instruments() noexcept {
+  // When no venue that is up has an unguarded place left, hedging on a
+  // guarded perpetual beats not hedging: the guard then only alerts.
+  // Re-evaluated every rebalance, so the fallback ends once a venue recovers.
+  fallback_to_guarded_ = true;
+  for (const SlotState& slot : slots_) {
+    const bool usable = slot.spec.kind == InstrumentKind::inverse_future
+                            ? now_ < slot.spec.expiry - config_.carry.roll_before_expiry
+                            : !slot.funding_guard_engaged;
+    if (slot.has_market && venues_[slot.venue_index].up && usable) {
+      fallback_to_guarded_ = false;
+      break;
+    }
+  }
+  for (std::size_t v = 0; v < venues_.size(); ++v) {
+    VenueState& venue = venues_[v];
+    std::size_t count = 0;
+    bool has_unguarded = false;
+    for (SlotState& slot : slots_) {
+      if (slot.venue_index != v) {
+        continue;
+      }
+      slot.eligible = false;
+      if (!slot.has_market) {
+        continue;
+      }
+      if (slot.spec.kind == InstrumentKind::inverse_future) {
+        slot.annual_carry = annualised_basis_carry(slot.mark, slot.index, now_, slot.spec.expiry);
+        slot.eligible = now_ < slot.spec.expiry - config_.carry.roll_before_expiry;
+      } else {
+        slot.annual_carry = annualised_funding_carry(slot.funding_rate, slot.spec.funding_interval);
+        slot.eligible = !slot.funding_guard_engaged || fallback_to_guarded_;
+      }
+      has_unguarded = has_unguarded || (slot.eligible && !slot.funding_guard_engaged);
+      carry_scratch_[count++] = CarryCandidate{slot.spec.id, slot.eligible, slot.annual_carry};
+    }
+    venue.only_guarded = !has_unguarded;
+    const InstrumentId chosen =
+        choose_instrument({carry_scratch_.data(), count}, venue.active, config_.carry.switch_hysteresis);
+    if (chosen != venue.active && venue.active != kNoInstrument && chosen != kNoInstrument) {
+      alert(AlertCode::instrument_rolled, venue.config.id, venue.active, chosen);
+    }
+    if (chosen != kNoInstrument) {
+      venue.active = chosen;
+    } else if (venue.active != kNoInstrument && slots_[slot_index(venue.active)].spec.kind == InstrumentKind::inverse_future) {
+      venue.active = kNoInstrument; // an expiring future is never kept for lack of a successor
+    }
+  }
+}
+
+// Rules 5 and 6: net receivers against providers, freeze what sits on down
+// venues, split the rest by weight and cap, preferring better carry.
+void Kernel::allocate_venues() noexcept {
+  const NettingTotals netting = net_totals(liability_, provider_interest_);
+  venue_hedge_ = netting.venue_hedge;
+
+  // A down venue cannot trade: its short stays and still hedges; only the
+  // remainder is shared among venues that are up.
+  int128 frozen = 0;
+  for (const SlotState& slot : slots_) {
+    if (!venues_[slot.venue_index].up) {
+      const int128 exposure = slot_exposure(slot);
+      frozen += exposure < 0 ? -exposure : 0;
+    }
+  }
+  const int128 frozen_cents = divide(frozen, Ratio::kScale, Rounding::down);
+  const UsdCents to_share{static_cast<std::int64_t>(venue_hedge_.value > frozen_cents ? venue_hedge_.value - frozen_cents : 0)};
+
+  for (std::size_t v = 0; v < venues_.size(); ++v) {
+    const VenueState& venue = venues_[v];
+    VenueShareInput& input = share_inputs_[v];
+    input.venue = venue.config.id;
+    input.available = venue.up && venue.active != kNoInstrument && (!venue.only_guarded || fallback_to_guarded_);
+    input.weight = venue.config.weight;
+    input.cap = venue.config.cap;
+    input.carry = venue.active != kNoInstrument ? slots_[slot_index(venue.active)].annual_carry : Ratio{0};
+  }
+  unallocated_ = split_hedge(to_share, share_inputs_, share_outputs_);
+  if (unallocated_.value > 0 && !unallocated_alert_raised_) {
+    alert(AlertCode::venue_capacity_exhausted, unallocated_.value);
+  }
+  unallocated_alert_raised_ = unallocated_.value > 0;
+
+  for (std::size_t v = 0; v < venues_.size(); ++v) {
+    venues_[v].allocation = share_outputs_[v];
+  }
+  for (SlotState& slot : slots_) {
+    const VenueState& venue = venues_[slot.venue_index];
+    slot.target = slot.spec.id == venue.active ? venue.allocation : UsdCents{0};
+  }
+}
+
+// Rules 1-3: the band policy on exposure = position + in-flight.
+void Kernel::hedge_slot(std::size_t index) noexcept {
+  SlotState& slot = slots_[index];
+  if (!venues_[slot.venue_index].up || now_ < slot.retry_after) {
+    return;
+  }
+  if (!is_inverse(slot.spec.kind) && !slot.has_market) {
+    return; // a linear contract's USD value needs a price
+  }
+  BandInput input;
+  input.total_liability = venue_hedge_;
+  input.slot_liability = static_cast<int128>(slot.target.value) * Ratio::kScale;
+  input.exposure = slot_exposure(slot);
+  input.contract_value = scaled_contract_cents(slot.spec, slot.mark);
+  if (input.contract_value <= 0) {
+    return;
+  }
+  if (input.slot_liability == 0 && input.exposure == 0) {
+    return;
+  }
+  const BandDecision decision = decide_band(config_.bands, input);
+  const Contracts trade = round_to_lot(slot.spec, decision.trade);
+  if (trade.is_zero() || trade.abs() < slot.spec.minimum_order) {
+    return;
+  }
+  send_order(index, trade, OrderPurpose::liability_hedge, 0);
+}
+
+} // namespace synthusd::hedging
