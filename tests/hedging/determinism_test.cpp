@@ -2,34 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include "event_driver.hpp"
+#include "support/allocation_counter.hpp"
 #include "synthusd/hedging/digest.hpp"
-
-// GCC flags malloc/free inside replaced global operators as mismatched; they
-// are matched by construction here.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::uint64_t> allocations{0};
-} // namespace
-
-// Counting global allocator: every operator new in this binary goes through here.
-void* operator new(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace synthusd::hedging {
 namespace {
@@ -50,19 +25,19 @@ RunResult run(std::uint64_t seed, std::size_t events, bool count_allocations) {
   Digest digest;
   RunResult result;
   std::span<const Action> actions;
-  allocations = 0;
   for (std::size_t i = 0; i < events; ++i) {
     const Event event = driver.next(actions);
-    counting = count_allocations;
+    const std::int64_t before = test_support::allocation_count();
     actions = kernel.on(event);
-    counting = false;
+    if (count_allocations) {
+      result.allocations += static_cast<std::uint64_t>(test_support::allocation_count() - before);
+    }
     add_actions(digest, actions);
     result.actions += actions.size();
   }
   result.action_hash = digest.value();
   result.state_digest = kernel.state_digest();
   result.orders = kernel.counters().orders;
-  result.allocations = allocations;
   return result;
 }
 
@@ -89,13 +64,11 @@ TEST(Allocation, on_never_allocates_after_construction) {
 
 TEST(Allocation, the_counting_allocator_does_count) {
   // guards the test above against a counter that can never move
-  allocations = 0;
-  counting = true;
+  const std::int64_t before = test_support::allocation_count();
   auto* p = new int(3);
   asm volatile("" : : "g"(p) : "memory"); // keep the compiler from eliding the pair
-  counting = false;
   delete p;
-  EXPECT_EQ(allocations.load(), 1u);
+  EXPECT_EQ(test_support::allocation_count() - before, 1);
 }
 
 } // namespace
