@@ -1,10 +1,11 @@
 // synthusd: the engine's command line. Subcommands arrive with the issues that
-// build them; today: simulate.
+// build them; today: simulate and check-config.
 
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
 
+#include "synthusd/engine/config_file.hpp"
 #include "synthusd/engine/simulate_command.hpp"
 
 int main(int argc, char** argv) {
@@ -19,11 +20,28 @@ int main(int argc, char** argv) {
   simulate_command->add_flag("!--no-crash", simulate.with_crash, "leave out the -50 % and +100 % days");
   simulate_command->add_option("--print-every", simulate.print_every, "print one line every N steps")->check(CLI::PositiveNumber);
 
+  simulate_command->add_option("--config", simulate.config_path, "venues, instruments and rules from this TOML file")
+      ->check(CLI::ExistingFile);
+
+  std::string check_path;
+  CLI::App* check_command = app.add_subcommand("check-config", "validate a configuration file and explain every error");
+  check_command->add_option("file", check_path, "TOML configuration")->required();
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (*simulate_command) {
       return synthusd::engine::run_simulate(simulate, std::cout);
     }
+    if (*check_command) {
+      const auto config = synthusd::engine::load_config(check_path);
+      std::cout << check_path << ": ok (" << config.kernel.venues.size() << " venues, "
+                << config.kernel.instruments.size() << " instruments, policy "
+                << synthusd::hedging::policy_name(config.kernel.bands.policy) << ")\n";
+      return 0;
+    }
+  } catch (const synthusd::engine::ConfigError& error) {
+    std::cerr << error.what();
+    return 2;
   } catch (const std::exception& error) {
     std::cerr << "synthusd: " << error.what() << "\n";
     return 2;

@@ -4,6 +4,7 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "synthusd/engine/config_file.hpp"
 #include "synthusd/hedging/band_policy.hpp"
 #include "synthusd/hedging/simulation.hpp"
 
@@ -30,7 +31,10 @@ std::string ratio_text(Ratio ratio) {
 
 int run_simulate(const SimulateOptions& options, std::ostream& out) {
   SimulationConfig config;
-  if (!policy_from_name(options.policy, config.kernel.bands.policy)) {
+  if (!options.config_path.empty()) {
+    config.kernel = load_config(options.config_path).kernel;
+  }
+  if (!options.policy.empty() && !policy_from_name(options.policy, config.kernel.bands.policy)) {
     throw std::invalid_argument("--policy: unknown policy '" + options.policy + "' (expected stablesats or banded)");
   }
   config.seed = options.seed;
@@ -42,7 +46,11 @@ int run_simulate(const SimulateOptions& options, std::ostream& out) {
   HedgeSimulation simulation(config);
   const SimulationReport report = simulation.run();
 
-  out << "synthusd simulate: seed " << options.seed << ", policy " << options.policy << ", venues okx(2) deribit(1) binance(1)\n";
+  out << "synthusd simulate: seed " << options.seed << ", policy " << policy_name(config.kernel.bands.policy) << ", venues";
+  for (const VenueConfig& venue : config.kernel.venues) {
+    out << " " << venue.name << "(" << venue.weight << ")";
+  }
+  out << "\n";
   out << "  step        price      liability    hedge exposure   ratio   leverage   value+fees-funding\n";
   for (std::size_t i = 0; i < report.steps.size(); ++i) {
     const StepRecord& s = report.steps[i];

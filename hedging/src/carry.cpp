@@ -1,13 +1,25 @@
 #include "synthusd/hedging/carry.hpp"
 
+#include <limits>
+
 namespace synthusd::hedging {
+namespace {
+
+// Annualising a tiny interval can exceed int64: saturate instead of wrapping
+// (a wrapped value would flip the sign of the carry).
+Ratio saturate(int128 value) noexcept {
+  constexpr int128 kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr int128 kMin = std::numeric_limits<std::int64_t>::min();
+  return Ratio{static_cast<std::int64_t>(value > kMax ? kMax : (value < kMin ? kMin : value))};
+}
+
+} // namespace
 
 Ratio annualised_funding_carry(Ratio funding_rate, Duration interval) noexcept {
   if (interval.nanoseconds <= 0) {
     return Ratio{0};
   }
-  return Ratio{static_cast<std::int64_t>(
-      divide(static_cast<int128>(funding_rate.raw) * kYear.nanoseconds, interval.nanoseconds, Rounding::half_even))};
+  return saturate(divide(static_cast<int128>(funding_rate.raw) * kYear.nanoseconds, interval.nanoseconds, Rounding::half_even));
 }
 
 Ratio annualised_basis_carry(Price future_price, Price index_price, Timestamp now, Timestamp expiry) noexcept {
@@ -18,7 +30,7 @@ Ratio annualised_basis_carry(Price future_price, Price index_price, Timestamp no
   // basis * scale * year / (index * tte); int128 holds 1e13 * 1e8 * 3e16.
   const int128 numerator = static_cast<int128>(future_price.raw - index_price.raw) * Ratio::kScale * kYear.nanoseconds;
   const int128 denominator = static_cast<int128>(index_price.raw) * to_expiry.nanoseconds;
-  return Ratio{static_cast<std::int64_t>(divide(numerator, denominator, Rounding::half_even))};
+  return saturate(divide(numerator, denominator, Rounding::half_even));
 }
 
 InstrumentId choose_instrument(std::span<const CarryCandidate> candidates, InstrumentId current,

@@ -123,7 +123,6 @@ void Kernel::apply(const MarketUpdate& event) noexcept {
   slot.market_time = event.time;
   slot.has_market = true;
   rebalance();
-  check_liquidation(slot.venue_index);
 }
 
 // ---- execution ---------------------------------------------------------------
@@ -198,17 +197,27 @@ void Kernel::apply(const CollateralSnapshot& event) noexcept {
     ++counters_.invalid_events;
     return;
   }
-  venues_[index].collateral = event.equity;
-  venues_[index].collateral_known = true;
+  VenueState& venue = venues_[index];
+  venue.collateral = event.equity;
+  venue.collateral_known = true;
+  // A snapshot taken while a transfer is in flight may or may not include
+  // it: its completion must then not be added on top (see TransferCompleted).
+  venue.snapshot_during_transfer = venue.transfer_in_flight;
   rebalance();
-  check_liquidation(index);
 }
 
 void Kernel::apply(const TransferCompleted& event) noexcept {
   for (VenueState& venue : venues_) {
     if (venue.transfer_in_flight && venue.transfer_id == event.transfer_id) {
-      venue.collateral += venue.transfer_direction == TransferDirection::wallet_to_exchange ? venue.transfer_amount
-                                                                                             : -venue.transfer_amount;
+      if (venue.snapshot_during_transfer) {
+        // Counting the amount could count it twice: decide nothing more
+        // until the venue reports its collateral again.
+        venue.collateral_known = false;
+      } else {
+        venue.collateral += venue.transfer_direction == TransferDirection::wallet_to_exchange ? venue.transfer_amount
+                                                                                               : -venue.transfer_amount;
+      }
+      venue.snapshot_during_transfer = false;
       venue.transfer_in_flight = false;
       rebalance();
       return;
@@ -222,6 +231,7 @@ void Kernel::apply(const TransferFailed& event) noexcept {
   for (VenueState& venue : venues_) {
     if (venue.transfer_in_flight && venue.transfer_id == event.transfer_id) {
       venue.transfer_in_flight = false;
+      venue.snapshot_during_transfer = false;
       alert(AlertCode::transfer_failed, static_cast<std::int64_t>(event.transfer_id), venue.config.id,
             venue.transfer_amount.value);
       return; // no immediate retry: the next event re-evaluates

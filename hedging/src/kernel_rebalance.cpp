@@ -17,6 +17,11 @@ void Kernel::rebalance() noexcept {
     hedge_slot(i);
   }
   manage_collateral();
+  // after fills, transfers and price moves alike: the alert must not wait
+  // for the next market update
+  for (std::size_t v = 0; v < venues_.size(); ++v) {
+    check_liquidation(v);
+  }
 }
 
 // Rule 8: a perpetual whose funding stays below the threshold (shorts pay)
@@ -36,12 +41,13 @@ void Kernel::update_funding_guards() noexcept {
         slot.funding_guard_engaged = true;
         alert(AlertCode::funding_guard_engaged, slot.spec.venue, slot.spec.id, slot.funding_rate.raw);
       }
+    } else if (!slot.funding_guard_engaged) {
+      slot.funding_below_guard = false; // the run must be continuous: any reading above breaks it
     } else if (slot.funding_rate >= guard.release_at_or_above) {
+      // an engaged guard releases only at the (higher) release level: hysteresis
       slot.funding_below_guard = false;
-      if (slot.funding_guard_engaged) {
-        slot.funding_guard_engaged = false;
-        alert(AlertCode::funding_guard_released, slot.spec.venue, slot.spec.id, slot.funding_rate.raw);
-      }
+      slot.funding_guard_engaged = false;
+      alert(AlertCode::funding_guard_released, slot.spec.venue, slot.spec.id, slot.funding_rate.raw);
     }
   }
 }

@@ -57,6 +57,7 @@ struct VenueState {
   Sats collateral{};
   bool collateral_known = false; // no transfer decision before the first snapshot
   bool transfer_in_flight = false;
+  bool snapshot_during_transfer = false;
   TransferId transfer_id = 0;
   TransferDirection transfer_direction = TransferDirection::wallet_to_exchange;
   Sats transfer_amount{};

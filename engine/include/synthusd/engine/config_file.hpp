@@ -1,0 +1,43 @@
+#pragma once
+// The engine's TOML configuration: parsing into typed settings, with every
+// problem reported as "file:line: key: what is wrong". Unknown keys are
+// errors (a typo must never silently fall back to a default). Cold path:
+// exceptions and allocation are fine here.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "synthusd/hedging/config.hpp"
+
+namespace synthusd::engine {
+
+struct ConfigProblem {
+  std::string file;
+  std::size_t line = 0; // 0 when the problem is not tied to one line
+  std::string key;      // dotted path, e.g. "instruments[1].contract_value_usd"
+  std::string message;
+  [[nodiscard]] std::string to_string() const;
+};
+
+class ConfigError : public std::runtime_error {
+public:
+  explicit ConfigError(std::vector<ConfigProblem> problems);
+  [[nodiscard]] const std::vector<ConfigProblem>& problems() const noexcept { return problems_; }
+
+private:
+  std::vector<ConfigProblem> problems_;
+};
+
+struct EngineConfig {
+  hedging::KernelConfig kernel;
+};
+
+// Parses TOML text (file_name is used in messages). Collects every problem
+// it can find before throwing ConfigError, so one run of check-config shows
+// them all.
+[[nodiscard]] EngineConfig parse_config(std::string_view text, std::string_view file_name);
+[[nodiscard]] EngineConfig load_config(const std::string& path);
+
+} // namespace synthusd::engine

@@ -1,0 +1,129 @@
+#include <gtest/gtest.h>
+
+#include "synthusd/engine/config_file.hpp"
+
+namespace synthusd::engine {
+namespace {
+
+using hedging::Ratio;
+using hedging::UsdCents;
+
+constexpr const char* kMinimal = R"(
+[[venues]]
+id = 1
+name = "okx"
+
+[[instruments]]
+id = 1
+venue = "okx"
+symbol = "BTC-USD-SWAP"
+contract_value_usd = 100
+)";
+
+std::vector<ConfigProblem> problems_of(const std::string& text) {
+  try {
+    (void)parse_config(text, "test.toml");
+  } catch (const ConfigError& error) {
+    return error.problems();
+  }
+  return {};
+}
+
+TEST(ConfigFile, the_shipped_config_loads_and_matches_the_reference_venues) {
+  const EngineConfig config = load_config(SYNTHUSD_SOURCE_DIR "/config/synthusd.toml");
+  const hedging::KernelConfig reference = hedging::reference_config();
+  ASSERT_EQ(config.kernel.venues.size(), reference.venues.size());
+  ASSERT_EQ(config.kernel.instruments.size(), reference.instruments.size());
+  for (std::size_t i = 0; i < reference.instruments.size(); ++i) {
+    EXPECT_EQ(config.kernel.instruments[i].contract_value, reference.instruments[i].contract_value) << i;
+    EXPECT_EQ(config.kernel.instruments[i].symbol, reference.instruments[i].symbol) << i;
+    EXPECT_EQ(config.kernel.instruments[i].tick_size, reference.instruments[i].tick_size) << i;
+  }
+  EXPECT_EQ(config.kernel.bands.low_safe_bound, Ratio::from_ppm(980'000));
+  EXPECT_EQ(config.kernel.collateral.minimum_transfer, UsdCents{10'000});
+  EXPECT_EQ(config.kernel.funding_guard.engage_below, Ratio::from_ppm(-100));
+}
+
+TEST(ConfigFile, numbers_are_read_exactly_without_float_rounding) {
+  const EngineConfig config = parse_config(std::string(kMinimal) + R"(
+[bands]
+low_bound = 0.9301
+minimum_liability_usd = "49.99"
+[collateral]
+liquidation_alert_distance = 0.15
+)", "test.toml");
+  EXPECT_EQ(config.kernel.bands.low_bound, Ratio{93'010'000});
+  EXPECT_EQ(config.kernel.bands.minimum_liability, UsdCents{4'999});
+  EXPECT_EQ(config.kernel.collateral.liquidation_alert_distance, Ratio{15'000'000});
+  EXPECT_EQ(config.kernel.instruments[0].contract_value, UsdCents{10'000});
+}
+
+TEST(ConfigFile, an_unknown_key_is_an_error_with_its_line) {
+  const auto problems = problems_of(std::string(kMinimal) + "\n[bands]\nlow_bund = 0.9\n");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].key, "bands.low_bund");
+  EXPECT_EQ(problems[0].line, 13u);
+  EXPECT_EQ(problems[0].message, "unknown key");
+  EXPECT_EQ(problems[0].to_string(), "test.toml:13: bands.low_bund: unknown key");
+}
+
+TEST(ConfigFile, every_problem_is_reported_in_one_pass) {
+  const auto problems = problems_of(R"([[venues]]
+id = "one"
+name = "okx"
+
+[[instruments]]
+id = 1
+venue = "kraken"
+symbol = "BTC-USD-SWAP"
+taker_fee = "a lot"
+
+[bands]
+policy = "yolo"
+)");
+  ASSERT_EQ(problems.size(), 4u);
+  EXPECT_EQ(problems[0].key, "venues[0].id");
+  EXPECT_EQ(problems[0].line, 2u);
+  EXPECT_EQ(problems[1].key, "instruments[0].venue");
+  EXPECT_EQ(problems[1].line, 7u);
+  EXPECT_NE(problems[1].message.find("kraken"), std::string::npos);
+  EXPECT_EQ(problems[2].key, "instruments[0].taker_fee");
+  EXPECT_EQ(problems[2].line, 9u);
+  EXPECT_EQ(problems[3].key, "bands.policy");
+  EXPECT_EQ(problems[3].line, 12u);
+}
+
+TEST(ConfigFile, a_missing_required_key_is_named) {
+  const auto problems = problems_of("[[venues]]\nname = \"okx\"\n[[instruments]]\nid = 1\nvenue = \"okx\"\nsymbol = \"X\"\n");
+  ASSERT_FALSE(problems.empty());
+  EXPECT_EQ(problems[0].key, "venues[0].id");
+  EXPECT_EQ(problems[0].message, "missing (required)");
+}
+
+TEST(ConfigFile, cross_field_rules_come_from_kernel_validation) {
+  const auto problems = problems_of(std::string(kMinimal) + "\n[bands]\nlow_bound = 0.99\n");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].message.find("low_bound <= low_safe_bound"), std::string::npos) << problems[0].message;
+}
+
+TEST(ConfigFile, toml_syntax_errors_carry_their_line) {
+  const auto problems = problems_of("[[venues]]\nid = 1\nname = \"okx\n");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].line, 3u);
+}
+
+TEST(ConfigFile, a_missing_file_is_explained) {
+  const auto problems = [] {
+    try {
+      (void)load_config("/nonexistent/synthusd.toml");
+    } catch (const ConfigError& error) {
+      return error.problems();
+    }
+    return std::vector<ConfigProblem>{};
+  }();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].message, "cannot open the file");
+}
+
+} // namespace
+} // namespace synthusd::engine

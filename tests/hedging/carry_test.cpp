@@ -1,0 +1,405 @@
+// Rule 4: perpetual vs dated future by annualised carry, with hysteresis, and
+// the roll out of an expiring future.
+
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "kernel_fixture.hpp"
+#include "synthusd/hedging/carry.hpp"
+
+namespace synthusd::hedging {
+namespace {
+
+using namespace synthusd::hedging::testing;
+
+constexpr Duration kDay = Duration::from_hours(24);
+
+constexpr Duration days(std::int64_t n) { return Duration{n * kDay.nanoseconds}; }
+
+// ---- annualised_funding_carry ---------------------------------------------------
+
+TEST(AnnualisedFundingCarry, eight_hour_funding_is_paid_1095_times_a_year) {
+  // year / 8 h = 31,536,000 s / 28,800 s = 1095 exactly.
+  const Duration eight_hours = Duration::from_hours(8);
+  EXPECT_EQ(annualised_funding_carry(Ratio{10'000}, eight_hours), Ratio{10'950'000});   // 0.01 % -> 10.95 %
+  EXPECT_EQ(annualised_funding_carry(Ratio{-10'000}, eight_hours), Ratio{-10'950'000}); // shorts pay
+  EXPECT_EQ(annualised_funding_carry(Ratio{0}, eight_hours), Ratio{0});
+}
+
+TEST(AnnualisedFundingCarry, scales_with_the_funding_interval) {
+  // hourly: 8760 intervals a year -> 0.01 % * 8760 = 87.6 %
+  EXPECT_EQ(annualised_funding_carry(Ratio{10'000}, Duration::from_hours(1)), Ratio{87'600'000});
+  // 7 h: 31,536,000 / 25,200 = 1251.428571... -> 10,000 * that = 12,514,285.71 -> 12,514,286
+  EXPECT_EQ(annualised_funding_carry(Ratio{10'000}, Duration::from_hours(7)), Ratio{12'514'286});
+}
+
+TEST(AnnualisedFundingCarry, rounds_half_to_even) {
+  // a two-year interval halves the rate: exact halves land on the even neighbour
+  const Duration two_years{2 * kYear.nanoseconds};
+  EXPECT_EQ(annualised_funding_carry(Ratio{1}, two_years), Ratio{0});   // 0.5 -> 0
+  EXPECT_EQ(annualised_funding_carry(Ratio{3}, two_years), Ratio{2});   // 1.5 -> 2
+  EXPECT_EQ(annualised_funding_carry(Ratio{5}, two_years), Ratio{2});   // 2.5 -> 2
+  EXPECT_EQ(annualised_funding_carry(Ratio{-3}, two_years), Ratio{-2}); // -1.5 -> -2
+}
+
+TEST(AnnualisedFundingCarry, is_zero_without_a_positive_interval) {
+  EXPECT_EQ(annualised_funding_carry(Ratio{10'000}, Duration{0}), Ratio{0});
+  EXPECT_EQ(annualised_funding_carry(Ratio{10'000}, Duration{-1}), Ratio{0});
+}
+
+// ---- annualised_basis_carry -----------------------------------------------------
+
+TEST(AnnualisedBasisCarry, one_percent_premium_with_73_days_left_is_5_percent_a_year) {
+  // (50,500 - 50,000) / 50,000 = 1 %; 365 / 73 = 5 -> 5 % = Ratio{5,000,000}
+  const Timestamp now = kStart;
+  EXPECT_EQ(annualised_basis_carry(Price::from_dollars(50'500), Price::from_dollars(50'000), now, now + days(73)),
+            Ratio{5'000'000});
+}
+
+TEST(AnnualisedBasisCarry, backwardation_is_a_negative_carry) {
+  // -1 % over 73 days -> -5 %
+  EXPECT_EQ(annualised_basis_carry(Price::from_dollars(49'500), Price::from_dollars(50'000), kStart, kStart + days(73)),
+            Ratio{-5'000'000});
+}
+
+TEST(AnnualisedBasisCarry, rounds_half_to_even_to_the_nearest_unit) {
+  // 1 % over 30 days: 1,000,000 * 365 / 30 = 12,166,666.67 -> 12,166,667
+  EXPECT_EQ(annualised_basis_carry(Price::from_dollars(50'500), Price::from_dollars(50'000), kStart, kStart + days(30)),
+            Ratio{12'166'667});
+  // 2 % over 30 days: 24,333,333.33 -> 24,333,333
+  EXPECT_EQ(annualised_basis_carry(Price::from_dollars(51'000), Price::from_dollars(50'000), kStart, kStart + days(30)),
+            Ratio{24'333'333});
+}
+
+TEST(AnnualisedBasisCarry, the_same_basis_is_worth_more_the_closer_the_expiry) {
+  // 1 % with one day left annualises to 365 %
+  EXPECT_EQ(annualised_basis_carry(Price::from_dollars(50'500), Price::from_dollars(50'000), kStart, kStart + kDay),
+            Ratio{365'000'000});
+}
+
+TEST(AnnualisedBasisCarry, is_zero_at_or_after_expiry_and_without_prices) {
+  const Price future = Price::from_dollars(50'500);
+  const Price index = Price::from_dollars(50'000);
+  EXPECT_EQ(annualised_basis_carry(future, index, kStart, kStart), Ratio{0});
+  EXPECT_EQ(annualised_basis_carry(future, index, kStart + kDay, kStart), Ratio{0});
+  EXPECT_EQ(annualised_basis_carry(Price{}, index, kStart, kStart + kDay), Ratio{0});
+  EXPECT_EQ(annualised_basis_carry(future, Price{}, kStart, kStart + kDay), Ratio{0});
+}
+
+TEST(AnnualisedBasisCarry, keeps_the_sign_of_the_basis_right_up_to_expiry) {
+  // A 1 % premium with 1 ns left annualises to 0.01 * 3.1536e16 = 3.15e14
+  // (raw 3.15e22), beyond int64: the result must saturate, not wrap. The
+  // kernel computes this for every priced future on every rebalance, also
+  // inside the roll window, so a wrapped value reaches SlotState::annual_carry.
+  const Price future = Price::from_dollars(50'500);
+  const Price index = Price::from_dollars(50'000);
+  EXPECT_GT(annualised_basis_carry(future, index, kStart - Duration{1}, kStart).raw, 0);
+  EXPECT_LT(annualised_basis_carry(Price::from_dollars(49'500), index, kStart - Duration{1}, kStart).raw, 0);
+  // one second before expiry still fits: 1e6 * 31,536,000 = 31,536,000,000,000
+  EXPECT_EQ(annualised_basis_carry(future, index, kStart - Duration::from_seconds(1), kStart),
+            Ratio{31'536'000'000'000});
+}
+
+// ---- choose_instrument ----------------------------------------------------------
+
+constexpr Ratio kHysteresis = Ratio::from_ppm(20'000); // 2 %
+
+CarryCandidate candidate(InstrumentId id, std::int64_t carry_raw, bool eligible = true) {
+  return CarryCandidate{id, eligible, Ratio{carry_raw}};
+}
+
+TEST(ChooseInstrument, takes_the_best_carry_when_nothing_is_current) {
+  const std::array candidates{candidate(1, 10'000'000), candidate(2, 12'000'000), candidate(3, 11'000'000)};
+  EXPECT_EQ(choose_instrument(candidates, kNoInstrument, kHysteresis), 2);
+}
+
+TEST(ChooseInstrument, breaks_ties_towards_the_lower_instrument_id) {
+  const std::array forward{candidate(4, 5'000'000), candidate(7, 5'000'000)};
+  const std::array backward{candidate(7, 5'000'000), candidate(4, 5'000'000)};
+  EXPECT_EQ(choose_instrument(forward, kNoInstrument, kHysteresis), 4);
+  EXPECT_EQ(choose_instrument(backward, kNoInstrument, kHysteresis), 4);
+}
+
+TEST(ChooseInstrument, a_tie_with_the_current_instrument_keeps_it_even_without_hysteresis) {
+  const std::array candidates{candidate(4, 5'000'000), candidate(7, 5'000'000)};
+  EXPECT_EQ(choose_instrument(candidates, 7, Ratio{0}), 7);
+  // without hysteresis any strict improvement switches
+  const std::array better{candidate(4, 5'000'001), candidate(7, 5'000'000)};
+  EXPECT_EQ(choose_instrument(better, 7, Ratio{0}), 4);
+}
+
+TEST(ChooseInstrument, returns_no_instrument_when_none_is_eligible) {
+  const std::array candidates{candidate(1, 10'000'000, false), candidate(2, 12'000'000, false)};
+  EXPECT_EQ(choose_instrument(candidates, 1, kHysteresis), kNoInstrument);
+  EXPECT_EQ(choose_instrument(std::span<const CarryCandidate>{}, 1, kHysteresis), kNoInstrument);
+}
+
+TEST(ChooseInstrument, keeps_the_perpetual_until_the_future_beats_it_by_more_than_the_hysteresis) {
+  // perpetual (1) at 10 %; the future (2) exactly 2 % better stays out ...
+  const std::array at_hysteresis{candidate(1, 10'000'000), candidate(2, 12'000'000)};
+  EXPECT_EQ(choose_instrument(at_hysteresis, 1, kHysteresis), 1);
+  // ... and one unit more switches
+  const std::array beyond{candidate(1, 10'000'000), candidate(2, 12'000'001)};
+  EXPECT_EQ(choose_instrument(beyond, 1, kHysteresis), 2);
+}
+
+TEST(ChooseInstrument, keeps_the_future_until_the_perpetual_beats_it_by_more_than_the_hysteresis) {
+  const std::array at_hysteresis{candidate(1, 14'000'000), candidate(2, 12'000'000)};
+  EXPECT_EQ(choose_instrument(at_hysteresis, 2, kHysteresis), 2);
+  const std::array beyond{candidate(1, 14'000'001), candidate(2, 12'000'000)};
+  EXPECT_EQ(choose_instrument(beyond, 2, kHysteresis), 1);
+}
+
+TEST(ChooseInstrument, keeps_the_current_instrument_when_it_is_best) {
+  const std::array candidates{candidate(1, 10'000'000), candidate(2, -3'000'000)};
+  EXPECT_EQ(choose_instrument(candidates, 1, kHysteresis), 1);
+}
+
+TEST(ChooseInstrument, leaves_an_ineligible_current_instrument_whatever_its_carry) {
+  // the current future is about to expire: its carry no longer protects it
+  const std::array candidates{candidate(1, 1'000'000), candidate(2, 90'000'000, false)};
+  EXPECT_EQ(choose_instrument(candidates, 2, kHysteresis), 1);
+}
+
+TEST(ChooseInstrument, never_picks_an_ineligible_candidate_even_with_the_best_carry) {
+  const std::array candidates{candidate(1, 1'000'000), candidate(2, 90'000'000, false), candidate(3, 2'000'000)};
+  EXPECT_EQ(choose_instrument(candidates, kNoInstrument, kHysteresis), 3);
+}
+
+TEST(ChooseInstrument, a_current_instrument_missing_from_the_candidates_is_replaced_by_the_best) {
+  const std::array candidates{candidate(1, 1'000'000), candidate(3, 2'000'000)};
+  EXPECT_EQ(choose_instrument(candidates, 9, kHysteresis), 3);
+}
+
+// ---- kernel: instrument choice and roll ------------------------------------------
+
+constexpr VenueId kVenue = 1;
+constexpr InstrumentId kPerp = 1;
+constexpr InstrumentId kFuture = 2;
+constexpr Timestamp kExpiry = kStart + days(30);
+
+// One venue with a $100 inverse perpetual (1) and a $100 inverse future (2)
+// expiring 30 days after kStart. Only the future if with_perpetual is false.
+KernelConfig perp_and_future_config(bool with_perpetual = true) {
+  KernelConfig config;
+  config.venues = {{kVenue, "deribit", 1, UsdCents{INT64_MAX / 4}}};
+  InstrumentSpec perp;
+  perp.id = kPerp;
+  perp.venue = kVenue;
+  perp.symbol = "BTC-PERPETUAL";
+  perp.kind = InstrumentKind::inverse_perpetual;
+  perp.contract_value = UsdCents{10'000};
+  InstrumentSpec future;
+  future.id = kFuture;
+  future.venue = kVenue;
+  future.symbol = "BTC-DATED";
+  future.kind = InstrumentKind::inverse_future;
+  future.contract_value = UsdCents{10'000};
+  future.expiry = kExpiry;
+  config.instruments = {future};
+  if (with_perpetual) {
+    config.instruments.push_back(perp);
+  }
+  return config;
+}
+
+MarketUpdate perp_market(Timestamp time, Ratio funding) { return market(kVenue, kPerp, 50'000, time, funding); }
+
+MarketUpdate future_market(Timestamp time, std::int64_t future_dollars) {
+  return market(kVenue, kFuture, future_dollars, time, Ratio{0}, Price::from_dollars(50'000));
+}
+
+const OrderIntent* find_order(const std::vector<OrderIntent>& orders, InstrumentId instrument) {
+  for (const OrderIntent& order : orders) {
+    if (order.instrument == instrument) {
+      return &order;
+    }
+  }
+  return nullptr;
+}
+
+TEST(KernelCarry, hedges_the_liability_on_the_dated_future_when_its_basis_carry_is_better) {
+  Kernel kernel(perp_and_future_config());
+  (void)kernel.on(VenueStatus{kVenue, true, kStart});
+  (void)kernel.on(perp_market(kStart, Ratio{0})); // perpetual carry 0
+  EXPECT_EQ(kernel.venue(kVenue)->active, kPerp); // the only one priced so far
+
+  // future 2 % over index with 30 days left: 24,333,333 (24.3 %/yr) beats 0 by far more than 2 %
+  const auto actions = kernel.on(future_market(kStart, 51'000));
+  EXPECT_EQ(kernel.slot(kFuture)->annual_carry, Ratio{24'333'333});
+  EXPECT_EQ(kernel.slot(kPerp)->annual_carry, Ratio{0});
+  const auto rolled = alerts_in(actions, AlertCode::instrument_rolled);
+  ASSERT_EQ(rolled.size(), 1U);
+  EXPECT_EQ(rolled[0].values, (std::array<std::int64_t, 3>{kVenue, kPerp, kFuture}));
+  EXPECT_EQ(kernel.venue(kVenue)->active, kFuture);
+
+  // $10,000 liability: sell round(0.98 * 10,000 / 100) = 98 contracts, all on the future
+  const auto orders = orders_in(kernel.on(liability(1'000'000, kStart)));
+  ASSERT_EQ(orders.size(), 1U);
+  EXPECT_EQ(orders[0].instrument, kFuture);
+  EXPECT_EQ(orders[0].venue, kVenue);
+  EXPECT_EQ(signed_quantity(orders[0]), -98);
+  EXPECT_EQ(orders[0].purpose, OrderPurpose::liability_hedge);
+  EXPECT_EQ(kernel.slot(kFuture)->target, UsdCents{1'000'000});
+  EXPECT_EQ(kernel.slot(kPerp)->target, UsdCents{0});
+}
+
+TEST(KernelCarry, stays_on_the_perpetual_while_the_future_is_better_by_no_more_than_the_hysteresis) {
+  Kernel kernel(perp_and_future_config());
+  (void)kernel.on(VenueStatus{kVenue, true, kStart});
+  (void)kernel.on(perp_market(kStart, Ratio{10'000})); // 0.01 %/8 h -> 10,950,000
+  // 1 % basis, 30 days -> 12,166,667: better by 1,216,667 < 2,000,000
+  const auto quiet = kernel.on(future_market(kStart, 50'500));
+  EXPECT_EQ(kernel.slot(kFuture)->annual_carry, Ratio{12'166'667});
+  EXPECT_TRUE(alerts_in(quiet, AlertCode::instrument_rolled).empty());
+  EXPECT_EQ(kernel.venue(kVenue)->active, kPerp);
+
+  const auto sell = orders_in(kernel.on(liability(1'000'000, kStart)));
+  ASSERT_EQ(sell.size(), 1U);
+  EXPECT_EQ(sell[0].instrument, kPerp);
+  EXPECT_EQ(signed_quantity(sell[0]), -98);
+  (void)fill(kernel, sell[0], 50'000, kStart);
+
+  // 2 % basis -> 24,333,333: better by 13,383,333 > 2 % -> move: close the
+  // perpetual (buy 98, reduce-only), open the future (sell 98)
+  const auto actions = kernel.on(future_market(kStart + Duration::from_seconds(1), 51'000));
+  const auto rolled = alerts_in(actions, AlertCode::instrument_rolled);
+  ASSERT_EQ(rolled.size(), 1U);
+  EXPECT_EQ(rolled[0].values, (std::array<std::int64_t, 3>{kVenue, kPerp, kFuture}));
+  const auto orders = orders_in(actions);
+  ASSERT_EQ(orders.size(), 2U);
+  const OrderIntent* close = find_order(orders, kPerp);
+  const OrderIntent* open = find_order(orders, kFuture);
+  ASSERT_NE(close, nullptr);
+  ASSERT_NE(open, nullptr);
+  EXPECT_EQ(signed_quantity(*close), 98);
+  EXPECT_TRUE(close->reduce_only);
+  EXPECT_EQ(signed_quantity(*open), -98);
+  EXPECT_FALSE(open->reduce_only);
+}
+
+TEST(KernelCarry, stays_on_the_future_while_the_perpetual_is_better_by_no_more_than_the_hysteresis) {
+  Kernel kernel(perp_and_future_config());
+  (void)kernel.on(VenueStatus{kVenue, true, kStart});
+  (void)kernel.on(perp_market(kStart, Ratio{0}));
+  (void)kernel.on(future_market(kStart, 50'500)); // 12,166,667 vs 0: switch to the future
+  ASSERT_EQ(kernel.venue(kVenue)->active, kFuture);
+
+  // perpetual at 0.012 %/8 h -> 13,140,000: better by 973,333 -> stay
+  const auto quiet = kernel.on(perp_market(kStart + Duration::from_seconds(1), Ratio{12'000}));
+  EXPECT_EQ(kernel.slot(kPerp)->annual_carry, Ratio{13'140'000});
+  EXPECT_TRUE(alerts_in(quiet, AlertCode::instrument_rolled).empty());
+  EXPECT_EQ(kernel.venue(kVenue)->active, kFuture);
+
+  // 0.03 %/8 h -> 32,850,000: better by 20,683,333 -> back to the perpetual
+  const auto actions = kernel.on(perp_market(kStart + Duration::from_seconds(2), Ratio{30'000}));
+  const auto rolled = alerts_in(actions, AlertCode::instrument_rolled);
+  ASSERT_EQ(rolled.size(), 1U);
+  EXPECT_EQ(rolled[0].values, (std::array<std::int64_t, 3>{kVenue, kFuture, kPerp}));
+  EXPECT_EQ(kernel.venue(kVenue)->active, kPerp);
+}
+
+// A kernel hedging $10,000 on the future: 98 contracts short, filled.
+Kernel hedged_on_the_future(KernelConfig config) {
+  Kernel kernel(std::move(config));
+  (void)kernel.on(VenueStatus{kVenue, true, kStart});
+  if (kernel.slot(kPerp) != nullptr) {
+    (void)kernel.on(perp_market(kStart, Ratio{0}));
+  }
+  (void)kernel.on(future_market(kStart, 51'000));
+  const auto orders = orders_in(kernel.on(liability(1'000'000, kStart)));
+  EXPECT_EQ(orders.size(), 1U);
+  if (orders.size() == 1U) {
+    EXPECT_EQ(orders[0].instrument, kFuture);
+    (void)fill(kernel, orders[0], 51'000, kStart);
+  }
+  EXPECT_EQ(kernel.slot(kFuture)->position, Contracts{-98});
+  return kernel;
+}
+
+TEST(KernelCarry, rolls_out_of_the_future_24_hours_before_expiry_on_a_timer) {
+  Kernel kernel = hedged_on_the_future(perp_and_future_config());
+
+  // one second before the roll point nothing happens (the future's carry only grows)
+  const auto early = kernel.on(Timer{kExpiry - Duration::from_hours(24) - Duration::from_seconds(1)});
+  EXPECT_TRUE(orders_in(early).empty());
+  EXPECT_TRUE(alerts_in(early, AlertCode::instrument_rolled).empty());
+  EXPECT_EQ(kernel.venue(kVenue)->active, kFuture);
+
+  // exactly 24 h before expiry: roll to the perpetual
+  const auto actions = kernel.on(Timer{kExpiry - Duration::from_hours(24)});
+  const auto rolled = alerts_in(actions, AlertCode::instrument_rolled);
+  ASSERT_EQ(rolled.size(), 1U);
+  EXPECT_EQ(rolled[0].values, (std::array<std::int64_t, 3>{kVenue, kFuture, kPerp}));
+  EXPECT_EQ(kernel.venue(kVenue)->active, kPerp);
+  EXPECT_FALSE(kernel.slot(kFuture)->eligible);
+
+  const auto orders = orders_in(actions);
+  ASSERT_EQ(orders.size(), 2U);
+  const OrderIntent* close = find_order(orders, kFuture);
+  const OrderIntent* open = find_order(orders, kPerp);
+  ASSERT_NE(close, nullptr);
+  ASSERT_NE(open, nullptr);
+  EXPECT_EQ(signed_quantity(*close), 98); // buy back the whole future short
+  EXPECT_TRUE(close->reduce_only);
+  EXPECT_EQ(signed_quantity(*open), -98); // and re-sell it on the perpetual
+  EXPECT_FALSE(open->reduce_only);
+  EXPECT_EQ(close->purpose, OrderPurpose::liability_hedge);
+  EXPECT_EQ(open->purpose, OrderPurpose::liability_hedge);
+}
+
+TEST(KernelCarry, rolls_on_a_market_update_and_never_returns_to_the_expiring_future) {
+  Kernel kernel = hedged_on_the_future(perp_and_future_config());
+  const Timestamp roll_time = kExpiry - Duration::from_hours(24);
+
+  const auto actions = kernel.on(perp_market(roll_time, Ratio{0}));
+  EXPECT_EQ(alerts_in(actions, AlertCode::instrument_rolled).size(), 1U);
+  const auto orders = orders_in(actions);
+  ASSERT_EQ(orders.size(), 2U);
+  const OrderIntent close = *find_order(orders, kFuture);
+  const OrderIntent open = *find_order(orders, kPerp);
+  (void)fill(kernel, close, 51'000, roll_time);
+  (void)fill(kernel, open, 50'000, roll_time);
+  EXPECT_EQ(kernel.slot(kFuture)->position, Contracts{0});
+  EXPECT_EQ(kernel.slot(kPerp)->position, Contracts{-98});
+
+  // a huge basis on the future no longer tempts the kernel back
+  const auto later = kernel.on(future_market(roll_time + Duration::from_hours(1), 55'000));
+  EXPECT_TRUE(orders_in(later).empty());
+  EXPECT_TRUE(alerts_in(later, AlertCode::instrument_rolled).empty());
+  EXPECT_EQ(kernel.venue(kVenue)->active, kPerp);
+}
+
+TEST(KernelCarry, the_roll_lead_time_comes_from_the_config) {
+  KernelConfig config = perp_and_future_config();
+  config.carry.roll_before_expiry = Duration::from_hours(48);
+  Kernel kernel = hedged_on_the_future(std::move(config));
+
+  const auto early = kernel.on(Timer{kExpiry - Duration::from_hours(48) - Duration::from_seconds(1)});
+  EXPECT_TRUE(orders_in(early).empty());
+  const auto actions = kernel.on(Timer{kExpiry - Duration::from_hours(48)});
+  EXPECT_EQ(alerts_in(actions, AlertCode::instrument_rolled).size(), 1U);
+  EXPECT_EQ(orders_in(actions).size(), 2U);
+  EXPECT_EQ(kernel.venue(kVenue)->active, kPerp);
+}
+
+TEST(KernelCarry, an_expiring_future_without_a_successor_is_closed_and_the_hedge_reported_unallocated) {
+  Kernel kernel = hedged_on_the_future(perp_and_future_config(/*with_perpetual=*/false));
+
+  const auto actions = kernel.on(Timer{kExpiry - Duration::from_hours(24)});
+  EXPECT_TRUE(alerts_in(actions, AlertCode::instrument_rolled).empty()); // nothing to roll into
+  EXPECT_EQ(kernel.venue(kVenue)->active, kNoInstrument);
+  const auto orders = orders_in(actions);
+  ASSERT_EQ(orders.size(), 1U);
+  EXPECT_EQ(orders[0].instrument, kFuture);
+  EXPECT_EQ(signed_quantity(orders[0]), 98);
+  EXPECT_TRUE(orders[0].reduce_only);
+  const auto exhausted = alerts_in(actions, AlertCode::venue_capacity_exhausted);
+  ASSERT_EQ(exhausted.size(), 1U);
+  EXPECT_EQ(exhausted[0].values[0], 1'000'000);
+  EXPECT_EQ(kernel.unallocated(), UsdCents{1'000'000});
+}
+
+} // namespace
+} // namespace synthusd::hedging
