@@ -73,6 +73,11 @@ int run_simulate(const SimulateOptions& options, std::ostream& out) {
   out << "summary: " << report.kernel_events << " kernel events, " << report.liability_events << " liability events, "
       << report.orders << " orders, " << report.fills << " fills, " << report.transfers << " transfers, "
       << report.alerts << " alerts, " << report.liquidations << " liquidations\n";
+  for (std::size_t code = 0; code < report.alerts_by_code.size(); ++code) {
+    if (report.alerts_by_code[code] > 0) {
+      out << "  alert " << to_string(static_cast<AlertCode>(code)) << ": " << report.alerts_by_code[code] << "\n";
+    }
+  }
   out << "  fees " << dollars(last.fees_paid) << ", funding received " << dollars(last.funding_received)
       << ", largest deviation of customers' USD value from their dollars " << dollars(report.largest_deviation) << "\n";
   out << "  final hedge ratio " << ratio_text(final_ratio) << (in_band ? " (inside band)" : " (OUTSIDE band)")

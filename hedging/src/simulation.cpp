@@ -94,8 +94,9 @@ void HedgeSimulation::execute(const Action& action) {
     }
     pending_.push_back(TransferCompleted{transfer->transfer_id, time_});
     pending_.push_back(CollateralSnapshot{transfer->venue, equity(account), time_});
-  } else if (std::holds_alternative<Alert>(action)) {
+  } else if (const auto* alert = std::get_if<Alert>(&action)) {
     ++report_.alerts;
+    ++report_.alerts_by_code[static_cast<std::size_t>(alert->code) % report_.alerts_by_code.size()];
   }
 }
 

@@ -58,6 +58,9 @@ enum class AlertCode : std::uint8_t {
   invalid_event,                // values: event index, 0, 0
 };
 
+// Stable snake_case names for logs and metrics ("funding_guard_engaged").
+[[nodiscard]] const char* to_string(AlertCode code) noexcept;
+
 struct Alert {
   AlertCode code = AlertCode::invalid_event;
   std::array<std::int64_t, 3> values{};

@@ -7,6 +7,7 @@
 //
 // The kernel is the real one; the simulation only plays the outside world.
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -48,6 +49,7 @@ struct SimulationReport {
   std::uint64_t fills = 0;
   std::uint64_t transfers = 0;
   std::uint64_t alerts = 0;
+  std::array<std::uint64_t, 32> alerts_by_code{}; // indexed by AlertCode
   std::uint64_t liquidations = 0;
   std::uint64_t action_hash = 0;
   UsdCents largest_deviation{}; // max |value + fees - funding - liability|
