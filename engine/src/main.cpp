@@ -1,11 +1,12 @@
 // synthusd: the engine's command line. Subcommands arrive with the issues that
-// build them; today: simulate and check-config.
+// build them; today: simulate, replay and check-config.
 
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
 
 #include "synthusd/engine/config_file.hpp"
+#include "synthusd/engine/replay_command.hpp"
 #include "synthusd/engine/simulate_command.hpp"
 
 int main(int argc, char** argv) {
@@ -23,6 +24,15 @@ int main(int argc, char** argv) {
   simulate_command->add_option("--config", simulate.config_path, "venues, instruments and rules from this TOML file")
       ->check(CLI::ExistingFile);
 
+  simulate_command->add_option("--journal", simulate.journal_path, "record every kernel input to this new journal file");
+
+  std::string replay_journal;
+  std::string replay_config;
+  CLI::App* replay_command = app.add_subcommand("replay", "re-run the kernel over a journal and print the action-stream hash");
+  replay_command->add_option("journal", replay_journal, "journal file")->required()->check(CLI::ExistingFile);
+  replay_command->add_option("--config", replay_config, "the configuration the journal was recorded with")
+      ->check(CLI::ExistingFile);
+
   std::string check_path;
   CLI::App* check_command = app.add_subcommand("check-config", "validate a configuration file and explain every error");
   check_command->add_option("file", check_path, "TOML configuration")->required();
@@ -31,6 +41,9 @@ int main(int argc, char** argv) {
   try {
     if (*simulate_command) {
       return synthusd::engine::run_simulate(simulate, std::cout);
+    }
+    if (*replay_command) {
+      return synthusd::engine::run_replay(replay_journal, replay_config, std::cout);
     }
     if (*check_command) {
       const auto config = synthusd::engine::load_config(check_path);

@@ -1,10 +1,12 @@
 #include "synthusd/engine/simulate_command.hpp"
 
 #include <cstdio>
+#include <memory>
 #include <ostream>
 #include <stdexcept>
 
 #include "synthusd/engine/config_file.hpp"
+#include "synthusd/engine/journal.hpp"
 #include "synthusd/hedging/band_policy.hpp"
 #include "synthusd/hedging/simulation.hpp"
 
@@ -18,6 +20,12 @@ std::string dollars(UsdCents cents) {
   const std::int64_t v = cents.value;
   std::snprintf(buffer, sizeof buffer, "%s$%lld.%02lld", v < 0 ? "-" : "", static_cast<long long>((v < 0 ? -v : v) / 100),
                 static_cast<long long>((v < 0 ? -v : v) % 100));
+  return buffer;
+}
+
+std::string hex16(std::uint64_t value) {
+  char buffer[24];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(value));
   return buffer;
 }
 
@@ -44,7 +52,18 @@ int run_simulate(const SimulateOptions& options, std::ostream& out) {
     config.path.shocks = {{60, 6, -0.5}, {120, 6, 1.0}};
   }
   HedgeSimulation simulation(config);
+  std::unique_ptr<JournalWriter> journal;
+  if (!options.journal_path.empty()) {
+    journal = std::make_unique<JournalWriter>(options.journal_path);
+    if (journal->last_sequence() != 0) {
+      throw std::invalid_argument("--journal: " + options.journal_path + " already holds a run; give a new file");
+    }
+    simulation.observe([&journal](const Event& event) { (void)journal->append(event); });
+  }
   const SimulationReport report = simulation.run();
+  if (journal) {
+    journal->commit();
+  }
 
   out << "synthusd simulate: seed " << options.seed << ", policy " << policy_name(config.kernel.bands.policy) << ", venues";
   for (const VenueConfig& venue : config.kernel.venues) {
@@ -81,7 +100,7 @@ int run_simulate(const SimulateOptions& options, std::ostream& out) {
   out << "  fees " << dollars(last.fees_paid) << ", funding received " << dollars(last.funding_received)
       << ", largest deviation of customers' USD value from their dollars " << dollars(report.largest_deviation) << "\n";
   out << "  final hedge ratio " << ratio_text(final_ratio) << (in_band ? " (inside band)" : " (OUTSIDE band)")
-      << ", action stream hash " << std::hex << report.action_hash << std::dec << "\n";
+      << ", action stream hash " << hex16(report.action_hash) << "\n";
   return in_band && report.liquidations == 0 ? 0 : 1;
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "synthusd/hedging/digest.hpp"
 
 namespace synthusd::hedging {
 namespace {
@@ -63,12 +62,13 @@ void HedgeSimulation::feed(const Event& first) {
   pending_.push_back(first);
   for (std::size_t next = 0; next < pending_.size(); ++next) {
     const Event event = pending_[next];
+    if (observer_) {
+      observer_(event);
+    }
     const std::span<const Action> actions = kernel_.on(event);
     ++report_.kernel_events;
-    Digest digest;
-    digest.add(report_.action_hash);
-    add_actions(digest, actions);
-    report_.action_hash = digest.value();
+    stream_hash_.add(actions);
+    report_.action_hash = stream_hash_.value();
     for (const Action& action : actions) {
       execute(action);
     }

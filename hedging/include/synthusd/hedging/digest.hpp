@@ -34,4 +34,25 @@ inline void add_actions(Digest& digest, std::span<const Action> actions) noexcep
   }
 }
 
+// The hash of a whole run: folds each event's actions (and the event
+// boundary, so [a][b] and [a b] differ) into one value. Live runs, the
+// simulation and `synthusd replay` all print this.
+class ActionStreamHash {
+public:
+  void add(std::span<const Action> actions) noexcept {
+    Digest digest;
+    digest.add(value_);
+    digest.add(static_cast<std::uint64_t>(actions.size()));
+    add_actions(digest, actions);
+    value_ = digest.value();
+    ++events_;
+  }
+  [[nodiscard]] std::uint64_t value() const noexcept { return value_; }
+  [[nodiscard]] std::uint64_t events() const noexcept { return events_; }
+
+private:
+  std::uint64_t value_ = 0;
+  std::uint64_t events_ = 0;
+};
+
 } // namespace synthusd::hedging

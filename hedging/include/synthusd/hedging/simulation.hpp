@@ -9,8 +9,10 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
+#include "synthusd/hedging/digest.hpp"
 #include "synthusd/hedging/kernel.hpp"
 #include "synthusd/hedging/price_path.hpp"
 
@@ -60,6 +62,10 @@ public:
   explicit HedgeSimulation(SimulationConfig config);
   [[nodiscard]] SimulationReport run();
 
+  // Called with every event before the kernel sees it (e.g. to journal the
+  // run for `synthusd replay`). Optional.
+  void observe(std::function<void(const Event&)> observer) { observer_ = std::move(observer); }
+
 private:
   struct Account {
     VenueId venue = kNoVenue;
@@ -93,6 +99,8 @@ private:
   UsdCents fees_cents_{};
   UsdCents funding_cents_{};
   std::uint64_t orders_this_step_ = 0;
+  std::function<void(const Event&)> observer_;
+  ActionStreamHash stream_hash_;
 };
 
 } // namespace synthusd::hedging

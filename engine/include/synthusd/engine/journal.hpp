@@ -1,0 +1,99 @@
+#pragma once
+// The append-only journal of every kernel input. Replaying it through a
+// fresh kernel reproduces the live action stream exactly (the kernel is
+// deterministic), which is how the engine recovers after a crash and how
+// `synthusd replay` audits a run.
+//
+// Record layout (little endian):
+//   u32 magic "SUJ1" | u32 payload bytes | u64 sequence | u8 event type |
+//   payload (the event's fields, 8 bytes each) | u32 CRC32C of sequence..payload
+// Sequences start at 1 and increase by one per record.
+//
+// Durability: append() only buffers; commit() writes and fdatasync()s the
+// whole batch (group commit) and advances durable_sequence(). A source's
+// event is acknowledged only once its sequence is durable.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "synthusd/hedging/events.hpp"
+
+namespace synthusd::engine {
+
+// CRC32C (Castagnoli), as used by iSCSI, ext4 and most journals.
+[[nodiscard]] std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc = 0) noexcept;
+
+// Event <-> bytes. encode returns the payload size written (0 if `out` is too
+// small); decode returns false for an unknown type or a size mismatch.
+[[nodiscard]] std::size_t encode_event(const hedging::Event& event, std::span<std::uint8_t> out) noexcept;
+[[nodiscard]] bool decode_event(std::uint8_t type, std::span<const std::uint8_t> payload, hedging::Event& out) noexcept;
+
+inline constexpr std::size_t kMaxPayload = 256;
+inline constexpr std::size_t kRecordOverhead = 4 + 4 + 8 + 1 + 4;
+
+struct JournalRecord {
+  std::uint64_t sequence = 0;
+  hedging::Event event{};
+};
+
+enum class TailState : std::uint8_t {
+  clean,     // the file ends exactly after a valid record
+  torn,      // the last record is incomplete (a crash mid-write)
+  corrupt,   // a record's checksum, magic, length, type or sequence is wrong
+};
+
+// Reads a journal from the start, stopping at the first bad record.
+class JournalReader {
+public:
+  explicit JournalReader(const std::string& path); // throws std::runtime_error if it cannot be opened
+  [[nodiscard]] bool next(JournalRecord& record);
+  [[nodiscard]] TailState tail() const noexcept { return tail_; }
+  [[nodiscard]] std::uint64_t valid_bytes() const noexcept { return valid_bytes_; }
+  [[nodiscard]] std::uint64_t last_sequence() const noexcept { return last_sequence_; }
+
+private:
+  std::vector<std::uint8_t> data_;
+  std::size_t offset_ = 0;
+  std::uint64_t valid_bytes_ = 0;
+  std::uint64_t last_sequence_ = 0;
+  TailState tail_ = TailState::clean;
+};
+
+class JournalWriter {
+public:
+  // Opens (creating if needed) and recovers: a torn or corrupt tail is cut
+  // off (reported by recovered_tail()), never a crash. Throws
+  // std::runtime_error naming the path when the file cannot be used.
+  explicit JournalWriter(const std::string& path, std::size_t buffer_bytes = 1 << 20);
+  ~JournalWriter();
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  // Buffers one event; returns its sequence. Commits first when the buffer
+  // is full. No allocation.
+  std::uint64_t append(const hedging::Event& event);
+  // Writes and fdatasyncs everything appended; returns the durable sequence.
+  std::uint64_t commit();
+
+  [[nodiscard]] std::uint64_t last_sequence() const noexcept { return last_sequence_; }
+  [[nodiscard]] std::uint64_t durable_sequence() const noexcept { return durable_sequence_; }
+  [[nodiscard]] TailState recovered_tail() const noexcept { return recovered_tail_; }
+  [[nodiscard]] std::uint64_t truncated_bytes() const noexcept { return truncated_bytes_; }
+  [[nodiscard]] std::uint64_t commits() const noexcept { return commits_; }
+
+private:
+  int fd_ = -1;
+  std::string path_;
+  std::vector<std::uint8_t> buffer_;
+  std::size_t used_ = 0;
+  std::uint64_t last_sequence_ = 0;
+  std::uint64_t durable_sequence_ = 0;
+  TailState recovered_tail_ = TailState::clean;
+  std::uint64_t truncated_bytes_ = 0;
+  std::uint64_t commits_ = 0;
+};
+
+} // namespace synthusd::engine

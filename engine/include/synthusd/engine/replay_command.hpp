@@ -1,0 +1,27 @@
+#pragma once
+// `synthusd replay <journal>`: re-runs a fresh kernel over a journal and
+// prints the action-stream hash, which equals the live run's.
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "synthusd/engine/journal.hpp"
+#include "synthusd/hedging/config.hpp"
+
+namespace synthusd::engine {
+
+struct ReplayResult {
+  std::uint64_t events = 0;
+  std::uint64_t action_hash = 0;
+  std::uint64_t state_digest = 0;
+  std::uint64_t orders = 0;
+  TailState tail = TailState::clean;
+};
+
+[[nodiscard]] ReplayResult replay_journal(const std::string& journal_path, const hedging::KernelConfig& config);
+
+// Prints the result; returns the exit code (0, or 1 when the tail was damaged).
+int run_replay(const std::string& journal_path, const std::string& config_path, std::ostream& out);
+
+} // namespace synthusd::engine

@@ -1,0 +1,305 @@
+#include "synthusd/engine/journal.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <type_traits>
+
+namespace synthusd::engine {
+namespace {
+
+constexpr std::uint32_t kMagic = 0x314a5553; // "SUJ1" read little endian
+
+// ---- CRC32C -------------------------------------------------------------------
+
+constexpr std::array<std::uint32_t, 256> make_crc_table() {
+  std::array<std::uint32_t, 256> table{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) {
+      c = (c & 1U) != 0 ? (c >> 1) ^ 0x82F63B78U : c >> 1;
+    }
+    table[i] = c;
+  }
+  return table;
+}
+constexpr std::array<std::uint32_t, 256> kCrcTable = make_crc_table();
+
+// ---- field-by-field encoding: never raw struct bytes (padding is unspecified) ----
+
+template <typename Visitor>
+void fields(hedging::LiabilityChange& e, Visitor& v) { v(e.id); v(e.delta.value); v(e.sats.value); v(e.price.raw); v(e.time.nanoseconds); }
+template <typename Visitor>
+void fields(hedging::MarketUpdate& e, Visitor& v) {
+  v(e.venue); v(e.instrument); v(e.bid.raw); v(e.ask.raw); v(e.mark.raw); v(e.index.raw); v(e.funding_rate.raw);
+  v(e.next_funding_time.nanoseconds); v(e.time.nanoseconds);
+}
+template <typename Visitor>
+void fields(hedging::ExecutionReport& e, Visitor& v) { v(e.client_order_id); v(e.status); v(e.last_quantity.value); v(e.last_price.raw); v(e.time.nanoseconds); }
+template <typename Visitor>
+void fields(hedging::PositionSnapshot& e, Visitor& v) { v(e.venue); v(e.instrument); v(e.position.value); v(e.time.nanoseconds); }
+template <typename Visitor>
+void fields(hedging::CollateralSnapshot& e, Visitor& v) { v(e.venue); v(e.equity.value); v(e.time.nanoseconds); }
+template <typename Visitor>
+void fields(hedging::TransferCompleted& e, Visitor& v) { v(e.transfer_id); v(e.time.nanoseconds); }
+template <typename Visitor>
+void fields(hedging::TransferFailed& e, Visitor& v) { v(e.transfer_id); v(e.time.nanoseconds); }
+template <typename Visitor>
+void fields(hedging::VenueStatus& e, Visitor& v) { v(e.venue); v(e.up); v(e.time.nanoseconds); }
+template <typename Visitor>
+void fields(hedging::Timer& e, Visitor& v) { v(e.time.nanoseconds); }
+template <typename Visitor>
+void fields(hedging::ExternalRiskPosition& e, Visitor& v) {
+  v(e.market); v(e.position_id); v(e.present); v(e.notional.value); v(e.vault_balance.value); v(e.shield_balance.value);
+  v(e.pnl.value); v(e.profit_limit_interest.raw); v(e.time.nanoseconds);
+}
+template <typename Visitor>
+void fields(hedging::ProviderInterestChange& e, Visitor& v) { v(e.provider_id); v(e.delta.value); v(e.time.nanoseconds); }
+
+template <typename T>
+std::uint64_t to_wire(const T& value) {
+  if constexpr (std::is_enum_v<T>) {
+    return static_cast<std::uint64_t>(value);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return value ? 1U : 0U;
+  } else {
+    return static_cast<std::uint64_t>(value);
+  }
+}
+
+struct Writer {
+  std::span<std::uint8_t> out;
+  std::size_t size = 0;
+  bool ok = true;
+  template <typename T>
+  void operator()(T& value) {
+    if (size + 8 > out.size()) {
+      ok = false;
+      return;
+    }
+    const std::uint64_t wire = to_wire(value);
+    for (int i = 0; i < 8; ++i) {
+      out[size++] = static_cast<std::uint8_t>(wire >> (8 * i));
+    }
+  }
+};
+
+struct Reader {
+  std::span<const std::uint8_t> in;
+  std::size_t offset = 0;
+  bool ok = true;
+  template <typename T>
+  void operator()(T& value) {
+    if (offset + 8 > in.size()) {
+      ok = false;
+      return;
+    }
+    std::uint64_t wire = 0;
+    for (int i = 0; i < 8; ++i) {
+      wire |= static_cast<std::uint64_t>(in[offset++]) << (8 * i);
+    }
+    if constexpr (std::is_same_v<T, bool>) {
+      ok = ok && wire <= 1;
+      value = wire == 1;
+    } else {
+      value = static_cast<T>(wire);
+    }
+  }
+};
+
+std::uint32_t read_u32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
+         static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
+}
+std::uint64_t read_u64(const std::uint8_t* p) {
+  return static_cast<std::uint64_t>(read_u32(p)) | static_cast<std::uint64_t>(read_u32(p + 4)) << 32;
+}
+void write_u32(std::uint8_t* p, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) {
+    p[i] = static_cast<std::uint8_t>(v >> (8 * i));
+  }
+}
+void write_u64(std::uint8_t* p, std::uint64_t v) {
+  write_u32(p, static_cast<std::uint32_t>(v));
+  write_u32(p + 4, static_cast<std::uint32_t>(v >> 32));
+}
+
+[[noreturn]] void fail(const std::string& what, const std::string& path) {
+  throw std::runtime_error("journal " + path + ": " + what + ": " + std::strerror(errno));
+}
+
+} // namespace
+
+std::uint32_t crc32c(std::span<const std::uint8_t> bytes, std::uint32_t crc) noexcept {
+  crc = ~crc;
+  for (const std::uint8_t byte : bytes) {
+    crc = kCrcTable[(crc ^ byte) & 0xFFU] ^ (crc >> 8);
+  }
+  return ~crc;
+}
+
+std::size_t encode_event(const hedging::Event& event, std::span<std::uint8_t> out) noexcept {
+  Writer writer{out};
+  hedging::Event copy = event; // the field visitors take mutable references
+  std::visit([&writer](auto& e) { fields(e, writer); }, copy);
+  return writer.ok ? writer.size : 0;
+}
+
+bool decode_event(std::uint8_t type, std::span<const std::uint8_t> payload, hedging::Event& out) noexcept {
+  if (type >= std::variant_size_v<hedging::Event>) {
+    return false;
+  }
+  // Construct the alternative named by `type`, then read its fields.
+  bool ok = false;
+  auto decode_as = [&]<std::size_t I>(std::integral_constant<std::size_t, I>) {
+    if (type == I) {
+      std::variant_alternative_t<I, hedging::Event> event{};
+      Reader reader{payload};
+      fields(event, reader);
+      ok = reader.ok && reader.offset == payload.size();
+      out = event;
+    }
+  };
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (decode_as(std::integral_constant<std::size_t, I>{}), ...);
+  }(std::make_index_sequence<std::variant_size_v<hedging::Event>>{});
+  return ok;
+}
+
+// ---- reader ---------------------------------------------------------------------
+
+JournalReader::JournalReader(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw std::runtime_error("journal " + path + ": cannot open for reading");
+  }
+  data_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+bool JournalReader::next(JournalRecord& record) {
+  if (offset_ == data_.size()) {
+    tail_ = TailState::clean;
+    return false;
+  }
+  const std::size_t left = data_.size() - offset_;
+  const std::uint8_t* p = data_.data() + offset_;
+  if (left < 8) {
+    tail_ = TailState::torn;
+    return false;
+  }
+  const std::uint32_t length = read_u32(p + 4);
+  if (read_u32(p) != kMagic || length > kMaxPayload) {
+    tail_ = TailState::corrupt;
+    return false;
+  }
+  if (left < kRecordOverhead + length) {
+    tail_ = TailState::torn;
+    return false;
+  }
+  const std::size_t checked = 8 + 1 + length; // sequence, type, payload
+  const std::uint32_t stored = read_u32(p + 8 + checked);
+  if (crc32c({p + 8, checked}) != stored) {
+    tail_ = TailState::corrupt;
+    return false;
+  }
+  const std::uint64_t sequence = read_u64(p + 8);
+  hedging::Event event;
+  if (sequence != last_sequence_ + 1 || !decode_event(p[16], {p + 17, length}, event)) {
+    tail_ = TailState::corrupt;
+    return false;
+  }
+  record.sequence = sequence;
+  record.event = event;
+  last_sequence_ = sequence;
+  offset_ += kRecordOverhead + length;
+  valid_bytes_ = offset_;
+  return true;
+}
+
+// ---- writer ---------------------------------------------------------------------
+
+JournalWriter::JournalWriter(const std::string& path, std::size_t buffer_bytes) : path_(path), buffer_(buffer_bytes) {
+  if (buffer_bytes < kRecordOverhead + kMaxPayload) {
+    throw std::invalid_argument("journal buffer smaller than one record");
+  }
+  {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0) {
+      JournalReader reader(path);
+      JournalRecord record;
+      while (reader.next(record)) {
+      }
+      last_sequence_ = reader.last_sequence();
+      recovered_tail_ = reader.tail();
+      truncated_bytes_ = static_cast<std::uint64_t>(info.st_size) - reader.valid_bytes();
+      if (truncated_bytes_ > 0 && ::truncate(path.c_str(), static_cast<off_t>(reader.valid_bytes())) != 0) {
+        fail("cannot cut off the damaged tail", path);
+      }
+    }
+  }
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd_ < 0) {
+    fail("cannot open for appending", path);
+  }
+  durable_sequence_ = last_sequence_;
+}
+
+JournalWriter::~JournalWriter() {
+  if (fd_ >= 0) {
+    try {
+      commit();
+    } catch (...) {
+      // a destructor cannot report; the records stay unacknowledged
+    }
+    ::close(fd_);
+  }
+}
+
+std::uint64_t JournalWriter::append(const hedging::Event& event) {
+  if (buffer_.size() - used_ < kRecordOverhead + kMaxPayload) {
+    commit();
+  }
+  std::uint8_t* p = buffer_.data() + used_;
+  const std::size_t length = encode_event(event, {p + 17, kMaxPayload});
+  const std::uint64_t sequence = last_sequence_ + 1;
+  write_u32(p, kMagic);
+  write_u32(p + 4, static_cast<std::uint32_t>(length));
+  write_u64(p + 8, sequence);
+  p[16] = static_cast<std::uint8_t>(event.index());
+  write_u32(p + 17 + length, crc32c({p + 8, 9 + length}));
+  used_ += kRecordOverhead + length;
+  last_sequence_ = sequence;
+  return sequence;
+}
+
+std::uint64_t JournalWriter::commit() {
+  std::size_t written = 0;
+  while (written < used_) {
+    const ssize_t n = ::write(fd_, buffer_.data() + written, used_ - written);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      fail("write failed", path_);
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (used_ > 0) {
+    if (::fdatasync(fd_) != 0) {
+      fail("fdatasync failed", path_);
+    }
+    ++commits_;
+  }
+  used_ = 0;
+  durable_sequence_ = last_sequence_;
+  return durable_sequence_;
+}
+
+} // namespace synthusd::engine

@@ -1,0 +1,54 @@
+#include "synthusd/engine/replay_command.hpp"
+
+#include <cstdio>
+#include <ostream>
+
+#include "synthusd/engine/config_file.hpp"
+#include "synthusd/hedging/digest.hpp"
+#include "synthusd/hedging/kernel.hpp"
+
+namespace synthusd::engine {
+namespace {
+
+const char* tail_name(TailState tail) {
+  switch (tail) {
+  case TailState::clean: return "clean";
+  case TailState::torn: return "torn (incomplete last record ignored)";
+  case TailState::corrupt: return "corrupt (replay stopped at the first bad record)";
+  }
+  return "unknown";
+}
+
+} // namespace
+
+ReplayResult replay_journal(const std::string& journal_path, const hedging::KernelConfig& config) {
+  hedging::Kernel kernel(config);
+  hedging::ActionStreamHash hash;
+  JournalReader reader(journal_path);
+  JournalRecord record;
+  while (reader.next(record)) {
+    hash.add(kernel.on(record.event));
+  }
+  ReplayResult result;
+  result.events = hash.events();
+  result.action_hash = hash.value();
+  result.state_digest = kernel.state_digest();
+  result.orders = kernel.counters().orders;
+  result.tail = reader.tail();
+  return result;
+}
+
+int run_replay(const std::string& journal_path, const std::string& config_path, std::ostream& out) {
+  const hedging::KernelConfig config =
+      config_path.empty() ? hedging::reference_config() : load_config(config_path).kernel;
+  const ReplayResult result = replay_journal(journal_path, config);
+  char line[256];
+  std::snprintf(line, sizeof line, "events %llu, orders %llu, action stream hash %016llx, state digest %016llx, tail %s\n",
+                static_cast<unsigned long long>(result.events), static_cast<unsigned long long>(result.orders),
+                static_cast<unsigned long long>(result.action_hash), static_cast<unsigned long long>(result.state_digest),
+                tail_name(result.tail));
+  out << line;
+  return result.tail == TailState::clean ? 0 : 1;
+}
+
+} // namespace synthusd::engine

@@ -1,0 +1,201 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "synthusd/engine/journal.hpp"
+#include "synthusd/engine/replay_command.hpp"
+#include "synthusd/engine/simulate_command.hpp"
+
+namespace synthusd::engine {
+namespace {
+
+using namespace synthusd::hedging;
+
+class TempFile {
+public:
+  explicit TempFile(const std::string& name)
+      : path_(std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
+    std::filesystem::remove(path_);
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  [[nodiscard]] std::string path() const { return path_.string(); }
+
+private:
+  static inline int counter_ = 0;
+  std::filesystem::path path_;
+};
+
+std::vector<Event> one_of_each() {
+  MarketUpdate market;
+  market.venue = 1;
+  market.instrument = 1;
+  market.bid = Price::from_dollars(49'999);
+  market.ask = Price::from_dollars(50'001);
+  market.mark = Price::from_dollars(50'000);
+  market.index = Price{5'000'012'345'678};
+  market.funding_rate = Ratio{-1'234};
+  market.next_funding_time = Timestamp{99};
+  market.time = Timestamp{7};
+  ExternalRiskPosition risk;
+  risk.market = 3;
+  risk.position_id = 77;
+  risk.present = false;
+  risk.notional = UsdCents{-5};
+  risk.pnl = UsdCents{123};
+  risk.time = Timestamp{8};
+  return {LiabilityChange{42, UsdCents{-12'345}, Sats{678}, Price::from_dollars(1), Timestamp{1}},
+          market,
+          ExecutionReport{9, OrderStatus::partially_filled, Contracts{3}, Price::from_dollars(2), Timestamp{2}},
+          PositionSnapshot{1, 1, Contracts{-98}, Timestamp{3}},
+          CollateralSnapshot{2, Sats{123'456'789}, Timestamp{4}},
+          TransferCompleted{5, Timestamp{5}},
+          TransferFailed{6, Timestamp{6}},
+          VenueStatus{3, true, Timestamp{7}},
+          Timer{Timestamp{8}},
+          risk,
+          ProviderInterestChange{11, UsdCents{500}, Timestamp{9}}};
+}
+
+bool same(const Event& a, const Event& b) {
+  std::array<std::uint8_t, kMaxPayload> x{};
+  std::array<std::uint8_t, kMaxPayload> y{};
+  const std::size_t nx = encode_event(a, x);
+  const std::size_t ny = encode_event(b, y);
+  return a.index() == b.index() && nx == ny && x == y;
+}
+
+TEST(Crc32c, matches_the_standard_check_value) {
+  const std::string text = "123456789";
+  EXPECT_EQ(crc32c({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}), 0xE3069283U);
+}
+
+TEST(Journal, every_event_type_round_trips_field_by_field) {
+  for (const Event& event : one_of_each()) {
+    std::array<std::uint8_t, kMaxPayload> bytes{};
+    const std::size_t size = encode_event(event, bytes);
+    ASSERT_GT(size, 0u);
+    Event decoded;
+    ASSERT_TRUE(decode_event(static_cast<std::uint8_t>(event.index()), {bytes.data(), size}, decoded)) << event.index();
+    EXPECT_TRUE(same(event, decoded)) << event.index();
+  }
+  const LiabilityChange liability = std::get<LiabilityChange>(one_of_each()[0]);
+  Event decoded;
+  std::array<std::uint8_t, kMaxPayload> bytes{};
+  const std::size_t size = encode_event(liability, bytes);
+  ASSERT_TRUE(decode_event(0, {bytes.data(), size}, decoded));
+  EXPECT_EQ(std::get<LiabilityChange>(decoded).delta, UsdCents{-12'345});
+  EXPECT_FALSE(decode_event(0, {bytes.data(), size - 1}, decoded)); // a short payload is refused
+  EXPECT_FALSE(decode_event(200, {bytes.data(), size}, decoded));   // so is an unknown type
+}
+
+TEST(Journal, a_written_journal_reads_back_in_order_with_sequences) {
+  TempFile file("journal");
+  const std::vector<Event> events = one_of_each();
+  {
+    JournalWriter writer(file.path());
+    for (const Event& event : events) {
+      (void)writer.append(event);
+    }
+    EXPECT_EQ(writer.durable_sequence(), 0u); // appended is not durable
+    EXPECT_EQ(writer.commit(), events.size());
+    EXPECT_EQ(writer.commits(), 1u); // one fdatasync for the whole group
+  }
+  JournalReader reader(file.path());
+  JournalRecord record;
+  std::size_t i = 0;
+  while (reader.next(record)) {
+    EXPECT_EQ(record.sequence, i + 1);
+    EXPECT_TRUE(same(record.event, events[i]));
+    ++i;
+  }
+  EXPECT_EQ(i, events.size());
+  EXPECT_EQ(reader.tail(), TailState::clean);
+}
+
+TEST(Journal, a_torn_tail_is_cut_off_and_appending_continues_the_sequence) {
+  TempFile file("journal_torn");
+  {
+    JournalWriter writer(file.path());
+    for (const Event& event : one_of_each()) {
+      (void)writer.append(event);
+    }
+    writer.commit();
+  }
+  const auto full = std::filesystem::file_size(file.path());
+  std::filesystem::resize_file(file.path(), full - 5); // a crash mid-write of the last record
+  {
+    JournalWriter writer(file.path());
+    EXPECT_EQ(writer.recovered_tail(), TailState::torn);
+    EXPECT_GT(writer.truncated_bytes(), 0u);
+    EXPECT_EQ(writer.last_sequence(), 10u);
+    EXPECT_EQ(writer.append(Timer{Timestamp{100}}), 11u);
+    writer.commit();
+  }
+  JournalReader reader(file.path());
+  JournalRecord record;
+  std::uint64_t count = 0;
+  while (reader.next(record)) {
+    ++count;
+  }
+  EXPECT_EQ(count, 11u);
+  EXPECT_EQ(reader.tail(), TailState::clean);
+}
+
+TEST(Journal, a_corrupt_record_stops_reading_and_is_truncated_on_reopen) {
+  TempFile file("journal_corrupt");
+  {
+    JournalWriter writer(file.path());
+    for (const Event& event : one_of_each()) {
+      (void)writer.append(event);
+    }
+    writer.commit();
+  }
+  {
+    std::fstream f(file.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100); // inside the second record
+    f.put('\x7f');
+  }
+  JournalReader reader(file.path());
+  JournalRecord record;
+  std::uint64_t count = 0;
+  while (reader.next(record)) {
+    ++count;
+  }
+  EXPECT_EQ(reader.tail(), TailState::corrupt);
+  EXPECT_EQ(count, 1u);
+  JournalWriter writer(file.path());
+  EXPECT_EQ(writer.recovered_tail(), TailState::corrupt);
+  EXPECT_EQ(writer.last_sequence(), 1u);
+}
+
+TEST(Replay, replaying_a_simulated_run_gives_the_same_action_stream_hash) {
+  TempFile file("journal_replay");
+  SimulateOptions options;
+  options.seed = 9;
+  options.steps = 60;
+  options.journal_path = file.path();
+  options.print_every = 1000;
+  std::ostringstream out;
+  (void)run_simulate(options, out);
+  const std::string text = out.str();
+  const auto at = text.find("action stream hash ");
+  ASSERT_NE(at, std::string::npos);
+  const std::uint64_t live = std::stoull(text.substr(at + 19, 16), nullptr, 16);
+
+  const ReplayResult replayed = replay_journal(file.path(), reference_config());
+  EXPECT_EQ(replayed.action_hash, live);
+  EXPECT_EQ(replayed.tail, TailState::clean);
+  EXPECT_GT(replayed.orders, 10u);
+  // and a different configuration gives a different stream: the hash means something
+  KernelConfig other = reference_config();
+  other.bands.policy = PolicyKind::banded;
+  other.bands.low_safe_bound = Ratio::from_ppm(990'000);
+  EXPECT_NE(replay_journal(file.path(), other).action_hash, live);
+}
+
+} // namespace
+} // namespace synthusd::engine
