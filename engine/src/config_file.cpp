@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <optional>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
@@ -90,7 +90,8 @@ public:
     }
     const feeds::DecimalResult<std::int64_t> parsed = feeds::parse_decimal(text, decimals);
     if (!parsed.ok()) {
-      problem(*node, std::string(key), "'" + text + "' is not a usable number (" + std::string(feeds::to_string(parsed.error)) + ")");
+      problem(*node, std::string(key),
+              "'" + text + "' is not a usable number (" + std::string(feeds::to_string(parsed.error)) + ")");
       return false;
     }
     out = parsed.value;
@@ -232,7 +233,8 @@ std::optional<hedging::InstrumentKind> kind_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueId>& venues, hedging::InstrumentSpec& spec) {
+void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueId>& venues,
+                     hedging::InstrumentSpec& spec) {
   t.integer("id", spec.id, 0, hedging::kNoInstrument - 1, true);
   std::string venue;
   if (t.string("venue", venue, true)) {
@@ -246,7 +248,8 @@ void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueI
   std::string symbol;
   if (t.string("symbol", symbol, true)) {
     if (symbol.size() > hedging::Symbol::kCapacity) {
-      t.problem(*t.find("symbol"), "symbol", "longer than " + std::to_string(hedging::Symbol::kCapacity) + " characters");
+      t.problem(*t.find("symbol"), "symbol",
+                "longer than " + std::to_string(hedging::Symbol::kCapacity) + " characters");
     }
     spec.symbol = hedging::Symbol(symbol);
   }
@@ -255,7 +258,8 @@ void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueI
     if (const auto parsed = kind_from_name(kind)) {
       spec.kind = *parsed;
     } else {
-      t.problem(*t.find("kind"), "kind", "unknown kind '" + kind + "' (inverse_perpetual, inverse_future, linear_perpetual)");
+      t.problem(*t.find("kind"), "kind",
+                "unknown kind '" + kind + "' (inverse_perpetual, inverse_future, linear_perpetual)");
     }
   }
   t.dollars("contract_value_usd", spec.contract_value);

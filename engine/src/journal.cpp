@@ -35,33 +35,84 @@ constexpr std::array<std::uint32_t, 256> kCrcTable = make_crc_table();
 // ---- field-by-field encoding: never raw struct bytes (padding is unspecified) ----
 
 template <typename Visitor>
-void fields(hedging::LiabilityChange& e, Visitor& v) { v(e.id); v(e.delta.value); v(e.sats.value); v(e.price.raw); v(e.time.nanoseconds); }
+void fields(hedging::LiabilityChange& e, Visitor& v) {
+  v(e.id);
+  v(e.delta.value);
+  v(e.sats.value);
+  v(e.price.raw);
+  v(e.time.nanoseconds);
+}
 template <typename Visitor>
 void fields(hedging::MarketUpdate& e, Visitor& v) {
-  v(e.venue); v(e.instrument); v(e.bid.raw); v(e.ask.raw); v(e.mark.raw); v(e.index.raw); v(e.funding_rate.raw);
-  v(e.next_funding_time.nanoseconds); v(e.time.nanoseconds);
+  v(e.venue);
+  v(e.instrument);
+  v(e.bid.raw);
+  v(e.ask.raw);
+  v(e.mark.raw);
+  v(e.index.raw);
+  v(e.funding_rate.raw);
+  v(e.next_funding_time.nanoseconds);
+  v(e.time.nanoseconds);
 }
 template <typename Visitor>
-void fields(hedging::ExecutionReport& e, Visitor& v) { v(e.client_order_id); v(e.status); v(e.last_quantity.value); v(e.last_price.raw); v(e.time.nanoseconds); }
+void fields(hedging::ExecutionReport& e, Visitor& v) {
+  v(e.client_order_id);
+  v(e.status);
+  v(e.last_quantity.value);
+  v(e.last_price.raw);
+  v(e.time.nanoseconds);
+}
 template <typename Visitor>
-void fields(hedging::PositionSnapshot& e, Visitor& v) { v(e.venue); v(e.instrument); v(e.position.value); v(e.time.nanoseconds); }
+void fields(hedging::PositionSnapshot& e, Visitor& v) {
+  v(e.venue);
+  v(e.instrument);
+  v(e.position.value);
+  v(e.time.nanoseconds);
+}
 template <typename Visitor>
-void fields(hedging::CollateralSnapshot& e, Visitor& v) { v(e.venue); v(e.equity.value); v(e.time.nanoseconds); }
+void fields(hedging::CollateralSnapshot& e, Visitor& v) {
+  v(e.venue);
+  v(e.equity.value);
+  v(e.time.nanoseconds);
+}
 template <typename Visitor>
-void fields(hedging::TransferCompleted& e, Visitor& v) { v(e.transfer_id); v(e.time.nanoseconds); }
+void fields(hedging::TransferCompleted& e, Visitor& v) {
+  v(e.transfer_id);
+  v(e.time.nanoseconds);
+}
 template <typename Visitor>
-void fields(hedging::TransferFailed& e, Visitor& v) { v(e.transfer_id); v(e.time.nanoseconds); }
+void fields(hedging::TransferFailed& e, Visitor& v) {
+  v(e.transfer_id);
+  v(e.time.nanoseconds);
+}
 template <typename Visitor>
-void fields(hedging::VenueStatus& e, Visitor& v) { v(e.venue); v(e.up); v(e.time.nanoseconds); }
+void fields(hedging::VenueStatus& e, Visitor& v) {
+  v(e.venue);
+  v(e.up);
+  v(e.time.nanoseconds);
+}
 template <typename Visitor>
-void fields(hedging::Timer& e, Visitor& v) { v(e.time.nanoseconds); }
+void fields(hedging::Timer& e, Visitor& v) {
+  v(e.time.nanoseconds);
+}
 template <typename Visitor>
 void fields(hedging::ExternalRiskPosition& e, Visitor& v) {
-  v(e.market); v(e.position_id); v(e.present); v(e.notional.value); v(e.vault_balance.value); v(e.shield_balance.value);
-  v(e.pnl.value); v(e.profit_limit_interest.raw); v(e.time.nanoseconds);
+  v(e.market);
+  v(e.position_id);
+  v(e.present);
+  v(e.notional.value);
+  v(e.vault_balance.value);
+  v(e.shield_balance.value);
+  v(e.pnl.value);
+  v(e.profit_limit_interest.raw);
+  v(e.time.nanoseconds);
 }
 template <typename Visitor>
-void fields(hedging::ProviderInterestChange& e, Visitor& v) { v(e.provider_id); v(e.delta.value); v(e.time.nanoseconds); }
+void fields(hedging::ProviderInterestChange& e, Visitor& v) {
+  v(e.provider_id);
+  v(e.delta.value);
+  v(e.time.nanoseconds);
+}
 
 template <typename T>
 std::uint64_t to_wire(const T& value) {
@@ -167,9 +218,8 @@ bool decode_event(std::uint8_t type, std::span<const std::uint8_t> payload, hedg
       out = event;
     }
   };
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (decode_as(std::integral_constant<std::size_t, I>{}), ...);
-  }(std::make_index_sequence<std::variant_size_v<hedging::Event>>{});
+  [&]<std::size_t... I>(std::index_sequence<I...>) { (decode_as(std::integral_constant<std::size_t, I>{}), ...); }
+  (std::make_index_sequence<std::variant_size_v<hedging::Event>>{});
   return ok;
 }
 

@@ -19,16 +19,19 @@ int main(int argc, char** argv) {
   simulate_command->add_option("--steps", simulate.steps, "4-hour steps to simulate")->check(CLI::Range(1, 1'000'000));
   simulate_command->add_option("--policy", simulate.policy, "band policy: stablesats or banded");
   simulate_command->add_flag("!--no-crash", simulate.with_crash, "leave out the -50 % and +100 % days");
-  simulate_command->add_option("--print-every", simulate.print_every, "print one line every N steps")->check(CLI::PositiveNumber);
+  simulate_command->add_option("--print-every", simulate.print_every, "print one line every N steps")
+      ->check(CLI::PositiveNumber);
 
   simulate_command->add_option("--config", simulate.config_path, "venues, instruments and rules from this TOML file")
       ->check(CLI::ExistingFile);
 
-  simulate_command->add_option("--journal", simulate.journal_path, "record every kernel input to this new journal file");
+  simulate_command->add_option("--journal", simulate.journal_path,
+                               "record every kernel input to this new journal file");
 
   std::string replay_journal;
   std::string replay_config;
-  CLI::App* replay_command = app.add_subcommand("replay", "re-run the kernel over a journal and print the action-stream hash");
+  CLI::App* replay_command =
+      app.add_subcommand("replay", "re-run the kernel over a journal and print the action-stream hash");
   replay_command->add_option("journal", replay_journal, "journal file")->required()->check(CLI::ExistingFile);
   replay_command->add_option("--config", replay_config, "the configuration the journal was recorded with")
       ->check(CLI::ExistingFile);

@@ -12,9 +12,12 @@ namespace {
 
 const char* tail_name(TailState tail) {
   switch (tail) {
-  case TailState::clean: return "clean";
-  case TailState::torn: return "torn (incomplete last record ignored)";
-  case TailState::corrupt: return "corrupt (replay stopped at the first bad record)";
+  case TailState::clean:
+    return "clean";
+  case TailState::torn:
+    return "torn (incomplete last record ignored)";
+  case TailState::corrupt:
+    return "corrupt (replay stopped at the first bad record)";
   }
   return "unknown";
 }
@@ -43,10 +46,11 @@ int run_replay(const std::string& journal_path, const std::string& config_path, 
       config_path.empty() ? hedging::reference_config() : load_config(config_path).kernel;
   const ReplayResult result = replay_journal(journal_path, config);
   char line[256];
-  std::snprintf(line, sizeof line, "events %llu, orders %llu, action stream hash %016llx, state digest %016llx, tail %s\n",
+  std::snprintf(line, sizeof line,
+                "events %llu, orders %llu, action stream hash %016llx, state digest %016llx, tail %s\n",
                 static_cast<unsigned long long>(result.events), static_cast<unsigned long long>(result.orders),
-                static_cast<unsigned long long>(result.action_hash), static_cast<unsigned long long>(result.state_digest),
-                tail_name(result.tail));
+                static_cast<unsigned long long>(result.action_hash),
+                static_cast<unsigned long long>(result.state_digest), tail_name(result.tail));
   out << line;
   return result.tail == TailState::clean ? 0 : 1;
 }

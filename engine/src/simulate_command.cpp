@@ -18,8 +18,8 @@ using namespace synthusd::hedging;
 std::string dollars(UsdCents cents) {
   char buffer[48];
   const std::int64_t v = cents.value;
-  std::snprintf(buffer, sizeof buffer, "%s$%lld.%02lld", v < 0 ? "-" : "", static_cast<long long>((v < 0 ? -v : v) / 100),
-                static_cast<long long>((v < 0 ? -v : v) % 100));
+  std::snprintf(buffer, sizeof buffer, "%s$%lld.%02lld", v < 0 ? "-" : "",
+                static_cast<long long>((v < 0 ? -v : v) / 100), static_cast<long long>((v < 0 ? -v : v) % 100));
   return buffer;
 }
 
@@ -65,7 +65,8 @@ int run_simulate(const SimulateOptions& options, std::ostream& out) {
     journal->commit();
   }
 
-  out << "synthusd simulate: seed " << options.seed << ", policy " << policy_name(config.kernel.bands.policy) << ", venues";
+  out << "synthusd simulate: seed " << options.seed << ", policy " << policy_name(config.kernel.bands.policy)
+      << ", venues";
   for (const VenueConfig& venue : config.kernel.venues) {
     out << " " << venue.name << "(" << venue.weight << ")";
   }

@@ -13,23 +13,40 @@ using hedging::Rounding;
 
 std::string_view to_string(RiskReject reason) noexcept {
   switch (reason) {
-  case RiskReject::none: return "none";
-  case RiskReject::kill_switch: return "kill_switch";
-  case RiskReject::session_not_logged_on: return "session_not_logged_on";
-  case RiskReject::unknown_instrument: return "unknown_instrument";
-  case RiskReject::invalid_order: return "invalid_order";
-  case RiskReject::max_order_quantity: return "max_order_quantity";
-  case RiskReject::max_order_notional: return "max_order_notional";
-  case RiskReject::no_reference_price: return "no_reference_price";
-  case RiskReject::stale_reference_price: return "stale_reference_price";
-  case RiskReject::price_collar: return "price_collar";
-  case RiskReject::max_position: return "max_position";
-  case RiskReject::max_aggregate_notional: return "max_aggregate_notional";
-  case RiskReject::max_open_orders: return "max_open_orders";
-  case RiskReject::order_rate: return "order_rate";
-  case RiskReject::message_rate: return "message_rate";
-  case RiskReject::duplicate_client_order_id: return "duplicate_client_order_id";
-  case RiskReject::count_: break;
+  case RiskReject::none:
+    return "none";
+  case RiskReject::kill_switch:
+    return "kill_switch";
+  case RiskReject::session_not_logged_on:
+    return "session_not_logged_on";
+  case RiskReject::unknown_instrument:
+    return "unknown_instrument";
+  case RiskReject::invalid_order:
+    return "invalid_order";
+  case RiskReject::max_order_quantity:
+    return "max_order_quantity";
+  case RiskReject::max_order_notional:
+    return "max_order_notional";
+  case RiskReject::no_reference_price:
+    return "no_reference_price";
+  case RiskReject::stale_reference_price:
+    return "stale_reference_price";
+  case RiskReject::price_collar:
+    return "price_collar";
+  case RiskReject::max_position:
+    return "max_position";
+  case RiskReject::max_aggregate_notional:
+    return "max_aggregate_notional";
+  case RiskReject::max_open_orders:
+    return "max_open_orders";
+  case RiskReject::order_rate:
+    return "order_rate";
+  case RiskReject::message_rate:
+    return "message_rate";
+  case RiskReject::duplicate_client_order_id:
+    return "duplicate_client_order_id";
+  case RiskReject::count_:
+    break;
   }
   return "unknown";
 }
@@ -126,7 +143,8 @@ RiskReject PreTradeRisk::check_limits(const hedging::OrderIntent& order, const I
   if (is_limit) {
     // |limit - reference| <= collar * reference, exactly
     const int128 distance = static_cast<int128>(order.limit_price.raw) - state.reference.raw;
-    if ((distance < 0 ? -distance : distance) * Ratio::kScale > static_cast<int128>(limits_.price_collar.raw) * state.reference.raw) {
+    if ((distance < 0 ? -distance : distance) * Ratio::kScale >
+        static_cast<int128>(limits_.price_collar.raw) * state.reference.raw) {
       return RiskReject::price_collar;
     }
   }
@@ -230,7 +248,8 @@ void PreTradeRisk::on_execution(const hedging::ExecutionReport& report) noexcept
   if (order == nullptr) {
     return;
   }
-  const bool fills = report.status == hedging::OrderStatus::partially_filled || report.status == hedging::OrderStatus::filled;
+  const bool fills =
+      report.status == hedging::OrderStatus::partially_filled || report.status == hedging::OrderStatus::filled;
   if (fills) {
     const Contracts filled = report.last_quantity.abs();
     instruments_[order->instrument].position += Contracts{filled.value * hedging::sign_of(order->side)};

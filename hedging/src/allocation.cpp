@@ -22,7 +22,8 @@ std::size_t carry_order(std::span<const VenueShareInput> venues, std::array<std:
     std::size_t position = count++;
     while (position > 0) {
       const VenueShareInput& before = venues[order[position - 1]];
-      const bool better = venues[i].carry > before.carry || (venues[i].carry == before.carry && venues[i].venue < before.venue);
+      const bool better =
+          venues[i].carry > before.carry || (venues[i].carry == before.carry && venues[i].venue < before.venue);
       if (!better) {
         break;
       }

@@ -40,7 +40,8 @@ int128 target_exposure(const BandConfig& config, BandZone zone, int128 liability
 Contracts stablesats_trade(const BandConfig& config, BandZone zone, const BandInput& input) noexcept {
   // trade = (target - E) / contract, rounded half-even as rust_decimal round() does
   const int128 target = target_exposure(config, zone, input.slot_liability);
-  return Contracts{static_cast<std::int64_t>(divide(target - input.exposure, input.contract_value, Rounding::half_even))};
+  return Contracts{
+      static_cast<std::int64_t>(divide(target - input.exposure, input.contract_value, Rounding::half_even))};
 }
 
 // Among the two whole-contract trades bracketing the exact one, prefer the one
@@ -84,7 +85,8 @@ BandDecision decide_band(const BandConfig& config, const BandInput& input) noexc
   case BandZone::below_minimum_liability:
     // close whatever the slot holds; the exposure is a whole number of
     // contracts of this instrument, so dividing back is exact up to rounding
-    decision.trade = Contracts{static_cast<std::int64_t>(divide(-input.exposure, input.contract_value, Rounding::half_even))};
+    decision.trade =
+        Contracts{static_cast<std::int64_t>(divide(-input.exposure, input.contract_value, Rounding::half_even))};
     return decision;
   case BandZone::net_long:
   case BandZone::under_hedged:

@@ -19,7 +19,8 @@ Ratio annualised_funding_carry(Ratio funding_rate, Duration interval) noexcept {
   if (interval.nanoseconds <= 0) {
     return Ratio{0};
   }
-  return saturate(divide(static_cast<int128>(funding_rate.raw) * kYear.nanoseconds, interval.nanoseconds, Rounding::half_even));
+  return saturate(
+      divide(static_cast<int128>(funding_rate.raw) * kYear.nanoseconds, interval.nanoseconds, Rounding::half_even));
 }
 
 Ratio annualised_basis_carry(Price future_price, Price index_price, Timestamp now, Timestamp expiry) noexcept {

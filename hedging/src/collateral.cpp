@@ -25,7 +25,8 @@ CollateralDecision decide_collateral(const CollateralConfig& config, UsdCents re
   if (collateral_cents <= 0) {
     decision.leverage = exposure > 0 ? kUnbounded : Ratio{0};
   } else {
-    decision.leverage = Ratio{static_cast<std::int64_t>(divide(exposure * Ratio::kScale, collateral_cents, Rounding::half_even))};
+    decision.leverage =
+        Ratio{static_cast<std::int64_t>(divide(exposure * Ratio::kScale, collateral_cents, Rounding::half_even))};
   }
 
   int128 transfer_cents = 0;
@@ -34,7 +35,8 @@ CollateralDecision decide_collateral(const CollateralConfig& config, UsdCents re
     transfer_cents = collateral_for(exposure, config.high_safe_bound) - collateral_cents;
   } else if (collateral_cents > 0 && decision.leverage < config.low_bound) {
     decision.direction = TransferDirection::exchange_to_wallet;
-    transfer_cents = exposure == 0 ? collateral_cents : collateral_cents - collateral_for(exposure, config.low_safe_bound);
+    transfer_cents =
+        exposure == 0 ? collateral_cents : collateral_cents - collateral_for(exposure, config.low_safe_bound);
   }
   if (transfer_cents <= 0 || transfer_cents < config.minimum_transfer.value) {
     return decision;
@@ -44,7 +46,8 @@ CollateralDecision decide_collateral(const CollateralConfig& config, UsdCents re
     decision.amount = collateral; // everything, to the sat
   } else {
     // deposits round up (never short of the safe band), withdrawals down
-    const Rounding rounding = decision.direction == TransferDirection::wallet_to_exchange ? Rounding::up : Rounding::down;
+    const Rounding rounding =
+        decision.direction == TransferDirection::wallet_to_exchange ? Rounding::up : Rounding::down;
     decision.amount = cents_to_sats(UsdCents{static_cast<std::int64_t>(transfer_cents)}, mark, rounding);
   }
   return decision;

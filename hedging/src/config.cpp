@@ -124,7 +124,8 @@ void validate(const KernelConfig& config) {
 
 KernelConfig reference_config() {
   KernelConfig config;
-  config.venues = {{1, "okx", 2, UsdCents{INT64_MAX / 4}}, {2, "deribit", 1, UsdCents{INT64_MAX / 4}},
+  config.venues = {{1, "okx", 2, UsdCents{INT64_MAX / 4}},
+                   {2, "deribit", 1, UsdCents{INT64_MAX / 4}},
                    {3, "binance", 1, UsdCents{INT64_MAX / 4}}};
   InstrumentSpec okx;
   okx.id = 1;

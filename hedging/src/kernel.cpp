@@ -42,7 +42,8 @@ Kernel::Kernel(KernelConfig config)
   }
 
   std::vector<InstrumentSpec> sorted_instruments = config_.instruments;
-  std::sort(sorted_instruments.begin(), sorted_instruments.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::sort(sorted_instruments.begin(), sorted_instruments.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
   slot_by_instrument_.assign(static_cast<std::size_t>(sorted_instruments.back().id) + 1, kNoIndex);
   for (const InstrumentSpec& spec : sorted_instruments) {
     slot_by_instrument_[spec.id] = slots_.size();
@@ -153,8 +154,9 @@ void Kernel::apply(const ExecutionReport& event) noexcept {
   const bool done = event.status == OrderStatus::filled || event.status == OrderStatus::canceled ||
                     event.status == OrderStatus::rejected || order->remaining().value <= 0;
   // Everything still open leaves flight when the order is done.
-  const Contracts released = done ? Contracts{in_flight_release.value + std::max<std::int64_t>(order->remaining().value, 0) * sign}
-                                  : in_flight_release;
+  const Contracts released =
+      done ? Contracts{in_flight_release.value + std::max<std::int64_t>(order->remaining().value, 0) * sign}
+           : in_flight_release;
   if (order->purpose == OrderPurpose::liability_hedge) {
     slot.in_flight -= released;
     if (event.status == OrderStatus::rejected) {
@@ -215,7 +217,7 @@ void Kernel::apply(const TransferCompleted& event) noexcept {
         venue.collateral_known = false;
       } else {
         venue.collateral += venue.transfer_direction == TransferDirection::wallet_to_exchange ? venue.transfer_amount
-                                                                                               : -venue.transfer_amount;
+                                                                                              : -venue.transfer_amount;
       }
       venue.snapshot_during_transfer = false;
       venue.transfer_in_flight = false;
@@ -306,7 +308,8 @@ void Kernel::emit(const Action& action) noexcept {
     // Sized for the worst case at construction; reaching this is a bug. The
     // last slot carries an overflow alert so the loss is never silent.
     ++counters_.dropped_actions;
-    actions_.back() = Alert{AlertCode::action_buffer_overflow, {static_cast<std::int64_t>(counters_.dropped_actions), 0, 0}};
+    actions_.back() =
+        Alert{AlertCode::action_buffer_overflow, {static_cast<std::int64_t>(counters_.dropped_actions), 0, 0}};
     return;
   }
   actions_[action_count_++] = action;

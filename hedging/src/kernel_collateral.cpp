@@ -28,7 +28,8 @@ void Kernel::manage_collateral() noexcept {
     int128 gross = 0;
     for (const SlotState& slot : slots_) {
       if (slot.venue_index == v) {
-        gross += abs128(scaled_exposure_cents(slot.spec, slot.position + slot.in_flight + slot.risk_in_flight, slot.mark));
+        gross +=
+            abs128(scaled_exposure_cents(slot.spec, slot.position + slot.in_flight + slot.risk_in_flight, slot.mark));
       }
     }
     int128 required = divide(gross, Ratio::kScale, Rounding::up);

@@ -99,7 +99,8 @@ void Kernel::choose_instruments() noexcept {
     }
     if (chosen != kNoInstrument) {
       venue.active = chosen;
-    } else if (venue.active != kNoInstrument && slots_[slot_index(venue.active)].spec.kind == InstrumentKind::inverse_future) {
+    } else if (venue.active != kNoInstrument &&
+               slots_[slot_index(venue.active)].spec.kind == InstrumentKind::inverse_future) {
       venue.active = kNoInstrument; // an expiring future is never kept for lack of a successor
     }
   }
@@ -121,7 +122,8 @@ void Kernel::allocate_venues() noexcept {
     }
   }
   const int128 frozen_cents = divide(frozen, Ratio::kScale, Rounding::down);
-  const UsdCents to_share{static_cast<std::int64_t>(venue_hedge_.value > frozen_cents ? venue_hedge_.value - frozen_cents : 0)};
+  const UsdCents to_share{
+      static_cast<std::int64_t>(venue_hedge_.value > frozen_cents ? venue_hedge_.value - frozen_cents : 0)};
 
   for (std::size_t v = 0; v < venues_.size(); ++v) {
     const VenueState& venue = venues_[v];

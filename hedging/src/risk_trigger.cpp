@@ -14,8 +14,7 @@ RiskAssessment assess_risk(const RiskFactors& factors, const ExternalRiskPositio
   risk.vault_drawdown = vault * factors.vault_factor.raw > remaining * Ratio::kScale;
   risk.shield_pnl = shield - pnl <= 0;
   // both sides scaled by kScale^2 (factor and interest); values stay < 1e38
-  risk.profit_limit =
-      vault * factors.vault_profit_limit_factor.raw * interest > remaining * interest * Ratio::kScale;
+  risk.profit_limit = vault * factors.vault_profit_limit_factor.raw * interest > remaining * interest * Ratio::kScale;
   return risk;
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <stdexcept>
 
-
 namespace synthusd::hedging {
 namespace {
 
@@ -129,16 +128,17 @@ void HedgeSimulation::settle_step(Price previous) {
     const Contracts position = positions_[spec.id];
     if (!is_inverse(spec.kind)) {
       // Coin-margined linear: the USD P&L is paid in BTC at the new price.
-      const int128 settled = divide(static_cast<int128>(position.value) * spec.contract_size.value *
-                                        (price_.raw - previous.raw), price_.raw, Rounding::half_even);
+      const int128 settled =
+          divide(static_cast<int128>(position.value) * spec.contract_size.value * (price_.raw - previous.raw),
+                 price_.raw, Rounding::half_even);
       account.linear_settled += Sats{static_cast<std::int64_t>(settled)};
     }
     if (funding_due && is_perpetual(spec.kind) && !position.is_zero()) {
       // Longs pay shorts a positive rate on the position's BTC value.
-      const int128 value = is_inverse(spec.kind)
-                               ? inverse_value_sats(spec, position, price_)
-                               : static_cast<int128>(position.value) * spec.contract_size.value;
-      const Sats paid{static_cast<std::int64_t>(divide(-value * config_.funding_rate.raw, Ratio::kScale, Rounding::half_even))};
+      const int128 value = is_inverse(spec.kind) ? inverse_value_sats(spec, position, price_)
+                                                 : static_cast<int128>(position.value) * spec.contract_size.value;
+      const Sats paid{
+          static_cast<std::int64_t>(divide(-value * config_.funding_rate.raw, Ratio::kScale, Rounding::half_even))};
       account.funding += paid;
       funding_cents_ += sats_to_cents(paid, price_, Rounding::half_even);
     }
@@ -154,8 +154,9 @@ void HedgeSimulation::liquidate_if_needed() {
         continue;
       }
       has_position = true;
-      const int128 value = is_inverse(spec.kind) ? inverse_value_sats(spec, positions_[spec.id], price_)
-                                                 : static_cast<int128>(positions_[spec.id].value) * spec.contract_size.value;
+      const int128 value = is_inverse(spec.kind)
+                               ? inverse_value_sats(spec, positions_[spec.id], price_)
+                               : static_cast<int128>(positions_[spec.id].value) * spec.contract_size.value;
       margin += divide((value < 0 ? -value : value) * spec.maintenance_margin.raw, Ratio::kScale, Rounding::up);
     }
     if (has_position && equity(account).value < margin) {
@@ -237,18 +238,22 @@ SimulationReport HedgeSimulation::run() {
     }
     liquidate_if_needed();
     UsdCents flow{0};
-    const std::uint32_t events = step == 0 ? 1 : static_cast<std::uint32_t>(random_.next() % (config_.max_liability_events_per_step + 1));
+    const std::uint32_t events =
+        step == 0 ? 1 : static_cast<std::uint32_t>(random_.next() % (config_.max_liability_events_per_step + 1));
     for (std::uint32_t i = 0; i < events; ++i) {
       UsdCents delta = config_.initial_liability;
       if (step != 0) {
-        delta = UsdCents{static_cast<std::int64_t>(random_.next() % static_cast<std::uint64_t>(config_.max_liability_event.value)) + 1};
+        delta = UsdCents{
+            static_cast<std::int64_t>(random_.next() % static_cast<std::uint64_t>(config_.max_liability_event.value)) +
+            1};
         // users spend slightly less often than they receive, never below zero
         if (random_.uniform() < 0.45 && kernel_.liability() > delta) {
           delta = -delta;
         }
       }
       // A credit brings the user's sats in; a debit pays sats out, both at this price.
-      wallet_ += delta.value > 0 ? cents_to_sats(delta, price_, Rounding::up) : -cents_to_sats(delta.abs(), price_, Rounding::down);
+      wallet_ += delta.value > 0 ? cents_to_sats(delta, price_, Rounding::up)
+                                 : -cents_to_sats(delta.abs(), price_, Rounding::down);
       flow += delta;
       ++report_.liability_events;
       feed(LiabilityChange{report_.liability_events, delta, Sats{}, price_, time_});
@@ -258,7 +263,8 @@ SimulationReport HedgeSimulation::run() {
     }
     const StepRecord step_record = record(flow, orders_this_step_ > 0);
     const UsdCents deviation =
-        (step_record.portfolio_value + step_record.fees_paid - step_record.funding_received - step_record.liability).abs();
+        (step_record.portfolio_value + step_record.fees_paid - step_record.funding_received - step_record.liability)
+            .abs();
     report_.largest_deviation = std::max(report_.largest_deviation, deviation);
     report_.steps.push_back(step_record);
   }

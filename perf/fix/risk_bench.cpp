@@ -26,7 +26,7 @@ void prepare(PreTradeRisk& risk) {
 
 RiskLimits bench_limits() {
   RiskLimits limits;
-  limits.order_rate = {0, 0}; // rates are checked, but must not be the binding limit here
+  limits.order_rate = {0, 0};                           // rates are checked, but must not be the binding limit here
   limits.message_rate = {1'000'000'000, 1'000'000'000}; // one token back per simulated ns
   return limits;
 }

@@ -34,7 +34,8 @@ Kernel warmed_kernel() {
   }
   for (const Action& action : kernel.on(LiabilityChange{1, UsdCents{100'000'000}, Sats{}, Price{}, kStart})) {
     if (const auto* order = std::get_if<OrderIntent>(&action)) {
-      (void)kernel.on(ExecutionReport{order->client_order_id, OrderStatus::filled, order->quantity, Price::from_dollars(50'000), kStart});
+      (void)kernel.on(ExecutionReport{order->client_order_id, OrderStatus::filled, order->quantity,
+                                      Price::from_dollars(50'000), kStart});
     }
   }
   return kernel;
@@ -57,8 +58,8 @@ void BM_liability_change_in_band(benchmark::State& state) {
   std::int64_t i = 0;
   for (auto _ : state) {
     // +$10 / -$10 alternately: the ratio stays inside the band
-    const auto actions = kernel.on(LiabilityChange{static_cast<std::uint64_t>(i), UsdCents{(i % 2 == 0) ? 1'000 : -1'000},
-                                                   Sats{}, Price{}, kStart + Duration{i}});
+    const auto actions = kernel.on(LiabilityChange{
+        static_cast<std::uint64_t>(i), UsdCents{(i % 2 == 0) ? 1'000 : -1'000}, Sats{}, Price{}, kStart + Duration{i}});
     benchmark::DoNotOptimize(actions.data());
     ++i;
   }
@@ -73,12 +74,15 @@ void BM_liability_change_with_order_and_fill(benchmark::State& state) {
   std::int64_t i = 0;
   for (auto _ : state) {
     const std::int64_t delta = (i % 2 == 0) ? 20'000'000 : -20'000'000; // +-$200k
-    const auto actions = kernel.on(LiabilityChange{static_cast<std::uint64_t>(i), UsdCents{delta}, Sats{}, Price{}, kStart + Duration{i}});
+    const auto actions = kernel.on(
+        LiabilityChange{static_cast<std::uint64_t>(i), UsdCents{delta}, Sats{}, Price{}, kStart + Duration{i}});
     for (const Action& action : actions) {
       if (const auto* order = std::get_if<OrderIntent>(&action)) {
         const OrderIntent intent = *order;
-        benchmark::DoNotOptimize(kernel.on(ExecutionReport{intent.client_order_id, OrderStatus::filled, intent.quantity,
-                                                           Price::from_dollars(50'000), kStart + Duration{i}}).data());
+        benchmark::DoNotOptimize(kernel
+                                     .on(ExecutionReport{intent.client_order_id, OrderStatus::filled, intent.quantity,
+                                                         Price::from_dollars(50'000), kStart + Duration{i}})
+                                     .data());
         break;
       }
     }

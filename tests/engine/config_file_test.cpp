@@ -51,7 +51,8 @@ low_bound = 0.9301
 minimum_liability_usd = "49.99"
 [collateral]
 liquidation_alert_distance = 0.15
-)", "test.toml");
+)",
+                                           "test.toml");
   EXPECT_EQ(config.kernel.bands.low_bound, Ratio{93'010'000});
   EXPECT_EQ(config.kernel.bands.minimum_liability, UsdCents{4'999});
   EXPECT_EQ(config.kernel.collateral.liquidation_alert_distance, Ratio{15'000'000});
@@ -94,7 +95,8 @@ policy = "yolo"
 }
 
 TEST(ConfigFile, a_missing_required_key_is_named) {
-  const auto problems = problems_of("[[venues]]\nname = \"okx\"\n[[instruments]]\nid = 1\nvenue = \"okx\"\nsymbol = \"X\"\n");
+  const auto problems =
+      problems_of("[[venues]]\nname = \"okx\"\n[[instruments]]\nid = 1\nvenue = \"okx\"\nsymbol = \"X\"\n");
   ASSERT_FALSE(problems.empty());
   EXPECT_EQ(problems[0].key, "venues[0].id");
   EXPECT_EQ(problems[0].message, "missing (required)");

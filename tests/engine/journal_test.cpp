@@ -18,7 +18,8 @@ using namespace synthusd::hedging;
 class TempFile {
 public:
   explicit TempFile(const std::string& name)
-      : path_(std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
+      : path_(std::filesystem::temp_directory_path() /
+              (name + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
     std::filesystem::remove(path_);
   }
   ~TempFile() { std::filesystem::remove(path_); }

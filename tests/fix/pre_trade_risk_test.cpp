@@ -42,7 +42,7 @@ std::vector<hedging::InstrumentSpec> instruments() {
 RiskLimits limits() {
   RiskLimits l;
   l.max_order_quantity = Contracts{1'000};
-  l.max_order_notional = UsdCents{1'000'000};     // $10,000
+  l.max_order_notional = UsdCents{1'000'000}; // $10,000
   l.max_position = Contracts{2'000};
   l.max_aggregate_notional = UsdCents{2'500'000}; // $25,000
   l.max_open_orders = 4;
@@ -76,7 +76,8 @@ protected:
     return o;
   }
   void fill(const OrderIntent& o) {
-    risk_.on_execution({o.client_order_id, hedging::OrderStatus::filled, o.quantity, Price::from_dollars(50'000), kNow});
+    risk_.on_execution(
+        {o.client_order_id, hedging::OrderStatus::filled, o.quantity, Price::from_dollars(50'000), kNow});
   }
 
   PreTradeRisk risk_;
@@ -219,7 +220,8 @@ TEST_F(PreTradeRiskTest, a_watched_kill_file_engages_the_switch) {
 TEST_F(PreTradeRiskTest, fills_and_cancels_release_open_quantity) {
   const OrderIntent o = order(1'000);
   ASSERT_EQ(risk_.check_order(o, kNow), RiskReject::none);
-  risk_.on_execution({o.client_order_id, hedging::OrderStatus::partially_filled, Contracts{400}, Price::from_dollars(50'000), kNow});
+  risk_.on_execution(
+      {o.client_order_id, hedging::OrderStatus::partially_filled, Contracts{400}, Price::from_dollars(50'000), kNow});
   risk_.on_execution({o.client_order_id, hedging::OrderStatus::canceled, Contracts{0}, Price{}, kNow});
   EXPECT_EQ(risk_.open_order_count(), 0u);
   // position -400, nothing open: 1,600 more fits under 2,000, 1,601 does not

@@ -8,7 +8,8 @@ namespace {
 constexpr std::int64_t kDollar = 100;
 constexpr std::int64_t kOkxContract = 100 * kDollar;
 
-BandInput input(std::int64_t liability_dollars_cents, std::int64_t exposure_cents, std::int64_t contract_cents = kOkxContract) {
+BandInput input(std::int64_t liability_dollars_cents, std::int64_t exposure_cents,
+                std::int64_t contract_cents = kOkxContract) {
   BandInput in;
   in.total_liability = UsdCents{liability_dollars_cents};
   in.slot_liability = static_cast<int128>(liability_dollars_cents) * Ratio::kScale;
@@ -90,8 +91,8 @@ TEST(StablesatsPolicy, ratio_between_safe_bounds_is_in_band) {
 
 TEST(StablesatsPolicy, rounds_half_to_even_like_rust_decimal) {
   // L = $250 -> 0.98 L = $245
-  EXPECT_EQ(stablesats(250 * kDollar, -95 * kDollar).trade, Contracts{-2}); // 1.5 -> 2
-  EXPECT_EQ(stablesats(250 * kDollar, -5 * kDollar).trade, Contracts{-2});  // 2.4 -> 2
+  EXPECT_EQ(stablesats(250 * kDollar, -95 * kDollar).trade, Contracts{-2});     // 1.5 -> 2
+  EXPECT_EQ(stablesats(250 * kDollar, -5 * kDollar).trade, Contracts{-2});      // 2.4 -> 2
   EXPECT_EQ(stablesats(1'000 * kDollar, -1'250 * kDollar).trade, Contracts{2}); // 2.5 -> 2
   EXPECT_EQ(stablesats(1'000 * kDollar, -1'350 * kDollar).trade, Contracts{4}); // 3.5 -> 4
 }

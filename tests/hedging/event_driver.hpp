@@ -48,7 +48,8 @@ public:
       return TransferCompleted{id, time_};
     }
     if (roll < 85) {
-      return CollateralSnapshot{static_cast<VenueId>(1 + random_.next() % 3), Sats{static_cast<std::int64_t>(random_.next() % 5'000'000'000)}, time_};
+      return CollateralSnapshot{static_cast<VenueId>(1 + random_.next() % 3),
+                                Sats{static_cast<std::int64_t>(random_.next() % 5'000'000'000)}, time_};
     }
     if (roll < 88) {
       return VenueStatus{static_cast<VenueId>(1 + random_.next() % 3), random_.next() % 4 != 0, time_};
@@ -66,11 +67,13 @@ public:
       return risk;
     }
     if (roll < 95) {
-      return ProviderInterestChange{random_.next() % 10, UsdCents{static_cast<std::int64_t>(random_.next() % 200'000) - 90'000}, time_};
+      return ProviderInterestChange{random_.next() % 10,
+                                    UsdCents{static_cast<std::int64_t>(random_.next() % 200'000) - 90'000}, time_};
     }
     if (roll < 97) {
       const InstrumentId instrument = static_cast<InstrumentId>(1 + random_.next() % 3);
-      return PositionSnapshot{instrument, instrument, Contracts{-static_cast<std::int64_t>(random_.next() % 500)}, time_};
+      return PositionSnapshot{instrument, instrument, Contracts{-static_cast<std::int64_t>(random_.next() % 500)},
+                              time_};
     }
     return Timer{time_};
   }
@@ -90,7 +93,8 @@ private:
     const std::size_t pick = random_.next() % open_count_;
     OrderIntent& order = open_[pick];
     const std::uint64_t roll = random_.next() % 10;
-    ExecutionReport report{order.client_order_id, OrderStatus::filled, order.quantity, Price::from_dollars(price_), time_};
+    ExecutionReport report{order.client_order_id, OrderStatus::filled, order.quantity, Price::from_dollars(price_),
+                           time_};
     if (roll < 2 && order.quantity.value > 1) {
       report.status = OrderStatus::partially_filled;
       report.last_quantity = Contracts{order.quantity.value / 2};

@@ -75,9 +75,7 @@ inline std::vector<Alert> alerts_in(std::span<const Action> actions, AlertCode c
   return alerts;
 }
 
-inline std::int64_t signed_quantity(const OrderIntent& order) {
-  return order.quantity.value * sign_of(order.side);
-}
+inline std::int64_t signed_quantity(const OrderIntent& order) { return order.quantity.value * sign_of(order.side); }
 
 // Brings every configured venue up with a price for every instrument.
 inline void bring_up(Kernel& kernel, std::int64_t dollars = 50'000, Timestamp time = kStart) {
@@ -91,7 +89,8 @@ inline void bring_up(Kernel& kernel, std::int64_t dollars = 50'000, Timestamp ti
 
 // Fills an order completely at the given price.
 inline std::span<const Action> fill(Kernel& kernel, const OrderIntent& order, std::int64_t dollars, Timestamp time) {
-  return kernel.on(ExecutionReport{order.client_order_id, OrderStatus::filled, order.quantity, Price::from_dollars(dollars), time});
+  return kernel.on(
+      ExecutionReport{order.client_order_id, OrderStatus::filled, order.quantity, Price::from_dollars(dollars), time});
 }
 
 } // namespace synthusd::hedging::testing

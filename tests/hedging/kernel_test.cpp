@@ -63,8 +63,8 @@ TEST(KernelExposure, a_reject_returns_the_quantity_and_rehedges_after_the_retry_
   Kernel kernel(single_venue_config());
   bring_up(kernel);
   const OrderIntent order = orders_in(kernel.on(liability(1'000'000)))[0];
-  const auto after_reject =
-      orders_in(kernel.on(ExecutionReport{order.client_order_id, OrderStatus::rejected, Contracts{0}, Price{}, kStart}));
+  const auto after_reject = orders_in(
+      kernel.on(ExecutionReport{order.client_order_id, OrderStatus::rejected, Contracts{0}, Price{}, kStart}));
   EXPECT_TRUE(after_reject.empty()); // not hammering a venue that just refused
   EXPECT_EQ(kernel.slot(1)->in_flight, Contracts{0});
   EXPECT_TRUE(orders_in(kernel.on(Timer{kStart + Duration::from_milliseconds(999)})).empty());
@@ -80,7 +80,8 @@ TEST(KernelExposure, a_cancel_after_a_partial_fill_keeps_the_fill_and_hedges_the
   const OrderIntent order = orders_in(kernel.on(liability(1'000'000)))[0];
   (void)kernel.on(ExecutionReport{order.client_order_id, OrderStatus::partially_filled, Contracts{50},
                                   Price::from_dollars(50'000), kStart});
-  const auto rest = orders_in(kernel.on(ExecutionReport{order.client_order_id, OrderStatus::canceled, Contracts{0}, Price{}, kStart}));
+  const auto rest = orders_in(
+      kernel.on(ExecutionReport{order.client_order_id, OrderStatus::canceled, Contracts{0}, Price{}, kStart}));
   EXPECT_EQ(kernel.slot(1)->position, Contracts{-50});
   ASSERT_EQ(rest.size(), 1u);
   EXPECT_EQ(signed_quantity(rest[0]), -48); // round(9800 - 5000) / 100
@@ -111,7 +112,8 @@ TEST(KernelExposure, liability_under_fifty_dollars_closes_everything) {
 TEST(KernelExposure, unknown_execution_report_raises_an_alert_and_changes_nothing) {
   Kernel kernel(single_venue_config());
   bring_up(kernel);
-  const auto actions = kernel.on(ExecutionReport{999'999, OrderStatus::filled, Contracts{5}, Price::from_dollars(1), kStart});
+  const auto actions =
+      kernel.on(ExecutionReport{999'999, OrderStatus::filled, Contracts{5}, Price::from_dollars(1), kStart});
   const auto alerts = alerts_in(actions, AlertCode::unknown_execution_report);
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].values[0], 999'999);

@@ -61,7 +61,8 @@ PathCheck check_path(const SimulationReport& report, const BandConfig& bands, st
     // fees paid and funding received are the operator's own BTC: unhedged too
     const double own = std::abs(static_cast<double>((prev.funding_received - prev.fees_paid).value));
     const double allowed =
-        (std::abs(d_prev) + own + band * static_cast<double>(prev.liability.value) + contract_cents / 2.0) * std::abs(r) +
+        (std::abs(d_prev) + own + band * static_cast<double>(prev.liability.value) + contract_cents / 2.0) *
+            std::abs(r) +
         200.0; // $2 of sat and fee rounding per step
     const double moved = static_cast<double>(deviation(cur)) - d_prev;
     if (std::abs(moved) > allowed) {

@@ -40,9 +40,9 @@ struct JournalRecord {
 };
 
 enum class TailState : std::uint8_t {
-  clean,     // the file ends exactly after a valid record
-  torn,      // the last record is incomplete (a crash mid-write)
-  corrupt,   // a record's checksum, magic, length, type or sequence is wrong
+  clean,   // the file ends exactly after a valid record
+  torn,    // the last record is incomplete (a crash mid-write)
+  corrupt, // a record's checksum, magic, length, type or sequence is wrong
 };
 
 // Reads a journal from the start, stopping at the first bad record.

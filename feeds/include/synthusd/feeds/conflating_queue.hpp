@@ -77,7 +77,7 @@ public:
     return true;
   }
 
-  [[nodiscard]] std::size_t parked_count() const noexcept { return parked_count_; } // producer only
+  [[nodiscard]] std::size_t parked_count() const noexcept { return parked_count_; }    // producer only
   [[nodiscard]] std::size_t depth() const noexcept { return queue_.read_available(); } // consumer only
   [[nodiscard]] std::uint64_t published() const noexcept { return published_.load(std::memory_order_relaxed); }
   // updates that found the queue full and waited in a slot

@@ -16,8 +16,8 @@
 namespace synthusd::feeds {
 
 struct OracleConfig {
-  hedging::Ratio max_deviation = hedging::Ratio::from_ppm(50'000);  // 5 %
-  std::size_t min_agreeing = 0;                                       // 0: 2 if >= 2 sources, else 1
+  hedging::Ratio max_deviation = hedging::Ratio::from_ppm(50'000);   // 5 %
+  std::size_t min_agreeing = 0;                                      // 0: 2 if >= 2 sources, else 1
   hedging::Ratio jump_threshold = hedging::Ratio::from_ppm(100'000); // 10 %
   std::size_t jump_confirmations = 2;
   hedging::Duration max_age = hedging::Duration::from_seconds(60);
@@ -32,7 +32,7 @@ enum class OracleStatus : std::uint8_t {
 
 struct OracleReading {
   OracleStatus status = OracleStatus::no_fresh_source;
-  hedging::Price price{};   // trusted: the new price; otherwise the last trusted one (0 if none)
+  hedging::Price price{}; // trusted: the new price; otherwise the last trusted one (0 if none)
   std::uint32_t fresh = 0;
   std::uint32_t agreeing = 0;
 };

@@ -33,7 +33,7 @@ enum class RiskReject : std::uint8_t {
   kill_switch,
   session_not_logged_on,
   unknown_instrument,
-  invalid_order,            // zero quantity, limit without price, market with price
+  invalid_order, // zero quantity, limit without price, market with price
   max_order_quantity,
   max_order_notional,
   no_reference_price,
@@ -60,14 +60,14 @@ struct TokenBucketLimit {
 
 struct RiskLimits {
   Contracts max_order_quantity{10'000};
-  UsdCents max_order_notional{100'000'000};        // $1,000,000
-  Ratio price_collar = Ratio::from_ppm(50'000);    // limit price within 5 % of the reference
+  UsdCents max_order_notional{100'000'000};     // $1,000,000
+  Ratio price_collar = Ratio::from_ppm(50'000); // limit price within 5 % of the reference
   Duration max_reference_age = Duration::from_seconds(5);
-  Contracts max_position{100'000};                 // per instrument, counting open orders
-  UsdCents max_aggregate_notional{1'000'000'000};  // $10,000,000 over every instrument
+  Contracts max_position{100'000};                // per instrument, counting open orders
+  UsdCents max_aggregate_notional{1'000'000'000}; // $10,000,000 over every instrument
   std::uint32_t max_open_orders = 64;
   TokenBucketLimit order_rate{50, 100};
-  TokenBucketLimit message_rate{200, 400};         // orders and cancels
+  TokenBucketLimit message_rate{200, 400}; // orders and cancels
 };
 
 // A token bucket in integer nano-tokens: refill = rate * elapsed.
@@ -79,8 +79,8 @@ public:
 
 private:
   static constexpr std::int64_t kUnit = 1'000'000'000;
-  std::int64_t capacity_ = 0;   // burst * kUnit
-  std::int64_t rate_ = 0;       // tokens per second
+  std::int64_t capacity_ = 0; // burst * kUnit
+  std::int64_t rate_ = 0;     // tokens per second
   std::int64_t tokens_ = 0;
   Timestamp last_{};
   bool unlimited_ = true;

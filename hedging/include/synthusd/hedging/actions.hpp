@@ -21,7 +21,7 @@ struct OrderIntent {
   Side side = Side::buy;
   Contracts quantity{}; // always > 0
   OrderType type = OrderType::market;
-  Price limit_price{};  // limit orders only
+  Price limit_price{}; // limit orders only
   bool reduce_only = false;
   OrderPurpose purpose = OrderPurpose::liability_hedge;
 };
@@ -41,21 +41,21 @@ struct TransferIntent {
 };
 
 enum class AlertCode : std::uint8_t {
-  liquidation_distance_low,     // values: venue, distance ratio raw, threshold raw
-  funding_guard_engaged,        // values: venue, instrument, funding rate raw
-  funding_guard_released,       // values: venue, instrument, funding rate raw
-  venue_capacity_exhausted,     // values: unhedged cents, 0, 0
-  position_mismatch,            // values: venue*65536+instrument, kernel position, venue position
-  unknown_execution_report,     // values: client order id, status, quantity
-  transfer_failed,              // values: transfer id, venue, sats
-  unknown_transfer,             // values: transfer id
-  negative_liability,           // values: liability cents
-  order_table_full,             // values: venue, instrument, contracts
-  action_buffer_overflow,       // values: dropped count
-  instrument_rolled,            // values: venue, from instrument, to instrument
-  unknown_instrument,           // values: venue, instrument
-  risk_trigger_table_full,      // values: market, position id
-  invalid_event,                // values: event index, 0, 0
+  liquidation_distance_low, // values: venue, distance ratio raw, threshold raw
+  funding_guard_engaged,    // values: venue, instrument, funding rate raw
+  funding_guard_released,   // values: venue, instrument, funding rate raw
+  venue_capacity_exhausted, // values: unhedged cents, 0, 0
+  position_mismatch,        // values: venue*65536+instrument, kernel position, venue position
+  unknown_execution_report, // values: client order id, status, quantity
+  transfer_failed,          // values: transfer id, venue, sats
+  unknown_transfer,         // values: transfer id
+  negative_liability,       // values: liability cents
+  order_table_full,         // values: venue, instrument, contracts
+  action_buffer_overflow,   // values: dropped count
+  instrument_rolled,        // values: venue, from instrument, to instrument
+  unknown_instrument,       // values: venue, instrument
+  risk_trigger_table_full,  // values: market, position id
+  invalid_event,            // values: event index, 0, 0
 };
 
 // Stable snake_case names for logs and metrics ("funding_guard_engaged").

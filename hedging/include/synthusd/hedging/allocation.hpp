@@ -14,7 +14,7 @@ struct VenueShareInput {
   bool available = false; // up and with an instrument to hedge on
   std::uint32_t weight = 0;
   UsdCents cap{};
-  Ratio carry{};          // of the instrument the venue would hedge on
+  Ratio carry{}; // of the instrument the venue would hedge on
 };
 
 // Writes each venue's allocation (0 for unavailable ones) into `out`

@@ -7,10 +7,10 @@
 namespace synthusd::hedging {
 
 struct BandInput {
-  UsdCents total_liability{};  // the whole book's net liability, for the minimum-liability rule
-  int128 slot_liability = 0;   // USD this slot must hedge, cents * Ratio::kScale, >= 0
-  int128 exposure = 0;         // slot exposure incl. in-flight orders, cents * Ratio::kScale, short < 0
-  int128 contract_value = 0;   // USD of one contract, cents * Ratio::kScale, > 0
+  UsdCents total_liability{}; // the whole book's net liability, for the minimum-liability rule
+  int128 slot_liability = 0;  // USD this slot must hedge, cents * Ratio::kScale, >= 0
+  int128 exposure = 0;        // slot exposure incl. in-flight orders, cents * Ratio::kScale, short < 0
+  int128 contract_value = 0;  // USD of one contract, cents * Ratio::kScale, > 0
 };
 
 enum class BandZone : std::uint8_t {
@@ -18,7 +18,7 @@ enum class BandZone : std::uint8_t {
   net_long,                // ratio < 0
   under_hedged,            // ratio < low bound
   in_band,
-  over_hedged,             // ratio > high bound
+  over_hedged, // ratio > high bound
 };
 
 struct BandDecision {

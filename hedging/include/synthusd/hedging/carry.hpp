@@ -15,7 +15,8 @@ namespace synthusd::hedging {
 // A short dated future earns its basis as it converges to the index at expiry:
 // ((future - index) / index) * (year / time to expiry). Zero when the
 // future has expired or a price is missing.
-[[nodiscard]] Ratio annualised_basis_carry(Price future_price, Price index_price, Timestamp now, Timestamp expiry) noexcept;
+[[nodiscard]] Ratio annualised_basis_carry(Price future_price, Price index_price, Timestamp now,
+                                           Timestamp expiry) noexcept;
 
 struct CarryCandidate {
   InstrumentId instrument = kNoInstrument;

@@ -43,7 +43,7 @@ struct CollateralConfig {
   Ratio low_safe_bound = Ratio::from_ppm(3'000'000);
   Ratio high_safe_bound = Ratio::from_ppm(3'000'000);
   Ratio high_bound = Ratio::from_ppm(4'000'000);
-  UsdCents minimum_transfer{10'000}; // $100
+  UsdCents minimum_transfer{10'000};                           // $100
   Ratio liquidation_alert_distance = Ratio::from_ppm(150'000); // 15 % price move
 };
 
@@ -69,8 +69,8 @@ struct RiskMarketRoute {
 struct VenueConfig {
   VenueId id = kNoVenue;
   std::string name;
-  std::uint32_t weight = 1;          // share of the hedge, relative to other venues
-  UsdCents cap{INT64_MAX / 4};       // counterparty limit on hedge notional
+  std::uint32_t weight = 1;    // share of the hedge, relative to other venues
+  UsdCents cap{INT64_MAX / 4}; // counterparty limit on hedge notional
 };
 
 struct KernelConfig {

@@ -15,8 +15,8 @@ namespace synthusd::hedging {
 struct LiabilityChange {
   std::uint64_t id = 0;
   UsdCents delta{};
-  Sats sats{};         // optional: 0 when the source did not say
-  Price price{};       // optional: the price applied, 0 when unknown
+  Sats sats{};   // optional: 0 when the source did not say
+  Price price{}; // optional: the price applied, 0 when unknown
   Timestamp time{};
 };
 
@@ -27,7 +27,7 @@ struct MarketUpdate {
   Price ask{};
   Price mark{};
   Price index{};
-  Ratio funding_rate{};        // per funding interval; > 0 means longs pay shorts
+  Ratio funding_rate{}; // per funding interval; > 0 means longs pay shorts
   Timestamp next_funding_time{};
   Timestamp time{};
 };
@@ -81,10 +81,10 @@ struct ExternalRiskPosition {
   std::uint16_t market = 0;
   std::uint64_t position_id = 0;
   bool present = true;
-  UsdCents notional{};        // signed: > 0 the external position is long
+  UsdCents notional{}; // signed: > 0 the external position is long
   UsdCents vault_balance{};
   UsdCents shield_balance{};
-  UsdCents pnl{};             // the position's P&L against the vault
+  UsdCents pnl{}; // the position's P&L against the vault
   Ratio profit_limit_interest = Ratio::one();
   Timestamp time{};
 };
@@ -97,9 +97,9 @@ struct ProviderInterestChange {
   Timestamp time{};
 };
 
-using Event = std::variant<LiabilityChange, MarketUpdate, ExecutionReport, PositionSnapshot, CollateralSnapshot,
-                           TransferCompleted, TransferFailed, VenueStatus, Timer, ExternalRiskPosition,
-                           ProviderInterestChange>;
+using Event =
+    std::variant<LiabilityChange, MarketUpdate, ExecutionReport, PositionSnapshot, CollateralSnapshot,
+                 TransferCompleted, TransferFailed, VenueStatus, Timer, ExternalRiskPosition, ProviderInterestChange>;
 
 static_assert(std::is_trivially_copyable_v<Event>, "events are queued and journaled as bytes");
 

@@ -14,8 +14,12 @@ enum class InstrumentKind : std::uint8_t {
   linear_perpetual,  // BTC-sized contract; its USD exposure moves with the price
 };
 
-[[nodiscard]] constexpr bool is_inverse(InstrumentKind kind) noexcept { return kind != InstrumentKind::linear_perpetual; }
-[[nodiscard]] constexpr bool is_perpetual(InstrumentKind kind) noexcept { return kind != InstrumentKind::inverse_future; }
+[[nodiscard]] constexpr bool is_inverse(InstrumentKind kind) noexcept {
+  return kind != InstrumentKind::linear_perpetual;
+}
+[[nodiscard]] constexpr bool is_perpetual(InstrumentKind kind) noexcept {
+  return kind != InstrumentKind::inverse_future;
+}
 
 // A short fixed-size name so specs stay trivially copyable and allocation free.
 struct Symbol {
@@ -45,27 +49,29 @@ struct InstrumentSpec {
   VenueId venue = kNoVenue;
   Symbol symbol;
   InstrumentKind kind = InstrumentKind::inverse_perpetual;
-  UsdCents contract_value{10'000};  // inverse: USD per contract (OKX $100, Deribit $10, Binance $100)
-  Sats contract_size{0};            // linear: BTC per contract, in sats
+  UsdCents contract_value{10'000}; // inverse: USD per contract (OKX $100, Deribit $10, Binance $100)
+  Sats contract_size{0};           // linear: BTC per contract, in sats
   Price tick_size = Price::from_cents(50);
-  Contracts lot_size{1};            // orders are whole multiples of this
+  Contracts lot_size{1}; // orders are whole multiples of this
   Contracts minimum_order{1};
-  Ratio maker_fee = Ratio::from_ppm(200);  // 0.02 %
-  Ratio taker_fee = Ratio::from_ppm(500);  // 0.05 %
+  Ratio maker_fee = Ratio::from_ppm(200);            // 0.02 %
+  Ratio taker_fee = Ratio::from_ppm(500);            // 0.05 %
   Ratio maintenance_margin = Ratio::from_ppm(5'000); // 0.5 %
-  Timestamp expiry{};               // inverse_future only
+  Timestamp expiry{};                                // inverse_future only
   Duration funding_interval = Duration::from_hours(8);
 };
 
 // USD exposure of a signed position, scaled by Ratio::kScale so that band
 // comparisons stay exact: inverse = contracts * contract_value; linear =
 // contracts * size * price. Linear needs a valid price.
-[[nodiscard]] constexpr int128 scaled_exposure_cents(const InstrumentSpec& spec, Contracts position, Price price) noexcept {
+[[nodiscard]] constexpr int128 scaled_exposure_cents(const InstrumentSpec& spec, Contracts position,
+                                                     Price price) noexcept {
   if (is_inverse(spec.kind)) {
     return static_cast<int128>(position.value) * spec.contract_value.value * Ratio::kScale;
   }
   // sats * raw / 1e14 cents; multiply by Ratio::kScale (1e8) -> / 1e6.
-  return divide(static_cast<int128>(position.value) * spec.contract_size.value * price.raw, 1'000'000, Rounding::half_even);
+  return divide(static_cast<int128>(position.value) * spec.contract_size.value * price.raw, 1'000'000,
+                Rounding::half_even);
 }
 
 // USD value (scaled by Ratio::kScale) of one contract at price.

@@ -20,12 +20,12 @@ namespace synthusd::hedging {
 
 struct KernelCounters {
   std::uint64_t events = 0;
-  std::uint64_t invalid_events = 0;         // rejected: bad prices, unknown ids
+  std::uint64_t invalid_events = 0; // rejected: bad prices, unknown ids
   std::uint64_t unknown_instrument_updates = 0;
   std::uint64_t orders = 0;
   std::uint64_t transfers = 0;
   std::uint64_t alerts = 0;
-  std::uint64_t dropped_actions = 0;        // action buffer full; never expected
+  std::uint64_t dropped_actions = 0; // action buffer full; never expected
   std::uint64_t duplicate_or_late_fills = 0;
 };
 
@@ -33,10 +33,10 @@ struct KernelCounters {
 struct SlotState {
   InstrumentSpec spec;
   std::size_t venue_index = 0;
-  Contracts position{};           // venue position, both purposes, short < 0
-  Contracts risk_position{};      // the part owned by risk-trigger hedges
-  Contracts in_flight{};          // signed open quantity of liability-hedge orders
-  Contracts risk_in_flight{};     // signed open quantity of risk-trigger orders
+  Contracts position{};       // venue position, both purposes, short < 0
+  Contracts risk_position{};  // the part owned by risk-trigger hedges
+  Contracts in_flight{};      // signed open quantity of liability-hedge orders
+  Contracts risk_in_flight{}; // signed open quantity of risk-trigger orders
   Price bid{}, ask{}, mark{}, index{};
   Ratio funding_rate{};
   Timestamp next_funding_time{};
@@ -47,8 +47,8 @@ struct SlotState {
   bool funding_guard_engaged = false;
   Ratio annual_carry{};
   bool eligible = false;
-  UsdCents target{};              // liability this slot hedges now
-  Timestamp retry_after{};        // no new liability orders before (after a reject)
+  UsdCents target{};       // liability this slot hedges now
+  Timestamp retry_after{}; // no new liability orders before (after a reject)
 };
 
 struct VenueState {
@@ -73,10 +73,10 @@ struct RiskHedgeState {
   std::uint64_t position_id = 0;
   std::size_t slot = 0;
   bool source_present = false;
-  bool at_risk = false;         // the latest observation showed a risk
-  bool hedged = false;          // an opening hedge was sent and not fully closed
+  bool at_risk = false; // the latest observation showed a risk
+  bool hedged = false;  // an opening hedge was sent and not fully closed
   std::uint32_t open_orders = 0;
-  Contracts committed{};        // signed contracts filled + in flight for this hedge
+  Contracts committed{}; // signed contracts filled + in flight for this hedge
   Timestamp last_risk_time{};
 };
 
@@ -162,7 +162,7 @@ private:
   std::vector<std::size_t> slot_by_instrument_; // instrument id -> slot index (npos if none)
   std::vector<std::size_t> venue_by_id_;        // venue id -> venue index (npos if none)
   std::vector<RiskHedgeState> risk_hedges_;
-  std::vector<std::size_t> route_by_market_;     // market -> slot index (npos if none)
+  std::vector<std::size_t> route_by_market_; // market -> slot index (npos if none)
   OrderTable orders_;
 
   // scratch, sized at construction so rebalance never allocates

@@ -18,7 +18,7 @@ struct OrderRecord {
   Contracts quantity{};
   Contracts filled{};
   OrderPurpose purpose = OrderPurpose::liability_hedge;
-  std::size_t risk_index = 0;        // risk_trigger_hedge only
+  std::size_t risk_index = 0; // risk_trigger_hedge only
   [[nodiscard]] Contracts remaining() const noexcept { return quantity - filled; }
   [[nodiscard]] Contracts signed_remaining() const noexcept { return Contracts{remaining().value * sign_of(side)}; }
 };
@@ -46,7 +46,9 @@ public:
   [[nodiscard]] const std::vector<OrderRecord>& records() const noexcept { return records_; }
 
 private:
-  [[nodiscard]] std::size_t bucket(ClientOrderId id) const noexcept { return static_cast<std::size_t>(id % records_.size()); }
+  [[nodiscard]] std::size_t bucket(ClientOrderId id) const noexcept {
+    return static_cast<std::size_t>(id % records_.size());
+  }
   std::vector<OrderRecord> records_;
   std::size_t size_ = 0;
 };

@@ -17,8 +17,8 @@ class Random {
 public:
   explicit Random(std::uint64_t seed) noexcept;
   std::uint64_t next() noexcept;
-  double uniform() noexcept;  // [0, 1)
-  double normal() noexcept;   // standard normal, Box-Muller
+  double uniform() noexcept; // [0, 1)
+  double normal() noexcept;  // standard normal, Box-Muller
 
 private:
   std::uint64_t state_[4];

@@ -23,7 +23,7 @@ struct SimulationConfig {
   PricePathConfig path;
   UsdCents initial_liability{10'000'000}; // $100,000 of user dollars at start
   std::uint32_t max_liability_events_per_step = 3;
-  UsdCents max_liability_event{500'000}; // $5,000
+  UsdCents max_liability_event{500'000};     // $5,000
   Ratio funding_rate = Ratio::from_ppm(100); // 0.01 % per 8 h, shorts receive
   std::uint64_t seed = 1;
 };
@@ -69,7 +69,7 @@ public:
 private:
   struct Account {
     VenueId venue = kNoVenue;
-    Sats deposited{};      // collateral moved in minus moved out
+    Sats deposited{}; // collateral moved in minus moved out
     Sats fees{};
     Sats funding{};
     Sats linear_settled{}; // linear P&L already settled into collateral

@@ -13,10 +13,10 @@ namespace synthusd::hedging {
 using int128 = __int128;
 
 enum class Rounding : std::uint8_t {
-  down,              // toward negative infinity (floor)
-  up,                // toward positive infinity (ceil)
-  toward_zero,       // truncation
-  half_even,         // banker's rounding (rust_decimal's default, used by stablesats)
+  down,        // toward negative infinity (floor)
+  up,          // toward positive infinity (ceil)
+  toward_zero, // truncation
+  half_even,   // banker's rounding (rust_decimal's default, used by stablesats)
   half_away_from_zero,
 };
 
@@ -135,14 +135,22 @@ struct Timestamp {
 struct Duration {
   std::int64_t nanoseconds = 0;
   [[nodiscard]] static constexpr Duration from_seconds(std::int64_t s) noexcept { return Duration{s * 1'000'000'000}; }
-  [[nodiscard]] static constexpr Duration from_milliseconds(std::int64_t ms) noexcept { return Duration{ms * 1'000'000}; }
+  [[nodiscard]] static constexpr Duration from_milliseconds(std::int64_t ms) noexcept {
+    return Duration{ms * 1'000'000};
+  }
   [[nodiscard]] static constexpr Duration from_hours(std::int64_t h) noexcept { return from_seconds(h * 3600); }
   friend constexpr auto operator<=>(Duration, Duration) noexcept = default;
 };
 
-[[nodiscard]] constexpr Timestamp operator+(Timestamp t, Duration d) noexcept { return Timestamp{t.nanoseconds + d.nanoseconds}; }
-[[nodiscard]] constexpr Timestamp operator-(Timestamp t, Duration d) noexcept { return Timestamp{t.nanoseconds - d.nanoseconds}; }
-[[nodiscard]] constexpr Duration operator-(Timestamp a, Timestamp b) noexcept { return Duration{a.nanoseconds - b.nanoseconds}; }
+[[nodiscard]] constexpr Timestamp operator+(Timestamp t, Duration d) noexcept {
+  return Timestamp{t.nanoseconds + d.nanoseconds};
+}
+[[nodiscard]] constexpr Timestamp operator-(Timestamp t, Duration d) noexcept {
+  return Timestamp{t.nanoseconds - d.nanoseconds};
+}
+[[nodiscard]] constexpr Duration operator-(Timestamp a, Timestamp b) noexcept {
+  return Duration{a.nanoseconds - b.nanoseconds};
+}
 
 inline constexpr Duration kYear = Duration::from_seconds(365LL * 24 * 3600);
 
@@ -158,18 +166,21 @@ inline constexpr InstrumentId kNoInstrument = std::numeric_limits<InstrumentId>:
 // USD value of sats at price: cents = sats * raw / 1e14.
 [[nodiscard]] constexpr UsdCents sats_to_cents(Sats sats, Price price, Rounding rounding) noexcept {
   return UsdCents{static_cast<std::int64_t>(
-      divide(static_cast<int128>(sats.value) * price.raw, static_cast<int128>(kSatsPerBitcoin) * Price::kScale / kCentsPerDollar, rounding))};
+      divide(static_cast<int128>(sats.value) * price.raw,
+             static_cast<int128>(kSatsPerBitcoin) * Price::kScale / kCentsPerDollar, rounding))};
 }
 
 // Sats worth the given cents at price: sats = cents * 1e14 / raw. price must be valid.
 [[nodiscard]] constexpr Sats cents_to_sats(UsdCents cents, Price price, Rounding rounding) noexcept {
-  return Sats{static_cast<std::int64_t>(
-      divide(static_cast<int128>(cents.value) * (static_cast<int128>(kSatsPerBitcoin) * Price::kScale / kCentsPerDollar), price.raw, rounding))};
+  return Sats{static_cast<std::int64_t>(divide(
+      static_cast<int128>(cents.value) * (static_cast<int128>(kSatsPerBitcoin) * Price::kScale / kCentsPerDollar),
+      price.raw, rounding))};
 }
 
 // cents * ratio, rounded.
 [[nodiscard]] constexpr UsdCents scale(UsdCents cents, Ratio ratio, Rounding rounding) noexcept {
-  return UsdCents{static_cast<std::int64_t>(divide(static_cast<int128>(cents.value) * ratio.raw, Ratio::kScale, rounding))};
+  return UsdCents{
+      static_cast<std::int64_t>(divide(static_cast<int128>(cents.value) * ratio.raw, Ratio::kScale, rounding))};
 }
 
 [[nodiscard]] constexpr Sats scale(Sats sats, Ratio ratio, Rounding rounding) noexcept {
@@ -178,7 +189,8 @@ inline constexpr InstrumentId kNoInstrument = std::numeric_limits<InstrumentId>:
 
 // numerator / denominator as a Ratio; denominator must be non-zero.
 [[nodiscard]] constexpr Ratio ratio_of(std::int64_t numerator, std::int64_t denominator, Rounding rounding) noexcept {
-  return Ratio{static_cast<std::int64_t>(divide(static_cast<int128>(numerator) * Ratio::kScale, denominator, rounding))};
+  return Ratio{
+      static_cast<std::int64_t>(divide(static_cast<int128>(numerator) * Ratio::kScale, denominator, rounding))};
 }
 
 // price * ratio (e.g. a 5 % collar), rounded.
