@@ -361,6 +361,7 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name) {
       t.integer("order_table_capacity", kernel.order_table_capacity, 8, 1 << 20);
       t.integer("risk_position_capacity", kernel.risk_position_capacity, 1, 1 << 20);
       t.duration("order_retry_after_reject_seconds", 1, kernel.order_retry_after_reject);
+      t.duration("cancel_unanswered_order_after_seconds", 1, kernel.cancel_unanswered_order_after);
     }
   } // readers report unknown keys as they close
 

@@ -34,6 +34,8 @@ const char* to_string(AlertCode code) noexcept {
     return "risk_trigger_table_full";
   case AlertCode::invalid_event:
     return "invalid_event";
+  case AlertCode::order_unanswered:
+    return "order_unanswered";
   }
   return "unknown_alert";
 }

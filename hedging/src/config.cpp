@@ -117,6 +117,9 @@ void validate(const KernelConfig& config) {
   if (config.order_table_capacity < 8 || config.risk_position_capacity < 1) {
     fail("order_table_capacity", "must be >= 8 (and risk_position_capacity >= 1)");
   }
+  if (config.order_retry_after_reject.nanoseconds < 0 || config.cancel_unanswered_order_after.nanoseconds <= 0) {
+    fail("cancel_unanswered_order_after", "must be > 0 (and order_retry_after_reject >= 0)");
+  }
   if (config.first_client_order_id == 0) {
     fail("first_client_order_id", "must be > 0");
   }

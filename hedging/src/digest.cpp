@@ -84,6 +84,8 @@ std::uint64_t Kernel::state_digest() const noexcept {
     d.add(o.client_order_id);
     d.add(o.quantity.value);
     d.add(o.filled.value);
+    d.add(o.sent.nanoseconds);
+    d.add(o.cancel_requested);
   }
   for (const RiskHedgeState& r : risk_hedges_) {
     d.add(r.in_use);

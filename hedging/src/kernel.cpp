@@ -15,9 +15,11 @@ struct Overloaded : Handlers... {
 
 // Enough room for every order, cancel, transfer and alert one event can cause:
 // at most two orders and an alert per slot, a transfer and two alerts per
-// venue, a close per risk hedge, plus a few global alerts.
+// venue, a close per risk hedge, a cancel and an alert per open order, plus
+// a few global alerts.
 std::size_t action_capacity(const KernelConfig& config) {
-  return 3 * config.instruments.size() + 3 * config.venues.size() + 2 * config.risk_position_capacity + 16;
+  return 3 * config.instruments.size() + 3 * config.venues.size() + 2 * config.risk_position_capacity +
+         2 * config.order_table_capacity + 16;
 }
 
 } // namespace
@@ -254,8 +256,30 @@ void Kernel::apply(const VenueStatus& event) noexcept {
 }
 
 void Kernel::apply(const Timer& /*event*/) noexcept {
+  cancel_unanswered_orders();
   evaluate_risk_hedges();
   rebalance();
+}
+
+// A market order normally completes within milliseconds. One that has heard
+// nothing for `cancel_unanswered_order_after` is asked to cancel, once, and
+// the operator is told; its quantity stays in flight (it may still fill)
+// until the venue answers, so the hedge is never doubled.
+void Kernel::cancel_unanswered_orders() noexcept {
+  if (orders_.size() == 0) {
+    return;
+  }
+  for (OrderRecord& order : orders_.records()) {
+    if (order.client_order_id == 0 || order.cancel_requested ||
+        now_ - order.sent < config_.cancel_unanswered_order_after) {
+      continue;
+    }
+    order.cancel_requested = true;
+    const VenueId venue = slots_[order.slot].spec.venue;
+    emit(CancelIntent{order.client_order_id, venue});
+    alert(AlertCode::order_unanswered, static_cast<std::int64_t>(order.client_order_id), venue,
+          (now_ - order.sent).nanoseconds / 1'000'000'000);
+  }
 }
 
 // ---- helpers -------------------------------------------------------------------
@@ -293,6 +317,7 @@ bool Kernel::send_order(std::size_t index, Contracts signed_quantity, OrderPurpo
   record.quantity = signed_quantity.abs();
   record.purpose = purpose;
   record.risk_index = risk_index;
+  record.sent = now_;
   orders_.insert(record);
   if (purpose == OrderPurpose::liability_hedge) {
     slot.in_flight += signed_quantity;

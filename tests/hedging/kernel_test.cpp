@@ -87,6 +87,28 @@ TEST(KernelExposure, a_cancel_after_a_partial_fill_keeps_the_fill_and_hedges_the
   EXPECT_EQ(signed_quantity(rest[0]), -48); // round(9800 - 5000) / 100
 }
 
+TEST(KernelExposure, an_unanswered_order_is_cancelled_once_and_stays_in_flight) {
+  Kernel kernel(single_venue_config());
+  bring_up(kernel);
+  const OrderIntent order = orders_in(kernel.on(liability(1'000'000)))[0];
+  EXPECT_TRUE(kernel.on(Timer{at_seconds(9)}).empty());
+  const auto actions = kernel.on(Timer{at_seconds(10)});
+  ASSERT_EQ(actions.size(), 2u);
+  const auto* cancel = std::get_if<CancelIntent>(&actions[0]);
+  ASSERT_NE(cancel, nullptr);
+  EXPECT_EQ(cancel->client_order_id, order.client_order_id);
+  EXPECT_EQ(cancel->venue, 1);
+  const auto alerts = alerts_in(actions, AlertCode::order_unanswered);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].values[2], 10);
+  EXPECT_TRUE(kernel.on(Timer{at_seconds(20)}).empty()); // asked once
+  EXPECT_EQ(kernel.slot(1)->in_flight, Contracts{-98});   // it may still fill: no second hedge
+  // the venue confirms the cancel: the quantity returns and is hedged again
+  const auto rehedge = orders_in(kernel.on(ExecutionReport{order.client_order_id, OrderStatus::canceled, Contracts{0}, Price{}, at_seconds(21)}));
+  ASSERT_EQ(rehedge.size(), 1u);
+  EXPECT_EQ(signed_quantity(rehedge[0]), -98);
+}
+
 TEST(KernelExposure, buying_back_is_reduce_only) {
   Kernel kernel(single_venue_config());
   bring_up(kernel);

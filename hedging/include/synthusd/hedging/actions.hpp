@@ -56,6 +56,7 @@ enum class AlertCode : std::uint8_t {
   unknown_instrument,       // values: venue, instrument
   risk_trigger_table_full,  // values: market, position id
   invalid_event,            // values: event index, 0, 0
+  order_unanswered,         // values: client order id, venue, seconds since sent
 };
 
 // Stable snake_case names for logs and metrics ("funding_guard_engaged").

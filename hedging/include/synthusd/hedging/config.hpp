@@ -90,6 +90,9 @@ struct KernelConfig {
   // after a reject, no new liability order on that instrument for this long
   // (time from events), so a venue refusing orders is not hammered
   Duration order_retry_after_reject = Duration::from_seconds(1);
+  // an order with no final report after this long is asked to cancel (once,
+  // with an alert); its quantity stays in flight until the venue answers
+  Duration cancel_unanswered_order_after = Duration::from_seconds(10);
   std::size_t risk_position_capacity = 256;
 };
 

@@ -132,6 +132,7 @@ private:
   void check_liquidation(std::size_t venue_index) noexcept;
   // risk-trigger strategy (kernel_risk_trigger.cpp)
   void evaluate_risk_hedges() noexcept;
+  void cancel_unanswered_orders() noexcept;
   void close_risk_hedge(RiskHedgeState& hedge) noexcept;
   void book_risk_fill(const OrderRecord& order, Contracts signed_quantity, bool order_done) noexcept;
 

@@ -19,6 +19,8 @@ struct OrderRecord {
   Contracts filled{};
   OrderPurpose purpose = OrderPurpose::liability_hedge;
   std::size_t risk_index = 0; // risk_trigger_hedge only
+  Timestamp sent{};            // when the intent left the kernel
+  bool cancel_requested = false;
   [[nodiscard]] Contracts remaining() const noexcept { return quantity - filled; }
   [[nodiscard]] Contracts signed_remaining() const noexcept { return Contracts{remaining().value * sign_of(side)}; }
 };
@@ -44,6 +46,7 @@ public:
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return records_.size(); }
   [[nodiscard]] const std::vector<OrderRecord>& records() const noexcept { return records_; }
+  [[nodiscard]] std::vector<OrderRecord>& records() noexcept { return records_; }
 
 private:
   [[nodiscard]] std::size_t bucket(ClientOrderId id) const noexcept {
