@@ -107,11 +107,11 @@ private:
   [[nodiscard]] DecodeEvent finish_close() noexcept;
   [[nodiscard]] DecodeEvent fail(DecodeEvent event, std::string_view why) noexcept;
 
-  std::vector<std::uint8_t> message_;        // max_message_size + kPadding, allocated once
+  std::vector<std::uint8_t> message_;       // max_message_size + kPadding, allocated once
   std::array<std::uint8_t, 125> control_{}; // RFC 6455 5.5: control payloads are at most 125 bytes
   std::size_t max_message_size_ = 0;
-  std::size_t message_size_ = 0;   // the last complete message
-  std::size_t assembled_ = 0;      // bytes of the message being assembled
+  std::size_t message_size_ = 0; // the last complete message
+  std::size_t assembled_ = 0;    // bytes of the message being assembled
   std::size_t control_size_ = 0;
   std::uint64_t payload_remaining_ = 0;
   std::string_view error_;
@@ -125,8 +125,8 @@ private:
   DecodeEvent failure_ = DecodeEvent::need_more; // repeated by decode() once failed
   Opcode frame_opcode_ = Opcode::continuation;
   bool frame_fin_ = false;
-  bool message_is_text_ = false;       // of the last complete message
-  bool assembling_ = false;            // a data message has started and not yet finished
+  bool message_is_text_ = false; // of the last complete message
+  bool assembling_ = false;      // a data message has started and not yet finished
   bool assembling_text_ = false;
 };
 
