@@ -22,10 +22,29 @@ void* counted_allocate(std::size_t size) {
 
 std::int64_t synthusd::test_support::allocation_count() noexcept { return count.load(std::memory_order_relaxed); }
 
-// The nothrow, sized and array forms all forward to these by default.
+// The sized and array forms forward to these by default.
 void* operator new(std::size_t size) { return counted_allocate(size); }
 void* operator new[](std::size_t size) { return counted_allocate(size); }
 void operator delete(void* pointer) noexcept { std::free(pointer); }
 void operator delete[](void* pointer) noexcept { std::free(pointer); }
 void operator delete(void* pointer, std::size_t) noexcept { std::free(pointer); }
 void operator delete[](void* pointer, std::size_t) noexcept { std::free(pointer); }
+// Replaced explicitly too: under ASan the default nothrow forms are ASan's
+// own, and freeing their memory through the replacements above reports an
+// alloc-dealloc mismatch (simdjson allocates with new (std::nothrow)).
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return counted_allocate(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return counted_allocate(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void operator delete(void* pointer, const std::nothrow_t&) noexcept { std::free(pointer); }
+void operator delete[](void* pointer, const std::nothrow_t&) noexcept { std::free(pointer); }
