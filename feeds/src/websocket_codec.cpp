@@ -291,7 +291,9 @@ void encode_close(std::uint16_t code, std::string_view reason, std::uint32_t mas
   payload[0] = static_cast<std::uint8_t>(code >> 8);
   payload[1] = static_cast<std::uint8_t>(code);
   const std::string_view kept = truncate_utf8(reason, kMaxCloseReason);
-  std::memcpy(payload.data() + 2, kept.data(), kept.size());
+  if (!kept.empty()) { // an empty view may hold a null pointer, which memcpy must not see
+    std::memcpy(payload.data() + 2, kept.data(), kept.size());
+  }
   encode_frame(Opcode::close, std::span<const std::uint8_t>(payload.data(), 2 + kept.size()), mask_key, out);
 }
 

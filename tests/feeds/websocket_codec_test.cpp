@@ -342,6 +342,18 @@ TEST(WebSocketEncoderTest, EncodesCloseWithCodeAndReason) {
   EXPECT_EQ(out, bytes({0x88, 0x85, 0, 0, 0, 0, 0x03, 0xe8, 'b', 'y', 'e'}));
 }
 
+TEST(WebSocketEncoderTest, EncodesCloseWithADefaultConstructedEmptyReason) {
+  // string_view{} holds a null pointer: copying zero bytes from it must not
+  // reach memcpy (UBSan flags it)
+  std::vector<std::uint8_t> out;
+  encode_close(1000, std::string_view{}, 0, out);
+  ASSERT_EQ(out.size(), 2u + 4u + 2u);
+  EXPECT_EQ(out[0], 0x88);
+  EXPECT_EQ(out[1], 0x82);
+  EXPECT_EQ(out[6], 0x03); // 1000 = 0x03e8, masked with a zero key
+  EXPECT_EQ(out[7], 0xe8);
+}
+
 TEST(WebSocketEncoderTest, TruncatesCloseReasonTo123BytesOnACharacterBoundary) {
   Bytes out;
   encode_close(1001, std::string(200, 'x'), 0x11223344, out);
