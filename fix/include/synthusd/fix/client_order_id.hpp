@@ -1,0 +1,60 @@
+#pragma once
+// ClOrdIDs that stay unique across restarts and crashes.
+//
+// A ClOrdID is "<prefix><counter>". The counter lives in a small file that
+// records the first counter NOT yet handed out by any run ("reserved
+// limit"). On start-up the allocator takes the whole block [limit, limit +
+// block_size) and writes limit + block_size to the file, fsync'd, before the
+// first id of the block is used; when the block runs out it reserves the next
+// one the same way. A crash therefore skips at most the unused rest of one
+// block and never reuses an id, whatever point the crash hits: the file is
+// replaced atomically (write a temporary, fsync, rename, fsync the directory),
+// so it always holds either the old or the new limit.
+//
+// C++14 (seen by the QuickFIX translation units). Not thread-safe: one owner
+// thread calls next().
+
+#include <cstdint>
+#include <string>
+
+namespace synthusd { // NOLINT(modernize-concat-nested-namespaces)
+namespace fix {
+
+class ClientOrderIdAllocator {
+public:
+  static constexpr std::uint64_t kDefaultBlockSize = 1024;
+
+  // Opens the counter file (created, with the counter starting at 1, if it
+  // does not exist) and reserves the first block. Throws std::runtime_error
+  // naming the path if the file is corrupt or cannot be read, written or
+  // synced, and std::invalid_argument if block_size is 0.
+  explicit ClientOrderIdAllocator(std::string path, std::uint64_t block_size = kDefaultBlockSize);
+
+  // The next counter. Reserves a new block (a file write and two fsyncs) once
+  // every block_size calls; throws std::runtime_error if that fails, in which
+  // case no id is handed out.
+  std::uint64_t next();
+
+  // The first counter of the next block: every id below it may have been
+  // handed out by this or an earlier run.
+  std::uint64_t reserved_limit() const { return limit_; }
+  const std::string& path() const { return path_; }
+
+private:
+  void reserve_block();
+
+  std::string path_;
+  std::uint64_t block_size_;
+  std::uint64_t next_ = 0;
+  std::uint64_t limit_ = 0;
+};
+
+// "<prefix><counter>", e.g. "SU17".
+std::string format_client_order_id(const std::string& prefix, std::uint64_t counter);
+
+// The counter of an id made by format_client_order_id with this prefix, or
+// 0 if text is not one (ids start at 1).
+std::uint64_t parse_client_order_id(const std::string& prefix, const char* text, std::size_t size);
+
+} // namespace fix
+} // namespace synthusd

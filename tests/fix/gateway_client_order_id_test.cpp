@@ -1,0 +1,147 @@
+// ClOrdIDs are never reused, whatever point a process dies at.
+#include "synthusd/fix/client_order_id.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace synthusd::fix {
+namespace {
+
+class ClientOrderIdTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    directory_ =
+        std::filesystem::temp_directory_path() / ("synthusd_clordid_" + std::to_string(::getpid()) + "_" +
+                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(directory_);
+    path_ = (directory_ / "client_order_id").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(directory_); }
+
+  std::string read_file() const {
+    std::ifstream in(path_);
+    std::stringstream content;
+    content << in.rdbuf();
+    return content.str();
+  }
+
+  std::filesystem::path directory_;
+  std::string path_;
+};
+
+TEST_F(ClientOrderIdTest, StartsAtOneAndPersistsTheReservedBlock) {
+  ClientOrderIdAllocator ids(path_, 10);
+  EXPECT_EQ(ids.next(), 1U);
+  EXPECT_EQ(ids.next(), 2U);
+  EXPECT_EQ(ids.reserved_limit(), 11U);
+  EXPECT_EQ(read_file(), "synthusd-client-order-id 1\nreserved_limit=11\n");
+}
+
+TEST_F(ClientOrderIdTest, ReservesTheNextBlockBeforeUsingIt) {
+  ClientOrderIdAllocator ids(path_, 3);
+  for (std::uint64_t expected = 1; expected <= 3; ++expected) {
+    EXPECT_EQ(ids.next(), expected);
+  }
+  EXPECT_EQ(ids.reserved_limit(), 4U);
+  EXPECT_EQ(ids.next(), 4U); // crosses into the second block
+  EXPECT_EQ(ids.reserved_limit(), 7U);
+  EXPECT_NE(read_file().find("reserved_limit=7"), std::string::npos);
+}
+
+TEST_F(ClientOrderIdTest, RestartAfterCleanShutdownContinuesAfterTheBlock) {
+  std::uint64_t last = 0;
+  {
+    ClientOrderIdAllocator ids(path_, 100);
+    for (int i = 0; i < 5; ++i) {
+      last = ids.next();
+    }
+  }
+  ClientOrderIdAllocator restarted(path_, 100);
+  const std::uint64_t first = restarted.next();
+  EXPECT_GT(first, last);
+  EXPECT_EQ(first, 101U); // the unused rest of the old block is skipped, never reused
+}
+
+// A real crash: a child process takes ids and dies with _exit (no
+// destructors, no flushes) in the middle of a block. The parent then
+// restarts from the file and must not hand out any id the child used.
+TEST_F(ClientOrderIdTest, CrashMidBlockNeverReusesAnId) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    ClientOrderIdAllocator ids(path_, 50);
+    for (int i = 0; i < 73; ++i) { // one full block and part of the next
+      const std::uint64_t id = ids.next();
+      if (::write(pipe_fds[1], &id, sizeof id) != sizeof id) {
+        ::_exit(2);
+      }
+    }
+    ::_exit(0); // crash: no destructor runs
+  }
+  ::close(pipe_fds[1]);
+  std::set<std::uint64_t> used;
+  std::uint64_t id = 0;
+  while (::read(pipe_fds[0], &id, sizeof id) == sizeof id) {
+    used.insert(id);
+  }
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(used.size(), 73U);
+
+  ClientOrderIdAllocator restarted(path_, 50);
+  for (int i = 0; i < 200; ++i) {
+    const std::uint64_t next = restarted.next();
+    EXPECT_EQ(used.count(next), 0U) << "reused " << next;
+    EXPECT_GT(next, *used.rbegin());
+  }
+}
+
+TEST_F(ClientOrderIdTest, ManyRestartsNeverRepeat) {
+  std::set<std::uint64_t> seen;
+  for (int run = 0; run < 20; ++run) {
+    ClientOrderIdAllocator ids(path_, 7);
+    for (int i = 0; i < run % 9; ++i) {
+      EXPECT_TRUE(seen.insert(ids.next()).second);
+    }
+  }
+}
+
+TEST_F(ClientOrderIdTest, RejectsACorruptFileNamingIt) {
+  std::ofstream(path_) << "reserved_limit=banana\n";
+  try {
+    ClientOrderIdAllocator ids(path_, 10);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find(path_), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("corrupt"), std::string::npos) << error.what();
+  }
+}
+
+TEST_F(ClientOrderIdTest, FailsClearlyWhenTheDirectoryIsMissing) {
+  EXPECT_THROW(ClientOrderIdAllocator((directory_ / "missing" / "file").string(), 10), std::runtime_error);
+  EXPECT_THROW(ClientOrderIdAllocator(path_, 0), std::invalid_argument);
+}
+
+TEST(ClientOrderIdFormatTest, FormatsAndParsesWithPrefix) {
+  EXPECT_EQ(format_client_order_id("SU", 17), "SU17");
+  const std::string id = "SU17";
+  EXPECT_EQ(parse_client_order_id("SU", id.data(), id.size()), 17U);
+  for (const std::string text : {"XX17", "SU", "SU017", "SU1x", "S"}) {
+    EXPECT_EQ(parse_client_order_id("SU", text.data(), text.size()), 0U) << text;
+  }
+}
+
+} // namespace
+} // namespace synthusd::fix

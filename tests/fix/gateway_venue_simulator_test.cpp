@@ -1,0 +1,163 @@
+// The gateway against the project's venue simulator, build/synthusd-venue,
+// run as a separate process: Deribit dialect logon (the venue checks the
+// password), orders, fills, cancel/replace, cancel-all and positions.
+#include "gateway_test_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <spawn.h>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+extern char** environ;
+
+namespace synthusd::fix::testing {
+namespace {
+
+using hedging::OrderStatus;
+using hedging::Side;
+
+constexpr char kSecret[] = "venue-test-secret";
+
+// synthusd-venue on a free port, stopped with SIGTERM.
+class VenueProcess {
+public:
+  explicit VenueProcess(const std::string& secret) : port_(find_free_port()) {
+    std::vector<std::string> arguments = {
+        SYNTHUSD_VENUE_BINARY, "--fix-port", std::to_string(port_), "--logon-secret", secret, "--websocket", "false",
+        "--time-scale",        "0",          "--start-price",       "50000"};
+    std::vector<char*> argv;
+    for (std::string& argument : arguments) {
+      argv.push_back(argument.data());
+    }
+    argv.push_back(nullptr);
+    if (::posix_spawn(&pid_, SYNTHUSD_VENUE_BINARY, nullptr, nullptr, argv.data(), environ) != 0) {
+      pid_ = -1;
+    }
+  }
+  ~VenueProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  VenueProcess(const VenueProcess&) = delete;
+  VenueProcess& operator=(const VenueProcess&) = delete;
+  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] bool running() const { return pid_ > 0; }
+
+private:
+  int port_;
+  pid_t pid_ = -1;
+};
+
+class GatewayVenueSimulatorTest : public ::testing::Test {
+protected:
+  void start(const std::string& secret = kSecret) {
+    venue_ = std::make_unique<VenueProcess>(kSecret);
+    ASSERT_TRUE(venue_->running());
+    GatewayConfig config = test_gateway_config(venue_->port(), directory_);
+    config.dialect = Dialect::deribit;
+    config.target_comp_id = "DERIBITSERVER";
+    config.credentials.client_id = "synthusd";
+    config.credentials.client_secret = SecretString(secret);
+    hedging::InstrumentSpec spec;
+    spec.id = kTestInstrument;
+    spec.symbol = kTestSymbol;
+    spec.contract_value = hedging::UsdCents{1'000}; // $10, as the simulator's default
+    config.instruments = {gateway_instrument(spec, Dialect::deribit)};
+    gateway_ = std::make_unique<OrderGateway>(std::move(config), listener_);
+    gateway_->start();
+  }
+
+  void TearDown() override {
+    if (gateway_) {
+      gateway_->stop();
+    }
+    venue_.reset();
+  }
+
+  bool wait_status(hedging::ClientOrderId id, OrderStatus status) {
+    return poll_until(*gateway_, [&] {
+      for (const auto& report : listener_.executions_for(id)) {
+        if (report.status == status) {
+          return true;
+        }
+      }
+      return false;
+    });
+  }
+
+  bool logged_on() {
+    return poll_until(
+        *gateway_, [&] { return !listener_.alerts_of(AlertKind::logon).empty(); }, 10'000);
+  }
+
+  TemporaryDirectory directory_;
+  RecordingListener listener_;
+  std::unique_ptr<VenueProcess> venue_;
+  std::unique_ptr<OrderGateway> gateway_;
+};
+
+TEST_F(GatewayVenueSimulatorTest, MarketOrderFillsAndPositionFollows) {
+  start();
+  ASSERT_TRUE(logged_on());
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.positions().empty(); }));
+  EXPECT_EQ(listener_.positions()[0].position, hedging::Contracts{0});
+
+  ASSERT_EQ(gateway_->submit(market_intent(1, Side::sell, 3)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(1, OrderStatus::filled));
+  std::int64_t filled = 0;
+  for (const auto& report : listener_.executions_for(1)) {
+    filled += report.last_quantity.value;
+  }
+  EXPECT_EQ(filled, 3);
+  EXPECT_GT(listener_.executions_for(1).back().last_price.raw, 0);
+
+  ASSERT_EQ(gateway_->request_positions(), SubmitResult::sent);
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.positions().size() == 2; }));
+  EXPECT_EQ(listener_.positions().back().position, hedging::Contracts{-3});
+}
+
+TEST_F(GatewayVenueSimulatorTest, RestingOrderIsReplacedThenCanceled) {
+  start();
+  ASSERT_TRUE(logged_on());
+  ASSERT_EQ(gateway_->submit(limit_intent(2, Side::buy, 4, 30'000)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(2, OrderStatus::accepted));
+  ASSERT_EQ(gateway_->replace(2, hedging::Contracts{5}, hedging::Price::from_dollars(31'000)), SubmitResult::sent);
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.replaced.size() == 1; }));
+  EXPECT_EQ(listener_.replaced[0].order_quantity, 5);
+  EXPECT_EQ(listener_.replaced[0].price_e8, hedging::Price::from_dollars(31'000).raw);
+  ASSERT_EQ(gateway_->submit(hedging::CancelIntent{2, kTestVenueId}), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(2, OrderStatus::canceled));
+  EXPECT_TRUE(listener_.alerts_of(AlertKind::unknown_order).empty());
+}
+
+TEST_F(GatewayVenueSimulatorTest, CancelAllCancelsEveryRestingOrder) {
+  start();
+  ASSERT_TRUE(logged_on());
+  for (hedging::ClientOrderId id : {11, 12, 13}) {
+    ASSERT_EQ(gateway_->submit(limit_intent(id, Side::buy, 1, 30'000 + static_cast<std::int64_t>(id))),
+              SubmitResult::sent);
+    ASSERT_TRUE(wait_status(id, OrderStatus::accepted));
+  }
+  ASSERT_EQ(gateway_->cancel_all(), SubmitResult::sent);
+  for (hedging::ClientOrderId id : {11, 12, 13}) {
+    EXPECT_TRUE(wait_status(id, OrderStatus::canceled)) << id;
+  }
+  EXPECT_EQ(gateway_->session().open_orders(), 0U);
+}
+
+TEST_F(GatewayVenueSimulatorTest, WrongSecretIsRefused) {
+  start("not-the-secret");
+  ASSERT_TRUE(poll_until(
+      *gateway_, [&] { return !listener_.alerts_of(AlertKind::logout).empty(); }, 10'000));
+  EXPECT_TRUE(listener_.alerts_of(AlertKind::logon).empty());
+  EXPECT_FALSE(gateway_->logged_on());
+}
+
+} // namespace
+} // namespace synthusd::fix::testing
