@@ -12,6 +12,8 @@
 #include "gateway_test_support.hpp"
 #include "synthusd/fix/gateway_decimal.hpp"
 #include "synthusd/fix/gateway_golden.hpp"
+#include "synthusd/fix/pre_trade_risk.hpp"
+#include "synthusd/hedging/kernel.hpp"
 
 #include <gtest/gtest.h>
 
@@ -22,8 +24,10 @@
 namespace synthusd::fix::testing {
 namespace {
 
+using golden::GoldenConfig;
 using golden::GoldenEntry;
 using golden::GoldenSession;
+using golden::IntentLine;
 
 constexpr char kReplaySecret[] = "replay-secret";
 
@@ -319,6 +323,170 @@ TEST(GatewayReplayTest, RecordsALiveSessionThatReplays) {
     for (const std::string& problem : replay(golden::read_golden(in))) {
       ADD_FAILURE() << scenario.name << ": " << problem;
     }
+  }
+}
+
+// ---- the kernel in front of the gateway ------------------------------------
+//
+// Market and liability inputs drive the real hedge kernel; its order intents
+// pass pre-trade risk and go out through the gateway to the test venue, and
+// the venue's execution reports go back into the kernel. Run twice, the same
+// inputs must put byte-identical application messages on the wire (apart
+// from 9, 10 and 52); and the recording, with its inbound messages, must
+// replay through a fresh gateway to the same outbound messages.
+
+hedging::KernelConfig kernel_config_for(const GoldenConfig& golden) {
+  hedging::KernelConfig config;
+  config.venues = {{golden.venue, "venue", 1, hedging::UsdCents{INT64_MAX / 4}}};
+  hedging::InstrumentSpec spec;
+  spec.id = golden.instrument;
+  spec.venue = golden.venue;
+  spec.symbol = hedging::Symbol(std::string_view(golden.symbol));
+  spec.contract_value = hedging::UsdCents{1'000}; // $10, like BTC-PERPETUAL
+  config.instruments = {spec};
+  return config;
+}
+
+// What the market and the users do, in order: prices and liability changes
+// (cents). Every step after the first moves the hedge out of its band.
+struct KernelInput {
+  std::int64_t mark_dollars;
+  std::int64_t liability_cents;
+};
+constexpr KernelInput kKernelInputs[] = {
+    {43'000, 1'000'000}, {43'100, 100'000},   {42'500, 500'000},
+    {42'700, -700'000},  {44'000, 2'000'000}, {44'100, -2'400'000},
+};
+
+class ForwardingListener : public OrderGatewayListener {
+public:
+  void on_event(const hedging::Event& event) override { events.push_back(event); }
+  void on_alert(const GatewayAlert&) override {}
+  void on_replaced(const ExecutionEvent&) override {}
+  std::vector<hedging::Event> events;
+};
+
+std::string intent_line(const hedging::OrderIntent& order) {
+  return "order id=" + std::to_string(order.client_order_id) +
+         " side=" + (order.side == hedging::Side::buy ? "buy" : "sell") +
+         " quantity=" + std::to_string(order.quantity.value) +
+         " type=market reduce_only=" + (order.reduce_only ? "1" : "0");
+}
+
+// One live run; returns the golden text (intents, messages, events).
+std::string run_kernel_session(const GoldenConfig& golden_config) {
+  std::ostringstream golden_text;
+  TemporaryDirectory directory;
+  TestVenue venue(venue_config_for(golden_config, true));
+  venue.start();
+  ForwardingListener forward;
+  golden::GoldenRecorder recorder(golden_text, golden_config, &forward);
+  GatewayConfig config =
+      golden::make_gateway_config(golden_config, "127.0.0.1", venue.port(), directory.path().string());
+  add_credentials(config);
+  config.message_log_sink = &recorder;
+  OrderGateway gateway(std::move(config), recorder);
+  recorder.attach(gateway.session());
+  gateway.start();
+  EXPECT_TRUE(poll_until(gateway, [&] { return gateway.logged_on(); }));
+
+  hedging::Kernel kernel(kernel_config_for(golden_config));
+  RiskLimits limits;
+  limits.order_rate = {0, 0};
+  limits.message_rate = {0, 0};
+  PreTradeRisk risk(limits, kernel.config().instruments);
+  risk.on_session(golden_config.venue, true);
+  hedging::Timestamp now{1'704'067'200'000'000'000};
+
+  // Applies one kernel input and everything it causes, until no order of the
+  // kernel is still waiting for the venue.
+  const auto drive = [&](const hedging::Event& input) {
+    std::vector<hedging::Event> pending{input};
+    while (!pending.empty()) {
+      const hedging::Event event = pending.front();
+      pending.erase(pending.begin());
+      risk.on_execution(std::holds_alternative<hedging::ExecutionReport>(event)
+                            ? std::get<hedging::ExecutionReport>(event)
+                            : hedging::ExecutionReport{});
+      for (const hedging::Action& action : kernel.on(event)) {
+        const auto* order = std::get_if<hedging::OrderIntent>(&action);
+        if (order == nullptr) {
+          continue;
+        }
+        ASSERT_EQ(risk.check_order(*order, now), RiskReject::none);
+        recorder.note("intent " + intent_line(*order));
+        (void)golden::apply_intent(gateway, IntentLine::parse(intent_line(*order)), golden_config);
+      }
+      if (pending.empty() && kernel.open_orders() > 0) {
+        ASSERT_TRUE(poll_until(gateway, [&] {
+          for (const hedging::Event& reported : forward.events) {
+            if (std::holds_alternative<hedging::ExecutionReport>(reported)) {
+              return true;
+            }
+          }
+          return false;
+        })) << "no execution report from the venue";
+      }
+      for (const hedging::Event& reported : forward.events) {
+        if (std::holds_alternative<hedging::ExecutionReport>(reported)) {
+          pending.push_back(reported);
+        }
+      }
+      forward.events.clear();
+    }
+  };
+  drive(hedging::VenueStatus{golden_config.venue, true, now});
+  for (const KernelInput& input : kKernelInputs) {
+    now = now + hedging::Duration::from_seconds(1);
+    hedging::MarketUpdate market;
+    market.venue = golden_config.venue;
+    market.instrument = golden_config.instrument;
+    market.mark = market.index = hedging::Price::from_dollars(input.mark_dollars);
+    market.bid = hedging::Price::from_dollars(input.mark_dollars - 1);
+    market.ask = hedging::Price::from_dollars(input.mark_dollars + 1);
+    market.time = now;
+    risk.on_reference_price(golden_config.instrument, market.mark, now);
+    drive(market);
+    drive(
+        hedging::LiabilityChange{0, hedging::UsdCents{input.liability_cents}, hedging::Sats{}, hedging::Price{}, now});
+  }
+  EXPECT_EQ(kernel.open_orders(), 0u);
+  EXPECT_GE(kernel.counters().orders, std::size(kKernelInputs));
+  gateway.session().flush_log();
+  recorder.set_recording(false);
+  gateway.stop();
+  venue.stop();
+  return golden_text.str();
+}
+
+std::vector<std::string> lines_of_kind(const std::string& golden_text, GoldenEntry::Kind kind) {
+  std::istringstream in(golden_text);
+  std::vector<std::string> lines;
+  for (const GoldenEntry& entry : golden::read_golden(in).entries) {
+    if (entry.kind == kind) {
+      lines.push_back(entry.text);
+    }
+  }
+  return lines;
+}
+
+TEST(KernelGatewayReplayTest, the_same_market_and_liability_inputs_put_the_same_messages_on_the_wire) {
+  const GoldenConfig golden_config;
+  const std::string first = run_kernel_session(golden_config);
+  const std::string second = run_kernel_session(golden_config);
+  const auto first_intents = lines_of_kind(first, GoldenEntry::Kind::intent);
+  EXPECT_EQ(first_intents, lines_of_kind(second, GoldenEntry::Kind::intent));
+  const auto first_out = lines_of_kind(first, GoldenEntry::Kind::out);
+  const auto second_out = lines_of_kind(second, GoldenEntry::Kind::out);
+  ASSERT_EQ(first_out.size(), second_out.size());
+  ASSERT_GE(first_out.size(), std::size(kKernelInputs));
+  for (std::size_t i = 0; i < first_out.size(); ++i) {
+    EXPECT_EQ(golden::compare_messages(first_out[i], second_out[i]), "") << "outbound message " << i;
+  }
+  // and the recording replays: inbound messages + intents -> identical outbound
+  std::istringstream in(first);
+  for (const std::string& problem : replay(golden::read_golden(in))) {
+    ADD_FAILURE() << problem;
   }
 }
 
