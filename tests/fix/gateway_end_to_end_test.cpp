@@ -5,9 +5,11 @@
 #include "gateway_test_support.hpp"
 #include "synthusd/fix/deribit.hpp"
 #include "synthusd/fix/gateway_decimal.hpp"
+#include "synthusd/fix/kill_switch.hpp"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -275,6 +277,43 @@ TEST_F(GatewayEndToEndTest, CancelAllWithOrderMassCancelRequest) {
   ASSERT_EQ(received("q").size(), 1U);
   EXPECT_EQ(field(received("q")[0], 530), "7");
   EXPECT_TRUE(received("F").empty());
+}
+
+TEST_F(GatewayEndToEndTest, KillSwitchBlocksNewOrdersAndCancelsEverythingOpenUntilResumed) {
+  start();
+  RiskLimits limits;
+  limits.order_rate = {0, 0};
+  limits.message_rate = {0, 0};
+  hedging::InstrumentSpec spec;
+  spec.id = kTestInstrument;
+  spec.venue = kTestVenueId;
+  spec.symbol = kTestSymbol;
+  const std::vector<hedging::InstrumentSpec> instruments{spec};
+  PreTradeRisk risk(limits, instruments);
+  risk.on_session(kTestVenueId, true);
+  const hedging::Timestamp now{1'704'067'200'000'000'000};
+  risk.on_reference_price(kTestInstrument, hedging::Price::from_dollars(43'000), now);
+  const auto watched = std::filesystem::temp_directory_path() / ("synthusd_kill_" + std::to_string(::getpid()));
+  std::filesystem::remove(watched);
+  KillSwitch kill(risk, *gateway_, watched.string());
+
+  for (hedging::ClientOrderId id : {121, 122}) {
+    const hedging::OrderIntent intent = limit_intent(id, Side::sell, 1, 43'100);
+    ASSERT_EQ(risk.check_order(intent, now), RiskReject::none);
+    ASSERT_EQ(gateway_->submit(intent), SubmitResult::sent);
+  }
+  ASSERT_TRUE(wait_status(122, OrderStatus::accepted));
+  EXPECT_FALSE(kill.poll()); // no file yet
+  std::ofstream(watched).put('\n');
+  ASSERT_TRUE(kill.poll());
+  EXPECT_TRUE(kill.engaged());
+  ASSERT_TRUE(wait_status(121, OrderStatus::canceled));
+  ASSERT_TRUE(wait_status(122, OrderStatus::canceled));
+  EXPECT_EQ(risk.check_order(limit_intent(123, Side::sell, 1, 43'100), now), RiskReject::kill_switch);
+  EXPECT_FALSE(kill.poll()); // engaged once, not again
+  std::filesystem::remove(watched);
+  kill.resume();
+  EXPECT_EQ(risk.check_order(limit_intent(124, Side::sell, 1, 43'100), now), RiskReject::none);
 }
 
 TEST_F(GatewayEndToEndTest, CancelAllOneByOneWhenMassCancelIsUnsupported) {
