@@ -44,6 +44,30 @@ std::vector<SymbolMapping> mappings(const FeedSessionConfig& config) {
 
 } // namespace
 
+WebSocketClientOptions venue_client_options(Venue venue) {
+  WebSocketClientOptions options;
+  options.tls = true;
+  options.port = 443;
+  switch (venue) {
+  case Venue::deribit:
+    options.host = "www.deribit.com";
+    options.path = "/ws/api/v2";
+    break;
+  case Venue::okx:
+    options.host = "ws.okx.com";
+    options.port = 8443;
+    options.path = "/ws/v5/public";
+    options.keepalive_interval = std::chrono::milliseconds(20'000);
+    options.keepalive_text = std::string(OkxParser::ping_message());
+    break;
+  case Venue::binance_coin_m:
+    options.host = "dstream.binance.com";
+    options.path = "/ws";
+    break;
+  }
+  return options;
+}
+
 FeedSession::Parser FeedSession::make_parser(const FeedSessionConfig& config, std::span<const SymbolMapping> symbols) {
   switch (config.venue) {
   case Venue::deribit:
@@ -75,7 +99,8 @@ FeedSession::FeedSession(FeedSessionConfig config, Queue& queue)
   switch (config_.venue) {
   case Venue::deribit:
     if (config_.deribit_heartbeat_seconds > 0) {
-      subscribe_messages_.push_back(DeribitParser::set_heartbeat_message(config_.deribit_heartbeat_seconds, next_request_id_++));
+      subscribe_messages_.push_back(
+          DeribitParser::set_heartbeat_message(config_.deribit_heartbeat_seconds, next_request_id_++));
     }
     subscribe_messages_.push_back(DeribitParser::subscribe_message(names, next_request_id_++));
     break;
@@ -100,7 +125,8 @@ void FeedSession::subscribe(WebSocketClient& client) {
 void FeedSession::on_message(const char* data, std::size_t size, std::size_t capacity) {
   ++counters_.messages;
   VenueTick tick;
-  const ParseStatus status = std::visit([&](auto& parser) { return parser.parse(data, size, capacity, tick); }, parser_);
+  const ParseStatus status =
+      std::visit([&](auto& parser) { return parser.parse(data, size, capacity, tick); }, parser_);
   switch (status) {
   case ParseStatus::tick: {
     ++counters_.ticks;

@@ -62,14 +62,17 @@ protected:
 
   // Runs until `done`, moving everything the queue delivers into latest_.
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
-    return test::run_until(*loop_, WaitMode::blocking, [&] {
-      MarketUpdate update;
-      while (queue_.pop(update)) {
-        latest_[update.instrument] = update;
-        ++delivered_;
-      }
-      return done();
-    }, timeout);
+    return test::run_until(
+        *loop_, WaitMode::blocking,
+        [&] {
+          MarketUpdate update;
+          while (queue_.pop(update)) {
+            latest_[update.instrument] = update;
+            ++delivered_;
+          }
+          return done();
+        },
+        timeout);
   }
 
   bool has_mark(hedging::InstrumentId instrument, Price mark) const {
@@ -80,7 +83,8 @@ protected:
   void TearDown() override {
     if (client_) {
       client_->stop();
-      (void)test::run_until(*loop_, WaitMode::blocking, [&] { return client_->stopped(); }, 3s);
+      (void)test::run_until(
+          *loop_, WaitMode::blocking, [&] { return client_->stopped(); }, 3s);
     }
   }
 
@@ -102,6 +106,42 @@ FeedSessionConfig deribit_config() {
   config.venue_id = 2;
   config.instruments = {{"BTC-PERPETUAL", 1}, {"BTC-27DEC24", 2}};
   return config;
+}
+
+TEST(VenueClientOptions, okx_keeps_its_connection_alive_with_text_pings) {
+  const WebSocketClientOptions okx = venue_client_options(Venue::okx);
+  EXPECT_EQ(okx.host, "ws.okx.com");
+  EXPECT_EQ(okx.port, 8443);
+  EXPECT_EQ(okx.path, "/ws/v5/public");
+  EXPECT_EQ(okx.keepalive_interval, 20s);
+  EXPECT_EQ(okx.keepalive_text, "ping");
+  EXPECT_TRUE(okx.tls);
+  const WebSocketClientOptions deribit = venue_client_options(Venue::deribit);
+  EXPECT_EQ(deribit.path, "/ws/api/v2");
+  EXPECT_EQ(deribit.keepalive_interval, 0ms); // Deribit's own heartbeat instead
+  EXPECT_EQ(venue_client_options(Venue::binance_coin_m).host, "dstream.binance.com");
+}
+
+TEST_F(FeedSessionTest, okx_keepalive_pings_reach_the_server_and_pongs_are_ignored) {
+  start("okx.jsonl", {"--interval-ms", "100"}, false);
+  FeedSessionConfig config;
+  config.venue = Venue::okx;
+  config.venue_id = 1;
+  config.instruments = {{"BTC-USD-SWAP", 3}};
+  config.log = capture_log;
+  session_ = std::make_unique<FeedSession>(std::move(config), queue_);
+  WebSocketClientOptions options = venue_client_options(Venue::okx);
+  options.host = "127.0.0.1";
+  options.port = server_->port();
+  options.tls = false;
+  options.keepalive_interval = 50ms;
+  options.seed = 3;
+  client_ = std::make_unique<WebSocketClient>(*loop_, *session_, options);
+  session_->attach(*client_);
+  client_->start();
+  ASSERT_TRUE(run_until([&] { return server_->count("KEEPALIVE") >= 2 && session_->counters().ignored >= 1; }))
+      << server_->transcript();
+  EXPECT_EQ(session_->counters().malformed, 0u); // "pong" is not JSON, and not malformed either
 }
 
 TEST_F(FeedSessionTest, deribit_over_wss_delivers_exact_values_and_answers_the_heartbeat) {
@@ -146,10 +186,11 @@ TEST_F(FeedSessionTest, okx_channels_merge_into_one_update_per_instrument) {
   config.venue_id = 1;
   config.instruments = {{"BTC-USD-SWAP", 3}, {"BTC-USD-250328", 4}};
   connect(config);
-  ASSERT_TRUE(run_until([&] { return has_mark(4, Price{10'346'610'000'000}) && latest_.count(4) > 0 &&
-                                     latest_.at(4).bid == Price{10'346'690'000'000} &&
-                                     latest_.count(3) > 0 && latest_.at(3).funding_rate == Ratio{10'912}; }))
-      << server_->transcript();
+  ASSERT_TRUE(run_until([&] {
+    return has_mark(4, Price{10'346'610'000'000}) && latest_.count(4) > 0 &&
+           latest_.at(4).bid == Price{10'346'690'000'000} && latest_.count(3) > 0 &&
+           latest_.at(3).funding_rate == Ratio{10'912};
+  })) << server_->transcript();
   const MarketUpdate& swap = latest_.at(3);
   EXPECT_EQ(swap.mark, Price{10'004'060'000'000});
   EXPECT_EQ(swap.bid, Price{10'004'120'000'000});
@@ -167,8 +208,9 @@ TEST_F(FeedSessionTest, binance_coin_m_book_ticker_and_mark_price_arrive_exactly
   config.venue_id = 3;
   config.instruments = {{"BTCUSD_PERP", 5}};
   connect(config);
-  ASSERT_TRUE(run_until([&] { return has_mark(5, Price{10'003'702'301'587}) && latest_.at(5).bid == Price{10'003'750'000'000}; }))
-      << server_->transcript();
+  ASSERT_TRUE(run_until([&] {
+    return has_mark(5, Price{10'003'702'301'587}) && latest_.at(5).bid == Price{10'003'750'000'000};
+  })) << server_->transcript();
   const MarketUpdate& perpetual = latest_.at(5);
   EXPECT_EQ(perpetual.ask, Price{10'003'760'000'000});
   EXPECT_EQ(perpetual.index, Price{10'000'877'285'714});
@@ -183,9 +225,9 @@ TEST_F(FeedSessionTest, a_sequence_gap_asks_for_a_fresh_snapshot_and_the_feed_re
   FeedSessionConfig config = deribit_config();
   config.deribit_heartbeat_seconds = 0;
   connect(config);
-  ASSERT_TRUE(run_until([&] { return session_->counters().gaps >= 1 && server_->count("SUBSCRIBE") >= 2 &&
-                                     client_->counters().connects >= 2; }))
-      << server_->transcript();
+  ASSERT_TRUE(run_until([&] {
+    return session_->counters().gaps >= 1 && server_->count("SUBSCRIBE") >= 2 && client_->counters().connects >= 2;
+  })) << server_->transcript();
   EXPECT_EQ(session_->counters().malformed, 0u);
 }
 

@@ -33,24 +33,31 @@ struct FeedSessionConfig {
   Venue venue = Venue::deribit;
   hedging::VenueId venue_id = hedging::kNoVenue;
   std::vector<FeedInstrument> instruments;
-  std::uint32_t deribit_heartbeat_seconds = 10;                  // public/set_heartbeat; 0: off
-  std::chrono::milliseconds log_interval{1000};                  // at most one log line per interval
-  hedging::Timestamp (*clock)() noexcept = nullptr;              // receive time; null: CLOCK_REALTIME
-  void (*log)(std::string_view line) noexcept = nullptr;         // null: stderr
+  std::uint32_t deribit_heartbeat_seconds = 10;          // public/set_heartbeat; 0: off
+  std::chrono::milliseconds log_interval{1000};          // at most one log line per interval
+  hedging::Timestamp (*clock)() noexcept = nullptr;      // receive time; null: CLOCK_REALTIME
+  void (*log)(std::string_view line) noexcept = nullptr; // null: stderr
 };
 
 struct FeedCounters {
   std::uint64_t messages = 0;
   std::uint64_t ticks = 0;
-  std::uint64_t published = 0;     // MarketUpdates handed to the queue
+  std::uint64_t published = 0; // MarketUpdates handed to the queue
   std::uint64_t ignored = 0;
   std::uint64_t malformed = 0;
   std::uint64_t venue_errors = 0;
-  std::uint64_t gaps = 0;          // each one asked for a resubscribe
+  std::uint64_t gaps = 0; // each one asked for a resubscribe
   std::uint64_t heartbeats_answered = 0;
   std::uint64_t subscribed = 0;
   std::uint64_t log_lines_suppressed = 0;
 };
+
+// The venue's public endpoint and keep-alive: Deribit wss://www.deribit.com
+// /ws/api/v2 (its heartbeat is set by subscribe()), OKX wss://ws.okx.com:8443
+// /ws/v5/public with a text "ping" every 20 s (OKX drops a connection idle
+// for 30 s), Binance COIN-M wss://dstream.binance.com/ws (SUBSCRIBE frames).
+// Tests and the venue simulator override host, port and tls.
+[[nodiscard]] WebSocketClientOptions venue_client_options(Venue venue);
 
 class FeedSession final : public WebSocketHandler {
 public:
