@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "synthusd/engine/config_file.hpp"
+#include "synthusd/engine/intake_command.hpp"
 #include "synthusd/engine/replay_command.hpp"
 #include "synthusd/engine/simulate_command.hpp"
 
@@ -36,6 +37,17 @@ int main(int argc, char** argv) {
   replay_command->add_option("--config", replay_config, "the configuration the journal was recorded with")
       ->check(CLI::ExistingFile);
 
+  std::string intake_journal;
+  std::string intake_socket;
+  int intake_port = -1;
+  std::string intake_price;
+  CLI::App* intake_command = app.add_subcommand(
+      "intake", "serve the liability intake alone (journal + acks) until SIGTERM; for tests and bridges");
+  intake_command->add_option("--journal", intake_journal, "journal file (created or continued)")->required();
+  intake_command->add_option("--unix-socket", intake_socket, "listen on this Unix socket");
+  intake_command->add_option("--tcp-port", intake_port, "listen on 127.0.0.1:PORT (0: pick one)");
+  intake_command->add_option("--price-usd", intake_price, "fixed index price for converting sats (decimal)");
+
   std::string check_path;
   CLI::App* check_command = app.add_subcommand("check-config", "validate a configuration file and explain every error");
   check_command->add_option("file", check_path, "TOML configuration")->required();
@@ -44,6 +56,9 @@ int main(int argc, char** argv) {
   try {
     if (*simulate_command) {
       return synthusd::engine::run_simulate(simulate, std::cout);
+    }
+    if (*intake_command) {
+      return synthusd::engine::run_intake(intake_journal, intake_socket, intake_port, intake_price, std::cout);
     }
     if (*replay_command) {
       return synthusd::engine::run_replay(replay_journal, replay_config, std::cout);

@@ -1,0 +1,54 @@
+#include "synthusd/engine/intake_command.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <ostream>
+#include <stdexcept>
+
+#include "synthusd/engine/liability_intake.hpp"
+#include "synthusd/feeds/decimal.hpp"
+
+namespace synthusd::engine {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+extern "C" void request_stop(int /*signal*/) { stop_requested.store(true); }
+
+} // namespace
+
+int run_intake(const std::string& journal_path, const std::string& unix_socket, int tcp_port,
+               const std::string& price_usd, std::ostream& out) {
+  hedging::Price price{};
+  if (!price_usd.empty()) {
+    const auto parsed = feeds::parse_price(price_usd);
+    if (!parsed.ok() || !parsed.value.is_valid()) {
+      throw std::invalid_argument("--price-usd: '" + price_usd + "' is not a positive price");
+    }
+    price = parsed.value;
+  }
+  if (unix_socket.empty() && tcp_port < 0) {
+    throw std::invalid_argument("intake: give --unix-socket and/or --tcp-port");
+  }
+  JournalWriter journal(journal_path);
+  IntakeOptions options;
+  options.unix_socket_path = unix_socket;
+  options.tcp_port = tcp_port;
+  LiabilityIntake intake(
+      options, journal, [price] { return price; }, nullptr);
+  intake.remember_journal(journal_path);
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  out << "LISTENING" << (unix_socket.empty() ? "" : " unix " + unix_socket)
+      << (tcp_port >= 0 ? " tcp " + std::to_string(intake.tcp_port()) : "") << std::endl;
+  while (!stop_requested.load()) {
+    (void)intake.poll_once(100);
+  }
+  journal.commit();
+  const IntakeCounters& c = intake.counters();
+  out << "STOPPED lines " << c.lines << " accepted " << c.accepted << " duplicates " << c.duplicates << " rejected "
+      << c.rejected << " durable sequence " << journal.durable_sequence() << std::endl;
+  return 0;
+}
+
+} // namespace synthusd::engine
