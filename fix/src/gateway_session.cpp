@@ -733,19 +733,9 @@ public:
     const GatewayInstrument& instrument = config_.instruments[order->instrument_index];
     std::string request_id;
     FIX44::OrderCancelRequest& message = cancel_;
-    if (rules_.amend_with_original_client_order_id) {
-      request_id = order->client_order_id;
-      message.removeField(FIX::FIELD::OrigClOrdID);
-    } else {
-      if (!allocate_client_order_id(request_id)) {
-        return SubmitResult::client_order_id_failure;
-      }
-      message.setField(FIX::FIELD::OrigClOrdID, order->current_client_order_id);
+    if (!fill_amend_header(message, *order, instrument, request_id)) {
+      return SubmitResult::client_order_id_failure;
     }
-    message.setField(FIX::FIELD::ClOrdID, request_id);
-    set_or_remove(message, FIX::FIELD::OrderID, order->venue_order_id);
-    message.setField(FIX::Side(side_code(order->side)));
-    message.setField(FIX::FIELD::Symbol, instrument.symbol);
     message.setField(FIX::FIELD::OrderQty, wire_quantity(instrument, order->quantity));
     message.setField(FIX::TransactTime(to_timestamp(transact_now()), kMillisecondPrecision));
     if (!send(message)) {
@@ -775,19 +765,9 @@ public:
     const GatewayInstrument& instrument = config_.instruments[order->instrument_index];
     std::string request_id;
     FIX44::OrderCancelReplaceRequest& message = replace_;
-    if (rules_.amend_with_original_client_order_id) {
-      request_id = order->client_order_id;
-      message.removeField(FIX::FIELD::OrigClOrdID);
-    } else {
-      if (!allocate_client_order_id(request_id)) {
-        return SubmitResult::client_order_id_failure;
-      }
-      message.setField(FIX::FIELD::OrigClOrdID, order->current_client_order_id);
+    if (!fill_amend_header(message, *order, instrument, request_id)) {
+      return SubmitResult::client_order_id_failure;
     }
-    message.setField(FIX::FIELD::ClOrdID, request_id);
-    set_or_remove(message, FIX::FIELD::OrderID, order->venue_order_id);
-    message.setField(FIX::Side(side_code(order->side)));
-    message.setField(FIX::FIELD::Symbol, instrument.symbol);
     message.setField(FIX::FIELD::OrderQty, wire_quantity(instrument, quantity));
     message.setField(FIX::OrdType(order_type_code(order->type)));
     message.setField(FIX::FIELD::Price, format_decimal_e8(price_e8));
@@ -1146,6 +1126,28 @@ private:
     const __int128 divisor = static_cast<__int128>(kDecimalScale) * instrument.report_quantity_multiplier;
     contracts = static_cast<std::int64_t>(quantity_e8 / divisor);
     return quantity_e8 % divisor == 0;
+  }
+
+  // The identifying fields cancel and replace share, in the same order for
+  // both. Deribit-style venues amend under the order's own ClOrdID; FIX 4.4
+  // proper gives the request a new ClOrdID and names the order in
+  // OrigClOrdID. False when no new ClOrdID could be allocated.
+  bool fill_amend_header(FIX::FieldMap& message, const Order& order, const GatewayInstrument& instrument,
+                         std::string& request_id) {
+    if (rules_.amend_with_original_client_order_id) {
+      request_id = order.client_order_id;
+      message.removeField(FIX::FIELD::OrigClOrdID);
+    } else {
+      if (!allocate_client_order_id(request_id)) {
+        return false;
+      }
+      message.setField(FIX::FIELD::OrigClOrdID, order.current_client_order_id);
+    }
+    message.setField(FIX::FIELD::ClOrdID, request_id);
+    set_or_remove(message, FIX::FIELD::OrderID, order.venue_order_id);
+    message.setField(FIX::Side(side_code(order.side)));
+    message.setField(FIX::FIELD::Symbol, instrument.symbol);
+    return true;
   }
 
   bool allocate_client_order_id(std::string& out) {
