@@ -67,7 +67,8 @@ std::uint64_t liability_event_id(std::string_view id) noexcept {
 
 bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::string& reason) {
   out = LiabilityRequest{};
-  simdjson::ondemand::parser parser;
+  // One parser per thread, reused: building one allocates its buffers.
+  thread_local simdjson::ondemand::parser parser;
   simdjson::padded_string padded(line);
   simdjson::ondemand::document document;
   simdjson::ondemand::object object;
