@@ -34,9 +34,10 @@ int run_intake(const std::string& journal_path, const std::string& unix_socket, 
   IntakeOptions options;
   options.unix_socket_path = unix_socket;
   options.tcp_port = tcp_port;
-  LiabilityIntake intake(
-      options, journal, [price] { return price; }, nullptr);
-  intake.remember_journal(journal_path);
+  JournalLiabilitySink sink(journal, [price] { return price; });
+  LiabilityAdmission admission(sink, hedging::Ratio{});
+  admission.remember_journal(journal_path);
+  LiabilityIntake intake(options, admission);
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
   out << "LISTENING" << (unix_socket.empty() ? "" : " unix " + unix_socket)

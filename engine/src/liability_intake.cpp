@@ -10,17 +10,24 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <simdjson.h>
 #include <stdexcept>
 
 namespace synthusd::engine {
 
 struct LiabilityIntake::Connection {
+  struct Answer {
+    std::uint64_t ticket = 0; // released once the sink is durable up to here (0: at once)
+    std::string text;
+  };
   int fd = -1;
-  std::string in;          // bytes of an unfinished line
-  std::string pending;     // answers of this batch, released after the journal commit
-  std::string out;         // answers not yet written
-  bool discarding = false; // inside an oversized line: drop bytes until its newline
+  std::string in;             // bytes read and not yet handled (a partial line at the end)
+  std::deque<Answer> pending; // answers in line order, waiting for durability
+  std::string out;            // answers released and not yet written
+  bool discarding = false;    // inside an oversized line: drop bytes until its newline
+  bool blocked = false;       // the sink was full: handle `in` before reading more
+  bool closing = false;       // the peer hung up: close once nothing is pending
 };
 
 namespace {
@@ -55,15 +62,6 @@ bool positive_integer(simdjson::ondemand::value value, std::int64_t& out) {
 }
 
 } // namespace
-
-std::uint64_t liability_event_id(std::string_view id) noexcept {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const char c : id) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
 
 bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::string& reason) {
   out = LiabilityRequest{};
@@ -146,11 +144,8 @@ bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::str
   return true;
 }
 
-LiabilityIntake::LiabilityIntake(IntakeOptions options, JournalWriter& journal,
-                                 std::function<hedging::Price()> current_price,
-                                 std::function<void(const hedging::LiabilityChange&)> on_event)
-    : options_(std::move(options)), journal_(journal), current_price_(std::move(current_price)),
-      on_event_(std::move(on_event)) {
+LiabilityIntake::LiabilityIntake(IntakeOptions options, LiabilityAdmission& admission)
+    : options_(std::move(options)), admission_(admission) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) {
     fail("epoll_create1");
@@ -207,16 +202,6 @@ LiabilityIntake::~LiabilityIntake() {
   }
 }
 
-void LiabilityIntake::remember_journal(const std::string& journal_path) {
-  JournalReader reader(journal_path);
-  JournalRecord record;
-  while (reader.next(record)) {
-    if (const auto* change = std::get_if<hedging::LiabilityChange>(&record.event)) {
-      seen_.insert(change->id);
-    }
-  }
-}
-
 void LiabilityIntake::accept_from(int listener) {
   while (true) {
     const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -234,7 +219,9 @@ void LiabilityIntake::accept_from(int listener) {
 
 bool LiabilityIntake::read_from(Connection& connection) {
   char buffer[4096];
-  while (true) {
+  // Bounded: a client that floods us while the kernel's queue is full is
+  // simply not read (TCP backpressure) until the queue drains.
+  while (!connection.blocked && connection.in.size() < options_.max_line_bytes * 16) {
     const ssize_t n = ::read(connection.fd, buffer, sizeof buffer);
     if (n == 0) {
       return false;
@@ -242,117 +229,110 @@ bool LiabilityIntake::read_from(Connection& connection) {
     if (n < 0) {
       return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
     }
-    for (ssize_t i = 0; i < n; ++i) {
-      const char c = buffer[i];
-      if (c == '\n') {
-        if (connection.discarding) {
-          connection.discarding = false;
-          ++counters_.lines;
-          ++counters_.rejected;
-          connection.pending += "{\"reject\":\"\",\"reason\":\"line longer than " +
-                                std::to_string(options_.max_line_bytes) + " bytes\"}\n";
-        } else {
-          handle_line(connection, connection.in);
-        }
-        connection.in.clear();
-      } else if (!connection.discarding) {
-        connection.in += c;
-        if (connection.in.size() > options_.max_line_bytes) {
-          connection.in.clear();
-          connection.discarding = true;
-        }
-      }
-    }
+    connection.in.append(buffer, static_cast<std::size_t>(n));
+    process_lines(connection);
   }
+  return true;
 }
 
-void LiabilityIntake::handle_line(Connection& connection, std::string_view line) {
+void LiabilityIntake::process_lines(Connection& connection) {
+  std::size_t start = 0;
+  connection.blocked = false;
+  while (start < connection.in.size()) {
+    const std::size_t newline = connection.in.find('\n', start);
+    if (connection.discarding) {
+      if (newline == std::string::npos) {
+        start = connection.in.size();
+        break;
+      }
+      connection.discarding = false;
+      ++counters_.lines;
+      ++counters_.rejected;
+      connection.pending.push_back(
+          {0, "{\"reject\":\"\",\"reason\":\"line longer than " + std::to_string(options_.max_line_bytes) + " bytes\"}\n"});
+      start = newline + 1;
+      continue;
+    }
+    if (newline == std::string::npos) {
+      if (connection.in.size() - start > options_.max_line_bytes) {
+        connection.discarding = true;
+        start = connection.in.size();
+      }
+      break;
+    }
+    if (newline - start > options_.max_line_bytes) {
+      ++counters_.lines;
+      ++counters_.rejected;
+      connection.pending.push_back(
+          {0, "{\"reject\":\"\",\"reason\":\"line longer than " + std::to_string(options_.max_line_bytes) + " bytes\"}\n"});
+      start = newline + 1;
+      continue;
+    }
+    if (!handle_line(connection, std::string_view(connection.in).substr(start, newline - start))) {
+      connection.blocked = true;
+      ++counters_.backpressure;
+      break;
+    }
+    start = newline + 1;
+  }
+  connection.in.erase(0, start);
+}
+
+bool LiabilityIntake::handle_line(Connection& connection, std::string_view line) {
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);
   }
   if (line.empty()) {
-    return;
+    return true;
   }
-  ++counters_.lines;
   LiabilityRequest request;
   std::string reason;
   const auto reject = [&](const std::string& id, const std::string& why) {
+    ++counters_.lines;
     ++counters_.rejected;
-    connection.pending += "{\"reject\":" + json_string(id) + ",\"reason\":" + json_string(why) + "}\n";
+    connection.pending.push_back({0, "{\"reject\":" + json_string(id) + ",\"reason\":" + json_string(why) + "}\n"});
   };
   if (!parse_liability_line(line, request, reason)) {
     reject("", reason);
-    return;
+    return true;
   }
-  const std::uint64_t event_id = liability_event_id(request.id);
-  std::string pay_index = request.pay_index ? ",\"pay_index\":" + std::to_string(*request.pay_index) : "";
-  if (seen_.count(event_id) != 0) {
+  const Admission admission = admission_.admit(request);
+  const std::string pay_index = request.pay_index ? ",\"pay_index\":" + std::to_string(*request.pay_index) : "";
+  switch (admission.outcome) {
+  case Admission::Outcome::full:
+    return false; // not counted as a line yet: it is handled again on the next poll
+  case Admission::Outcome::rejected:
+    reject(request.id, admission.reason);
+    return true;
+  case Admission::Outcome::duplicate:
+    ++counters_.lines;
     ++counters_.duplicates;
-    connection.pending += "{\"ack\":" + json_string(request.id) + ",\"duplicate\":true" + pay_index + "}\n";
-    return;
+    connection.pending.push_back(
+        {admission.ticket, "{\"ack\":" + json_string(request.id) + ",\"duplicate\":true" + pay_index + "}\n"});
+    return true;
+  case Admission::Outcome::accepted:
+    ++counters_.lines;
+    ++counters_.accepted;
+    connection.pending.push_back({admission.ticket, "{\"ack\":" + json_string(request.id) + ",\"sequence\":" +
+                                                        std::to_string(admission.ticket) + pay_index + "}\n"});
+    return true;
   }
-  hedging::LiabilityChange change;
-  change.id = event_id;
-  change.time = hedging::Timestamp{request.ts_ms * 1'000'000};
-  change.sats = hedging::Sats{request.sats.value_or(0)};
-  if (request.usd_cents) {
-    change.delta = hedging::UsdCents{*request.usd_cents};
-  } else {
-    const hedging::Price price = current_price_ ? current_price_() : hedging::Price{};
-    if (!price.is_valid()) {
-      reject(request.id, "no index price to convert sats");
-      return;
-    }
-    // The spread goes against the user: a credit buys fewer dollars, a debit
-    // costs more; rounding also favours the operator by under a cent.
-    const hedging::Ratio spread = options_.conversion_spread;
-    const hedging::Ratio factor = request.credit ? hedging::Ratio::one() - spread : hedging::Ratio::one() + spread;
-    const hedging::Price applied = hedging::scale(price, factor, hedging::Rounding::half_even);
-    change.price = applied;
-    change.delta =
-        hedging::sats_to_cents(change.sats, applied, request.credit ? hedging::Rounding::down : hedging::Rounding::up);
-  }
-  if (!request.credit) {
-    change.delta = -change.delta;
-  }
-  const std::uint64_t sequence = journal_.append(change);
-  seen_.insert(event_id);
-  ++counters_.accepted;
-  if (on_event_) {
-    on_event_(change);
-  }
-  connection.pending +=
-      "{\"ack\":" + json_string(request.id) + ",\"sequence\":" + std::to_string(sequence) + pay_index + "}\n";
+  return true;
 }
 
 void LiabilityIntake::close_connection(std::size_t index) {
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connections_[index]->fd, nullptr);
   ::close(connections_[index]->fd);
   connections_.erase(connections_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 
-std::size_t LiabilityIntake::poll_once(int timeout_ms) {
-  epoll_event events[32];
-  const int ready = ::epoll_wait(epoll_fd_, events, 32, timeout_ms);
-  const std::uint64_t lines_before = counters_.lines;
-  std::vector<int> closed;
-  for (int i = 0; i < ready; ++i) {
-    const int fd = events[i].data.fd;
-    if (fd == unix_listener_ || fd == tcp_listener_) {
-      accept_from(fd);
-      continue;
-    }
-    for (const auto& connection : connections_) {
-      if (connection->fd == fd && !read_from(*connection)) {
-        closed.push_back(fd);
-      }
-    }
-  }
-  // One fdatasync for the whole batch, then every answer of the batch, in
-  // order: nothing is acknowledged before it is durable.
-  journal_.commit();
+void LiabilityIntake::release_answers(std::uint64_t durable) {
   for (const auto& connection : connections_) {
-    connection->out += connection->pending;
-    connection->pending.clear();
+    // In order: an answer waits for every answer before it on its connection.
+    while (!connection->pending.empty() && connection->pending.front().ticket <= durable) {
+      connection->out += connection->pending.front().text;
+      connection->pending.pop_front();
+    }
     while (!connection->out.empty()) {
       const ssize_t n = ::send(connection->fd, connection->out.data(), connection->out.size(), MSG_NOSIGNAL);
       if (n <= 0) {
@@ -361,12 +341,42 @@ std::size_t LiabilityIntake::poll_once(int timeout_ms) {
       connection->out.erase(0, static_cast<std::size_t>(n));
     }
   }
-  for (const int fd : closed) {
-    for (std::size_t i = 0; i < connections_.size(); ++i) {
-      if (connections_[i]->fd == fd) {
-        close_connection(i);
-        break;
+}
+
+std::size_t LiabilityIntake::poll_once(int timeout_ms) {
+  bool waiting = false;
+  for (const auto& connection : connections_) {
+    waiting = waiting || connection->blocked || !connection->pending.empty();
+  }
+  epoll_event events[32];
+  // While answers wait for durability, look again soon.
+  const int ready = ::epoll_wait(epoll_fd_, events, 32, waiting ? std::min(timeout_ms, 1) : timeout_ms);
+  const std::uint64_t lines_before = counters_.lines;
+  for (const auto& connection : connections_) {
+    if (connection->blocked) {
+      process_lines(*connection);
+    }
+  }
+  for (int i = 0; i < ready; ++i) {
+    const int fd = events[i].data.fd;
+    if (fd == unix_listener_ || fd == tcp_listener_) {
+      accept_from(fd);
+      continue;
+    }
+    for (const auto& connection : connections_) {
+      if (connection->fd == fd && !connection->closing && !read_from(*connection)) {
+        connection->closing = true;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
       }
+    }
+  }
+  // One durability step for the whole batch, then every answer whose event
+  // is durable: nothing is acknowledged before it is.
+  release_answers(admission_.make_durable());
+  for (std::size_t i = connections_.size(); i-- > 0;) {
+    const Connection& connection = *connections_[i];
+    if (connection.closing && connection.pending.empty() && !connection.blocked) {
+      close_connection(i);
     }
   }
   return static_cast<std::size_t>(counters_.lines - lines_before);

@@ -78,6 +78,22 @@ int connect_tcp(int port) {
   return fd;
 }
 
+// The journal sink, also recording what it was handed (the kernel's view).
+class RecordingSink final : public LiabilitySink {
+public:
+  RecordingSink(JournalWriter& journal, std::function<hedging::Price()> price) : inner_(journal, std::move(price)) {}
+  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
+    delivered.push_back(event);
+    return inner_.submit(event);
+  }
+  std::uint64_t make_durable() override { return inner_.make_durable(); }
+  [[nodiscard]] hedging::Price index_price() const noexcept override { return inner_.index_price(); }
+  std::vector<hedging::LiabilityChange> delivered;
+
+private:
+  JournalLiabilitySink inner_;
+};
+
 int connect_unix(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un address{};
@@ -112,12 +128,12 @@ std::vector<std::string> exchange(LiabilityIntake& intake, int fd, const std::st
 TEST(LiabilityIntake, acks_after_the_journal_is_durable_dedupes_and_rejects_without_dropping_the_connection) {
   TempPath journal_path("synthusd_intake_journal_");
   JournalWriter journal(journal_path.string());
-  std::vector<hedging::LiabilityChange> delivered;
+  RecordingSink sink(journal, [] { return hedging::Price{}; });
+  const auto& delivered = sink.delivered;
+  LiabilityAdmission admission(sink, hedging::Ratio{});
   IntakeOptions options;
   options.tcp_port = 0;
-  LiabilityIntake intake(
-      options, journal, [] { return hedging::Price{}; },
-      [&](const hedging::LiabilityChange& change) { delivered.push_back(change); });
+  LiabilityIntake intake(options, admission);
   const int fd = connect_tcp(intake.tcp_port());
   const auto answers = exchange(intake, fd,
                                 R"({"id":"w-1","kind":"usd_credit","usd_cents":2500,"ts":1700000000000,"pay_index":7})"
@@ -156,14 +172,13 @@ TEST(LiabilityIntake, converts_sats_at_the_index_price_against_the_user_and_jour
   TempPath journal_path("synthusd_intake_sats_");
   TempPath socket_path("synthusd_intake_socket_");
   JournalWriter journal(journal_path.string());
-  std::vector<hedging::LiabilityChange> delivered;
+  hedging::Price price{};
+  RecordingSink sink(journal, [&] { return price; });
+  const auto& delivered = sink.delivered;
+  LiabilityAdmission admission(sink, hedging::Ratio::from_ppm(10'000)); // 1 % spread
   IntakeOptions options;
   options.unix_socket_path = socket_path.string();
-  options.conversion_spread = hedging::Ratio::from_ppm(10'000); // 1 %
-  hedging::Price price{};
-  LiabilityIntake intake(
-      options, journal, [&] { return price; },
-      [&](const hedging::LiabilityChange& change) { delivered.push_back(change); });
+  LiabilityIntake intake(options, admission);
   const int fd = connect_unix(socket_path.string());
   // no price yet: refused, not guessed
   auto answers = exchange(intake, fd,
@@ -195,8 +210,9 @@ TEST(LiabilityIntake, an_oversized_line_is_rejected_and_the_next_one_is_read) {
   IntakeOptions options;
   options.tcp_port = 0;
   options.max_line_bytes = 256;
-  LiabilityIntake intake(
-      options, journal, [] { return hedging::Price{}; }, nullptr);
+  JournalLiabilitySink sink(journal, [] { return hedging::Price{}; });
+  LiabilityAdmission admission(sink, hedging::Ratio{});
+  LiabilityIntake intake(options, admission);
   const int fd = connect_tcp(intake.tcp_port());
   const auto answers = exchange(
       intake, fd, std::string(1000, 'x') + "\n" + R"({"id":"ok","kind":"usd_credit","usd_cents":1,"ts":1})" + "\n", 2);
@@ -212,8 +228,9 @@ TEST(LiabilityIntake, after_a_restart_an_event_already_journaled_is_a_duplicate)
     JournalWriter journal(journal_path.string());
     IntakeOptions options;
     options.tcp_port = 0;
-    LiabilityIntake intake(
-        options, journal, [] { return hedging::Price{}; }, nullptr);
+    JournalLiabilitySink sink(journal, [] { return hedging::Price{}; });
+    LiabilityAdmission admission(sink, hedging::Ratio{});
+    LiabilityIntake intake(options, admission);
     const int fd = connect_tcp(intake.tcp_port());
     ASSERT_EQ(exchange(intake, fd,
                        R"({"id":"r-1","kind":"usd_credit","usd_cents":9,"ts":1})"
@@ -226,10 +243,10 @@ TEST(LiabilityIntake, after_a_restart_an_event_already_journaled_is_a_duplicate)
   JournalWriter journal(journal_path.string());
   IntakeOptions options;
   options.tcp_port = 0;
-  int accepted = 0;
-  LiabilityIntake intake(
-      options, journal, [] { return hedging::Price{}; }, [&](const hedging::LiabilityChange&) { ++accepted; });
-  intake.remember_journal(journal_path.string());
+  RecordingSink sink(journal, [] { return hedging::Price{}; });
+  LiabilityAdmission admission(sink, hedging::Ratio{});
+  admission.remember_journal(journal_path.string());
+  LiabilityIntake intake(options, admission);
   const int fd = connect_tcp(intake.tcp_port());
   const auto answers = exchange(intake, fd,
                                 R"({"id":"r-1","kind":"usd_credit","usd_cents":9,"ts":1})"
@@ -237,7 +254,83 @@ TEST(LiabilityIntake, after_a_restart_an_event_already_journaled_is_a_duplicate)
                                 1);
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0], R"({"ack":"r-1","duplicate":true})");
-  EXPECT_EQ(accepted, 0);
+  EXPECT_TRUE(sink.delivered.empty());
+  ::close(fd);
+}
+
+// A sink like the kernel's queue: it holds `room` events, and makes them
+// durable only when the test says so.
+class ManualSink final : public LiabilitySink {
+public:
+  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
+    if (taken.size() >= room) {
+      return 0;
+    }
+    taken.push_back(event);
+    return ++last_ticket;
+  }
+  std::uint64_t make_durable() override { return durable; }
+  [[nodiscard]] hedging::Price index_price() const noexcept override { return {}; }
+  std::size_t room = 100;
+  std::uint64_t last_ticket = 0;
+  std::uint64_t durable = 0;
+  std::vector<hedging::LiabilityChange> taken;
+};
+
+TEST(LiabilityIntake, no_ack_and_no_duplicate_ack_before_the_event_is_durable) {
+  ManualSink sink;
+  LiabilityAdmission admission(sink, hedging::Ratio{});
+  IntakeOptions options;
+  options.tcp_port = 0;
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_tcp(intake.tcp_port());
+  const std::string line = R"({"id":"d-1","kind":"usd_credit","usd_cents":5,"ts":1})"
+                           "\n";
+  // sent twice (a client retrying after a timeout): neither answer may go out yet
+  (void)exchange(intake, fd, line + line, 0);
+  for (int round = 0; round < 20; ++round) {
+    (void)intake.poll_once(1);
+  }
+  char byte = 0;
+  EXPECT_EQ(::recv(fd, &byte, 1, MSG_DONTWAIT), -1); // nothing answered yet
+  ASSERT_EQ(sink.taken.size(), 1u);
+  sink.durable = 1;
+  const auto answers = exchange(intake, fd, "", 2);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0], R"({"ack":"d-1","sequence":1})");
+  EXPECT_EQ(answers[1], R"({"ack":"d-1","duplicate":true})");
+  ::close(fd);
+}
+
+TEST(LiabilityIntake, a_full_queue_holds_lines_back_without_losing_or_reordering_them) {
+  ManualSink sink;
+  sink.room = 2;
+  LiabilityAdmission admission(sink, hedging::Ratio{});
+  IntakeOptions options;
+  options.tcp_port = 0;
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_tcp(intake.tcp_port());
+  std::string lines;
+  for (int i = 1; i <= 5; ++i) {
+    lines += R"({"id":"q-)" + std::to_string(i) + R"(","kind":"usd_credit","usd_cents":)" + std::to_string(i) +
+             R"(,"ts":1})" + "\n";
+  }
+  (void)exchange(intake, fd, lines, 0);
+  for (int round = 0; round < 50 && sink.taken.size() < 2; ++round) {
+    (void)intake.poll_once(1);
+  }
+  EXPECT_EQ(sink.taken.size(), 2u);
+  EXPECT_GT(intake.counters().backpressure, 0u);
+  sink.room = 5; // the kernel drained its queue
+  sink.durable = 5;
+  const auto answers = exchange(intake, fd, "", 5);
+  ASSERT_EQ(answers.size(), 5u);
+  ASSERT_EQ(sink.taken.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(sink.taken[static_cast<std::size_t>(i)].delta, hedging::UsdCents{i + 1});
+    EXPECT_EQ(answers[static_cast<std::size_t>(i)], R"({"ack":"q-)" + std::to_string(i + 1) + R"(","sequence":)" +
+                                                        std::to_string(i + 1) + "}");
+  }
   ::close(fd);
 }
 
