@@ -39,6 +39,13 @@ inline void add_actions(Digest& digest, std::span<const Action> actions) noexcep
 // simulation and `synthusd replay` all print this.
 class ActionStreamHash {
 public:
+  // Continues a hash saved with a snapshot (value() and events() then).
+  [[nodiscard]] static ActionStreamHash resume(std::uint64_t value, std::uint64_t events) noexcept {
+    ActionStreamHash hash;
+    hash.value_ = value;
+    hash.events_ = events;
+    return hash;
+  }
   void add(std::span<const Action> actions) noexcept {
     Digest digest;
     digest.add(value_);

@@ -6,6 +6,7 @@
 // event sequence always yields the same action sequence; replay and crash
 // recovery depend on it. Single-threaded: one kernel thread owns it.
 
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -102,10 +103,44 @@ public:
   [[nodiscard]] const SlotState* slot(InstrumentId instrument) const noexcept;
   [[nodiscard]] const VenueState* venue(VenueId venue) const noexcept;
   [[nodiscard]] std::size_t open_orders() const noexcept { return orders_.size(); }
+  // The open orders themselves (recovery cancels what a crash left open).
+  [[nodiscard]] const OrderTable& order_table() const noexcept { return orders_; }
   // Signed USD exposure of the liability hedge over all venues, cents (short < 0).
   [[nodiscard]] UsdCents liability_hedge_exposure() const noexcept;
-  // 64-bit digest of every piece of kernel state; equal states, equal digests.
+  // 64-bit digest of the core kernel state (money, positions, orders, risk
+  // hedges); equal states, equal digests. full_state_digest() covers every
+  // mutable field.
   [[nodiscard]] std::uint64_t state_digest() const noexcept;
+
+  // ---- snapshots for crash recovery (kernel_snapshot.cpp) ----
+  // Cold path: these may allocate and are never called from on(). Recovery
+  // restores the latest snapshot into a kernel built from the same config,
+  // then replays the journal records after the snapshot's sequence.
+  //
+  // Serializes every piece of mutable state (not the config, not scratch) as
+  // little-endian 64-bit words, guarded by the config digest, the table
+  // sizes, state_digest() and a trailing digest of the bytes. Replaces the
+  // contents of `out`.
+  void write_snapshot(std::vector<std::uint8_t>& out) const;
+  // Replaces the whole mutable state with a write_snapshot() result. Returns
+  // false, leaving the kernel unchanged, when the bytes are truncated or
+  // damaged, were written under another config (config_digest) or describe
+  // tables of another size, hold values the kernel could never produce (an
+  // index out of range, an order outside its bucket). The recorded
+  // state_digest() is not checked here (see snapshot_state_digest).
+  [[nodiscard]] bool restore_snapshot(std::span<const std::uint8_t> bytes) noexcept;
+  // The state_digest() recorded in write_snapshot() bytes, for a holder of
+  // the bytes without the kernel (compare it with state_digest() after a
+  // restore); nullopt if the bytes are not an intact snapshot.
+  [[nodiscard]] static std::optional<std::uint64_t> snapshot_state_digest(std::span<const std::uint8_t> bytes) noexcept;
+  // Digest of the config fields that shape the state and decide actions
+  // (venues, instruments, bands, carry, collateral, funding guard, risk
+  // factors and routes, table sizes, timeouts). Excludes the first ids,
+  // which only seed counters that the snapshot itself carries.
+  [[nodiscard]] std::uint64_t config_digest() const noexcept;
+  // Digest of exactly what a snapshot carries: every mutable field. Wider
+  // than state_digest(), whose values stay as they are for existing users.
+  [[nodiscard]] std::uint64_t full_state_digest() const noexcept;
 
 private:
   // event handlers (kernel.cpp)
@@ -145,6 +180,12 @@ private:
   [[nodiscard]] std::size_t venue_index(VenueId venue) const noexcept;
   [[nodiscard]] Price reference_price(std::size_t venue_index) const noexcept;
   [[nodiscard]] int128 slot_exposure(const SlotState& slot) const noexcept;
+
+  // snapshots (kernel_snapshot.cpp): lists every mutable field exactly once,
+  // in wire order, for the writer, the reader and full_state_digest alike, so
+  // they can never disagree. Self is Kernel or const Kernel.
+  template <class Self, class Visitor>
+  static void visit_state(Self& self, Visitor& visitor);
 
   KernelConfig config_;
   KernelCounters counters_{};
