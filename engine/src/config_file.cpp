@@ -9,6 +9,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "config_reader.hpp"
+#include "synthusd/engine/run_config.hpp"
 #include "synthusd/feeds/decimal.hpp"
 
 namespace synthusd::engine {
@@ -33,169 +35,6 @@ std::string join(const std::vector<ConfigProblem>& problems) {
     text += problem.to_string() + "\n";
   }
   return text;
-}
-
-// Reads one TOML table, remembering which keys were understood so the rest
-// can be reported as unknown.
-class TableReader {
-public:
-  TableReader(std::vector<ConfigProblem>& problems, const toml::table& table, std::string path, std::string file)
-      : problems_(problems), table_(table), path_(std::move(path)), file_(std::move(file)) {}
-
-  ~TableReader() {
-    for (const auto& [key, node] : table_) {
-      if (known_.count(std::string(key.str())) == 0) {
-        problem(node, std::string(key.str()), "unknown key");
-      }
-    }
-  }
-
-  TableReader(const TableReader&) = delete;
-  TableReader& operator=(const TableReader&) = delete;
-
-  const toml::node* find(std::string_view key) {
-    known_.insert(std::string(key));
-    return table_.get(key);
-  }
-
-  void problem(const toml::node& node, const std::string& key, const std::string& message) {
-    problems_.push_back({file_, node.source().begin.line, qualified(key), message});
-  }
-  void problem_here(const std::string& key, const std::string& message) {
-    problems_.push_back({file_, table_.source().begin.line, qualified(key), message});
-  }
-
-  // A decimal (TOML integer, float or "string") scaled by 10^decimals, exactly.
-  bool decimal(std::string_view key, int decimals, std::int64_t& out, bool required = false) {
-    const toml::node* node = find(key);
-    if (node == nullptr) {
-      if (required) {
-        problem_here(std::string(key), "missing (required)");
-      }
-      return false;
-    }
-    std::string text;
-    if (const auto* integer = node->as_integer()) {
-      text = std::to_string(integer->get());
-    } else if (const auto* floating = node->as_floating_point()) {
-      // shortest round-trip text, then exact decimal parsing: 0.98 -> "0.98"
-      char buffer[64];
-      const auto result = std::to_chars(buffer, buffer + sizeof buffer, floating->get());
-      text.assign(buffer, result.ptr);
-    } else if (const auto* string = node->as_string()) {
-      text = string->get();
-    } else {
-      problem(*node, std::string(key), "expected a number");
-      return false;
-    }
-    const feeds::DecimalResult<std::int64_t> parsed = feeds::parse_decimal(text, decimals);
-    if (!parsed.ok()) {
-      problem(*node, std::string(key),
-              "'" + text + "' is not a usable number (" + std::string(feeds::to_string(parsed.error)) + ")");
-      return false;
-    }
-    out = parsed.value;
-    return true;
-  }
-
-  void ratio(std::string_view key, hedging::Ratio& out) {
-    std::int64_t raw = 0;
-    if (decimal(key, 8, raw)) {
-      out = hedging::Ratio{raw};
-    }
-  }
-  void dollars(std::string_view key, hedging::UsdCents& out, bool required = false) {
-    std::int64_t cents = 0;
-    if (decimal(key, 2, cents, required)) {
-      out = hedging::UsdCents{cents};
-    }
-  }
-  void price(std::string_view key, hedging::Price& out) {
-    std::int64_t raw = 0;
-    if (decimal(key, 8, raw)) {
-      out = hedging::Price{raw};
-    }
-  }
-  void duration(std::string_view key, std::int64_t unit_seconds, hedging::Duration& out) {
-    std::int64_t milli = 0;
-    if (decimal(key, 3, milli)) {
-      out = hedging::Duration{milli * unit_seconds * 1'000'000};
-    }
-  }
-  template <typename Integer>
-  bool integer(std::string_view key, Integer& out, std::int64_t minimum, std::int64_t maximum, bool required = false) {
-    const toml::node* node = find(key);
-    if (node == nullptr) {
-      if (required) {
-        problem_here(std::string(key), "missing (required)");
-      }
-      return false;
-    }
-    const auto* value = node->as_integer();
-    if (value == nullptr) {
-      problem(*node, std::string(key), "expected an integer");
-      return false;
-    }
-    if (value->get() < minimum || value->get() > maximum) {
-      problem(*node, std::string(key),
-              "must be between " + std::to_string(minimum) + " and " + std::to_string(maximum));
-      return false;
-    }
-    out = static_cast<Integer>(value->get());
-    return true;
-  }
-  bool string(std::string_view key, std::string& out, bool required = false) {
-    const toml::node* node = find(key);
-    if (node == nullptr) {
-      if (required) {
-        problem_here(std::string(key), "missing (required)");
-      }
-      return false;
-    }
-    const auto* value = node->as_string();
-    if (value == nullptr) {
-      problem(*node, std::string(key), "expected a string");
-      return false;
-    }
-    out = value->get();
-    return true;
-  }
-
-  const std::string& path() const { return path_; }
-  const std::string& file() const { return file_; }
-
-private:
-  std::string qualified(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-
-  std::vector<ConfigProblem>& problems_;
-  const toml::table& table_;
-  std::string path_;
-  std::string file_;
-  std::set<std::string> known_;
-};
-
-const toml::table* subtable(TableReader& root, std::string_view key) {
-  const toml::node* node = root.find(key);
-  if (node == nullptr) {
-    return nullptr;
-  }
-  if (const toml::table* table = node->as_table()) {
-    return table;
-  }
-  root.problem(*node, std::string(key), "expected a table");
-  return nullptr;
-}
-
-const toml::array* array_of_tables(TableReader& root, std::string_view key) {
-  const toml::node* node = root.find(key);
-  if (node == nullptr) {
-    return nullptr;
-  }
-  if (const toml::array* array = node->as_array(); array != nullptr && array->is_array_of_tables()) {
-    return array;
-  }
-  root.problem(*node, std::string(key), "expected an array of tables ([[" + std::string(key) + "]])");
-  return nullptr;
 }
 
 void read_bands(TableReader& t, hedging::BandConfig& bands) {
@@ -363,6 +202,7 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name) {
       t.duration("order_retry_after_reject_seconds", 1, kernel.order_retry_after_reject);
       t.duration("cancel_unanswered_order_after_seconds", 1, kernel.cancel_unanswered_order_after);
     }
+    read_run_sections(root, problems, kernel, config.run);
   } // readers report unknown keys as they close
 
   if (problems.empty()) {

@@ -248,8 +248,8 @@ void LiabilityIntake::process_lines(Connection& connection) {
       connection.discarding = false;
       ++counters_.lines;
       ++counters_.rejected;
-      connection.pending.push_back(
-          {0, "{\"reject\":\"\",\"reason\":\"line longer than " + std::to_string(options_.max_line_bytes) + " bytes\"}\n"});
+      connection.pending.push_back({0, "{\"reject\":\"\",\"reason\":\"line longer than " +
+                                           std::to_string(options_.max_line_bytes) + " bytes\"}\n"});
       start = newline + 1;
       continue;
     }
@@ -263,8 +263,8 @@ void LiabilityIntake::process_lines(Connection& connection) {
     if (newline - start > options_.max_line_bytes) {
       ++counters_.lines;
       ++counters_.rejected;
-      connection.pending.push_back(
-          {0, "{\"reject\":\"\",\"reason\":\"line longer than " + std::to_string(options_.max_line_bytes) + " bytes\"}\n"});
+      connection.pending.push_back({0, "{\"reject\":\"\",\"reason\":\"line longer than " +
+                                           std::to_string(options_.max_line_bytes) + " bytes\"}\n"});
       start = newline + 1;
       continue;
     }

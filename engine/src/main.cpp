@@ -1,5 +1,5 @@
 // synthusd: the engine's command line. Subcommands arrive with the issues that
-// build them; today: simulate, replay and check-config.
+// build them: run, simulate, replay, intake and check-config.
 
 #include <CLI/CLI.hpp>
 #include <exception>
@@ -8,6 +8,7 @@
 #include "synthusd/engine/config_file.hpp"
 #include "synthusd/engine/intake_command.hpp"
 #include "synthusd/engine/replay_command.hpp"
+#include "synthusd/engine/run_command.hpp"
 #include "synthusd/engine/simulate_command.hpp"
 
 int main(int argc, char** argv) {
@@ -48,6 +49,15 @@ int main(int argc, char** argv) {
   intake_command->add_option("--tcp-port", intake_port, "listen on 127.0.0.1:PORT (0: pick one)");
   intake_command->add_option("--price-usd", intake_price, "fixed index price for converting sats (decimal)");
 
+  synthusd::engine::RunOptions run;
+  CLI::App* run_command = app.add_subcommand("run", "run the engine: feeds, liability sources, kernel, FIX, journal");
+  run_command->add_option("--config", run.config_path, "TOML configuration")->required()->check(CLI::ExistingFile);
+  run_command->add_option("--duration", run.duration_seconds, "stop after this many seconds (default: at SIGTERM)")
+      ->check(CLI::NonNegativeNumber);
+  run_command->add_option("--status-every", run.status_every_seconds, "print a status line every N seconds")
+      ->check(CLI::NonNegativeNumber);
+  run_command->add_option("--summary-json", run.summary_json, "also write the end-of-run summary as JSON here");
+
   std::string check_path;
   CLI::App* check_command = app.add_subcommand("check-config", "validate a configuration file and explain every error");
   check_command->add_option("file", check_path, "TOML configuration")->required();
@@ -56,6 +66,9 @@ int main(int argc, char** argv) {
   try {
     if (*simulate_command) {
       return synthusd::engine::run_simulate(simulate, std::cout);
+    }
+    if (*run_command) {
+      return synthusd::engine::run_engine(run, std::cout);
     }
     if (*intake_command) {
       return synthusd::engine::run_intake(intake_journal, intake_socket, intake_port, intake_price, std::cout);
@@ -67,7 +80,9 @@ int main(int argc, char** argv) {
       const auto config = synthusd::engine::load_config(check_path);
       std::cout << check_path << ": ok (" << config.kernel.venues.size() << " venues, "
                 << config.kernel.instruments.size() << " instruments, policy "
-                << synthusd::hedging::policy_name(config.kernel.bands.policy) << ")\n";
+                << synthusd::hedging::policy_name(config.kernel.bands.policy) << "; " << config.run.feeds.size()
+                << " feeds, " << config.run.gateways.size() << " gateways, wait "
+                << synthusd::engine::to_string(config.run.engine.wait) << ")\n";
       return 0;
     }
   } catch (const synthusd::engine::ConfigError& error) {

@@ -29,14 +29,16 @@ ReplayResult replay_journal(const std::string& journal_path, const hedging::Kern
   hedging::ActionStreamHash hash;
   JournalReader reader(journal_path);
   JournalRecord record;
+  ReplayResult result;
   while (reader.next(record)) {
+    result.liability_events += std::holds_alternative<hedging::LiabilityChange>(record.event) ? 1 : 0;
     hash.add(kernel.on(record.event));
   }
-  ReplayResult result;
   result.events = hash.events();
   result.action_hash = hash.value();
   result.state_digest = kernel.state_digest();
   result.orders = kernel.counters().orders;
+  result.liability_cents = kernel.liability().value;
   result.tail = reader.tail();
   return result;
 }
@@ -45,10 +47,13 @@ int run_replay(const std::string& journal_path, const std::string& config_path, 
   const hedging::KernelConfig config =
       config_path.empty() ? hedging::reference_config() : load_config(config_path).kernel;
   const ReplayResult result = replay_journal(journal_path, config);
-  char line[256];
+  char line[320];
   std::snprintf(line, sizeof line,
-                "events %llu, orders %llu, action stream hash %016llx, state digest %016llx, tail %s\n",
-                static_cast<unsigned long long>(result.events), static_cast<unsigned long long>(result.orders),
+                "events %llu, liability events %llu, liability cents %lld, orders %llu, action stream hash %016llx, "
+                "state digest %016llx, tail %s\n",
+                static_cast<unsigned long long>(result.events),
+                static_cast<unsigned long long>(result.liability_events),
+                static_cast<long long>(result.liability_cents), static_cast<unsigned long long>(result.orders),
                 static_cast<unsigned long long>(result.action_hash),
                 static_cast<unsigned long long>(result.state_digest), tail_name(result.tail));
   out << line;

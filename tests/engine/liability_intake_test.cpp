@@ -328,8 +328,8 @@ TEST(LiabilityIntake, a_full_queue_holds_lines_back_without_losing_or_reordering
   ASSERT_EQ(sink.taken.size(), 5u);
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(sink.taken[static_cast<std::size_t>(i)].delta, hedging::UsdCents{i + 1});
-    EXPECT_EQ(answers[static_cast<std::size_t>(i)], R"({"ack":"q-)" + std::to_string(i + 1) + R"(","sequence":)" +
-                                                        std::to_string(i + 1) + "}");
+    EXPECT_EQ(answers[static_cast<std::size_t>(i)],
+              R"({"ack":"q-)" + std::to_string(i + 1) + R"(","sequence":)" + std::to_string(i + 1) + "}");
   }
   ::close(fd);
 }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "synthusd/engine/run_config.hpp"
 #include "synthusd/hedging/config.hpp"
 
 namespace synthusd::engine {
@@ -32,6 +33,7 @@ private:
 
 struct EngineConfig {
   hedging::KernelConfig kernel;
+  RunConfig run; // threads, feeds, gateways, sources, operations (run_config.hpp)
 };
 
 // Parses TOML text (file_name is used in messages). Collects every problem

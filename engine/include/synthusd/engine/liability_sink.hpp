@@ -32,11 +32,11 @@ namespace synthusd::engine {
 
 // One payment as a source understood it, before conversion.
 struct LiabilityRequest {
-  std::string id;   // unique per payment, namespaced by source ("cln:", "lnd:", "w-"...)
-  bool credit = true; // usd_credit: the user's dollars grow (liability grows)
+  std::string id;                        // unique per payment, namespaced by source ("cln:", "lnd:", "w-"...)
+  bool credit = true;                    // usd_credit: the user's dollars grow (liability grows)
   std::optional<std::int64_t> usd_cents; // when the source says
   std::optional<std::int64_t> sats;
-  std::int64_t ts_ms = 0; // Unix milliseconds
+  std::int64_t ts_ms = 0;                 // Unix milliseconds
   std::optional<std::uint64_t> pay_index; // echoed back to the CLN plugin
 };
 
@@ -64,9 +64,7 @@ public:
       : journal_(journal), price_(std::move(price)) {}
   std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override { return journal_.append(event); }
   std::uint64_t make_durable() override { return journal_.commit(); }
-  [[nodiscard]] hedging::Price index_price() const noexcept override {
-    return price_ ? price_() : hedging::Price{};
-  }
+  [[nodiscard]] hedging::Price index_price() const noexcept override { return price_ ? price_() : hedging::Price{}; }
 
 private:
   JournalWriter& journal_;
@@ -92,8 +90,7 @@ class LiabilityAdmission {
 public:
   // spread: applied against the user when converting sats (credit: fewer
   // dollars; debit: more).
-  LiabilityAdmission(LiabilitySink& sink, hedging::Ratio conversion_spread)
-      : sink_(sink), spread_(conversion_spread) {}
+  LiabilityAdmission(LiabilitySink& sink, hedging::Ratio conversion_spread) : sink_(sink), spread_(conversion_spread) {}
 
   // Marks an id as seen and durable (rebuilding from the journal).
   void remember(std::uint64_t event_id) { seen_.emplace(event_id, 0); }

@@ -16,6 +16,8 @@ struct ReplayResult {
   std::uint64_t action_hash = 0;
   std::uint64_t state_digest = 0;
   std::uint64_t orders = 0;
+  std::uint64_t liability_events = 0; // LiabilityChange records
+  std::int64_t liability_cents = 0;   // the kernel's liability at the end
   TailState tail = TailState::clean;
 };
 

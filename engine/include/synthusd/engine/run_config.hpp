@@ -1,0 +1,129 @@
+#pragma once
+// What `synthusd run` needs beyond the kernel's rules: threads and CPUs,
+// market-data feeds, FIX gateways, liability sources, the journal and
+// operations. Parsed from the same TOML file as the kernel's configuration
+// (config_file.hpp) and checked by `synthusd check-config`; every key is
+// optional unless marked, so a kernel-only file still parses (and `run`
+// says what is missing).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "synthusd/fix/pre_trade_risk.hpp"
+#include "synthusd/hedging/types.hpp"
+
+namespace synthusd::engine {
+
+enum class WaitMode : std::uint8_t {
+  automatic, // blocking when the machine has fewer than 4 cores, else spin
+  spin,      // busy-poll the queues (lowest latency, burns a core)
+  blocking,  // sleep on an event count until a producer signals
+};
+
+struct ThreadPlacement {
+  int cpu = -1; // -1: not pinned
+};
+
+struct EngineSection {
+  WaitMode wait = WaitMode::automatic;
+  ThreadPlacement kernel_thread;
+  ThreadPlacement gateway_thread;
+  ThreadPlacement feed_thread;
+  ThreadPlacement io_thread;                    // journal, liability sources, HTTP
+  std::string state_directory = "var/synthusd"; // journal, snapshots, ClOrdID counter, FIX store
+  std::int64_t timer_interval_ms = 100;         // Timer events into the kernel
+  std::uint64_t snapshot_every_events = 10'000;
+  std::size_t liability_queue_capacity = 4096; // per source
+  std::size_t market_queue_capacity = 1024;    // per feed
+  std::size_t command_queue_capacity = 1024;   // kernel -> gateway, gateway -> kernel
+  std::size_t journal_queue_capacity = 65'536;
+};
+
+struct FeedSection {
+  std::string venue;    // a [[venues]] name
+  std::string protocol; // deribit | okx | binance (the message dialect)
+  std::string host;
+  int port = 443;
+  std::string path = "/";
+  bool tls = true;
+  std::string ca_file;              // empty: the system store
+  std::vector<std::string> symbols; // [[instruments]] symbols of that venue
+};
+
+struct GatewaySection {
+  std::string venue;               // a [[venues]] name
+  std::string dialect = "generic"; // generic | deribit
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string sender_comp_id = "SYNTHUSD";
+  std::string target_comp_id = "VENUE";
+  int heartbeat_seconds = 30;
+  int reconnect_seconds = 5;
+  bool reset_on_logon = false;
+  bool file_store = true;
+  std::string credentials_file; // empty: SYNTHUSD_FIX_CLIENT_ID / _SECRET, if set
+  bool log_messages = false;    // FIX message log (secrets masked) in the state directory
+  int position_request_seconds = 60;
+};
+
+struct IntakeSection {
+  bool enabled = false;
+  std::string unix_socket;
+  std::string tcp_host = "127.0.0.1";
+  int tcp_port = -1;
+  std::size_t max_line_bytes = 4096;
+};
+
+struct LiabilitySection {
+  // Converting sats to dollars (events without usd_cents): the index price
+  // moved against the user by this much (a credit buys fewer dollars).
+  hedging::Ratio conversion_spread{};
+};
+
+struct LndSection {
+  bool enabled = false;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  bool tls = true;
+  std::string tls_cert_file;
+  std::string macaroon_file;
+};
+
+struct NatsSection {
+  bool enabled = false;
+  std::string url = "nats://127.0.0.1:4222";
+  std::string stream = "SYNTHUSD_LIABILITY";
+  std::string subject = "synthusd.liability";
+  std::string durable = "synthusd-engine";
+  bool create_stream = false;
+  std::string credentials_file;
+  // A message delivered to an engine that died before acking it comes back
+  // after this long (JetStream's AckWait of the durable consumer).
+  std::int64_t ack_wait_ms = 30'000;
+};
+
+struct HttpSection {
+  bool enabled = true;
+  std::string address = "127.0.0.1";
+  int port = 9464;
+  std::string token_environment = "SYNTHUSD_ADMIN_TOKEN";
+  std::string token_file; // owner-only; used when the variable is unset
+};
+
+struct RunConfig {
+  EngineSection engine;
+  std::vector<FeedSection> feeds;
+  std::vector<GatewaySection> gateways;
+  LiabilitySection liability;
+  IntakeSection intake;
+  LndSection lnd;
+  NatsSection nats;
+  HttpSection http;
+  fix::RiskLimits risk;
+  std::string log_level = "info";
+};
+
+[[nodiscard]] const char* to_string(WaitMode mode) noexcept;
+
+} // namespace synthusd::engine

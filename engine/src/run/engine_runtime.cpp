@@ -1,0 +1,528 @@
+#include "engine_runtime.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "synthusd/engine/lnd_source.hpp"
+#include "synthusd/engine/nats_source.hpp"
+#include "synthusd/engine/snapshot_file.hpp"
+
+namespace synthusd::engine::run {
+
+namespace {
+
+constexpr std::size_t kNoGateway = static_cast<std::size_t>(-1);
+
+hedging::InstrumentId max_instrument(const hedging::KernelConfig& kernel) {
+  hedging::InstrumentId max = 0;
+  for (const hedging::InstrumentSpec& spec : kernel.instruments) {
+    max = std::max(max, spec.id);
+  }
+  return max;
+}
+
+} // namespace
+
+EngineRuntime::EngineRuntime(EngineConfig config)
+    : config_(std::move(config)), wait_(resolve_wait_mode(config_.run.engine.wait)) {
+  const std::string& directory = config_.run.engine.state_directory;
+  std::filesystem::create_directories(directory);
+  journal_path_ = directory + "/journal";
+  snapshot_path_ = directory + "/kernel.snapshot";
+  recover();
+  risk_ = std::make_unique<fix::PreTradeRisk>(config_.run.risk, config_.kernel.instruments);
+  alerts_ = std::make_unique<SpscQueue<hedging::Alert>>(1024);
+
+  // Feeds: one conflating queue each.
+  for (const FeedSection& section : config_.run.feeds) {
+    feed_plans_.push_back(make_feed_plan(section, config_.kernel));
+    markets_.push_back(
+        std::make_unique<MarketQueue>(config_.run.engine.market_queue_capacity, max_instrument(config_.kernel)));
+    feed_status_.push_back(std::make_unique<FeedStatus>());
+  }
+  // Gateways: QuickFIX sessions are built here so configuration errors stop
+  // the start, but they connect only on their own thread.
+  std::vector<std::size_t> gateway_by_venue;
+  for (const GatewaySection& section : config_.run.gateways) {
+    auto channel = std::make_unique<GatewayChannel>(config_.run.engine.command_queue_capacity);
+    fix::GatewayConfig gateway = make_gateway_config(section, config_.kernel, config_.run.engine.state_directory);
+    if (gateway_by_venue.size() <= gateway.venue) {
+      gateway_by_venue.resize(gateway.venue + 1U, kNoGateway);
+    }
+    gateway_by_venue[gateway.venue] = gateway_channels_.size();
+    gateway_workers_.push_back(
+        std::make_unique<GatewayWorker>(std::move(gateway), *channel, tick_to_order_, wait_, kernel_wakeup_));
+    gateway_channels_.push_back(std::move(channel));
+  }
+  // Liability sources: one channel each (the journal publishes their tickets).
+  if (config_.run.intake.enabled) {
+    liability_channels_.push_back(std::make_unique<LiabilityChannel>(config_.run.engine.liability_queue_capacity,
+                                                                     kernel_wakeup_, index_price_raw_));
+    source_status_.push_back(std::make_unique<SourceStatus>());
+    source_status_.back()->name = "intake";
+  }
+  if (config_.run.lnd.enabled) {
+    liability_channels_.push_back(std::make_unique<LiabilityChannel>(config_.run.engine.liability_queue_capacity,
+                                                                     kernel_wakeup_, index_price_raw_));
+    source_status_.push_back(std::make_unique<SourceStatus>());
+    source_status_.back()->name = "lnd";
+  }
+  if (config_.run.nats.enabled) {
+    liability_channels_.push_back(std::make_unique<LiabilityChannel>(config_.run.engine.liability_queue_capacity,
+                                                                     kernel_wakeup_, index_price_raw_));
+    source_status_.push_back(std::make_unique<SourceStatus>());
+    source_status_.back()->name = "nats";
+  }
+  for (std::size_t i = 0; i < liability_channels_.size(); ++i) {
+    admissions_.push_back(
+        std::make_unique<LiabilityAdmission>(*liability_channels_[i], config_.run.liability.conversion_spread));
+    admissions_.back()->remember_journal(journal_path_); // read before any thread appends to it
+  }
+  std::vector<LiabilityChannel*> channels;
+  for (const auto& channel : liability_channels_) {
+    channels.push_back(channel.get());
+  }
+  journal_worker_ = std::make_unique<JournalWorker>(
+      *journal_, config_.run.engine.journal_queue_capacity, channels, snapshot_,
+      [this](const SnapshotHandoff& snapshot) {
+        SnapshotInfo info;
+        info.journal_sequence = snapshot.sequence;
+        info.config_digest = snapshot.config_digest;
+        info.state_digest = snapshot.state_digest;
+        info.action_hash = snapshot.action_hash;
+        info.action_events = snapshot.action_events;
+        write_snapshot_payload_file(snapshot_path_, info, snapshot.bytes);
+      },
+      wait_);
+
+  KernelWorkerSetup setup{*kernel_,
+                          *risk_,
+                          *journal_worker_,
+                          snapshot_,
+                          {},
+                          channels,
+                          {},
+                          gateway_by_venue,
+                          *alerts_,
+                          kernel_wakeup_,
+                          wait_,
+                          journal_->last_sequence() + 1,
+                          config_.run.engine.timer_interval_ms * 1'000'000,
+                          config_.run.engine.snapshot_every_events,
+                          index_price_raw_,
+                          recovered_hash_,
+                          tick_to_order_};
+  for (const auto& market : markets_) {
+    setup.markets.push_back(market.get());
+  }
+  for (const auto& channel : gateway_channels_) {
+    setup.gateways.push_back(channel.get());
+  }
+  kernel_worker_ = std::make_unique<KernelWorker>(std::move(setup));
+}
+
+EngineRuntime::~EngineRuntime() { stop(); }
+
+void EngineRuntime::recover() {
+  kernel_ = std::make_unique<hedging::Kernel>(config_.kernel);
+  std::string problem;
+  std::optional<SnapshotInfo> snapshot = load_snapshot_file(snapshot_path_, *kernel_, problem);
+  if (!snapshot && !problem.empty()) {
+    spdlog::warn("recovery: snapshot {} not used ({}); replaying the whole journal", snapshot_path_, problem);
+    recovery_.snapshot_problem = problem;
+    kernel_ = std::make_unique<hedging::Kernel>(config_.kernel);
+  }
+  if (snapshot) {
+    recovery_.snapshot_used = true;
+    recovery_.snapshot_sequence = snapshot->journal_sequence;
+    recovered_hash_ = hedging::ActionStreamHash::resume(snapshot->action_hash, snapshot->action_events);
+  }
+  std::uint64_t last_sequence = 0;
+  if (std::filesystem::exists(journal_path_)) {
+    JournalReader reader(journal_path_);
+    JournalRecord record;
+    while (reader.next(record)) {
+      last_sequence = record.sequence;
+      if (record.sequence <= recovery_.snapshot_sequence) {
+        continue;
+      }
+      recovered_hash_.add(kernel_->on(record.event));
+      ++recovery_.replayed_records;
+    }
+  }
+  if (snapshot && last_sequence < recovery_.snapshot_sequence) {
+    throw std::runtime_error("recovery: the snapshot includes journal sequence " +
+                             std::to_string(recovery_.snapshot_sequence) + " but the journal " + journal_path_ +
+                             " ends at " + std::to_string(last_sequence) +
+                             "; the journal was replaced or cut: refusing to start on a state that cannot be audited");
+  }
+  journal_ = std::make_unique<JournalWriter>(journal_path_);
+  recovery_.journal_tail = journal_->recovered_tail();
+  recovery_.truncated_bytes = journal_->truncated_bytes();
+  recovery_.journal_last_sequence = journal_->last_sequence();
+  if (recovery_.journal_tail != TailState::clean) {
+    spdlog::warn("recovery: journal {} had a {} tail: {} bytes cut after sequence {}", journal_path_,
+                 recovery_.journal_tail == TailState::torn ? "torn" : "corrupt", recovery_.truncated_bytes,
+                 recovery_.journal_last_sequence);
+  }
+  if (journal_->last_sequence() != last_sequence) {
+    throw std::runtime_error("recovery: journal reader and writer disagree on the last sequence (" +
+                             std::to_string(last_sequence) + " vs " + std::to_string(journal_->last_sequence()) + ")");
+  }
+  recovery_.state_digest = kernel_->state_digest();
+  spdlog::info("recovery: {} snapshot at sequence {}, {} records replayed, journal ends at {}, state digest {:016x}",
+               recovery_.snapshot_used ? "used" : "no", recovery_.snapshot_sequence, recovery_.replayed_records,
+               recovery_.journal_last_sequence, recovery_.state_digest);
+}
+
+void EngineRuntime::spawn(const std::string& name, int cpu, std::function<void()> body) {
+  std::thread thread([this, name, cpu, body = std::move(body)] {
+    const std::string warning = name_and_pin_this_thread(name, cpu);
+    if (!warning.empty()) {
+      spdlog::warn("{}", warning);
+    }
+    try {
+      body();
+    } catch (const std::exception& error) {
+      spdlog::critical("thread {} stopped: {}", name, error.what());
+      fatal_.store(true);
+    }
+  });
+  if (name.rfind("feed", 0) == 0) {
+    feed_threads_.push_back(std::move(thread));
+  } else if (name.rfind("fix", 0) == 0) {
+    gateway_threads_.push_back(std::move(thread));
+  } else if (name == "kernel") {
+    kernel_thread_ = std::move(thread);
+  } else if (name == "journal") {
+    journal_thread_ = std::move(thread);
+  } else {
+    source_threads_.push_back(std::move(thread));
+  }
+}
+
+void EngineRuntime::start() {
+  if (started_) {
+    return;
+  }
+  started_ = true;
+  const EngineSection& engine = config_.run.engine;
+  spawn("journal", engine.io_thread.cpu, [this] { journal_worker_->run(journal_stop_); });
+  spawn("kernel", engine.kernel_thread.cpu, [this] {
+    // First inputs of this life (see the header): what the kernel believes
+    // open is cancelled, venues are down until reconciled.
+    const hedging::Timestamp now{wall_ns()};
+    for (const hedging::OrderRecord& order : kernel_->order_table().records()) {
+      if (order.client_order_id != 0) {
+        hedging::ExecutionReport report;
+        report.client_order_id = order.client_order_id;
+        report.status = hedging::OrderStatus::canceled;
+        report.time = now;
+        kernel_worker_->inject(report);
+        ++recovery_.open_orders_cancelled;
+      }
+    }
+    for (const hedging::VenueState& venue : kernel_->venues()) {
+      if (venue.up) {
+        kernel_worker_->inject(hedging::VenueStatus{venue.config.id, false, now});
+      }
+    }
+    kernel_worker_->run(kernel_stop_);
+  });
+  for (std::size_t i = 0; i < gateway_workers_.size(); ++i) {
+    spawn("fix-" + config_.run.gateways[i].venue, engine.gateway_thread.cpu,
+          [this, i] { gateway_workers_[i]->run(gateways_stop_, 500); });
+  }
+  for (std::size_t i = 0; i < feed_plans_.size(); ++i) {
+    spawn(feed_plans_[i].name, engine.feed_thread.cpu,
+          [this, i] { run_feed(feed_plans_[i], *markets_[i], *feed_status_[i], kernel_wakeup_, wait_, feeds_stop_); });
+  }
+  for (std::size_t i = 0; i < admissions_.size(); ++i) {
+    if (source_status_[i]->name == "intake") {
+      spawn("intake", engine.io_thread.cpu, [this, i] { run_intake(i); });
+    } else if (source_status_[i]->name == "lnd") {
+      spawn("lnd", engine.io_thread.cpu, [this, i] { run_lnd(i); });
+    } else if (source_status_[i]->name == "nats") {
+      spawn("nats", engine.io_thread.cpu, [this, i] { run_nats(i); });
+    }
+  }
+}
+
+void EngineRuntime::run_intake(std::size_t index) {
+  IntakeOptions options;
+  options.unix_socket_path = config_.run.intake.unix_socket;
+  options.tcp_host = config_.run.intake.tcp_host;
+  options.tcp_port = config_.run.intake.tcp_port;
+  options.max_line_bytes = config_.run.intake.max_line_bytes;
+  LiabilityIntake intake(options, *admissions_[index]);
+  intake_tcp_port_.store(intake.tcp_port());
+  SourceStatus& status = *source_status_[index];
+  status.up.store(true);
+  while (!sources_stop_.load(std::memory_order_acquire)) {
+    (void)intake.poll_once(50);
+    const IntakeCounters& counters = intake.counters();
+    status.lines.store(counters.lines, std::memory_order_relaxed);
+    status.accepted.store(counters.accepted, std::memory_order_relaxed);
+    status.duplicates.store(counters.duplicates, std::memory_order_relaxed);
+    status.rejected.store(counters.rejected, std::memory_order_relaxed);
+    status.backpressure.store(counters.backpressure, std::memory_order_relaxed);
+  }
+  // Answers still waiting for the journal: give them a moment to go out.
+  for (int i = 0; i < 20; ++i) {
+    (void)intake.poll_once(5);
+  }
+  status.up.store(false);
+}
+
+void EngineRuntime::run_lnd(std::size_t index) {
+  LndOptions options;
+  const LndSection& section = config_.run.lnd;
+  options.host = section.host;
+  options.port = section.port;
+  options.tls = section.tls;
+  options.tls_cert_file = section.tls_cert_file;
+  options.macaroon_file = section.macaroon_file;
+  // The settle_index acknowledged (durable) so far: a restart resumes here.
+  options.state_file = config_.run.engine.state_directory + "/lnd.settle_index";
+  LndInvoiceSource source(options, *admissions_[index]);
+  SourceStatus& status = *source_status_[index];
+  std::string reported_error;
+  while (!sources_stop_.load(std::memory_order_acquire)) {
+    (void)source.poll_once(50);
+    status.up.store(source.streaming(), std::memory_order_relaxed);
+    const LndCounters& counters = source.counters();
+    status.lines.store(counters.messages, std::memory_order_relaxed);
+    status.accepted.store(counters.settled, std::memory_order_relaxed);
+    status.duplicates.store(counters.duplicates, std::memory_order_relaxed);
+    status.rejected.store(counters.rejected, std::memory_order_relaxed);
+    status.backpressure.store(counters.held, std::memory_order_relaxed);
+    if (std::string error = source.last_error(); !error.empty() && error != reported_error) {
+      spdlog::warn("lnd: {}", error);
+      reported_error = std::move(error);
+    }
+  }
+  for (int i = 0; i < 20; ++i) {
+    (void)source.poll_once(5); // acks (settle_index) of events made durable meanwhile
+  }
+  status.up.store(false);
+}
+
+void EngineRuntime::run_nats(std::size_t index) {
+  NatsOptions options;
+  const NatsSection& section = config_.run.nats;
+  options.url = section.url;
+  options.stream = section.stream;
+  options.subject = section.subject;
+  options.durable = section.durable;
+  options.create_stream = section.create_stream;
+  options.credentials_file = section.credentials_file;
+  options.ack_wait_ms = static_cast<int>(section.ack_wait_ms);
+  options.on_reject = [](const NatsRejection& rejection) {
+    spdlog::warn("nats: event {} at stream sequence {} rejected: {}", rejection.id, rejection.stream_sequence,
+                 rejection.reason);
+  };
+  SourceStatus& status = *source_status_[index];
+  // The server may not be up yet: retry (the source's own reconnects cover
+  // later outages).
+  std::unique_ptr<NatsLiabilitySource> source;
+  while (source == nullptr && !sources_stop_.load(std::memory_order_acquire)) {
+    try {
+      source = std::make_unique<NatsLiabilitySource>(options, *admissions_[index]);
+    } catch (const std::exception& error) {
+      spdlog::error("nats: {}; retrying in 1 s", error.what());
+      for (int i = 0; i < 20 && !sources_stop_.load(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
+  status.up.store(source != nullptr);
+  while (source != nullptr && !sources_stop_.load(std::memory_order_acquire)) {
+    (void)source->poll_once(50);
+    const NatsCounters counters = source->counters();
+    status.lines.store(counters.messages, std::memory_order_relaxed);
+    status.accepted.store(counters.accepted, std::memory_order_relaxed);
+    status.duplicates.store(counters.duplicates, std::memory_order_relaxed);
+    status.rejected.store(counters.rejected, std::memory_order_relaxed);
+    status.backpressure.store(counters.backpressure, std::memory_order_relaxed);
+  }
+  // Acks still waiting for the journal: a moment for them (the rest is
+  // redelivered to the next engine and deduplicated).
+  for (int i = 0; source != nullptr && i < 20 && source->unacked() > 0; ++i) {
+    (void)source->poll_once(5);
+  }
+  status.up.store(false);
+}
+
+void EngineRuntime::stop() {
+  if (!started_ || stopped_) {
+    return;
+  }
+  stopped_ = true;
+  spdlog::info("shutdown: stopping liability intake");
+  sources_stop_.store(true);
+  for (std::thread& thread : source_threads_) {
+    thread.join();
+  }
+  spdlog::info("shutdown: blocking new orders, cancelling open orders");
+  risk_->engage_kill_switch();
+  gateways_stop_.store(true); // each gateway cancels all, forwards the answers, logs out
+  for (std::thread& thread : gateway_threads_) {
+    thread.join();
+  }
+  feeds_stop_.store(true);
+  for (std::thread& thread : feed_threads_) {
+    thread.join();
+  }
+  kernel_stop_.store(true);
+  kernel_wakeup_.notify();
+  if (kernel_thread_.joinable()) {
+    kernel_thread_.join();
+  }
+  journal_stop_.store(true);
+  if (journal_thread_.joinable()) {
+    journal_thread_.join();
+  }
+  spdlog::info("shutdown: journal durable at sequence {}", journal_worker_->stats().durable_sequence.load());
+}
+
+void EngineRuntime::kill() {
+  risk_->engage_kill_switch();
+  for (const auto& channel : gateway_channels_) {
+    channel->cancel_all_requested.store(true);
+    channel->gateway_wakeup.notify();
+  }
+  spdlog::warn("kill switch engaged: new orders blocked, open orders cancelled");
+}
+
+void EngineRuntime::resume() {
+  risk_->resume();
+  spdlog::warn("kill switch released");
+}
+
+bool EngineRuntime::killed() const noexcept { return risk_->kill_switch_engaged(); }
+
+std::uint64_t EngineRuntime::liability_events_lost() const noexcept {
+  // Taken from a source but never made durable (after stop(): the journal
+  // drained every queue, so anything left here was lost).
+  std::uint64_t lost = 0;
+  for (const auto& channel : liability_channels_) {
+    const std::uint64_t taken = channel->submitted();
+    const std::uint64_t durable = channel->durable.load();
+    lost += taken > durable ? taken - durable : 0;
+  }
+  return lost;
+}
+
+void EngineRuntime::log_alerts() {
+  hedging::Alert alert;
+  while (alerts_->pop(alert)) {
+    spdlog::warn("kernel alert {}: {} {} {}", hedging::to_string(alert.code), alert.values[0], alert.values[1],
+                 alert.values[2]);
+  }
+  for (std::size_t i = 0; i < gateway_channels_.size(); ++i) {
+    fix::GatewayAlert gateway_alert;
+    while (gateway_channels_[i]->alerts.pop(gateway_alert)) {
+      spdlog::warn("gateway {} alert {}: order {} {}", config_.run.gateways[i].venue,
+                   fix::to_string(gateway_alert.kind), gateway_alert.user_order_id, gateway_alert.text.c_str());
+    }
+  }
+}
+
+std::string EngineRuntime::metrics_text() {
+  std::string text;
+  MetricsExchange& exchange = kernel_worker_->metrics();
+  int idle = 0;
+  if (exchange.state.compare_exchange_strong(idle, 1)) {
+    kernel_wakeup_.notify();
+    for (int i = 0; i < 2000 && exchange.state.load(std::memory_order_acquire) != 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (exchange.state.load(std::memory_order_acquire) == 2) {
+      text = exchange.text;
+      exchange.state.store(0, std::memory_order_release);
+    }
+  }
+  if (text.empty()) {
+    text = "# the kernel thread did not answer within 2 s\n";
+  }
+  const auto gauge = [&](const std::string& name, const std::string& help) {
+    text += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
+  };
+  gauge("synthusd_feed_up", "1 while the feed's WebSocket session is open");
+  for (std::size_t i = 0; i < feed_status_.size(); ++i) {
+    const FeedStatus& feed = *feed_status_[i];
+    const std::string label = "{feed=\"" + feed_plans_[i].name + "\"}";
+    text += "synthusd_feed_up" + label + " " + std::to_string(feed.open.load() ? 1 : 0) + "\n";
+    text += "synthusd_feed_messages_total" + label + " " + std::to_string(feed.messages.load()) + "\n";
+    text += "synthusd_feed_malformed_total" + label + " " + std::to_string(feed.malformed.load()) + "\n";
+    text += "synthusd_feed_reconnects_total" + label + " " + std::to_string(feed.reconnects.load()) + "\n";
+    text += "synthusd_feed_gaps_total" + label + " " + std::to_string(feed.gaps.load()) + "\n";
+  }
+  gauge("synthusd_gateway_logged_on", "1 while the FIX session is logged on");
+  for (std::size_t i = 0; i < gateway_channels_.size(); ++i) {
+    const GatewayChannel& channel = *gateway_channels_[i];
+    const std::string label = "{venue=\"" + config_.run.gateways[i].venue + "\"}";
+    text += "synthusd_gateway_logged_on" + label + " " + std::to_string(channel.logged_on.load() ? 1 : 0) + "\n";
+    text += "synthusd_gateway_reconciled" + label + " " + std::to_string(channel.reconciled.load() ? 1 : 0) + "\n";
+    text += "synthusd_gateway_orders_sent_total" + label + " " + std::to_string(channel.orders_sent.load()) + "\n";
+    text +=
+        "synthusd_gateway_orders_refused_total" + label + " " + std::to_string(channel.orders_refused.load()) + "\n";
+    text += "synthusd_gateway_cancel_all_total" + label + " " + std::to_string(channel.cancel_all_sent.load()) + "\n";
+    text += "synthusd_gateway_event_queue_full_total" + label + " " + std::to_string(channel.events_full.load()) + "\n";
+    text +=
+        "synthusd_gateway_alerts_dropped_total" + label + " " + std::to_string(channel.alerts_dropped.load()) + "\n";
+  }
+  for (const auto& source : source_status_) {
+    const std::string label = "{source=\"" + source->name + "\"}";
+    text += "synthusd_liability_source_up" + label + " " + std::to_string(source->up.load() ? 1 : 0) + "\n";
+    text += "synthusd_liability_lines_total" + label + " " + std::to_string(source->lines.load()) + "\n";
+    text += "synthusd_liability_accepted_total" + label + " " + std::to_string(source->accepted.load()) + "\n";
+    text += "synthusd_liability_duplicates_total" + label + " " + std::to_string(source->duplicates.load()) + "\n";
+    text += "synthusd_liability_rejected_total" + label + " " + std::to_string(source->rejected.load()) + "\n";
+    text += "synthusd_liability_backpressure_total" + label + " " + std::to_string(source->backpressure.load()) + "\n";
+  }
+  gauge("synthusd_kill_switch_engaged", "1 while new orders are blocked");
+  text += "synthusd_kill_switch_engaged " + std::to_string(killed() ? 1 : 0) + "\n";
+  gauge("synthusd_recovery_replayed_records", "journal records replayed at the last start");
+  text += "synthusd_recovery_replayed_records " + std::to_string(recovery_.replayed_records) + "\n";
+  return text;
+}
+
+std::string EngineRuntime::health_problems() const {
+  std::string problems;
+  const auto add = [&](const std::string& problem) { problems += (problems.empty() ? "" : "; ") + problem; };
+  if (fatal_.load()) {
+    add("a thread stopped on an error (see the log)");
+  }
+  if (killed()) {
+    add("kill switch engaged");
+  }
+  const std::int64_t now = wall_ns();
+  for (std::size_t i = 0; i < feed_status_.size(); ++i) {
+    const FeedStatus& feed = *feed_status_[i];
+    if (!feed.open.load()) {
+      add(feed_plans_[i].name + " disconnected");
+    } else if (now - feed.last_message_wall_ns.load() > 10'000'000'000) {
+      add(feed_plans_[i].name + " silent for more than 10 s");
+    }
+  }
+  for (std::size_t i = 0; i < gateway_channels_.size(); ++i) {
+    if (!gateway_channels_[i]->logged_on.load()) {
+      add("FIX " + config_.run.gateways[i].venue + " not logged on");
+    } else if (!gateway_channels_[i]->reconciled.load()) {
+      add("FIX " + config_.run.gateways[i].venue + " reconciling");
+    }
+  }
+  for (const auto& source : source_status_) {
+    if (!source->up.load()) {
+      add("liability source " + source->name + " down");
+    }
+  }
+  if (!kernel_worker_->status().within_band.load()) {
+    add("hedge outside its band");
+  }
+  return problems;
+}
+
+} // namespace synthusd::engine::run

@@ -1,0 +1,131 @@
+#pragma once
+// `synthusd run` assembled: recovery, then the threads.
+//
+// Recovery (constructor): load the latest kernel snapshot (its state digest
+// is checked on load), replay the journal records after it, cut a torn or
+// corrupt journal tail (warning, never a crash). Then, first inputs of the
+// new life, journaled like any other: every order the kernel still believes
+// open is cancelled (the gateway mass-cancels at logon, so none can fill
+// unseen) and every venue is marked down until its gateway has logged on
+// and reported positions; the kernel then hedges any difference. ClOrdIDs
+// come from the gateway's persisted counter, reserved before use, so none
+// is ever sent twice across crashes.
+//
+// Shutdown (stop): liability sources stop taking events; the kill switch
+// blocks new orders and every gateway cancels what is open; the kernel and
+// then the journal thread finish (a last group commit + fdatasync); the
+// gateways log out.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "feed_worker.hpp"
+#include "gateway_worker.hpp"
+#include "journal_worker.hpp"
+#include "kernel_worker.hpp"
+#include "synthusd/engine/config_file.hpp"
+#include "synthusd/engine/journal.hpp"
+#include "synthusd/engine/liability_intake.hpp"
+
+namespace synthusd::engine::run {
+
+struct RecoveryReport {
+  bool snapshot_used = false;
+  std::string snapshot_problem; // why a snapshot was not used ("" when there was none)
+  std::uint64_t snapshot_sequence = 0;
+  std::uint64_t replayed_records = 0;
+  std::uint64_t journal_last_sequence = 0;
+  TailState journal_tail = TailState::clean;
+  std::uint64_t truncated_bytes = 0;
+  std::uint64_t open_orders_cancelled = 0;
+  std::uint64_t state_digest = 0;
+};
+
+struct SourceStatus {
+  std::atomic<std::uint64_t> lines{0};
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> duplicates{0};
+  std::atomic<std::uint64_t> rejected{0};
+  std::atomic<std::uint64_t> backpressure{0};
+  std::atomic<bool> up{false};
+  std::string name;
+};
+
+class EngineRuntime {
+public:
+  explicit EngineRuntime(EngineConfig config); // recovers; throws on what the operator must fix
+  ~EngineRuntime();
+  EngineRuntime(const EngineRuntime&) = delete;
+  EngineRuntime& operator=(const EngineRuntime&) = delete;
+
+  void start();
+  void stop(); // ordered shutdown; idempotent
+
+  // Kill switch (any thread): blocks new orders, cancels everything open.
+  void kill();
+  void resume();
+  [[nodiscard]] bool killed() const noexcept;
+
+  [[nodiscard]] const RecoveryReport& recovery() const noexcept { return recovery_; }
+  [[nodiscard]] const KernelWorker& kernel_worker() const noexcept { return *kernel_worker_; }
+  [[nodiscard]] const JournalStats& journal_stats() const noexcept { return journal_worker_->stats(); }
+  [[nodiscard]] std::string metrics_text(); // HTTP thread
+  [[nodiscard]] std::string health_problems() const;
+  [[nodiscard]] bool fatal() const noexcept { return fatal_.load(); }
+  [[nodiscard]] const std::string& journal_path() const noexcept { return journal_path_; }
+  [[nodiscard]] int intake_tcp_port() const noexcept { return intake_tcp_port_.load(); }
+  // Drains alert queues into the log (supervisor thread).
+  void log_alerts();
+  [[nodiscard]] std::uint64_t liability_events_lost() const noexcept;
+
+private:
+  void recover();
+  void spawn(const std::string& name, int cpu, std::function<void()> body);
+  void run_intake(std::size_t index);
+  void run_nats(std::size_t index);
+  void run_lnd(std::size_t index);
+
+  EngineConfig config_;
+  WaitMode wait_;
+  std::string journal_path_;
+  std::string snapshot_path_;
+  RecoveryReport recovery_;
+  hedging::ActionStreamHash recovered_hash_;
+  std::unique_ptr<hedging::Kernel> kernel_;
+  std::unique_ptr<JournalWriter> journal_;
+  std::unique_ptr<fix::PreTradeRisk> risk_;
+  SnapshotHandoff snapshot_;
+  std::unique_ptr<JournalWorker> journal_worker_;
+  std::unique_ptr<KernelWorker> kernel_worker_;
+  EventCount kernel_wakeup_;
+  std::atomic<std::int64_t> index_price_raw_{0};
+  std::unique_ptr<SpscQueue<hedging::Alert>> alerts_;
+
+  std::vector<std::unique_ptr<MarketQueue>> markets_;
+  std::vector<std::unique_ptr<FeedStatus>> feed_status_;
+  std::vector<FeedPlan> feed_plans_;
+  std::vector<std::unique_ptr<GatewayChannel>> gateway_channels_;
+  std::vector<std::unique_ptr<GatewayWorker>> gateway_workers_;
+  std::vector<std::unique_ptr<LiabilityChannel>> liability_channels_;
+  std::vector<std::unique_ptr<SourceStatus>> source_status_;
+  std::vector<std::unique_ptr<LiabilityAdmission>> admissions_; // by source, built (and seeded) before threads
+  LatencyHistogram tick_to_order_;
+
+  std::atomic<bool> sources_stop_{false};
+  std::atomic<bool> feeds_stop_{false};
+  std::atomic<bool> gateways_stop_{false};
+  std::atomic<bool> kernel_stop_{false};
+  std::atomic<bool> journal_stop_{false};
+  std::atomic<bool> fatal_{false};
+  std::atomic<int> intake_tcp_port_{-1};
+  std::vector<std::thread> source_threads_, feed_threads_, gateway_threads_;
+  std::thread kernel_thread_, journal_thread_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+} // namespace synthusd::engine::run

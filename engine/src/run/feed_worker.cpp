@@ -1,0 +1,86 @@
+#include "feed_worker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "synthusd/feeds/event_loop.hpp"
+#include "synthusd/feeds/websocket_client.hpp"
+
+namespace synthusd::engine::run {
+
+namespace {
+
+feeds::Venue venue_protocol(const std::string& protocol) {
+  if (protocol == "okx") {
+    return feeds::Venue::okx;
+  }
+  if (protocol == "binance") {
+    return feeds::Venue::binance_coin_m;
+  }
+  return feeds::Venue::deribit;
+}
+
+void log_feed_line(std::string_view line) noexcept { spdlog::warn("feed: {}", line); }
+
+} // namespace
+
+FeedPlan make_feed_plan(const FeedSection& section, const hedging::KernelConfig& kernel) {
+  FeedPlan plan;
+  plan.name = "feed-" + section.venue;
+  feeds::FeedSessionConfig& session = plan.session;
+  session.venue = venue_protocol(section.protocol);
+  session.log = log_feed_line;
+  for (const hedging::VenueConfig& venue : kernel.venues) {
+    if (venue.name == section.venue) {
+      session.venue_id = venue.id;
+    }
+  }
+  for (const std::string& symbol : section.symbols) {
+    for (const hedging::InstrumentSpec& spec : kernel.instruments) {
+      if (spec.venue == session.venue_id && spec.symbol.view() == symbol) {
+        session.instruments.push_back({symbol, spec.id});
+      }
+    }
+  }
+  plan.client = feeds::venue_client_options(session.venue);
+  plan.client.host = section.host;
+  plan.client.port = static_cast<std::uint16_t>(section.port);
+  plan.client.path = section.path;
+  plan.client.tls = section.tls;
+  plan.client.tls_options.extra_ca_file = section.ca_file;
+  return plan;
+}
+
+void run_feed(const FeedPlan& plan, MarketQueue& queue, FeedStatus& status, EventCount& kernel_wakeup, WaitMode wait,
+              const std::atomic<bool>& stop) {
+  feeds::EventLoop loop;
+  feeds::FeedSession session(plan.session, queue);
+  feeds::WebSocketClient client(loop, session, plan.client);
+  session.attach(client);
+  client.start();
+  const feeds::WaitMode loop_wait =
+      resolve_wait_mode(wait) == WaitMode::spin ? feeds::WaitMode::spin : feeds::WaitMode::blocking;
+  std::uint64_t published = 0;
+  while (!stop.load(std::memory_order_acquire)) {
+    (void)loop.run_once(loop_wait, std::chrono::milliseconds(5));
+    queue.flush(); // updates parked while the queue was full
+    const feeds::FeedCounters& counters = session.counters();
+    if (counters.published != published) {
+      published = counters.published;
+      status.last_message_wall_ns.store(wall_ns(), std::memory_order_relaxed);
+      kernel_wakeup.notify();
+    }
+    status.open.store(client.state() == feeds::WebSocketState::open, std::memory_order_relaxed);
+    status.messages.store(counters.messages, std::memory_order_relaxed);
+    status.published.store(counters.published, std::memory_order_relaxed);
+    status.malformed.store(counters.malformed, std::memory_order_relaxed);
+    status.gaps.store(counters.gaps, std::memory_order_relaxed);
+    status.reconnects.store(client.counters().reconnects, std::memory_order_relaxed);
+  }
+  client.stop();
+  for (int i = 0; i < 200 && !client.stopped(); ++i) {
+    (void)loop.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(5));
+  }
+  status.open.store(false);
+}
+
+} // namespace synthusd::engine::run

@@ -1,0 +1,175 @@
+#include "gateway_worker.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "synthusd/fix/credentials.hpp"
+
+namespace synthusd::engine::run {
+
+namespace {
+constexpr std::int64_t kReconcileTimeoutNs = 3'000'000'000; // no position report: trust the venue is flat
+}
+
+fix::GatewayConfig make_gateway_config(const GatewaySection& section, const hedging::KernelConfig& kernel,
+                                       const std::string& state_directory) {
+  fix::GatewayConfig config;
+  if (!fix::parse_dialect(section.dialect, config.dialect)) {
+    throw std::invalid_argument("gateways: unknown dialect '" + section.dialect + "'");
+  }
+  const hedging::VenueConfig* venue = nullptr;
+  for (const hedging::VenueConfig& candidate : kernel.venues) {
+    if (candidate.name == section.venue) {
+      venue = &candidate;
+    }
+  }
+  if (venue == nullptr) {
+    throw std::invalid_argument("gateways: no venue named '" + section.venue + "'");
+  }
+  config.venue = venue->id;
+  config.sender_comp_id = section.sender_comp_id;
+  config.target_comp_id = section.target_comp_id;
+  config.host = section.host;
+  config.port = section.port;
+  config.heartbeat_interval_seconds = section.heartbeat_seconds;
+  config.reconnect_interval_seconds = section.reconnect_seconds;
+  config.reset_sequence_numbers_on_logon = section.reset_on_logon;
+  if (!section.credentials_file.empty()) {
+    config.credentials = fix::load_credentials_from_file(section.credentials_file);
+  } else if (std::getenv(fix::kDefaultClientIdVariable) != nullptr) {
+    config.credentials = fix::load_credentials_from_environment();
+  }
+  const std::string directory = state_directory + "/fix/" + section.venue;
+  std::filesystem::create_directories(directory);
+  config.file_store = section.file_store;
+  config.store_directory = directory + "/store";
+  config.client_order_id_path = directory + "/client_order_id";
+  if (section.log_messages) {
+    config.message_log_path = directory + "/messages.log";
+  }
+  config.position_request_interval_seconds = section.position_request_seconds;
+  for (const hedging::InstrumentSpec& spec : kernel.instruments) {
+    if (spec.venue == venue->id) {
+      config.instruments.push_back(fix::gateway_instrument(spec, config.dialect));
+    }
+  }
+  return config;
+}
+
+GatewayWorker::GatewayWorker(fix::GatewayConfig config, GatewayChannel& channel, LatencyHistogram& tick_to_order,
+                             WaitMode wait, EventCount& kernel_wakeup)
+    : channel_(channel), tick_to_order_(tick_to_order), kernel_wakeup_(kernel_wakeup),
+      idler_(wait, channel.gateway_wakeup), venue_(config.venue) {
+  gateway_ = std::make_unique<fix::OrderGateway>(std::move(config), *this);
+}
+
+void GatewayWorker::forward(const hedging::Event& event) {
+  // Execution reports must never be lost: wait for room (counted).
+  while (!channel_.events.push(GatewayEvent{event})) {
+    channel_.events_full.fetch_add(1, std::memory_order_relaxed);
+    __builtin_ia32_pause();
+  }
+  kernel_wakeup_.notify();
+}
+
+void GatewayWorker::on_event(const hedging::Event& event) {
+  if (const auto* status = std::get_if<hedging::VenueStatus>(&event)) {
+    channel_.logged_on.store(status->up, std::memory_order_relaxed);
+    if (status->up) {
+      logon_pending_ = true;
+      awaiting_reconciliation_ = true;
+      awaiting_since_ns_ = monotonic_ns();
+      held_up_ = *status;
+      return; // told to the kernel once the positions are in
+    }
+    awaiting_reconciliation_ = false;
+    channel_.reconciled.store(false, std::memory_order_relaxed);
+    forward(event);
+    return;
+  }
+  forward(event);
+  if (std::holds_alternative<hedging::PositionSnapshot>(event) && awaiting_reconciliation_) {
+    awaiting_reconciliation_ = false;
+    channel_.reconciled.store(true, std::memory_order_relaxed);
+    forward(held_up_);
+  }
+}
+
+void GatewayWorker::on_alert(const fix::GatewayAlert& alert) {
+  if (!channel_.alerts.push(alert)) {
+    channel_.alerts_dropped.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void GatewayWorker::handle_command(const GatewayCommand& command) {
+  if (command.kind == GatewayCommand::Kind::cancel) {
+    (void)gateway_->submit(command.cancel);
+    return;
+  }
+  const fix::SubmitResult result = gateway_->submit(command.order);
+  if (result == fix::SubmitResult::sent) {
+    channel_.orders_sent.fetch_add(1, std::memory_order_relaxed);
+    if (command.caused_by_market && command.origin_wall_ns > 0) {
+      tick_to_order_.record(wall_ns() - command.origin_wall_ns);
+    }
+  } else {
+    channel_.orders_refused.fetch_add(1, std::memory_order_relaxed); // the gateway delivered a reject
+  }
+}
+
+void GatewayWorker::after_poll() {
+  if (logon_pending_) {
+    logon_pending_ = false;
+    (void)gateway_->cancel_all();
+    channel_.cancel_all_sent.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (awaiting_reconciliation_ && monotonic_ns() - awaiting_since_ns_ > kReconcileTimeoutNs) {
+    spdlog::warn("gateway {}: no position report within 3 s of logon; trading with the kernel's positions", venue_);
+    awaiting_reconciliation_ = false;
+    channel_.reconciled.store(true, std::memory_order_relaxed);
+    forward(held_up_);
+  }
+  if (channel_.cancel_all_requested.exchange(false, std::memory_order_acq_rel)) {
+    (void)gateway_->cancel_all();
+    channel_.cancel_all_sent.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void GatewayWorker::run(const std::atomic<bool>& stop, int drain_ms) {
+  gateway_->start();
+  GatewayCommand command;
+  while (!stop.load(std::memory_order_acquire)) {
+    bool worked = false;
+    while (channel_.commands.pop(command)) {
+      handle_command(command);
+      worked = true;
+    }
+    worked = gateway_->poll(256) > 0 || worked;
+    after_poll();
+    if (!worked) {
+      // QuickFIX's thread does not signal our event count: look again soon.
+      idler_.idle([this] { return channel_.commands.read_available() > 0; }, 200'000);
+    }
+  }
+  // Shutdown: cancel what is open, forward the answers, then log out.
+  if (gateway_->logged_on()) {
+    (void)gateway_->cancel_all();
+  }
+  const std::int64_t deadline = monotonic_ns() + static_cast<std::int64_t>(drain_ms) * 1'000'000;
+  while (monotonic_ns() < deadline) {
+    while (channel_.commands.pop(command)) {
+      if (command.kind == GatewayCommand::Kind::cancel) {
+        handle_command(command);
+      }
+    }
+    if (gateway_->poll(256) == 0) {
+      idler_.idle([] { return false; }, 1'000'000);
+    }
+  }
+  gateway_->stop(2000);
+  (void)gateway_->poll();
+}
+
+} // namespace synthusd::engine::run

@@ -1,0 +1,432 @@
+#include "kernel_worker.hpp"
+
+#include "synthusd/engine/http_ops.hpp"
+#include "synthusd/hedging/band_policy.hpp"
+
+namespace synthusd::engine::run {
+
+namespace {
+
+constexpr std::size_t kNoGateway = static_cast<std::size_t>(-1);
+constexpr std::size_t kBurst = 64; // inputs taken from one queue before looking at the others
+
+hedging::Price reference_price(const hedging::MarketUpdate& update) noexcept {
+  if (update.mark.is_valid()) {
+    return update.mark;
+  }
+  if (update.bid.is_valid() && update.ask.is_valid()) {
+    return hedging::Price{(update.bid.raw + update.ask.raw) / 2};
+  }
+  return update.index;
+}
+
+} // namespace
+
+KernelWorker::KernelWorker(KernelWorkerSetup setup)
+    : setup_(std::move(setup)), index_price_raw_(setup_.index_price_raw), hash_(setup_.action_hash),
+      next_sequence_(setup_.next_sequence), idler_(setup_.wait, setup_.wakeup) {
+  action_hash_value_.store(hash_.value());
+  action_events_.store(hash_.events());
+  last_sequence_.store(next_sequence_ - 1);
+}
+
+void KernelWorker::inject(const hedging::Event& event) { process(event, kNoSource, 0, Origin{wall_ns(), false}); }
+
+bool KernelWorker::has_input() const noexcept {
+  if (local_count_ > 0) {
+    return true;
+  }
+  for (const GatewayChannel* gateway : setup_.gateways) {
+    if (gateway->events.read_available() > 0) {
+      return true;
+    }
+  }
+  for (const MarketQueue* market : setup_.markets) {
+    if (market->depth() > 0) {
+      return true;
+    }
+  }
+  for (const LiabilityChannel* channel : setup_.liabilities) {
+    if (channel->queue.read_available() > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void KernelWorker::run(const std::atomic<bool>& stop) {
+  next_timer_ns_ = wall_ns();
+  while (!stop.load(std::memory_order_acquire)) {
+    const bool worked = drain_once();
+    const std::int64_t now = wall_ns();
+    if (now >= next_timer_ns_) {
+      next_timer_ns_ = now + setup_.timer_interval_ns;
+      process(hedging::Timer{hedging::Timestamp{now}}, kNoSource, 0, Origin{now, false});
+      publish_status();
+    }
+    maybe_snapshot();
+    if (metrics_.state.load(std::memory_order_acquire) == 1) {
+      serve_metrics();
+    }
+    if (!worked) {
+      idler_.idle([this] { return has_input(); }, std::min<std::int64_t>(next_timer_ns_ - now, 1'000'000));
+    }
+  }
+  // Stopping: whatever the sources and gateways already queued is still a
+  // kernel input; journal it rather than leave it behind.
+  while (drain_once()) {
+  }
+  publish_status();
+}
+
+bool KernelWorker::drain_once() {
+  bool worked = false;
+  while (local_count_ > 0) {
+    const hedging::ClientOrderId id = local_rejects_[local_head_];
+    local_head_ = (local_head_ + 1) % local_rejects_.size();
+    --local_count_;
+    hedging::ExecutionReport report;
+    report.client_order_id = id;
+    report.status = hedging::OrderStatus::rejected;
+    report.time = setup_.kernel.now();
+    process(report, kNoSource, 0, Origin{wall_ns(), false});
+    worked = true;
+  }
+  for (GatewayChannel* gateway : setup_.gateways) {
+    GatewayEvent item;
+    for (std::size_t n = 0; n < kBurst && gateway->events.pop(item); ++n) {
+      process(item.event, kNoSource, 0, Origin{wall_ns(), false});
+      worked = true;
+    }
+  }
+  for (MarketQueue* market : setup_.markets) {
+    hedging::MarketUpdate update;
+    for (std::size_t n = 0; n < kBurst && market->pop(update); ++n) {
+      process(update, kNoSource, 0, Origin{update.time.nanoseconds, true});
+      worked = true;
+    }
+  }
+  for (std::size_t source = 0; source < setup_.liabilities.size(); ++source) {
+    LiabilityItem item;
+    for (std::size_t n = 0; n < kBurst && setup_.liabilities[source]->queue.pop(item); ++n) {
+      process(item.change, static_cast<std::uint16_t>(source), item.ticket, Origin{wall_ns(), false});
+      worked = true;
+    }
+  }
+  return worked;
+}
+
+void KernelWorker::process(const hedging::Event& event, std::uint16_t source, std::uint64_t ticket, Origin origin) {
+  const std::int64_t started = monotonic_ns();
+  JournalItem item;
+  item.kind = JournalItem::Kind::event;
+  item.event = event;
+  item.source = source;
+  item.ticket = ticket;
+  item.sequence = next_sequence_++;
+  // The journal must not lose a record: wait for room (counted; it means
+  // the disk is slower than the event rate).
+  while (!setup_.journal.push(item)) {
+    stats_.journal_waits.fetch_add(1, std::memory_order_relaxed);
+    __builtin_ia32_pause();
+  }
+  setup_.journal.note_pushed();
+  last_sequence_.store(item.sequence, std::memory_order_relaxed);
+  feed_risk(event);
+  account(event);
+  const std::span<const hedging::Action> actions = setup_.kernel.on(event);
+  hash_.add(actions);
+  ++events_since_snapshot_;
+  route(actions, origin);
+  event_latency_.record(monotonic_ns() - started);
+  status_.events.fetch_add(1, std::memory_order_relaxed);
+}
+
+void KernelWorker::feed_risk(const hedging::Event& event) noexcept {
+  fix::PreTradeRisk& risk = setup_.risk;
+  if (const auto* update = std::get_if<hedging::MarketUpdate>(&event)) {
+    const hedging::Price price = reference_price(*update);
+    if (price.is_valid()) {
+      risk.on_reference_price(update->instrument, price, update->time);
+    }
+  } else if (const auto* report = std::get_if<hedging::ExecutionReport>(&event)) {
+    risk.on_execution(*report);
+  } else if (const auto* position = std::get_if<hedging::PositionSnapshot>(&event)) {
+    risk.on_position(position->instrument, position->position);
+  } else if (const auto* status = std::get_if<hedging::VenueStatus>(&event)) {
+    risk.on_session(status->venue, status->up);
+  }
+}
+
+void KernelWorker::account(const hedging::Event& event) noexcept {
+  if (const auto* change = std::get_if<hedging::LiabilityChange>(&event)) {
+    status_.liability_events.fetch_add(1, std::memory_order_relaxed);
+    if (change->sats.value != 0) {
+      status_.backing_sats.fetch_add(change->delta.value < 0 ? -change->sats.value : change->sats.value,
+                                     std::memory_order_relaxed);
+    } else {
+      // Dollars only: their BTC at the applied price, or at the next index
+      // price when none is known yet.
+      unpriced_cents_ += change->delta.value;
+      convert_unpriced(change->price.is_valid() ? change->price
+                                                : hedging::Price{index_price_raw_.load(std::memory_order_relaxed)});
+    }
+    return;
+  }
+  if (const auto* update = std::get_if<hedging::MarketUpdate>(&event)) {
+    const hedging::Price price = update->index.is_valid() ? update->index : reference_price(*update);
+    if (price.is_valid()) {
+      index_price_raw_.store(price.raw, std::memory_order_relaxed);
+      convert_unpriced(price);
+    }
+    return;
+  }
+  const auto* report = std::get_if<hedging::ExecutionReport>(&event);
+  if (report == nullptr || report->last_quantity.value <= 0) {
+    return;
+  }
+  status_.fills.fetch_add(1, std::memory_order_relaxed);
+  status_.filled_contracts.fetch_add(static_cast<std::uint64_t>(report->last_quantity.value),
+                                     std::memory_order_relaxed);
+  // Fee estimate at the taker rate of the instrument the order went to.
+  const OrderInstrument& routed = order_instruments_[report->client_order_id % order_instruments_.size()];
+  const hedging::SlotState* slot =
+      routed.client_order_id == report->client_order_id ? setup_.kernel.slot(routed.instrument) : nullptr;
+  if (slot != nullptr && report->last_price.is_valid()) {
+    const hedging::InstrumentSpec& spec = slot->spec;
+    if (hedging::is_inverse(spec.kind)) {
+      const std::int64_t signed_quantity =
+          routed.side == hedging::Side::buy ? report->last_quantity.value : -report->last_quantity.value;
+      status_.hedge_cash_sats.fetch_add(static_cast<std::int64_t>(static_cast<hedging::int128>(signed_quantity) *
+                                                                  spec.contract_value.value * 100'000'000'000'000LL /
+                                                                  report->last_price.raw),
+                                        std::memory_order_relaxed);
+      status_.hedge_value_cents.fetch_add(signed_quantity * spec.contract_value.value, std::memory_order_relaxed);
+      const hedging::int128 sats = static_cast<hedging::int128>(report->last_quantity.value) *
+                                   spec.contract_value.value * 100'000'000'000'000LL / report->last_price.raw;
+      const hedging::int128 fee = sats * spec.taker_fee.raw / hedging::Ratio::kScale;
+      status_.fees_sats.fetch_add(static_cast<std::int64_t>(fee), std::memory_order_relaxed);
+    }
+  }
+}
+
+void KernelWorker::convert_unpriced(hedging::Price price) noexcept {
+  if (unpriced_cents_ == 0 || !price.is_valid()) {
+    return;
+  }
+  // cents * 1e14 / price_raw = sats (price scaled by 1e8, 1e8 sats per BTC, 100 cents per dollar)
+  status_.backing_sats.fetch_add(
+      static_cast<std::int64_t>(static_cast<hedging::int128>(unpriced_cents_) * 100'000'000'000'000LL / price.raw),
+      std::memory_order_relaxed);
+  unpriced_cents_ = 0;
+}
+
+void KernelWorker::route(std::span<const hedging::Action> actions, Origin origin) {
+  for (const hedging::Action& action : actions) {
+    if (const auto* order = std::get_if<hedging::OrderIntent>(&action)) {
+      route_order(*order, origin);
+    } else if (const auto* cancel = std::get_if<hedging::CancelIntent>(&action)) {
+      if (setup_.risk.check_cancel(*cancel, setup_.kernel.now()) != fix::RiskReject::none) {
+        stats_.risk_rejects.fetch_add(1, std::memory_order_relaxed);
+        continue; // the kernel asks again after its timeout
+      }
+      const std::size_t index =
+          cancel->venue < setup_.gateway_by_venue.size() ? setup_.gateway_by_venue[cancel->venue] : kNoGateway;
+      if (index == kNoGateway) {
+        continue;
+      }
+      GatewayCommand command;
+      command.kind = GatewayCommand::Kind::cancel;
+      command.cancel = *cancel;
+      command.origin_wall_ns = origin.wall_ns;
+      if (!setup_.gateways[index]->commands.push(command)) {
+        stats_.gateway_full.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        setup_.gateways[index]->gateway_wakeup.notify();
+      }
+    } else if (std::holds_alternative<hedging::TransferIntent>(action)) {
+      // No wallet transfer executor is wired into `run` yet: the operator
+      // sees it in the log and the counter.
+      stats_.transfers_unexecuted.fetch_add(1, std::memory_order_relaxed);
+      hedging::Alert alert;
+      alert.code = hedging::AlertCode::transfer_failed;
+      const auto& transfer = std::get<hedging::TransferIntent>(action);
+      alert.values = {static_cast<std::int64_t>(transfer.transfer_id), transfer.venue, transfer.amount.value};
+      if (!setup_.alerts.push(alert)) {
+        stats_.alerts_dropped.fetch_add(1, std::memory_order_relaxed);
+      }
+    } else if (const auto* alert = std::get_if<hedging::Alert>(&action)) {
+      if (!setup_.alerts.push(*alert)) {
+        stats_.alerts_dropped.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+}
+
+void KernelWorker::route_order(const hedging::OrderIntent& order, Origin origin) {
+  const std::size_t index =
+      order.venue < setup_.gateway_by_venue.size() ? setup_.gateway_by_venue[order.venue] : kNoGateway;
+  if (index == kNoGateway) {
+    stats_.no_gateway.fetch_add(1, std::memory_order_relaxed);
+    reject_locally(order.client_order_id);
+    return;
+  }
+  if (setup_.risk.check_order(order, setup_.kernel.now()) != fix::RiskReject::none) {
+    stats_.risk_rejects.fetch_add(1, std::memory_order_relaxed);
+    reject_locally(order.client_order_id);
+    return;
+  }
+  GatewayCommand command;
+  command.kind = GatewayCommand::Kind::order;
+  command.order = order;
+  command.origin_wall_ns = origin.wall_ns;
+  command.caused_by_market = origin.market;
+  if (!setup_.gateways[index]->commands.push(command)) {
+    stats_.gateway_full.fetch_add(1, std::memory_order_relaxed);
+    setup_.risk.on_send_failed(order.client_order_id);
+    reject_locally(order.client_order_id);
+    return;
+  }
+  setup_.gateways[index]->gateway_wakeup.notify();
+  order_instruments_[order.client_order_id % order_instruments_.size()] = {order.client_order_id, order.instrument,
+                                                                           order.side};
+  status_.orders.fetch_add(1, std::memory_order_relaxed);
+}
+
+void KernelWorker::reject_locally(hedging::ClientOrderId id) {
+  if (local_count_ == local_rejects_.size()) {
+    // Cannot happen while the kernel's order table is smaller than the ring;
+    // the kernel's unanswered-order timeout would still recover it.
+    stats_.local_inputs_dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  local_rejects_[(local_head_ + local_count_) % local_rejects_.size()] = id;
+  ++local_count_;
+}
+
+void KernelWorker::publish_status() noexcept {
+  const hedging::Kernel& kernel = setup_.kernel;
+  hedging::Price index{};
+  hedging::Sats collateral{};
+  for (const hedging::SlotState& slot : kernel.slots()) {
+    if (!index.is_valid() && slot.index.is_valid()) {
+      index = slot.index;
+    } else if (!index.is_valid() && slot.mark.is_valid()) {
+      index = slot.mark;
+    }
+  }
+  for (const hedging::VenueState& venue : kernel.venues()) {
+    collateral = collateral + venue.collateral;
+  }
+  const std::int64_t hedge = kernel.venue_hedge().value;
+  const std::int64_t exposure = kernel.liability_hedge_exposure().value;
+  hedging::Ratio ratio{};
+  if (hedge > 0) {
+    ratio = hedging::hedge_ratio(static_cast<hedging::int128>(exposure) * hedging::Ratio::kScale,
+                                 static_cast<hedging::int128>(hedge) * hedging::Ratio::kScale);
+  }
+  const hedging::BandConfig& bands = kernel.config().bands;
+  const bool nothing_to_hedge = hedge < bands.minimum_liability.value;
+  // Below the minimum liability the rules close the hedge: nothing to hold in a band.
+  const bool within = nothing_to_hedge || (ratio.raw >= bands.low_bound.raw && ratio.raw <= bands.high_bound.raw);
+  if (!nothing_to_hedge && status_.within_band.load(std::memory_order_relaxed)) {
+    const std::int64_t deviation =
+        ratio.raw > hedging::Ratio::kScale ? ratio.raw - hedging::Ratio::kScale : hedging::Ratio::kScale - ratio.raw;
+    if (deviation > status_.max_deviation_raw.load(std::memory_order_relaxed)) {
+      status_.max_deviation_raw.store(deviation, std::memory_order_relaxed);
+    }
+  }
+  status_.index_price_raw.store(index.raw, std::memory_order_relaxed);
+  status_.liability_cents.store(kernel.liability().value, std::memory_order_relaxed);
+  status_.venue_hedge_cents.store(hedge, std::memory_order_relaxed);
+  status_.hedge_exposure_cents.store(exposure, std::memory_order_relaxed);
+  status_.hedge_ratio_raw.store(ratio.raw, std::memory_order_relaxed);
+  status_.collateral_sats.store(collateral.value, std::memory_order_relaxed);
+  status_.open_orders.store(kernel.open_orders(), std::memory_order_relaxed);
+  status_.within_band.store(within, std::memory_order_relaxed);
+  action_hash_value_.store(hash_.value(), std::memory_order_relaxed);
+  action_events_.store(hash_.events(), std::memory_order_relaxed);
+}
+
+void KernelWorker::maybe_snapshot() {
+  if (events_since_snapshot_ < setup_.snapshot_every_events || setup_.snapshot.busy.load(std::memory_order_acquire)) {
+    return;
+  }
+  // Cold: every snapshot_every_events inputs. The buffer keeps its capacity,
+  // so after the first snapshot this does not allocate.
+  SnapshotHandoff& snapshot = setup_.snapshot;
+  setup_.kernel.write_snapshot(snapshot.bytes);
+  snapshot.sequence = next_sequence_ - 1;
+  snapshot.config_digest = setup_.kernel.config_digest();
+  snapshot.state_digest = setup_.kernel.state_digest();
+  snapshot.action_hash = hash_.value();
+  snapshot.action_events = hash_.events();
+  snapshot.busy.store(true, std::memory_order_release);
+  JournalItem item;
+  item.kind = JournalItem::Kind::snapshot;
+  item.sequence = snapshot.sequence;
+  while (!setup_.journal.push(item)) {
+    stats_.journal_waits.fetch_add(1, std::memory_order_relaxed);
+    __builtin_ia32_pause();
+  }
+  events_since_snapshot_ = 0;
+}
+
+void KernelWorker::serve_metrics() {
+  // Cold: only when an operator scrapes /metrics.
+  std::string text = kernel_metrics(setup_.kernel);
+  const auto counter = [&](const char* name, const char* help, std::uint64_t value) {
+    text += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
+            std::to_string(value) + "\n";
+  };
+  const auto gauge = [&](const std::string& name, const std::string& help) {
+    text += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
+  };
+  text += "# HELP synthusd_risk_rejects_total orders and cancels refused by pre-trade risk, by reason\n"
+          "# TYPE synthusd_risk_rejects_total counter\n";
+  for (std::size_t i = 1; i < fix::kRiskRejectCount; ++i) {
+    const auto reason = static_cast<fix::RiskReject>(i);
+    text += "synthusd_risk_rejects_total{reason=\"" + std::string(fix::to_string(reason)) + "\"} " +
+            std::to_string(setup_.risk.rejects(reason)) + "\n";
+  }
+  gauge("synthusd_queue_depth", "items waiting in each queue into the kernel thread");
+  for (std::size_t i = 0; i < setup_.markets.size(); ++i) {
+    text += "synthusd_queue_depth{queue=\"market\",index=\"" + std::to_string(i) + "\"} " +
+            std::to_string(setup_.markets[i]->depth()) + "\n";
+  }
+  for (std::size_t i = 0; i < setup_.liabilities.size(); ++i) {
+    text += "synthusd_queue_depth{queue=\"liability\",index=\"" + std::to_string(i) + "\"} " +
+            std::to_string(setup_.liabilities[i]->queue.read_available()) + "\n";
+  }
+  for (std::size_t i = 0; i < setup_.gateways.size(); ++i) {
+    text += "synthusd_queue_depth{queue=\"gateway_events\",index=\"" + std::to_string(i) + "\"} " +
+            std::to_string(setup_.gateways[i]->events.read_available()) + "\n";
+  }
+  text +=
+      "synthusd_queue_depth{queue=\"journal\",index=\"0\"} " + std::to_string(setup_.journal.depth_estimate()) + "\n";
+  gauge("synthusd_market_updates_conflated_total", "market updates replaced by a newer one before the kernel saw them");
+  for (std::size_t i = 0; i < setup_.markets.size(); ++i) {
+    text += "synthusd_market_updates_conflated_total{index=\"" + std::to_string(i) + "\"} " +
+            std::to_string(setup_.markets[i]->conflated()) + "\n";
+  }
+  counter("synthusd_kernel_journal_waits_total", "times the kernel thread waited for room in the journal queue",
+          stats_.journal_waits.load());
+  counter("synthusd_orders_dropped_gateway_queue_full_total", "orders rejected because the gateway queue was full",
+          stats_.gateway_full.load());
+  counter("synthusd_orders_without_gateway_total", "orders for a venue with no gateway configured",
+          stats_.no_gateway.load());
+  counter("synthusd_transfers_unexecuted_total", "collateral transfers the kernel asked for (no executor yet)",
+          stats_.transfers_unexecuted.load());
+  counter("synthusd_alerts_dropped_total", "kernel alerts lost because the log queue was full",
+          stats_.alerts_dropped.load());
+  counter("synthusd_journal_records_total", "records written to the journal", setup_.journal.stats().records.load());
+  counter("synthusd_journal_commits_total", "group commits (fdatasync) of the journal",
+          setup_.journal.stats().commits.load());
+  counter("synthusd_snapshots_total", "kernel state snapshots written", setup_.journal.stats().snapshots.load());
+  event_latency_.render(text, "synthusd_kernel_event_seconds", "time from dequeue to routed actions per input");
+  setup_.tick_to_order.render(text, "synthusd_tick_to_order_seconds", "market data receive to order handed to FIX");
+  metrics_.text = std::move(text);
+  metrics_.state.store(2, std::memory_order_release);
+}
+
+} // namespace synthusd::engine::run

@@ -1,0 +1,158 @@
+#pragma once
+// The kernel thread: drains its input queues (gateway events first: they
+// release in-flight quantity; then market data; then liability events),
+// hands every input to the journal thread with its sequence number, applies
+// it to the kernel, and routes the actions: orders through pre-trade risk to
+// the venue's gateway thread, alerts to the supervisor's log queue.
+//
+// Hot path rules: no locks, no allocation, no exceptions, no printing. A
+// queue that is full is counted; an order that cannot be queued is rejected
+// back into the kernel as a venue reject would be (it retries later); a
+// journal record is never dropped (the thread waits for room and counts it).
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "journal_worker.hpp"
+#include "latency_histogram.hpp"
+#include "pipeline.hpp"
+#include "synthusd/fix/pre_trade_risk.hpp"
+#include "synthusd/hedging/digest.hpp"
+#include "synthusd/hedging/kernel.hpp"
+
+namespace synthusd::engine::run {
+
+// Numbers for the status line and the demo's summary, published by the
+// kernel thread on every timer tick; any thread reads them.
+struct StatusBoard {
+  std::atomic<std::int64_t> index_price_raw{0};
+  std::atomic<std::int64_t> liability_cents{0};
+  std::atomic<std::int64_t> venue_hedge_cents{0};
+  std::atomic<std::int64_t> hedge_exposure_cents{0}; // short < 0
+  std::atomic<std::int64_t> hedge_ratio_raw{0};      // Ratio scale
+  std::atomic<std::int64_t> collateral_sats{0};
+  std::atomic<std::int64_t> max_deviation_raw{0}; // largest |1 - ratio| seen while hedging was possible
+  std::atomic<std::uint64_t> events{0};
+  std::atomic<std::uint64_t> liability_events{0};
+  std::atomic<std::uint64_t> orders{0};
+  std::atomic<std::uint64_t> fills{0};
+  std::atomic<std::uint64_t> filled_contracts{0};
+  std::atomic<std::int64_t> fees_sats{0}; // taker fee estimate of every fill (the venue's own figure may differ)
+  std::atomic<std::uint64_t> open_orders{0};
+  // What backs the customers' dollars, for the USD value check: BTC taken in
+  // (credits) minus BTC paid out (debits), and the inverse hedge as
+  // sum(q * value / fill price) and sum(q * value); its P&L at mark m is
+  // hedge_cash_sats - hedge_value_cents * 1e14 / m_raw (sats).
+  std::atomic<std::int64_t> backing_sats{0};
+  std::atomic<std::int64_t> hedge_cash_sats{0};
+  std::atomic<std::int64_t> hedge_value_cents{0};
+  std::atomic<bool> within_band{false};
+};
+
+struct KernelThreadStats {
+  std::atomic<std::uint64_t> journal_waits{0}; // the journal queue was full
+  std::atomic<std::uint64_t> gateway_full{0};  // an order found the gateway queue full (rejected locally)
+  std::atomic<std::uint64_t> no_gateway{0};    // an order for a venue without a gateway
+  std::atomic<std::uint64_t> transfers_unexecuted{0};
+  std::atomic<std::uint64_t> alerts_dropped{0};
+  std::atomic<std::uint64_t> risk_rejects{0};
+  std::atomic<std::uint64_t> local_inputs_dropped{0};
+};
+
+// The HTTP thread asks, the kernel thread renders (its state is its own).
+struct MetricsExchange {
+  std::atomic<int> state{0}; // 0 idle, 1 requested, 2 ready
+  std::string text;
+};
+
+struct KernelWorkerSetup {
+  hedging::Kernel& kernel;
+  fix::PreTradeRisk& risk;
+  JournalWorker& journal;
+  SnapshotHandoff& snapshot;
+  std::vector<MarketQueue*> markets;
+  std::vector<LiabilityChannel*> liabilities;
+  std::vector<GatewayChannel*> gateways;     // by gateway index
+  std::vector<std::size_t> gateway_by_venue; // venue id -> gateway index (npos: none)
+  SpscQueue<hedging::Alert>& alerts;
+  EventCount& wakeup;
+  WaitMode wait;
+  std::uint64_t next_sequence; // the journal's last sequence + 1
+  std::int64_t timer_interval_ns;
+  std::uint64_t snapshot_every_events;
+  std::atomic<std::int64_t>& index_price_raw; // published for the sources' sats conversion
+  hedging::ActionStreamHash action_hash;      // continued from the recovery
+  LatencyHistogram& tick_to_order;            // recorded by the gateway threads
+};
+
+class KernelWorker {
+public:
+  explicit KernelWorker(KernelWorkerSetup setup);
+
+  // Inputs the engine itself decides at start-up (recovery: cancel what the
+  // kernel believes open, mark venues down until reconciled). Journaled
+  // like any other input. Call before run(), on the kernel thread.
+  void inject(const hedging::Event& event);
+
+  void run(const std::atomic<bool>& stop);
+
+  [[nodiscard]] const StatusBoard& status() const noexcept { return status_; }
+  [[nodiscard]] const KernelThreadStats& stats() const noexcept { return stats_; }
+  [[nodiscard]] const LatencyHistogram& tick_to_order() const noexcept { return setup_.tick_to_order; }
+  [[nodiscard]] const LatencyHistogram& event_latency() const noexcept { return event_latency_; }
+  [[nodiscard]] MetricsExchange& metrics() noexcept { return metrics_; }
+  [[nodiscard]] std::uint64_t action_hash() const noexcept { return action_hash_value_.load(); }
+  [[nodiscard]] std::uint64_t action_events() const noexcept { return action_events_.load(); }
+  [[nodiscard]] std::uint64_t last_sequence() const noexcept { return last_sequence_.load(); }
+
+private:
+  struct Origin {
+    std::int64_t wall_ns = 0;
+    bool market = false;
+  };
+  bool drain_once();
+  void process(const hedging::Event& event, std::uint16_t source, std::uint64_t ticket, Origin origin);
+  void feed_risk(const hedging::Event& event) noexcept;
+  void route(std::span<const hedging::Action> actions, Origin origin);
+  void route_order(const hedging::OrderIntent& order, Origin origin);
+  void reject_locally(hedging::ClientOrderId id);
+  void account(const hedging::Event& event) noexcept;
+  void convert_unpriced(hedging::Price price) noexcept;
+  void publish_status() noexcept;
+  void maybe_snapshot();
+  void serve_metrics();
+  [[nodiscard]] bool has_input() const noexcept;
+
+  KernelWorkerSetup setup_;
+  std::atomic<std::int64_t>& index_price_raw_;
+  hedging::ActionStreamHash hash_;
+  std::atomic<std::uint64_t> action_hash_value_{0};
+  std::atomic<std::uint64_t> action_events_{0};
+  std::atomic<std::uint64_t> last_sequence_{0};
+  std::uint64_t next_sequence_;
+  std::uint64_t events_since_snapshot_ = 0;
+  std::int64_t unpriced_cents_ = 0; // dollar-only liability events seen before any price
+  std::int64_t next_timer_ns_ = 0;
+  // risk-refused orders go back into the kernel as rejects: fixed ring
+  std::array<hedging::ClientOrderId, 1024> local_rejects_{};
+  struct OrderInstrument {
+    hedging::ClientOrderId client_order_id = 0;
+    hedging::InstrumentId instrument = hedging::kNoInstrument;
+    hedging::Side side = hedging::Side::buy;
+  };
+  std::array<OrderInstrument, 4096> order_instruments_{}; // recent orders, for fee estimates
+
+  std::size_t local_head_ = 0;
+  std::size_t local_count_ = 0;
+  StatusBoard status_;
+  KernelThreadStats stats_;
+  LatencyHistogram event_latency_;
+  MetricsExchange metrics_;
+  Idler idler_;
+};
+
+} // namespace synthusd::engine::run

@@ -1,0 +1,119 @@
+#pragma once
+// The queues and shared counters that connect the threads of `synthusd run`.
+//
+//   feed threads       -- ConflatingQueue<MarketUpdate> --+
+//   liability sources  -- LiabilityChannel (SPSC) --------+--> kernel thread -- GatewayChannel.commands --> gateway
+//   gateway threads    -- GatewayChannel.events (SPSC) ---+        |                                       threads
+//   (FIX)
+//                                                                  +-- JournalItem (SPSC) --> journal thread
+//                                                                  (fdatasync)
+//
+// Every queue has one producer and one consumer thread (boost::lockfree
+// spsc_queue: wait-free, no allocation after construction). Everything a
+// queue carries is trivially copyable. The journal thread publishes, per
+// liability source, the highest ticket made durable; sources acknowledge
+// upstream only up to it.
+
+#include <atomic>
+#include <boost/lockfree/spsc_queue.hpp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "synthusd/engine/liability_sink.hpp"
+#include "synthusd/feeds/conflating_queue.hpp"
+#include "synthusd/fix/gateway_types.hpp"
+#include "synthusd/hedging/actions.hpp"
+#include "synthusd/hedging/events.hpp"
+
+#include "threads.hpp"
+
+namespace synthusd::engine::run {
+
+template <typename T>
+using SpscQueue = boost::lockfree::spsc_queue<T>;
+
+inline constexpr std::uint16_t kNoSource = 0xffff;
+
+// kernel thread -> gateway thread
+struct GatewayCommand {
+  enum class Kind : std::uint8_t { order, cancel };
+  Kind kind = Kind::order;
+  hedging::OrderIntent order{};
+  hedging::CancelIntent cancel{};
+  std::int64_t origin_wall_ns = 0; // when what caused it reached the engine (a tick: its receive time)
+  bool caused_by_market = false;
+};
+
+// gateway thread -> kernel thread
+struct GatewayEvent {
+  hedging::Event event{};
+};
+
+struct GatewayChannel {
+  explicit GatewayChannel(std::size_t capacity) : commands(capacity), events(capacity), alerts(256) {}
+  SpscQueue<GatewayCommand> commands;
+  SpscQueue<GatewayEvent> events;
+  SpscQueue<fix::GatewayAlert> alerts;           // gateway thread -> supervisor (logs)
+  EventCount gateway_wakeup;                     // commands pushed
+  std::atomic<bool> cancel_all_requested{false}; // kill switch, shutdown
+  std::atomic<std::uint64_t> cancel_all_sent{0};
+  std::atomic<bool> logged_on{false};
+  std::atomic<bool> reconciled{false};       // positions received since the last logon
+  std::atomic<std::uint64_t> events_full{0}; // gateway waited for room in `events`
+  std::atomic<std::uint64_t> alerts_dropped{0};
+  std::atomic<std::uint64_t> orders_sent{0};
+  std::atomic<std::uint64_t> orders_refused{0}; // SubmitResult other than sent
+};
+
+// liability source thread -> kernel thread
+struct LiabilityItem {
+  hedging::LiabilityChange change{};
+  std::uint64_t ticket = 0;
+};
+
+// The sink a liability source sees in `run`: submit() pushes to the kernel's
+// queue; make_durable() reports what the journal thread made durable.
+class LiabilityChannel final : public LiabilitySink {
+public:
+  LiabilityChannel(std::size_t capacity, EventCount& kernel_wakeup, const std::atomic<std::int64_t>& index_price_raw)
+      : queue(capacity), kernel_wakeup_(kernel_wakeup), index_price_raw_(index_price_raw) {}
+
+  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
+    const std::uint64_t ticket = submitted_.load(std::memory_order_relaxed) + 1;
+    if (!queue.push(LiabilityItem{event, ticket})) {
+      return 0;
+    }
+    submitted_.store(ticket, std::memory_order_relaxed);
+    kernel_wakeup_.notify();
+    return ticket;
+  }
+  std::uint64_t make_durable() override { return durable.load(std::memory_order_acquire); }
+  // Tickets handed out so far (written by the source thread only).
+  [[nodiscard]] std::uint64_t submitted() const noexcept { return submitted_.load(std::memory_order_relaxed); }
+  [[nodiscard]] hedging::Price index_price() const noexcept override {
+    return hedging::Price{index_price_raw_.load(std::memory_order_relaxed)};
+  }
+
+  SpscQueue<LiabilityItem> queue;
+  std::atomic<std::uint64_t> durable{0}; // written by the journal thread only
+
+private:
+  std::atomic<std::uint64_t> submitted_{0};
+  EventCount& kernel_wakeup_;
+  const std::atomic<std::int64_t>& index_price_raw_;
+};
+
+// kernel thread -> journal thread
+struct JournalItem {
+  enum class Kind : std::uint8_t { event, snapshot };
+  Kind kind = Kind::event;
+  hedging::Event event{};
+  std::uint16_t source = kNoSource; // liability source index, for the durable ticket
+  std::uint64_t ticket = 0;
+  std::uint64_t sequence = 0; // the journal sequence of this event / the last one a snapshot includes
+};
+
+using MarketQueue = feeds::ConflatingQueue<hedging::MarketUpdate>;
+
+} // namespace synthusd::engine::run

@@ -1,0 +1,207 @@
+// `synthusd run`: logging, signals, operations HTTP, the status line and the
+// summary around an EngineRuntime.
+
+#include "synthusd/engine/run_command.hpp"
+
+#include <spdlog/async.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <ostream>
+
+#include "engine_runtime.hpp"
+#include "synthusd/engine/http_ops.hpp"
+
+namespace synthusd::engine {
+
+namespace {
+
+void start_logging(const std::string& level) {
+  // Async: the logging thread formats and writes; callers only enqueue.
+  // Nothing on the event path logs at all (it counts instead).
+  spdlog::init_thread_pool(8192, 1);
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::async_logger>("synthusd", sink, spdlog::thread_pool(),
+                                                       spdlog::async_overflow_policy::overrun_oldest);
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+}
+
+std::string dollars(std::int64_t cents) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%s$%lld.%02lld", cents < 0 ? "-" : "", std::llabs(cents) / 100,
+                std::llabs(cents) % 100);
+  return text;
+}
+
+std::string hex16(std::uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+std::string micros(std::int64_t nanoseconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1fus", static_cast<double>(nanoseconds) / 1000.0);
+  return text;
+}
+
+struct Summary {
+  std::uint64_t events = 0, liability_events = 0, orders = 0, fills = 0, filled_contracts = 0, lost = 0;
+  std::int64_t liability_cents = 0, exposure_cents = 0, price_raw = 0, fees_sats = 0, usd_value_cents = 0;
+  std::int64_t max_deviation_raw = 0, ratio_raw = 0, p50 = 0, p99 = 0;
+  bool within_band = false;
+  std::uint64_t action_hash = 0, action_events = 0, journal_sequence = 0;
+};
+
+Summary summarize(const run::EngineRuntime& runtime) {
+  const run::StatusBoard& s = runtime.kernel_worker().status();
+  Summary m;
+  m.events = s.events.load();
+  m.liability_events = s.liability_events.load();
+  m.orders = s.orders.load();
+  m.fills = s.fills.load();
+  m.filled_contracts = s.filled_contracts.load();
+  m.liability_cents = s.liability_cents.load();
+  m.exposure_cents = s.hedge_exposure_cents.load();
+  m.price_raw = s.index_price_raw.load();
+  m.fees_sats = s.fees_sats.load();
+  m.max_deviation_raw = s.max_deviation_raw.load();
+  m.ratio_raw = s.hedge_ratio_raw.load();
+  m.within_band = s.within_band.load();
+  m.p50 = runtime.kernel_worker().tick_to_order().quantile(0.50);
+  m.p99 = runtime.kernel_worker().tick_to_order().quantile(0.99);
+  m.lost = runtime.liability_events_lost();
+  m.action_hash = runtime.kernel_worker().action_hash();
+  m.action_events = runtime.kernel_worker().action_events();
+  m.journal_sequence = runtime.journal_stats().durable_sequence.load();
+  if (m.price_raw > 0) {
+    // BTC held for the customers plus the hedge's P&L, at today's price.
+    const hedging::int128 pnl_sats =
+        s.hedge_cash_sats.load() -
+        static_cast<hedging::int128>(s.hedge_value_cents.load()) * 100'000'000'000'000LL / m.price_raw;
+    const hedging::int128 sats = s.backing_sats.load() + pnl_sats - m.fees_sats;
+    m.usd_value_cents = static_cast<std::int64_t>(sats * m.price_raw / 100'000'000'000'000LL);
+  }
+  return m;
+}
+
+void print_status(const run::EngineRuntime& runtime, std::ostream& out) {
+  const Summary m = summarize(runtime);
+  char line[320];
+  std::snprintf(line, sizeof line,
+                "price %.2f | liability %s | hedge %s | ratio %.4f | leverage %s | tick->order p50 %s p99 %s | "
+                "events %llu orders %llu fills %llu",
+                static_cast<double>(m.price_raw) / 1e8, dollars(m.liability_cents).c_str(),
+                dollars(m.exposure_cents).c_str(), static_cast<double>(m.ratio_raw) / 1e8,
+                runtime.kernel_worker().status().collateral_sats.load() > 0 ? "known" : "n/a", micros(m.p50).c_str(),
+                micros(m.p99).c_str(), static_cast<unsigned long long>(m.events),
+                static_cast<unsigned long long>(m.orders), static_cast<unsigned long long>(m.fills));
+  out << line << std::endl;
+}
+
+void print_summary(const Summary& m, std::ostream& out, const std::string& json_path) {
+  out << "summary:\n"
+      << "  events " << m.events << " (liability " << m.liability_events << "), journal durable at sequence "
+      << m.journal_sequence << "\n"
+      << "  orders " << m.orders << ", fills " << m.fills << " (" << m.filled_contracts << " contracts)\n"
+      << "  fees (taker estimate) " << m.fees_sats << " sats\n"
+      << "  funding: not measured by the engine (the venue books it on the account)\n"
+      << "  largest hedge deviation once hedged " << static_cast<double>(m.max_deviation_raw) / 1e6 << " %\n"
+      << "  customers' dollars " << dollars(m.liability_cents) << ", USD value held for them "
+      << dollars(m.usd_value_cents) << "\n"
+      << "  hedge ratio " << static_cast<double>(m.ratio_raw) / 1e8 << (m.within_band ? " (within" : " (OUTSIDE")
+      << " band)\n"
+      << "  tick->order p50 " << micros(m.p50) << " p99 " << micros(m.p99) << "\n"
+      << "  liability events lost " << m.lost << "\n"
+      << "  action-stream hash " << hex16(m.action_hash) << " over " << m.action_events << " events\n";
+  if (!json_path.empty()) {
+    std::ofstream json(json_path);
+    json << "{\"events\":" << m.events << ",\"liability_events\":" << m.liability_events << ",\"orders\":" << m.orders
+         << ",\"fills\":" << m.fills << ",\"filled_contracts\":" << m.filled_contracts
+         << ",\"fees_sats\":" << m.fees_sats << ",\"liability_cents\":" << m.liability_cents
+         << ",\"usd_value_cents\":" << m.usd_value_cents << ",\"hedge_exposure_cents\":" << m.exposure_cents
+         << ",\"hedge_ratio\":" << static_cast<double>(m.ratio_raw) / 1e8
+         << ",\"max_deviation\":" << static_cast<double>(m.max_deviation_raw) / 1e8
+         << ",\"within_band\":" << (m.within_band ? "true" : "false") << ",\"events_lost\":" << m.lost
+         << ",\"tick_to_order_p50_ns\":" << m.p50 << ",\"tick_to_order_p99_ns\":" << m.p99
+         << ",\"journal_sequence\":" << m.journal_sequence << ",\"action_hash\":\"" << hex16(m.action_hash) << "\"}\n";
+  }
+}
+
+} // namespace
+
+int run_engine(const RunOptions& options, std::ostream& out) {
+  EngineConfig config = load_config(options.config_path); // ConfigError: exit 2 in main
+  start_logging(config.run.log_level);
+  // SIGINT/SIGTERM go to this thread only (blocked before any thread starts,
+  // so every thread inherits the mask) and are taken with sigtimedwait.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const HttpSection http_section = config.run.http;
+  run::EngineRuntime runtime(std::move(config));
+  std::unique_ptr<HttpOps> http;
+  if (http_section.enabled) {
+    HttpOpsOptions http_options;
+    http_options.address = http_section.address;
+    http_options.port = http_section.port;
+    try {
+      http_options.token = load_admin_token(http_section.token_environment.c_str(), http_section.token_file);
+    } catch (const std::exception& error) {
+      spdlog::warn("admin token: {}; POST /kill and /resume are refused", error.what());
+    }
+    http = std::make_unique<HttpOps>(http_options,
+                                     HttpOpsHandlers{[&runtime] { return runtime.metrics_text(); },
+                                                     [&runtime] { return runtime.health_problems(); },
+                                                     [&runtime] { runtime.kill(); }, [&runtime] { runtime.resume(); }});
+  }
+  runtime.start();
+  out << "RUNNING journal " << runtime.journal_path() << " replayed " << runtime.recovery().replayed_records
+      << " records" << (http ? " http " + std::to_string(http->port()) : std::string()) << std::endl;
+  spdlog::info("synthusd running: http {}, journal {}", http ? std::to_string(http->port()) : "off",
+               runtime.journal_path());
+
+  const auto started = std::chrono::steady_clock::now();
+  auto next_status = started;
+  timespec tick{0, 100'000'000};
+  while (true) {
+    const int signal = sigtimedwait(&signals, nullptr, &tick);
+    if (signal == SIGINT || signal == SIGTERM) {
+      spdlog::info("signal {}: shutting down", signal);
+      break;
+    }
+    runtime.log_alerts();
+    const auto now = std::chrono::steady_clock::now();
+    if (options.duration_seconds > 0 && now - started >= std::chrono::duration<double>(options.duration_seconds)) {
+      break;
+    }
+    if (options.status_every_seconds > 0 && now >= next_status) {
+      next_status = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(options.status_every_seconds));
+      print_status(runtime, out);
+    }
+    if (runtime.fatal()) {
+      spdlog::critical("a thread failed: shutting down");
+      break;
+    }
+  }
+  http.reset(); // no more operator calls during shutdown
+  runtime.stop();
+  runtime.log_alerts();
+  const Summary summary = summarize(runtime);
+  print_summary(summary, out, options.summary_json);
+  spdlog::shutdown();
+  return (summary.within_band && summary.lost == 0 && !runtime.fatal()) ? 0 : 1;
+}
+
+} // namespace synthusd::engine

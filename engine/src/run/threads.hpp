@@ -1,0 +1,84 @@
+#pragma once
+// Threads of `synthusd run`: names, CPU pinning and how an idle consumer
+// waits for its producers.
+//
+// Waiting: in spin mode a consumer busy-polls its queues (lowest latency,
+// one core each). In blocking mode it sleeps on an EventCount: producers
+// bump an epoch after every push and wake the futex only when a consumer
+// announced it is about to sleep, so a busy pipeline makes no system calls.
+// Memory ordering: the consumer reads the epoch (acquire) BEFORE re-checking
+// its queues; a producer pushes, then bumps the epoch (release) and checks
+// for sleepers. Either the consumer's re-check sees the item, or the epoch
+// changed and futex_wait returns at once: no lost wake-up.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "synthusd/engine/run_config.hpp"
+
+namespace synthusd::engine::run {
+
+// Names the calling thread (15 characters: the kernel's limit) and pins it
+// to `cpu` when >= 0. Returns an explanation when pinning failed, else "".
+std::string name_and_pin_this_thread(const std::string& name, int cpu);
+
+// automatic -> blocking below 4 online CPUs, else spin.
+[[nodiscard]] WaitMode resolve_wait_mode(WaitMode mode) noexcept;
+
+class EventCount {
+public:
+  // Producers, after publishing an item.
+  void notify() noexcept {
+    epoch_.fetch_add(1, std::memory_order_acq_rel);
+    if (sleepers_.load(std::memory_order_acquire) != 0) {
+      wake();
+    }
+  }
+  // Consumer: key = prepare(); re-check the queues; if still empty wait(key).
+  [[nodiscard]] std::uint32_t prepare() noexcept {
+    sleepers_.fetch_add(1, std::memory_order_acq_rel);
+    return epoch_.load(std::memory_order_acquire);
+  }
+  void cancel() noexcept { sleepers_.fetch_sub(1, std::memory_order_acq_rel); }
+  // Sleeps until notify() after prepare(), or timeout_ns.
+  void wait(std::uint32_t key, std::int64_t timeout_ns) noexcept;
+
+private:
+  void wake() noexcept;
+  std::atomic<std::uint32_t> epoch_{0};
+  std::atomic<std::uint32_t> sleepers_{0};
+};
+
+// A consumer's idle step: spin (a pause instruction) or the EventCount.
+class Idler {
+public:
+  Idler(WaitMode mode, EventCount& events) : spin_(resolve_wait_mode(mode) == WaitMode::spin), events_(events) {}
+  // `has_work` re-checks the queues after announcing the sleep.
+  template <typename HasWork>
+  void idle(HasWork has_work, std::int64_t timeout_ns) noexcept {
+    if (spin_) {
+      __builtin_ia32_pause();
+      return;
+    }
+    const std::uint32_t key = events_.prepare();
+    if (has_work()) {
+      events_.cancel();
+      return;
+    }
+    events_.wait(key, timeout_ns);
+    events_.cancel();
+  }
+  [[nodiscard]] bool spinning() const noexcept { return spin_; }
+
+private:
+  bool spin_;
+  EventCount& events_;
+};
+
+// Monotonic nanoseconds (CLOCK_MONOTONIC): latency measurement across threads.
+[[nodiscard]] std::int64_t monotonic_ns() noexcept;
+// Wall clock nanoseconds since the epoch: the time the kernel is told.
+[[nodiscard]] std::int64_t wall_ns() noexcept;
+
+} // namespace synthusd::engine::run

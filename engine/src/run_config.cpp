@@ -1,0 +1,210 @@
+// The runtime sections of the configuration file: [engine], [[feeds]],
+// [[gateways]], [liability], [intake], [lnd], [nats], [http], [risk], [log].
+// Cold path; every problem names its key and line.
+
+#include "synthusd/engine/run_config.hpp"
+
+#include <algorithm>
+
+#include "config_reader.hpp"
+
+namespace synthusd::engine {
+
+const char* to_string(WaitMode mode) noexcept {
+  switch (mode) {
+  case WaitMode::automatic:
+    return "auto";
+  case WaitMode::spin:
+    return "spin";
+  case WaitMode::blocking:
+    return "blocking";
+  }
+  return "?";
+}
+
+namespace {
+
+bool names_venue(const hedging::KernelConfig& kernel, const std::string& name) {
+  return std::any_of(kernel.venues.begin(), kernel.venues.end(),
+                     [&](const hedging::VenueConfig& venue) { return venue.name == name; });
+}
+
+void read_engine(TableReader& t, EngineSection& engine) {
+  std::string wait;
+  if (t.string("wait", wait)) {
+    if (wait == "auto") {
+      engine.wait = WaitMode::automatic;
+    } else if (wait == "spin") {
+      engine.wait = WaitMode::spin;
+    } else if (wait == "blocking") {
+      engine.wait = WaitMode::blocking;
+    } else {
+      t.problem(*t.find("wait"), "wait", "unknown wait mode '" + wait + "' (auto, spin or blocking)");
+    }
+  }
+  t.integer("kernel_cpu", engine.kernel_thread.cpu, -1, 4095);
+  t.integer("gateway_cpu", engine.gateway_thread.cpu, -1, 4095);
+  t.integer("feed_cpu", engine.feed_thread.cpu, -1, 4095);
+  t.integer("io_cpu", engine.io_thread.cpu, -1, 4095);
+  t.string("state_directory", engine.state_directory);
+  t.integer("timer_interval_ms", engine.timer_interval_ms, 1, 60'000);
+  t.integer("snapshot_every_events", engine.snapshot_every_events, 1, INT64_MAX);
+  t.integer("liability_queue_capacity", engine.liability_queue_capacity, 16, 1 << 24);
+  t.integer("market_queue_capacity", engine.market_queue_capacity, 16, 1 << 24);
+  t.integer("command_queue_capacity", engine.command_queue_capacity, 16, 1 << 24);
+  t.integer("journal_queue_capacity", engine.journal_queue_capacity, 64, 1 << 26);
+}
+
+void read_feed(TableReader& t, const hedging::KernelConfig& kernel, FeedSection& feed) {
+  if (t.string("venue", feed.venue, true) && !names_venue(kernel, feed.venue)) {
+    t.problem(*t.find("venue"), "venue", "names no [[venues]] entry '" + feed.venue + "'");
+  }
+  if (t.string("protocol", feed.protocol, true) && feed.protocol != "deribit" && feed.protocol != "okx" &&
+      feed.protocol != "binance") {
+    t.problem(*t.find("protocol"), "protocol", "unknown protocol '" + feed.protocol + "' (deribit, okx or binance)");
+  }
+  t.string("host", feed.host, true);
+  t.integer("port", feed.port, 1, 65535);
+  t.string("path", feed.path);
+  t.boolean("tls", feed.tls);
+  t.string("ca_file", feed.ca_file);
+  if (t.strings("symbols", feed.symbols)) {
+    for (const std::string& symbol : feed.symbols) {
+      const bool known = std::any_of(kernel.instruments.begin(), kernel.instruments.end(), [&](const auto& spec) {
+        return spec.symbol.view() == symbol && kernel.venues.size() > 0 &&
+               std::any_of(kernel.venues.begin(), kernel.venues.end(),
+                           [&](const auto& venue) { return venue.id == spec.venue && venue.name == feed.venue; });
+      });
+      if (!known) {
+        t.problem(*t.find("symbols"), "symbols",
+                  "'" + symbol + "' is no [[instruments]] symbol of venue '" + feed.venue + "'");
+      }
+    }
+  } else {
+    t.problem_here("symbols", "missing (required): the instruments to subscribe");
+  }
+}
+
+void read_gateway(TableReader& t, const hedging::KernelConfig& kernel, GatewaySection& gateway) {
+  if (t.string("venue", gateway.venue, true) && !names_venue(kernel, gateway.venue)) {
+    t.problem(*t.find("venue"), "venue", "names no [[venues]] entry '" + gateway.venue + "'");
+  }
+  if (t.string("dialect", gateway.dialect) && gateway.dialect != "generic" && gateway.dialect != "deribit") {
+    t.problem(*t.find("dialect"), "dialect", "unknown dialect '" + gateway.dialect + "' (generic or deribit)");
+  }
+  t.string("host", gateway.host);
+  t.integer("port", gateway.port, 1, 65535, true);
+  t.string("sender_comp_id", gateway.sender_comp_id);
+  t.string("target_comp_id", gateway.target_comp_id);
+  t.integer("heartbeat_seconds", gateway.heartbeat_seconds, 1, 3600);
+  t.integer("reconnect_seconds", gateway.reconnect_seconds, 1, 3600);
+  t.boolean("reset_on_logon", gateway.reset_on_logon);
+  t.boolean("file_store", gateway.file_store);
+  t.string("credentials_file", gateway.credentials_file);
+  t.boolean("log_messages", gateway.log_messages);
+  t.integer("position_request_seconds", gateway.position_request_seconds, 0, 86'400);
+}
+
+void read_risk(TableReader& t, fix::RiskLimits& risk) {
+  t.integer("max_order_contracts", risk.max_order_quantity.value, 1, INT64_MAX);
+  t.dollars("max_order_notional_usd", risk.max_order_notional);
+  t.ratio("price_collar", risk.price_collar);
+  t.duration("max_reference_age_seconds", 1, risk.max_reference_age);
+  t.integer("max_position_contracts", risk.max_position.value, 1, INT64_MAX);
+  t.dollars("max_aggregate_notional_usd", risk.max_aggregate_notional);
+  t.integer("max_open_orders", risk.max_open_orders, 1, 1 << 20);
+  t.integer("orders_per_second", risk.order_rate.per_second, 0, 1'000'000);
+  t.integer("order_burst", risk.order_rate.burst, 0, 1'000'000);
+  t.integer("messages_per_second", risk.message_rate.per_second, 0, 1'000'000);
+  t.integer("message_burst", risk.message_rate.burst, 0, 1'000'000);
+}
+
+template <typename Read>
+void each_table(TableReader& root, std::vector<ConfigProblem>& problems, std::string_view key, Read read) {
+  if (const toml::array* array = array_of_tables(root, key)) {
+    std::size_t index = 0;
+    for (const toml::node& node : *array) {
+      TableReader t(problems, *node.as_table(), std::string(key) + "[" + std::to_string(index++) + "]", root.file());
+      read(t);
+    }
+  }
+}
+
+template <typename Read>
+void one_table(TableReader& root, std::vector<ConfigProblem>& problems, std::string_view key, Read read) {
+  if (const toml::table* table = subtable(root, key)) {
+    TableReader t(problems, *table, std::string(key), root.file());
+    read(t);
+  }
+}
+
+} // namespace
+
+void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, const hedging::KernelConfig& kernel,
+                       RunConfig& run) {
+  one_table(root, problems, "engine", [&](TableReader& t) { read_engine(t, run.engine); });
+  each_table(root, problems, "feeds", [&](TableReader& t) { read_feed(t, kernel, run.feeds.emplace_back()); });
+  each_table(root, problems, "gateways", [&](TableReader& t) {
+    GatewaySection& gateway = run.gateways.emplace_back();
+    read_gateway(t, kernel, gateway);
+    for (std::size_t i = 0; i + 1 < run.gateways.size(); ++i) {
+      if (!gateway.venue.empty() && run.gateways[i].venue == gateway.venue) {
+        t.problem(*t.find("venue"), "venue", "venue '" + gateway.venue + "' already has a [[gateways]] entry");
+      }
+    }
+  });
+  one_table(root, problems, "liability",
+            [&](TableReader& t) { t.ratio("conversion_spread", run.liability.conversion_spread); });
+  one_table(root, problems, "intake", [&](TableReader& t) {
+    run.intake.enabled = true;
+    t.boolean("enabled", run.intake.enabled);
+    t.string("unix_socket", run.intake.unix_socket);
+    t.string("tcp_host", run.intake.tcp_host);
+    t.integer("tcp_port", run.intake.tcp_port, -1, 65535);
+    t.integer("max_line_bytes", run.intake.max_line_bytes, 64, 1 << 20);
+    if (run.intake.enabled && run.intake.unix_socket.empty() && run.intake.tcp_port < 0) {
+      t.problem_here("unix_socket", "give unix_socket and/or tcp_port (or enabled = false)");
+    }
+  });
+  one_table(root, problems, "lnd", [&](TableReader& t) {
+    run.lnd.enabled = true;
+    t.boolean("enabled", run.lnd.enabled);
+    t.string("host", run.lnd.host);
+    t.integer("port", run.lnd.port, 1, 65535);
+    t.boolean("tls", run.lnd.tls);
+    t.string("tls_cert_file", run.lnd.tls_cert_file);
+    t.string("macaroon_file", run.lnd.macaroon_file);
+  });
+  one_table(root, problems, "nats", [&](TableReader& t) {
+    run.nats.enabled = true;
+    t.boolean("enabled", run.nats.enabled);
+    t.string("url", run.nats.url);
+    t.string("stream", run.nats.stream);
+    t.string("subject", run.nats.subject);
+    t.string("durable", run.nats.durable);
+    t.boolean("create_stream", run.nats.create_stream);
+    t.string("credentials_file", run.nats.credentials_file);
+    hedging::Duration ack_wait = hedging::Duration{run.nats.ack_wait_ms * 1'000'000};
+    t.duration("ack_wait_seconds", 1, ack_wait);
+    run.nats.ack_wait_ms = ack_wait.nanoseconds / 1'000'000;
+    if (run.nats.ack_wait_ms < 100) {
+      t.problem_here("ack_wait_seconds", "must be at least 0.1");
+    }
+  });
+  one_table(root, problems, "http", [&](TableReader& t) {
+    t.boolean("enabled", run.http.enabled);
+    t.string("address", run.http.address);
+    t.integer("port", run.http.port, 0, 65535);
+    t.string("token_environment", run.http.token_environment);
+    t.string("token_file", run.http.token_file);
+  });
+  one_table(root, problems, "risk", [&](TableReader& t) { read_risk(t, run.risk); });
+  one_table(root, problems, "log", [&](TableReader& t) {
+    if (t.string("level", run.log_level) && run.log_level != "debug" && run.log_level != "info" &&
+        run.log_level != "warn" && run.log_level != "error") {
+      t.problem(*t.find("level"), "level", "unknown level '" + run.log_level + "' (debug, info, warn, error)");
+    }
+  });
+}
+
+} // namespace synthusd::engine

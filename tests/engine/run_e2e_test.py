@@ -1,0 +1,150 @@
+"""`synthusd run` end to end on loopback: the venue simulator (FIX + WebSocket
+tickers), the engine, a wallet backend on the liability intake, and the ops
+HTTP endpoint. Each test starts its own processes.
+
+Run: python3 tests/engine/run_e2e_test.py --synthusd build/synthusd --venue build/synthusd-venue
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from engine_harness import Engine, Venue, WalletClient, engine_config, summary  # noqa: E402
+
+BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
+
+
+def wait_until(predicate, timeout: float = 20.0, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+class RunEndToEndTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.directory = tempfile.mkdtemp(prefix="suri", dir="/tmp")
+        self.venue = Venue(BINARIES["venue"], self.directory)
+        self.config = engine_config(self.directory, self.venue)
+        self.engine = Engine(BINARIES["synthusd"], self.config, self.directory)
+        self.summary_path = os.path.join(self.directory, "summary.json")
+        self.engine.start("--summary-json", self.summary_path)
+        self.wallet = WalletClient(self.engine.socket)
+        self.assertTrue(self.wallet.connect())
+
+    def tearDown(self) -> None:
+        self.wallet.close()
+        if self.engine.process and self.engine.process.poll() is None:
+            self.engine.kill9()
+        self.venue.stop()
+        if not getattr(self, "keep", False):
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def deliver(self, events: list[dict], timeout: float = 20.0) -> None:
+        for event in events:
+            self.wallet.send(event)
+        self.assertTrue(wait_until(lambda: (self.wallet.pump(), not self.wallet.unacked)[1], timeout),
+                        f"{len(self.wallet.unacked)} events never acknowledged")
+
+    def ratio(self) -> float:
+        return self.engine.metric("synthusd_hedge_ratio") or 0.0
+
+    def test_hedges_the_liability_and_the_journal_replays_to_the_live_action_hash(self) -> None:
+        events = [{"id": f"e2e-{i}", "kind": "usd_credit" if i % 4 else "usd_debit",
+                   "usd_cents": 250_000 if i % 4 else 90_000, "ts": 1_700_000_000_000 + i} for i in range(40)]
+        self.deliver(events)
+        expected = sum(e["usd_cents"] * (1 if e["kind"] == "usd_credit" else -1) for e in events)
+        self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03), f"hedge ratio stayed {self.ratio()}")
+        self.assertEqual(self.engine.metric("synthusd_liability_usd_cents"), expected)
+        status, body = self.engine.http("GET", "/health")
+        self.assertEqual((status, body.strip()), (200, "ok"))
+        code, out = self.engine.terminate()
+        self.assertEqual(code, 0, out)
+        result = summary(self.summary_path)
+        self.assertEqual(result["events_lost"], 0)
+        self.assertEqual(result["liability_cents"], expected)
+        self.assertTrue(result["within_band"])
+        self.assertGreater(result["fills"], 0)
+        replay = subprocess.run([BINARIES["synthusd"], "replay", os.path.join(self.directory, "state", "journal"),
+                                 "--config", self.config], capture_output=True, text=True, check=True).stdout
+        self.assertIn(f"action stream hash {result['action_hash']}", replay)
+        self.assertIn("tail clean", replay)
+
+    def test_bad_lines_are_rejected_with_reasons_and_the_connection_stays_up(self) -> None:
+        assert self.wallet.sock is not None
+        self.wallet.sock.sendall(b"not json\n{\"id\":\"x\",\"kind\":\"usd_gift\",\"usd_cents\":1,\"ts\":1}\n"
+                                 b"{\"id\":\"y\",\"kind\":\"usd_credit\",\"usd_cents\":-5,\"ts\":1}\n")
+        self.deliver([{"id": "good-after-bad", "kind": "usd_credit", "usd_cents": 100_000, "ts": 1}])
+        reasons = [r["reason"] for r in self.wallet.rejects]
+        self.assertEqual(len(reasons), 3, reasons)
+        self.assertIn("not a JSON object", reasons[0])
+        self.assertIn("kind must be", reasons[1])
+        self.assertIn("usd_cents must be a positive integer", reasons[2])
+        self.assertEqual(self.engine.metric("synthusd_liability_rejected_total", '{source="intake"}'), 3)
+        self.assertEqual(self.engine.metric("synthusd_liability_usd_cents"), 100_000)
+
+    def test_a_duplicate_event_changes_nothing(self) -> None:
+        event = {"id": "dup-1", "kind": "usd_credit", "usd_cents": 500_000, "ts": 1}
+        self.deliver([event])
+        self.wallet.acked.clear()
+        self.deliver([event])
+        self.assertEqual(self.wallet.duplicates, 1)
+        self.assertEqual(self.engine.metric("synthusd_liability_usd_cents"), 500_000)
+        self.assertEqual(self.engine.metric("synthusd_liability_duplicates_total", '{source="intake"}'), 1)
+
+    def test_kill_needs_the_token_blocks_orders_and_resume_lets_the_hedge_catch_up(self) -> None:
+        self.deliver([{"id": "k-1", "kind": "usd_credit", "usd_cents": 1_000_000, "ts": 1}])
+        self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03))
+        self.assertEqual(self.engine.http("POST", "/kill")[0], 401)
+        self.assertEqual(self.engine.http("POST", "/kill", token="wrong")[0], 401)
+        self.assertEqual(self.engine.metric("synthusd_kill_switch_engaged"), 0)
+        self.assertEqual(self.engine.http("POST", "/kill", token=self.engine.token)[0], 200)
+        self.assertEqual(self.engine.metric("synthusd_kill_switch_engaged"), 1)
+        status, body = self.engine.http("GET", "/health")
+        self.assertEqual(status, 503)
+        self.assertIn("kill switch engaged", body)
+        self.deliver([{"id": "k-2", "kind": "usd_credit", "usd_cents": 3_000_000, "ts": 2}])
+        self.assertTrue(wait_until(lambda: (self.engine.metric(
+            "synthusd_risk_rejects_total", '{reason="kill_switch"}') or 0) > 0))
+        self.assertLess(self.ratio(), 0.95)  # the hedge did not follow while killed
+        self.assertEqual(self.engine.http("POST", "/resume", token=self.engine.token)[0], 200)
+        self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03, timeout=30),
+                        f"hedge ratio stayed {self.ratio()} after resume")
+
+    def test_metrics_cover_what_an_operator_watches(self) -> None:
+        self.deliver([{"id": "m-1", "kind": "usd_credit", "usd_cents": 700_000, "ts": 1}])
+        self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03))
+        _, text = self.engine.http("GET", "/metrics")
+        for family in ["synthusd_liability_usd_cents", "synthusd_position_contracts", "synthusd_hedge_ratio",
+                       "synthusd_funding_rate", "synthusd_queue_depth", "synthusd_market_updates_conflated_total",
+                       "synthusd_risk_rejects_total", "synthusd_tick_to_order_seconds_bucket",
+                       "synthusd_kernel_event_seconds_count", "synthusd_gateway_logged_on", "synthusd_feed_up",
+                       "synthusd_journal_commits_total"]:
+            self.assertIn(family, text)
+        self.assertRegex(text, r'synthusd_position_contracts\{venue="1",instrument="BTC-PERPETUAL"\} -\d+')
+        self.assertNotIn(self.engine.token, text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--synthusd", default=BINARIES["synthusd"])
+    parser.add_argument("--venue", default=BINARIES["venue"])
+    args, rest = parser.parse_known_args()
+    BINARIES["synthusd"] = os.path.abspath(args.synthusd)
+    BINARIES["venue"] = os.path.abspath(args.venue)
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
