@@ -52,7 +52,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
     }
     gateway_by_venue[gateway.venue] = gateway_channels_.size();
     gateway_workers_.push_back(
-        std::make_unique<GatewayWorker>(std::move(gateway), *channel, tick_to_order_, wait_, kernel_wakeup_));
+        std::make_unique<GatewayWorker>(std::move(gateway), *channel, order_latency_, wait_, kernel_wakeup_));
     gateway_channels_.push_back(std::move(channel));
   }
   // Liability sources: one channel each (the journal publishes their tickets).
@@ -112,7 +112,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
                           config_.run.engine.snapshot_every_events,
                           index_price_raw_,
                           recovered_hash_,
-                          tick_to_order_};
+                          order_latency_};
   for (const auto& market : markets_) {
     setup.markets.push_back(market.get());
   }

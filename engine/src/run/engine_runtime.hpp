@@ -113,7 +113,7 @@ private:
   std::vector<std::unique_ptr<LiabilityChannel>> liability_channels_;
   std::vector<std::unique_ptr<SourceStatus>> source_status_;
   std::vector<std::unique_ptr<LiabilityAdmission>> admissions_; // by source, built (and seeded) before threads
-  LatencyHistogram tick_to_order_;
+  OrderLatency order_latency_;
 
   std::atomic<bool> sources_stop_{false};
   std::atomic<bool> feeds_stop_{false};

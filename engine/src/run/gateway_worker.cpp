@@ -58,10 +58,10 @@ fix::GatewayConfig make_gateway_config(const GatewaySection& section, const hedg
   return config;
 }
 
-GatewayWorker::GatewayWorker(fix::GatewayConfig config, GatewayChannel& channel, LatencyHistogram& tick_to_order,
-                             WaitMode wait, EventCount& kernel_wakeup)
-    : channel_(channel), tick_to_order_(tick_to_order), kernel_wakeup_(kernel_wakeup),
-      idler_(wait, channel.gateway_wakeup), venue_(config.venue) {
+GatewayWorker::GatewayWorker(fix::GatewayConfig config, GatewayChannel& channel, OrderLatency& latency, WaitMode wait,
+                             EventCount& kernel_wakeup)
+    : channel_(channel), latency_(latency), kernel_wakeup_(kernel_wakeup), idler_(wait, channel.gateway_wakeup),
+      venue_(config.venue) {
   gateway_ = std::make_unique<fix::OrderGateway>(std::move(config), *this);
 }
 
@@ -111,8 +111,12 @@ void GatewayWorker::handle_command(const GatewayCommand& command) {
   const fix::SubmitResult result = gateway_->submit(command.order);
   if (result == fix::SubmitResult::sent) {
     channel_.orders_sent.fetch_add(1, std::memory_order_relaxed);
-    if (command.caused_by_market && command.origin_wall_ns > 0) {
-      tick_to_order_.record(wall_ns() - command.origin_wall_ns);
+    if (command.origin_wall_ns > 0) {
+      const std::int64_t now = wall_ns();
+      latency_.event_to_order.record(now - command.dequeued_wall_ns);
+      if (command.caused_by_market) {
+        latency_.tick_to_order.record(now - command.origin_wall_ns);
+      }
     }
   } else {
     channel_.orders_refused.fetch_add(1, std::memory_order_relaxed); // the gateway delivered a reject

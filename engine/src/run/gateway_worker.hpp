@@ -29,7 +29,7 @@ namespace synthusd::engine::run {
 
 class GatewayWorker final : public fix::OrderGatewayListener {
 public:
-  GatewayWorker(fix::GatewayConfig config, GatewayChannel& channel, LatencyHistogram& tick_to_order, WaitMode wait,
+  GatewayWorker(fix::GatewayConfig config, GatewayChannel& channel, OrderLatency& latency, WaitMode wait,
                 EventCount& kernel_wakeup);
 
   // Gateway thread. Runs until `stop`; then cancels every open order, keeps
@@ -45,7 +45,7 @@ private:
   void after_poll();
 
   GatewayChannel& channel_;
-  LatencyHistogram& tick_to_order_;
+  OrderLatency& latency_;
   EventCount& kernel_wakeup_;
   Idler idler_;
   std::unique_ptr<fix::OrderGateway> gateway_;

@@ -118,6 +118,7 @@ bool KernelWorker::drain_once() {
 
 void KernelWorker::process(const hedging::Event& event, std::uint16_t source, std::uint64_t ticket, Origin origin) {
   const std::int64_t started = monotonic_ns();
+  origin.dequeued_wall_ns = wall_ns();
   JournalItem item;
   item.kind = JournalItem::Kind::event;
   item.event = event;
@@ -280,6 +281,7 @@ void KernelWorker::route_order(const hedging::OrderIntent& order, Origin origin)
   command.kind = GatewayCommand::Kind::order;
   command.order = order;
   command.origin_wall_ns = origin.wall_ns;
+  command.dequeued_wall_ns = origin.dequeued_wall_ns;
   command.caused_by_market = origin.market;
   if (!setup_.gateways[index]->commands.push(command)) {
     stats_.gateway_full.fetch_add(1, std::memory_order_relaxed);
@@ -424,7 +426,10 @@ void KernelWorker::serve_metrics() {
           setup_.journal.stats().commits.load());
   counter("synthusd_snapshots_total", "kernel state snapshots written", setup_.journal.stats().snapshots.load());
   event_latency_.render(text, "synthusd_kernel_event_seconds", "time from dequeue to routed actions per input");
-  setup_.tick_to_order.render(text, "synthusd_tick_to_order_seconds", "market data receive to order handed to FIX");
+  setup_.order_latency.tick_to_order.render(text, "synthusd_tick_to_order_seconds",
+                                            "market data receive to order handed to FIX (tick-caused orders)");
+  setup_.order_latency.event_to_order.render(text, "synthusd_event_to_order_seconds",
+                                             "kernel input taken to order handed to FIX (every order)");
   metrics_.text = std::move(text);
   metrics_.state.store(2, std::memory_order_release);
 }

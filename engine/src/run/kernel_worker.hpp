@@ -86,7 +86,7 @@ struct KernelWorkerSetup {
   std::uint64_t snapshot_every_events;
   std::atomic<std::int64_t>& index_price_raw; // published for the sources' sats conversion
   hedging::ActionStreamHash action_hash;      // continued from the recovery
-  LatencyHistogram& tick_to_order;            // recorded by the gateway threads
+  OrderLatency& order_latency;                // recorded by the gateway threads
 };
 
 class KernelWorker {
@@ -102,7 +102,7 @@ public:
 
   [[nodiscard]] const StatusBoard& status() const noexcept { return status_; }
   [[nodiscard]] const KernelThreadStats& stats() const noexcept { return stats_; }
-  [[nodiscard]] const LatencyHistogram& tick_to_order() const noexcept { return setup_.tick_to_order; }
+  [[nodiscard]] const OrderLatency& order_latency() const noexcept { return setup_.order_latency; }
   [[nodiscard]] const LatencyHistogram& event_latency() const noexcept { return event_latency_; }
   [[nodiscard]] MetricsExchange& metrics() noexcept { return metrics_; }
   [[nodiscard]] std::uint64_t action_hash() const noexcept { return action_hash_value_.load(); }
@@ -112,6 +112,7 @@ public:
 private:
   struct Origin {
     std::int64_t wall_ns = 0;
+    std::int64_t dequeued_wall_ns = 0;
     bool market = false;
   };
   bool drain_once();

@@ -84,4 +84,13 @@ inline void LatencyHistogram::render(std::string& out, const std::string& name, 
   out += name + "_count " + std::to_string(count()) + "\n";
 }
 
+// Order latencies the gateway threads record when an order leaves for the
+// venue: from the receive time of the tick that caused it (inverse hedges
+// move with liability, not price, so few orders have one), and from the
+// moment the kernel thread took the input that caused it, whatever it was.
+struct OrderLatency {
+  LatencyHistogram tick_to_order;
+  LatencyHistogram event_to_order;
+};
+
 } // namespace synthusd::engine::run

@@ -41,7 +41,8 @@ struct GatewayCommand {
   Kind kind = Kind::order;
   hedging::OrderIntent order{};
   hedging::CancelIntent cancel{};
-  std::int64_t origin_wall_ns = 0; // when what caused it reached the engine (a tick: its receive time)
+  std::int64_t origin_wall_ns = 0;   // when what caused it reached the engine (a tick: its receive time)
+  std::int64_t dequeued_wall_ns = 0; // when the kernel thread took that input
   bool caused_by_market = false;
 };
 

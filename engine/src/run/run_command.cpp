@@ -54,7 +54,9 @@ std::string micros(std::int64_t nanoseconds) {
 struct Summary {
   std::uint64_t events = 0, liability_events = 0, orders = 0, fills = 0, filled_contracts = 0, lost = 0;
   std::int64_t liability_cents = 0, exposure_cents = 0, price_raw = 0, fees_sats = 0, usd_value_cents = 0;
-  std::int64_t max_deviation_raw = 0, ratio_raw = 0, p50 = 0, p99 = 0;
+  std::int64_t max_deviation_raw = 0, ratio_raw = 0, p50 = 0, p99 = 0, event_p50 = 0, event_p99 = 0;
+  std::uint64_t ticks_to_orders = 0;
+  std::int64_t backing_value_cents = 0;
   bool within_band = false;
   std::uint64_t action_hash = 0, action_events = 0, journal_sequence = 0;
 };
@@ -74,8 +76,12 @@ Summary summarize(const run::EngineRuntime& runtime) {
   m.max_deviation_raw = s.max_deviation_raw.load();
   m.ratio_raw = s.hedge_ratio_raw.load();
   m.within_band = s.within_band.load();
-  m.p50 = runtime.kernel_worker().tick_to_order().quantile(0.50);
-  m.p99 = runtime.kernel_worker().tick_to_order().quantile(0.99);
+  const run::OrderLatency& latency = runtime.kernel_worker().order_latency();
+  m.p50 = latency.tick_to_order.quantile(0.50);
+  m.p99 = latency.tick_to_order.quantile(0.99);
+  m.ticks_to_orders = latency.tick_to_order.count();
+  m.event_p50 = latency.event_to_order.quantile(0.50);
+  m.event_p99 = latency.event_to_order.quantile(0.99);
   m.lost = runtime.liability_events_lost();
   m.action_hash = runtime.kernel_worker().action_hash();
   m.action_events = runtime.kernel_worker().action_events();
@@ -87,21 +93,38 @@ Summary summarize(const run::EngineRuntime& runtime) {
         static_cast<hedging::int128>(s.hedge_value_cents.load()) * 100'000'000'000'000LL / m.price_raw;
     const hedging::int128 sats = s.backing_sats.load() + pnl_sats - m.fees_sats;
     m.usd_value_cents = static_cast<std::int64_t>(sats * m.price_raw / 100'000'000'000'000LL);
+    m.backing_value_cents = static_cast<std::int64_t>(static_cast<hedging::int128>(s.backing_sats.load()) *
+                                                      m.price_raw / 100'000'000'000'000LL);
   }
   return m;
 }
 
+// Short exposure over the BTC held for the customers (their sats at today's
+// price): the hedge's leverage on its collateral when that BTC sits at the
+// venue, as synthUSD assumes.
+std::string leverage(const Summary& m) {
+  if (m.backing_value_cents <= 0) {
+    return "-";
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2fx",
+                static_cast<double>(std::llabs(m.exposure_cents)) / static_cast<double>(m.backing_value_cents));
+  return text;
+}
+
 void print_status(const run::EngineRuntime& runtime, std::ostream& out) {
   const Summary m = summarize(runtime);
-  char line[320];
+  const std::string tick_p50 = m.ticks_to_orders > 0 ? micros(m.p50) : "-";
+  const std::string tick_p99 = m.ticks_to_orders > 0 ? micros(m.p99) : "-";
+  char line[400];
   std::snprintf(line, sizeof line,
-                "price %.2f | liability %s | hedge %s | ratio %.4f | leverage %s | tick->order p50 %s p99 %s | "
-                "events %llu orders %llu fills %llu",
+                "price %.2f | liability %s | hedge %s | ratio %.4f | leverage %s | tick->order p50 %s p99 %s "
+                "(event->order p50 %s p99 %s) | events %llu orders %llu fills %llu",
                 static_cast<double>(m.price_raw) / 1e8, dollars(m.liability_cents).c_str(),
-                dollars(m.exposure_cents).c_str(), static_cast<double>(m.ratio_raw) / 1e8,
-                runtime.kernel_worker().status().collateral_sats.load() > 0 ? "known" : "n/a", micros(m.p50).c_str(),
-                micros(m.p99).c_str(), static_cast<unsigned long long>(m.events),
-                static_cast<unsigned long long>(m.orders), static_cast<unsigned long long>(m.fills));
+                dollars(m.exposure_cents).c_str(), static_cast<double>(m.ratio_raw) / 1e8, leverage(m).c_str(),
+                tick_p50.c_str(), tick_p99.c_str(), micros(m.event_p50).c_str(), micros(m.event_p99).c_str(),
+                static_cast<unsigned long long>(m.events), static_cast<unsigned long long>(m.orders),
+                static_cast<unsigned long long>(m.fills));
   out << line << std::endl;
 }
 
@@ -117,7 +140,8 @@ void print_summary(const Summary& m, std::ostream& out, const std::string& json_
       << dollars(m.usd_value_cents) << "\n"
       << "  hedge ratio " << static_cast<double>(m.ratio_raw) / 1e8 << (m.within_band ? " (within" : " (OUTSIDE")
       << " band)\n"
-      << "  tick->order p50 " << micros(m.p50) << " p99 " << micros(m.p99) << "\n"
+      << "  tick->order p50 " << micros(m.p50) << " p99 " << micros(m.p99) << " over " << m.ticks_to_orders
+      << " tick-caused orders; event->order p50 " << micros(m.event_p50) << " p99 " << micros(m.event_p99) << "\n"
       << "  liability events lost " << m.lost << "\n"
       << "  action-stream hash " << hex16(m.action_hash) << " over " << m.action_events << " events\n";
   if (!json_path.empty()) {
@@ -130,6 +154,7 @@ void print_summary(const Summary& m, std::ostream& out, const std::string& json_
          << ",\"max_deviation\":" << static_cast<double>(m.max_deviation_raw) / 1e8
          << ",\"within_band\":" << (m.within_band ? "true" : "false") << ",\"events_lost\":" << m.lost
          << ",\"tick_to_order_p50_ns\":" << m.p50 << ",\"tick_to_order_p99_ns\":" << m.p99
+         << ",\"event_to_order_p50_ns\":" << m.event_p50 << ",\"event_to_order_p99_ns\":" << m.event_p99
          << ",\"journal_sequence\":" << m.journal_sequence << ",\"action_hash\":\"" << hex16(m.action_hash) << "\"}\n";
   }
 }
