@@ -85,12 +85,15 @@ def journal_liability_events(config: str, journal: str) -> int:
 
 
 def main() -> int:
+    global BUILD
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of trading (default 60)")
     parser.add_argument("--rate", type=float, default=40.0, help="Lightning payments per second (default 40)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the run directory (journal, logs)")
+    parser.add_argument("--build-dir", default=BUILD, help="where synthusd and synthusd-venue are (default build/)")
     args = parser.parse_args()
+    BUILD = os.path.abspath(args.build_dir)
 
     run_directory = tempfile.mkdtemp(prefix="synthusd-demo-", dir="/tmp")
     print(f"demo: run directory {run_directory}")
