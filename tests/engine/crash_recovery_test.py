@@ -15,7 +15,6 @@ Run: python3 tests/engine/crash_recovery_test.py --synthusd build/synthusd --ven
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import re
@@ -27,7 +26,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, Venue, WalletClient, engine_config  # noqa: E402
+from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 EVENTS = 5000
@@ -135,15 +134,5 @@ class CrashRecoveryTest(unittest.TestCase):
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--synthusd", default=BINARIES["synthusd"])
-    parser.add_argument("--venue", default=BINARIES["venue"])
-    args, rest = parser.parse_known_args()
-    BINARIES["synthusd"] = os.path.abspath(args.synthusd)
-    BINARIES["venue"] = os.path.abspath(args.venue)
-    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    run_tests(BINARIES)

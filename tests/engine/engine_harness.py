@@ -7,13 +7,16 @@ stopped (or killed) by it. Standard library only.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 import signal
 import socket
 import subprocess
+import sys
 import time
+import unittest
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -22,6 +25,18 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 FIX_CLIENT_ID = "synthusd-test"
 FIX_SECRET = "test-secret-not-for-production"
+
+
+def run_tests(binaries: dict[str, str]) -> None:
+    """unittest.main after taking --synthusd and --venue (ctest passes the
+    built binaries) into `binaries`."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--synthusd", default=binaries["synthusd"])
+    parser.add_argument("--venue", default=binaries["venue"])
+    args, rest = parser.parse_known_args()
+    binaries["synthusd"] = os.path.abspath(args.synthusd)
+    binaries["venue"] = os.path.abspath(args.venue)
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
 
 
 class Venue:

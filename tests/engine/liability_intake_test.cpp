@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "manual_sink.hpp"
 #include "synthusd/engine/liability_intake.hpp"
 
 namespace synthusd::engine {
@@ -258,24 +259,6 @@ TEST(LiabilityIntake, after_a_restart_an_event_already_journaled_is_a_duplicate)
   ::close(fd);
 }
 
-// A sink like the kernel's queue: it holds `room` events, and makes them
-// durable only when the test says so.
-class ManualSink final : public LiabilitySink {
-public:
-  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
-    if (taken.size() >= room) {
-      return 0;
-    }
-    taken.push_back(event);
-    return ++last_ticket;
-  }
-  std::uint64_t make_durable() override { return durable; }
-  [[nodiscard]] hedging::Price index_price() const noexcept override { return {}; }
-  std::size_t room = 100;
-  std::uint64_t last_ticket = 0;
-  std::uint64_t durable = 0;
-  std::vector<hedging::LiabilityChange> taken;
-};
 
 TEST(LiabilityIntake, no_ack_and_no_duplicate_ack_before_the_event_is_durable) {
   ManualSink sink;

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "manual_sink.hpp"
 #include "synthusd/engine/lnd_source.hpp"
 
 namespace synthusd::engine::lnd_test {
@@ -95,25 +96,14 @@ private:
 // itself comes again first, as a replay racing a live event can.
 [[nodiscard]] FakeLnd::Script serve_ledger(std::vector<Invoice> ledger, bool overlap, bool hold);
 
-// The sink whose durability the test controls; it converts at $50,000.
-class TestSink final : public LiabilitySink {
+// The sink whose durability the test controls; it converts at $50,000 and
+// is durable at once unless the test turns auto_durable off.
+class TestSink final : public ManualSink {
 public:
-  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
-    if (taken.size() >= room) {
-      return 0;
-    }
-    taken.push_back(event);
-    return ++last_ticket;
+  TestSink() {
+    auto_durable = true;
+    price = hedging::Price::from_dollars(50'000);
   }
-  std::uint64_t make_durable() override { return auto_durable ? last_ticket : durable; }
-  [[nodiscard]] hedging::Price index_price() const noexcept override { return price; }
-
-  std::size_t room = 100;
-  bool auto_durable = true;
-  std::uint64_t last_ticket = 0;
-  std::uint64_t durable = 0;
-  hedging::Price price = hedging::Price::from_dollars(50'000);
-  std::vector<hedging::LiabilityChange> taken;
 };
 
 class TemporaryDirectory {

@@ -26,6 +26,7 @@
 #include "synthusd/engine/journal.hpp"
 #include "synthusd/engine/liability_sink.hpp"
 #include "synthusd/engine/nats_source.hpp"
+#include "manual_sink.hpp"
 
 namespace synthusd::engine {
 namespace {
@@ -258,24 +259,6 @@ private:
   JournalLiabilitySink inner_;
 };
 
-// Like the kernel's queue: holds `room` events and makes them durable only
-// when the test says so.
-class ManualSink final : public LiabilitySink {
-public:
-  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
-    if (taken.size() >= room) {
-      return 0;
-    }
-    taken.push_back(event);
-    return ++last_ticket;
-  }
-  std::uint64_t make_durable() override { return durable; }
-  [[nodiscard]] hedging::Price index_price() const noexcept override { return {}; }
-  std::size_t room = 100;
-  std::uint64_t last_ticket = 0;
-  std::uint64_t durable = 0;
-  std::vector<hedging::LiabilityChange> taken;
-};
 
 // Polls until `done` or 5 s; returns whether `done` became true.
 bool poll_until(NatsLiabilitySource& source, const std::function<bool()>& done) {

@@ -8,7 +8,6 @@ Run: python3 tests/engine/run_nats_test.py --synthusd build/synthusd --venue bui
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, NatsPublisher, NatsServer, Venue, engine_config  # noqa: E402
+from engine_harness import Engine, NatsPublisher, NatsServer, Venue, engine_config, run_tests  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 SUBJECT = "synthusd.liability"
@@ -88,15 +87,5 @@ class RunWithNatsTest(unittest.TestCase):
         self.assertIn(f"liability cents {expected},", replay)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--synthusd", default=BINARIES["synthusd"])
-    parser.add_argument("--venue", default=BINARIES["venue"])
-    args, rest = parser.parse_known_args()
-    BINARIES["synthusd"] = os.path.abspath(args.synthusd)
-    BINARIES["venue"] = os.path.abspath(args.venue)
-    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    run_tests(BINARIES)

@@ -262,11 +262,7 @@ void EngineRuntime::run_intake(std::size_t index) {
   while (!sources_stop_.load(std::memory_order_acquire)) {
     (void)intake.poll_once(50);
     const IntakeCounters& counters = intake.counters();
-    status.lines.store(counters.lines, std::memory_order_relaxed);
-    status.accepted.store(counters.accepted, std::memory_order_relaxed);
-    status.duplicates.store(counters.duplicates, std::memory_order_relaxed);
-    status.rejected.store(counters.rejected, std::memory_order_relaxed);
-    status.backpressure.store(counters.backpressure, std::memory_order_relaxed);
+    status.publish(counters.lines, counters.accepted, counters.duplicates, counters.rejected, counters.backpressure);
   }
   // Answers still waiting for the journal: give them a moment to go out.
   for (int i = 0; i < 20; ++i) {
@@ -292,11 +288,7 @@ void EngineRuntime::run_lnd(std::size_t index) {
     (void)source.poll_once(50);
     status.up.store(source.streaming(), std::memory_order_relaxed);
     const LndCounters& counters = source.counters();
-    status.lines.store(counters.messages, std::memory_order_relaxed);
-    status.accepted.store(counters.settled, std::memory_order_relaxed);
-    status.duplicates.store(counters.duplicates, std::memory_order_relaxed);
-    status.rejected.store(counters.rejected, std::memory_order_relaxed);
-    status.backpressure.store(counters.held, std::memory_order_relaxed);
+    status.publish(counters.messages, counters.settled, counters.duplicates, counters.rejected, counters.held);
     if (std::string error = source.last_error(); !error.empty() && error != reported_error) {
       spdlog::warn("lnd: {}", error);
       reported_error = std::move(error);
@@ -340,11 +332,7 @@ void EngineRuntime::run_nats(std::size_t index) {
   while (source != nullptr && !sources_stop_.load(std::memory_order_acquire)) {
     (void)source->poll_once(50);
     const NatsCounters counters = source->counters();
-    status.lines.store(counters.messages, std::memory_order_relaxed);
-    status.accepted.store(counters.accepted, std::memory_order_relaxed);
-    status.duplicates.store(counters.duplicates, std::memory_order_relaxed);
-    status.rejected.store(counters.rejected, std::memory_order_relaxed);
-    status.backpressure.store(counters.backpressure, std::memory_order_relaxed);
+    status.publish(counters.messages, counters.accepted, counters.duplicates, counters.rejected, counters.backpressure);
   }
   // Acks still waiting for the journal: a moment for them (the rest is
   // redelivered to the next engine and deduplicated).

@@ -53,6 +53,16 @@ struct SourceStatus {
   std::atomic<std::uint64_t> backpressure{0};
   std::atomic<bool> up{false};
   std::string name;
+
+  // The source thread's own counters, copied for the HTTP thread.
+  void publish(std::uint64_t lines_seen, std::uint64_t accepted_now, std::uint64_t duplicates_now,
+               std::uint64_t rejected_now, std::uint64_t backpressure_now) noexcept {
+    lines.store(lines_seen, std::memory_order_relaxed);
+    accepted.store(accepted_now, std::memory_order_relaxed);
+    duplicates.store(duplicates_now, std::memory_order_relaxed);
+    rejected.store(rejected_now, std::memory_order_relaxed);
+    backpressure.store(backpressure_now, std::memory_order_relaxed);
+  }
 };
 
 class EngineRuntime {
