@@ -1,5 +1,7 @@
 #include "synthusd/engine/http_ops.hpp"
 
+#include "synthusd/hedging/collateral.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -179,6 +181,50 @@ void HttpOps::handle(int fd) {
   respond(fd, 404, "Not Found", "unknown path\n");
 }
 
+namespace {
+
+// Leverage (short exposure / collateral at the mark) and the relative price
+// rise that would liquidate each venue's short, once the venue reported its
+// collateral; absent before (an operator sees the gap, not a made-up 0).
+void venue_risk_metrics(const hedging::Kernel& kernel, std::ostringstream& out) {
+  out << "# HELP synthusd_leverage short exposure / collateral at the mark, per venue\n"
+         "# TYPE synthusd_leverage gauge\n"
+         "# HELP synthusd_liquidation_distance relative price rise that liquidates the venue's short\n"
+         "# TYPE synthusd_liquidation_distance gauge\n";
+  for (std::size_t v = 0; v < kernel.venues().size(); ++v) {
+    const hedging::VenueState& venue = kernel.venues()[v];
+    hedging::int128 net = 0;
+    hedging::Price mark{};
+    hedging::Ratio maintenance{0};
+    for (const hedging::SlotState& slot : kernel.slots()) {
+      if (slot.venue_index == v && slot.mark.is_valid()) {
+        net += hedging::scaled_exposure_cents(slot.spec, slot.position, slot.mark);
+        mark = slot.mark;
+        maintenance = std::max(maintenance, slot.spec.maintenance_margin);
+      }
+    }
+    if (!venue.collateral_known || !mark.is_valid() || venue.collateral.value <= 0) {
+      continue;
+    }
+    const hedging::int128 short_cents = net < 0 ? -net / hedging::Ratio::kScale : 0;
+    // collateral in cents at the mark: sats * price_raw / 1e14
+    const hedging::int128 collateral_cents =
+        static_cast<hedging::int128>(venue.collateral.value) * mark.raw / 100'000'000'000'000LL;
+    if (collateral_cents > 0) {
+      out << "synthusd_leverage{venue=\"" << venue.config.name << "\"} "
+          << static_cast<double>(short_cents) / static_cast<double>(collateral_cents) << "\n";
+    }
+    const hedging::Ratio distance = hedging::liquidation_distance(
+        hedging::UsdCents{static_cast<std::int64_t>(short_cents)}, venue.collateral, mark, maintenance);
+    if (distance.raw != INT64_MAX) {
+      out << "synthusd_liquidation_distance{venue=\"" << venue.config.name << "\"} "
+          << static_cast<double>(distance.raw) / hedging::Ratio::kScale << "\n";
+    }
+  }
+}
+
+} // namespace
+
 std::string kernel_metrics(const hedging::Kernel& kernel) {
   std::ostringstream out;
   const auto gauge = [&](const std::string& name, const std::string& help) {
@@ -216,6 +262,7 @@ std::string kernel_metrics(const hedging::Kernel& kernel) {
     out << "synthusd_collateral_sats{venue=\"" << venue.config.name << "\"} " << venue.collateral.value << "\n";
     out << "synthusd_allocation_usd_cents{venue=\"" << venue.config.name << "\"} " << venue.allocation.value << "\n";
   }
+  venue_risk_metrics(kernel, out);
   const hedging::KernelCounters& c = kernel.counters();
   const auto counter = [&](const std::string& name, const std::string& help, std::uint64_t value) {
     out << "# HELP " << name << " " << help << "\n# TYPE " << name << " counter\n" << name << " " << value << "\n";
