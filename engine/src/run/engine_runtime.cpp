@@ -33,6 +33,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
   recover();
   risk_ = std::make_unique<fix::PreTradeRisk>(config_.run.risk, config_.kernel.instruments);
   alerts_ = std::make_unique<SpscQueue<hedging::Alert>>(1024);
+  transfers_ = std::make_unique<SpscQueue<hedging::TransferIntent>>(64);
 
   // Feeds: one conflating queue each.
   for (const FeedSection& section : config_.run.feeds) {
@@ -105,6 +106,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
                           {},
                           gateway_by_venue,
                           *alerts_,
+                          *transfers_,
                           kernel_wakeup_,
                           wait_,
                           journal_->last_sequence() + 1,
@@ -226,6 +228,9 @@ void EngineRuntime::start() {
     for (const hedging::VenueState& venue : kernel_->venues()) {
       if (venue.up) {
         kernel_worker_->inject(hedging::VenueStatus{venue.config.id, false, now});
+      }
+      if (venue.transfer_in_flight) { // requested before the crash; no executor survives it
+        kernel_worker_->inject(hedging::TransferFailed{venue.transfer_id, now});
       }
     }
     kernel_worker_->run(kernel_stop_);
@@ -403,6 +408,13 @@ std::uint64_t EngineRuntime::liability_events_lost() const noexcept {
 }
 
 void EngineRuntime::log_alerts() {
+  hedging::TransferIntent transfer;
+  while (transfers_->pop(transfer)) {
+    spdlog::warn("collateral transfer {} requested: {} sats {} venue {}; no transfer executor is wired into "
+                 "`synthusd run`: move it by hand (it stays pending until a restart)",
+                 transfer.transfer_id, transfer.amount.value,
+                 transfer.direction == hedging::TransferDirection::wallet_to_exchange ? "to" : "from", transfer.venue);
+  }
   hedging::Alert alert;
   while (alerts_->pop(alert)) {
     spdlog::warn("kernel alert {}: {} {} {}", hedging::to_string(alert.code), alert.values[0], alert.values[1],

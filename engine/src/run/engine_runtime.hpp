@@ -114,6 +114,7 @@ private:
   EventCount kernel_wakeup_;
   std::atomic<std::int64_t> index_price_raw_{0};
   std::unique_ptr<SpscQueue<hedging::Alert>> alerts_;
+  std::unique_ptr<SpscQueue<hedging::TransferIntent>> transfers_;
 
   std::vector<std::unique_ptr<MarketQueue>> markets_;
   std::vector<std::unique_ptr<FeedStatus>> feed_status_;

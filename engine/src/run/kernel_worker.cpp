@@ -245,15 +245,12 @@ void KernelWorker::route(std::span<const hedging::Action> actions, Origin origin
       } else {
         setup_.gateways[index]->gateway_wakeup.notify();
       }
-    } else if (std::holds_alternative<hedging::TransferIntent>(action)) {
-      // No wallet transfer executor is wired into `run` yet: the operator
-      // sees it in the log and the counter.
+    } else if (const auto* transfer = std::get_if<hedging::TransferIntent>(&action)) {
+      // No wallet transfer executor is wired into `run` yet: the request is
+      // logged for the operator and stays pending in the kernel (which asks
+      // for no other transfer on that venue meanwhile).
       stats_.transfers_unexecuted.fetch_add(1, std::memory_order_relaxed);
-      hedging::Alert alert;
-      alert.code = hedging::AlertCode::transfer_failed;
-      const auto& transfer = std::get<hedging::TransferIntent>(action);
-      alert.values = {static_cast<std::int64_t>(transfer.transfer_id), transfer.venue, transfer.amount.value};
-      if (!setup_.alerts.push(alert)) {
+      if (!setup_.transfers.push(*transfer)) {
         stats_.alerts_dropped.fetch_add(1, std::memory_order_relaxed);
       }
     } else if (const auto* alert = std::get_if<hedging::Alert>(&action)) {

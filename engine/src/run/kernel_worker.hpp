@@ -79,6 +79,7 @@ struct KernelWorkerSetup {
   std::vector<GatewayChannel*> gateways;     // by gateway index
   std::vector<std::size_t> gateway_by_venue; // venue id -> gateway index (npos: none)
   SpscQueue<hedging::Alert>& alerts;
+  SpscQueue<hedging::TransferIntent>& transfers; // requested transfers, for the operator's log
   EventCount& wakeup;
   WaitMode wait;
   std::uint64_t next_sequence; // the journal's last sequence + 1
@@ -100,6 +101,12 @@ public:
 
   void run(const std::atomic<bool>& stop);
 
+  // One pass over the input queues: the body of run() without its timer,
+  // snapshots, metrics or idling. Public so that tests can drive the event
+  // path on their own thread; call it only from the thread that owns the
+  // kernel (and never while run() is running). Returns whether it took input.
+  bool drain_once();
+
   [[nodiscard]] const StatusBoard& status() const noexcept { return status_; }
   [[nodiscard]] const KernelThreadStats& stats() const noexcept { return stats_; }
   [[nodiscard]] const OrderLatency& order_latency() const noexcept { return setup_.order_latency; }
@@ -115,7 +122,6 @@ private:
     std::int64_t dequeued_wall_ns = 0;
     bool market = false;
   };
-  bool drain_once();
   void process(const hedging::Event& event, std::uint16_t source, std::uint64_t ticket, Origin origin);
   void feed_risk(const hedging::Event& event) noexcept;
   void route(std::span<const hedging::Action> actions, Origin origin);
