@@ -103,6 +103,11 @@ void read_gateway(TableReader& t, const hedging::KernelConfig& kernel, GatewaySe
   t.string("credentials_file", gateway.credentials_file);
   t.boolean("log_messages", gateway.log_messages);
   t.integer("position_request_seconds", gateway.position_request_seconds, 0, 86'400);
+  bool collateral = false;
+  if (t.boolean("collateral_inquiry", collateral)) {
+    gateway.collateral_inquiry = collateral ? 1 : 0;
+  }
+  t.integer("collateral_request_seconds", gateway.collateral_request_seconds, 0, 86'400);
 }
 
 void read_risk(TableReader& t, fix::RiskLimits& risk) {

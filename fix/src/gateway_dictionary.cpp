@@ -55,9 +55,12 @@ FIX::DataDictionary make_gateway_dictionary() {
   add_group(dictionary, FIX::MsgType_RequestForPositionsAck, 453, parties);
   add_group(dictionary, FIX::MsgType_OrderMassCancelReport, 534, affected_orders);
   add_group(dictionary, FIX::MsgType_OrderCancelReject, 453, parties);
+  add_group(dictionary, FIX::MsgType_CollateralReport, 453, parties);
+  add_group(dictionary, FIX::MsgType_CollateralInquiryAck, 453, parties);
   // What the test venue and other acceptors parse from us.
   add_group(dictionary, FIX::MsgType_RequestForPositions, 453, parties);
   add_group(dictionary, FIX::MsgType_NewOrderSingle, 453, parties);
+  add_group(dictionary, FIX::MsgType_CollateralInquiry, 453, parties);
   return dictionary;
 }
 

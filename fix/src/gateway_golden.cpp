@@ -168,7 +168,7 @@ std::string GoldenConfig::format() const {
       << " venue=" << venue << " instrument=" << instrument << " symbol=" << symbol
       << " order_multiplier=" << order_quantity_multiplier << " report_multiplier=" << report_quantity_multiplier
       << " prefix=" << client_order_id_prefix << " mass_cancel=" << (mass_cancel ? 1 : 0)
-      << " clock_start=" << clock_start << " clock_step=" << clock_step;
+      << " collateral=" << (collateral ? 1 : 0) << " clock_start=" << clock_start << " clock_step=" << clock_step;
   return out.str();
 }
 
@@ -197,6 +197,8 @@ GoldenConfig GoldenConfig::parse(const std::string& text) {
       config.client_order_id_prefix = value;
     } else if (key == "mass_cancel") {
       config.mass_cancel = to_flag(key, value);
+    } else if (key == "collateral") {
+      config.collateral = to_flag(key, value);
     } else if (key == "clock_start") {
       config.clock_start = to_integer(key, value);
     } else if (key == "clock_step") {
@@ -224,6 +226,8 @@ GatewayConfig make_gateway_config(const GoldenConfig& golden, const std::string&
   config.client_order_id_prefix = golden.client_order_id_prefix;
   config.position_request_interval_seconds = 0;
   config.mass_cancel_supported = golden.mass_cancel;
+  config.collateral_request_interval_seconds = 0;
+  config.collateral_inquiry_supported = golden.collateral;
   config.instruments.push_back(GatewayInstrument{golden.instrument, golden.symbol, golden.order_quantity_multiplier,
                                                  golden.report_quantity_multiplier});
   config.transact_clock = stepping_clock(golden.clock_start, golden.clock_step);
@@ -316,6 +320,8 @@ std::string format_event(const hedging::Event& event) {
   } else if (const auto* position = std::get_if<hedging::PositionSnapshot>(&event)) {
     out << "position venue=" << position->venue << " instrument=" << position->instrument
         << " position=" << position->position.value;
+  } else if (const auto* collateral = std::get_if<hedging::CollateralSnapshot>(&event)) {
+    out << "collateral venue=" << collateral->venue << " equity=" << collateral->equity.value;
   } else if (const auto* status = std::get_if<hedging::VenueStatus>(&event)) {
     out << "venue_status venue=" << status->venue << " up=" << (status->up ? 1 : 0);
   } else {

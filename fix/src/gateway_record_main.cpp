@@ -111,6 +111,8 @@ int main(int argc, char** argv) {
   app.add_option("--report-multiplier", config.report_quantity_multiplier, "reported quantity per contract");
   app.add_option("--prefix", config.client_order_id_prefix, "ClOrdID prefix");
   app.add_flag("!--no-mass-cancel", config.mass_cancel, "cancel one order at a time");
+  app.add_flag("!--no-collateral", config.collateral,
+               "send no CollateralInquiry (BB); real Deribit has none, synthusd-venue answers it");
   app.add_option("--quiet-ms", quiet_ms, "how long the session must stay quiet after each line");
   CLI11_PARSE(app, argc, argv);
   parse_dialect(dialect, config.dialect);

@@ -3,6 +3,7 @@
 
 #include "synthusd/fix/gateway_session.hpp"
 
+#include "gateway_collateral.hpp"
 #include "gateway_dictionary.hpp"
 #include "synthusd/fix/client_order_id.hpp"
 #include "synthusd/fix/gateway_decimal.hpp"
@@ -19,6 +20,7 @@
 #include <quickfix/SessionSettings.h>
 #include <quickfix/SocketInitiator.h>
 #include <quickfix/Values.h>
+#include <quickfix/fix44/CollateralInquiry.h>
 #include <quickfix/fix44/NewOrderSingle.h>
 #include <quickfix/fix44/OrderCancelReplaceRequest.h>
 #include <quickfix/fix44/OrderCancelRequest.h>
@@ -64,6 +66,8 @@ const char* to_string(SubmitResult result) {
     return "client_order_id_failure";
   case SubmitResult::send_failed:
     return "send_failed";
+  case SubmitResult::unsupported:
+    return "unsupported";
   }
   return "send_failed";
 }
@@ -114,6 +118,8 @@ const char* to_string(AlertKind kind) {
     return "unsupported_message";
   case AlertKind::inbound_queue_full:
     return "inbound_queue_full";
+  case AlertKind::collateral_reject:
+    return "collateral_reject";
   }
   return "logon";
 }
@@ -210,6 +216,8 @@ enum class InboundKind : std::uint8_t {
   position_request_ack, // RequestForPositionsAck
   mass_cancel_affected, // one NoAffectedOrders entry of an OrderMassCancelReport
   mass_cancel_report,
+  collateral_report, // CollateralReport(BA)
+  collateral_ack,    // CollateralInquiryAck(BG)
   logon,
   logout,
   unsupported,
@@ -250,6 +258,7 @@ struct Inbound {
   Decimal short_quantity;                     // 705
   LongText text;                              // 58 or a parse problem
   bool malformed = false;
+  CollateralFields collateral; // BA, BG (909 goes in reference)
 };
 
 void read_decimal(const std::string& value, int tag, Decimal& out, Inbound& inbound) {
@@ -533,8 +542,8 @@ public:
   Impl(GatewayConfig config, GatewayListener& listener)
       : config_(validated(std::move(config))), rules_(rules_for(config_.dialect)), listener_(listener),
         session_id_(FIX::BeginString_FIX44, config_.sender_comp_id, config_.target_comp_id),
-        ids_(config_.client_order_id_path, config_.client_order_id_block), inbound_(config_.inbound_queue_capacity),
-        dedupe_(config_.exec_id_memory), sent_messages_(kSentMessageMemory) {
+        ids_(config_.client_order_id_path, config_.client_order_id_block), collateral_(config_),
+        inbound_(config_.inbound_queue_capacity), dedupe_(config_.exec_id_memory), sent_messages_(kSentMessageMemory) {
     if (config_.message_log_sink != nullptr) {
       message_log_ = std::make_unique<AsyncMessageLog>(*config_.message_log_sink);
     } else if (!config_.message_log_path.empty()) {
@@ -858,6 +867,24 @@ public:
     return SubmitResult::sent;
   }
 
+  // CollateralInquiry(BB); see gateway_collateral.hpp.
+  SubmitResult request_collateral() {
+    if (!logged_on()) {
+      return SubmitResult::not_logged_on;
+    }
+    if (!collateral_.supported()) {
+      return SubmitResult::unsupported;
+    }
+    FIX44::CollateralInquiry message;
+    const std::string inquiry_id = collateral_.prepare(message);
+    if (!send(message)) {
+      return SubmitResult::send_failed;
+    }
+    ++counters_.collateral_requests_sent;
+    collateral_.sent(inquiry_id, steady_clock_ns());
+    return SubmitResult::sent;
+  }
+
   // ---- owner thread: draining the hand-off queue ----
 
   std::size_t poll(std::size_t max_messages) {
@@ -885,6 +912,9 @@ public:
       } else if (config_.position_request_interval_seconds > 0 && now >= next_periodic_position_request_ &&
                  next_periodic_position_request_ != 0) {
         request_positions();
+      }
+      if (collateral_.due(now)) {
+        request_collateral();
       }
     }
     return handled;
@@ -1011,6 +1041,12 @@ public:
       inbound.kind = InboundKind::position_request_ack;
       read_fields(message, inbound);
       hand_over(inbound);
+    } else if (type == FIX::MsgType_CollateralReport || type == FIX::MsgType_CollateralInquiryAck) {
+      inbound.kind =
+          type == FIX::MsgType_CollateralReport ? InboundKind::collateral_report : InboundKind::collateral_ack;
+      read_fields(message, inbound); // 58
+      read_collateral_fields(message, inbound.collateral, inbound.reference, inbound.text);
+      hand_over(inbound);
     } else if (type == FIX::MsgType_OrderMassCancelReport) {
       read_fields(message, inbound);
       const std::size_t entries = message.groupCount(kTagNoAffectedOrders);
@@ -1057,6 +1093,9 @@ private:
     }
     if (config.heartbeat_interval_seconds <= 0 || config.reconnect_interval_seconds <= 0) {
       throw std::invalid_argument("FIX gateway: heartbeat and reconnect intervals must be positive");
+    }
+    if (config.collateral_request_interval_seconds < 0) {
+      throw std::invalid_argument("FIX gateway: collateral_request_interval_seconds must not be negative");
     }
     if (config.inbound_queue_capacity == 0 || config.completed_order_memory == 0) {
       throw std::invalid_argument("FIX gateway: queue and memory capacities must be positive");
@@ -1336,9 +1375,11 @@ private:
       handle_cancel_reject(inbound);
       break;
     case InboundKind::business_reject:
+      note_collateral_refusal(inbound);
       handle_business_reject(inbound);
       break;
     case InboundKind::session_reject:
+      note_collateral_refusal(inbound);
       handle_session_reject(inbound);
       break;
     case InboundKind::position_entry:
@@ -1357,11 +1398,20 @@ private:
     case InboundKind::mass_cancel_report:
       handle_mass_cancel_report(inbound);
       break;
+    case InboundKind::collateral_report:
+      collateral_.on_report(inbound.collateral, inbound.reference, inbound.text, inbound.malformed,
+                            inbound.receive_time_ns, listener_);
+      break;
+    case InboundKind::collateral_ack:
+      collateral_.on_ack(inbound.collateral, inbound.reference, inbound.text, inbound.malformed,
+                         inbound.receive_time_ns, listener_);
+      break;
     case InboundKind::logon:
       handle_logon(inbound);
       break;
     case InboundKind::logout: {
       outstanding_position_request_.clear();
+      collateral_.reset();
       GatewayAlert alert = make_alert(AlertKind::logout, inbound.receive_time_ns);
       alert.text = inbound.text;
       listener_.on_alert(alert);
@@ -1385,6 +1435,10 @@ private:
     outstanding_position_request_.clear();
     reconcile_wanted_ = false;
     request_positions();
+    collateral_.reset();
+    if (collateral_.supported()) {
+      request_collateral();
+    }
     if (config_.order_status_on_logon) {
       std::vector<std::uint64_t> open;
       for (const auto& entry : orders_) {
@@ -1396,6 +1450,14 @@ private:
       for (std::uint64_t id : open) {
         send_status_request(orders_[id]);
       }
+    }
+  }
+
+  // A venue that rejects CollateralInquiry outright is not asked again
+  // periodically until the next logon; the reject itself is alerted.
+  void note_collateral_refusal(const Inbound& inbound) {
+    if (inbound.reference_message_type.equals(FIX::MsgType_CollateralInquiry)) {
+      collateral_.refused();
     }
   }
 
@@ -1747,6 +1809,7 @@ private:
   std::int64_t position_request_sent_at_ = 0;
   std::int64_t next_periodic_position_request_ = 0;
   bool reconcile_wanted_ = false;
+  CollateralInquiries collateral_;
   std::uint64_t reported_queue_waits_ = 0;
 
   // Hand-off: QuickFIX's thread produces, the owner consumes.
@@ -1785,6 +1848,7 @@ SubmitResult GatewaySession::replace_order(std::uint64_t user_order_id, std::int
 }
 SubmitResult GatewaySession::cancel_all() { return impl_->cancel_all(); }
 SubmitResult GatewaySession::request_positions() { return impl_->request_positions(); }
+SubmitResult GatewaySession::request_collateral() { return impl_->request_collateral(); }
 std::size_t GatewaySession::poll(std::size_t max_messages) { return impl_->poll(max_messages); }
 void GatewaySession::annotate(const std::string& note) { impl_->annotate(note); }
 void GatewaySession::flush_log() { impl_->flush_log(); }

@@ -70,6 +70,14 @@ void OrderGateway::Bridge::on_position(const PositionEvent& event) {
   });
 }
 
+void OrderGateway::Bridge::on_collateral(const CollateralEvent& event) {
+  listener_.on_event(hedging::CollateralSnapshot{
+      .venue = event.venue,
+      .equity = hedging::Sats{event.equity_sats},
+      .time = hedging::Timestamp{event.receive_time_ns},
+  });
+}
+
 void OrderGateway::Bridge::on_alert(const GatewayAlert& alert) {
   listener_.on_alert(alert);
   if (alert.kind == AlertKind::logon || alert.kind == AlertKind::logout) {

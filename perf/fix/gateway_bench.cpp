@@ -98,7 +98,7 @@ struct LoopbackSession {
       session->poll();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    // Drain the logon reconciliation (RequestForPositions and its answer).
+    // Drain the logon reconciliation (RequestForPositions, CollateralInquiry and their answers).
     const auto settle = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
     while (std::chrono::steady_clock::now() < settle) {
       session->poll();

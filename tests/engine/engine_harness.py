@@ -140,6 +140,8 @@ heartbeat_seconds = 5
 reconnect_seconds = 1
 reset_on_logon = true
 file_store = false
+collateral_inquiry = true
+collateral_request_seconds = 1
 
 [intake]
 unix_socket = "{directory}/liability.sock"

@@ -337,7 +337,7 @@ TEST_F(GatewayEndToEndTest, DisconnectWithOrderInFlightThenResendAndReconcile) {
   start();
   venue_->set_order_mode(OrderMode::silent);
   ASSERT_EQ(gateway_->submit(limit_intent(111, Side::sell, 6, 43'000)), SubmitResult::sent);
-  ASSERT_TRUE(venue_->wait_for_received(2, 5000)); // AN, D
+  ASSERT_TRUE(venue_->wait_for_received(3, 5000)); // AN, BB, D
   venue_->disconnect();
   ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.alerts_of(AlertKind::logout).empty(); }));
   EXPECT_FALSE(listener_.statuses().back().up);
@@ -581,7 +581,7 @@ TEST_F(GatewayEndToEndTest, SessionRejectOfAnOrderRejectsIt) {
   start();
   venue_->set_order_mode(OrderMode::silent);
   ASSERT_EQ(gateway_->submit(limit_intent(201, Side::sell, 2, 43'000)), SubmitResult::sent);
-  ASSERT_TRUE(venue_->wait_for_received(2, 5000));
+  ASSERT_TRUE(venue_->wait_for_received(3, 5000)); // AN, BB, D
   const std::string sequence = field(received("D").at(0), 34);
   ASSERT_TRUE(venue_->send("35=3|45=" + sequence + "|372=D|373=5|58=Value is incorrect for this tag|"));
   ASSERT_TRUE(wait_status(201, OrderStatus::rejected));
@@ -599,7 +599,7 @@ TEST_F(GatewayEndToEndTest, SlowConsumerGetsBackpressureNotLoss) {
   for (hedging::ClientOrderId id = 211; id < 231; ++id) {
     ASSERT_EQ(gateway_->submit(limit_intent(id, Side::sell, 1, 43'000)), SubmitResult::sent);
   }
-  ASSERT_TRUE(venue_->wait_for_received(21, 5000)); // AN + 20 orders
+  ASSERT_TRUE(venue_->wait_for_received(22, 5000)); // AN, BB + 20 orders
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.executions().size() == 20; }));
   EXPECT_FALSE(listener_.alerts_of(AlertKind::inbound_queue_full).empty());

@@ -34,6 +34,9 @@ public:
   [[nodiscard]] std::vector<hedging::ExecutionReport> executions() const { return of<hedging::ExecutionReport>(); }
   [[nodiscard]] std::vector<hedging::PositionSnapshot> positions() const { return of<hedging::PositionSnapshot>(); }
   [[nodiscard]] std::vector<hedging::VenueStatus> statuses() const { return of<hedging::VenueStatus>(); }
+  [[nodiscard]] std::vector<hedging::CollateralSnapshot> collaterals() const {
+    return of<hedging::CollateralSnapshot>();
+  }
   [[nodiscard]] std::vector<GatewayAlert> alerts_of(AlertKind kind) const {
     std::vector<GatewayAlert> out;
     for (const GatewayAlert& alert : alerts) {
@@ -106,6 +109,7 @@ inline GatewayConfig test_gateway_config(int port, const TemporaryDirectory& dir
   config.client_order_id_prefix = "T";
   config.client_order_id_block = 100;
   config.position_request_interval_seconds = 0;
+  config.collateral_request_interval_seconds = 0; // one CollateralInquiry, at logon
   config.instruments.push_back(GatewayInstrument{kTestInstrument, kTestSymbol, 1, 1});
   return config;
 }

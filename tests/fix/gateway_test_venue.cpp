@@ -381,6 +381,8 @@ public:
       on_position_request(message);
     } else if (type == FIX::MsgType_OrderStatusRequest) {
       on_status_request(message);
+    } else if (type == FIX::MsgType_CollateralInquiry) {
+      on_collateral_inquiry(message);
     }
   }
 
@@ -656,6 +658,16 @@ private:
     send(body);
   }
 
+  void on_collateral_inquiry(const FIX::Message& message) {
+    if (config_.collateral_btc.empty()) {
+      return;
+    }
+    const std::string& amount = config_.collateral_btc;
+    send("35=BA|1=" + config_.target_comp_id + "|15=BTC|899=" + amount + "|900=" + amount + "|901=" + amount +
+         "|908=C" + std::to_string(++collateral_counter_) + "|909=" + get(message, 909) +
+         "|910=3|9110=0|9111=0|9112=0|");
+  }
+
   void on_status_request(const FIX::Message& message) {
     VenueOrder* order = find_for_request(message);
     if (order == nullptr) {
@@ -685,6 +697,7 @@ private:
   std::uint64_t order_counter_ = 0;
   std::uint64_t exec_counter_ = 0;
   std::uint64_t report_counter_ = 0;
+  std::uint64_t collateral_counter_ = 0;
 
   mutable std::mutex log_mutex_; // a leaf lock
   std::vector<std::string> received_;

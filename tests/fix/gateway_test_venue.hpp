@@ -2,8 +2,9 @@
 // A small FIX 4.4 venue for the gateway's tests: a QuickFIX SocketAcceptor
 // (MemoryStore, loopback) that acks, fills, partially fills, rejects,
 // cancels and replaces orders, answers RequestForPositions from its own
-// fills, and lets a test script it (send any message, drop the connection,
-// jump or reset sequence numbers) and inspect what it received.
+// fills and CollateralInquiry with a fixed CollateralReport, and lets a
+// test script it (send any message, drop the connection, jump or reset
+// sequence numbers) and inspect what it received.
 //
 // C++14 and free of QuickFIX types, so the C++20 tests include it; the
 // QuickFIX side is gateway_test_venue.cpp (target
@@ -46,6 +47,10 @@ struct TestVenueConfig {
   std::int64_t maximum_quantity = 1000000;      // wire units; above it a NewOrderSingle is rejected
   bool mass_cancel_lists_orders = false;        // answer q with r listing the orders (Deribit), no ERs
   bool reset_on_logon = false;
+  // A CollateralInquiry (BB) is answered with a CollateralReport (BA):
+  // 900 = 901 = 899 = this many BTC, 9110 = 9111 = 9112 = 0. Empty: BB is
+  // left unanswered.
+  std::string collateral_btc = "1";
   // Empty: MemoryStore. Otherwise a FileStore here. QuickFIX 1.15.1's
   // MemoryStore::get returns nothing when the first requested sequence
   // number is missing, so a venue that skips numbers needs a FileStore to

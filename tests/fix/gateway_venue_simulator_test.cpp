@@ -1,6 +1,7 @@
 // The gateway against the project's venue simulator, build/synthusd-venue,
 // run as a separate process: Deribit dialect logon (the venue checks the
-// password), orders, fills, cancel/replace, cancel-all and positions.
+// password), orders, fills, cancel/replace, cancel-all, positions and
+// collateral (the simulator answers CollateralInquiry, which Deribit lacks).
 #include "gateway_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -120,6 +121,32 @@ TEST_F(GatewayVenueSimulatorTest, MarketOrderFillsAndPositionFollows) {
   ASSERT_EQ(gateway_->request_positions(), SubmitResult::sent);
   ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.positions().size() == 2; }));
   EXPECT_EQ(listener_.positions().back().position, hedging::Contracts{-3});
+}
+
+// The simulator starts every account with 1 BTC (margin.collateral_btc) and
+// charges the taker fee (0.05 %) in BTC on each fill. With the clock frozen
+// (--time-scale 0) the mark stays at the start price, $50,000, and a market
+// sell fills at the bid, which is the mark (spread 1 tick: bid = mid), so the
+// short's unrealised P&L is 0 and equity falls by exactly the fee:
+// 3 contracts * $10 / $50,000 = 0.0006 BTC = 60,000 sats; 0.05 % = 30 sats.
+TEST_F(GatewayVenueSimulatorTest, CollateralArrivesAtLogonAndFallsByTheFeeAfterAFill) {
+  start();
+  ASSERT_TRUE(logged_on());
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.collaterals().empty(); }));
+  const hedging::CollateralSnapshot initial = listener_.collaterals()[0];
+  EXPECT_EQ(initial.venue, kTestVenueId);
+  EXPECT_EQ(initial.equity, hedging::Sats{100'000'000});
+  EXPECT_TRUE(listener_.alerts_of(AlertKind::invalid_report).empty());
+  EXPECT_TRUE(listener_.alerts_of(AlertKind::business_reject).empty());
+
+  ASSERT_EQ(gateway_->submit(market_intent(21, Side::sell, 3)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(21, OrderStatus::filled));
+  EXPECT_EQ(listener_.executions_for(21).back().last_price, hedging::Price::from_dollars(50'000));
+  ASSERT_EQ(gateway_->request_collateral(), SubmitResult::sent);
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.collaterals().size() == 2; }));
+  const hedging::Sats fee{60'000 * 5 / 10'000};
+  EXPECT_EQ(listener_.collaterals()[1].equity, initial.equity - fee);
+  EXPECT_GT(listener_.collaterals()[1].time.nanoseconds, initial.time.nanoseconds);
 }
 
 TEST_F(GatewayVenueSimulatorTest, RestingOrderIsReplacedThenCanceled) {

@@ -196,6 +196,25 @@ TEST(GatewayReplayTest, ReportsADivergentOutboundMessage) {
   EXPECT_NE(problems[0].find("38=6"), std::string::npos) << problems[0];
 }
 
+// ... and a changed inbound CollateralReport shows up as a different event.
+TEST(GatewayReplayTest, ReportsADivergentCollateralEvent) {
+  GoldenSession session = read_golden_file("gateway_session.golden");
+  bool changed = false;
+  for (GoldenEntry& entry : session.entries) {
+    if (entry.kind == GoldenEntry::Kind::in && entry.text.find("|35=BA|") != std::string::npos) {
+      const std::size_t equity = entry.text.find("|900=1|");
+      ASSERT_NE(equity, std::string::npos) << entry.text;
+      entry.text.replace(equity, 7, "|900=1.5|");
+      changed = true;
+    }
+  }
+  ASSERT_TRUE(changed);
+  const auto problems = replay(session);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems[0].find("expected event collateral venue=2 equity=100000000"), std::string::npos) << problems[0];
+  EXPECT_NE(problems[0].find("equity=150000000"), std::string::npos) << problems[0];
+}
+
 TEST(GoldenFormatTest, ComparesAllButBodyLengthCheckSumAndSendingTime) {
   const std::string a = "8=FIX.4.4|9=10|35=D|34=3|52=20240101-00:00:00.000|11=G1|60=20240101-00:00:00.001|10=001|";
   const std::string b = "8=FIX.4.4|9=11|35=D|34=3|52=20991231-23:59:59.999|11=G1|60=20240101-00:00:00.001|10=222|";
@@ -211,9 +230,12 @@ TEST(GoldenFormatTest, ConfigRoundTrips) {
   config.target_comp_id = "DERIBITSERVER";
   config.order_quantity_multiplier = 10;
   config.mass_cancel = false;
+  config.collateral = false;
   const std::string line = config.format();
   ASSERT_TRUE(line.starts_with("config "));
   EXPECT_EQ(golden::GoldenConfig::parse(line.substr(7)).format(), line);
+  EXPECT_NE(line.find(" collateral=0"), std::string::npos) << line;
+  EXPECT_FALSE(golden::GoldenConfig::parse(line.substr(7)).collateral);
   EXPECT_THROW(golden::GoldenConfig::parse("dialect=okx"), std::invalid_argument);
   EXPECT_THROW(golden::GoldenConfig::parse("colour=blue"), std::invalid_argument);
 }

@@ -50,6 +50,9 @@ fix::GatewayConfig make_gateway_config(const GatewaySection& section, const hedg
     config.message_log_path = directory + "/messages.log";
   }
   config.position_request_interval_seconds = section.position_request_seconds;
+  config.collateral_inquiry_supported =
+      section.collateral_inquiry < 0 ? config.dialect != fix::Dialect::deribit : section.collateral_inquiry == 1;
+  config.collateral_request_interval_seconds = section.collateral_request_seconds;
   for (const hedging::InstrumentSpec& spec : kernel.instruments) {
     if (spec.venue == venue->id) {
       config.instruments.push_back(fix::gateway_instrument(spec, config.dialect));

@@ -30,7 +30,7 @@ KernelWorker::KernelWorker(KernelWorkerSetup setup)
   last_sequence_.store(next_sequence_ - 1);
 }
 
-void KernelWorker::inject(const hedging::Event& event) { process(event, kNoSource, 0, Origin{wall_ns(), false}); }
+void KernelWorker::inject(const hedging::Event& event) { process(event, kNoSource, 0, Origin{.wall_ns = wall_ns()}); }
 
 bool KernelWorker::has_input() const noexcept {
   if (local_count_ > 0) {
@@ -61,7 +61,7 @@ void KernelWorker::run(const std::atomic<bool>& stop) {
     const std::int64_t now = wall_ns();
     if (now >= next_timer_ns_) {
       next_timer_ns_ = now + setup_.timer_interval_ns;
-      process(hedging::Timer{hedging::Timestamp{now}}, kNoSource, 0, Origin{now, false});
+      process(hedging::Timer{hedging::Timestamp{now}}, kNoSource, 0, Origin{.wall_ns = now});
       publish_status();
     }
     maybe_snapshot();
@@ -89,27 +89,27 @@ bool KernelWorker::drain_once() {
     report.client_order_id = id;
     report.status = hedging::OrderStatus::rejected;
     report.time = setup_.kernel.now();
-    process(report, kNoSource, 0, Origin{wall_ns(), false});
+    process(report, kNoSource, 0, Origin{.wall_ns = wall_ns()});
     worked = true;
   }
   for (GatewayChannel* gateway : setup_.gateways) {
     GatewayEvent item;
     for (std::size_t n = 0; n < kBurst && gateway->events.pop(item); ++n) {
-      process(item.event, kNoSource, 0, Origin{wall_ns(), false});
+      process(item.event, kNoSource, 0, Origin{.wall_ns = wall_ns()});
       worked = true;
     }
   }
   for (MarketQueue* market : setup_.markets) {
     hedging::MarketUpdate update;
     for (std::size_t n = 0; n < kBurst && market->pop(update); ++n) {
-      process(update, kNoSource, 0, Origin{update.time.nanoseconds, true});
+      process(update, kNoSource, 0, Origin{.wall_ns = update.time.nanoseconds, .market = true});
       worked = true;
     }
   }
   for (std::size_t source = 0; source < setup_.liabilities.size(); ++source) {
     LiabilityItem item;
     for (std::size_t n = 0; n < kBurst && setup_.liabilities[source]->queue.pop(item); ++n) {
-      process(item.change, static_cast<std::uint16_t>(source), item.ticket, Origin{wall_ns(), false});
+      process(item.change, static_cast<std::uint16_t>(source), item.ticket, Origin{.wall_ns = wall_ns()});
       worked = true;
     }
   }

@@ -57,6 +57,7 @@ struct Summary {
   std::int64_t max_deviation_raw = 0, ratio_raw = 0, p50 = 0, p99 = 0, event_p50 = 0, event_p99 = 0;
   std::uint64_t ticks_to_orders = 0;
   std::int64_t backing_value_cents = 0;
+  std::int64_t collateral_sats = 0;
   bool within_band = false;
   std::uint64_t action_hash = 0, action_events = 0, journal_sequence = 0;
 };
@@ -72,6 +73,7 @@ Summary summarize(const run::EngineRuntime& runtime) {
   m.liability_cents = s.liability_cents.load();
   m.exposure_cents = s.hedge_exposure_cents.load();
   m.price_raw = s.index_price_raw.load();
+  m.collateral_sats = s.collateral_sats.load();
   m.fees_sats = s.fees_sats.load();
   m.max_deviation_raw = s.max_deviation_raw.load();
   m.ratio_raw = s.hedge_ratio_raw.load();
@@ -99,16 +101,20 @@ Summary summarize(const run::EngineRuntime& runtime) {
   return m;
 }
 
-// Short exposure over the BTC held for the customers (their sats at today's
-// price): the hedge's leverage on its collateral when that BTC sits at the
-// venue, as synthUSD assumes.
+// Short exposure over the collateral the venues reported, at today's price;
+// before any venue reported, over the BTC held for the customers (synthUSD's
+// model: that BTC is the collateral), marked with a "~".
 std::string leverage(const Summary& m) {
-  if (m.backing_value_cents <= 0) {
+  const std::int64_t collateral_cents =
+      m.collateral_sats > 0 ? static_cast<std::int64_t>(static_cast<hedging::int128>(m.collateral_sats) *
+                                                        m.price_raw / 100'000'000'000'000LL)
+                            : m.backing_value_cents;
+  if (collateral_cents <= 0) {
     return "-";
   }
   char text[32];
-  std::snprintf(text, sizeof text, "%.2fx",
-                static_cast<double>(std::llabs(m.exposure_cents)) / static_cast<double>(m.backing_value_cents));
+  std::snprintf(text, sizeof text, "%s%.2fx", m.collateral_sats > 0 ? "" : "~",
+                static_cast<double>(std::llabs(m.exposure_cents)) / static_cast<double>(collateral_cents));
   return text;
 }
 

@@ -65,6 +65,11 @@ struct GatewaySection {
   std::string credentials_file; // empty: SYNTHUSD_FIX_CLIENT_ID / _SECRET, if set
   bool log_messages = false;    // FIX message log (secrets masked) in the state directory
   int position_request_seconds = 60;
+  // CollateralInquiry (BB) at logon and then every collateral_request_seconds:
+  // the venue's equity becomes the kernel's collateral (leverage, distance to
+  // liquidation, transfers). Deribit's FIX has no BB: default off there.
+  int collateral_inquiry = -1; // -1: by dialect (generic on, deribit off); 0 off; 1 on
+  int collateral_request_seconds = 60;
 };
 
 struct IntakeSection {

@@ -54,6 +54,7 @@ struct GoldenConfig {
   std::int64_t report_quantity_multiplier = 1;
   std::string client_order_id_prefix = "G";
   bool mass_cancel = true;
+  bool collateral = true; // GatewayConfig::collateral_inquiry_supported: a CollateralInquiry at logon
   std::int64_t clock_start = 1'704'067'200'000'000'000; // 2024-01-01T00:00:00Z
   std::int64_t clock_step = 1'000'000;                  // 1 ms per message built
 
@@ -64,7 +65,7 @@ struct GoldenConfig {
 
 // A gateway configuration for replaying or recording: the golden settings,
 // MemoryStore, a fresh ClOrdID file in work_directory, the stepping clock,
-// no periodic position requests.
+// no periodic position or collateral requests.
 [[nodiscard]] GatewayConfig make_gateway_config(const GoldenConfig& golden, const std::string& host, int port,
                                                 const std::string& work_directory);
 

@@ -5,10 +5,11 @@
 // Threads
 //   owner thread  - whoever constructs the session and calls send_order(),
 //                   cancel_order(), replace_order(), cancel_all(),
-//                   request_positions() and poll(). One thread only. Every
-//                   application message is sent from here, on the Session*
-//                   kept at start() (no global sendToTarget lookup), from
-//                   message objects built once and overwritten per order.
+//                   request_positions(), request_collateral() and poll().
+//                   One thread only. Every application message is sent
+//                   from here, on the Session* kept at start() (no global
+//                   sendToTarget lookup), from message objects built once
+//                   and overwritten per order.
 //                   Listener callbacks run here, inside poll().
 //   QuickFIX      - SocketInitiator's thread: connects, logs on, heartbeats,
 //                   resends, and calls the Application callbacks. Those only
@@ -71,9 +72,14 @@ public:
   // it, else an OrderCancelRequest for every open order.
   SubmitResult cancel_all();
   SubmitResult request_positions();
+  // CollateralInquiry(BB); SubmitResult::unsupported when
+  // collateral_inquiry_supported is false. The answer (CollateralReport BA)
+  // reaches the listener's on_collateral() inside poll().
+  SubmitResult request_collateral();
 
   // Handles up to max_messages queued inbound records, calling the listener,
-  // and sends the periodic RequestForPositions when it is due. Returns the
+  // and sends the periodic RequestForPositions and CollateralInquiry when
+  // they are due. Returns the
   // number of records handled.
   std::size_t poll(std::size_t max_messages = std::numeric_limits<std::size_t>::max());
 

@@ -77,6 +77,7 @@ enum class SubmitResult : std::uint8_t {
   request_pending,         // a cancel or replace of this order is already in flight
   client_order_id_failure, // the ClOrdID counter file could not reserve a block
   send_failed,             // QuickFIX refused or threw
+  unsupported,             // the configuration says the venue does not take this request
 };
 
 const char* to_string(SubmitResult result);
@@ -138,6 +139,19 @@ struct PositionEvent {
   IdText position_request_id;
 };
 
+// A CollateralReport(BA): the margin account in satoshis, converted exactly
+// from the venue's BTC decimals (at most 8 places). Values the report does
+// not carry are 0, except initial margin, which falls back to
+// TotalNetValue(900) - MarginExcess(899) when only those are present.
+struct CollateralEvent {
+  std::uint16_t venue = 0;                  // hedging::VenueId
+  std::int64_t equity_sats = 0;             // 900 TotalNetValue (balance + unrealised P&L)
+  std::int64_t balance_sats = 0;            // 901 CashOutstanding
+  std::int64_t initial_margin_sats = 0;     // 9110 (custom), else 900 - 899
+  std::int64_t maintenance_margin_sats = 0; // 9111 (custom)
+  std::int64_t receive_time_ns = 0;
+};
+
 enum class AlertKind : std::uint8_t {
   logon,                   // session logged on (text: the session id)
   logout,                  // session logged out or disconnected (text: the reason, if the venue gave one)
@@ -152,6 +166,7 @@ enum class AlertKind : std::uint8_t {
   invalid_report,          // a report the gateway could not interpret (text says why)
   unsupported_message,     // an application message type the gateway does not handle
   inbound_queue_full,      // QuickFIX's thread waited for room in the hand-off queue
+  collateral_reject,       // CollateralInquiryAck(BG) refusing a CollateralInquiry (reason: 946, else 945)
 };
 
 const char* to_string(AlertKind kind);
@@ -190,6 +205,9 @@ public:
   virtual void on_execution(const ExecutionEvent& event) = 0;
   virtual void on_position(const PositionEvent& event) = 0;
   virtual void on_alert(const GatewayAlert& alert) = 0;
+  // A CollateralReport(BA). A no-op by default, so listeners that do not
+  // care need not change.
+  virtual void on_collateral(const CollateralEvent&) {}
 };
 
 class MessageLogSink;
@@ -231,7 +249,15 @@ struct GatewayConfig {
   // Reconciliation: a RequestForPositions at every logon and then every this
   // many seconds (0: at logon only).
   int position_request_interval_seconds = 60;
-  std::string position_account;      // generic: Account(1) on RequestForPositions, if set
+  // Collateral: a CollateralInquiry(BB) at every logon and then every this
+  // many seconds (0: at logon only), when collateral_inquiry_supported.
+  // Deribit's FIX API has no CollateralInquiry (its equity comes from User
+  // Request BE / User Response BF, tag 100001, which this gateway does not
+  // speak): set false against Deribit. The simulator (synthusd-venue)
+  // answers BB in both dialects.
+  int collateral_request_interval_seconds = 60;
+  bool collateral_inquiry_supported = true;
+  std::string position_account;      // Account(1) on RequestForPositions (generic) and CollateralInquiry, if set
   bool order_status_on_logon = true; // OrderStatusRequest(H) for every open order after a logon
   bool mass_cancel_supported = true; // OrderMassCancelRequest(q); else one cancel per open order
 
@@ -254,6 +280,7 @@ struct GatewayCounters {
   std::uint64_t mass_cancels_sent = 0;
   std::uint64_t position_requests_sent = 0;
   std::uint64_t status_requests_sent = 0;
+  std::uint64_t collateral_requests_sent = 0;
   std::uint64_t execution_reports = 0;
   std::uint64_t duplicate_execution_reports = 0;  // dropped by ExecID
   std::uint64_t possible_duplicates_received = 0; // reports flagged PossDupFlag/PossResend

@@ -1,14 +1,15 @@
 #pragma once
 // The order gateway as the kernel sees it (C++20): hedging::OrderIntent and
-// CancelIntent in; hedging::ExecutionReport, PositionSnapshot and VenueStatus
-// events plus gateway alerts out. A thin conversion layer over
-// GatewaySession (C++14, QuickFIX behind it); see gateway_session.hpp for the
-// threads.
+// CancelIntent in; hedging::ExecutionReport, PositionSnapshot,
+// CollateralSnapshot and VenueStatus events plus gateway alerts out. A thin
+// conversion layer over GatewaySession (C++14, QuickFIX behind it); see
+// gateway_session.hpp for the threads.
 //
 // Threading: one owner thread calls submit(), replace(), cancel_all(),
-// request_positions() and poll(); the listener is called on that thread,
-// inside poll() (or inside submit() for an order refused locally). Intents
-// may later come from an SPSC queue drained by the same thread.
+// request_positions(), request_collateral() and poll(); the listener is
+// called on that thread, inside poll() (or inside submit() for an order
+// refused locally). Intents may later come from an SPSC queue drained by the
+// same thread.
 //
 // Units: the kernel counts contracts; the gateway converts to the venue's
 // OrderQty with GatewayInstrument::order_quantity_multiplier (Deribit: USD,
@@ -27,8 +28,9 @@ namespace synthusd::fix {
 class OrderGatewayListener {
 public:
   virtual ~OrderGatewayListener() = default;
-  // A hedging::ExecutionReport, PositionSnapshot or VenueStatus (up at
-  // logon, down at logout), ready for Kernel::on().
+  // A hedging::ExecutionReport, PositionSnapshot, CollateralSnapshot (from a
+  // CollateralReport: equity in sats) or VenueStatus (up at logon, down at
+  // logout), ready for Kernel::on().
   virtual void on_event(const hedging::Event& event) = 0;
   // Unknown orders, rejects, session changes...: for operators and logs.
   virtual void on_alert(const GatewayAlert& alert) = 0;
@@ -71,6 +73,7 @@ public:
   SubmitResult replace(hedging::ClientOrderId id, hedging::Contracts quantity, hedging::Price price);
   SubmitResult cancel_all() { return session_.cancel_all(); }
   SubmitResult request_positions() { return session_.request_positions(); }
+  SubmitResult request_collateral() { return session_.request_collateral(); }
 
   std::size_t poll(std::size_t max_messages = std::numeric_limits<std::size_t>::max()) {
     return session_.poll(max_messages);
@@ -85,6 +88,7 @@ private:
     Bridge(OrderGatewayListener& listener, hedging::VenueId venue) : listener_(listener), venue_(venue) {}
     void on_execution(const ExecutionEvent& event) override;
     void on_position(const PositionEvent& event) override;
+    void on_collateral(const CollateralEvent& event) override;
     void on_alert(const GatewayAlert& alert) override;
 
   private:
