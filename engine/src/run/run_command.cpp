@@ -106,8 +106,8 @@ Summary summarize(const run::EngineRuntime& runtime) {
 // model: that BTC is the collateral), marked with a "~".
 std::string leverage(const Summary& m) {
   const std::int64_t collateral_cents =
-      m.collateral_sats > 0 ? static_cast<std::int64_t>(static_cast<hedging::int128>(m.collateral_sats) *
-                                                        m.price_raw / 100'000'000'000'000LL)
+      m.collateral_sats > 0 ? static_cast<std::int64_t>(static_cast<hedging::int128>(m.collateral_sats) * m.price_raw /
+                                                        100'000'000'000'000LL)
                             : m.backing_value_cents;
   if (collateral_cents <= 0) {
     return "-";

@@ -6,10 +6,13 @@
 // one core each). In blocking mode it sleeps on an EventCount: producers
 // bump an epoch after every push and wake the futex only when a consumer
 // announced it is about to sleep, so a busy pipeline makes no system calls.
-// Memory ordering: the consumer reads the epoch (acquire) BEFORE re-checking
-// its queues; a producer pushes, then bumps the epoch (release) and checks
-// for sleepers. Either the consumer's re-check sees the item, or the epoch
-// changed and futex_wait returns at once: no lost wake-up.
+// Memory ordering: the consumer announces itself (sleepers) and reads the
+// epoch BEFORE re-checking its queues; a producer pushes, then bumps the
+// epoch and reads sleepers. All four are sequentially consistent: with
+// weaker orders the producer's read of sleepers and the consumer's read of
+// its queue could both see the old values (store-load reordering), and the
+// wake-up would be lost. Either the consumer's re-check sees the item, or
+// the epoch changed and futex_wait returns at once.
 
 #include <atomic>
 #include <cstdint>
@@ -30,15 +33,15 @@ class EventCount {
 public:
   // Producers, after publishing an item.
   void notify() noexcept {
-    epoch_.fetch_add(1, std::memory_order_acq_rel);
-    if (sleepers_.load(std::memory_order_acquire) != 0) {
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) != 0) {
       wake();
     }
   }
   // Consumer: key = prepare(); re-check the queues; if still empty wait(key).
   [[nodiscard]] std::uint32_t prepare() noexcept {
-    sleepers_.fetch_add(1, std::memory_order_acq_rel);
-    return epoch_.load(std::memory_order_acquire);
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    return epoch_.load(std::memory_order_seq_cst);
   }
   void cancel() noexcept { sleepers_.fetch_sub(1, std::memory_order_acq_rel); }
   // Sleeps until notify() after prepare(), or timeout_ns.

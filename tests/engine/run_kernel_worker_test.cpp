@@ -1,0 +1,396 @@
+// The kernel thread of `synthusd run` (engine/src/run/kernel_worker.*): its
+// inputs (gateway events, market data, liability events) are journaled in
+// order, applied to the kernel, and its orders pass pre-trade risk on their
+// way to the venue's gateway queue; a refused order comes back as a reject.
+// The event path allocates nothing.
+//
+// Most tests call drain_once() on the test thread (one pass over the input
+// queues) and then drain the journal queue with JournalWorker::run() and a
+// stop flag already set, so nothing here depends on thread timing.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "run/journal_worker.hpp"
+#include "run/kernel_worker.hpp"
+#include "run_test_support.hpp"
+#include "support/allocation_counter.hpp"
+
+namespace synthusd::engine::run {
+namespace {
+
+using namespace testing;
+using hedging::Contracts;
+using hedging::ExecutionReport;
+using hedging::OrderStatus;
+using hedging::Price;
+
+constexpr std::size_t kNoGatewayIndex = static_cast<std::size_t>(-1);
+
+// Everything the kernel thread talks to, for one venue (id 1) with a gateway.
+struct KernelPipeline {
+  explicit KernelPipeline(std::size_t journal_capacity = 4096, std::uint64_t snapshot_every_events = 1'000'000'000,
+                          WaitMode wait = WaitMode::blocking)
+      : directory("kernel_worker"), journal_path(directory.file("journal")), writer(journal_path),
+        kernel(one_venue_config()), risk(fix::RiskLimits{}, kernel.config().instruments),
+        liabilities(4096, wakeup, index_price_raw), market(1024, 1), gateway(1024), alerts(1024), transfers(1024),
+        journal(
+            writer, journal_capacity, {&liabilities}, snapshot,
+            [this](const SnapshotHandoff& handoff) {
+              snapshots_written.fetch_add(1);
+              if (writer.durable_sequence() < handoff.sequence) {
+                snapshots_ahead_of_journal.fetch_add(1);
+              }
+            },
+            wait),
+        wait_mode(wait), snapshot_every(snapshot_every_events) {}
+
+  // gateway_by_venue[1] = 0 unless told otherwise.
+  KernelWorker& start(std::vector<std::size_t> gateway_by_venue = {kNoGatewayIndex, 0}) {
+    KernelWorkerSetup setup{kernel,
+                            risk,
+                            journal,
+                            snapshot,
+                            {&market},
+                            {&liabilities},
+                            {&gateway},
+                            std::move(gateway_by_venue),
+                            alerts,
+                            transfers,
+                            wakeup,
+                            wait_mode,
+                            writer.last_sequence() + 1,
+                            100'000'000,
+                            snapshot_every,
+                            index_price_raw,
+                            hedging::ActionStreamHash{},
+                            latency};
+    worker = std::make_unique<KernelWorker>(std::move(setup));
+    return *worker;
+  }
+
+  // The journal thread's work, done here: append and commit what is queued.
+  void flush_journal() {
+    const std::atomic<bool> stop{true};
+    journal.run(stop);
+  }
+
+  std::vector<GatewayCommand> take_commands() {
+    std::vector<GatewayCommand> commands;
+    GatewayCommand command;
+    while (gateway.commands.pop(command)) {
+      commands.push_back(command);
+    }
+    return commands;
+  }
+
+  void venue_up(hedging::Timestamp time) {
+    ASSERT_TRUE(gateway.events.push(GatewayEvent{hedging::VenueStatus{1, true, time}}));
+  }
+
+  TempDir directory;
+  std::string journal_path;
+  JournalWriter writer;
+  hedging::Kernel kernel;
+  fix::PreTradeRisk risk;
+  EventCount wakeup;
+  std::atomic<std::int64_t> index_price_raw{0};
+  LiabilityChannel liabilities;
+  MarketQueue market;
+  GatewayChannel gateway;
+  SpscQueue<hedging::Alert> alerts;
+  SpscQueue<hedging::TransferIntent> transfers;
+  SnapshotHandoff snapshot;
+  std::atomic<int> snapshots_written{0};
+  std::atomic<int> snapshots_ahead_of_journal{0};
+  JournalWorker journal;
+  OrderLatency latency;
+  WaitMode wait_mode;
+  std::uint64_t snapshot_every;
+  std::unique_ptr<KernelWorker> worker;
+};
+
+TEST(KernelWorker, a_liability_event_becomes_an_order_on_the_venue_gateway_once_the_venue_is_up_and_priced) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start();
+  // Priced, but the venue is not up: the kernel holds back.
+  ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(1))));
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2))), 1u); // $10,000
+  EXPECT_TRUE(worker.drain_once());
+  EXPECT_TRUE(p.take_commands().empty());
+  EXPECT_EQ(worker.status().orders.load(), 0u);
+
+  p.venue_up(at_ms(3));
+  EXPECT_TRUE(worker.drain_once());
+  const std::vector<GatewayCommand> commands = p.take_commands();
+  ASSERT_EQ(commands.size(), 1u);
+  const GatewayCommand& command = commands[0];
+  EXPECT_EQ(command.kind, GatewayCommand::Kind::order);
+  EXPECT_EQ(command.order.venue, 1);
+  EXPECT_EQ(command.order.instrument, 1);
+  EXPECT_EQ(command.order.side, hedging::Side::sell);
+  EXPECT_EQ(command.order.quantity, Contracts{98}); // to the low safe bound, $100 contracts
+  EXPECT_EQ(command.order.type, hedging::OrderType::market);
+  EXPECT_FALSE(command.caused_by_market);
+  EXPECT_GT(command.origin_wall_ns, 0);
+  EXPECT_GE(command.dequeued_wall_ns, command.origin_wall_ns);
+  EXPECT_EQ(worker.status().orders.load(), 1u);
+  EXPECT_EQ(worker.stats().risk_rejects.load(), 0u);
+  EXPECT_EQ(p.risk.passed(), 1u);
+  EXPECT_FALSE(worker.drain_once()); // nothing left to take
+  EXPECT_EQ(worker.last_sequence(), 3u);
+
+  // Every input is journaled in the order the kernel saw it, numbered by the
+  // kernel thread; the liability ticket becomes durable with it.
+  EXPECT_EQ(p.liabilities.make_durable(), 0u);
+  p.flush_journal();
+  const std::vector<JournalRecord> records = read_journal(p.journal_path);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<hedging::MarketUpdate>(records[0].event));
+  EXPECT_TRUE(std::holds_alternative<hedging::LiabilityChange>(records[1].event));
+  EXPECT_TRUE(std::holds_alternative<hedging::VenueStatus>(records[2].event));
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i].sequence, i + 1);
+  }
+  EXPECT_EQ(p.liabilities.make_durable(), 1u);
+}
+
+TEST(KernelWorker, gateway_events_are_taken_before_market_data_and_market_data_before_liability_events) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start();
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(3))), 1u);
+  ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(2))));
+  p.venue_up(at_ms(1));
+  EXPECT_TRUE(worker.drain_once());
+  // All three in one pass, so the order goes out at once.
+  ASSERT_EQ(p.take_commands().size(), 1u);
+  p.flush_journal();
+  const std::vector<JournalRecord> records = read_journal(p.journal_path);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<hedging::VenueStatus>(records[0].event));
+  EXPECT_TRUE(std::holds_alternative<hedging::MarketUpdate>(records[1].event));
+  EXPECT_TRUE(std::holds_alternative<hedging::LiabilityChange>(records[2].event));
+}
+
+TEST(KernelWorker, an_order_caused_by_a_tick_carries_the_tick_receive_time_for_tick_to_order_latency) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start();
+  p.venue_up(at_ms(1));
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2))), 1u);
+  EXPECT_TRUE(worker.drain_once());
+  EXPECT_TRUE(p.take_commands().empty()); // no price yet: nothing to size the hedge with
+
+  const hedging::MarketUpdate tick = market_update(50'000, at_ms(3));
+  ASSERT_TRUE(p.market.publish(tick));
+  EXPECT_TRUE(worker.drain_once());
+  const std::vector<GatewayCommand> commands = p.take_commands();
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_EQ(commands[0].kind, GatewayCommand::Kind::order);
+  EXPECT_TRUE(commands[0].caused_by_market);
+  EXPECT_EQ(commands[0].origin_wall_ns, tick.time.nanoseconds);
+  EXPECT_GT(commands[0].dequeued_wall_ns, 0);
+}
+
+std::optional<hedging::ClientOrderId> only_open_order(const hedging::Kernel& kernel) {
+  std::optional<hedging::ClientOrderId> id;
+  for (const hedging::OrderRecord& record : kernel.order_table().records()) {
+    if (record.client_order_id != 0) {
+      if (id) {
+        return std::nullopt;
+      }
+      id = record.client_order_id;
+    }
+  }
+  return id;
+}
+
+TEST(KernelWorker, an_order_refused_by_pre_trade_risk_comes_back_as_a_journaled_reject) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start();
+  p.venue_up(at_ms(1));
+  ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(2))));
+  EXPECT_TRUE(worker.drain_once());
+  p.risk.engage_kill_switch();
+
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(3))), 1u);
+  EXPECT_TRUE(worker.drain_once());
+  EXPECT_TRUE(p.take_commands().empty()); // nothing reached the gateway
+  EXPECT_EQ(worker.stats().risk_rejects.load(), 1u);
+  EXPECT_EQ(p.risk.rejects(fix::RiskReject::kill_switch), 1u);
+  const std::optional<hedging::ClientOrderId> refused = only_open_order(p.kernel);
+  ASSERT_TRUE(refused.has_value()); // the kernel still believes it in flight...
+
+  EXPECT_TRUE(worker.drain_once()); // ...until the next pass hands it the reject
+  EXPECT_EQ(p.kernel.open_orders(), 0u);
+  EXPECT_EQ(p.kernel.slot(1)->in_flight, Contracts{0});
+  EXPECT_FALSE(worker.drain_once());
+
+  p.flush_journal();
+  const std::vector<JournalRecord> records = read_journal(p.journal_path);
+  ASSERT_EQ(records.size(), 4u); // venue up, tick, liability, reject
+  const auto* reject = std::get_if<ExecutionReport>(&records[3].event);
+  ASSERT_NE(reject, nullptr);
+  EXPECT_EQ(records[3].sequence, 4u);
+  EXPECT_EQ(reject->client_order_id, *refused);
+  EXPECT_EQ(reject->status, OrderStatus::rejected);
+  EXPECT_EQ(reject->last_quantity, Contracts{0});
+
+  // Released, the kernel hedges again after its retry delay.
+  p.risk.resume();
+  ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(5'000))));
+  EXPECT_TRUE(worker.drain_once());
+  const std::vector<GatewayCommand> retried = p.take_commands();
+  ASSERT_EQ(retried.size(), 1u);
+  EXPECT_EQ(retried[0].order.quantity, Contracts{98});
+  EXPECT_NE(retried[0].order.client_order_id, *refused);
+}
+
+TEST(KernelWorker, an_order_for_a_venue_without_a_gateway_is_rejected_back_into_the_kernel) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start({}); // no gateway for any venue
+  p.venue_up(at_ms(1));
+  ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(2))));
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(3))), 1u);
+  EXPECT_TRUE(worker.drain_once());
+  EXPECT_EQ(worker.stats().no_gateway.load(), 1u);
+  EXPECT_EQ(worker.status().orders.load(), 0u);
+  EXPECT_TRUE(worker.drain_once()); // the reject
+  EXPECT_EQ(p.kernel.open_orders(), 0u);
+  p.flush_journal();
+  const std::vector<JournalRecord> records = read_journal(p.journal_path);
+  ASSERT_EQ(records.size(), 4u);
+  ASSERT_TRUE(std::holds_alternative<ExecutionReport>(records[3].event));
+  EXPECT_EQ(std::get<ExecutionReport>(records[3].event).status, OrderStatus::rejected);
+}
+
+// One round of the event path: a tick, a liability event (alternately
+// $10,000 in and out, so the kernel sells and buys back), the orders it
+// causes, and a fill for each of them from the "venue".
+struct RoundCounts {
+  std::uint64_t orders = 0;
+  std::uint64_t fills = 0;
+};
+
+void round_trip(KernelPipeline& p, std::int64_t round, RoundCounts& counts) {
+  const hedging::Timestamp time = at_ms(1'000 * round);
+  (void)p.market.publish(market_update(50'000 + (round % 50), time));
+  (void)p.liabilities.submit(
+      liability_change(static_cast<std::uint64_t>(round), round % 2 == 1 ? 1'000'000 : -1'000'000, time));
+  (void)p.worker->drain_once();
+  GatewayCommand command;
+  while (p.gateway.commands.pop(command)) {
+    if (command.kind != GatewayCommand::Kind::order) {
+      continue;
+    }
+    ++counts.orders;
+    const ExecutionReport fill{command.order.client_order_id, OrderStatus::filled, command.order.quantity,
+                               Price::from_dollars(50'000), time};
+    if (p.gateway.events.push(GatewayEvent{fill})) {
+      ++counts.fills;
+    }
+  }
+  (void)p.worker->drain_once();
+  hedging::Alert alert;
+  while (p.alerts.pop(alert)) {
+  }
+}
+
+TEST(KernelWorker, the_event_path_allocates_nothing_after_warm_up) {
+  constexpr std::int64_t kWarmUp = 50;
+  constexpr std::int64_t kRounds = 1'000;
+  KernelPipeline p(1 << 14);
+  KernelWorker& worker = p.start();
+  p.venue_up(at_ms(0));
+  RoundCounts warm_up;
+  for (std::int64_t round = 1; round <= kWarmUp; ++round) {
+    round_trip(p, round, warm_up);
+  }
+  ASSERT_GT(warm_up.orders, 0u);
+  p.flush_journal(); // the journal thread's part, outside the measurement
+
+  const std::uint64_t events_before = worker.status().events.load();
+  RoundCounts counts;
+  const std::int64_t allocations_before = test_support::allocation_count();
+  for (std::int64_t round = kWarmUp + 1; round <= kWarmUp + kRounds; ++round) {
+    round_trip(p, round, counts);
+  }
+  const std::int64_t allocations = test_support::allocation_count() - allocations_before;
+
+  EXPECT_EQ(allocations, 0);
+  // The measured path did the work: ticks, liability events, orders, fills.
+  EXPECT_GE(counts.orders, static_cast<std::uint64_t>(kRounds));
+  EXPECT_EQ(counts.fills, counts.orders);
+  EXPECT_GE(worker.status().events.load() - events_before, static_cast<std::uint64_t>(3 * kRounds));
+  EXPECT_GE(worker.status().fills.load(), counts.fills);
+  EXPECT_EQ(worker.stats().journal_waits.load(), 0u);
+  p.flush_journal();
+  EXPECT_EQ(p.liabilities.make_durable(), static_cast<std::uint64_t>(kWarmUp + kRounds));
+}
+
+TEST(KernelWorker, the_allocation_counter_sees_allocations_on_this_thread) {
+  // Guards the test above against a counter that can never move.
+  const std::int64_t before = test_support::allocation_count();
+  auto* pointer = new int(3);
+  asm volatile("" : : "g"(pointer) : "memory");
+  delete pointer;
+  EXPECT_EQ(test_support::allocation_count() - before, 1);
+}
+
+// The threads as `synthusd run` has them: the kernel thread sleeping on its
+// event count, woken by a source's submit; the journal thread committing.
+TEST(KernelWorker, on_its_own_thread_it_wakes_for_a_liability_event_routes_the_order_and_drains_on_stop) {
+  KernelPipeline p(4096, 4);
+  KernelWorker& worker = p.start();
+  std::atomic<bool> kernel_stop{false};
+  std::atomic<bool> journal_stop{false};
+  std::thread journal_thread([&] { p.journal.run(journal_stop); });
+  std::thread kernel_thread([&] { worker.run(kernel_stop); });
+
+  const std::int64_t now = wall_ns();
+  p.venue_up(hedging::Timestamp{now});
+  p.wakeup.notify();
+  ASSERT_TRUE(p.market.publish(market_update(50'000, hedging::Timestamp{now})));
+  p.wakeup.notify();
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, hedging::Timestamp{now})), 1u);
+
+  GatewayCommand command;
+  EXPECT_TRUE(eventually([&] { return p.gateway.commands.pop(command); }));
+  EXPECT_EQ(command.kind, GatewayCommand::Kind::order);
+  EXPECT_EQ(command.order.quantity, Contracts{98});
+  EXPECT_TRUE(eventually([&] { return p.liabilities.make_durable() == 1; }));
+
+  // A snapshot every 4 inputs: written by the journal thread after the records it includes.
+  EXPECT_TRUE(eventually([&] { return p.snapshots_written.load() >= 1; }));
+
+  // Queued just before the stop: still journaled, still made durable.
+  ASSERT_EQ(p.liabilities.submit(liability_change(2, 5'000, hedging::Timestamp{now})), 2u);
+  kernel_stop.store(true);
+  p.wakeup.notify();
+  kernel_thread.join();
+  journal_stop.store(true);
+  journal_thread.join();
+
+  EXPECT_EQ(p.liabilities.make_durable(), 2u);
+  const std::vector<JournalRecord> records = read_journal(p.journal_path);
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back().sequence, worker.last_sequence());
+  std::size_t liability_events = 0;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i].sequence, i + 1);
+    liability_events += std::holds_alternative<hedging::LiabilityChange>(records[i].event) ? 1 : 0;
+  }
+  EXPECT_EQ(liability_events, 2u);
+  // Snapshots were never ahead of the journal, and the last one was handed back.
+  EXPECT_EQ(p.snapshots_ahead_of_journal.load(), 0);
+  EXPECT_FALSE(p.snapshot.busy.load());
+  EXPECT_EQ(worker.status().liability_events.load(), 2u);
+}
+
+} // namespace
+} // namespace synthusd::engine::run
