@@ -1,0 +1,339 @@
+// Compiled as C++14 (target synthusd_fix_quickfix): includes QuickFIX. The
+// order half of GatewaySession::Impl (gateway_session_internal.hpp): send_order,
+// cancel, replace, cancel_all and order status requests (D, F, G, q, H), and
+// the owner thread's order table.
+
+#include "gateway_session_internal.hpp"
+
+#include "synthusd/fix/gateway_decimal.hpp"
+
+#include <quickfix/Values.h>
+#include <quickfix/fix44/OrderMassCancelRequest.h>
+#include <quickfix/fix44/OrderStatusRequest.h>
+
+#include <algorithm>
+#include <exception>
+#include <vector>
+
+namespace synthusd { // NOLINT(modernize-concat-nested-namespaces)
+namespace fix {
+
+namespace {
+
+char side_code(OrderSide side) { return side == OrderSide::buy ? FIX::Side_BUY : FIX::Side_SELL; }
+char order_type_code(OrderType type) { return type == OrderType::market ? FIX::OrdType_MARKET : FIX::OrdType_LIMIT; }
+char time_in_force_code(TimeInForce time_in_force) {
+  switch (time_in_force) {
+  case TimeInForce::day:
+    return FIX::TimeInForce_DAY;
+  case TimeInForce::good_till_cancel:
+    return FIX::TimeInForce_GOOD_TILL_CANCEL;
+  case TimeInForce::immediate_or_cancel:
+    return FIX::TimeInForce_IMMEDIATE_OR_CANCEL;
+  case TimeInForce::fill_or_kill:
+    return FIX::TimeInForce_FILL_OR_KILL;
+  }
+  return FIX::TimeInForce_GOOD_TILL_CANCEL;
+}
+
+} // namespace
+
+SubmitResult GatewaySession::Impl::send_order(const OrderRequest& request) {
+  if (!logged_on()) {
+    return SubmitResult::not_logged_on;
+  }
+  const std::size_t instrument_index = find_instrument(request.instrument);
+  if (instrument_index == kNoInstrument) {
+    return SubmitResult::unknown_instrument;
+  }
+  if (request.quantity <= 0 || request.user_order_id == 0 ||
+      (request.type == OrderType::limit && request.price_e8 <= 0)) {
+    return SubmitResult::invalid_order;
+  }
+  auto existing = orders_.find(request.user_order_id);
+  if (existing != orders_.end()) {
+    if (!existing->second.done) {
+      return SubmitResult::duplicate_order;
+    }
+    forget(existing->second.user_order_id);
+  }
+  std::string client_order_id;
+  if (!allocate_client_order_id(client_order_id)) {
+    return SubmitResult::client_order_id_failure;
+  }
+  const GatewayInstrument& instrument = config_.instruments[instrument_index];
+
+  FIX44::NewOrderSingle& message = new_order_;
+  message.setField(FIX::FIELD::ClOrdID, client_order_id);
+  message.setField(FIX::Side(side_code(request.side)));
+  message.setField(FIX::TransactTime(to_timestamp(transact_now()), kMillisecondPrecision));
+  message.setField(FIX::OrdType(order_type_code(request.type)));
+  message.setField(FIX::FIELD::Symbol, instrument.symbol);
+  message.setField(FIX::FIELD::OrderQty, wire_quantity(instrument, request.quantity));
+  if (request.type == OrderType::limit) {
+    message.setField(FIX::FIELD::Price, format_decimal_e8(request.price_e8));
+  } else {
+    message.removeField(FIX::FIELD::Price);
+  }
+  message.setField(FIX::TimeInForce(time_in_force_code(request.time_in_force)));
+  const std::string instructions = exec_inst(config_.dialect, request.post_only, request.reduce_only);
+  if (instructions.empty()) {
+    message.removeField(FIX::FIELD::ExecInst);
+  } else {
+    message.setField(FIX::FIELD::ExecInst, instructions);
+  }
+  if (rules_.order_quantity_in_units) {
+    message.setField(kTagQtyType, "0"); // Units: OrderQty is in USD
+  }
+  if (!send(message)) {
+    return SubmitResult::send_failed;
+  }
+  ++counters_.orders_sent;
+
+  Order order;
+  order.user_order_id = request.user_order_id;
+  order.instrument_index = instrument_index;
+  order.side = request.side;
+  order.type = request.type;
+  order.time_in_force = request.time_in_force;
+  order.post_only = request.post_only;
+  order.reduce_only = request.reduce_only;
+  order.quantity = request.quantity;
+  order.price_e8 = request.type == OrderType::limit ? request.price_e8 : 0;
+  order.client_order_id = client_order_id;
+  order.current_client_order_id = client_order_id;
+  remember_sent(message, request.user_order_id);
+  Order& stored = orders_[request.user_order_id];
+  stored = std::move(order);
+  order_ids_[stored.client_order_id] = stored.user_order_id;
+  return SubmitResult::sent;
+}
+
+SubmitResult GatewaySession::Impl::cancel_order(std::uint64_t user_order_id) {
+  if (!logged_on()) {
+    return SubmitResult::not_logged_on;
+  }
+  Order* order = find_open(user_order_id);
+  if (order == nullptr) {
+    return SubmitResult::unknown_order;
+  }
+  if (order->pending != Pending::none) {
+    return SubmitResult::request_pending;
+  }
+  const GatewayInstrument& instrument = config_.instruments[order->instrument_index];
+  std::string request_id;
+  FIX44::OrderCancelRequest& message = cancel_;
+  if (!fill_amend_header(message, *order, instrument, request_id)) {
+    return SubmitResult::client_order_id_failure;
+  }
+  message.setField(FIX::FIELD::OrderQty, wire_quantity(instrument, order->quantity));
+  message.setField(FIX::TransactTime(to_timestamp(transact_now()), kMillisecondPrecision));
+  if (!send(message)) {
+    return SubmitResult::send_failed;
+  }
+  ++counters_.cancels_sent;
+  order->pending = Pending::cancel;
+  order->pending_client_order_id = request_id;
+  add_alias(*order, request_id);
+  return SubmitResult::sent;
+}
+
+SubmitResult GatewaySession::Impl::replace_order(std::uint64_t user_order_id, std::int64_t quantity,
+                                                 std::int64_t price_e8) {
+  if (!logged_on()) {
+    return SubmitResult::not_logged_on;
+  }
+  Order* order = find_open(user_order_id);
+  if (order == nullptr) {
+    return SubmitResult::unknown_order;
+  }
+  if (order->type != OrderType::limit || quantity <= 0 || price_e8 <= 0) {
+    return SubmitResult::invalid_order;
+  }
+  if (order->pending != Pending::none) {
+    return SubmitResult::request_pending;
+  }
+  const GatewayInstrument& instrument = config_.instruments[order->instrument_index];
+  std::string request_id;
+  FIX44::OrderCancelReplaceRequest& message = replace_;
+  if (!fill_amend_header(message, *order, instrument, request_id)) {
+    return SubmitResult::client_order_id_failure;
+  }
+  message.setField(FIX::FIELD::OrderQty, wire_quantity(instrument, quantity));
+  message.setField(FIX::OrdType(order_type_code(order->type)));
+  message.setField(FIX::FIELD::Price, format_decimal_e8(price_e8));
+  message.setField(FIX::TimeInForce(time_in_force_code(order->time_in_force)));
+  const std::string instructions = exec_inst(config_.dialect, order->post_only, order->reduce_only);
+  set_or_remove(message, FIX::FIELD::ExecInst, instructions);
+  if (rules_.order_quantity_in_units) {
+    message.setField(kTagQtyType, "0");
+  }
+  message.setField(FIX::TransactTime(to_timestamp(transact_now()), kMillisecondPrecision));
+  if (!send(message)) {
+    return SubmitResult::send_failed;
+  }
+  ++counters_.replaces_sent;
+  order->pending = Pending::replace;
+  order->pending_client_order_id = request_id;
+  order->pending_quantity = quantity;
+  order->pending_price_e8 = price_e8;
+  add_alias(*order, request_id);
+  return SubmitResult::sent;
+}
+
+SubmitResult GatewaySession::Impl::cancel_all() {
+  if (!logged_on()) {
+    return SubmitResult::not_logged_on;
+  }
+  if (config_.mass_cancel_supported) {
+    std::string request_id;
+    if (!allocate_client_order_id(request_id)) {
+      return SubmitResult::client_order_id_failure;
+    }
+    FIX44::OrderMassCancelRequest message;
+    message.setField(FIX::FIELD::ClOrdID, request_id);
+    message.setField(FIX::MassCancelRequestType(FIX::MassCancelRequestType_CANCEL_ALL_ORDERS));
+    message.setField(FIX::TransactTime(to_timestamp(transact_now()), kMillisecondPrecision));
+    if (!send(message)) {
+      return SubmitResult::send_failed;
+    }
+    ++counters_.mass_cancels_sent;
+    return SubmitResult::sent;
+  }
+  // One cancel per open order, in user order id order so the sequence of
+  // messages is deterministic (the replay test depends on it).
+  std::vector<std::uint64_t> open;
+  for (const auto& entry : orders_) {
+    if (!entry.second.done && entry.second.pending != Pending::cancel) {
+      open.push_back(entry.first);
+    }
+  }
+  std::sort(open.begin(), open.end());
+  SubmitResult result = SubmitResult::sent;
+  for (std::uint64_t id : open) {
+    const SubmitResult one = cancel_order(id);
+    if (one != SubmitResult::sent && one != SubmitResult::request_pending) {
+      result = one;
+    }
+  }
+  return result;
+}
+
+std::size_t GatewaySession::Impl::find_instrument(std::uint16_t instrument) const {
+  for (std::size_t i = 0; i < config_.instruments.size(); ++i) {
+    if (config_.instruments[i].instrument == instrument) {
+      return i;
+    }
+  }
+  return kNoInstrument;
+}
+
+std::int64_t GatewaySession::Impl::transact_now() const {
+  return config_.transact_clock ? config_.transact_clock() : wall_clock_ns();
+}
+
+std::string GatewaySession::Impl::wire_quantity(const GatewayInstrument& instrument, std::int64_t contracts) {
+  return std::to_string(contracts * instrument.order_quantity_multiplier);
+}
+
+// The identifying fields cancel and replace share, in the same order for
+// both. Deribit-style venues amend under the order's own ClOrdID; FIX 4.4
+// proper gives the request a new ClOrdID and names the order in
+// OrigClOrdID. False when no new ClOrdID could be allocated.
+bool GatewaySession::Impl::fill_amend_header(FIX::FieldMap& message, const Order& order,
+                                             const GatewayInstrument& instrument, std::string& request_id) {
+  if (rules_.amend_with_original_client_order_id) {
+    request_id = order.client_order_id;
+    message.removeField(FIX::FIELD::OrigClOrdID);
+  } else {
+    if (!allocate_client_order_id(request_id)) {
+      return false;
+    }
+    message.setField(FIX::FIELD::OrigClOrdID, order.current_client_order_id);
+  }
+  message.setField(FIX::FIELD::ClOrdID, request_id);
+  set_or_remove(message, FIX::FIELD::OrderID, order.venue_order_id);
+  message.setField(FIX::Side(side_code(order.side)));
+  message.setField(FIX::FIELD::Symbol, instrument.symbol);
+  return true;
+}
+
+bool GatewaySession::Impl::allocate_client_order_id(std::string& out) {
+  try {
+    out = format_client_order_id(config_.client_order_id_prefix, ids_.next());
+    return true;
+  } catch (const std::exception& error) {
+    GatewayAlert alert = make_alert(AlertKind::invalid_report, wall_clock_ns());
+    alert.text.assign(error.what());
+    listener_.on_alert(alert);
+    return false;
+  }
+}
+
+bool GatewaySession::Impl::send(FIX::Message& message) {
+  try {
+    return session_ != nullptr && session_->send(message);
+  } catch (const std::exception& error) {
+    GatewayAlert alert = make_alert(AlertKind::invalid_report, wall_clock_ns());
+    alert.text.assign(std::string("send failed: ") + error.what());
+    listener_.on_alert(alert);
+    return false;
+  }
+}
+
+void GatewaySession::Impl::set_or_remove(FIX::FieldMap& message, int tag, const std::string& value) {
+  if (value.empty()) {
+    message.removeField(tag);
+  } else {
+    message.setField(tag, value);
+  }
+}
+
+void GatewaySession::Impl::remember_sent(const FIX::Message& message, std::uint64_t user_order_id) {
+  const FIX::Header& header = message.getHeader();
+  if (!header.isSetField(FIX::FIELD::MsgSeqNum)) {
+    return;
+  }
+  const std::int64_t sequence = read_integer(header.getField(FIX::FIELD::MsgSeqNum));
+  sent_messages_[static_cast<std::size_t>(sequence) % sent_messages_.size()] = std::make_pair(sequence, user_order_id);
+}
+
+void GatewaySession::Impl::add_alias(Order& order, const std::string& id) {
+  if (id == order.client_order_id) {
+    return;
+  }
+  order.aliases.push_back(id);
+  order_ids_[id] = order.user_order_id;
+}
+
+Order* GatewaySession::Impl::find_open(std::uint64_t user_order_id) {
+  auto it = orders_.find(user_order_id);
+  return it == orders_.end() || it->second.done ? nullptr : &it->second;
+}
+
+void GatewaySession::Impl::forget(std::uint64_t user_order_id) {
+  auto it = orders_.find(user_order_id);
+  if (it == orders_.end()) {
+    return;
+  }
+  order_ids_.erase(it->second.client_order_id);
+  for (const std::string& alias : it->second.aliases) {
+    order_ids_.erase(alias);
+  }
+  orders_.erase(it);
+}
+
+void GatewaySession::Impl::send_status_request(const Order& order) {
+  const GatewayInstrument& instrument = config_.instruments[order.instrument_index];
+  FIX44::OrderStatusRequest message;
+  message.setField(FIX::FIELD::ClOrdID, order.current_client_order_id);
+  set_or_remove(message, FIX::FIELD::OrderID, order.venue_order_id);
+  message.setField(FIX::Side(side_code(order.side)));
+  message.setField(FIX::FIELD::Symbol, instrument.symbol);
+  if (send(message)) {
+    ++counters_.status_requests_sent;
+  }
+}
+
+} // namespace fix
+} // namespace synthusd

@@ -1,0 +1,181 @@
+// Compiled as C++14 (target synthusd_fix_quickfix): includes QuickFIX. The
+// position half of GatewaySession::Impl (gateway_session_internal.hpp):
+// RequestForPositions out, PositionReport and RequestForPositionsAck in; and
+// sending CollateralInquiry (the rest is in gateway_collateral.cpp).
+
+#include "gateway_session_internal.hpp"
+
+#include <quickfix/Values.h>
+#include <quickfix/fix44/CollateralInquiry.h>
+#include <quickfix/fix44/RequestForPositions.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
+namespace synthusd { // NOLINT(modernize-concat-nested-namespaces)
+namespace fix {
+
+namespace {
+
+// "YYYYMMDD" (UTC) for a LocalMktDate field.
+std::string business_date(std::int64_t nanoseconds) {
+  const auto seconds = static_cast<std::time_t>(nanoseconds / kNanosecondsPerSecond);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::snprintf(text, sizeof text, "%04d%02d%02d", (utc.tm_year + 1900) % 10000, (utc.tm_mon + 1) % 100,
+                utc.tm_mday % 100);
+  return text;
+}
+
+} // namespace
+
+SubmitResult GatewaySession::Impl::request_positions() {
+  if (!logged_on()) {
+    return SubmitResult::not_logged_on;
+  }
+  const std::int64_t now = transact_now();
+  const std::string request_id = config_.client_order_id_prefix + "P" + std::to_string(++position_request_counter_);
+  FIX44::RequestForPositions message;
+  message.setField(kTagPosReqId, request_id);
+  message.setField(kTagPosReqType, "0");                      // positions
+  message.setField(FIX::FIELD::SubscriptionRequestType, "0"); // snapshot
+  if (rules_.position_request_with_business_date) {
+    if (!config_.position_account.empty()) {
+      message.setField(FIX::FIELD::Account, config_.position_account);
+      message.setField(kTagAccountType, "1"); // account carried on the books
+    }
+    message.setField(kTagClearingBusinessDate, business_date(now));
+    message.setField(FIX::TransactTime(to_timestamp(now), kMillisecondPrecision));
+  }
+  if (!send(message)) {
+    return SubmitResult::send_failed;
+  }
+  ++counters_.position_requests_sent;
+  outstanding_position_request_ = request_id;
+  position_request_sent_at_ = steady_clock_ns();
+  next_periodic_position_request_ =
+      position_request_sent_at_ +
+      static_cast<std::int64_t>(config_.position_request_interval_seconds) * kNanosecondsPerSecond;
+  return SubmitResult::sent;
+}
+
+// CollateralInquiry(BB); see gateway_collateral.hpp.
+SubmitResult GatewaySession::Impl::request_collateral() {
+  if (!logged_on()) {
+    return SubmitResult::not_logged_on;
+  }
+  if (!collateral_.supported()) {
+    return SubmitResult::unsupported;
+  }
+  FIX44::CollateralInquiry message;
+  const std::string inquiry_id = collateral_.prepare(message);
+  if (!send(message)) {
+    return SubmitResult::send_failed;
+  }
+  ++counters_.collateral_requests_sent;
+  collateral_.sent(inquiry_id, steady_clock_ns());
+  return SubmitResult::sent;
+}
+
+std::size_t GatewaySession::Impl::find_symbol(const std::string& symbol) const {
+  for (std::size_t i = 0; i < config_.instruments.size(); ++i) {
+    if (config_.instruments[i].symbol == symbol) {
+      return i;
+    }
+  }
+  return kNoInstrument;
+}
+
+// Sums, per symbol, the entries whose PosType is TQ (trade quantity) or
+// absent; a symbol with none of those uses its first entry.
+void GatewaySession::Impl::handle_position_report(const Inbound& report) {
+  if (report.reference.equals(outstanding_position_request_)) {
+    outstanding_position_request_.clear();
+  }
+  std::vector<PositionEntry> entries;
+  entries.swap(position_entries_);
+  const int result = report.reason;
+  if (entries.empty()) {
+    if (result == 2) { // PosReqResult 2: no positions found, so flat everywhere
+      for (const GatewayInstrument& instrument : config_.instruments) {
+        emit_position(instrument, 0, report);
+      }
+    } else if (result > 0) {
+      listener_.on_alert(alert_from(AlertKind::position_request_reject, report));
+    }
+    return;
+  }
+  const std::string body_symbol = report.symbol.str();
+  std::vector<std::string> symbols;
+  for (PositionEntry& entry : entries) {
+    if (entry.symbol.empty()) {
+      entry.symbol = body_symbol;
+    }
+    if (std::find(symbols.begin(), symbols.end(), entry.symbol) == symbols.end()) {
+      symbols.push_back(entry.symbol);
+    }
+  }
+  for (const std::string& symbol : symbols) {
+    const std::size_t index = find_symbol(symbol);
+    if (index == kNoInstrument) {
+      continue; // another instrument on the account: not ours to hedge
+    }
+    std::int64_t net_e8 = 0;
+    bool matched = false;
+    const PositionEntry* first = nullptr;
+    for (const PositionEntry& entry : entries) {
+      if (entry.symbol != symbol) {
+        continue;
+      }
+      if (first == nullptr) {
+        first = &entry;
+      }
+      if (entry.position_type.empty() || entry.position_type == "TQ") {
+        net_e8 += entry.long_e8 - entry.short_e8;
+        matched = true;
+      }
+    }
+    if (!matched) {
+      net_e8 = first->long_e8 - first->short_e8;
+    }
+    std::int64_t contracts = 0;
+    const GatewayInstrument& instrument = config_.instruments[index];
+    if (!to_contracts(instrument, net_e8, contracts)) {
+      GatewayAlert alert = alert_from(AlertKind::invalid_report, report);
+      alert.text.assign("position for " + symbol + " is not a whole number of contracts; rounded toward zero");
+      listener_.on_alert(alert);
+    }
+    emit_position(instrument, contracts, report);
+  }
+}
+
+void GatewaySession::Impl::emit_position(const GatewayInstrument& instrument, std::int64_t contracts,
+                                         const Inbound& report) {
+  PositionEvent event;
+  event.venue = config_.venue;
+  event.instrument = instrument.instrument;
+  event.position = contracts;
+  event.receive_time_ns = report.receive_time_ns;
+  event.symbol.assign(instrument.symbol);
+  event.position_request_id = report.reference;
+  listener_.on_position(event);
+}
+
+void GatewaySession::Impl::handle_position_request_ack(const Inbound& inbound) {
+  // PosReqStatus 0 = completed; anything else (2 = rejected) is an alert.
+  // PosReqResult 2 (no positions found) means flat.
+  if (inbound.reason == 0) {
+    return;
+  }
+  if (inbound.reference.equals(outstanding_position_request_)) {
+    outstanding_position_request_.clear();
+  }
+  listener_.on_alert(alert_from(AlertKind::position_request_reject, inbound));
+}
+
+} // namespace fix
+} // namespace synthusd
