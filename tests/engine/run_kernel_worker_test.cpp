@@ -392,5 +392,34 @@ TEST(KernelWorker, on_its_own_thread_it_wakes_for_a_liability_event_routes_the_o
   EXPECT_EQ(worker.status().liability_events.load(), 2u);
 }
 
+TEST(KernelWorker, funding_is_accrued_on_the_short_at_the_feed_rate_over_the_engine_clock) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start();
+  std::atomic<bool> kernel_stop{false};
+  std::atomic<bool> journal_stop{false};
+  std::thread journal_thread([&] { p.journal.run(journal_stop); });
+  std::thread kernel_thread([&] { worker.run(kernel_stop); });
+
+  // Short 100 OKX contracts ($10,000) at $50,000 = 20,000,000 sats; funding
+  // 0.0001 per 8 hours, longs paying shorts: 2,000 sats received over 8 h.
+  const std::int64_t now = wall_ns();
+  ASSERT_TRUE(
+      p.gateway.events.push(GatewayEvent{hedging::PositionSnapshot{1, 1, Contracts{-100}, hedging::Timestamp{now}}}));
+  ASSERT_TRUE(p.market.publish(market_update(50'000, hedging::Timestamp{now})));
+  p.wakeup.notify();
+  const std::uint64_t events = worker.status().events.load();
+  EXPECT_TRUE(eventually([&] { return worker.status().events.load() >= events + 3; })); // a timer tick since
+  ASSERT_TRUE(p.market.publish(market_update(50'000, hedging::Timestamp{now} + hedging::Duration::from_hours(8))));
+  p.wakeup.notify();
+  EXPECT_TRUE(eventually([&] { return worker.status().funding_sats.load() >= 1'999; }));
+  kernel_stop.store(true);
+  p.wakeup.notify();
+  kernel_thread.join();
+  journal_stop.store(true);
+  journal_thread.join();
+  EXPECT_GE(worker.status().funding_sats.load(), 1'999);
+  EXPECT_LE(worker.status().funding_sats.load(), 2'001); // a few wall-clock milliseconds more at most
+}
+
 } // namespace
 } // namespace synthusd::engine::run

@@ -303,7 +303,31 @@ void KernelWorker::reject_locally(hedging::ClientOrderId id) {
   ++local_count_;
 }
 
+void KernelWorker::accrue_funding() noexcept {
+  const hedging::Timestamp now = setup_.kernel.now();
+  if (funding_accrued_until_.nanoseconds == 0 || now.nanoseconds <= funding_accrued_until_.nanoseconds) {
+    funding_accrued_until_ = now.nanoseconds > funding_accrued_until_.nanoseconds ? now : funding_accrued_until_;
+    return;
+  }
+  const std::int64_t elapsed = now.nanoseconds - funding_accrued_until_.nanoseconds;
+  funding_accrued_until_ = now;
+  for (const hedging::SlotState& slot : setup_.kernel.slots()) {
+    if (!slot.mark.is_valid() || slot.position.value == 0 || !hedging::is_inverse(slot.spec.kind) ||
+        slot.spec.funding_interval.nanoseconds <= 0) {
+      continue;
+    }
+    // Value in sats = contracts * cents * 1e14 / mark_raw; a positive rate
+    // makes longs pay shorts, so a short (< 0) receives.
+    const hedging::int128 value_sats = static_cast<hedging::int128>(slot.position.value) *
+                                       slot.spec.contract_value.value * 100'000'000'000'000LL / slot.mark.raw;
+    funding_accrued_raw_ -= value_sats * slot.funding_rate.raw * elapsed / slot.spec.funding_interval.nanoseconds;
+  }
+  status_.funding_sats.store(static_cast<std::int64_t>(funding_accrued_raw_ / hedging::Ratio::kScale),
+                             std::memory_order_relaxed);
+}
+
 void KernelWorker::publish_status() noexcept {
+  accrue_funding();
   const hedging::Kernel& kernel = setup_.kernel;
   hedging::Price index{};
   hedging::Sats collateral{};

@@ -42,6 +42,10 @@ struct StatusBoard {
   std::atomic<std::uint64_t> fills{0};
   std::atomic<std::uint64_t> filled_contracts{0};
   std::atomic<std::int64_t> fees_sats{0}; // taker fee estimate of every fill (the venue's own figure may differ)
+  // Funding received (> 0) or paid, estimated: the feed's funding rate on the
+  // position's value, pro rata over the engine's clock. A venue books it at
+  // its own funding times (and a simulator on its own clock).
+  std::atomic<std::int64_t> funding_sats{0};
   std::atomic<std::uint64_t> open_orders{0};
   // What backs the customers' dollars, for the USD value check: BTC taken in
   // (credits) minus BTC paid out (debits), and the inverse hedge as
@@ -130,6 +134,7 @@ private:
   void account(const hedging::Event& event) noexcept;
   void convert_unpriced(hedging::Price price) noexcept;
   void publish_status() noexcept;
+  void accrue_funding() noexcept;
   void maybe_snapshot();
   void serve_metrics();
   [[nodiscard]] bool has_input() const noexcept;
@@ -143,6 +148,8 @@ private:
   std::uint64_t next_sequence_;
   std::uint64_t events_since_snapshot_ = 0;
   std::int64_t unpriced_cents_ = 0; // dollar-only liability events seen before any price
+  hedging::Timestamp funding_accrued_until_{};
+  hedging::int128 funding_accrued_raw_ = 0; // sats scaled by Ratio::kScale, so pro-rata steps do not round away
   std::int64_t next_timer_ns_ = 0;
   // risk-refused orders go back into the kernel as rejects: fixed ring
   std::array<hedging::ClientOrderId, 1024> local_rejects_{};

@@ -58,6 +58,7 @@ struct Summary {
   std::uint64_t ticks_to_orders = 0;
   std::int64_t backing_value_cents = 0;
   std::int64_t collateral_sats = 0;
+  std::int64_t funding_sats = 0;
   bool within_band = false;
   std::uint64_t action_hash = 0, action_events = 0, journal_sequence = 0;
 };
@@ -75,6 +76,7 @@ Summary summarize(const run::EngineRuntime& runtime) {
   m.price_raw = s.index_price_raw.load();
   m.collateral_sats = s.collateral_sats.load();
   m.fees_sats = s.fees_sats.load();
+  m.funding_sats = s.funding_sats.load();
   m.max_deviation_raw = s.max_deviation_raw.load();
   m.ratio_raw = s.hedge_ratio_raw.load();
   m.within_band = s.within_band.load();
@@ -93,7 +95,7 @@ Summary summarize(const run::EngineRuntime& runtime) {
     const hedging::int128 pnl_sats =
         s.hedge_cash_sats.load() -
         static_cast<hedging::int128>(s.hedge_value_cents.load()) * 100'000'000'000'000LL / m.price_raw;
-    const hedging::int128 sats = s.backing_sats.load() + pnl_sats - m.fees_sats;
+    const hedging::int128 sats = s.backing_sats.load() + pnl_sats - m.fees_sats + m.funding_sats;
     m.usd_value_cents = static_cast<std::int64_t>(sats * m.price_raw / 100'000'000'000'000LL);
     m.backing_value_cents = static_cast<std::int64_t>(static_cast<hedging::int128>(s.backing_sats.load()) *
                                                       m.price_raw / 100'000'000'000'000LL);
@@ -140,7 +142,8 @@ void print_summary(const Summary& m, std::ostream& out, const std::string& json_
       << m.journal_sequence << "\n"
       << "  orders " << m.orders << ", fills " << m.fills << " (" << m.filled_contracts << " contracts)\n"
       << "  fees (taker estimate) " << m.fees_sats << " sats\n"
-      << "  funding: not measured by the engine (the venue books it on the account)\n"
+      << "  funding received " << m.funding_sats
+      << " sats (estimate: the feed's rate on the position, over the engine's clock)\n"
       << "  largest hedge deviation once hedged " << static_cast<double>(m.max_deviation_raw) / 1e6 << " %\n"
       << "  customers' dollars " << dollars(m.liability_cents) << ", USD value held for them "
       << dollars(m.usd_value_cents) << "\n"
@@ -154,8 +157,9 @@ void print_summary(const Summary& m, std::ostream& out, const std::string& json_
     std::ofstream json(json_path);
     json << "{\"events\":" << m.events << ",\"liability_events\":" << m.liability_events << ",\"orders\":" << m.orders
          << ",\"fills\":" << m.fills << ",\"filled_contracts\":" << m.filled_contracts
-         << ",\"fees_sats\":" << m.fees_sats << ",\"liability_cents\":" << m.liability_cents
-         << ",\"usd_value_cents\":" << m.usd_value_cents << ",\"hedge_exposure_cents\":" << m.exposure_cents
+         << ",\"fees_sats\":" << m.fees_sats << ",\"funding_sats\":" << m.funding_sats
+         << ",\"liability_cents\":" << m.liability_cents << ",\"usd_value_cents\":" << m.usd_value_cents
+         << ",\"hedge_exposure_cents\":" << m.exposure_cents
          << ",\"hedge_ratio\":" << static_cast<double>(m.ratio_raw) / 1e8
          << ",\"max_deviation\":" << static_cast<double>(m.max_deviation_raw) / 1e8
          << ",\"within_band\":" << (m.within_band ? "true" : "false") << ",\"events_lost\":" << m.lost
