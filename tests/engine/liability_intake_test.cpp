@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "manual_sink.hpp"
+#include "liability_test_sinks.hpp"
 #include "synthusd/engine/liability_intake.hpp"
 
 namespace synthusd::engine {
@@ -78,22 +78,6 @@ int connect_tcp(int port) {
   EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   return fd;
 }
-
-// The journal sink, also recording what it was handed (the kernel's view).
-class RecordingSink final : public LiabilitySink {
-public:
-  RecordingSink(JournalWriter& journal, std::function<hedging::Price()> price) : inner_(journal, std::move(price)) {}
-  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
-    delivered.push_back(event);
-    return inner_.submit(event);
-  }
-  std::uint64_t make_durable() override { return inner_.make_durable(); }
-  [[nodiscard]] hedging::Price index_price() const noexcept override { return inner_.index_price(); }
-  std::vector<hedging::LiabilityChange> delivered;
-
-private:
-  JournalLiabilitySink inner_;
-};
 
 int connect_unix(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -258,7 +242,6 @@ TEST(LiabilityIntake, after_a_restart_an_event_already_journaled_is_a_duplicate)
   EXPECT_TRUE(sink.delivered.empty());
   ::close(fd);
 }
-
 
 TEST(LiabilityIntake, no_ack_and_no_duplicate_ack_before_the_event_is_durable) {
   ManualSink sink;

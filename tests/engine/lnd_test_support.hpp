@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "manual_sink.hpp"
+#include "liability_test_sinks.hpp"
 #include "synthusd/engine/lnd_source.hpp"
 
 namespace synthusd::engine::lnd_test {

@@ -23,10 +23,10 @@
 #include <thread>
 #include <vector>
 
+#include "liability_test_sinks.hpp"
 #include "synthusd/engine/journal.hpp"
 #include "synthusd/engine/liability_sink.hpp"
 #include "synthusd/engine/nats_source.hpp"
-#include "manual_sink.hpp"
 
 namespace synthusd::engine {
 namespace {
@@ -242,23 +242,6 @@ public:
 private:
   std::filesystem::path path_;
 };
-
-// The journal sink, also recording what it was handed (the kernel's view).
-class RecordingSink final : public LiabilitySink {
-public:
-  RecordingSink(JournalWriter& journal, std::function<hedging::Price()> price) : inner_(journal, std::move(price)) {}
-  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
-    delivered.push_back(event);
-    return inner_.submit(event);
-  }
-  std::uint64_t make_durable() override { return inner_.make_durable(); }
-  [[nodiscard]] hedging::Price index_price() const noexcept override { return inner_.index_price(); }
-  std::vector<hedging::LiabilityChange> delivered;
-
-private:
-  JournalLiabilitySink inner_;
-};
-
 
 // Polls until `done` or 5 s; returns whether `done` became true.
 bool poll_until(NatsLiabilitySource& source, const std::function<bool()>& done) {
