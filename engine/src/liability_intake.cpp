@@ -296,6 +296,12 @@ bool LiabilityIntake::handle_line(Connection& connection, std::string_view line)
     reject("", reason);
     return true;
   }
+  if (!request.usd_cents && !admission_.sink().index_price().is_valid()) {
+    // Sats with no index price to convert them yet (the feed has not spoken
+    // since the start): hold the line, as for a full queue, rather than
+    // refuse a payment the source may never send again.
+    return false;
+  }
   const Admission admission = admission_.admit(request);
   const std::string pay_index = request.pay_index ? ",\"pay_index\":" + std::to_string(*request.pay_index) : "";
   switch (admission.outcome) {

@@ -153,7 +153,7 @@ TEST(LiabilityIntake, acks_after_the_journal_is_durable_dedupes_and_rejects_with
   EXPECT_EQ(deltas, (std::vector<std::int64_t>{2500, -1000}));
 }
 
-TEST(LiabilityIntake, converts_sats_at_the_index_price_against_the_user_and_journals_the_price) {
+TEST(LiabilityIntake, converts_sats_at_the_index_price_against_the_user_holding_them_until_there_is_one) {
   TempPath journal_path("synthusd_intake_sats_");
   TempPath socket_path("synthusd_intake_socket_");
   JournalWriter journal(journal_path.string());
@@ -165,21 +165,25 @@ TEST(LiabilityIntake, converts_sats_at_the_index_price_against_the_user_and_jour
   options.unix_socket_path = socket_path.string();
   LiabilityIntake intake(options, admission);
   const int fd = connect_unix(socket_path.string());
-  // no price yet: refused, not guessed
-  auto answers = exchange(intake, fd,
-                          R"({"id":"c-0","kind":"usd_credit","sats":10000,"ts":1})"
-                          "\n",
-                          1);
-  ASSERT_EQ(answers.size(), 1u);
-  EXPECT_EQ(answers[0], R"({"reject":"c-0","reason":"no index price to convert sats"})");
+  // No price yet: neither guessed nor refused (a refused payment would be
+  // lost to the liability); held, with the lines after it, until one exists.
+  (void)exchange(intake, fd,
+                 R"({"id":"c-1","kind":"usd_credit","sats":10000,"ts":1})"
+                 "\n"
+                 R"({"id":"c-2","kind":"usd_debit","sats":10000,"ts":2})"
+                 "\n",
+                 0);
+  for (int round = 0; round < 20; ++round) {
+    (void)intake.poll_once(1);
+  }
+  char byte = 0;
+  EXPECT_EQ(::recv(fd, &byte, 1, MSG_DONTWAIT), -1);
+  EXPECT_TRUE(delivered.empty());
+  EXPECT_GT(intake.counters().backpressure, 0u);
   price = hedging::Price::from_dollars(50'000);
-  answers = exchange(intake, fd,
-                     R"({"id":"c-1","kind":"usd_credit","sats":10000,"ts":1})"
-                     "\n"
-                     R"({"id":"c-2","kind":"usd_debit","sats":10000,"ts":2})"
-                     "\n",
-                     2);
+  const auto answers = exchange(intake, fd, "", 2);
   ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0], R"({"ack":"c-1","sequence":1})");
   ASSERT_EQ(delivered.size(), 2u);
   // credit at $49,500: 10,000 sats = $4.95; debit at $50,500: $5.05
   EXPECT_EQ(delivered[0].delta, hedging::UsdCents{495});

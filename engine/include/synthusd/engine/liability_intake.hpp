@@ -44,7 +44,7 @@ struct IntakeCounters {
   std::uint64_t duplicates = 0;
   std::uint64_t rejected = 0;
   std::uint64_t connections = 0;
-  std::uint64_t backpressure = 0; // lines held back because the kernel's queue was full
+  std::uint64_t backpressure = 0; // lines held back: the kernel's queue was full, or sats and no price yet
 };
 
 class LiabilityIntake {
