@@ -8,7 +8,9 @@ At the end:
   live engine's metric and `synthusd replay` of the journal agree);
 - the position the venue holds equals the engine's position and the hedge
   ratio is inside its band (the position matches the target);
-- no ClOrdID reached the venue twice (QuickFIX's message log of the venue).
+- no ClOrdID reached the venue twice (QuickFIX's message log of the venue);
+- every fifth restart finds half a record appended to the journal (what a
+  power loss leaves) and cuts it with a warning.
 
 Run: python3 tests/engine/crash_recovery_test.py --synthusd build/synthusd --venue build/synthusd-venue
 """
@@ -77,6 +79,11 @@ class CrashRecoveryTest(unittest.TestCase):
                 if time.monotonic() >= next_kill and kills < MINIMUM_KILLS + 4:
                     engine.kill9()  # anywhere: mid-commit, mid-order, mid-snapshot
                     kills += 1
+                    if kills % 5 == 0:
+                        # What a power loss leaves after a write that never
+                        # reached the disk: half a record at the tail.
+                        with open(os.path.join(directory, "state", "journal"), "ab") as journal:
+                            journal.write(b"SUJ1" + bytes(rng.randrange(256) for _ in range(rng.randint(1, 40))))
                     wallet.close()
                     engine.start()
                     self.assertTrue(wallet.connect(), "the restarted engine did not accept connections")
@@ -123,6 +130,7 @@ class CrashRecoveryTest(unittest.TestCase):
             from_snapshot = len(re.findall(r"recovery: used snapshot", text))
             torn = len(re.findall(r"had a (torn|corrupt) tail", text))
             self.assertGreater(from_snapshot, 0, "no restart recovered from a snapshot")
+            self.assertGreaterEqual(torn, kills // 5, "a damaged journal tail was not cut")
             self.assertNotIn("critical", text)
             print(f"\n{kills} kills ({from_snapshot} restarts from a snapshot, {torn} torn journal tails cut), "
                   f"{len(client_order_ids)} orders, position {venue_position}, liability {expected} cents",
