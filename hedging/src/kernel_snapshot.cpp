@@ -1,5 +1,6 @@
-// Kernel state snapshots for crash recovery, and the config digest that
-// keeps a snapshot from being restored under another config.
+// Kernel state snapshots for crash recovery. The config digest that keeps a
+// snapshot from being restored under another config is in
+// kernel_config_digest.cpp.
 //
 // Wire format: a sequence of little-endian 64-bit words (never raw struct
 // bytes, whose padding is unspecified):
@@ -16,17 +17,20 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernel_snapshot_internal.hpp"
 #include "synthusd/hedging/digest.hpp"
 #include "synthusd/hedging/kernel.hpp"
 
 namespace synthusd::hedging {
 namespace {
 
-constexpr std::uint64_t kSnapshotMagic = 0x3150414e534b5553ULL; // "SUKSNAP1" read little endian
+using snapshot_detail::field_count;
+using snapshot_detail::kSnapshotMagic;
+using snapshot_detail::kWordBytes;
+
 constexpr std::uint64_t kSnapshotVersion = 1;
 constexpr std::size_t kHeaderWords = 8;
 constexpr std::size_t kStateDigestWord = 3; // the one header word not fixed by the config
-constexpr std::size_t kWordBytes = 8;
 
 // ---- the fields of each state struct, in declaration order ---------------------
 //
@@ -118,30 +122,11 @@ constexpr void visit_fields(S& order, Visitor& visitor) requires std::is_same_v<
 
 // ---- guard: every field of every state struct is visited exactly once -----------
 //
-// field_count counts an aggregate's fields by brace-initializing it with ever
-// more "convert to anything" values; FieldAddresses collects what
-// visit_fields touches. Equal counts with no address twice means no field is
-// missed or listed twice. A field added to a struct fails to compile here
-// until it is listed above (and, if it is an index, checked on restore).
-struct AnyField {
-  template <class T>
-  operator T() const noexcept; // NOLINT(google-explicit-constructor): declared only, never called
-};
-
-template <class T, std::size_t... I>
-constexpr bool brace_constructible(std::index_sequence<I...> /*fields*/) {
-  return requires { T{(static_cast<void>(I), AnyField{})...}; };
-}
-
-template <class T, std::size_t N = 0>
-constexpr std::size_t field_count() {
-  if constexpr (brace_constructible<T>(std::make_index_sequence<N + 1>{})) {
-    return field_count<T, N + 1>();
-  } else {
-    return N;
-  }
-}
-
+// FieldAddresses collects what visit_fields touches; field_count
+// (kernel_snapshot_internal.hpp) counts an aggregate's fields. Equal counts
+// with no address twice means no field is missed or listed twice. A field
+// added to a struct fails to compile here until it is listed above (and, if
+// it is an index, checked on restore).
 struct FieldAddresses {
   const void* seen[64] = {};
   std::size_t count = 0;
@@ -187,18 +172,6 @@ static_assert(visited_fields<OrderRecord>() == field_count<OrderRecord>(),
 // added beside the other two would hide in padding, so read visit_state too).
 static_assert(sizeof(Kernel) - sizeof(KernelConfig) == 408, "a Kernel member changed: update Kernel::visit_state");
 #endif
-
-// The same for the config: a new field that changes what the kernel does
-// belongs in config_digest.
-static_assert(field_count<KernelConfig>() == 14, "KernelConfig changed: update Kernel::config_digest");
-static_assert(field_count<VenueConfig>() == 4, "VenueConfig changed: update Kernel::config_digest");
-static_assert(field_count<InstrumentSpec>() == 14, "InstrumentSpec changed: update Kernel::config_digest");
-static_assert(field_count<BandConfig>() == 7, "BandConfig changed: update Kernel::config_digest");
-static_assert(field_count<CarryConfig>() == 2, "CarryConfig changed: update Kernel::config_digest");
-static_assert(field_count<CollateralConfig>() == 6, "CollateralConfig changed: update Kernel::config_digest");
-static_assert(field_count<FundingGuardConfig>() == 3, "FundingGuardConfig changed: update Kernel::config_digest");
-static_assert(field_count<RiskFactors>() == 3, "RiskFactors changed: update Kernel::config_digest");
-static_assert(field_count<RiskMarketRoute>() == 3, "RiskMarketRoute changed: update Kernel::config_digest");
 
 // ---- one field <-> one word ----------------------------------------------------
 
@@ -405,23 +378,6 @@ struct Reader {
   }
 };
 
-void add_text(Digest& digest, std::string_view text) noexcept {
-  digest.add(static_cast<std::uint64_t>(text.size()));
-  std::uint64_t word = 0;
-  std::size_t filled = 0;
-  for (const char c : text) {
-    word |= static_cast<std::uint64_t>(static_cast<unsigned char>(c)) << (8 * filled);
-    if (++filled == kWordBytes) {
-      digest.add(word);
-      word = 0;
-      filled = 0;
-    }
-  }
-  if (filled > 0) {
-    digest.add(word);
-  }
-}
-
 } // namespace
 
 // Every mutable field, once, in wire order. Not here: the config (venue
@@ -551,76 +507,6 @@ std::uint64_t Kernel::full_state_digest() const noexcept {
   DigestVisitor visitor{digest};
   visit_state(*this, visitor);
   return digest.value();
-}
-
-std::uint64_t Kernel::config_digest() const noexcept {
-  Digest d;
-  d.add(kSnapshotMagic); // domain separation from the state digests
-  // Venues and instruments in the kernel's own (id) order: reordering the
-  // config file changes nothing the kernel does.
-  d.add(static_cast<std::uint64_t>(venues_.size()));
-  for (const VenueState& venue : venues_) {
-    const VenueConfig& c = venue.config;
-    d.add(static_cast<std::uint64_t>(c.id));
-    add_text(d, c.name);
-    d.add(static_cast<std::uint64_t>(c.weight));
-    d.add(c.cap.value);
-  }
-  d.add(static_cast<std::uint64_t>(slots_.size()));
-  for (const SlotState& slot : slots_) {
-    const InstrumentSpec& s = slot.spec;
-    d.add(static_cast<std::uint64_t>(s.id));
-    d.add(static_cast<std::uint64_t>(s.venue));
-    add_text(d, s.symbol.view());
-    d.add(static_cast<std::uint64_t>(s.kind));
-    d.add(s.contract_value.value);
-    d.add(s.contract_size.value);
-    d.add(s.tick_size.raw);
-    d.add(s.lot_size.value);
-    d.add(s.minimum_order.value);
-    d.add(s.maker_fee.raw);
-    d.add(s.taker_fee.raw);
-    d.add(s.maintenance_margin.raw);
-    d.add(s.expiry.nanoseconds);
-    d.add(s.funding_interval.nanoseconds);
-  }
-  const BandConfig& b = config_.bands;
-  d.add(static_cast<std::uint64_t>(b.policy));
-  d.add(b.low_bound.raw);
-  d.add(b.low_safe_bound.raw);
-  d.add(b.high_safe_bound.raw);
-  d.add(b.high_bound.raw);
-  d.add(b.minimum_liability.value);
-  d.add(b.minimum_order.value);
-  d.add(config_.carry.switch_hysteresis.raw);
-  d.add(config_.carry.roll_before_expiry.nanoseconds);
-  const CollateralConfig& c = config_.collateral;
-  d.add(c.low_bound.raw);
-  d.add(c.low_safe_bound.raw);
-  d.add(c.high_safe_bound.raw);
-  d.add(c.high_bound.raw);
-  d.add(c.minimum_transfer.value);
-  d.add(c.liquidation_alert_distance.raw);
-  d.add(config_.funding_guard.engage_below.raw);
-  d.add(config_.funding_guard.engage_after.nanoseconds);
-  d.add(config_.funding_guard.release_at_or_above.raw);
-  d.add(config_.risk_factors.vault_factor.raw);
-  d.add(config_.risk_factors.vault_profit_limit_factor.raw);
-  d.add(config_.risk_factors.close_after_no_risk.nanoseconds);
-  // Config order: with a market listed twice the later route wins.
-  d.add(static_cast<std::uint64_t>(config_.risk_routes.size()));
-  for (const RiskMarketRoute& route : config_.risk_routes) {
-    d.add(static_cast<std::uint64_t>(route.market));
-    d.add(static_cast<std::uint64_t>(route.venue));
-    d.add(static_cast<std::uint64_t>(route.instrument));
-  }
-  d.add(static_cast<std::uint64_t>(config_.order_table_capacity));
-  d.add(config_.order_retry_after_reject.nanoseconds);
-  d.add(config_.cancel_unanswered_order_after.nanoseconds);
-  d.add(static_cast<std::uint64_t>(config_.risk_position_capacity));
-  // Not first_client_order_id / first_transfer_id: they only seed
-  // next_client_order_id_ / next_transfer_id_, which the snapshot restores.
-  return d.value();
 }
 
 } // namespace synthusd::hedging
