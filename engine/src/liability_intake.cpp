@@ -240,27 +240,17 @@ void LiabilityIntake::process_lines(Connection& connection) {
   connection.blocked = false;
   while (start < connection.in.size()) {
     const std::size_t newline = connection.in.find('\n', start);
-    if (connection.discarding) {
-      if (newline == std::string::npos) {
-        start = connection.in.size();
-        break;
-      }
-      connection.discarding = false;
-      ++counters_.lines;
-      ++counters_.rejected;
-      connection.pending.push_back({0, "{\"reject\":\"\",\"reason\":\"line longer than " +
-                                           std::to_string(options_.max_line_bytes) + " bytes\"}\n"});
-      start = newline + 1;
-      continue;
-    }
     if (newline == std::string::npos) {
-      if (connection.in.size() - start > options_.max_line_bytes) {
+      // An unfinished line already over the limit: drop its bytes as they
+      // come, and answer once its newline arrives.
+      if (connection.discarding || connection.in.size() - start > options_.max_line_bytes) {
         connection.discarding = true;
         start = connection.in.size();
       }
       break;
     }
-    if (newline - start > options_.max_line_bytes) {
+    if (connection.discarding || newline - start > options_.max_line_bytes) {
+      connection.discarding = false;
       ++counters_.lines;
       ++counters_.rejected;
       connection.pending.push_back({0, "{\"reject\":\"\",\"reason\":\"line longer than " +

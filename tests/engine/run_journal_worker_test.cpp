@@ -38,7 +38,6 @@ struct JournalFixture {
     item.ticket = ticket;
     item.sequence = ++pushed;
     ASSERT_TRUE(worker.push(item));
-    worker.note_pushed();
   }
   void push_snapshot(std::uint64_t sequence) {
     JournalItem item;
@@ -110,7 +109,7 @@ TEST(JournalWorker, items_are_journaled_with_the_kernel_sequence_numbers_and_tic
   EXPECT_EQ(f.worker.stats().records.load(), 5u);
   EXPECT_EQ(f.worker.stats().durable_sequence.load(), 5u);
   EXPECT_GE(f.worker.stats().commits.load(), 1u);
-  EXPECT_EQ(f.worker.depth_estimate(), 0u);
+  EXPECT_EQ(f.worker.depth(f.pushed), 0u);
 }
 
 // Whoever sees a durable ticket (a source about to acknowledge upstream)

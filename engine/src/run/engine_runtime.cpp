@@ -14,6 +14,21 @@ namespace {
 
 constexpr std::size_t kNoGateway = static_cast<std::size_t>(-1);
 
+std::vector<std::uint64_t> journaled_liability_ids(const std::string& journal_path) {
+  std::vector<std::uint64_t> ids;
+  if (!std::filesystem::exists(journal_path)) {
+    return ids;
+  }
+  JournalReader reader(journal_path);
+  JournalRecord record;
+  while (reader.next(record)) {
+    if (const auto* change = std::get_if<hedging::LiabilityChange>(&record.event)) {
+      ids.push_back(change->id);
+    }
+  }
+  return ids;
+}
+
 hedging::InstrumentId max_instrument(const hedging::KernelConfig& kernel) {
   hedging::InstrumentId max = 0;
   for (const hedging::InstrumentSpec& spec : kernel.instruments) {
@@ -57,28 +72,24 @@ EngineRuntime::EngineRuntime(EngineConfig config)
     gateway_channels_.push_back(std::move(channel));
   }
   // Liability sources: one channel each (the journal publishes their tickets).
-  if (config_.run.intake.enabled) {
+  const std::pair<bool, const char*> sources[] = {
+      {config_.run.intake.enabled, "intake"}, {config_.run.lnd.enabled, "lnd"}, {config_.run.nats.enabled, "nats"}};
+  // Every id ever journaled, read once (before any thread appends) and given
+  // to each source's deduplication.
+  const std::vector<std::uint64_t> journaled_ids = journaled_liability_ids(journal_path_);
+  for (const auto& [enabled, name] : sources) {
+    if (!enabled) {
+      continue;
+    }
     liability_channels_.push_back(std::make_unique<LiabilityChannel>(config_.run.engine.liability_queue_capacity,
                                                                      kernel_wakeup_, index_price_raw_));
     source_status_.push_back(std::make_unique<SourceStatus>());
-    source_status_.back()->name = "intake";
-  }
-  if (config_.run.lnd.enabled) {
-    liability_channels_.push_back(std::make_unique<LiabilityChannel>(config_.run.engine.liability_queue_capacity,
-                                                                     kernel_wakeup_, index_price_raw_));
-    source_status_.push_back(std::make_unique<SourceStatus>());
-    source_status_.back()->name = "lnd";
-  }
-  if (config_.run.nats.enabled) {
-    liability_channels_.push_back(std::make_unique<LiabilityChannel>(config_.run.engine.liability_queue_capacity,
-                                                                     kernel_wakeup_, index_price_raw_));
-    source_status_.push_back(std::make_unique<SourceStatus>());
-    source_status_.back()->name = "nats";
-  }
-  for (std::size_t i = 0; i < liability_channels_.size(); ++i) {
+    source_status_.back()->name = name;
     admissions_.push_back(
-        std::make_unique<LiabilityAdmission>(*liability_channels_[i], config_.run.liability.conversion_spread));
-    admissions_.back()->remember_journal(journal_path_); // read before any thread appends to it
+        std::make_unique<LiabilityAdmission>(*liability_channels_.back(), config_.run.liability.conversion_spread));
+    for (const std::uint64_t id : journaled_ids) {
+      admissions_.back()->remember(id);
+    }
   }
   std::vector<LiabilityChannel*> channels;
   for (const auto& channel : liability_channels_) {

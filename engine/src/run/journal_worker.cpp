@@ -10,6 +10,7 @@ JournalWorker::JournalWorker(JournalWriter& writer, std::size_t capacity, std::v
     : writer_(writer), queue_(capacity), sources_(std::move(sources)), batch_tickets_(sources_.size(), 0),
       snapshot_(snapshot), write_snapshot_(std::move(write_snapshot)), idler_(wait, wakeup_) {
   stats_.durable_sequence.store(writer_.durable_sequence());
+  stats_.appended_sequence.store(writer_.last_sequence());
 }
 
 void JournalWorker::commit_batch() {
@@ -54,6 +55,7 @@ void JournalWorker::run(const std::atomic<bool>& stop) {
         batch_tickets_[item.source] = item.ticket;
       }
       stats_.records.fetch_add(1, std::memory_order_relaxed);
+      stats_.appended_sequence.store(sequence, std::memory_order_relaxed);
       ++appended;
     }
     if (appended > 0) {

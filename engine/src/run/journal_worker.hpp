@@ -32,6 +32,7 @@ struct JournalStats {
   std::atomic<std::uint64_t> records{0};
   std::atomic<std::uint64_t> commits{0};
   std::atomic<std::uint64_t> durable_sequence{0};
+  std::atomic<std::uint64_t> appended_sequence{0};
   std::atomic<std::uint64_t> snapshots{0};
   std::atomic<std::uint64_t> snapshot_failures{0};
   std::atomic<std::int64_t> last_commit_ns{0};
@@ -56,12 +57,12 @@ public:
   void run(const std::atomic<bool>& stop);
 
   [[nodiscard]] const JournalStats& stats() const noexcept { return stats_; }
-  [[nodiscard]] std::size_t depth_estimate() const noexcept {
-    const std::uint64_t in = pushed_hint_.load(std::memory_order_relaxed);
-    const std::uint64_t out = stats_.records.load(std::memory_order_relaxed);
-    return in > out ? static_cast<std::size_t>(in - out) : 0;
+  // Records handed over and not yet appended, given the last sequence the
+  // kernel thread numbered (any thread; approximate while both run).
+  [[nodiscard]] std::size_t depth(std::uint64_t numbered) const noexcept {
+    const std::uint64_t appended = stats_.appended_sequence.load(std::memory_order_relaxed);
+    return numbered > appended ? static_cast<std::size_t>(numbered - appended) : 0;
   }
-  void note_pushed() noexcept { pushed_hint_.fetch_add(1, std::memory_order_relaxed); }
 
 private:
   void commit_batch();
@@ -75,7 +76,6 @@ private:
   EventCount wakeup_;
   Idler idler_;
   JournalStats stats_;
-  std::atomic<std::uint64_t> pushed_hint_{0};
 };
 
 } // namespace synthusd::engine::run

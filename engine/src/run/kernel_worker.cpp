@@ -30,7 +30,7 @@ KernelWorker::KernelWorker(KernelWorkerSetup setup)
   last_sequence_.store(next_sequence_ - 1);
 }
 
-void KernelWorker::inject(const hedging::Event& event) { process(event, kNoSource, 0, Origin{.wall_ns = wall_ns()}); }
+void KernelWorker::inject(const hedging::Event& event) { process(event, kNoSource, 0, Origin{}); }
 
 bool KernelWorker::has_input() const noexcept {
   if (local_count_ > 0) {
@@ -89,13 +89,13 @@ bool KernelWorker::drain_once() {
     report.client_order_id = id;
     report.status = hedging::OrderStatus::rejected;
     report.time = setup_.kernel.now();
-    process(report, kNoSource, 0, Origin{.wall_ns = wall_ns()});
+    process(report, kNoSource, 0, Origin{});
     worked = true;
   }
   for (GatewayChannel* gateway : setup_.gateways) {
     GatewayEvent item;
     for (std::size_t n = 0; n < kBurst && gateway->events.pop(item); ++n) {
-      process(item.event, kNoSource, 0, Origin{.wall_ns = wall_ns()});
+      process(item.event, kNoSource, 0, Origin{});
       worked = true;
     }
   }
@@ -109,7 +109,7 @@ bool KernelWorker::drain_once() {
   for (std::size_t source = 0; source < setup_.liabilities.size(); ++source) {
     LiabilityItem item;
     for (std::size_t n = 0; n < kBurst && setup_.liabilities[source]->queue.pop(item); ++n) {
-      process(item.change, static_cast<std::uint16_t>(source), item.ticket, Origin{.wall_ns = wall_ns()});
+      process(item.change, static_cast<std::uint16_t>(source), item.ticket, Origin{});
       worked = true;
     }
   }
@@ -118,7 +118,12 @@ bool KernelWorker::drain_once() {
 
 void KernelWorker::process(const hedging::Event& event, std::uint16_t source, std::uint64_t ticket, Origin origin) {
   const std::int64_t started = monotonic_ns();
+  // One clock read: when the kernel thread took the input, and its origin
+  // too unless it carries an earlier one (a tick's receive time).
   origin.dequeued_wall_ns = wall_ns();
+  if (origin.wall_ns == 0) {
+    origin.wall_ns = origin.dequeued_wall_ns;
+  }
   JournalItem item;
   item.kind = JournalItem::Kind::event;
   item.event = event;
@@ -131,7 +136,6 @@ void KernelWorker::process(const hedging::Event& event, std::uint16_t source, st
     stats_.journal_waits.fetch_add(1, std::memory_order_relaxed);
     __builtin_ia32_pause();
   }
-  setup_.journal.note_pushed();
   last_sequence_.store(item.sequence, std::memory_order_relaxed);
   feed_risk(event);
   account(event);
@@ -425,8 +429,8 @@ void KernelWorker::serve_metrics() {
     text += "synthusd_queue_depth{queue=\"gateway_events\",index=\"" + std::to_string(i) + "\"} " +
             std::to_string(setup_.gateways[i]->events.read_available()) + "\n";
   }
-  text +=
-      "synthusd_queue_depth{queue=\"journal\",index=\"0\"} " + std::to_string(setup_.journal.depth_estimate()) + "\n";
+  text += "synthusd_queue_depth{queue=\"journal\",index=\"0\"} " +
+          std::to_string(setup_.journal.depth(next_sequence_ - 1)) + "\n";
   gauge("synthusd_market_updates_conflated_total", "market updates replaced by a newer one before the kernel saw them");
   for (std::size_t i = 0; i < setup_.markets.size(); ++i) {
     text += "synthusd_market_updates_conflated_total{index=\"" + std::to_string(i) + "\"} " +

@@ -122,7 +122,7 @@ public:
 
 private:
   struct Origin {
-    std::int64_t wall_ns = 0;
+    std::int64_t wall_ns = 0; // 0: when dequeued
     std::int64_t dequeued_wall_ns = 0;
     bool market = false;
   };
