@@ -13,16 +13,24 @@ std::uint64_t liability_event_id(std::string_view id) noexcept {
   return hash;
 }
 
-void LiabilityAdmission::remember_journal(const std::string& journal_path) {
+std::vector<std::uint64_t> journaled_liability_ids(const std::string& journal_path) {
+  std::vector<std::uint64_t> ids;
   if (!std::filesystem::exists(journal_path)) {
-    return;
+    return ids;
   }
   JournalReader reader(journal_path);
   JournalRecord record;
   while (reader.next(record)) {
     if (const auto* change = std::get_if<hedging::LiabilityChange>(&record.event)) {
-      remember(change->id);
+      ids.push_back(change->id);
     }
+  }
+  return ids;
+}
+
+void LiabilityAdmission::remember_journal(const std::string& journal_path) {
+  for (const std::uint64_t id : journaled_liability_ids(journal_path)) {
+    remember(id);
   }
 }
 

@@ -14,21 +14,6 @@ namespace {
 
 constexpr std::size_t kNoGateway = static_cast<std::size_t>(-1);
 
-std::vector<std::uint64_t> journaled_liability_ids(const std::string& journal_path) {
-  std::vector<std::uint64_t> ids;
-  if (!std::filesystem::exists(journal_path)) {
-    return ids;
-  }
-  JournalReader reader(journal_path);
-  JournalRecord record;
-  while (reader.next(record)) {
-    if (const auto* change = std::get_if<hedging::LiabilityChange>(&record.event)) {
-      ids.push_back(change->id);
-    }
-  }
-  return ids;
-}
-
 hedging::InstrumentId max_instrument(const hedging::KernelConfig& kernel) {
   hedging::InstrumentId max = 0;
   for (const hedging::InstrumentSpec& spec : kernel.instruments) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "synthusd/engine/journal.hpp"
 #include "synthusd/hedging/events.hpp"
@@ -42,6 +43,9 @@ struct LiabilityRequest {
 
 // The id's 64-bit identity in the kernel and the journal (FNV-1a).
 [[nodiscard]] std::uint64_t liability_event_id(std::string_view id) noexcept;
+
+// The ids of every LiabilityChange in a journal (a missing file is an empty one).
+[[nodiscard]] std::vector<std::uint64_t> journaled_liability_ids(const std::string& journal_path);
 
 class LiabilitySink {
 public:
