@@ -1,0 +1,115 @@
+// Compiled as C++14: includes QuickFIX. See gateway_test_venue.hpp.
+// The test venue's reports: ExecutionReports (and order status), positions
+// (RequestForPositions) and collateral (CollateralInquiry).
+
+#include "gateway_test_venue_impl.hpp"
+
+#include <utility>
+
+namespace synthusd {
+namespace fix {
+namespace testing {
+
+using namespace detail; // NOLINT(google-build-using-namespace)
+
+void TestVenue::Impl::send_report(const VenueOrder& order, char exec_type, char status, std::int64_t last_quantity,
+                                  std::int64_t last_price_e8, const std::string& report_id,
+                                  const std::string& original_id, const std::string& text) {
+  FIX::Message report;
+  report.getHeader().setField(FIX::MsgType(FIX::MsgType_ExecutionReport));
+  report.setField(FIX::FIELD::OrderID, order.order_id);
+  if (config_.deribit) {
+    report.setField(FIX::FIELD::ClOrdID, order.order_id); // Deribit: its own id in 11
+    report.setField(FIX::FIELD::OrigClOrdID, order.client_order_id);
+  } else {
+    report.setField(FIX::FIELD::ClOrdID, report_id);
+    if (!original_id.empty()) {
+      report.setField(FIX::FIELD::OrigClOrdID, original_id);
+    }
+  }
+  report.setField(FIX::FIELD::ExecID, "E" + std::to_string(++exec_counter_));
+  report.setField(FIX::FIELD::ExecType, std::string(1, exec_type));
+  report.setField(FIX::FIELD::OrdStatus, std::string(1, status));
+  report.setField(FIX::FIELD::Symbol, order.symbol);
+  report.setField(FIX::FIELD::Side, std::string(1, order.side));
+  report.setField(FIX::FIELD::OrderQty, std::to_string(order.quantity));
+  if (order.price_e8 > 0) {
+    report.setField(FIX::FIELD::Price, format_decimal_e8(order.price_e8));
+  }
+  report.setField(FIX::FIELD::CumQty, std::to_string(order.filled));
+  report.setField(FIX::FIELD::LeavesQty, std::to_string(order.open ? order.quantity - order.filled : 0));
+  if (last_quantity > 0) {
+    report.setField(FIX::FIELD::LastQty, std::to_string(last_quantity));
+    report.setField(FIX::FIELD::LastPx, format_decimal_e8(last_price_e8));
+  }
+  report.setField(FIX::FIELD::AvgPx, format_decimal_e8(order.filled > 0 ? average_price(order) : 0));
+  report.setField(FIX::TransactTime(FIX::UtcTimeStamp(), 3));
+  if (!text.empty()) {
+    report.setField(FIX::FIELD::Text, text);
+  }
+  send_message(report);
+}
+
+std::int64_t TestVenue::Impl::average_price(const VenueOrder& order) const {
+  auto it = notional_.find(order.order_id);
+  if (it == notional_.end() || order.filled == 0) {
+    return 0;
+  }
+  return static_cast<std::int64_t>(it->second / order.filled);
+}
+
+void TestVenue::Impl::on_status_request(const FIX::Message& message) {
+  VenueOrder* order = find_for_request(message);
+  if (order == nullptr) {
+    return;
+  }
+  char status = FIX::OrdStatus_NEW;
+  if (!order->open) {
+    status = order->filled >= order->quantity ? FIX::OrdStatus_FILLED : FIX::OrdStatus_CANCELED;
+  } else if (order->filled > 0) {
+    status = FIX::OrdStatus_PARTIALLY_FILLED;
+  }
+  send_report(*order, FIX::ExecType_ORDER_STATUS, status, 0, 0, order->current_id, "", "");
+}
+
+void TestVenue::Impl::set_position(const std::string& symbol, std::int64_t position) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  positions_[symbol] = position;
+}
+
+void TestVenue::Impl::on_position_request(const FIX::Message& message) {
+  const std::string request = get(message, 710);
+  std::string body = "35=AP|721=R" + std::to_string(++report_counter_) + "|710=" + request + "|724=0|";
+  std::vector<std::pair<std::string, std::int64_t>> held;
+  for (const auto& entry : positions_) {
+    if (entry.second != 0) {
+      held.push_back(entry);
+    }
+  }
+  if (held.empty()) {
+    body += "728=2|";
+    send(body);
+    return;
+  }
+  body += "728=0|702=" + std::to_string(held.size()) + "|";
+  for (const auto& entry : held) {
+    const std::int64_t long_quantity = entry.second > 0 ? entry.second : 0;
+    const std::int64_t short_quantity = entry.second < 0 ? -entry.second : 0;
+    body += "703=TQ|704=" + std::to_string(long_quantity) + "|705=" + std::to_string(short_quantity) +
+            "|55=" + entry.first + "|";
+  }
+  send(body);
+}
+
+void TestVenue::Impl::on_collateral_inquiry(const FIX::Message& message) {
+  if (config_.collateral_btc.empty()) {
+    return;
+  }
+  const std::string& amount = config_.collateral_btc;
+  send("35=BA|1=" + config_.target_comp_id + "|15=BTC|899=" + amount + "|900=" + amount + "|901=" + amount + "|908=C" +
+       std::to_string(++collateral_counter_) + "|909=" + get(message, 909) + "|910=3|9110=0|9111=0|9112=0|");
+}
+
+} // namespace testing
+} // namespace fix
+} // namespace synthusd
