@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The synthusd demo, everything on loopback (scripts/demo runs this):
 
-1. build/synthusd-venue with config/venue-demo.toml: FIX order entry and
+1. build/synthusd-venue with venue/config/venue-demo.toml: FIX order entry and
    Deribit-format WebSocket tickers replaying March 2020 (a calm day, then
    the 12 March crash) at one simulated hour per second;
 2. build/synthusd run with config/demo.toml (ports filled in): the feed, the
@@ -35,7 +35,7 @@ BUILD = os.path.join(ROOT, "build")
 
 
 def start_venue(run_directory: str) -> tuple[subprocess.Popen, int, int]:
-    venue = subprocess.Popen([os.path.join(BUILD, "synthusd-venue"), "--config", "config/venue-demo.toml",
+    venue = subprocess.Popen([os.path.join(BUILD, "synthusd-venue"), "--config", "venue/config/venue-demo.toml",
                               "--logon-secret", "demo-secret"], cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=open(os.path.join(run_directory, "venue.log"), "w"), text=True)
     fix_port = ws_port = 0

@@ -1,0 +1,130 @@
+// synthusd-venue's settings: TOML keys, command-line values, acceptance
+// defaults and the errors a typo produces.
+
+#include "synthusd/venue/venue_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+namespace {
+
+using namespace synthusd::venue;
+
+TEST(VenueConfigTest, DefaultsAreDeribitLike) {
+  const VenueConfig config = make_config({});
+  EXPECT_EQ(config.fix.sender_comp_id, "DERIBITSERVER");
+  EXPECT_EQ(config.fix.target_comp_ids, (std::vector<std::string>{"SYNTHUSD"}));
+  EXPECT_EQ(config.engine.symbol, "BTC-PERPETUAL");
+  EXPECT_EQ(config.engine.contract_value, UsdCents{1'000});
+  EXPECT_EQ(config.engine.initial_margin, Ratio::from_ppm(20'000));
+  EXPECT_EQ(config.engine.liquidation_margin, Ratio::from_ppm(10'000));
+  EXPECT_TRUE(config.websocket_enabled);
+  EXPECT_EQ(config.time_scale_millionths, 1'000'000);
+}
+
+TEST(VenueConfigTest, ReadsEverySectionOfATomlFile) {
+  const SettingValues values = parse_toml(R"(
+[fix]
+port = 9881
+target_comp_ids = ["GW1", "GW2"]
+store = "file"
+
+[instrument]
+tick_size = "0.5"
+touch_size = 500
+
+[path]
+csv = "prices.csv"
+seed = 7
+
+[clock]
+time_scale = 60
+
+[fees]
+taker = 0.0005
+maker = "-0.0001"
+
+[margin]
+initial = "0.1"
+liquidation = "0.05"
+
+[faults]
+fill_slices = 3
+)",
+                                          "venue.toml");
+  const VenueConfig config = make_config(values);
+  EXPECT_EQ(config.fix.port, 9881);
+  EXPECT_EQ(config.fix.target_comp_ids, (std::vector<std::string>{"GW1", "GW2"}));
+  EXPECT_EQ(config.fix.file_store_path, "venue-store");
+  EXPECT_EQ(make_config({{"fix.store_path", "elsewhere"}}).fix.file_store_path, ""); // memory unless store = file
+  EXPECT_EQ(config.engine.tick_size, Price{50'000'000});
+  EXPECT_EQ(config.engine.touch_size, Contracts{500});
+  EXPECT_EQ(config.path.csv_path, "prices.csv");
+  EXPECT_EQ(config.path.seed, 7U);
+  EXPECT_EQ(config.time_scale_millionths, 60'000'000);
+  EXPECT_EQ(config.engine.taker_fee, Ratio{50'000});
+  EXPECT_EQ(config.engine.maker_fee, Ratio{-10'000});
+  EXPECT_EQ(config.engine.initial_margin, Ratio{10'000'000});
+  EXPECT_EQ(config.engine.fill_slices, 3);
+}
+
+TEST(VenueConfigTest, UnknownKeysAndBadValuesAreErrors) {
+  EXPECT_THROW((void)parse_toml("[fix]\nprot = 1\n", "venue.toml"), ConfigError);
+  EXPECT_THROW((void)parse_toml("[fix\n", "venue.toml"), ConfigError);
+  EXPECT_THROW((void)make_config({{"fix.port", "70000"}}), ConfigError);
+  EXPECT_THROW((void)make_config({{"fees.taker", "abc"}}), ConfigError);
+  EXPECT_THROW((void)make_config({{"instrument.tick_size", "0.000000001"}}), ConfigError);
+  EXPECT_THROW((void)make_config({{"no.such", "1"}}), ConfigError);
+  // L above I would liquidate positions the venue just accepted.
+  EXPECT_THROW((void)make_config({{"margin.initial", "0.01"}, {"margin.liquidation", "0.02"}}), ConfigError);
+  try {
+    (void)parse_toml("[fix]\nport = 1\nprot = 1\n", "venue.toml");
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(std::string(error.what()), "venue.toml:3: unknown key fix.prot");
+  }
+}
+
+TEST(VenueConfigTest, AcceptanceModeLooksLikeQuickFixsTestAcceptor) {
+  EXPECT_THROW((void)make_config({{"acceptance", "true"}}), ConfigError); // needs the dictionary
+  const VenueConfig config = make_config({{"acceptance", "true"}, {"fix.data_dictionary", "FIX44.xml"}});
+  EXPECT_TRUE(config.fix.acceptance);
+  EXPECT_EQ(config.fix.sender_comp_id, "ISLD");
+  EXPECT_EQ(config.fix.target_comp_ids, (std::vector<std::string>{"TW44"}));
+  EXPECT_TRUE(config.fix.reset_on_logon);
+  EXPECT_FALSE(config.websocket_enabled);
+  // Explicit settings still win.
+  EXPECT_EQ(make_config({{"acceptance", "true"}, {"fix.data_dictionary", "x"}, {"fix.sender_comp_id", "X"}})
+                .fix.sender_comp_id,
+            "X");
+}
+
+TEST(VenueConfigTest, TheExampleFileSpellsOutTheDefaults) {
+  const std::filesystem::path file = std::filesystem::path(SYNTHUSD_SOURCE_DIR) / "venue" / "config" / "venue.toml";
+  const VenueConfig example = make_config(read_toml(file.string()));
+  const VenueConfig defaults = make_config({});
+  EXPECT_EQ(example.fix.sender_comp_id, defaults.fix.sender_comp_id);
+  EXPECT_EQ(example.engine.tick_size, defaults.engine.tick_size);
+  EXPECT_EQ(example.engine.taker_fee, defaults.engine.taker_fee);
+  EXPECT_EQ(example.engine.initial_margin, defaults.engine.initial_margin);
+  EXPECT_EQ(example.engine.liquidation_margin, defaults.engine.liquidation_margin);
+  EXPECT_EQ(example.engine.initial_collateral, defaults.engine.initial_collateral);
+  EXPECT_EQ(example.funding_rate, defaults.funding_rate);
+  EXPECT_EQ(example.path.steps, defaults.path.steps);
+  EXPECT_EQ(example.path.start_time, defaults.path.start_time);
+  EXPECT_EQ(example.time_scale_millionths, defaults.time_scale_millionths);
+}
+
+TEST(VenueConfigTest, EverySettingHasADistinctKeyAndFlag) {
+  std::set<std::string_view> keys;
+  std::set<std::string_view> flags;
+  for (const Setting& setting : settings()) {
+    EXPECT_TRUE(keys.insert(setting.key).second) << setting.key;
+    EXPECT_TRUE(flags.insert(setting.flag).second) << setting.flag;
+    EXPECT_FALSE(setting.help.empty()) << setting.key;
+  }
+}
+
+} // namespace

@@ -1,0 +1,44 @@
+#pragma once
+// Decimal text <-> fixed point for the venue simulator: prices and rates in
+// CSV files, quantities and prices in FIX fields, numbers in JSON. Exact:
+// digits are read into an integer, never through double.
+//
+// (feeds/decimal.hpp solves the same problem for the engine's hot path; the
+// venue keeps its own small copy so that it builds without the feeds stage.)
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "synthusd/hedging/types.hpp"
+
+namespace synthusd::venue {
+
+// round_half_even(text * 10^decimals). Grammar: [+|-] digits [. digits]
+// [(e|E) [+|-] digits], at most 36 significant digits. nullopt on bad text
+// or if the result does not fit int64.
+[[nodiscard]] std::optional<std::int64_t> parse_decimal(std::string_view text, int decimals) noexcept;
+
+// Like parse_decimal, but nullopt unless the value is exact at `decimals`
+// (no rounding was needed): "10.0" at 0 decimals is 10, "10.5" is nullopt.
+[[nodiscard]] std::optional<std::int64_t> parse_exact_decimal(std::string_view text, int decimals) noexcept;
+
+// "43251.5" for 4325150000000 at 8 decimals: no exponent, no trailing
+// zeros, "-" for negatives, "0" for zero.
+[[nodiscard]] std::string format_decimal(std::int64_t scaled, int decimals);
+
+// Convenience for the domain types (8 decimals).
+[[nodiscard]] inline std::string format_price(hedging::Price price) { return format_decimal(price.raw, 8); }
+[[nodiscard]] inline std::string format_sats_as_btc(hedging::Sats sats) { return format_decimal(sats.value, 8); }
+[[nodiscard]] inline std::string format_ratio(hedging::Ratio ratio) { return format_decimal(ratio.raw, 8); }
+
+// "20240101-00:00:00.000" (FIX UTCTimestamp, milliseconds, truncated).
+[[nodiscard]] std::string format_fix_timestamp(hedging::Timestamp time);
+// "20240101" (FIX LocalMktDate, UTC).
+[[nodiscard]] std::string format_fix_date(hedging::Timestamp time);
+// Parses "2024-01-01T00:00:00Z", "2024-01-01 00:00:00", "2024-01-01" (UTC)
+// or a number of seconds since the epoch.
+[[nodiscard]] std::optional<hedging::Timestamp> parse_utc_time(std::string_view text) noexcept;
+
+} // namespace synthusd::venue

@@ -1,0 +1,63 @@
+#pragma once
+// The venue's FIX 4.4 dialect: inbound messages (as flat field lists from
+// fix_server.hpp) to engine commands, and engine events to outbound
+// messages. Deribit-like where Deribit differs from plain FIX 4.4.
+//
+// Inbound
+//   D  NewOrderSingle: 11, 55, 54 (1/2), 38 (contracts; USD when 854=0, a
+//      multiple of the contract value), 40 (1 market, 2 limit), 44 (limit),
+//      59 (0/1 good till cancel, 3 IOC, 4 FOK; default 1), 18 ExecInst
+//      characters: 6 post-only, 6A post-only rejected instead of repriced,
+//      E reduce-only. 100010 label is echoed.
+//   F  OrderCancelRequest: 11, 41 (or 37).
+//   G  OrderCancelReplaceRequest: 11, 41 (or 37), 54, 38 (new total), 44
+//      (absent or 0: keep the price).
+//   q  OrderMassCancelRequest: 11, 530 (1 symbol with 55, 5 security type,
+//      7 all).
+//   AN RequestForPositions: 710, 724 (0), 263 (0 snapshot, 1 subscribe:
+//      a PositionReport after every fill and funding, 2 unsubscribe).
+//   BB CollateralInquiry: 909 CollInquiryID.
+// Outbound
+//   8  ExecutionReport: 37 (NONE on rejects), 11, 41, 17, 150, 39, 55, 54,
+//      38, 40, 44, 59, 18, 32/31 (trades), 14, 151, 6, 60 (simulated time),
+//      103, 58, 12/13/479 (fee in BTC on trades), 851 (1 maker, 2 taker),
+//      854=1, 100010.
+//   9  OrderCancelReject: 37, 11, 41, 39, 434, 102, 58.
+//   r  OrderMassCancelReport: 11, 37, 530, 531, 532, 533, 58; each
+//      cancelled order also gets its own ExecutionReport (150=4).
+//   AP PositionReport, as Deribit: 721, 710, 724, 728, 715, 325 (Y on
+//      subscription updates), 58, and a 702 group with 703=TQ, 704 long,
+//      705 short, 55, 854=1, 231 (USD per contract), 883 mark, 54, 730
+//      average entry price. A flat account reports 704=0 and 705=0.
+//   BA CollateralReport: 908 CollRptID, 909 (the inquiry's), 910=3, 1
+//      (account), 15=BTC, 900
+//      TotalNetValue = equity, 901 CashOutstanding = balance, 899
+//      MarginExcess = equity - initial margin, 60, and custom tags 9110
+//      initial margin, 9111 maintenance margin, 9112 unrealised P&L (BTC).
+//   j  BusinessMessageReject for messages that cannot be decoded: 45, 372,
+//      379, 380, 58.
+
+#include <optional>
+#include <variant>
+
+#include "synthusd/venue/matching_engine.hpp"
+#include "synthusd/venue/fix_server.hpp"
+
+namespace synthusd::venue {
+
+using Command = std::variant<NewOrder, CancelOrder, ReplaceOrder, MassCancel, PositionRequest, CollateralInquiry>;
+
+// Exactly one of command and reject is set.
+struct Decoded {
+  std::optional<Command> command;
+  std::optional<OutboundMessage> reject;
+};
+
+[[nodiscard]] Decoded decode(const InboundMessage& message, const EngineConfig& config);
+
+[[nodiscard]] OutboundMessage encode(const Event& event);
+
+// The account an event is for.
+[[nodiscard]] const std::string& account_of(const Event& event);
+
+} // namespace synthusd::venue

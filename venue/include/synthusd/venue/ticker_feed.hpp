@@ -1,0 +1,89 @@
+#pragma once
+// Deribit API v2 market data, as the venue simulator serves it over
+// WebSocket (JSON-RPC 2.0), so the engine's Deribit feed code runs
+// unchanged against the simulator.
+//
+// Requests answered:
+//   public/subscribe {channels}   -> result: the accepted channels, i.e.
+//                                    ticker.<instrument>.<100ms|raw|agg2>
+//                                    for the simulated instrument
+//   public/unsubscribe {channels}, public/unsubscribe_all
+//   public/set_heartbeat {interval >= 10} -> "ok"; then every interval a
+//                                    {"method":"heartbeat","params":{"type":
+//                                    "test_request"}}; a client that has not
+//                                    called public/test by the next one is
+//                                    disconnected
+//   public/disable_heartbeat      -> "ok"
+//   public/test, public/hello     -> {"version": ...}
+//   public/get_time               -> milliseconds (the ticker clock)
+//   public/ticker {instrument_name} -> the ticker object
+// Anything else gets a JSON-RPC error (-32601 method not found, -32602 bad
+// params, -32700 parse error).
+//
+// Every publish() sends each subscribed channel a notification:
+//   {"jsonrpc":"2.0","method":"subscription","params":{"channel":
+//    "ticker.BTC-PERPETUAL.100ms","data":{"timestamp":..,"state":"open",
+//    "instrument_name":..,"index_price":..,"mark_price":..,"last_price":..,
+//    "best_bid_price":..,"best_ask_price":..,"best_bid_amount":..,
+//    "best_ask_amount":..,"current_funding":..,"funding_8h":..,
+//    "estimated_delivery_price":..,"open_interest":0}}}
+// Amounts are USD (contracts * contract value), as Deribit's; an unlimited
+// touch is shown as 10,000,000 USD. current_funding and funding_8h are both
+// the 8-hour rate in force.
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "synthusd/venue/matching_engine.hpp"
+#include "synthusd/venue/websocket_server.hpp"
+
+namespace synthusd::venue {
+
+struct TickerSnapshot {
+  std::string_view instrument;
+  Quote quote;
+  Timestamp timestamp{}; // what the notification's "timestamp" says
+  UsdCents contract_value{};
+  Contracts touch_size{}; // 0 = unlimited
+};
+
+// The "data" object of a ticker notification.
+[[nodiscard]] std::string ticker_json(const TickerSnapshot& snapshot);
+
+class TickerFeed {
+public:
+  explicit TickerFeed(std::string instrument) : instrument_(std::move(instrument)) {}
+
+  // Handles one JSON-RPC request; replies go to `out`. wall_milliseconds
+  // drives heartbeats.
+  void on_message(const WebSocketMessage& message, const TickerSnapshot& snapshot, std::int64_t wall_milliseconds,
+                  std::vector<WebSocketMessage>& out);
+  void on_close(ConnectionId connection) { clients_.erase(connection); }
+
+  // One notification per subscribed channel.
+  void publish(const TickerSnapshot& snapshot, std::vector<WebSocketMessage>& out) const;
+  // Sends due test_requests; connections that left the previous one
+  // unanswered go to `expired` (the caller closes them).
+  void heartbeat(std::int64_t wall_milliseconds, std::vector<WebSocketMessage>& out,
+                 std::vector<ConnectionId>& expired);
+  [[nodiscard]] bool has_subscribers() const noexcept;
+
+private:
+  struct Client {
+    std::set<std::string> channels;
+    std::int64_t heartbeat_interval_ms = 0; // 0 = off
+    std::int64_t next_heartbeat_ms = 0;
+    bool awaiting_test = false;
+  };
+
+  [[nodiscard]] bool is_ticker_channel(std::string_view channel) const;
+
+  std::string instrument_;
+  std::map<ConnectionId, Client> clients_;
+};
+
+} // namespace synthusd::venue

@@ -1,0 +1,97 @@
+#pragma once
+// synthusd-venue's moving parts around the deterministic Engine:
+//
+//   QuickFIX socket thread --(inbox, eventfd)--> venue thread
+//   venue thread: poll(stop fd, eventfd, WebSocket sockets)
+//     - inbound FIX commands: advance the engine to the simulated now,
+//       apply the command, send the resulting events through FixServer
+//     - every ticker interval: advance the engine (resting fills, funding,
+//       liquidations), publish tickers, send heartbeats
+//     - WebSocket requests: answered by TickerFeed
+//
+// Only the venue thread touches the engine, the WebSocket server and the
+// ticker feed. The QuickFIX thread only appends to the inbox under a mutex
+// and never waits for the venue thread, so QuickFIX's session lock and the
+// inbox lock cannot deadlock (fix.md: quickfix/quickfix#266).
+//
+// The simulated clock is simulated_start + wall_elapsed * time_scale, read
+// once per command or tick. With the same arrival times the engine sees the
+// same (time, command) sequence; with time scale 0 the clock is frozen and
+// results depend only on the order of commands.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "synthusd/venue/matching_engine.hpp"
+#include "synthusd/venue/fix_server.hpp"
+#include "synthusd/venue/ticker_feed.hpp"
+#include "synthusd/venue/venue_config.hpp"
+#include "synthusd/venue/websocket_server.hpp"
+
+namespace synthusd::venue {
+
+// The price path the configuration asks for: the CSV file, or the seeded
+// GBM-with-jumps path. Throws MarketDataError.
+[[nodiscard]] std::vector<hedging::PricePoint> build_price_path(const PricePathSettings& settings);
+// The funding schedule: the CSV (rebased onto the path if it does not cover
+// its start) or the constant rate.
+[[nodiscard]] FundingSchedule build_funding(const VenueConfig& config, Timestamp path_start);
+
+class VenueRuntime final : public FixServerHandler {
+public:
+  VenueRuntime(VenueConfig config, Engine engine);
+  ~VenueRuntime() override;
+  VenueRuntime(const VenueRuntime&) = delete;
+  VenueRuntime& operator=(const VenueRuntime&) = delete;
+
+  // Starts the FIX acceptor and the WebSocket server. Throws on failure.
+  void start();
+  [[nodiscard]] std::uint16_t fix_port() const;
+  [[nodiscard]] std::uint16_t websocket_port() const; // 0 when disabled
+  [[nodiscard]] const Engine& engine() const noexcept { return engine_; }
+
+  // Runs the venue thread's loop until stop_fd becomes readable, then stops
+  // the acceptor.
+  void run(int stop_fd);
+
+  // FixServerHandler: called on QuickFIX's thread.
+  void on_logon(const std::string& client) override;
+  void on_logout(const std::string& client) override;
+  void on_message(InboundMessage message) override;
+
+private:
+  enum class InboxKind : std::uint8_t { logon, logout, message };
+  struct InboxItem {
+    InboxKind kind = InboxKind::message;
+    InboundMessage message; // client is set for every kind
+  };
+
+  void post(InboxItem item);
+  void drain_inbox();
+  void tick();
+  void handle_websocket(const std::vector<pollfd>& fds);
+  void send_events();
+  [[nodiscard]] Timestamp simulated_now() const;
+  [[nodiscard]] std::int64_t wall_milliseconds() const;
+  [[nodiscard]] TickerSnapshot snapshot() const;
+
+  VenueConfig config_;
+  Engine engine_;
+  std::unique_ptr<FixServer> fix_;
+  std::unique_ptr<WebSocketServer> websocket_;
+  TickerFeed feed_;
+  std::vector<Event> events_; // reused
+  std::chrono::steady_clock::time_point wall_start_;
+  Timestamp simulated_start_{};
+
+  std::mutex inbox_mutex_;
+  std::deque<InboxItem> inbox_;
+  int wake_fd_ = -1; // eventfd: the inbox is not empty
+};
+
+} // namespace synthusd::venue

@@ -1,0 +1,294 @@
+#include "synthusd/venue/decimal.hpp"
+
+#include <array>
+#include <charconv>
+#include <limits>
+
+namespace synthusd::venue {
+namespace {
+
+using hedging::int128;
+
+constexpr int kMaxDigits = 36; // 10^36 < 2^127, so the mantissa fits int128
+constexpr std::int64_t kNanosecondsPerSecond = 1'000'000'000;
+constexpr std::int64_t kSecondsPerDay = 86'400;
+
+[[nodiscard]] bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+struct Parsed {
+  int128 value = 0;  // |result| * 10^decimals
+  bool exact = true; // no rounding happened
+  bool negative = false;
+};
+
+// Shared by parse_decimal and parse_exact_decimal.
+[[nodiscard]] std::optional<Parsed> parse(std::string_view text, int decimals) noexcept {
+  if (decimals < 0 || decimals > 18) {
+    return std::nullopt;
+  }
+  std::size_t i = 0;
+  Parsed result;
+  if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+    result.negative = text[i] == '-';
+    ++i;
+  }
+  int128 mantissa = 0;
+  int digits = 0;
+  int fraction_digits = 0;
+  bool any_digit = false;
+  bool in_fraction = false;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (is_digit(c)) {
+      any_digit = true;
+      if (mantissa != 0 || c != '0') {
+        if (++digits > kMaxDigits) {
+          return std::nullopt;
+        }
+      }
+      mantissa = mantissa * 10 + (c - '0');
+      if (in_fraction) {
+        ++fraction_digits;
+      }
+    } else if (c == '.' && !in_fraction) {
+      in_fraction = true;
+    } else {
+      break;
+    }
+  }
+  if (!any_digit) {
+    return std::nullopt;
+  }
+  int exponent = 0;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    bool exponent_negative = false;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+      exponent_negative = text[i] == '-';
+      ++i;
+    }
+    if (i >= text.size()) {
+      return std::nullopt;
+    }
+    for (; i < text.size() && is_digit(text[i]); ++i) {
+      exponent = exponent * 10 + (text[i] - '0');
+      if (exponent > 400) {
+        return std::nullopt;
+      }
+    }
+    if (exponent_negative) {
+      exponent = -exponent;
+    }
+  }
+  if (i != text.size()) {
+    return std::nullopt;
+  }
+  // value = mantissa * 10^(exponent - fraction_digits); scaled by 10^decimals.
+  int shift = exponent - fraction_digits + decimals;
+  if (mantissa == 0) {
+    result.value = 0;
+    return result;
+  }
+  while (shift > 0) {
+    if (mantissa > std::numeric_limits<std::int64_t>::max()) {
+      return std::nullopt;
+    }
+    mantissa *= 10;
+    --shift;
+  }
+  if (shift < 0) {
+    if (shift < -kMaxDigits - 1) {
+      result.value = 0;
+      result.exact = false;
+      return result;
+    }
+    int128 divisor = 1;
+    for (int k = 0; k < -shift; ++k) {
+      divisor *= 10;
+    }
+    const int128 rounded = hedging::divide(mantissa, divisor, hedging::Rounding::half_even);
+    result.exact = rounded * divisor == mantissa;
+    mantissa = rounded;
+  }
+  if (mantissa > std::numeric_limits<std::int64_t>::max()) {
+    return std::nullopt;
+  }
+  result.value = mantissa;
+  return result;
+}
+
+// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
+[[nodiscard]] std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept {
+  year -= month <= 2 ? 1 : 0;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400);
+  const unsigned day_of_year = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146'097 + static_cast<std::int64_t>(day_of_era) - 719'468;
+}
+
+struct Civil {
+  std::int64_t year;
+  unsigned month;
+  unsigned day;
+};
+
+[[nodiscard]] Civil civil_from_days(std::int64_t days) noexcept {
+  days += 719'468;
+  const std::int64_t era = (days >= 0 ? days : days - 146'096) / 146'097;
+  const auto day_of_era = static_cast<unsigned>(days - era * 146'097);
+  const unsigned year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
+  const unsigned day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const unsigned mp = (5 * day_of_year + 2) / 153;
+  const unsigned day = day_of_year - (153 * mp + 2) / 5 + 1;
+  const unsigned month = mp < 10 ? mp + 3 : mp - 9;
+  return {static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2 ? 1 : 0), month, day};
+}
+
+void append_padded(std::string& out, std::int64_t value, int width) {
+  std::array<char, 24> digits{};
+  const auto result = std::to_chars(digits.data(), digits.data() + digits.size(), value);
+  const auto length = static_cast<int>(result.ptr - digits.data());
+  out.append(static_cast<std::size_t>(width > length ? width - length : 0), '0');
+  out.append(digits.data(), result.ptr);
+}
+
+[[nodiscard]] std::int64_t floor_divide(std::int64_t a, std::int64_t b) noexcept {
+  return static_cast<std::int64_t>(hedging::divide(a, b, hedging::Rounding::down));
+}
+
+// Reads exactly `width` digits at text[position].
+[[nodiscard]] std::optional<unsigned> read_digits(std::string_view text, std::size_t position,
+                                                  std::size_t width) noexcept {
+  if (position + width > text.size()) {
+    return std::nullopt;
+  }
+  unsigned value = 0;
+  for (std::size_t i = position; i < position + width; ++i) {
+    if (!is_digit(text[i])) {
+      return std::nullopt;
+    }
+    value = value * 10 + static_cast<unsigned>(text[i] - '0');
+  }
+  return value;
+}
+
+} // namespace
+
+std::optional<std::int64_t> parse_decimal(std::string_view text, int decimals) noexcept {
+  const std::optional<Parsed> parsed = parse(text, decimals);
+  if (!parsed) {
+    return std::nullopt;
+  }
+  const auto magnitude = static_cast<std::int64_t>(parsed->value);
+  return parsed->negative ? -magnitude : magnitude;
+}
+
+std::optional<std::int64_t> parse_exact_decimal(std::string_view text, int decimals) noexcept {
+  const std::optional<Parsed> parsed = parse(text, decimals);
+  if (!parsed || !parsed->exact) {
+    return std::nullopt;
+  }
+  const auto magnitude = static_cast<std::int64_t>(parsed->value);
+  return parsed->negative ? -magnitude : magnitude;
+}
+
+std::string format_decimal(std::int64_t scaled, int decimals) {
+  const bool negative = scaled < 0;
+  // Unsigned negation is defined even for INT64_MIN.
+  const std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(scaled) : static_cast<std::uint64_t>(scaled);
+  std::uint64_t scale = 1;
+  for (int i = 0; i < decimals; ++i) {
+    scale *= 10;
+  }
+  std::string text = negative ? "-" : "";
+  text += std::to_string(magnitude / scale);
+  std::uint64_t fraction = magnitude % scale;
+  if (fraction != 0) {
+    std::string digits = std::to_string(fraction);
+    digits.insert(0, static_cast<std::size_t>(decimals) - digits.size(), '0');
+    digits.erase(digits.find_last_not_of('0') + 1);
+    text += '.';
+    text += digits;
+  }
+  return text;
+}
+
+std::string format_fix_timestamp(hedging::Timestamp time) {
+  const std::int64_t seconds = floor_divide(time.nanoseconds, kNanosecondsPerSecond);
+  const std::int64_t milliseconds = (time.nanoseconds - seconds * kNanosecondsPerSecond) / 1'000'000;
+  const std::int64_t days = floor_divide(seconds, kSecondsPerDay);
+  const std::int64_t second_of_day = seconds - days * kSecondsPerDay;
+  std::string text = format_fix_date(time);
+  text += '-';
+  append_padded(text, second_of_day / 3600, 2);
+  text += ':';
+  append_padded(text, second_of_day / 60 % 60, 2);
+  text += ':';
+  append_padded(text, second_of_day % 60, 2);
+  text += '.';
+  append_padded(text, milliseconds, 3);
+  return text;
+}
+
+std::string format_fix_date(hedging::Timestamp time) {
+  const std::int64_t days = floor_divide(floor_divide(time.nanoseconds, kNanosecondsPerSecond), kSecondsPerDay);
+  const Civil date = civil_from_days(days);
+  std::string text;
+  append_padded(text, date.year, 4);
+  append_padded(text, date.month, 2);
+  append_padded(text, date.day, 2);
+  return text;
+}
+
+std::optional<hedging::Timestamp> parse_utc_time(std::string_view text) noexcept {
+  if (text.size() >= 10 && text[4] == '-' && text[7] == '-') {
+    const auto year = read_digits(text, 0, 4);
+    const auto month = read_digits(text, 5, 2);
+    const auto day = read_digits(text, 8, 2);
+    if (!year || !month || !day || *month < 1 || *month > 12 || *day < 1 || *day > 31) {
+      return std::nullopt;
+    }
+    std::int64_t seconds = days_from_civil(*year, *month, *day) * kSecondsPerDay;
+    std::string_view rest = text.substr(10);
+    if (!rest.empty()) {
+      if ((rest[0] != 'T' && rest[0] != ' ') || rest.size() < 9 || rest[3] != ':' || rest[6] != ':') {
+        return std::nullopt;
+      }
+      const auto hour = read_digits(rest, 1, 2);
+      const auto minute = read_digits(rest, 4, 2);
+      const auto second = read_digits(rest, 7, 2);
+      if (!hour || !minute || !second || *hour > 23 || *minute > 59 || *second > 60) {
+        return std::nullopt;
+      }
+      seconds += *hour * 3600 + *minute * 60 + *second;
+      rest = rest.substr(9);
+      std::int64_t nanoseconds = 0;
+      if (!rest.empty() && rest[0] == '.') {
+        std::int64_t scale = kNanosecondsPerSecond;
+        std::size_t i = 1;
+        for (; i < rest.size() && is_digit(rest[i]); ++i) {
+          scale /= 10;
+          nanoseconds += (rest[i] - '0') * scale;
+        }
+        rest = rest.substr(i);
+      }
+      if (rest == "Z") {
+        rest = {};
+      }
+      if (!rest.empty()) {
+        return std::nullopt;
+      }
+      return hedging::Timestamp{seconds * kNanosecondsPerSecond + nanoseconds};
+    }
+    return hedging::Timestamp{seconds * kNanosecondsPerSecond};
+  }
+  const std::optional<std::int64_t> nanoseconds = parse_decimal(text, 9);
+  if (!nanoseconds) {
+    return std::nullopt;
+  }
+  return hedging::Timestamp{*nanoseconds};
+}
+
+} // namespace synthusd::venue

@@ -1,0 +1,267 @@
+#include "synthusd/venue/venue_runtime.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+#include <utility>
+
+#include "synthusd/venue/fix_messages.hpp"
+#include "synthusd/hedging/price_path.hpp"
+
+namespace synthusd::venue {
+namespace {
+
+using hedging::int128;
+
+constexpr std::int64_t kNanosecondsPerMillisecond = 1'000'000;
+
+} // namespace
+
+std::vector<hedging::PricePoint> build_price_path(const PricePathSettings& settings) {
+  if (!settings.csv_path.empty()) {
+    return load_price_csv(settings.csv_path);
+  }
+  hedging::PricePathConfig config;
+  config.start = settings.start_price;
+  config.start_time = settings.start_time;
+  config.step = settings.step;
+  config.steps = static_cast<std::size_t>(settings.steps);
+  config.annual_drift = settings.annual_drift;
+  config.annual_volatility = settings.annual_volatility;
+  config.jumps_per_year = settings.jumps_per_year;
+  config.jump_mean = settings.jump_mean;
+  config.jump_volatility = settings.jump_volatility;
+  config.seed = settings.seed;
+  return hedging::generate_price_path(config);
+}
+
+FundingSchedule build_funding(const VenueConfig& config, Timestamp path_start) {
+  if (config.funding_csv.empty()) {
+    return FundingSchedule(config.funding_rate);
+  }
+  FundingSchedule schedule(load_funding_csv(config.funding_csv));
+  schedule.rebase(path_start);
+  return schedule;
+}
+
+VenueRuntime::VenueRuntime(VenueConfig config, Engine engine)
+    : config_(std::move(config)), engine_(std::move(engine)), feed_(config_.engine.symbol) {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) {
+    throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  fix_ = std::make_unique<FixServer>(config_.fix, this);
+}
+
+VenueRuntime::~VenueRuntime() {
+  fix_.reset(); // stops QuickFIX's thread before the inbox goes away
+  ::close(wake_fd_);
+}
+
+void VenueRuntime::start() {
+  fix_->start();
+  if (config_.websocket_enabled) {
+    websocket_ = std::make_unique<WebSocketServer>(config_.websocket_port);
+  }
+  wall_start_ = std::chrono::steady_clock::now();
+  simulated_start_ = engine_.now();
+}
+
+std::uint16_t VenueRuntime::fix_port() const { return fix_->port(); }
+
+std::uint16_t VenueRuntime::websocket_port() const { return websocket_ ? websocket_->port() : 0; }
+
+Timestamp VenueRuntime::simulated_now() const {
+  const auto elapsed =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - wall_start_);
+  const int128 simulated = static_cast<int128>(elapsed.count()) * config_.time_scale_millionths / 1'000'000;
+  return Timestamp{simulated_start_.nanoseconds + static_cast<std::int64_t>(simulated)};
+}
+
+std::int64_t VenueRuntime::wall_milliseconds() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+TickerSnapshot VenueRuntime::snapshot() const {
+  TickerSnapshot snapshot;
+  snapshot.instrument = config_.engine.symbol;
+  snapshot.quote = engine_.quote();
+  snapshot.timestamp =
+      config_.wall_clock_timestamps ? Timestamp{wall_milliseconds() * kNanosecondsPerMillisecond} : engine_.now();
+  snapshot.contract_value = config_.engine.contract_value;
+  snapshot.touch_size = config_.engine.touch_size;
+  return snapshot;
+}
+
+// ---- QuickFIX's thread -----------------------------------------------------------
+
+void VenueRuntime::post(InboxItem item) {
+  {
+    const std::lock_guard<std::mutex> lock(inbox_mutex_);
+    inbox_.push_back(std::move(item));
+  }
+  const std::uint64_t one = 1;
+  // A full counter (2^64 - 2 pending wakes) cannot happen; EAGAIN is harmless.
+  [[maybe_unused]] const ssize_t written = ::write(wake_fd_, &one, sizeof one);
+}
+
+void VenueRuntime::on_logon(const std::string& client) {
+  InboxItem item;
+  item.kind = InboxKind::logon;
+  item.message.client = client;
+  post(std::move(item));
+}
+
+void VenueRuntime::on_logout(const std::string& client) {
+  InboxItem item;
+  item.kind = InboxKind::logout;
+  item.message.client = client;
+  post(std::move(item));
+}
+
+void VenueRuntime::on_message(InboundMessage message) {
+  InboxItem item;
+  item.message = std::move(message);
+  post(std::move(item));
+}
+
+// ---- the venue thread ----------------------------------------------------------
+
+void VenueRuntime::send_events() {
+  for (const Event& event : events_) {
+    fix_->send(account_of(event), encode(event));
+  }
+  events_.clear();
+}
+
+void VenueRuntime::drain_inbox() {
+  std::uint64_t count = 0;
+  [[maybe_unused]] const ssize_t read_bytes = ::read(wake_fd_, &count, sizeof count);
+  std::deque<InboxItem> items;
+  {
+    const std::lock_guard<std::mutex> lock(inbox_mutex_);
+    items.swap(inbox_);
+  }
+  for (InboxItem& item : items) {
+    engine_.advance_to(simulated_now(), events_);
+    const std::string& client = item.message.client;
+    if (item.kind == InboxKind::logout && config_.cancel_on_disconnect) {
+      engine_.cancel_all(client, "cancel on disconnect", events_);
+    }
+    if (item.kind == InboxKind::message) {
+      Decoded decoded = decode(item.message, config_.engine);
+      if (decoded.reject) {
+        fix_->send(client, *decoded.reject);
+      } else {
+        std::visit(
+            [&](const auto& command) {
+              using T = std::decay_t<decltype(command)>;
+              if constexpr (std::is_same_v<T, NewOrder>) {
+                engine_.new_order(client, command, events_);
+              } else if constexpr (std::is_same_v<T, CancelOrder>) {
+                engine_.cancel_order(client, command, events_);
+              } else if constexpr (std::is_same_v<T, ReplaceOrder>) {
+                engine_.replace_order(client, command, events_);
+              } else if constexpr (std::is_same_v<T, MassCancel>) {
+                engine_.mass_cancel(client, command, events_);
+              } else if constexpr (std::is_same_v<T, PositionRequest>) {
+                engine_.request_positions(client, command, events_);
+              } else {
+                engine_.inquire_collateral(client, command, events_);
+              }
+            },
+            *decoded.command);
+      }
+    }
+    send_events();
+  }
+}
+
+void VenueRuntime::tick() {
+  engine_.advance_to(simulated_now(), events_);
+  send_events();
+  if (!websocket_) {
+    return;
+  }
+  std::vector<WebSocketMessage> out;
+  feed_.publish(snapshot(), out);
+  std::vector<ConnectionId> expired;
+  feed_.heartbeat(wall_milliseconds(), out, expired);
+  for (const WebSocketMessage& message : out) {
+    if (!websocket_->send_text(message.connection, message.text)) {
+      feed_.on_close(message.connection);
+    }
+  }
+  for (const ConnectionId connection : expired) {
+    websocket_->close(connection, 1000, "heartbeat test_request not answered");
+    feed_.on_close(connection);
+  }
+}
+
+void VenueRuntime::handle_websocket(const std::vector<pollfd>& fds) {
+  std::vector<WebSocketMessage> requests;
+  std::vector<ConnectionId> closed;
+  websocket_->handle_ready(fds, requests, closed);
+  for (const ConnectionId connection : closed) {
+    feed_.on_close(connection);
+  }
+  if (requests.empty()) {
+    return;
+  }
+  engine_.advance_to(simulated_now(), events_);
+  send_events();
+  const TickerSnapshot current = snapshot();
+  std::vector<WebSocketMessage> replies;
+  for (const WebSocketMessage& request : requests) {
+    feed_.on_message(request, current, wall_milliseconds(), replies);
+  }
+  for (const WebSocketMessage& reply : replies) {
+    if (!websocket_->send_text(reply.connection, reply.text)) {
+      feed_.on_close(reply.connection);
+    }
+  }
+}
+
+void VenueRuntime::run(int stop_fd) {
+  using Clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::nanoseconds(config_.ticker_interval.nanoseconds);
+  auto next_tick = Clock::now();
+  std::vector<pollfd> fds;
+  while (true) {
+    fds.clear();
+    fds.push_back(pollfd{stop_fd, POLLIN, 0});
+    fds.push_back(pollfd{wake_fd_, POLLIN, 0});
+    if (websocket_) {
+      websocket_->add_poll_fds(fds);
+    }
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_tick - Clock::now()).count();
+    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<std::int64_t>(wait, 0)));
+    if (ready < 0 && errno != EINTR) {
+      throw std::system_error(errno, std::generic_category(), "poll");
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+      break;
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      drain_inbox();
+    }
+    if (websocket_ && ready > 0) {
+      handle_websocket(fds);
+    }
+    const auto now = Clock::now();
+    if (now >= next_tick) {
+      tick();
+      next_tick += interval;
+      if (next_tick < now) {
+        next_tick = now + interval; // fell behind: skip rather than burst
+      }
+    }
+  }
+  fix_->stop();
+}
+
+} // namespace synthusd::venue
