@@ -5,7 +5,8 @@
 #include <ostream>
 #include <stdexcept>
 
-#include "synthusd/engine/liability_intake.hpp"
+#include "synthusd/engine/journal_liability_sink.hpp"
+#include "synthusd/liabilities/liability_intake.hpp"
 #include "synthusd/feeds/decimal.hpp"
 
 namespace synthusd::engine {
@@ -31,13 +32,13 @@ int run_intake(const std::string& journal_path, const std::string& unix_socket, 
     throw std::invalid_argument("intake: give --unix-socket and/or --tcp-port");
   }
   JournalWriter journal(journal_path);
-  IntakeOptions options;
+  liabilities::IntakeOptions options;
   options.unix_socket_path = unix_socket;
   options.tcp_port = tcp_port;
   JournalLiabilitySink sink(journal, [price] { return price; });
-  LiabilityAdmission admission(sink, hedging::Ratio{});
-  admission.remember_journal(journal_path);
-  LiabilityIntake intake(options, admission);
+  liabilities::LiabilityAdmission admission(sink, hedging::Ratio{});
+  remember_journaled_ids(admission, journal_path);
+  liabilities::LiabilityIntake intake(options, admission);
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
   out << "LISTENING" << (unix_socket.empty() ? "" : " unix " + unix_socket)
@@ -46,7 +47,7 @@ int run_intake(const std::string& journal_path, const std::string& unix_socket, 
     (void)intake.poll_once(100);
   }
   journal.commit();
-  const IntakeCounters& c = intake.counters();
+  const liabilities::IntakeCounters& c = intake.counters();
   out << "STOPPED lines " << c.lines << " accepted " << c.accepted << " duplicates " << c.duplicates << " rejected "
       << c.rejected << " durable sequence " << journal.durable_sequence() << std::endl;
   return 0;

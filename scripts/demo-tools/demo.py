@@ -7,7 +7,7 @@
 2. build/synthusd run with config/demo.toml (ports filled in): the feed, the
    kernel, pre-trade risk, the FIX gateway, the journal, the intake;
 3. once the engine has a price, Lightning payments in Core Lightning format
-   through the real plugin (scripts/cln-plugin) into the intake: users
+   through the real plugin (liabilities/cln-plugin) into the intake: users
    receiving and sending USD.
 
 The engine prints a status line every second; after --duration it stops

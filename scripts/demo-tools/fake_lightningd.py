@@ -16,7 +16,7 @@ It does what lightningd does to a plugin, on the same wire formats:
 
 Standard library only. Shapes follow Core Lightning's doc/schemas (v26.06).
 
-Used by the plugin's tests (tests/engine/fake_lightningd.py re-exports this module)
+Used by the plugin's tests (tests/liabilities/fake_lightningd.py re-exports this module)
 and by the demo's payment replay (lightning_replay.py next to this file).
 """
 

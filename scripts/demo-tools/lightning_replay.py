@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The demo's Lightning payments: the real Core Lightning plugin under a fake lightningd.
 
-Runs scripts/cln-plugin/synthusd_plugin.py exactly as lightningd would (fake_lightningd.py:
+Runs liabilities/cln-plugin/synthusd_plugin.py exactly as lightningd would (fake_lightningd.py:
 getmanifest, init with the engine socket, `invoice_payment` and `sendpay_success`
 notifications, and the node's RPC socket for waitanyinvoice / listsendpays / wait), and pays
 a seeded stream of payments in real time:
@@ -52,7 +52,7 @@ from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-DEFAULT_PLUGIN = os.path.join(ROOT, "scripts", "cln-plugin", "synthusd_plugin.py")
+DEFAULT_PLUGIN = os.path.join(ROOT, "liabilities", "cln-plugin", "synthusd_plugin.py")
 sys.path.insert(0, HERE)
 
 from fake_lightningd import FakeLightningd  # noqa: E402

@@ -1,7 +1,7 @@
 """Crash recovery of `synthusd run`: kill -9 the engine at random points of a
 5,000-event liability run, at least 20 times, restarting it each time, while
 the venue simulator keeps running and a wallet backend re-sends whatever was
-not acknowledged (as LIABILITY_PROTOCOL.md tells sources to).
+not acknowledged (as liabilities/PROTOCOL.md tells sources to).
 
 At the end:
 - the liability equals the sum of all 5,000 events, each exactly once (the

@@ -234,7 +234,7 @@ def summary(output: str) -> dict:
 
 class WalletClient:
     """A wallet backend: sends liability events, keeps every un-acked one and
-    sends it again after reconnecting (LIABILITY_PROTOCOL.md)."""
+    sends it again after reconnecting (liabilities/PROTOCOL.md)."""
 
     def __init__(self, socket_path: str) -> None:
         self.socket_path = socket_path

@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "synthusd/engine/lnd_source.hpp"
-#include "synthusd/engine/nats_source.hpp"
+#include "synthusd/liabilities/lnd_source.hpp"
+#include "synthusd/liabilities/nats_source.hpp"
 #include "synthusd/engine/snapshot_file.hpp"
 
 namespace synthusd::engine::run {
@@ -71,7 +71,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
     source_status_.push_back(std::make_unique<SourceStatus>());
     source_status_.back()->name = name;
     admissions_.push_back(
-        std::make_unique<LiabilityAdmission>(*liability_channels_.back(), config_.run.liability.conversion_spread));
+        std::make_unique<liabilities::LiabilityAdmission>(*liability_channels_.back(), config_.run.liability.conversion_spread));
     for (const std::uint64_t id : journaled_ids) {
       admissions_.back()->remember(id);
     }
@@ -251,18 +251,18 @@ void EngineRuntime::start() {
 }
 
 void EngineRuntime::run_intake(std::size_t index) {
-  IntakeOptions options;
+  liabilities::IntakeOptions options;
   options.unix_socket_path = config_.run.intake.unix_socket;
   options.tcp_host = config_.run.intake.tcp_host;
   options.tcp_port = config_.run.intake.tcp_port;
   options.max_line_bytes = config_.run.intake.max_line_bytes;
-  LiabilityIntake intake(options, *admissions_[index]);
+  liabilities::LiabilityIntake intake(options, *admissions_[index]);
   intake_tcp_port_.store(intake.tcp_port());
   SourceStatus& status = *source_status_[index];
   status.up.store(true);
   while (!sources_stop_.load(std::memory_order_acquire)) {
     (void)intake.poll_once(50);
-    const IntakeCounters& counters = intake.counters();
+    const liabilities::IntakeCounters& counters = intake.counters();
     status.publish(counters.lines, counters.accepted, counters.duplicates, counters.rejected, counters.backpressure);
   }
   // Answers still waiting for the journal: give them a moment to go out.
@@ -273,7 +273,7 @@ void EngineRuntime::run_intake(std::size_t index) {
 }
 
 void EngineRuntime::run_lnd(std::size_t index) {
-  LndOptions options;
+  liabilities::LndOptions options;
   const LndSection& section = config_.run.lnd;
   options.host = section.host;
   options.port = section.port;
@@ -282,13 +282,13 @@ void EngineRuntime::run_lnd(std::size_t index) {
   options.macaroon_file = section.macaroon_file;
   // The settle_index acknowledged (durable) so far: a restart resumes here.
   options.state_file = config_.run.engine.state_directory + "/lnd.settle_index";
-  LndInvoiceSource source(options, *admissions_[index]);
+  liabilities::LndInvoiceSource source(options, *admissions_[index]);
   SourceStatus& status = *source_status_[index];
   std::string reported_error;
   while (!sources_stop_.load(std::memory_order_acquire)) {
     (void)source.poll_once(50);
     status.up.store(source.streaming(), std::memory_order_relaxed);
-    const LndCounters& counters = source.counters();
+    const liabilities::LndCounters& counters = source.counters();
     status.publish(counters.messages, counters.settled, counters.duplicates, counters.rejected, counters.held);
     if (std::string error = source.last_error(); !error.empty() && error != reported_error) {
       spdlog::warn("lnd: {}", error);
@@ -302,7 +302,7 @@ void EngineRuntime::run_lnd(std::size_t index) {
 }
 
 void EngineRuntime::run_nats(std::size_t index) {
-  NatsOptions options;
+  liabilities::NatsOptions options;
   const NatsSection& section = config_.run.nats;
   options.url = section.url;
   options.stream = section.stream;
@@ -311,17 +311,17 @@ void EngineRuntime::run_nats(std::size_t index) {
   options.create_stream = section.create_stream;
   options.credentials_file = section.credentials_file;
   options.ack_wait_ms = static_cast<int>(section.ack_wait_ms);
-  options.on_reject = [](const NatsRejection& rejection) {
+  options.on_reject = [](const liabilities::NatsRejection& rejection) {
     spdlog::warn("nats: event {} at stream sequence {} rejected: {}", rejection.id, rejection.stream_sequence,
                  rejection.reason);
   };
   SourceStatus& status = *source_status_[index];
   // The server may not be up yet: retry (the source's own reconnects cover
   // later outages).
-  std::unique_ptr<NatsLiabilitySource> source;
+  std::unique_ptr<liabilities::NatsLiabilitySource> source;
   while (source == nullptr && !sources_stop_.load(std::memory_order_acquire)) {
     try {
-      source = std::make_unique<NatsLiabilitySource>(options, *admissions_[index]);
+      source = std::make_unique<liabilities::NatsLiabilitySource>(options, *admissions_[index]);
     } catch (const std::exception& error) {
       spdlog::error("nats: {}; retrying in 1 s", error.what());
       for (int i = 0; i < 20 && !sources_stop_.load(); ++i) {
@@ -332,7 +332,7 @@ void EngineRuntime::run_nats(std::size_t index) {
   status.up.store(source != nullptr);
   while (source != nullptr && !sources_stop_.load(std::memory_order_acquire)) {
     (void)source->poll_once(50);
-    const NatsCounters counters = source->counters();
+    const liabilities::NatsCounters counters = source->counters();
     status.publish(counters.messages, counters.accepted, counters.duplicates, counters.rejected, counters.backpressure);
   }
   // Acks still waiting for the journal: a moment for them (the rest is

@@ -29,7 +29,8 @@
 #include "kernel_worker.hpp"
 #include "synthusd/engine/config_file.hpp"
 #include "synthusd/engine/journal.hpp"
-#include "synthusd/engine/liability_intake.hpp"
+#include "synthusd/engine/journal_liability_sink.hpp"
+#include "synthusd/liabilities/liability_intake.hpp"
 
 namespace synthusd::engine::run {
 
@@ -123,7 +124,7 @@ private:
   std::vector<std::unique_ptr<GatewayWorker>> gateway_workers_;
   std::vector<std::unique_ptr<LiabilityChannel>> liability_channels_;
   std::vector<std::unique_ptr<SourceStatus>> source_status_;
-  std::vector<std::unique_ptr<LiabilityAdmission>> admissions_; // by source, built (and seeded) before threads
+  std::vector<std::unique_ptr<liabilities::LiabilityAdmission>> admissions_; // by source, built (and seeded) before threads
   OrderLatency order_latency_;
 
   std::atomic<bool> sources_stop_{false};

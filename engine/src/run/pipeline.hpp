@@ -20,7 +20,7 @@
 #include <memory>
 #include <vector>
 
-#include "synthusd/engine/liability_sink.hpp"
+#include "synthusd/liabilities/liability_sink.hpp"
 #include "synthusd/feeds/conflating_queue.hpp"
 #include "synthusd/fix/gateway_types.hpp"
 #include "synthusd/hedging/actions.hpp"
@@ -75,7 +75,7 @@ struct LiabilityItem {
 
 // The sink a liability source sees in `run`: submit() pushes to the kernel's
 // queue; make_durable() reports what the journal thread made durable.
-class LiabilityChannel final : public LiabilitySink {
+class LiabilityChannel final : public liabilities::LiabilitySink {
 public:
   LiabilityChannel(std::size_t capacity, EventCount& kernel_wakeup, const std::atomic<std::int64_t>& index_price_raw)
       : queue(capacity), kernel_wakeup_(kernel_wakeup), index_price_raw_(index_price_raw) {}

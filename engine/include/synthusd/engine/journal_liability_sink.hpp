@@ -1,0 +1,36 @@
+#pragma once
+// The liability sources' sink that writes the journal itself (the standalone
+// `synthusd intake` and the sources' tests), and the ids a journal already
+// holds, for the sources' deduplication at start-up.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "synthusd/engine/journal.hpp"
+#include "synthusd/liabilities/liability_sink.hpp"
+
+namespace synthusd::engine {
+
+// Writes the journal directly; tickets are journal sequences.
+class JournalLiabilitySink final : public liabilities::LiabilitySink {
+public:
+  JournalLiabilitySink(JournalWriter& journal, std::function<hedging::Price()> price)
+      : journal_(journal), price_(std::move(price)) {}
+  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override { return journal_.append(event); }
+  std::uint64_t make_durable() override { return journal_.commit(); }
+  [[nodiscard]] hedging::Price index_price() const noexcept override { return price_ ? price_() : hedging::Price{}; }
+
+private:
+  JournalWriter& journal_;
+  std::function<hedging::Price()> price_;
+};
+
+// The ids of every LiabilityChange in a journal (a missing file is an empty one).
+[[nodiscard]] std::vector<std::uint64_t> journaled_liability_ids(const std::string& journal_path);
+
+// Marks every id of a journal as seen and durable in `admission`.
+void remember_journaled_ids(liabilities::LiabilityAdmission& admission, const std::string& journal_path);
+
+} // namespace synthusd::engine

@@ -1,0 +1,87 @@
+#pragma once
+// The engine side of liabilities/PROTOCOL.md: JSON lines from wallet
+// backends and the Core Lightning plugin over a Unix socket or loopback TCP,
+// turned into kernel LiabilityChange events. Each event is journaled and
+// acknowledged only after the journal made it durable (group commit per
+// batch of lines). Duplicates (by id) are acknowledged as such and change
+// nothing; malformed lines are rejected with a reason and counted, and the
+// connection stays up.
+//
+// One thread runs poll_once(); it is an I/O thread, not the kernel's hot
+// path. Deduplication (LiabilityAdmission) keeps a 64-bit hash of every id
+// ever accepted (rebuilt from the journal at start-up): two different ids
+// collide with probability ~n^2 / 2^65, about 3e-6 after ten million events.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "synthusd/liabilities/liability_sink.hpp"
+#include "synthusd/hedging/events.hpp"
+
+namespace synthusd::liabilities {
+
+// Parses one line (without its newline). Returns false and a reason for
+// anything the protocol does not allow.
+[[nodiscard]] bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::string& reason);
+
+struct IntakeOptions {
+  std::string unix_socket_path; // empty: none
+  std::string tcp_host = "127.0.0.1";
+  int tcp_port = -1; // -1: none; 0: pick a free port (tcp_port() says which)
+  std::size_t max_line_bytes = 4096;
+};
+
+struct IntakeCounters {
+  std::uint64_t lines = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t connections = 0;
+  std::uint64_t backpressure = 0; // lines held back: the kernel's queue was full, or sats and no price yet
+};
+
+class LiabilityIntake {
+public:
+  // Dedupe, conversion and the hand-off to the journal or the kernel's
+  // queue are `admission`'s (see liability_sink.hpp); it must outlive this.
+  LiabilityIntake(IntakeOptions options, LiabilityAdmission& admission);
+  ~LiabilityIntake();
+  LiabilityIntake(const LiabilityIntake&) = delete;
+  LiabilityIntake& operator=(const LiabilityIntake&) = delete;
+
+  // Waits up to timeout_ms for I/O (less while acks wait for durability),
+  // handles every complete line, asks the sink to make the batch durable
+  // (one fdatasync for a journal sink), then writes every answer whose event
+  // is durable, in order per connection. Returns lines handled.
+  std::size_t poll_once(int timeout_ms);
+
+  [[nodiscard]] int tcp_port() const noexcept { return bound_tcp_port_; }
+  [[nodiscard]] const IntakeCounters& counters() const noexcept { return counters_; }
+
+private:
+  struct Connection;
+  void accept_from(int listener);
+  bool read_from(Connection& connection);
+  // false: the sink was full, the line stays unread for the next poll
+  bool handle_line(Connection& connection, std::string_view line);
+  void process_lines(Connection& connection);
+  void release_answers(std::uint64_t durable);
+  void close_connection(std::size_t index);
+
+  IntakeOptions options_;
+  LiabilityAdmission& admission_;
+  int epoll_fd_ = -1;
+  int unix_listener_ = -1;
+  int tcp_listener_ = -1;
+  int bound_tcp_port_ = -1;
+  std::vector<std::unique_ptr<Connection>> connections_;
+  IntakeCounters counters_;
+};
+
+} // namespace synthusd::liabilities

@@ -1,0 +1,381 @@
+#include "synthusd/liabilities/liability_intake.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <simdjson.h>
+#include <stdexcept>
+
+namespace synthusd::liabilities {
+
+struct LiabilityIntake::Connection {
+  struct Answer {
+    std::uint64_t ticket = 0; // released once the sink is durable up to here (0: at once)
+    std::string text;
+  };
+  int fd = -1;
+  std::string in;             // bytes read and not yet handled (a partial line at the end)
+  std::deque<Answer> pending; // answers in line order, waiting for durability
+  std::string out;            // answers released and not yet written
+  bool discarding = false;    // inside an oversized line: drop bytes until its newline
+  bool blocked = false;       // the sink was full: handle `in` before reading more
+  bool closing = false;       // the peer hung up: close once nothing is pending
+};
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error("liability intake: " + what + ": " + std::strerror(errno));
+}
+
+// JSON string escaping for ids and reasons echoed back.
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+bool positive_integer(simdjson::ondemand::value value, std::int64_t& out) {
+  std::int64_t v = 0;
+  if (value.get_int64().get(v) != simdjson::SUCCESS || v <= 0) {
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+} // namespace
+
+bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::string& reason) {
+  out = LiabilityRequest{};
+  // One parser per thread, reused: building one allocates its buffers.
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(line);
+  simdjson::ondemand::document document;
+  simdjson::ondemand::object object;
+  if (parser.iterate(padded).get(document) != simdjson::SUCCESS ||
+      document.get_object().get(object) != simdjson::SUCCESS) {
+    reason = "not a JSON object";
+    return false;
+  }
+  bool has_id = false;
+  bool has_kind = false;
+  bool has_ts = false;
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) {
+      reason = "bad JSON";
+      return false;
+    }
+    simdjson::ondemand::value value;
+    if (field.value().get(value) != simdjson::SUCCESS) {
+      reason = "bad JSON";
+      return false;
+    }
+    if (key == "id") {
+      std::string_view id;
+      if (value.get_string().get(id) != simdjson::SUCCESS || id.empty() || id.size() > 128) {
+        reason = "id must be a string of 1 to 128 bytes";
+        return false;
+      }
+      out.id = std::string(id);
+      has_id = true;
+    } else if (key == "kind") {
+      std::string_view kind;
+      if (value.get_string().get(kind) != simdjson::SUCCESS || (kind != "usd_credit" && kind != "usd_debit")) {
+        reason = "kind must be usd_credit or usd_debit";
+        return false;
+      }
+      out.credit = kind == "usd_credit";
+      has_kind = true;
+    } else if (key == "usd_cents" || key == "sats") {
+      std::int64_t amount = 0;
+      if (!positive_integer(value, amount)) {
+        reason = std::string(key) + " must be a positive integer";
+        return false;
+      }
+      (key == "sats" ? out.sats : out.usd_cents) = amount;
+    } else if (key == "ts") {
+      if (value.get_int64().get(out.ts_ms) != simdjson::SUCCESS || out.ts_ms < 0) {
+        reason = "ts must be Unix milliseconds";
+        return false;
+      }
+      has_ts = true;
+    } else if (key == "pay_index") {
+      std::uint64_t pay_index = 0;
+      if (value.get_uint64().get(pay_index) != simdjson::SUCCESS) {
+        reason = "pay_index must be a non-negative integer";
+        return false;
+      }
+      out.pay_index = pay_index;
+    }
+    // other fields are ignored, as the protocol says
+  }
+  // current_location() is OUT_OF_BOUNDS exactly when every token was consumed
+  if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    reason = "not a JSON object";
+    return false;
+  }
+  if (!has_id || !has_kind || !has_ts) {
+    reason = !has_id ? "id is missing" : (!has_kind ? "kind is missing" : "ts is missing");
+    return false;
+  }
+  if (!out.usd_cents && !out.sats) {
+    reason = "usd_cents or sats is required";
+    return false;
+  }
+  return true;
+}
+
+LiabilityIntake::LiabilityIntake(IntakeOptions options, LiabilityAdmission& admission)
+    : options_(std::move(options)), admission_(admission) {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) {
+    fail("epoll_create1");
+  }
+  if (!options_.unix_socket_path.empty()) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (options_.unix_socket_path.size() >= sizeof(address.sun_path)) {
+      throw std::invalid_argument("liability intake: unix socket path too long: " + options_.unix_socket_path);
+    }
+    std::strcpy(address.sun_path, options_.unix_socket_path.c_str());
+    ::unlink(options_.unix_socket_path.c_str());
+    unix_listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (unix_listener_ < 0 || ::bind(unix_listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(unix_listener_, 16) != 0) {
+      fail("cannot listen on " + options_.unix_socket_path);
+    }
+    epoll_event event{EPOLLIN, {.fd = unix_listener_}};
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, unix_listener_, &event);
+  }
+  if (options_.tcp_port >= 0) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(options_.tcp_port));
+    if (::inet_pton(AF_INET, options_.tcp_host.c_str(), &address.sin_addr) != 1) {
+      throw std::invalid_argument("liability intake: tcp_host must be an IPv4 address: " + options_.tcp_host);
+    }
+    tcp_listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    const int yes = 1;
+    ::setsockopt(tcp_listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (tcp_listener_ < 0 || ::bind(tcp_listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(tcp_listener_, 16) != 0) {
+      fail("cannot listen on " + options_.tcp_host + ":" + std::to_string(options_.tcp_port));
+    }
+    socklen_t length = sizeof address;
+    ::getsockname(tcp_listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    bound_tcp_port_ = ntohs(address.sin_port);
+    epoll_event event{EPOLLIN, {.fd = tcp_listener_}};
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, tcp_listener_, &event);
+  }
+}
+
+LiabilityIntake::~LiabilityIntake() {
+  for (const auto& connection : connections_) {
+    ::close(connection->fd);
+  }
+  for (const int fd : {unix_listener_, tcp_listener_, epoll_fd_}) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  if (!options_.unix_socket_path.empty()) {
+    ::unlink(options_.unix_socket_path.c_str());
+  }
+}
+
+void LiabilityIntake::accept_from(int listener) {
+  while (true) {
+    const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+      return;
+    }
+    auto connection = std::make_unique<Connection>();
+    connection->fd = fd;
+    epoll_event event{EPOLLIN | EPOLLRDHUP, {.fd = fd}};
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+    connections_.push_back(std::move(connection));
+    ++counters_.connections;
+  }
+}
+
+bool LiabilityIntake::read_from(Connection& connection) {
+  char buffer[4096];
+  // Bounded: a client that floods us while the kernel's queue is full is
+  // simply not read (TCP backpressure) until the queue drains.
+  while (!connection.blocked && connection.in.size() < options_.max_line_bytes * 16) {
+    const ssize_t n = ::read(connection.fd, buffer, sizeof buffer);
+    if (n == 0) {
+      return false;
+    }
+    if (n < 0) {
+      return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    }
+    connection.in.append(buffer, static_cast<std::size_t>(n));
+    process_lines(connection);
+  }
+  return true;
+}
+
+void LiabilityIntake::process_lines(Connection& connection) {
+  std::size_t start = 0;
+  connection.blocked = false;
+  while (start < connection.in.size()) {
+    const std::size_t newline = connection.in.find('\n', start);
+    if (newline == std::string::npos) {
+      // An unfinished line already over the limit: drop its bytes as they
+      // come, and answer once its newline arrives.
+      if (connection.discarding || connection.in.size() - start > options_.max_line_bytes) {
+        connection.discarding = true;
+        start = connection.in.size();
+      }
+      break;
+    }
+    if (connection.discarding || newline - start > options_.max_line_bytes) {
+      connection.discarding = false;
+      ++counters_.lines;
+      ++counters_.rejected;
+      connection.pending.push_back({0, "{\"reject\":\"\",\"reason\":\"line longer than " +
+                                           std::to_string(options_.max_line_bytes) + " bytes\"}\n"});
+      start = newline + 1;
+      continue;
+    }
+    if (!handle_line(connection, std::string_view(connection.in).substr(start, newline - start))) {
+      connection.blocked = true;
+      ++counters_.backpressure;
+      break;
+    }
+    start = newline + 1;
+  }
+  connection.in.erase(0, start);
+}
+
+bool LiabilityIntake::handle_line(Connection& connection, std::string_view line) {
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  if (line.empty()) {
+    return true;
+  }
+  LiabilityRequest request;
+  std::string reason;
+  const auto reject = [&](const std::string& id, const std::string& why) {
+    ++counters_.lines;
+    ++counters_.rejected;
+    connection.pending.push_back({0, "{\"reject\":" + json_string(id) + ",\"reason\":" + json_string(why) + "}\n"});
+  };
+  if (!parse_liability_line(line, request, reason)) {
+    reject("", reason);
+    return true;
+  }
+  if (!request.usd_cents && !admission_.sink().index_price().is_valid()) {
+    // Sats with no index price to convert them yet (the feed has not spoken
+    // since the start): hold the line, as for a full queue, rather than
+    // refuse a payment the source may never send again.
+    return false;
+  }
+  const Admission admission = admission_.admit(request);
+  const std::string pay_index = request.pay_index ? ",\"pay_index\":" + std::to_string(*request.pay_index) : "";
+  switch (admission.outcome) {
+  case Admission::Outcome::full:
+    return false; // not counted as a line yet: it is handled again on the next poll
+  case Admission::Outcome::rejected:
+    reject(request.id, admission.reason);
+    return true;
+  case Admission::Outcome::duplicate:
+    ++counters_.lines;
+    ++counters_.duplicates;
+    connection.pending.push_back(
+        {admission.ticket, "{\"ack\":" + json_string(request.id) + ",\"duplicate\":true" + pay_index + "}\n"});
+    return true;
+  case Admission::Outcome::accepted:
+    ++counters_.lines;
+    ++counters_.accepted;
+    connection.pending.push_back({admission.ticket, "{\"ack\":" + json_string(request.id) + ",\"sequence\":" +
+                                                        std::to_string(admission.ticket) + pay_index + "}\n"});
+    return true;
+  }
+  return true;
+}
+
+void LiabilityIntake::close_connection(std::size_t index) {
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connections_[index]->fd, nullptr);
+  ::close(connections_[index]->fd);
+  connections_.erase(connections_.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+void LiabilityIntake::release_answers(std::uint64_t durable) {
+  for (const auto& connection : connections_) {
+    // In order: an answer waits for every answer before it on its connection.
+    while (!connection->pending.empty() && connection->pending.front().ticket <= durable) {
+      connection->out += connection->pending.front().text;
+      connection->pending.pop_front();
+    }
+    while (!connection->out.empty()) {
+      const ssize_t n = ::send(connection->fd, connection->out.data(), connection->out.size(), MSG_NOSIGNAL);
+      if (n <= 0) {
+        break; // EAGAIN: the rest goes out on a later poll
+      }
+      connection->out.erase(0, static_cast<std::size_t>(n));
+    }
+  }
+}
+
+std::size_t LiabilityIntake::poll_once(int timeout_ms) {
+  bool waiting = false;
+  for (const auto& connection : connections_) {
+    waiting = waiting || connection->blocked || !connection->pending.empty();
+  }
+  epoll_event events[32];
+  // While answers wait for durability, look again soon.
+  const int ready = ::epoll_wait(epoll_fd_, events, 32, waiting ? std::min(timeout_ms, 1) : timeout_ms);
+  const std::uint64_t lines_before = counters_.lines;
+  for (const auto& connection : connections_) {
+    if (connection->blocked) {
+      process_lines(*connection);
+    }
+  }
+  for (int i = 0; i < ready; ++i) {
+    const int fd = events[i].data.fd;
+    if (fd == unix_listener_ || fd == tcp_listener_) {
+      accept_from(fd);
+      continue;
+    }
+    for (const auto& connection : connections_) {
+      if (connection->fd == fd && !connection->closing && !read_from(*connection)) {
+        connection->closing = true;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+      }
+    }
+  }
+  // One durability step for the whole batch, then every answer whose event
+  // is durable: nothing is acknowledged before it is.
+  release_answers(admission_.make_durable());
+  for (std::size_t i = connections_.size(); i-- > 0;) {
+    const Connection& connection = *connections_[i];
+    if (connection.closing && connection.pending.empty() && !connection.blocked) {
+      close_connection(i);
+    }
+  }
+  return static_cast<std::size_t>(counters_.lines - lines_before);
+}
+
+} // namespace synthusd::liabilities

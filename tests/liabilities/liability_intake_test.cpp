@@ -1,0 +1,308 @@
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "liability_test_sinks.hpp"
+#include "synthusd/liabilities/liability_intake.hpp"
+
+namespace synthusd::liabilities {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(LiabilityLine, a_credit_with_dollars_parses) {
+  LiabilityRequest request;
+  std::string reason;
+  ASSERT_TRUE(parse_liability_line(
+      R"({"id":"w-1","kind":"usd_credit","usd_cents":2500,"ts":1700000000123,"extra":[1]})", request, reason))
+      << reason;
+  EXPECT_EQ(request.id, "w-1");
+  EXPECT_TRUE(request.credit);
+  EXPECT_EQ(request.usd_cents, 2500);
+  EXPECT_FALSE(request.sats);
+  EXPECT_EQ(request.ts_ms, 1700000000123);
+}
+
+TEST(LiabilityLine, every_protocol_violation_is_named) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"not json", "not a JSON object"},
+      {R"([1,2])", "not a JSON object"},
+      {R"({"kind":"usd_credit","usd_cents":1,"ts":1})", "id is missing"},
+      {R"({"id":"a","usd_cents":1,"ts":1})", "kind is missing"},
+      {R"({"id":"a","kind":"usd_credit","usd_cents":1})", "ts is missing"},
+      {R"({"id":"a","kind":"usd_gift","usd_cents":1,"ts":1})", "kind must be usd_credit or usd_debit"},
+      {R"({"id":"a","kind":"usd_credit","usd_cents":-5,"ts":1})", "usd_cents must be a positive integer"},
+      {R"({"id":"a","kind":"usd_credit","usd_cents":"5","ts":1})", "usd_cents must be a positive integer"},
+      {R"({"id":"a","kind":"usd_credit","ts":1})", "usd_cents or sats is required"},
+      {R"({"id":"","kind":"usd_credit","sats":1,"ts":1})", "id must be a string of 1 to 128 bytes"},
+      {R"({"id":"a","kind":"usd_credit","sats":1,"ts":1} 1)", "not a JSON object"},
+      {R"({"id":"a","kind":"usd_credit","sats":1,"ts":1} x)", "not a JSON object"},
+  };
+  for (const auto& [line, expected] : cases) {
+    LiabilityRequest request;
+    std::string reason;
+    EXPECT_FALSE(parse_liability_line(line, request, reason)) << line;
+    EXPECT_EQ(reason, expected) << line;
+  }
+}
+
+class TempPath {
+public:
+  explicit TempPath(const std::string& name)
+      : path_(std::filesystem::temp_directory_path() / (name + std::to_string(::getpid()))) {
+    std::filesystem::remove(path_);
+  }
+  ~TempPath() { std::filesystem::remove(path_); }
+  [[nodiscard]] std::string string() const { return path_.string(); }
+
+private:
+  std::filesystem::path path_;
+};
+
+int connect_tcp(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  return fd;
+}
+
+int connect_unix(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strcpy(address.sun_path, path.c_str());
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  return fd;
+}
+
+// Sends `text`, then serves the intake until `lines` answers arrived.
+std::vector<std::string> exchange(LiabilityIntake& intake, int fd, const std::string& text, std::size_t lines) {
+  EXPECT_EQ(::send(fd, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
+  std::string received;
+  std::vector<std::string> answers;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (answers.size() < lines && std::chrono::steady_clock::now() < deadline) {
+    (void)intake.poll_once(10);
+    char buffer[4096];
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n > 0) {
+      received.append(buffer, static_cast<std::size_t>(n));
+      std::size_t newline;
+      while ((newline = received.find('\n')) != std::string::npos) {
+        answers.push_back(received.substr(0, newline));
+        received.erase(0, newline + 1);
+      }
+    }
+  }
+  return answers;
+}
+
+TEST(LiabilityIntake, acks_after_the_journal_is_durable_dedupes_and_rejects_without_dropping_the_connection) {
+  TempPath journal_path("synthusd_intake_journal_");
+  engine::JournalWriter journal(journal_path.string());
+  RecordingSink sink(journal, [] { return hedging::Price{}; });
+  const auto& delivered = sink.delivered;
+  LiabilityAdmission admission(sink, hedging::Ratio{});
+  IntakeOptions options;
+  options.tcp_port = 0;
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_tcp(intake.tcp_port());
+  const auto answers = exchange(intake, fd,
+                                R"({"id":"w-1","kind":"usd_credit","usd_cents":2500,"ts":1700000000000,"pay_index":7})"
+                                "\n"
+                                R"({"id":"w-1","kind":"usd_credit","usd_cents":2500,"ts":1700000000000})"
+                                "\n"
+                                "garbage\n"
+                                R"({"id":"w-2","kind":"usd_debit","usd_cents":1000,"ts":1700000001000})"
+                                "\n",
+                                4);
+  ASSERT_EQ(answers.size(), 4u);
+  EXPECT_EQ(answers[0], R"({"ack":"w-1","sequence":1,"pay_index":7})");
+  EXPECT_EQ(answers[1], R"({"ack":"w-1","duplicate":true})");
+  EXPECT_EQ(answers[2], R"({"reject":"","reason":"not a JSON object"})");
+  EXPECT_EQ(answers[3], R"({"ack":"w-2","sequence":2})");
+  EXPECT_EQ(journal.durable_sequence(), 2u); // durable before the acks went out
+  ASSERT_EQ(delivered.size(), 2u);
+  EXPECT_EQ(delivered[0].delta, hedging::UsdCents{2500});
+  EXPECT_EQ(delivered[1].delta, hedging::UsdCents{-1000});
+  EXPECT_EQ(delivered[0].id, liability_event_id("w-1"));
+  EXPECT_EQ(intake.counters().rejected, 1u);
+  EXPECT_EQ(intake.counters().duplicates, 1u);
+  ::close(fd);
+
+  // What the journal holds is exactly what was acknowledged.
+  engine::JournalReader reader(journal_path.string());
+  engine::JournalRecord record;
+  std::vector<std::int64_t> deltas;
+  while (reader.next(record)) {
+    deltas.push_back(std::get<hedging::LiabilityChange>(record.event).delta.value);
+  }
+  EXPECT_EQ(deltas, (std::vector<std::int64_t>{2500, -1000}));
+}
+
+TEST(LiabilityIntake, converts_sats_at_the_index_price_against_the_user_holding_them_until_there_is_one) {
+  TempPath journal_path("synthusd_intake_sats_");
+  TempPath socket_path("synthusd_intake_socket_");
+  engine::JournalWriter journal(journal_path.string());
+  hedging::Price price{};
+  RecordingSink sink(journal, [&] { return price; });
+  const auto& delivered = sink.delivered;
+  LiabilityAdmission admission(sink, hedging::Ratio::from_ppm(10'000)); // 1 % spread
+  IntakeOptions options;
+  options.unix_socket_path = socket_path.string();
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_unix(socket_path.string());
+  // No price yet: neither guessed nor refused (a refused payment would be
+  // lost to the liability); held, with the lines after it, until one exists.
+  (void)exchange(intake, fd,
+                 R"({"id":"c-1","kind":"usd_credit","sats":10000,"ts":1})"
+                 "\n"
+                 R"({"id":"c-2","kind":"usd_debit","sats":10000,"ts":2})"
+                 "\n",
+                 0);
+  for (int round = 0; round < 20; ++round) {
+    (void)intake.poll_once(1);
+  }
+  char byte = 0;
+  EXPECT_EQ(::recv(fd, &byte, 1, MSG_DONTWAIT), -1);
+  EXPECT_TRUE(delivered.empty());
+  EXPECT_GT(intake.counters().backpressure, 0u);
+  price = hedging::Price::from_dollars(50'000);
+  const auto answers = exchange(intake, fd, "", 2);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0], R"({"ack":"c-1","sequence":1})");
+  ASSERT_EQ(delivered.size(), 2u);
+  // credit at $49,500: 10,000 sats = $4.95; debit at $50,500: $5.05
+  EXPECT_EQ(delivered[0].delta, hedging::UsdCents{495});
+  EXPECT_EQ(delivered[0].price, hedging::Price::from_dollars(49'500));
+  EXPECT_EQ(delivered[1].delta, hedging::UsdCents{-505});
+  EXPECT_EQ(delivered[1].price, hedging::Price::from_dollars(50'500));
+  ::close(fd);
+}
+
+TEST(LiabilityIntake, an_oversized_line_is_rejected_and_the_next_one_is_read) {
+  TempPath journal_path("synthusd_intake_big_");
+  engine::JournalWriter journal(journal_path.string());
+  IntakeOptions options;
+  options.tcp_port = 0;
+  options.max_line_bytes = 256;
+  engine::JournalLiabilitySink sink(journal, [] { return hedging::Price{}; });
+  LiabilityAdmission admission(sink, hedging::Ratio{});
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_tcp(intake.tcp_port());
+  const auto answers = exchange(
+      intake, fd, std::string(1000, 'x') + "\n" + R"({"id":"ok","kind":"usd_credit","usd_cents":1,"ts":1})" + "\n", 2);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0], R"({"reject":"","reason":"line longer than 256 bytes"})");
+  EXPECT_EQ(answers[1], R"({"ack":"ok","sequence":1})");
+  ::close(fd);
+}
+
+TEST(LiabilityIntake, after_a_restart_an_event_already_journaled_is_a_duplicate) {
+  TempPath journal_path("synthusd_intake_restart_");
+  {
+    engine::JournalWriter journal(journal_path.string());
+    IntakeOptions options;
+    options.tcp_port = 0;
+    engine::JournalLiabilitySink sink(journal, [] { return hedging::Price{}; });
+    LiabilityAdmission admission(sink, hedging::Ratio{});
+    LiabilityIntake intake(options, admission);
+    const int fd = connect_tcp(intake.tcp_port());
+    ASSERT_EQ(exchange(intake, fd,
+                       R"({"id":"r-1","kind":"usd_credit","usd_cents":9,"ts":1})"
+                       "\n",
+                       1)
+                  .size(),
+              1u);
+    ::close(fd);
+  }
+  engine::JournalWriter journal(journal_path.string());
+  IntakeOptions options;
+  options.tcp_port = 0;
+  RecordingSink sink(journal, [] { return hedging::Price{}; });
+  LiabilityAdmission admission(sink, hedging::Ratio{});
+  engine::remember_journaled_ids(admission, journal_path.string());
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_tcp(intake.tcp_port());
+  const auto answers = exchange(intake, fd,
+                                R"({"id":"r-1","kind":"usd_credit","usd_cents":9,"ts":1})"
+                                "\n",
+                                1);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0], R"({"ack":"r-1","duplicate":true})");
+  EXPECT_TRUE(sink.delivered.empty());
+  ::close(fd);
+}
+
+TEST(LiabilityIntake, no_ack_and_no_duplicate_ack_before_the_event_is_durable) {
+  ManualSink sink;
+  LiabilityAdmission admission(sink, hedging::Ratio{});
+  IntakeOptions options;
+  options.tcp_port = 0;
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_tcp(intake.tcp_port());
+  const std::string line = R"({"id":"d-1","kind":"usd_credit","usd_cents":5,"ts":1})"
+                           "\n";
+  // sent twice (a client retrying after a timeout): neither answer may go out yet
+  (void)exchange(intake, fd, line + line, 0);
+  for (int round = 0; round < 20; ++round) {
+    (void)intake.poll_once(1);
+  }
+  char byte = 0;
+  EXPECT_EQ(::recv(fd, &byte, 1, MSG_DONTWAIT), -1); // nothing answered yet
+  ASSERT_EQ(sink.taken.size(), 1u);
+  sink.durable = 1;
+  const auto answers = exchange(intake, fd, "", 2);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0], R"({"ack":"d-1","sequence":1})");
+  EXPECT_EQ(answers[1], R"({"ack":"d-1","duplicate":true})");
+  ::close(fd);
+}
+
+TEST(LiabilityIntake, a_full_queue_holds_lines_back_without_losing_or_reordering_them) {
+  ManualSink sink;
+  sink.room = 2;
+  LiabilityAdmission admission(sink, hedging::Ratio{});
+  IntakeOptions options;
+  options.tcp_port = 0;
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_tcp(intake.tcp_port());
+  std::string lines;
+  for (int i = 1; i <= 5; ++i) {
+    lines += R"({"id":"q-)" + std::to_string(i) + R"(","kind":"usd_credit","usd_cents":)" + std::to_string(i) +
+             R"(,"ts":1})" + "\n";
+  }
+  (void)exchange(intake, fd, lines, 0);
+  for (int round = 0; round < 50 && sink.taken.size() < 2; ++round) {
+    (void)intake.poll_once(1);
+  }
+  EXPECT_EQ(sink.taken.size(), 2u);
+  EXPECT_GT(intake.counters().backpressure, 0u);
+  sink.room = 5; // the kernel drained its queue
+  sink.durable = 5;
+  const auto answers = exchange(intake, fd, "", 5);
+  ASSERT_EQ(answers.size(), 5u);
+  ASSERT_EQ(sink.taken.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(sink.taken[static_cast<std::size_t>(i)].delta, hedging::UsdCents{i + 1});
+    EXPECT_EQ(answers[static_cast<std::size_t>(i)],
+              R"({"ack":"q-)" + std::to_string(i + 1) + R"(","sequence":)" + std::to_string(i + 1) + "}");
+  }
+  ::close(fd);
+}
+
+} // namespace
+} // namespace synthusd::liabilities

@@ -1,0 +1,141 @@
+#pragma once
+// Fixtures for the LND source tests: invoice messages in the exact shape
+// lnd's REST gateway writes, a fake LND on a loopback socket (plain or TLS)
+// that runs a script per connection, a sink whose durability the test
+// controls, and a self-signed certificate made with the openssl CLI.
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "liability_test_sinks.hpp"
+#include "synthusd/liabilities/lnd_source.hpp"
+
+namespace synthusd::liabilities::lnd_test {
+
+// 32 bytes derived from `seed`, and their standard base64 and hex.
+[[nodiscard]] std::string payment_hash(unsigned seed);
+[[nodiscard]] std::string base64(std::string_view bytes);
+[[nodiscard]] std::string hex(std::string_view bytes);
+
+struct Invoice {
+  std::string state = "SETTLED";
+  unsigned hash_seed = 1;
+  std::uint64_t settle_index = 1;
+  std::int64_t sats = 1000;
+  std::int64_t settle_date = 1'700'000'000;
+  bool with_amt_paid_sat = true;
+  std::int64_t extra_msat = 0; // sub-satoshi part of the amount paid
+};
+
+// The id the source must give the invoice: "lnd:<r_hash hex>:<settle_index>".
+[[nodiscard]] std::string lnd_id(const Invoice& invoice);
+// {"result":Invoice} as lnd writes it (UseProtoNames, EmitUnpopulated):
+// every field, 64-bit integers as strings, bytes in base64, enums by name.
+[[nodiscard]] std::string invoice_json(const Invoice& invoice);
+// `text` with the first `from` replaced (a test failure when absent).
+[[nodiscard]] std::string replace(std::string text, std::string_view from, std::string_view to);
+
+// Accepts one connection at a time on 127.0.0.1 (TLS when given a server
+// context), records the request head and runs the next script on it; later
+// connections get an answer-less hold. Returning from a script closes.
+class FakeLnd {
+public:
+  class Session {
+  public:
+    std::string request;
+    [[nodiscard]] std::uint64_t settle_index() const;
+    void raw(std::string_view bytes);
+    void stream_head(); // 200, chunked
+    void chunk(std::string_view payload);
+    void message(std::string_view json) { chunk(std::string(json) + "\n"); } // as grpc-gateway writes
+    // Until the client closes or the server stops.
+    void hold();
+
+  private:
+    friend class FakeLnd;
+    int fd_ = -1;
+    SSL* ssl_ = nullptr;
+    const std::atomic<bool>* stop_ = nullptr;
+  };
+  using Script = std::function<void(Session&)>;
+
+  explicit FakeLnd(std::vector<Script> scripts, SSL_CTX* tls = nullptr);
+  ~FakeLnd();
+  FakeLnd(const FakeLnd&) = delete;
+  FakeLnd& operator=(const FakeLnd&) = delete;
+  [[nodiscard]] int port() const noexcept { return port_; }
+  [[nodiscard]] std::vector<std::string> requests() const;
+  [[nodiscard]] int handshake_failures() const noexcept { return handshake_failures_; }
+
+private:
+  void serve();
+
+  std::vector<Script> scripts_;
+  SSL_CTX* tls_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> handshake_failures_{0};
+  mutable std::mutex mutex_;
+  std::vector<std::string> requests_;
+  std::thread thread_;
+};
+
+// Serves like lnd does for ?settle_index=N: every invoice settled after N,
+// then (with `hold`) stays open for live events. With `overlap`, invoice N
+// itself comes again first, as a replay racing a live event can.
+[[nodiscard]] FakeLnd::Script serve_ledger(std::vector<Invoice> ledger, bool overlap, bool hold);
+
+// The sink whose durability the test controls; it converts at $50,000 and
+// is durable at once unless the test turns auto_durable off.
+class TestSink final : public ManualSink {
+public:
+  TestSink() {
+    auto_durable = true;
+    price = hedging::Price::from_dollars(50'000);
+  }
+};
+
+class TemporaryDirectory {
+public:
+  TemporaryDirectory();
+  ~TemporaryDirectory();
+  TemporaryDirectory(const TemporaryDirectory&) = delete;
+  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
+  [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+  std::filesystem::path path_;
+};
+
+[[nodiscard]] std::string read_text(const std::string& path);
+
+// Plain HTTP to the fake, with reconnect delays short enough for tests.
+[[nodiscard]] LndOptions plain_options(int port);
+
+// Polls `source` until `done` (true) or `limit` passed (false).
+bool drive(LndInvoiceSource& source, const std::function<bool()>& done,
+           std::chrono::milliseconds limit = std::chrono::seconds(5));
+
+struct Certificate {
+  std::string certificate; // PEM; self-signed, so also what the client trusts
+  std::string key;
+};
+
+// A self-signed P-256 certificate for CN=localhost and `subject_alt_name`.
+[[nodiscard]] Certificate make_certificate(const TemporaryDirectory& directory, const std::string& name,
+                                           const std::string& subject_alt_name = "IP:127.0.0.1");
+// A TLS server context presenting `certificate` (the caller frees it).
+[[nodiscard]] SSL_CTX* server_context(const Certificate& certificate);
+
+} // namespace synthusd::liabilities::lnd_test
