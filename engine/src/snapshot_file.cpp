@@ -18,7 +18,10 @@ namespace synthusd::engine {
 namespace {
 
 constexpr std::uint32_t kMagic = 0x31535553; // "SUS1" read little endian
-constexpr std::uint32_t kVersion = 1;
+// Version 2 added the backing ledger's section after the kernel's payload;
+// a version 1 file is refused, so recovery replays the whole journal and
+// rebuilds the ledger from it.
+constexpr std::uint32_t kVersion = 2;
 // magic, version, journal sequence, config digest, state digest, action
 // hash, action events, payload bytes
 constexpr std::size_t kHeaderBytes = 4 + 4 + 8 + 8 + 8 + 8 + 8 + 8;
@@ -108,9 +111,9 @@ namespace {
 // Frames the payload and replaces the file durably and atomically.
 void write_framed(const std::string& path, std::uint64_t journal_sequence, std::uint64_t config_digest,
                   std::uint64_t state_digest, std::uint64_t action_hash, std::uint64_t action_events,
-                  std::span<const std::uint8_t> payload) {
+                  std::span<const std::uint8_t> payload, std::span<const std::uint8_t> ledger) {
   std::vector<std::uint8_t> file;
-  file.reserve(kHeaderBytes + payload.size() + kCrcBytes);
+  file.reserve(kHeaderBytes + payload.size() + 8 + ledger.size() + kCrcBytes);
   put_u32(file, kMagic);
   put_u32(file, kVersion);
   put_u64(file, journal_sequence);
@@ -120,6 +123,8 @@ void write_framed(const std::string& path, std::uint64_t journal_sequence, std::
   put_u64(file, action_events);
   put_u64(file, payload.size());
   file.insert(file.end(), payload.begin(), payload.end());
+  put_u64(file, ledger.size()); // 0: no ledger section
+  file.insert(file.end(), ledger.begin(), ledger.end());
   put_u32(file, crc32c(file));
 
   const std::string tmp = path + ".tmp";
@@ -151,15 +156,19 @@ void write_framed(const std::string& path, std::uint64_t journal_sequence, std::
 } // namespace
 
 void write_snapshot_file(const std::string& path, std::uint64_t journal_sequence, const hedging::Kernel& kernel,
-                         std::uint64_t action_hash, std::uint64_t action_events) {
+                         std::uint64_t action_hash, std::uint64_t action_events, const hedging::BackingLedger* ledger) {
   std::vector<std::uint8_t> payload;
   kernel.write_snapshot(payload);
+  std::vector<std::uint8_t> ledger_bytes;
+  if (ledger != nullptr) {
+    ledger->write_snapshot(ledger_bytes);
+  }
   write_framed(path, journal_sequence, kernel.config_digest(), kernel.state_digest(), action_hash, action_events,
-               payload);
+               payload, ledger_bytes);
 }
 
 void write_snapshot_payload_file(const std::string& path, const SnapshotInfo& info,
-                                 std::span<const std::uint8_t> payload) {
+                                 std::span<const std::uint8_t> payload, std::span<const std::uint8_t> ledger) {
   // The bytes name the state they hold: a payload from another moment than
   // the digests (a reused buffer, a race) must never be framed as theirs.
   const std::optional<std::uint64_t> recorded = hedging::Kernel::snapshot_state_digest(payload);
@@ -171,10 +180,11 @@ void write_snapshot_payload_file(const std::string& path, const SnapshotInfo& in
                              hex(info.state_digest));
   }
   write_framed(path, info.journal_sequence, info.config_digest, info.state_digest, info.action_hash, info.action_events,
-               payload);
+               payload, ledger);
 }
 
-std::optional<SnapshotInfo> load_snapshot_file(const std::string& path, hedging::Kernel& kernel, std::string& problem) {
+std::optional<SnapshotInfo> load_snapshot_file(const std::string& path, hedging::Kernel& kernel, std::string& problem,
+                                               hedging::BackingLedger* ledger) {
   problem.clear();
   const auto refuse = [&](const std::string& why) {
     problem = "snapshot " + path + ": " + why;
@@ -204,7 +214,7 @@ std::optional<SnapshotInfo> load_snapshot_file(const std::string& path, hedging:
     file.insert(file.end(), chunk, chunk + n);
   }
 
-  if (file.size() < kHeaderBytes + kCrcBytes) {
+  if (file.size() < kHeaderBytes + 8 + kCrcBytes) {
     return refuse("truncated: " + std::to_string(file.size()) + " bytes is shorter than the header");
   }
   const std::uint8_t* p = file.data();
@@ -214,10 +224,17 @@ std::optional<SnapshotInfo> load_snapshot_file(const std::string& path, hedging:
   if (get_u32(p + 4) != kVersion) {
     return refuse("unsupported version " + std::to_string(get_u32(p + 4)));
   }
+  // Both lengths are checked against the file before either is used.
   const std::uint64_t payload_bytes = get_u64(p + kPayloadBytesOffset);
-  if (payload_bytes != file.size() - kHeaderBytes - kCrcBytes) {
-    return refuse("payload length " + std::to_string(payload_bytes) + " does not match the file size " +
-                  std::to_string(file.size()) + " (truncated or extended)");
+  const std::uint64_t room = file.size() - kHeaderBytes - 8 - kCrcBytes;
+  if (payload_bytes > room) {
+    return refuse("payload length " + std::to_string(payload_bytes) + " does not fit the file size " +
+                  std::to_string(file.size()) + " (truncated)");
+  }
+  const std::uint64_t ledger_bytes = get_u64(p + kHeaderBytes + payload_bytes);
+  if (ledger_bytes != room - payload_bytes) {
+    return refuse("payload lengths " + std::to_string(payload_bytes) + " + " + std::to_string(ledger_bytes) +
+                  " do not match the file size " + std::to_string(file.size()) + " (truncated or extended)");
   }
   const std::size_t checked = file.size() - kCrcBytes;
   const std::uint32_t stored_crc = get_u32(p + checked);
@@ -247,6 +264,16 @@ std::optional<SnapshotInfo> load_snapshot_file(const std::string& path, hedging:
   if (staged.state_digest() != info.state_digest) {
     return refuse("state digest mismatch after restore (stored " + hex(info.state_digest) + ", restored " +
                   hex(staged.state_digest()) + ")");
+  }
+  if (ledger != nullptr) {
+    if (ledger_bytes == 0) {
+      return refuse("no backing ledger section: written without the ledger");
+    }
+    // restore_snapshot validates everything before it changes anything, so
+    // a refusal leaves the caller's ledger fresh for the full replay too.
+    if (!ledger->restore_snapshot({p + kHeaderBytes + payload_bytes + 8, static_cast<std::size_t>(ledger_bytes)})) {
+      return refuse("backing ledger section refused (damaged, or laid out for other tables)");
+    }
   }
   kernel = std::move(staged);
   return info;

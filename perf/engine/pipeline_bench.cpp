@@ -49,12 +49,13 @@ struct Pipeline {
   explicit Pipeline(WaitMode mode)
       : journal_path(std::filesystem::temp_directory_path() /
                      ("synthusd_pipeline_bench_" + std::to_string(::getpid()))),
-        kernel(one_venue()), risk(permissive(), kernel.config().instruments),
+        kernel(one_venue()), ledger(kernel.slots().size()), risk(permissive(), kernel.config().instruments),
         writer((std::filesystem::remove(journal_path), journal_path.string())), channel(4096, wakeup, index_price),
         gateway(1024), alerts(1024), transfers(64),
         journal(
             writer, 65'536, {&channel}, snapshot, [](const SnapshotHandoff&) {}, mode),
         market(64, 1), worker(KernelWorkerSetup{kernel,
+                                                ledger,
                                                 risk,
                                                 journal,
                                                 snapshot,
@@ -142,6 +143,7 @@ struct Pipeline {
 
   std::filesystem::path journal_path;
   hedging::Kernel kernel;
+  hedging::BackingLedger ledger;
   fix::PreTradeRisk risk;
   engine::JournalWriter writer;
   EventCount wakeup;

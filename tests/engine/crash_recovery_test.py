@@ -10,7 +10,10 @@ At the end:
   ratio is inside its band (the position matches the target);
 - no ClOrdID reached the venue twice (QuickFIX's message log of the venue);
 - every fifth restart finds half a record appended to the journal (what a
-  power loss leaves) and cuts it with a warning.
+  power loss leaves) and cuts it with a warning;
+- the backing ledger's figures (USD value held, backing, hedge P&L, fees,
+  funding, largest deviation, state digest) of the last restarted run equal
+  those of `synthusd replay`, an uninterrupted run over the same journal.
 
 Run: python3 tests/engine/crash_recovery_test.py --synthusd build/synthusd --venue build/synthusd-venue
 """
@@ -28,7 +31,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests  # noqa: E402
+from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests, summary  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 EVENTS = 5000
@@ -106,8 +109,14 @@ class CrashRecoveryTest(unittest.TestCase):
                 time.sleep(0.1)
             self.assertTrue(settled(), f"hedge ratio {engine.metric('synthusd_hedge_ratio')}")
             engine_position = engine.metric("synthusd_position_contracts", '{venue="1",instrument="BTC-PERPETUAL"}')
+            # The last run writes its summary: restart it once more, cleanly,
+            # after a kill, so its ledger came from a snapshot and a tail.
+            engine.kill9()
+            summary_path = os.path.join(directory, "summary.json")
+            engine.start("--summary-json", summary_path)
             code, out = engine.terminate()
             self.assertEqual(code, 0, out)
+            live = summary(summary_path)
 
             fills = venue.outbound_fills()
             venue_position = sum(q if side == "1" else -q for side, q in fills)
@@ -125,6 +134,20 @@ class CrashRecoveryTest(unittest.TestCase):
                                      "--config", config], capture_output=True, text=True).stdout
             self.assertIn(f"liability events {EVENTS},", replay)
             self.assertIn(f"liability cents {expected},", replay)
+            # The ledger after all those restarts is the uninterrupted one.
+            figures = re.search(r"usd value cents (-?\d+), backing sats (-?\d+), hedge pnl sats (-?\d+), "
+                                r"fees sats (-?\d+), funding sats (-?\d+), max deviation (-?\d+), "
+                                r"ledger digest ([0-9a-f]{16})", replay)
+            self.assertIsNotNone(figures, replay)
+            self.assertEqual(live["ledger_digest"], figures.group(7), f"live {live}\nreplay {replay}")
+            self.assertEqual(live["usd_value_cents"], int(figures.group(1)))
+            self.assertEqual(live["backing_sats"], int(figures.group(2)))
+            self.assertEqual(live["hedge_pnl_sats"], int(figures.group(3)))
+            self.assertEqual(live["fees_sats"], int(figures.group(4)))
+            self.assertEqual(live["funding_sats"], int(figures.group(5)))
+            self.assertEqual(live["max_deviation_raw"], int(figures.group(6)))
+            self.assertGreater(live["fills"], 0)
+            self.assertFalse(live["ledger_overflowed"])
             with open(engine.log_path) as log:
                 text = log.read()
             from_snapshot = len(re.findall(r"recovery: used snapshot", text))

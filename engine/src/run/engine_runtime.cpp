@@ -89,11 +89,12 @@ EngineRuntime::EngineRuntime(EngineConfig config)
         info.state_digest = snapshot.state_digest;
         info.action_hash = snapshot.action_hash;
         info.action_events = snapshot.action_events;
-        write_snapshot_payload_file(snapshot_path_, info, snapshot.bytes);
+        write_snapshot_payload_file(snapshot_path_, info, snapshot.bytes, snapshot.ledger_bytes);
       },
       wait_);
 
   KernelWorkerSetup setup{*kernel_,
+                          *ledger_,
                           *risk_,
                           *journal_worker_,
                           snapshot_,
@@ -124,12 +125,14 @@ EngineRuntime::~EngineRuntime() { stop(); }
 
 void EngineRuntime::recover() {
   kernel_ = std::make_unique<hedging::Kernel>(config_.kernel);
+  ledger_ = std::make_unique<hedging::BackingLedger>(kernel_->slots().size());
   std::string problem;
-  std::optional<SnapshotInfo> snapshot = load_snapshot_file(snapshot_path_, *kernel_, problem);
+  std::optional<SnapshotInfo> snapshot = load_snapshot_file(snapshot_path_, *kernel_, problem, ledger_.get());
   if (!snapshot && !problem.empty()) {
     spdlog::warn("recovery: snapshot {} not used ({}); replaying the whole journal", snapshot_path_, problem);
     recovery_.snapshot_problem = problem;
     kernel_ = std::make_unique<hedging::Kernel>(config_.kernel);
+    ledger_ = std::make_unique<hedging::BackingLedger>(kernel_->slots().size());
   }
   if (snapshot) {
     recovery_.snapshot_used = true;
@@ -145,7 +148,7 @@ void EngineRuntime::recover() {
       if (record.sequence <= recovery_.snapshot_sequence) {
         continue;
       }
-      recovered_hash_.add(kernel_->on(record.event));
+      recovered_hash_.add(hedging::apply_input(*kernel_, *ledger_, record.event));
       ++recovery_.replayed_records;
     }
   }

@@ -107,6 +107,7 @@ private:
   RecoveryReport recovery_;
   hedging::ActionStreamHash recovered_hash_;
   std::unique_ptr<hedging::Kernel> kernel_;
+  std::unique_ptr<hedging::BackingLedger> ledger_; // the kernel's money figures, recovered with it
   std::unique_ptr<JournalWriter> journal_;
   std::unique_ptr<fix::PreTradeRisk> risk_;
   SnapshotHandoff snapshot_;

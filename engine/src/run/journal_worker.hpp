@@ -19,7 +19,8 @@ namespace synthusd::engine::run {
 // Bytes of a kernel snapshot, filled by the kernel thread while `busy` is
 // false, written by the journal thread, which then clears `busy`.
 struct SnapshotHandoff {
-  std::vector<std::uint8_t> bytes;
+  std::vector<std::uint8_t> bytes;        // Kernel::write_snapshot
+  std::vector<std::uint8_t> ledger_bytes; // BackingLedger::write_snapshot, taken at the same input
   std::uint64_t sequence = 0;
   std::uint64_t config_digest = 0;
   std::uint64_t state_digest = 0;

@@ -138,8 +138,8 @@ void KernelWorker::process(const hedging::Event& event, std::uint16_t source, st
   }
   last_sequence_.store(item.sequence, std::memory_order_relaxed);
   feed_risk(event);
-  account(event);
-  const std::span<const hedging::Action> actions = setup_.kernel.on(event);
+  publish_index(event);
+  const std::span<const hedging::Action> actions = hedging::apply_input(setup_.kernel, setup_.ledger, event);
   hash_.add(actions);
   ++events_since_snapshot_;
   route(actions, origin);
@@ -163,67 +163,15 @@ void KernelWorker::feed_risk(const hedging::Event& event) noexcept {
   }
 }
 
-void KernelWorker::account(const hedging::Event& event) noexcept {
-  if (const auto* change = std::get_if<hedging::LiabilityChange>(&event)) {
-    status_.liability_events.fetch_add(1, std::memory_order_relaxed);
-    if (change->sats.value != 0) {
-      status_.backing_sats.fetch_add(change->delta.value < 0 ? -change->sats.value : change->sats.value,
-                                     std::memory_order_relaxed);
-    } else {
-      // Dollars only: their BTC at the applied price, or at the next index
-      // price when none is known yet.
-      unpriced_cents_ += change->delta.value;
-      convert_unpriced(change->price.is_valid() ? change->price
-                                                : hedging::Price{index_price_raw_.load(std::memory_order_relaxed)});
-    }
-    return;
-  }
+void KernelWorker::publish_index(const hedging::Event& event) noexcept {
+  // The price the liability sources convert sats at (index, else the
+  // reference price of the update).
   if (const auto* update = std::get_if<hedging::MarketUpdate>(&event)) {
     const hedging::Price price = update->index.is_valid() ? update->index : reference_price(*update);
     if (price.is_valid()) {
       index_price_raw_.store(price.raw, std::memory_order_relaxed);
-      convert_unpriced(price);
-    }
-    return;
-  }
-  const auto* report = std::get_if<hedging::ExecutionReport>(&event);
-  if (report == nullptr || report->last_quantity.value <= 0) {
-    return;
-  }
-  status_.fills.fetch_add(1, std::memory_order_relaxed);
-  status_.filled_contracts.fetch_add(static_cast<std::uint64_t>(report->last_quantity.value),
-                                     std::memory_order_relaxed);
-  // Fee estimate at the taker rate of the instrument the order went to.
-  const OrderInstrument& routed = order_instruments_[report->client_order_id % order_instruments_.size()];
-  const hedging::SlotState* slot =
-      routed.client_order_id == report->client_order_id ? setup_.kernel.slot(routed.instrument) : nullptr;
-  if (slot != nullptr && report->last_price.is_valid()) {
-    const hedging::InstrumentSpec& spec = slot->spec;
-    if (hedging::is_inverse(spec.kind)) {
-      const std::int64_t signed_quantity =
-          routed.side == hedging::Side::buy ? report->last_quantity.value : -report->last_quantity.value;
-      status_.hedge_cash_sats.fetch_add(static_cast<std::int64_t>(static_cast<hedging::int128>(signed_quantity) *
-                                                                  spec.contract_value.value * 100'000'000'000'000LL /
-                                                                  report->last_price.raw),
-                                        std::memory_order_relaxed);
-      status_.hedge_value_cents.fetch_add(signed_quantity * spec.contract_value.value, std::memory_order_relaxed);
-      const hedging::int128 sats = static_cast<hedging::int128>(report->last_quantity.value) *
-                                   spec.contract_value.value * 100'000'000'000'000LL / report->last_price.raw;
-      const hedging::int128 fee = sats * spec.taker_fee.raw / hedging::Ratio::kScale;
-      status_.fees_sats.fetch_add(static_cast<std::int64_t>(fee), std::memory_order_relaxed);
     }
   }
-}
-
-void KernelWorker::convert_unpriced(hedging::Price price) noexcept {
-  if (unpriced_cents_ == 0 || !price.is_valid()) {
-    return;
-  }
-  // cents * 1e14 / price_raw = sats (price scaled by 1e8, 1e8 sats per BTC, 100 cents per dollar)
-  status_.backing_sats.fetch_add(
-      static_cast<std::int64_t>(static_cast<hedging::int128>(unpriced_cents_) * 100'000'000'000'000LL / price.raw),
-      std::memory_order_relaxed);
-  unpriced_cents_ = 0;
 }
 
 void KernelWorker::route(std::span<const hedging::Action> actions, Origin origin) {
@@ -291,8 +239,6 @@ void KernelWorker::route_order(const hedging::OrderIntent& order, Origin origin)
     return;
   }
   setup_.gateways[index]->gateway_wakeup.notify();
-  order_instruments_[order.client_order_id % order_instruments_.size()] = {order.client_order_id, order.instrument,
-                                                                           order.side};
   status_.orders.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -307,72 +253,36 @@ void KernelWorker::reject_locally(hedging::ClientOrderId id) {
   ++local_count_;
 }
 
-void KernelWorker::accrue_funding() noexcept {
-  const hedging::Timestamp now = setup_.kernel.now();
-  if (funding_accrued_until_.nanoseconds == 0 || now.nanoseconds <= funding_accrued_until_.nanoseconds) {
-    funding_accrued_until_ = now.nanoseconds > funding_accrued_until_.nanoseconds ? now : funding_accrued_until_;
-    return;
-  }
-  const std::int64_t elapsed = now.nanoseconds - funding_accrued_until_.nanoseconds;
-  funding_accrued_until_ = now;
-  for (const hedging::SlotState& slot : setup_.kernel.slots()) {
-    if (!slot.mark.is_valid() || slot.position.value == 0 || !hedging::is_inverse(slot.spec.kind) ||
-        slot.spec.funding_interval.nanoseconds <= 0) {
-      continue;
-    }
-    // Value in sats = contracts * cents * 1e14 / mark_raw; a positive rate
-    // makes longs pay shorts, so a short (< 0) receives.
-    const hedging::int128 value_sats = static_cast<hedging::int128>(slot.position.value) *
-                                       slot.spec.contract_value.value * 100'000'000'000'000LL / slot.mark.raw;
-    funding_accrued_raw_ -= value_sats * slot.funding_rate.raw * elapsed / slot.spec.funding_interval.nanoseconds;
-  }
-  status_.funding_sats.store(static_cast<std::int64_t>(funding_accrued_raw_ / hedging::Ratio::kScale),
-                             std::memory_order_relaxed);
-}
-
 void KernelWorker::publish_status() noexcept {
-  accrue_funding();
   const hedging::Kernel& kernel = setup_.kernel;
-  hedging::Price index{};
+  const hedging::LedgerFigures figures = setup_.ledger.figures(kernel);
   hedging::Sats collateral{};
-  for (const hedging::SlotState& slot : kernel.slots()) {
-    if (!index.is_valid() && slot.index.is_valid()) {
-      index = slot.index;
-    } else if (!index.is_valid() && slot.mark.is_valid()) {
-      index = slot.mark;
-    }
-  }
   for (const hedging::VenueState& venue : kernel.venues()) {
     collateral = collateral + venue.collateral;
   }
-  const std::int64_t hedge = kernel.venue_hedge().value;
-  const std::int64_t exposure = kernel.liability_hedge_exposure().value;
-  hedging::Ratio ratio{};
-  if (hedge > 0) {
-    ratio = hedging::hedge_ratio(static_cast<hedging::int128>(exposure) * hedging::Ratio::kScale,
-                                 static_cast<hedging::int128>(hedge) * hedging::Ratio::kScale);
-  }
-  const hedging::BandConfig& bands = kernel.config().bands;
-  const bool nothing_to_hedge = hedge < bands.minimum_liability.value;
-  // Below the minimum liability the rules close the hedge: nothing to hold in a band.
-  const bool within = nothing_to_hedge || (ratio.raw >= bands.low_bound.raw && ratio.raw <= bands.high_bound.raw);
-  if (!nothing_to_hedge && status_.within_band.load(std::memory_order_relaxed)) {
-    const std::int64_t deviation =
-        ratio.raw > hedging::Ratio::kScale ? ratio.raw - hedging::Ratio::kScale : hedging::Ratio::kScale - ratio.raw;
-    if (deviation > status_.max_deviation_raw.load(std::memory_order_relaxed)) {
-      status_.max_deviation_raw.store(deviation, std::memory_order_relaxed);
-    }
-  }
-  status_.index_price_raw.store(index.raw, std::memory_order_relaxed);
-  status_.liability_cents.store(kernel.liability().value, std::memory_order_relaxed);
-  status_.venue_hedge_cents.store(hedge, std::memory_order_relaxed);
-  status_.hedge_exposure_cents.store(exposure, std::memory_order_relaxed);
-  status_.hedge_ratio_raw.store(ratio.raw, std::memory_order_relaxed);
-  status_.collateral_sats.store(collateral.value, std::memory_order_relaxed);
-  status_.open_orders.store(kernel.open_orders(), std::memory_order_relaxed);
-  status_.within_band.store(within, std::memory_order_relaxed);
-  action_hash_value_.store(hash_.value(), std::memory_order_relaxed);
-  action_events_.store(hash_.events(), std::memory_order_relaxed);
+  constexpr auto relaxed = std::memory_order_relaxed;
+  status_.index_price_raw.store(figures.index.raw, relaxed);
+  status_.liability_cents.store(figures.liability.value, relaxed);
+  status_.venue_hedge_cents.store(kernel.venue_hedge().value, relaxed);
+  status_.hedge_exposure_cents.store(kernel.liability_hedge_exposure().value, relaxed);
+  status_.hedge_ratio_raw.store(figures.hedge_ratio.raw, relaxed);
+  status_.collateral_sats.store(collateral.value, relaxed);
+  status_.max_deviation_raw.store(figures.max_deviation.raw, relaxed);
+  status_.liability_events.store(figures.liability_events, relaxed);
+  status_.fills.store(figures.fills, relaxed);
+  status_.filled_contracts.store(figures.filled_contracts, relaxed);
+  status_.fees_sats.store(figures.fees.value, relaxed);
+  status_.funding_sats.store(figures.funding.value, relaxed);
+  status_.backing_sats.store(figures.backing.value, relaxed);
+  status_.hedge_pnl_sats.store(figures.hedge_pnl.value, relaxed);
+  status_.usd_value_cents.store(figures.held_value.value, relaxed);
+  status_.backing_value_cents.store(figures.backing_value.value, relaxed);
+  status_.ledger_digest.store(setup_.ledger.state_digest(), relaxed);
+  status_.ledger_overflowed.store(figures.overflowed, relaxed);
+  status_.open_orders.store(kernel.open_orders(), relaxed);
+  status_.within_band.store(figures.within_band, relaxed);
+  action_hash_value_.store(hash_.value(), relaxed);
+  action_events_.store(hash_.events(), relaxed);
 }
 
 void KernelWorker::maybe_snapshot() {
@@ -383,6 +293,7 @@ void KernelWorker::maybe_snapshot() {
   // so after the first snapshot this does not allocate.
   SnapshotHandoff& snapshot = setup_.snapshot;
   setup_.kernel.write_snapshot(snapshot.bytes);
+  setup_.ledger.write_snapshot(snapshot.ledger_bytes);
   snapshot.sequence = next_sequence_ - 1;
   snapshot.config_digest = setup_.kernel.config_digest();
   snapshot.state_digest = setup_.kernel.state_digest();

@@ -21,13 +21,17 @@
 #include "latency_histogram.hpp"
 #include "pipeline.hpp"
 #include "synthusd/fix/pre_trade_risk.hpp"
+#include "synthusd/hedging/backing_ledger.hpp"
 #include "synthusd/hedging/digest.hpp"
 #include "synthusd/hedging/kernel.hpp"
 
 namespace synthusd::engine::run {
 
 // Numbers for the status line and the demo's summary, published by the
-// kernel thread on every timer tick; any thread reads them.
+// kernel thread on every timer tick and when it stops; any thread reads them.
+// The money figures are the backing ledger's (hedging/backing_ledger.hpp),
+// copied field by field: a reader may see two ticks mixed while the kernel
+// runs, never a torn number; after the kernel thread stopped they agree.
 struct StatusBoard {
   std::atomic<std::int64_t> index_price_raw{0};
   std::atomic<std::int64_t> liability_cents{0};
@@ -35,25 +39,21 @@ struct StatusBoard {
   std::atomic<std::int64_t> hedge_exposure_cents{0}; // short < 0
   std::atomic<std::int64_t> hedge_ratio_raw{0};      // Ratio scale
   std::atomic<std::int64_t> collateral_sats{0};
-  std::atomic<std::int64_t> max_deviation_raw{0}; // largest |1 - ratio| seen while hedging was possible
+  std::atomic<std::int64_t> max_deviation_raw{0}; // largest |1 - ratio| over every sample once hedged (Ratio scale)
   std::atomic<std::uint64_t> events{0};
   std::atomic<std::uint64_t> liability_events{0};
   std::atomic<std::uint64_t> orders{0};
   std::atomic<std::uint64_t> fills{0};
   std::atomic<std::uint64_t> filled_contracts{0};
-  std::atomic<std::int64_t> fees_sats{0}; // taker fee estimate of every fill (the venue's own figure may differ)
-  // Funding received (> 0) or paid, estimated: the feed's funding rate on the
-  // position's value, pro rata over the engine's clock. A venue books it at
-  // its own funding times (and a simulator on its own clock).
-  std::atomic<std::int64_t> funding_sats{0};
+  std::atomic<std::int64_t> fees_sats{0};    // taker fee estimate of every fill (the venue's own figure may differ)
+  std::atomic<std::int64_t> funding_sats{0}; // received (> 0) or paid, from the feed's rate over event time
+  std::atomic<std::int64_t> backing_sats{0}; // BTC taken in for the customers' dollars
+  std::atomic<std::int64_t> hedge_pnl_sats{0};
+  std::atomic<std::int64_t> usd_value_cents{0};     // what is held for the customers, at the index
+  std::atomic<std::int64_t> backing_value_cents{0}; // their BTC alone, at the index
+  std::atomic<std::uint64_t> ledger_digest{0};      // BackingLedger::state_digest(), to compare with a replay
+  std::atomic<bool> ledger_overflowed{false};
   std::atomic<std::uint64_t> open_orders{0};
-  // What backs the customers' dollars, for the USD value check: BTC taken in
-  // (credits) minus BTC paid out (debits), and the inverse hedge as
-  // sum(q * value / fill price) and sum(q * value); its P&L at mark m is
-  // hedge_cash_sats - hedge_value_cents * 1e14 / m_raw (sats).
-  std::atomic<std::int64_t> backing_sats{0};
-  std::atomic<std::int64_t> hedge_cash_sats{0};
-  std::atomic<std::int64_t> hedge_value_cents{0};
   std::atomic<bool> within_band{false};
 };
 
@@ -75,6 +75,7 @@ struct MetricsExchange {
 
 struct KernelWorkerSetup {
   hedging::Kernel& kernel;
+  hedging::BackingLedger& ledger; // fed every input beside the kernel (apply_input)
   fix::PreTradeRisk& risk;
   JournalWorker& journal;
   SnapshotHandoff& snapshot;
@@ -131,10 +132,8 @@ private:
   void route(std::span<const hedging::Action> actions, Origin origin);
   void route_order(const hedging::OrderIntent& order, Origin origin);
   void reject_locally(hedging::ClientOrderId id);
-  void account(const hedging::Event& event) noexcept;
-  void convert_unpriced(hedging::Price price) noexcept;
+  void publish_index(const hedging::Event& event) noexcept;
   void publish_status() noexcept;
-  void accrue_funding() noexcept;
   void maybe_snapshot();
   void serve_metrics();
   [[nodiscard]] bool has_input() const noexcept;
@@ -147,18 +146,9 @@ private:
   std::atomic<std::uint64_t> last_sequence_{0};
   std::uint64_t next_sequence_;
   std::uint64_t events_since_snapshot_ = 0;
-  std::int64_t unpriced_cents_ = 0; // dollar-only liability events seen before any price
-  hedging::Timestamp funding_accrued_until_{};
-  hedging::int128 funding_accrued_raw_ = 0; // sats scaled by Ratio::kScale, so pro-rata steps do not round away
   std::int64_t next_timer_ns_ = 0;
   // risk-refused orders go back into the kernel as rejects: fixed ring
   std::array<hedging::ClientOrderId, 1024> local_rejects_{};
-  struct OrderInstrument {
-    hedging::ClientOrderId client_order_id = 0;
-    hedging::InstrumentId instrument = hedging::kNoInstrument;
-    hedging::Side side = hedging::Side::buy;
-  };
-  std::array<OrderInstrument, 4096> order_instruments_{}; // recent orders, for fee estimates
 
   std::size_t local_head_ = 0;
   std::size_t local_count_ = 0;

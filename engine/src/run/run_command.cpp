@@ -59,6 +59,9 @@ struct Summary {
   std::int64_t backing_value_cents = 0;
   std::int64_t collateral_sats = 0;
   std::int64_t funding_sats = 0;
+  std::int64_t backing_sats = 0, hedge_pnl_sats = 0;
+  std::uint64_t ledger_digest = 0;
+  bool ledger_overflowed = false;
   bool within_band = false;
   std::uint64_t action_hash = 0, action_events = 0, journal_sequence = 0;
 };
@@ -90,16 +93,15 @@ Summary summarize(const run::EngineRuntime& runtime) {
   m.action_hash = runtime.kernel_worker().action_hash();
   m.action_events = runtime.kernel_worker().action_events();
   m.journal_sequence = runtime.journal_stats().durable_sequence.load();
-  if (m.price_raw > 0) {
-    // BTC held for the customers plus the hedge's P&L, at today's price.
-    const hedging::int128 pnl_sats =
-        s.hedge_cash_sats.load() -
-        static_cast<hedging::int128>(s.hedge_value_cents.load()) * 100'000'000'000'000LL / m.price_raw;
-    const hedging::int128 sats = s.backing_sats.load() + pnl_sats - m.fees_sats + m.funding_sats;
-    m.usd_value_cents = static_cast<std::int64_t>(sats * m.price_raw / 100'000'000'000'000LL);
-    m.backing_value_cents = static_cast<std::int64_t>(static_cast<hedging::int128>(s.backing_sats.load()) *
-                                                      m.price_raw / 100'000'000'000'000LL);
-  }
+  // The backing ledger's figures (hedging/backing_ledger.hpp): the BTC held
+  // for the customers plus the hedge's P&L, less fees, plus funding, at the
+  // index, rounded against the operator.
+  m.usd_value_cents = s.usd_value_cents.load();
+  m.backing_value_cents = s.backing_value_cents.load();
+  m.backing_sats = s.backing_sats.load();
+  m.hedge_pnl_sats = s.hedge_pnl_sats.load();
+  m.ledger_digest = s.ledger_digest.load();
+  m.ledger_overflowed = s.ledger_overflowed.load();
   return m;
 }
 
@@ -108,9 +110,11 @@ Summary summarize(const run::EngineRuntime& runtime) {
 // model: that BTC is the collateral), marked with a "~".
 std::string leverage(const Summary& m) {
   const std::int64_t collateral_cents =
-      m.collateral_sats > 0 ? static_cast<std::int64_t>(static_cast<hedging::int128>(m.collateral_sats) * m.price_raw /
-                                                        100'000'000'000'000LL)
-                            : m.backing_value_cents;
+      m.collateral_sats > 0 && m.price_raw > 0
+          ? hedging::sats_to_cents(hedging::Sats{m.collateral_sats}, hedging::Price{m.price_raw},
+                                   hedging::Rounding::down)
+                .value
+          : m.backing_value_cents;
   if (collateral_cents <= 0) {
     return "-";
   }
@@ -146,7 +150,9 @@ void print_summary(const Summary& m, std::ostream& out, const std::string& json_
       << " sats (estimate: the feed's rate on the position, over the engine's clock)\n"
       << "  largest hedge deviation once hedged " << static_cast<double>(m.max_deviation_raw) / 1e6 << " %\n"
       << "  customers' dollars " << dollars(m.liability_cents) << ", USD value held for them "
-      << dollars(m.usd_value_cents) << "\n"
+      << dollars(m.usd_value_cents) << (m.ledger_overflowed ? " (LEDGER OVERFLOWED: figures unreliable)" : "") << "\n"
+      << "  backing " << m.backing_sats << " sats, hedge P&L " << m.hedge_pnl_sats << " sats, ledger digest "
+      << hex16(m.ledger_digest) << "\n"
       << "  hedge ratio " << static_cast<double>(m.ratio_raw) / 1e8 << (m.within_band ? " (within" : " (OUTSIDE")
       << " band)\n"
       << "  tick->order p50 " << micros(m.p50) << " p99 " << micros(m.p99) << " over " << m.ticks_to_orders
@@ -162,10 +168,14 @@ void print_summary(const Summary& m, std::ostream& out, const std::string& json_
          << ",\"hedge_exposure_cents\":" << m.exposure_cents
          << ",\"hedge_ratio\":" << static_cast<double>(m.ratio_raw) / 1e8
          << ",\"max_deviation\":" << static_cast<double>(m.max_deviation_raw) / 1e8
+         << ",\"max_deviation_raw\":" << m.max_deviation_raw
          << ",\"within_band\":" << (m.within_band ? "true" : "false") << ",\"events_lost\":" << m.lost
          << ",\"tick_to_order_p50_ns\":" << m.p50 << ",\"tick_to_order_p99_ns\":" << m.p99
          << ",\"event_to_order_p50_ns\":" << m.event_p50 << ",\"event_to_order_p99_ns\":" << m.event_p99
-         << ",\"journal_sequence\":" << m.journal_sequence << ",\"action_hash\":\"" << hex16(m.action_hash) << "\"}\n";
+         << ",\"journal_sequence\":" << m.journal_sequence << ",\"action_hash\":\"" << hex16(m.action_hash) << "\""
+         << ",\"backing_sats\":" << m.backing_sats << ",\"hedge_pnl_sats\":" << m.hedge_pnl_sats
+         << ",\"ledger_digest\":\"" << hex16(m.ledger_digest) << "\""
+         << ",\"ledger_overflowed\":" << (m.ledger_overflowed ? "true" : "false") << "}\n";
   }
 }
 

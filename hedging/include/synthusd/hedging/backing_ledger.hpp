@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <variant>
 #include <vector>
 
 #include "synthusd/hedging/kernel.hpp"
@@ -194,5 +195,19 @@ private:
   std::uint64_t fills_priced_at_mark_ = 0;
   std::uint64_t overflows_ = 0;
 };
+
+// One kernel input applied to the kernel and its ledger, in the one order
+// that live runs, recovery and replay share: the ledger first (it reads the
+// filled order's slot and side before the kernel retires the order), then
+// the kernel, then a band sample after each Timer. Same inputs, same figures.
+[[nodiscard]] inline std::span<const Action> apply_input(Kernel& kernel, BackingLedger& ledger,
+                                                         const Event& event) noexcept {
+  ledger.on(event, kernel);
+  const std::span<const Action> actions = kernel.on(event);
+  if (std::holds_alternative<Timer>(event)) {
+    ledger.sample(kernel);
+  }
+  return actions;
+}
 
 } // namespace synthusd::hedging
