@@ -378,4 +378,12 @@ std::size_t LiabilityIntake::poll_once(int timeout_ms) {
   return static_cast<std::size_t>(counters_.lines - lines_before);
 }
 
+std::size_t LiabilityIntake::unacknowledged() const noexcept {
+  std::size_t waiting = 0;
+  for (const auto& connection : connections_) {
+    waiting += connection->pending.size() + (connection->out.empty() ? 0 : 1);
+  }
+  return waiting;
+}
+
 } // namespace synthusd::liabilities

@@ -243,107 +243,53 @@ void EngineRuntime::start() {
           [this, i] { run_feed(feed_plans_[i], *markets_[i], *feed_status_[i], kernel_wakeup_, wait_, feeds_stop_); });
   }
   for (std::size_t i = 0; i < admissions_.size(); ++i) {
-    if (source_status_[i]->name == "intake") {
-      spawn("intake", engine.io_thread.cpu, [this, i] { run_intake(i); });
-    } else if (source_status_[i]->name == "lnd") {
-      spawn("lnd", engine.io_thread.cpu, [this, i] { run_lnd(i); });
-    } else if (source_status_[i]->name == "nats") {
-      spawn("nats", engine.io_thread.cpu, [this, i] { run_nats(i); });
-    }
+    spawn(source_status_[i]->name, engine.io_thread.cpu,
+          [this, i] { run_source([this, i] { return make_source(i); }, *source_status_[i], sources_stop_); });
   }
 }
 
-void EngineRuntime::run_intake(std::size_t index) {
-  liabilities::IntakeOptions options;
-  options.unix_socket_path = config_.run.intake.unix_socket;
-  options.tcp_host = config_.run.intake.tcp_host;
-  options.tcp_port = config_.run.intake.tcp_port;
-  options.max_line_bytes = config_.run.intake.max_line_bytes;
-  liabilities::LiabilityIntake intake(options, *admissions_[index]);
-  intake_tcp_port_.store(intake.tcp_port());
-  SourceStatus& status = *source_status_[index];
-  status.up.store(true);
-  while (!sources_stop_.load(std::memory_order_acquire)) {
-    (void)intake.poll_once(50);
-    const liabilities::IntakeCounters& counters = intake.counters();
-    status.publish(counters.lines, counters.accepted, counters.duplicates, counters.rejected, counters.backpressure);
+std::unique_ptr<liabilities::LiabilitySource> EngineRuntime::make_source(std::size_t index) {
+  const std::string& name = source_status_[index]->name;
+  liabilities::LiabilityAdmission& admission = *admissions_[index];
+  if (name == "intake") {
+    liabilities::IntakeOptions options;
+    options.unix_socket_path = config_.run.intake.unix_socket;
+    options.tcp_host = config_.run.intake.tcp_host;
+    options.tcp_port = config_.run.intake.tcp_port;
+    options.max_line_bytes = config_.run.intake.max_line_bytes;
+    auto intake = std::make_unique<liabilities::LiabilityIntake>(options, admission);
+    intake_tcp_port_.store(intake->tcp_port());
+    return intake;
   }
-  // Answers still waiting for the journal: give them a moment to go out.
-  for (int i = 0; i < 20; ++i) {
-    (void)intake.poll_once(5);
+  if (name == "lnd") {
+    liabilities::LndOptions options;
+    const LndSection& section = config_.run.lnd;
+    options.host = section.host;
+    options.port = section.port;
+    options.tls = section.tls;
+    options.tls_cert_file = section.tls_cert_file;
+    options.macaroon_file = section.macaroon_file;
+    // The settle_index acknowledged (durable) so far: a restart resumes here.
+    options.state_file = config_.run.engine.state_directory + "/lnd.settle_index";
+    return std::make_unique<liabilities::LndInvoiceSource>(options, admission);
   }
-  status.up.store(false);
-}
-
-void EngineRuntime::run_lnd(std::size_t index) {
-  liabilities::LndOptions options;
-  const LndSection& section = config_.run.lnd;
-  options.host = section.host;
-  options.port = section.port;
-  options.tls = section.tls;
-  options.tls_cert_file = section.tls_cert_file;
-  options.macaroon_file = section.macaroon_file;
-  // The settle_index acknowledged (durable) so far: a restart resumes here.
-  options.state_file = config_.run.engine.state_directory + "/lnd.settle_index";
-  liabilities::LndInvoiceSource source(options, *admissions_[index]);
-  SourceStatus& status = *source_status_[index];
-  std::string reported_error;
-  while (!sources_stop_.load(std::memory_order_acquire)) {
-    (void)source.poll_once(50);
-    status.up.store(source.streaming(), std::memory_order_relaxed);
-    const liabilities::LndCounters& counters = source.counters();
-    status.publish(counters.messages, counters.settled, counters.duplicates, counters.rejected, counters.held);
-    if (std::string error = source.last_error(); !error.empty() && error != reported_error) {
-      spdlog::warn("lnd: {}", error);
-      reported_error = std::move(error);
-    }
+  if (name == "nats") {
+    liabilities::NatsOptions options;
+    const NatsSection& section = config_.run.nats;
+    options.url = section.url;
+    options.stream = section.stream;
+    options.subject = section.subject;
+    options.durable = section.durable;
+    options.create_stream = section.create_stream;
+    options.credentials_file = section.credentials_file;
+    options.ack_wait_ms = static_cast<int>(section.ack_wait_ms);
+    options.on_reject = [](const liabilities::NatsRejection& rejection) {
+      spdlog::warn("nats: event {} at stream sequence {} rejected: {}", rejection.id, rejection.stream_sequence,
+                   rejection.reason);
+    };
+    return std::make_unique<liabilities::NatsLiabilitySource>(options, admission);
   }
-  for (int i = 0; i < 20; ++i) {
-    (void)source.poll_once(5); // acks (settle_index) of events made durable meanwhile
-  }
-  status.up.store(false);
-}
-
-void EngineRuntime::run_nats(std::size_t index) {
-  liabilities::NatsOptions options;
-  const NatsSection& section = config_.run.nats;
-  options.url = section.url;
-  options.stream = section.stream;
-  options.subject = section.subject;
-  options.durable = section.durable;
-  options.create_stream = section.create_stream;
-  options.credentials_file = section.credentials_file;
-  options.ack_wait_ms = static_cast<int>(section.ack_wait_ms);
-  options.on_reject = [](const liabilities::NatsRejection& rejection) {
-    spdlog::warn("nats: event {} at stream sequence {} rejected: {}", rejection.id, rejection.stream_sequence,
-                 rejection.reason);
-  };
-  SourceStatus& status = *source_status_[index];
-  // The server may not be up yet: retry (the source's own reconnects cover
-  // later outages).
-  std::unique_ptr<liabilities::NatsLiabilitySource> source;
-  while (source == nullptr && !sources_stop_.load(std::memory_order_acquire)) {
-    try {
-      source = std::make_unique<liabilities::NatsLiabilitySource>(options, *admissions_[index]);
-    } catch (const std::exception& error) {
-      spdlog::error("nats: {}; retrying in 1 s", error.what());
-      for (int i = 0; i < 20 && !sources_stop_.load(); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }
-  }
-  status.up.store(source != nullptr);
-  while (source != nullptr && !sources_stop_.load(std::memory_order_acquire)) {
-    (void)source->poll_once(50);
-    const liabilities::NatsCounters counters = source->counters();
-    status.publish(counters.messages, counters.accepted, counters.duplicates, counters.rejected, counters.backpressure);
-  }
-  // Acks still waiting for the journal: a moment for them (the rest is
-  // redelivered to the next engine and deduplicated).
-  for (int i = 0; source != nullptr && i < 20 && source->unacked() > 0; ++i) {
-    (void)source->poll_once(5);
-  }
-  status.up.store(false);
+  throw std::logic_error("no liability source named " + name);
 }
 
 void EngineRuntime::stop() {

@@ -27,6 +27,7 @@
 #include "gateway_worker.hpp"
 #include "journal_worker.hpp"
 #include "kernel_worker.hpp"
+#include "source_worker.hpp"
 #include "synthusd/engine/config_file.hpp"
 #include "synthusd/engine/journal.hpp"
 #include "synthusd/engine/journal_liability_sink.hpp"
@@ -44,26 +45,6 @@ struct RecoveryReport {
   std::uint64_t truncated_bytes = 0;
   std::uint64_t open_orders_cancelled = 0;
   std::uint64_t state_digest = 0;
-};
-
-struct SourceStatus {
-  std::atomic<std::uint64_t> lines{0};
-  std::atomic<std::uint64_t> accepted{0};
-  std::atomic<std::uint64_t> duplicates{0};
-  std::atomic<std::uint64_t> rejected{0};
-  std::atomic<std::uint64_t> backpressure{0};
-  std::atomic<bool> up{false};
-  std::string name;
-
-  // The source thread's own counters, copied for the HTTP thread.
-  void publish(std::uint64_t lines_seen, std::uint64_t accepted_now, std::uint64_t duplicates_now,
-               std::uint64_t rejected_now, std::uint64_t backpressure_now) noexcept {
-    lines.store(lines_seen, std::memory_order_relaxed);
-    accepted.store(accepted_now, std::memory_order_relaxed);
-    duplicates.store(duplicates_now, std::memory_order_relaxed);
-    rejected.store(rejected_now, std::memory_order_relaxed);
-    backpressure.store(backpressure_now, std::memory_order_relaxed);
-  }
 };
 
 class EngineRuntime {
@@ -96,9 +77,8 @@ public:
 private:
   void recover();
   void spawn(const std::string& name, int cpu, std::function<void()> body);
-  void run_intake(std::size_t index);
-  void run_nats(std::size_t index);
-  void run_lnd(std::size_t index);
+  // Builds source `index` (its name says which) for run_source().
+  [[nodiscard]] std::unique_ptr<liabilities::LiabilitySource> make_source(std::size_t index);
 
   EngineConfig config_;
   WaitMode wait_;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "synthusd/liabilities/liability_sink.hpp"
+#include "synthusd/liabilities/liability_source.hpp"
 #include "synthusd/hedging/events.hpp"
 
 namespace synthusd::liabilities {
@@ -46,7 +47,7 @@ struct IntakeCounters {
   std::uint64_t backpressure = 0; // lines held back: the kernel's queue was full, or sats and no price yet
 };
 
-class LiabilityIntake {
+class LiabilityIntake final : public LiabilitySource {
 public:
   // Dedupe, conversion and the hand-off to the journal or the kernel's
   // queue are `admission`'s (see liability_sink.hpp); it must outlive this.
@@ -59,7 +60,14 @@ public:
   // handles every complete line, asks the sink to make the batch durable
   // (one fdatasync for a journal sink), then writes every answer whose event
   // is durable, in order per connection. Returns lines handled.
-  std::size_t poll_once(int timeout_ms);
+  std::size_t poll_once(int timeout_ms) override;
+
+  [[nodiscard]] bool up() const noexcept override { return true; } // listening since construction
+  [[nodiscard]] SourceCounters source_counters() const noexcept override {
+    return {counters_.lines, counters_.accepted, counters_.duplicates, counters_.rejected, counters_.backpressure};
+  }
+  // Answers waiting for durability or for their client to read them.
+  [[nodiscard]] std::size_t unacknowledged() const noexcept override;
 
   [[nodiscard]] int tcp_port() const noexcept { return bound_tcp_port_; }
   [[nodiscard]] const IntakeCounters& counters() const noexcept { return counters_; }

@@ -31,6 +31,7 @@
 #include <string_view>
 
 #include "synthusd/liabilities/liability_sink.hpp"
+#include "synthusd/liabilities/liability_source.hpp"
 #include "synthusd/liabilities/lnd_stream_parser.hpp"
 #include "synthusd/feeds/reconnect_backoff.hpp"
 
@@ -64,7 +65,7 @@ struct LndCounters {
   std::uint64_t disconnects = 0; // connections lost or given up
 };
 
-class LndInvoiceSource {
+class LndInvoiceSource final : public LiabilitySource {
 public:
   // Reads the macaroon, the TLS certificate and the state file; throws
   // std::runtime_error when one cannot be used, std::invalid_argument for a
@@ -78,14 +79,20 @@ public:
   // for the stream, admits every complete message, then asks the sink for
   // durability and persists the settle_index it allows. Returns the number
   // of messages handled.
-  std::size_t poll_once(int timeout_ms);
+  std::size_t poll_once(int timeout_ms) override;
+  [[nodiscard]] bool up() const noexcept override { return streaming(); }
+  [[nodiscard]] SourceCounters source_counters() const noexcept override {
+    return {counters_.messages, counters_.settled, counters_.duplicates, counters_.rejected, counters_.held};
+  }
+  // Settlements admitted whose settle_index is not persisted yet.
+  [[nodiscard]] std::size_t unacknowledged() const noexcept override { return pending_.size(); }
 
   // The settle_index persisted (what a restart resumes from).
   [[nodiscard]] std::uint64_t acknowledged_settle_index() const noexcept { return persisted_; }
   // Connected and receiving the invoice stream (HTTP 200).
   [[nodiscard]] bool streaming() const noexcept { return phase_ == Phase::streaming && response_.status == 200; }
   [[nodiscard]] const LndCounters& counters() const noexcept { return counters_; }
-  [[nodiscard]] std::string last_error() const { return last_error_; }
+  [[nodiscard]] std::string last_error() const override { return last_error_; }
 
 private:
   enum class Phase : std::uint8_t { idle, connecting, sending, reading_head, streaming };

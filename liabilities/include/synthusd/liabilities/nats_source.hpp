@@ -45,6 +45,7 @@
 #include <string_view>
 
 #include "synthusd/liabilities/liability_sink.hpp"
+#include "synthusd/liabilities/liability_source.hpp"
 
 namespace synthusd::liabilities {
 
@@ -88,7 +89,7 @@ struct NatsCounters {
   std::uint64_t reconnects = 0;
 };
 
-class NatsLiabilitySource {
+class NatsLiabilitySource final : public LiabilitySource {
 public:
   // Connects, creates the stream if configured to (an existing stream is
   // never changed) or checks that it exists, and binds the durable pull
@@ -107,7 +108,14 @@ public:
   // batch durable, and acks every message whose event is durable. Never
   // returns at once with nothing done, so a loop around it does not spin.
   // Returns the messages handled.
-  std::size_t poll_once(int timeout_ms);
+  std::size_t poll_once(int timeout_ms) override;
+  // Bound to the consumer since construction (cnats reconnects on its own).
+  [[nodiscard]] bool up() const noexcept override { return true; }
+  [[nodiscard]] SourceCounters source_counters() const noexcept override {
+    const NatsCounters c = counters();
+    return {c.messages, c.accepted, c.duplicates, c.rejected, c.backpressure};
+  }
+  [[nodiscard]] std::size_t unacknowledged() const noexcept override { return unacked(); }
 
   // A snapshot; disconnects and reconnects are counted on cnats's thread.
   [[nodiscard]] NatsCounters counters() const noexcept;

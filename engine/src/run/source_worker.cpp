@@ -1,0 +1,47 @@
+#include "source_worker.hpp"
+
+#include <chrono>
+#include <exception>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace synthusd::engine::run {
+
+void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource>()>& make, SourceStatus& status,
+                const std::atomic<bool>& stop, SourceWorkerTiming timing) {
+  std::unique_ptr<liabilities::LiabilitySource> source;
+  while (source == nullptr && !stop.load(std::memory_order_acquire)) {
+    try {
+      source = make();
+    } catch (const std::exception& error) {
+      spdlog::error("{}: {}; retrying in {} ms", status.name, error.what(), timing.retry_ms);
+      // Sleep in steps so that a stop is seen within one step.
+      for (int waited = 0; waited < timing.retry_ms && !stop.load(std::memory_order_acquire); waited += 50) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
+  if (source == nullptr) {
+    return;
+  }
+  std::string reported_error;
+  while (!stop.load(std::memory_order_acquire)) {
+    (void)source->poll_once(timing.poll_ms);
+    status.up.store(source->up(), std::memory_order_relaxed);
+    status.publish(source->source_counters());
+    if (std::string error = source->last_error(); !error.empty() && error != reported_error) {
+      spdlog::warn("{}: {}", status.name, error);
+      reported_error = std::move(error);
+    }
+  }
+  // What became durable meanwhile is acknowledged now; the rest is re-sent
+  // by the upstream to the next engine and deduplicated there.
+  for (int i = 0; i < timing.drain_polls && source->unacknowledged() > 0; ++i) {
+    (void)source->poll_once(timing.drain_poll_ms);
+  }
+  status.publish(source->source_counters());
+  status.up.store(false);
+}
+
+} // namespace synthusd::engine::run

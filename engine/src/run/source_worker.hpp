@@ -1,0 +1,48 @@
+#pragma once
+// One loop for every liability source thread (intake, LND, NATS): build the
+// source (retrying while its server is not there yet), poll it, publish its
+// counters for /metrics, log each new error once, and on shutdown drain it
+// so that what became durable is acknowledged upstream.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "synthusd/liabilities/liability_source.hpp"
+
+namespace synthusd::engine::run {
+
+// A source's figures, written by its thread and read by the HTTP thread.
+struct SourceStatus {
+  std::atomic<std::uint64_t> lines{0};
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> duplicates{0};
+  std::atomic<std::uint64_t> rejected{0};
+  std::atomic<std::uint64_t> backpressure{0};
+  std::atomic<bool> up{false};
+  std::string name;
+
+  void publish(const liabilities::SourceCounters& counters) noexcept {
+    lines.store(counters.messages, std::memory_order_relaxed);
+    accepted.store(counters.accepted, std::memory_order_relaxed);
+    duplicates.store(counters.duplicates, std::memory_order_relaxed);
+    rejected.store(counters.rejected, std::memory_order_relaxed);
+    backpressure.store(counters.held, std::memory_order_relaxed);
+  }
+};
+
+struct SourceWorkerTiming {
+  int poll_ms = 50;        // each poll's wait for input (bounds how late a stop is seen)
+  int retry_ms = 1000;     // between attempts to build the source
+  int drain_polls = 20;    // on stop, at most this many more polls ...
+  int drain_poll_ms = 5;   // ... of this wait each, while anything is unacknowledged
+};
+
+// Runs on the source's own thread until `stop`. `make` builds the source
+// and may throw (its server is not up yet): the error is logged and retried.
+void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource>()>& make, SourceStatus& status,
+                const std::atomic<bool>& stop, SourceWorkerTiming timing = {});
+
+} // namespace synthusd::engine::run

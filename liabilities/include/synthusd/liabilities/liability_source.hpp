@@ -1,0 +1,43 @@
+#pragma once
+// What every liability source is to the engine: something one I/O thread
+// polls. The engine runs each source with one loop (poll, publish counters,
+// report a changed error), and on shutdown drains it: a few more polls so
+// that what became durable meanwhile is acknowledged upstream. What is still
+// unacknowledged then is re-sent by the upstream (intake clients and the CLN
+// plugin re-send, LND resumes from the persisted settle_index, NATS
+// redelivers) and deduplicated by id.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace synthusd::liabilities {
+
+// The counters every source has, in one shape for the engine's metrics.
+struct SourceCounters {
+  std::uint64_t messages = 0;   // lines / stream messages read
+  std::uint64_t accepted = 0;   // admitted as new liability events
+  std::uint64_t duplicates = 0; // ids already admitted
+  std::uint64_t rejected = 0;   // refused with a reason
+  std::uint64_t held = 0;       // had to wait: the sink was full, or sats arrived before a price
+};
+
+class LiabilitySource {
+public:
+  virtual ~LiabilitySource() = default;
+
+  // Waits up to timeout_ms for input, admits what arrived, asks the sink for
+  // durability and acknowledges upstream what is durable. Returns the
+  // messages handled.
+  virtual std::size_t poll_once(int timeout_ms) = 0;
+  // Connected / listening and able to take events.
+  [[nodiscard]] virtual bool up() const noexcept = 0;
+  [[nodiscard]] virtual SourceCounters source_counters() const noexcept = 0;
+  // Events taken and not yet acknowledged upstream (what a drain waits for).
+  [[nodiscard]] virtual std::size_t unacknowledged() const noexcept = 0;
+  // The latest connection or protocol problem, empty when none (never a secret).
+  [[nodiscard]] virtual std::string last_error() const { return {}; }
+};
+
+} // namespace synthusd::liabilities
