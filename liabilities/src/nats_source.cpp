@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "synthusd/liabilities/liability_intake.hpp"
+#include "synthusd/liabilities/wire_protocol.hpp"
 
 namespace synthusd::liabilities {
 

@@ -27,10 +27,6 @@
 
 namespace synthusd::liabilities {
 
-// Parses one line (without its newline). Returns false and a reason for
-// anything the protocol does not allow.
-[[nodiscard]] bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::string& reason);
-
 struct IntakeOptions {
   std::string unix_socket_path; // empty: none
   std::string tcp_host = "127.0.0.1";
