@@ -11,7 +11,7 @@
 // then review the diff (git diff tests/data/fix) before committing it.
 #include "gateway_test_support.hpp"
 #include "synthusd/fix/gateway_decimal.hpp"
-#include "synthusd/fix/gateway_golden.hpp"
+#include "gateway_golden.hpp"
 #include "synthusd/fix/pre_trade_risk.hpp"
 #include "synthusd/hedging/kernel.hpp"
 

@@ -1,6 +1,6 @@
 // C++20: golden FIX sessions; see gateway_golden.hpp.
 
-#include "synthusd/fix/gateway_golden.hpp"
+#include "gateway_golden.hpp"
 
 #include "synthusd/fix/gateway_decimal.hpp"
 

@@ -12,7 +12,7 @@
 //   SYNTHUSD_FIX_RECORD_GOLDEN=1 build/fix_gateway_replay_test --gtest_filter='*Record*'
 
 #include "synthusd/fix/credentials.hpp"
-#include "synthusd/fix/gateway_golden.hpp"
+#include "gateway_golden.hpp"
 
 #include <CLI/CLI.hpp>
 
