@@ -108,6 +108,9 @@ function(synthusd_add_fuzz_target)
     list(APPEND flags -D${definition})
   endforeach()
 
+  # Ninja creates a custom command's output directory, Makefiles do not:
+  # create it here so that either generator can build the objects.
+  file(MAKE_DIRECTORY ${work}/objects)
   set(objects "")
   foreach(source IN LISTS arg_SOURCES)
     get_filename_component(source_path ${source} ABSOLUTE)
