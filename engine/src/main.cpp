@@ -1,5 +1,5 @@
-// synthusd: the engine's command line. Subcommands arrive with the issues that
-// build them: run, simulate, replay, intake and check-config.
+// synthusd: the engine's command line: run, simulate, replay, intake and
+// check-config.
 
 #include <CLI/CLI.hpp>
 #include <exception>

@@ -149,8 +149,9 @@ TEST(LatencyHistogram, render_emits_cumulative_prometheus_buckets_ending_in_inf_
   histogram.record(1'000);          // < 1,024 ns
   histogram.record(1'000'000);      // < 2^20 ns
   histogram.record(20'000'000'000); // 20 s: above the last finite bucket (2^34 ns)
-  std::string text;
-  histogram.render(text, "test_latency_seconds", "what it measures");
+  PrometheusText out;
+  histogram.render(out, "test_latency_seconds", "what it measures");
+  const std::string text = out.text();
 
   EXPECT_EQ(text.rfind("# HELP test_latency_seconds what it measures\n# TYPE test_latency_seconds histogram\n", 0), 0u)
       << text;

@@ -198,7 +198,7 @@ void KernelWorker::route(std::span<const hedging::Action> actions, Origin origin
         setup_.gateways[index]->gateway_wakeup.notify();
       }
     } else if (const auto* transfer = std::get_if<hedging::TransferIntent>(&action)) {
-      // No wallet transfer executor is wired into `run` yet: the request is
+      // `run` has no wallet transfer executor: the request is
       // logged for the operator and stays pending in the kernel (which asks
       // for no other transfer on that venue meanwhile).
       stats_.transfers_unexecuted.fetch_add(1, std::memory_order_relaxed);
@@ -312,61 +312,67 @@ void KernelWorker::maybe_snapshot() {
 
 void KernelWorker::serve_metrics() {
   // Cold: only when an operator scrapes /metrics.
-  std::string text = kernel_metrics(setup_.kernel);
-  const auto counter = [&](const char* name, const char* help, std::uint64_t value) {
-    text += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n" + name + " " +
-            std::to_string(value) + "\n";
-  };
-  const auto gauge = [&](const std::string& name, const std::string& help) {
-    text += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
-  };
-  text += "# HELP synthusd_risk_rejects_total orders and cancels refused by pre-trade risk, by reason\n"
-          "# TYPE synthusd_risk_rejects_total counter\n";
+  using Type = PrometheusText::Type;
+  PrometheusText out;
+  write_kernel_metrics(setup_.kernel, out);
+  out.family("synthusd_risk_rejects_total", Type::counter, "orders and cancels refused by pre-trade risk, by reason");
   for (std::size_t i = 1; i < fix::kRiskRejectCount; ++i) {
     const auto reason = static_cast<fix::RiskReject>(i);
-    text += "synthusd_risk_rejects_total{reason=\"" + std::string(fix::to_string(reason)) + "\"} " +
-            std::to_string(setup_.risk.rejects(reason)) + "\n";
+    out.sample(setup_.risk.rejects(reason), {{"reason", fix::to_string(reason)}});
   }
-  gauge("synthusd_queue_depth", "items waiting in each queue into the kernel thread");
+  out.family("synthusd_queue_depth", Type::gauge, "items waiting in each queue into the kernel thread");
   for (std::size_t i = 0; i < setup_.markets.size(); ++i) {
-    text += "synthusd_queue_depth{queue=\"market\",index=\"" + std::to_string(i) + "\"} " +
-            std::to_string(setup_.markets[i]->depth()) + "\n";
+    out.sample(std::uint64_t{setup_.markets[i]->depth()}, {{"queue", "market"}, {"index", std::to_string(i)}});
   }
   for (std::size_t i = 0; i < setup_.liabilities.size(); ++i) {
-    text += "synthusd_queue_depth{queue=\"liability\",index=\"" + std::to_string(i) + "\"} " +
-            std::to_string(setup_.liabilities[i]->queue.read_available()) + "\n";
+    out.sample(std::uint64_t{setup_.liabilities[i]->queue.read_available()},
+               {{"queue", "liability"}, {"index", std::to_string(i)}});
   }
   for (std::size_t i = 0; i < setup_.gateways.size(); ++i) {
-    text += "synthusd_queue_depth{queue=\"gateway_events\",index=\"" + std::to_string(i) + "\"} " +
-            std::to_string(setup_.gateways[i]->events.read_available()) + "\n";
+    out.sample(std::uint64_t{setup_.gateways[i]->events.read_available()},
+               {{"queue", "gateway_events"}, {"index", std::to_string(i)}});
   }
-  text += "synthusd_queue_depth{queue=\"journal\",index=\"0\"} " +
-          std::to_string(setup_.journal.depth(next_sequence_ - 1)) + "\n";
-  gauge("synthusd_market_updates_conflated_total", "market updates replaced by a newer one before the kernel saw them");
+  out.sample(std::uint64_t{setup_.journal.depth(next_sequence_ - 1)}, {{"queue", "journal"}, {"index", "0"}});
+  out.family("synthusd_market_updates_conflated_total", Type::counter,
+             "market updates replaced by a newer one before the kernel saw them");
   for (std::size_t i = 0; i < setup_.markets.size(); ++i) {
-    text += "synthusd_market_updates_conflated_total{index=\"" + std::to_string(i) + "\"} " +
-            std::to_string(setup_.markets[i]->conflated()) + "\n";
+    out.sample(std::uint64_t{setup_.markets[i]->conflated()}, {{"index", std::to_string(i)}});
   }
-  counter("synthusd_kernel_journal_waits_total", "times the kernel thread waited for room in the journal queue",
-          stats_.journal_waits.load());
-  counter("synthusd_orders_dropped_gateway_queue_full_total", "orders rejected because the gateway queue was full",
-          stats_.gateway_full.load());
-  counter("synthusd_orders_without_gateway_total", "orders for a venue with no gateway configured",
-          stats_.no_gateway.load());
-  counter("synthusd_transfers_unexecuted_total", "collateral transfers the kernel asked for (no executor yet)",
-          stats_.transfers_unexecuted.load());
-  counter("synthusd_alerts_dropped_total", "kernel alerts lost because the log queue was full",
-          stats_.alerts_dropped.load());
-  counter("synthusd_journal_records_total", "records written to the journal", setup_.journal.stats().records.load());
-  counter("synthusd_journal_commits_total", "group commits (fdatasync) of the journal",
-          setup_.journal.stats().commits.load());
-  counter("synthusd_snapshots_total", "kernel state snapshots written", setup_.journal.stats().snapshots.load());
-  event_latency_.render(text, "synthusd_kernel_event_seconds", "time from dequeue to routed actions per input");
-  setup_.order_latency.tick_to_order.render(text, "synthusd_tick_to_order_seconds",
+  out.counter("synthusd_kernel_journal_waits_total", "times the kernel thread waited for room in the journal queue",
+              stats_.journal_waits.load());
+  out.counter("synthusd_orders_dropped_gateway_queue_full_total", "orders rejected because the gateway queue was full",
+              stats_.gateway_full.load());
+  out.counter("synthusd_orders_without_gateway_total", "orders for a venue with no gateway configured",
+              stats_.no_gateway.load());
+  out.counter("synthusd_transfers_unexecuted_total",
+              "collateral transfers the kernel asked for and no executor carried out",
+              stats_.transfers_unexecuted.load());
+  out.counter("synthusd_alerts_dropped_total", "kernel alerts lost because the log queue was full",
+              stats_.alerts_dropped.load());
+  out.counter("synthusd_journal_records_total", "records written to the journal",
+              setup_.journal.stats().records.load());
+  out.counter("synthusd_journal_commits_total", "group commits (fdatasync) of the journal",
+              setup_.journal.stats().commits.load());
+  out.counter("synthusd_snapshots_total", "kernel state snapshots written", setup_.journal.stats().snapshots.load());
+  // The backing ledger: what is held for the customers, at the index.
+  const hedging::LedgerFigures figures = setup_.ledger.figures(setup_.kernel);
+  out.gauge("synthusd_customers_usd_value_cents",
+            "USD value held for the customers (backing + hedge P&L - fees + funding) at the index, in cents",
+            figures.held_value.value);
+  out.gauge("synthusd_backing_sats", "BTC taken in for the customers' dollars, in sats", figures.backing.value);
+  out.gauge("synthusd_hedge_pnl_sats", "the hedge's P&L at the index, in sats", figures.hedge_pnl.value);
+  out.gauge("synthusd_fees_sats", "taker-fee estimate of every fill, in sats", figures.fees.value);
+  out.gauge("synthusd_funding_sats", "funding received (> 0) or paid, in sats", figures.funding.value);
+  out.family("synthusd_max_hedge_deviation", Type::gauge, "largest |1 - hedge ratio| over every sample once hedged");
+  out.sample(static_cast<double>(figures.max_deviation.raw) / hedging::Ratio::kScale);
+  out.gauge("synthusd_ledger_overflowed", "1 when a ledger figure saturated (figures unreliable)",
+            figures.overflowed ? 1 : 0);
+  event_latency_.render(out, "synthusd_kernel_event_seconds", "time from dequeue to routed actions per input");
+  setup_.order_latency.tick_to_order.render(out, "synthusd_tick_to_order_seconds",
                                             "market data receive to order handed to FIX (tick-caused orders)");
-  setup_.order_latency.event_to_order.render(text, "synthusd_event_to_order_seconds",
+  setup_.order_latency.event_to_order.render(out, "synthusd_event_to_order_seconds",
                                              "kernel input taken to order handed to FIX (every order)");
-  metrics_.text = std::move(text);
+  metrics_.text = out.take();
   metrics_.state.store(2, std::memory_order_release);
 }
 

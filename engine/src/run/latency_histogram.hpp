@@ -11,6 +11,9 @@
 #include <bit>
 #include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "synthusd/engine/prometheus_text.hpp"
 
 namespace synthusd::engine::run {
 
@@ -44,7 +47,7 @@ public:
   }
 
   // Prometheus histogram lines (seconds, cumulative buckets at powers of two).
-  void render(std::string& out, const std::string& name, const std::string& help) const;
+  void render(PrometheusText& out, std::string_view name, std::string_view help) const;
 
   static constexpr std::size_t bucket(std::uint64_t value) noexcept {
     if (value < 16) {
@@ -69,8 +72,8 @@ private:
   std::atomic<std::uint64_t> total_{0};
 };
 
-inline void LatencyHistogram::render(std::string& out, const std::string& name, const std::string& help) const {
-  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " histogram\n";
+inline void LatencyHistogram::render(PrometheusText& out, std::string_view name, std::string_view help) const {
+  out.family(name, PrometheusText::Type::histogram, help);
   std::uint64_t cumulative = 0;
   std::size_t next = 0;
   for (int exponent = 7; exponent <= 34; exponent += 1) { // 128 ns .. 17 s
@@ -81,10 +84,10 @@ inline void LatencyHistogram::render(std::string& out, const std::string& name, 
     }
     char bound[32];
     std::snprintf(bound, sizeof bound, "%.9g", static_cast<double>(limit + 1) / 1e9);
-    out += name + "_bucket{le=\"" + bound + "\"} " + std::to_string(cumulative) + "\n";
+    out.sample(cumulative, {{"le", bound}}, "_bucket");
   }
-  out += name + "_bucket{le=\"+Inf\"} " + std::to_string(count()) + "\n";
-  out += name + "_count " + std::to_string(count()) + "\n";
+  out.sample(count(), {{"le", "+Inf"}}, "_bucket");
+  out.sample(count(), {}, "_count");
 }
 
 // Order latencies the gateway threads record when an order leaves for the
