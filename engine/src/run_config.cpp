@@ -5,8 +5,12 @@
 #include "synthusd/engine/run_config.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <iterator>
 
 #include "config_reader.hpp"
+#include "synthusd/feeds/venue_tick.hpp"
+#include "synthusd/fix/dialect.hpp"
 
 namespace synthusd::engine {
 
@@ -23,6 +27,31 @@ const char* to_string(WaitMode mode) noexcept {
 }
 
 namespace {
+
+// "a, b or c": the names a stage accepts (its own list, never a copy), for
+// messages.
+template <typename Values, typename Name>
+std::string one_of(const Values& values, Name name) {
+  std::string text;
+  const std::size_t count = std::size(values);
+  std::size_t index = 0;
+  for (const auto& value : values) {
+    if (index > 0) {
+      text += index + 1 == count ? " or " : ", ";
+    }
+    text += name(value);
+    ++index;
+  }
+  return text;
+}
+
+// The feeds stage's protocol names and the fix stage's dialect names.
+std::string feed_protocols() {
+  return one_of(feeds::kVenues, [](feeds::Venue venue) { return std::string(feeds::to_string(venue)); });
+}
+std::string gateway_dialects() {
+  return one_of(fix::kDialects, [](fix::Dialect dialect) { return std::string(fix::to_string(dialect)); });
+}
 
 bool names_venue(const hedging::KernelConfig& kernel, const std::string& name) {
   return std::any_of(kernel.venues.begin(), kernel.venues.end(),
@@ -59,9 +88,9 @@ void read_feed(TableReader& t, const hedging::KernelConfig& kernel, FeedSection&
   if (t.string("venue", feed.venue, true) && !names_venue(kernel, feed.venue)) {
     t.problem(*t.find("venue"), "venue", "names no [[venues]] entry '" + feed.venue + "'");
   }
-  if (t.string("protocol", feed.protocol, true) && feed.protocol != "deribit" && feed.protocol != "okx" &&
-      feed.protocol != "binance") {
-    t.problem(*t.find("protocol"), "protocol", "unknown protocol '" + feed.protocol + "' (deribit, okx or binance)");
+  std::string protocol;
+  if (t.string("protocol", protocol, true) && !feeds::parse_venue_protocol(protocol, feed.protocol)) {
+    t.problem(*t.find("protocol"), "protocol", "unknown protocol '" + protocol + "' (" + feed_protocols() + ")");
   }
   t.string("host", feed.host, true);
   t.integer("port", feed.port, 1, 65535);
@@ -89,8 +118,9 @@ void read_gateway(TableReader& t, const hedging::KernelConfig& kernel, GatewaySe
   if (t.string("venue", gateway.venue, true) && !names_venue(kernel, gateway.venue)) {
     t.problem(*t.find("venue"), "venue", "names no [[venues]] entry '" + gateway.venue + "'");
   }
-  if (t.string("dialect", gateway.dialect) && gateway.dialect != "generic" && gateway.dialect != "deribit") {
-    t.problem(*t.find("dialect"), "dialect", "unknown dialect '" + gateway.dialect + "' (generic or deribit)");
+  std::string dialect;
+  if (t.string("dialect", dialect) && !fix::parse_dialect(dialect, gateway.dialect)) {
+    t.problem(*t.find("dialect"), "dialect", "unknown dialect '" + dialect + "' (" + gateway_dialects() + ")");
   }
   t.string("host", gateway.host);
   t.integer("port", gateway.port, 1, 65535, true);
@@ -161,39 +191,48 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
   one_table(root, problems, "liability",
             [&](TableReader& t) { t.ratio("conversion_spread", run.liability.conversion_spread); });
   one_table(root, problems, "intake", [&](TableReader& t) {
+    liabilities::IntakeOptions& intake = run.intake.options;
     run.intake.enabled = true;
     t.boolean("enabled", run.intake.enabled);
-    t.string("unix_socket", run.intake.unix_socket);
-    t.string("tcp_host", run.intake.tcp_host);
-    t.integer("tcp_port", run.intake.tcp_port, -1, 65535);
-    t.integer("max_line_bytes", run.intake.max_line_bytes, 64, 1 << 20);
-    if (run.intake.enabled && run.intake.unix_socket.empty() && run.intake.tcp_port < 0) {
+    t.string("unix_socket", intake.unix_socket_path);
+    t.string("tcp_host", intake.tcp_host);
+    t.integer("tcp_port", intake.tcp_port, -1, 65535);
+    t.integer("max_line_bytes", intake.max_line_bytes, 64, 1 << 20);
+    if (run.intake.enabled && intake.unix_socket_path.empty() && intake.tcp_port < 0) {
       t.problem_here("unix_socket", "give unix_socket and/or tcp_port (or enabled = false)");
     }
   });
   one_table(root, problems, "lnd", [&](TableReader& t) {
+    liabilities::LndOptions& lnd = run.lnd.options;
     run.lnd.enabled = true;
     t.boolean("enabled", run.lnd.enabled);
-    t.string("host", run.lnd.host);
-    t.integer("port", run.lnd.port, 1, 65535);
-    t.boolean("tls", run.lnd.tls);
-    t.string("tls_cert_file", run.lnd.tls_cert_file);
-    t.string("macaroon_file", run.lnd.macaroon_file);
+    t.string("host", lnd.host);
+    t.integer("port", lnd.port, 1, 65535);
+    t.boolean("tls", lnd.tls);
+    t.string("tls_cert_file", lnd.tls_cert_file);
+    t.string("macaroon_file", lnd.macaroon_file);
   });
   one_table(root, problems, "nats", [&](TableReader& t) {
+    liabilities::NatsOptions& nats = run.nats.options;
     run.nats.enabled = true;
     t.boolean("enabled", run.nats.enabled);
-    t.string("url", run.nats.url);
-    t.string("stream", run.nats.stream);
-    t.string("subject", run.nats.subject);
-    t.string("durable", run.nats.durable);
-    t.boolean("create_stream", run.nats.create_stream);
-    t.string("credentials_file", run.nats.credentials_file);
-    hedging::Duration ack_wait = hedging::Duration{run.nats.ack_wait_ms * 1'000'000};
-    t.duration("ack_wait_seconds", 1, ack_wait);
-    run.nats.ack_wait_ms = ack_wait.nanoseconds / 1'000'000;
-    if (run.nats.ack_wait_ms < 100) {
-      t.problem_here("ack_wait_seconds", "must be at least 0.1");
+    t.string("url", nats.url);
+    t.string("stream", nats.stream);
+    t.string("subject", nats.subject);
+    t.string("durable", nats.durable);
+    t.boolean("create_stream", nats.create_stream);
+    t.string("credentials_file", nats.credentials_file);
+    // Seconds with up to 3 decimals, exactly: milliseconds.
+    std::int64_t ack_wait_ms = nats.ack_wait_ms;
+    if (t.decimal("ack_wait_seconds", 3, ack_wait_ms)) {
+      constexpr std::int64_t kMaxAckWaitMs = INT_MAX / 1000 * 1000; // NatsOptions::ack_wait_ms is an int
+      if (ack_wait_ms < 100) {
+        t.problem_here("ack_wait_seconds", "must be at least 0.1");
+      } else if (ack_wait_ms > kMaxAckWaitMs) {
+        t.problem_here("ack_wait_seconds", "must be at most " + std::to_string(kMaxAckWaitMs / 1000));
+      } else {
+        nats.ack_wait_ms = static_cast<int>(ack_wait_ms);
+      }
     }
   });
   one_table(root, problems, "http", [&](TableReader& t) {

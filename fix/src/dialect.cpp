@@ -30,13 +30,11 @@ const char* to_string(Dialect dialect) {
 }
 
 bool parse_dialect(const std::string& text, Dialect& out) {
-  if (text == "generic") {
-    out = Dialect::generic;
-    return true;
-  }
-  if (text == "deribit") {
-    out = Dialect::deribit;
-    return true;
+  for (const Dialect dialect : kDialects) {
+    if (text == to_string(dialect)) {
+      out = dialect;
+      return true;
+    }
   }
   return false;
 }

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <string>
+#include <vector>
+
 #include "synthusd/engine/config_file.hpp"
 
 namespace synthusd::engine {
@@ -125,6 +129,115 @@ TEST(ConfigFile, a_missing_file_is_explained) {
   }();
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].message, "cannot open the file");
+}
+
+// What `synthusd check-config <file>` prints on stderr: ConfigError::what()
+// of load_config(), one "file:line: key: message" per problem.
+std::string check_config_output(const std::string& name, const std::string& text) {
+  const std::string path = testing::TempDir() + name;
+  {
+    std::ofstream out(path);
+    out << text;
+  }
+  try {
+    (void)load_config(path);
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  return "ok";
+}
+
+// Two venues with one instrument each (19 lines); the tests append their
+// [[feeds]] and [[gateways]] from line 20.
+constexpr const char* kTwoVenues = R"([[venues]]
+id = 1
+name = "okx"
+
+[[venues]]
+id = 2
+name = "deribit"
+
+[[instruments]]
+id = 1
+venue = "okx"
+symbol = "BTC-USD-SWAP"
+contract_value_usd = 100
+
+[[instruments]]
+id = 2
+venue = "deribit"
+symbol = "BTC-PERPETUAL"
+contract_value_usd = 10
+)";
+
+TEST(ConfigFile, check_config_names_the_protocols_and_dialects_the_stages_accept) {
+  const std::string text = std::string(kTwoVenues) + R"(
+[[feeds]]
+venue = "deribit"
+protocol = "bitmex"
+host = "www.deribit.com"
+symbols = ["BTC-PERPETUAL"]
+
+[[gateways]]
+venue = "deribit"
+dialect = "Deribit"
+port = 9881
+)";
+  const std::string path = testing::TempDir() + "bad_names.toml";
+  EXPECT_EQ(check_config_output("bad_names.toml", text),
+            path + ":23: feeds[0].protocol: unknown protocol 'bitmex' (deribit, okx or binance)\n" + path +
+                ":29: gateways[0].dialect: unknown dialect 'Deribit' (generic or deribit)\n");
+}
+
+TEST(ConfigFile, check_config_reports_a_feed_or_gateway_venue_that_is_not_configured_with_its_line) {
+  const std::string text = std::string(kTwoVenues) + R"(
+[[feeds]]
+venue = "bybit"
+protocol = "okx"
+host = "stream.bybit.com"
+symbols = ["BTCUSD"]
+
+[[feeds]]
+venue = "okx"
+protocol = "okx"
+host = "ws.okx.com"
+symbols = ["BTC-USD-SWAP", "BTC-USDT-SWAP"]
+
+[[gateways]]
+venue = "okx"
+port = 9000
+
+[[gateways]]
+venue = "bitmex"
+port = 9001
+)";
+  const std::string path = testing::TempDir() + "bad_venues.toml";
+  EXPECT_EQ(check_config_output("bad_venues.toml", text),
+            path + ":22: feeds[0].venue: names no [[venues]] entry 'bybit'\n" + path +
+                ":25: feeds[0].symbols: 'BTCUSD' is no [[instruments]] symbol of venue 'bybit'\n" + path +
+                ":31: feeds[1].symbols: 'BTC-USDT-SWAP' is no [[instruments]] symbol of venue 'okx'\n" + path +
+                ":38: gateways[1].venue: names no [[venues]] entry 'bitmex'\n");
+}
+
+TEST(ConfigFile, check_config_accepts_feeds_and_gateways_naming_configured_venues) {
+  const std::string text = std::string(kTwoVenues) + R"(
+[[feeds]]
+venue = "deribit"
+protocol = "deribit"
+host = "www.deribit.com"
+symbols = ["BTC-PERPETUAL"]
+
+[[gateways]]
+venue = "deribit"
+dialect = "deribit"
+port = 9881
+)";
+  EXPECT_EQ(check_config_output("good_venues.toml", text), "ok");
+  const EngineConfig config = load_config(testing::TempDir() + "good_venues.toml");
+  ASSERT_EQ(config.run.feeds.size(), 1u);
+  EXPECT_EQ(config.run.feeds[0].protocol, feeds::Venue::deribit);
+  ASSERT_EQ(config.run.gateways.size(), 1u);
+  EXPECT_EQ(config.run.gateways[0].dialect, fix::Dialect::deribit);
 }
 
 } // namespace

@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "synthusd/engine/config_file.hpp"
@@ -189,7 +190,7 @@ level = "debug"
 
   ASSERT_EQ(run.feeds.size(), 2u);
   EXPECT_EQ(run.feeds[0].venue, "okx");
-  EXPECT_EQ(run.feeds[0].protocol, "okx");
+  EXPECT_EQ(run.feeds[0].protocol, feeds::Venue::okx);
   EXPECT_EQ(run.feeds[0].host, "ws.okx.com");
   EXPECT_EQ(run.feeds[0].port, 8443);
   EXPECT_EQ(run.feeds[0].path, "/ws/v5/public");
@@ -197,6 +198,7 @@ level = "debug"
   EXPECT_EQ(run.feeds[0].ca_file, "extra-ca.pem");
   EXPECT_EQ(run.feeds[0].symbols, std::vector<std::string>{"BTC-USD-SWAP"});
   EXPECT_EQ(run.feeds[1].venue, "deribit");
+  EXPECT_EQ(run.feeds[1].protocol, feeds::Venue::deribit);
   EXPECT_EQ(run.feeds[1].port, 443); // defaults
   EXPECT_EQ(run.feeds[1].path, "/");
   EXPECT_TRUE(run.feeds[1].tls);
@@ -205,7 +207,7 @@ level = "debug"
   ASSERT_EQ(run.gateways.size(), 2u);
   const GatewaySection& deribit = run.gateways[0];
   EXPECT_EQ(deribit.venue, "deribit");
-  EXPECT_EQ(deribit.dialect, "deribit");
+  EXPECT_EQ(deribit.dialect, fix::Dialect::deribit);
   EXPECT_EQ(deribit.host, "fix.deribit.com");
   EXPECT_EQ(deribit.port, 9881);
   EXPECT_EQ(deribit.sender_comp_id, "ME");
@@ -222,33 +224,33 @@ level = "debug"
   EXPECT_EQ(run.gateways[1].collateral_inquiry, -1); // by dialect
   EXPECT_EQ(run.gateways[1].collateral_request_seconds, 60);
   EXPECT_EQ(run.gateways[1].venue, "okx");
-  EXPECT_EQ(run.gateways[1].dialect, "generic"); // defaults
+  EXPECT_EQ(run.gateways[1].dialect, fix::Dialect::generic); // defaults
   EXPECT_EQ(run.gateways[1].host, "127.0.0.1");
   EXPECT_EQ(run.gateways[1].port, 9000);
 
   EXPECT_EQ(run.liability.conversion_spread, Ratio::from_ppm(1'000));
 
   EXPECT_TRUE(run.intake.enabled); // a present [intake] is enabled
-  EXPECT_EQ(run.intake.unix_socket, "/run/synthusd/liability.sock");
-  EXPECT_EQ(run.intake.tcp_host, "127.0.0.2");
-  EXPECT_EQ(run.intake.tcp_port, 7441);
-  EXPECT_EQ(run.intake.max_line_bytes, 8192u);
+  EXPECT_EQ(run.intake.options.unix_socket_path, "/run/synthusd/liability.sock");
+  EXPECT_EQ(run.intake.options.tcp_host, "127.0.0.2");
+  EXPECT_EQ(run.intake.options.tcp_port, 7441);
+  EXPECT_EQ(run.intake.options.max_line_bytes, 8192u);
 
   EXPECT_TRUE(run.lnd.enabled);
-  EXPECT_EQ(run.lnd.host, "lnd.local");
-  EXPECT_EQ(run.lnd.port, 10009);
-  EXPECT_FALSE(run.lnd.tls);
-  EXPECT_EQ(run.lnd.tls_cert_file, "tls.cert");
-  EXPECT_EQ(run.lnd.macaroon_file, "invoice.macaroon");
+  EXPECT_EQ(run.lnd.options.host, "lnd.local");
+  EXPECT_EQ(run.lnd.options.port, 10009);
+  EXPECT_FALSE(run.lnd.options.tls);
+  EXPECT_EQ(run.lnd.options.tls_cert_file, "tls.cert");
+  EXPECT_EQ(run.lnd.options.macaroon_file, "invoice.macaroon");
 
   EXPECT_TRUE(run.nats.enabled);
-  EXPECT_EQ(run.nats.url, "nats://10.0.0.1:4222");
-  EXPECT_EQ(run.nats.stream, "S");
-  EXPECT_EQ(run.nats.subject, "s.liability");
-  EXPECT_EQ(run.nats.durable, "engine-2");
-  EXPECT_TRUE(run.nats.create_stream);
-  EXPECT_EQ(run.nats.credentials_file, "nats.creds");
-  EXPECT_EQ(run.nats.ack_wait_ms, 2'500);
+  EXPECT_EQ(run.nats.options.url, "nats://10.0.0.1:4222");
+  EXPECT_EQ(run.nats.options.stream, "S");
+  EXPECT_EQ(run.nats.options.subject, "s.liability");
+  EXPECT_EQ(run.nats.options.durable, "engine-2");
+  EXPECT_TRUE(run.nats.options.create_stream);
+  EXPECT_EQ(run.nats.options.credentials_file, "nats.creds");
+  EXPECT_EQ(run.nats.options.ack_wait_ms, 2'500);
 
   EXPECT_FALSE(run.http.enabled);
   EXPECT_EQ(run.http.address, "127.0.0.3");
@@ -281,7 +283,7 @@ TEST(RunConfig, a_kernel_only_file_gets_the_runtime_defaults_with_every_source_o
   EXPECT_FALSE(run.intake.enabled);
   EXPECT_FALSE(run.lnd.enabled);
   EXPECT_FALSE(run.nats.enabled);
-  EXPECT_EQ(run.nats.ack_wait_ms, 30'000);
+  EXPECT_EQ(run.nats.options.ack_wait_ms, 30'000);
   EXPECT_TRUE(run.http.enabled);
   EXPECT_EQ(run.log_level, "info");
 }
@@ -426,7 +428,160 @@ TEST(RunConfig, a_nats_ack_wait_below_a_tenth_of_a_second_is_refused) {
   EXPECT_EQ(problems[0].message, "must be at least 0.1");
 
   const RunConfig at_limit = parse_config(std::string(kKernel) + "\n[nats]\nack_wait_seconds = 0.1\n", "t").run;
-  EXPECT_EQ(at_limit.nats.ack_wait_ms, 100);
+  EXPECT_EQ(at_limit.nats.options.ack_wait_ms, 100);
+}
+
+TEST(RunConfig, a_nats_ack_wait_beyond_an_int_of_milliseconds_is_refused) {
+  // NatsOptions::ack_wait_ms is an int: a longer wait must not wrap around.
+  const std::string text = std::string(kKernel) + "\n[nats]\nack_wait_seconds = 2147484\n";
+  const auto problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 1u) << describe(problems);
+  EXPECT_EQ(problems[0].key, "nats.ack_wait_seconds");
+  EXPECT_EQ(problems[0].message, "must be at most 2147483");
+
+  const RunConfig at_limit = parse_config(std::string(kKernel) + "\n[nats]\nack_wait_seconds = 2147483\n", "t").run;
+  EXPECT_EQ(at_limit.nats.options.ack_wait_ms, 2'147'483'000);
+}
+
+TEST(RunConfig, every_feed_protocol_the_feeds_stage_names_parses_into_its_venue) {
+  for (const feeds::Venue venue : feeds::kVenues) {
+    const std::string text = std::string(kKernel) + "\n[[feeds]]\nvenue = \"okx\"\nprotocol = \"" +
+                             std::string(feeds::to_string(venue)) + "\"\nhost = \"h\"\nsymbols = [\"BTC-USD-SWAP\"]\n";
+    const auto problems = problems_of(text);
+    ASSERT_TRUE(problems.empty()) << describe(problems);
+    EXPECT_EQ(parse_config(text, "t").run.feeds.at(0).protocol, venue) << feeds::to_string(venue);
+  }
+  const std::string binance =
+      std::string(kKernel) +
+      "\n[[feeds]]\nvenue = \"okx\"\nprotocol = \"binance\"\nhost = \"h\"\nsymbols = [\"BTC-USD-SWAP\"]\n";
+  EXPECT_EQ(parse_config(binance, "t").run.feeds.at(0).protocol, feeds::Venue::binance_coin_m);
+}
+
+TEST(RunConfig, an_unknown_feed_protocol_is_reported_with_the_names_the_feeds_stage_accepts) {
+  const std::string text = std::string(kKernel) + R"(
+[[feeds]]
+venue = "okx"
+protocol = "kraken"
+host = "ws.okx.com"
+symbols = ["BTC-USD-SWAP"]
+)";
+  const auto problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 1u) << describe(problems);
+  EXPECT_EQ(problems[0].key, "feeds[0].protocol");
+  EXPECT_EQ(problems[0].line, line_of(text, "\"kraken\""));
+  EXPECT_EQ(problems[0].message, "unknown protocol 'kraken' (deribit, okx or binance)");
+  for (const feeds::Venue venue : feeds::kVenues) { // the list is the stage's, whatever it holds
+    EXPECT_NE(problems[0].message.find(std::string(feeds::to_string(venue))), std::string::npos)
+        << feeds::to_string(venue);
+  }
+}
+
+TEST(RunConfig, an_unknown_gateway_dialect_is_reported_with_the_names_the_fix_stage_accepts) {
+  const std::string text = std::string(kKernel) + R"(
+[[gateways]]
+venue = "deribit"
+port = 9881
+dialect = "fix50"
+)";
+  const auto problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 1u) << describe(problems);
+  EXPECT_EQ(problems[0].key, "gateways[0].dialect");
+  EXPECT_EQ(problems[0].line, line_of(text, "\"fix50\""));
+  EXPECT_EQ(problems[0].message, "unknown dialect 'fix50' (generic or deribit)");
+  for (const fix::Dialect dialect : fix::kDialects) {
+    EXPECT_NE(problems[0].message.find(fix::to_string(dialect)), std::string::npos) << fix::to_string(dialect);
+  }
+  // Every name the fix stage gives parses back to its dialect.
+  for (const fix::Dialect dialect : fix::kDialects) {
+    const std::string named = std::string(kKernel) + "\n[[gateways]]\nvenue = \"deribit\"\nport = 1\ndialect = \"" +
+                              fix::to_string(dialect) + "\"\n";
+    EXPECT_EQ(parse_config(named, "t").run.gateways.at(0).dialect, dialect) << fix::to_string(dialect);
+  }
+}
+
+TEST(RunConfig, a_gateway_naming_a_venue_that_is_not_configured_is_reported_with_its_line) {
+  const std::string text = std::string(kKernel) + R"(
+[[gateways]]
+venue = "okx"
+port = 9000
+
+[[gateways]]
+port = 9881
+venue = "kraken"
+)";
+  const auto problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 1u) << describe(problems);
+  EXPECT_EQ(problems[0].key, "gateways[1].venue");
+  EXPECT_EQ(problems[0].line, line_of(text, "\"kraken\""));
+  EXPECT_EQ(problems[0].message, "names no [[venues]] entry 'kraken'");
+  EXPECT_EQ(problems[0].to_string(), "test.toml:" + std::to_string(line_of(text, "\"kraken\"")) +
+                                         ": gateways[1].venue: names no [[venues]] entry 'kraken'");
+}
+
+TEST(RunConfig, the_liability_sections_fill_the_liabilities_stage_option_structs) {
+  static_assert(std::is_same_v<decltype(IntakeSection::options), liabilities::IntakeOptions>);
+  static_assert(std::is_same_v<decltype(LndSection::options), liabilities::LndOptions>);
+  static_assert(std::is_same_v<decltype(NatsSection::options), liabilities::NatsOptions>);
+  const RunConfig run = parse_config(std::string(kKernel) + R"(
+[intake]
+unix_socket = "/run/synthusd/liability.sock"
+max_line_bytes = 65536
+
+[lnd]
+host = "10.0.0.9"
+macaroon_file = "/etc/synthusd/invoice.macaroon"
+tls_cert_file = "/etc/synthusd/lnd.cert"
+
+[nats]
+durable = "standby"
+ack_wait_seconds = 12.25
+)",
+                                     "test.toml")
+                            .run;
+  const liabilities::IntakeOptions& intake = run.intake.options;
+  EXPECT_TRUE(run.intake.enabled);
+  EXPECT_EQ(intake.unix_socket_path, "/run/synthusd/liability.sock");
+  EXPECT_EQ(intake.max_line_bytes, 65'536u);
+
+  const liabilities::LndOptions& lnd = run.lnd.options;
+  EXPECT_TRUE(run.lnd.enabled);
+  EXPECT_EQ(lnd.host, "10.0.0.9");
+  EXPECT_EQ(lnd.macaroon_file, "/etc/synthusd/invoice.macaroon");
+  EXPECT_EQ(lnd.tls_cert_file, "/etc/synthusd/lnd.cert");
+  EXPECT_TRUE(lnd.state_file.empty()); // derived by `run`, never read from the file
+  const liabilities::LndOptions lnd_defaults;
+  EXPECT_EQ(lnd.max_line_bytes, lnd_defaults.max_line_bytes); // not a file key: the stage's default
+  EXPECT_EQ(lnd.reconnect_max_ms, lnd_defaults.reconnect_max_ms);
+
+  const liabilities::NatsOptions& nats = run.nats.options;
+  EXPECT_TRUE(run.nats.enabled);
+  EXPECT_EQ(nats.durable, "standby");
+  EXPECT_EQ(nats.ack_wait_ms, 12'250);
+  EXPECT_FALSE(nats.on_reject); // set by `run`
+  EXPECT_EQ(nats.fetch_batch, liabilities::NatsOptions{}.fetch_batch);
+}
+
+TEST(RunConfig, a_present_liability_table_without_keys_gets_the_engine_defaults) {
+  // The defaults `synthusd run` used before the sections held the stage's
+  // structs (the two agreed on every key).
+  const RunConfig run =
+      parse_config(std::string(kKernel) + "\n[intake]\ntcp_port = 0\n\n[lnd]\n\n[nats]\n", "test.toml").run;
+  EXPECT_TRUE(run.intake.enabled);
+  EXPECT_TRUE(run.intake.options.unix_socket_path.empty());
+  EXPECT_EQ(run.intake.options.tcp_host, "127.0.0.1");
+  EXPECT_EQ(run.intake.options.max_line_bytes, 4096u);
+  EXPECT_TRUE(run.lnd.enabled);
+  EXPECT_EQ(run.lnd.options.host, "127.0.0.1");
+  EXPECT_EQ(run.lnd.options.port, 8080);
+  EXPECT_TRUE(run.lnd.options.tls);
+  EXPECT_TRUE(run.lnd.options.macaroon_file.empty());
+  EXPECT_TRUE(run.nats.enabled);
+  EXPECT_EQ(run.nats.options.url, "nats://127.0.0.1:4222");
+  EXPECT_EQ(run.nats.options.stream, "SYNTHUSD_LIABILITY");
+  EXPECT_EQ(run.nats.options.subject, "synthusd.liability");
+  EXPECT_EQ(run.nats.options.durable, "synthusd-engine");
+  EXPECT_FALSE(run.nats.options.create_stream);
+  EXPECT_EQ(run.nats.options.ack_wait_ms, 30'000);
 }
 
 TEST(RunConfig, the_shipped_config_parses_with_its_runtime_sections) {
@@ -438,10 +593,10 @@ TEST(RunConfig, the_shipped_config_parses_with_its_runtime_sections) {
   EXPECT_EQ(run.feeds[0].venue, "deribit");
   EXPECT_EQ(run.feeds[0].symbols, std::vector<std::string>{"BTC-PERPETUAL"});
   ASSERT_EQ(run.gateways.size(), 1u);
-  EXPECT_EQ(run.gateways[0].dialect, "deribit");
+  EXPECT_EQ(run.gateways[0].dialect, fix::Dialect::deribit);
   EXPECT_EQ(run.gateways[0].port, 9881);
   EXPECT_TRUE(run.intake.enabled);
-  EXPECT_FALSE(run.intake.unix_socket.empty());
+  EXPECT_FALSE(run.intake.options.unix_socket_path.empty());
   EXPECT_EQ(run.http.port, 9464);
   EXPECT_EQ(run.risk.max_open_orders, 64u);
   EXPECT_EQ(run.log_level, "info");
@@ -481,7 +636,7 @@ TEST(RunConfig, the_demo_config_parses_once_its_placeholders_are_filled_in) {
   EXPECT_FALSE(run.feeds[0].tls);
   ASSERT_EQ(run.gateways.size(), 1u);
   EXPECT_EQ(run.gateways[0].port, 19881);
-  EXPECT_EQ(run.intake.unix_socket, "/tmp/synthusd-demo/liability.sock");
+  EXPECT_EQ(run.intake.options.unix_socket_path, "/tmp/synthusd-demo/liability.sock");
   EXPECT_EQ(run.liability.conversion_spread, Ratio::from_ppm(1'000));
 }
 

@@ -4,9 +4,9 @@
 
 #include <filesystem>
 
+#include "synthusd/engine/snapshot_file.hpp"
 #include "synthusd/liabilities/lnd_source.hpp"
 #include "synthusd/liabilities/nats_source.hpp"
-#include "synthusd/engine/snapshot_file.hpp"
 
 namespace synthusd::engine::run {
 
@@ -70,8 +70,8 @@ EngineRuntime::EngineRuntime(EngineConfig config)
                                                                      kernel_wakeup_, index_price_raw_));
     source_status_.push_back(std::make_unique<SourceStatus>());
     source_status_.back()->name = name;
-    admissions_.push_back(
-        std::make_unique<liabilities::LiabilityAdmission>(*liability_channels_.back(), config_.run.liability.conversion_spread));
+    admissions_.push_back(std::make_unique<liabilities::LiabilityAdmission>(*liability_channels_.back(),
+                                                                            config_.run.liability.conversion_spread));
     for (const std::uint64_t id : journaled_ids) {
       admissions_.back()->remember(id);
     }
@@ -251,43 +251,26 @@ void EngineRuntime::start() {
 std::unique_ptr<liabilities::LiabilitySource> EngineRuntime::make_source(std::size_t index) {
   const std::string& name = source_status_[index]->name;
   liabilities::LiabilityAdmission& admission = *admissions_[index];
+  // The options as parse_config() read them; only what is derived at run
+  // time is added here.
   if (name == "intake") {
-    liabilities::IntakeOptions options;
-    options.unix_socket_path = config_.run.intake.unix_socket;
-    options.tcp_host = config_.run.intake.tcp_host;
-    options.tcp_port = config_.run.intake.tcp_port;
-    options.max_line_bytes = config_.run.intake.max_line_bytes;
-    auto intake = std::make_unique<liabilities::LiabilityIntake>(options, admission);
+    auto intake = std::make_unique<liabilities::LiabilityIntake>(config_.run.intake.options, admission);
     intake_tcp_port_.store(intake->tcp_port());
     return intake;
   }
   if (name == "lnd") {
-    liabilities::LndOptions options;
-    const LndSection& section = config_.run.lnd;
-    options.host = section.host;
-    options.port = section.port;
-    options.tls = section.tls;
-    options.tls_cert_file = section.tls_cert_file;
-    options.macaroon_file = section.macaroon_file;
+    liabilities::LndOptions options = config_.run.lnd.options;
     // The settle_index acknowledged (durable) so far: a restart resumes here.
     options.state_file = config_.run.engine.state_directory + "/lnd.settle_index";
-    return std::make_unique<liabilities::LndInvoiceSource>(options, admission);
+    return std::make_unique<liabilities::LndInvoiceSource>(std::move(options), admission);
   }
   if (name == "nats") {
-    liabilities::NatsOptions options;
-    const NatsSection& section = config_.run.nats;
-    options.url = section.url;
-    options.stream = section.stream;
-    options.subject = section.subject;
-    options.durable = section.durable;
-    options.create_stream = section.create_stream;
-    options.credentials_file = section.credentials_file;
-    options.ack_wait_ms = static_cast<int>(section.ack_wait_ms);
+    liabilities::NatsOptions options = config_.run.nats.options;
     options.on_reject = [](const liabilities::NatsRejection& rejection) {
       spdlog::warn("nats: event {} at stream sequence {} rejected: {}", rejection.id, rejection.stream_sequence,
                    rejection.reason);
     };
-    return std::make_unique<liabilities::NatsLiabilitySource>(options, admission);
+    return std::make_unique<liabilities::NatsLiabilitySource>(std::move(options), admission);
   }
   throw std::logic_error("no liability source named " + name);
 }
@@ -388,50 +371,73 @@ std::string EngineRuntime::metrics_text() {
       exchange.state.store(0, std::memory_order_release);
     }
   }
+  using Type = PrometheusText::Type;
+  PrometheusText out;
   if (text.empty()) {
-    text = "# the kernel thread did not answer within 2 s\n";
+    out.comment("the kernel thread did not answer within 2 s");
+  } else {
+    out.append_written(text);
   }
-  const auto gauge = [&](const std::string& name, const std::string& help) {
-    text += "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
+  const auto per_feed = [&](std::string_view name, Type type, std::string_view help, auto value_of) {
+    out.family(name, type, help);
+    for (std::size_t i = 0; i < feed_status_.size(); ++i) {
+      out.sample(value_of(*feed_status_[i]), {{"feed", feed_plans_[i].name}});
+    }
   };
-  gauge("synthusd_feed_up", "1 while the feed's WebSocket session is open");
-  for (std::size_t i = 0; i < feed_status_.size(); ++i) {
-    const FeedStatus& feed = *feed_status_[i];
-    const std::string label = "{feed=\"" + feed_plans_[i].name + "\"}";
-    text += "synthusd_feed_up" + label + " " + std::to_string(feed.open.load() ? 1 : 0) + "\n";
-    text += "synthusd_feed_messages_total" + label + " " + std::to_string(feed.messages.load()) + "\n";
-    text += "synthusd_feed_malformed_total" + label + " " + std::to_string(feed.malformed.load()) + "\n";
-    text += "synthusd_feed_reconnects_total" + label + " " + std::to_string(feed.reconnects.load()) + "\n";
-    text += "synthusd_feed_gaps_total" + label + " " + std::to_string(feed.gaps.load()) + "\n";
-  }
-  gauge("synthusd_gateway_logged_on", "1 while the FIX session is logged on");
-  for (std::size_t i = 0; i < gateway_channels_.size(); ++i) {
-    const GatewayChannel& channel = *gateway_channels_[i];
-    const std::string label = "{venue=\"" + config_.run.gateways[i].venue + "\"}";
-    text += "synthusd_gateway_logged_on" + label + " " + std::to_string(channel.logged_on.load() ? 1 : 0) + "\n";
-    text += "synthusd_gateway_reconciled" + label + " " + std::to_string(channel.reconciled.load() ? 1 : 0) + "\n";
-    text += "synthusd_gateway_orders_sent_total" + label + " " + std::to_string(channel.orders_sent.load()) + "\n";
-    text +=
-        "synthusd_gateway_orders_refused_total" + label + " " + std::to_string(channel.orders_refused.load()) + "\n";
-    text += "synthusd_gateway_cancel_all_total" + label + " " + std::to_string(channel.cancel_all_sent.load()) + "\n";
-    text += "synthusd_gateway_event_queue_full_total" + label + " " + std::to_string(channel.events_full.load()) + "\n";
-    text +=
-        "synthusd_gateway_alerts_dropped_total" + label + " " + std::to_string(channel.alerts_dropped.load()) + "\n";
-  }
-  for (const auto& source : source_status_) {
-    const std::string label = "{source=\"" + source->name + "\"}";
-    text += "synthusd_liability_source_up" + label + " " + std::to_string(source->up.load() ? 1 : 0) + "\n";
-    text += "synthusd_liability_lines_total" + label + " " + std::to_string(source->lines.load()) + "\n";
-    text += "synthusd_liability_accepted_total" + label + " " + std::to_string(source->accepted.load()) + "\n";
-    text += "synthusd_liability_duplicates_total" + label + " " + std::to_string(source->duplicates.load()) + "\n";
-    text += "synthusd_liability_rejected_total" + label + " " + std::to_string(source->rejected.load()) + "\n";
-    text += "synthusd_liability_backpressure_total" + label + " " + std::to_string(source->backpressure.load()) + "\n";
-  }
-  gauge("synthusd_kill_switch_engaged", "1 while new orders are blocked");
-  text += "synthusd_kill_switch_engaged " + std::to_string(killed() ? 1 : 0) + "\n";
-  gauge("synthusd_recovery_replayed_records", "journal records replayed at the last start");
-  text += "synthusd_recovery_replayed_records " + std::to_string(recovery_.replayed_records) + "\n";
-  return text;
+  per_feed("synthusd_feed_up", Type::gauge, "1 while the feed's WebSocket session is open",
+           [](const FeedStatus& feed) { return std::uint64_t{feed.open.load() ? 1U : 0U}; });
+  per_feed("synthusd_feed_messages_total", Type::counter, "messages received from the feed",
+           [](const FeedStatus& feed) { return std::uint64_t{feed.messages.load()}; });
+  per_feed("synthusd_feed_malformed_total", Type::counter, "feed messages the parser refused",
+           [](const FeedStatus& feed) { return std::uint64_t{feed.malformed.load()}; });
+  per_feed("synthusd_feed_reconnects_total", Type::counter, "feed reconnections",
+           [](const FeedStatus& feed) { return std::uint64_t{feed.reconnects.load()}; });
+  per_feed("synthusd_feed_gaps_total", Type::counter, "sequence gaps seen in the feed's book updates",
+           [](const FeedStatus& feed) { return std::uint64_t{feed.gaps.load()}; });
+  const auto per_gateway = [&](std::string_view name, Type type, std::string_view help, auto value_of) {
+    out.family(name, type, help);
+    for (std::size_t i = 0; i < gateway_channels_.size(); ++i) {
+      out.sample(value_of(*gateway_channels_[i]), {{"venue", config_.run.gateways[i].venue}});
+    }
+  };
+  per_gateway("synthusd_gateway_logged_on", Type::gauge, "1 while the FIX session is logged on",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.logged_on.load() ? 1U : 0U}; });
+  per_gateway("synthusd_gateway_reconciled", Type::gauge, "1 once the venue's positions were reconciled",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.reconciled.load() ? 1U : 0U}; });
+  per_gateway("synthusd_gateway_orders_sent_total", Type::counter, "orders sent to the venue",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.orders_sent.load()}; });
+  per_gateway("synthusd_gateway_orders_refused_total", Type::counter, "orders the gateway could not send",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.orders_refused.load()}; });
+  per_gateway("synthusd_gateway_cancel_all_total", Type::counter, "cancel-all requests sent",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.cancel_all_sent.load()}; });
+  per_gateway("synthusd_gateway_event_queue_full_total", Type::counter,
+              "venue events that found the queue into the kernel full",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.events_full.load()}; });
+  per_gateway("synthusd_gateway_alerts_dropped_total", Type::counter, "gateway alerts lost to a full log queue",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.alerts_dropped.load()}; });
+  const auto per_source = [&](std::string_view name, Type type, std::string_view help, auto value_of) {
+    out.family(name, type, help);
+    for (const auto& source : source_status_) {
+      out.sample(value_of(*source), {{"source", source->name}});
+    }
+  };
+  per_source("synthusd_liability_source_up", Type::gauge, "1 while the liability source is connected or listening",
+             [](const SourceStatus& source) { return std::uint64_t{source.up.load() ? 1U : 0U}; });
+  per_source("synthusd_liability_lines_total", Type::counter, "lines or messages read from the source",
+             [](const SourceStatus& source) { return std::uint64_t{source.lines.load()}; });
+  per_source("synthusd_liability_accepted_total", Type::counter, "new liability events admitted",
+             [](const SourceStatus& source) { return std::uint64_t{source.accepted.load()}; });
+  per_source("synthusd_liability_duplicates_total", Type::counter, "events whose id was already admitted",
+             [](const SourceStatus& source) { return std::uint64_t{source.duplicates.load()}; });
+  per_source("synthusd_liability_rejected_total", Type::counter, "events refused with a reason",
+             [](const SourceStatus& source) { return std::uint64_t{source.rejected.load()}; });
+  per_source("synthusd_liability_backpressure_total", Type::counter,
+             "events held back (kernel queue full, or sats before a price)",
+             [](const SourceStatus& source) { return std::uint64_t{source.backpressure.load()}; });
+  out.gauge("synthusd_kill_switch_engaged", "1 while new orders are blocked", killed() ? 1 : 0);
+  out.gauge("synthusd_recovery_replayed_records", "journal records replayed at the last start",
+            static_cast<std::int64_t>(recovery_.replayed_records));
+  return out.take();
 }
 
 std::string EngineRuntime::health_problems() const {

@@ -2,22 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
+
 #include "synthusd/feeds/event_loop.hpp"
 #include "synthusd/feeds/websocket_client.hpp"
 
 namespace synthusd::engine::run {
 
 namespace {
-
-feeds::Venue venue_protocol(const std::string& protocol) {
-  if (protocol == "okx") {
-    return feeds::Venue::okx;
-  }
-  if (protocol == "binance") {
-    return feeds::Venue::binance_coin_m;
-  }
-  return feeds::Venue::deribit;
-}
 
 void log_feed_line(std::string_view line) noexcept { spdlog::warn("feed: {}", line); }
 
@@ -27,18 +19,30 @@ FeedPlan make_feed_plan(const FeedSection& section, const hedging::KernelConfig&
   FeedPlan plan;
   plan.name = "feed-" + section.venue;
   feeds::FeedSessionConfig& session = plan.session;
-  session.venue = venue_protocol(section.protocol);
+  session.venue = section.protocol;
   session.log = log_feed_line;
-  for (const hedging::VenueConfig& venue : kernel.venues) {
-    if (venue.name == section.venue) {
-      session.venue_id = venue.id;
+  // parse_config() reported a venue or symbol the kernel does not have
+  // (check-config); here one is a bug of whoever built the section.
+  const hedging::VenueConfig* venue = nullptr;
+  for (const hedging::VenueConfig& candidate : kernel.venues) {
+    if (candidate.name == section.venue) {
+      venue = &candidate;
     }
   }
+  if (venue == nullptr) {
+    throw std::logic_error("feeds: no venue named '" + section.venue + "' (parse_config checks this)");
+  }
+  session.venue_id = venue->id;
   for (const std::string& symbol : section.symbols) {
+    const std::size_t before = session.instruments.size();
     for (const hedging::InstrumentSpec& spec : kernel.instruments) {
       if (spec.venue == session.venue_id && spec.symbol.view() == symbol) {
         session.instruments.push_back({symbol, spec.id});
       }
+    }
+    if (session.instruments.size() == before) {
+      throw std::logic_error("feeds: '" + symbol + "' is no instrument of venue '" + section.venue +
+                             "' (parse_config checks this)");
     }
   }
   plan.client = feeds::venue_client_options(session.venue);

@@ -5,13 +5,26 @@
 // (config_file.hpp) and checked by `synthusd check-config`; every key is
 // optional unless marked, so a kernel-only file still parses (and `run`
 // says what is missing).
+//
+// Names are parsed here, once, by the stage that owns them (feed protocols:
+// feeds::parse_venue_protocol; FIX dialects: fix::parse_dialect), and every
+// venue and symbol named is checked against the kernel's [[venues]] and
+// [[instruments]], so a RunConfig from parse_config() starts without a
+// configuration error at thread start. Liability sources hold their stage's
+// own option structs; `run` adds only what it derives (LND's state file,
+// NATS's rejection logger).
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "synthusd/feeds/venue_tick.hpp"
+#include "synthusd/fix/dialect.hpp"
 #include "synthusd/fix/pre_trade_risk.hpp"
 #include "synthusd/hedging/types.hpp"
+#include "synthusd/liabilities/liability_intake.hpp"
+#include "synthusd/liabilities/lnd_source.hpp"
+#include "synthusd/liabilities/nats_source.hpp"
 
 namespace synthusd::engine {
 
@@ -41,8 +54,8 @@ struct EngineSection {
 };
 
 struct FeedSection {
-  std::string venue;    // a [[venues]] name
-  std::string protocol; // deribit | okx | binance (the message dialect)
+  std::string venue;                             // a [[venues]] name
+  feeds::Venue protocol = feeds::Venue::deribit; // the message dialect (feeds::to_string names it)
   std::string host;
   int port = 443;
   std::string path = "/";
@@ -52,8 +65,8 @@ struct FeedSection {
 };
 
 struct GatewaySection {
-  std::string venue;               // a [[venues]] name
-  std::string dialect = "generic"; // generic | deribit
+  std::string venue;                            // a [[venues]] name
+  fix::Dialect dialect = fix::Dialect::generic; // fix::to_string names it
   std::string host = "127.0.0.1";
   int port = 0;
   std::string sender_comp_id = "SYNTHUSD";
@@ -72,41 +85,30 @@ struct GatewaySection {
   int collateral_request_seconds = 60;
 };
 
-struct IntakeSection {
-  bool enabled = false;
-  std::string unix_socket;
-  std::string tcp_host = "127.0.0.1";
-  int tcp_port = -1;
-  std::size_t max_line_bytes = 4096;
-};
-
 struct LiabilitySection {
   // Converting sats to dollars (events without usd_cents): the index price
   // moved against the user by this much (a credit buys fewer dollars).
   hedging::Ratio conversion_spread{};
 };
 
-struct LndSection {
+// A liability source ([intake], [lnd], [nats]): off unless its table is
+// present (then on unless `enabled = false`), with the source's own options
+// as the TOML reader filled them in (the liabilities stage's defaults for
+// every key left out).
+template <typename Options>
+struct SourceSection {
   bool enabled = false;
-  std::string host = "127.0.0.1";
-  int port = 8080;
-  bool tls = true;
-  std::string tls_cert_file;
-  std::string macaroon_file;
+  Options options;
 };
 
-struct NatsSection {
-  bool enabled = false;
-  std::string url = "nats://127.0.0.1:4222";
-  std::string stream = "SYNTHUSD_LIABILITY";
-  std::string subject = "synthusd.liability";
-  std::string durable = "synthusd-engine";
-  bool create_stream = false;
-  std::string credentials_file;
-  // A message delivered to an engine that died before acking it comes back
-  // after this long (JetStream's AckWait of the durable consumer).
-  std::int64_t ack_wait_ms = 30'000;
-};
+using IntakeSection = SourceSection<liabilities::IntakeOptions>;
+// options.state_file is not read from the file: `run` sets it to
+// <state_directory>/lnd.settle_index.
+using LndSection = SourceSection<liabilities::LndOptions>;
+// ack_wait_seconds becomes options.ack_wait_ms (JetStream's AckWait of the
+// durable consumer: a message delivered to an engine that died before acking
+// it comes back after this long). options.on_reject is set by `run`.
+using NatsSection = SourceSection<liabilities::NatsOptions>;
 
 struct HttpSection {
   bool enabled = true;

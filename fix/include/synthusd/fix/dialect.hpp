@@ -38,8 +38,13 @@ namespace fix {
 
 enum class Dialect : std::uint8_t { generic, deribit };
 
+// Every dialect, in declaration order (configuration messages list the valid
+// names from here).
+constexpr Dialect kDialects[] = {Dialect::generic, Dialect::deribit};
+
+// The dialect's name in a configuration file: "generic" or "deribit".
 const char* to_string(Dialect dialect);
-// "generic" or "deribit"; false for anything else.
+// The dialect whose to_string() is `text`; false (out untouched) for anything else.
 bool parse_dialect(const std::string& text, Dialect& out);
 
 struct DialectRules {
