@@ -11,7 +11,6 @@
 
 #include "config_reader.hpp"
 #include "synthusd/engine/run_config.hpp"
-#include "synthusd/feeds/decimal.hpp"
 
 namespace synthusd::engine {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "synthusd/engine/config_file.hpp"
-#include "synthusd/feeds/decimal.hpp"
+#include "synthusd/common/decimal.hpp"
 #include "synthusd/hedging/types.hpp"
 
 namespace synthusd::engine {
@@ -72,10 +72,10 @@ public:
       problem(*node, std::string(key), "expected a number");
       return false;
     }
-    const feeds::DecimalResult<std::int64_t> parsed = feeds::parse_decimal(text, decimals);
+    const common::DecimalResult<std::int64_t> parsed = common::parse_decimal(text, decimals);
     if (!parsed.ok()) {
       problem(*node, std::string(key),
-              "'" + text + "' is not a usable number (" + std::string(feeds::to_string(parsed.error)) + ")");
+              "'" + text + "' is not a usable number (" + std::string(common::to_string(parsed.error)) + ")");
       return false;
     }
     out = parsed.value;

@@ -7,7 +7,7 @@
 
 #include "synthusd/engine/journal_liability_sink.hpp"
 #include "synthusd/liabilities/liability_intake.hpp"
-#include "synthusd/feeds/decimal.hpp"
+#include "synthusd/common/decimal.hpp"
 
 namespace synthusd::engine {
 namespace {
@@ -22,11 +22,11 @@ int run_intake(const std::string& journal_path, const std::string& unix_socket, 
                const std::string& price_usd, std::ostream& out) {
   hedging::Price price{};
   if (!price_usd.empty()) {
-    const auto parsed = feeds::parse_price(price_usd);
-    if (!parsed.ok() || !parsed.value.is_valid()) {
+    const auto parsed = common::parse_decimal(price_usd, 8); // USD per BTC at Price::kScale
+    if (!parsed.ok() || parsed.value <= 0) {
       throw std::invalid_argument("--price-usd: '" + price_usd + "' is not a positive price");
     }
-    price = parsed.value;
+    price = hedging::Price{parsed.value};
   }
   if (unix_socket.empty() && tcp_port < 0) {
     throw std::invalid_argument("intake: give --unix-socket and/or --tcp-port");

@@ -139,7 +139,7 @@ namespace {
 }
 
 template <typename T>
-[[nodiscard]] Decoded decode_decimal(Token token, DecimalResult<T> (*parse)(std::string_view) noexcept,
+[[nodiscard]] Decoded decode_decimal(Token token, common::DecimalResult<T> (*parse)(std::string_view) noexcept,
                                      T& out) noexcept {
   if (is_absent(token)) {
     return Decoded::absent;
@@ -147,7 +147,7 @@ template <typename T>
   if (!is_numeric(token)) {
     return Decoded::invalid;
   }
-  const DecimalResult<T> result = parse(token.text);
+  const common::DecimalResult<T> result = parse(token.text);
   if (!result.ok()) {
     return Decoded::invalid;
   }
@@ -155,7 +155,9 @@ template <typename T>
   return Decoded::ok;
 }
 
-[[nodiscard]] DecimalResult<std::int64_t> parse_size(std::string_view text) noexcept { return parse_decimal(text, 8); }
+[[nodiscard]] common::DecimalResult<std::int64_t> parse_size(std::string_view text) noexcept {
+  return common::parse_decimal(text, 8);
+}
 
 // Digits only, at most UINT64_MAX.
 [[nodiscard]] bool parse_digits(std::string_view text, std::uint64_t& out) noexcept {

@@ -10,23 +10,18 @@
 namespace synthusd::feeds::websocket {
 namespace {
 
+namespace frame = common::websocket;
+
 // RFC 6455 1.3: appended to the client's key before hashing.
-constexpr std::string_view kAcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+constexpr std::string_view kAcceptGuid = frame::kAcceptGuid;
 
 // A server that never finishes its header is either broken or hostile; a real
 // 101 response is a few hundred bytes.
 constexpr std::size_t kMaxResponseHeader = std::size_t{16} * 1024;
 
-constexpr std::size_t kMaxControlPayload = 125;
+using frame::is_control;
+using frame::kMaxControlPayload;
 constexpr std::size_t kMaxCloseReason = kMaxControlPayload - 2;
-
-constexpr std::uint8_t kFinBit = 0x80;
-constexpr std::uint8_t kReservedBits = 0x70;
-constexpr std::uint8_t kOpcodeBits = 0x0F;
-constexpr std::uint8_t kMaskBit = 0x80;
-constexpr std::uint8_t kLengthBits = 0x7F;
-constexpr std::uint8_t kLength16 = 126;
-constexpr std::uint8_t kLength64 = 127;
 
 [[nodiscard]] std::string base64(const unsigned char* data, std::size_t size) {
   std::string out(4 * ((size + 2) / 3), '\0');
@@ -35,24 +30,6 @@ constexpr std::uint8_t kLength64 = 127;
   const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
   out.resize(static_cast<std::size_t>(written));
   return out;
-}
-
-[[nodiscard]] constexpr bool is_control(Opcode opcode) noexcept {
-  return (static_cast<std::uint8_t>(opcode) & 0x8) != 0;
-}
-
-[[nodiscard]] constexpr bool is_known_opcode(std::uint8_t opcode) noexcept {
-  switch (opcode) {
-  case 0x0:
-  case 0x1:
-  case 0x2:
-  case 0x8:
-  case 0x9:
-  case 0xA:
-    return true;
-  default:
-    return false;
-  }
 }
 
 // RFC 6455 7.4: codes an endpoint may put on the wire. 1004 is reserved,
@@ -253,37 +230,16 @@ HandshakeResult check_upgrade_response(std::string_view received, std::string_vi
 void encode_frame(Opcode opcode, std::span<const std::uint8_t> payload, std::uint32_t mask_key,
                   std::vector<std::uint8_t>& out) {
   assert(!is_control(opcode) || payload.size() <= kMaxControlPayload); // RFC 6455 5.5
-  const std::size_t size = payload.size();
-  const std::size_t start = out.size();
-  const std::size_t length_bytes = size <= 125 ? 0 : size <= 0xFFFF ? 2 : 8;
-  out.resize(start + 2 + length_bytes + 4 + size);
-  std::uint8_t* p = out.data() + start;
-
-  // Client frames are never fragmented: FIN is always set.
-  *p++ = static_cast<std::uint8_t>(kFinBit | static_cast<std::uint8_t>(opcode));
-  if (length_bytes == 0) {
-    *p++ = static_cast<std::uint8_t>(kMaskBit | size);
-  } else if (length_bytes == 2) {
-    *p++ = kMaskBit | kLength16;
-    *p++ = static_cast<std::uint8_t>(size >> 8);
-    *p++ = static_cast<std::uint8_t>(size);
-  } else {
-    *p++ = kMaskBit | kLength64;
-    const auto wide = static_cast<std::uint64_t>(size);
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      *p++ = static_cast<std::uint8_t>(wide >> shift);
-    }
-  }
-
   // The mask key's most significant byte goes first on the wire, so
   // 0x37fa213d is sent as 37 fa 21 3d and masks payload byte i with byte i % 4.
   const std::uint8_t mask[4] = {static_cast<std::uint8_t>(mask_key >> 24), static_cast<std::uint8_t>(mask_key >> 16),
                                 static_cast<std::uint8_t>(mask_key >> 8), static_cast<std::uint8_t>(mask_key)};
-  std::memcpy(p, mask, 4);
-  p += 4;
-  for (std::size_t i = 0; i < size; ++i) {
-    p[i] = payload[i] ^ mask[i & 3];
-  }
+  const std::size_t start = out.size();
+  const std::size_t header_size = frame::encoded_header_size(payload.size(), true);
+  out.resize(start + header_size + payload.size());
+  // Client frames are never fragmented: encode_header always sets FIN.
+  frame::encode_header(opcode, payload.size(), mask, out.data() + start);
+  frame::apply_mask(payload.data(), payload.size(), mask, out.data() + start + header_size);
 }
 
 void encode_close(std::uint16_t code, std::string_view reason, std::uint32_t mask_key, std::vector<std::uint8_t>& out) {
@@ -350,19 +306,19 @@ DecodeEvent FrameDecoder::fail(DecodeEvent event, std::string_view why) noexcept
 DecodeEvent FrameDecoder::check_first_header_bytes() noexcept {
   const std::uint8_t b0 = header_[0];
   const std::uint8_t b1 = header_[1];
-  if ((b0 & kReservedBits) != 0) {
+  if ((b0 & frame::kReservedBits) != 0) {
     return fail(DecodeEvent::protocol_error, "reserved bits set but no extension was negotiated");
   }
-  const std::uint8_t opcode = b0 & kOpcodeBits;
-  if (!is_known_opcode(opcode)) {
+  const std::uint8_t opcode = b0 & frame::kOpcodeBits;
+  if (!frame::is_known_opcode(opcode)) {
     return fail(DecodeEvent::protocol_error, "unknown opcode");
   }
-  if ((b1 & kMaskBit) != 0) {
+  if ((b1 & frame::kMaskBit) != 0) {
     return fail(DecodeEvent::protocol_error, "server frame is masked");
   }
   frame_opcode_ = static_cast<Opcode>(opcode);
-  frame_fin_ = (b0 & kFinBit) != 0;
-  const std::uint8_t length7 = b1 & kLengthBits;
+  frame_fin_ = (b0 & frame::kFinBit) != 0;
+  const std::uint8_t length7 = b1 & frame::kLengthBits;
   if (is_control(frame_opcode_)) {
     if (!frame_fin_) {
       return fail(DecodeEvent::protocol_error, "fragmented control frame");
@@ -377,23 +333,16 @@ DecodeEvent FrameDecoder::check_first_header_bytes() noexcept {
   } else if (assembling_) {
     return fail(DecodeEvent::protocol_error, "new data frame while a fragmented message is in progress");
   }
-  header_need_ = length7 == kLength16 ? 4 : length7 == kLength64 ? 10 : 2;
+  // 2, 4 or 10: the mask bit is clear, so no mask key follows.
+  header_need_ = static_cast<std::uint8_t>(frame::header_size(b1));
   return DecodeEvent::need_more;
 }
 
 // The header is complete: decodes the length and admits the payload.
 DecodeEvent FrameDecoder::start_payload() noexcept {
-  std::uint64_t length = header_[1] & kLengthBits;
-  if (header_need_ == 4) {
-    length = (std::uint64_t{header_[2]} << 8) | header_[3];
-  } else if (header_need_ == 10) {
-    length = 0;
-    for (int i = 2; i < 10; ++i) {
-      length = (length << 8) | header_[i];
-    }
-    if ((length >> 63) != 0) {
-      return fail(DecodeEvent::protocol_error, "64-bit payload length has its most significant bit set");
-    }
+  const std::uint64_t length = frame::payload_length(header_);
+  if ((length >> 63) != 0) { // only a 64-bit length can have it
+    return fail(DecodeEvent::protocol_error, "64-bit payload length has its most significant bit set");
   }
   // Lengths in a longer form than needed are accepted: RFC 6455 5.2 asks
   // senders for the minimal form, but refusing it gains nothing.

@@ -2,6 +2,8 @@
 
 #include "synthusd/fix/quickfix_boundary.hpp"
 
+#include "synthusd/fix/gateway_decimal.hpp"
+
 #include <quickfix/Exceptions.h>
 #include <quickfix/FieldConvertors.h>
 #include <quickfix/Message.h>
@@ -67,27 +69,6 @@ std::int64_t to_nanoseconds(const FIX::UtcTimeStamp& timestamp) {
   return static_cast<std::int64_t>(timestamp.getTimeT()) * kNanosecondsPerSecond + timestamp.getNanosecond();
 }
 
-// "43251.5" for 4325150000000: no exponent, no trailing zeros, so the text is
-// exactly the decimal value. QuickFIX's PriceField would go through double.
-std::string format_price(std::int64_t price_e8) {
-  const bool negative = price_e8 < 0;
-  // Unsigned negation is well defined even for INT64_MIN.
-  const std::uint64_t magnitude =
-      negative ? 0 - static_cast<std::uint64_t>(price_e8) : static_cast<std::uint64_t>(price_e8);
-  const auto scale = static_cast<std::uint64_t>(kPriceScale);
-  std::string text = negative ? "-" : "";
-  text += std::to_string(magnitude / scale);
-  std::uint64_t fraction = magnitude % scale;
-  if (fraction != 0) {
-    std::string digits = std::to_string(fraction);
-    digits.insert(0, static_cast<std::size_t>(kPriceDecimals) - digits.size(), '0');
-    digits.erase(digits.find_last_not_of('0') + 1);
-    text += '.';
-    text += digits;
-  }
-  return text;
-}
-
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Strict: digits only, at least one, value must fit int64.
@@ -112,34 +93,14 @@ bool parse_integer(const std::string& text, std::int64_t& out) {
 
 // Strict FIX Price: optional '-', digits, optional '.' and at most 8 decimals.
 // More decimals would need rounding, which is a decision this layer should
-// not take silently, so it is an error.
+// not take silently, so it is an error, even as trailing zeros ("1.000000000"),
+// which parse_decimal_e8 alone would accept.
 bool parse_price(const std::string& text, std::int64_t& out) {
-  std::size_t position = 0;
-  const bool negative = !text.empty() && text[0] == '-';
-  if (negative) {
-    position = 1;
-  }
-  const std::size_t point = text.find('.', position);
-  const std::string whole = text.substr(position, point == std::string::npos ? std::string::npos : point - position);
-  std::string fraction = point == std::string::npos ? std::string() : text.substr(point + 1);
-  if (point != std::string::npos && fraction.empty()) {
+  const std::size_t point = text.find('.');
+  if (point != std::string::npos && text.size() - point - 1 > static_cast<std::size_t>(kPriceDecimals)) {
     return false;
   }
-  if (fraction.size() > static_cast<std::size_t>(kPriceDecimals)) {
-    return false;
-  }
-  fraction.append(static_cast<std::size_t>(kPriceDecimals) - fraction.size(), '0');
-  std::int64_t whole_value = 0;
-  std::int64_t fraction_value = 0;
-  if (!parse_integer(whole, whole_value) || !parse_integer(fraction, fraction_value)) {
-    return false;
-  }
-  if (whole_value > (std::numeric_limits<std::int64_t>::max() - fraction_value) / kPriceScale) {
-    return false;
-  }
-  const std::int64_t magnitude = whole_value * kPriceScale + fraction_value;
-  out = negative ? -magnitude : magnitude;
-  return true;
+  return parse_decimal_e8(text, out);
 }
 
 ParsedNewOrderSingle failure(std::string error) {
@@ -173,7 +134,8 @@ std::string encode_new_order_single(const NewOrderSingle& order) {
   message.set(FIX::Symbol(order.symbol));
   message.setField(FIX::FIELD::OrderQty, std::to_string(order.order_quantity));
   if (order.order_type == OrderType::limit) {
-    message.setField(FIX::FIELD::Price, format_price(order.price_e8));
+    // Exact text ("43251.5"): QuickFIX's PriceField would go through double.
+    message.setField(FIX::FIELD::Price, format_decimal_e8(order.price_e8));
   }
   message.set(FIX::TimeInForce(time_in_force_code(order.time_in_force)));
   return message.toString();

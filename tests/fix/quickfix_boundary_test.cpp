@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <string>
 #include <utility>
@@ -234,6 +236,27 @@ TEST(QuickfixBoundaryTest, ReturnsErrorForWellFramedButWrongMessages) {
     const ParsedNewOrderSingle parsed = parse_new_order_single(frame(begin_string, soh(body)));
     EXPECT_FALSE(parsed.ok) << body;
     EXPECT_FALSE(parsed.error.empty()) << body;
+  }
+}
+
+// Price on a NewOrderSingle: gateway_decimal.hpp's strict grammar, and at
+// most 8 decimals written, even when the extra ones are zeros.
+TEST(QuickfixBoundaryTest, ReadsPriceStrictlyWithAtMostEightDecimals) {
+  const std::string header = "35=D|34=1|49=A|52=20220513-16:27:05.123|56=B|11=x|38=1|40=2|";
+  const std::string tail = "|54=1|55=BTC|59=1|";
+  const std::pair<const char*, std::int64_t> accepted[] = {
+      {"002000.50", 200'050'000'000},
+      {"-0.5", -50'000'000},
+      {"0.00000001", 1},
+      {"92233720368.54775807", std::numeric_limits<std::int64_t>::max()}};
+  for (const auto& [price, price_e8] : accepted) {
+    const ParsedNewOrderSingle parsed = parse_new_order_single(frame("FIX.4.4", soh(header + "44=" + price + tail)));
+    ASSERT_TRUE(parsed.ok) << price << ": " << parsed.error;
+    EXPECT_EQ(parsed.order.price_e8, price_e8) << price;
+  }
+  for (const char* price :
+       {"1.000000000", "+5", "1e5", ".5", "1.", "-", "1.2.3", "92233720368.54775808", "-92233720368.54775808"}) {
+    EXPECT_FALSE(parse_new_order_single(frame("FIX.4.4", soh(header + "44=" + price + tail))).ok) << price;
   }
 }
 

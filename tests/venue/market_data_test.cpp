@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "synthusd/venue/decimal.hpp"
 
@@ -39,6 +40,23 @@ TEST(VenueDecimalTest, ExactParsingRefusesToRound) {
   EXPECT_EQ(parse_exact_decimal("10.0", 0), 10);
   EXPECT_FALSE(parse_exact_decimal("10.5", 0));
   EXPECT_EQ(parse_exact_decimal("0.0005", 8), 50'000);
+}
+
+// The venue's own rules on top of common::parse_decimal: INT64_MIN is refused
+// (callers negate values), signs and padding as FIX clients send them
+// (QuickFIX's acceptance suite sends OrderQty "+200.00" and "002000.00"), and
+// no bare decimal point, as everywhere else.
+TEST(VenueDecimalTest, KeepsTheRangeSymmetricAndTheGrammarStrict) {
+  EXPECT_EQ(parse_decimal("9223372036854775807", 0), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(parse_decimal("-9223372036854775807", 0), -std::numeric_limits<std::int64_t>::max());
+  EXPECT_FALSE(parse_decimal("-9223372036854775808", 0));
+  EXPECT_FALSE(parse_exact_decimal("-9223372036854775808", 0));
+  EXPECT_EQ(parse_exact_decimal("+200.00", 0), 200);
+  EXPECT_EQ(parse_exact_decimal("002000.00", 0), 2'000);
+  for (const char* text : {"1.", ".5", "-.5", "+", "1e+"}) {
+    EXPECT_FALSE(parse_decimal(text, 8)) << text;
+    EXPECT_FALSE(parse_exact_decimal(text, 8)) << text;
+  }
 }
 
 TEST(VenueDecimalTest, FormatsWithoutTrailingZeros) {

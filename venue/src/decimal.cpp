@@ -1,121 +1,16 @@
+// The FIX time formats; the decimal wrappers are inline in decimal.hpp.
 #include "synthusd/venue/decimal.hpp"
 
 #include <array>
 #include <charconv>
-#include <limits>
 
 namespace synthusd::venue {
 namespace {
 
-using hedging::int128;
-
-constexpr int kMaxDigits = 36; // 10^36 < 2^127, so the mantissa fits int128
 constexpr std::int64_t kNanosecondsPerSecond = 1'000'000'000;
 constexpr std::int64_t kSecondsPerDay = 86'400;
 
 [[nodiscard]] bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-struct Parsed {
-  int128 value = 0;  // |result| * 10^decimals
-  bool exact = true; // no rounding happened
-  bool negative = false;
-};
-
-// Shared by parse_decimal and parse_exact_decimal.
-[[nodiscard]] std::optional<Parsed> parse(std::string_view text, int decimals) noexcept {
-  if (decimals < 0 || decimals > 18) {
-    return std::nullopt;
-  }
-  std::size_t i = 0;
-  Parsed result;
-  if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
-    result.negative = text[i] == '-';
-    ++i;
-  }
-  int128 mantissa = 0;
-  int digits = 0;
-  int fraction_digits = 0;
-  bool any_digit = false;
-  bool in_fraction = false;
-  for (; i < text.size(); ++i) {
-    const char c = text[i];
-    if (is_digit(c)) {
-      any_digit = true;
-      if (mantissa != 0 || c != '0') {
-        if (++digits > kMaxDigits) {
-          return std::nullopt;
-        }
-      }
-      mantissa = mantissa * 10 + (c - '0');
-      if (in_fraction) {
-        ++fraction_digits;
-      }
-    } else if (c == '.' && !in_fraction) {
-      in_fraction = true;
-    } else {
-      break;
-    }
-  }
-  if (!any_digit) {
-    return std::nullopt;
-  }
-  int exponent = 0;
-  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-    ++i;
-    bool exponent_negative = false;
-    if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
-      exponent_negative = text[i] == '-';
-      ++i;
-    }
-    if (i >= text.size()) {
-      return std::nullopt;
-    }
-    for (; i < text.size() && is_digit(text[i]); ++i) {
-      exponent = exponent * 10 + (text[i] - '0');
-      if (exponent > 400) {
-        return std::nullopt;
-      }
-    }
-    if (exponent_negative) {
-      exponent = -exponent;
-    }
-  }
-  if (i != text.size()) {
-    return std::nullopt;
-  }
-  // value = mantissa * 10^(exponent - fraction_digits); scaled by 10^decimals.
-  int shift = exponent - fraction_digits + decimals;
-  if (mantissa == 0) {
-    result.value = 0;
-    return result;
-  }
-  while (shift > 0) {
-    if (mantissa > std::numeric_limits<std::int64_t>::max()) {
-      return std::nullopt;
-    }
-    mantissa *= 10;
-    --shift;
-  }
-  if (shift < 0) {
-    if (shift < -kMaxDigits - 1) {
-      result.value = 0;
-      result.exact = false;
-      return result;
-    }
-    int128 divisor = 1;
-    for (int k = 0; k < -shift; ++k) {
-      divisor *= 10;
-    }
-    const int128 rounded = hedging::divide(mantissa, divisor, hedging::Rounding::half_even);
-    result.exact = rounded * divisor == mantissa;
-    mantissa = rounded;
-  }
-  if (mantissa > std::numeric_limits<std::int64_t>::max()) {
-    return std::nullopt;
-  }
-  result.value = mantissa;
-  return result;
-}
 
 // Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
 [[nodiscard]] std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) noexcept {
@@ -174,46 +69,6 @@ void append_padded(std::string& out, std::int64_t value, int width) {
 }
 
 } // namespace
-
-std::optional<std::int64_t> parse_decimal(std::string_view text, int decimals) noexcept {
-  const std::optional<Parsed> parsed = parse(text, decimals);
-  if (!parsed) {
-    return std::nullopt;
-  }
-  const auto magnitude = static_cast<std::int64_t>(parsed->value);
-  return parsed->negative ? -magnitude : magnitude;
-}
-
-std::optional<std::int64_t> parse_exact_decimal(std::string_view text, int decimals) noexcept {
-  const std::optional<Parsed> parsed = parse(text, decimals);
-  if (!parsed || !parsed->exact) {
-    return std::nullopt;
-  }
-  const auto magnitude = static_cast<std::int64_t>(parsed->value);
-  return parsed->negative ? -magnitude : magnitude;
-}
-
-std::string format_decimal(std::int64_t scaled, int decimals) {
-  const bool negative = scaled < 0;
-  // Unsigned negation is defined even for INT64_MIN.
-  const std::uint64_t magnitude =
-      negative ? 0 - static_cast<std::uint64_t>(scaled) : static_cast<std::uint64_t>(scaled);
-  std::uint64_t scale = 1;
-  for (int i = 0; i < decimals; ++i) {
-    scale *= 10;
-  }
-  std::string text = negative ? "-" : "";
-  text += std::to_string(magnitude / scale);
-  std::uint64_t fraction = magnitude % scale;
-  if (fraction != 0) {
-    std::string digits = std::to_string(fraction);
-    digits.insert(0, static_cast<std::size_t>(decimals) - digits.size(), '0');
-    digits.erase(digits.find_last_not_of('0') + 1);
-    text += '.';
-    text += digits;
-  }
-  return text;
-}
 
 std::string format_fix_timestamp(hedging::Timestamp time) {
   const std::int64_t seconds = floor_divide(time.nanoseconds, kNanosecondsPerSecond);

@@ -15,13 +15,15 @@
 #include <cerrno>
 #include <system_error>
 
+#include "synthusd/common/websocket_frame.hpp"
+
 namespace synthusd::venue {
 namespace {
 
-constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-constexpr std::size_t kMaxRequestBytes = 8192;
+namespace frame = common::websocket;
+using frame::Opcode;
 
-enum Opcode : std::uint8_t { continuation = 0x0, text = 0x1, binary = 0x2, close_frame = 0x8, ping = 0x9, pong = 0xA };
+constexpr std::size_t kMaxRequestBytes = 8192;
 
 [[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
@@ -72,7 +74,7 @@ namespace websocket {
 
 std::string accept_key(std::string_view client_key) {
   std::string input(client_key);
-  input += kGuid;
+  input += frame::kAcceptGuid;
   std::array<unsigned char, SHA_DIGEST_LENGTH> digest{};
   SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data());
   std::array<unsigned char, 4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1> encoded{};
@@ -81,26 +83,25 @@ std::string accept_key(std::string_view client_key) {
 }
 
 std::string server_frame(std::uint8_t opcode, std::string_view payload) {
-  std::string frame;
-  frame.reserve(payload.size() + 10);
-  frame.push_back(static_cast<char>(0x80 | opcode));
-  if (payload.size() < 126) {
-    frame.push_back(static_cast<char>(payload.size()));
-  } else if (payload.size() <= 0xFFFF) {
-    frame.push_back(static_cast<char>(126));
-    frame.push_back(static_cast<char>(payload.size() >> 8));
-    frame.push_back(static_cast<char>(payload.size() & 0xFF));
-  } else {
-    frame.push_back(static_cast<char>(127));
-    for (int shift = 56; shift >= 0; shift -= 8) {
-      frame.push_back(static_cast<char>((static_cast<std::uint64_t>(payload.size()) >> shift) & 0xFF));
-    }
-  }
-  frame.append(payload);
-  return frame;
+  std::uint8_t header[frame::kMaxHeaderSize];
+  const std::size_t header_size = frame::encode_header(static_cast<Opcode>(opcode), payload.size(), nullptr, header);
+  std::string bytes;
+  bytes.reserve(header_size + payload.size());
+  bytes.append(reinterpret_cast<const char*>(header), header_size);
+  bytes.append(payload);
+  return bytes;
 }
 
 } // namespace websocket
+
+namespace {
+
+// The internal spelling of websocket::server_frame, with the opcode typed.
+[[nodiscard]] std::string server_frame(Opcode opcode, std::string_view payload) {
+  return websocket::server_frame(static_cast<std::uint8_t>(opcode), payload);
+}
+
+} // namespace
 
 WebSocketServer::WebSocketServer(std::uint16_t port) {
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -240,38 +241,27 @@ bool WebSocketServer::parse_frames(ConnectionId id, Connection& connection, std:
   std::size_t offset = 0;
   const std::string& input = connection.input;
   while (input.size() - offset >= 2) {
-    const auto first = static_cast<std::uint8_t>(input[offset]);
-    const auto second = static_cast<std::uint8_t>(input[offset + 1]);
-    const bool fin = (first & 0x80) != 0;
-    const std::uint8_t opcode = first & 0x0F;
-    if ((first & 0x70) != 0 || (second & 0x80) == 0) {
+    const auto* start = reinterpret_cast<const std::uint8_t*>(input.data()) + offset; // a frame header
+    const bool fin = (start[0] & frame::kFinBit) != 0;
+    const auto opcode = static_cast<Opcode>(start[0] & frame::kOpcodeBits);
+    if ((start[0] & frame::kReservedBits) != 0 || (start[1] & frame::kMaskBit) == 0) {
       return false; // reserved bits, or an unmasked client frame (RFC 6455 5.1)
     }
-    std::size_t header_size = 2;
-    std::uint64_t length = second & 0x7F;
-    if (length == 126 || length == 127) {
-      const std::size_t bytes = length == 126 ? 2 : 8;
-      if (input.size() - offset < 2 + bytes) {
-        break;
-      }
-      length = 0;
-      for (std::size_t i = 0; i < bytes; ++i) {
-        length = (length << 8) | static_cast<std::uint8_t>(input[offset + 2 + i]);
-      }
-      header_size += bytes;
+    // The length is judged as soon as it has arrived, before the mask key.
+    const std::size_t header_size = frame::header_size(start[1]);
+    if (input.size() - offset < header_size - 4) {
+      break;
     }
+    const std::uint64_t length = frame::payload_length(start);
     if (length > kMaxMessageBytes) {
       return false;
     }
-    header_size += 4; // the mask
     if (input.size() - offset < header_size + length) {
       break;
     }
-    const char* mask = input.data() + offset + header_size - 4;
     std::string payload(input.data() + offset + header_size, static_cast<std::size_t>(length));
-    for (std::size_t i = 0; i < payload.size(); ++i) {
-      payload[i] = static_cast<char>(payload[i] ^ mask[i % 4]);
-    }
+    auto* bytes = reinterpret_cast<std::uint8_t*>(payload.data());
+    frame::apply_mask(bytes, payload.size(), start + header_size - 4, bytes);
     offset += header_size + static_cast<std::size_t>(length);
 
     if (opcode == Opcode::text || opcode == Opcode::binary || opcode == Opcode::continuation) {
@@ -288,9 +278,9 @@ bool WebSocketServer::parse_frames(ConnectionId id, Connection& connection, std:
         connection.fragments.clear();
       }
     } else if (opcode == Opcode::ping) {
-      connection.output += websocket::server_frame(Opcode::pong, payload);
-    } else if (opcode == Opcode::close_frame) {
-      connection.output += websocket::server_frame(Opcode::close_frame, payload.substr(0, 2));
+      connection.output += server_frame(Opcode::pong, payload);
+    } else if (opcode == Opcode::close) {
+      connection.output += server_frame(Opcode::close, payload.substr(0, 2));
       connection.closing = true;
       break;
     } else if (opcode != Opcode::pong) {
@@ -325,7 +315,7 @@ bool WebSocketServer::send_text(ConnectionId id, std::string_view text) {
     return true;
   }
   Connection& connection = found->second;
-  connection.output += websocket::server_frame(Opcode::text, text);
+  connection.output += server_frame(Opcode::text, text);
   if (!flush(connection)) {
     std::vector<ConnectionId> closed;
     drop(id, closed);
@@ -343,7 +333,7 @@ void WebSocketServer::close(ConnectionId id, std::uint16_t code, std::string_vie
   payload.push_back(static_cast<char>(code >> 8));
   payload.push_back(static_cast<char>(code & 0xFF));
   payload.append(reason.substr(0, 123));
-  found->second.output += websocket::server_frame(Opcode::close_frame, payload);
+  found->second.output += server_frame(Opcode::close, payload);
   found->second.closing = true;
   if (!flush(found->second) || found->second.output.empty()) {
     std::vector<ConnectionId> closed;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "synthusd/common/decimal.hpp"
 #include "synthusd/feeds/decimal.hpp"
 #include "synthusd/feeds/venue_tick.hpp"
 
@@ -18,21 +19,21 @@ public:
 
   void price(std::string_view text, hedging::Price feeds::VenueTick::*member, std::uint32_t bit) noexcept {
     if (!text.empty()) {
-      const feeds::DecimalResult<hedging::Price> result = feeds::parse_price(text);
+      const common::DecimalResult<hedging::Price> result = feeds::parse_price(text);
       record(result.ok(), bit);
       tick_.*member = result.value;
     }
   }
   void size(std::string_view text, std::int64_t feeds::VenueTick::*member, std::uint32_t bit) noexcept {
     if (!text.empty()) {
-      const feeds::DecimalResult<std::int64_t> result = feeds::parse_decimal(text, 8);
+      const common::DecimalResult<std::int64_t> result = common::parse_decimal(text, 8);
       record(result.ok(), bit);
       tick_.*member = result.value;
     }
   }
   void funding_rate(std::string_view text) noexcept {
     if (!text.empty()) {
-      const feeds::DecimalResult<hedging::Ratio> result = feeds::parse_ratio(text);
+      const common::DecimalResult<hedging::Ratio> result = feeds::parse_ratio(text);
       record(result.ok(), feeds::field::funding_rate);
       tick_.funding_rate = result.value;
     }

@@ -44,8 +44,8 @@
 
 #include <sys/socket.h>
 
+#include "synthusd/common/reconnect_backoff.hpp"
 #include "synthusd/feeds/event_loop.hpp"
-#include "synthusd/feeds/reconnect_backoff.hpp"
 #include "synthusd/feeds/tls.hpp"
 #include "synthusd/feeds/websocket_codec.hpp"
 
@@ -205,8 +205,8 @@ private:
   std::vector<socklen_t> address_lengths_;
   std::size_t address_index_ = 0;
 
-  SplitMix64 random_; // mask keys and Sec-WebSocket-Key nonces
-  ReconnectBackoff backoff_;
+  common::SplitMix64 random_; // mask keys and Sec-WebSocket-Key nonces
+  common::ReconnectBackoff backoff_;
   std::string key_;                      // Sec-WebSocket-Key of the current attempt
   std::string response_;                 // the upgrade response as it arrives (capacity reserved)
   std::vector<std::uint8_t> frame_;      // one outgoing frame (capacity reserved)

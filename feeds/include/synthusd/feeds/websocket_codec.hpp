@@ -18,11 +18,15 @@
 #include <string_view>
 #include <vector>
 
+#include "synthusd/common/websocket_frame.hpp"
+
 namespace synthusd::feeds::websocket {
 
 inline constexpr std::size_t kPadding = 64; // simdjson::SIMDJSON_PADDING
 
-enum class Opcode : std::uint8_t { continuation = 0x0, text = 0x1, binary = 0x2, close = 0x8, ping = 0x9, pong = 0xA };
+// The frame header layout and masking are common/websocket_frame.hpp's,
+// shared with the venue simulator's server.
+using Opcode = common::websocket::Opcode;
 
 // ---- handshake --------------------------------------------------------------
 

@@ -33,7 +33,7 @@
 #include "synthusd/liabilities/liability_sink.hpp"
 #include "synthusd/liabilities/liability_source.hpp"
 #include "synthusd/liabilities/lnd_stream_parser.hpp"
-#include "synthusd/feeds/reconnect_backoff.hpp"
+#include "synthusd/common/reconnect_backoff.hpp"
 
 namespace synthusd::liabilities {
 
@@ -133,7 +133,7 @@ private:
   bool body_done_ = false;  // the response ended (its last chunk) while a message was held
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::steady_clock::time_point deadline_{}; // connect + handshake + head
-  feeds::ReconnectBackoff backoff_;
+  common::ReconnectBackoff backoff_;
   std::deque<Pending> pending_;    // stream order
   std::uint64_t acknowledged_ = 0; // every settlement up to here is durable in the sink
   std::uint64_t persisted_ = 0;    // ... and this much is in the state file

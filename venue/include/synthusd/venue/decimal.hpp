@@ -1,32 +1,50 @@
 #pragma once
 // Decimal text <-> fixed point for the venue simulator: prices and rates in
 // CSV files, quantities and prices in FIX fields, numbers in JSON. Exact:
-// digits are read into an integer, never through double.
-//
-// (feeds/decimal.hpp solves the same problem for the engine's hot path; the
-// venue keeps its own small copy so that it builds without the feeds stage.)
+// digits are read into an integer, never through double. The parsing and
+// formatting are common/decimal.hpp's (JSON syntax); these wrappers add the
+// venue's std::optional interface. Also the FIX time formats, which are not
+// decimals but are text conversions the venue needs alongside them.
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "synthusd/common/decimal.hpp"
 #include "synthusd/hedging/types.hpp"
 
 namespace synthusd::venue {
 
 // round_half_even(text * 10^decimals). Grammar: [+|-] digits [. digits]
-// [(e|E) [+|-] digits], at most 36 significant digits. nullopt on bad text
-// or if the result does not fit int64.
-[[nodiscard]] std::optional<std::int64_t> parse_decimal(std::string_view text, int decimals) noexcept;
+// [(e|E) [+|-] digits] (common::DecimalSyntax::json). nullopt on bad text,
+// if the result does not fit int64, or for INT64_MIN (its magnitude does not
+// fit int64, and callers negate values).
+[[nodiscard]] inline std::optional<std::int64_t> parse_decimal(std::string_view text, int decimals) noexcept {
+  const common::DecimalResult<std::int64_t> result = common::parse_decimal(text, decimals);
+  if (!result.ok() || result.value == std::numeric_limits<std::int64_t>::min()) {
+    return std::nullopt;
+  }
+  return result.value;
+}
 
 // Like parse_decimal, but nullopt unless the value is exact at `decimals`
 // (no rounding was needed): "10.0" at 0 decimals is 10, "10.5" is nullopt.
-[[nodiscard]] std::optional<std::int64_t> parse_exact_decimal(std::string_view text, int decimals) noexcept;
+[[nodiscard]] inline std::optional<std::int64_t> parse_exact_decimal(std::string_view text, int decimals) noexcept {
+  const common::DecimalResult<std::int64_t> result =
+      common::parse_decimal(text, decimals, common::DecimalSyntax::json, common::DecimalRounding::exact);
+  if (!result.ok() || result.value == std::numeric_limits<std::int64_t>::min()) {
+    return std::nullopt;
+  }
+  return result.value;
+}
 
 // "43251.5" for 4325150000000 at 8 decimals: no exponent, no trailing
 // zeros, "-" for negatives, "0" for zero.
-[[nodiscard]] std::string format_decimal(std::int64_t scaled, int decimals);
+[[nodiscard]] inline std::string format_decimal(std::int64_t scaled, int decimals) {
+  return common::format_decimal(scaled, decimals);
+}
 
 // Convenience for the domain types (8 decimals).
 [[nodiscard]] inline std::string format_price(hedging::Price price) { return format_decimal(price.raw, 8); }

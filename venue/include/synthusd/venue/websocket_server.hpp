@@ -6,7 +6,8 @@
 // add_poll_fds() and then handle_ready() with the poll results.
 //
 // (feeds/websocket_codec.hpp is the engine's client side; a server needs the
-// mirror image, so this file carries its own few lines of framing.)
+// mirror image of its policies. The frame header layout and masking they
+// share are common/websocket_frame.hpp's.)
 
 #include <poll.h>
 

@@ -1,13 +1,15 @@
-#include "synthusd/feeds/reconnect_backoff.hpp"
+#include "synthusd/common/reconnect_backoff.hpp"
 
 #include <algorithm>
 
-namespace synthusd::feeds {
+namespace synthusd { // NOLINT(modernize-concat-nested-namespaces): C++14
+namespace common {
 
 ReconnectBackoff::ReconnectBackoff(std::chrono::nanoseconds initial, std::chrono::nanoseconds maximum, double jitter,
                                    std::uint64_t seed) noexcept
     : initial_(std::max(initial, std::chrono::nanoseconds(0))), maximum_(std::max(maximum, initial_)),
-      jitter_(std::clamp(jitter, 0.0, 1.0)), random_(seed) {}
+      // std::clamp is C++17; min(max()) gives the same result, NaN included.
+      jitter_(std::min(std::max(jitter, 0.0), 1.0)), random_(seed) {}
 
 std::chrono::nanoseconds ReconnectBackoff::next() noexcept {
   std::chrono::nanoseconds delay = initial_;
@@ -23,4 +25,5 @@ std::chrono::nanoseconds ReconnectBackoff::next() noexcept {
   return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(delay.count()) * scale));
 }
 
-} // namespace synthusd::feeds
+} // namespace common
+} // namespace synthusd

@@ -1,10 +1,10 @@
-#include "synthusd/feeds/reconnect_backoff.hpp"
+#include "synthusd/common/reconnect_backoff.hpp"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-namespace synthusd::feeds {
+namespace synthusd::common {
 namespace {
 
 using namespace std::chrono_literals;
@@ -67,5 +67,25 @@ TEST(ReconnectBackoffTest, StaysBoundedAfterManyFailures) {
   EXPECT_EQ(immediate.next(), 0ms);
 }
 
+// The published splitmix64 outputs (Vigna's reference splitmix64.c): the
+// WebSocket client's mask keys and jitter come from this exact sequence.
+TEST(SplitMix64Test, MatchesTheReferenceSequence) {
+  SplitMix64 zero(0);
+  EXPECT_EQ(zero.next(), 0xe220a8397b1dcdafULL);
+  EXPECT_EQ(zero.next(), 0x6e789e6aa1b965f4ULL);
+  SplitMix64 seeded(1234567);
+  EXPECT_EQ(seeded.next(), 6'457'827'717'110'365'317ULL);
+  static_assert(SplitMix64(0).next() == 0xe220a8397b1dcdafULL, "usable in constant expressions");
+}
+
+TEST(SplitMix64Test, UnitStaysInTheHalfOpenInterval) {
+  SplitMix64 random(7);
+  for (int i = 0; i < 100'000; ++i) {
+    const double u = random.unit();
+    ASSERT_GE(u, 0.0);
+    ASSERT_LT(u, 1.0);
+  }
+}
+
 } // namespace
-} // namespace synthusd::feeds
+} // namespace synthusd::common

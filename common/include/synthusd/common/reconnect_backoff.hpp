@@ -6,11 +6,14 @@
 //   delay(n) = min(initial * 2^n, maximum) * (1 - jitter * u),  u in [0, 1)
 //
 // reset() starts again from `initial` (after a connection succeeded).
+//
+// C++14, like the rest of common/.
 
 #include <chrono>
 #include <cstdint>
 
-namespace synthusd::feeds {
+namespace synthusd { // NOLINT(modernize-concat-nested-namespaces): C++14
+namespace common {
 
 // splitmix64 (Steele, Lea, Flood 2014): tiny, fast, and good enough for
 // jitter and WebSocket mask keys. Not cryptographic.
@@ -23,8 +26,12 @@ public:
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
   }
-  // Uniform in [0, 1), from the top 53 bits.
-  [[nodiscard]] constexpr double unit() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  // Uniform in [0, 1), from the top 53 bits (a double's mantissa). The factor
+  // is 2^-53, exact in binary; written as a quotient because hexadecimal
+  // floating literals (0x1.0p-53) are C++17.
+  [[nodiscard]] constexpr double unit() noexcept {
+    return static_cast<double>(next() >> 11) * (1.0 / 9007199254740992.0);
+  }
 
 private:
   std::uint64_t state_;
@@ -50,4 +57,5 @@ private:
   std::uint32_t failures_ = 0;
 };
 
-} // namespace synthusd::feeds
+} // namespace common
+} // namespace synthusd
