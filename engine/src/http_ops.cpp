@@ -211,7 +211,8 @@ void venue_risk_metrics(const hedging::Kernel& kernel, PrometheusText& out) {
     }
     VenueRisk risk{venue.config.name};
     // The short in whole cents, rounded up: leverage and distance err toward danger.
-    const hedging::int128 short_cents = net < 0 ? hedging::divide(-net, hedging::Ratio::kScale, hedging::Rounding::up) : 0;
+    const hedging::int128 short_cents =
+        net < 0 ? hedging::divide(-net, hedging::Ratio::kScale, hedging::Rounding::up) : 0;
     const hedging::UsdCents collateral = hedging::sats_to_cents(venue.collateral, mark, hedging::Rounding::down);
     if (collateral.value > 0) {
       // A display ratio, not money: double is fine here.
@@ -241,7 +242,8 @@ void venue_risk_metrics(const hedging::Kernel& kernel, PrometheusText& out) {
 
 void write_kernel_metrics(const hedging::Kernel& kernel, PrometheusText& out) {
   using Type = PrometheusText::Type;
-  out.gauge("synthusd_liability_usd_cents", "users' USD balances the operator owes, in cents", kernel.liability().value);
+  out.gauge("synthusd_liability_usd_cents", "users' USD balances the operator owes, in cents",
+            kernel.liability().value);
   out.gauge("synthusd_venue_hedge_usd_cents", "liability left to hedge on venues after internal netting, in cents",
             kernel.venue_hedge().value);
   out.gauge("synthusd_hedge_exposure_usd_cents", "signed USD exposure of the liability hedge (short < 0), in cents",

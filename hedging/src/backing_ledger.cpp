@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "kernel_snapshot_internal.hpp"
 #include "synthusd/hedging/band_policy.hpp"
 #include "synthusd/hedging/digest.hpp"
 
@@ -120,7 +121,10 @@ BandSample band_sample(const Kernel& kernel) noexcept {
 //
 // As kernel_snapshot.cpp: little-endian 64-bit words, never raw struct bytes.
 
-constexpr std::size_t kWordBytes = 8;
+using snapshot_detail::digest_bytes;
+using snapshot_detail::get_word;
+using snapshot_detail::kWordBytes;
+using snapshot_detail::put_word;
 constexpr std::uint64_t kSnapshotVersion = 1;
 constexpr std::size_t kHeaderWords = 3; // magic, version, slot count
 
@@ -170,28 +174,6 @@ constexpr bool from_word(std::uint64_t word, T& field) noexcept {
     field.nanoseconds = value;
     return value >= 0;
   }
-}
-
-void put_word(std::vector<std::uint8_t>& out, std::uint64_t word) {
-  for (std::size_t i = 0; i < kWordBytes; ++i) {
-    out.push_back(static_cast<std::uint8_t>(word >> (8 * i)));
-  }
-}
-
-std::uint64_t get_word(std::span<const std::uint8_t> bytes, std::size_t offset) noexcept {
-  std::uint64_t word = 0;
-  for (std::size_t i = 0; i < kWordBytes; ++i) {
-    word |= static_cast<std::uint64_t>(bytes[offset + i]) << (8 * i);
-  }
-  return word;
-}
-
-std::uint64_t digest_bytes(std::span<const std::uint8_t> bytes) noexcept {
-  Digest digest;
-  for (std::size_t offset = 0; offset + kWordBytes <= bytes.size(); offset += kWordBytes) {
-    digest.add(get_word(bytes, offset));
-  }
-  return digest.value();
 }
 
 // An int128 is two words, low then high.

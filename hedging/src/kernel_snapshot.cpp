@@ -24,9 +24,12 @@
 namespace synthusd::hedging {
 namespace {
 
+using snapshot_detail::digest_bytes;
 using snapshot_detail::field_count;
+using snapshot_detail::get_word;
 using snapshot_detail::kSnapshotMagic;
 using snapshot_detail::kWordBytes;
+using snapshot_detail::put_word;
 
 constexpr std::uint64_t kSnapshotVersion = 1;
 constexpr std::size_t kHeaderWords = 8;
@@ -234,29 +237,6 @@ constexpr bool from_word(std::uint64_t word, T& field) noexcept {
     field.nanoseconds = static_cast<std::int64_t>(word);
     return true;
   }
-}
-
-void put_word(std::vector<std::uint8_t>& out, std::uint64_t word) {
-  for (std::size_t i = 0; i < kWordBytes; ++i) {
-    out.push_back(static_cast<std::uint8_t>(word >> (8 * i)));
-  }
-}
-
-std::uint64_t get_word(std::span<const std::uint8_t> bytes, std::size_t offset) noexcept {
-  std::uint64_t word = 0;
-  for (std::size_t i = 0; i < kWordBytes; ++i) {
-    word |= static_cast<std::uint64_t>(bytes[offset + i]) << (8 * i);
-  }
-  return word;
-}
-
-// FNV-1a 64 over bytes; equal to Digest::add of each little-endian word.
-std::uint64_t digest_bytes(std::span<const std::uint8_t> bytes) noexcept {
-  Digest digest;
-  for (std::size_t offset = 0; offset + kWordBytes <= bytes.size(); offset += kWordBytes) {
-    digest.add(get_word(bytes, offset));
-  }
-  return digest.value();
 }
 
 // ---- visitors --------------------------------------------------------------------

@@ -1,11 +1,15 @@
 #pragma once
-// Private to the kernel's snapshot translation units: what the snapshot
-// (kernel_snapshot.cpp) and the config digest (kernel_config_digest.cpp)
-// share.
+// Private to the snapshot translation units: what the kernel's snapshot
+// (kernel_snapshot.cpp), the config digest (kernel_config_digest.cpp) and
+// the backing ledger's snapshot (backing_ledger.cpp) share.
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <utility>
+#include <vector>
+
+#include "synthusd/hedging/digest.hpp"
 
 namespace synthusd::hedging::snapshot_detail {
 
@@ -32,6 +36,31 @@ constexpr std::size_t field_count() {
   } else {
     return N;
   }
+}
+
+// Snapshots are little-endian 64-bit words with an FNV-1a 64 trailer; the
+// kernel's and the backing ledger's share these.
+inline void put_word(std::vector<std::uint8_t>& out, std::uint64_t word) {
+  for (std::size_t i = 0; i < kWordBytes; ++i) {
+    out.push_back(static_cast<std::uint8_t>(word >> (8 * i)));
+  }
+}
+
+[[nodiscard]] inline std::uint64_t get_word(std::span<const std::uint8_t> bytes, std::size_t offset) noexcept {
+  std::uint64_t word = 0;
+  for (std::size_t i = 0; i < kWordBytes; ++i) {
+    word |= static_cast<std::uint64_t>(bytes[offset + i]) << (8 * i);
+  }
+  return word;
+}
+
+// FNV-1a 64 over bytes; equal to Digest::add of each little-endian word.
+[[nodiscard]] inline std::uint64_t digest_bytes(std::span<const std::uint8_t> bytes) noexcept {
+  Digest digest;
+  for (std::size_t offset = 0; offset + kWordBytes <= bytes.size(); offset += kWordBytes) {
+    digest.add(get_word(bytes, offset));
+  }
+  return digest.value();
 }
 
 } // namespace synthusd::hedging::snapshot_detail

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "config_test_support.hpp"
 #include "synthusd/engine/config_file.hpp"
 
 namespace synthusd::engine {
@@ -147,28 +148,7 @@ std::string check_config_output(const std::string& name, const std::string& text
   return "ok";
 }
 
-// Two venues with one instrument each (19 lines); the tests append their
-// [[feeds]] and [[gateways]] from line 20.
-constexpr const char* kTwoVenues = R"([[venues]]
-id = 1
-name = "okx"
-
-[[venues]]
-id = 2
-name = "deribit"
-
-[[instruments]]
-id = 1
-venue = "okx"
-symbol = "BTC-USD-SWAP"
-contract_value_usd = 100
-
-[[instruments]]
-id = 2
-venue = "deribit"
-symbol = "BTC-PERPETUAL"
-contract_value_usd = 10
-)";
+constexpr const char* kTwoVenues = test_support::kTwoVenueKernel; // 19 lines
 
 TEST(ConfigFile, check_config_names_the_protocols_and_dialects_the_stages_accept) {
   const std::string text = std::string(kTwoVenues) + R"(

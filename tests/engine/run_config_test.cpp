@@ -12,6 +12,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "config_test_support.hpp"
+
 #include "synthusd/engine/config_file.hpp"
 
 namespace synthusd::engine {
@@ -20,27 +22,7 @@ namespace {
 using hedging::Ratio;
 using hedging::UsdCents;
 
-// Two venues, one instrument each.
-constexpr const char* kKernel = R"([[venues]]
-id = 1
-name = "okx"
-
-[[venues]]
-id = 2
-name = "deribit"
-
-[[instruments]]
-id = 1
-venue = "okx"
-symbol = "BTC-USD-SWAP"
-contract_value_usd = 100
-
-[[instruments]]
-id = 2
-venue = "deribit"
-symbol = "BTC-PERPETUAL"
-contract_value_usd = 10
-)";
+constexpr const char* kKernel = test_support::kTwoVenueKernel;
 
 std::vector<ConfigProblem> problems_of(const std::string& text) {
   try {

@@ -97,7 +97,8 @@ TEST(SourceWorker, on_stop_it_polls_until_everything_durable_is_acknowledged) {
   std::atomic<bool> stop{false};
   Script script;
   script.unacked.store(3);
-  std::thread thread([&] { run_source([&] { return std::make_unique<ScriptedSource>(script); }, status, stop, kFast); });
+  std::thread thread(
+      [&] { run_source([&] { return std::make_unique<ScriptedSource>(script); }, status, stop, kFast); });
   while (status.lines.load() == 0) {
     std::this_thread::yield();
   }
@@ -116,8 +117,8 @@ TEST(SourceWorker, a_stop_while_the_source_cannot_be_built_returns_without_one) 
   status.name = "never";
   std::atomic<bool> stop{false};
   std::thread thread([&] {
-    run_source([]() -> std::unique_ptr<liabilities::LiabilitySource> { throw std::runtime_error("refused"); },
-               status, stop, kFast);
+    run_source([]() -> std::unique_ptr<liabilities::LiabilitySource> { throw std::runtime_error("refused"); }, status,
+               stop, kFast);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   stop.store(true);

@@ -34,10 +34,10 @@ struct SourceStatus {
 };
 
 struct SourceWorkerTiming {
-  int poll_ms = 50;        // each poll's wait for input (bounds how late a stop is seen)
-  int retry_ms = 1000;     // between attempts to build the source
-  int drain_polls = 20;    // on stop, at most this many more polls ...
-  int drain_poll_ms = 5;   // ... of this wait each, while anything is unacknowledged
+  int poll_ms = 50;      // each poll's wait for input (bounds how late a stop is seen)
+  int retry_ms = 1000;   // between attempts to build the source
+  int drain_polls = 20;  // on stop, at most this many more polls ...
+  int drain_poll_ms = 5; // ... of this wait each, while anything is unacknowledged
 };
 
 // Runs on the source's own thread until `stop`. `make` builds the source

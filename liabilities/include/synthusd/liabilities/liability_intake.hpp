@@ -21,9 +21,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "synthusd/hedging/events.hpp"
 #include "synthusd/liabilities/liability_sink.hpp"
 #include "synthusd/liabilities/liability_source.hpp"
-#include "synthusd/hedging/events.hpp"
 
 namespace synthusd::liabilities {
 

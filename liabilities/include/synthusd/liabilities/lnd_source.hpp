@@ -30,10 +30,10 @@
 #include <string>
 #include <string_view>
 
+#include "synthusd/common/reconnect_backoff.hpp"
 #include "synthusd/liabilities/liability_sink.hpp"
 #include "synthusd/liabilities/liability_source.hpp"
 #include "synthusd/liabilities/lnd_stream_parser.hpp"
-#include "synthusd/common/reconnect_backoff.hpp"
 
 namespace synthusd::liabilities {
 
