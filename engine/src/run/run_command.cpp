@@ -183,15 +183,17 @@ void print_summary(const Summary& m, std::ostream& out, const std::string& json_
 
 int run_engine(const RunOptions& options, std::ostream& out) {
   EngineConfig config = load_config(options.config_path); // ConfigError: exit 2 in main
-  start_logging(config.run.log_level);
-  // SIGINT/SIGTERM go to this thread only (blocked before any thread starts,
-  // so every thread inherits the mask) and are taken with sigtimedwait.
+  // SIGINT/SIGTERM go to this thread only and are taken with sigtimedwait.
+  // They are blocked before ANY thread starts, the logger's included: a
+  // thread that had them unblocked could take a SIGTERM with its default
+  // action and end the process without a clean shutdown.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  start_logging(config.run.log_level);
 
   const HttpSection http_section = config.run.http;
   run::EngineRuntime runtime(std::move(config));
