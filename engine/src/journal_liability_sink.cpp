@@ -4,24 +4,24 @@
 
 namespace synthusd::engine {
 
-std::vector<std::uint64_t> journaled_liability_ids(const std::string& journal_path) {
-  std::vector<std::uint64_t> ids;
+std::vector<JournaledLiability> journaled_liabilities(const std::string& journal_path) {
+  std::vector<JournaledLiability> found;
   if (!std::filesystem::exists(journal_path)) {
-    return ids;
+    return found;
   }
   JournalReader reader(journal_path);
   JournalRecord record;
   while (reader.next(record)) {
     if (const auto* change = std::get_if<hedging::LiabilityChange>(&record.event)) {
-      ids.push_back(change->id);
+      found.push_back({change->id, liabilities::liability_fingerprint(*change)});
     }
   }
-  return ids;
+  return found;
 }
 
 void remember_journaled_ids(liabilities::LiabilityAdmission& admission, const std::string& journal_path) {
-  for (const std::uint64_t id : journaled_liability_ids(journal_path)) {
-    admission.remember(id);
+  for (const JournaledLiability& journaled : journaled_liabilities(journal_path)) {
+    admission.remember(journaled.id, journaled.fingerprint);
   }
 }
 

@@ -188,8 +188,32 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
       }
     }
   });
-  one_table(root, problems, "liability",
-            [&](TableReader& t) { t.ratio("conversion_spread", run.liability.conversion_spread); });
+  one_table(root, problems, "liability", [&](TableReader& t) {
+    t.ratio("conversion_spread", run.liability.conversion_spread);
+    liabilities::AdmissionLimits& limits = run.liability.limits;
+    hedging::UsdCents dollars{limits.max_event_usd_cents};
+    t.dollars("max_event_usd", dollars);
+    if (dollars.value <= 0) {
+      t.problem_here("max_event_usd", "must be positive");
+    }
+    limits.max_event_usd_cents = dollars.value;
+    std::int64_t sats = limits.max_event_sats;
+    if (t.decimal("max_event_btc", 8, sats) && sats <= 0) {
+      t.problem_here("max_event_btc", "must be positive");
+    }
+    limits.max_event_sats = sats;
+    hedging::UsdCents daily{limits.max_daily_usd_cents};
+    t.dollars("max_daily_usd", daily);
+    if (daily.value <= 0) {
+      t.problem_here("max_daily_usd", "must be positive");
+    }
+    limits.max_daily_usd_cents = daily.value;
+    std::int64_t future_ms = limits.max_future_ms;
+    if (t.decimal("max_future_seconds", 3, future_ms) && (future_ms < 0 || future_ms > 86'400'000)) {
+      t.problem_here("max_future_seconds", "must be between 0 and 86400");
+    }
+    limits.max_future_ms = future_ms;
+  });
   one_table(root, problems, "intake", [&](TableReader& t) {
     liabilities::IntakeOptions& intake = run.intake.options;
     run.intake.enabled = true;

@@ -1,5 +1,7 @@
 #include "synthusd/liabilities/liability_sink.hpp"
 
+#include <chrono>
+
 namespace synthusd::liabilities {
 
 std::uint64_t liability_event_id(std::string_view id) noexcept {
@@ -11,28 +13,98 @@ std::uint64_t liability_event_id(std::string_view id) noexcept {
   return hash;
 }
 
+namespace {
+
+std::uint64_t mix(std::uint64_t hash, std::uint64_t value) noexcept {
+  for (int i = 0; i < 8; ++i) {
+    hash ^= (value >> (8 * i)) & 0xffU;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::uint64_t fingerprint(bool credit, std::int64_t usd_cents, std::int64_t sats) noexcept {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  hash = mix(hash, credit ? 1 : 2);
+  hash = mix(hash, static_cast<std::uint64_t>(usd_cents));
+  hash = mix(hash, static_cast<std::uint64_t>(sats));
+  return hash == 0 ? 1 : hash; // 0 means unknown
+}
+
+constexpr std::int64_t kMillisecondsPerDay = 86'400'000;
+
+} // namespace
+
+std::uint64_t liability_fingerprint(const LiabilityRequest& request) noexcept {
+  return fingerprint(request.credit, request.usd_cents.value_or(0), request.sats.value_or(0));
+}
+
+std::uint64_t liability_fingerprint(const hedging::LiabilityChange& change) noexcept {
+  // admit() leaves the price at 0 exactly when the source gave dollars; a
+  // debit is always negative (converted sats round up to at least a cent).
+  const bool credit = change.delta.value >= 0;
+  const std::int64_t usd = change.price.is_valid() ? 0 : change.delta.abs().value;
+  return fingerprint(credit, usd, change.sats.value);
+}
+
+LiabilityAdmission::LiabilityAdmission(LiabilitySink& sink, hedging::Ratio conversion_spread, AdmissionLimits limits,
+                                       std::function<std::int64_t()> now_ms)
+    : sink_(sink), spread_(conversion_spread), limits_(limits), now_ms_(std::move(now_ms)) {
+  if (!now_ms_) {
+    now_ms_ = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+}
+
+Admission LiabilityAdmission::refuse(const char* reason) {
+  ++counters_.rejected;
+  Admission result;
+  result.outcome = Admission::Outcome::rejected;
+  result.reason = reason;
+  return result;
+}
+
 Admission LiabilityAdmission::admit(const LiabilityRequest& request) {
   Admission result;
   const std::uint64_t event_id = liability_event_id(request.id);
+  const std::uint64_t print = liability_fingerprint(request);
   if (const auto found = seen_.find(event_id); found != seen_.end()) {
+    if (found->second.fingerprint != 0 && found->second.fingerprint != print) {
+      // Never a silent duplicate: the source says something else about a
+      // payment already booked. The first booking stands; this is refused.
+      ++counters_.conflicts;
+      return refuse("id already admitted with another kind or amount");
+    }
     ++counters_.duplicates;
     result.outcome = Admission::Outcome::duplicate;
-    result.ticket = found->second;
+    result.ticket = found->second.ticket;
     return result;
+  }
+  // Bounds before any arithmetic: an amount or time outside them is refused,
+  // never journaled, so it cannot move the liability or the kernel's clock.
+  if (request.usd_cents && (*request.usd_cents <= 0 || *request.usd_cents > limits_.max_event_usd_cents)) {
+    return refuse("usd_cents above the per-payment limit");
+  }
+  if (request.sats && (*request.sats <= 0 || *request.sats > limits_.max_event_sats)) {
+    return refuse("sats above the per-payment limit");
+  }
+  const std::int64_t now = now_ms_();
+  if (request.ts_ms < 0 || request.ts_ms > now + limits_.max_future_ms) {
+    return refuse("ts is ahead of the engine's clock by more than the allowed window");
   }
   hedging::LiabilityChange& change = result.event;
   change.id = event_id;
-  change.time = hedging::Timestamp{request.ts_ms * 1'000'000};
+  change.time = hedging::Timestamp{request.ts_ms * 1'000'000}; // ts_ms <= now + window: no overflow
   change.sats = hedging::Sats{request.sats.value_or(0)};
   if (request.usd_cents) {
     change.delta = hedging::UsdCents{*request.usd_cents};
   } else {
     const hedging::Price price = sink_.index_price();
     if (!price.is_valid()) {
-      ++counters_.rejected;
-      result.outcome = Admission::Outcome::rejected;
-      result.reason = "no index price to convert sats";
-      return result;
+      return refuse("no index price to convert sats");
     }
     // The spread goes against the user: a credit buys fewer dollars, a debit
     // costs more; rounding also favours the operator by under a cent.
@@ -45,13 +117,22 @@ Admission LiabilityAdmission::admit(const LiabilityRequest& request) {
   if (!request.credit) {
     change.delta = -change.delta;
   }
+  // The day's total, checked: |delta| <= max_event_usd_cents (or the sats
+  // bound at any price below 1e14 cents per BTC), so the sum cannot wrap.
+  const std::int64_t day = now / kMillisecondsPerDay;
+  const std::int64_t daily = (day == day_ ? daily_cents_ : 0) + change.delta.abs().value;
+  if (daily > limits_.max_daily_usd_cents) {
+    return refuse("the daily limit of dollars moved would be exceeded");
+  }
   const std::uint64_t ticket = sink_.submit(change);
   if (ticket == 0) {
     ++counters_.full;
     result.outcome = Admission::Outcome::full;
     return result;
   }
-  seen_.emplace(event_id, ticket);
+  seen_.emplace(event_id, Seen{ticket, print});
+  day_ = day;
+  daily_cents_ = daily;
   ++counters_.accepted;
   result.outcome = Admission::Outcome::accepted;
   result.ticket = ticket;

@@ -24,7 +24,12 @@ std::string quote_json_string(std::string_view text) {
       out += '\\';
       out += c;
     } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
+      // Escaped, never replaced: the source matches acknowledgements to
+      // its payments by the id, byte for byte.
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[(static_cast<unsigned char>(c) >> 4) & 0xf];
+      out += kHex[static_cast<unsigned char>(c) & 0xf];
     } else {
       out += c;
     }
@@ -82,7 +87,10 @@ bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::str
       }
       (key == "sats" ? out.sats : out.usd_cents) = amount;
     } else if (key == "ts") {
-      if (value.get_int64().get(out.ts_ms) != simdjson::SUCCESS || out.ts_ms < 0) {
+      // Milliseconds up to 2100-01-01: a source sending microseconds (or
+      // nanoseconds) is refused here instead of overflowing later.
+      constexpr std::int64_t kMaxTimestampMs = 4'102'444'800'000;
+      if (value.get_int64().get(out.ts_ms) != simdjson::SUCCESS || out.ts_ms < 0 || out.ts_ms > kMaxTimestampMs) {
         reason = "ts must be Unix milliseconds";
         return false;
       }
@@ -94,8 +102,12 @@ bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::str
         return false;
       }
       out.pay_index = pay_index;
+    } else {
+      // Strict: a field the protocol does not define ("currency", "unit")
+      // may change what the amount means, so it is never ignored.
+      reason = "unknown field '" + std::string(key.substr(0, 32)) + "'";
+      return false;
     }
-    // other fields are ignored, as the protocol says
   }
   // current_location() is OUT_OF_BOUNDS exactly when every token was consumed
   if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) {

@@ -624,3 +624,34 @@ TEST(RunConfig, the_demo_config_parses_once_its_placeholders_are_filled_in) {
 
 } // namespace
 } // namespace synthusd::engine
+
+namespace synthusd::engine {
+namespace {
+
+TEST(RunConfig, the_liability_limits_fill_the_admissions_limits) {
+  const RunConfig run = parse_config(std::string(test_support::kTwoVenueKernel) +
+                                         "\n[liability]\nmax_event_usd = 2500.50\nmax_event_btc = 0.5\n"
+                                         "max_daily_usd = 100000\nmax_future_seconds = 1.5\n",
+                                     "t")
+                            .run;
+  EXPECT_EQ(run.liability.limits.max_event_usd_cents, 250'050);
+  EXPECT_EQ(run.liability.limits.max_event_sats, 50'000'000);
+  EXPECT_EQ(run.liability.limits.max_daily_usd_cents, 10'000'000);
+  EXPECT_EQ(run.liability.limits.max_future_ms, 1'500);
+  const RunConfig defaults = parse_config(std::string(test_support::kTwoVenueKernel), "t").run;
+  EXPECT_EQ(defaults.liability.limits.max_event_usd_cents, liabilities::AdmissionLimits{}.max_event_usd_cents);
+}
+
+TEST(RunConfig, liability_limits_outside_their_range_are_problems_with_their_line) {
+  const std::string text = std::string(test_support::kTwoVenueKernel) +
+                           "\n[liability]\nmax_event_usd = 0\nmax_future_seconds = 100000\n";
+  const auto problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 2u) << describe(problems);
+  EXPECT_EQ(problems[0].key, "liability.max_event_usd");
+  EXPECT_EQ(problems[0].message, "must be positive");
+  EXPECT_EQ(problems[1].key, "liability.max_future_seconds");
+  EXPECT_EQ(problems[0].line, line_of(text, "[liability]"));
+}
+
+} // namespace
+} // namespace synthusd::engine

@@ -117,6 +117,60 @@ TEST(LiabilityIntake, acks_after_the_journal_is_durable_dedupes_and_rejects_with
   EXPECT_EQ(deltas, (std::vector<std::int64_t>{2500, -1000}));
 }
 
+TEST(LiabilityIntake, hostile_lines_are_refused_with_their_reason_and_the_journal_stays_exact) {
+  TempPath journal_path("synthusd_intake_hostile_");
+  engine::JournalWriter journal(journal_path.string());
+  RecordingSink sink(journal, [] { return hedging::Price{}; });
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, [] { return 1'700'000'000'000; });
+  IntakeOptions options;
+  options.tcp_port = 0;
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_tcp(intake.tcp_port());
+  const auto answers = exchange(
+      intake, fd,
+      // a day ahead of the engine's clock; microseconds; int64 max twice;
+      // an unknown field; the same id with another amount; a control
+      // character in an id, echoed exactly
+      R"({"id":"far","kind":"usd_credit","usd_cents":100,"ts":1700086400000})"
+      "\n"
+      R"({"id":"micro","kind":"usd_credit","usd_cents":100,"ts":1700000000000000})"
+      "\n"
+      R"({"id":"max-1","kind":"usd_credit","usd_cents":9223372036854775807,"ts":1700000000000})"
+      "\n"
+      R"({"id":"max-2","kind":"usd_credit","usd_cents":9223372036854775807,"ts":1700000000000})"
+      "\n"
+      R"({"id":"eur","kind":"usd_credit","usd_cents":100,"currency":"EUR","ts":1700000000000})"
+      "\n"
+      R"({"id":"p-1","kind":"usd_credit","usd_cents":100,"ts":1700000000000})"
+      "\n"
+      R"({"id":"p-1","kind":"usd_credit","usd_cents":90000,"ts":1700000000000})"
+      "\n"
+      R"({"id":"ctl\u0001x","kind":"usd_credit","usd_cents":5,"ts":1700000000000})"
+      "\n",
+      8);
+  ASSERT_EQ(answers.size(), 8u);
+  EXPECT_EQ(answers[0],
+            R"({"reject":"far","reason":"ts is ahead of the engine's clock by more than the allowed window"})");
+  EXPECT_EQ(answers[1], R"({"reject":"","reason":"ts must be Unix milliseconds"})");
+  EXPECT_EQ(answers[2], R"({"reject":"max-1","reason":"usd_cents above the per-payment limit"})");
+  EXPECT_EQ(answers[3], R"({"reject":"max-2","reason":"usd_cents above the per-payment limit"})");
+  EXPECT_EQ(answers[4], R"({"reject":"","reason":"unknown field 'currency'"})");
+  EXPECT_EQ(answers[5], R"({"ack":"p-1","sequence":1})");
+  EXPECT_EQ(answers[6], R"({"reject":"p-1","reason":"id already admitted with another kind or amount"})");
+  EXPECT_EQ(answers[7], R"({"ack":"ctl\u0001x","sequence":2})");
+  EXPECT_EQ(admission.counters().conflicts, 1u);
+  ::close(fd);
+
+  // Only the two acknowledged events reached the journal, exactly.
+  engine::JournalReader reader(journal_path.string());
+  engine::JournalRecord record;
+  std::vector<std::int64_t> deltas;
+  while (reader.next(record)) {
+    deltas.push_back(std::get<hedging::LiabilityChange>(record.event).delta.value);
+  }
+  EXPECT_EQ(deltas, (std::vector<std::int64_t>{100, 5}));
+}
+
 TEST(LiabilityIntake, converts_sats_at_the_index_price_against_the_user_holding_them_until_there_is_one) {
   TempPath journal_path("synthusd_intake_sats_");
   TempPath socket_path("synthusd_intake_socket_");

@@ -14,7 +14,7 @@ TEST(LiabilityLine, a_credit_with_dollars_parses) {
   LiabilityRequest request;
   std::string reason;
   ASSERT_TRUE(parse_liability_line(
-      R"({"id":"w-1","kind":"usd_credit","usd_cents":2500,"ts":1700000000123,"extra":[1]})", request, reason))
+      R"({"id":"w-1","kind":"usd_credit","usd_cents":2500,"ts":1700000000123})", request, reason))
       << reason;
   EXPECT_EQ(request.id, "w-1");
   EXPECT_TRUE(request.credit);
@@ -44,6 +44,36 @@ TEST(LiabilityLine, every_protocol_violation_is_named) {
     EXPECT_FALSE(parse_liability_line(line, request, reason)) << line;
     EXPECT_EQ(reason, expected) << line;
   }
+}
+
+TEST(LiabilityLine, a_field_the_protocol_does_not_define_is_refused_by_name) {
+  // "currency" or "unit" would change what the amount means: never ignored.
+  for (const auto& [line, expected] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"id":"a","kind":"usd_credit","usd_cents":100,"ts":1,"currency":"EUR"})", "unknown field 'currency'"},
+           {R"({"id":"a","kind":"usd_credit","sats":100,"unit":"msat","ts":1})", "unknown field 'unit'"},
+       }) {
+    LiabilityRequest request;
+    std::string reason;
+    EXPECT_FALSE(parse_liability_line(line, request, reason)) << line;
+    EXPECT_EQ(reason, expected);
+  }
+}
+
+TEST(LiabilityLine, a_timestamp_in_microseconds_is_refused) {
+  LiabilityRequest request;
+  std::string reason;
+  // 2023 in microseconds: 1.7e15, past 2100 in milliseconds.
+  EXPECT_FALSE(parse_liability_line(R"({"id":"a","kind":"usd_credit","usd_cents":1,"ts":1700000000123000})", request,
+                                    reason));
+  EXPECT_EQ(reason, "ts must be Unix milliseconds");
+  EXPECT_TRUE(parse_liability_line(R"({"id":"a","kind":"usd_credit","usd_cents":1,"ts":4102444800000})", request,
+                                   reason))
+      << reason;
+}
+
+TEST(LiabilityLine, quoting_escapes_control_characters_exactly) {
+  // Escaped as \u00XX, never replaced, so the echo is the id byte for byte.
+  EXPECT_EQ(quote_json_string(std::string("a\x01" "b\tc\x1f", 6)), R"("a\u0001b\u0009c\u001f")");
 }
 
 TEST(LiabilityLine, quoting_escapes_quotes_and_backslashes) {

@@ -61,7 +61,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
       {config_.run.intake.enabled, "intake"}, {config_.run.lnd.enabled, "lnd"}, {config_.run.nats.enabled, "nats"}};
   // Every id ever journaled, read once (before any thread appends) and given
   // to each source's deduplication.
-  const std::vector<std::uint64_t> journaled_ids = journaled_liability_ids(journal_path_);
+  const std::vector<JournaledLiability> journaled = journaled_liabilities(journal_path_);
   for (const auto& [enabled, name] : sources) {
     if (!enabled) {
       continue;
@@ -70,10 +70,10 @@ EngineRuntime::EngineRuntime(EngineConfig config)
                                                                      kernel_wakeup_, index_price_raw_));
     source_status_.push_back(std::make_unique<SourceStatus>());
     source_status_.back()->name = name;
-    admissions_.push_back(std::make_unique<liabilities::LiabilityAdmission>(*liability_channels_.back(),
-                                                                            config_.run.liability.conversion_spread));
-    for (const std::uint64_t id : journaled_ids) {
-      admissions_.back()->remember(id);
+    admissions_.push_back(std::make_unique<liabilities::LiabilityAdmission>(
+        *liability_channels_.back(), config_.run.liability.conversion_spread, config_.run.liability.limits));
+    for (const JournaledLiability& entry : journaled) {
+      admissions_.back()->remember(entry.id, entry.fingerprint);
     }
   }
   std::vector<LiabilityChannel*> channels;

@@ -27,8 +27,14 @@ private:
   std::function<hedging::Price()> price_;
 };
 
-// The ids of every LiabilityChange in a journal (a missing file is an empty one).
-[[nodiscard]] std::vector<std::uint64_t> journaled_liability_ids(const std::string& journal_path);
+// Every LiabilityChange in a journal (a missing file is an empty one) as its
+// id and fingerprint, so that the
+// sources refuse the same id with another amount across restarts too.
+struct JournaledLiability {
+  std::uint64_t id = 0;
+  std::uint64_t fingerprint = 0;
+};
+[[nodiscard]] std::vector<JournaledLiability> journaled_liabilities(const std::string& journal_path);
 
 // Marks every id of a journal as seen and durable in `admission`.
 void remember_journaled_ids(liabilities::LiabilityAdmission& admission, const std::string& journal_path);

@@ -22,6 +22,7 @@
 #include "synthusd/fix/dialect.hpp"
 #include "synthusd/fix/pre_trade_risk.hpp"
 #include "synthusd/hedging/types.hpp"
+#include "synthusd/liabilities/liability_sink.hpp"
 #include "synthusd/liabilities/liability_intake.hpp"
 #include "synthusd/liabilities/lnd_source.hpp"
 #include "synthusd/liabilities/nats_source.hpp"
@@ -89,6 +90,10 @@ struct LiabilitySection {
   // Converting sats to dollars (events without usd_cents): the index price
   // moved against the user by this much (a credit buys fewer dollars).
   hedging::Ratio conversion_spread{};
+  // Bounds on every admitted payment, whatever the source (the stage's own
+  // struct; [liability] max_event_usd, max_event_btc, max_daily_usd,
+  // max_future_seconds).
+  liabilities::AdmissionLimits limits;
 };
 
 // A liability source ([intake], [lnd], [nats]): off unless its table is

@@ -43,6 +43,21 @@ struct LiabilityRequest {
 // The id's 64-bit identity in the kernel and the journal (FNV-1a).
 [[nodiscard]] std::uint64_t liability_event_id(std::string_view id) noexcept;
 
+// What a payment says, reduced to 64 bits: direction, dollars (when the
+// source gave them) and sats. The same id with another fingerprint is a
+// conflict, not a duplicate. Computed alike from a request and from the
+// journaled event it became, so the check survives a restart. 0: unknown.
+[[nodiscard]] std::uint64_t liability_fingerprint(const LiabilityRequest& request) noexcept;
+[[nodiscard]] std::uint64_t liability_fingerprint(const hedging::LiabilityChange& change) noexcept;
+
+// Bounds every admitted event must respect, whatever its source.
+struct AdmissionLimits {
+  std::int64_t max_event_usd_cents = 100'000'000;   // $1,000,000 per payment
+  std::int64_t max_event_sats = 10'000'000'000;     // 100 BTC per payment
+  std::int64_t max_daily_usd_cents = 1'000'000'000; // $10,000,000 moved per UTC day (credits + debits)
+  std::int64_t max_future_ms = 600'000;             // ts at most this far ahead of the engine's clock
+};
+
 class LiabilitySink {
 public:
   virtual ~LiabilitySink() = default;
@@ -60,6 +75,7 @@ public:
 struct AdmissionCounters {
   std::uint64_t accepted = 0;
   std::uint64_t duplicates = 0;
+  std::uint64_t conflicts = 0; // an id already admitted came back with another amount (rejected)
   std::uint64_t rejected = 0; // admit() refusals (no price); parse failures are the source's to count
   std::uint64_t full = 0;     // the sink had no room
 };
@@ -76,10 +92,16 @@ class LiabilityAdmission {
 public:
   // spread: applied against the user when converting sats (credit: fewer
   // dollars; debit: more).
-  LiabilityAdmission(LiabilitySink& sink, hedging::Ratio conversion_spread) : sink_(sink), spread_(conversion_spread) {}
+  // now_ms: the engine's clock in Unix milliseconds (the wall clock unless
+  // a test gives its own).
+  LiabilityAdmission(LiabilitySink& sink, hedging::Ratio conversion_spread, AdmissionLimits limits = {},
+                     std::function<std::int64_t()> now_ms = {});
 
-  // Marks an id as seen and durable (rebuilding from the journal).
-  void remember(std::uint64_t event_id) { seen_.emplace(event_id, 0); }
+  // Marks an id as seen and durable (rebuilding from the journal), with the
+  // fingerprint of what was journaled (0: unknown, no conflict check).
+  void remember(std::uint64_t event_id, std::uint64_t fingerprint = 0) {
+    seen_.emplace(event_id, Seen{0, fingerprint});
+  }
 
   // Dedupe, convert, hand to the sink.
   [[nodiscard]] Admission admit(const LiabilityRequest& request);
@@ -88,9 +110,19 @@ public:
   [[nodiscard]] LiabilitySink& sink() noexcept { return sink_; }
 
 private:
+  struct Seen {
+    std::uint64_t ticket = 0;
+    std::uint64_t fingerprint = 0;
+  };
+  [[nodiscard]] Admission refuse(const char* reason);
+
   LiabilitySink& sink_;
   hedging::Ratio spread_;
-  std::unordered_map<std::uint64_t, std::uint64_t> seen_; // event id -> ticket
+  AdmissionLimits limits_;
+  std::function<std::int64_t()> now_ms_;
+  std::unordered_map<std::uint64_t, Seen> seen_; // event id -> ticket and fingerprint
+  std::int64_t day_ = -1;                        // the UTC day daily_cents_ counts (days since the epoch)
+  std::int64_t daily_cents_ = 0;
   AdmissionCounters counters_;
 };
 

@@ -1,0 +1,122 @@
+// LiabilityAdmission's bounds: what no source can get journaled
+// (liability_sink.hpp).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "synthusd/liabilities/liability_sink.hpp"
+
+namespace synthusd::liabilities {
+namespace {
+
+constexpr std::int64_t kNowMs = 1'700'000'000'000; // the engine's clock in these tests
+
+// Takes everything, keeps it, makes it durable at once.
+class TakingSink final : public LiabilitySink {
+public:
+  std::vector<hedging::LiabilityChange> taken;
+  hedging::Price price = hedging::Price::from_dollars(50'000);
+  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
+    taken.push_back(event);
+    return taken.size();
+  }
+  std::uint64_t make_durable() override { return taken.size(); }
+  [[nodiscard]] hedging::Price index_price() const noexcept override { return price; }
+};
+
+LiabilityRequest dollars(const char* id, std::int64_t cents, bool credit = true, std::int64_t ts = kNowMs) {
+  LiabilityRequest request;
+  request.id = id;
+  request.credit = credit;
+  request.usd_cents = cents;
+  request.ts_ms = ts;
+  return request;
+}
+
+struct Fixture {
+  TakingSink sink;
+  LiabilityAdmission admission{sink, hedging::Ratio{}, AdmissionLimits{}, [] { return kNowMs; }};
+};
+
+TEST(LiabilityAdmission, an_amount_above_the_per_payment_limit_is_refused_and_never_journaled) {
+  Fixture f;
+  const Admission huge = f.admission.admit(dollars("max", std::numeric_limits<std::int64_t>::max()));
+  EXPECT_EQ(huge.outcome, Admission::Outcome::rejected);
+  EXPECT_STREQ(huge.reason, "usd_cents above the per-payment limit");
+  LiabilityRequest sats = dollars("sats", 0);
+  sats.usd_cents.reset();
+  sats.sats = std::numeric_limits<std::int64_t>::max();
+  EXPECT_EQ(f.admission.admit(sats).outcome, Admission::Outcome::rejected);
+  EXPECT_TRUE(f.sink.taken.empty());
+  EXPECT_EQ(f.admission.counters().rejected, 2u);
+  // At the limit it is taken.
+  EXPECT_EQ(f.admission.admit(dollars("at", AdmissionLimits{}.max_event_usd_cents)).outcome,
+            Admission::Outcome::accepted);
+}
+
+TEST(LiabilityAdmission, a_timestamp_beyond_the_window_ahead_of_the_engines_clock_is_refused) {
+  Fixture f;
+  const Admission future = f.admission.admit(dollars("f", 100, true, 9'000'000'000'000));
+  EXPECT_EQ(future.outcome, Admission::Outcome::rejected);
+  EXPECT_STREQ(future.reason, "ts is ahead of the engine's clock by more than the allowed window");
+  EXPECT_EQ(f.admission.admit(dollars("edge", 100, true, kNowMs + AdmissionLimits{}.max_future_ms)).outcome,
+            Admission::Outcome::accepted);
+  EXPECT_EQ(f.admission.admit(dollars("late", 100, true, kNowMs + AdmissionLimits{}.max_future_ms + 1)).outcome,
+            Admission::Outcome::rejected);
+  ASSERT_EQ(f.sink.taken.size(), 1u);
+  EXPECT_EQ(f.sink.taken[0].time.nanoseconds, (kNowMs + AdmissionLimits{}.max_future_ms) * 1'000'000);
+}
+
+TEST(LiabilityAdmission, the_same_id_with_another_amount_is_a_conflict_not_a_duplicate) {
+  Fixture f;
+  ASSERT_EQ(f.admission.admit(dollars("p-1", 2'500)).outcome, Admission::Outcome::accepted);
+  EXPECT_EQ(f.admission.admit(dollars("p-1", 2'500)).outcome, Admission::Outcome::duplicate);
+  const Admission other = f.admission.admit(dollars("p-1", 9'999));
+  EXPECT_EQ(other.outcome, Admission::Outcome::rejected);
+  EXPECT_STREQ(other.reason, "id already admitted with another kind or amount");
+  EXPECT_EQ(f.admission.admit(dollars("p-1", 2'500, false)).outcome, Admission::Outcome::rejected); // a debit now
+  EXPECT_EQ(f.admission.counters().conflicts, 2u);
+  EXPECT_EQ(f.admission.counters().duplicates, 1u);
+  EXPECT_EQ(f.sink.taken.size(), 1u);
+}
+
+TEST(LiabilityAdmission, a_journaled_event_keeps_its_fingerprint_across_a_restart) {
+  Fixture first;
+  LiabilityRequest by_sats = dollars("s-1", 0, false);
+  by_sats.usd_cents.reset();
+  by_sats.sats = 12'345;
+  ASSERT_EQ(first.admission.admit(by_sats).outcome, Admission::Outcome::accepted);
+  ASSERT_EQ(first.admission.admit(dollars("d-1", 700)).outcome, Admission::Outcome::accepted);
+
+  // A new process: the ids and fingerprints come back from the journal.
+  Fixture second;
+  for (const hedging::LiabilityChange& change : first.sink.taken) {
+    second.admission.remember(change.id, liability_fingerprint(change));
+  }
+  EXPECT_EQ(second.admission.admit(by_sats).outcome, Admission::Outcome::duplicate);
+  EXPECT_EQ(second.admission.admit(dollars("d-1", 700)).outcome, Admission::Outcome::duplicate);
+  by_sats.sats = 12'346;
+  EXPECT_EQ(second.admission.admit(by_sats).outcome, Admission::Outcome::rejected);
+  EXPECT_EQ(second.admission.admit(dollars("d-1", 701)).outcome, Admission::Outcome::rejected);
+  EXPECT_EQ(second.admission.counters().conflicts, 2u);
+}
+
+TEST(LiabilityAdmission, the_daily_total_is_bounded) {
+  TakingSink sink;
+  AdmissionLimits limits;
+  limits.max_daily_usd_cents = 10'000;
+  std::int64_t now = kNowMs;
+  LiabilityAdmission admission(sink, hedging::Ratio{}, limits, [&] { return now; });
+  EXPECT_EQ(admission.admit(dollars("a", 6'000, true, now)).outcome, Admission::Outcome::accepted);
+  EXPECT_EQ(admission.admit(dollars("b", 4'000, false, now)).outcome, Admission::Outcome::accepted); // debits count
+  const Admission over = admission.admit(dollars("c", 1, true, now));
+  EXPECT_EQ(over.outcome, Admission::Outcome::rejected);
+  EXPECT_STREQ(over.reason, "the daily limit of dollars moved would be exceeded");
+  now += 86'400'000; // the next UTC day starts again
+  EXPECT_EQ(admission.admit(dollars("c", 1, true, now)).outcome, Admission::Outcome::accepted);
+}
+
+} // namespace
+} // namespace synthusd::liabilities
