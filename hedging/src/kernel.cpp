@@ -85,7 +85,16 @@ std::span<const Action> Kernel::on(const Event& event) noexcept {
 // ---- liability ---------------------------------------------------------------
 
 void Kernel::apply(const LiabilityChange& event) noexcept {
-  liability_ += event.delta;
+  // Checked: a sum that would leave int64 is refused (an invalid event with
+  // an alert), never wrapped. The sources bound each payment far below
+  // this; the kernel does not rely on them.
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(liability_.value, event.delta.value, &sum)) {
+    ++counters_.invalid_events;
+    alert(AlertCode::invalid_event, static_cast<std::int64_t>(event.id), event.delta.value);
+    return;
+  }
+  liability_ = UsdCents{sum};
   if (liability_.value < 0) {
     alert(AlertCode::negative_liability, liability_.value);
   }

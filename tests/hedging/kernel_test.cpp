@@ -27,6 +27,18 @@ TEST(KernelExposure, first_liability_event_sells_to_the_low_safe_bound) {
   EXPECT_EQ(orders[0].purpose, OrderPurpose::liability_hedge);
 }
 
+TEST(KernelExposure, a_liability_sum_that_would_overflow_is_refused_never_wrapped) {
+  Kernel kernel(single_venue_config());
+  bring_up(kernel);
+  (void)kernel.on(liability(INT64_MAX - 10));
+  const std::uint64_t invalid_before = kernel.counters().invalid_events;
+  (void)kernel.on(liability(11)); // one cent past int64
+  EXPECT_EQ(kernel.liability(), UsdCents{INT64_MAX - 10});
+  EXPECT_EQ(kernel.counters().invalid_events, invalid_before + 1);
+  (void)kernel.on(liability(10)); // exactly to the edge is fine
+  EXPECT_EQ(kernel.liability(), UsdCents{INT64_MAX});
+}
+
 TEST(KernelExposure, an_order_in_flight_counts_so_a_second_event_never_hedges_twice) {
   Kernel kernel(single_venue_config());
   bring_up(kernel);
