@@ -222,6 +222,7 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     t.string("tcp_host", intake.tcp_host);
     t.integer("tcp_port", intake.tcp_port, -1, 65535);
     t.integer("max_line_bytes", intake.max_line_bytes, 64, 1 << 20);
+    t.integer("max_output_bytes", intake.max_output_bytes, 4096, 1 << 26);
     if (run.intake.enabled && intake.unix_socket_path.empty() && intake.tcp_port < 0) {
       t.problem_here("unix_socket", "give unix_socket and/or tcp_port (or enabled = false)");
     }

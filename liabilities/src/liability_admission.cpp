@@ -52,8 +52,7 @@ LiabilityAdmission::LiabilityAdmission(LiabilitySink& sink, hedging::Ratio conve
     : sink_(sink), spread_(conversion_spread), limits_(limits), now_ms_(std::move(now_ms)) {
   if (!now_ms_) {
     now_ms_ = [] {
-      return std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
   }

@@ -25,10 +25,17 @@ struct LiabilityIntake::Connection {
   int fd = -1;
   std::string in;             // bytes read and not yet handled (a partial line at the end)
   std::deque<Answer> pending; // answers in line order, waiting for durability
-  std::string out;            // answers released and not yet written
-  bool discarding = false;    // inside an oversized line: drop bytes until its newline
-  bool blocked = false;       // the sink was full: handle `in` before reading more
-  bool closing = false;       // the peer hung up: close once nothing is pending
+  std::size_t pending_bytes = 0;
+  std::string out;     // answers released and not yet written
+  bool paused = false; // its answers reached max_output_bytes: not read until it reads them
+
+  void answer(std::uint64_t ticket, std::string text) {
+    pending_bytes += text.size();
+    pending.push_back({ticket, std::move(text)});
+  }
+  bool discarding = false; // inside an oversized line: drop bytes until its newline
+  bool blocked = false;    // the sink was full: handle `in` before reading more
+  bool closing = false;    // the peer hung up: close once nothing is pending
 };
 
 namespace {
@@ -117,6 +124,19 @@ bool LiabilityIntake::read_from(Connection& connection) {
   // Bounded: a client that floods us while the kernel's queue is full is
   // simply not read (TCP backpressure) until the queue drains.
   while (!connection.blocked && connection.in.size() < options_.max_line_bytes * 16) {
+    if (output_full(connection)) {
+      // A client that writes and does not read its answers: stop reading it
+      // (TCP backpressure reaches it) and wait until it can take more, so
+      // its answers cannot grow without bound. Interest moves to EPOLLOUT,
+      // so a paused connection never makes the loop spin.
+      if (!connection.paused) {
+        connection.paused = true;
+        ++counters_.paused;
+        epoll_event event{EPOLLOUT | EPOLLRDHUP, {.fd = connection.fd}};
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, connection.fd, &event);
+      }
+      return true;
+    }
     const ssize_t n = ::read(connection.fd, buffer, sizeof buffer);
     if (n == 0) {
       return false;
@@ -148,8 +168,8 @@ void LiabilityIntake::process_lines(Connection& connection) {
       connection.discarding = false;
       ++counters_.lines;
       ++counters_.rejected;
-      connection.pending.push_back({0, "{\"reject\":\"\",\"reason\":\"line longer than " +
-                                           std::to_string(options_.max_line_bytes) + " bytes\"}\n"});
+      connection.answer(0, "{\"reject\":\"\",\"reason\":\"line longer than " + std::to_string(options_.max_line_bytes) +
+                               " bytes\"}\n");
       start = newline + 1;
       continue;
     }
@@ -175,7 +195,7 @@ bool LiabilityIntake::handle_line(Connection& connection, std::string_view line)
   const auto reject = [&](const std::string& id, const std::string& why) {
     ++counters_.lines;
     ++counters_.rejected;
-    connection.pending.push_back({0, "{\"reject\":" + quote_json_string(id) + ",\"reason\":" + quote_json_string(why) + "}\n"});
+    connection.answer(0, "{\"reject\":" + quote_json_string(id) + ",\"reason\":" + quote_json_string(why) + "}\n");
   };
   if (!parse_liability_line(line, request, reason)) {
     reject("", reason);
@@ -198,14 +218,14 @@ bool LiabilityIntake::handle_line(Connection& connection, std::string_view line)
   case Admission::Outcome::duplicate:
     ++counters_.lines;
     ++counters_.duplicates;
-    connection.pending.push_back(
-        {admission.ticket, "{\"ack\":" + quote_json_string(request.id) + ",\"duplicate\":true" + pay_index + "}\n"});
+    connection.answer(admission.ticket,
+                      "{\"ack\":" + quote_json_string(request.id) + ",\"duplicate\":true" + pay_index + "}\n");
     return true;
   case Admission::Outcome::accepted:
     ++counters_.lines;
     ++counters_.accepted;
-    connection.pending.push_back({admission.ticket, "{\"ack\":" + quote_json_string(request.id) + ",\"sequence\":" +
-                                                        std::to_string(admission.ticket) + pay_index + "}\n"});
+    connection.answer(admission.ticket, "{\"ack\":" + quote_json_string(request.id) +
+                                            ",\"sequence\":" + std::to_string(admission.ticket) + pay_index + "}\n");
     return true;
   }
   return true;
@@ -221,6 +241,7 @@ void LiabilityIntake::release_answers(std::uint64_t durable) {
   for (const auto& connection : connections_) {
     // In order: an answer waits for every answer before it on its connection.
     while (!connection->pending.empty() && connection->pending.front().ticket <= durable) {
+      connection->pending_bytes -= connection->pending.front().text.size();
       connection->out += connection->pending.front().text;
       connection->pending.pop_front();
     }
@@ -231,7 +252,21 @@ void LiabilityIntake::release_answers(std::uint64_t durable) {
       }
       connection->out.erase(0, static_cast<std::size_t>(n));
     }
+    if (connection->out.empty() && connection->out.capacity() > options_.max_output_bytes) {
+      std::string().swap(connection->out); // a burst's buffer is given back, not kept per connection
+    }
+    if (connection->paused && !output_full(*connection)) {
+      // It read its answers: read it again, starting with what it had sent.
+      connection->paused = false;
+      epoll_event event{EPOLLIN | EPOLLRDHUP, {.fd = connection->fd}};
+      ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, connection->fd, &event);
+      process_lines(*connection);
+    }
   }
+}
+
+bool LiabilityIntake::output_full(const Connection& connection) const noexcept {
+  return connection.out.size() + connection.pending_bytes >= options_.max_output_bytes;
 }
 
 std::size_t LiabilityIntake::poll_once(int timeout_ms) {
@@ -279,6 +314,14 @@ std::size_t LiabilityIntake::unacknowledged() const noexcept {
     waiting += connection->pending.size() + (connection->out.empty() ? 0 : 1);
   }
   return waiting;
+}
+
+std::size_t LiabilityIntake::buffered_answer_bytes() const noexcept {
+  std::size_t bytes = 0;
+  for (const auto& connection : connections_) {
+    bytes += connection->out.size() + connection->pending_bytes;
+  }
+  return bytes;
 }
 
 } // namespace synthusd::liabilities

@@ -126,28 +126,28 @@ TEST(LiabilityIntake, hostile_lines_are_refused_with_their_reason_and_the_journa
   options.tcp_port = 0;
   LiabilityIntake intake(options, admission);
   const int fd = connect_tcp(intake.tcp_port());
-  const auto answers = exchange(
-      intake, fd,
-      // a day ahead of the engine's clock; microseconds; int64 max twice;
-      // an unknown field; the same id with another amount; a control
-      // character in an id, echoed exactly
-      R"({"id":"far","kind":"usd_credit","usd_cents":100,"ts":1700086400000})"
-      "\n"
-      R"({"id":"micro","kind":"usd_credit","usd_cents":100,"ts":1700000000000000})"
-      "\n"
-      R"({"id":"max-1","kind":"usd_credit","usd_cents":9223372036854775807,"ts":1700000000000})"
-      "\n"
-      R"({"id":"max-2","kind":"usd_credit","usd_cents":9223372036854775807,"ts":1700000000000})"
-      "\n"
-      R"({"id":"eur","kind":"usd_credit","usd_cents":100,"currency":"EUR","ts":1700000000000})"
-      "\n"
-      R"({"id":"p-1","kind":"usd_credit","usd_cents":100,"ts":1700000000000})"
-      "\n"
-      R"({"id":"p-1","kind":"usd_credit","usd_cents":90000,"ts":1700000000000})"
-      "\n"
-      R"({"id":"ctl\u0001x","kind":"usd_credit","usd_cents":5,"ts":1700000000000})"
-      "\n",
-      8);
+  const auto answers =
+      exchange(intake, fd,
+               // a day ahead of the engine's clock; microseconds; int64 max twice;
+               // an unknown field; the same id with another amount; a control
+               // character in an id, echoed exactly
+               R"({"id":"far","kind":"usd_credit","usd_cents":100,"ts":1700086400000})"
+               "\n"
+               R"({"id":"micro","kind":"usd_credit","usd_cents":100,"ts":1700000000000000})"
+               "\n"
+               R"({"id":"max-1","kind":"usd_credit","usd_cents":9223372036854775807,"ts":1700000000000})"
+               "\n"
+               R"({"id":"max-2","kind":"usd_credit","usd_cents":9223372036854775807,"ts":1700000000000})"
+               "\n"
+               R"({"id":"eur","kind":"usd_credit","usd_cents":100,"currency":"EUR","ts":1700000000000})"
+               "\n"
+               R"({"id":"p-1","kind":"usd_credit","usd_cents":100,"ts":1700000000000})"
+               "\n"
+               R"({"id":"p-1","kind":"usd_credit","usd_cents":90000,"ts":1700000000000})"
+               "\n"
+               R"({"id":"ctl\u0001x","kind":"usd_credit","usd_cents":5,"ts":1700000000000})"
+               "\n",
+               8);
   ASSERT_EQ(answers.size(), 8u);
   EXPECT_EQ(answers[0],
             R"({"reject":"far","reason":"ts is ahead of the engine's clock by more than the allowed window"})");
@@ -169,6 +169,88 @@ TEST(LiabilityIntake, hostile_lines_are_refused_with_their_reason_and_the_journa
     deltas.push_back(std::get<hedging::LiabilityChange>(record.event).delta.value);
   }
   EXPECT_EQ(deltas, (std::vector<std::int64_t>{100, 5}));
+}
+
+TEST(LiabilityIntake, a_client_that_writes_and_never_reads_cannot_make_the_answers_grow_without_bound) {
+  ManualSink sink;
+  sink.room = 1'000'000;
+  sink.auto_durable = true;
+  LiabilityAdmission admission(sink, hedging::Ratio{});
+  IntakeOptions options;
+  options.tcp_port = 0;
+  options.max_output_bytes = 16 * 1024;
+  LiabilityIntake intake(options, admission);
+  // A small receive buffer on the client, so that the answers it does not
+  // read back up into the intake quickly.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(intake.tcp_port()));
+  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+
+  // Flood without reading, until the intake stops reading us (our sends
+  // stall) or 40,000 lines went out.
+  std::string unsent;
+  std::size_t sent_lines = 0;
+  std::size_t largest_buffer = 0;
+  int stalled_polls = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (sent_lines < 40'000 && stalled_polls < 200 && std::chrono::steady_clock::now() < deadline) {
+    if (unsent.empty()) {
+      unsent = R"({"id":"flood-)" + std::to_string(sent_lines) +
+               R"(","kind":"usd_credit","usd_cents":1,"ts":1700000000000})"
+               "\n";
+    }
+    const ssize_t n = ::send(fd, unsent.data(), unsent.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      unsent.erase(0, static_cast<std::size_t>(n));
+      sent_lines += unsent.empty() ? 1 : 0;
+      stalled_polls = 0;
+    } else {
+      ++stalled_polls;
+    }
+    (void)intake.poll_once(0);
+    largest_buffer = std::max(largest_buffer, intake.buffered_answer_bytes());
+  }
+  EXPECT_GT(intake.counters().paused, 0u) << "the intake never stopped reading a client that does not read";
+  // Bounded: the cap plus what one read of at most 16 lines' worth of bytes answers.
+  EXPECT_LE(largest_buffer, options.max_output_bytes + 64 * 1024);
+
+  // Now the client reads: every line it sent is answered, in order, once.
+  std::string received;
+  std::size_t answers = 0;
+  std::size_t expected_sequence = 1;
+  const auto drain_deadline = std::chrono::steady_clock::now() + 20s;
+  while (answers < sent_lines && std::chrono::steady_clock::now() < drain_deadline) {
+    if (!unsent.empty()) {
+      const ssize_t n = ::send(fd, unsent.data(), unsent.size(), MSG_DONTWAIT);
+      if (n > 0) {
+        unsent.erase(0, static_cast<std::size_t>(n));
+        sent_lines += unsent.empty() ? 1 : 0;
+      }
+    }
+    (void)intake.poll_once(1);
+    char buffer[65536];
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n > 0) {
+      received.append(buffer, static_cast<std::size_t>(n));
+      std::size_t newline;
+      while ((newline = received.find('\n')) != std::string::npos) {
+        const std::string line = received.substr(0, newline);
+        received.erase(0, newline + 1);
+        ASSERT_EQ(line, R"({"ack":"flood-)" + std::to_string(answers) + R"(","sequence":)" +
+                            std::to_string(expected_sequence) + "}");
+        ++answers;
+        ++expected_sequence;
+      }
+    }
+  }
+  EXPECT_EQ(answers, sent_lines);
+  EXPECT_EQ(sink.taken.size(), sent_lines);
+  ::close(fd);
 }
 
 TEST(LiabilityIntake, converts_sats_at_the_index_price_against_the_user_holding_them_until_there_is_one) {

@@ -13,8 +13,8 @@ namespace {
 TEST(LiabilityLine, a_credit_with_dollars_parses) {
   LiabilityRequest request;
   std::string reason;
-  ASSERT_TRUE(parse_liability_line(
-      R"({"id":"w-1","kind":"usd_credit","usd_cents":2500,"ts":1700000000123})", request, reason))
+  ASSERT_TRUE(
+      parse_liability_line(R"({"id":"w-1","kind":"usd_credit","usd_cents":2500,"ts":1700000000123})", request, reason))
       << reason;
   EXPECT_EQ(request.id, "w-1");
   EXPECT_TRUE(request.credit);
@@ -63,17 +63,20 @@ TEST(LiabilityLine, a_timestamp_in_microseconds_is_refused) {
   LiabilityRequest request;
   std::string reason;
   // 2023 in microseconds: 1.7e15, past 2100 in milliseconds.
-  EXPECT_FALSE(parse_liability_line(R"({"id":"a","kind":"usd_credit","usd_cents":1,"ts":1700000000123000})", request,
-                                    reason));
+  EXPECT_FALSE(
+      parse_liability_line(R"({"id":"a","kind":"usd_credit","usd_cents":1,"ts":1700000000123000})", request, reason));
   EXPECT_EQ(reason, "ts must be Unix milliseconds");
-  EXPECT_TRUE(parse_liability_line(R"({"id":"a","kind":"usd_credit","usd_cents":1,"ts":4102444800000})", request,
-                                   reason))
+  EXPECT_TRUE(
+      parse_liability_line(R"({"id":"a","kind":"usd_credit","usd_cents":1,"ts":4102444800000})", request, reason))
       << reason;
 }
 
 TEST(LiabilityLine, quoting_escapes_control_characters_exactly) {
   // Escaped as \u00XX, never replaced, so the echo is the id byte for byte.
-  EXPECT_EQ(quote_json_string(std::string("a\x01" "b\tc\x1f", 6)), R"("a\u0001b\u0009c\u001f")");
+  EXPECT_EQ(quote_json_string(std::string("a\x01"
+                                          "b\tc\x1f",
+                                          6)),
+            R"("a\u0001b\u0009c\u001f")");
 }
 
 TEST(LiabilityLine, quoting_escapes_quotes_and_backslashes) {

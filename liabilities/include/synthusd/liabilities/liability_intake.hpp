@@ -32,6 +32,10 @@ struct IntakeOptions {
   std::string tcp_host = "127.0.0.1";
   int tcp_port = -1; // -1: none; 0: pick a free port (tcp_port() says which)
   std::size_t max_line_bytes = 4096;
+  // Answers waiting for one client to read them, at most (then it is not
+  // read until it reads: a client that writes and never reads cannot make
+  // the intake buffer without bound).
+  std::size_t max_output_bytes = 64 * 1024;
 };
 
 struct IntakeCounters {
@@ -41,6 +45,7 @@ struct IntakeCounters {
   std::uint64_t rejected = 0;
   std::uint64_t connections = 0;
   std::uint64_t backpressure = 0; // lines held back: the kernel's queue was full, or sats and no price yet
+  std::uint64_t paused = 0;       // times a client was not read because it did not read its answers
 };
 
 class LiabilityIntake final : public LiabilitySource {
@@ -65,6 +70,10 @@ public:
   // Answers waiting for durability or for their client to read them.
   [[nodiscard]] std::size_t unacknowledged() const noexcept override;
 
+  // Answer bytes held for clients (waiting for durability or for the client
+  // to read them): at most about max_output_bytes per connection.
+  [[nodiscard]] std::size_t buffered_answer_bytes() const noexcept;
+
   [[nodiscard]] int tcp_port() const noexcept { return bound_tcp_port_; }
   [[nodiscard]] const IntakeCounters& counters() const noexcept { return counters_; }
 
@@ -77,6 +86,7 @@ private:
   void process_lines(Connection& connection);
   void release_answers(std::uint64_t durable);
   void close_connection(std::size_t index);
+  [[nodiscard]] bool output_full(const Connection& connection) const noexcept;
 
   IntakeOptions options_;
   LiabilityAdmission& admission_;

@@ -76,8 +76,8 @@ struct AdmissionCounters {
   std::uint64_t accepted = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t conflicts = 0; // an id already admitted came back with another amount (rejected)
-  std::uint64_t rejected = 0; // admit() refusals (no price); parse failures are the source's to count
-  std::uint64_t full = 0;     // the sink had no room
+  std::uint64_t rejected = 0;  // admit() refusals (no price); parse failures are the source's to count
+  std::uint64_t full = 0;      // the sink had no room
 };
 
 struct Admission {
