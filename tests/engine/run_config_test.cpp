@@ -643,8 +643,8 @@ TEST(RunConfig, the_liability_limits_fill_the_admissions_limits) {
 }
 
 TEST(RunConfig, liability_limits_outside_their_range_are_problems_with_their_line) {
-  const std::string text = std::string(test_support::kTwoVenueKernel) +
-                           "\n[liability]\nmax_event_usd = 0\nmax_future_seconds = 100000\n";
+  const std::string text =
+      std::string(test_support::kTwoVenueKernel) + "\n[liability]\nmax_event_usd = 0\nmax_future_seconds = 100000\n";
   const auto problems = problems_of(text);
   ASSERT_EQ(problems.size(), 2u) << describe(problems);
   EXPECT_EQ(problems[0].key, "liability.max_event_usd");

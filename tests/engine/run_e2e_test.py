@@ -125,6 +125,26 @@ class RunEndToEndTest(unittest.TestCase):
         self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03, timeout=30),
                         f"hedge ratio stayed {self.ratio()} after resume")
 
+    def test_touching_the_kill_file_engages_the_kill_switch(self) -> None:
+        self.deliver([{"id": "f-1", "kind": "usd_credit", "usd_cents": 1_000_000, "ts": 1}])
+        self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03))
+        self.assertEqual(self.engine.metric("synthusd_kill_switch_engaged"), 0)
+        with open(os.path.join(self.directory, "state", "kill"), "w"):
+            pass
+        self.assertTrue(wait_until(lambda: self.engine.metric("synthusd_kill_switch_engaged") == 1, timeout=5),
+                        "the kill file did not engage the kill switch")
+        status, body = self.engine.http("GET", "/health")
+        self.assertEqual(status, 503)
+        self.assertIn("kill switch engaged", body)
+        self.deliver([{"id": "f-2", "kind": "usd_credit", "usd_cents": 3_000_000, "ts": 2}])
+        self.assertTrue(wait_until(lambda: (self.engine.metric(
+            "synthusd_risk_rejects_total", '{reason="kill_switch"}') or 0) > 0))
+        # Removing the file does not resume; the token-guarded call does.
+        os.remove(os.path.join(self.directory, "state", "kill"))
+        self.assertEqual(self.engine.metric("synthusd_kill_switch_engaged"), 1)
+        self.assertEqual(self.engine.http("POST", "/resume", token=self.engine.token)[0], 200)
+        self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03, timeout=30))
+
     def test_metrics_cover_what_an_operator_watches(self) -> None:
         self.deliver([{"id": "m-1", "kind": "usd_credit", "usd_cents": 700_000, "ts": 1}])
         self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03))

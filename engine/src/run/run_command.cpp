@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <ostream>
@@ -196,6 +197,9 @@ int run_engine(const RunOptions& options, std::ostream& out) {
   start_logging(config.run.log_level);
 
   const HttpSection http_section = config.run.http;
+  const std::string kill_file = config.run.engine.kill_file.empty()
+                                    ? config.run.engine.state_directory + "/kill"
+                                    : config.run.engine.kill_file;
   run::EngineRuntime runtime(std::move(config));
   std::unique_ptr<HttpOps> http;
   if (http_section.enabled) {
@@ -228,6 +232,12 @@ int run_engine(const RunOptions& options, std::ostream& out) {
       break;
     }
     runtime.log_alerts();
+    // The operator's kill file, checked every tick (100 ms): engaging it is
+    // idempotent and only ever stops trading.
+    if (!runtime.killed() && ::access(kill_file.c_str(), F_OK) == 0) {
+      spdlog::warn("kill file {} present: engaging the kill switch", kill_file);
+      runtime.kill();
+    }
     const auto now = std::chrono::steady_clock::now();
     if (options.duration_seconds > 0 && now - started >= std::chrono::duration<double>(options.duration_seconds)) {
       break;

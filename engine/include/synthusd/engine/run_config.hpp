@@ -46,6 +46,10 @@ struct EngineSection {
   ThreadPlacement feed_thread;
   ThreadPlacement io_thread;                    // journal, liability sources, HTTP
   std::string state_directory = "var/synthusd"; // journal, snapshots, ClOrdID counter, FIX store
+  // Touch this file to stop trading: the kill switch engages (new orders
+  // blocked, open orders cancelled) within one status tick. Removing it does
+  // not resume; POST /resume does. Empty: <state_directory>/kill.
+  std::string kill_file;
   std::int64_t timer_interval_ms = 100;         // Timer events into the kernel
   std::uint64_t snapshot_every_events = 10'000;
   std::size_t liability_queue_capacity = 4096; // per source
