@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 
@@ -110,6 +111,58 @@ TEST(SourceWorker, on_stop_it_polls_until_everything_durable_is_acknowledged) {
   // `stopping`, plus the drain's): the drain stops as soon as nothing is
   // left, not after all 20 of its polls.
   EXPECT_EQ(script.polls_after_stop.load(), 3);
+}
+
+// A sink that takes everything and is durable at once.
+class TakingSink final : public liabilities::LiabilitySink {
+public:
+  std::uint64_t submit(const hedging::LiabilityChange& /*event*/) noexcept override { return ++taken; }
+  std::uint64_t make_durable() override { return taken; }
+  [[nodiscard]] hedging::Price index_price() const noexcept override { return {}; }
+  std::uint64_t taken = 0;
+};
+
+// Admits one payment, then the same id with another amount, once.
+class ConflictingSource final : public liabilities::LiabilitySource {
+public:
+  explicit ConflictingSource(liabilities::LiabilityAdmission& admission) : admission_(admission) {}
+  std::size_t poll_once(int /*timeout_ms*/) override {
+    if (step_ < 2) {
+      liabilities::LiabilityRequest request;
+      request.id = "pay-1";
+      request.usd_cents = step_ == 0 ? 100 : 999;
+      request.ts_ms = 1'700'000'000'000;
+      (void)admission_.admit(request);
+      ++step_;
+    }
+    return 0;
+  }
+  [[nodiscard]] bool up() const noexcept override { return true; }
+  [[nodiscard]] liabilities::SourceCounters source_counters() const noexcept override { return {}; }
+  [[nodiscard]] std::size_t unacknowledged() const noexcept override { return 0; }
+
+private:
+  liabilities::LiabilityAdmission& admission_;
+  int step_ = 0;
+};
+
+TEST(SourceWorker, an_id_that_comes_back_with_another_amount_is_published_as_a_conflict) {
+  TakingSink sink;
+  liabilities::LiabilityAdmission admission(sink, hedging::Ratio{});
+  SourceStatus status;
+  status.name = "conflicting";
+  std::atomic<bool> stop{false};
+  std::thread thread([&] {
+    run_source([&] { return std::make_unique<ConflictingSource>(admission); }, status, stop, kFast, &admission);
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (status.conflicts.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  stop.store(true);
+  thread.join();
+  EXPECT_EQ(status.conflicts.load(), 1u);
+  EXPECT_EQ(sink.taken, 1u); // the first booking stands, the second was refused
 }
 
 TEST(SourceWorker, a_stop_while_the_source_cannot_be_built_returns_without_one) {

@@ -243,8 +243,9 @@ void EngineRuntime::start() {
           [this, i] { run_feed(feed_plans_[i], *markets_[i], *feed_status_[i], kernel_wakeup_, wait_, feeds_stop_); });
   }
   for (std::size_t i = 0; i < admissions_.size(); ++i) {
-    spawn(source_status_[i]->name, engine.io_thread.cpu,
-          [this, i] { run_source([this, i] { return make_source(i); }, *source_status_[i], sources_stop_); });
+    spawn(source_status_[i]->name, engine.io_thread.cpu, [this, i] {
+      run_source([this, i] { return make_source(i); }, *source_status_[i], sources_stop_, {}, admissions_[i].get());
+    });
   }
 }
 
@@ -431,6 +432,9 @@ std::string EngineRuntime::metrics_text() {
              [](const SourceStatus& source) { return std::uint64_t{source.duplicates.load()}; });
   per_source("synthusd_liability_rejected_total", Type::counter, "events refused with a reason",
              [](const SourceStatus& source) { return std::uint64_t{source.rejected.load()}; });
+  per_source("synthusd_liability_conflicts_total", Type::counter,
+             "payment ids that came back with another kind or amount (refused)",
+             [](const SourceStatus& source) { return std::uint64_t{source.conflicts.load()}; });
   per_source("synthusd_liability_backpressure_total", Type::counter,
              "events held back (kernel queue full, or sats before a price)",
              [](const SourceStatus& source) { return std::uint64_t{source.backpressure.load()}; });

@@ -8,10 +8,10 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
-#include <unistd.h>
 #include <cstdio>
 #include <fstream>
 #include <ostream>
+#include <unistd.h>
 
 #include "engine_runtime.hpp"
 #include "synthusd/engine/http_ops.hpp"
@@ -197,9 +197,8 @@ int run_engine(const RunOptions& options, std::ostream& out) {
   start_logging(config.run.log_level);
 
   const HttpSection http_section = config.run.http;
-  const std::string kill_file = config.run.engine.kill_file.empty()
-                                    ? config.run.engine.state_directory + "/kill"
-                                    : config.run.engine.kill_file;
+  const std::string kill_file =
+      config.run.engine.kill_file.empty() ? config.run.engine.state_directory + "/kill" : config.run.engine.kill_file;
   run::EngineRuntime runtime(std::move(config));
   std::unique_ptr<HttpOps> http;
   if (http_section.enabled) {

@@ -9,7 +9,8 @@
 namespace synthusd::engine::run {
 
 void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource>()>& make, SourceStatus& status,
-                const std::atomic<bool>& stop, SourceWorkerTiming timing) {
+                const std::atomic<bool>& stop, SourceWorkerTiming timing,
+                const liabilities::LiabilityAdmission* admission) {
   std::unique_ptr<liabilities::LiabilitySource> source;
   while (source == nullptr && !stop.load(std::memory_order_acquire)) {
     try {
@@ -26,10 +27,20 @@ void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource
     return;
   }
   std::string reported_error;
+  std::uint64_t reported_conflicts = 0;
   while (!stop.load(std::memory_order_acquire)) {
     (void)source->poll_once(timing.poll_ms);
     status.up.store(source->up(), std::memory_order_relaxed);
     status.publish(source->source_counters());
+    if (admission != nullptr && admission->counters().conflicts > reported_conflicts) {
+      // Money at stake: a source said two different things about one
+      // payment. The first booking stands; the operator must look.
+      reported_conflicts = admission->counters().conflicts;
+      status.conflicts.store(reported_conflicts, std::memory_order_relaxed);
+      spdlog::warn("{}: {} payment id(s) came back with another kind or amount and were refused (see the source's "
+                   "rejects)",
+                   status.name, reported_conflicts);
+    }
     if (std::string error = source->last_error(); !error.empty() && error != reported_error) {
       spdlog::warn("{}: {}", status.name, error);
       reported_error = std::move(error);

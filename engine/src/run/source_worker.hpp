@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "synthusd/liabilities/liability_sink.hpp"
 #include "synthusd/liabilities/liability_source.hpp"
 
 namespace synthusd::engine::run {
@@ -21,6 +22,7 @@ struct SourceStatus {
   std::atomic<std::uint64_t> duplicates{0};
   std::atomic<std::uint64_t> rejected{0};
   std::atomic<std::uint64_t> backpressure{0};
+  std::atomic<std::uint64_t> conflicts{0}; // an id already admitted came back with another amount
   std::atomic<bool> up{false};
   std::string name;
 
@@ -42,7 +44,10 @@ struct SourceWorkerTiming {
 
 // Runs on the source's own thread until `stop`. `make` builds the source
 // and may throw (its server is not up yet): the error is logged and retried.
+// `admission`, when given, is the source's (used on this thread only): its
+// id conflicts are published and each new one is logged as a warning.
 void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource>()>& make, SourceStatus& status,
-                const std::atomic<bool>& stop, SourceWorkerTiming timing = {});
+                const std::atomic<bool>& stop, SourceWorkerTiming timing = {},
+                const liabilities::LiabilityAdmission* admission = nullptr);
 
 } // namespace synthusd::engine::run
