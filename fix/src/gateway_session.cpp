@@ -130,7 +130,6 @@ GatewayCounters GatewaySession::Impl::counters() const {
   GatewayCounters result = counters_;
   result.duplicate_execution_reports = duplicates_.load(std::memory_order_relaxed);
   result.possible_duplicates_received = possible_duplicates_.load(std::memory_order_relaxed);
-  result.application_resends_suppressed = resends_suppressed_.load(std::memory_order_relaxed);
   result.inbound_queue_waits = queue_waits_.load(std::memory_order_relaxed);
   return result;
 }
@@ -226,19 +225,7 @@ void GatewaySession::Impl::toAdmin(FIX::Message& message, const FIX::SessionID&)
   }
 }
 
-void GatewaySession::Impl::toApp(FIX::Message& message, const FIX::SessionID&) throw(FIX::DoNotSend) {
-  // An application message going out again for a ResendRequest (QuickFIX
-  // marks it PossDupFlag=Y) is never sent: a NewOrderSingle resent minutes
-  // later is a second order at whatever the price is now. QuickFIX answers
-  // DoNotSend with a SequenceReset-GapFill; the orders the venue may or may
-  // not have are resolved from its reports (status requests at logon, the
-  // position report), never by sending them again.
-  const FIX::Header& header = message.getHeader();
-  if (header.isSetField(FIX::FIELD::PossDupFlag) && header.getField(FIX::FIELD::PossDupFlag) == "Y") {
-    resends_suppressed_.fetch_add(1, std::memory_order_relaxed);
-    throw FIX::DoNotSend();
-  }
-}
+void GatewaySession::Impl::toApp(FIX::Message&, const FIX::SessionID&) throw(FIX::DoNotSend) {}
 
 void GatewaySession::Impl::fromAdmin(const FIX::Message& message,
                                      const FIX::SessionID&) throw(FIX::FieldNotFound, FIX::IncorrectDataFormat,

@@ -334,7 +334,6 @@ private:
   std::string logout_text_;
   std::atomic<std::uint64_t> duplicates_{0};
   std::atomic<std::uint64_t> possible_duplicates_{0};
-  std::atomic<std::uint64_t> resends_suppressed_{0}; // application messages not re-sent (gap-filled instead)
 
   // Owner thread, written after each send.
   std::vector<std::pair<std::int64_t, std::uint64_t>> sent_messages_;

@@ -61,31 +61,6 @@ TEST_F(GatewayEndToEndTest, DisconnectWithOrderInFlightThenResendAndReconcile) {
   EXPECT_GE(listener_.positions().size(), 2U);
 }
 
-// A counterparty's ResendRequest (after it lost its sequence numbers, say)
-// must never make a stored NewOrderSingle go out again: QuickFIX would
-// re-send it with PossDupFlag=Y, and a venue that executes it trades twice.
-// The gateway gap-fills instead.
-TEST_F(GatewayEndToEndTest, AResendRequestNeverSendsAnOrderAgain) {
-  start();
-  ASSERT_EQ(gateway_->submit(market_intent(141, Side::sell, 3)), SubmitResult::sent);
-  ASSERT_TRUE(wait_status(141, OrderStatus::filled));
-  const std::size_t orders_before = received("D").size();
-  ASSERT_EQ(orders_before, 1U);
-  const std::size_t messages_before = venue_->received().size();
-  ASSERT_TRUE(venue_->send("35=2|7=1|16=0|")); // everything from sequence 1 again
-  poll_for(*gateway_, 1'000);
-  EXPECT_EQ(received("D").size(), orders_before) << "a NewOrderSingle was sent again";
-  for (const std::string& message : venue_->received()) {
-    EXPECT_NE(field(message, 43), "Y") << pipes(message); // no application message re-sent
-  }
-  EXPECT_GE(gateway_->session().counters().application_resends_suppressed, 1U);
-  EXPECT_EQ(venue_->received().size(), messages_before);
-  // The session carries on: a new order still goes out and fills.
-  EXPECT_TRUE(gateway_->logged_on());
-  ASSERT_EQ(gateway_->submit(market_intent(142, Side::sell, 1)), SubmitResult::sent);
-  ASSERT_TRUE(wait_status(142, OrderStatus::filled));
-}
-
 TEST_F(GatewayEndToEndTest, ReconnectsAfterTheGatewayDropsTheLine) {
   start();
   gateway_->session().disconnect();

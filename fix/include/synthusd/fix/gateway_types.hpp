@@ -282,10 +282,9 @@ struct GatewayCounters {
   std::uint64_t status_requests_sent = 0;
   std::uint64_t collateral_requests_sent = 0;
   std::uint64_t execution_reports = 0;
-  std::uint64_t duplicate_execution_reports = 0;    // dropped by ExecID
-  std::uint64_t possible_duplicates_received = 0;   // reports flagged PossDupFlag/PossResend
-  std::uint64_t application_resends_suppressed = 0; // asked for again by a ResendRequest: gap-filled, never re-sent
-  std::uint64_t late_reports = 0;                   // for orders already done, no new fill
+  std::uint64_t duplicate_execution_reports = 0;  // dropped by ExecID
+  std::uint64_t possible_duplicates_received = 0; // reports flagged PossDupFlag/PossResend
+  std::uint64_t late_reports = 0;                 // for orders already done, no new fill
   std::uint64_t unknown_orders = 0;
   std::uint64_t inbound_queue_waits = 0; // times QuickFIX's thread found the queue full
 };
