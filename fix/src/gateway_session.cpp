@@ -30,7 +30,8 @@ GatewaySession::Impl::Impl(GatewayConfig config, GatewayListener& listener)
     : config_(validated(std::move(config))), rules_(rules_for(config_.dialect)), listener_(listener),
       session_id_(FIX::BeginString_FIX44, config_.sender_comp_id, config_.target_comp_id),
       ids_(config_.client_order_id_path, config_.client_order_id_block), collateral_(config_),
-      inbound_(config_.inbound_queue_capacity), dedupe_(config_.exec_id_memory), sent_messages_(kSentMessageMemory) {
+      inbound_(config_.inbound_queue_capacity), dedupe_(config_.exec_id_memory), exec_ids_(config_.exec_id_memory),
+      sent_messages_(kSentMessageMemory) {
   if (config_.message_log_sink != nullptr) {
     message_log_ = std::make_unique<AsyncMessageLog>(*config_.message_log_sink);
   } else if (!config_.message_log_path.empty()) {
@@ -130,6 +131,7 @@ GatewayCounters GatewaySession::Impl::counters() const {
   GatewayCounters result = counters_;
   result.duplicate_execution_reports = duplicates_.load(std::memory_order_relaxed);
   result.possible_duplicates_received = possible_duplicates_.load(std::memory_order_relaxed);
+  result.exec_ids_reused = exec_ids_reused_.load(std::memory_order_relaxed);
   result.inbound_queue_waits = queue_waits_.load(std::memory_order_relaxed);
   return result;
 }
@@ -265,10 +267,19 @@ void GatewaySession::Impl::fromApp(const FIX::Message& message,
     }
     // Order-status reports (ExecType I) answer our own requests and carry
     // no new fill, so they are never dropped as duplicates.
-    if (!inbound.exec_id.empty() && inbound.exec_type != FIX::ExecType_ORDER_STATUS &&
-        !dedupe_.insert(inbound.exec_id.data, inbound.exec_id.size)) {
-      duplicates_.fetch_add(1, std::memory_order_relaxed);
-      return;
+    // Duplicates are keyed per order (the venue's OrderID, else our
+    // ClOrdID) and ExecID: ExecIDs are unique per order in FIX practice, and
+    // a venue that reuses one on another order (or after its own restart)
+    // must not have a real fill dropped. Such a reuse is booked and counted.
+    if (!inbound.exec_id.empty() && inbound.exec_type != FIX::ExecType_ORDER_STATUS) {
+      const auto& order = inbound.venue_order_id.size != 0 ? inbound.venue_order_id : inbound.client_order_id;
+      if (!dedupe_.insert_pair(order.data, order.size, inbound.exec_id.data, inbound.exec_id.size)) {
+        duplicates_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      if (!exec_ids_.insert(inbound.exec_id.data, inbound.exec_id.size)) {
+        exec_ids_reused_.fetch_add(1, std::memory_order_relaxed);
+      }
     }
     hand_over(inbound);
   } else if (type == FIX::MsgType_OrderCancelReject) {

@@ -328,12 +328,14 @@ private:
   std::atomic<std::uint64_t> queue_waits_{0};
 
   // QuickFIX's thread only.
-  ExecIdDeduplicator dedupe_;
+  ExecIdDeduplicator dedupe_;   // (order, ExecID) pairs: what is a duplicate
+  ExecIdDeduplicator exec_ids_; // ExecIDs alone: a reuse on another order is counted
   std::int64_t last_logon_ms_ = 0;
   std::mutex logout_text_mutex_;
   std::string logout_text_;
   std::atomic<std::uint64_t> duplicates_{0};
   std::atomic<std::uint64_t> possible_duplicates_{0};
+  std::atomic<std::uint64_t> exec_ids_reused_{0}; // an ExecID seen again on another order (booked)
 
   // Owner thread, written after each send.
   std::vector<std::pair<std::int64_t, std::uint64_t>> sent_messages_;

@@ -61,6 +61,42 @@ TEST_F(GatewayEndToEndTest, DisconnectWithOrderInFlightThenResendAndReconcile) {
   EXPECT_GE(listener_.positions().size(), 2U);
 }
 
+// A venue that reuses an ExecID on another order (or after its own restart):
+// the second order's fill is real and must be booked, and counted; the same
+// report again on the same order is still a duplicate.
+TEST_F(GatewayEndToEndTest, AnExecIdReusedOnAnotherOrderIsBookedAndCounted) {
+  start();
+  venue_->set_order_mode(OrderMode::acknowledge);
+  ASSERT_EQ(gateway_->submit(limit_intent(151, Side::sell, 2, 43'000)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(151, OrderStatus::accepted));
+  ASSERT_EQ(gateway_->submit(limit_intent(152, Side::sell, 3, 43'000)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(152, OrderStatus::accepted));
+  const std::string first = venue_->order("T1").order_id;
+  const std::string second = venue_->order("T2").order_id;
+  ASSERT_FALSE(first.empty());
+  ASSERT_NE(first, second);
+  ASSERT_TRUE(venue_->send("35=8|37=" + first +
+                           "|11=T1|17=REUSED|150=F|39=2|55=BTC-PERPETUAL|54=2|38=2|32=2|"
+                           "31=43000|14=2|151=0|6=43000|"));
+  ASSERT_TRUE(wait_status(151, OrderStatus::filled));
+  ASSERT_TRUE(venue_->send("35=8|37=" + second +
+                           "|11=T2|17=REUSED|150=F|39=2|55=BTC-PERPETUAL|54=2|38=3|32=3|"
+                           "31=43000|14=3|151=0|6=43000|"));
+  ASSERT_TRUE(wait_status(152, OrderStatus::filled)) << "a real fill was dropped as a duplicate";
+  EXPECT_EQ(gateway_->session().counters().exec_ids_reused, 1U);
+  EXPECT_EQ(gateway_->session().counters().duplicate_execution_reports, 0U);
+  // The very same report again: a duplicate, dropped.
+  ASSERT_TRUE(venue_->send("35=8|37=" + second +
+                           "|11=T2|17=REUSED|150=F|39=2|55=BTC-PERPETUAL|54=2|38=3|32=3|"
+                           "31=43000|14=3|151=0|6=43000|"));
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return gateway_->session().counters().duplicate_execution_reports == 1; }));
+  std::int64_t filled = 0;
+  for (const auto& report : listener_.executions_for(152)) {
+    filled += report.last_quantity.value;
+  }
+  EXPECT_EQ(filled, 3);
+}
+
 TEST_F(GatewayEndToEndTest, ReconnectsAfterTheGatewayDropsTheLine) {
   start();
   gateway_->session().disconnect();

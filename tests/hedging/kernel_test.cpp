@@ -114,9 +114,10 @@ TEST(KernelExposure, an_unanswered_order_is_cancelled_once_and_stays_in_flight) 
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].values[2], 10);
   EXPECT_TRUE(kernel.on(Timer{at_seconds(20)}).empty()); // asked once
-  EXPECT_EQ(kernel.slot(1)->in_flight, Contracts{-98});   // it may still fill: no second hedge
+  EXPECT_EQ(kernel.slot(1)->in_flight, Contracts{-98});  // it may still fill: no second hedge
   // the venue confirms the cancel: the quantity returns and is hedged again
-  const auto rehedge = orders_in(kernel.on(ExecutionReport{order.client_order_id, OrderStatus::canceled, Contracts{0}, Price{}, at_seconds(21)}));
+  const auto rehedge = orders_in(
+      kernel.on(ExecutionReport{order.client_order_id, OrderStatus::canceled, Contracts{0}, Price{}, at_seconds(21)}));
   ASSERT_EQ(rehedge.size(), 1u);
   EXPECT_EQ(signed_quantity(rehedge[0]), -98);
 }

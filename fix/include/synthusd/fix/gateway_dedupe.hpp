@@ -38,17 +38,39 @@ public:
 
   bool contains(const char* data, std::size_t size) const { return find(hash(data, size)) != kNotFound; }
 
+  // The same for an (order, ExecID) pair: a venue that reuses ExecIDs across
+  // orders (or after its restart) must not have a real fill dropped.
+  bool insert_pair(const char* order, std::size_t order_size, const char* exec_id, std::size_t exec_id_size) {
+    return insert_hash(hash_pair(order, order_size, exec_id, exec_id_size));
+  }
+  static std::uint64_t hash_pair(const char* order, std::size_t order_size, const char* exec_id,
+                                 std::size_t exec_id_size) {
+    // FNV-1a over order, a separator no FIX field holds, then the ExecID,
+    // with the same finalizer as hash().
+    std::uint64_t h = fnv(14695981039346656037ULL, order, order_size);
+    const char separator = '\x01';
+    h = fnv(h, &separator, 1);
+    return finalize(fnv(h, exec_id, exec_id_size));
+  }
+
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return ring_.size(); }
 
   // FNV-1a followed by the splitmix64 finalizer (FNV alone clusters in the
   // low bits we index with). Never 0: 0 marks an empty slot.
   static std::uint64_t hash(const char* data, std::size_t size) {
-    std::uint64_t h = 14695981039346656037ULL;
+    return finalize(fnv(14695981039346656037ULL, data, size));
+  }
+
+private:
+  static std::uint64_t fnv(std::uint64_t h, const char* data, std::size_t size) {
     for (std::size_t i = 0; i < size; ++i) {
       h ^= static_cast<unsigned char>(data[i]);
       h *= 1099511628211ULL;
     }
+    return h;
+  }
+  static std::uint64_t finalize(std::uint64_t h) {
     h ^= h >> 30;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 27;
@@ -57,7 +79,6 @@ public:
     return h == 0 ? 1 : h;
   }
 
-private:
   static constexpr std::size_t kNotFound = static_cast<std::size_t>(-1);
 
   bool insert_hash(std::uint64_t h) {

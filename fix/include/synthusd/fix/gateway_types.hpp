@@ -282,7 +282,8 @@ struct GatewayCounters {
   std::uint64_t status_requests_sent = 0;
   std::uint64_t collateral_requests_sent = 0;
   std::uint64_t execution_reports = 0;
-  std::uint64_t duplicate_execution_reports = 0;  // dropped by ExecID
+  std::uint64_t duplicate_execution_reports = 0;  // dropped: the same order and ExecID again
+  std::uint64_t exec_ids_reused = 0;              // an ExecID seen before on another order: booked, counted
   std::uint64_t possible_duplicates_received = 0; // reports flagged PossDupFlag/PossResend
   std::uint64_t late_reports = 0;                 // for orders already done, no new fill
   std::uint64_t unknown_orders = 0;
