@@ -192,23 +192,15 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
   one_table(root, problems, "liability", [&](TableReader& t) {
     t.ratio("conversion_spread", run.liability.conversion_spread);
     liabilities::AdmissionLimits& limits = run.liability.limits;
-    hedging::UsdCents dollars{limits.max_event_usd_cents};
-    t.dollars("max_event_usd", dollars);
-    if (dollars.value <= 0) {
-      t.problem_here("max_event_usd", "must be positive");
-    }
-    limits.max_event_usd_cents = dollars.value;
-    std::int64_t sats = limits.max_event_sats;
-    if (t.decimal("max_event_btc", 8, sats) && sats <= 0) {
-      t.problem_here("max_event_btc", "must be positive");
-    }
-    limits.max_event_sats = sats;
-    hedging::UsdCents daily{limits.max_daily_usd_cents};
-    t.dollars("max_daily_usd", daily);
-    if (daily.value <= 0) {
-      t.problem_here("max_daily_usd", "must be positive");
-    }
-    limits.max_daily_usd_cents = daily.value;
+    // A positive amount of dollars (cents) or BTC (sats) at `decimals`.
+    const auto positive = [&](std::string_view key, int decimals, std::int64_t& value) {
+      if (t.decimal(key, decimals, value) && value <= 0) {
+        t.problem_here(std::string(key), "must be positive");
+      }
+    };
+    positive("max_event_usd", 2, limits.max_event_usd_cents);
+    positive("max_event_btc", 8, limits.max_event_sats);
+    positive("max_daily_usd", 2, limits.max_daily_usd_cents);
     std::int64_t future_ms = limits.max_future_ms;
     if (t.decimal("max_future_seconds", 3, future_ms) && (future_ms < 0 || future_ms > 86'400'000)) {
       t.problem_here("max_future_seconds", "must be between 0 and 86400");

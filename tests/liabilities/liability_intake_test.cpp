@@ -52,6 +52,17 @@ int connect_unix(const std::string& path) {
   return fd;
 }
 
+// The liability deltas a journal holds, in order.
+std::vector<std::int64_t> journaled_deltas(const std::string& path) {
+  engine::JournalReader reader(path);
+  engine::JournalRecord record;
+  std::vector<std::int64_t> deltas;
+  while (reader.next(record)) {
+    deltas.push_back(std::get<hedging::LiabilityChange>(record.event).delta.value);
+  }
+  return deltas;
+}
+
 // Sends `text`, then serves the intake until `lines` answers arrived.
 std::vector<std::string> exchange(LiabilityIntake& intake, int fd, const std::string& text, std::size_t lines) {
   EXPECT_EQ(::send(fd, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
@@ -108,12 +119,7 @@ TEST(LiabilityIntake, acks_after_the_journal_is_durable_dedupes_and_rejects_with
   ::close(fd);
 
   // What the journal holds is exactly what was acknowledged.
-  engine::JournalReader reader(journal_path.string());
-  engine::JournalRecord record;
-  std::vector<std::int64_t> deltas;
-  while (reader.next(record)) {
-    deltas.push_back(std::get<hedging::LiabilityChange>(record.event).delta.value);
-  }
+  const std::vector<std::int64_t> deltas = journaled_deltas(journal_path.string());
   EXPECT_EQ(deltas, (std::vector<std::int64_t>{2500, -1000}));
 }
 
@@ -162,12 +168,7 @@ TEST(LiabilityIntake, hostile_lines_are_refused_with_their_reason_and_the_journa
   ::close(fd);
 
   // Only the two acknowledged events reached the journal, exactly.
-  engine::JournalReader reader(journal_path.string());
-  engine::JournalRecord record;
-  std::vector<std::int64_t> deltas;
-  while (reader.next(record)) {
-    deltas.push_back(std::get<hedging::LiabilityChange>(record.event).delta.value);
-  }
+  const std::vector<std::int64_t> deltas = journaled_deltas(journal_path.string());
   EXPECT_EQ(deltas, (std::vector<std::int64_t>{100, 5}));
 }
 
