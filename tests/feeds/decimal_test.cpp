@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <string>
 #include <string_view>
@@ -49,7 +50,15 @@ TEST(FeedsDecimalTest, WrappersNeitherAllocateNorThrow) {
 // checked against a simple reference that
 // splits on the point (the capture never uses more than 8 decimals).
 TEST(FeedsDecimalTest, ParsesEveryPriceInTheOkxCapture) {
+  // The whole capture when ../shared is beside the clone; else the repo's
+  // excerpt of it (tests/data/feeds/okx.jsonl), so the parser is still tested.
   std::ifstream file(SYNTHUSD_SOURCE_DIR "/../shared/data/ws_okx_v5_public_capture_2022-05-13.jsonl");
+  const bool whole_capture = file.is_open();
+  if (!whole_capture) {
+    std::cout << "[ NOTE     ] ../shared/data is not beside this clone: using the excerpt "
+                 "tests/data/feeds/okx.jsonl\n";
+    file.open(SYNTHUSD_SOURCE_DIR "/tests/data/feeds/okx.jsonl");
+  }
   ASSERT_TRUE(file.is_open());
   const std::regex price_pattern(R"re("(?:px|last|askPx|bidPx)":"([0-9.]+)"|\["([0-9.]+)",)re");
   int parsed = 0;
@@ -68,7 +77,7 @@ TEST(FeedsDecimalTest, ParsesEveryPriceInTheOkxCapture) {
       ++parsed;
     }
   }
-  EXPECT_GT(parsed, 100);
+  EXPECT_GT(parsed, whole_capture ? 100 : 0);
 }
 
 } // namespace
