@@ -136,6 +136,12 @@ TEST(VenueFixMessagesTest, DecodesCancelReplaceMassCancelPositionsAndCollateral)
   EXPECT_EQ(std::get<PositionRequest>(*decoded.command).subscription, '1');
   decoded = decode(inbound("BB", {{909, "inq"}}), config);
   EXPECT_EQ(std::get<CollateralInquiry>(*decoded.command).inquiry_id, "inq");
+  decoded = decode(inbound("H", {{11, "o1"}, {54, "2"}, {55, "BTC-PERPETUAL"}}), config);
+  EXPECT_EQ(std::get<StatusRequest>(*decoded.command).client_order_id, "o1");
+  EXPECT_EQ(std::get<StatusRequest>(*decoded.command).side, Side::sell);
+  decoded = decode(inbound("H", {{54, "2"}}), config); // neither 11 nor 37
+  ASSERT_TRUE(decoded.reject);
+  EXPECT_EQ(decoded.reject->msg_type, "j");
 }
 
 TEST(VenueFixMessagesTest, EncodesAFillAsAnExecutionReport) {

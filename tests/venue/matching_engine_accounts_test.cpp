@@ -279,3 +279,48 @@ TEST_F(VenueEngineTest, SameSeedAndSameOrdersGiveTheSameFills) {
 
 } // namespace
 } // namespace synthusd::venue::engine_test
+
+namespace synthusd::venue::engine_test {
+namespace {
+
+// ---- order status requests (H) -------------------------------------------------
+
+// A status request answers ExecType I for an order that is open, for one that
+// is done (its last report, no new fill), and OrdStatus 8 with OrdRejReason 5
+// for an id the venue never saw: that is how a client resolves an order it
+// gap-filled instead of re-sending.
+TEST_F(VenueEngineTest, StatusRequestAnswersOpenDoneAndUnknownOrders) {
+  Engine engine = make(path({40'000}));
+  engine.new_order(kAlice, limit("rest", Side::buy, 10, 39'000), events);
+  engine.new_order(kAlice, market("done", Side::sell, 4), events);
+  events.clear();
+
+  const auto status_of = [](std::string id) {
+    StatusRequest request;
+    request.client_order_id = std::move(id);
+    request.symbol = "BTC-PERPETUAL";
+    return request;
+  };
+  engine.order_status(kAlice, status_of("rest"), events);
+  engine.order_status(kAlice, status_of("done"), events);
+  engine.order_status(kAlice, status_of("never"), events);
+  engine.order_status(kBob, status_of("done"), events); // another account's id
+  const auto reports = executions(events);
+  ASSERT_EQ(reports.size(), 4U);
+  for (const ExecutionEvent& report : reports) {
+    EXPECT_EQ(report.exec_type, ExecType::order_status);
+  }
+  EXPECT_EQ(reports[0].status, OrderStatus::new_order);
+  EXPECT_EQ(reports[0].leaves_quantity, Contracts{10});
+  EXPECT_EQ(reports[1].status, OrderStatus::filled);
+  EXPECT_EQ(reports[1].cumulative_quantity, Contracts{4});
+  EXPECT_EQ(reports[1].last_quantity, Contracts{0}); // a status books no fill
+  EXPECT_EQ(reports[2].status, OrderStatus::rejected);
+  EXPECT_EQ(reports[2].reject_reason, RejectReason::unknown_order);
+  EXPECT_EQ(reports[2].client_order_id, "never");
+  EXPECT_EQ(reports[3].status, OrderStatus::rejected);
+  EXPECT_NE(reports[0].execution_id, reports[1].execution_id);
+}
+
+} // namespace
+} // namespace synthusd::venue::engine_test

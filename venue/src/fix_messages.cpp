@@ -259,6 +259,19 @@ Decoded decode_cancel(const InboundMessage& message) {
   return command(std::move(request));
 }
 
+Decoded decode_status_request(const InboundMessage& message) {
+  const Fields fields(message);
+  if (!fields.has(tag::cl_ord_id) && !fields.has(tag::order_id)) {
+    return reject_with(business_reject(message, 5, "", "OrderStatusRequest needs ClOrdID(11) or OrderID(37)"));
+  }
+  StatusRequest request;
+  request.client_order_id = fields.text(tag::cl_ord_id);
+  request.order_id = parse_order_id(fields);
+  request.symbol = fields.text(tag::symbol);
+  request.side = parse_side(fields.text(tag::side)).value_or(Side::buy);
+  return command(std::move(request));
+}
+
 Decoded decode_replace(const InboundMessage& message, const EngineConfig& config) {
   const Fields fields(message);
   if (!fields.has(tag::cl_ord_id)) {
@@ -520,6 +533,9 @@ Decoded decode(const InboundMessage& message, const EngineConfig& config) {
   }
   if (message.msg_type == "AN") {
     return decode_position_request(message);
+  }
+  if (message.msg_type == "H") {
+    return decode_status_request(message);
   }
   if (message.msg_type == "BB") {
     return decode_collateral_inquiry(message);

@@ -167,7 +167,7 @@ void Engine::fill(Order& order, Contracts quantity, Price price, bool maker, std
     event.last_price = price;
     event.fee = account.fees_paid - fees_before;
     event.maker = maker;
-    out.emplace_back(std::move(event));
+    emit(std::move(event), out);
   }
   position_update(order.account, out);
 }
@@ -239,7 +239,7 @@ void Engine::reject_new_order(std::string_view account, const NewOrder& order, R
   event.reject_reason = reason;
   event.text = std::move(text);
   event.time = now_;
-  out.emplace_back(std::move(event));
+  emit(std::move(event), out);
 }
 
 std::map<OrderId, Engine::Order>::iterator Engine::find_order(std::string_view account,
@@ -267,7 +267,7 @@ void Engine::cancel(std::map<OrderId, Order>::iterator it, std::string client_or
     event.client_order_id = std::move(client_order_id);
   }
   event.text = std::string(text);
-  out.emplace_back(std::move(event));
+  emit(std::move(event), out);
 }
 
 void Engine::new_order(std::string_view account_name, const NewOrder& request, std::vector<Event>& out) {
@@ -360,7 +360,7 @@ void Engine::new_order(std::string_view account_name, const NewOrder& request, s
   {
     ExecutionEvent accepted = report(order, ExecType::new_order);
     accepted.execution_id = next_execution_id_++;
-    out.emplace_back(std::move(accepted));
+    emit(std::move(accepted), out);
   }
 
   const bool marketable = order.type == OrderType::market || is_marketable(order.side, order.price, quote_);
@@ -469,7 +469,7 @@ void Engine::replace_order(std::string_view account, const ReplaceOrder& request
   ExecutionEvent event = report(order, ExecType::replaced);
   event.execution_id = next_execution_id_++;
   event.original_client_order_id = previous_client_order_id;
-  out.emplace_back(std::move(event));
+  emit(std::move(event), out);
   if (is_marketable(order.side, order.price, quote_)) {
     take_liquidity(order, order.quantity - order.filled, out);
   }
@@ -509,6 +509,66 @@ void Engine::mass_cancel(std::string_view account, const MassCancel& request, st
   report.affected_orders = static_cast<std::int64_t>(before - orders_.size());
   report.text = "success";
   out.emplace_back(std::move(report));
+}
+
+} // namespace synthusd::venue
+
+namespace synthusd::venue {
+
+void Engine::emit(ExecutionEvent event, std::vector<Event>& out) {
+  // Remember the latest report of every ClOrdID (bounded, oldest forgotten
+  // first), so an OrderStatusRequest can be answered for an order that is
+  // done, and "unknown" means the venue never saw that id.
+  const auto remember = [&](const std::string& id) {
+    if (id.empty()) {
+      return;
+    }
+    std::string key = event.account + '\x01' + id;
+    const auto [it, inserted] = last_reports_.insert_or_assign(key, event);
+    (void)it;
+    if (inserted) {
+      report_order_.push_back(std::move(key));
+      while (report_order_.size() > kRememberedReports) {
+        last_reports_.erase(report_order_.front());
+        report_order_.pop_front();
+      }
+    }
+  };
+  remember(event.client_order_id);
+  if (event.original_client_order_id != event.client_order_id) {
+    remember(event.original_client_order_id);
+  }
+  out.emplace_back(std::move(event));
+}
+
+void Engine::order_status(std::string_view account, const StatusRequest& request, std::vector<Event>& out) {
+  const auto it = find_order(account, request.client_order_id, request.order_id);
+  ExecutionEvent event;
+  if (it != orders_.end()) {
+    event = report(it->second, ExecType::order_status);
+  } else if (const auto found = last_reports_.find(std::string(account) + '\x01' + request.client_order_id);
+             found != last_reports_.end()) {
+    event = found->second;
+    event.exec_type = ExecType::order_status;
+    event.last_quantity = Contracts{};
+    event.last_price = Price{};
+    event.fee = Sats{};
+    event.time = now_;
+  } else {
+    // FIX 4.4: ExecType I, OrdStatus 8 with OrdRejReason 5 for an order the
+    // venue does not know.
+    event.account = std::string(account);
+    event.client_order_id = request.client_order_id;
+    event.symbol = request.symbol;
+    event.side = request.side;
+    event.exec_type = ExecType::order_status;
+    event.status = OrderStatus::rejected;
+    event.reject_reason = RejectReason::unknown_order;
+    event.text = "unknown order";
+    event.time = now_;
+  }
+  event.execution_id = next_execution_id_++;
+  out.emplace_back(std::move(event)); // a status is not itself remembered
 }
 
 } // namespace synthusd::venue

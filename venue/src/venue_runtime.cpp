@@ -170,6 +170,8 @@ void VenueRuntime::drain_inbox() {
                 engine_.mass_cancel(client, command, events_);
               } else if constexpr (std::is_same_v<T, PositionRequest>) {
                 engine_.request_positions(client, command, events_);
+              } else if constexpr (std::is_same_v<T, StatusRequest>) {
+                engine_.order_status(client, command, events_);
               } else {
                 engine_.inquire_collateral(client, command, events_);
               }

@@ -45,7 +45,8 @@
 
 namespace synthusd::venue {
 
-using Command = std::variant<NewOrder, CancelOrder, ReplaceOrder, MassCancel, PositionRequest, CollateralInquiry>;
+using Command =
+    std::variant<NewOrder, CancelOrder, ReplaceOrder, MassCancel, PositionRequest, StatusRequest, CollateralInquiry>;
 
 // Exactly one of command and reject is set.
 struct Decoded {

@@ -47,15 +47,17 @@
 // orders are cancelled, newest first, until what is left fits at I.
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
-#include "synthusd/venue/market_data.hpp"
 #include "synthusd/hedging/price_path.hpp"
 #include "synthusd/hedging/types.hpp"
+#include "synthusd/venue/market_data.hpp"
 
 namespace synthusd::venue {
 
@@ -92,7 +94,14 @@ enum class OrderType : std::uint8_t { market, limit };
 enum class TimeInForce : std::uint8_t { good_till_cancel, immediate_or_cancel, fill_or_kill };
 
 // FIX 4.4 codes, so the message layer can pass them straight through.
-enum class ExecType : char { new_order = '0', canceled = '4', replaced = '5', rejected = '8', trade = 'F' };
+enum class ExecType : char {
+  new_order = '0',
+  canceled = '4',
+  replaced = '5',
+  rejected = '8',
+  trade = 'F',
+  order_status = 'I', // the answer to an OrderStatusRequest (H)
+};
 enum class OrderStatus : char {
   new_order = '0',
   partially_filled = '1',
@@ -156,6 +165,14 @@ struct PositionRequest {
   std::string request_id;  // 710
   int request_type = 0;    // 724: only 0 (positions) is supported
   char subscription = '0'; // 263: 0 snapshot, 1 snapshot + updates, 2 unsubscribe
+};
+
+// OrderStatusRequest (H): the order named by ClOrdID (11), else OrderID (37).
+struct StatusRequest {
+  std::string client_order_id;
+  OrderId order_id = 0;
+  std::string symbol;
+  Side side = Side::buy;
 };
 
 struct CollateralInquiry {
@@ -289,6 +306,10 @@ public:
   void mass_cancel(std::string_view account, const MassCancel& request, std::vector<Event>& out);
   void request_positions(std::string_view account, const PositionRequest& request, std::vector<Event>& out);
   void inquire_collateral(std::string_view account, const CollateralInquiry& inquiry, std::vector<Event>& out);
+  // ExecType I with the order's status: open, done (the last report of the
+  // ClOrdID, remembered for the last kRememberedReports ids), or unknown
+  // (OrdStatus 8, OrdRejReason 5): the order never reached the venue.
+  void order_status(std::string_view account, const StatusRequest& request, std::vector<Event>& out);
   // Cancels every open order of the account (cancel on disconnect).
   void cancel_all(std::string_view account, std::string_view reason, std::vector<Event>& out);
 
@@ -335,6 +356,8 @@ private:
   [[nodiscard]] Contracts& available(Side taker_side) noexcept;
 
   [[nodiscard]] ExecutionEvent report(const Order& order, ExecType exec_type) const;
+  // Appends an execution report and remembers it as its ClOrdID's latest.
+  void emit(ExecutionEvent event, std::vector<Event>& out);
   void reject_new_order(std::string_view account, const NewOrder& order, RejectReason reason, std::string text,
                         std::vector<Event>& out);
   [[nodiscard]] std::map<OrderId, Order>::iterator find_order(std::string_view account,
@@ -367,6 +390,9 @@ private:
   std::uint64_t next_execution_id_ = 1;
   std::uint64_t next_report_id_ = 1;
   std::int64_t new_order_count_ = 0;
+  static constexpr std::size_t kRememberedReports = 65'536;
+  std::unordered_map<std::string, ExecutionEvent> last_reports_; // account \x01 ClOrdID -> latest report
+  std::deque<std::string> report_order_;                         // keys, oldest first
 };
 
 } // namespace synthusd::venue
