@@ -139,6 +139,9 @@ void read_fields(const FIX::FieldMap& fields, Inbound& inbound) {
     case FIX::FIELD::RefSeqNum:
       inbound.reference_sequence_number = read_integer(value);
       break;
+    case FIX::FIELD::RefTagID:
+      inbound.reference_tag = static_cast<int>(read_integer(value));
+      break;
     case FIX::FIELD::RefMsgType:
       inbound.reference_message_type.assign(value);
       break;

@@ -44,10 +44,18 @@ SubmitResult GatewaySession::Impl::request_positions() {
   message.setField(kTagPosReqType, "0");                      // positions
   message.setField(FIX::FIELD::SubscriptionRequestType, "0"); // snapshot
   if (rules_.position_request_with_business_date) {
-    if (!config_.position_account.empty()) {
-      message.setField(FIX::FIELD::Account, config_.position_account);
-      message.setField(kTagAccountType, "1"); // account carried on the books
-    }
+    // FIX 4.4 requires Account, AccountType and the Parties component on
+    // AN; a validating counterparty rejects the request without them. Both
+    // default to our SenderCompID, the identity the venue knows us by.
+    const std::string& account = config_.position_account.empty() ? config_.sender_comp_id : config_.position_account;
+    message.setField(FIX::FIELD::Account, account);
+    message.setField(kTagAccountType, "1"); // account carried on the books of the counterparty
+    FIX44::RequestForPositions::NoPartyIDs party;
+    party.setField(FIX::FIELD::PartyID,
+                   config_.position_party_id.empty() ? config_.sender_comp_id : config_.position_party_id);
+    party.setField(FIX::FIELD::PartyIDSource, "D"); // proprietary / custom code
+    party.setField(FIX::FIELD::PartyRole, "3");     // client ID
+    message.addGroup(party);
     message.setField(kTagClearingBusinessDate, business_date(now));
     message.setField(FIX::TransactTime(to_timestamp(now), kMillisecondPrecision));
   }

@@ -94,6 +94,7 @@ GatewayAlert GatewaySession::Impl::alert_from(AlertKind kind, const Inbound& inb
   alert.side = inbound.side;
   alert.reason = inbound.reason;
   alert.reference_sequence_number = inbound.reference_sequence_number;
+  alert.reference_tag = inbound.reference_tag;
   alert.order_quantity_e8 = inbound.order_quantity.value;
   alert.last_quantity_e8 = inbound.last_quantity.value;
   alert.cumulative_quantity_e8 = inbound.cumulative_quantity.value;
@@ -319,8 +320,12 @@ void GatewaySession::Impl::handle_session_reject(const Inbound& inbound) {
   GatewayAlert alert = alert_from(AlertKind::session_reject, inbound);
   Order* order = find_open(order_for_sequence(inbound.reference_sequence_number));
   const bool new_order = inbound.reference_message_type.equals(FIX::MsgType_NewOrderSingle);
-  if (order != nullptr && new_order) {
+  if (order != nullptr) {
+    // The reject names a sequence number; the operator needs the order.
     alert.user_order_id = order->user_order_id;
+    alert.client_order_id.assign(order->current_client_order_id);
+  }
+  if (order != nullptr && new_order) {
     listener_.on_alert(alert);
     listener_.on_execution(event_for(*order, ExecutionKind::rejected, inbound));
     mark_done(*order);

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <stdexcept>
 #include <thread>
@@ -131,6 +132,7 @@ GatewayCounters GatewaySession::Impl::counters() const {
   GatewayCounters result = counters_;
   result.duplicate_execution_reports = duplicates_.load(std::memory_order_relaxed);
   result.possible_duplicates_received = possible_duplicates_.load(std::memory_order_relaxed);
+  result.application_resends_suppressed = resends_suppressed_.load(std::memory_order_relaxed);
   result.exec_ids_reused = exec_ids_reused_.load(std::memory_order_relaxed);
   result.inbound_queue_waits = queue_waits_.load(std::memory_order_relaxed);
   return result;
@@ -202,6 +204,18 @@ void GatewaySession::Impl::onLogout(const FIX::SessionID&) {
 
 void GatewaySession::Impl::toAdmin(FIX::Message& message, const FIX::SessionID&) {
   const std::string& type = message.getHeader().getField(FIX::FIELD::MsgType);
+  if (type == FIX::MsgType_Logout) {
+    // QuickFIX ends a session itself for a sequence number too low, a
+    // rejected logon and the like, saying why only in this Logout's Text: keep
+    // it for the logout alert, or a logon loop would be silent.
+    if (message.isSetField(FIX::FIELD::Text)) {
+      std::lock_guard<std::mutex> lock(logout_text_mutex_);
+      if (logout_text_.empty()) {
+        logout_text_ = "we sent Logout: " + message.getField(FIX::FIELD::Text);
+      }
+    }
+    return;
+  }
   if (type != FIX::MsgType_Logon) {
     return;
   }
@@ -227,7 +241,41 @@ void GatewaySession::Impl::toAdmin(FIX::Message& message, const FIX::SessionID&)
   }
 }
 
-void GatewaySession::Impl::toApp(FIX::Message&, const FIX::SessionID&) throw(FIX::DoNotSend) {}
+void GatewaySession::Impl::toApp(FIX::Message& message, const FIX::SessionID&) throw(FIX::DoNotSend) {
+  // A NewOrderSingle going out again for a ResendRequest (QuickFIX marks
+  // it PossDupFlag=Y; only QuickFIX's own thread re-sends) is never sent: a
+  // venue that executes it trades a second time, minutes later, at whatever
+  // the price is now. QuickFIX answers DoNotSend with a
+  // SequenceReset-GapFill. Whether the venue has the order is then asked
+  // (OrderStatusRequest, after the gap fill in sequence order) and the
+  // position report settles the rest: never by sending the order again.
+  // Everything else goes out again as QuickFIX wants: position, collateral
+  // and status requests are queries, and a cancel, replace or mass cancel
+  // names an order the venue either has (and acts on once, by ClOrdID) or
+  // does not (and rejects); gap-filling them would leave a venue that
+  // queued them while it asked for the resend without them.
+  const FIX::Header& header = message.getHeader();
+  if (!header.isSetField(FIX::FIELD::PossDupFlag) || header.getField(FIX::FIELD::PossDupFlag) != "Y" ||
+      header.getField(FIX::FIELD::MsgType) != FIX::MsgType_NewOrderSingle) {
+    return;
+  }
+  resends_suppressed_.fetch_add(1, std::memory_order_relaxed);
+  Inbound inbound;
+  inbound.kind = InboundKind::resend_suppressed;
+  inbound.receive_time_ns = wall_clock_ns();
+  inbound.reference.assign(header.getField(FIX::FIELD::MsgType));
+  if (header.isSetField(FIX::FIELD::MsgSeqNum)) {
+    inbound.reference_sequence_number = std::atoll(header.getField(FIX::FIELD::MsgSeqNum).c_str());
+  }
+  if (message.isSetField(FIX::FIELD::ClOrdID)) {
+    inbound.client_order_id.assign(message.getField(FIX::FIELD::ClOrdID));
+  }
+  if (message.isSetField(FIX::FIELD::OrigClOrdID)) {
+    inbound.original_client_order_id.assign(message.getField(FIX::FIELD::OrigClOrdID));
+  }
+  hand_over(inbound);
+  throw FIX::DoNotSend();
+}
 
 void GatewaySession::Impl::fromAdmin(const FIX::Message& message,
                                      const FIX::SessionID&) throw(FIX::FieldNotFound, FIX::IncorrectDataFormat,
@@ -236,7 +284,7 @@ void GatewaySession::Impl::fromAdmin(const FIX::Message& message,
   if (type == FIX::MsgType_Logout) {
     if (message.isSetField(FIX::FIELD::Text)) {
       std::lock_guard<std::mutex> lock(logout_text_mutex_);
-      logout_text_ = message.getField(FIX::FIELD::Text);
+      logout_text_ = "venue sent Logout: " + message.getField(FIX::FIELD::Text);
     }
   } else if (type == FIX::MsgType_Reject) {
     Inbound inbound;
@@ -463,11 +511,24 @@ void GatewaySession::Impl::handle(const Inbound& inbound) {
   case InboundKind::logout: {
     outstanding_position_request_.clear();
     collateral_.reset();
-    GatewayAlert alert = make_alert(AlertKind::logout, inbound.receive_time_ns);
+    // A session that ends before it was ever logged on is a failed logon:
+    // alerted as such with the reason either side gave, once per attempt.
+    const bool failed = !session_established_;
+    session_established_ = false;
+    if (failed) {
+      ++counters_.logon_failures;
+    }
+    GatewayAlert alert = make_alert(failed ? AlertKind::logon_failed : AlertKind::logout, inbound.receive_time_ns);
     alert.text = inbound.text;
+    if (failed && alert.text.empty()) {
+      alert.text.assign("disconnected before logon completed (no reason given)");
+    }
     listener_.on_alert(alert);
     break;
   }
+  case InboundKind::resend_suppressed:
+    handle_resend_suppressed(inbound);
+    break;
   case InboundKind::unsupported: {
     GatewayAlert alert = make_alert(AlertKind::unsupported_message, inbound.receive_time_ns);
     alert.reference = inbound.reference;
@@ -479,6 +540,7 @@ void GatewaySession::Impl::handle(const Inbound& inbound) {
 }
 
 void GatewaySession::Impl::handle_logon(const Inbound& inbound) {
+  session_established_ = true;
   GatewayAlert alert = make_alert(AlertKind::logon, inbound.receive_time_ns);
   alert.text.assign(session_id_.toString());
   listener_.on_alert(alert);
@@ -502,6 +564,25 @@ void GatewaySession::Impl::handle_logon(const Inbound& inbound) {
       send_status_request(orders_[id]);
     }
   }
+}
+
+// The venue asked for a stored application message again and got a gap
+// fill. If it was about an order still open here, the venue may or may not
+// have that order (or its cancel or replace): ask. A status reply books what
+// happened (fills from CumQty), an unknown-order reject releases it, and
+// silence leaves it to the kernel's order timeout and the position report.
+void GatewaySession::Impl::handle_resend_suppressed(const Inbound& inbound) {
+  GatewayAlert alert = alert_from(AlertKind::resend_suppressed, inbound);
+  const Order* order = find_order(inbound);
+  std::string text = "venue asked to resend " + inbound.reference.str() + " (sequence " +
+                     std::to_string(inbound.reference_sequence_number) + "); gap-filled, not re-sent";
+  if (order != nullptr && !order->done) {
+    alert.user_order_id = order->user_order_id;
+    text += "; order status requested";
+    send_status_request(*order);
+  }
+  alert.text.assign(text);
+  listener_.on_alert(alert);
 }
 
 // A venue that rejects CollateralInquiry outright is not asked again

@@ -90,6 +90,7 @@ enum class InboundKind : std::uint8_t {
   logon,
   logout,
   unsupported,
+  resend_suppressed, // an application message QuickFIX wanted to re-send (gap-filled instead)
 };
 
 struct Decimal {
@@ -115,6 +116,7 @@ struct Inbound {
   char response_to = 0;            // 434
   int reason = -1;
   std::int64_t reference_sequence_number = 0; // 45
+  int reference_tag = 0;                      // 371 RefTagID (session Reject)
   bool possible_duplicate = false;            // 43 or 97
   Decimal order_quantity;                     // 38
   Decimal last_quantity;                      // 32
@@ -273,6 +275,7 @@ private:
   void handle_logon(const Inbound& inbound);
   void note_collateral_refusal(const Inbound& inbound);
   void send_status_request(const Order& order);
+  void handle_resend_suppressed(const Inbound& inbound);
   void handle_execution_report(const Inbound& inbound);
   void apply_replace(Order& order, const Inbound& inbound, const GatewayInstrument& instrument);
   std::int64_t fill_price(const Order& order, const Inbound& inbound, const GatewayInstrument& instrument,
@@ -317,6 +320,7 @@ private:
   std::int64_t position_request_sent_at_ = 0;
   std::int64_t next_periodic_position_request_ = 0;
   bool reconcile_wanted_ = false;
+  bool session_established_ = false; // owner thread: a logon since the last logout
   CollateralInquiries collateral_;
   std::uint64_t reported_queue_waits_ = 0;
 
@@ -335,6 +339,7 @@ private:
   std::string logout_text_;
   std::atomic<std::uint64_t> duplicates_{0};
   std::atomic<std::uint64_t> possible_duplicates_{0};
+  std::atomic<std::uint64_t> resends_suppressed_{0}; // application messages not re-sent (gap-filled instead)
   std::atomic<std::uint64_t> exec_ids_reused_{0}; // an ExecID seen again on another order (booked)
 
   // Owner thread, written after each send.

@@ -79,6 +79,10 @@ const char* to_string(AlertKind kind) {
     return "inbound_queue_full";
   case AlertKind::collateral_reject:
     return "collateral_reject";
+  case AlertKind::resend_suppressed:
+    return "resend_suppressed";
+  case AlertKind::logon_failed:
+    return "logon_failed";
   }
   return "logon";
 }

@@ -80,7 +80,7 @@ void OrderGateway::Bridge::on_collateral(const CollateralEvent& event) {
 
 void OrderGateway::Bridge::on_alert(const GatewayAlert& alert) {
   listener_.on_alert(alert);
-  if (alert.kind == AlertKind::logon || alert.kind == AlertKind::logout) {
+  if (alert.kind == AlertKind::logon || alert.kind == AlertKind::logout || alert.kind == AlertKind::logon_failed) {
     listener_.on_event(hedging::VenueStatus{
         .venue = venue_,
         .up = alert.kind == AlertKind::logon,

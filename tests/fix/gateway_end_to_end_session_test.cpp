@@ -248,10 +248,14 @@ TEST_F(GatewayEndToEndTest, DeribitLogonWithAWrongSecretIsRefused) {
   config.credentials.client_secret = SecretString("a-wrong-secret");
   gateway_ = std::make_unique<OrderGateway>(std::move(config), listener_);
   gateway_->start();
-  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.alerts_of(AlertKind::logout).empty(); }));
+  // Never logged on: a logon failure, alerted with the venue's reason.
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.alerts_of(AlertKind::logon_failed).empty(); }));
   EXPECT_FALSE(gateway_->logged_on());
   EXPECT_TRUE(listener_.alerts_of(AlertKind::logon).empty());
-  EXPECT_NE(listener_.alerts_of(AlertKind::logout)[0].text.str().find("invalid credentials"), std::string::npos);
+  EXPECT_TRUE(listener_.alerts_of(AlertKind::logout).empty());
+  EXPECT_NE(listener_.alerts_of(AlertKind::logon_failed)[0].text.str().find("invalid credentials"),
+            std::string::npos);
+  EXPECT_GE(gateway_->session().counters().logon_failures, 1U);
 }
 
 // FileStore keeps sequence numbers across a restart of the gateway, the

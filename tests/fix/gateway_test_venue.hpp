@@ -56,6 +56,12 @@ struct TestVenueConfig {
   // number is missing, so a venue that skips numbers needs a FileStore to
   // answer a ResendRequest with gap fill plus resend.
   std::string store_directory;
+  // A RequestForPositions without the fields FIX 4.4 requires (Account 1,
+  // AccountType 581, Parties 453, ClearingBusinessDate 715, TransactTime 60)
+  // is refused with a session Reject(3) (generic venues; Deribit documents
+  // its own AN shape): 371 = the first missing tag,
+  // 373 = 1 (required tag missing), as a validating acceptor does.
+  bool validate_position_request = true;
 };
 
 enum class OrderMode : std::uint8_t {
@@ -64,6 +70,8 @@ enum class OrderMode : std::uint8_t {
   silent,          // record the order, answer nothing (an order in flight)
   reject,          // ExecutionReport Rejected
   business_reject, // BusinessMessageReject(j) naming the ClOrdID
+  lose,            // the order never reaches the venue's book: no answer, and a status request finds nothing
+  limits_only,     // market orders rejected (OrdRejReason 11, like QuickFIX's example executor); limits as automatic
 };
 
 struct VenueOrder {

@@ -215,7 +215,7 @@ private:
   // (generic: a cancel's or replace's own id).
   void send_report(const VenueOrder& order, char exec_type, char status, std::int64_t last_quantity,
                    std::int64_t last_price_e8, const std::string& report_id, const std::string& original_id,
-                   const std::string& text);
+                   const std::string& text, int reject_reason = -1);
 
   std::int64_t average_price(const VenueOrder& order) const;
 

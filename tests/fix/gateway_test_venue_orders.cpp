@@ -111,6 +111,9 @@ void TestVenue::Impl::on_new_order(const FIX::Message& message) {
   order.price_e8 = decimal(get(message, FIX::FIELD::Price));
   const std::string type = get(message, FIX::FIELD::OrdType);
   const std::string time_in_force = get(message, FIX::FIELD::TimeInForce);
+  if (mode_ == OrderMode::lose) {
+    return; // as if lost in transit: recorded as received, never booked
+  }
   orders_.push_back(order);
   VenueOrder& stored = orders_.back();
 
@@ -129,6 +132,11 @@ void TestVenue::Impl::on_new_order(const FIX::Message& message) {
     send_message(reject);
     return;
   }
+  if (mode_ == OrderMode::limits_only && type == std::string(1, FIX::OrdType_MARKET)) {
+    send_report(stored, FIX::ExecType_REJECTED, FIX::OrdStatus_REJECTED, 0, 0, stored.current_id, "",
+                "Unsupported order type", 11);
+    return;
+  }
   if (mode_ == OrderMode::reject || wire_quantity > config_.maximum_quantity || order.quantity <= 0) {
     send_report(stored, FIX::ExecType_REJECTED, FIX::OrdStatus_REJECTED, 0, 0, stored.current_id, "",
                 "order quantity above limit");
@@ -136,7 +144,7 @@ void TestVenue::Impl::on_new_order(const FIX::Message& message) {
   }
   stored.open = true;
   send_report(stored, FIX::ExecType_NEW, FIX::OrdStatus_NEW, 0, 0, stored.current_id, "", "");
-  if (mode_ != OrderMode::automatic) {
+  if (mode_ != OrderMode::automatic && mode_ != OrderMode::limits_only) {
     return;
   }
   if (type == std::string(1, FIX::OrdType_MARKET)) {

@@ -14,7 +14,7 @@ using namespace detail; // NOLINT(google-build-using-namespace)
 
 void TestVenue::Impl::send_report(const VenueOrder& order, char exec_type, char status, std::int64_t last_quantity,
                                   std::int64_t last_price_e8, const std::string& report_id,
-                                  const std::string& original_id, const std::string& text) {
+                                  const std::string& original_id, const std::string& text, int reject_reason) {
   FIX::Message report;
   report.getHeader().setField(FIX::MsgType(FIX::MsgType_ExecutionReport));
   report.setField(FIX::FIELD::OrderID, order.order_id);
@@ -47,6 +47,9 @@ void TestVenue::Impl::send_report(const VenueOrder& order, char exec_type, char 
   if (!text.empty()) {
     report.setField(FIX::FIELD::Text, text);
   }
+  if (reject_reason >= 0) {
+    report.setField(FIX::FIELD::OrdRejReason, std::to_string(reject_reason));
+  }
   send_message(report);
 }
 
@@ -61,6 +64,17 @@ std::int64_t TestVenue::Impl::average_price(const VenueOrder& order) const {
 void TestVenue::Impl::on_status_request(const FIX::Message& message) {
   VenueOrder* order = find_for_request(message);
   if (order == nullptr) {
+    // FIX 4.4: a status request for an order the venue does not know is
+    // answered with ExecType I, OrdStatus 8 and OrdRejReason 5.
+    VenueOrder unknown;
+    unknown.client_order_id = get(message, FIX::FIELD::ClOrdID);
+    unknown.current_id = unknown.client_order_id;
+    unknown.order_id = "NONE";
+    unknown.symbol = get(message, FIX::FIELD::Symbol);
+    const std::string side = get(message, FIX::FIELD::Side);
+    unknown.side = side.empty() ? '1' : side[0];
+    send_report(unknown, FIX::ExecType_ORDER_STATUS, FIX::OrdStatus_REJECTED, 0, 0, unknown.current_id, "",
+                "Unknown order", 5);
     return;
   }
   char status = FIX::OrdStatus_NEW;
@@ -78,6 +92,21 @@ void TestVenue::Impl::set_position(const std::string& symbol, std::int64_t posit
 }
 
 void TestVenue::Impl::on_position_request(const FIX::Message& message) {
+  if (config_.validate_position_request && !config_.deribit) { // Deribit documents its own AN shape
+    for (const int required : {1, 581, 453, 715, 60}) {
+      if (!message.isSetField(required)) {
+        FIX::Message reject;
+        reject.getHeader().setField(FIX::MsgType(FIX::MsgType_Reject));
+        reject.setField(FIX::FIELD::RefSeqNum, get(message.getHeader(), FIX::FIELD::MsgSeqNum));
+        reject.setField(FIX::FIELD::RefMsgType, FIX::MsgType_RequestForPositions);
+        reject.setField(FIX::FIELD::RefTagID, std::to_string(required));
+        reject.setField(FIX::FIELD::SessionRejectReason, "1"); // required tag missing
+        reject.setField(FIX::FIELD::Text, "Required tag missing");
+        send_message(reject);
+        return;
+      }
+    }
+  }
   const std::string request = get(message, 710);
   std::string body = "35=AP|721=R" + std::to_string(++report_counter_) + "|710=" + request + "|724=0|";
   std::vector<std::pair<std::string, std::int64_t>> held;

@@ -181,7 +181,7 @@ TEST_F(GatewayVenueSimulatorTest, CancelAllCancelsEveryRestingOrder) {
 TEST_F(GatewayVenueSimulatorTest, WrongSecretIsRefused) {
   start("not-the-secret");
   ASSERT_TRUE(poll_until(
-      *gateway_, [&] { return !listener_.alerts_of(AlertKind::logout).empty(); }, 10'000));
+      *gateway_, [&] { return !listener_.alerts_of(AlertKind::logon_failed).empty(); }, 10'000));
   EXPECT_TRUE(listener_.alerts_of(AlertKind::logon).empty());
   EXPECT_FALSE(gateway_->logged_on());
 }

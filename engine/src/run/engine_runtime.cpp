@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "synthusd/engine/snapshot_file.hpp"
+#include "synthusd/fix/gateway_alert_text.hpp"
 #include "synthusd/liabilities/lnd_source.hpp"
 #include "synthusd/liabilities/nats_source.hpp"
 
@@ -352,8 +353,7 @@ void EngineRuntime::log_alerts() {
   for (std::size_t i = 0; i < gateway_channels_.size(); ++i) {
     fix::GatewayAlert gateway_alert;
     while (gateway_channels_[i]->alerts.pop(gateway_alert)) {
-      spdlog::warn("gateway {} alert {}: order {} {}", config_.run.gateways[i].venue,
-                   fix::to_string(gateway_alert.kind), gateway_alert.user_order_id, gateway_alert.text.c_str());
+      spdlog::warn("gateway {} alert {}", config_.run.gateways[i].venue, fix::describe(gateway_alert));
     }
   }
 }
@@ -465,6 +465,8 @@ std::string EngineRuntime::health_problems() const {
   for (std::size_t i = 0; i < gateway_channels_.size(); ++i) {
     if (!gateway_channels_[i]->logged_on.load()) {
       add("FIX " + config_.run.gateways[i].venue + " not logged on");
+    } else if (gateway_channels_[i]->reconcile_overdue.load()) {
+      add("FIX " + config_.run.gateways[i].venue + " positions not reconciled (no position report since logon)");
     } else if (!gateway_channels_[i]->reconciled.load()) {
       add("FIX " + config_.run.gateways[i].venue + " reconciling");
     }

@@ -90,14 +90,19 @@ void GatewayWorker::on_event(const hedging::Event& event) {
     }
     awaiting_reconciliation_ = false;
     channel_.reconciled.store(false, std::memory_order_relaxed);
+    channel_.reconcile_overdue.store(false, std::memory_order_relaxed);
     forward(event);
     return;
   }
   forward(event);
-  if (std::holds_alternative<hedging::PositionSnapshot>(event) && awaiting_reconciliation_) {
-    awaiting_reconciliation_ = false;
+  if (std::holds_alternative<hedging::PositionSnapshot>(event) && channel_.logged_on.load(std::memory_order_relaxed)) {
+    // Only a position report reconciles, however late it comes.
     channel_.reconciled.store(true, std::memory_order_relaxed);
-    forward(held_up_);
+    channel_.reconcile_overdue.store(false, std::memory_order_relaxed);
+    if (awaiting_reconciliation_) {
+      awaiting_reconciliation_ = false;
+      forward(held_up_);
+    }
   }
 }
 
@@ -134,9 +139,14 @@ void GatewayWorker::after_poll() {
     channel_.cancel_all_sent.fetch_add(1, std::memory_order_relaxed);
   }
   if (awaiting_reconciliation_ && monotonic_ns() - awaiting_since_ns_ > kReconcileTimeoutNs) {
-    spdlog::warn("gateway {}: no position report within 3 s of logon; trading with the kernel's positions", venue_);
+    // Not "reconciled": that comes only from a position report (the gateway
+    // keeps asking). Trading resumes on the kernel's own positions, which the
+    // journal rebuilt, and /health stays degraded until the venue answers.
+    spdlog::warn("gateway {} alert positions_unreconciled: no position report within 3 s of logon; trading with "
+                 "the kernel's positions until the venue answers a RequestForPositions",
+                 venue_);
     awaiting_reconciliation_ = false;
-    channel_.reconciled.store(true, std::memory_order_relaxed);
+    channel_.reconcile_overdue.store(true, std::memory_order_relaxed);
     forward(held_up_);
   }
   if (channel_.cancel_all_requested.exchange(false, std::memory_order_acq_rel)) {

@@ -61,6 +61,9 @@ struct GatewayChannel {
   std::atomic<std::uint64_t> cancel_all_sent{0};
   std::atomic<bool> logged_on{false};
   std::atomic<bool> reconciled{false};       // positions received since the last logon
+  // No position report within the wait after logon: trading goes on with the
+  // kernel's positions, but the venue's are unconfirmed (health says so).
+  std::atomic<bool> reconcile_overdue{false};
   std::atomic<std::uint64_t> events_full{0}; // gateway waited for room in `events`
   std::atomic<std::uint64_t> alerts_dropped{0};
   std::atomic<std::uint64_t> orders_sent{0};

@@ -167,6 +167,8 @@ enum class AlertKind : std::uint8_t {
   unsupported_message,     // an application message type the gateway does not handle
   inbound_queue_full,      // QuickFIX's thread waited for room in the hand-off queue
   collateral_reject,       // CollateralInquiryAck(BG) refusing a CollateralInquiry (reason: 946, else 945)
+  resend_suppressed,       // a NewOrderSingle not re-sent for a ResendRequest (gap-filled; status requested)
+  logon_failed,            // the session ended before logon completed (text: the reason either side gave)
 };
 
 const char* to_string(AlertKind kind);
@@ -188,6 +190,7 @@ struct GatewayAlert {
   char side = 0;                              // 54, as received
   int reason = -1;                            // 102 CxlRejReason, 380 BusinessRejectReason, 373, 532, 728, ...
   std::int64_t reference_sequence_number = 0; // 45
+  int reference_tag = 0;                      // 371 RefTagID: the tag a session Reject(3) names
   std::int64_t order_quantity_e8 = 0;         // 38 as received, scaled by 1e8
   std::int64_t last_quantity_e8 = 0;          // 32
   std::int64_t cumulative_quantity_e8 = 0;    // 14
@@ -257,7 +260,10 @@ struct GatewayConfig {
   // answers BB in both dialects.
   int collateral_request_interval_seconds = 60;
   bool collateral_inquiry_supported = true;
-  std::string position_account;      // Account(1) on RequestForPositions (generic) and CollateralInquiry, if set
+  // Account(1) on RequestForPositions (generic: always, default the
+  // SenderCompID) and on CollateralInquiry (if set).
+  std::string position_account;
+  std::string position_party_id;     // PartyID(448) of AN's Parties (generic), default the SenderCompID
   bool order_status_on_logon = true; // OrderStatusRequest(H) for every open order after a logon
   bool mass_cancel_supported = true; // OrderMassCancelRequest(q); else one cancel per open order
 
@@ -285,9 +291,13 @@ struct GatewayCounters {
   std::uint64_t duplicate_execution_reports = 0;  // dropped: the same order and ExecID again
   std::uint64_t exec_ids_reused = 0;              // an ExecID seen before on another order: booked, counted
   std::uint64_t possible_duplicates_received = 0; // reports flagged PossDupFlag/PossResend
+  // NewOrderSingles a ResendRequest asked for again: gap-filled, never
+  // re-sent; each still open here gets an OrderStatusRequest instead.
+  std::uint64_t application_resends_suppressed = 0;
   std::uint64_t late_reports = 0;                 // for orders already done, no new fill
   std::uint64_t unknown_orders = 0;
   std::uint64_t inbound_queue_waits = 0; // times QuickFIX's thread found the queue full
+  std::uint64_t logon_failures = 0;      // sessions that ended before logon completed
 };
 
 } // namespace fix
