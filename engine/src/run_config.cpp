@@ -139,6 +139,28 @@ void read_gateway(TableReader& t, const hedging::KernelConfig& kernel, GatewaySe
     gateway.collateral_inquiry = collateral ? 1 : 0;
   }
   t.integer("collateral_request_seconds", gateway.collateral_request_seconds, 0, 86'400);
+  fix::ExecutionOptions& execution = gateway.execution;
+  std::string order_type;
+  if (t.string("order_type", order_type) && !fix::parse_execution_style(order_type, execution.style)) {
+    t.problem(*t.find("order_type"), "order_type",
+              "unknown order type '" + order_type + "' (limit_ioc, market, post_only)");
+  }
+  t.ratio("order_collar", execution.collar);
+  if (execution.collar.raw <= 0 || execution.collar.raw >= hedging::Ratio::kScale / 10) {
+    t.problem_here("order_collar", "must be above 0 and below 0.1 (10 %)");
+  }
+  const auto milliseconds = [&](std::string_view key, hedging::Duration& out, std::int64_t maximum) {
+    std::int64_t value = out.nanoseconds / 1'000'000;
+    if (t.integer(key, value, 1, maximum)) {
+      out = hedging::Duration::from_milliseconds(value);
+    }
+  };
+  milliseconds("post_only_wait_ms", execution.post_only_wait, 600'000);
+  milliseconds("reject_backoff_initial_ms", execution.reject_backoff_initial, 600'000);
+  milliseconds("reject_backoff_max_ms", execution.reject_backoff_maximum, 3'600'000);
+  if (execution.reject_backoff_maximum < execution.reject_backoff_initial) {
+    t.problem_here("reject_backoff_max_ms", "must not be below reject_backoff_initial_ms");
+  }
 }
 
 void read_risk(TableReader& t, fix::RiskLimits& risk) {
@@ -261,6 +283,15 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     t.string("token_file", run.http.token_file);
   });
   one_table(root, problems, "risk", [&](TableReader& t) { read_risk(t, run.risk); });
+  // A collared order must pass pre-trade risk's own price band, or every
+  // order on that venue would be refused.
+  for (std::size_t i = 0; i < run.gateways.size(); ++i) {
+    const fix::ExecutionOptions& execution = run.gateways[i].execution;
+    if (execution.style != fix::ExecutionStyle::market && execution.collar >= run.risk.price_collar) {
+      problems.push_back({root.file(), 0, "gateways[" + std::to_string(i) + "].order_collar",
+                          "must be below [risk] price_collar, or pre-trade risk refuses every order"});
+    }
+  }
   one_table(root, problems, "log", [&](TableReader& t) {
     if (t.string("level", run.log_level) && run.log_level != "debug" && run.log_level != "info" &&
         run.log_level != "warn" && run.log_level != "error") {

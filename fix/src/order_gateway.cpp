@@ -52,6 +52,9 @@ void OrderGateway::Bridge::on_execution(const ExecutionEvent& event) {
     listener_.on_replaced(event);
     return;
   }
+  if (event.kind == ExecutionKind::rejected) {
+    listener_.on_venue_reject(event);
+  }
   listener_.on_event(hedging::ExecutionReport{
       .client_order_id = event.user_order_id,
       .status = to_order_status(event.kind),
@@ -94,6 +97,12 @@ OrderGateway::OrderGateway(GatewayConfig config, OrderGatewayListener& listener,
       session_(std::move(config), bridge_) {}
 
 SubmitResult OrderGateway::submit(const hedging::OrderIntent& intent) {
+  const bool limit = intent.type == hedging::OrderType::limit;
+  return submit(intent, limit ? policy_.limit_time_in_force : policy_.market_time_in_force,
+                limit && policy_.post_only_limits);
+}
+
+SubmitResult OrderGateway::submit(const hedging::OrderIntent& intent, TimeInForce time_in_force, bool post_only) {
   SubmitResult result = SubmitResult::unknown_instrument;
   if (intent.venue == venue_) {
     OrderRequest request;
@@ -104,12 +113,11 @@ SubmitResult OrderGateway::submit(const hedging::OrderIntent& intent) {
     if (intent.type == hedging::OrderType::limit) {
       request.type = OrderType::limit;
       request.price_e8 = intent.limit_price.raw;
-      request.time_in_force = policy_.limit_time_in_force;
-      request.post_only = policy_.post_only_limits;
+      request.post_only = post_only;
     } else {
       request.type = OrderType::market;
-      request.time_in_force = policy_.market_time_in_force;
     }
+    request.time_in_force = time_in_force;
     request.reduce_only = intent.reduce_only;
     result = session_.send_order(request);
   }

@@ -435,6 +435,56 @@ venue = "kraken"
                                          ": gateways[1].venue: names no [[venues]] entry 'kraken'");
 }
 
+TEST(RunConfig, gateway_order_types_parse_and_default_to_a_collared_limit_ioc) {
+  const std::string text = std::string(kKernel) + R"(
+[[gateways]]
+venue = "deribit"
+port = 1
+order_type = "post_only"
+order_collar = 0.002
+post_only_wait_ms = 1500
+reject_backoff_initial_ms = 250
+reject_backoff_max_ms = 30000
+
+[[gateways]]
+venue = "okx"
+port = 2
+)";
+  const RunConfig run = parse_config(text, "t").run;
+  ASSERT_EQ(run.gateways.size(), 2u);
+  const fix::ExecutionOptions& set = run.gateways[0].execution;
+  EXPECT_EQ(set.style, fix::ExecutionStyle::post_only);
+  EXPECT_EQ(set.collar, hedging::Ratio::from_ppm(2'000));
+  EXPECT_EQ(set.post_only_wait, hedging::Duration::from_milliseconds(1'500));
+  EXPECT_EQ(set.reject_backoff_initial, hedging::Duration::from_milliseconds(250));
+  EXPECT_EQ(set.reject_backoff_maximum, hedging::Duration::from_seconds(30));
+  const fix::ExecutionOptions& defaults = run.gateways[1].execution;
+  EXPECT_EQ(defaults.style, fix::ExecutionStyle::limit_ioc);
+  EXPECT_EQ(defaults.collar, hedging::Ratio::from_ppm(5'000));
+}
+
+TEST(RunConfig, an_unknown_order_type_and_a_collar_outside_the_risk_band_are_reported) {
+  const std::string text = std::string(kKernel) + R"(
+[[gateways]]
+venue = "deribit"
+port = 1
+order_type = "limit"
+
+[[gateways]]
+venue = "okx"
+port = 2
+order_collar = 0.06
+)";
+  const auto problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 2u) << describe(problems);
+  // Problems without a line of their own (the cross-check) sort first.
+  EXPECT_EQ(problems[0].key, "gateways[1].order_collar");
+  EXPECT_EQ(problems[0].message, "must be below [risk] price_collar, or pre-trade risk refuses every order");
+  EXPECT_EQ(problems[1].key, "gateways[0].order_type");
+  EXPECT_EQ(problems[1].message, "unknown order type 'limit' (limit_ioc, market, post_only)");
+  EXPECT_EQ(problems[1].line, line_of(text, "\"limit\""));
+}
+
 TEST(RunConfig, the_shipped_config_parses_with_its_runtime_sections) {
   const EngineConfig config = load_config(SYNTHUSD_SOURCE_DIR "/config/synthusd.toml");
   const RunConfig& run = config.run;

@@ -52,7 +52,8 @@ struct KernelPipeline {
         wait_mode(wait), snapshot_every(snapshot_every_events) {}
 
   // gateway_by_venue[1] = 0 unless told otherwise.
-  KernelWorker& start(std::vector<std::size_t> gateway_by_venue = {kNoGatewayIndex, 0}) {
+  KernelWorker& start(std::vector<std::size_t> gateway_by_venue = {kNoGatewayIndex, 0},
+                      std::vector<fix::ExecutionOptions> execution_by_venue = {}) {
     KernelWorkerSetup setup{kernel,
                             ledger,
                             risk,
@@ -71,7 +72,8 @@ struct KernelPipeline {
                             snapshot_every,
                             index_price_raw,
                             hedging::ActionStreamHash{},
-                            latency};
+                            latency,
+                            std::move(execution_by_venue)};
     worker = std::make_unique<KernelWorker>(std::move(setup));
     return *worker;
   }
@@ -138,7 +140,11 @@ TEST(KernelWorker, a_liability_event_becomes_an_order_on_the_venue_gateway_once_
   EXPECT_EQ(command.order.instrument, 1);
   EXPECT_EQ(command.order.side, hedging::Side::sell);
   EXPECT_EQ(command.order.quantity, Contracts{98}); // to the low safe bound, $100 contracts
-  EXPECT_EQ(command.order.type, hedging::OrderType::market);
+  // The default order type: a marketable limit IOC, 0.5 % through the mark.
+  EXPECT_EQ(command.order.type, hedging::OrderType::limit);
+  EXPECT_EQ(command.order.limit_price, Price::from_dollars(49'750));
+  EXPECT_EQ(command.time_in_force, fix::TimeInForce::immediate_or_cancel);
+  EXPECT_FALSE(command.post_only);
   EXPECT_FALSE(command.caused_by_market);
   EXPECT_GT(command.origin_wall_ns, 0);
   EXPECT_GE(command.dequeued_wall_ns, command.origin_wall_ns);
@@ -161,6 +167,53 @@ TEST(KernelWorker, a_liability_event_becomes_an_order_on_the_venue_gateway_once_
     EXPECT_EQ(records[i].sequence, i + 1);
   }
   EXPECT_EQ(p.liabilities.make_durable(), 1u);
+}
+
+// A venue configured for market orders gets them (explicit opt-in only).
+TEST(KernelWorker, a_venue_configured_for_market_orders_gets_unbounded_market_orders) {
+  KernelPipeline p;
+  fix::ExecutionOptions market;
+  market.style = fix::ExecutionStyle::market;
+  KernelWorker& worker = p.start({kNoGatewayIndex, 0}, {fix::ExecutionOptions{}, market});
+  ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(1))));
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2))), 1u);
+  p.venue_up(at_ms(3));
+  EXPECT_TRUE(worker.drain_once());
+  const std::vector<GatewayCommand> commands = p.take_commands();
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_EQ(commands[0].order.type, hedging::OrderType::market);
+  EXPECT_EQ(commands[0].time_in_force, fix::TimeInForce::immediate_or_cancel);
+}
+
+// Post-only needs our side of the touch: a market update with a mark but no
+// bid or ask leaves nothing to rest at, so no order goes out (counted), and
+// the kernel hears "rejected" and will ask again.
+TEST(KernelWorker, deny_a_post_only_order_without_a_touch_to_rest_at) {
+  KernelPipeline p;
+  fix::ExecutionOptions post_only;
+  post_only.style = fix::ExecutionStyle::post_only;
+  KernelWorker& worker = p.start({kNoGatewayIndex, 0}, {fix::ExecutionOptions{}, post_only});
+  hedging::MarketUpdate update = market_update(50'000, at_ms(1));
+  update.bid = Price{};
+  update.ask = Price{};
+  ASSERT_TRUE(p.market.publish(update));
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2))), 1u);
+  p.venue_up(at_ms(3));
+  EXPECT_TRUE(worker.drain_once());
+  EXPECT_TRUE(p.take_commands().empty());
+  EXPECT_EQ(worker.stats().orders_unpriced.load(), 1u);
+  EXPECT_TRUE(worker.drain_once()); // the local reject goes back into the kernel
+  EXPECT_EQ(p.kernel.open_orders(), 0u);
+
+  // With a touch, the order rests at the ask (a sell), with its taker price.
+  ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(2'000))));
+  EXPECT_TRUE(worker.drain_once());
+  const std::vector<GatewayCommand> commands = p.take_commands();
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_TRUE(commands[0].post_only);
+  EXPECT_EQ(commands[0].order.limit_price, Price::from_dollars(50'001));
+  EXPECT_EQ(commands[0].time_in_force, fix::TimeInForce::good_till_cancel);
+  EXPECT_EQ(commands[0].taker_limit_price, Price::from_dollars(49'750));
 }
 
 TEST(KernelWorker, gateway_events_are_taken_before_market_data_and_market_data_before_liability_events) {

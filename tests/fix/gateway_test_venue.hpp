@@ -62,6 +62,7 @@ struct TestVenueConfig {
   // its own AN shape): 371 = the first missing tag,
   // 373 = 1 (required tag missing), as a validating acceptor does.
   bool validate_position_request = true;
+  bool answer_position_requests = true; // false: AN is left unanswered (a counterparty without positions)
 };
 
 enum class OrderMode : std::uint8_t {

@@ -92,6 +92,9 @@ void TestVenue::Impl::set_position(const std::string& symbol, std::int64_t posit
 }
 
 void TestVenue::Impl::on_position_request(const FIX::Message& message) {
+  if (!config_.answer_position_requests) {
+    return;
+  }
   if (config_.validate_position_request && !config_.deribit) { // Deribit documents its own AN shape
     for (const int required : {1, 581, 453, 715, 60}) {
       if (!message.isSetField(required)) {

@@ -46,15 +46,18 @@ EngineRuntime::EngineRuntime(EngineConfig config)
   // Gateways: QuickFIX sessions are built here so configuration errors stop
   // the start, but they connect only on their own thread.
   std::vector<std::size_t> gateway_by_venue;
+  std::vector<fix::ExecutionOptions> execution_by_venue;
   for (const GatewaySection& section : config_.run.gateways) {
     auto channel = std::make_unique<GatewayChannel>(config_.run.engine.command_queue_capacity);
     fix::GatewayConfig gateway = make_gateway_config(section, config_.kernel, config_.run.engine.state_directory);
     if (gateway_by_venue.size() <= gateway.venue) {
       gateway_by_venue.resize(gateway.venue + 1U, kNoGateway);
+      execution_by_venue.resize(gateway.venue + 1U);
     }
     gateway_by_venue[gateway.venue] = gateway_channels_.size();
-    gateway_workers_.push_back(
-        std::make_unique<GatewayWorker>(std::move(gateway), *channel, order_latency_, wait_, kernel_wakeup_));
+    execution_by_venue[gateway.venue] = section.execution;
+    gateway_workers_.push_back(std::make_unique<GatewayWorker>(std::move(gateway), *channel, order_latency_, wait_,
+                                                               kernel_wakeup_, section.execution));
     gateway_channels_.push_back(std::move(channel));
   }
   // Liability sources: one channel each (the journal publishes their tickets).
@@ -113,6 +116,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
                           index_price_raw_,
                           recovered_hash_,
                           order_latency_};
+  setup.execution_by_venue = std::move(execution_by_venue);
   for (const auto& market : markets_) {
     setup.markets.push_back(market.get());
   }
@@ -416,6 +420,24 @@ std::string EngineRuntime::metrics_text() {
               [](const GatewayChannel& channel) { return std::uint64_t{channel.events_full.load()}; });
   per_gateway("synthusd_gateway_alerts_dropped_total", Type::counter, "gateway alerts lost to a full log queue",
               [](const GatewayChannel& channel) { return std::uint64_t{channel.alerts_dropped.load()}; });
+  per_gateway("synthusd_gateway_reconcile_overdue", Type::gauge,
+              "1 when no position report came within the wait after logon (trading on the kernel's positions)",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.reconcile_overdue.load() ? 1U : 0U}; });
+  per_gateway("synthusd_gateway_orders_held_by_backoff_total", Type::counter,
+              "orders refused locally while backing off after consecutive venue rejects",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.orders_held_by_backoff.load()}; });
+  per_gateway("synthusd_gateway_post_only_fallbacks_total", Type::counter,
+              "orders sent as collared limit IOC after a post-only order did not complete in time",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.post_only_fallbacks.load()}; });
+  out.family("synthusd_gateway_venue_rejects_total", Type::counter, "orders the venue refused, by its reason");
+  for (std::size_t i = 0; i < gateway_channels_.size(); ++i) {
+    for (const GatewayChannel::RejectReason& slot : gateway_channels_[i]->venue_rejects) {
+      const std::uint64_t count = slot.count.load(std::memory_order_acquire); // publishes slot.text
+      if (count > 0) {
+        out.sample(count, {{"venue", config_.run.gateways[i].venue}, {"reason", slot.text}});
+      }
+    }
+  }
   const auto per_source = [&](std::string_view name, Type type, std::string_view help, auto value_of) {
     out.family(name, type, help);
     for (const auto& source : source_status_) {

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
@@ -63,9 +65,9 @@ fix::GatewayConfig make_gateway_config(const GatewaySection& section, const hedg
 }
 
 GatewayWorker::GatewayWorker(fix::GatewayConfig config, GatewayChannel& channel, OrderLatency& latency, WaitMode wait,
-                             EventCount& kernel_wakeup)
+                             EventCount& kernel_wakeup, fix::ExecutionOptions execution)
     : channel_(channel), latency_(latency), kernel_wakeup_(kernel_wakeup), idler_(wait, channel.gateway_wakeup),
-      venue_(config.venue) {
+      venue_(config.venue), execution_(execution) {
   gateway_ = std::make_unique<fix::OrderGateway>(std::move(config), *this);
 }
 
@@ -94,6 +96,24 @@ void GatewayWorker::on_event(const hedging::Event& event) {
     forward(event);
     return;
   }
+  if (const auto* report = std::get_if<hedging::ExecutionReport>(&event)) {
+    SentOrder& sent = sent_[report->client_order_id % sent_.size()];
+    if (sent.id == report->client_order_id && sent.id != 0) {
+      latency_.order_to_acknowledgement.record(monotonic_ns() - sent.sent_ns);
+      sent.id = 0;
+    }
+    if (report->status != hedging::OrderStatus::rejected) {
+      consecutive_rejects_ = 0; // the venue takes orders again
+    }
+    if (report->status == hedging::OrderStatus::filled || report->status == hedging::OrderStatus::canceled ||
+        report->status == hedging::OrderStatus::rejected) {
+      for (PassiveOrder& passive : passive_) {
+        if (passive.id == report->client_order_id) {
+          passive = PassiveOrder{};
+        }
+      }
+    }
+  }
   forward(event);
   if (std::holds_alternative<hedging::PositionSnapshot>(event) && channel_.logged_on.load(std::memory_order_relaxed)) {
     // Only a position report reconciles, however late it comes.
@@ -112,13 +132,113 @@ void GatewayWorker::on_alert(const fix::GatewayAlert& alert) {
   }
 }
 
+// A venue reject: counted by reason, alerted with it, and the venue gets no
+// order for a doubling wait (reject_backoff), so a venue that refuses every
+// order (an order type it does not take, margin) is not hammered once a
+// second forever. Any accepted or filled report ends the streak.
+void GatewayWorker::on_venue_reject(const fix::ExecutionEvent& event) {
+  ++consecutive_rejects_;
+  const hedging::Duration wait = fix::reject_backoff(execution_, consecutive_rejects_);
+  backoff_until_ns_ = monotonic_ns() + wait.nanoseconds;
+  std::string reason = event.text.str();
+  if (reason.empty()) {
+    reason = event.exec_type != 0 ? "no text (ExecType " + std::string(1, event.exec_type) + ")" : "no text";
+  }
+  count_reject_reason(reason);
+  for (PassiveOrder& passive : passive_) {
+    if (passive.id == event.user_order_id) {
+      set_taker_next(passive.instrument, true); // a post-only refused (it would take): the next one takes
+    }
+  }
+  fix::GatewayAlert alert;
+  alert.kind = fix::AlertKind::venue_reject;
+  alert.receive_time_ns = event.receive_time_ns;
+  alert.user_order_id = event.user_order_id;
+  alert.client_order_id = event.client_order_id;
+  alert.venue_order_id = event.venue_order_id;
+  alert.exec_type = event.exec_type;
+  alert.order_status = event.order_status;
+  alert.text.assign(reason + "; " + std::to_string(consecutive_rejects_) + " in a row, no order to this venue for " +
+                    std::to_string(wait.nanoseconds / 1'000'000) + " ms");
+  on_alert(alert);
+}
+
+void GatewayWorker::count_reject_reason(const std::string& reason) {
+  auto& slots = channel_.venue_rejects;
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    auto& slot = slots[i];
+    const bool last = i + 1 == slots.size();
+    if (slot.count.load(std::memory_order_relaxed) == 0) {
+      // Claim: text first, then the count (release) that publishes it.
+      std::snprintf(slot.text, sizeof slot.text, "%s", last ? "other reasons" : reason.c_str());
+      slot.count.store(1, std::memory_order_release);
+      return;
+    }
+    if (last || std::strncmp(slot.text, reason.c_str(), sizeof slot.text - 1) == 0) {
+      slot.count.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+bool GatewayWorker::taker_next(hedging::InstrumentId instrument) const noexcept {
+  return instrument < taker_next_.size() && taker_next_[instrument];
+}
+
+void GatewayWorker::set_taker_next(hedging::InstrumentId instrument, bool value) noexcept {
+  if (instrument < taker_next_.size()) {
+    taker_next_[instrument] = value;
+  }
+}
+
+// Refused here, never sent: the kernel hears "rejected" at once, so it
+// releases the order's quantity and asks again after its reject delay.
+void GatewayWorker::refuse_locally(hedging::ClientOrderId id) {
+  forward(hedging::ExecutionReport{
+      .client_order_id = id,
+      .status = hedging::OrderStatus::rejected,
+      .last_quantity = hedging::Contracts{0},
+      .last_price = hedging::Price{0},
+      .time = hedging::Timestamp{wall_ns()},
+  });
+}
+
 void GatewayWorker::handle_command(const GatewayCommand& command) {
   if (command.kind == GatewayCommand::Kind::cancel) {
     (void)gateway_->submit(command.cancel);
     return;
   }
-  const fix::SubmitResult result = gateway_->submit(command.order);
+  if (monotonic_ns() < backoff_until_ns_) {
+    channel_.orders_held_by_backoff.fetch_add(1, std::memory_order_relaxed);
+    refuse_locally(command.order.client_order_id);
+    return;
+  }
+  hedging::OrderIntent order = command.order;
+  fix::TimeInForce time_in_force = command.time_in_force;
+  bool post_only = command.post_only;
+  if (post_only && taker_next(order.instrument) && command.taker_limit_price.is_valid()) {
+    // The last post-only order on this instrument did not complete in time
+    // (or was refused for taking): this one takes, inside the collar.
+    order.limit_price = command.taker_limit_price;
+    time_in_force = fix::TimeInForce::immediate_or_cancel;
+    post_only = false;
+    set_taker_next(order.instrument, false);
+    channel_.post_only_fallbacks.fetch_add(1, std::memory_order_relaxed);
+  }
+  const fix::SubmitResult result = gateway_->submit(order, time_in_force, post_only);
   if (result == fix::SubmitResult::sent) {
+    sent_[order.client_order_id % sent_.size()] = SentOrder{order.client_order_id, monotonic_ns()};
+    if (post_only) {
+      for (PassiveOrder& passive : passive_) {
+        if (passive.id == 0) {
+          passive = PassiveOrder{order.client_order_id, order.instrument,
+                                 monotonic_ns() + execution_.post_only_wait.nanoseconds, false};
+          break;
+        }
+      }
+      // A full table (64 resting post-only orders) leaves the order to the
+      // kernel's own unanswered-order cancel.
+    }
     channel_.orders_sent.fetch_add(1, std::memory_order_relaxed);
     if (command.origin_wall_ns > 0) {
       const std::int64_t now = wall_ns();
@@ -148,6 +268,16 @@ void GatewayWorker::after_poll() {
     awaiting_reconciliation_ = false;
     channel_.reconcile_overdue.store(true, std::memory_order_relaxed);
     forward(held_up_);
+  }
+  const std::int64_t now = monotonic_ns();
+  for (PassiveOrder& passive : passive_) {
+    if (passive.id != 0 && !passive.cancel_sent && now >= passive.deadline_ns) {
+      // Out of patience: cancel; what it filled stays filled, the kernel
+      // re-decides on the cancel and its next order here takes.
+      passive.cancel_sent = true;
+      set_taker_next(passive.instrument, true);
+      (void)gateway_->submit(hedging::CancelIntent{passive.id, venue_});
+    }
   }
   if (channel_.cancel_all_requested.exchange(false, std::memory_order_acq_rel)) {
     (void)gateway_->cancel_all();

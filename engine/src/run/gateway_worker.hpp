@@ -6,15 +6,23 @@
 // Reconciliation after every logon: first an OrderMassCancelRequest (orders
 // a crashed predecessor left open must not fill behind the kernel's back),
 // then the positions the gateway requests at logon; the kernel hears that
-// the venue is up only after the first position report (or a timeout), so
-// it never trades on a position it has not reconciled.
+// the venue is up only after the first position report (or, after a
+// timeout, with /health degraded until one comes), so it never trades on a
+// position it has not reconciled without saying so.
+//
+// Execution policy (fix/execution_policy.hpp): post-only orders that have
+// not completed within their wait are canceled and the instrument's next
+// order goes as a collared limit IOC; consecutive venue rejects stop orders
+// to the venue for a doubling backoff, counted per reason and alerted.
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <string>
 
 #include "pipeline.hpp"
 #include "synthusd/engine/run_config.hpp"
+#include "synthusd/fix/execution_policy.hpp"
 #include "synthusd/fix/order_gateway.hpp"
 #include "synthusd/hedging/config.hpp"
 
@@ -30,7 +38,7 @@ namespace synthusd::engine::run {
 class GatewayWorker final : public fix::OrderGatewayListener {
 public:
   GatewayWorker(fix::GatewayConfig config, GatewayChannel& channel, OrderLatency& latency, WaitMode wait,
-                EventCount& kernel_wakeup);
+                EventCount& kernel_wakeup, fix::ExecutionOptions execution = {});
 
   // Gateway thread. Runs until `stop`; then cancels every open order, keeps
   // forwarding reports for up to drain_ms, and logs out.
@@ -38,11 +46,30 @@ public:
 
   void on_event(const hedging::Event& event) override;
   void on_alert(const fix::GatewayAlert& alert) override;
+  void on_venue_reject(const fix::ExecutionEvent& event) override;
 
 private:
+  // A post-only order resting on the venue, until it is done or its wait
+  // ends (then it is canceled and the instrument's next order takes).
+  struct PassiveOrder {
+    hedging::ClientOrderId id = 0; // 0: free
+    hedging::InstrumentId instrument = 0;
+    std::int64_t deadline_ns = 0; // monotonic
+    bool cancel_sent = false;
+  };
+  // When an order went out, until its first report (order -> acknowledgement).
+  struct SentOrder {
+    hedging::ClientOrderId id = 0;
+    std::int64_t sent_ns = 0; // monotonic
+  };
+
   void forward(const hedging::Event& event);
   void handle_command(const GatewayCommand& command);
+  void refuse_locally(hedging::ClientOrderId id);
   void after_poll();
+  void count_reject_reason(const std::string& reason);
+  [[nodiscard]] bool taker_next(hedging::InstrumentId instrument) const noexcept;
+  void set_taker_next(hedging::InstrumentId instrument, bool value) noexcept;
 
   GatewayChannel& channel_;
   OrderLatency& latency_;
@@ -54,6 +81,13 @@ private:
   bool awaiting_reconciliation_ = false;
   std::int64_t awaiting_since_ns_ = 0;
   hedging::VenueStatus held_up_{};
+
+  fix::ExecutionOptions execution_;
+  std::uint32_t consecutive_rejects_ = 0;
+  std::int64_t backoff_until_ns_ = 0; // monotonic; no order to the venue before
+  std::array<PassiveOrder, 64> passive_{};
+  std::array<bool, 256> taker_next_{}; // per instrument id (ids above share nothing: no fallback)
+  std::array<SentOrder, 256> sent_{};  // by id % size; a slot reused before its report loses that sample only
 };
 
 } // namespace synthusd::engine::run

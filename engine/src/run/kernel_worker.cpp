@@ -25,6 +25,13 @@ hedging::Price reference_price(const hedging::MarketUpdate& update) noexcept {
 KernelWorker::KernelWorker(KernelWorkerSetup setup)
     : setup_(std::move(setup)), index_price_raw_(setup_.index_price_raw), hash_(setup_.action_hash),
       next_sequence_(setup_.next_sequence), idler_(setup_.wait, setup_.wakeup) {
+  for (const hedging::InstrumentSpec& spec : setup_.kernel.config().instruments) {
+    if (spec.id >= ticks_.size()) {
+      ticks_.resize(spec.id + 1U);
+      touches_.resize(spec.id + 1U);
+    }
+    ticks_[spec.id] = spec.tick_size;
+  }
   action_hash_value_.store(hash_.value());
   action_events_.store(hash_.events());
   last_sequence_.store(next_sequence_ - 1);
@@ -154,6 +161,9 @@ void KernelWorker::feed_risk(const hedging::Event& event) noexcept {
     if (price.is_valid()) {
       risk.on_reference_price(update->instrument, price, update->time);
     }
+    if (update->instrument < touches_.size()) {
+      touches_[update->instrument] = fix::Touch{update->bid, update->ask, price};
+    }
   } else if (const auto* report = std::get_if<hedging::ExecutionReport>(&event)) {
     risk.on_execution(*report);
   } else if (const auto* position = std::get_if<hedging::PositionSnapshot>(&event)) {
@@ -221,14 +231,31 @@ void KernelWorker::route_order(const hedging::OrderIntent& order, Origin origin)
     reject_locally(order.client_order_id);
     return;
   }
-  if (setup_.risk.check_order(order, setup_.kernel.now()) != fix::RiskReject::none) {
+  // The venue's order type: a market intent becomes a collared limit IOC
+  // (or post-only at the touch); risk then checks what is actually sent. No
+  // price to bound it: not sent, and the kernel retries after its delay.
+  static const fix::ExecutionOptions kDefaultExecution{};
+  const fix::ExecutionOptions& execution =
+      order.venue < setup_.execution_by_venue.size() ? setup_.execution_by_venue[order.venue] : kDefaultExecution;
+  const fix::Touch touch = order.instrument < touches_.size() ? touches_[order.instrument] : fix::Touch{};
+  const hedging::Price tick = order.instrument < ticks_.size() ? ticks_[order.instrument] : hedging::Price{};
+  const std::optional<fix::ShapedOrder> shaped = fix::shape_order(order, touch, tick, execution);
+  if (!shaped) {
+    stats_.orders_unpriced.fetch_add(1, std::memory_order_relaxed);
+    reject_locally(order.client_order_id);
+    return;
+  }
+  if (setup_.risk.check_order(shaped->intent, setup_.kernel.now()) != fix::RiskReject::none) {
     stats_.risk_rejects.fetch_add(1, std::memory_order_relaxed);
     reject_locally(order.client_order_id);
     return;
   }
   GatewayCommand command;
   command.kind = GatewayCommand::Kind::order;
-  command.order = order;
+  command.order = shaped->intent;
+  command.time_in_force = shaped->time_in_force;
+  command.post_only = shaped->post_only;
+  command.taker_limit_price = shaped->taker_limit_price;
   command.origin_wall_ns = origin.wall_ns;
   command.dequeued_wall_ns = origin.dequeued_wall_ns;
   command.caused_by_market = origin.market;
@@ -320,6 +347,9 @@ void KernelWorker::serve_metrics() {
     const auto reason = static_cast<fix::RiskReject>(i);
     out.sample(setup_.risk.rejects(reason), {{"reason", fix::to_string(reason)}});
   }
+  out.family("synthusd_orders_unpriced_total", Type::counter,
+             "orders not sent: no reference price (or touch, for post-only) to bound them");
+  out.sample(stats_.orders_unpriced.load(std::memory_order_relaxed));
   out.family("synthusd_queue_depth", Type::gauge, "items waiting in each queue into the kernel thread");
   for (std::size_t i = 0; i < setup_.markets.size(); ++i) {
     out.sample(std::uint64_t{setup_.markets[i]->depth()}, {{"queue", "market"}, {"index", std::to_string(i)}});
@@ -372,6 +402,9 @@ void KernelWorker::serve_metrics() {
                                             "market data receive to order handed to FIX (tick-caused orders)");
   setup_.order_latency.event_to_order.render(out, "synthusd_event_to_order_seconds",
                                              "kernel input taken to order handed to FIX (every order)");
+  setup_.order_latency.order_to_acknowledgement.render(
+      out, "synthusd_order_to_acknowledgement_seconds",
+      "order handed to FIX to the venue's first report of it (accepted, filled or rejected)");
   metrics_.text = out.take();
   metrics_.state.store(2, std::memory_order_release);
 }

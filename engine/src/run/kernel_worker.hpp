@@ -20,6 +20,7 @@
 #include "journal_worker.hpp"
 #include "latency_histogram.hpp"
 #include "pipeline.hpp"
+#include "synthusd/fix/execution_policy.hpp"
 #include "synthusd/fix/pre_trade_risk.hpp"
 #include "synthusd/hedging/backing_ledger.hpp"
 #include "synthusd/hedging/digest.hpp"
@@ -65,6 +66,7 @@ struct KernelThreadStats {
   std::atomic<std::uint64_t> alerts_dropped{0};
   std::atomic<std::uint64_t> risk_rejects{0};
   std::atomic<std::uint64_t> local_inputs_dropped{0};
+  std::atomic<std::uint64_t> orders_unpriced{0}; // no reference (or touch) to bound the order: not sent
 };
 
 // The HTTP thread asks, the kernel thread renders (its state is its own).
@@ -93,6 +95,9 @@ struct KernelWorkerSetup {
   std::atomic<std::int64_t>& index_price_raw; // published for the sources' sats conversion
   hedging::ActionStreamHash action_hash;      // continued from the recovery
   OrderLatency& order_latency;                // recorded by the gateway threads
+  // venue id -> how its orders go out (order type, collar); a venue not
+  // listed gets the defaults (limit IOC inside a 0.5 % collar).
+  std::vector<fix::ExecutionOptions> execution_by_venue{};
 };
 
 class KernelWorker {
@@ -139,6 +144,10 @@ private:
   [[nodiscard]] bool has_input() const noexcept;
 
   KernelWorkerSetup setup_;
+  // Per instrument id: the last touch and reference price seen, and the
+  // tick, for shaping orders (fix::shape_order). Sized at construction.
+  std::vector<fix::Touch> touches_;
+  std::vector<hedging::Price> ticks_;
   std::atomic<std::int64_t>& index_price_raw_;
   hedging::ActionStreamHash hash_;
   std::atomic<std::uint64_t> action_hash_value_{0};

@@ -97,6 +97,7 @@ inline void LatencyHistogram::render(PrometheusText& out, std::string_view name,
 struct OrderLatency {
   LatencyHistogram tick_to_order;
   LatencyHistogram event_to_order;
+  LatencyHistogram order_to_acknowledgement; // order handed to FIX -> the venue's first report of it
 };
 
 } // namespace synthusd::engine::run

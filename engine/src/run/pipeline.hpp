@@ -14,17 +14,18 @@
 // liability source, the highest ticket made durable; sources acknowledge
 // upstream only up to it.
 
+#include <array>
 #include <atomic>
 #include <boost/lockfree/spsc_queue.hpp>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
-#include "synthusd/liabilities/liability_sink.hpp"
 #include "synthusd/feeds/conflating_queue.hpp"
 #include "synthusd/fix/gateway_types.hpp"
 #include "synthusd/hedging/actions.hpp"
 #include "synthusd/hedging/events.hpp"
+#include "synthusd/liabilities/liability_sink.hpp"
 
 #include "threads.hpp"
 
@@ -39,10 +40,13 @@ inline constexpr std::uint16_t kNoSource = 0xffff;
 struct GatewayCommand {
   enum class Kind : std::uint8_t { order, cancel };
   Kind kind = Kind::order;
-  hedging::OrderIntent order{};
+  hedging::OrderIntent order{}; // as shaped by the venue's execution policy (type, limit price)
   hedging::CancelIntent cancel{};
-  std::int64_t origin_wall_ns = 0;   // when what caused it reached the engine (a tick: its receive time)
-  std::int64_t dequeued_wall_ns = 0; // when the kernel thread took that input
+  fix::TimeInForce time_in_force = fix::TimeInForce::immediate_or_cancel;
+  bool post_only = false;
+  hedging::Price taker_limit_price{}; // post-only: the collared IOC price of its taker fallback
+  std::int64_t origin_wall_ns = 0;    // when what caused it reached the engine (a tick: its receive time)
+  std::int64_t dequeued_wall_ns = 0;  // when the kernel thread took that input
   bool caused_by_market = false;
 };
 
@@ -60,7 +64,7 @@ struct GatewayChannel {
   std::atomic<bool> cancel_all_requested{false}; // kill switch, shutdown
   std::atomic<std::uint64_t> cancel_all_sent{0};
   std::atomic<bool> logged_on{false};
-  std::atomic<bool> reconciled{false};       // positions received since the last logon
+  std::atomic<bool> reconciled{false}; // positions received since the last logon
   // No position report within the wait after logon: trading goes on with the
   // kernel's positions, but the venue's are unconfirmed (health says so).
   std::atomic<bool> reconcile_overdue{false};
@@ -68,6 +72,19 @@ struct GatewayChannel {
   std::atomic<std::uint64_t> alerts_dropped{0};
   std::atomic<std::uint64_t> orders_sent{0};
   std::atomic<std::uint64_t> orders_refused{0}; // SubmitResult other than sent
+  // Venue rejects (ExecutionReport rejected, or a reject naming the order),
+  // per reason: the first kRejectReasons distinct reasons get their own
+  // slot, later ones share the last ("other reasons"). A slot's text is
+  // written once, before its count becomes non-zero (release), by the
+  // gateway thread only.
+  static constexpr std::size_t kRejectReasons = 8;
+  struct RejectReason {
+    std::atomic<std::uint64_t> count{0};
+    char text[96] = {};
+  };
+  std::array<RejectReason, kRejectReasons> venue_rejects;
+  std::atomic<std::uint64_t> orders_held_by_backoff{0}; // refused locally while backing off after rejects
+  std::atomic<std::uint64_t> post_only_fallbacks{0};    // post-only orders canceled for a taker fallback
 };
 
 // liability source thread -> kernel thread

@@ -20,10 +20,11 @@
 
 #include "synthusd/feeds/venue_tick.hpp"
 #include "synthusd/fix/dialect.hpp"
+#include "synthusd/fix/execution_policy.hpp"
 #include "synthusd/fix/pre_trade_risk.hpp"
 #include "synthusd/hedging/types.hpp"
-#include "synthusd/liabilities/liability_sink.hpp"
 #include "synthusd/liabilities/liability_intake.hpp"
+#include "synthusd/liabilities/liability_sink.hpp"
 #include "synthusd/liabilities/lnd_source.hpp"
 #include "synthusd/liabilities/nats_source.hpp"
 
@@ -50,7 +51,7 @@ struct EngineSection {
   // blocked, open orders cancelled) within one status tick. Removing it does
   // not resume; POST /resume does. Empty: <state_directory>/kill.
   std::string kill_file;
-  std::int64_t timer_interval_ms = 100;         // Timer events into the kernel
+  std::int64_t timer_interval_ms = 100; // Timer events into the kernel
   std::uint64_t snapshot_every_events = 10'000;
   std::size_t liability_queue_capacity = 4096; // per source
   std::size_t market_queue_capacity = 1024;    // per feed
@@ -88,6 +89,10 @@ struct GatewaySection {
   // liquidation, transfers). Deribit's FIX has no BB: default off there.
   int collateral_inquiry = -1; // -1: by dialect (generic on, deribit off); 0 off; 1 on
   int collateral_request_seconds = 60;
+  // How the kernel's orders go out on this venue (fix/execution_policy.hpp):
+  // order_type, order_collar, post_only_wait_ms, reject_backoff_initial_ms,
+  // reject_backoff_max_ms.
+  fix::ExecutionOptions execution;
 };
 
 struct LiabilitySection {

@@ -36,6 +36,10 @@ public:
   virtual void on_alert(const GatewayAlert& alert) = 0;
   // An order's quantity or price changed by replace(): not a kernel event.
   virtual void on_replaced(const ExecutionEvent& event) { (void)event; }
+  // The venue refused one of our orders (its report, with the venue's text
+  // and reason); called before the rejected ExecutionReport event. Orders
+  // refused locally (not logged on, invalid) do not come here.
+  virtual void on_venue_reject(const ExecutionEvent& event) { (void)event; }
 };
 
 // What the kernel's intents do not say.
@@ -68,6 +72,9 @@ public:
   // the kernel releases the order's in-flight quantity (and retries after its
   // reject delay) exactly as for a venue reject.
   SubmitResult submit(const hedging::OrderIntent& intent);
+  // The same with the time in force and post-only flag given (the venue's
+  // execution policy decided them), rather than the OrderPolicy's.
+  SubmitResult submit(const hedging::OrderIntent& intent, TimeInForce time_in_force, bool post_only);
   // A cancel that cannot go out changes nothing: the order is still working.
   SubmitResult submit(const hedging::CancelIntent& intent);
   SubmitResult replace(hedging::ClientOrderId id, hedging::Contracts quantity, hedging::Price price);
