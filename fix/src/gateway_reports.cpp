@@ -136,6 +136,14 @@ bool GatewaySession::Impl::to_contracts(const GatewayInstrument& instrument, std
 
 void GatewaySession::Impl::handle_execution_report(const Inbound& inbound) {
   Order* order = find_order(inbound);
+  if (inbound.exec_id_reused) {
+    // Booked like any report (dedupe is per order), but a venue reusing
+    // ExecIDs across orders is worth an operator's look.
+    GatewayAlert alert = alert_from(AlertKind::exec_id_reused, inbound);
+    alert.user_order_id = order != nullptr ? order->user_order_id : 0;
+    alert.text.assign("ExecID already seen on another order; booked for this one");
+    listener_.on_alert(alert);
+  }
   if (order == nullptr) {
     ++counters_.unknown_orders;
     GatewayAlert alert = alert_from(AlertKind::unknown_order, inbound);

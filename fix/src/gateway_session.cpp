@@ -327,6 +327,7 @@ void GatewaySession::Impl::fromApp(const FIX::Message& message,
       }
       if (!exec_ids_.insert(inbound.exec_id.data, inbound.exec_id.size)) {
         exec_ids_reused_.fetch_add(1, std::memory_order_relaxed);
+        inbound.exec_id_reused = true;
       }
     }
     hand_over(inbound);

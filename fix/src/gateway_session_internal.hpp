@@ -118,6 +118,7 @@ struct Inbound {
   std::int64_t reference_sequence_number = 0; // 45
   int reference_tag = 0;                      // 371 RefTagID (session Reject)
   bool possible_duplicate = false;            // 43 or 97
+  bool exec_id_reused = false;                // the ExecID was seen before on another order (booked, alerted)
   Decimal order_quantity;                     // 38
   Decimal last_quantity;                      // 32
   Decimal cumulative_quantity;                // 14

@@ -83,6 +83,8 @@ const char* to_string(AlertKind kind) {
     return "resend_suppressed";
   case AlertKind::logon_failed:
     return "logon_failed";
+  case AlertKind::exec_id_reused:
+    return "exec_id_reused";
   case AlertKind::venue_reject:
     return "venue_reject";
   }

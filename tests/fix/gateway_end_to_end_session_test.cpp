@@ -64,7 +64,7 @@ TEST_F(GatewayEndToEndTest, DisconnectWithOrderInFlightThenResendAndReconcile) {
 // A venue that reuses an ExecID on another order (or after its own restart):
 // the second order's fill is real and must be booked, and counted; the same
 // report again on the same order is still a duplicate.
-TEST_F(GatewayEndToEndTest, AnExecIdReusedOnAnotherOrderIsBookedAndCounted) {
+TEST_F(GatewayEndToEndTest, AnExecIdReusedOnAnotherOrderIsBookedCountedAndAlerted) {
   start();
   venue_->set_order_mode(OrderMode::acknowledge);
   ASSERT_EQ(gateway_->submit(limit_intent(151, Side::sell, 2, 43'000)), SubmitResult::sent);
@@ -85,6 +85,10 @@ TEST_F(GatewayEndToEndTest, AnExecIdReusedOnAnotherOrderIsBookedAndCounted) {
   ASSERT_TRUE(wait_status(152, OrderStatus::filled)) << "a real fill was dropped as a duplicate";
   EXPECT_EQ(gateway_->session().counters().exec_ids_reused, 1U);
   EXPECT_EQ(gateway_->session().counters().duplicate_execution_reports, 0U);
+  const auto reused = listener_.alerts_of(AlertKind::exec_id_reused);
+  ASSERT_EQ(reused.size(), 1U); // booked, counted and alerted
+  EXPECT_EQ(reused[0].user_order_id, 152U);
+  EXPECT_TRUE(reused[0].exec_id.equals("REUSED"));
   // The very same report again: a duplicate, dropped.
   ASSERT_TRUE(venue_->send("35=8|37=" + second +
                            "|11=T2|17=REUSED|150=F|39=2|55=BTC-PERPETUAL|54=2|38=3|32=3|"

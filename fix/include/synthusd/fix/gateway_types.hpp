@@ -169,6 +169,7 @@ enum class AlertKind : std::uint8_t {
   collateral_reject,       // CollateralInquiryAck(BG) refusing a CollateralInquiry (reason: 946, else 945)
   resend_suppressed,       // a NewOrderSingle not re-sent for a ResendRequest (gap-filled; status requested)
   logon_failed,            // the session ended before logon completed (text: the reason either side gave)
+  exec_id_reused,          // an ExecID seen before on another order: booked (dedupe is per order), alerted
   venue_reject,            // the venue refused an order (raised by the engine's gateway worker: text names the
                            // reason, the streak and the backoff)
 };
