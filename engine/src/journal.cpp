@@ -7,6 +7,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -225,7 +226,8 @@ bool decode_event(std::uint8_t type, std::span<const std::uint8_t> payload, hedg
 
 // ---- reader ---------------------------------------------------------------------
 
-JournalReader::JournalReader(const std::string& path) {
+JournalReader::JournalReader(const std::string& path, std::uint64_t first_sequence)
+    : last_sequence_(first_sequence - 1) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw std::runtime_error("journal " + path + ": cannot open for reading");
@@ -275,14 +277,15 @@ bool JournalReader::next(JournalRecord& record) {
 
 // ---- writer ---------------------------------------------------------------------
 
-JournalWriter::JournalWriter(const std::string& path, std::size_t buffer_bytes) : path_(path), buffer_(buffer_bytes) {
+JournalWriter::JournalWriter(const std::string& path, std::size_t buffer_bytes, std::uint64_t first_sequence)
+    : path_(path), file_first_sequence_(first_sequence), buffer_(buffer_bytes), last_sequence_(first_sequence - 1) {
   if (buffer_bytes < kRecordOverhead + kMaxPayload) {
     throw std::invalid_argument("journal buffer smaller than one record");
   }
   {
     struct stat info {};
     if (::stat(path.c_str(), &info) == 0) {
-      JournalReader reader(path);
+      JournalReader reader(path, first_sequence);
       JournalRecord record;
       while (reader.next(record)) {
       }
@@ -350,6 +353,33 @@ std::uint64_t JournalWriter::commit() {
   used_ = 0;
   durable_sequence_ = last_sequence_;
   return durable_sequence_;
+}
+
+void JournalWriter::start_segment(const std::string& path) {
+  commit();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    fail("cannot create the new segment", path);
+  }
+  // The new (empty) file and its name must be on disk before anything is
+  // appended to it: recovery finds segments by name.
+  std::string directory = std::filesystem::path(path).parent_path().string();
+  const int dir = ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (::fsync(fd) != 0 || dir < 0 || ::fsync(dir) != 0) {
+    const int error = errno;
+    if (dir >= 0) {
+      ::close(dir);
+    }
+    ::close(fd);
+    ::unlink(path.c_str()); // empty: nothing was appended to it
+    errno = error;
+    fail("cannot make the new segment durable", path);
+  }
+  ::close(dir);
+  ::close(fd_);
+  fd_ = fd;
+  path_ = path;
+  file_first_sequence_ = last_sequence_ + 1;
 }
 
 } // namespace synthusd::engine
