@@ -131,6 +131,20 @@ TEST(JournalSegments, rotation_continues_the_sequence_in_a_new_file_and_indexes_
   EXPECT_EQ(writer->last_sequence(), 8u);
 }
 
+TEST(JournalSegments, a_new_segment_that_cannot_be_created_leaves_the_old_one_taking_appends) {
+  TempDir dir;
+  const std::string base = dir.file("journal");
+  std::unique_ptr<JournalWriter> writer = open_active_segment(base);
+  writer->append(test_event(1));
+  write_bytes(segment_path(base, 2), {}); // in the way: a segment is never reused
+  expect_refusal([&] { writer->start_segment(segment_path(base, 2)); }, {segment_path(base, 2)});
+  EXPECT_EQ(writer->path(), segment_path(base, 1));
+  EXPECT_EQ(writer->append(test_event(2)), 2u);
+  writer->commit();
+  fs::remove(segment_path(base, 2));
+  EXPECT_EQ(read_sequences(list_journal_files(base).segments), range(1, 2));
+}
+
 TEST(JournalSegments, a_segment_whose_first_record_is_not_its_name_reads_as_corrupt) {
   TempDir dir;
   const std::string base = dir.file("journal");

@@ -96,7 +96,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
         try {
           rotate_segment(*journal_, journal_path_);
         } catch (const std::exception& error) {
-          spdlog::error("journal: no new segment after the snapshot at sequence {} ({}); appending to {}",
+          spdlog::error("journal: cutting the segment after the snapshot at sequence {} failed ({}); appending to {}",
                         snapshot.sequence, error.what(), journal_->path());
         }
         archivable_through_.store(snapshot.sequence, std::memory_order_release);
