@@ -1,22 +1,17 @@
 #include "synthusd/engine/journal_liability_sink.hpp"
 
-#include <filesystem>
+#include <cstdint>
+
+#include "synthusd/engine/journal_segments.hpp"
+#include "synthusd/engine/recovery.hpp"
 
 namespace synthusd::engine {
 
 std::vector<JournaledLiability> journaled_liabilities(const std::string& journal_path) {
-  std::vector<JournaledLiability> found;
-  if (!std::filesystem::exists(journal_path)) {
-    return found;
-  }
-  JournalReader reader(journal_path);
-  JournalRecord record;
-  while (reader.next(record)) {
-    if (const auto* change = std::get_if<hedging::LiabilityChange>(&record.event)) {
-      found.push_back({change->id, liabilities::liability_fingerprint(*change)});
-    }
-  }
-  return found;
+  // Nothing to replay: every record counts only for its id, and sealed
+  // segments give theirs through their indexes. Read-only (no index is
+  // written): this also reads journals another process is appending to.
+  return scan_journal(journal_base(journal_path), {}, UINT64_MAX, nullptr, false).liabilities;
 }
 
 void remember_journaled_ids(liabilities::LiabilityAdmission& admission, const std::string& journal_path) {

@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "synthusd/engine/config_file.hpp"
 #include "synthusd/engine/intake_command.hpp"
@@ -32,9 +34,16 @@ int main(int argc, char** argv) {
 
   std::string replay_journal;
   std::string replay_config;
+  std::vector<std::string> replay_archives;
   CLI::App* replay_command =
       app.add_subcommand("replay", "re-run the kernel over a journal and print the action-stream hash");
-  replay_command->add_option("journal", replay_journal, "journal file")->required()->check(CLI::ExistingFile);
+  replay_command
+      ->add_option("journal", replay_journal,
+                   "the journal: its base path (<state_directory>/journal, segments journal.<sequence>), its "
+                   "directory, or a single journal file")
+      ->required();
+  replay_command->add_option("--archive", replay_archives, "also look for segments in this directory (repeatable)")
+      ->check(CLI::ExistingDirectory);
   replay_command->add_option("--config", replay_config, "the configuration the journal was recorded with")
       ->check(CLI::ExistingFile);
 
@@ -74,7 +83,7 @@ int main(int argc, char** argv) {
       return synthusd::engine::run_intake(intake_journal, intake_socket, intake_port, intake_price, std::cout);
     }
     if (*replay_command) {
-      return synthusd::engine::run_replay(replay_journal, replay_config, std::cout);
+      return synthusd::engine::run_replay(replay_journal, replay_config, std::cout, replay_archives);
     }
     if (*check_command) {
       const auto config = synthusd::engine::load_config(check_path);

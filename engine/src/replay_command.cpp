@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <ostream>
+#include <stdexcept>
 
 #include "synthusd/engine/config_file.hpp"
+#include "synthusd/engine/journal_segments.hpp"
 #include "synthusd/hedging/digest.hpp"
 #include "synthusd/hedging/kernel.hpp"
 
@@ -24,13 +26,26 @@ const char* tail_name(TailState tail) {
 
 } // namespace
 
-ReplayResult replay_journal(const std::string& journal_path, const hedging::KernelConfig& config) {
+ReplayResult replay_journal(const std::string& journal_path, const hedging::KernelConfig& config,
+                            const std::vector<std::string>& archive_directories) {
+  const std::string base = journal_base(journal_path);
+  JournalFiles files = list_journal_files(base, archive_directories);
+  if (files.segments.empty()) {
+    throw std::runtime_error("journal " + journal_path + ": no such file and no segment " + base + ".*");
+  }
+  if (files.segments.front().first_sequence != 1) {
+    throw std::runtime_error("journal " + base + ": sequences 1.." +
+                             std::to_string(files.segments.front().first_sequence - 1) +
+                             " are missing (the first segment present is " + files.segments.front().path +
+                             "); name the archive directory with --archive");
+  }
   hedging::Kernel kernel(config);
   hedging::BackingLedger ledger(kernel.slots().size());
   hedging::ActionStreamHash hash;
-  JournalReader reader(journal_path);
-  JournalRecord record;
   ReplayResult result;
+  result.segments = files.segments.size();
+  SegmentChainReader reader(std::move(files.segments));
+  JournalRecord record;
   while (reader.next(record)) {
     result.liability_events += std::holds_alternative<hedging::LiabilityChange>(record.event) ? 1 : 0;
     hash.add(hedging::apply_input(kernel, ledger, record.event));
@@ -46,19 +61,26 @@ ReplayResult replay_journal(const std::string& journal_path, const hedging::Kern
   return result;
 }
 
-int run_replay(const std::string& journal_path, const std::string& config_path, std::ostream& out) {
-  const hedging::KernelConfig config =
-      config_path.empty() ? hedging::reference_config() : load_config(config_path).kernel;
-  const ReplayResult result = replay_journal(journal_path, config);
-  char line[320];
-  std::snprintf(line, sizeof line,
-                "events %llu, liability events %llu, liability cents %lld, orders %llu, action stream hash %016llx, "
-                "state digest %016llx, tail %s\n",
-                static_cast<unsigned long long>(result.events),
-                static_cast<unsigned long long>(result.liability_events),
-                static_cast<long long>(result.liability_cents), static_cast<unsigned long long>(result.orders),
-                static_cast<unsigned long long>(result.action_hash),
-                static_cast<unsigned long long>(result.state_digest), tail_name(result.tail));
+int run_replay(const std::string& journal_path, const std::string& config_path, std::ostream& out,
+               std::vector<std::string> archive_directories) {
+  hedging::KernelConfig config = hedging::reference_config();
+  if (!config_path.empty()) {
+    EngineConfig loaded = load_config(config_path);
+    config = std::move(loaded.kernel);
+    if (!loaded.run.engine.journal_archive_directory.empty()) {
+      archive_directories.push_back(loaded.run.engine.journal_archive_directory);
+    }
+  }
+  const ReplayResult result = replay_journal(journal_path, config, archive_directories);
+  char line[400];
+  std::snprintf(
+      line, sizeof line,
+      "events %llu, liability events %llu, liability cents %lld, orders %llu, action stream hash %016llx, "
+      "state digest %016llx, segments %llu, tail %s\n",
+      static_cast<unsigned long long>(result.events), static_cast<unsigned long long>(result.liability_events),
+      static_cast<long long>(result.liability_cents), static_cast<unsigned long long>(result.orders),
+      static_cast<unsigned long long>(result.action_hash), static_cast<unsigned long long>(result.state_digest),
+      static_cast<unsigned long long>(result.segments), tail_name(result.tail));
   out << line;
   const hedging::LedgerFigures& f = result.ledger;
   std::snprintf(line, sizeof line,

@@ -77,6 +77,7 @@ void read_engine(TableReader& t, EngineSection& engine) {
   t.integer("io_cpu", engine.io_thread.cpu, -1, 4095);
   t.string("state_directory", engine.state_directory);
   t.string("kill_file", engine.kill_file);
+  t.string("journal_archive_directory", engine.journal_archive_directory);
   t.integer("timer_interval_ms", engine.timer_interval_ms, 1, 60'000);
   t.integer("snapshot_every_events", engine.snapshot_every_events, 1, INT64_MAX);
   t.integer("liability_queue_capacity", engine.liability_queue_capacity, 16, 1 << 24);

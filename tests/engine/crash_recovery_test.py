@@ -9,8 +9,12 @@ At the end:
 - the position the venue holds equals the engine's position and the hedge
   ratio is inside its band (the position matches the target);
 - no ClOrdID reached the venue twice (QuickFIX's message log of the venue);
-- every fifth restart finds half a record appended to the journal (what a
-  power loss leaves) and cuts it with a warning;
+- every fifth restart finds half a record appended to the journal's active
+  segment (what a power loss leaves) and cuts it with a warning;
+- the journal is cut into segments at snapshots, sealed segments move to the
+  archive directory while the engine runs, restarts read only the segments
+  after the snapshot (the ids of the rest come from the id indexes), and
+  `synthusd replay` reads the whole chain, archive included;
 - the backing ledger's figures (USD value held, backing, hedge P&L, fees,
   funding, largest deviation, state digest) of the last restarted run equal
   those of `synthusd replay`, an uninterrupted run over the same journal.
@@ -31,7 +35,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests, summary  # noqa: E402
+from engine_harness import (Engine, Venue, WalletClient, engine_config, journal_segments, run_tests,  # noqa: E402
+                            summary)
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 EVENTS = 5000
@@ -61,7 +66,10 @@ class CrashRecoveryTest(unittest.TestCase):
         engine = None
         try:
             # Snapshots every 250 inputs: most restarts load one and replay a tail.
-            config = engine_config(directory, venue, snapshot_every=250)
+            # Sealed segments move to the archive as the engine runs.
+            state, archive = os.path.join(directory, "state"), os.path.join(directory, "archive")
+            config = engine_config(directory, venue, snapshot_every=250,
+                                   engine_extra=f'journal_archive_directory = "{archive}"')
             engine = Engine(BINARIES["synthusd"], config, directory)
             engine.start()
             wallet = WalletClient(engine.socket)
@@ -85,7 +93,7 @@ class CrashRecoveryTest(unittest.TestCase):
                     if kills % 5 == 0:
                         # What a power loss leaves after a write that never
                         # reached the disk: half a record at the tail.
-                        with open(os.path.join(directory, "state", "journal"), "ab") as journal:
+                        with open(journal_segments(state)[-1], "ab") as journal:
                             journal.write(b"SUJ1" + bytes(rng.randrange(256) for _ in range(rng.randint(1, 40))))
                     wallet.close()
                     engine.start()
@@ -152,10 +160,17 @@ class CrashRecoveryTest(unittest.TestCase):
                 text = log.read()
             from_snapshot = len(re.findall(r"recovery: used snapshot", text))
             torn = len(re.findall(r"had a (torn|corrupt) tail", text))
+            # Restarts from a snapshot read the segment after it, not the history.
+            tails = [int(n) for n in re.findall(r"records replayed from (\d+) segment", text)]
+            self.assertGreater(len(tails), kills)
+            self.assertLessEqual(sorted(tails)[len(tails) // 2], 2, f"segments read per start: {tails}")
+            self.assertGreater(len(journal_segments(archive)), 3, "no sealed segment was archived")
+            self.assertNotIn("archiving to", text)
             self.assertGreater(from_snapshot, 0, "no restart recovered from a snapshot")
             self.assertGreaterEqual(torn, kills // 5, "a damaged journal tail was not cut")
             self.assertNotIn("critical", text)
-            print(f"\n{kills} kills ({from_snapshot} restarts from a snapshot, {torn} torn journal tails cut), "
+            print(f"\n{kills} kills ({from_snapshot} restarts from a snapshot, {torn} torn journal tails cut, "
+                  f"{len(journal_segments(archive))} segments archived), "
                   f"{len(client_order_ids)} orders, position {venue_position}, liability {expected} cents",
                   file=sys.stderr)
         finally:

@@ -93,8 +93,10 @@ class Venue:
                 if m.get("35") == "8" and m.get("49") == "DERIBITSERVER" and m.get("150") == "F"]
 
 
-def engine_config(directory: str, venue: Venue, *, snapshot_every: int = 10000, extra: str = "") -> str:
-    """A one-venue engine configuration for the simulator (Deribit dialect)."""
+def engine_config(directory: str, venue: Venue, *, snapshot_every: int = 10000, extra: str = "",
+                  engine_extra: str = "") -> str:
+    """A one-venue engine configuration for the simulator (Deribit dialect);
+    `engine_extra` goes into its [engine] table, `extra` at the end."""
     text = f"""
 [[venues]]
 id = 1
@@ -119,6 +121,7 @@ wait = "blocking"
 state_directory = "{directory}/state"
 timer_interval_ms = 100
 snapshot_every_events = {snapshot_every}
+{engine_extra}
 
 [[feeds]]
 venue = "deribit"
@@ -164,6 +167,15 @@ message_burst = 2000
     with open(path, "w") as out:
         out.write(text)
     return path
+
+
+def journal_segments(directory: str) -> list[str]:
+    """The journal segment files (`journal.<20-digit first sequence>`) in a
+    directory, in sequence order."""
+    if not os.path.isdir(directory):
+        return []
+    return sorted(os.path.join(directory, name) for name in os.listdir(directory)
+                  if re.fullmatch(r"journal\.\d{20}", name))
 
 
 class Engine:

@@ -36,6 +36,7 @@ gateway_cpu = 2
 feed_cpu = 3
 io_cpu = 0
 state_directory = "/var/lib/synthusd"
+journal_archive_directory = "/archive/synthusd"
 timer_interval_ms = 50
 snapshot_every_events = 5000
 liability_queue_capacity = 2048
@@ -136,6 +137,7 @@ level = "debug"
   EXPECT_EQ(run.engine.feed_thread.cpu, 3);
   EXPECT_EQ(run.engine.io_thread.cpu, 0);
   EXPECT_EQ(run.engine.state_directory, "/var/lib/synthusd");
+  EXPECT_EQ(run.engine.journal_archive_directory, "/archive/synthusd");
   EXPECT_EQ(run.engine.timer_interval_ms, 50);
   EXPECT_EQ(run.engine.snapshot_every_events, 5000u);
   EXPECT_EQ(run.engine.liability_queue_capacity, 2048u);
@@ -233,6 +235,7 @@ TEST(RunConfig, a_kernel_only_file_gets_the_runtime_defaults_with_every_source_o
   EXPECT_EQ(run.engine.wait, WaitMode::automatic);
   EXPECT_EQ(run.engine.kernel_thread.cpu, -1);
   EXPECT_EQ(run.engine.state_directory, "var/synthusd");
+  EXPECT_TRUE(run.engine.journal_archive_directory.empty()); // segments stay in state_directory
   EXPECT_TRUE(run.feeds.empty());
   EXPECT_TRUE(run.gateways.empty());
   EXPECT_FALSE(run.intake.enabled);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "synthusd/engine/journal_segments.hpp"
 #include "synthusd/engine/snapshot_file.hpp"
 #include "synthusd/fix/gateway_alert_text.hpp"
 #include "synthusd/liabilities/lnd_source.hpp"
@@ -63,9 +64,8 @@ EngineRuntime::EngineRuntime(EngineConfig config)
   // Liability sources: one channel each (the journal publishes their tickets).
   const std::pair<bool, const char*> sources[] = {
       {config_.run.intake.enabled, "intake"}, {config_.run.lnd.enabled, "lnd"}, {config_.run.nats.enabled, "nats"}};
-  // Every id ever journaled, read once (before any thread appends) and given
-  // to each source's deduplication.
-  const std::vector<JournaledLiability> journaled = journaled_liabilities(journal_path_);
+  // Every id ever journaled (read by recover(), before any thread appends)
+  // goes to each source's deduplication.
   for (const auto& [enabled, name] : sources) {
     if (!enabled) {
       continue;
@@ -76,10 +76,11 @@ EngineRuntime::EngineRuntime(EngineConfig config)
     source_status_.back()->name = name;
     admissions_.push_back(std::make_unique<liabilities::LiabilityAdmission>(
         *liability_channels_.back(), config_.run.liability.conversion_spread, config_.run.liability.limits));
-    for (const JournaledLiability& entry : journaled) {
+    for (const JournaledLiability& entry : journaled_) {
       admissions_.back()->remember(entry.id, entry.fingerprint);
     }
   }
+  journaled_ = {};
   std::vector<LiabilityChannel*> channels;
   for (const auto& channel : liability_channels_) {
     channels.push_back(channel.get());
@@ -94,6 +95,15 @@ EngineRuntime::EngineRuntime(EngineConfig config)
         info.action_hash = snapshot.action_hash;
         info.action_events = snapshot.action_events;
         write_snapshot_payload_file(snapshot_path_, info, snapshot.bytes, snapshot.ledger_bytes);
+        // The snapshot is durable: later starts read from the segment that
+        // begins after it. A failed rotation only costs a longer read then.
+        try {
+          rotate_segment(*journal_, journal_path_);
+        } catch (const std::exception& error) {
+          spdlog::error("journal: cutting the segment after the snapshot at sequence {} failed ({}); appending to {}",
+                        snapshot.sequence, error.what(), journal_->path());
+        }
+        archivable_through_.store(snapshot.sequence, std::memory_order_release);
       },
       wait_);
 
@@ -129,57 +139,41 @@ EngineRuntime::EngineRuntime(EngineConfig config)
 EngineRuntime::~EngineRuntime() { stop(); }
 
 void EngineRuntime::recover() {
-  kernel_ = std::make_unique<hedging::Kernel>(config_.kernel);
-  ledger_ = std::make_unique<hedging::BackingLedger>(kernel_->slots().size());
-  std::string problem;
-  std::optional<SnapshotInfo> snapshot = load_snapshot_file(snapshot_path_, *kernel_, problem, ledger_.get());
-  if (!snapshot && !problem.empty()) {
-    spdlog::warn("recovery: snapshot {} not used ({}); replaying the whole journal", snapshot_path_, problem);
-    recovery_.snapshot_problem = problem;
-    kernel_ = std::make_unique<hedging::Kernel>(config_.kernel);
-    ledger_ = std::make_unique<hedging::BackingLedger>(kernel_->slots().size());
+  RecoveryPaths paths{journal_path_, snapshot_path_, {}};
+  if (!config_.run.engine.journal_archive_directory.empty()) {
+    paths.archive_directories.push_back(config_.run.engine.journal_archive_directory);
   }
-  if (snapshot) {
-    recovery_.snapshot_used = true;
-    recovery_.snapshot_sequence = snapshot->journal_sequence;
-    recovered_hash_ = hedging::ActionStreamHash::resume(snapshot->action_hash, snapshot->action_events);
+  RecoveredState state = recover_state(config_.kernel, paths);
+  kernel_ = std::move(state.kernel);
+  ledger_ = std::move(state.ledger);
+  recovered_hash_ = state.hash;
+  journal_ = std::move(state.journal);
+  journaled_ = std::move(state.liabilities);
+  recovery_ = state.report;
+  if (recovery_.snapshot_used) {
+    archivable_through_.store(recovery_.snapshot_sequence);
   }
-  std::uint64_t last_sequence = 0;
-  if (std::filesystem::exists(journal_path_)) {
-    JournalReader reader(journal_path_);
-    JournalRecord record;
-    while (reader.next(record)) {
-      last_sequence = record.sequence;
-      if (record.sequence <= recovery_.snapshot_sequence) {
-        continue;
-      }
-      recovered_hash_.add(hedging::apply_input(*kernel_, *ledger_, record.event));
-      ++recovery_.replayed_records;
+}
+
+void EngineRuntime::archive_journal() {
+  const std::string& archive = config_.run.engine.journal_archive_directory;
+  const std::uint64_t covered = archivable_through_.load(std::memory_order_acquire);
+  if (archive.empty() || covered <= archived_through_) {
+    return;
+  }
+  try {
+    const std::size_t moved = archive_sealed_segments(journal_path_, archive, covered);
+    if (moved > 0) {
+      spdlog::info("journal: {} sealed segment(s) covered by the snapshot at sequence {} moved to {}", moved, covered,
+                   archive);
     }
+    archived_through_ = covered;
+  } catch (const std::exception& error) {
+    // Left in place, the segments cost only disk; tried again after the
+    // next snapshot.
+    archived_through_ = covered;
+    spdlog::error("journal: archiving to {} failed: {}", archive, error.what());
   }
-  if (snapshot && last_sequence < recovery_.snapshot_sequence) {
-    throw std::runtime_error("recovery: the snapshot includes journal sequence " +
-                             std::to_string(recovery_.snapshot_sequence) + " but the journal " + journal_path_ +
-                             " ends at " + std::to_string(last_sequence) +
-                             "; the journal was replaced or cut: refusing to start on a state that cannot be audited");
-  }
-  journal_ = std::make_unique<JournalWriter>(journal_path_);
-  recovery_.journal_tail = journal_->recovered_tail();
-  recovery_.truncated_bytes = journal_->truncated_bytes();
-  recovery_.journal_last_sequence = journal_->last_sequence();
-  if (recovery_.journal_tail != TailState::clean) {
-    spdlog::warn("recovery: journal {} had a {} tail: {} bytes cut after sequence {}", journal_path_,
-                 recovery_.journal_tail == TailState::torn ? "torn" : "corrupt", recovery_.truncated_bytes,
-                 recovery_.journal_last_sequence);
-  }
-  if (journal_->last_sequence() != last_sequence) {
-    throw std::runtime_error("recovery: journal reader and writer disagree on the last sequence (" +
-                             std::to_string(last_sequence) + " vs " + std::to_string(journal_->last_sequence()) + ")");
-  }
-  recovery_.state_digest = kernel_->state_digest();
-  spdlog::info("recovery: {} snapshot at sequence {}, {} records replayed, journal ends at {}, state digest {:016x}",
-               recovery_.snapshot_used ? "used" : "no", recovery_.snapshot_sequence, recovery_.replayed_records,
-               recovery_.journal_last_sequence, recovery_.state_digest);
 }
 
 void EngineRuntime::spawn(const std::string& name, int cpu, std::function<void()> body) {

@@ -1,9 +1,11 @@
 #pragma once
 // `synthusd run` assembled: recovery, then the threads.
 //
-// Recovery (constructor): load the latest kernel snapshot (its state digest
-// is checked on load), replay the journal records after it, cut a torn or
-// corrupt journal tail (warning, never a crash). Then, first inputs of the
+// Recovery (constructor, recovery.hpp): load the latest kernel snapshot (its
+// state digest is checked on load), replay the journal segments from the one
+// holding the record after it, take the liability ids of older segments from
+// their id indexes, cut a torn or corrupt tail of the active segment
+// (warning, never a crash). Then, first inputs of the
 // new life, journaled like any other: every order the kernel still believes
 // open is cancelled (the gateway mass-cancels at logon, so none can fill
 // unseen) and every venue is marked down until its gateway has logged on
@@ -31,21 +33,10 @@
 #include "synthusd/engine/config_file.hpp"
 #include "synthusd/engine/journal.hpp"
 #include "synthusd/engine/journal_liability_sink.hpp"
+#include "synthusd/engine/recovery.hpp"
 #include "synthusd/liabilities/liability_intake.hpp"
 
 namespace synthusd::engine::run {
-
-struct RecoveryReport {
-  bool snapshot_used = false;
-  std::string snapshot_problem; // why a snapshot was not used ("" when there was none)
-  std::uint64_t snapshot_sequence = 0;
-  std::uint64_t replayed_records = 0;
-  std::uint64_t journal_last_sequence = 0;
-  TailState journal_tail = TailState::clean;
-  std::uint64_t truncated_bytes = 0;
-  std::uint64_t open_orders_cancelled = 0;
-  std::uint64_t state_digest = 0;
-};
 
 class EngineRuntime {
 public:
@@ -68,11 +59,16 @@ public:
   [[nodiscard]] std::string metrics_text(); // HTTP thread
   [[nodiscard]] std::string health_problems() const;
   [[nodiscard]] bool fatal() const noexcept { return fatal_.load(); }
+  // The journal's base path: its segments are <base>.<first sequence>.
   [[nodiscard]] const std::string& journal_path() const noexcept { return journal_path_; }
   [[nodiscard]] int intake_tcp_port() const noexcept { return intake_tcp_port_.load(); }
   // Drains alert queues into the log (supervisor thread).
   void log_alerts();
   [[nodiscard]] std::uint64_t liability_events_lost() const noexcept;
+  // Moves sealed segments the last snapshot covers to
+  // `[engine] journal_archive_directory`, when one is set (supervisor
+  // thread; the journal thread only ever appends to the active segment).
+  void archive_journal();
 
 private:
   void recover();
@@ -86,6 +82,11 @@ private:
   std::string snapshot_path_;
   RecoveryReport recovery_;
   hedging::ActionStreamHash recovered_hash_;
+  std::vector<JournaledLiability> journaled_; // the whole history's liability ids, for the sources (start only)
+  // Sealed segments whose records all lie at or before this sequence (a
+  // durable snapshot's) may be archived.
+  std::atomic<std::uint64_t> archivable_through_{0};
+  std::uint64_t archived_through_ = 0; // supervisor thread
   std::unique_ptr<hedging::Kernel> kernel_;
   std::unique_ptr<hedging::BackingLedger> ledger_; // the kernel's money figures, recovered with it
   std::unique_ptr<JournalWriter> journal_;
@@ -105,7 +106,8 @@ private:
   std::vector<std::unique_ptr<GatewayWorker>> gateway_workers_;
   std::vector<std::unique_ptr<LiabilityChannel>> liability_channels_;
   std::vector<std::unique_ptr<SourceStatus>> source_status_;
-  std::vector<std::unique_ptr<liabilities::LiabilityAdmission>> admissions_; // by source, built (and seeded) before threads
+  std::vector<std::unique_ptr<liabilities::LiabilityAdmission>>
+      admissions_; // by source, built (and seeded) before threads
   OrderLatency order_latency_;
 
   std::atomic<bool> sources_stop_{false};

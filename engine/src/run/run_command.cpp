@@ -231,6 +231,7 @@ int run_engine(const RunOptions& options, std::ostream& out) {
       break;
     }
     runtime.log_alerts();
+    runtime.archive_journal();
     // The operator's kill file, checked every tick (100 ms): engaging it is
     // idempotent and only ever stops trading.
     if (!runtime.killed() && ::access(kill_file.c_str(), F_OK) == 0) {

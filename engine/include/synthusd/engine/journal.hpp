@@ -7,7 +7,13 @@
 // Record layout (little endian):
 //   u32 magic "SUJ1" | u32 payload bytes | u64 sequence | u8 event type |
 //   payload (the event's fields, 8 bytes each) | u32 CRC32C of sequence..payload
-// Sequences start at 1 and increase by one per record.
+// Sequences start at 1 and increase by one per record, across segments.
+//
+// A journal is a chain of segment files (journal_segments.hpp): each holds
+// the records from the sequence its name carries, and a segment's records
+// simply continue where the previous segment's end. JournalReader and
+// JournalWriter work on one file; `first_sequence` is the sequence its first
+// record must carry (1 for a whole single-file journal).
 //
 // Durability: append() only buffers; commit() writes and fdatasync()s the
 // whole batch (group commit) and advances durable_sequence(). A source's
@@ -45,13 +51,15 @@ enum class TailState : std::uint8_t {
   corrupt, // a record's checksum, magic, length, type or sequence is wrong
 };
 
-// Reads a journal from the start, stopping at the first bad record.
+// Reads a journal file from the start, stopping at the first bad record.
 class JournalReader {
 public:
-  explicit JournalReader(const std::string& path); // throws std::runtime_error if it cannot be opened
+  // Throws std::runtime_error naming the path if it cannot be opened.
+  explicit JournalReader(const std::string& path, std::uint64_t first_sequence = 1);
   [[nodiscard]] bool next(JournalRecord& record);
   [[nodiscard]] TailState tail() const noexcept { return tail_; }
   [[nodiscard]] std::uint64_t valid_bytes() const noexcept { return valid_bytes_; }
+  // The last valid record's sequence (first_sequence - 1 before any).
   [[nodiscard]] std::uint64_t last_sequence() const noexcept { return last_sequence_; }
 
 private:
@@ -67,7 +75,8 @@ public:
   // Opens (creating if needed) and recovers: a torn or corrupt tail is cut
   // off (reported by recovered_tail()), never a crash. Throws
   // std::runtime_error naming the path when the file cannot be used.
-  explicit JournalWriter(const std::string& path, std::size_t buffer_bytes = 1 << 20);
+  // `first_sequence`: the sequence of the file's first record (a segment's).
+  explicit JournalWriter(const std::string& path, std::size_t buffer_bytes = 1 << 20, std::uint64_t first_sequence = 1);
   ~JournalWriter();
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
@@ -77,16 +86,27 @@ public:
   std::uint64_t append(const hedging::Event& event);
   // Writes and fdatasyncs everything appended; returns the durable sequence.
   std::uint64_t commit();
+  // Commits, then continues in a new file at `path` whose first record will
+  // be last_sequence() + 1 (a new journal segment). The new file is created
+  // (never reused: it must not exist), fsynced and its directory entry made
+  // durable before the old file is closed, so a crash leaves either the old
+  // file as the last one or both. Throws std::runtime_error naming the path;
+  // the old file then stays the one appended to, nothing is lost.
+  void start_segment(const std::string& path);
 
   [[nodiscard]] std::uint64_t last_sequence() const noexcept { return last_sequence_; }
   [[nodiscard]] std::uint64_t durable_sequence() const noexcept { return durable_sequence_; }
   [[nodiscard]] TailState recovered_tail() const noexcept { return recovered_tail_; }
   [[nodiscard]] std::uint64_t truncated_bytes() const noexcept { return truncated_bytes_; }
   [[nodiscard]] std::uint64_t commits() const noexcept { return commits_; }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  // The sequence the current file's first record carries (or will carry).
+  [[nodiscard]] std::uint64_t file_first_sequence() const noexcept { return file_first_sequence_; }
 
 private:
   int fd_ = -1;
   std::string path_;
+  std::uint64_t file_first_sequence_ = 1;
   std::vector<std::uint8_t> buffer_;
   std::size_t used_ = 0;
   std::uint64_t last_sequence_ = 0;

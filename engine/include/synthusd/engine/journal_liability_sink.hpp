@@ -27,9 +27,10 @@ private:
   std::function<hedging::Price()> price_;
 };
 
-// Every LiabilityChange in a journal (a missing file is an empty one) as its
-// id and fingerprint, so that the
-// sources refuse the same id with another amount across restarts too.
+// Every LiabilityChange in a journal (a single file, or the segments of a
+// base path or directory, sealed ones through their id indexes; a missing
+// journal is an empty one) as its id and fingerprint, so that the sources
+// refuse the same id with another amount across restarts too.
 struct JournaledLiability {
   std::uint64_t id = 0;
   std::uint64_t fingerprint = 0;

@@ -2,10 +2,18 @@
 // `synthusd replay <journal>`: re-runs a fresh kernel and backing ledger over
 // a journal and prints the action-stream hash and the ledger's figures, which
 // equal the live run's (however often it was restarted).
+//
+// <journal> is a journal's base path (`<state_directory>/journal`), its
+// directory, or a single-file journal (an older version's, `synthusd intake`'s
+// or `simulate --journal`'s). Every segment is read in order from sequence 1,
+// from the base's directory and from the archive directories (`--archive`,
+// and the config's `[engine] journal_archive_directory`); a missing segment,
+// a gap or a damaged sealed segment stops it with an error naming the file.
 
 #include <cstdint>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "synthusd/engine/journal.hpp"
 #include "synthusd/hedging/backing_ledger.hpp"
@@ -22,12 +30,17 @@ struct ReplayResult {
   std::int64_t liability_cents = 0;   // the kernel's liability at the end
   hedging::LedgerFigures ledger{};    // the backing ledger's figures at the end
   std::uint64_t ledger_digest = 0;    // BackingLedger::state_digest() at the end
-  TailState tail = TailState::clean;
+  TailState tail = TailState::clean;  // of the active (last) segment
+  std::uint64_t segments = 0;         // files read
 };
 
-[[nodiscard]] ReplayResult replay_journal(const std::string& journal_path, const hedging::KernelConfig& config);
+// Throws std::runtime_error naming the file when the journal is missing or
+// its segments do not chain from sequence 1.
+[[nodiscard]] ReplayResult replay_journal(const std::string& journal_path, const hedging::KernelConfig& config,
+                                          const std::vector<std::string>& archive_directories = {});
 
 // Prints the result; returns the exit code (0, or 1 when the tail was damaged).
-int run_replay(const std::string& journal_path, const std::string& config_path, std::ostream& out);
+int run_replay(const std::string& journal_path, const std::string& config_path, std::ostream& out,
+               std::vector<std::string> archive_directories = {});
 
 } // namespace synthusd::engine

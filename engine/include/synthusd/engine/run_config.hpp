@@ -51,6 +51,10 @@ struct EngineSection {
   // blocked, open orders cancelled) within one status tick. Removing it does
   // not resume; POST /resume does. Empty: <state_directory>/kill.
   std::string kill_file;
+  // Sealed journal segments that the last snapshot covers are moved here
+  // (their id indexes stay in state_directory); start-up and replay look
+  // here for segments too. Empty: segments stay in state_directory.
+  std::string journal_archive_directory;
   std::int64_t timer_interval_ms = 100; // Timer events into the kernel
   std::uint64_t snapshot_every_events = 10'000;
   std::size_t liability_queue_capacity = 4096; // per source
