@@ -65,8 +65,8 @@ void KernelWorker::run(const std::atomic<bool>& stop) {
       publish_status();
     }
     maybe_snapshot();
-    if (metrics_.state.load(std::memory_order_acquire) == 1) {
-      serve_metrics();
+    if (const std::uint64_t generation = metrics_.pending(); generation != 0) {
+      serve_metrics(generation);
     }
     if (!worked) {
       idler_.idle([this] { return has_input(); }, std::min<std::int64_t>(next_timer_ns_ - now, 1'000'000));
@@ -310,7 +310,7 @@ void KernelWorker::maybe_snapshot() {
   events_since_snapshot_ = 0;
 }
 
-void KernelWorker::serve_metrics() {
+void KernelWorker::serve_metrics(std::uint64_t generation) {
   // Cold: only when an operator scrapes /metrics.
   using Type = PrometheusText::Type;
   PrometheusText out;
@@ -372,8 +372,7 @@ void KernelWorker::serve_metrics() {
                                             "market data receive to order handed to FIX (tick-caused orders)");
   setup_.order_latency.event_to_order.render(out, "synthusd_event_to_order_seconds",
                                              "kernel input taken to order handed to FIX (every order)");
-  metrics_.text = out.take();
-  metrics_.state.store(2, std::memory_order_release);
+  metrics_.answer(generation, out.take());
 }
 
 } // namespace synthusd::engine::run
