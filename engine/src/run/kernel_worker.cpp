@@ -1,6 +1,6 @@
 #include "kernel_worker.hpp"
 
-#include "synthusd/engine/http_ops.hpp"
+#include "synthusd/engine/kernel_metrics.hpp"
 #include "synthusd/hedging/band_policy.hpp"
 
 namespace synthusd::engine::run {

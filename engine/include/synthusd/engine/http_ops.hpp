@@ -10,9 +10,6 @@
 #include <string>
 #include <thread>
 
-#include "synthusd/engine/prometheus_text.hpp"
-#include "synthusd/hedging/kernel.hpp"
-
 namespace synthusd::engine {
 
 struct HttpOpsOptions {
@@ -51,12 +48,6 @@ private:
   std::atomic<std::uint64_t> unauthorized_{0};
   std::thread thread_;
 };
-
-// The kernel's state as Prometheus text: liability, venue hedge, positions
-// and in-flight quantities per venue and instrument, hedge ratio, collateral,
-// funding, allocations and the kernel's counters. Full words in names.
-void write_kernel_metrics(const hedging::Kernel& kernel, PrometheusText& out);
-[[nodiscard]] std::string kernel_metrics(const hedging::Kernel& kernel);
 
 // Reads the admin token: the environment variable if set, else the file,
 // which must be readable by its owner only. Throws naming the problem
