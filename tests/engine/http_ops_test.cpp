@@ -1,8 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,37 +10,27 @@
 #include <mutex>
 #include <string>
 
+#include "http_client_support.hpp"
 #include "synthusd/engine/http_ops.hpp"
 
 namespace synthusd::engine {
 namespace {
 
-std::string request(int port, const std::string& text) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  EXPECT_EQ(::send(fd, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
-  std::string response;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
-    response.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return response;
-}
+using http_testing::request;
 
-class HttpOpsTest : public testing::Test {
+class HttpOpsTest : public ::testing::Test {
 protected:
   HttpOpsTest() {
     HttpOpsOptions options;
     options.port = 0;
     options.token = "s3cret-token";
     HttpOpsHandlers handlers;
-    handlers.metrics = [this] { return metrics_; };
+    handlers.metrics = [this] {
+      if (metrics_throws_) {
+        throw std::runtime_error("no metrics today");
+      }
+      return metrics_;
+    };
     handlers.health_problems = [this] {
       const std::lock_guard<std::mutex> lock(mutex_); // read on the server's thread
       return problems_;
@@ -53,6 +40,7 @@ protected:
     ops_ = std::make_unique<HttpOps>(options, handlers);
   }
   std::string metrics_ = "synthusd_liability_usd_cents 1000\n";
+  std::atomic<bool> metrics_throws_{false};
   std::mutex mutex_;
   std::string problems_;
   std::atomic<int> kills_{0};
@@ -89,6 +77,30 @@ TEST_F(HttpOpsTest, kill_and_resume_need_the_token) {
   EXPECT_NE(request(ops_->port(), "POST /resume HTTP/1.1\r\nAuthorization: Bearer s3cret-token\r\n\r\n").find("200"),
             std::string::npos);
   EXPECT_EQ(resumes_.load(), 1);
+}
+
+TEST_F(HttpOpsTest, metrics_carry_the_servers_own_counters) {
+  EXPECT_NE(request(ops_->port(), "POST /kill HTTP/1.1\r\n\r\n").find("401"), std::string::npos);
+  const std::string metrics = request(ops_->port(), "GET /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_NE(metrics.find("synthusd_liability_usd_cents 1000\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("synthusd_ops_http_unauthorized_total 1\n"), std::string::npos) << metrics;
+  // The scrape's own connection is the second one admitted, and still open while the page is written.
+  EXPECT_NE(metrics.find("synthusd_ops_http_connections_accepted_total 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("synthusd_ops_http_open_connections 1\n"), std::string::npos) << metrics;
+  for (const char* family : {"connections_evicted_total", "connections_refused_total", "connections_timed_out_total",
+                             "oversize_requests_total"}) {
+    EXPECT_NE(metrics.find("# TYPE synthusd_ops_http_" + std::string(family) + " counter"), std::string::npos)
+        << family;
+  }
+  const HttpOpsCounters counters = ops_->counters();
+  EXPECT_EQ(counters.unauthorized, 1u);
+  EXPECT_EQ(counters.connections_accepted, 2u);
+}
+
+TEST_F(HttpOpsTest, a_handler_that_throws_fails_its_request_not_the_server) {
+  metrics_throws_ = true;
+  EXPECT_EQ(request(ops_->port(), "GET /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 500", 0), 0u);
+  EXPECT_NE(request(ops_->port(), "GET /health HTTP/1.1\r\n\r\n").find("200 OK"), std::string::npos);
 }
 
 TEST(HttpOpsConfig, without_a_token_mutating_calls_are_refused) {
