@@ -1,295 +1,509 @@
 #include "synthusd/engine/http_ops.hpp"
 
-#include "synthusd/hedging/collateral.hpp"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <list>
+#include <optional>
 #include <stdexcept>
+#include <unordered_map>
+#include <vector>
 
-#include "synthusd/hedging/band_policy.hpp"
+#include "http_request.hpp"
+#include "synthusd/engine/prometheus_text.hpp"
 
 namespace synthusd::engine {
+
 namespace {
 
-// Constant time for equal lengths: a wrong token reveals nothing by timing.
-bool same_token(const std::string& expected, const std::string& given) {
-  if (expected.empty() || expected.size() != given.size()) {
-    return false;
-  }
-  unsigned char difference = 0;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    difference |= static_cast<unsigned char>(expected[i] ^ given[i]);
-  }
-  return difference == 0;
-}
+using Clock = std::chrono::steady_clock;
 
-void respond(int fd, int status, const std::string& reason, const std::string& body,
-             const std::string& type = "text/plain; charset=utf-8") {
-  const std::string response = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: " + type +
-                               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
-                               body;
+// epoll tags: connections are numbered from kFirstConnection, never reused,
+// so an event for a connection closed earlier in the same pass finds nothing.
+constexpr std::uint64_t kListenerTag = 0;
+constexpr std::uint64_t kStopTag = 1;
+constexpr std::uint64_t kFirstConnection = 2;
+constexpr int kEventsPerPass = 64;
+// New connections taken per pass: a burst of connects cannot starve the
+// connections already open (their requests are read first).
+constexpr int kAcceptsPerPass = 64;
+// Out of file descriptors with nobody to evict: stop accepting for a while
+// rather than spin on a listener that stays readable.
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+// Bytes read from a connection before it is closed, so that a request body
+// still in flight does not turn the close into a reset that could cost the
+// client its response.
+constexpr std::size_t kDrainBeforeClose = 64 * 1024;
+
+struct Connection {
+  std::uint64_t tag = 0;
+  int fd = -1;
+  Clock::time_point deadline;
+  std::string in; // the request head so far
+  std::string out;
   std::size_t sent = 0;
-  while (sent < response.size()) {
-    const ssize_t n = ::send(fd, response.data() + sent, response.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      return;
-    }
-    sent += static_cast<std::size_t>(n);
-  }
+  std::uint32_t watching = 0; // epoll events registered
+};
+
+using Connections = std::list<Connection>;
+
+// A short answer for a connection about to be closed, if its socket takes
+// it at once; never waited for.
+void send_now(int fd, const std::string& text) {
+  (void)::send(fd, text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
-std::string header_value(const std::string& request, const std::string& name) {
-  std::istringstream lines(request);
-  std::string line;
-  std::getline(lines, line); // request line
-  while (std::getline(lines, line) && line != "\r") {
-    const auto colon = line.find(':');
-    if (colon == std::string::npos) {
-      continue;
-    }
-    std::string key = line.substr(0, colon);
-    for (char& c : key) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    if (key == name) {
-      std::string value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
-        value.erase(0, 1);
-      }
-      while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) {
-        value.pop_back();
-      }
-      return value;
-    }
-  }
-  return {};
+void add_counter(PrometheusText& out, std::string_view name, std::string_view help,
+                 const std::atomic<std::uint64_t>& value) {
+  out.counter(name, help, value.load());
 }
 
 } // namespace
 
+struct HttpOps::Loop {
+  explicit Loop(HttpOps& owner) : ops(owner) {}
+  ~Loop() {
+    for (Connections* list : {&reading, &writing}) {
+      for (const Connection& connection : *list) {
+        ::close(connection.fd);
+      }
+    }
+  }
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  void run();
+
+private:
+  enum class Read { waiting, complete, oversize, closed };
+  struct Complete {
+    std::uint64_t tag;
+    bool mutating;
+  };
+
+  [[nodiscard]] std::size_t open() const noexcept { return reading.size() + writing.size(); }
+  [[nodiscard]] int wait_milliseconds(Clock::time_point now) const;
+  void accept_new(Clock::time_point now);
+  void admit(int fd, Clock::time_point now);
+  void evict_oldest_reading();
+  void on_readable(Connections::iterator it);
+  [[nodiscard]] Read read_from(Connection& connection) const;
+  void respond(Connections::iterator it, std::string text);
+  void write_some(Connections::iterator it);
+  void watch(Connection& connection, std::uint32_t events);
+  void close(Connections::iterator it, bool drain);
+  void expire(Clock::time_point now);
+  [[nodiscard]] std::string answer(std::string_view head);
+  [[nodiscard]] std::string metrics_page();
+
+  HttpOps& ops;
+  Connections reading; // waiting for their request head, oldest first (= earliest deadline)
+  Connections writing; // being answered, in the order their responses were ready (= deadline order)
+  std::unordered_map<std::uint64_t, Connections::iterator> by_tag;
+  std::uint64_t next_tag = kFirstConnection;
+  bool accepting = true;
+  Clock::time_point resume_accepting;
+  std::vector<Complete> complete; // request heads completed in this pass
+};
+
 HttpOps::HttpOps(HttpOpsOptions options, HttpOpsHandlers handlers)
     : options_(std::move(options)), handlers_(std::move(handlers)) {
+  options_.max_connections = std::max<std::size_t>(options_.max_connections, 1);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<std::uint16_t>(options_.port));
   if (::inet_pton(AF_INET, options_.address.c_str(), &address.sin_addr) != 1) {
     throw std::invalid_argument("http ops: address must be an IPv4 literal: " + options_.address);
   }
-  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int yes = 1;
-  ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::listen(listener_, 16) != 0) {
+  const auto fail = [&](const std::string& what) {
     const std::string why = std::strerror(errno);
-    if (listener_ >= 0) {
-      ::close(listener_);
+    for (const int fd : {listener_, epoll_, stop_event_}) {
+      if (fd >= 0) {
+        ::close(fd);
+      }
     }
-    throw std::runtime_error("http ops: cannot listen on " + options_.address + ":" + std::to_string(options_.port) +
-                             ": " + why);
+    throw std::runtime_error("http ops: " + what + ": " + why);
+  };
+  listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const int yes = 1;
+  // SOMAXCONN: connections wait in the kernel's queue until the loop takes
+  // them, instead of having their SYNs dropped and retried a second later.
+  if (listener_ < 0 || ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes) != 0 ||
+      ::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(listener_, SOMAXCONN) != 0) {
+    fail("cannot listen on " + options_.address + ":" + std::to_string(options_.port));
   }
   socklen_t length = sizeof address;
   ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
   port_ = ntohs(address.sin_port);
-  thread_ = std::thread([this] { serve(); });
+  epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+  stop_event_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_ < 0 || stop_event_ < 0) {
+    fail("cannot create its event loop");
+  }
+  epoll_event listener_event{};
+  listener_event.events = EPOLLIN;
+  listener_event.data.u64 = kListenerTag;
+  epoll_event stop_event{};
+  stop_event.events = EPOLLIN;
+  stop_event.data.u64 = kStopTag;
+  if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, listener_, &listener_event) != 0 ||
+      ::epoll_ctl(epoll_, EPOLL_CTL_ADD, stop_event_, &stop_event) != 0) {
+    fail("cannot watch its sockets");
+  }
+  loop_ = std::make_unique<Loop>(*this);
+  thread_ = std::thread([this] { loop_->run(); });
 }
 
 HttpOps::~HttpOps() {
-  stopping_.store(true);
+  const std::uint64_t one = 1;
+  (void)::write(stop_event_, &one, sizeof one);
   if (thread_.joinable()) {
     thread_.join();
   }
+  loop_.reset(); // closes every connection
+  ::close(stop_event_);
+  ::close(epoll_);
   ::close(listener_);
 }
 
-void HttpOps::serve() {
-  while (!stopping_.load()) {
-    pollfd ready{listener_, POLLIN, 0};
-    if (::poll(&ready, 1, 100) <= 0) {
-      continue;
-    }
-    const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      continue;
-    }
-    handle(fd);
-    ::close(fd);
-  }
+HttpOpsCounters HttpOps::counters() const noexcept {
+  HttpOpsCounters c;
+  c.connections_accepted = counts_.connections_accepted.load();
+  c.connections_evicted = counts_.connections_evicted.load();
+  c.connections_refused = counts_.connections_refused.load();
+  c.connections_timed_out = counts_.connections_timed_out.load();
+  c.oversize_requests = counts_.oversize_requests.load();
+  c.unauthorized = counts_.unauthorized.load();
+  c.open_connections = counts_.open_connections.load();
+  return c;
 }
 
-void HttpOps::handle(int fd) {
-  std::string request;
-  char buffer[2048];
-  // Headers only, bounded: 16 KiB or 2 s, whichever comes first.
-  while (request.find("\r\n\r\n") == std::string::npos && request.size() < 16 * 1024) {
-    pollfd ready{fd, POLLIN, 0};
-    if (::poll(&ready, 1, 2000) <= 0) {
-      return;
+void HttpOps::Loop::run() {
+  std::vector<epoll_event> events(kEventsPerPass);
+  while (true) {
+    const int ready = ::epoll_wait(ops.epoll_, events.data(), kEventsPerPass, wait_milliseconds(Clock::now()));
+    if (ready < 0 && errno != EINTR) {
+      return; // cannot happen with a valid epoll descriptor; the destructor still joins
     }
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) {
-      return;
-    }
-    request.append(buffer, static_cast<std::size_t>(n));
-  }
-  std::istringstream first(request.substr(0, request.find("\r\n")));
-  std::string method;
-  std::string path;
-  first >> method >> path;
-  if (path == "/metrics" || path == "/health") {
-    if (method != "GET") {
-      respond(fd, 405, "Method Not Allowed", "use GET\n");
-      return;
-    }
-    if (path == "/metrics") {
-      respond(fd, 200, "OK", handlers_.metrics ? handlers_.metrics() : std::string(), "text/plain; version=0.0.4");
-      return;
-    }
-    const std::string problems = handlers_.health_problems ? handlers_.health_problems() : std::string();
-    respond(fd, problems.empty() ? 200 : 503, problems.empty() ? "OK" : "Service Unavailable",
-            problems.empty() ? "ok\n" : "degraded: " + problems + "\n");
-    return;
-  }
-  if (path == "/kill" || path == "/resume") {
-    if (method != "POST") {
-      respond(fd, 405, "Method Not Allowed", "use POST\n");
-      return;
-    }
-    const std::string authorization = header_value(request, "authorization");
-    const std::string prefix = "Bearer ";
-    if (authorization.rfind(prefix, 0) != 0 || !same_token(options_.token, authorization.substr(prefix.size()))) {
-      ++unauthorized_;
-      respond(fd, 401, "Unauthorized", "a valid admin token is required\n");
-      return;
-    }
-    const auto& action = path == "/kill" ? handlers_.kill : handlers_.resume;
-    if (action) {
-      action();
-    }
-    respond(fd, 200, "OK", path == "/kill" ? "kill switch engaged\n" : "resumed\n");
-    return;
-  }
-  respond(fd, 404, "Not Found", "unknown path\n");
-}
-
-namespace {
-
-// Leverage (short exposure / collateral at the mark) and the relative price
-// rise that would liquidate each venue's short, once the venue reported its
-// collateral; absent before (an operator sees the gap, not a made-up 0).
-void venue_risk_metrics(const hedging::Kernel& kernel, PrometheusText& out) {
-  struct VenueRisk {
-    std::string_view venue;
-    double leverage = 0;
-    bool has_leverage = false;
-    hedging::Ratio distance{INT64_MAX};
-  };
-  std::vector<VenueRisk> risks;
-  for (std::size_t v = 0; v < kernel.venues().size(); ++v) {
-    const hedging::VenueState& venue = kernel.venues()[v];
-    hedging::int128 net = 0;
-    hedging::Price mark{};
-    hedging::Ratio maintenance{0};
-    for (const hedging::SlotState& slot : kernel.slots()) {
-      if (slot.venue_index == v && slot.mark.is_valid()) {
-        net += hedging::scaled_exposure_cents(slot.spec, slot.position, slot.mark);
-        mark = slot.mark;
-        maintenance = std::max(maintenance, slot.spec.maintenance_margin);
+    bool listener_ready = false;
+    complete.clear();
+    for (int i = 0; i < ready; ++i) {
+      const std::uint64_t tag = events[i].data.u64;
+      if (tag == kStopTag) {
+        return;
+      }
+      if (tag == kListenerTag) {
+        listener_ready = true;
+        continue;
+      }
+      const auto found = by_tag.find(tag);
+      if (found == by_tag.end()) {
+        continue; // closed earlier in this pass
+      }
+      if (found->second->out.empty()) {
+        on_readable(found->second);
+      } else {
+        write_some(found->second);
       }
     }
-    if (!venue.collateral_known || !mark.is_valid() || venue.collateral.value <= 0) {
+    // Mutating requests first: the operator's POST /kill does not wait for
+    // the scrapes that completed in the same pass.
+    std::stable_partition(complete.begin(), complete.end(), [](const Complete& c) { return c.mutating; });
+    for (const Complete& request : complete) {
+      const auto found = by_tag.find(request.tag);
+      if (found != by_tag.end()) {
+        respond(found->second, answer(found->second->in));
+      }
+    }
+    const Clock::time_point now = Clock::now();
+    if (!accepting && now >= resume_accepting) {
+      epoll_event listener_event{};
+      listener_event.events = EPOLLIN;
+      listener_event.data.u64 = kListenerTag;
+      accepting = ::epoll_ctl(ops.epoll_, EPOLL_CTL_ADD, ops.listener_, &listener_event) == 0;
+      listener_ready = accepting;
+    }
+    if (listener_ready) {
+      accept_new(now);
+    }
+    expire(Clock::now());
+  }
+}
+
+int HttpOps::Loop::wait_milliseconds(Clock::time_point now) const {
+  std::optional<Clock::time_point> next;
+  const auto consider = [&](Clock::time_point when) { next = next ? std::min(*next, when) : when; };
+  if (!reading.empty()) {
+    consider(reading.front().deadline);
+  }
+  if (!writing.empty()) {
+    consider(writing.front().deadline);
+  }
+  if (!accepting) {
+    consider(resume_accepting);
+  }
+  if (!next) {
+    return -1;
+  }
+  if (*next <= now) {
+    return 0;
+  }
+  // Rounded up: waking a little before a deadline would only spin.
+  const auto wait = std::chrono::ceil<std::chrono::milliseconds>(*next - now).count();
+  return static_cast<int>(std::min<std::int64_t>(wait, 60'000));
+}
+
+void HttpOps::Loop::accept_new(Clock::time_point now) {
+  for (int i = 0; i < kAcceptsPerPass; ++i) {
+    const int fd = ::accept4(ops.listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) {
+        continue;
+      }
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        if (!reading.empty()) {
+          evict_oldest_reading(); // frees a descriptor for the one waiting
+          continue;
+        }
+        ::epoll_ctl(ops.epoll_, EPOLL_CTL_DEL, ops.listener_, nullptr);
+        accepting = false;
+        resume_accepting = now + kAcceptPause;
+      }
+      return; // EAGAIN: nobody else is waiting
+    }
+    if (open() >= ops.options_.max_connections) {
+      if (reading.empty()) {
+        // Every connection is being answered: they finish by their write
+        // deadline; this one is told to come back.
+        ops.counts_.connections_refused.fetch_add(1);
+        send_now(fd, http::response(503, "Service Unavailable", "too many connections\n"));
+        ::close(fd);
+        continue;
+      }
+      evict_oldest_reading();
+    }
+    admit(fd, now);
+  }
+}
+
+void HttpOps::Loop::admit(int fd, Clock::time_point now) {
+  const std::uint64_t tag = next_tag++;
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = tag;
+  if (::epoll_ctl(ops.epoll_, EPOLL_CTL_ADD, fd, &event) != 0) {
+    ::close(fd);
+    return;
+  }
+  Connection& connection = reading.emplace_back();
+  connection.tag = tag;
+  connection.fd = fd;
+  connection.deadline = now + ops.options_.head_deadline;
+  connection.watching = EPOLLIN;
+  by_tag.emplace(tag, std::prev(reading.end()));
+  ops.counts_.connections_accepted.fetch_add(1);
+  ops.counts_.open_connections.store(open());
+}
+
+void HttpOps::Loop::evict_oldest_reading() {
+  ops.counts_.connections_evicted.fetch_add(1);
+  send_now(reading.front().fd, http::response(503, "Service Unavailable", "too many connections\n"));
+  close(reading.begin(), false);
+}
+
+void HttpOps::Loop::on_readable(Connections::iterator it) {
+  switch (read_from(*it)) {
+  case Read::waiting:
+    return;
+  case Read::closed:
+    close(it, false);
+    return;
+  case Read::oversize:
+    ops.counts_.oversize_requests.fetch_add(1);
+    respond(it, http::response(431, "Request Header Fields Too Large",
+                               "request head over " + std::to_string(ops.options_.max_head_bytes) + " bytes\n"));
+    return;
+  case Read::complete:
+    // Answered after every readable connection of this pass was read.
+    watch(*it, 0);
+    complete.push_back({it->tag, http::parse_head(it->in).method == "POST"});
+    return;
+  }
+}
+
+HttpOps::Loop::Read HttpOps::Loop::read_from(Connection& connection) const {
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = ::recv(connection.fd, buffer, sizeof buffer, 0);
+    if (n > 0) {
+      const std::size_t searched = connection.in.size();
+      connection.in.append(buffer, static_cast<std::size_t>(n));
+      const std::size_t end = http::head_end(connection.in, searched);
+      if (end != std::string::npos) {
+        if (end > ops.options_.max_head_bytes) {
+          return Read::oversize;
+        }
+        connection.in.resize(end); // a body, if any, is ignored
+        return Read::complete;
+      }
+      if (connection.in.size() > ops.options_.max_head_bytes) {
+        return Read::oversize;
+      }
       continue;
     }
-    VenueRisk risk{venue.config.name};
-    // The short in whole cents, rounded up: leverage and distance err toward danger.
-    const hedging::int128 short_cents =
-        net < 0 ? hedging::divide(-net, hedging::Ratio::kScale, hedging::Rounding::up) : 0;
-    const hedging::UsdCents collateral = hedging::sats_to_cents(venue.collateral, mark, hedging::Rounding::down);
-    if (collateral.value > 0) {
-      // A display ratio, not money: double is fine here.
-      risk.leverage = static_cast<double>(short_cents) / static_cast<double>(collateral.value);
-      risk.has_leverage = true;
+    if (n < 0 && errno == EINTR) {
+      continue;
     }
-    risk.distance = hedging::liquidation_distance(hedging::UsdCents{static_cast<std::int64_t>(short_cents)},
-                                                  venue.collateral, mark, maintenance);
-    risks.push_back(risk);
-  }
-  out.family("synthusd_leverage", PrometheusText::Type::gauge, "short exposure / collateral at the mark, per venue");
-  for (const VenueRisk& risk : risks) {
-    if (risk.has_leverage) {
-      out.sample(risk.leverage, {{"venue", risk.venue}});
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return Read::waiting;
     }
-  }
-  out.family("synthusd_liquidation_distance", PrometheusText::Type::gauge,
-             "relative price rise that liquidates the venue's short");
-  for (const VenueRisk& risk : risks) {
-    if (risk.distance.raw != INT64_MAX) {
-      out.sample(static_cast<double>(risk.distance.raw) / hedging::Ratio::kScale, {{"venue", risk.venue}});
-    }
+    return Read::closed; // the client closed (0) or the connection failed
   }
 }
 
-} // namespace
-
-void write_kernel_metrics(const hedging::Kernel& kernel, PrometheusText& out) {
-  using Type = PrometheusText::Type;
-  out.gauge("synthusd_liability_usd_cents", "users' USD balances the operator owes, in cents",
-            kernel.liability().value);
-  out.gauge("synthusd_venue_hedge_usd_cents", "liability left to hedge on venues after internal netting, in cents",
-            kernel.venue_hedge().value);
-  out.gauge("synthusd_hedge_exposure_usd_cents", "signed USD exposure of the liability hedge (short < 0), in cents",
-            kernel.liability_hedge_exposure().value);
-  const hedging::Ratio ratio = hedging::hedge_ratio(
-      static_cast<hedging::int128>(kernel.liability_hedge_exposure().value) * hedging::Ratio::kScale,
-      static_cast<hedging::int128>(kernel.venue_hedge().value) * hedging::Ratio::kScale);
-  out.family("synthusd_hedge_ratio", Type::gauge, "short exposure / venue hedge");
-  out.sample(static_cast<double>(ratio.raw) / hedging::Ratio::kScale);
-  const auto per_slot = [&](std::string_view name, std::string_view help, auto value_of) {
-    out.family(name, Type::gauge, help);
-    for (const hedging::SlotState& slot : kernel.slots()) {
-      const std::string venue = std::to_string(slot.spec.venue);
-      out.sample(value_of(slot), {{"venue", venue}, {"instrument", slot.spec.symbol.view()}});
-    }
-  };
-  per_slot("synthusd_position_contracts", "venue position per instrument, short < 0",
-           [](const hedging::SlotState& slot) { return slot.position.value; });
-  per_slot("synthusd_in_flight_contracts", "quantity of liability-hedge orders awaiting the venue",
-           [](const hedging::SlotState& slot) { return slot.in_flight.value; });
-  per_slot("synthusd_funding_rate", "latest funding rate per interval", [](const hedging::SlotState& slot) {
-    return static_cast<double>(slot.funding_rate.raw) / hedging::Ratio::kScale;
-  });
-  out.family("synthusd_collateral_sats", Type::gauge, "margin account equity per venue, in sats");
-  for (const hedging::VenueState& venue : kernel.venues()) {
-    out.sample(venue.collateral.value, {{"venue", venue.config.name}});
-  }
-  out.family("synthusd_allocation_usd_cents", Type::gauge, "hedge allocated to each venue, in cents");
-  for (const hedging::VenueState& venue : kernel.venues()) {
-    out.sample(venue.allocation.value, {{"venue", venue.config.name}});
-  }
-  venue_risk_metrics(kernel, out);
-  const hedging::KernelCounters& c = kernel.counters();
-  out.counter("synthusd_kernel_events_total", "events applied by the kernel", c.events);
-  out.counter("synthusd_kernel_invalid_events_total", "events the kernel refused", c.invalid_events);
-  out.counter("synthusd_kernel_orders_total", "order intents emitted", c.orders);
-  out.counter("synthusd_kernel_transfers_total", "transfer intents emitted", c.transfers);
-  out.counter("synthusd_kernel_alerts_total", "alerts emitted", c.alerts);
-  out.counter("synthusd_kernel_dropped_actions_total", "actions lost to a full buffer (must stay 0)",
-              c.dropped_actions);
+void HttpOps::Loop::respond(Connections::iterator it, std::string text) {
+  it->out = std::move(text);
+  it->sent = 0;
+  it->deadline = Clock::now() + ops.options_.write_deadline;
+  writing.splice(writing.end(), reading, it); // iterators stay valid
+  write_some(it);
 }
 
-std::string kernel_metrics(const hedging::Kernel& kernel) {
+void HttpOps::Loop::write_some(Connections::iterator it) {
+  Connection& connection = *it;
+  while (connection.sent < connection.out.size()) {
+    const ssize_t n = ::send(connection.fd, connection.out.data() + connection.sent,
+                             connection.out.size() - connection.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      connection.sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      watch(connection, EPOLLOUT); // the rest when the socket takes it
+      return;
+    }
+    close(it, false); // the client went away
+    return;
+  }
+  close(it, true);
+}
+
+void HttpOps::Loop::watch(Connection& connection, std::uint32_t events) {
+  if (connection.watching == events) {
+    return;
+  }
+  epoll_event event{};
+  event.events = events;
+  event.data.u64 = connection.tag;
+  ::epoll_ctl(ops.epoll_, EPOLL_CTL_MOD, connection.fd, &event);
+  connection.watching = events;
+}
+
+void HttpOps::Loop::close(Connections::iterator it, bool drain) {
+  if (drain) {
+    char sink[4096];
+    std::size_t drained = 0;
+    ssize_t n = 0;
+    while (drained < kDrainBeforeClose && (n = ::recv(it->fd, sink, sizeof sink, MSG_DONTWAIT)) > 0) {
+      drained += static_cast<std::size_t>(n);
+    }
+  }
+  const int fd = it->fd;
+  by_tag.erase(it->tag);
+  (it->out.empty() ? reading : writing).erase(it);
+  ops.counts_.open_connections.store(open());
+  ::close(fd); // last, so the counters are up to date when the client sees it; also leaves the epoll set
+}
+
+void HttpOps::Loop::expire(Clock::time_point now) {
+  while (!reading.empty() && reading.front().deadline <= now) {
+    ops.counts_.connections_timed_out.fetch_add(1);
+    send_now(reading.front().fd, http::response(408, "Request Timeout", "request head not received in time\n"));
+    close(reading.begin(), false);
+  }
+  while (!writing.empty() && writing.front().deadline <= now) {
+    ops.counts_.connections_timed_out.fetch_add(1);
+    close(writing.begin(), false);
+  }
+}
+
+std::string HttpOps::Loop::answer(std::string_view head) {
+  const http::RequestHead request = http::parse_head(head);
+  const HttpOpsHandlers& handlers = ops.handlers_;
+  try {
+    if (request.path == "/metrics" || request.path == "/health") {
+      if (request.method != "GET") {
+        return http::response(405, "Method Not Allowed", "use GET\n");
+      }
+      if (request.path == "/metrics") {
+        return http::response(200, "OK", metrics_page(), "text/plain; version=0.0.4");
+      }
+      const std::string problems = handlers.health_problems ? handlers.health_problems() : std::string();
+      return problems.empty() ? http::response(200, "OK", "ok\n")
+                              : http::response(503, "Service Unavailable", "degraded: " + problems + "\n");
+    }
+    if (request.path == "/kill" || request.path == "/resume") {
+      if (request.method != "POST") {
+        return http::response(405, "Method Not Allowed", "use POST\n");
+      }
+      const std::string_view prefix = "Bearer ";
+      const std::string_view authorization = request.authorization;
+      if (!authorization.starts_with(prefix) ||
+          !http::same_token(ops.options_.token, authorization.substr(prefix.size()))) {
+        ops.counts_.unauthorized.fetch_add(1);
+        return http::response(401, "Unauthorized", "a valid admin token is required\n");
+      }
+      const bool kill = request.path == "/kill";
+      if (const auto& action = kill ? handlers.kill : handlers.resume; action) {
+        action();
+      }
+      return http::response(200, "OK", kill ? "kill switch engaged\n" : "resumed\n");
+    }
+    return http::response(404, "Not Found", "unknown path\n");
+  } catch (const std::exception& error) {
+    // A handler's failure is this request's, not the server's.
+    return http::response(500, "Internal Server Error", std::string("handler failed: ") + error.what() + "\n");
+  }
+}
+
+std::string HttpOps::Loop::metrics_page() {
+  std::string page = ops.handlers_.metrics ? ops.handlers_.metrics() : std::string();
+  if (!page.empty() && page.back() != '\n') {
+    page += '\n';
+  }
+  const Counts& counts = ops.counts_;
   PrometheusText out;
-  write_kernel_metrics(kernel, out);
-  return out.take();
+  add_counter(out, "synthusd_ops_http_connections_accepted_total", "connections the ops HTTP server admitted",
+              counts.connections_accepted);
+  add_counter(out, "synthusd_ops_http_connections_evicted_total",
+              "connections closed before their request head arrived, to make room at the connection cap",
+              counts.connections_evicted);
+  add_counter(out, "synthusd_ops_http_connections_refused_total",
+              "connections closed on arrival: at the cap with every connection being answered",
+              counts.connections_refused);
+  add_counter(out, "synthusd_ops_http_connections_timed_out_total",
+              "connections closed at their request head or response deadline", counts.connections_timed_out);
+  add_counter(out, "synthusd_ops_http_oversize_requests_total", "request heads over the size limit (431)",
+              counts.oversize_requests);
+  add_counter(out, "synthusd_ops_http_unauthorized_total", "POST /kill or /resume without the admin token (401)",
+              counts.unauthorized);
+  out.gauge("synthusd_ops_http_open_connections", "connections open on the ops HTTP server",
+            static_cast<std::int64_t>(open()));
+  return page + out.take();
 }
 
 std::string load_admin_token(const char* environment_variable, const std::string& file) {

@@ -1,8 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,37 +10,27 @@
 #include <mutex>
 #include <string>
 
+#include "http_client_support.hpp"
 #include "synthusd/engine/http_ops.hpp"
 
 namespace synthusd::engine {
 namespace {
 
-std::string request(int port, const std::string& text) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  EXPECT_EQ(::send(fd, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
-  std::string response;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
-    response.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return response;
-}
+using http_testing::request;
 
-class HttpOpsTest : public testing::Test {
+class HttpOpsTest : public ::testing::Test {
 protected:
   HttpOpsTest() {
     HttpOpsOptions options;
     options.port = 0;
     options.token = "s3cret-token";
     HttpOpsHandlers handlers;
-    handlers.metrics = [this] { return metrics_; };
+    handlers.metrics = [this] {
+      if (metrics_throws_) {
+        throw std::runtime_error("no metrics today");
+      }
+      return metrics_;
+    };
     handlers.health_problems = [this] {
       const std::lock_guard<std::mutex> lock(mutex_); // read on the server's thread
       return problems_;
@@ -53,6 +40,7 @@ protected:
     ops_ = std::make_unique<HttpOps>(options, handlers);
   }
   std::string metrics_ = "synthusd_liability_usd_cents 1000\n";
+  std::atomic<bool> metrics_throws_{false};
   std::mutex mutex_;
   std::string problems_;
   std::atomic<int> kills_{0};
@@ -91,6 +79,30 @@ TEST_F(HttpOpsTest, kill_and_resume_need_the_token) {
   EXPECT_EQ(resumes_.load(), 1);
 }
 
+TEST_F(HttpOpsTest, metrics_carry_the_servers_own_counters) {
+  EXPECT_NE(request(ops_->port(), "POST /kill HTTP/1.1\r\n\r\n").find("401"), std::string::npos);
+  const std::string metrics = request(ops_->port(), "GET /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_NE(metrics.find("synthusd_liability_usd_cents 1000\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("synthusd_ops_http_unauthorized_total 1\n"), std::string::npos) << metrics;
+  // The scrape's own connection is the second one admitted, and still open while the page is written.
+  EXPECT_NE(metrics.find("synthusd_ops_http_connections_accepted_total 2\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("synthusd_ops_http_open_connections 1\n"), std::string::npos) << metrics;
+  for (const char* family : {"connections_evicted_total", "connections_refused_total", "connections_timed_out_total",
+                             "oversize_requests_total"}) {
+    EXPECT_NE(metrics.find("# TYPE synthusd_ops_http_" + std::string(family) + " counter"), std::string::npos)
+        << family;
+  }
+  const HttpOpsCounters counters = ops_->counters();
+  EXPECT_EQ(counters.unauthorized, 1u);
+  EXPECT_EQ(counters.connections_accepted, 2u);
+}
+
+TEST_F(HttpOpsTest, a_handler_that_throws_fails_its_request_not_the_server) {
+  metrics_throws_ = true;
+  EXPECT_EQ(request(ops_->port(), "GET /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 500", 0), 0u);
+  EXPECT_NE(request(ops_->port(), "GET /health HTTP/1.1\r\n\r\n").find("200 OK"), std::string::npos);
+}
+
 TEST(HttpOpsConfig, without_a_token_mutating_calls_are_refused) {
   HttpOpsOptions options;
   options.port = 0;
@@ -99,39 +111,6 @@ TEST(HttpOpsConfig, without_a_token_mutating_calls_are_refused) {
   EXPECT_NE(request(ops.port(), "POST /kill HTTP/1.1\r\nAuthorization: Bearer \r\n\r\n").find("401"),
             std::string::npos);
   EXPECT_EQ(kills, 0);
-}
-
-TEST(KernelMetrics, reports_liability_positions_and_counters_by_name) {
-  hedging::Kernel kernel(hedging::reference_config());
-  (void)kernel.on(hedging::LiabilityChange{1, hedging::UsdCents{123'456}, {}, {}, {}});
-  const std::string text = kernel_metrics(kernel);
-  EXPECT_NE(text.find("synthusd_liability_usd_cents 123456"), std::string::npos);
-  EXPECT_NE(text.find("synthusd_position_contracts{venue=\"1\",instrument=\"BTC-USD-SWAP\"} 0"), std::string::npos);
-  EXPECT_NE(text.find("synthusd_collateral_sats{venue=\"deribit\"} 0"), std::string::npos);
-  EXPECT_NE(text.find("synthusd_kernel_events_total 1"), std::string::npos);
-  EXPECT_NE(text.find("# TYPE synthusd_kernel_orders_total counter"), std::string::npos);
-}
-
-TEST(KernelMetrics, leverage_and_liquidation_distance_appear_once_the_venue_reported_collateral) {
-  hedging::Kernel kernel(hedging::reference_config());
-  hedging::MarketUpdate update;
-  update.venue = 1; // okx: BTC-USD-SWAP, $100 contracts, maintenance 0.5 %
-  update.instrument = 1;
-  update.bid = hedging::Price::from_dollars(49'999);
-  update.ask = hedging::Price::from_dollars(50'001);
-  update.mark = hedging::Price::from_dollars(50'000);
-  update.index = hedging::Price::from_dollars(50'000);
-  update.time = hedging::Timestamp{1'000'000'000};
-  (void)kernel.on(update);
-  (void)kernel.on(hedging::PositionSnapshot{1, 1, hedging::Contracts{-100}, hedging::Timestamp{1'000'000'001}});
-  EXPECT_EQ(kernel_metrics(kernel).find("synthusd_leverage{"), std::string::npos); // no collateral known: no guess
-  // 0.1 BTC = $5,000 against a $10,000 short: leverage 2; liquidated after a
-  // rise of (5,000 - 0.005 * 10,000) / (10,000 - 5,000) = 99 %.
-  (void)kernel.on(hedging::CollateralSnapshot{1, hedging::Sats{10'000'000}, hedging::Timestamp{1'000'000'002}});
-  const std::string text = kernel_metrics(kernel);
-  EXPECT_NE(text.find("synthusd_leverage{venue=\"okx\"} 2\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("synthusd_liquidation_distance{venue=\"okx\"} 0.99\n"), std::string::npos) << text;
-  EXPECT_EQ(text.find("synthusd_leverage{venue=\"deribit\"}"), std::string::npos);
 }
 
 TEST(AdminToken, comes_from_the_environment_or_an_owner_only_file) {

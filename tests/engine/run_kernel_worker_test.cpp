@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -445,6 +446,31 @@ TEST(KernelWorker, on_its_own_thread_it_wakes_for_a_liability_event_routes_the_o
   EXPECT_EQ(p.snapshots_ahead_of_journal.load(), 0);
   EXPECT_FALSE(p.snapshot.busy.load());
   EXPECT_EQ(worker.status().liability_events.load(), 2u);
+}
+
+// The reproduced failure: one scrape the kernel thread answered too late,
+// and every later /metrics said "did not answer" until a restart. Here the
+// first scrape is made before the kernel thread runs at all.
+TEST(KernelWorker, a_scrape_after_one_it_answered_late_is_served) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start();
+  EXPECT_EQ(worker.metrics().request(p.wakeup, std::chrono::milliseconds(1)), std::nullopt);
+  std::atomic<bool> kernel_stop{false};
+  std::atomic<bool> journal_stop{false};
+  std::thread journal_thread([&] { p.journal.run(journal_stop); });
+  std::thread kernel_thread([&] { worker.run(kernel_stop); });
+  // The late answer is rendered and discarded once the thread runs.
+  EXPECT_TRUE(eventually([&] { return !worker.metrics().outstanding(); }));
+  // 30 s only bounds a broken exchange; the kernel thread answers within its 1 ms idle wait.
+  const std::optional<std::string> text = worker.metrics().request(p.wakeup, std::chrono::seconds(30));
+  kernel_stop.store(true);
+  p.wakeup.notify();
+  kernel_thread.join();
+  journal_stop.store(true);
+  journal_thread.join();
+  ASSERT_TRUE(text.has_value());
+  EXPECT_NE(text->find("synthusd_liability_usd_cents 0"), std::string::npos) << *text;
+  EXPECT_NE(text->find("synthusd_kernel_event_seconds"), std::string::npos);
 }
 
 TEST(KernelWorker, funding_is_accrued_on_the_short_at_the_feed_rate_over_the_engine_clock) {

@@ -357,25 +357,16 @@ void EngineRuntime::log_alerts() {
 }
 
 std::string EngineRuntime::metrics_text() {
-  std::string text;
-  MetricsExchange& exchange = kernel_worker_->metrics();
-  int idle = 0;
-  if (exchange.state.compare_exchange_strong(idle, 1)) {
-    kernel_wakeup_.notify();
-    for (int i = 0; i < 2000 && exchange.state.load(std::memory_order_acquire) != 2; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    if (exchange.state.load(std::memory_order_acquire) == 2) {
-      text = exchange.text;
-      exchange.state.store(0, std::memory_order_release);
-    }
-  }
+  // The kernel thread answers within its idle wait (1 ms) unless it is
+  // stalled; 2 s says it is, and a stalled kernel costs the HTTP thread that
+  // wait once, not on every scrape (MetricsExchange::request).
+  const std::optional<std::string> text = kernel_worker_->metrics().request(kernel_wakeup_, std::chrono::seconds(2));
   using Type = PrometheusText::Type;
   PrometheusText out;
-  if (text.empty()) {
-    out.comment("the kernel thread did not answer within 2 s");
+  if (!text) {
+    out.comment("the kernel thread has not answered (stalled for 2 s or more): its part of the page is missing");
   } else {
-    out.append_written(text);
+    out.append_written(*text);
   }
   const auto per_feed = [&](std::string_view name, Type type, std::string_view help, auto value_of) {
     out.family(name, type, help);

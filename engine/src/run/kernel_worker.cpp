@@ -1,6 +1,6 @@
 #include "kernel_worker.hpp"
 
-#include "synthusd/engine/http_ops.hpp"
+#include "synthusd/engine/kernel_metrics.hpp"
 #include "synthusd/hedging/band_policy.hpp"
 
 namespace synthusd::engine::run {
@@ -72,8 +72,8 @@ void KernelWorker::run(const std::atomic<bool>& stop) {
       publish_status();
     }
     maybe_snapshot();
-    if (metrics_.state.load(std::memory_order_acquire) == 1) {
-      serve_metrics();
+    if (const std::uint64_t generation = metrics_.pending(); generation != 0) {
+      serve_metrics(generation);
     }
     if (!worked) {
       idler_.idle([this] { return has_input(); }, std::min<std::int64_t>(next_timer_ns_ - now, 1'000'000));
@@ -337,7 +337,7 @@ void KernelWorker::maybe_snapshot() {
   events_since_snapshot_ = 0;
 }
 
-void KernelWorker::serve_metrics() {
+void KernelWorker::serve_metrics(std::uint64_t generation) {
   // Cold: only when an operator scrapes /metrics.
   using Type = PrometheusText::Type;
   PrometheusText out;
@@ -405,8 +405,7 @@ void KernelWorker::serve_metrics() {
   setup_.order_latency.order_to_acknowledgement.render(
       out, "synthusd_order_to_acknowledgement_seconds",
       "order handed to FIX to the venue's first report of it (accepted, filled or rejected)");
-  metrics_.text = out.take();
-  metrics_.state.store(2, std::memory_order_release);
+  metrics_.answer(generation, out.take());
 }
 
 } // namespace synthusd::engine::run

@@ -19,6 +19,7 @@
 
 #include "journal_worker.hpp"
 #include "latency_histogram.hpp"
+#include "metrics_exchange.hpp"
 #include "pipeline.hpp"
 #include "synthusd/fix/execution_policy.hpp"
 #include "synthusd/fix/pre_trade_risk.hpp"
@@ -67,12 +68,6 @@ struct KernelThreadStats {
   std::atomic<std::uint64_t> risk_rejects{0};
   std::atomic<std::uint64_t> local_inputs_dropped{0};
   std::atomic<std::uint64_t> orders_unpriced{0}; // no reference (or touch) to bound the order: not sent
-};
-
-// The HTTP thread asks, the kernel thread renders (its state is its own).
-struct MetricsExchange {
-  std::atomic<int> state{0}; // 0 idle, 1 requested, 2 ready
-  std::string text;
 };
 
 struct KernelWorkerSetup {
@@ -140,7 +135,7 @@ private:
   void publish_index(const hedging::Event& event) noexcept;
   void publish_status() noexcept;
   void maybe_snapshot();
-  void serve_metrics();
+  void serve_metrics(std::uint64_t generation); // answers MetricsExchange request `generation`
   [[nodiscard]] bool has_input() const noexcept;
 
   KernelWorkerSetup setup_;
