@@ -153,8 +153,13 @@ class RunEndToEndTest(unittest.TestCase):
                        "synthusd_funding_rate", "synthusd_queue_depth", "synthusd_market_updates_conflated_total",
                        "synthusd_risk_rejects_total", "synthusd_tick_to_order_seconds_bucket",
                        "synthusd_kernel_event_seconds_count", "synthusd_gateway_logged_on", "synthusd_feed_up",
-                       "synthusd_journal_commits_total"]:
+                       "synthusd_journal_commits_total", "synthusd_gateway_resends_suppressed_total",
+                       "synthusd_gateway_orders_held_by_backoff_total", "synthusd_gateway_reconcile_overdue",
+                       "synthusd_orders_unpriced_total", "synthusd_gateway_venue_rejects_total"]:
             self.assertIn(family, text)
+        # The hedge order went out (a collared limit IOC by default) and the
+        # venue answered it: order -> acknowledgement latency has samples.
+        self.assertRegex(text, r"synthusd_order_to_acknowledgement_seconds_count [1-9]")
         self.assertRegex(text, r'synthusd_position_contracts\{venue="1",instrument="BTC-PERPETUAL"\} -\d+')
         self.assertNotIn(self.engine.token, text)
 

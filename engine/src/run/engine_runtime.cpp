@@ -408,6 +408,22 @@ std::string EngineRuntime::metrics_text() {
   per_gateway("synthusd_gateway_reconcile_overdue", Type::gauge,
               "1 when no position report came within the wait after logon (trading on the kernel's positions)",
               [](const GatewayChannel& channel) { return std::uint64_t{channel.reconcile_overdue.load() ? 1U : 0U}; });
+  per_gateway("synthusd_gateway_duplicate_reports_total", Type::counter,
+              "execution reports dropped as the same order and ExecID again",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.duplicate_reports.load()}; });
+  per_gateway("synthusd_gateway_exec_ids_reused_total", Type::counter,
+              "execution reports whose ExecID was seen on another order (booked, alerted)",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.exec_ids_reused.load()}; });
+  per_gateway("synthusd_gateway_resends_suppressed_total", Type::counter,
+              "NewOrderSingles the venue asked for again: gap-filled, never re-sent",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.resends_suppressed.load()}; });
+  per_gateway("synthusd_gateway_unknown_order_reports_total", Type::counter,
+              "execution reports for orders this gateway did not send (a position request follows)",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.unknown_order_reports.load()}; });
+  per_gateway("synthusd_gateway_late_reports_total", Type::counter, "reports for orders already done, no new fill",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.late_reports.load()}; });
+  per_gateway("synthusd_gateway_logon_failures_total", Type::counter, "sessions that ended before logon completed",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.logon_failures.load()}; });
   per_gateway("synthusd_gateway_orders_held_by_backoff_total", Type::counter,
               "orders refused locally while backing off after consecutive venue rejects",
               [](const GatewayChannel& channel) { return std::uint64_t{channel.orders_held_by_backoff.load()}; });

@@ -270,6 +270,17 @@ void GatewayWorker::after_poll() {
     forward(held_up_);
   }
   const std::int64_t now = monotonic_ns();
+  if (now >= next_counter_copy_ns_) {
+    next_counter_copy_ns_ = now + 100'000'000;
+    const fix::GatewayCounters counters = gateway_->session().counters();
+    constexpr auto relaxed = std::memory_order_relaxed;
+    channel_.duplicate_reports.store(counters.duplicate_execution_reports, relaxed);
+    channel_.exec_ids_reused.store(counters.exec_ids_reused, relaxed);
+    channel_.resends_suppressed.store(counters.application_resends_suppressed, relaxed);
+    channel_.unknown_order_reports.store(counters.unknown_orders, relaxed);
+    channel_.late_reports.store(counters.late_reports, relaxed);
+    channel_.logon_failures.store(counters.logon_failures, relaxed);
+  }
   for (PassiveOrder& passive : passive_) {
     if (passive.id != 0 && !passive.cancel_sent && now >= passive.deadline_ns) {
       // Out of patience: cancel; what it filled stays filled, the kernel

@@ -85,6 +85,7 @@ private:
   fix::ExecutionOptions execution_;
   std::uint32_t consecutive_rejects_ = 0;
   std::int64_t backoff_until_ns_ = 0; // monotonic; no order to the venue before
+  std::int64_t next_counter_copy_ns_ = 0;
   std::array<PassiveOrder, 64> passive_{};
   std::array<bool, 256> taker_next_{}; // per instrument id (ids above share nothing: no fallback)
   std::array<SentOrder, 256> sent_{};  // by id % size; a slot reused before its report loses that sample only

@@ -83,6 +83,14 @@ struct GatewayChannel {
     char text[96] = {};
   };
   std::array<RejectReason, kRejectReasons> venue_rejects;
+  // Copies of the session's own counters (fix::GatewayCounters), refreshed
+  // by the gateway thread about every 100 ms for /metrics.
+  std::atomic<std::uint64_t> duplicate_reports{0};  // same order and ExecID again: dropped
+  std::atomic<std::uint64_t> exec_ids_reused{0};    // ExecID seen on another order: booked
+  std::atomic<std::uint64_t> resends_suppressed{0}; // NewOrderSingles gap-filled, never re-sent
+  std::atomic<std::uint64_t> unknown_order_reports{0};
+  std::atomic<std::uint64_t> late_reports{0};
+  std::atomic<std::uint64_t> logon_failures{0};
   std::atomic<std::uint64_t> orders_held_by_backoff{0}; // refused locally while backing off after rejects
   std::atomic<std::uint64_t> post_only_fallbacks{0};    // post-only orders canceled for a taker fallback
 };
