@@ -103,7 +103,11 @@ Admission LiabilityAdmission::admit(const LiabilityRequest& request) {
   } else {
     const hedging::Price price = sink_.index_price();
     if (!price.is_valid()) {
-      return refuse("no index price to convert sats");
+      // Held, never converted at a price that is stale or unconfirmed.
+      ++counters_.unpriced;
+      result.outcome = Admission::Outcome::unpriced;
+      result.reason = "no valid index price to convert sats";
+      return result;
     }
     // The spread goes against the user: a credit buys fewer dollars, a debit
     // costs more; rounding also favours the operator by under a cent.

@@ -310,9 +310,10 @@ bool NatsLiabilitySource::State::admit(Held& h) {
   case Admission::Outcome::full:
     ++counters.backpressure;
     return false;
+  case Admission::Outcome::unpriced:
   case Admission::Outcome::rejected:
-    // No price to convert sats yet: the engine's state, not the payload.
-    // Back to the server for a later delivery; nothing is lost.
+    // No valid index price to convert sats: the engine's state, not the
+    // payload. Back to the server for a later delivery; nothing is lost.
     ++counters.messages;
     ++counters.deferred;
     (void)natsMsg_NakWithDelay(h.msg.get(), std::max(options.retry_delay_ms, 0), nullptr);

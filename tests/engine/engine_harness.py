@@ -129,6 +129,11 @@ path = "/ws/api/v2"
 tls = false
 symbols = ["BTC-PERPETUAL"]
 
+[oracle]
+# the simulator is the only feed: its index is trusted alone (config/demo.toml)
+min_sources = 1
+jump_confirmations = 1
+
 [[gateways]]
 venue = "deribit"
 dialect = "deribit"

@@ -97,6 +97,17 @@ class RunEndToEndTest(unittest.TestCase):
         self.assertEqual(self.engine.metric("synthusd_liability_rejected_total", '{source="intake"}'), 3)
         self.assertEqual(self.engine.metric("synthusd_liability_usd_cents"), 100_000)
 
+    def test_sats_are_converted_at_the_price_oracles_index(self) -> None:
+        # One feed (the simulator), trusted alone ([oracle] min_sources = 1 in the harness).
+        self.assertTrue(wait_until(lambda: self.engine.metric("synthusd_oracle_valid") == 1), "no valid index")
+        index = self.engine.metric("synthusd_oracle_index_price_usd")
+        self.assertGreater(index, 0)
+        self.assertEqual(self.engine.metric("synthusd_oracle_sources_agreeing"), 1)
+        self.deliver([{"id": "sats-1", "kind": "usd_credit", "sats": 100_000_000, "ts": 1}])  # 1 BTC
+        # 1 BTC at the index (which moves a little between the reading above and the conversion).
+        liability = self.engine.metric("synthusd_liability_usd_cents")
+        self.assertAlmostEqual(liability / 100, index, delta=index * 0.02)
+
     def test_a_duplicate_event_changes_nothing(self) -> None:
         event = {"id": "dup-1", "kind": "usd_credit", "usd_cents": 500_000, "ts": 1}
         self.deliver([event])
@@ -153,7 +164,8 @@ class RunEndToEndTest(unittest.TestCase):
                        "synthusd_funding_rate", "synthusd_queue_depth", "synthusd_market_updates_conflated_total",
                        "synthusd_risk_rejects_total", "synthusd_tick_to_order_seconds_bucket",
                        "synthusd_kernel_event_seconds_count", "synthusd_gateway_logged_on", "synthusd_feed_up",
-                       "synthusd_journal_commits_total"]:
+                       "synthusd_journal_commits_total", "synthusd_oracle_index_price_usd",
+                       "synthusd_oracle_sources_agreeing", "synthusd_oracle_quarantined"]:
             self.assertIn(family, text)
         self.assertRegex(text, r'synthusd_position_contracts\{venue="1",instrument="BTC-PERPETUAL"\} -\d+')
         self.assertNotIn(self.engine.token, text)

@@ -69,6 +69,28 @@ TEST(LiabilityAdmission, a_timestamp_beyond_the_window_ahead_of_the_engines_cloc
   EXPECT_EQ(f.sink.taken[0].time.nanoseconds, (kNowMs + AdmissionLimits{}.max_future_ms) * 1'000'000);
 }
 
+TEST(LiabilityAdmission, sats_without_a_valid_index_price_are_held_not_refused_and_not_converted) {
+  Fixture f;
+  f.sink.price = hedging::Price{}; // the price oracle has no valid index
+  LiabilityRequest sats = dollars("s-1", 0);
+  sats.usd_cents.reset();
+  sats.sats = 10'000;
+  const Admission held = f.admission.admit(sats);
+  EXPECT_EQ(held.outcome, Admission::Outcome::unpriced);
+  EXPECT_STREQ(held.reason, "no valid index price to convert sats");
+  EXPECT_TRUE(f.sink.taken.empty());
+  EXPECT_EQ(f.admission.counters().unpriced, 1u);
+  EXPECT_EQ(f.admission.counters().rejected, 0u); // the source offers it again, it is not lost
+  // Dollars need no price.
+  EXPECT_EQ(f.admission.admit(dollars("d-1", 100)).outcome, Admission::Outcome::accepted);
+  // Once there is one, the same request is taken (the id was not remembered).
+  f.sink.price = hedging::Price::from_dollars(50'000);
+  EXPECT_EQ(f.admission.admit(sats).outcome, Admission::Outcome::accepted);
+  ASSERT_EQ(f.sink.taken.size(), 2u);
+  EXPECT_EQ(f.sink.taken[1].delta, hedging::UsdCents{500});
+  EXPECT_EQ(f.sink.taken[1].price, hedging::Price::from_dollars(50'000));
+}
+
 TEST(LiabilityAdmission, the_same_id_with_another_amount_is_a_conflict_not_a_duplicate) {
   Fixture f;
   ASSERT_EQ(f.admission.admit(dollars("p-1", 2'500)).outcome, Admission::Outcome::accepted);

@@ -18,12 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "synthusd/feeds/price_oracle.hpp"
 #include "synthusd/feeds/venue_tick.hpp"
 #include "synthusd/fix/dialect.hpp"
 #include "synthusd/fix/pre_trade_risk.hpp"
 #include "synthusd/hedging/types.hpp"
-#include "synthusd/liabilities/liability_sink.hpp"
 #include "synthusd/liabilities/liability_intake.hpp"
+#include "synthusd/liabilities/liability_sink.hpp"
 #include "synthusd/liabilities/lnd_source.hpp"
 #include "synthusd/liabilities/nats_source.hpp"
 
@@ -50,7 +51,7 @@ struct EngineSection {
   // blocked, open orders cancelled) within one status tick. Removing it does
   // not resume; POST /resume does. Empty: <state_directory>/kill.
   std::string kill_file;
-  std::int64_t timer_interval_ms = 100;         // Timer events into the kernel
+  std::int64_t timer_interval_ms = 100; // Timer events into the kernel
   std::uint64_t snapshot_every_events = 10'000;
   std::size_t liability_queue_capacity = 4096; // per source
   std::size_t market_queue_capacity = 1024;    // per feed
@@ -127,9 +128,17 @@ struct HttpSection {
   std::string token_file; // owner-only; used when the variable is unset
 };
 
+// [oracle]: the index price sats are converted at, from every [[feeds]]
+// entry (each feed is one source; the feeds stage's own struct). Two
+// agreeing sources by default: a file with one feed must say min_sources = 1.
+inline constexpr feeds::OracleConfig kDefaultOracle{.min_agreeing = 2};
+// "min_sources 2, max_staleness_seconds 60, ...": the [oracle] keys in force.
+[[nodiscard]] std::string describe(const feeds::OracleConfig& oracle);
+
 struct RunConfig {
   EngineSection engine;
   std::vector<FeedSection> feeds;
+  feeds::OracleConfig oracle = kDefaultOracle;
   std::vector<GatewaySection> gateways;
   LiabilitySection liability;
   IntakeSection intake;

@@ -68,7 +68,9 @@ public:
   // Everything up to the returned ticket is durable. The journal sink makes
   // it so (one fdatasync per call); the queue sink reports progress.
   virtual std::uint64_t make_durable() = 0;
-  // The index price for converting sats; invalid (0) when none is known.
+  // The index price for converting sats; invalid (0) when there is no
+  // valid one (under `synthusd run`: the price oracle's, see
+  // engine/src/run/index_publisher.hpp). Never a stale or unconfirmed price.
   [[nodiscard]] virtual hedging::Price index_price() const noexcept = 0;
 };
 
@@ -76,15 +78,19 @@ struct AdmissionCounters {
   std::uint64_t accepted = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t conflicts = 0; // an id already admitted came back with another amount (rejected)
-  std::uint64_t rejected = 0;  // admit() refusals (no price); parse failures are the source's to count
+  std::uint64_t rejected = 0;  // admit() refusals (bounds, conflicts); parse failures are the source's to count
   std::uint64_t full = 0;      // the sink had no room
+  std::uint64_t unpriced = 0;  // sats with no valid index price to convert them (held, not refused)
 };
 
 struct Admission {
-  enum class Outcome : std::uint8_t { accepted, duplicate, rejected, full };
+  // full and unpriced are the engine's state, not the payment's: nothing
+  // was taken, and the source offers the same request again later (in
+  // order: it holds what follows). rejected is final.
+  enum class Outcome : std::uint8_t { accepted, duplicate, rejected, full, unpriced };
   Outcome outcome = Outcome::rejected;
   std::uint64_t ticket = 0; // accepted / duplicate: ack once make_durable() >= ticket (0: already durable)
-  const char* reason = "";  // rejected: why
+  const char* reason = "";  // rejected, unpriced: why
   hedging::LiabilityChange event{};
 };
 

@@ -14,9 +14,9 @@
 //   - malformed payload: rejected (counted, on_reject told why) and
 //     terminated (+TERM) so the server never redelivers it; it can never
 //     parse, and the consumer's other messages keep flowing.
-//   - refused by admission (no index price to convert sats): naked with a
-//     delay, not terminated. That refusal is about the engine's state, not
-//     the payload, and terminating would lose a user's payment.
+//   - refused by admission (no valid index price to convert sats): naked
+//     with a delay, not terminated. That refusal is about the engine's
+//     state, not the payload, and terminating would lose a user's payment.
 //   - the sink is full (the kernel's queue): the message and every one
 //     fetched after it are kept here, in order, and admitted again on the
 //     next poll; nothing more is fetched meanwhile. Held rather than naked
@@ -77,7 +77,7 @@ struct NatsCounters {
   std::uint64_t accepted = 0;         // new events handed to the sink
   std::uint64_t duplicates = 0;       // ids already seen (journal or earlier delivery)
   std::uint64_t rejected = 0;         // malformed payloads, terminated
-  std::uint64_t deferred = 0;         // refused by admission, naked for a later retry
+  std::uint64_t deferred = 0;         // refused by admission (no valid index price yet), naked for a later retry
   std::uint64_t redelivered = 0;      // deliveries the server had made before (crash, nak, ack wait)
   std::uint64_t acked = 0;            // acks sent, each after its event was durable
   std::uint64_t ack_failures = 0;     // acks cnats could not send; the server redelivers, dedupe absorbs it
