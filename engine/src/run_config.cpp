@@ -264,11 +264,24 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     positive("max_event_usd", 2, limits.max_event_usd_cents);
     positive("max_event_btc", 8, limits.max_event_sats);
     positive("max_daily_usd", 2, limits.max_daily_usd_cents);
-    std::int64_t future_ms = limits.max_future_ms;
-    if (t.decimal("max_future_seconds", 3, future_ms) && (future_ms < 0 || future_ms > 86'400'000)) {
-      t.problem_here("max_future_seconds", "must be between 0 and 86400");
+    // Seconds with up to 3 decimals (milliseconds), at most a day each way.
+    const auto window = [&](std::string_view key, std::int64_t& milliseconds) {
+      std::int64_t value = milliseconds;
+      if (!t.decimal(key, 3, value)) {
+        return;
+      }
+      if (value < 0 || value > 86'400'000) {
+        t.problem(*t.find(key), std::string(key), "must be between 0 and 86400");
+      } else {
+        milliseconds = value;
+      }
+    };
+    window("max_future_seconds", limits.max_future_ms);
+    window("max_past_seconds", limits.max_past_ms);
+    std::int64_t backfill_days = 0;
+    if (t.integer("max_backfill_days", backfill_days, 1, 36'500)) {
+      limits.max_backfill_ms = backfill_days * 86'400'000;
     }
-    limits.max_future_ms = future_ms;
   });
   one_table(root, problems, "intake", [&](TableReader& t) {
     liabilities::IntakeOptions& intake = run.intake.options;

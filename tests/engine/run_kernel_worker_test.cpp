@@ -249,6 +249,23 @@ TEST(KernelWorker, the_event_path_allocates_nothing_after_warm_up) {
   EXPECT_EQ(p.liabilities.make_durable(), static_cast<std::uint64_t>(kWarmUp + kRounds));
 }
 
+TEST(KernelWorker, a_backfilled_liability_event_keeps_its_old_time_in_the_journal_but_never_moves_the_clock_back) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start();
+  ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(3'600'000))));
+  EXPECT_TRUE(worker.drain_once());
+  ASSERT_EQ(p.kernel.now(), at_ms(3'600'000));
+  // Replayed history (liabilities/PROTOCOL.md, "backfill"): a day older.
+  ASSERT_EQ(p.liabilities.submit(liability_change(7, 1'000, at_ms(3'600'000 - 86'400'000))), 1u);
+  EXPECT_TRUE(worker.drain_once());
+  EXPECT_EQ(p.kernel.now(), at_ms(3'600'000));
+  EXPECT_EQ(p.kernel.liability(), hedging::UsdCents{1'000});
+  p.flush_journal();
+  const std::vector<JournalRecord> records = read_journal(p.journal_path);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(std::get<hedging::LiabilityChange>(records[1].event).time, at_ms(3'600'000 - 86'400'000));
+}
+
 TEST(KernelWorker, the_allocation_counter_sees_allocations_on_this_thread) {
   // Guards the test above against a counter that can never move.
   const std::int64_t before = test_support::allocation_count();
