@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
                 << config.kernel.instruments.size() << " instruments, policy "
                 << synthusd::hedging::policy_name(config.kernel.bands.policy) << "; " << config.run.feeds.size()
                 << " feeds, " << config.run.gateways.size() << " gateways, wait "
-                << synthusd::engine::to_string(config.run.engine.wait) << ")\n";
+                << synthusd::engine::to_string(config.run.engine.wait) << "; oracle "
+                << synthusd::engine::describe(config.run.oracle) << ")\n";
       return 0;
     }
   } catch (const synthusd::engine::ConfigError& error) {

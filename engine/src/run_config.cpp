@@ -1,5 +1,6 @@
 // The runtime sections of the configuration file: [engine], [[feeds]],
-// [[gateways]], [liability], [intake], [lnd], [nats], [http], [risk], [log].
+// [oracle], [[gateways]], [liability], [intake], [lnd], [nats], [http],
+// [risk], [log].
 // Cold path; every problem names its key and line.
 
 #include "synthusd/engine/run_config.hpp"
@@ -9,6 +10,7 @@
 #include <iterator>
 
 #include "config_reader.hpp"
+#include "synthusd/common/decimal.hpp"
 #include "synthusd/feeds/venue_tick.hpp"
 #include "synthusd/fix/dialect.hpp"
 
@@ -24,6 +26,14 @@ const char* to_string(WaitMode mode) noexcept {
     return "blocking";
   }
   return "?";
+}
+
+std::string describe(const feeds::OracleConfig& oracle) {
+  return "min_sources " + std::to_string(oracle.min_agreeing) + ", max_staleness_seconds " +
+         common::format_decimal(oracle.max_age.nanoseconds / 1'000'000, 3) + ", max_deviation " +
+         common::format_decimal(oracle.max_deviation.raw, 8) + ", jump_threshold " +
+         common::format_decimal(oracle.jump_threshold.raw, 8) + ", jump_confirmations " +
+         std::to_string(oracle.jump_confirmations);
 }
 
 namespace {
@@ -116,6 +126,44 @@ void read_feed(TableReader& t, const hedging::KernelConfig& kernel, FeedSection&
   }
 }
 
+// [oracle]; `feeds` is the number of [[feeds]] entries (the price sources).
+void read_oracle(TableReader& t, std::size_t feeds, feeds::OracleConfig& oracle) {
+  // A fraction of the price: more than 0 (0 would refuse every source or
+  // quarantine every tick) and at most 1.
+  const auto fraction = [&](std::string_view key, hedging::Ratio& out) {
+    hedging::Ratio value = out;
+    t.ratio(key, value);
+    if (value.raw <= 0 || value > hedging::Ratio::one()) {
+      t.problem(*t.find(key), std::string(key), "must be more than 0 and at most 1");
+    } else {
+      out = value;
+    }
+  };
+  fraction("max_deviation", oracle.max_deviation);
+  fraction("jump_threshold", oracle.jump_threshold);
+  std::int64_t staleness_ms = oracle.max_age.nanoseconds / 1'000'000;
+  if (t.decimal("max_staleness_seconds", 3, staleness_ms)) {
+    if (staleness_ms <= 0 || staleness_ms > 3'600'000) {
+      t.problem(*t.find("max_staleness_seconds"), "max_staleness_seconds", "must be more than 0 and at most 3600");
+    } else {
+      oracle.max_age = hedging::Duration::from_milliseconds(staleness_ms);
+    }
+  }
+  // Never more than there are feeds: an index that can never be valid
+  // would hold every sats payment, and a jump that can never be confirmed
+  // would hold the index until the price came back.
+  const std::string available =
+      std::to_string(feeds) + (feeds == 1 ? " [[feeds]] entry (price source)" : " [[feeds]] entries (price sources)");
+  if (t.integer("min_sources", oracle.min_agreeing, 1, 64) && feeds > 0 && oracle.min_agreeing > feeds) {
+    t.problem(*t.find("min_sources"), "min_sources", "exceeds the " + available);
+  }
+  if (t.integer("jump_confirmations", oracle.jump_confirmations, 1, 64) && feeds > 0 &&
+      oracle.jump_confirmations > feeds) {
+    t.problem(*t.find("jump_confirmations"), "jump_confirmations",
+              "exceeds the " + available + ": a jump could never be confirmed");
+  }
+}
+
 void read_gateway(TableReader& t, const hedging::KernelConfig& kernel, GatewaySection& gateway) {
   if (t.string("venue", gateway.venue, true) && !names_venue(kernel, gateway.venue)) {
     t.problem(*t.find("venue"), "venue", "names no [[venues]] entry '" + gateway.venue + "'");
@@ -203,6 +251,21 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
                        RunConfig& run) {
   one_table(root, problems, "engine", [&](TableReader& t) { read_engine(t, run.engine); });
   each_table(root, problems, "feeds", [&](TableReader& t) { read_feed(t, kernel, run.feeds.emplace_back()); });
+  bool oracle_table = false;
+  one_table(root, problems, "oracle", [&](TableReader& t) {
+    oracle_table = true;
+    read_oracle(t, run.feeds.size(), run.oracle);
+  });
+  if (!oracle_table && !run.feeds.empty() &&
+      (run.oracle.min_agreeing > run.feeds.size() || run.oracle.jump_confirmations > run.feeds.size())) {
+    // The defaults ask for two agreeing sources: trusting one venue's price
+    // alone must be written down.
+    problems.push_back({root.file(), 0, "oracle",
+                        "the defaults need " + std::to_string(run.oracle.min_agreeing) +
+                            " agreeing price sources and there is " + std::to_string(run.feeds.size()) +
+                            " [[feeds]] entry: add a feed, or set [oracle] min_sources = 1 and "
+                            "jump_confirmations = 1 to trust one venue's price alone"});
+  }
   each_table(root, problems, "gateways", [&](TableReader& t) {
     GatewaySection& gateway = run.gateways.emplace_back();
     read_gateway(t, kernel, gateway);
@@ -224,11 +287,24 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     positive("max_event_usd", 2, limits.max_event_usd_cents);
     positive("max_event_btc", 8, limits.max_event_sats);
     positive("max_daily_usd", 2, limits.max_daily_usd_cents);
-    std::int64_t future_ms = limits.max_future_ms;
-    if (t.decimal("max_future_seconds", 3, future_ms) && (future_ms < 0 || future_ms > 86'400'000)) {
-      t.problem_here("max_future_seconds", "must be between 0 and 86400");
+    // Seconds with up to 3 decimals (milliseconds), at most a day each way.
+    const auto window = [&](std::string_view key, std::int64_t& milliseconds) {
+      std::int64_t value = milliseconds;
+      if (!t.decimal(key, 3, value)) {
+        return;
+      }
+      if (value < 0 || value > 86'400'000) {
+        t.problem(*t.find(key), std::string(key), "must be between 0 and 86400");
+      } else {
+        milliseconds = value;
+      }
+    };
+    window("max_future_seconds", limits.max_future_ms);
+    window("max_past_seconds", limits.max_past_ms);
+    std::int64_t backfill_days = 0;
+    if (t.integer("max_backfill_days", backfill_days, 1, 36'500)) {
+      limits.max_backfill_ms = backfill_days * 86'400'000;
     }
-    limits.max_future_ms = future_ms;
   });
   one_table(root, problems, "intake", [&](TableReader& t) {
     liabilities::IntakeOptions& intake = run.intake.options;

@@ -29,6 +29,11 @@ bool deviates(std::int64_t value, std::int64_t reference, Ratio limit) noexcept 
   return magnitude * Ratio::kScale > static_cast<int128>(limit.raw) * reference;
 }
 
+// (highest - lowest) / reference > limit, exactly (lowest <= highest).
+bool spread_exceeds(std::int64_t lowest, std::int64_t highest, std::int64_t reference, Ratio limit) noexcept {
+  return (static_cast<int128>(highest) - lowest) * Ratio::kScale > static_cast<int128>(limit.raw) * reference;
+}
+
 } // namespace
 
 PriceOracle::PriceOracle(OracleConfig config, std::size_t source_count)
@@ -45,6 +50,10 @@ PriceOracle::PriceOracle(OracleConfig config, std::size_t source_count)
   if (config_.max_deviation.raw <= 0 || config_.jump_threshold.raw <= 0 || config_.max_age.nanoseconds <= 0) {
     throw std::invalid_argument("oracle: max_deviation, jump_threshold and max_age must be > 0");
   }
+  if (config_.jump_confirmations == 0) {
+    // 0 would let any jump through unconfirmed: the rule would be off.
+    throw std::invalid_argument("oracle.jump_confirmations: must be at least 1");
+  }
 }
 
 void PriceOracle::update(std::size_t source, Price price, hedging::Timestamp time) noexcept {
@@ -59,7 +68,8 @@ OracleReading PriceOracle::read(hedging::Timestamp now) noexcept {
   OracleReading reading;
   reading.price = last_trusted_;
   std::size_t fresh = 0;
-  for (const Source& source : sources_) {
+  for (Source& source : sources_) {
+    source.agreeing = false;
     if (source.seen && now - source.time <= config_.max_age) {
       scratch_[fresh++] = source.price.raw;
     }
@@ -77,7 +87,18 @@ OracleReading PriceOracle::read(hedging::Timestamp now) noexcept {
       agreeing_[agreeing++] = scratch_[i]; // stays sorted
     }
   }
+  // Those left must also agree with each other. With two sources (or an
+  // even split) the median is a midpoint nobody quoted: each may sit
+  // max_deviation from it while they are twice that apart, and neither
+  // can be called the outlier. Then no source agrees.
+  if (agreeing >= 2 && spread_exceeds(agreeing_[0], agreeing_[agreeing - 1], median, config_.max_deviation)) {
+    agreeing = 0;
+  }
   reading.agreeing = static_cast<std::uint32_t>(agreeing);
+  for (Source& source : sources_) {
+    source.agreeing = agreeing > 0 && source.seen && now - source.time <= config_.max_age &&
+                      !deviates(source.price.raw, median, config_.max_deviation);
+  }
   if (agreeing < config_.min_agreeing || agreeing == 0) {
     reading.status = OracleStatus::no_agreement;
     return reading;

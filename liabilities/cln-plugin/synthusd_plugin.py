@@ -226,6 +226,15 @@ def debit_from_sendpay(payment: dict) -> dict | None:
     return {"id": debit_id(payment_hash, groupid, partid), "kind": "usd_debit", "sats": debit_sats(msat), "ts": ts}
 
 
+def as_backfill(event: dict) -> dict:
+    """An event from lightningd's indexes (the followers): history the engine admits with its
+    old timestamp (`"backfill": true`, liabilities/PROTOCOL.md). The followers replay from the
+    saved cursor after any outage of the plugin or the engine, so even a payment made a moment
+    ago may reach the engine long after its `ts`; outside the backfill flag the engine would
+    refuse it as too old, and a refusal is final."""
+    return {**event, "backfill": True}
+
+
 def encode_event(event: dict) -> bytes:
     line = json.dumps(event, separators=(",", ":")).encode() + b"\n"
     if len(line) > MAX_EVENT_LINE_BYTES:
@@ -553,10 +562,14 @@ class Forwarder(threading.Thread):
                 pending = Pending(event, encode_event(event))
                 self._pending[event["id"]] = pending
                 self._unsent.append(event["id"])
-            elif "pay_index" in event and "pay_index" not in pending.event:
-                # The notification's fast-path copy learns its pay_index; any resend carries it.
-                pending.event = {**pending.event, "pay_index": event["pay_index"]}
-                pending.line = encode_event(pending.event)
+            else:
+                # The notification's fast-path copy learns what the follower's copy knows: its
+                # pay_index, and that it is history (backfill). Any resend carries both.
+                learned = {key: event[key] for key in ("pay_index", "backfill")
+                           if key in event and key not in pending.event}
+                if learned:
+                    pending.event = {**pending.event, **learned}
+                    pending.line = encode_event(pending.event)
             if cursor is not None:
                 pending.cursors.append(cursor)
         self._wake()
@@ -770,7 +783,7 @@ class InvoiceFollower(Follower):
             self._log("warn", f"invoice pay_index {pay_index} ({event['id']}) brought less than 1 sat: no credit")
             self._cursor.settle(pay_index)
         else:
-            self._forwarder.submit(event, (self._cursor, pay_index))
+            self._forwarder.submit(as_backfill(event), (self._cursor, pay_index))
         return True
 
 
@@ -814,7 +827,7 @@ class SendpayFollower(Follower):
             if event is None:
                 self._cursor.settle(updated)
             else:
-                self._forwarder.submit(event, (self._cursor, updated))
+                self._forwarder.submit(as_backfill(event), (self._cursor, updated))
         if len(payments) == SENDPAY_PAGE_LIMIT:
             return True
         if self._index_seen > self._last:

@@ -1,5 +1,6 @@
 #include "synthusd/liabilities/liability_sink.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace synthusd::liabilities {
@@ -94,8 +95,29 @@ Admission LiabilityAdmission::admit(const LiabilityRequest& request) {
   if (request.ts_ms < 0 || request.ts_ms > now + limits_.max_future_ms) {
     return refuse("ts is ahead of the engine's clock by more than the allowed window");
   }
+  if (request.backfill) {
+    // Replayed history (PROTOCOL.md): old by nature, but not older than any
+    // payment the node can have made (a ts in seconds reads as 1970).
+    if (request.ts_ms < now - limits_.max_backfill_ms) {
+      return refuse("backfill ts is older than the backfill window");
+    }
+  } else {
+    // Live: the payment happened around when it reached the engine (or the
+    // durable log the source reads); a clock or unit error is refused.
+    const std::int64_t reached = request.logged_ms > 0 ? std::min(request.logged_ms, now) : now;
+    if (request.ts_ms < reached - limits_.max_past_ms) {
+      return refuse("ts is behind the engine's clock by more than the allowed window (a replay of history says "
+                    "\"backfill\":true)");
+    }
+    if (request.ts_ms > reached + limits_.max_future_ms) {
+      return refuse("ts is ahead of the engine's clock by more than the allowed window");
+    }
+  }
   hedging::LiabilityChange& change = result.event;
   change.id = event_id;
+  // The payment's own time, kept for the record also when it is old
+  // (backfill): the kernel's clock never runs backwards, so an old time
+  // moves nothing there.
   change.time = hedging::Timestamp{request.ts_ms * 1'000'000}; // ts_ms <= now + window: no overflow
   change.sats = hedging::Sats{request.sats.value_or(0)};
   if (request.usd_cents) {
@@ -103,7 +125,11 @@ Admission LiabilityAdmission::admit(const LiabilityRequest& request) {
   } else {
     const hedging::Price price = sink_.index_price();
     if (!price.is_valid()) {
-      return refuse("no index price to convert sats");
+      // Held, never converted at a price that is stale or unconfirmed.
+      ++counters_.unpriced;
+      result.outcome = Admission::Outcome::unpriced;
+      result.reason = "no valid index price to convert sats";
+      return result;
     }
     // The spread goes against the user: a credit buys fewer dollars, a debit
     // costs more; rounding also favours the operator by under a cent.

@@ -202,16 +202,17 @@ bool LiabilityIntake::handle_line(Connection& connection, std::string_view line)
     return true;
   }
   if (!request.usd_cents && !admission_.sink().index_price().is_valid()) {
-    // Sats with no index price to convert them yet (the feed has not spoken
-    // since the start): hold the line, as for a full queue, rather than
-    // refuse a payment the source may never send again.
+    // Sats with no valid index price to convert them (none yet, or the
+    // price oracle lost its sources): hold the line, as for a full queue,
+    // rather than refuse a payment the source may never send again.
     return false;
   }
   const Admission admission = admission_.admit(request);
   const std::string pay_index = request.pay_index ? ",\"pay_index\":" + std::to_string(*request.pay_index) : "";
   switch (admission.outcome) {
   case Admission::Outcome::full:
-    return false; // not counted as a line yet: it is handled again on the next poll
+  case Admission::Outcome::unpriced: // the index went invalid since the check above
+    return false;                    // not counted as a line yet: it is handled again on the next poll
   case Admission::Outcome::rejected:
     reject(request.id, admission.reason);
     return true;

@@ -295,9 +295,11 @@ bool LndInvoiceSource::handle_line(std::string_view line) {
   const Admission admission = admission_.admit(message.request);
   switch (admission.outcome) {
   case Admission::Outcome::full:
+  case Admission::Outcome::unpriced:
   case Admission::Outcome::rejected:
     // A real payment: never skipped. It stays first in line and is tried
-    // again on every poll (the only admission refusal is a missing price).
+    // again on every poll (the index price comes back; a refusal by the
+    // bounds needs an operator, and says so in last_error).
     if (!holding_) {
       ++counters_.held;
       holding_ = true;

@@ -186,6 +186,10 @@ LndInvoiceMessage settled_invoice(const InvoiceFields& fields) {
   message.request.credit = true; // money received into a USD account
   message.request.sats = static_cast<std::int64_t>(sats);
   message.request.ts_ms = static_cast<std::int64_t>(settle_date) * 1000;
+  // LND's settle_index stream replays every settlement after the persisted
+  // index on each (re)connect, however long the engine was away: history,
+  // held to the backfill window rather than the live one (PROTOCOL.md).
+  message.request.backfill = true;
   return message;
 }
 

@@ -122,6 +122,9 @@ struct NatsLiabilitySource::State {
   void handle(MsgPtr msg, Clock::time_point now);
   // false: the sink is full and `held` kept the message
   bool admit(Held& held);
+  // Terminated (+TERM: never redelivered), counted, and on_reject told why:
+  // the publisher gets no answer over JetStream.
+  void reject(Held& held, const std::string& reason);
   void retry_held();
   void release(std::uint64_t durable);
   void keep_alive(Clock::time_point now);
@@ -310,12 +313,16 @@ bool NatsLiabilitySource::State::admit(Held& h) {
   case Admission::Outcome::full:
     ++counters.backpressure;
     return false;
-  case Admission::Outcome::rejected:
-    // No price to convert sats yet: the engine's state, not the payload.
-    // Back to the server for a later delivery; nothing is lost.
+  case Admission::Outcome::unpriced:
+    // No valid index price to convert sats: the engine's state, not the
+    // payload. Back to the server for a later delivery; nothing is lost.
     ++counters.messages;
     ++counters.deferred;
     (void)natsMsg_NakWithDelay(h.msg.get(), std::max(options.retry_delay_ms, 0), nullptr);
+    return true;
+  case Admission::Outcome::rejected:
+    // Outside a bound: it would be refused at every redelivery.
+    reject(h, result.reason);
     return true;
   case Admission::Outcome::duplicate:
     ++counters.messages;
@@ -331,11 +338,22 @@ bool NatsLiabilitySource::State::admit(Held& h) {
   return true;
 }
 
+void NatsLiabilitySource::State::reject(Held& h, const std::string& reason) {
+  ++counters.messages;
+  ++counters.rejected;
+  (void)natsMsg_Term(h.msg.get(), nullptr);
+  if (options.on_reject) {
+    options.on_reject(NatsRejection{h.stream_sequence, h.request.id, reason});
+  }
+}
+
 void NatsLiabilitySource::State::handle(MsgPtr msg, Clock::time_point now) {
   Held h{std::move(msg), {}, 0, now};
   jsMsgMetaData* meta = nullptr;
+  std::int64_t logged_ms = 0; // when the stream stored it: the live ts window's reference
   if (natsMsg_GetMetaData(&meta, h.msg.get()) == NATS_OK) {
     h.stream_sequence = meta->Sequence.Stream;
+    logged_ms = meta->Timestamp / 1'000'000; // nanoseconds since the epoch
     if (meta->NumDelivered > 1) {
       ++counters.redelivered;
     }
@@ -349,16 +367,10 @@ void NatsLiabilitySource::State::handle(MsgPtr msg, Clock::time_point now) {
   }
   std::string reason = "payload longer than " + std::to_string(kMaxPayloadBytes) + " bytes";
   if (payload.size() > kMaxPayloadBytes || !parse_liability_line(payload, h.request, reason)) {
-    // It will never parse: terminate so the server stops redelivering it,
-    // and say why (the publisher gets no answer over JetStream).
-    ++counters.messages;
-    ++counters.rejected;
-    (void)natsMsg_Term(h.msg.get(), nullptr);
-    if (options.on_reject) {
-      options.on_reject(NatsRejection{h.stream_sequence, h.request.id, reason});
-    }
+    reject(h, reason); // it will never parse
     return;
   }
+  h.request.logged_ms = logged_ms;
   // Behind a held message: wait in line, so the order is kept.
   if (!held.empty() || !admit(h)) {
     held.push_back(std::move(h));

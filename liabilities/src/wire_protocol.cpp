@@ -102,6 +102,11 @@ bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::str
         return false;
       }
       out.pay_index = pay_index;
+    } else if (key == "backfill") {
+      if (value.get_bool().get(out.backfill) != simdjson::SUCCESS) {
+        reason = "backfill must be true or false";
+        return false;
+      }
     } else {
       // Strict: a field the protocol does not define ("currency", "unit")
       // may change what the amount means, so it is never ignored.

@@ -116,11 +116,11 @@ def main() -> int:
     http_port = int(m.group(1))
     print(f"demo: venue FIX {fix_port}, tickers ws://127.0.0.1:{ws_port}, engine ops http://127.0.0.1:{http_port}")
 
-    # Users' sats are converted at the index price: start paying once there is one.
+    # Users' sats are converted at the price oracle's index: start paying once it is valid
+    # (payments sent earlier would only wait for it).
     deadline = time.monotonic() + 20
-    while (metric(http_port, "synthusd_feed_up{feed=\"feed-deribit\"}") or 0) < 1 and time.monotonic() < deadline:
+    while (metric(http_port, "synthusd_oracle_valid") or 0) < 1 and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(0.5)
 
     replay_summary = os.path.join(run_directory, "payments.json")
     replay = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "demo-tools", "lightning_replay.py"),

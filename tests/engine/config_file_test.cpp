@@ -162,6 +162,10 @@ symbols = ["BTC-PERPETUAL"]
 venue = "deribit"
 dialect = "Deribit"
 port = 9881
+
+[oracle]
+min_sources = 1
+jump_confirmations = 1
 )";
   const std::string path = testing::TempDir() + "bad_names.toml";
   EXPECT_EQ(check_config_output("bad_names.toml", text),
@@ -211,6 +215,10 @@ symbols = ["BTC-PERPETUAL"]
 venue = "deribit"
 dialect = "deribit"
 port = 9881
+
+[oracle]
+min_sources = 1
+jump_confirmations = 1
 )";
   EXPECT_EQ(check_config_output("good_venues.toml", text), "ok");
   const EngineConfig config = load_config(testing::TempDir() + "good_venues.toml");

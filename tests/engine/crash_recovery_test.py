@@ -55,7 +55,8 @@ def events(seed: int) -> list[dict]:
             cents = rng.randint(1_000, 200_000)
             kind = "usd_credit"
             balance += cents
-        out.append({"id": f"crash-{seed}-{i}", "kind": kind, "usd_cents": cents, "ts": 1_700_000_000_000 + i})
+        # No ts: the wallet stamps each event when it first sends it (a live payment).
+        out.append({"id": f"crash-{seed}-{i}", "kind": kind, "usd_cents": cents})
     return out
 
 

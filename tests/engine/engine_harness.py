@@ -132,6 +132,11 @@ path = "/ws/api/v2"
 tls = false
 symbols = ["BTC-PERPETUAL"]
 
+[oracle]
+# the simulator is the only feed: its index is trusted alone (config/demo.toml)
+min_sources = 1
+jump_confirmations = 1
+
 [[gateways]]
 venue = "deribit"
 dialect = "deribit"
@@ -244,9 +249,17 @@ def summary(output: str) -> dict:
         return json.load(f)
 
 
+def now_ms() -> int:
+    """The wall clock in Unix milliseconds: a live payment's `ts` must be within the engine's
+    window around it (liabilities/PROTOCOL.md, default 10 minutes each way)."""
+    return time.time_ns() // 1_000_000
+
+
 class WalletClient:
     """A wallet backend: sends liability events, keeps every un-acked one and
-    sends it again after reconnecting (liabilities/PROTOCOL.md)."""
+    sends it again after reconnecting (liabilities/PROTOCOL.md). An event
+    without a `ts` is stamped with the time it is first sent, as a live wallet
+    would; a resend keeps it."""
 
     def __init__(self, socket_path: str) -> None:
         self.socket_path = socket_path
@@ -275,6 +288,8 @@ class WalletClient:
         return False
 
     def send(self, event: dict) -> None:
+        if "ts" not in event:
+            event = {**event, "ts": now_ms()}
         line = json.dumps(event, separators=(",", ":")) + "\n"
         self.unacked[event["id"]] = line
         if self.sock is None:

@@ -123,26 +123,39 @@ TEST(RunConfig, a_present_liability_table_without_keys_gets_the_engine_defaults)
 TEST(RunConfig, the_liability_limits_fill_the_admissions_limits) {
   const RunConfig run = parse_config(std::string(test_support::kTwoVenueKernel) +
                                          "\n[liability]\nmax_event_usd = 2500.50\nmax_event_btc = 0.5\n"
-                                         "max_daily_usd = 100000\nmax_future_seconds = 1.5\n",
+                                         "max_daily_usd = 100000\nmax_future_seconds = 1.5\n"
+                                         "max_past_seconds = 120\nmax_backfill_days = 30\n",
                                      "t")
                             .run;
   EXPECT_EQ(run.liability.limits.max_event_usd_cents, 250'050);
   EXPECT_EQ(run.liability.limits.max_event_sats, 50'000'000);
   EXPECT_EQ(run.liability.limits.max_daily_usd_cents, 10'000'000);
   EXPECT_EQ(run.liability.limits.max_future_ms, 1'500);
+  EXPECT_EQ(run.liability.limits.max_past_ms, 120'000);
+  EXPECT_EQ(run.liability.limits.max_backfill_ms, 30 * 86'400'000LL);
   const RunConfig defaults = parse_config(std::string(test_support::kTwoVenueKernel), "t").run;
   EXPECT_EQ(defaults.liability.limits.max_event_usd_cents, liabilities::AdmissionLimits{}.max_event_usd_cents);
+  // The window: 10 minutes each way for live payments.
+  EXPECT_EQ(defaults.liability.limits.max_future_ms, 600'000);
+  EXPECT_EQ(defaults.liability.limits.max_past_ms, 600'000);
+  EXPECT_EQ(defaults.liability.limits.max_backfill_ms, 3'650 * 86'400'000LL);
 }
 
 TEST(RunConfig, liability_limits_outside_their_range_are_problems_with_their_line) {
   const std::string text =
-      std::string(test_support::kTwoVenueKernel) + "\n[liability]\nmax_event_usd = 0\nmax_future_seconds = 100000\n";
+      std::string(test_support::kTwoVenueKernel) +
+      "\n[liability]\nmax_event_usd = 0\nmax_future_seconds = 100000\nmax_past_seconds = -1\nmax_backfill_days = 0\n";
   const auto problems = problems_of(text);
-  ASSERT_EQ(problems.size(), 2u) << describe(problems);
+  ASSERT_EQ(problems.size(), 4u) << describe(problems);
   EXPECT_EQ(problems[0].key, "liability.max_event_usd");
   EXPECT_EQ(problems[0].message, "must be positive");
-  EXPECT_EQ(problems[1].key, "liability.max_future_seconds");
   EXPECT_EQ(problems[0].line, line_of(text, "[liability]"));
+  EXPECT_EQ(problems[1].key, "liability.max_future_seconds");
+  EXPECT_EQ(problems[1].line, line_of(text, "max_future_seconds"));
+  EXPECT_EQ(problems[2].key, "liability.max_past_seconds");
+  EXPECT_EQ(problems[2].message, "must be between 0 and 86400");
+  EXPECT_EQ(problems[3].key, "liability.max_backfill_days");
+  EXPECT_EQ(problems[3].message, "must be between 1 and 36500");
 }
 
 } // namespace

@@ -23,6 +23,8 @@ using hedging::Ratio;
 using hedging::UsdCents;
 
 constexpr const char* kKernel = test_support::kTwoVenueKernel;
+// A file with one feed says that it trusts one price source (run_config_oracle_test.cpp).
+constexpr const char* kOneSource = "\n[oracle]\nmin_sources = 1\njump_confirmations = 1\n";
 using test_support::describe;
 using test_support::line_of;
 using test_support::problems_of;
@@ -303,7 +305,7 @@ venue = "kraken"
 protocol = "okx"
 host = "ws.kraken.com"
 symbols = ["BTC-USD-SWAP"]
-)";
+)" + kOneSource;
   const auto problems = problems_of(text);
   ASSERT_FALSE(problems.empty());
   EXPECT_EQ(problems[0].key, "feeds[0].venue");
@@ -319,7 +321,7 @@ venue = "okx"
 protocol = "okx"
 host = "ws.okx.com"
 symbols = ["BTC-USD-SWAP", "BTC-PERPETUAL"]
-)";
+)" + kOneSource;
   const auto problems = problems_of(text);
   ASSERT_EQ(problems.size(), 1u) << describe(problems);
   EXPECT_EQ(problems[0].key, "feeds[0].symbols");
@@ -328,7 +330,8 @@ symbols = ["BTC-USD-SWAP", "BTC-PERPETUAL"]
 }
 
 TEST(RunConfig, a_feed_without_symbols_is_reported) {
-  const std::string text = std::string(kKernel) + "\n[[feeds]]\nvenue = \"okx\"\nprotocol = \"okx\"\nhost = \"h\"\n";
+  const std::string text =
+      std::string(kKernel) + "\n[[feeds]]\nvenue = \"okx\"\nprotocol = \"okx\"\nhost = \"h\"\n" + kOneSource;
   const auto problems = problems_of(text);
   ASSERT_EQ(problems.size(), 1u) << describe(problems);
   EXPECT_EQ(problems[0].key, "feeds[0].symbols");
@@ -366,14 +369,15 @@ port = 9882
 TEST(RunConfig, every_feed_protocol_the_feeds_stage_names_parses_into_its_venue) {
   for (const feeds::Venue venue : feeds::kVenues) {
     const std::string text = std::string(kKernel) + "\n[[feeds]]\nvenue = \"okx\"\nprotocol = \"" +
-                             std::string(feeds::to_string(venue)) + "\"\nhost = \"h\"\nsymbols = [\"BTC-USD-SWAP\"]\n";
+                             std::string(feeds::to_string(venue)) + "\"\nhost = \"h\"\nsymbols = [\"BTC-USD-SWAP\"]\n" +
+                             kOneSource;
     const auto problems = problems_of(text);
     ASSERT_TRUE(problems.empty()) << describe(problems);
     EXPECT_EQ(parse_config(text, "t").run.feeds.at(0).protocol, venue) << feeds::to_string(venue);
   }
   const std::string binance =
       std::string(kKernel) +
-      "\n[[feeds]]\nvenue = \"okx\"\nprotocol = \"binance\"\nhost = \"h\"\nsymbols = [\"BTC-USD-SWAP\"]\n";
+      "\n[[feeds]]\nvenue = \"okx\"\nprotocol = \"binance\"\nhost = \"h\"\nsymbols = [\"BTC-USD-SWAP\"]\n" + kOneSource;
   EXPECT_EQ(parse_config(binance, "t").run.feeds.at(0).protocol, feeds::Venue::binance_coin_m);
 }
 
@@ -384,7 +388,7 @@ venue = "okx"
 protocol = "kraken"
 host = "ws.okx.com"
 symbols = ["BTC-USD-SWAP"]
-)";
+)" + kOneSource;
   const auto problems = problems_of(text);
   ASSERT_EQ(problems.size(), 1u) << describe(problems);
   EXPECT_EQ(problems[0].key, "feeds[0].protocol");
@@ -493,9 +497,12 @@ TEST(RunConfig, the_shipped_config_parses_with_its_runtime_sections) {
   const RunConfig& run = config.run;
   EXPECT_EQ(run.engine.wait, WaitMode::automatic);
   EXPECT_EQ(run.engine.snapshot_every_events, 10'000u);
-  ASSERT_EQ(run.feeds.size(), 1u);
+  ASSERT_EQ(run.feeds.size(), 3u); // three price sources for the index oracle
   EXPECT_EQ(run.feeds[0].venue, "deribit");
   EXPECT_EQ(run.feeds[0].symbols, std::vector<std::string>{"BTC-PERPETUAL"});
+  EXPECT_EQ(run.feeds[1].protocol, feeds::Venue::okx);
+  EXPECT_EQ(run.feeds[2].protocol, feeds::Venue::binance_coin_m);
+  EXPECT_EQ(run.oracle.min_agreeing, 2u);
   ASSERT_EQ(run.gateways.size(), 1u);
   EXPECT_EQ(run.gateways[0].dialect, fix::Dialect::deribit);
   EXPECT_EQ(run.gateways[0].port, 9881);
@@ -536,6 +543,7 @@ TEST(RunConfig, the_demo_config_parses_once_its_placeholders_are_filled_in) {
   const RunConfig run = parse_config(text, "demo.toml").run;
   EXPECT_EQ(run.engine.state_directory, "/tmp/synthusd-demo/state");
   ASSERT_EQ(run.feeds.size(), 1u);
+  EXPECT_EQ(run.oracle.min_agreeing, 1u); // the simulator is the only price source, trusted alone
   EXPECT_EQ(run.feeds[0].port, 18443);
   EXPECT_FALSE(run.feeds[0].tls);
   ASSERT_EQ(run.gateways.size(), 1u);

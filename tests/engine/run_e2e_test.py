@@ -7,6 +7,7 @@ Run: python3 tests/engine/run_e2e_test.py --synthusd build/synthusd --venue buil
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests, summary  # noqa: E402
+from engine_harness import Engine, Venue, WalletClient, engine_config, now_ms, run_tests, summary  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 
@@ -61,7 +62,7 @@ class RunEndToEndTest(unittest.TestCase):
 
     def test_hedges_the_liability_and_the_journal_replays_to_the_live_action_hash(self) -> None:
         events = [{"id": f"e2e-{i}", "kind": "usd_credit" if i % 4 else "usd_debit",
-                   "usd_cents": 250_000 if i % 4 else 90_000, "ts": 1_700_000_000_000 + i} for i in range(40)]
+                   "usd_cents": 250_000 if i % 4 else 90_000} for i in range(40)]
         self.deliver(events)
         expected = sum(e["usd_cents"] * (1 if e["kind"] == "usd_credit" else -1) for e in events)
         self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03), f"hedge ratio stayed {self.ratio()}")
@@ -88,7 +89,7 @@ class RunEndToEndTest(unittest.TestCase):
         assert self.wallet.sock is not None
         self.wallet.sock.sendall(b"not json\n{\"id\":\"x\",\"kind\":\"usd_gift\",\"usd_cents\":1,\"ts\":1}\n"
                                  b"{\"id\":\"y\",\"kind\":\"usd_credit\",\"usd_cents\":-5,\"ts\":1}\n")
-        self.deliver([{"id": "good-after-bad", "kind": "usd_credit", "usd_cents": 100_000, "ts": 1}])
+        self.deliver([{"id": "good-after-bad", "kind": "usd_credit", "usd_cents": 100_000}])
         reasons = [r["reason"] for r in self.wallet.rejects]
         self.assertEqual(len(reasons), 3, reasons)
         self.assertIn("not a JSON object", reasons[0])
@@ -97,8 +98,24 @@ class RunEndToEndTest(unittest.TestCase):
         self.assertEqual(self.engine.metric("synthusd_liability_rejected_total", '{source="intake"}'), 3)
         self.assertEqual(self.engine.metric("synthusd_liability_usd_cents"), 100_000)
 
+    def test_sats_are_converted_at_the_price_oracles_index_and_a_stale_ts_is_refused(self) -> None:
+        # One feed (the simulator), trusted alone ([oracle] min_sources = 1 in the harness).
+        self.assertTrue(wait_until(lambda: self.engine.metric("synthusd_oracle_valid") == 1), "no valid index")
+        index = self.engine.metric("synthusd_oracle_index_price_usd")
+        self.assertGreater(index, 0)
+        self.assertEqual(self.engine.metric("synthusd_oracle_sources_agreeing"), 1)
+        assert self.wallet.sock is not None
+        stale = {"id": "eleven-minutes", "kind": "usd_credit", "sats": 100_000, "ts": now_ms() - 11 * 60_000}
+        self.wallet.sock.sendall((json.dumps(stale) + "\n").encode())
+        self.deliver([{"id": "sats-1", "kind": "usd_credit", "sats": 100_000_000}])  # 1 BTC, ts now
+        self.assertEqual([r["reject"] for r in self.wallet.rejects], ["eleven-minutes"])
+        self.assertIn("ts is behind the engine's clock", self.wallet.rejects[0]["reason"])
+        # 1 BTC at the index (which moves a little between the reading above and the conversion).
+        liability = self.engine.metric("synthusd_liability_usd_cents")
+        self.assertAlmostEqual(liability / 100, index, delta=index * 0.02)
+
     def test_a_duplicate_event_changes_nothing(self) -> None:
-        event = {"id": "dup-1", "kind": "usd_credit", "usd_cents": 500_000, "ts": 1}
+        event = {"id": "dup-1", "kind": "usd_credit", "usd_cents": 500_000, "ts": now_ms()}
         self.deliver([event])
         self.wallet.acked.clear()
         self.deliver([event])
@@ -107,7 +124,7 @@ class RunEndToEndTest(unittest.TestCase):
         self.assertEqual(self.engine.metric("synthusd_liability_duplicates_total", '{source="intake"}'), 1)
 
     def test_kill_needs_the_token_blocks_orders_and_resume_lets_the_hedge_catch_up(self) -> None:
-        self.deliver([{"id": "k-1", "kind": "usd_credit", "usd_cents": 1_000_000, "ts": 1}])
+        self.deliver([{"id": "k-1", "kind": "usd_credit", "usd_cents": 1_000_000}])
         self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03))
         self.assertEqual(self.engine.http("POST", "/kill")[0], 401)
         self.assertEqual(self.engine.http("POST", "/kill", token="wrong")[0], 401)
@@ -117,7 +134,7 @@ class RunEndToEndTest(unittest.TestCase):
         status, body = self.engine.http("GET", "/health")
         self.assertEqual(status, 503)
         self.assertIn("kill switch engaged", body)
-        self.deliver([{"id": "k-2", "kind": "usd_credit", "usd_cents": 3_000_000, "ts": 2}])
+        self.deliver([{"id": "k-2", "kind": "usd_credit", "usd_cents": 3_000_000}])
         self.assertTrue(wait_until(lambda: (self.engine.metric(
             "synthusd_risk_rejects_total", '{reason="kill_switch"}') or 0) > 0))
         self.assertLess(self.ratio(), 0.95)  # the hedge did not follow while killed
@@ -126,7 +143,7 @@ class RunEndToEndTest(unittest.TestCase):
                         f"hedge ratio stayed {self.ratio()} after resume")
 
     def test_touching_the_kill_file_engages_the_kill_switch(self) -> None:
-        self.deliver([{"id": "f-1", "kind": "usd_credit", "usd_cents": 1_000_000, "ts": 1}])
+        self.deliver([{"id": "f-1", "kind": "usd_credit", "usd_cents": 1_000_000}])
         self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03))
         self.assertEqual(self.engine.metric("synthusd_kill_switch_engaged"), 0)
         with open(os.path.join(self.directory, "state", "kill"), "w"):
@@ -136,7 +153,7 @@ class RunEndToEndTest(unittest.TestCase):
         status, body = self.engine.http("GET", "/health")
         self.assertEqual(status, 503)
         self.assertIn("kill switch engaged", body)
-        self.deliver([{"id": "f-2", "kind": "usd_credit", "usd_cents": 3_000_000, "ts": 2}])
+        self.deliver([{"id": "f-2", "kind": "usd_credit", "usd_cents": 3_000_000}])
         self.assertTrue(wait_until(lambda: (self.engine.metric(
             "synthusd_risk_rejects_total", '{reason="kill_switch"}') or 0) > 0))
         # Removing the file does not resume; the token-guarded call does.
@@ -146,7 +163,7 @@ class RunEndToEndTest(unittest.TestCase):
         self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03, timeout=30))
 
     def test_metrics_cover_what_an_operator_watches(self) -> None:
-        self.deliver([{"id": "m-1", "kind": "usd_credit", "usd_cents": 700_000, "ts": 1}])
+        self.deliver([{"id": "m-1", "kind": "usd_credit", "usd_cents": 700_000}])
         self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03))
         _, text = self.engine.http("GET", "/metrics")
         for family in ["synthusd_liability_usd_cents", "synthusd_position_contracts", "synthusd_hedge_ratio",
@@ -155,7 +172,9 @@ class RunEndToEndTest(unittest.TestCase):
                        "synthusd_kernel_event_seconds_count", "synthusd_gateway_logged_on", "synthusd_feed_up",
                        "synthusd_journal_commits_total", "synthusd_gateway_resends_suppressed_total",
                        "synthusd_gateway_orders_held_by_backoff_total", "synthusd_gateway_reconcile_overdue",
-                       "synthusd_orders_unpriced_total", "synthusd_gateway_venue_rejects_total"]:
+                       "synthusd_orders_unpriced_total", "synthusd_gateway_venue_rejects_total",
+                       "synthusd_oracle_index_price_usd", "synthusd_oracle_sources_agreeing",
+                       "synthusd_oracle_quarantined"]:
             self.assertIn(family, text)
         # The hedge order went out (a collared limit IOC by default) and the
         # venue answered it: order -> acknowledgement latency has samples.

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "kernel_pipeline.hpp"
 #include "run/journal_worker.hpp"
 #include "run/kernel_worker.hpp"
 #include "run_test_support.hpp"
@@ -31,95 +32,6 @@ using hedging::Contracts;
 using hedging::ExecutionReport;
 using hedging::OrderStatus;
 using hedging::Price;
-
-constexpr std::size_t kNoGatewayIndex = static_cast<std::size_t>(-1);
-
-// Everything the kernel thread talks to, for one venue (id 1) with a gateway.
-struct KernelPipeline {
-  explicit KernelPipeline(std::size_t journal_capacity = 4096, std::uint64_t snapshot_every_events = 1'000'000'000,
-                          WaitMode wait = WaitMode::blocking)
-      : directory("kernel_worker"), journal_path(directory.file("journal")), writer(journal_path),
-        kernel(one_venue_config()), ledger(kernel.slots().size()), risk(fix::RiskLimits{}, kernel.config().instruments),
-        liabilities(4096, wakeup, index_price_raw), market(1024, 1), gateway(1024), alerts(1024), transfers(1024),
-        journal(
-            writer, journal_capacity, {&liabilities}, snapshot,
-            [this](const SnapshotHandoff& handoff) {
-              snapshots_written.fetch_add(1);
-              if (writer.durable_sequence() < handoff.sequence) {
-                snapshots_ahead_of_journal.fetch_add(1);
-              }
-            },
-            wait),
-        wait_mode(wait), snapshot_every(snapshot_every_events) {}
-
-  // gateway_by_venue[1] = 0 unless told otherwise.
-  KernelWorker& start(std::vector<std::size_t> gateway_by_venue = {kNoGatewayIndex, 0},
-                      std::vector<fix::ExecutionOptions> execution_by_venue = {}) {
-    KernelWorkerSetup setup{kernel,
-                            ledger,
-                            risk,
-                            journal,
-                            snapshot,
-                            {&market},
-                            {&liabilities},
-                            {&gateway},
-                            std::move(gateway_by_venue),
-                            alerts,
-                            transfers,
-                            wakeup,
-                            wait_mode,
-                            writer.last_sequence() + 1,
-                            100'000'000,
-                            snapshot_every,
-                            index_price_raw,
-                            hedging::ActionStreamHash{},
-                            latency,
-                            std::move(execution_by_venue)};
-    worker = std::make_unique<KernelWorker>(std::move(setup));
-    return *worker;
-  }
-
-  // The journal thread's work, done here: append and commit what is queued.
-  void flush_journal() {
-    const std::atomic<bool> stop{true};
-    journal.run(stop);
-  }
-
-  std::vector<GatewayCommand> take_commands() {
-    std::vector<GatewayCommand> commands;
-    GatewayCommand command;
-    while (gateway.commands.pop(command)) {
-      commands.push_back(command);
-    }
-    return commands;
-  }
-
-  void venue_up(hedging::Timestamp time) {
-    ASSERT_TRUE(gateway.events.push(GatewayEvent{hedging::VenueStatus{1, true, time}}));
-  }
-
-  TempDir directory;
-  std::string journal_path;
-  JournalWriter writer;
-  hedging::Kernel kernel;
-  hedging::BackingLedger ledger;
-  fix::PreTradeRisk risk;
-  EventCount wakeup;
-  std::atomic<std::int64_t> index_price_raw{0};
-  LiabilityChannel liabilities;
-  MarketQueue market;
-  GatewayChannel gateway;
-  SpscQueue<hedging::Alert> alerts;
-  SpscQueue<hedging::TransferIntent> transfers;
-  SnapshotHandoff snapshot;
-  std::atomic<int> snapshots_written{0};
-  std::atomic<int> snapshots_ahead_of_journal{0};
-  JournalWorker journal;
-  OrderLatency latency;
-  WaitMode wait_mode;
-  std::uint64_t snapshot_every;
-  std::unique_ptr<KernelWorker> worker;
-};
 
 TEST(KernelWorker, a_liability_event_becomes_an_order_on_the_venue_gateway_once_the_venue_is_up_and_priced) {
   KernelPipeline p;
@@ -387,6 +299,23 @@ TEST(KernelWorker, the_event_path_allocates_nothing_after_warm_up) {
   EXPECT_EQ(worker.stats().journal_waits.load(), 0u);
   p.flush_journal();
   EXPECT_EQ(p.liabilities.make_durable(), static_cast<std::uint64_t>(kWarmUp + kRounds));
+}
+
+TEST(KernelWorker, a_backfilled_liability_event_keeps_its_old_time_in_the_journal_but_never_moves_the_clock_back) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start();
+  ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(3'600'000))));
+  EXPECT_TRUE(worker.drain_once());
+  ASSERT_EQ(p.kernel.now(), at_ms(3'600'000));
+  // Replayed history (liabilities/PROTOCOL.md, "backfill"): a day older.
+  ASSERT_EQ(p.liabilities.submit(liability_change(7, 1'000, at_ms(3'600'000 - 86'400'000))), 1u);
+  EXPECT_TRUE(worker.drain_once());
+  EXPECT_EQ(p.kernel.now(), at_ms(3'600'000));
+  EXPECT_EQ(p.kernel.liability(), hedging::UsdCents{1'000});
+  p.flush_journal();
+  const std::vector<JournalRecord> records = read_journal(p.journal_path);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(std::get<hedging::LiabilityChange>(records[1].event).time, at_ms(3'600'000 - 86'400'000));
 }
 
 TEST(KernelWorker, the_allocation_counter_sees_allocations_on_this_thread) {

@@ -17,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, NatsPublisher, NatsServer, Venue, engine_config, run_tests  # noqa: E402
+from engine_harness import Engine, NatsPublisher, NatsServer, Venue, engine_config, now_ms, run_tests  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 SUBJECT = "synthusd.liability"
@@ -64,7 +64,7 @@ class RunWithNatsTest(unittest.TestCase):
             cents = 10_000 + i * 7
             expected += cents
             self.publisher.publish(SUBJECT, json.dumps(
-                {"id": f"nats-{i}", "kind": "usd_credit", "usd_cents": cents, "ts": 1_700_000_000_000 + i}).encode())
+                {"id": f"nats-{i}", "kind": "usd_credit", "usd_cents": cents, "ts": now_ms()}).encode())
             if i == 150:
                 self.publisher.flush()
                 time.sleep(0.3)

@@ -148,7 +148,8 @@ private:
 
 TEST(SourceWorker, an_id_that_comes_back_with_another_amount_is_published_as_a_conflict) {
   TakingSink sink;
-  liabilities::LiabilityAdmission admission(sink, hedging::Ratio{});
+  // The engine's clock where the source's ts is (inside the live window).
+  liabilities::LiabilityAdmission admission(sink, hedging::Ratio{}, {}, [] { return 1'700'000'000'000; });
   SourceStatus status;
   status.name = "conflicting";
   std::atomic<bool> stop{false};

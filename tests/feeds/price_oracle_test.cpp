@@ -54,6 +54,28 @@ TEST(PriceOracle, two_sources_that_disagree_give_no_price) {
   EXPECT_EQ(reading.price, Price{}); // nothing trusted yet
 }
 
+TEST(PriceOracle, two_sources_ten_percent_apart_disagree_though_each_is_within_five_percent_of_their_midpoint) {
+  PriceOracle oracle({}, 2);
+  oracle.update(0, Price::from_dollars(50'000), kNow);
+  oracle.update(1, Price::from_dollars(55'000), kNow); // midpoint 52,500: each 4.8 % from it, 9.5 % apart
+  const OracleReading reading = oracle.read(kNow);
+  EXPECT_EQ(reading.status, OracleStatus::no_agreement);
+  EXPECT_EQ(reading.agreeing, 0u);
+  EXPECT_FALSE(oracle.source(0).agreeing);
+  EXPECT_FALSE(oracle.source(1).agreeing);
+  // 5 % apart (of their midpoint) is still agreement
+  oracle.update(1, Price::from_dollars(52'564), kNow); // 2,564 / 51,282 = 4.9996 %
+  EXPECT_EQ(oracle.read(kNow).status, OracleStatus::trusted);
+}
+
+TEST(PriceOracle, three_sources_spread_wider_than_the_limit_give_no_price) {
+  PriceOracle oracle({}, 3);
+  oracle.update(0, Price::from_dollars(48'000), kNow);
+  oracle.update(1, Price::from_dollars(50'000), kNow);
+  oracle.update(2, Price::from_dollars(52'000), kNow); // each within 4 % of the median, 8 % apart
+  EXPECT_EQ(oracle.read(kNow).status, OracleStatus::no_agreement);
+}
+
 TEST(PriceOracle, ignores_sources_older_than_sixty_seconds) {
   PriceOracle oracle({}, 3);
   oracle.update(0, Price::from_dollars(50'000), seconds_ago(61));
@@ -121,11 +143,36 @@ TEST(PriceOracle, invalid_prices_and_unknown_sources_are_rejected_and_counted) {
   EXPECT_EQ(oracle.read(kNow).status, OracleStatus::no_fresh_source);
 }
 
+TEST(PriceOracle, each_source_says_whether_it_agreed_at_the_last_reading) {
+  PriceOracle oracle({}, 3);
+  oracle.update(0, Price::from_dollars(50'000), kNow);
+  oracle.update(1, Price::from_dollars(50'100), seconds_ago(61)); // stale
+  oracle.update(2, Price::from_dollars(56'000), kNow);            // 10 % off
+  EXPECT_FALSE(oracle.source(0).agreeing);                        // nothing read yet
+  (void)oracle.read(kNow);
+  // Two fresh sources, 50,000 and 56,000: the median 53,000 is within 5.7 %
+  // of neither, so neither agrees and the stale one does not count.
+  EXPECT_FALSE(oracle.source(0).agreeing);
+  EXPECT_FALSE(oracle.source(1).agreeing);
+  EXPECT_FALSE(oracle.source(2).agreeing);
+  oracle.update(1, Price::from_dollars(50'100), kNow);
+  EXPECT_EQ(oracle.read(kNow).status, OracleStatus::trusted);
+  EXPECT_TRUE(oracle.source(0).agreeing);
+  EXPECT_TRUE(oracle.source(1).agreeing);
+  EXPECT_FALSE(oracle.source(2).agreeing);
+  EXPECT_EQ(oracle.source(2).price, Price::from_dollars(56'000));
+  EXPECT_TRUE(oracle.source(2).seen);
+  EXPECT_EQ(oracle.config().min_agreeing, 2u); // resolved from 0
+}
+
 TEST(PriceOracle, configuration_errors_are_explained) {
   EXPECT_THROW(PriceOracle({}, 0), std::invalid_argument);
   OracleConfig config;
   config.min_agreeing = 3;
   EXPECT_THROW(PriceOracle(config, 2), std::invalid_argument);
+  OracleConfig no_confirmation;
+  no_confirmation.jump_confirmations = 0;
+  EXPECT_THROW(PriceOracle(no_confirmation, 2), std::invalid_argument);
 }
 
 } // namespace

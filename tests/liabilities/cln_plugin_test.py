@@ -198,6 +198,8 @@ class FakeEngine:
             return "ts must be an integer"
         if "pay_index" in event and not isinstance(event["pay_index"], int):
             return "pay_index must be an integer"
+        if "backfill" in event and not isinstance(event["backfill"], bool):
+            return "backfill must be true or false"
         return None
 
     def wait_for(self, predicate: Any, timeout: float = TIMEOUT, what: str = "condition") -> None:
@@ -347,6 +349,7 @@ class CreditTest(PluginTestCase):
         self.assertEqual(event["sats"], 12_345)
         self.assertNotIn("usd_cents", event)
         self.assertAlmostEqual(event["ts"], time.time() * 1000, delta=60_000)
+        self.assertNotIn("backfill", event)  # the notification is live: the engine's ts window applies
 
     def test_invoice_payment_with_string_msat_is_credited(self) -> None:
         preimage = preimage_for("string")
@@ -373,6 +376,8 @@ class CreditTest(PluginTestCase):
         self.assertEqual(event["pay_index"], 1)
         self.assertEqual(event["ts"], invoice["paid_at"] * 1000)
         self.assertEqual(event["sats"], 21)
+        # From lightningd's index: history, admitted with its old paid_at.
+        self.assertIs(event["backfill"], True)
 
     def test_unusable_waitanyinvoice_result_is_logged_and_skipped(self) -> None:
         self.lightningd.pay_invoice("unusable", 5_000, notify=False, fields={"payment_hash": "not-a-hash"})
@@ -523,6 +528,20 @@ class DeliveryTest(PluginTestCase):
         ids = [f"cln:{invoice['payment_hash']}" for invoice in invoices] + [f"cln:{debit['payment_hash']}:1:0"]
         self.engine.wait_for_journal(*ids)
         self.wait_for_state(lastpay_index=3, sendpay_updated_index=1)
+
+    def test_a_notification_waiting_for_the_engine_becomes_backfill_with_the_followers_copy(self) -> None:
+        # Sent late, the notification's ts would be outside the engine's live window; the
+        # follower's copy of the same payment merges into it and says it is history.
+        self.start_plugin()
+        invoice = self.lightningd.pay_invoice("late", 7_000)
+        self.lightningd.wait_for(lambda: sum(method == "waitanyinvoice" for method, _ in self.lightningd.rpc_calls)
+                                 > 1, TIMEOUT, "the follower to read the invoice")
+        self.engine.start()
+        event_id = f"cln:{invoice['payment_hash']}"
+        self.engine.wait_for_journal(event_id)
+        event = self.engine.event(event_id)
+        self.assertIs(event["backfill"], True)
+        self.assertEqual(event["pay_index"], 1)
 
     def test_large_backlog_is_delivered_when_the_engine_comes_back(self) -> None:
         self.start_plugin()

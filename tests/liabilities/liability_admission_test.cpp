@@ -69,6 +69,84 @@ TEST(LiabilityAdmission, a_timestamp_beyond_the_window_ahead_of_the_engines_cloc
   EXPECT_EQ(f.sink.taken[0].time.nanoseconds, (kNowMs + AdmissionLimits{}.max_future_ms) * 1'000'000);
 }
 
+TEST(LiabilityAdmission, a_live_timestamp_more_than_ten_minutes_behind_the_engines_clock_is_refused) {
+  Fixture f;
+  const std::int64_t window = AdmissionLimits{}.max_past_ms;
+  EXPECT_EQ(window, 600'000);
+  EXPECT_EQ(f.admission.admit(dollars("edge", 100, true, kNowMs - window)).outcome, Admission::Outcome::accepted);
+  const Admission old = f.admission.admit(dollars("old", 100, true, kNowMs - window - 1));
+  EXPECT_EQ(old.outcome, Admission::Outcome::rejected);
+  EXPECT_STREQ(old.reason, "ts is behind the engine's clock by more than the allowed window (a replay of history says "
+                           "\"backfill\":true)");
+  EXPECT_EQ(f.admission.admit(dollars("epoch", 100, true, 0)).outcome, Admission::Outcome::rejected);
+  ASSERT_EQ(f.sink.taken.size(), 1u);
+  EXPECT_EQ(f.admission.counters().rejected, 2u);
+}
+
+TEST(LiabilityAdmission, backfill_keeps_an_old_ts_for_the_record_within_the_backfill_window) {
+  Fixture f;
+  LiabilityRequest history = dollars("history", 100, true, kNowMs - 86'400'000); // a day old
+  history.backfill = true;
+  EXPECT_EQ(f.admission.admit(history).outcome, Admission::Outcome::accepted);
+  ASSERT_EQ(f.sink.taken.size(), 1u);
+  EXPECT_EQ(f.sink.taken[0].time.nanoseconds, (kNowMs - 86'400'000) * 1'000'000); // its own time, journaled
+  LiabilityRequest ancient = dollars("ancient", 100, true, kNowMs - AdmissionLimits{}.max_backfill_ms - 1);
+  ancient.backfill = true;
+  const Admission refused = f.admission.admit(ancient);
+  EXPECT_EQ(refused.outcome, Admission::Outcome::rejected);
+  EXPECT_STREQ(refused.reason, "backfill ts is older than the backfill window");
+  // Not in the future either.
+  LiabilityRequest ahead = dollars("ahead", 100, true, kNowMs + AdmissionLimits{}.max_future_ms + 1);
+  ahead.backfill = true;
+  EXPECT_EQ(f.admission.admit(ahead).outcome, Admission::Outcome::rejected);
+  EXPECT_EQ(f.sink.taken.size(), 1u);
+}
+
+TEST(LiabilityAdmission, the_live_window_of_an_event_from_a_durable_log_is_measured_from_when_it_was_logged) {
+  Fixture f;
+  // Stored in the stream an hour ago, while the engine was down, 2 minutes
+  // after its payment: admitted.
+  LiabilityRequest waited = dollars("waited", 100, true, kNowMs - 3'720'000);
+  waited.logged_ms = kNowMs - 3'600'000;
+  EXPECT_EQ(f.admission.admit(waited).outcome, Admission::Outcome::accepted);
+  // Stored an hour ago, 11 minutes after the payment: the source's clock or
+  // unit was wrong then.
+  LiabilityRequest stale = dollars("stale", 100, true, kNowMs - 4'260'000);
+  stale.logged_ms = kNowMs - 3'600'000;
+  EXPECT_EQ(f.admission.admit(stale).outcome, Admission::Outcome::rejected);
+  // Claiming to have happened 11 minutes after it was stored: refused too.
+  LiabilityRequest early = dollars("early", 100, true, kNowMs - 2'940'000);
+  early.logged_ms = kNowMs - 3'600'000;
+  EXPECT_EQ(f.admission.admit(early).outcome, Admission::Outcome::rejected);
+  // A log time in the future counts as now.
+  LiabilityRequest future_log = dollars("future-log", 100, true, kNowMs - 660'000);
+  future_log.logged_ms = kNowMs + 3'600'000;
+  EXPECT_EQ(f.admission.admit(future_log).outcome, Admission::Outcome::rejected);
+  EXPECT_EQ(f.sink.taken.size(), 1u);
+}
+
+TEST(LiabilityAdmission, sats_without_a_valid_index_price_are_held_not_refused_and_not_converted) {
+  Fixture f;
+  f.sink.price = hedging::Price{}; // the price oracle has no valid index
+  LiabilityRequest sats = dollars("s-1", 0);
+  sats.usd_cents.reset();
+  sats.sats = 10'000;
+  const Admission held = f.admission.admit(sats);
+  EXPECT_EQ(held.outcome, Admission::Outcome::unpriced);
+  EXPECT_STREQ(held.reason, "no valid index price to convert sats");
+  EXPECT_TRUE(f.sink.taken.empty());
+  EXPECT_EQ(f.admission.counters().unpriced, 1u);
+  EXPECT_EQ(f.admission.counters().rejected, 0u); // the source offers it again, it is not lost
+  // Dollars need no price.
+  EXPECT_EQ(f.admission.admit(dollars("d-1", 100)).outcome, Admission::Outcome::accepted);
+  // Once there is one, the same request is taken (the id was not remembered).
+  f.sink.price = hedging::Price::from_dollars(50'000);
+  EXPECT_EQ(f.admission.admit(sats).outcome, Admission::Outcome::accepted);
+  ASSERT_EQ(f.sink.taken.size(), 2u);
+  EXPECT_EQ(f.sink.taken[1].delta, hedging::UsdCents{500});
+  EXPECT_EQ(f.sink.taken[1].price, hedging::Price::from_dollars(50'000));
+}
+
 TEST(LiabilityAdmission, the_same_id_with_another_amount_is_a_conflict_not_a_duplicate) {
   Fixture f;
   ASSERT_EQ(f.admission.admit(dollars("p-1", 2'500)).outcome, Admission::Outcome::accepted);

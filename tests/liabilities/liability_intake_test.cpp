@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,12 @@ int connect_unix(const std::string& path) {
 }
 
 // The liability deltas a journal holds, in order.
+// The engine's clock at a fixed time: the lines' ts must lie within the
+// live window around it (liabilities/PROTOCOL.md).
+std::function<std::int64_t()> clock_at(std::int64_t milliseconds) {
+  return [milliseconds] { return milliseconds; };
+}
+
 std::vector<std::int64_t> journaled_deltas(const std::string& path) {
   engine::JournalReader reader(path);
   engine::JournalRecord record;
@@ -90,7 +97,7 @@ TEST(LiabilityIntake, acks_after_the_journal_is_durable_dedupes_and_rejects_with
   engine::JournalWriter journal(journal_path.string());
   RecordingSink sink(journal, [] { return hedging::Price{}; });
   const auto& delivered = sink.delivered;
-  LiabilityAdmission admission(sink, hedging::Ratio{});
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(1'700'000'000'000));
   IntakeOptions options;
   options.tcp_port = 0;
   LiabilityIntake intake(options, admission);
@@ -176,7 +183,7 @@ TEST(LiabilityIntake, a_client_that_writes_and_never_reads_cannot_make_the_answe
   ManualSink sink;
   sink.room = 1'000'000;
   sink.auto_durable = true;
-  LiabilityAdmission admission(sink, hedging::Ratio{});
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(1'700'000'000'000));
   IntakeOptions options;
   options.tcp_port = 0;
   options.max_output_bytes = 16 * 1024;
@@ -261,7 +268,7 @@ TEST(LiabilityIntake, converts_sats_at_the_index_price_against_the_user_holding_
   hedging::Price price{};
   RecordingSink sink(journal, [&] { return price; });
   const auto& delivered = sink.delivered;
-  LiabilityAdmission admission(sink, hedging::Ratio::from_ppm(10'000)); // 1 % spread
+  LiabilityAdmission admission(sink, hedging::Ratio::from_ppm(10'000), AdmissionLimits{}, clock_at(0)); // 1 % spread
   IntakeOptions options;
   options.unix_socket_path = socket_path.string();
   LiabilityIntake intake(options, admission);
@@ -301,7 +308,7 @@ TEST(LiabilityIntake, an_oversized_line_is_rejected_and_the_next_one_is_read) {
   options.tcp_port = 0;
   options.max_line_bytes = 256;
   engine::JournalLiabilitySink sink(journal, [] { return hedging::Price{}; });
-  LiabilityAdmission admission(sink, hedging::Ratio{});
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
   LiabilityIntake intake(options, admission);
   const int fd = connect_tcp(intake.tcp_port());
   const auto answers = exchange(
@@ -319,7 +326,7 @@ TEST(LiabilityIntake, after_a_restart_an_event_already_journaled_is_a_duplicate)
     IntakeOptions options;
     options.tcp_port = 0;
     engine::JournalLiabilitySink sink(journal, [] { return hedging::Price{}; });
-    LiabilityAdmission admission(sink, hedging::Ratio{});
+    LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
     LiabilityIntake intake(options, admission);
     const int fd = connect_tcp(intake.tcp_port());
     ASSERT_EQ(exchange(intake, fd,
@@ -334,7 +341,7 @@ TEST(LiabilityIntake, after_a_restart_an_event_already_journaled_is_a_duplicate)
   IntakeOptions options;
   options.tcp_port = 0;
   RecordingSink sink(journal, [] { return hedging::Price{}; });
-  LiabilityAdmission admission(sink, hedging::Ratio{});
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
   engine::remember_journaled_ids(admission, journal_path.string());
   LiabilityIntake intake(options, admission);
   const int fd = connect_tcp(intake.tcp_port());
@@ -350,7 +357,7 @@ TEST(LiabilityIntake, after_a_restart_an_event_already_journaled_is_a_duplicate)
 
 TEST(LiabilityIntake, no_ack_and_no_duplicate_ack_before_the_event_is_durable) {
   ManualSink sink;
-  LiabilityAdmission admission(sink, hedging::Ratio{});
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
   IntakeOptions options;
   options.tcp_port = 0;
   LiabilityIntake intake(options, admission);
@@ -376,7 +383,7 @@ TEST(LiabilityIntake, no_ack_and_no_duplicate_ack_before_the_event_is_durable) {
 TEST(LiabilityIntake, a_full_queue_holds_lines_back_without_losing_or_reordering_them) {
   ManualSink sink;
   sink.room = 2;
-  LiabilityAdmission admission(sink, hedging::Ratio{});
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
   IntakeOptions options;
   options.tcp_port = 0;
   LiabilityIntake intake(options, admission);
@@ -403,6 +410,49 @@ TEST(LiabilityIntake, a_full_queue_holds_lines_back_without_losing_or_reordering
               R"({"ack":"q-)" + std::to_string(i + 1) + R"(","sequence":)" + std::to_string(i + 1) + "}");
   }
   ::close(fd);
+}
+
+TEST(LiabilityIntake,
+     a_line_eleven_minutes_old_is_refused_and_never_journaled_nine_minutes_is_taken_history_says_backfill) {
+  constexpr std::int64_t kNow = 1'765'000'000'000; // the engine's clock
+  constexpr std::int64_t kMinute = 60'000;
+  TempPath journal_path("synthusd_intake_window_");
+  engine::JournalWriter journal(journal_path.string());
+  RecordingSink sink(journal, [] { return hedging::Price::from_dollars(50'000); });
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(kNow));
+  IntakeOptions options;
+  options.tcp_port = 0;
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_tcp(intake.tcp_port());
+  const auto line = [](const char* id, std::int64_t ts, const char* extra = "") {
+    return R"({"id":")" + std::string(id) + R"(","kind":"usd_credit","sats":10000,"ts":)" + std::to_string(ts) + extra +
+           "}\n";
+  };
+  const auto answers = exchange(intake, fd,
+                                line("eleven", kNow - 11 * kMinute) + line("nine", kNow - 9 * kMinute) +
+                                    line("ahead", kNow + 11 * kMinute) +
+                                    line("replayed", kNow - 400 * 24 * 60 * kMinute, R"(,"backfill":true)") +
+                                    line("seconds", kNow / 1000, R"(,"backfill":true)"),
+                                5);
+  ASSERT_EQ(answers.size(), 5u);
+  EXPECT_EQ(answers[0],
+            R"json({"reject":"eleven","reason":"ts is behind the engine's clock by more than the allowed )json"
+            R"json(window (a replay of history says \"backfill\":true)"})json");
+  EXPECT_EQ(answers[1], R"({"ack":"nine","sequence":1})");
+  EXPECT_EQ(answers[2],
+            R"({"reject":"ahead","reason":"ts is ahead of the engine's clock by more than the allowed window"})");
+  EXPECT_EQ(answers[3], R"({"ack":"replayed","sequence":2})"); // 400 days old, but history
+  // A ts in seconds reads as January 1970: outside even the backfill window.
+  EXPECT_EQ(answers[4], R"({"reject":"seconds","reason":"backfill ts is older than the backfill window"})");
+  EXPECT_EQ(intake.counters().rejected, 3u);
+  ::close(fd);
+
+  // Only the two admitted reached the journal; the old one with its own ts.
+  ASSERT_EQ(sink.delivered.size(), 2u);
+  EXPECT_EQ(sink.delivered[0].id, liability_event_id("nine"));
+  EXPECT_EQ(sink.delivered[1].id, liability_event_id("replayed"));
+  EXPECT_EQ(sink.delivered[1].time.nanoseconds, (kNow - 400 * 24 * 60 * kMinute) * 1'000'000);
+  EXPECT_EQ(journaled_deltas(journal_path.string()), (std::vector<std::int64_t>{500, 500}));
 }
 
 } // namespace

@@ -277,9 +277,10 @@ TEST(LndInvoiceSource, a_payment_waits_for_an_index_price_instead_of_being_skipp
   }
   EXPECT_EQ(source.counters().settled, 0u);
   EXPECT_EQ(source.counters().held, 1u);        // counted once, however often it is retried
-  EXPECT_EQ(admission.counters().rejected, 1u); // and not asked again until there is a price
+  EXPECT_EQ(admission.counters().unpriced, 1u); // and not asked again until there is a price
+  EXPECT_EQ(admission.counters().rejected, 0u);
   EXPECT_EQ(source.acknowledged_settle_index(), 0u);
-  EXPECT_NE(source.last_error().find("no index price"), std::string::npos) << source.last_error();
+  EXPECT_NE(source.last_error().find("no valid index price"), std::string::npos) << source.last_error();
   sink.price = hedging::Price::from_dollars(50'000);
   ASSERT_TRUE(drive(source, [&] { return source.acknowledged_settle_index() == 2; })) << source.last_error();
   EXPECT_EQ(sink.taken.size(), 2u);

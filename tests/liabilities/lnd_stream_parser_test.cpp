@@ -25,6 +25,7 @@ TEST(LndStreamParser, a_settled_invoice_is_a_credit_keyed_by_payment_hash_and_se
   EXPECT_EQ(message.request.sats, 1000);
   EXPECT_FALSE(message.request.usd_cents);
   EXPECT_EQ(message.request.ts_ms, 1'718'000'042'000);
+  EXPECT_TRUE(message.request.backfill); // a replayed settle_index stream: old settle dates are admitted
   EXPECT_EQ(message.settle_index, 7u);
 }
 

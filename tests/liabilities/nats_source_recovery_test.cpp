@@ -70,7 +70,7 @@ TEST(NatsSource, unacked_events_come_back_to_the_next_source_and_are_journaled_o
   EXPECT_TRUE(consumer_reaches(wallet, [](const ConsumerState& c) { return c.ack_pending == 0 && c.pending == 0; }));
 }
 
-TEST(NatsSource, malformed_payloads_are_terminated_counted_and_not_redelivered_and_good_ones_still_arrive) {
+TEST(NatsSource, malformed_or_out_of_bounds_payloads_are_terminated_counted_and_not_redelivered_and_good_ones_arrive) {
   NatsServer server;
   Wallet wallet(server.url());
   wallet.create_stream();
@@ -88,15 +88,21 @@ TEST(NatsSource, malformed_payloads_are_terminated_counted_and_not_redelivered_a
   wallet.publish(R"({"id":"m-2","usd_cents":1,"ts":1})");
   wallet.publish(R"({"id":"m-3","kind":"usd_credit","usd_cents":-5,"ts":1})");
   wallet.publish(R"({"id":"m-4","kind":"usd_credit","usd_cents":1,"ts":1,"pad":")" + std::string(5000, 'x') + "\"}");
+  // Well formed, but its ts (1970) is outside the live window around the
+  // time the stream stored it: refused at every delivery, so terminated too.
+  wallet.publish(R"({"id":"m-6","kind":"usd_credit","usd_cents":1,"ts":1})");
   wallet.publish(credit("m-5", 42));
   ASSERT_TRUE(poll_until(source, [&] { return source.counters().acked == 1; }));
-  EXPECT_EQ(source.counters().rejected, 4u);
-  ASSERT_EQ(rejections.size(), 4u);
+  EXPECT_EQ(source.counters().rejected, 5u);
+  ASSERT_EQ(rejections.size(), 5u);
   EXPECT_EQ(rejections[0].reason, "not a JSON object");
   EXPECT_EQ(rejections[1].reason, "kind is missing");
   EXPECT_EQ(rejections[2].reason, "usd_cents must be a positive integer");
   EXPECT_EQ(rejections[3].reason, "payload longer than 4096 bytes");
   EXPECT_EQ(rejections[2].stream_sequence, 3u);
+  EXPECT_EQ(rejections[4].id, "m-6");
+  EXPECT_EQ(rejections[4].reason, "ts is behind the engine's clock by more than the allowed window (a replay of "
+                                  "history says \"backfill\":true)");
   EXPECT_EQ(journal_path.changes(), (std::vector<std::pair<std::uint64_t, std::int64_t>>{{id_of("m-5"), 42}}));
 
   // Past the ack wait, nothing came back.
@@ -104,9 +110,9 @@ TEST(NatsSource, malformed_payloads_are_terminated_counted_and_not_redelivered_a
   while (std::chrono::steady_clock::now() < until) {
     (void)source.poll_once(20);
   }
-  EXPECT_EQ(source.counters().messages, 5u);
+  EXPECT_EQ(source.counters().messages, 6u);
   EXPECT_EQ(source.counters().redelivered, 0u);
-  EXPECT_TRUE(consumer_reaches(wallet, [](const ConsumerState& c) { return c.ack_pending == 0 && c.ack_floor == 5; }));
+  EXPECT_TRUE(consumer_reaches(wallet, [](const ConsumerState& c) { return c.ack_pending == 0 && c.ack_floor == 6; }));
 }
 
 TEST(NatsSource, a_restarted_source_resumes_from_its_durable_consumer) {

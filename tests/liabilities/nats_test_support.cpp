@@ -37,8 +37,12 @@ bool port_accepts(int port) {
 }
 
 std::string event(const std::string& id, const char* kind, const char* amount_field, std::int64_t amount) {
+  // Now: the engine measures a live event's ts from when the stream stored it.
+  const std::int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   return R"({"id":")" + id + R"(","kind":")" + kind + R"(",")" + amount_field + R"(":)" + std::to_string(amount) +
-         R"(,"ts":1700000000000})";
+         R"(,"ts":)" + std::to_string(now_ms) + "}";
 }
 std::string credit(const std::string& id, std::int64_t cents) { return event(id, "usd_credit", "usd_cents", cents); }
 

@@ -21,6 +21,22 @@ TEST(LiabilityLine, a_credit_with_dollars_parses) {
   EXPECT_EQ(request.usd_cents, 2500);
   EXPECT_FALSE(request.sats);
   EXPECT_EQ(request.ts_ms, 1700000000123);
+  EXPECT_FALSE(request.backfill); // live unless the line says otherwise
+}
+
+TEST(LiabilityLine, a_replay_of_history_says_backfill) {
+  LiabilityRequest request;
+  std::string reason;
+  ASSERT_TRUE(parse_liability_line(
+      R"({"id":"cln:ab","kind":"usd_credit","sats":2500,"ts":1600000000000,"backfill":true})", request, reason))
+      << reason;
+  EXPECT_TRUE(request.backfill);
+  ASSERT_TRUE(
+      parse_liability_line(R"({"id":"w-2","kind":"usd_credit","sats":1,"ts":1,"backfill":false})", request, reason));
+  EXPECT_FALSE(request.backfill);
+  EXPECT_FALSE(
+      parse_liability_line(R"({"id":"w-3","kind":"usd_credit","sats":1,"ts":1,"backfill":1})", request, reason));
+  EXPECT_EQ(reason, "backfill must be true or false");
 }
 
 TEST(LiabilityLine, every_protocol_violation_is_named) {

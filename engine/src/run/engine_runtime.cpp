@@ -125,7 +125,8 @@ EngineRuntime::EngineRuntime(EngineConfig config)
                           config_.run.engine.snapshot_every_events,
                           index_price_raw_,
                           recovered_hash_,
-                          order_latency_};
+                          order_latency_,
+                          config_.run.oracle};
   setup.execution_by_venue = std::move(execution_by_venue);
   for (const auto& market : markets_) {
     setup.markets.push_back(market.get());
@@ -459,7 +460,7 @@ std::string EngineRuntime::metrics_text() {
              "payment ids that came back with another kind or amount (refused)",
              [](const SourceStatus& source) { return std::uint64_t{source.conflicts.load()}; });
   per_source("synthusd_liability_backpressure_total", Type::counter,
-             "events held back (kernel queue full, or sats before a price)",
+             "events held back (kernel queue full, or sats while there is no valid index price)",
              [](const SourceStatus& source) { return std::uint64_t{source.backpressure.load()}; });
   out.gauge("synthusd_kill_switch_engaged", "1 while new orders are blocked", killed() ? 1 : 0);
   out.gauge("synthusd_recovery_replayed_records", "journal records replayed at the last start",
@@ -501,6 +502,11 @@ std::string EngineRuntime::health_problems() const {
   }
   if (!kernel_worker_->status().within_band.load()) {
     add("hedge outside its band");
+  }
+  // Sats payments wait (or are refused) while this lasts: never converted at
+  // an unconfirmed price.
+  if (const std::string index = kernel_worker_->index_problem(); !index.empty()) {
+    add(index);
   }
   return problems;
 }

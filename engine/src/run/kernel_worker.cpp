@@ -23,8 +23,9 @@ hedging::Price reference_price(const hedging::MarketUpdate& update) noexcept {
 } // namespace
 
 KernelWorker::KernelWorker(KernelWorkerSetup setup)
-    : setup_(std::move(setup)), index_price_raw_(setup_.index_price_raw), hash_(setup_.action_hash),
-      next_sequence_(setup_.next_sequence), idler_(setup_.wait, setup_.wakeup) {
+    : setup_(std::move(setup)),
+      index_(setup_.oracle, setup_.markets.size(), setup_.kernel.config(), setup_.index_price_raw),
+      hash_(setup_.action_hash), next_sequence_(setup_.next_sequence), idler_(setup_.wait, setup_.wakeup) {
   for (const hedging::InstrumentSpec& spec : setup_.kernel.config().instruments) {
     if (spec.id >= ticks_.size()) {
       ticks_.resize(spec.id + 1U);
@@ -106,10 +107,10 @@ bool KernelWorker::drain_once() {
       worked = true;
     }
   }
-  for (MarketQueue* market : setup_.markets) {
+  for (std::size_t feed = 0; feed < setup_.markets.size(); ++feed) {
     hedging::MarketUpdate update;
-    for (std::size_t n = 0; n < kBurst && market->pop(update); ++n) {
-      process(update, kNoSource, 0, Origin{.wall_ns = update.time.nanoseconds, .market = true});
+    for (std::size_t n = 0; n < kBurst && setup_.markets[feed]->pop(update); ++n) {
+      process(update, kNoSource, 0, Origin{.wall_ns = update.time.nanoseconds, .market = true, .feed = feed});
       worked = true;
     }
   }
@@ -145,7 +146,7 @@ void KernelWorker::process(const hedging::Event& event, std::uint16_t source, st
   }
   last_sequence_.store(item.sequence, std::memory_order_relaxed);
   feed_risk(event);
-  publish_index(event);
+  publish_index(event, origin);
   const std::span<const hedging::Action> actions = hedging::apply_input(setup_.kernel, setup_.ledger, event);
   hash_.add(actions);
   ++events_since_snapshot_;
@@ -173,14 +174,15 @@ void KernelWorker::feed_risk(const hedging::Event& event) noexcept {
   }
 }
 
-void KernelWorker::publish_index(const hedging::Event& event) noexcept {
-  // The price the liability sources convert sats at (index, else the
-  // reference price of the update).
+void KernelWorker::publish_index(const hedging::Event& event, Origin origin) noexcept {
+  // The price the liability sources convert sats at: the oracle's, over
+  // every feed (index_publisher.hpp). Injected inputs are not a feed's.
   if (const auto* update = std::get_if<hedging::MarketUpdate>(&event)) {
-    const hedging::Price price = update->index.is_valid() ? update->index : reference_price(*update);
-    if (price.is_valid()) {
-      index_price_raw_.store(price.raw, std::memory_order_relaxed);
+    if (origin.market) {
+      index_.on_market(origin.feed, *update);
     }
+  } else if (const auto* timer = std::get_if<hedging::Timer>(&event)) {
+    index_.on_clock(timer->time);
   }
 }
 
@@ -342,6 +344,7 @@ void KernelWorker::serve_metrics(std::uint64_t generation) {
   using Type = PrometheusText::Type;
   PrometheusText out;
   write_kernel_metrics(setup_.kernel, out);
+  index_.write_metrics(out);
   out.family("synthusd_risk_rejects_total", Type::counter, "orders and cancels refused by pre-trade risk, by reason");
   for (std::size_t i = 1; i < fix::kRiskRejectCount; ++i) {
     const auto reason = static_cast<fix::RiskReject>(i);

@@ -17,11 +17,13 @@
 #include <string>
 #include <vector>
 
+#include "index_publisher.hpp"
 #include "journal_worker.hpp"
 #include "latency_histogram.hpp"
 #include "metrics_exchange.hpp"
 #include "pipeline.hpp"
 #include "synthusd/fix/execution_policy.hpp"
+#include "synthusd/feeds/price_oracle.hpp"
 #include "synthusd/fix/pre_trade_risk.hpp"
 #include "synthusd/hedging/backing_ledger.hpp"
 #include "synthusd/hedging/digest.hpp"
@@ -87,9 +89,10 @@ struct KernelWorkerSetup {
   std::uint64_t next_sequence; // the journal's last sequence + 1
   std::int64_t timer_interval_ns;
   std::uint64_t snapshot_every_events;
-  std::atomic<std::int64_t>& index_price_raw; // published for the sources' sats conversion
+  std::atomic<std::int64_t>& index_price_raw; // the oracle's valid index, for the sources' sats conversion
   hedging::ActionStreamHash action_hash;      // continued from the recovery
   OrderLatency& order_latency;                // recorded by the gateway threads
+  feeds::OracleConfig oracle{};               // [oracle]: each market queue is one price source
   // venue id -> how its orders go out (order type, collar); a venue not
   // listed gets the defaults (limit IOC inside a 0.5 % collar).
   std::vector<fix::ExecutionOptions> execution_by_venue{};
@@ -120,19 +123,25 @@ public:
   [[nodiscard]] std::uint64_t action_hash() const noexcept { return action_hash_value_.load(); }
   [[nodiscard]] std::uint64_t action_events() const noexcept { return action_events_.load(); }
   [[nodiscard]] std::uint64_t last_sequence() const noexcept { return last_sequence_.load(); }
+  // Any thread: the price oracle's valid index (0: none), the price sats
+  // are converted at; also a reference for order price checks.
+  [[nodiscard]] hedging::Price valid_index() const noexcept { return index_.valid_index(); }
+  // Any thread: "" while the index is valid, else why not (for /health).
+  [[nodiscard]] std::string index_problem() const { return index_.problem(); }
 
 private:
   struct Origin {
     std::int64_t wall_ns = 0; // 0: when dequeued
     std::int64_t dequeued_wall_ns = 0;
     bool market = false;
+    std::size_t feed = 0; // market: the queue (price source) it came from
   };
   void process(const hedging::Event& event, std::uint16_t source, std::uint64_t ticket, Origin origin);
   void feed_risk(const hedging::Event& event) noexcept;
   void route(std::span<const hedging::Action> actions, Origin origin);
   void route_order(const hedging::OrderIntent& order, Origin origin);
   void reject_locally(hedging::ClientOrderId id);
-  void publish_index(const hedging::Event& event) noexcept;
+  void publish_index(const hedging::Event& event, Origin origin) noexcept;
   void publish_status() noexcept;
   void maybe_snapshot();
   void serve_metrics(std::uint64_t generation); // answers MetricsExchange request `generation`
@@ -143,7 +152,7 @@ private:
   // tick, for shaping orders (fix::shape_order). Sized at construction.
   std::vector<fix::Touch> touches_;
   std::vector<hedging::Price> ticks_;
-  std::atomic<std::int64_t>& index_price_raw_;
+  IndexPublisher index_;
   hedging::ActionStreamHash hash_;
   std::atomic<std::uint64_t> action_hash_value_{0};
   std::atomic<std::uint64_t> action_events_{0};

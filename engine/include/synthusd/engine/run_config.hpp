@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "synthusd/feeds/price_oracle.hpp"
 #include "synthusd/feeds/venue_tick.hpp"
 #include "synthusd/fix/dialect.hpp"
 #include "synthusd/fix/execution_policy.hpp"
@@ -136,9 +137,17 @@ struct HttpSection {
   std::string token_file; // owner-only; used when the variable is unset
 };
 
+// [oracle]: the index price sats are converted at, from every [[feeds]]
+// entry (each feed is one source; the feeds stage's own struct). Two
+// agreeing sources by default: a file with one feed must say min_sources = 1.
+inline constexpr feeds::OracleConfig kDefaultOracle{.min_agreeing = 2};
+// "min_sources 2, max_staleness_seconds 60, ...": the [oracle] keys in force.
+[[nodiscard]] std::string describe(const feeds::OracleConfig& oracle);
+
 struct RunConfig {
   EngineSection engine;
   std::vector<FeedSection> feeds;
+  feeds::OracleConfig oracle = kDefaultOracle;
   std::vector<GatewaySection> gateways;
   LiabilitySection liability;
   IntakeSection intake;

@@ -1,8 +1,11 @@
 #pragma once
 // The index price the engine trusts, from several venues' prices:
 // median of the fresh ones; sources more than `max_deviation` from that
-// median are dropped; at least `min_agreeing` must remain (2 when two or
-// more sources are configured, else 1); a move of more than
+// median are dropped, and those left must lie within `max_deviation` (of
+// the median) of each other, else none agrees (two sources 10 % apart are
+// each under 5 % from their midpoint, yet disagree); at least
+// `min_agreeing` must agree (2 when two or more sources are configured,
+// else 1); a move of more than
 // `jump_threshold` from the last trusted price is quarantined until
 // `jump_confirmations` agreeing sources show it; prices older than
 // `max_age` are ignored. Fixed point throughout; no allocation after
@@ -37,6 +40,15 @@ struct OracleReading {
   std::uint32_t agreeing = 0;
 };
 
+// One source as the last read() saw it (for an operator: which feed is
+// silent, which one is off).
+struct OracleSourceView {
+  hedging::Price price{};    // its latest price (0 before the first)
+  hedging::Timestamp time{}; // when that price was recorded
+  bool seen = false;         // it gave a valid price at least once
+  bool agreeing = false;     // fresh and within max_deviation of the median at the last read()
+};
+
 class PriceOracle {
 public:
   // Throws std::invalid_argument for zero sources or nonsensical thresholds.
@@ -51,12 +63,20 @@ public:
   [[nodiscard]] hedging::Price last_trusted() const noexcept { return last_trusted_; }
   [[nodiscard]] std::uint64_t rejected_updates() const noexcept { return rejected_updates_; }
   [[nodiscard]] std::uint64_t quarantines() const noexcept { return quarantines_; }
+  // The configuration in force (min_agreeing resolved when it was 0).
+  [[nodiscard]] const OracleConfig& config() const noexcept { return config_; }
+  [[nodiscard]] std::size_t source_count() const noexcept { return sources_.size(); }
+  [[nodiscard]] OracleSourceView source(std::size_t index) const noexcept {
+    const Source& source = sources_[index];
+    return {source.price, source.time, source.seen, source.agreeing};
+  }
 
 private:
   struct Source {
     hedging::Price price{};
     hedging::Timestamp time{};
     bool seen = false;
+    bool agreeing = false;
   };
 
   OracleConfig config_;

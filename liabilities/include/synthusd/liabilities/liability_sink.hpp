@@ -38,6 +38,15 @@ struct LiabilityRequest {
   std::optional<std::int64_t> sats;
   std::int64_t ts_ms = 0;                 // Unix milliseconds
   std::optional<std::uint64_t> pay_index; // echoed back to the CLN plugin
+  // History a source replays from a durable cursor (the CLN plugin's index
+  // followers, LND's settle_index stream): its ts may be old, so it is held
+  // to AdmissionLimits::max_backfill_ms instead of the live window.
+  bool backfill = false;
+  // When the event entered a durable log the source reads from (JetStream's
+  // stored time), Unix milliseconds; 0: it reached the engine just now. The
+  // live window is measured from it, so an event that waited in the log
+  // while the engine was down is not refused for the engine's absence.
+  std::int64_t logged_ms = 0;
 };
 
 // The id's 64-bit identity in the kernel and the journal (FNV-1a).
@@ -52,10 +61,12 @@ struct LiabilityRequest {
 
 // Bounds every admitted event must respect, whatever its source.
 struct AdmissionLimits {
-  std::int64_t max_event_usd_cents = 100'000'000;   // $1,000,000 per payment
-  std::int64_t max_event_sats = 10'000'000'000;     // 100 BTC per payment
-  std::int64_t max_daily_usd_cents = 1'000'000'000; // $10,000,000 moved per UTC day (credits + debits)
-  std::int64_t max_future_ms = 600'000;             // ts at most this far ahead of the engine's clock
+  std::int64_t max_event_usd_cents = 100'000'000;      // $1,000,000 per payment
+  std::int64_t max_event_sats = 10'000'000'000;        // 100 BTC per payment
+  std::int64_t max_daily_usd_cents = 1'000'000'000;    // $10,000,000 moved per UTC day (credits + debits)
+  std::int64_t max_future_ms = 600'000;                // ts at most this far ahead of the engine's clock
+  std::int64_t max_past_ms = 600'000;                  // a live event's ts at most this far behind it
+  std::int64_t max_backfill_ms = 3'650 * 86'400'000LL; // a backfill event's ts: at most 10 years behind
 };
 
 class LiabilitySink {
@@ -68,7 +79,9 @@ public:
   // Everything up to the returned ticket is durable. The journal sink makes
   // it so (one fdatasync per call); the queue sink reports progress.
   virtual std::uint64_t make_durable() = 0;
-  // The index price for converting sats; invalid (0) when none is known.
+  // The index price for converting sats; invalid (0) when there is no
+  // valid one (under `synthusd run`: the price oracle's, see
+  // engine/src/run/index_publisher.hpp). Never a stale or unconfirmed price.
   [[nodiscard]] virtual hedging::Price index_price() const noexcept = 0;
 };
 
@@ -76,15 +89,19 @@ struct AdmissionCounters {
   std::uint64_t accepted = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t conflicts = 0; // an id already admitted came back with another amount (rejected)
-  std::uint64_t rejected = 0;  // admit() refusals (no price); parse failures are the source's to count
+  std::uint64_t rejected = 0;  // admit() refusals (bounds, conflicts); parse failures are the source's to count
   std::uint64_t full = 0;      // the sink had no room
+  std::uint64_t unpriced = 0;  // sats with no valid index price to convert them (held, not refused)
 };
 
 struct Admission {
-  enum class Outcome : std::uint8_t { accepted, duplicate, rejected, full };
+  // full and unpriced are the engine's state, not the payment's: nothing
+  // was taken, and the source offers the same request again later (in
+  // order: it holds what follows). rejected is final.
+  enum class Outcome : std::uint8_t { accepted, duplicate, rejected, full, unpriced };
   Outcome outcome = Outcome::rejected;
   std::uint64_t ticket = 0; // accepted / duplicate: ack once make_durable() >= ticket (0: already durable)
-  const char* reason = "";  // rejected: why
+  const char* reason = "";  // rejected, unpriced: why
   hedging::LiabilityChange event{};
 };
 

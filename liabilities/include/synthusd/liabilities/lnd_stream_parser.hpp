@@ -35,7 +35,7 @@ struct LndInvoiceMessage {
 // One line of the stream, without its newline. A settled invoice becomes
 // LiabilityRequest{id = "lnd:<r_hash hex>:<settle_index>", credit, sats =
 // amt_paid_sat (amt_paid_msat / 1000, rounded down, when amt_paid_sat is
-// absent), ts_ms = settle_date * 1000}.
+// absent), ts_ms = settle_date * 1000, backfill}.
 [[nodiscard]] LndInvoiceMessage parse_lnd_invoice_message(std::string_view line);
 
 // protojson's 64-bit integers: one to twenty ASCII digits, no sign, no

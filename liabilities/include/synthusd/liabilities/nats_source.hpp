@@ -11,12 +11,17 @@
 //     (make_durable() >= its ticket); a duplicate once its original is.
 //     Until then the server holds it as "ack pending"; a crash means
 //     redelivery, which the journal-backed deduplication makes harmless.
-//   - malformed payload: rejected (counted, on_reject told why) and
-//     terminated (+TERM) so the server never redelivers it; it can never
-//     parse, and the consumer's other messages keep flowing.
-//   - refused by admission (no index price to convert sats): naked with a
-//     delay, not terminated. That refusal is about the engine's state, not
-//     the payload, and terminating would lose a user's payment.
+//   - malformed payload, or refused by admission's bounds (amount, ts
+//     window, daily total, an id conflict): rejected (counted, on_reject
+//     told why) and terminated (+TERM) so the server never redelivers it;
+//     it would be refused again, and the consumer's other messages keep
+//     flowing.
+//   - no valid index price to convert sats: naked with a delay, not
+//     terminated. That is about the engine's state, not the payload, and
+//     terminating would lose a user's payment.
+//   - the live ts window (liabilities/PROTOCOL.md) is measured from the
+//     time JetStream stored the message, so events that waited in the
+//     stream while the engine was down are admitted.
 //   - the sink is full (the kernel's queue): the message and every one
 //     fetched after it are kept here, in order, and admitted again on the
 //     next poll; nothing more is fetched meanwhile. Held rather than naked
@@ -76,8 +81,8 @@ struct NatsCounters {
   std::uint64_t messages = 0;         // handled (each delivery once; a held message when finally admitted)
   std::uint64_t accepted = 0;         // new events handed to the sink
   std::uint64_t duplicates = 0;       // ids already seen (journal or earlier delivery)
-  std::uint64_t rejected = 0;         // malformed payloads, terminated
-  std::uint64_t deferred = 0;         // refused by admission, naked for a later retry
+  std::uint64_t rejected = 0;         // malformed or refused by admission's bounds, terminated
+  std::uint64_t deferred = 0;         // no valid index price yet, naked for a later retry
   std::uint64_t redelivered = 0;      // deliveries the server had made before (crash, nak, ack wait)
   std::uint64_t acked = 0;            // acks sent, each after its event was durable
   std::uint64_t ack_failures = 0;     // acks cnats could not send; the server redelivers, dedupe absorbs it
