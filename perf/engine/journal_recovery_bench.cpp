@@ -123,7 +123,7 @@ const History& history(std::uint64_t inputs) {
 
 class NullSink final : public liabilities::LiabilitySink {
 public:
-  std::uint64_t submit(const hedging::LiabilityChange&) noexcept override { return 0; }
+  std::uint64_t submit(const hedging::LiabilityChange&, std::string_view) noexcept override { return 0; }
   std::uint64_t make_durable() override { return 0; }
   [[nodiscard]] hedging::Price index_price() const noexcept override { return {}; }
 };
@@ -139,7 +139,7 @@ Started start_up(const History& from) {
   NullSink sink;
   liabilities::LiabilityAdmission admission(sink, hedging::Ratio{});
   for (const engine::JournaledLiability& liability : state.liabilities) {
-    admission.remember(liability.id, liability.fingerprint);
+    engine::remember_journaled(admission, liability);
   }
   benchmark::DoNotOptimize(admission);
   return {state.report.replayed_records, state.liabilities.size()};

@@ -120,9 +120,9 @@ TEST(JournalSegments, rotation_continues_the_sequence_in_a_new_file_and_indexes_
   EXPECT_EQ(index->first_sequence, 1u);
   EXPECT_EQ(index->last_sequence, 7u);
   ASSERT_EQ(index->liabilities.size(), 2u); // 3 and 6
-  EXPECT_EQ(index->liabilities[0].first, 3u);
-  EXPECT_EQ(index->liabilities[1].second.id, 1006u);
-  EXPECT_EQ(index->liabilities[1].second.delta, hedging::UsdCents{600});
+  EXPECT_EQ(index->liabilities[0].sequence, 3u);
+  EXPECT_EQ(index->liabilities[1].change.id, 1006u);
+  EXPECT_EQ(index->liabilities[1].change.delta, hedging::UsdCents{600});
 
   // A segment reopened after a restart continues at its own numbering.
   writer.reset();
