@@ -125,7 +125,8 @@ TEST(KernelWorker, a_liability_event_becomes_an_order_on_the_venue_gateway_once_
   KernelWorker& worker = p.start();
   // Priced, but the venue is not up: the kernel holds back.
   ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(1))));
-  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2)), "w-test"), 1u); // $10,000
+  // $10,000, from a payment whose id has a control byte (the protocol allows it)
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2)), "cln:\x01payment"), 1u);
   EXPECT_TRUE(worker.drain_once());
   EXPECT_TRUE(p.take_commands().empty());
   EXPECT_EQ(worker.status().orders.load(), 0u);
@@ -163,6 +164,10 @@ TEST(KernelWorker, a_liability_event_becomes_an_order_on_the_venue_gateway_once_
   EXPECT_TRUE(std::holds_alternative<hedging::MarketUpdate>(records[0].event));
   EXPECT_TRUE(std::holds_alternative<hedging::LiabilityChange>(records[1].event));
   EXPECT_TRUE(std::holds_alternative<hedging::VenueStatus>(records[2].event));
+  // The payment id rode beside the event through both threads to the journal.
+  EXPECT_EQ(records[1].liability_id.view(), "cln:\x01payment");
+  EXPECT_TRUE(records[0].liability_id.empty());
+  EXPECT_TRUE(records[2].liability_id.empty());
   for (std::size_t i = 0; i < records.size(); ++i) {
     EXPECT_EQ(records[i].sequence, i + 1);
   }
@@ -336,7 +341,8 @@ void round_trip(KernelPipeline& p, std::int64_t round, RoundCounts& counts) {
   const hedging::Timestamp time = at_ms(1'000 * round);
   (void)p.market.publish(market_update(50'000 + (round % 50), time));
   (void)p.liabilities.submit(
-      liability_change(static_cast<std::uint64_t>(round), round % 2 == 1 ? 1'000'000 : -1'000'000, time), "w-test");
+      liability_change(static_cast<std::uint64_t>(round), round % 2 == 1 ? 1'000'000 : -1'000'000, time),
+      "cln:9f2c4d1e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d"); // a full-length payment id
   (void)p.worker->drain_once();
   GatewayCommand command;
   while (p.gateway.commands.pop(command)) {
