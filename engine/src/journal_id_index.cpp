@@ -10,13 +10,13 @@
 namespace synthusd::engine {
 namespace {
 
-constexpr std::uint32_t kMagic = 0x31495553; // "SUI1" read little endian
-constexpr std::uint32_t kVersion = 2;                // entries carry their record type (payment ids)
+constexpr std::uint32_t kMagic = 0x31495553;           // "SUI1" read little endian
+constexpr std::uint32_t kVersion = 2;                  // entries carry their record type (payment ids)
 constexpr std::uint32_t kVersionWithoutRecordType = 1; // every entry of type 0
 // magic, version, first sequence, last sequence, entry count
 constexpr std::size_t kHeaderBytes = 4 + 4 + 8 + 8 + 8;
-constexpr std::size_t kEntryHeaderBytes = 8 + 1 + 4;          // sequence, record type, payload bytes
-constexpr std::size_t kEntryHeaderBytesWithoutType = 8 + 4;   // version 1: sequence, payload bytes
+constexpr std::size_t kEntryHeaderBytes = 8 + 1 + 4;        // sequence, record type, payload bytes
+constexpr std::size_t kEntryHeaderBytesWithoutType = 8 + 4; // version 1: sequence, payload bytes
 constexpr std::size_t kCrcBytes = 4;
 
 void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
@@ -157,8 +157,7 @@ std::optional<SegmentIdIndex> read_id_index(const std::string& path, std::string
     }
     previous = sequence;
     offset += size;
-    index.liabilities.push_back(
-        {sequence, std::get<hedging::LiabilityChange>(event), std::string(payment_id.view())});
+    index.liabilities.push_back({sequence, std::get<hedging::LiabilityChange>(event), std::string(payment_id.view())});
   }
   if (offset != checked) {
     return refuse("bytes after the last entry");

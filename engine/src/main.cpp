@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     }
     if (*replay_command) {
       return synthusd::engine::run_replay(replay_journal, replay_config, std::cout, replay_archives,
-                                              replay_liabilities);
+                                          replay_liabilities);
     }
     if (*check_command) {
       const auto config = synthusd::engine::load_config(check_path);

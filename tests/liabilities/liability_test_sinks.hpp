@@ -42,7 +42,8 @@ public:
 // The journal sink, also recording what it was handed (the kernel's view).
 class RecordingSink final : public LiabilitySink {
 public:
-  RecordingSink(engine::JournalWriter& journal, std::function<hedging::Price()> price) : inner_(journal, std::move(price)) {}
+  RecordingSink(engine::JournalWriter& journal, std::function<hedging::Price()> price)
+      : inner_(journal, std::move(price)) {}
   std::uint64_t submit(const hedging::LiabilityChange& event, std::string_view id) noexcept override {
     delivered.push_back(event);
     return inner_.submit(event, id);

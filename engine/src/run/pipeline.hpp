@@ -140,7 +140,7 @@ struct JournalItem {
   hedging::Event event{};
   std::uint16_t source = kNoSource; // liability source index, for the durable ticket
   std::uint64_t ticket = 0;
-  std::uint64_t sequence = 0;             // the journal sequence of this event / the last one a snapshot includes
+  std::uint64_t sequence = 0;            // the journal sequence of this event / the last one a snapshot includes
   liabilities::LiabilityId payment_id{}; // a liability change's payment id, journaled with it
 };
 

@@ -42,8 +42,8 @@ struct IndexedLiability {
 };
 
 struct SegmentIdIndex {
-  std::uint64_t first_sequence = 0;           // the segment's first record
-  std::uint64_t last_sequence = 0;            // and its last
+  std::uint64_t first_sequence = 0;          // the segment's first record
+  std::uint64_t last_sequence = 0;           // and its last
   std::vector<IndexedLiability> liabilities; // by sequence, in journal order
 };
 

@@ -144,7 +144,7 @@ private:
   // payments. Bounded by the history's ids (the journal keeps them all).
   std::unordered_map<std::string, Seen> seen_;
   std::unordered_map<std::uint64_t, Seen> seen_by_key_only_; // older journals' records, by key
-  std::int64_t day_ = -1;                        // the UTC day daily_cents_ counts (days since the epoch)
+  std::int64_t day_ = -1;                                    // the UTC day daily_cents_ counts (days since the epoch)
   std::int64_t daily_cents_ = 0;
   AdmissionCounters counters_;
 };
