@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -242,6 +243,39 @@ bool decode_event(std::uint8_t type, std::span<const std::uint8_t> payload, hedg
   return ok;
 }
 
+std::uint8_t record_type(const hedging::Event& event, std::string_view liability_id) noexcept {
+  const bool with_id = !liability_id.empty() && std::holds_alternative<hedging::LiabilityChange>(event);
+  return with_id ? kLiabilityWithIdType : static_cast<std::uint8_t>(event.index());
+}
+
+std::size_t encode_record(const hedging::Event& event, std::string_view liability_id,
+                          std::span<std::uint8_t> out) noexcept {
+  const std::size_t size = encode_event(event, out);
+  if (size == 0 || record_type(event, liability_id) != kLiabilityWithIdType) {
+    return size;
+  }
+  if (liability_id.size() > liabilities::kMaxLiabilityIdBytes || out.size() - size < liability_id.size()) {
+    return 0;
+  }
+  std::copy(liability_id.begin(), liability_id.end(), out.begin() + static_cast<std::ptrdiff_t>(size));
+  return size + liability_id.size();
+}
+
+bool decode_record(std::uint8_t type, std::span<const std::uint8_t> payload, hedging::Event& out,
+                   liabilities::LiabilityId& liability_id) noexcept {
+  liability_id.clear();
+  if (type != kLiabilityWithIdType) {
+    return decode_event(type, payload, out);
+  }
+  constexpr std::size_t kFieldBytes = 5 * 8; // LiabilityChange's fields
+  const std::size_t id_bytes = payload.size() < kFieldBytes ? 0 : payload.size() - kFieldBytes;
+  if (id_bytes == 0 || !decode_event(0, payload.first(kFieldBytes), out)) {
+    return false;
+  }
+  const std::span<const std::uint8_t> id = payload.subspan(kFieldBytes);
+  return liability_id.assign({reinterpret_cast<const char*>(id.data()), id.size()});
+}
+
 // ---- reader ---------------------------------------------------------------------
 
 JournalReader::JournalReader(const std::string& path, std::uint64_t first_sequence)
@@ -308,13 +342,11 @@ bool JournalReader::next(JournalRecord& record) {
     return false;
   }
   const std::uint64_t sequence = read_u64(p + 8);
-  hedging::Event event;
-  if (sequence != last_sequence_ + 1 || !decode_event(p[16], {p + 17, length}, event)) {
+  if (sequence != last_sequence_ + 1 || !decode_record(p[16], {p + 17, length}, record.event, record.liability_id)) {
     tail_ = TailState::corrupt;
     return false;
   }
   record.sequence = sequence;
-  record.event = event;
   last_sequence_ = sequence;
   offset_ += kRecordOverhead + length;
   valid_bytes_ = offset_;
@@ -361,17 +393,24 @@ JournalWriter::~JournalWriter() {
   }
 }
 
-std::uint64_t JournalWriter::append(const hedging::Event& event) {
+std::uint64_t JournalWriter::append(const hedging::Event& event, std::string_view liability_id) {
   if (buffer_.size() - used_ < kRecordOverhead + kMaxPayload) {
     commit();
   }
   std::uint8_t* p = buffer_.data() + used_;
-  const std::size_t length = encode_event(event, {p + 17, kMaxPayload});
+  const std::size_t length = encode_record(event, liability_id, {p + 17, kMaxPayload});
+  if (length == 0) {
+    // Only an id longer than the protocol allows gets here (admission
+    // refuses those): better no record, and no acknowledgement, than a
+    // record that cannot be matched back to its payment.
+    throw std::invalid_argument("journal " + path_ + ": liability id of " + std::to_string(liability_id.size()) +
+                                " bytes is longer than " + std::to_string(liabilities::kMaxLiabilityIdBytes));
+  }
   const std::uint64_t sequence = last_sequence_ + 1;
   write_u32(p, kMagic);
   write_u32(p + 4, static_cast<std::uint32_t>(length));
   write_u64(p + 8, sequence);
-  p[16] = static_cast<std::uint8_t>(event.index());
+  p[16] = record_type(event, liability_id);
   write_u32(p + 17 + length, crc32c({p + 8, 9 + length}));
   used_ += kRecordOverhead + length;
   last_sequence_ = sequence;

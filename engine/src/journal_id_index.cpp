@@ -10,11 +10,13 @@
 namespace synthusd::engine {
 namespace {
 
-constexpr std::uint32_t kMagic = 0x31495553; // "SUI1" read little endian
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kMagic = 0x31495553;           // "SUI1" read little endian
+constexpr std::uint32_t kVersion = 2;                  // entries carry their record type (payment ids)
+constexpr std::uint32_t kVersionWithoutRecordType = 1; // every entry of type 0
 // magic, version, first sequence, last sequence, entry count
 constexpr std::size_t kHeaderBytes = 4 + 4 + 8 + 8 + 8;
-constexpr std::size_t kEntryHeaderBytes = 8 + 4; // sequence, payload bytes
+constexpr std::size_t kEntryHeaderBytes = 8 + 1 + 4;        // sequence, record type, payload bytes
+constexpr std::size_t kEntryHeaderBytesWithoutType = 8 + 4; // version 1: sequence, payload bytes
 constexpr std::size_t kCrcBytes = 4;
 
 void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
@@ -48,7 +50,7 @@ SegmentIdIndex build_id_index(const std::string& segment_path, std::uint64_t fir
   JournalRecord record;
   while (reader.next(record)) {
     if (const auto* change = std::get_if<hedging::LiabilityChange>(&record.event)) {
-      index.liabilities.emplace_back(record.sequence, *change);
+      index.liabilities.push_back({record.sequence, *change, std::string(record.liability_id.view())});
     }
   }
   if (reader.tail() != TailState::clean) {
@@ -65,16 +67,21 @@ SegmentIdIndex build_id_index(const std::string& segment_path, std::uint64_t fir
 
 void write_id_index(const std::string& path, const SegmentIdIndex& index) {
   std::vector<std::uint8_t> file;
-  file.reserve(kHeaderBytes + index.liabilities.size() * (kEntryHeaderBytes + 48) + kCrcBytes);
+  file.reserve(kHeaderBytes + index.liabilities.size() * (kEntryHeaderBytes + 48 + 80) + kCrcBytes);
   put_u32(file, kMagic);
   put_u32(file, kVersion);
   put_u64(file, index.first_sequence);
   put_u64(file, index.last_sequence);
   put_u64(file, index.liabilities.size());
   std::uint8_t payload[kMaxPayload];
-  for (const auto& [sequence, change] : index.liabilities) {
-    const std::size_t size = encode_event(change, payload);
-    put_u64(file, sequence);
+  for (const IndexedLiability& entry : index.liabilities) {
+    const std::size_t size = encode_record(entry.change, entry.payment_id, payload);
+    if (size == 0) {
+      throw std::runtime_error("journal id index " + path + ": the payment id of sequence " +
+                               std::to_string(entry.sequence) + " does not fit a record");
+    }
+    put_u64(file, entry.sequence);
+    file.push_back(record_type(entry.change, entry.payment_id));
     put_u32(file, static_cast<std::uint32_t>(size));
     file.insert(file.end(), payload, payload + size);
   }
@@ -102,9 +109,11 @@ std::optional<SegmentIdIndex> read_id_index(const std::string& path, std::string
   if (get_u32(p) != kMagic) {
     return refuse("bad magic: not a synthusd journal id index");
   }
-  if (get_u32(p + 4) != kVersion) {
-    return refuse("unsupported version " + std::to_string(get_u32(p + 4)));
+  const std::uint32_t version = get_u32(p + 4);
+  if (version != kVersion && version != kVersionWithoutRecordType) {
+    return refuse("unsupported version " + std::to_string(version));
   }
+  const std::size_t entry_header_bytes = version == kVersion ? kEntryHeaderBytes : kEntryHeaderBytesWithoutType;
   const std::size_t checked = file.size() - kCrcBytes;
   if (crc32c({p, checked}) != get_u32(p + checked)) {
     return refuse("CRC32C mismatch: corrupt file");
@@ -119,24 +128,27 @@ std::optional<SegmentIdIndex> read_id_index(const std::string& path, std::string
   }
   // Each entry takes at least its header: a count the file cannot hold is
   // refused before anything is reserved for it.
-  if (count > (checked - kHeaderBytes) / kEntryHeaderBytes) {
+  if (count > (checked - kHeaderBytes) / entry_header_bytes) {
     return refuse("entry count " + std::to_string(count) + " does not fit the file");
   }
   index.liabilities.reserve(count);
   std::size_t offset = kHeaderBytes;
   std::uint64_t previous = index.first_sequence - 1;
   for (std::uint64_t i = 0; i < count; ++i) {
-    if (checked - offset < kEntryHeaderBytes) {
+    if (checked - offset < entry_header_bytes) {
       return refuse("entry " + std::to_string(i) + " is cut off");
     }
     const std::uint64_t sequence = get_u64(p + offset);
-    const std::uint32_t size = get_u32(p + offset + 8);
-    offset += kEntryHeaderBytes;
+    const std::uint8_t type = version == kVersion ? p[offset + 8] : kLiabilityType;
+    const std::uint32_t size = get_u32(p + offset + entry_header_bytes - 4);
+    offset += entry_header_bytes;
     if (size > checked - offset) {
       return refuse("entry " + std::to_string(i) + " is cut off");
     }
     hedging::Event event;
-    if (!decode_event(kLiabilityType, {p + offset, size}, event)) {
+    liabilities::LiabilityId payment_id;
+    if (!decode_record(type, {p + offset, size}, event, payment_id) ||
+        !std::holds_alternative<hedging::LiabilityChange>(event)) {
       return refuse("entry " + std::to_string(i) + " is not a liability record");
     }
     if (sequence <= previous || sequence > index.last_sequence) {
@@ -145,7 +157,7 @@ std::optional<SegmentIdIndex> read_id_index(const std::string& path, std::string
     }
     previous = sequence;
     offset += size;
-    index.liabilities.emplace_back(sequence, std::get<hedging::LiabilityChange>(event));
+    index.liabilities.push_back({sequence, std::get<hedging::LiabilityChange>(event), std::string(payment_id.view())});
   }
   if (offset != checked) {
     return refuse("bytes after the last entry");

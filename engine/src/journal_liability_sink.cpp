@@ -14,9 +14,17 @@ std::vector<JournaledLiability> journaled_liabilities(const std::string& journal
   return scan_journal(journal_base(journal_path), {}, UINT64_MAX, nullptr, false).liabilities;
 }
 
+void remember_journaled(liabilities::LiabilityAdmission& admission, const JournaledLiability& journaled) {
+  if (journaled.payment_id.empty()) {
+    admission.remember_key_only(journaled.id, journaled.fingerprint);
+  } else {
+    admission.remember(journaled.payment_id, journaled.fingerprint);
+  }
+}
+
 void remember_journaled_ids(liabilities::LiabilityAdmission& admission, const std::string& journal_path) {
   for (const JournaledLiability& journaled : journaled_liabilities(journal_path)) {
-    admission.remember(journaled.id, journaled.fingerprint);
+    remember_journaled(admission, journaled);
   }
 }
 

@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   replay_command->add_option("--config", replay_config, "the configuration the journal was recorded with")
       ->check(CLI::ExistingFile);
+  bool replay_liabilities = false;
+  replay_command->add_flag("--liabilities", replay_liabilities,
+                           "also print each liability record: sequence, payment id, key and amounts");
 
   std::string intake_journal;
   std::string intake_socket;
@@ -83,7 +86,8 @@ int main(int argc, char** argv) {
       return synthusd::engine::run_intake(intake_journal, intake_socket, intake_port, intake_price, std::cout);
     }
     if (*replay_command) {
-      return synthusd::engine::run_replay(replay_journal, replay_config, std::cout, replay_archives);
+      return synthusd::engine::run_replay(replay_journal, replay_config, std::cout, replay_archives,
+                                          replay_liabilities);
     }
     if (*check_command) {
       const auto config = synthusd::engine::load_config(check_path);

@@ -33,8 +33,8 @@ JournalScan scan_journal(const std::string& base, const std::vector<std::string>
   const auto has_index = [&files](std::uint64_t first) {
     return std::binary_search(files.indexed_segments.begin(), files.indexed_segments.end(), first);
   };
-  const auto remember = [&scan](const hedging::LiabilityChange& change) {
-    scan.liabilities.push_back({change.id, liabilities::liability_fingerprint(change)});
+  const auto remember = [&scan](const hedging::LiabilityChange& change, std::string_view payment_id) {
+    scan.liabilities.push_back({change.id, liabilities::liability_fingerprint(change), std::string(payment_id)});
   };
 
   // Reading begins with the last segment whose first sequence is at most
@@ -97,8 +97,8 @@ JournalScan scan_journal(const std::string& base, const std::vector<std::string>
         ++scan.id_indexes_written;
       }
     }
-    for (const auto& entry : index->liabilities) {
-      remember(entry.second);
+    for (const IndexedLiability& entry : index->liabilities) {
+      remember(entry.change, entry.payment_id);
     }
     expected = index->last_sequence + 1;
   }
@@ -123,8 +123,8 @@ JournalScan scan_journal(const std::string& base, const std::vector<std::string>
       segment = reader.segment_index();
     }
     if (const auto* change = std::get_if<hedging::LiabilityChange>(&record.event)) {
-      remember(*change);
-      sealed.liabilities.emplace_back(record.sequence, *change);
+      remember(*change, record.liability_id.view());
+      sealed.liabilities.push_back({record.sequence, *change, std::string(record.liability_id.view())});
     }
     if (record.sequence >= replay_from && replay) {
       replay(record);

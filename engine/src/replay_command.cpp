@@ -8,6 +8,7 @@
 #include "synthusd/engine/journal_segments.hpp"
 #include "synthusd/hedging/digest.hpp"
 #include "synthusd/hedging/kernel.hpp"
+#include "synthusd/liabilities/wire_protocol.hpp"
 
 namespace synthusd::engine {
 namespace {
@@ -27,7 +28,8 @@ const char* tail_name(TailState tail) {
 } // namespace
 
 ReplayResult replay_journal(const std::string& journal_path, const hedging::KernelConfig& config,
-                            const std::vector<std::string>& archive_directories) {
+                            const std::vector<std::string>& archive_directories,
+                            const std::function<void(const JournalRecord&)>& on_record) {
   const std::string base = journal_base(journal_path);
   JournalFiles files = list_journal_files(base, archive_directories);
   if (files.segments.empty()) {
@@ -48,6 +50,9 @@ ReplayResult replay_journal(const std::string& journal_path, const hedging::Kern
   JournalRecord record;
   while (reader.next(record)) {
     result.liability_events += std::holds_alternative<hedging::LiabilityChange>(record.event) ? 1 : 0;
+    if (on_record) {
+      on_record(record);
+    }
     hash.add(hedging::apply_input(kernel, ledger, record.event));
   }
   result.events = hash.events();
@@ -61,8 +66,23 @@ ReplayResult replay_journal(const std::string& journal_path, const hedging::Kern
   return result;
 }
 
+std::string describe_liability(const JournalRecord& record) {
+  const auto* change = std::get_if<hedging::LiabilityChange>(&record.event);
+  if (change == nullptr) {
+    return {};
+  }
+  const std::string id =
+      record.liability_id.empty() ? std::string("null") : liabilities::quote_json_string(record.liability_id.view());
+  char line[200];
+  std::snprintf(line, sizeof line, " key %016llx usd cents %lld sats %lld price %lld time ns %lld\n",
+                static_cast<unsigned long long>(change->id), static_cast<long long>(change->delta.value),
+                static_cast<long long>(change->sats.value), static_cast<long long>(change->price.raw),
+                static_cast<long long>(change->time.nanoseconds));
+  return "liability sequence " + std::to_string(record.sequence) + " id " + id + line;
+}
+
 int run_replay(const std::string& journal_path, const std::string& config_path, std::ostream& out,
-               std::vector<std::string> archive_directories) {
+               std::vector<std::string> archive_directories, bool print_liabilities) {
   hedging::KernelConfig config = hedging::reference_config();
   if (!config_path.empty()) {
     EngineConfig loaded = load_config(config_path);
@@ -71,7 +91,12 @@ int run_replay(const std::string& journal_path, const std::string& config_path, 
       archive_directories.push_back(loaded.run.engine.journal_archive_directory);
     }
   }
-  const ReplayResult result = replay_journal(journal_path, config, archive_directories);
+  const ReplayResult result =
+      replay_journal(journal_path, config, archive_directories, [&out, print_liabilities](const JournalRecord& record) {
+        if (print_liabilities) {
+          out << describe_liability(record);
+        }
+      });
   char line[400];
   std::snprintf(
       line, sizeof line,

@@ -59,6 +59,19 @@ LiabilityAdmission::LiabilityAdmission(LiabilitySink& sink, hedging::Ratio conve
   }
 }
 
+const LiabilityAdmission::Seen* LiabilityAdmission::find_seen(const std::string& id,
+                                                              std::uint64_t event_id) const noexcept {
+  if (const auto found = seen_.find(id); found != seen_.end()) {
+    return &found->second;
+  }
+  // A record of an older journal knows only the key: it stands for any id
+  // with that key (what the engine did before ids were journaled).
+  if (const auto found = seen_by_key_only_.find(event_id); found != seen_by_key_only_.end()) {
+    return &found->second;
+  }
+  return nullptr;
+}
+
 Admission LiabilityAdmission::refuse(const char* reason) {
   ++counters_.rejected;
   Admission result;
@@ -69,10 +82,10 @@ Admission LiabilityAdmission::refuse(const char* reason) {
 
 Admission LiabilityAdmission::admit(const LiabilityRequest& request) {
   Admission result;
-  const std::uint64_t event_id = liability_event_id(request.id);
+  const std::uint64_t event_id = event_id_of_(request.id);
   const std::uint64_t print = liability_fingerprint(request);
-  if (const auto found = seen_.find(event_id); found != seen_.end()) {
-    if (found->second.fingerprint != 0 && found->second.fingerprint != print) {
+  if (const Seen* found = find_seen(request.id, event_id); found != nullptr) {
+    if (found->fingerprint != 0 && found->fingerprint != print) {
       // Never a silent duplicate: the source says something else about a
       // payment already booked. The first booking stands; this is refused.
       ++counters_.conflicts;
@@ -80,11 +93,14 @@ Admission LiabilityAdmission::admit(const LiabilityRequest& request) {
     }
     ++counters_.duplicates;
     result.outcome = Admission::Outcome::duplicate;
-    result.ticket = found->second.ticket;
+    result.ticket = found->ticket;
     return result;
   }
   // Bounds before any arithmetic: an amount or time outside them is refused,
   // never journaled, so it cannot move the liability or the kernel's clock.
+  if (request.id.empty() || request.id.size() > kMaxLiabilityIdBytes) {
+    return refuse("id must be a string of 1 to 128 bytes"); // the journal keeps it whole
+  }
   if (request.usd_cents && (*request.usd_cents <= 0 || *request.usd_cents > limits_.max_event_usd_cents)) {
     return refuse("usd_cents above the per-payment limit");
   }
@@ -149,13 +165,13 @@ Admission LiabilityAdmission::admit(const LiabilityRequest& request) {
   if (daily > limits_.max_daily_usd_cents) {
     return refuse("the daily limit of dollars moved would be exceeded");
   }
-  const std::uint64_t ticket = sink_.submit(change);
+  const std::uint64_t ticket = sink_.submit(change, request.id);
   if (ticket == 0) {
     ++counters_.full;
     result.outcome = Admission::Outcome::full;
     return result;
   }
-  seen_.emplace(event_id, Seen{ticket, print});
+  seen_.emplace(request.id, Seen{ticket, print});
   day_ = day;
   daily_cents_ = daily;
   ++counters_.accepted;

@@ -30,6 +30,10 @@ using namespace synthusd;
 using namespace synthusd::engine::run;
 using synthusd::engine::WaitMode;
 
+// A Core Lightning credit's id ("cln:" and a payment hash): the bytes the
+// kernel thread copies beside each liability change to the journal.
+constexpr std::string_view kPaymentId = "cln:9f2c4d1e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d";
+
 // Event times from the same clock as the kernel thread's timer events.
 hedging::Timestamp now() { return hedging::Timestamp{wall_ns()}; }
 
@@ -123,7 +127,7 @@ struct Pipeline {
   std::int64_t send_liability(std::int64_t cents) {
     const hedging::LiabilityChange change{++next_id, hedging::UsdCents{cents}, {}, {}, now()};
     const auto started = std::chrono::steady_clock::now();
-    while (channel.submit(change) == 0) {
+    while (channel.submit(change, kPaymentId) == 0) {
     }
     GatewayCommand command;
     // The order (a cancel would be the kernel giving up on an unanswered

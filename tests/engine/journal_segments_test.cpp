@@ -120,9 +120,9 @@ TEST(JournalSegments, rotation_continues_the_sequence_in_a_new_file_and_indexes_
   EXPECT_EQ(index->first_sequence, 1u);
   EXPECT_EQ(index->last_sequence, 7u);
   ASSERT_EQ(index->liabilities.size(), 2u); // 3 and 6
-  EXPECT_EQ(index->liabilities[0].first, 3u);
-  EXPECT_EQ(index->liabilities[1].second.id, 1006u);
-  EXPECT_EQ(index->liabilities[1].second.delta, hedging::UsdCents{600});
+  EXPECT_EQ(index->liabilities[0].sequence, 3u);
+  EXPECT_EQ(index->liabilities[1].change.id, 1006u);
+  EXPECT_EQ(index->liabilities[1].change.delta, hedging::UsdCents{600});
 
   // A segment reopened after a restart continues at its own numbering.
   writer.reset();
@@ -229,19 +229,23 @@ TEST(JournalIdIndex, round_trips_and_names_every_damage) {
   SegmentIdIndex index;
   index.first_sequence = 1;
   index.last_sequence = 40;
-  index.liabilities.emplace_back(
-      4, hedging::LiabilityChange{77, hedging::UsdCents{-5}, hedging::Sats{1234}, hedging::Price{99}, {}});
-  index.liabilities.emplace_back(39, hedging::LiabilityChange{78, hedging::UsdCents{6}, {}, {}, {}});
+  index.liabilities.push_back(
+      {4, hedging::LiabilityChange{77, hedging::UsdCents{-5}, hedging::Sats{1234}, hedging::Price{99}, {}}, ""});
+  // With the payment id it came from, any bytes (the first entry: an older record without one).
+  index.liabilities.push_back(
+      {39, hedging::LiabilityChange{78, hedging::UsdCents{6}, {}, {}, {}}, std::string("w-\x00\x01\xff", 5)});
   write_id_index(path, index);
   EXPECT_FALSE(fs::exists(path + ".tmp"));
   std::optional<SegmentIdIndex> read = read_id_index(path, problem);
   ASSERT_TRUE(read.has_value()) << problem;
   EXPECT_EQ(read->last_sequence, 40u);
   ASSERT_EQ(read->liabilities.size(), 2u);
-  EXPECT_EQ(read->liabilities[0].first, 4u);
-  EXPECT_EQ(read->liabilities[0].second.sats, hedging::Sats{1234});
-  EXPECT_EQ(read->liabilities[0].second.price, hedging::Price{99});
-  EXPECT_EQ(read->liabilities[1].second.id, 78u);
+  EXPECT_EQ(read->liabilities[0].sequence, 4u);
+  EXPECT_EQ(read->liabilities[0].change.sats, hedging::Sats{1234});
+  EXPECT_EQ(read->liabilities[0].change.price, hedging::Price{99});
+  EXPECT_TRUE(read->liabilities[0].payment_id.empty());
+  EXPECT_EQ(read->liabilities[1].change.id, 78u);
+  EXPECT_EQ(read->liabilities[1].payment_id, std::string("w-\x00\x01\xff", 5));
 
   const std::vector<std::uint8_t> good = read_bytes(path);
   std::vector<std::uint8_t> flipped = good;

@@ -35,10 +35,19 @@ SYNTHUSD = os.path.join(ROOT, "build", "synthusd")
 PRICE_USD = 50_000
 
 # engine/include/synthusd/engine/journal.hpp: u32 magic "SUJ1" | u32 payload bytes | u64 sequence |
-# u8 event type | payload | u32 CRC32C. Event type 0 is hedging::LiabilityChange, whose payload is
-# id, delta (US cents, negative for a debit), sats, price, time: 8 bytes each, little endian.
+# u8 record type | payload | u32 CRC32C. Type 128 is a hedging::LiabilityChange with the payment id it
+# came from: key (a 64-bit hash of the id), delta (US cents, negative for a debit), sats, price,
+# time: 8 bytes each, little endian, then the id's bytes. Type 0 is one without the id (older engines).
 JOURNAL_MAGIC = 0x314A5553
 LIABILITY_CHANGE = 0
+LIABILITY_CHANGE_WITH_ID = 128
+
+
+def fnv1a_64(data: bytes) -> int:
+    value = 0xCBF29CE484222325
+    for byte in data:
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return value
 
 
 def read_liability_changes(path: str) -> list[dict]:
@@ -50,9 +59,11 @@ def read_liability_changes(path: str) -> list[dict]:
         if magic != JOURNAL_MAGIC:
             raise AssertionError(f"bad record at byte {offset}")
         event_type = data[offset + 16]
-        if event_type == LIABILITY_CHANGE:
+        if event_type in (LIABILITY_CHANGE, LIABILITY_CHANGE_WITH_ID):
             event_id, delta, sats, price, time_ns = struct.unpack_from("<Qqqqq", data, offset + 17)
-            changes.append({"id": event_id, "delta_cents": delta, "sats": sats, "price": price, "time_ns": time_ns})
+            payment_id = data[offset + 17 + 40:offset + 17 + length] if event_type == LIABILITY_CHANGE_WITH_ID else None
+            changes.append({"id": event_id, "payment_id": payment_id, "delta_cents": delta, "sats": sats,
+                            "price": price, "time_ns": time_ns})
         offset += 4 + 4 + 8 + 1 + length + 4
     return changes
 
@@ -144,6 +155,16 @@ class LightningReplayTest(unittest.TestCase):
         changes = read_liability_changes(self.intake.journal)
         self.assertEqual(len(changes), payments)
         self.assertEqual(len({change["id"] for change in changes}), payments)
+        # Each record names the payment it came from: the plugin's id, whose hash is the kernel's key.
+        self.assertEqual(len({change["payment_id"] for change in changes}), payments)
+        for change in changes:
+            self.assertIsNotNone(change["payment_id"])
+            self.assertTrue(change["payment_id"].startswith(b"cln:"), change["payment_id"])
+            self.assertEqual(change["id"], fnv1a_64(change["payment_id"]))
+        replayed = subprocess.run([SYNTHUSD, "replay", self.intake.journal, "--liabilities"], capture_output=True,
+                                  text=True, check=False).stdout
+        for change in changes:
+            self.assertIn(f'id "{change["payment_id"].decode()}" key {change["id"]:016x}', replayed)
         credits = [change for change in changes if change["delta_cents"] > 0]
         debits = [change for change in changes if change["delta_cents"] < 0]
         self.assertEqual(len(credits), summary["credits"])

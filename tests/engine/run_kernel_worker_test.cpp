@@ -38,7 +38,8 @@ TEST(KernelWorker, a_liability_event_becomes_an_order_on_the_venue_gateway_once_
   KernelWorker& worker = p.start();
   // Priced, but the venue is not up: the kernel holds back.
   ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(1))));
-  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2))), 1u); // $10,000
+  // $10,000, from a payment whose id has a control byte (the protocol allows it)
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2)), "cln:\x01payment"), 1u);
   EXPECT_TRUE(worker.drain_once());
   EXPECT_TRUE(p.take_commands().empty());
   EXPECT_EQ(worker.status().orders.load(), 0u);
@@ -76,6 +77,10 @@ TEST(KernelWorker, a_liability_event_becomes_an_order_on_the_venue_gateway_once_
   EXPECT_TRUE(std::holds_alternative<hedging::MarketUpdate>(records[0].event));
   EXPECT_TRUE(std::holds_alternative<hedging::LiabilityChange>(records[1].event));
   EXPECT_TRUE(std::holds_alternative<hedging::VenueStatus>(records[2].event));
+  // The payment id rode beside the event through both threads to the journal.
+  EXPECT_EQ(records[1].liability_id.view(), "cln:\x01payment");
+  EXPECT_TRUE(records[0].liability_id.empty());
+  EXPECT_TRUE(records[2].liability_id.empty());
   for (std::size_t i = 0; i < records.size(); ++i) {
     EXPECT_EQ(records[i].sequence, i + 1);
   }
@@ -89,7 +94,7 @@ TEST(KernelWorker, a_venue_configured_for_market_orders_gets_unbounded_market_or
   market.style = fix::ExecutionStyle::market;
   KernelWorker& worker = p.start({kNoGatewayIndex, 0}, {fix::ExecutionOptions{}, market});
   ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(1))));
-  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2))), 1u);
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2)), "w-test"), 1u);
   p.venue_up(at_ms(3));
   EXPECT_TRUE(worker.drain_once());
   const std::vector<GatewayCommand> commands = p.take_commands();
@@ -110,7 +115,7 @@ TEST(KernelWorker, deny_a_post_only_order_without_a_touch_to_rest_at) {
   update.bid = Price{};
   update.ask = Price{};
   ASSERT_TRUE(p.market.publish(update));
-  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2))), 1u);
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2)), "w-test"), 1u);
   p.venue_up(at_ms(3));
   EXPECT_TRUE(worker.drain_once());
   EXPECT_TRUE(p.take_commands().empty());
@@ -132,7 +137,7 @@ TEST(KernelWorker, deny_a_post_only_order_without_a_touch_to_rest_at) {
 TEST(KernelWorker, gateway_events_are_taken_before_market_data_and_market_data_before_liability_events) {
   KernelPipeline p;
   KernelWorker& worker = p.start();
-  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(3))), 1u);
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(3)), "w-test"), 1u);
   ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(2))));
   p.venue_up(at_ms(1));
   EXPECT_TRUE(worker.drain_once());
@@ -150,7 +155,7 @@ TEST(KernelWorker, an_order_caused_by_a_tick_carries_the_tick_receive_time_for_t
   KernelPipeline p;
   KernelWorker& worker = p.start();
   p.venue_up(at_ms(1));
-  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2))), 1u);
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(2)), "w-test"), 1u);
   EXPECT_TRUE(worker.drain_once());
   EXPECT_TRUE(p.take_commands().empty()); // no price yet: nothing to size the hedge with
 
@@ -186,7 +191,7 @@ TEST(KernelWorker, an_order_refused_by_pre_trade_risk_comes_back_as_a_journaled_
   EXPECT_TRUE(worker.drain_once());
   p.risk.engage_kill_switch();
 
-  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(3))), 1u);
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(3)), "w-test"), 1u);
   EXPECT_TRUE(worker.drain_once());
   EXPECT_TRUE(p.take_commands().empty()); // nothing reached the gateway
   EXPECT_EQ(worker.stats().risk_rejects.load(), 1u);
@@ -224,7 +229,7 @@ TEST(KernelWorker, an_order_for_a_venue_without_a_gateway_is_rejected_back_into_
   KernelWorker& worker = p.start({}); // no gateway for any venue
   p.venue_up(at_ms(1));
   ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(2))));
-  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(3))), 1u);
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(3)), "w-test"), 1u);
   EXPECT_TRUE(worker.drain_once());
   EXPECT_EQ(worker.stats().no_gateway.load(), 1u);
   EXPECT_EQ(worker.status().orders.load(), 0u);
@@ -249,7 +254,8 @@ void round_trip(KernelPipeline& p, std::int64_t round, RoundCounts& counts) {
   const hedging::Timestamp time = at_ms(1'000 * round);
   (void)p.market.publish(market_update(50'000 + (round % 50), time));
   (void)p.liabilities.submit(
-      liability_change(static_cast<std::uint64_t>(round), round % 2 == 1 ? 1'000'000 : -1'000'000, time));
+      liability_change(static_cast<std::uint64_t>(round), round % 2 == 1 ? 1'000'000 : -1'000'000, time),
+      "cln:9f2c4d1e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d"); // a full-length payment id
   (void)p.worker->drain_once();
   GatewayCommand command;
   while (p.gateway.commands.pop(command)) {
@@ -342,7 +348,7 @@ TEST(KernelWorker, on_its_own_thread_it_wakes_for_a_liability_event_routes_the_o
   p.wakeup.notify();
   ASSERT_TRUE(p.market.publish(market_update(50'000, hedging::Timestamp{now})));
   p.wakeup.notify();
-  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, hedging::Timestamp{now})), 1u);
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, hedging::Timestamp{now}), "w-test"), 1u);
 
   GatewayCommand command;
   EXPECT_TRUE(eventually([&] { return p.gateway.commands.pop(command); }));
@@ -354,7 +360,7 @@ TEST(KernelWorker, on_its_own_thread_it_wakes_for_a_liability_event_routes_the_o
   EXPECT_TRUE(eventually([&] { return p.snapshots_written.load() >= 1; }));
 
   // Queued just before the stop: still journaled, still made durable.
-  ASSERT_EQ(p.liabilities.submit(liability_change(2, 5'000, hedging::Timestamp{now})), 2u);
+  ASSERT_EQ(p.liabilities.submit(liability_change(2, 5'000, hedging::Timestamp{now}), "w-test"), 2u);
   kernel_stop.store(true);
   p.wakeup.notify();
   kernel_thread.join();

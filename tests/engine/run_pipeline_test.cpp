@@ -292,7 +292,7 @@ TEST(LiabilityChannel, tickets_start_at_one_and_increase_by_one) {
   ChannelFixture f(64);
   EXPECT_EQ(f.channel.submitted(), 0u);
   for (std::uint64_t i = 1; i <= 10; ++i) {
-    EXPECT_EQ(f.channel.submit(change(i)), i);
+    EXPECT_EQ(f.channel.submit(change(i), "w-test"), i);
     EXPECT_EQ(f.channel.submitted(), i);
   }
   // The kernel side gets each event with its ticket, in order.
@@ -309,20 +309,20 @@ TEST(LiabilityChannel, tickets_start_at_one_and_increase_by_one) {
 TEST(LiabilityChannel, a_full_queue_returns_zero_takes_nothing_and_spends_no_ticket) {
   ChannelFixture f(16);
   std::uint64_t accepted = 0;
-  while (f.channel.submit(change(accepted + 1)) != 0) {
+  while (f.channel.submit(change(accepted + 1), "w-test") != 0) {
     ++accepted;
     ASSERT_LE(accepted, 1'000u);
   }
   EXPECT_EQ(accepted, 16u);
   EXPECT_EQ(f.channel.submitted(), 16u);
   EXPECT_EQ(f.channel.queue.read_available(), 16u);
-  EXPECT_EQ(f.channel.submit(change(999)), 0u); // still full: still nothing taken
+  EXPECT_EQ(f.channel.submit(change(999), "w-test"), 0u); // still full: still nothing taken
   EXPECT_EQ(f.channel.queue.read_available(), 16u);
   // Room again: the next ticket follows the last one handed out.
   LiabilityItem item;
   ASSERT_TRUE(f.channel.queue.pop(item));
   EXPECT_EQ(item.ticket, 1u);
-  EXPECT_EQ(f.channel.submit(change(17)), 17u);
+  EXPECT_EQ(f.channel.submit(change(17), "w-test"), 17u);
   std::uint64_t last = 0;
   while (f.channel.queue.pop(item)) {
     last = item.ticket;
@@ -334,7 +334,7 @@ TEST(LiabilityChannel, a_full_queue_returns_zero_takes_nothing_and_spends_no_tic
 TEST(LiabilityChannel, make_durable_reports_only_what_the_journal_published) {
   ChannelFixture f(64);
   for (std::uint64_t i = 1; i <= 5; ++i) {
-    ASSERT_EQ(f.channel.submit(change(i)), i);
+    ASSERT_EQ(f.channel.submit(change(i), "w-test"), i);
   }
   EXPECT_EQ(f.channel.make_durable(), 0u); // submitted is not durable
   f.channel.durable.store(3);
@@ -348,7 +348,7 @@ TEST(LiabilityChannel, a_submit_wakes_the_kernel_and_the_index_price_is_the_publ
   auto f = std::make_shared<ChannelFixture>(64);
   EXPECT_TRUE(finishes([f] {
     const std::uint32_t key = f->wakeup.prepare();
-    ASSERT_EQ(f->channel.submit(change(1)), 1u);
+    ASSERT_EQ(f->channel.submit(change(1), "w-test"), 1u);
     f->wakeup.wait(key, 600'000'000'000); // returns at once: submit() notified
     f->wakeup.cancel();
   }));

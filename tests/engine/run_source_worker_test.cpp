@@ -116,7 +116,9 @@ TEST(SourceWorker, on_stop_it_polls_until_everything_durable_is_acknowledged) {
 // A sink that takes everything and is durable at once.
 class TakingSink final : public liabilities::LiabilitySink {
 public:
-  std::uint64_t submit(const hedging::LiabilityChange& /*event*/) noexcept override { return ++taken; }
+  std::uint64_t submit(const hedging::LiabilityChange& /*event*/, std::string_view /*id*/) noexcept override {
+    return ++taken;
+  }
   std::uint64_t make_durable() override { return taken; }
   [[nodiscard]] hedging::Price index_price() const noexcept override { return {}; }
   std::uint64_t taken = 0;

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "synthusd/liabilities/liability_sink.hpp"
@@ -17,9 +19,11 @@ constexpr std::int64_t kNowMs = 1'700'000'000'000; // the engine's clock in thes
 class TakingSink final : public LiabilitySink {
 public:
   std::vector<hedging::LiabilityChange> taken;
+  std::vector<std::string> taken_ids;
   hedging::Price price = hedging::Price::from_dollars(50'000);
-  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
+  std::uint64_t submit(const hedging::LiabilityChange& event, std::string_view id) noexcept override {
     taken.push_back(event);
+    taken_ids.emplace_back(id);
     return taken.size();
   }
   std::uint64_t make_durable() override { return taken.size(); }
@@ -170,8 +174,8 @@ TEST(LiabilityAdmission, a_journaled_event_keeps_its_fingerprint_across_a_restar
 
   // A new process: the ids and fingerprints come back from the journal.
   Fixture second;
-  for (const hedging::LiabilityChange& change : first.sink.taken) {
-    second.admission.remember(change.id, liability_fingerprint(change));
+  for (std::size_t i = 0; i < first.sink.taken.size(); ++i) {
+    second.admission.remember(first.sink.taken_ids[i], liability_fingerprint(first.sink.taken[i]));
   }
   EXPECT_EQ(second.admission.admit(by_sats).outcome, Admission::Outcome::duplicate);
   EXPECT_EQ(second.admission.admit(dollars("d-1", 700)).outcome, Admission::Outcome::duplicate);
@@ -194,6 +198,63 @@ TEST(LiabilityAdmission, the_daily_total_is_bounded) {
   EXPECT_STREQ(over.reason, "the daily limit of dollars moved would be exceeded");
   now += 86'400'000; // the next UTC day starts again
   EXPECT_EQ(admission.admit(dollars("c", 1, true, now)).outcome, Admission::Outcome::accepted);
+}
+
+// Every id gets the same 64-bit key: the worst case of FNV-1a collisions,
+// which are too costly to search for in a test.
+std::uint64_t one_key_for_every_id(std::string_view /*id*/) noexcept { return 0x5eed; }
+
+TEST(LiabilityAdmission, two_ids_with_the_same_64_bit_key_are_two_payments) {
+  Fixture f;
+  f.admission.use_event_id_function(&one_key_for_every_id);
+  ASSERT_EQ(f.admission.admit(dollars("cln:aaaa", 2'500)).outcome, Admission::Outcome::accepted);
+  // Same key, same amount, another id: a payment of its own, not a duplicate.
+  ASSERT_EQ(f.admission.admit(dollars("cln:bbbb", 2'500)).outcome, Admission::Outcome::accepted);
+  // Same key, another amount: not a conflict either.
+  ASSERT_EQ(f.admission.admit(dollars("cln:cccc", 700, false)).outcome, Admission::Outcome::accepted);
+  ASSERT_EQ(f.sink.taken.size(), 3u);
+  EXPECT_EQ(f.sink.taken[0].id, 0x5eedu);
+  EXPECT_EQ(f.sink.taken[1].id, 0x5eedu);
+  EXPECT_EQ(f.sink.taken[2].delta, hedging::UsdCents{-700});
+  // Each reaches the sink with its own id, byte for byte.
+  EXPECT_EQ(f.sink.taken_ids, (std::vector<std::string>{"cln:aaaa", "cln:bbbb", "cln:cccc"}));
+  // The ids themselves still deduplicate.
+  EXPECT_EQ(f.admission.admit(dollars("cln:bbbb", 2'500)).outcome, Admission::Outcome::duplicate);
+  EXPECT_EQ(f.admission.admit(dollars("cln:aaaa", 9'999)).outcome, Admission::Outcome::rejected);
+  EXPECT_EQ(f.admission.counters().accepted, 3u);
+  EXPECT_EQ(f.admission.counters().conflicts, 1u);
+}
+
+TEST(LiabilityAdmission, remembered_ids_deduplicate_by_their_bytes_and_key_only_records_by_their_key) {
+  Fixture f;
+  f.admission.use_event_id_function(&one_key_for_every_id);
+  // An id with control bytes, as the protocol allows (echoed as \u00XX).
+  const std::string journaled("w-\x01\x1f\"x", 6);
+  f.admission.remember(journaled, liability_fingerprint(dollars("", 2'500)));
+  EXPECT_EQ(f.admission.admit(dollars(journaled.c_str(), 2'500)).outcome, Admission::Outcome::duplicate);
+  // Its key, another id: admitted.
+  EXPECT_EQ(f.admission.admit(dollars("w-\x01\x1f", 2'500)).outcome, Admission::Outcome::accepted);
+
+  // An older journal's record knows only the key: it stands for every id
+  // with that key, as before ids were journaled.
+  Fixture old;
+  old.admission.use_event_id_function(&one_key_for_every_id);
+  old.admission.remember_key_only(0x5eed, liability_fingerprint(dollars("", 2'500)));
+  EXPECT_EQ(old.admission.admit(dollars("anything", 2'500)).outcome, Admission::Outcome::duplicate);
+  EXPECT_EQ(old.admission.admit(dollars("anything", 2'501)).outcome, Admission::Outcome::rejected);
+  EXPECT_TRUE(old.sink.taken.empty());
+}
+
+TEST(LiabilityAdmission, an_id_longer_than_the_journal_keeps_is_refused) {
+  Fixture f;
+  const std::string longest(kMaxLiabilityIdBytes, 'x');
+  EXPECT_EQ(f.admission.admit(dollars(longest.c_str(), 100)).outcome, Admission::Outcome::accepted);
+  const std::string longer(kMaxLiabilityIdBytes + 1, 'x');
+  const Admission refused = f.admission.admit(dollars(longer.c_str(), 100));
+  EXPECT_EQ(refused.outcome, Admission::Outcome::rejected);
+  EXPECT_STREQ(refused.reason, "id must be a string of 1 to 128 bytes");
+  EXPECT_EQ(f.admission.admit(dollars("", 100)).outcome, Admission::Outcome::rejected);
+  EXPECT_EQ(f.sink.taken.size(), 1u);
 }
 
 } // namespace

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "synthusd/engine/journal_liability_sink.hpp"
@@ -17,11 +19,12 @@ namespace synthusd::liabilities {
 
 class ManualSink : public LiabilitySink {
 public:
-  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
+  std::uint64_t submit(const hedging::LiabilityChange& event, std::string_view id) noexcept override {
     if (taken.size() >= room) {
       return 0;
     }
     taken.push_back(event);
+    taken_ids.emplace_back(id);
     return ++last_ticket;
   }
   std::uint64_t make_durable() override { return auto_durable ? last_ticket : durable; }
@@ -33,15 +36,17 @@ public:
   std::uint64_t durable = 0;
   hedging::Price price{}; // none: sats cannot be converted
   std::vector<hedging::LiabilityChange> taken;
+  std::vector<std::string> taken_ids; // the payment id each was submitted with
 };
 
 // The journal sink, also recording what it was handed (the kernel's view).
 class RecordingSink final : public LiabilitySink {
 public:
-  RecordingSink(engine::JournalWriter& journal, std::function<hedging::Price()> price) : inner_(journal, std::move(price)) {}
-  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
+  RecordingSink(engine::JournalWriter& journal, std::function<hedging::Price()> price)
+      : inner_(journal, std::move(price)) {}
+  std::uint64_t submit(const hedging::LiabilityChange& event, std::string_view id) noexcept override {
     delivered.push_back(event);
-    return inner_.submit(event);
+    return inner_.submit(event, id);
   }
   std::uint64_t make_durable() override { return inner_.make_durable(); }
   [[nodiscard]] hedging::Price index_price() const noexcept override { return inner_.index_price(); }

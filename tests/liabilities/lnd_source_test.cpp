@@ -218,7 +218,7 @@ TEST(LndInvoiceSource, the_settle_index_is_not_acknowledged_before_its_event_is_
   LiabilityAdmission admission(sink, hedging::Ratio{});
   // Invoice 3 is already in the journal (durable): its duplicate must still
   // not acknowledge past 1 and 2 while they are in flight.
-  admission.remember(liability_event_id(lnd_id(ledger[2])));
+  admission.remember(lnd_id(ledger[2]));
   LndOptions options = plain_options(lnd.port());
   options.state_file = directory.file("lnd.state");
   LndInvoiceSource source(options, admission);

@@ -77,7 +77,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
     admissions_.push_back(std::make_unique<liabilities::LiabilityAdmission>(
         *liability_channels_.back(), config_.run.liability.conversion_spread, config_.run.liability.limits));
     for (const JournaledLiability& entry : journaled_) {
-      admissions_.back()->remember(entry.id, entry.fingerprint);
+      remember_journaled(*admissions_.back(), entry);
     }
   }
   journaled_ = {};

@@ -45,7 +45,7 @@ void JournalWorker::run(const std::atomic<bool>& stop) {
         snapshot_.busy.store(false, std::memory_order_release);
         continue;
       }
-      const std::uint64_t sequence = writer_.append(item.event);
+      const std::uint64_t sequence = writer_.append(item.event, item.payment_id.view());
       if (sequence != item.sequence) {
         // The kernel thread numbers records itself; a mismatch means two
         // writers or a lost record: stop trusting the journal loudly.

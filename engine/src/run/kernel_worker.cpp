@@ -117,14 +117,15 @@ bool KernelWorker::drain_once() {
   for (std::size_t source = 0; source < setup_.liabilities.size(); ++source) {
     LiabilityItem item;
     for (std::size_t n = 0; n < kBurst && setup_.liabilities[source]->queue.pop(item); ++n) {
-      process(item.change, static_cast<std::uint16_t>(source), item.ticket, Origin{});
+      process(item.change, static_cast<std::uint16_t>(source), item.ticket, Origin{}, &item.payment_id);
       worked = true;
     }
   }
   return worked;
 }
 
-void KernelWorker::process(const hedging::Event& event, std::uint16_t source, std::uint64_t ticket, Origin origin) {
+void KernelWorker::process(const hedging::Event& event, std::uint16_t source, std::uint64_t ticket, Origin origin,
+                           const liabilities::LiabilityId* payment_id) {
   const std::int64_t started = monotonic_ns();
   // One clock read: when the kernel thread took the input, and its origin
   // too unless it carries an earlier one (a tick's receive time).
@@ -138,6 +139,9 @@ void KernelWorker::process(const hedging::Event& event, std::uint16_t source, st
   item.source = source;
   item.ticket = ticket;
   item.sequence = next_sequence_++;
+  if (payment_id != nullptr) {
+    item.payment_id = *payment_id; // a fixed buffer: copied, never allocated
+  }
   // The journal must not lose a record: wait for room (counted; it means
   // the disk is slower than the event rate).
   while (!setup_.journal.push(item)) {

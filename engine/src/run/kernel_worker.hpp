@@ -136,7 +136,9 @@ private:
     bool market = false;
     std::size_t feed = 0; // market: the queue (price source) it came from
   };
-  void process(const hedging::Event& event, std::uint16_t source, std::uint64_t ticket, Origin origin);
+  // payment_id: a liability change's, journaled beside it (nullptr for every other input).
+  void process(const hedging::Event& event, std::uint16_t source, std::uint64_t ticket, Origin origin,
+               const liabilities::LiabilityId* payment_id = nullptr);
   void feed_risk(const hedging::Event& event) noexcept;
   void route(std::span<const hedging::Action> actions, Origin origin);
   void route_order(const hedging::OrderIntent& order, Origin origin);

@@ -19,12 +19,14 @@
 #include <boost/lockfree/spsc_queue.hpp>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "synthusd/feeds/conflating_queue.hpp"
 #include "synthusd/fix/gateway_types.hpp"
 #include "synthusd/hedging/actions.hpp"
 #include "synthusd/hedging/events.hpp"
+#include "synthusd/liabilities/liability_id.hpp"
 #include "synthusd/liabilities/liability_sink.hpp"
 
 #include "threads.hpp"
@@ -95,10 +97,12 @@ struct GatewayChannel {
   std::atomic<std::uint64_t> post_only_fallbacks{0};    // post-only orders canceled for a taker fallback
 };
 
-// liability source thread -> kernel thread
+// liability source thread -> kernel thread. The payment id rides beside
+// the kernel event (whose 64-bit id is only a hash of it) to the journal.
 struct LiabilityItem {
   hedging::LiabilityChange change{};
   std::uint64_t ticket = 0;
+  liabilities::LiabilityId payment_id{};
 };
 
 // The sink a liability source sees in `run`: submit() pushes to the kernel's
@@ -108,9 +112,13 @@ public:
   LiabilityChannel(std::size_t capacity, EventCount& kernel_wakeup, const std::atomic<std::int64_t>& index_price_raw)
       : queue(capacity), kernel_wakeup_(kernel_wakeup), index_price_raw_(index_price_raw) {}
 
-  std::uint64_t submit(const hedging::LiabilityChange& event) noexcept override {
+  std::uint64_t submit(const hedging::LiabilityChange& event, std::string_view id) noexcept override {
     const std::uint64_t ticket = submitted_.load(std::memory_order_relaxed) + 1;
-    if (!queue.push(LiabilityItem{event, ticket})) {
+    LiabilityItem item{event, ticket, {}};
+    // Admission refuses an id longer than the buffer, so this never fails;
+    // if it did, nothing is taken (no ticket, no acknowledgement), rather
+    // than an event journaled without the id it came from.
+    if (!item.payment_id.assign(id) || id.empty() || !queue.push(item)) {
       return 0;
     }
     submitted_.store(ticket, std::memory_order_relaxed);
@@ -140,7 +148,8 @@ struct JournalItem {
   hedging::Event event{};
   std::uint16_t source = kNoSource; // liability source index, for the durable ticket
   std::uint64_t ticket = 0;
-  std::uint64_t sequence = 0; // the journal sequence of this event / the last one a snapshot includes
+  std::uint64_t sequence = 0;            // the journal sequence of this event / the last one a snapshot includes
+  liabilities::LiabilityId payment_id{}; // a liability change's payment id, journaled with it
 };
 
 using MarketQueue = feeds::ConflatingQueue<hedging::MarketUpdate>;

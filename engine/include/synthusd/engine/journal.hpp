@@ -5,8 +5,18 @@
 // `synthusd replay` audits a run.
 //
 // Record layout (little endian):
-//   u32 magic "SUJ1" | u32 payload bytes | u64 sequence | u8 event type |
-//   payload (the event's fields, 8 bytes each) | u32 CRC32C of sequence..payload
+//   u32 magic "SUJ1" | u32 payload bytes | u64 sequence | u8 record type |
+//   payload | u32 CRC32C of sequence..payload
+// Record types 0..10 are hedging::Event's alternatives, the payload the
+// event's fields, 8 bytes each. Type 128 (kLiabilityWithIdType) is a
+// LiabilityChange with the payment id it came from: the event's fields, then
+// the id's bytes (1 to 128, the rest of the payload), since the kernel's
+// 64-bit id is only a hash of it. A LiabilityChange of type 0 carries no id:
+// written by engines before ids were journaled (still read: such a record
+// deduplicates by the hash alone) and by the simulator, whose liabilities
+// come from no payment. An engine older than type 128 stops reading at the
+// first such record (it takes it for a corrupt tail): do not downgrade an
+// engine over a journal a newer one wrote.
 // Sequences start at 1 and increase by one per record, across segments.
 //
 // A journal is a chain of segment files (journal_segments.hpp): each holds
@@ -23,9 +33,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "synthusd/hedging/events.hpp"
+#include "synthusd/liabilities/liability_id.hpp"
 
 namespace synthusd::engine {
 
@@ -40,9 +52,25 @@ namespace synthusd::engine {
 inline constexpr std::size_t kMaxPayload = 256;
 inline constexpr std::size_t kRecordOverhead = 4 + 4 + 8 + 1 + 4;
 
+inline constexpr std::uint8_t kLiabilityWithIdType = 128;
+static_assert(std::variant_size_v<hedging::Event> < kLiabilityWithIdType);
+
+// A record (event, and for a liability change its payment id) <-> its type
+// and payload. An empty `liability_id` (or any other event) gives the
+// event's own type. encode_record returns the payload size (0 if `out` is
+// too small or the id longer than liabilities::kMaxLiabilityIdBytes);
+// decode_record returns false for an unknown type or a size mismatch and
+// leaves `liability_id` empty for a record without one.
+[[nodiscard]] std::uint8_t record_type(const hedging::Event& event, std::string_view liability_id) noexcept;
+[[nodiscard]] std::size_t encode_record(const hedging::Event& event, std::string_view liability_id,
+                                        std::span<std::uint8_t> out) noexcept;
+[[nodiscard]] bool decode_record(std::uint8_t type, std::span<const std::uint8_t> payload, hedging::Event& out,
+                                 liabilities::LiabilityId& liability_id) noexcept;
+
 struct JournalRecord {
   std::uint64_t sequence = 0;
   hedging::Event event{};
+  liabilities::LiabilityId liability_id{}; // the payment id of a liability change (empty: none journaled)
 };
 
 enum class TailState : std::uint8_t {
@@ -81,9 +109,10 @@ public:
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
 
-  // Buffers one event; returns its sequence. Commits first when the buffer
-  // is full. No allocation.
-  std::uint64_t append(const hedging::Event& event);
+  // Buffers one event (a liability change with the payment id it came
+  // from); returns its sequence. Commits first when the buffer is full. No
+  // allocation.
+  std::uint64_t append(const hedging::Event& event, std::string_view liability_id = {});
   // Writes and fdatasyncs everything appended; returns the durable sequence.
   std::uint64_t commit();
   // Commits, then continues in a new file at `path` whose first record will

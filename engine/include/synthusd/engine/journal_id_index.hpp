@@ -12,10 +12,17 @@
 // old payment into a false conflict, and a field added to the record later
 // is carried by the codec without a new index format.
 //
+// The entries are the journal's own liability records (record type and
+// payload, journal.hpp), so an entry keeps the payment id beside the event
+// exactly as the segment does, and an older segment's records without one
+// stay without one.
+//
 // File layout (little endian):
 //   "SUI1" | u32 version | u64 first sequence | u64 last sequence |
-//   u64 entry count | entries: u64 sequence | u32 payload bytes | payload |
-//   u32 CRC32C of everything before it
+//   u64 entry count | entries | u32 CRC32C of everything before it
+// version 2 entries: u64 sequence | u8 record type | u32 payload bytes | payload
+// version 1 entries (read, no longer written): u64 sequence | u32 payload
+//   bytes | payload, all of record type 0 (no payment id)
 // first..last are the segment's sequences (all of them, not only the
 // liability records'), so a chain of indexes shows any gap.
 
@@ -28,10 +35,16 @@
 
 namespace synthusd::engine {
 
+struct IndexedLiability {
+  std::uint64_t sequence = 0;
+  hedging::LiabilityChange change{};
+  std::string payment_id; // the id it came from, byte for byte (empty: an older record without one)
+};
+
 struct SegmentIdIndex {
-  std::uint64_t first_sequence = 0;                                            // the segment's first record
-  std::uint64_t last_sequence = 0;                                             // and its last
-  std::vector<std::pair<std::uint64_t, hedging::LiabilityChange>> liabilities; // by sequence, in journal order
+  std::uint64_t first_sequence = 0;          // the segment's first record
+  std::uint64_t last_sequence = 0;           // and its last
+  std::vector<IndexedLiability> liabilities; // by sequence, in journal order
 };
 
 // `<segment path>.ids`.

@@ -11,6 +11,7 @@
 // a gap or a damaged sealed segment stops it with an error naming the file.
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -36,11 +37,22 @@ struct ReplayResult {
 
 // Throws std::runtime_error naming the file when the journal is missing or
 // its segments do not chain from sequence 1.
+// `on_record` (optional) sees every record as it is replayed.
 [[nodiscard]] ReplayResult replay_journal(const std::string& journal_path, const hedging::KernelConfig& config,
-                                          const std::vector<std::string>& archive_directories = {});
+                                          const std::vector<std::string>& archive_directories = {},
+                                          const std::function<void(const JournalRecord&)>& on_record = {});
 
-// Prints the result; returns the exit code (0, or 1 when the tail was damaged).
+// One line for a liability record: its sequence, the payment id it came
+// from as a JSON string (control bytes escaped, so it is the id byte for
+// byte; `null` for an older record that kept only the key), the kernel's
+// 64-bit key and the amounts. So a journal record can be matched back to
+// the payment, e.g. `cln:<payment hash>`.
+[[nodiscard]] std::string describe_liability(const JournalRecord& record);
+
+// Prints the result (with `print_liabilities`, first a describe_liability
+// line per liability record); returns the exit code (0, or 1 when the tail
+// was damaged).
 int run_replay(const std::string& journal_path, const std::string& config_path, std::ostream& out,
-               std::vector<std::string> archive_directories = {});
+               std::vector<std::string> archive_directories = {}, bool print_liabilities = false);
 
 } // namespace synthusd::engine

@@ -27,6 +27,7 @@
 
 #include "synthusd/hedging/events.hpp"
 #include "synthusd/hedging/types.hpp"
+#include "synthusd/liabilities/liability_id.hpp"
 
 namespace synthusd::liabilities {
 
@@ -49,7 +50,10 @@ struct LiabilityRequest {
   std::int64_t logged_ms = 0;
 };
 
-// The id's 64-bit identity in the kernel and the journal (FNV-1a).
+// The id's 64-bit key in the kernel (FNV-1a; hedging::LiabilityChange::id).
+// Not unique: two ids can share it. The id itself (its bytes) is what
+// deduplication compares and what the journal keeps beside the key; nothing
+// downstream of admission merges or deduplicates events by this key.
 [[nodiscard]] std::uint64_t liability_event_id(std::string_view id) noexcept;
 
 // What a payment says, reduced to 64 bits: direction, dollars (when the
@@ -72,10 +76,12 @@ struct AdmissionLimits {
 class LiabilitySink {
 public:
   virtual ~LiabilitySink() = default;
-  // Takes one accepted event and returns its ticket: > 0 and one more than
-  // the previous ticket of this sink. Returns 0 when there is no room right
-  // now (nothing was taken; the source retries later and stops reading).
-  virtual std::uint64_t submit(const hedging::LiabilityChange& event) noexcept = 0;
+  // Takes one accepted event and the payment id it came from (1 to
+  // kMaxLiabilityIdBytes bytes, journaled beside the event) and returns its
+  // ticket: > 0 and one more than the previous ticket of this sink. Returns
+  // 0 when there is no room right now (nothing was taken; the source retries
+  // later and stops reading).
+  virtual std::uint64_t submit(const hedging::LiabilityChange& event, std::string_view id) noexcept = 0;
   // Everything up to the returned ticket is durable. The journal sink makes
   // it so (one fdatasync per call); the queue sink reports progress.
   virtual std::uint64_t make_durable() = 0;
@@ -116,8 +122,20 @@ public:
 
   // Marks an id as seen and durable (rebuilding from the journal), with the
   // fingerprint of what was journaled (0: unknown, no conflict check).
-  void remember(std::uint64_t event_id, std::uint64_t fingerprint = 0) {
-    seen_.emplace(event_id, Seen{0, fingerprint});
+  void remember(std::string_view id, std::uint64_t fingerprint = 0) {
+    seen_.emplace(std::string(id), Seen{0, fingerprint});
+  }
+  // The same for a record of an older journal, which kept only the id's
+  // 64-bit key: a request whose key matches is taken for that payment
+  // (duplicate or conflict), as before, since its id cannot be compared.
+  void remember_key_only(std::uint64_t event_id, std::uint64_t fingerprint = 0) {
+    seen_by_key_only_.emplace(event_id, Seen{0, fingerprint});
+  }
+  // Test seam: the function that turns an id into the kernel's 64-bit key,
+  // so a test can give two ids the same key (a real FNV-1a collision is too
+  // costly to search for).
+  void use_event_id_function(std::uint64_t (*event_id_of)(std::string_view) noexcept) noexcept {
+    event_id_of_ = event_id_of;
   }
 
   // Dedupe, convert, hand to the sink.
@@ -132,13 +150,18 @@ private:
     std::uint64_t fingerprint = 0;
   };
   [[nodiscard]] Admission refuse(const char* reason);
+  [[nodiscard]] const Seen* find_seen(const std::string& id, std::uint64_t event_id) const noexcept;
 
   LiabilitySink& sink_;
   hedging::Ratio spread_;
   AdmissionLimits limits_;
   std::function<std::int64_t()> now_ms_;
-  std::unordered_map<std::uint64_t, Seen> seen_; // event id -> ticket and fingerprint
-  std::int64_t day_ = -1;                        // the UTC day daily_cents_ counts (days since the epoch)
+  std::uint64_t (*event_id_of_)(std::string_view) noexcept = &liability_event_id;
+  // Keyed by the id's bytes, so two ids sharing a 64-bit key are two
+  // payments. Bounded by the history's ids (the journal keeps them all).
+  std::unordered_map<std::string, Seen> seen_;
+  std::unordered_map<std::uint64_t, Seen> seen_by_key_only_; // older journals' records, by key
+  std::int64_t day_ = -1;                                    // the UTC day daily_cents_ counts (days since the epoch)
   std::int64_t daily_cents_ = 0;
   AdmissionCounters counters_;
 };
