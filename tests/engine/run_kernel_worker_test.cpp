@@ -314,7 +314,7 @@ TEST(KernelWorker, a_backfilled_liability_event_keeps_its_old_time_in_the_journa
   EXPECT_TRUE(worker.drain_once());
   ASSERT_EQ(p.kernel.now(), at_ms(3'600'000));
   // Replayed history (liabilities/PROTOCOL.md, "backfill"): a day older.
-  ASSERT_EQ(p.liabilities.submit(liability_change(7, 1'000, at_ms(3'600'000 - 86'400'000))), 1u);
+  ASSERT_EQ(p.liabilities.submit(liability_change(7, 1'000, at_ms(3'600'000 - 86'400'000)), "cln:backfilled"), 1u);
   EXPECT_TRUE(worker.drain_once());
   EXPECT_EQ(p.kernel.now(), at_ms(3'600'000));
   EXPECT_EQ(p.kernel.liability(), hedging::UsdCents{1'000});
