@@ -1,5 +1,7 @@
 #include "synthusd/engine/journal_id_index.hpp"
 
+#include "little_endian.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -19,22 +21,10 @@ constexpr std::size_t kEntryHeaderBytes = 8 + 1 + 4;        // sequence, record 
 constexpr std::size_t kEntryHeaderBytesWithoutType = 8 + 4; // version 1: sequence, payload bytes
 constexpr std::size_t kCrcBytes = 4;
 
-void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) {
-    out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-  }
-}
-void put_u64(std::vector<std::uint8_t>& out, std::uint64_t v) {
-  put_u32(out, static_cast<std::uint32_t>(v));
-  put_u32(out, static_cast<std::uint32_t>(v >> 32));
-}
-std::uint32_t get_u32(const std::uint8_t* p) {
-  return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
-         static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
-}
-std::uint64_t get_u64(const std::uint8_t* p) {
-  return static_cast<std::uint64_t>(get_u32(p)) | static_cast<std::uint64_t>(get_u32(p + 4)) << 32;
-}
+using little_endian::get_u32;
+using little_endian::get_u64;
+using little_endian::put_u32;
+using little_endian::put_u64;
 
 constexpr std::uint8_t kLiabilityType = 0; // LiabilityChange's index in hedging::Event
 static_assert(std::is_same_v<std::variant_alternative_t<kLiabilityType, hedging::Event>, hedging::LiabilityChange>);
