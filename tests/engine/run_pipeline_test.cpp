@@ -357,5 +357,21 @@ TEST(LiabilityChannel, a_submit_wakes_the_kernel_and_the_index_price_is_the_publ
   EXPECT_EQ(f->channel.index_price(), hedging::Price::from_dollars(50'000));
 }
 
+// A kernel thread that stopped re-reading the oracle (stalled) leaves its
+// last price behind; past the lease the sources must not convert at it.
+TEST(LiabilityChannel, deny_an_index_the_kernel_thread_has_not_republished_within_its_lease) {
+  ChannelFixture f(64);
+  std::atomic<std::int64_t> published_at{0};
+  constexpr std::int64_t kLeaseNs = 5'000'000'000;
+  f.channel.set_index_lease(published_at, kLeaseNs);
+  f.index_price_raw.store(hedging::Price::from_dollars(50'000).raw);
+  published_at.store(wall_ns()); // just re-read
+  EXPECT_EQ(f.channel.index_price(), hedging::Price::from_dollars(50'000));
+  published_at.store(wall_ns() - 2 * kLeaseNs); // ten seconds without a re-read
+  EXPECT_FALSE(f.channel.index_price().is_valid());
+  published_at.store(wall_ns()); // the kernel thread is back
+  EXPECT_EQ(f.channel.index_price(), hedging::Price::from_dollars(50'000));
+}
+
 } // namespace
 } // namespace synthusd::engine::run

@@ -135,6 +135,14 @@ EngineRuntime::EngineRuntime(EngineConfig config)
     setup.gateways.push_back(channel.get());
   }
   kernel_worker_ = std::make_unique<KernelWorker>(std::move(setup));
+  // The sources trust the published index only while the kernel thread keeps
+  // re-reading the oracle (every tick and timer): a stalled kernel thread
+  // must not leave a stale price that sats are converted at.
+  const std::int64_t index_max_age_ns =
+      std::max<std::int64_t>(5'000'000'000, 3 * config_.run.engine.timer_interval_ms * 1'000'000);
+  for (const auto& channel : liability_channels_) {
+    channel->set_index_lease(kernel_worker_->index_published_at(), index_max_age_ns);
+  }
 }
 
 EngineRuntime::~EngineRuntime() { stop(); }

@@ -91,6 +91,7 @@ void IndexPublisher::read(hedging::Timestamp now) noexcept {
   const feeds::OracleReading reading = oracle_->read(clock_);
   const bool valid = reading.status == OracleStatus::trusted;
   published_.store(valid ? reading.price.raw : 0, std::memory_order_relaxed);
+  published_at_.store(clock_.nanoseconds, std::memory_order_relaxed);
   fresh_.store(reading.fresh, std::memory_order_relaxed);
   agreeing_.store(reading.agreeing, std::memory_order_relaxed);
   status_.store(static_cast<std::uint8_t>(reading.status), std::memory_order_relaxed);

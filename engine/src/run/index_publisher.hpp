@@ -50,6 +50,10 @@ public:
 
   // Any thread: the valid index, 0 when there is none.
   [[nodiscard]] hedging::Price valid_index() const noexcept;
+  // When the index was last read and published (the inputs' wall-clock
+  // time, ns): a reader that finds it old knows the kernel thread stalled
+  // and must not trust `published` (LiabilityChannel::set_index_lease).
+  [[nodiscard]] const std::atomic<std::int64_t>& published_at() const noexcept { return published_at_; }
   // Any thread: "" while the index is valid, else why there is none
   // ("no valid index price: ..."), for /health.
   [[nodiscard]] std::string problem() const;
@@ -63,6 +67,7 @@ private:
   std::size_t feed_count_;
   std::vector<bool> perpetual_; // by instrument id: its reference price may stand in for the index
   std::atomic<std::int64_t>& published_;
+  std::atomic<std::int64_t> published_at_{0};
   hedging::Timestamp clock_{}; // the latest time read at (never backwards)
   std::atomic<std::uint8_t> status_{static_cast<std::uint8_t>(feeds::OracleStatus::no_fresh_source)};
   std::atomic<std::uint32_t> fresh_{0};

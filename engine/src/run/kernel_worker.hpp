@@ -22,8 +22,8 @@
 #include "latency_histogram.hpp"
 #include "metrics_exchange.hpp"
 #include "pipeline.hpp"
-#include "synthusd/fix/execution_policy.hpp"
 #include "synthusd/feeds/price_oracle.hpp"
+#include "synthusd/fix/execution_policy.hpp"
 #include "synthusd/fix/pre_trade_risk.hpp"
 #include "synthusd/hedging/backing_ledger.hpp"
 #include "synthusd/hedging/digest.hpp"
@@ -126,6 +126,7 @@ public:
   // Any thread: the price oracle's valid index (0: none), the price sats
   // are converted at; also a reference for order price checks.
   [[nodiscard]] hedging::Price valid_index() const noexcept { return index_.valid_index(); }
+  [[nodiscard]] const std::atomic<std::int64_t>& index_published_at() const noexcept { return index_.published_at(); }
   // Any thread: "" while the index is valid, else why not (for /health).
   [[nodiscard]] std::string index_problem() const { return index_.problem(); }
 

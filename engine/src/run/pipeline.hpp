@@ -129,7 +129,21 @@ public:
   // Tickets handed out so far (written by the source thread only).
   [[nodiscard]] std::uint64_t submitted() const noexcept { return submitted_.load(std::memory_order_relaxed); }
   [[nodiscard]] hedging::Price index_price() const noexcept override {
-    return hedging::Price{index_price_raw_.load(std::memory_order_relaxed)};
+    const hedging::Price price{index_price_raw_.load(std::memory_order_relaxed)};
+    if (index_published_at_ != nullptr &&
+        wall_ns() - index_published_at_->load(std::memory_order_relaxed) > index_max_age_ns_) {
+      // The kernel thread has not re-read the oracle for that long (it
+      // republishes on every tick and timer): it is stalled, and the price
+      // it left may be stale. Sats payments wait, as without an index.
+      return hedging::Price{};
+    }
+    return price;
+  }
+  // The index is trusted only while its publisher re-read it within
+  // max_age_ns (wall clock). Set once, before the source thread starts.
+  void set_index_lease(const std::atomic<std::int64_t>& published_at, std::int64_t max_age_ns) noexcept {
+    index_published_at_ = &published_at;
+    index_max_age_ns_ = max_age_ns;
   }
 
   SpscQueue<LiabilityItem> queue;
@@ -139,6 +153,8 @@ private:
   std::atomic<std::uint64_t> submitted_{0};
   EventCount& kernel_wakeup_;
   const std::atomic<std::int64_t>& index_price_raw_;
+  const std::atomic<std::int64_t>* index_published_at_ = nullptr; // none: no lease (tests)
+  std::int64_t index_max_age_ns_ = 0;
 };
 
 // kernel thread -> journal thread
