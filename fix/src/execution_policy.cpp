@@ -39,11 +39,10 @@ Price collar_price(Side side, Price reference, Ratio collar, Price tick) noexcep
   // reference * (1 + collar), a sell never below reference * (1 - collar).
   if (side == Side::buy) {
     const Price bound = hedging::scale(reference, Ratio{Ratio::kScale + collar.raw}, Rounding::down);
-    return Price{bound.raw / tick.raw * tick.raw};
+    return hedging::round_to_tick(bound, tick, Rounding::down);
   }
   const Price bound = hedging::scale(reference, Ratio{Ratio::kScale - collar.raw}, Rounding::up);
-  const std::int64_t ticks = (bound.raw + tick.raw - 1) / tick.raw;
-  return Price{ticks * tick.raw};
+  return hedging::round_to_tick(bound, tick, Rounding::up);
 }
 
 std::optional<ShapedOrder> shape_order(const hedging::OrderIntent& intent, const Touch& touch, Price tick,

@@ -31,13 +31,15 @@ std::int64_t wall_clock_nanoseconds() {
 
 // "20240102-03:04:05.123456789"
 std::string format_utc(std::int64_t nanoseconds) {
-  std::int64_t seconds = nanoseconds / 1000000000;
-  std::int64_t fraction = nanoseconds % 1000000000;
-  if (fraction < 0) {
-    seconds -= 1;
-    fraction += 1000000000;
+  // Whole seconds rounded down (floor, also before 1970) and the
+  // nanoseconds past them. duration_cast truncates toward zero.
+  const std::chrono::nanoseconds since_epoch(nanoseconds);
+  std::chrono::seconds seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  if (seconds > since_epoch) {
+    seconds -= std::chrono::seconds(1);
   }
-  const auto time = static_cast<std::time_t>(seconds);
+  const std::int64_t fraction = (since_epoch - seconds).count();
+  const auto time = static_cast<std::time_t>(seconds.count());
   std::tm utc{};
   gmtime_r(&time, &utc);
   char text[64];

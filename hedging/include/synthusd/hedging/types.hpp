@@ -198,6 +198,12 @@ inline constexpr InstrumentId kNoInstrument = std::numeric_limits<InstrumentId>:
   return Price{static_cast<std::int64_t>(divide(static_cast<int128>(price.raw) * ratio.raw, Ratio::kScale, rounding))};
 }
 
+// price as a whole number of ticks (tick > 0), rounded: an order price a
+// venue accepts.
+[[nodiscard]] constexpr Price round_to_tick(Price price, Price tick, Rounding rounding) noexcept {
+  return Price{static_cast<std::int64_t>(divide(price.raw, tick.raw, rounding) * tick.raw)};
+}
+
 enum class Side : std::uint8_t { buy, sell };
 
 [[nodiscard]] constexpr std::int64_t sign_of(Side side) noexcept { return side == Side::buy ? 1 : -1; }
