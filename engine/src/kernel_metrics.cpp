@@ -98,6 +98,24 @@ void write_kernel_metrics(const hedging::Kernel& kernel, PrometheusText& out) {
   per_slot("synthusd_funding_rate", "latest funding rate per interval", [](const hedging::SlotState& slot) {
     return static_cast<double>(slot.funding_rate.raw) / hedging::Ratio::kScale;
   });
+  // Rule 8 on the venue's interval rate (Deribit's funding_8h): 1 from the
+  // moment the rate stayed below [funding_guard] engage_below for
+  // engage_after_hours until it is back at release_at_or_above.
+  per_slot("synthusd_funding_guard_engaged", "1 while the perpetual is funding-guarded (no new hedge there)",
+           [](const hedging::SlotState& slot) { return std::int64_t{slot.funding_guard_engaged ? 1 : 0}; });
+  out.family("synthusd_venue_up", Type::gauge, "1 while the venue's gateway is logged on and reconciled");
+  for (const hedging::VenueState& venue : kernel.venues()) {
+    out.sample(std::int64_t{venue.up ? 1 : 0}, {{"venue", venue.config.name}});
+  }
+  out.family("synthusd_venue_active_instrument", Type::gauge,
+             "instrument id the venue's liability hedge uses now (carry, roll, guard); -1: none");
+  for (const hedging::VenueState& venue : kernel.venues()) {
+    out.sample(venue.active == hedging::kNoInstrument ? std::int64_t{-1} : std::int64_t{venue.active},
+               {{"venue", venue.config.name}});
+  }
+  out.gauge("synthusd_provider_interest_usd_cents",
+            "stable providers' interest netted against the receivers' liability before any venue, in cents",
+            kernel.provider_interest().value);
   out.family("synthusd_collateral_sats", Type::gauge, "margin account equity per venue, in sats");
   for (const hedging::VenueState& venue : kernel.venues()) {
     out.sample(venue.collateral.value, {{"venue", venue.config.name}});

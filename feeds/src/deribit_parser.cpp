@@ -31,6 +31,10 @@ struct DeribitMessage {
   Token bid_amount;
   Token ask;
   Token ask_amount;
+  // funding_8h: the rate per 8-hour interval, the unit of the kernel's
+  // funding guard and carry (MarketUpdate::funding_rate is per interval).
+  // current_funding is Deribit's instantaneous premium, which swings from
+  // tick to tick: a guard fed with it would engage and release on noise.
   Token funding;
   Token change_id;
   Token prev_change_id;
@@ -58,7 +62,7 @@ simdjson::error_code read_data(ondemand::object data, const char* end, DeribitMe
       message.ask = capture(value);
     } else if (key == "best_ask_amount") {
       message.ask_amount = capture(value);
-    } else if (key == "current_funding") {
+    } else if (key == "funding_8h") {
       message.funding = capture(value);
     } else if (key == "change_id") {
       message.change_id = capture(value);

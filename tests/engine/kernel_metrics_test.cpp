@@ -40,5 +40,36 @@ TEST(KernelMetrics, leverage_and_liquidation_distance_appear_once_the_venue_repo
   EXPECT_EQ(text.find("synthusd_leverage{venue=\"deribit\"}"), std::string::npos);
 }
 
+TEST(KernelMetrics, the_funding_guard_venue_state_and_netted_provider_interest_are_exported) {
+  hedging::KernelConfig config = hedging::reference_config();
+  config.funding_guard.engage_after = hedging::Duration::from_seconds(10);
+  hedging::Kernel kernel(config);
+  hedging::MarketUpdate update;
+  update.venue = 1; // okx's perpetual, shorts paying 0.05 % per interval
+  update.instrument = 1;
+  update.bid = hedging::Price::from_dollars(49'999);
+  update.ask = hedging::Price::from_dollars(50'001);
+  update.mark = hedging::Price::from_dollars(50'000);
+  update.index = hedging::Price::from_dollars(50'000);
+  update.funding_rate = hedging::Ratio::from_ppm(-500);
+  update.time = hedging::Timestamp{1'000'000'000};
+  (void)kernel.on(update);
+  (void)kernel.on(hedging::VenueStatus{1, true, hedging::Timestamp{1'000'000'001}});
+  (void)kernel.on(hedging::ProviderInterestChange{7, hedging::UsdCents{40'000}, hedging::Timestamp{1'000'000'002}});
+  const std::string before = kernel_metrics(kernel);
+  EXPECT_NE(before.find("synthusd_funding_guard_engaged{venue=\"1\",instrument=\"BTC-USD-SWAP\"} 0\n"),
+            std::string::npos)
+      << before;
+  EXPECT_NE(before.find("synthusd_venue_up{venue=\"okx\"} 1\n"), std::string::npos) << before;
+  EXPECT_NE(before.find("synthusd_venue_up{venue=\"deribit\"} 0\n"), std::string::npos) << before;
+  EXPECT_NE(before.find("synthusd_provider_interest_usd_cents 40000\n"), std::string::npos) << before;
+  update.time = hedging::Timestamp{11'000'000'000}; // still below the threshold 10 s later: engaged
+  (void)kernel.on(update);
+  const std::string after = kernel_metrics(kernel);
+  EXPECT_NE(after.find("synthusd_funding_guard_engaged{venue=\"1\",instrument=\"BTC-USD-SWAP\"} 1\n"),
+            std::string::npos)
+      << after;
+}
+
 } // namespace
 } // namespace synthusd::engine

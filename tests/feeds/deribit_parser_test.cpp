@@ -51,7 +51,7 @@ TEST_F(DeribitParserTest, ParsesTheDocumentedTickerExactly) {
   EXPECT_EQ(tick_.bid_size, 746'000'000'000);    // 7460.0 USD
   EXPECT_EQ(tick_.ask.raw, 1'161'850'000'000);   // 11618.5
   EXPECT_EQ(tick_.ask_size, 49'787'000'000'000); // 497870.0 USD
-  EXPECT_EQ(tick_.funding_rate.raw, 20'545);     // current_funding 0.00020545
+  EXPECT_EQ(tick_.funding_rate.raw, 1'212);      // funding_8h 0.00001212, not current_funding 0.00020545
   EXPECT_EQ(tick_.venue_time.nanoseconds, ms_to_ns(1'597'244'851'057));
   EXPECT_EQ(tick_.sequence, 0U);
 }
@@ -71,7 +71,7 @@ TEST_F(DeribitParserTest, ParsesTheRealPerpetualTickerCaptureExactly) {
   EXPECT_EQ(tick_.bid_size, 11'766'000'000'000); // 117660.0 USD
   EXPECT_EQ(tick_.ask.raw, 9'228'400'000'000);   // 92284.0
   EXPECT_EQ(tick_.ask_size, 18'652'000'000'000); // 186520.0 USD
-  EXPECT_EQ(tick_.funding_rate.raw, 0);          // current_funding 0.0 is present, and zero
+  EXPECT_EQ(tick_.funding_rate.raw, 1'742);      // funding_8h 1.742e-05 (current_funding is 0.0)
   EXPECT_EQ(tick_.venue_time.nanoseconds, ms_to_ns(1'765'541'474'086));
   EXPECT_FALSE(tick_.has(field::next_funding_time));
   EXPECT_FALSE(tick_.has(field::sequence));
@@ -147,7 +147,7 @@ TEST_F(DeribitParserTest, ParsesEveryLineOfTheSessionFixture) {
       ParseStatus::subscribed,        // book
       ParseStatus::tick,              // book snapshot
       ParseStatus::tick,              // book change
-      ParseStatus::tick,              // BTC-PERPETUAL, negative funding
+      ParseStatus::tick,              // BTC-PERPETUAL, current_funding below 0, funding_8h not
       ParseStatus::venue_error,       // a rejected request
   };
   ASSERT_EQ(lines.size(), expected.size());
@@ -167,7 +167,7 @@ TEST_F(DeribitParserTest, ParsesEveryLineOfTheSessionFixture) {
   EXPECT_EQ(perpetual.ask.raw, 10'004'150'000'000);   // 100041.5
   EXPECT_EQ(perpetual.bid_size, 12'501'000'000'000);  // 125010.0
   EXPECT_EQ(perpetual.ask_size, 4'872'000'000'000);   // 48720.0
-  EXPECT_EQ(perpetual.funding_rate.raw, 12'731);      // 0.00012731
+  EXPECT_EQ(perpetual.funding_rate.raw, 11'504);      // funding_8h 0.00011504 (current_funding 0.00012731)
   EXPECT_EQ(perpetual.venue_time.nanoseconds, ms_to_ns(1'734'000'000'105));
 
   const VenueTick& december = ticks[3];
@@ -180,8 +180,8 @@ TEST_F(DeribitParserTest, ParsesEveryLineOfTheSessionFixture) {
   EXPECT_EQ(december.ask_size, 2'000'000'000'000);  // 20000.0
 
   EXPECT_EQ(ticks[4].mark.raw, 10'004'591'000'000);  // prices move between ticks
-  EXPECT_EQ(ticks[8].funding_rate.raw, 0);           // "current_funding":0.0
-  EXPECT_EQ(ticks[14].funding_rate.raw, -512);       // -0.00000512
+  EXPECT_EQ(ticks[8].funding_rate.raw, 1'742);       // "funding_8h":1.742e-05 ("current_funding":0.0)
+  EXPECT_EQ(ticks[14].funding_rate.raw, 1'742);      // the 8-hour rate holds while current_funding dips below 0
   EXPECT_EQ(ticks[14].mark.raw, 10'001'840'000'000); // 100018.4
 
   const VenueTick& snapshot = ticks[12];
@@ -279,7 +279,7 @@ TEST_F(DeribitParserTest, RejectsWrongTypes) {
            R"({"timestamp":"soon","mark_price":1})",
            R"({"timestamp":1.5,"mark_price":1})",
            R"({"timestamp":-1,"mark_price":1})",
-           R"({"current_funding":"0.1%","mark_price":1})",
+           R"({"funding_8h":"0.1%","mark_price":1})",
        }) {
     EXPECT_EQ(parse(ticker_with(data)), ParseStatus::malformed) << data;
     EXPECT_EQ(tick_.instrument, hedging::kNoInstrument) << data;

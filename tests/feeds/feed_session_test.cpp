@@ -153,7 +153,7 @@ TEST_F(FeedSessionTest, deribit_over_wss_delivers_exact_values_and_answers_the_h
   EXPECT_EQ(perpetual.index, Price{10'000'731'000'000});
   EXPECT_EQ(perpetual.bid, Price{10'001'900'000'000});
   EXPECT_EQ(perpetual.ask, Price{10'001'950'000'000});
-  EXPECT_EQ(perpetual.funding_rate, Ratio{-512}); // -5.12e-06
+  EXPECT_EQ(perpetual.funding_rate, Ratio{1'742}); // funding_8h 1.742e-05 (current_funding -5.12e-06)
   const MarketUpdate& future = latest_.at(2);
   EXPECT_EQ(future.mark, Price{10'071'312'000'000});
   EXPECT_EQ(future.bid, Price{10'071'000'000'000});

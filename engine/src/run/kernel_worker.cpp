@@ -290,8 +290,14 @@ void KernelWorker::publish_status() noexcept {
   const hedging::Kernel& kernel = setup_.kernel;
   const hedging::LedgerFigures figures = setup_.ledger.figures(kernel);
   hedging::Sats collateral{};
+  std::uint32_t venues_up = 0;
   for (const hedging::VenueState& venue : kernel.venues()) {
     collateral = collateral + venue.collateral;
+    venues_up += venue.up ? 1U : 0U;
+  }
+  std::uint32_t guards = 0;
+  for (const hedging::SlotState& slot : kernel.slots()) {
+    guards += slot.funding_guard_engaged ? 1U : 0U;
   }
   constexpr auto relaxed = std::memory_order_relaxed;
   status_.index_price_raw.store(figures.index.raw, relaxed);
@@ -314,6 +320,10 @@ void KernelWorker::publish_status() noexcept {
   status_.ledger_overflowed.store(figures.overflowed, relaxed);
   status_.open_orders.store(kernel.open_orders(), relaxed);
   status_.within_band.store(figures.within_band, relaxed);
+  status_.venues_up.store(venues_up, relaxed);
+  status_.venues.store(static_cast<std::uint32_t>(kernel.venues().size()), relaxed);
+  status_.funding_guards_engaged.store(guards, relaxed);
+  status_.provider_interest_cents.store(kernel.provider_interest().value, relaxed);
   action_hash_value_.store(hash_.value(), relaxed);
   action_events_.store(hash_.events(), relaxed);
 }

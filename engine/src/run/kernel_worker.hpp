@@ -59,6 +59,12 @@ struct StatusBoard {
   std::atomic<bool> ledger_overflowed{false};
   std::atomic<std::uint64_t> open_orders{0};
   std::atomic<bool> within_band{false};
+  // Rules 5, 6 and 8 at a glance: how many venues trade, how many
+  // perpetuals the funding guard keeps out, what netting took off.
+  std::atomic<std::uint32_t> venues_up{0};
+  std::atomic<std::uint32_t> venues{0};
+  std::atomic<std::uint32_t> funding_guards_engaged{0};
+  std::atomic<std::int64_t> provider_interest_cents{0};
 };
 
 struct KernelThreadStats {

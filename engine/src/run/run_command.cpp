@@ -129,15 +129,18 @@ void print_status(const run::EngineRuntime& runtime, std::ostream& out) {
   const Summary m = summarize(runtime);
   const std::string tick_p50 = m.ticks_to_orders > 0 ? micros(m.p50) : "-";
   const std::string tick_p99 = m.ticks_to_orders > 0 ? micros(m.p99) : "-";
-  char line[400];
+  const run::StatusBoard& board = runtime.kernel_worker().status();
+  char line[480];
   std::snprintf(line, sizeof line,
                 "price %.2f | liability %s | hedge %s | ratio %.4f | leverage %s | tick->order p50 %s p99 %s "
-                "(event->order p50 %s p99 %s) | events %llu orders %llu fills %llu",
+                "(event->order p50 %s p99 %s) | events %llu orders %llu fills %llu | venues up %u/%u | "
+                "funding guards %u | providers netted %s",
                 static_cast<double>(m.price_raw) / 1e8, dollars(m.liability_cents).c_str(),
                 dollars(m.exposure_cents).c_str(), static_cast<double>(m.ratio_raw) / 1e8, leverage(m).c_str(),
                 tick_p50.c_str(), tick_p99.c_str(), micros(m.event_p50).c_str(), micros(m.event_p99).c_str(),
                 static_cast<unsigned long long>(m.events), static_cast<unsigned long long>(m.orders),
-                static_cast<unsigned long long>(m.fills));
+                static_cast<unsigned long long>(m.fills), board.venues_up.load(), board.venues.load(),
+                board.funding_guards_engaged.load(), dollars(board.provider_interest_cents.load()).c_str());
   out << line << std::endl;
 }
 
@@ -184,6 +187,9 @@ void print_summary(const Summary& m, std::ostream& out, const std::string& json_
 
 int run_engine(const RunOptions& options, std::ostream& out) {
   EngineConfig config = load_config(options.config_path); // ConfigError: exit 2 in main
+  for (const std::string& warning : config_warnings(config)) {
+    spdlog::warn("config {}: {}", options.config_path, warning);
+  }
   // SIGINT/SIGTERM go to this thread only and are taken with sigtimedwait.
   // They are blocked before ANY thread starts, the logger's included: a
   // thread that had them unblocked could take a SIGTERM with its default

@@ -42,4 +42,12 @@ struct EngineConfig {
 [[nodiscard]] EngineConfig parse_config(std::string_view text, std::string_view file_name);
 [[nodiscard]] EngineConfig load_config(const std::string& path);
 
+// What a valid configuration does that its reader may not expect, one
+// sentence each naming the key: a venue that never comes up (no
+// [[gateways]] entry) yet has a weight, a traded venue without a feed (no
+// price, no share), [risk_trigger] keys with no route. check-config prints
+// them, `run` logs them at start. Empty for a config without gateways (the
+// kernel-only commands: simulate, replay).
+[[nodiscard]] std::vector<std::string> config_warnings(const EngineConfig& config);
+
 } // namespace synthusd::engine

@@ -1,0 +1,74 @@
+// config_warnings(): what check-config says about a configuration that is
+// valid but would not do what it seems to (a venue that never comes up).
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "config_test_support.hpp"
+#include "synthusd/engine/config_file.hpp"
+
+namespace synthusd::engine {
+namespace {
+
+// okx (weight 1 by default) and deribit; deribit has a feed and a gateway.
+const std::string kDeribitTrades = std::string(test_support::kTwoVenueKernel) + R"(
+[[feeds]]
+venue = "deribit"
+protocol = "deribit"
+host = "www.deribit.com"
+symbols = ["BTC-PERPETUAL"]
+
+[[gateways]]
+venue = "deribit"
+dialect = "deribit"
+port = 9881
+
+[oracle]
+min_sources = 1
+jump_confirmations = 1
+)";
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return at == std::string::npos ? text : text.replace(at, from.size(), to);
+}
+
+TEST(ConfigWarnings, warn_about_a_weighted_venue_without_a_gateway_naming_the_key) {
+  const std::vector<std::string> warnings = config_warnings(parse_config(kDeribitTrades, "test.toml"));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].rfind("venues[0].weight: venue 'okx' has weight 1 but no [[gateways]] entry", 0), 0u)
+      << warnings[0];
+}
+
+TEST(ConfigWarnings, a_price_source_only_venue_says_so_with_weight_zero_and_is_not_warned_about) {
+  const std::string text = replace(kDeribitTrades, "name = \"okx\"\n", "name = \"okx\"\nweight = 0\n");
+  EXPECT_TRUE(config_warnings(parse_config(text, "test.toml")).empty());
+}
+
+TEST(ConfigWarnings, warn_about_a_venue_with_a_gateway_but_no_feed) {
+  std::string text = replace(kDeribitTrades, "name = \"okx\"\n", "name = \"okx\"\nweight = 0\n");
+  text += R"(
+[[gateways]]
+venue = "okx"
+port = 9882
+target_comp_id = "OKX"
+)";
+  const std::vector<std::string> warnings = config_warnings(parse_config(text, "test.toml"));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].rfind("venues[0]: venue 'okx' has a [[gateways]] entry but no [[feeds]] entry", 0), 0u)
+      << warnings[0];
+}
+
+TEST(ConfigWarnings, a_kernel_only_config_without_gateways_is_not_warned_about) {
+  EXPECT_TRUE(config_warnings(parse_config(test_support::kTwoVenueKernel, "test.toml")).empty());
+}
+
+TEST(ConfigWarnings, the_shipped_configs_list_no_venue_that_never_comes_up) {
+  EXPECT_TRUE(config_warnings(load_config(SYNTHUSD_SOURCE_DIR "/config/synthusd.toml")).empty());
+}
+
+} // namespace
+} // namespace synthusd::engine
