@@ -11,8 +11,8 @@
 #include <toml++/toml.h>
 #include <vector>
 
-#include "synthusd/engine/config_file.hpp"
 #include "synthusd/common/decimal.hpp"
+#include "synthusd/engine/config_file.hpp"
 #include "synthusd/hedging/types.hpp"
 
 namespace synthusd::engine {
@@ -49,8 +49,10 @@ public:
     problems_.push_back({file_, table_.source().begin.line, qualified(key), message});
   }
 
-  // A decimal (TOML integer, float or "string") scaled by 10^decimals, exactly.
-  bool decimal(std::string_view key, int decimals, std::int64_t& out, bool required = false) {
+  // A decimal (TOML integer, float or "string") scaled by 10^decimals: digits
+  // beyond the scale are rounded half-even, or refused with `exact`.
+  bool decimal(std::string_view key, int decimals, std::int64_t& out, bool required = false,
+               common::DecimalRounding rounding = common::DecimalRounding::half_even) {
     const toml::node* node = find(key);
     if (node == nullptr) {
       if (required) {
@@ -72,7 +74,8 @@ public:
       problem(*node, std::string(key), "expected a number");
       return false;
     }
-    const common::DecimalResult<std::int64_t> parsed = common::parse_decimal(text, decimals);
+    const common::DecimalResult<std::int64_t> parsed =
+        common::parse_decimal(text, decimals, common::DecimalSyntax::json, rounding);
     if (!parsed.ok()) {
       problem(*node, std::string(key),
               "'" + text + "' is not a usable number (" + std::string(common::to_string(parsed.error)) + ")");
@@ -100,10 +103,21 @@ public:
       out = hedging::Price{raw};
     }
   }
+  // A non-negative duration in units of `unit_seconds`, exact to the
+  // nanosecond: 0.0005 hours is 1.8 s, never rounded to 0 (a funding guard
+  // with engage_after 0 would engage on the first negative reading).
   void duration(std::string_view key, std::int64_t unit_seconds, hedging::Duration& out) {
-    std::int64_t milli = 0;
-    if (decimal(key, 3, milli)) {
-      out = hedging::Duration{milli * unit_seconds * 1'000'000};
+    std::int64_t nano_units = 0;
+    if (!decimal(key, 9, nano_units, false, common::DecimalRounding::exact)) {
+      return;
+    }
+    std::int64_t nanoseconds = 0;
+    if (nano_units < 0) {
+      problem(*find(key), std::string(key), "must not be negative");
+    } else if (__builtin_mul_overflow(nano_units, unit_seconds, &nanoseconds)) {
+      problem(*find(key), std::string(key), "too long");
+    } else {
+      out = hedging::Duration{nanoseconds};
     }
   }
   template <typename Integer>

@@ -203,6 +203,31 @@ port = 9001
                 ":38: gateways[1].venue: names no [[venues]] entry 'bitmex'\n");
 }
 
+TEST(ConfigFile, durations_are_exact_to_the_nanosecond_and_a_finer_or_negative_one_is_refused) {
+  const EngineConfig config = parse_config(std::string(kMinimal) + R"(
+[funding_guard]
+engage_after_hours = 0.0005
+[carry]
+roll_before_expiry_hours = 1.5
+)",
+                                           "test.toml");
+  // 0.0005 h is 1.8 s: once rounded to whole milli-hours it was 0, and the
+  // guard engaged on the first negative reading.
+  EXPECT_EQ(config.kernel.funding_guard.engage_after, hedging::Duration::from_milliseconds(1'800));
+  EXPECT_EQ(config.kernel.carry.roll_before_expiry, hedging::Duration::from_seconds(5'400));
+  const std::vector<ConfigProblem> problems = problems_of(std::string(kMinimal) + R"(
+[funding_guard]
+engage_after_hours = 0.0000000001
+[risk_trigger]
+close_after_seconds = -60
+)");
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].key, "funding_guard.engage_after_hours");
+  EXPECT_NE(problems[0].message.find("not a usable number"), std::string::npos) << problems[0].message;
+  EXPECT_EQ(problems[1].key, "risk_trigger.close_after_seconds");
+  EXPECT_EQ(problems[1].message, "must not be negative");
+}
+
 TEST(ConfigFile, check_config_accepts_feeds_and_gateways_naming_configured_venues) {
   const std::string text = std::string(kTwoVenues) + R"(
 [[feeds]]

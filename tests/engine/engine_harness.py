@@ -42,9 +42,14 @@ def run_tests(binaries: dict[str, str]) -> None:
 class Venue:
     """build/synthusd-venue: FIX acceptor + Deribit-format WebSocket tickers."""
 
-    def __init__(self, binary: str, directory: str, *extra: str) -> None:
-        self.fix_log = os.path.join(directory, "venue-fix-log")
-        args = [binary, "--fix-port", "0", "--ws-port", "0", "--sender-comp-id", "DERIBITSERVER",
+    def __init__(self, binary: str, directory: str, *extra: str, fix_port: int = 0, ws_port: int = 0,
+                 comp_id: str = "DERIBITSERVER", name: str = "venue") -> None:
+        """fix_port/ws_port 0: free ports (printed); a restarted venue passes the
+        ports it had. comp_id: the venue's SenderCompID, distinct per venue when
+        one engine talks to several (QuickFIX session ids are process-wide)."""
+        self.comp_id = comp_id
+        self.fix_log = os.path.join(directory, f"{name}-fix-log")
+        args = [binary, "--fix-port", str(fix_port), "--ws-port", str(ws_port), "--sender-comp-id", comp_id,
                 "--target-comp-id", "SYNTHUSD", "--reset-on-logon", "true", "--collateral", "1000",
                 "--fix-log", self.fix_log, "--ticker-timestamps", "wall", "--logon-secret", FIX_SECRET, *extra]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -85,12 +90,12 @@ class Venue:
 
     def inbound_messages(self, msg_type: str) -> list[dict[str, str]]:
         """Messages of one type the venue received, from QuickFIX's message log."""
-        return [m for m in self._messages() if m.get("35") == msg_type and m.get("56") == "DERIBITSERVER"]
+        return [m for m in self._messages() if m.get("35") == msg_type and m.get("56") == self.comp_id]
 
     def outbound_fills(self) -> list[tuple[str, int]]:
         """(side, contracts) of every fill the venue reported (ExecType F)."""
         return [(m["54"], int(float(m["32"]))) for m in self._messages()
-                if m.get("35") == "8" and m.get("49") == "DERIBITSERVER" and m.get("150") == "F"]
+                if m.get("35") == "8" and m.get("49") == self.comp_id and m.get("150") == "F"]
 
 
 def engine_config(directory: str, venue: Venue, *, snapshot_every: int = 10000, extra: str = "",
