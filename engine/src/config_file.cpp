@@ -193,6 +193,32 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name) {
       t.ratio("vault_profit_limit_factor", kernel.risk_factors.vault_profit_limit_factor);
       t.duration("close_after_seconds", 1, kernel.risk_factors.close_after_no_risk);
     }
+    // Rule 9's routes: where the risk-trigger strategy hedges the external
+    // positions of one market (the intake's risk_position lines name it).
+    if (const toml::array* routes = array_of_tables(root, "risk_routes")) {
+      std::size_t index = 0;
+      for (const toml::node& node : *routes) {
+        TableReader t(problems, *node.as_table(), "risk_routes[" + std::to_string(index++) + "]", file);
+        hedging::RiskMarketRoute route;
+        t.integer("market", route.market, 0, 65'535, true);
+        if (t.integer("instrument", route.instrument, 0, hedging::kNoInstrument - 1, true)) {
+          const auto spec = std::find_if(kernel.instruments.begin(), kernel.instruments.end(),
+                                         [&](const hedging::InstrumentSpec& s) { return s.id == route.instrument; });
+          if (spec == kernel.instruments.end()) {
+            t.problem(*t.find("instrument"), "instrument",
+                      "names no [[instruments]] id " + std::to_string(route.instrument));
+          } else {
+            route.venue = spec->venue;
+          }
+        }
+        for (const hedging::RiskMarketRoute& other : kernel.risk_routes) {
+          if (other.market == route.market) {
+            t.problem(*t.find("market"), "market", "market " + std::to_string(route.market) + " already has a route");
+          }
+        }
+        kernel.risk_routes.push_back(route);
+      }
+    }
     if (const toml::table* table = subtable(root, "kernel")) {
       TableReader t(problems, *table, "kernel", file);
       t.integer("first_client_order_id", kernel.first_client_order_id, 1, INT64_MAX);

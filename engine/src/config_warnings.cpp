@@ -39,4 +39,29 @@ std::vector<std::string> config_warnings(const EngineConfig& config) {
   return warnings;
 }
 
+std::vector<std::string> describe_rules(const EngineConfig& config) {
+  std::vector<std::string> lines;
+  const RunConfig& run = config.run;
+  const bool carried = run.intake.enabled || run.nats.enabled;
+  lines.push_back(carried ? std::string("netting: on (provider_increase / provider_decrease lines on the ") +
+                                (run.intake.enabled && run.nats.enabled ? "intake and NATS"
+                                 : run.intake.enabled                   ? "intake"
+                                                                        : "NATS") +
+                                " are netted against the liability)"
+                          : "netting: off (no [intake] or [nats] source carries provider interest)");
+  const std::vector<hedging::RiskMarketRoute>& routes = config.kernel.risk_routes;
+  if (routes.empty()) {
+    lines.push_back("risk trigger: off (no [[risk_routes]] entry: the [risk_trigger] keys are unused)");
+  } else {
+    std::string text = "risk trigger: on for " + std::to_string(routes.size()) + " market(s):";
+    for (const hedging::RiskMarketRoute& route : routes) {
+      text += " " + std::to_string(route.market) + " -> instrument " + std::to_string(route.instrument) + ";";
+    }
+    text.back() = ' ';
+    text += carried ? "([risk_trigger] keys active)" : "(but no [intake] or [nats] source carries risk_position lines)";
+    lines.push_back(text);
+  }
+  return lines;
+}
+
 } // namespace synthusd::engine

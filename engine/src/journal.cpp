@@ -243,15 +243,46 @@ bool decode_event(std::uint8_t type, std::span<const std::uint8_t> payload, hedg
   return ok;
 }
 
+namespace {
+
+// The inputs a source hands in with an id of its own (liability sources and
+// the intake's provider-interest and risk-position kinds): journaled with it,
+// so deduplication survives a restart.
+bool carries_source_id(std::size_t alternative) noexcept {
+  return alternative == hedging::Event(hedging::LiabilityChange{}).index() ||
+         alternative == hedging::Event(hedging::ProviderInterestChange{}).index() ||
+         alternative == hedging::Event(hedging::ExternalRiskPosition{}).index();
+}
+
+// The payload bytes of alternative `type`'s fields (each 8 bytes), from a
+// default instance: the same visitor that writes them counts them.
+std::size_t field_bytes(std::size_t type) noexcept {
+  std::size_t bytes = 0;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((type == I ? (void)(bytes =
+                             [] {
+                               std::uint8_t scratch[kMaxPayload];
+                               return encode_event(hedging::Event(std::variant_alternative_t<I, hedging::Event>{}),
+                                                   scratch);
+                             }())
+                : (void)0),
+     ...);
+  }
+  (std::make_index_sequence<std::variant_size_v<hedging::Event>>{});
+  return bytes;
+}
+
+} // namespace
+
 std::uint8_t record_type(const hedging::Event& event, std::string_view liability_id) noexcept {
-  const bool with_id = !liability_id.empty() && std::holds_alternative<hedging::LiabilityChange>(event);
-  return with_id ? kLiabilityWithIdType : static_cast<std::uint8_t>(event.index());
+  const bool with_id = !liability_id.empty() && carries_source_id(event.index());
+  return static_cast<std::uint8_t>(with_id ? kLiabilityWithIdType + event.index() : event.index());
 }
 
 std::size_t encode_record(const hedging::Event& event, std::string_view liability_id,
                           std::span<std::uint8_t> out) noexcept {
   const std::size_t size = encode_event(event, out);
-  if (size == 0 || record_type(event, liability_id) != kLiabilityWithIdType) {
+  if (size == 0 || record_type(event, liability_id) < kLiabilityWithIdType) {
     return size;
   }
   if (liability_id.size() > liabilities::kMaxLiabilityIdBytes || out.size() - size < liability_id.size()) {
@@ -264,15 +295,19 @@ std::size_t encode_record(const hedging::Event& event, std::string_view liabilit
 bool decode_record(std::uint8_t type, std::span<const std::uint8_t> payload, hedging::Event& out,
                    liabilities::LiabilityId& liability_id) noexcept {
   liability_id.clear();
-  if (type != kLiabilityWithIdType) {
+  if (type < kLiabilityWithIdType) {
     return decode_event(type, payload, out);
   }
-  constexpr std::size_t kFieldBytes = 5 * 8; // LiabilityChange's fields
-  const std::size_t id_bytes = payload.size() < kFieldBytes ? 0 : payload.size() - kFieldBytes;
-  if (id_bytes == 0 || !decode_event(0, payload.first(kFieldBytes), out)) {
+  const std::size_t alternative = type - kLiabilityWithIdType;
+  if (alternative >= std::variant_size_v<hedging::Event> || !carries_source_id(alternative)) {
     return false;
   }
-  const std::span<const std::uint8_t> id = payload.subspan(kFieldBytes);
+  const std::size_t fields = field_bytes(alternative);
+  const std::size_t id_bytes = payload.size() < fields ? 0 : payload.size() - fields;
+  if (id_bytes == 0 || !decode_event(static_cast<std::uint8_t>(alternative), payload.first(fields), out)) {
+    return false;
+  }
+  const std::span<const std::uint8_t> id = payload.subspan(fields);
   return liability_id.assign({reinterpret_cast<const char*>(id.data()), id.size()});
 }
 

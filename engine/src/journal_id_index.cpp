@@ -40,7 +40,9 @@ SegmentIdIndex build_id_index(const std::string& segment_path, std::uint64_t fir
   JournalRecord record;
   while (reader.next(record)) {
     if (const auto* change = std::get_if<hedging::LiabilityChange>(&record.event)) {
-      index.liabilities.push_back({record.sequence, *change, std::string(record.liability_id.view())});
+      index.liabilities.push_back({record.sequence, *change, std::string(record.liability_id.view()), {}});
+    } else if (!record.liability_id.empty()) {
+      index.liabilities.push_back({record.sequence, {}, std::string(record.liability_id.view()), record.event});
     }
   }
   if (reader.tail() != TailState::clean) {
@@ -65,13 +67,14 @@ void write_id_index(const std::string& path, const SegmentIdIndex& index) {
   put_u64(file, index.liabilities.size());
   std::uint8_t payload[kMaxPayload];
   for (const IndexedLiability& entry : index.liabilities) {
-    const std::size_t size = encode_record(entry.change, entry.payment_id, payload);
+    const hedging::Event event = entry.other ? *entry.other : hedging::Event(entry.change);
+    const std::size_t size = encode_record(event, entry.payment_id, payload);
     if (size == 0) {
       throw std::runtime_error("journal id index " + path + ": the payment id of sequence " +
                                std::to_string(entry.sequence) + " does not fit a record");
     }
     put_u64(file, entry.sequence);
-    file.push_back(record_type(entry.change, entry.payment_id));
+    file.push_back(record_type(event, entry.payment_id));
     put_u32(file, static_cast<std::uint32_t>(size));
     file.insert(file.end(), payload, payload + size);
   }
@@ -138,7 +141,7 @@ std::optional<SegmentIdIndex> read_id_index(const std::string& path, std::string
     hedging::Event event;
     liabilities::LiabilityId payment_id;
     if (!decode_record(type, {p + offset, size}, event, payment_id) ||
-        !std::holds_alternative<hedging::LiabilityChange>(event)) {
+        (!std::holds_alternative<hedging::LiabilityChange>(event) && payment_id.empty())) {
       return refuse("entry " + std::to_string(i) + " is not a liability record");
     }
     if (sequence <= previous || sequence > index.last_sequence) {
@@ -147,7 +150,11 @@ std::optional<SegmentIdIndex> read_id_index(const std::string& path, std::string
     }
     previous = sequence;
     offset += size;
-    index.liabilities.push_back({sequence, std::get<hedging::LiabilityChange>(event), std::string(payment_id.view())});
+    if (const auto* change = std::get_if<hedging::LiabilityChange>(&event)) {
+      index.liabilities.push_back({sequence, *change, std::string(payment_id.view()), {}});
+    } else {
+      index.liabilities.push_back({sequence, {}, std::string(payment_id.view()), event});
+    }
   }
   if (offset != checked) {
     return refuse("bytes after the last entry");

@@ -97,6 +97,9 @@ int main(int argc, char** argv) {
                 << " feeds, " << config.run.gateways.size() << " gateways, wait "
                 << synthusd::engine::to_string(config.run.engine.wait) << "; oracle "
                 << synthusd::engine::describe(config.run.oracle) << ")\n";
+      for (const std::string& rule : synthusd::engine::describe_rules(config)) {
+        std::cout << check_path << ": " << rule << "\n";
+      }
       for (const std::string& warning : synthusd::engine::config_warnings(config)) {
         std::cout << check_path << ": warning: " << warning << "\n";
       }

@@ -36,6 +36,12 @@ JournalScan scan_journal(const std::string& base, const std::vector<std::string>
   const auto remember = [&scan](const hedging::LiabilityChange& change, std::string_view payment_id) {
     scan.liabilities.push_back({change.id, liabilities::liability_fingerprint(change), std::string(payment_id)});
   };
+  // A provider-interest change or risk position the intake journaled with
+  // its id: deduplicated by that id like a payment.
+  const auto remember_other = [&scan](const hedging::Event& event, std::string_view id) {
+    scan.liabilities.push_back(
+        {liabilities::liability_event_id(id), liabilities::input_fingerprint(event), std::string(id)});
+  };
 
   // Reading begins with the last segment whose first sequence is at most
   // replay_from: the one that holds it (or the active one, ending before it).
@@ -98,7 +104,11 @@ JournalScan scan_journal(const std::string& base, const std::vector<std::string>
       }
     }
     for (const IndexedLiability& entry : index->liabilities) {
-      remember(entry.change, entry.payment_id);
+      if (entry.other) {
+        remember_other(*entry.other, entry.payment_id);
+      } else {
+        remember(entry.change, entry.payment_id);
+      }
     }
     expected = index->last_sequence + 1;
   }
@@ -124,7 +134,10 @@ JournalScan scan_journal(const std::string& base, const std::vector<std::string>
     }
     if (const auto* change = std::get_if<hedging::LiabilityChange>(&record.event)) {
       remember(*change, record.liability_id.view());
-      sealed.liabilities.push_back({record.sequence, *change, std::string(record.liability_id.view())});
+      sealed.liabilities.push_back({record.sequence, *change, std::string(record.liability_id.view()), {}});
+    } else if (!record.liability_id.empty()) {
+      remember_other(record.event, record.liability_id.view());
+      sealed.liabilities.push_back({record.sequence, {}, std::string(record.liability_id.view()), record.event});
     }
     if (record.sequence >= replay_from && replay) {
       replay(record);

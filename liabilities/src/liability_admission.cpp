@@ -48,6 +48,27 @@ std::uint64_t liability_fingerprint(const hedging::LiabilityChange& change) noex
   return fingerprint(credit, usd, change.sats.value);
 }
 
+std::uint64_t input_fingerprint(const hedging::Event& event) noexcept {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  if (const auto* interest = std::get_if<hedging::ProviderInterestChange>(&event)) {
+    hash = mix(hash, 3);
+    hash = mix(hash, interest->provider_id);
+    hash = mix(hash, static_cast<std::uint64_t>(interest->delta.value));
+  } else if (const auto* risk = std::get_if<hedging::ExternalRiskPosition>(&event)) {
+    hash = mix(hash, 4);
+    hash = mix(hash, risk->market);
+    hash = mix(hash, risk->position_id);
+    hash = mix(hash, risk->present ? 1 : 0);
+    for (const std::int64_t value : {risk->notional.value, risk->vault_balance.value, risk->shield_balance.value,
+                                     risk->pnl.value, risk->profit_limit_interest.raw}) {
+      hash = mix(hash, static_cast<std::uint64_t>(value));
+    }
+  } else {
+    return 0; // unknown: no conflict check
+  }
+  return hash == 0 ? 1 : hash;
+}
+
 LiabilityAdmission::LiabilityAdmission(LiabilitySink& sink, hedging::Ratio conversion_spread, AdmissionLimits limits,
                                        std::function<std::int64_t()> now_ms)
     : sink_(sink), spread_(conversion_spread), limits_(limits), now_ms_(std::move(now_ms)) {
@@ -81,6 +102,9 @@ Admission LiabilityAdmission::refuse(const char* reason) {
 }
 
 Admission LiabilityAdmission::admit(const LiabilityRequest& request) {
+  if (request.kind != RequestKind::liability) {
+    return admit_other(request, now_ms_());
+  }
   Admission result;
   const std::uint64_t event_id = event_id_of_(request.id);
   const std::uint64_t print = liability_fingerprint(request);
@@ -174,6 +198,93 @@ Admission LiabilityAdmission::admit(const LiabilityRequest& request) {
   seen_.emplace(request.id, Seen{ticket, print});
   day_ = day;
   daily_cents_ = daily;
+  ++counters_.accepted;
+  result.outcome = Admission::Outcome::accepted;
+  result.ticket = ticket;
+  return result;
+}
+
+} // namespace synthusd::liabilities
+
+namespace synthusd::liabilities {
+
+namespace {
+
+// Amounts a provider-interest change or risk position may carry: the
+// per-payment dollar bound for an interest change (it is one user's order),
+// $100 billion for a position's figures, and a profit-limit interest
+// between 0 and 10 (the kernel multiplies balances by it).
+constexpr std::int64_t kMaxRiskCents = 10'000'000'000'000;
+constexpr std::int64_t kMaxProfitLimitInterestRaw = 10 * hedging::Ratio::kScale;
+
+} // namespace
+
+// Provider interest and risk positions are not payments: no sats, no
+// conversion, no daily dollar limit. They share the payments' ids (one
+// namespace, deduplicated and journaled alike) and the live time window.
+Admission LiabilityAdmission::admit_other(const LiabilityRequest& request, std::int64_t now) {
+  Admission result;
+  hedging::Event event;
+  const hedging::Timestamp time{request.ts_ms * 1'000'000}; // ts_ms <= 2100 (parse): no overflow
+  if (request.kind == RequestKind::provider_interest) {
+    hedging::ProviderInterestChange change;
+    change.provider_id = liability_event_id(request.provider);
+    change.delta = hedging::UsdCents{request.credit ? request.usd_cents.value_or(0) : -request.usd_cents.value_or(0)};
+    change.time = time;
+    event = change;
+  } else {
+    hedging::ExternalRiskPosition position = request.risk;
+    position.time = time;
+    event = position;
+  }
+  const std::uint64_t print = input_fingerprint(event);
+  if (const Seen* found = find_seen(request.id, event_id_of_(request.id)); found != nullptr) {
+    if (found->fingerprint != 0 && found->fingerprint != print) {
+      ++counters_.conflicts;
+      return refuse("id already admitted with another kind or amount");
+    }
+    ++counters_.duplicates;
+    result.outcome = Admission::Outcome::duplicate;
+    result.ticket = found->ticket;
+    return result;
+  }
+  if (request.id.empty() || request.id.size() > kMaxLiabilityIdBytes) {
+    return refuse("id must be a string of 1 to 128 bytes");
+  }
+  if (!sink_.carries_other_inputs()) {
+    return refuse("this engine takes only usd_credit and usd_debit here");
+  }
+  if (request.kind == RequestKind::provider_interest) {
+    if (!request.usd_cents || *request.usd_cents <= 0 || *request.usd_cents > limits_.max_event_usd_cents) {
+      return refuse("usd_cents above the per-payment limit");
+    }
+  } else {
+    const hedging::ExternalRiskPosition& risk = request.risk;
+    for (const std::int64_t cents :
+         {risk.notional.value, risk.vault_balance.value, risk.shield_balance.value, risk.pnl.value}) {
+      if (cents < -kMaxRiskCents || cents > kMaxRiskCents) {
+        return refuse("a risk position amount is beyond $100 billion");
+      }
+    }
+    if (risk.profit_limit_interest.raw < 0 || risk.profit_limit_interest.raw > kMaxProfitLimitInterestRaw) {
+      return refuse("profit_limit_interest must be between 0 and 10");
+    }
+  }
+  // Live only: a position or an interest is the source's state now.
+  const std::int64_t reached = request.logged_ms > 0 ? std::min(request.logged_ms, now) : now;
+  if (request.ts_ms < reached - limits_.max_past_ms) {
+    return refuse("ts is behind the engine's clock by more than the allowed window");
+  }
+  if (request.ts_ms > reached + limits_.max_future_ms) {
+    return refuse("ts is ahead of the engine's clock by more than the allowed window");
+  }
+  const std::uint64_t ticket = sink_.submit_input(event, request.id);
+  if (ticket == 0) {
+    ++counters_.full;
+    result.outcome = Admission::Outcome::full;
+    return result;
+  }
+  seen_.emplace(request.id, Seen{ticket, print});
   ++counters_.accepted;
   result.outcome = Admission::Outcome::accepted;
   result.ticket = ticket;

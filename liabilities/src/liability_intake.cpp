@@ -201,7 +201,7 @@ bool LiabilityIntake::handle_line(Connection& connection, std::string_view line)
     reject("", reason);
     return true;
   }
-  if (!request.usd_cents && !admission_.sink().index_price().is_valid()) {
+  if (request.kind == RequestKind::liability && !request.usd_cents && !admission_.sink().index_price().is_valid()) {
     // Sats with no valid index price to convert them (none yet, or the
     // price oracle lost its sources): hold the line, as for a full queue,
     // rather than refuse a payment the source may never send again.

@@ -2,9 +2,150 @@
 
 #include <simdjson.h>
 
+#include "synthusd/common/decimal.hpp"
+
 namespace synthusd::liabilities {
 
 namespace {
+
+// Which optional fields a line carried, to check them against its kind.
+struct Seen {
+  bool provider = false;
+  bool risk_field = false; // market, position, present, *_usd_cents of a risk position, profit_limit_interest
+  bool market = false;
+  bool position = false;
+  bool notional = false;
+  bool backfill = false;
+  bool pay_index = false;
+};
+
+bool signed_integer(simdjson::ondemand::value value, std::int64_t& out) {
+  return value.get_int64().get(out) == simdjson::SUCCESS;
+}
+
+// A plain JSON number (or a string holding one) at 8 decimals, exactly.
+bool ratio_value(simdjson::ondemand::value value, hedging::Ratio& out) {
+  std::string_view text;
+  if (value.type() == simdjson::ondemand::json_type::string) {
+    if (value.get_string().get(text) != simdjson::SUCCESS) {
+      return false;
+    }
+  } else if (value.type() == simdjson::ondemand::json_type::number) {
+    text = value.raw_json_token();
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r')) {
+      text.remove_suffix(1);
+    }
+  } else {
+    return false;
+  }
+  const common::DecimalResult<std::int64_t> parsed =
+      common::parse_decimal(text, 8, common::DecimalSyntax::json, common::DecimalRounding::exact);
+  if (!parsed.ok()) {
+    return false;
+  }
+  out = hedging::Ratio{parsed.value};
+  return true;
+}
+
+// The fields of provider_increase/_decrease and risk_position
+// (liabilities/PROTOCOL.md). Returns false with a reason for a bad value;
+// `handled` says whether the key is one of them.
+bool other_field(std::string_view key, simdjson::ondemand::value value, LiabilityRequest& out, Seen& seen,
+                 bool& handled, std::string& reason) {
+  handled = true;
+  hedging::ExternalRiskPosition& risk = out.risk;
+  if (key == "provider") {
+    std::string_view provider;
+    if (value.get_string().get(provider) != simdjson::SUCCESS || provider.empty() || provider.size() > 64) {
+      reason = "provider must be a string of 1 to 64 bytes";
+      return false;
+    }
+    out.provider = std::string(provider);
+    seen.provider = true;
+    return true;
+  }
+  seen.risk_field = true;
+  if (key == "market") {
+    std::uint64_t market = 0;
+    if (value.get_uint64().get(market) != simdjson::SUCCESS || market > 65'535) {
+      reason = "market must be an integer from 0 to 65535";
+      return false;
+    }
+    risk.market = static_cast<std::uint16_t>(market);
+    seen.market = true;
+  } else if (key == "position") {
+    if (value.get_uint64().get(risk.position_id) != simdjson::SUCCESS) {
+      reason = "position must be a non-negative integer";
+      return false;
+    }
+    seen.position = true;
+  } else if (key == "present") {
+    if (value.get_bool().get(risk.present) != simdjson::SUCCESS) {
+      reason = "present must be true or false";
+      return false;
+    }
+  } else if (key == "notional_usd_cents" || key == "vault_usd_cents" || key == "shield_usd_cents" ||
+             key == "pnl_usd_cents") {
+    hedging::UsdCents& target = key == "notional_usd_cents" ? risk.notional
+                                : key == "vault_usd_cents"  ? risk.vault_balance
+                                : key == "shield_usd_cents" ? risk.shield_balance
+                                                            : risk.pnl;
+    if (!signed_integer(value, target.value)) {
+      reason = std::string(key) + " must be an integer";
+      return false;
+    }
+    seen.notional = seen.notional || key == "notional_usd_cents";
+  } else if (key == "profit_limit_interest") {
+    if (!ratio_value(value, risk.profit_limit_interest)) {
+      reason = "profit_limit_interest must be a decimal number with at most 8 places";
+      return false;
+    }
+  } else {
+    seen.risk_field = false;
+    handled = false;
+  }
+  return true;
+}
+
+// Each kind takes its own fields only: a field of another kind would change
+// what the line means, so it is refused rather than ignored.
+bool check_kind_fields(const LiabilityRequest& out, const Seen& seen, std::string& reason) {
+  switch (out.kind) {
+  case RequestKind::liability:
+    if (seen.provider || seen.risk_field) {
+      reason = "usd_credit and usd_debit take no provider or risk position fields";
+      return false;
+    }
+    if (!out.usd_cents && !out.sats) {
+      reason = "usd_cents or sats is required";
+      return false;
+    }
+    return true;
+  case RequestKind::provider_interest:
+    if (seen.risk_field || out.sats || seen.backfill || seen.pay_index) {
+      reason = "provider_increase and provider_decrease take id, kind, provider, usd_cents and ts only";
+      return false;
+    }
+    if (!seen.provider || !out.usd_cents) {
+      reason = !seen.provider ? "provider is missing" : "usd_cents is required";
+      return false;
+    }
+    return true;
+  case RequestKind::risk_position:
+    if (seen.provider || out.usd_cents || out.sats || seen.backfill || seen.pay_index) {
+      reason = "risk_position takes id, kind, market, position, present, notional_usd_cents, vault_usd_cents, "
+               "shield_usd_cents, pnl_usd_cents, profit_limit_interest and ts only";
+      return false;
+    }
+    if (!seen.market || !seen.position || (!seen.notional && out.risk.present)) {
+      reason = !seen.market ? "market is missing"
+                            : (!seen.position ? "position is missing" : "notional_usd_cents is missing");
+      return false;
+    }
+    return true;
+  }
+  return false;
+}
 
 bool positive_integer(simdjson::ondemand::value value, std::int64_t& out) {
   std::int64_t v = 0;
@@ -52,6 +193,8 @@ bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::str
   bool has_id = false;
   bool has_kind = false;
   bool has_ts = false;
+  Seen seen;
+  reason.clear();
   for (auto field : object) {
     std::string_view key;
     if (field.unescaped_key().get(key) != simdjson::SUCCESS) {
@@ -73,11 +216,16 @@ bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::str
       has_id = true;
     } else if (key == "kind") {
       std::string_view kind;
-      if (value.get_string().get(kind) != simdjson::SUCCESS || (kind != "usd_credit" && kind != "usd_debit")) {
-        reason = "kind must be usd_credit or usd_debit";
+      if (value.get_string().get(kind) != simdjson::SUCCESS ||
+          (kind != "usd_credit" && kind != "usd_debit" && kind != "provider_increase" && kind != "provider_decrease" &&
+           kind != "risk_position")) {
+        reason = "kind must be usd_credit, usd_debit, provider_increase, provider_decrease or risk_position";
         return false;
       }
-      out.credit = kind == "usd_credit";
+      out.kind = kind == "risk_position"                                      ? RequestKind::risk_position
+                 : kind == "provider_increase" || kind == "provider_decrease" ? RequestKind::provider_interest
+                                                                              : RequestKind::liability;
+      out.credit = kind == "usd_credit" || kind == "provider_increase";
       has_kind = true;
     } else if (key == "usd_cents" || key == "sats") {
       std::int64_t amount = 0;
@@ -102,16 +250,24 @@ bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::str
         return false;
       }
       out.pay_index = pay_index;
+      seen.pay_index = true;
     } else if (key == "backfill") {
       if (value.get_bool().get(out.backfill) != simdjson::SUCCESS) {
         reason = "backfill must be true or false";
         return false;
       }
+      seen.backfill = true;
     } else {
-      // Strict: a field the protocol does not define ("currency", "unit")
-      // may change what the amount means, so it is never ignored.
-      reason = "unknown field '" + std::string(key.substr(0, 32)) + "'";
-      return false;
+      bool handled = false;
+      if (!other_field(key, value, out, seen, handled, reason)) {
+        return false;
+      }
+      if (!handled) {
+        // Strict: a field the protocol does not define ("currency", "unit")
+        // may change what the amount means, so it is never ignored.
+        reason = "unknown field '" + std::string(key.substr(0, 32)) + "'";
+        return false;
+      }
     }
   }
   // current_location() is OUT_OF_BOUNDS exactly when every token was consumed
@@ -123,11 +279,7 @@ bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::str
     reason = !has_id ? "id is missing" : (!has_kind ? "kind is missing" : "ts is missing");
     return false;
   }
-  if (!out.usd_cents && !out.sats) {
-    reason = "usd_cents or sats is required";
-    return false;
-  }
-  return true;
+  return check_kind_fields(out, seen, reason);
 }
 
 } // namespace synthusd::liabilities

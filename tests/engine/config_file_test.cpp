@@ -228,6 +228,34 @@ close_after_seconds = -60
   EXPECT_EQ(problems[1].message, "must not be negative");
 }
 
+TEST(ConfigFile, risk_routes_send_a_markets_positions_to_an_instrument_of_its_venue) {
+  const EngineConfig config = parse_config(std::string(kTwoVenues) + R"(
+[[risk_routes]]
+market = 7
+instrument = 2
+)",
+                                           "test.toml");
+  ASSERT_EQ(config.kernel.risk_routes.size(), 1u);
+  EXPECT_EQ(config.kernel.risk_routes[0].market, 7);
+  EXPECT_EQ(config.kernel.risk_routes[0].instrument, 2);
+  EXPECT_EQ(config.kernel.risk_routes[0].venue, 2); // deribit's, from the instrument
+  const std::string text = std::string(kTwoVenues) + R"(
+[[risk_routes]]
+market = 7
+instrument = 9
+
+[[risk_routes]]
+market = 7
+instrument = 1
+)";
+  const std::vector<ConfigProblem> problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 2u) << test_support::describe(problems);
+  EXPECT_EQ(problems[0].key, "risk_routes[0].instrument");
+  EXPECT_EQ(problems[0].message, "names no [[instruments]] id 9");
+  EXPECT_EQ(problems[1].key, "risk_routes[1].market");
+  EXPECT_EQ(problems[1].message, "market 7 already has a route");
+}
+
 TEST(ConfigFile, check_config_accepts_feeds_and_gateways_naming_configured_venues) {
   const std::string text = std::string(kTwoVenues) + R"(
 [[feeds]]

@@ -70,5 +70,25 @@ TEST(ConfigWarnings, the_shipped_configs_list_no_venue_that_never_comes_up) {
   EXPECT_TRUE(config_warnings(load_config(SYNTHUSD_SOURCE_DIR "/config/synthusd.toml")).empty());
 }
 
+TEST(ConfigRules, check_config_says_whether_netting_and_the_risk_trigger_are_live) {
+  const std::vector<std::string> off = describe_rules(parse_config(kDeribitTrades, "test.toml"));
+  ASSERT_EQ(off.size(), 2u);
+  EXPECT_EQ(off[0], "netting: off (no [intake] or [nats] source carries provider interest)");
+  EXPECT_EQ(off[1], "risk trigger: off (no [[risk_routes]] entry: the [risk_trigger] keys are unused)");
+  const std::vector<std::string> on = describe_rules(parse_config(kDeribitTrades + R"(
+[intake]
+unix_socket = "liability.sock"
+
+[[risk_routes]]
+market = 7
+instrument = 2
+)",
+                                                                  "test.toml"));
+  ASSERT_EQ(on.size(), 2u);
+  EXPECT_EQ(on[0], "netting: on (provider_increase / provider_decrease lines on the intake are netted against the "
+                   "liability)");
+  EXPECT_EQ(on[1], "risk trigger: on for 1 market(s): 7 -> instrument 2 ([risk_trigger] keys active)");
+}
+
 } // namespace
 } // namespace synthusd::engine

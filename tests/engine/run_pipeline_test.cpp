@@ -300,8 +300,9 @@ TEST(LiabilityChannel, tickets_start_at_one_and_increase_by_one) {
   for (std::uint64_t i = 1; i <= 10; ++i) {
     ASSERT_TRUE(f.channel.queue.pop(item));
     EXPECT_EQ(item.ticket, i);
-    EXPECT_EQ(item.change.id, i);
-    EXPECT_EQ(item.change.delta, hedging::UsdCents{static_cast<std::int64_t>(100 * i)});
+    EXPECT_EQ(std::get<hedging::LiabilityChange>(item.event).id, i);
+    EXPECT_EQ(std::get<hedging::LiabilityChange>(item.event).delta,
+              hedging::UsdCents{static_cast<std::int64_t>(100 * i)});
   }
   EXPECT_FALSE(f.channel.queue.pop(item));
 }
@@ -326,7 +327,7 @@ TEST(LiabilityChannel, a_full_queue_returns_zero_takes_nothing_and_spends_no_tic
   std::uint64_t last = 0;
   while (f.channel.queue.pop(item)) {
     last = item.ticket;
-    EXPECT_NE(item.change.id, 999u); // the refused event never entered the queue
+    EXPECT_NE(std::get<hedging::LiabilityChange>(item.event).id, 999u); // the refused event never entered the queue
   }
   EXPECT_EQ(last, 17u);
 }

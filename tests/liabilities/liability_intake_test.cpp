@@ -301,6 +301,32 @@ TEST(LiabilityIntake, converts_sats_at_the_index_price_against_the_user_holding_
   ::close(fd);
 }
 
+TEST(LiabilityIntake, provider_and_risk_lines_need_no_index_price_and_are_answered_at_once) {
+  TempPath journal_path("synthusd_intake_other_");
+  TempPath socket_path("synthusd_intake_socket_");
+  engine::JournalWriter journal(journal_path.string());
+  RecordingSink sink(journal, [] { return hedging::Price{}; }); // no index price at all
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
+  IntakeOptions options;
+  options.unix_socket_path = socket_path.string();
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_unix(socket_path.string());
+  const auto answers =
+      exchange(intake, fd,
+               R"({"id":"r-1","kind":"risk_position","market":7,"position":1,"notional_usd_cents":500,"ts":1})"
+               "\n"
+               R"({"id":"p-1","kind":"provider_increase","provider":"alice","usd_cents":700,"ts":2})"
+               "\n",
+               2);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0], R"({"ack":"r-1","sequence":1})");
+  EXPECT_EQ(answers[1], R"({"ack":"p-1","sequence":2})");
+  ASSERT_EQ(sink.delivered_inputs.size(), 2u);
+  EXPECT_EQ(std::get<hedging::ExternalRiskPosition>(sink.delivered_inputs[0]).notional, hedging::UsdCents{500});
+  EXPECT_EQ(std::get<hedging::ProviderInterestChange>(sink.delivered_inputs[1]).delta, hedging::UsdCents{700});
+  ::close(fd);
+}
+
 TEST(LiabilityIntake, an_oversized_line_is_rejected_and_the_next_one_is_read) {
   TempPath journal_path("synthusd_intake_big_");
   engine::JournalWriter journal(journal_path.string());

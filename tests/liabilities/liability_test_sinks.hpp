@@ -48,9 +48,15 @@ public:
     delivered.push_back(event);
     return inner_.submit(event, id);
   }
+  [[nodiscard]] bool carries_other_inputs() const noexcept override { return true; }
+  std::uint64_t submit_input(const hedging::Event& event, std::string_view id) noexcept override {
+    delivered_inputs.push_back(event);
+    return inner_.submit_input(event, id);
+  }
   std::uint64_t make_durable() override { return inner_.make_durable(); }
   [[nodiscard]] hedging::Price index_price() const noexcept override { return inner_.index_price(); }
   std::vector<hedging::LiabilityChange> delivered;
+  std::vector<hedging::Event> delivered_inputs; // provider interest and risk positions
 
 private:
   engine::JournalLiabilitySink inner_;

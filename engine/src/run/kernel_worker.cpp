@@ -117,7 +117,7 @@ bool KernelWorker::drain_once() {
   for (std::size_t source = 0; source < setup_.liabilities.size(); ++source) {
     LiabilityItem item;
     for (std::size_t n = 0; n < kBurst && setup_.liabilities[source]->queue.pop(item); ++n) {
-      process(item.change, static_cast<std::uint16_t>(source), item.ticket, Origin{}, &item.payment_id);
+      process(item.event, static_cast<std::uint16_t>(source), item.ticket, Origin{}, &item.payment_id);
       worked = true;
     }
   }

@@ -99,8 +99,10 @@ struct GatewayChannel {
 
 // liability source thread -> kernel thread. The payment id rides beside
 // the kernel event (whose 64-bit id is only a hash of it) to the journal.
+// The event is a LiabilityChange, or a ProviderInterestChange or
+// ExternalRiskPosition the intake took in (liabilities/PROTOCOL.md).
 struct LiabilityItem {
-  hedging::LiabilityChange change{};
+  hedging::Event event{};
   std::uint64_t ticket = 0;
   liabilities::LiabilityId payment_id{};
 };
@@ -113,6 +115,12 @@ public:
       : queue(capacity), kernel_wakeup_(kernel_wakeup), index_price_raw_(index_price_raw) {}
 
   std::uint64_t submit(const hedging::LiabilityChange& event, std::string_view id) noexcept override {
+    return submit_input(event, id);
+  }
+  // Provider interest and risk positions go the same way: one queue, one
+  // ticket sequence, journaled with their id by the kernel thread.
+  [[nodiscard]] bool carries_other_inputs() const noexcept override { return true; }
+  std::uint64_t submit_input(const hedging::Event& event, std::string_view id) noexcept override {
     const std::uint64_t ticket = submitted_.load(std::memory_order_relaxed) + 1;
     LiabilityItem item{event, ticket, {}};
     // Admission refuses an id longer than the buffer, so this never fails;

@@ -50,4 +50,10 @@ struct EngineConfig {
 // kernel-only commands: simulate, replay).
 [[nodiscard]] std::vector<std::string> config_warnings(const EngineConfig& config);
 
+// Which of the kernel's input-driven rules a configuration switches on, one
+// line each, for check-config: netting (provider interest arrives on the
+// intake or NATS) and the risk trigger ([[risk_routes]]; without a route
+// the [risk_trigger] keys do nothing, and the line says so).
+[[nodiscard]] std::vector<std::string> describe_rules(const EngineConfig& config);
+
 } // namespace synthusd::engine

@@ -11,7 +11,9 @@
 // event's fields, 8 bytes each. Type 128 (kLiabilityWithIdType) is a
 // LiabilityChange with the payment id it came from: the event's fields, then
 // the id's bytes (1 to 128, the rest of the payload), since the kernel's
-// 64-bit id is only a hash of it. A LiabilityChange of type 0 carries no id:
+// 64-bit id is only a hash of it. Types 128 + 9 and 128 + 10 are an
+// ExternalRiskPosition and a ProviderInterestChange with the id the intake
+// took them in with (liabilities/PROTOCOL.md), laid out the same way. A LiabilityChange of type 0 carries no id:
 // written by engines before ids were journaled (still read: such a record
 // deduplicates by the hash alone) and by the simulator, whose liabilities
 // come from no payment. An engine older than type 128 stops reading at the
@@ -52,8 +54,12 @@ namespace synthusd::engine {
 inline constexpr std::size_t kMaxPayload = 256;
 inline constexpr std::size_t kRecordOverhead = 4 + 4 + 8 + 1 + 4;
 
+// 128 + the alternative's index: an event with the source's id after its fields.
 inline constexpr std::uint8_t kLiabilityWithIdType = 128;
 static_assert(std::variant_size_v<hedging::Event> < kLiabilityWithIdType);
+static_assert(std::is_same_v<std::variant_alternative_t<9, hedging::Event>, hedging::ExternalRiskPosition> &&
+                  std::is_same_v<std::variant_alternative_t<10, hedging::Event>, hedging::ProviderInterestChange>,
+              "record types 137 and 138 are journaled: the alternatives keep their index");
 
 // A record (event, and for a liability change its payment id) <-> its type
 // and payload. An empty `liability_id` (or any other event) gives the
@@ -70,7 +76,8 @@ static_assert(std::variant_size_v<hedging::Event> < kLiabilityWithIdType);
 struct JournalRecord {
   std::uint64_t sequence = 0;
   hedging::Event event{};
-  liabilities::LiabilityId liability_id{}; // the payment id of a liability change (empty: none journaled)
+  liabilities::LiabilityId liability_id{}; // the source's id of a liability change, provider interest or
+                                           // risk position (empty: none journaled)
 };
 
 enum class TailState : std::uint8_t {

@@ -39,6 +39,10 @@ struct IndexedLiability {
   std::uint64_t sequence = 0;
   hedging::LiabilityChange change{};
   std::string payment_id; // the id it came from, byte for byte (empty: an older record without one)
+  // A provider-interest change or risk position the intake took in with an
+  // id (journal record types 137, 138) instead of a liability change: its id
+  // counts for deduplication like a payment's.
+  std::optional<hedging::Event> other{};
 };
 
 struct SegmentIdIndex {

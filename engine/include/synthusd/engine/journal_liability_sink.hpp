@@ -22,6 +22,10 @@ public:
   std::uint64_t submit(const hedging::LiabilityChange& event, std::string_view id) noexcept override {
     return journal_.append(event, id);
   }
+  [[nodiscard]] bool carries_other_inputs() const noexcept override { return true; }
+  std::uint64_t submit_input(const hedging::Event& event, std::string_view id) noexcept override {
+    return journal_.append(event, id);
+  }
   std::uint64_t make_durable() override { return journal_.commit(); }
   [[nodiscard]] hedging::Price index_price() const noexcept override { return price_ ? price_() : hedging::Price{}; }
 

@@ -31,10 +31,18 @@
 
 namespace synthusd::liabilities {
 
+// What a line of the intake protocol carries (liabilities/PROTOCOL.md).
+enum class RequestKind : std::uint8_t {
+  liability,         // usd_credit / usd_debit: a payment
+  provider_interest, // provider_increase / provider_decrease: a stable provider's interest moved (netting)
+  risk_position,     // risk_position: an external position the risk-trigger strategy watches
+};
+
 // One payment as a source understood it, before conversion.
 struct LiabilityRequest {
-  std::string id;                        // unique per payment, namespaced by source ("cln:", "lnd:", "w-"...)
-  bool credit = true;                    // usd_credit: the user's dollars grow (liability grows)
+  std::string id; // unique per payment, namespaced by source ("cln:", "lnd:", "w-"...)
+  RequestKind kind = RequestKind::liability;
+  bool credit = true;                    // usd_credit: the user's dollars grow (liability grows); provider_increase
   std::optional<std::int64_t> usd_cents; // when the source says
   std::optional<std::int64_t> sats;
   std::int64_t ts_ms = 0;                 // Unix milliseconds
@@ -48,6 +56,12 @@ struct LiabilityRequest {
   // live window is measured from it, so an event that waited in the log
   // while the engine was down is not refused for the engine's absence.
   std::int64_t logged_ms = 0;
+  // provider_interest: the provider's own id (1 to 64 bytes); its 64-bit
+  // key (liability_event_id) is the kernel's provider_id.
+  std::string provider;
+  // risk_position: the observation as the source sent it (time and nothing
+  // else is filled in at admission).
+  hedging::ExternalRiskPosition risk{};
 };
 
 // The id's 64-bit key in the kernel (FNV-1a; hedging::LiabilityChange::id).
@@ -62,6 +76,9 @@ struct LiabilityRequest {
 // journaled event it became, so the check survives a restart. 0: unknown.
 [[nodiscard]] std::uint64_t liability_fingerprint(const LiabilityRequest& request) noexcept;
 [[nodiscard]] std::uint64_t liability_fingerprint(const hedging::LiabilityChange& change) noexcept;
+// The same for a provider-interest change or risk position (any other event:
+// its fields but the time), from a request's event and the journaled one alike.
+[[nodiscard]] std::uint64_t input_fingerprint(const hedging::Event& event) noexcept;
 
 // Bounds every admitted event must respect, whatever its source.
 struct AdmissionLimits {
@@ -82,6 +99,11 @@ public:
   // 0 when there is no room right now (nothing was taken; the source retries
   // later and stops reading).
   virtual std::uint64_t submit(const hedging::LiabilityChange& event, std::string_view id) noexcept = 0;
+  // Provider-interest changes and risk positions, taken like submit() (same
+  // tickets, journaled with their id). A sink that only carries liability
+  // changes keeps the default: admission then refuses those kinds.
+  [[nodiscard]] virtual bool carries_other_inputs() const noexcept { return false; }
+  virtual std::uint64_t submit_input(const hedging::Event& /*event*/, std::string_view /*id*/) noexcept { return 0; }
   // Everything up to the returned ticket is durable. The journal sink makes
   // it so (one fdatasync per call); the queue sink reports progress.
   virtual std::uint64_t make_durable() = 0;
@@ -150,6 +172,7 @@ private:
     std::uint64_t fingerprint = 0;
   };
   [[nodiscard]] Admission refuse(const char* reason);
+  [[nodiscard]] Admission admit_other(const LiabilityRequest& request, std::int64_t now_ms); // not a payment
   [[nodiscard]] const Seen* find_seen(const std::string& id, std::uint64_t event_id) const noexcept;
 
   LiabilitySink& sink_;
