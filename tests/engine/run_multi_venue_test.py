@@ -229,7 +229,8 @@ class AllocationAndFailoverTest(TwoVenueRun):
         self.assertTrue(wait_until(lambda: -7_900 <= self.position(1) <= -7_100 and
                                    -7_900 <= self.position(2) <= -7_100 and self.in_band(), 20),
                         f"no rebalance on return: alpha {self.position(1)}, beta {self.position(2)}")
-        self.assertTrue(any(re.search(r"position_mismatch", a) for a in self.alerts("position_mismatch")),
+        # The supervisor logs alerts on its own tick: wait for the line.
+        self.assertTrue(wait_until(lambda: len(self.alerts("position_mismatch")) > 0, 5),
                         "the flat account after the restart should have been reported as a mismatch")
         result = self.finish(15_000_000)
         self.assertTrue(result["within_band"])
