@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "config_reader.hpp"
+#include "synthusd/engine/instrument_expiry.hpp"
 #include "synthusd/engine/run_config.hpp"
 
 namespace synthusd::engine {
@@ -112,8 +113,26 @@ void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueI
   t.ratio("taker_fee", spec.taker_fee);
   t.ratio("maintenance_margin", spec.maintenance_margin);
   std::int64_t expiry_ms = 0;
-  if (t.integer("expiry_unix_ms", expiry_ms, 0, INT64_MAX / 1'000'000)) {
+  const bool typed = t.integer("expiry_unix_ms", expiry_ms, 0, INT64_MAX / 1'000'000);
+  if (typed) {
     spec.expiry = hedging::Timestamp{expiry_ms * 1'000'000};
+  }
+  // A dated future's expiry comes from its symbol by the venue's naming
+  // (instrument_expiry.hpp); a typed one must agree with it.
+  if (spec.kind == hedging::InstrumentKind::inverse_future) {
+    const std::string symbol(spec.symbol.view());
+    const std::optional<hedging::Timestamp> derived = expiry_from_symbol(symbol);
+    if (!typed && !derived) {
+      t.problem_here("expiry_unix_ms", "missing, and the symbol '" + symbol +
+                                           "' names no expiry in Deribit (BTC-27DEC24), OKX (BTC-USD-241227) or "
+                                           "Binance (BTCUSD_241227) form");
+    } else if (typed && derived && *derived != spec.expiry) {
+      t.problem(*t.find("expiry_unix_ms"), "expiry_unix_ms",
+                std::to_string(expiry_ms) + " is not the expiry the symbol '" + symbol + "' names (" +
+                    std::to_string(derived->nanoseconds / 1'000'000) + ", 08:00 UTC)");
+    } else if (!typed) {
+      spec.expiry = *derived;
+    }
   }
   t.duration("funding_interval_hours", 3600, spec.funding_interval);
 }

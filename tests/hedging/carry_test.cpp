@@ -401,5 +401,45 @@ TEST(KernelCarry, an_expiring_future_without_a_successor_is_closed_and_the_hedge
   EXPECT_EQ(kernel.unallocated(), UsdCents{1'000'000});
 }
 
+
+// Roll-in: the next dated future is configured beside the expiring one, so
+// the kernel moves into it by carry on its own clock, with no restart.
+TEST(KernelCarry, rolls_from_the_expiring_future_into_the_next_future_on_a_timer) {
+  constexpr InstrumentId kNext = 3;
+  constexpr Timestamp kNextExpiry = kStart + days(120);
+  KernelConfig config = perp_and_future_config(false); // the two futures only
+  InstrumentSpec next = config.instruments[0];
+  next.id = kNext;
+  next.symbol = "BTC-NEXT";
+  next.expiry = kNextExpiry;
+  config.instruments.push_back(next);
+  Kernel kernel(std::move(config));
+  (void)kernel.on(VenueStatus{kVenue, true, kStart});
+  // next: 2 % over index with 120 days left, about 6 %/yr; the expiring one
+  // at 24 %/yr is chosen first
+  (void)kernel.on(market(kVenue, kNext, 51'000, kStart, Ratio{0}, Price::from_dollars(50'000)));
+  (void)kernel.on(future_market(kStart, 51'000));
+  ASSERT_EQ(kernel.venue(kVenue)->active, kFuture);
+  const auto sell = orders_in(kernel.on(liability(1'000'000, kStart)));
+  ASSERT_EQ(sell.size(), 1U);
+  (void)fill(kernel, sell[0], 51'000, kStart);
+
+  const auto actions = kernel.on(Timer{kExpiry - Duration::from_hours(24)});
+  const auto rolled = alerts_in(actions, AlertCode::instrument_rolled);
+  ASSERT_EQ(rolled.size(), 1U);
+  EXPECT_EQ(rolled[0].values, (std::array<std::int64_t, 3>{kVenue, kFuture, kNext}));
+  EXPECT_EQ(kernel.venue(kVenue)->active, kNext);
+  const auto orders = orders_in(actions);
+  ASSERT_EQ(orders.size(), 2U);
+  const OrderIntent* close = find_order(orders, kFuture);
+  const OrderIntent* open = find_order(orders, kNext);
+  ASSERT_NE(close, nullptr);
+  ASSERT_NE(open, nullptr);
+  EXPECT_EQ(signed_quantity(*close), 98);
+  EXPECT_TRUE(close->reduce_only);
+  EXPECT_EQ(signed_quantity(*open), -98);
+  EXPECT_EQ(kernel.slot(kNext)->target, UsdCents{1'000'000});
+}
+
 } // namespace
 } // namespace synthusd::hedging

@@ -1,0 +1,79 @@
+// A dated future's expiry from its symbol (instrument_expiry.hpp), by each
+// venue's documented naming, settling at 08:00 UTC; and the configuration
+// taking it from there instead of a hand-typed expiry_unix_ms.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "config_test_support.hpp"
+#include "synthusd/engine/config_file.hpp"
+#include "synthusd/engine/instrument_expiry.hpp"
+
+namespace synthusd::engine {
+namespace {
+
+// Unix milliseconds of a day at 08:00 UTC, checked against `date -u -d`.
+constexpr std::int64_t k27Dec2024 = 1'735'286'400'000; // 2024-12-27T08:00:00Z
+constexpr std::int64_t k28Mar2025 = 1'743'148'800'000; // 2025-03-28T08:00:00Z
+constexpr std::int64_t k29Feb2028 = 1'835'424'000'000; // 2028-02-29T08:00:00Z
+
+std::int64_t milliseconds(const std::optional<hedging::Timestamp>& expiry) {
+  return expiry ? expiry->nanoseconds / 1'000'000 : -1;
+}
+
+TEST(InstrumentExpiry, each_venues_dated_future_names_its_expiry_at_0800_utc) {
+  EXPECT_EQ(milliseconds(expiry_from_symbol("BTC-27DEC24")), k27Dec2024);    // Deribit
+  EXPECT_EQ(milliseconds(expiry_from_symbol("BTC-USD-241227")), k27Dec2024); // OKX
+  EXPECT_EQ(milliseconds(expiry_from_symbol("BTCUSD_241227")), k27Dec2024);  // Binance COIN-M
+  EXPECT_EQ(milliseconds(expiry_from_symbol("BTC-28MAR25")), k28Mar2025);
+  EXPECT_EQ(milliseconds(expiry_from_symbol("ETH-29FEB28")), k29Feb2028);       // a leap day
+  EXPECT_EQ(milliseconds(expiry_from_symbol("BTC-7MAR25")), 1'741'334'400'000); // Deribit: no leading zero
+}
+
+TEST(InstrumentExpiry, perpetuals_options_and_dates_that_do_not_exist_name_no_expiry) {
+  for (const char* symbol : {"BTC-PERPETUAL", "BTCUSD_PERP", "BTC-USD-SWAP", "BTC-27DEC24-100000-C", "BTC-30FEB25",
+                             "BTC-USD-241327", "BTCUSD_2412", "BTC-27DEX24", "XBTUSD", "BTC-"}) {
+    EXPECT_FALSE(expiry_from_symbol(symbol).has_value()) << symbol;
+  }
+}
+
+const std::string kVenue = R"(
+[[venues]]
+id = 1
+name = "deribit"
+)";
+
+std::string future(const std::string& symbol, const std::string& expiry_line = "") {
+  return R"(
+[[instruments]]
+id = 1
+venue = "deribit"
+symbol = ")" +
+         symbol +
+         R"("
+kind = "inverse_future"
+contract_value_usd = 10
+)" + expiry_line;
+}
+
+TEST(InstrumentExpiry, a_configured_future_takes_its_expiry_from_the_symbol) {
+  const EngineConfig config = parse_config(kVenue + future("BTC-28MAR25"), "test.toml");
+  ASSERT_EQ(config.kernel.instruments.size(), 1u);
+  EXPECT_EQ(config.kernel.instruments[0].expiry, hedging::Timestamp{k28Mar2025 * 1'000'000});
+  // A typed expiry that agrees is fine; one that does not is refused.
+  EXPECT_TRUE(test_support::problems_of(kVenue + future("BTC-28MAR25", "expiry_unix_ms = 1743148800000\n")).empty());
+  const auto wrong = test_support::problems_of(kVenue + future("BTC-28MAR25", "expiry_unix_ms = 1743148800001\n"));
+  ASSERT_EQ(wrong.size(), 1u) << test_support::describe(wrong);
+  EXPECT_EQ(wrong[0].key, "instruments[0].expiry_unix_ms");
+  EXPECT_EQ(wrong[0].message,
+            "1743148800001 is not the expiry the symbol 'BTC-28MAR25' names (1743148800000, 08:00 UTC)");
+  // A symbol naming no expiry needs one typed.
+  const auto missing = test_support::problems_of(kVenue + future("BTC-DATED"));
+  ASSERT_EQ(missing.size(), 1u) << test_support::describe(missing);
+  EXPECT_EQ(missing[0].key, "instruments[0].expiry_unix_ms");
+  EXPECT_NE(missing[0].message.find("names no expiry"), std::string::npos);
+  EXPECT_TRUE(test_support::problems_of(kVenue + future("BTC-DATED", "expiry_unix_ms = 1743148800000\n")).empty());
+}
+
+} // namespace
+} // namespace synthusd::engine
