@@ -401,7 +401,6 @@ TEST(KernelCarry, an_expiring_future_without_a_successor_is_closed_and_the_hedge
   EXPECT_EQ(kernel.unallocated(), UsdCents{1'000'000});
 }
 
-
 // Roll-in: the next dated future is configured beside the expiring one, so
 // the kernel moves into it by carry on its own clock, with no restart.
 TEST(KernelCarry, rolls_from_the_expiring_future_into_the_next_future_on_a_timer) {
