@@ -274,11 +274,9 @@ std::unique_ptr<liabilities::LiabilitySource> EngineRuntime::make_source(std::si
     return std::make_unique<liabilities::LndInvoiceSource>(std::move(options), admission);
   }
   if (name == "nats") {
+    // Its rejections (with the event id and stream sequence) are logged by
+    // the source loop, rate-limited per reason (take_rejections).
     liabilities::NatsOptions options = config_.run.nats.options;
-    options.on_reject = [](const liabilities::NatsRejection& rejection) {
-      spdlog::warn("nats: event {} at stream sequence {} rejected: {}", rejection.id, rejection.stream_sequence,
-                   rejection.reason);
-    };
     return std::make_unique<liabilities::NatsLiabilitySource>(std::move(options), admission);
   }
   throw std::logic_error("no liability source named " + name);
