@@ -336,6 +336,10 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     }
     t.integer("backfill_from_add_index", lnd.backfill_from_add_index, -1, INT64_MAX);
     t.integer("backfill_page_size", lnd.backfill_page_size, 1, 10'000);
+    t.boolean("debits", lnd.debits);
+    t.integer("debits_from_payment_index", lnd.debits_from_payment_index, 0, INT64_MAX);
+    t.integer("debits_poll_ms", lnd.debits_poll_ms, 100, 3'600'000);
+    t.integer("debits_page_size", lnd.debits_page_size, 1, 10'000);
   });
   one_table(root, problems, "nats", [&](TableReader& t) {
     liabilities::NatsOptions& nats = run.nats.options;

@@ -3,6 +3,10 @@
 #include <openssl/crypto.h>
 #include <poll.h>
 
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
 namespace synthusd::liabilities::detail {
 namespace {
 
@@ -13,6 +17,23 @@ constexpr std::size_t kMaxErrorBody = 512;
 constexpr std::size_t kReadBuffer = 16 * 1024;
 
 } // namespace
+
+std::string read_macaroon_hex(const std::string& file) {
+  if (file.empty()) {
+    return {};
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw std::runtime_error("lnd: cannot read the macaroon file " + file);
+  }
+  std::string macaroon{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (macaroon.empty()) {
+    throw std::runtime_error("lnd: the macaroon file is empty: " + file);
+  }
+  std::string hex = hex_encode(macaroon);
+  OPENSSL_cleanse(macaroon.data(), macaroon.size());
+  return hex;
+}
 
 LndExchange::LndExchange(const LndOptions& options, const std::string& macaroon_hex)
     : options_(options), macaroon_hex_(macaroon_hex),

@@ -23,6 +23,11 @@
 
 namespace synthusd::liabilities::detail {
 
+// The macaroon file's bytes in hex, for the Grpc-Metadata-macaroon header
+// ("" for no file: lnd --no-macaroons). Throws std::runtime_error when the
+// file cannot be read or is empty. The raw bytes are wiped after use.
+[[nodiscard]] std::string read_macaroon_hex(const std::string& file);
+
 class LndExchange {
 public:
   enum class Status : std::uint8_t {

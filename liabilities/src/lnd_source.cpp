@@ -1,33 +1,19 @@
 #include "synthusd/liabilities/lnd_source.hpp"
 
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <poll.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 
 #include "lnd_exchange.hpp"
+#include "lnd_index_file.hpp"
 
 namespace synthusd::liabilities {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using Exchange = detail::LndExchange;
-
-std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::runtime_error(std::string("lnd: cannot read the ") + what + " " + path);
-  }
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 int until(Clock::time_point when, Clock::time_point now) {
   if (when <= now) {
@@ -48,27 +34,12 @@ LndInvoiceSource::LndInvoiceSource(LndOptions options, LiabilityAdmission& admis
   if (options_.port <= 0 || options_.port > 65535) {
     throw std::invalid_argument("lnd: port must be 1 to 65535");
   }
-  if (!options_.macaroon_file.empty()) {
-    std::string macaroon = read_file(options_.macaroon_file, "macaroon file");
-    if (macaroon.empty()) {
-      throw std::runtime_error("lnd: the macaroon file is empty: " + options_.macaroon_file);
-    }
-    macaroon_hex_ = hex_encode(macaroon);
-    OPENSSL_cleanse(macaroon.data(), macaroon.size());
-  }
+  macaroon_hex_ = detail::read_macaroon_hex(options_.macaroon_file);
   if (options_.backfill_page_size < 1) {
     throw std::invalid_argument("lnd: backfill_page_size must be at least 1");
   }
   exchange_ = std::make_unique<detail::LndExchange>(options_, macaroon_hex_);
-  if (!options_.state_file.empty() && std::filesystem::exists(options_.state_file)) {
-    std::string text = read_file(options_.state_file, "state file");
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-      text.pop_back();
-    }
-    if (!parse_decimal_u64(text, persisted_)) {
-      // Starting from 0 would silently skip every payment settled meanwhile.
-      throw std::runtime_error("lnd: the state file does not hold a settle_index: " + options_.state_file);
-    }
+  if (detail::read_index_file(options_.state_file, persisted_)) {
     acknowledged_ = persisted_;
     state_file_written_ = true;
   }
@@ -356,28 +327,10 @@ void LndInvoiceSource::persist() {
     must_persist_ = false;
     return;
   }
-  // tmp + fsync + rename + fsync(directory): the file holds the old index or
-  // the new one after a crash, never a torn one.
-  const std::string temporary = options_.state_file + ".tmp";
-  const std::string text = std::to_string(acknowledged_) + "\n";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  const int error = errno;
-  if (fd >= 0) {
-    ok = ::close(fd) == 0 && ok;
-  }
-  ok = ok && ::rename(temporary.c_str(), options_.state_file.c_str()) == 0;
-  if (!ok) {
-    last_error_ = "cannot write " + options_.state_file + ": " + std::strerror(error != 0 ? error : errno);
+  std::string error;
+  if (!detail::write_index_file(options_.state_file, acknowledged_, error)) {
+    last_error_ = std::move(error);
     return; // tried again on the next poll
-  }
-  std::string directory = std::filesystem::path(options_.state_file).parent_path().string();
-  if (directory.empty()) {
-    directory = ".";
-  }
-  if (const int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
-    (void)::fsync(dir);
-    ::close(dir);
   }
   persisted_ = acknowledged_;
   must_persist_ = false;

@@ -70,6 +70,9 @@ tls_cert_file = "/etc/synthusd/lnd.cert"
 idle_resubscribe_seconds = 900
 backfill_from_add_index = 0
 backfill_page_size = 250
+debits = true
+debits_from_payment_index = 41
+debits_poll_ms = 5000
 
 [nats]
 durable = "standby"
@@ -90,7 +93,12 @@ ack_wait_seconds = 12.25
   EXPECT_EQ(lnd.idle_resubscribe_ms, 900'000);
   EXPECT_EQ(lnd.backfill_from_add_index, 0);
   EXPECT_EQ(lnd.backfill_page_size, 250);
-  EXPECT_TRUE(lnd.state_file.empty()); // derived by `run`, never read from the file
+  EXPECT_TRUE(lnd.debits);
+  EXPECT_EQ(lnd.debits_from_payment_index, 41);
+  EXPECT_EQ(lnd.debits_poll_ms, 5000);
+  EXPECT_EQ(lnd.debits_page_size, liabilities::LndOptions{}.debits_page_size);
+  EXPECT_TRUE(lnd.debits_state_file.empty()); // derived by `run`
+  EXPECT_TRUE(lnd.state_file.empty());        // derived by `run`, never read from the file
   const liabilities::LndOptions lnd_defaults;
   EXPECT_EQ(lnd.max_line_bytes, lnd_defaults.max_line_bytes); // not a file key: the stage's default
   EXPECT_EQ(lnd.reconnect_max_ms, lnd_defaults.reconnect_max_ms);

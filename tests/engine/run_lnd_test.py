@@ -37,17 +37,26 @@ class RunWithLndTest(unittest.TestCase):
             config = engine_config(directory, venue, extra=extra)
             engine = Engine(BINARIES["synthusd"], config, directory)
             engine.start()
-            for index in range(1, 11):
-                lnd.push(FakeLnd.invoice(index, 20_000 + index))
-            lnd.push(FakeLnd.invoice(0, 5_000, state="OPEN"))
-            lnd.push(b'{"result":{"r_hash":"not base64!","state":"SETTLED"}}\n')
-            lnd.push(b"garbage\n")
 
             def metric(name: str) -> float:
                 try:
                     return engine.metric(name, '{source="lnd"}') or 0
                 except OSError:
                     return 0
+
+            # No invoice yet: the fake, like lnd, has not even sent the
+            # response head. The source is up all the same, on one stream.
+            deadline = time.monotonic() + 20
+            while metric("synthusd_liability_source_up") < 1 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1.0)  # a while later: still up, still the one stream
+            self.assertEqual(metric("synthusd_liability_source_up"), 1)
+            self.assertEqual(len(lnd.requests), 1)
+            for index in range(1, 11):
+                lnd.push(FakeLnd.invoice(index, 20_000 + index))
+            lnd.push(FakeLnd.invoice(0, 5_000, state="OPEN"))
+            lnd.push(b'{"result":{"r_hash":"not base64!","state":"SETTLED"}}\n')
+            lnd.push(b"garbage\n")
 
             deadline = time.monotonic() + 20
             while metric("synthusd_liability_accepted_total") < 10 and time.monotonic() < deadline:

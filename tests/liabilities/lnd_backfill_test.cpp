@@ -207,7 +207,9 @@ TEST(LndBackfill, a_malformed_page_is_rejected_with_its_reason_and_fetched_again
   TestSink sink;
   LiabilityAdmission admission(sink, hedging::Ratio{});
   LndInvoiceSource source(options, admission);
-  ASSERT_TRUE(drive(source, [&] { return source.acknowledged_settle_index() == 1 && source.streaming(); }))
+  // The fake records a request once it has read it, which can be after the
+  // source has sent it: wait for the record, not only for the source.
+  ASSERT_TRUE(drive(source, [&] { return source.acknowledged_settle_index() == 1 && lnd.requests().size() == 4; }))
       << source.last_error();
   EXPECT_EQ(source.counters().rejected, 1u);
   const auto rejections = source.take_rejections();

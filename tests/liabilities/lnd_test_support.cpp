@@ -140,6 +140,35 @@ std::string invoice_page_json(const std::vector<Invoice>& invoices) {
   return json + R"(],"last_index_offset":")" + last + R"(","first_index_offset":")" + first + "\"}";
 }
 
+std::string payment_id(const Payment& payment) {
+  return "lnd-pay:" + hex(payment_hash(payment.hash_seed + 9000)) + ":" + std::to_string(payment.payment_index);
+}
+
+std::string payment_page_json(const std::vector<Payment>& payments) {
+  std::string json = R"({"payments":[)";
+  for (std::size_t i = 0; i < payments.size(); ++i) {
+    const Payment& p = payments[i];
+    const bool succeeded = p.status == "SUCCEEDED";
+    // payment_hash and payment_preimage are hex strings in lnrpc.Payment
+    // (not bytes); amounts int64 strings; status and failure_reason by name.
+    json += std::string(i > 0 ? "," : "") + R"({"payment_hash":")" + hex(payment_hash(p.hash_seed + 9000)) +
+            R"(","value":")" + std::to_string(p.value_msat / 1000) + R"(","creation_date":")" +
+            std::to_string(p.creation_time_ns / 1'000'000'000) + R"(","fee":")" + std::to_string(p.fee_msat / 1000) +
+            R"(","payment_preimage":")" + (succeeded ? hex(payment_hash(p.hash_seed + 9500)) : std::string(64, '0')) +
+            R"(","value_sat":")" + std::to_string(p.value_msat / 1000) + R"(","value_msat":")" +
+            std::to_string(p.value_msat) + R"(","payment_request":"lnbcrt10u1pjpay","status":")" + p.status +
+            R"(","fee_sat":")" + std::to_string(p.fee_msat / 1000) + R"(","fee_msat":")" + std::to_string(p.fee_msat) +
+            R"(","creation_time_ns":")" + std::to_string(p.creation_time_ns) + R"(","htlcs":[],"payment_index":")" +
+            std::to_string(p.payment_index) + R"(","failure_reason":")" +
+            (p.status == "FAILED" ? "FAILURE_REASON_NO_ROUTE" : "FAILURE_REASON_NONE") +
+            R"(","first_hop_custom_records":{}})";
+  }
+  const std::string first = payments.empty() ? "0" : std::to_string(payments.front().payment_index);
+  const std::string last = payments.empty() ? "0" : std::to_string(payments.back().payment_index);
+  return json + R"(],"first_index_offset":")" + first + R"(","last_index_offset":")" + last +
+         R"(","total_num_payments":"0"})";
+}
+
 std::string replace(std::string text, std::string_view from, std::string_view to) {
   const std::size_t at = text.find(from);
   EXPECT_NE(at, std::string::npos) << from;

@@ -47,6 +47,20 @@ struct AmpSet {
   std::int64_t settle_time = 1'700'000'000;
 };
 
+// An outgoing payment (lnrpc.Payment) as ListPayments lists it.
+struct Payment {
+  unsigned hash_seed = 1;
+  std::uint64_t payment_index = 1;
+  std::string status = "SUCCEEDED"; // IN_FLIGHT | SUCCEEDED | FAILED | INITIATED
+  std::int64_t value_msat = 1'000'000;
+  std::int64_t fee_msat = 0;
+  std::int64_t creation_time_ns = 1'700'000'000'000'000'000;
+};
+// "lnd-pay:<payment_hash hex>:<payment_index>"
+[[nodiscard]] std::string payment_id(const Payment& payment);
+// ListPaymentsResponse with every field lnd writes (EmitUnpopulated).
+[[nodiscard]] std::string payment_page_json(const std::vector<Payment>& payments);
+
 // The id the source must give the invoice: "lnd:<r_hash hex>:<settle_index>".
 [[nodiscard]] std::string lnd_id(const Invoice& invoice);
 // {"result":Invoice} as lnd writes it (UseProtoNames, EmitUnpopulated):

@@ -85,6 +85,13 @@ struct LndOptions {
   // add_index (exclusive: 0 is the node's whole history); -1: no backfill.
   std::int64_t backfill_from_add_index = -1;
   int backfill_page_size = 100; // num_max_invoices per ListInvoices page
+  // Debits: outgoing payments through ListPayments (LndPaymentSource,
+  // lnd_payment_source.hpp), a second connection to the same node.
+  bool debits = false;
+  std::int64_t debits_from_payment_index = 0; // first start only (exclusive: 0 is the whole history)
+  int debits_poll_ms = 2'000;                 // between ListPayments scans once caught up
+  int debits_page_size = 100;                 // max_payments per page
+  std::string debits_state_file;              // the acknowledged payment_index; empty: in memory only
 };
 
 // ListInvoices / ListPayments bodies larger than this are refused (a page
