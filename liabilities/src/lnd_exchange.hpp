@@ -61,6 +61,8 @@ public:
   // The request is on the wire: lnd has it, whether or not it answered yet.
   [[nodiscard]] bool request_sent() const noexcept { return phase_ >= Phase::reading_head; }
   [[nodiscard]] bool has_head() const noexcept { return phase_ == Phase::body; }
+  // lnd answered 200 (a head was read and it says OK).
+  [[nodiscard]] bool answered_ok() const noexcept { return phase_ == Phase::body && response_.status == 200; }
   [[nodiscard]] bool tcp_connected() const noexcept { return transport_->tcp_connected(); }
   [[nodiscard]] std::uint64_t connections() const noexcept { return connections_; }
   // A failure since the last call closed an established TCP connection.

@@ -94,8 +94,8 @@ void LndInvoiceSource::advance(short revents) {
     const Exchange::Status status = exchange_->advance(first ? revents : 0, lines_, true);
     first = false;
     counters_.connections += exchange_->connections() - connections_before;
-    if (exchange_->has_head() || status == Exchange::Status::done) {
-      backoff_.reset(); // lnd answered 200
+    if (exchange_->answered_ok() || status == Exchange::Status::done) {
+      backoff_.reset(); // lnd answered 200 (an error answer keeps the backoff growing)
     }
     if (status == Exchange::Status::failed) {
       disconnect(exchange_->error());

@@ -63,6 +63,15 @@ class RunWithLndTest(unittest.TestCase):
                 time.sleep(0.1)
             self.assertEqual(metric("synthusd_liability_accepted_total"), 10)
             self.assertEqual(metric("synthusd_liability_rejected_total"), 2)
+            # Both rejections' reasons reach the log (not only the last one).
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                log = open(engine.log_path).read()
+                if "not a JSON object" in log and "r_hash must be 32 bytes in base64" in log:
+                    break
+                time.sleep(0.1)
+            self.assertIn("lnd: rejected 1 input: r_hash must be 32 bytes in base64", log)
+            self.assertIn("lnd: rejected 1 input: not a JSON object", log)
             self.assertGreater(engine.metric("synthusd_liability_usd_cents") or 0, 0)
             self.assertIn("Grpc-Metadata-macaroon: 0201", lnd.requests[0])
             self.assertNotIn("macaroon-bytes", open(engine.log_path).read())
