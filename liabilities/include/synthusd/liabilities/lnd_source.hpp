@@ -40,6 +40,12 @@
 // additions after that invoice (add_index), which lnd replays in their
 // current state. A crash during the backfill repeats it (deduplicated); the
 // state file, written once the backfilled events are durable, marks it done.
+// Two cases lnd's API cannot express, so not covered: the first open invoice
+// is the node's very first (add_index 1: add_index=0 asks for no replay), and
+// a restart while nothing at all has settled yet (the state file says 0,
+// which is live-only). In both, an invoice that settles during the seconds
+// between the listing and the subscription is not credited until an operator
+// backfills again (delete the state file while nothing is credited).
 //
 // A settled invoice the sink cannot take yet (queue full, or no index price
 // to convert it) is held: the stream is not read further until it goes in,
