@@ -24,8 +24,20 @@ void RejectionLog::write(Reason& reason, Clock::time_point now) {
 
 void RejectionLog::add(const std::vector<RejectionCount>& counts, Clock::time_point now) {
   for (const RejectionCount& count : counts) {
-    auto found = std::find_if(reasons_.begin(), reasons_.end(),
-                              [&](const Reason& reason) { return reason.text == count.reason; });
+    const auto find = [&](std::string_view text) {
+      return std::find_if(reasons_.begin(), reasons_.end(), [&](const Reason& reason) { return reason.text == text; });
+    };
+    auto found = find(count.reason);
+    if (found == reasons_.end() && reasons_.size() >= kMaxTrackedReasons) {
+      // Reasons can carry input text: a flood of distinct ones is folded
+      // into one line per interval rather than one line each.
+      found = find(RejectionTally::kOtherReasons);
+      if (found == reasons_.end()) {
+        reasons_.push_back({std::string(RejectionTally::kOtherReasons), count.count, count.count, count.example, {}});
+        write(reasons_.back(), now);
+        continue;
+      }
+    }
     if (found == reasons_.end()) {
       reasons_.push_back({count.reason, count.count, count.count, count.example, {}});
       write(reasons_.back(), now); // a new reason: at once

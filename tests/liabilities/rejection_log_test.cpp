@@ -74,5 +74,22 @@ TEST(RejectionLog, a_burst_logs_every_reason_at_once_then_each_reason_once_per_i
   EXPECT_EQ(lines[5], "lnd: rejected 2 inputs: amount out of range (latest: id z) [3 for this reason in all]");
 }
 
+TEST(RejectionLog, a_flood_of_distinct_reasons_is_folded_into_one_line_per_interval) {
+  std::vector<std::string> lines;
+  RejectionLog log(
+      "intake", [&](const std::string& line) { lines.push_back(line); }, 10s);
+  const Clock::time_point start{};
+  for (std::size_t i = 0; i < RejectionLog::kMaxTrackedReasons + 100; ++i) {
+    log.add({{"unknown kind " + std::to_string(i), 1, ""}}, start + std::chrono::milliseconds(i));
+  }
+  // One line per tracked reason, then one for all the others.
+  ASSERT_EQ(lines.size(), RejectionLog::kMaxTrackedReasons + 1);
+  EXPECT_EQ(lines.back(), "intake: rejected 1 input: " + std::string(RejectionTally::kOtherReasons));
+  log.flush(start + 20s, true);
+  ASSERT_EQ(lines.size(), RejectionLog::kMaxTrackedReasons + 2);
+  EXPECT_EQ(lines.back(), "intake: rejected 99 inputs: " + std::string(RejectionTally::kOtherReasons) +
+                              " [100 for this reason in all]");
+}
+
 } // namespace
 } // namespace synthusd::liabilities

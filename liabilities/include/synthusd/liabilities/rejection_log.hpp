@@ -23,6 +23,9 @@ class RejectionLog {
 public:
   using Clock = std::chrono::steady_clock;
   using Writer = std::function<void(const std::string& line)>;
+  // Distinct reasons followed at once; further new ones share one line
+  // (RejectionTally::kOtherReasons) until some go quiet for an interval.
+  static constexpr std::size_t kMaxTrackedReasons = 256;
 
   // `source` prefixes every line ("lnd", "intake"...).
   RejectionLog(std::string source, Writer writer, std::chrono::milliseconds interval = std::chrono::seconds(10));
@@ -46,7 +49,7 @@ private:
   std::string source_;
   Writer writer_;
   std::chrono::milliseconds interval_;
-  std::vector<Reason> reasons_; // bounded by RejectionTally::kMaxReasons per interval
+  std::vector<Reason> reasons_; // at most kMaxTrackedReasons + 1
 };
 
 } // namespace synthusd::liabilities
