@@ -328,6 +328,18 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     t.boolean("tls", lnd.tls);
     t.string("tls_cert_file", lnd.tls_cert_file);
     t.string("macaroon_file", lnd.macaroon_file);
+    // lnd sends nothing on an idle invoice stream: resubscribe after this
+    // much silence (0: never; TCP keepalive still finds a dead peer).
+    std::int64_t idle_seconds = lnd.idle_resubscribe_ms / 1000;
+    if (t.integer("idle_resubscribe_seconds", idle_seconds, 0, 86'400)) {
+      lnd.idle_resubscribe_ms = static_cast<int>(idle_seconds * 1000);
+    }
+    t.integer("backfill_from_add_index", lnd.backfill_from_add_index, -1, INT64_MAX);
+    t.integer("backfill_page_size", lnd.backfill_page_size, 1, 10'000);
+    t.boolean("debits", lnd.debits);
+    t.integer("debits_from_payment_index", lnd.debits_from_payment_index, 0, INT64_MAX);
+    t.integer("debits_poll_ms", lnd.debits_poll_ms, 100, 3'600'000);
+    t.integer("debits_page_size", lnd.debits_page_size, 1, 10'000);
   });
   one_table(root, problems, "nats", [&](TableReader& t) {
     liabilities::NatsOptions& nats = run.nats.options;

@@ -168,6 +168,7 @@ void LiabilityIntake::process_lines(Connection& connection) {
       connection.discarding = false;
       ++counters_.lines;
       ++counters_.rejected;
+      rejections_.record("line longer than " + std::to_string(options_.max_line_bytes) + " bytes");
       connection.answer(0, "{\"reject\":\"\",\"reason\":\"line longer than " + std::to_string(options_.max_line_bytes) +
                                " bytes\"}\n");
       start = newline + 1;
@@ -195,6 +196,7 @@ bool LiabilityIntake::handle_line(Connection& connection, std::string_view line)
   const auto reject = [&](const std::string& id, const std::string& why) {
     ++counters_.lines;
     ++counters_.rejected;
+    rejections_.record(why, id.empty() ? std::string() : "id " + id);
     connection.answer(0, "{\"reject\":" + quote_json_string(id) + ",\"reason\":" + quote_json_string(why) + "}\n");
   };
   if (!parse_liability_line(line, request, reason)) {

@@ -1,36 +1,19 @@
 #include "synthusd/liabilities/lnd_source.hpp"
 
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <poll.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 
-#include "lnd_transport.hpp"
+#include "lnd_exchange.hpp"
+#include "lnd_index_file.hpp"
 
 namespace synthusd::liabilities {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using Io = detail::LndTransport::Io;
-
-constexpr std::size_t kMaxResponseHead = 64 * 1024;
-constexpr std::size_t kMaxErrorBody = 512;
-
-std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::runtime_error(std::string("lnd: cannot read the ") + what + " " + path);
-  }
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using Exchange = detail::LndExchange;
 
 int until(Clock::time_point when, Clock::time_point now) {
   if (when <= now) {
@@ -51,190 +34,119 @@ LndInvoiceSource::LndInvoiceSource(LndOptions options, LiabilityAdmission& admis
   if (options_.port <= 0 || options_.port > 65535) {
     throw std::invalid_argument("lnd: port must be 1 to 65535");
   }
-  if (!options_.macaroon_file.empty()) {
-    std::string macaroon = read_file(options_.macaroon_file, "macaroon file");
-    if (macaroon.empty()) {
-      throw std::runtime_error("lnd: the macaroon file is empty: " + options_.macaroon_file);
-    }
-    macaroon_hex_ = hex_encode(macaroon);
-    OPENSSL_cleanse(macaroon.data(), macaroon.size());
+  macaroon_hex_ = detail::read_macaroon_hex(options_.macaroon_file);
+  if (options_.backfill_page_size < 1) {
+    throw std::invalid_argument("lnd: backfill_page_size must be at least 1");
   }
-  transport_ =
-      std::make_unique<detail::LndTransport>(options_.host, options_.port, options_.tls, options_.tls_cert_file);
-  if (!options_.state_file.empty() && std::filesystem::exists(options_.state_file)) {
-    std::string text = read_file(options_.state_file, "state file");
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-      text.pop_back();
-    }
-    if (!parse_decimal_u64(text, persisted_)) {
-      // Starting from 0 would silently skip every payment settled meanwhile.
-      throw std::runtime_error("lnd: the state file does not hold a settle_index: " + options_.state_file);
-    }
+  exchange_ = std::make_unique<detail::LndExchange>(options_, macaroon_hex_);
+  if (detail::read_index_file(options_.state_file, persisted_)) {
     acknowledged_ = persisted_;
+    state_file_written_ = true;
+  }
+  // First start: no cursor anywhere. Without a state file to say the
+  // backfill was done, it is done (again: what a crash interrupted dedupes).
+  if (!state_file_written_ && options_.backfill_from_add_index >= 0) {
+    backfilling_ = true;
+    backfill_offset_ = static_cast<std::uint64_t>(options_.backfill_from_add_index);
   }
 }
 
-LndInvoiceSource::~LndInvoiceSource() {
-  OPENSSL_cleanse(out_.data(), out_.size());
-  OPENSSL_cleanse(macaroon_hex_.data(), macaroon_hex_.size());
+LndInvoiceSource::~LndInvoiceSource() { OPENSSL_cleanse(macaroon_hex_.data(), macaroon_hex_.size()); }
+
+bool LndInvoiceSource::streaming() const noexcept { return !backfilling_ && exchange_->request_sent(); }
+
+bool LndInvoiceSource::up() const noexcept { return exchange_->request_sent() || page_ready_; }
+
+std::uint64_t LndInvoiceSource::subscribe_settle_index() const noexcept {
+  // Lower than acknowledged would only replay more; never below the
+  // backfill's cursor, as settle_index=0 asks lnd for no backlog at all.
+  return std::max(acknowledged_, subscribe_from_);
 }
 
-void LndInvoiceSource::start_connect() {
-  if (transport_->connect() == Io::failed) {
-    disconnect(transport_->error());
+void LndInvoiceSource::start_request() {
+  std::string target;
+  if (backfilling_) {
+    target = "/v1/invoices?index_offset=" + std::to_string(backfill_offset_) +
+             "&num_max_invoices=" + std::to_string(options_.backfill_page_size) + "&reversed=false";
+  } else {
+    // Resume after the last settlement known durable: LND replays every
+    // invoice settled after it.
+    target = "/v1/invoices/subscribe?settle_index=" + std::to_string(subscribe_settle_index());
+    if (subscribe_add_index_ > 0 && subscribe_settle_index() == 0) {
+      // Nothing settled before the backfill's first open invoice: replay
+      // the additions from it on, in their current state (top of the header).
+      target += "&add_index=" + std::to_string(subscribe_add_index_);
+    }
+  }
+  lines_.clear();
+  if (exchange_->start(target) == Exchange::Status::failed) {
+    disconnect(exchange_->error());
     return;
   }
-  phase_ = Phase::connecting;
-  want_write_ = true;
   deadline_ = Clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms);
 }
 
 void LndInvoiceSource::advance(short revents) {
-  if (phase_ == Phase::connecting) {
-    const bool was_connected = transport_->tcp_connected();
-    const Io step = transport_->establish(revents);
-    if (!was_connected && transport_->tcp_connected()) {
-      ++counters_.connections;
+  const std::uint64_t connections_before = exchange_->connections();
+  bool first = true;
+  // One read per step, so that a held message stops the reading at once.
+  while (exchange_->active() && !blocked_ && (first || exchange_->more_to_read())) {
+    const Exchange::Status status = exchange_->advance(first ? revents : 0, lines_, true);
+    first = false;
+    counters_.connections += exchange_->connections() - connections_before;
+    if (exchange_->answered_ok() || status == Exchange::Status::done) {
+      backoff_.reset(); // lnd answered 200 (an error answer keeps the backoff growing)
     }
-    if (step == Io::failed) {
-      disconnect(transport_->error());
+    if (status == Exchange::Status::failed) {
+      disconnect(exchange_->error());
       return;
     }
-    if (step != Io::done) {
-      want_write_ = step == Io::wait_write;
-      return;
-    }
-    // Resume after the last settlement known durable: LND replays every
-    // invoice settled after it (add_index stays 0: no replay of additions).
-    const std::string host = options_.host.find(':') != std::string::npos ? "[" + options_.host + "]" : options_.host;
-    OPENSSL_cleanse(out_.data(), out_.size());
-    out_ = "GET /v1/invoices/subscribe?settle_index=" + std::to_string(acknowledged_) + " HTTP/1.1\r\nHost: " + host +
-           ":" + std::to_string(options_.port) + "\r\n";
-    if (!macaroon_hex_.empty()) {
-      out_ += "Grpc-Metadata-macaroon: " + macaroon_hex_ + "\r\n";
-    }
-    out_ += "Accept: application/json\r\n\r\n";
-    out_sent_ = 0;
-    phase_ = Phase::sending;
-  }
-  if (phase_ == Phase::sending) {
-    while (out_sent_ < out_.size()) {
-      std::size_t sent = 0;
-      switch (transport_->write(out_.data() + out_sent_, out_.size() - out_sent_, sent)) {
-      case Io::done:
-        out_sent_ += sent;
-        continue;
-      case Io::wait_read:
-        want_write_ = false;
-        return;
-      case Io::wait_write:
-        want_write_ = true;
-        return;
-      case Io::closed:
-      case Io::failed:
-        disconnect("sending the request failed: " + transport_->error());
+    if (backfilling_) {
+      if (lines_.size() > kMaxLndPageBytes) {
+        disconnect("lnd's ListInvoices page is larger than " + std::to_string(kMaxLndPageBytes) + " bytes");
         return;
       }
-    }
-    OPENSSL_cleanse(out_.data(), out_.size()); // the macaroon need not stay in memory twice
-    want_write_ = false;
-    phase_ = Phase::reading_head;
-  }
-  read_available();
-}
-
-void LndInvoiceSource::read_available() {
-  char buffer[16 * 1024];
-  // Not while a message is held: TCP backpressure then reaches LND.
-  while (phase_ >= Phase::reading_head && !blocked_) {
-    std::size_t got = 0;
-    switch (transport_->read(buffer, sizeof buffer, got)) {
-    case Io::done:
-      on_bytes(std::string_view(buffer, got));
+      if (status == Exchange::Status::done) {
+        ++counters_.backfill_pages;
+        page_ = parse_lnd_invoice_page(lines_);
+        lines_.clear();
+        if (!page_.ok) {
+          ++counters_.rejected;
+          rejections_.record(page_.reason, "index_offset " + std::to_string(backfill_offset_));
+          disconnect("backfill: " + page_.reason);
+          return;
+        }
+        page_at_ = 0;
+        page_ready_ = true;
+        process_page();
+        return;
+      }
       continue;
-    case Io::wait_read:
-      want_write_ = false;
-      return;
-    case Io::wait_write:
-      want_write_ = true;
-      return;
-    case Io::closed:
-      if (phase_ == Phase::streaming && response_.status != 200) {
-        disconnect("lnd answered " + response_.status_line + ": " + error_body_);
-      } else if (phase_ == Phase::streaming && body_.finish() == HttpBodyDecoder::Status::error) {
-        disconnect("lnd closed the connection inside the stream");
-      } else {
-        disconnect(phase_ == Phase::streaming ? "lnd ended the stream" : "lnd closed the connection");
+    }
+    process_lines();
+    if (status == Exchange::Status::done) {
+      // Go keeps the connection open after the last chunk: only the end
+      // of the body says the subscription is over.
+      body_done_ = true;
+      if (!blocked_) {
+        disconnect("lnd ended the stream");
       }
-      return;
-    case Io::failed:
-      disconnect("reading from lnd failed: " + transport_->error());
       return;
     }
   }
 }
 
-void LndInvoiceSource::on_bytes(std::string_view bytes) {
-  std::string rest;
-  if (phase_ == Phase::reading_head) {
-    head_.append(bytes);
-    const std::size_t end = head_.find("\r\n\r\n");
-    if (end == std::string::npos) {
-      if (head_.size() > kMaxResponseHead) {
-        disconnect("lnd's response head is too long");
-      }
-      return;
-    }
-    std::string reason;
-    if (!parse_http_response_head(std::string_view(head_).substr(0, end), response_, reason)) {
-      disconnect("bad HTTP response from lnd: " + reason);
-      return;
-    }
-    body_.reset(response_);
-    rest = head_.substr(end + 4);
-    head_.clear();
-    phase_ = Phase::streaming;
-    if (response_.status == 200) {
-      backoff_.reset();
-    }
-    bytes = rest;
-  }
-  if (response_.status != 200) {
-    // LND says why in the body ({"error":...}, an expired macaroon...).
-    const HttpBodyDecoder::Status status = body_.feed(bytes, error_body_);
-    if (error_body_.size() > kMaxErrorBody) {
-      error_body_.resize(kMaxErrorBody);
-    }
-    if (status != HttpBodyDecoder::Status::more) {
-      while (!error_body_.empty() && (error_body_.back() == '\n' || error_body_.back() == '\r')) {
-        error_body_.pop_back();
-      }
-      disconnect("lnd answered " + response_.status_line + ": " + error_body_);
-    }
-    return;
-  }
-  const HttpBodyDecoder::Status status = body_.feed(bytes, lines_);
-  process_lines();
-  if (status == HttpBodyDecoder::Status::error) {
-    disconnect("bad chunked framing from lnd: " + body_.error());
-  } else if (status == HttpBodyDecoder::Status::done) {
-    // Go keeps the connection open after the last chunk (keep-alive): only
-    // the end of the body says the subscription is over.
-    body_done_ = true;
-    if (!blocked_) {
-      disconnect("lnd ended the stream");
-    }
-  }
+void LndInvoiceSource::reject(std::string reason) {
+  ++counters_.messages;
+  ++counters_.rejected;
+  last_error_ = "rejected: " + reason;
+  rejections_.record(reason);
 }
 
 void LndInvoiceSource::process_lines() {
   std::size_t start = 0;
   blocked_ = false;
-  const auto too_long = [this] {
-    ++counters_.messages;
-    ++counters_.rejected;
-    last_error_ = "rejected: line longer than " + std::to_string(options_.max_line_bytes) + " bytes";
-  };
+  const auto too_long = [this] { reject("line longer than " + std::to_string(options_.max_line_bytes) + " bytes"); };
   while (start < lines_.size()) {
     const std::size_t newline = lines_.find('\n', start);
     if (discarding_) {
@@ -275,12 +187,13 @@ bool LndInvoiceSource::handle_line(std::string_view line) {
   if (line.empty()) {
     return true;
   }
-  const LndInvoiceMessage message = parse_lnd_invoice_message(line);
+  return handle_message(parse_lnd_invoice_message(line), false);
+}
+
+bool LndInvoiceSource::handle_message(const LndInvoiceMessage& message, bool backfill) {
   switch (message.kind) {
   case LndInvoiceMessage::Kind::rejected:
-    ++counters_.messages;
-    ++counters_.rejected;
-    last_error_ = "rejected: " + message.reason;
+    reject(message.reason);
     return true;
   case LndInvoiceMessage::Kind::ignored:
     ++counters_.messages;
@@ -289,56 +202,104 @@ bool LndInvoiceSource::handle_line(std::string_view line) {
   case LndInvoiceMessage::Kind::settled:
     break;
   }
-  if (holding_ && !admission_.sink().index_price().is_valid()) {
-    return false; // still no price: not asked again, as admission counts every refusal
-  }
-  const Admission admission = admission_.admit(message.request);
-  switch (admission.outcome) {
-  case Admission::Outcome::full:
-  case Admission::Outcome::unpriced:
-  case Admission::Outcome::rejected:
-    // A real payment: never skipped. It stays first in line and is tried
-    // again on every poll (the index price comes back; a refusal by the
-    // bounds needs an operator, and says so in last_error).
-    if (!holding_) {
-      ++counters_.held;
-      holding_ = true;
+  // One message can carry several payments (AMP sets): each is admitted in
+  // order, and a held one resumes where it stopped.
+  for (; admitted_of_message_ < message.settlements.size(); ++admitted_of_message_) {
+    const LndSettlement& settlement = message.settlements[admitted_of_message_];
+    if (holding_ && !admission_.sink().index_price().is_valid()) {
+      return false; // still no price: not asked again, as admission counts every refusal
     }
-    last_error_ = admission.outcome == Admission::Outcome::full ? "held: the liability sink is full"
-                                                                : std::string("held: ") + admission.reason;
-    return false;
-  case Admission::Outcome::duplicate:
-    ++counters_.duplicates;
-    break;
-  case Admission::Outcome::accepted:
-    ++counters_.settled;
-    break;
+    const Admission admission = admission_.admit(settlement.request);
+    switch (admission.outcome) {
+    case Admission::Outcome::full:
+    case Admission::Outcome::unpriced:
+    case Admission::Outcome::rejected:
+      // A real payment: never skipped. It stays first in line and is tried
+      // again on every poll (the index price comes back; a refusal by the
+      // bounds needs an operator, and says so in last_error).
+      if (!holding_) {
+        ++counters_.held;
+        holding_ = true;
+      }
+      last_error_ = admission.outcome == Admission::Outcome::full ? "held: the liability sink is full"
+                                                                  : std::string("held: ") + admission.reason;
+      return false;
+    case Admission::Outcome::duplicate:
+      ++counters_.duplicates;
+      break;
+    case Admission::Outcome::accepted:
+      ++counters_.settled;
+      break;
+    }
+    holding_ = false;
+    // A backfilled settlement acknowledges no stream index by itself: the
+    // backfill's cursor does, once everything before it is durable.
+    pending_.push_back({backfill ? 0 : settlement.settle_index, admission.ticket});
   }
-  holding_ = false;
+  admitted_of_message_ = 0;
   ++counters_.messages;
-  pending_.push_back({message.settle_index, admission.ticket});
   return true;
 }
 
+void LndInvoiceSource::process_page() {
+  blocked_ = false;
+  while (page_at_ < page_.invoices.size()) {
+    const LndInvoiceMessage& message = page_.invoices[page_at_];
+    if (!handle_message(message, true)) {
+      blocked_ = true;
+      return;
+    }
+    // The resume rule (top of the header): settlements count toward the
+    // cursor only before the first invoice that could still settle.
+    if (!open_seen_) {
+      for (const LndSettlement& settlement : message.settlements) {
+        backfill_cursor_ = std::max(backfill_cursor_, settlement.settle_index);
+      }
+      if (message.may_settle) {
+        open_seen_ = true;
+        subscribe_add_index_ = message.add_index > 0 ? message.add_index - 1 : 0;
+      }
+    }
+    ++page_at_;
+  }
+  finish_page();
+}
+
+void LndInvoiceSource::finish_page() {
+  page_ready_ = false;
+  const bool last = page_.invoices.empty() || page_.last_index_offset <= backfill_offset_;
+  const std::uint64_t next_offset = page_.last_index_offset;
+  page_ = LndInvoicePage{};
+  exchange_->close();
+  if (!last) {
+    backfill_offset_ = next_offset;
+    start_request(); // the next page at once: no backoff between pages
+    return;
+  }
+  // Done: the stream takes over from the cursor, which is acknowledged (and
+  // the state file written) once every backfilled event is durable.
+  backfilling_ = false;
+  subscribe_from_ = backfill_cursor_;
+  pending_.push_back({backfill_cursor_, 0, true});
+  start_request();
+}
+
 void LndInvoiceSource::disconnect(std::string why) {
-  if (transport_->tcp_connected()) {
+  if (exchange_->take_dropped() || exchange_->tcp_connected()) {
     ++counters_.disconnects;
   }
-  transport_->close();
-  phase_ = Phase::idle;
-  want_write_ = false;
-  OPENSSL_cleanse(out_.data(), out_.size());
-  out_.clear();
-  head_.clear();
-  response_ = HttpResponseHead{};
+  exchange_->close();
   // Whatever was not admitted yet is settled after the acknowledged index,
-  // so LND sends it again on the next connection.
+  // so LND sends it again on the next connection (a backfill page is
+  // fetched again from its offset).
   lines_.clear();
-  error_body_.clear();
   discarding_ = false;
   body_done_ = false;
   blocked_ = false;
   holding_ = false;
+  admitted_of_message_ = 0;
+  page_ready_ = false;
+  page_ = LndInvoicePage{};
   last_error_ = std::move(why);
   next_attempt_ = Clock::now() + backoff_.next();
 }
@@ -350,10 +311,12 @@ void LndInvoiceSource::release_acknowledgements() {
     // received before it is durable too.
     while (!pending_.empty() && pending_.front().ticket <= durable) {
       acknowledged_ = std::max(acknowledged_, pending_.front().settle_index);
+      // The state file says the backfill is done, even at index 0.
+      must_persist_ = must_persist_ || pending_.front().ends_backfill;
       pending_.pop_front();
     }
   }
-  if (acknowledged_ > persisted_) {
+  if (acknowledged_ > persisted_ || must_persist_) {
     persist();
   }
 }
@@ -361,41 +324,29 @@ void LndInvoiceSource::release_acknowledgements() {
 void LndInvoiceSource::persist() {
   if (options_.state_file.empty()) {
     persisted_ = acknowledged_;
+    must_persist_ = false;
     return;
   }
-  // tmp + fsync + rename + fsync(directory): the file holds the old index or
-  // the new one after a crash, never a torn one.
-  const std::string temporary = options_.state_file + ".tmp";
-  const std::string text = std::to_string(acknowledged_) + "\n";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  const int error = errno;
-  if (fd >= 0) {
-    ok = ::close(fd) == 0 && ok;
-  }
-  ok = ok && ::rename(temporary.c_str(), options_.state_file.c_str()) == 0;
-  if (!ok) {
-    last_error_ = "cannot write " + options_.state_file + ": " + std::strerror(error != 0 ? error : errno);
+  std::string error;
+  if (!detail::write_index_file(options_.state_file, acknowledged_, error)) {
+    last_error_ = std::move(error);
     return; // tried again on the next poll
   }
-  std::string directory = std::filesystem::path(options_.state_file).parent_path().string();
-  if (directory.empty()) {
-    directory = ".";
-  }
-  if (const int dir = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
-    (void)::fsync(dir);
-    ::close(dir);
-  }
   persisted_ = acknowledged_;
+  must_persist_ = false;
+  state_file_written_ = true;
 }
 
 int LndInvoiceSource::wait_ms(int timeout_ms) const {
   const auto now = Clock::now();
   int wait = std::max(timeout_ms, 0);
-  if (phase_ == Phase::idle) {
+  if (!exchange_->active()) {
     wait = std::min(wait, until(next_attempt_, now));
-  } else if (!streaming()) {
+  } else if (!exchange_->request_sent()) {
     wait = std::min(wait, until(deadline_, now));
+  } else if (!backfilling_ && options_.idle_resubscribe_ms > 0) {
+    wait = std::min(wait,
+                    until(exchange_->last_received() + std::chrono::milliseconds(options_.idle_resubscribe_ms), now));
   }
   if (blocked_) {
     wait = std::min(wait, 10); // the sink may have room (or a price) soon
@@ -403,7 +354,7 @@ int LndInvoiceSource::wait_ms(int timeout_ms) const {
   if (!pending_.empty()) {
     wait = std::min(wait, 1); // acknowledgements wait for durability: look again soon
   }
-  if (!blocked_ && transport_->pending()) {
+  if (!blocked_ && exchange_->active() && exchange_->more_to_read()) {
     wait = 0; // decrypted bytes the socket will not announce
   }
   return wait;
@@ -412,31 +363,45 @@ int LndInvoiceSource::wait_ms(int timeout_ms) const {
 std::size_t LndInvoiceSource::poll_once(int timeout_ms) {
   const std::uint64_t messages_before = counters_.messages;
   if (blocked_) {
-    process_lines(); // the held message first, in stream order
-    if (!blocked_ && body_done_) {
-      disconnect("lnd ended the stream");
+    // The held message first, in stream (or page) order.
+    if (page_ready_) {
+      process_page();
+    } else {
+      process_lines();
+      if (!blocked_ && body_done_) {
+        disconnect("lnd ended the stream");
+      }
     }
   }
-  if (phase_ == Phase::idle && Clock::now() >= next_attempt_) {
-    start_connect();
+  if (!exchange_->active() && !blocked_ && Clock::now() >= next_attempt_) {
+    start_request();
   }
   const int wait = wait_ms(timeout_ms);
-  pollfd descriptor{transport_->fd(), 0, 0};
+  pollfd descriptor{exchange_->fd(), 0, 0};
   // While blocked the socket is not watched at all: a readable or hung-up
   // socket we do not read would wake poll() at once, again and again.
-  const bool watch = phase_ != Phase::idle && !blocked_;
+  const bool watch = exchange_->active() && !blocked_;
   if (watch) {
-    descriptor.events = static_cast<short>(want_write_ ? POLLOUT : POLLIN);
-    if (phase_ == Phase::reading_head || phase_ == Phase::streaming) {
-      descriptor.events |= POLLIN;
-    }
+    descriptor.events = exchange_->poll_events();
   }
   const int ready = ::poll(watch ? &descriptor : nullptr, watch ? 1 : 0, wait);
-  if (watch && (ready > 0 || transport_->pending())) {
+  if (watch && (ready > 0 || exchange_->more_to_read())) {
     advance(ready > 0 ? descriptor.revents : 0);
   }
-  if (phase_ != Phase::idle && !streaming() && Clock::now() >= deadline_) {
-    disconnect("lnd did not answer within " + std::to_string(options_.connect_timeout_ms) + " ms");
+  const auto now = Clock::now();
+  if (exchange_->active() && !exchange_->request_sent() && now >= deadline_) {
+    disconnect("lnd did not take the request within " + std::to_string(options_.connect_timeout_ms) + " ms");
+  } else if (exchange_->request_sent() && !backfilling_ && !blocked_ && options_.idle_resubscribe_ms > 0 &&
+             now >= exchange_->last_received() + std::chrono::milliseconds(options_.idle_resubscribe_ms)) {
+    // lnd's normal silence, not a failure: resubscribe at once, no backoff.
+    ++counters_.idle_resubscribes;
+    if (exchange_->tcp_connected()) {
+      ++counters_.disconnects;
+    }
+    exchange_->close();
+    lines_.clear();
+    discarding_ = false;
+    start_request();
   }
   release_acknowledgements();
   return static_cast<std::size_t>(counters_.messages - messages_before);

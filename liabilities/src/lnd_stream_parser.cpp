@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <limits>
-#include <optional>
-#include <simdjson.h>
 #include <utility>
 
 namespace synthusd::liabilities {
@@ -12,14 +10,6 @@ namespace {
 
 // A chunk-size or trailer line longer than this is not HTTP we understand.
 constexpr std::size_t kMaxFramingLine = 4096;
-constexpr std::size_t kPaymentHashBytes = 32;
-
-LndInvoiceMessage rejected(std::string reason) {
-  LndInvoiceMessage message;
-  message.kind = LndInvoiceMessage::Kind::rejected;
-  message.reason = std::move(reason);
-  return message;
-}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -49,148 +39,6 @@ int base64_value(char c) noexcept {
     return c - '0' + 52;
   }
   return c == '+' ? 62 : (c == '/' ? 63 : -1);
-}
-
-// The invoice fields the source needs, as the strings protojson wrote.
-struct InvoiceFields {
-  std::optional<std::string_view> state;
-  std::optional<std::string_view> r_hash;
-  std::optional<std::string_view> settle_index;
-  std::optional<std::string_view> amt_paid_sat;
-  std::optional<std::string_view> amt_paid_msat;
-  std::optional<std::string_view> settle_date;
-};
-
-// Reads the fields of a {"result":Invoice} object. A returned reason means
-// the message is rejected. The views point into the parser's string buffer,
-// valid until its next document.
-std::optional<std::string> read_invoice(simdjson::ondemand::value value, InvoiceFields& fields) {
-  simdjson::ondemand::object invoice;
-  if (value.get_object().get(invoice) != simdjson::SUCCESS) {
-    return "result must be an object";
-  }
-  for (auto field : invoice) {
-    std::string_view key;
-    simdjson::ondemand::value field_value;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS || field.value().get(field_value) != simdjson::SUCCESS) {
-      return "bad JSON";
-    }
-    std::optional<std::string_view>* slot = nullptr;
-    if (key == "state") {
-      slot = &fields.state;
-    } else if (key == "r_hash") {
-      slot = &fields.r_hash;
-    } else if (key == "settle_index") {
-      slot = &fields.settle_index;
-    } else if (key == "amt_paid_sat") {
-      slot = &fields.amt_paid_sat;
-    } else if (key == "amt_paid_msat") {
-      slot = &fields.amt_paid_msat;
-    } else if (key == "settle_date") {
-      slot = &fields.settle_date;
-    }
-    if (slot == nullptr) {
-      continue; // memo, htlcs, features...: nothing the liability depends on
-    }
-    std::string_view text;
-    if (field_value.get_string().get(text) != simdjson::SUCCESS) {
-      // protojson writes 64-bit integers, bytes and enums all as strings
-      return std::string(key) + " must be a string";
-    }
-    *slot = text;
-  }
-  return std::nullopt;
-}
-
-// {"error":{"code":2,"message":"...","details":[]}}: what LND says when the
-// stream fails (an expired macaroon, a shutdown). Kept short for last_error.
-std::string read_error(simdjson::ondemand::value value) {
-  simdjson::ondemand::object error;
-  std::string text = "lnd error";
-  if (value.get_object().get(error) != simdjson::SUCCESS) {
-    return text;
-  }
-  std::string_view message;
-  std::int64_t code = 0;
-  for (auto field : error) {
-    std::string_view key;
-    simdjson::ondemand::value field_value;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS || field.value().get(field_value) != simdjson::SUCCESS) {
-      break;
-    }
-    // Best effort: a malformed error object is still an error.
-    if (key == "message" && field_value.get_string().get(message) != simdjson::SUCCESS) {
-      message = {};
-    } else if (key == "code" && field_value.get_int64().get(code) != simdjson::SUCCESS) {
-      code = 0;
-    }
-  }
-  text += " " + std::to_string(code);
-  if (!message.empty()) {
-    text += ": " + std::string(message.substr(0, 200));
-  }
-  return text;
-}
-
-LndInvoiceMessage settled_invoice(const InvoiceFields& fields) {
-  if (!fields.r_hash) {
-    return rejected("r_hash is missing");
-  }
-  std::string hash;
-  if (!base64_decode(*fields.r_hash, hash) || hash.size() != kPaymentHashBytes) {
-    return rejected("r_hash must be 32 bytes in base64");
-  }
-  std::uint64_t settle_index = 0;
-  if (!fields.settle_index) {
-    return rejected("settle_index is missing");
-  }
-  if (!parse_decimal_u64(*fields.settle_index, settle_index) || settle_index == 0) {
-    return rejected("settle_index must be a positive decimal string");
-  }
-  std::uint64_t sats = 0;
-  if (fields.amt_paid_sat) {
-    if (!parse_decimal_u64(*fields.amt_paid_sat, sats)) {
-      return rejected("amt_paid_sat must be a non-negative decimal string");
-    }
-  } else if (fields.amt_paid_msat) {
-    std::uint64_t msat = 0;
-    if (!parse_decimal_u64(*fields.amt_paid_msat, msat)) {
-      return rejected("amt_paid_msat must be a non-negative decimal string");
-    }
-    sats = msat / 1000; // the sub-satoshi rest is not the user's dollars
-  } else {
-    return rejected("amt_paid_sat or amt_paid_msat is required");
-  }
-  if (sats > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    return rejected("amt_paid_sat is out of range");
-  }
-  std::uint64_t settle_date = 0;
-  if (!fields.settle_date) {
-    return rejected("settle_date is missing");
-  }
-  if (!parse_decimal_u64(*fields.settle_date, settle_date) ||
-      settle_date > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / 1000)) {
-    return rejected("settle_date must be Unix seconds as a decimal string");
-  }
-  LndInvoiceMessage message;
-  if (sats == 0) {
-    // Less than one satoshi paid: no cent to credit, and nothing wrong with it.
-    message.kind = LndInvoiceMessage::Kind::ignored;
-    message.reason = "SETTLED below one satoshi";
-    return message;
-  }
-  message.kind = LndInvoiceMessage::Kind::settled;
-  message.settle_index = settle_index;
-  // r_hash + settle_index, so a replay of the same settlement dedupes.
-  message.request.id = "lnd:" + hex_encode(hash) + ":" + std::to_string(settle_index);
-  message.request.credit = true; // money received into a USD account
-  message.request.sats = static_cast<std::int64_t>(sats);
-  message.request.ts_ms = static_cast<std::int64_t>(settle_date) * 1000;
-  // LND's settle_index stream replays every settlement after the persisted
-  // index on each (re)connect, however long the engine was away: history,
-  // held to the backfill window rather than the live one (PROTOCOL.md).
-  message.request.backfill = true;
-  return message;
 }
 
 } // namespace
@@ -251,59 +99,6 @@ bool base64_decode(std::string_view text, std::string& out) {
     }
   }
   return true;
-}
-
-LndInvoiceMessage parse_lnd_invoice_message(std::string_view line) {
-  // One parser per thread, reused: building one allocates its buffers.
-  thread_local simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(line);
-  simdjson::ondemand::document document;
-  simdjson::ondemand::object object;
-  if (parser.iterate(padded).get(document) != simdjson::SUCCESS ||
-      document.get_object().get(object) != simdjson::SUCCESS) {
-    return rejected("not a JSON object");
-  }
-  InvoiceFields fields;
-  bool has_result = false;
-  std::optional<std::string> error;
-  for (auto field : object) {
-    std::string_view key;
-    simdjson::ondemand::value value;
-    if (field.unescaped_key().get(key) != simdjson::SUCCESS || field.value().get(value) != simdjson::SUCCESS) {
-      return rejected("not a JSON object");
-    }
-    if (key == "result") {
-      if (auto reason = read_invoice(value, fields)) {
-        return rejected(std::move(*reason));
-      }
-      has_result = true;
-    } else if (key == "error") {
-      error = read_error(value);
-    }
-  }
-  // current_location() is OUT_OF_BOUNDS exactly when every token was consumed
-  if (document.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return rejected("not a JSON object");
-  }
-  if (error) {
-    return rejected(std::move(*error));
-  }
-  if (!has_result) {
-    return rejected("neither result nor error");
-  }
-  if (!fields.state) {
-    return rejected("state is missing");
-  }
-  if (*fields.state == "SETTLED") {
-    return settled_invoice(fields);
-  }
-  if (*fields.state == "OPEN" || *fields.state == "ACCEPTED" || *fields.state == "CANCELED") {
-    LndInvoiceMessage message;
-    message.kind = LndInvoiceMessage::Kind::ignored;
-    message.reason = std::string(*fields.state);
-    return message;
-  }
-  return rejected("unknown invoice state " + std::string(fields.state->substr(0, 32)));
 }
 
 bool parse_http_response_head(std::string_view head, HttpResponseHead& out, std::string& reason) {

@@ -144,6 +144,7 @@ struct NatsLiabilitySource::State {
   std::vector<Pending> pending;
   std::deque<Held> held;
   NatsCounters counters;
+  RejectionTally rejections; // taken by the engine's source loop for its rate-limited log
   Clock::time_point requests_expire{}; // when the server drops our last pull request
   Clock::time_point next_check{};      // of the consumer's existence and backlog
 };
@@ -341,6 +342,7 @@ bool NatsLiabilitySource::State::admit(Held& h) {
 void NatsLiabilitySource::State::reject(Held& h, const std::string& reason) {
   ++counters.messages;
   ++counters.rejected;
+  rejections.record(reason, "event " + h.request.id + " at stream sequence " + std::to_string(h.stream_sequence));
   (void)natsMsg_Term(h.msg.get(), nullptr);
   if (options.on_reject) {
     options.on_reject(NatsRejection{h.stream_sequence, h.request.id, reason});
@@ -480,6 +482,8 @@ NatsLiabilitySource::NatsLiabilitySource(NatsOptions options, LiabilityAdmission
 }
 
 NatsLiabilitySource::~NatsLiabilitySource() = default;
+
+std::vector<RejectionCount> NatsLiabilitySource::take_rejections() { return state_->rejections.take(); }
 
 std::size_t NatsLiabilitySource::poll_once(int timeout_ms) {
   State& s = *state_;

@@ -399,7 +399,9 @@ class NatsPublisher:
 class FakeLnd:
     """LND's REST invoice stream, GET /v1/invoices/subscribe?settle_index=N:
     an HTTP/1.1 chunked response of {"result":{...}} lines, int64 fields as
-    strings and r_hash in base64, like lnd's grpc-gateway. Serves one stream
+    strings and r_hash in base64, like lnd's grpc-gateway. Like the gateway
+    (runtime.ForwardResponseStream), the response head goes out only with the
+    first message: an idle stream answers nothing at all. Serves one stream
     at a time from a thread; records each request's settle_index and headers.
     """
 
@@ -452,14 +454,15 @@ class FakeLnd:
                 with self.lock:
                     self.requests.append(request.decode(errors="replace"))
                 try:
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                 b"Transfer-Encoding: chunked\r\n\r\n")
+                    head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                            b"Transfer-Encoding: chunked\r\n\r\n")
                     sent = 0
                     while not self.stopping:
                         with self.lock:
                             pending = self.lines[sent:]
                         for line in pending:
-                            conn.sendall(b"%x\r\n%s\r\n" % (len(line), line))
+                            conn.sendall(head + b"%x\r\n%s\r\n" % (len(line), line))
+                            head = b""
                             sent += 1
                         try:
                             if conn.recv(1, socket.MSG_DONTWAIT) == b"":

@@ -67,6 +67,12 @@ max_line_bytes = 65536
 host = "10.0.0.9"
 macaroon_file = "/etc/synthusd/invoice.macaroon"
 tls_cert_file = "/etc/synthusd/lnd.cert"
+idle_resubscribe_seconds = 900
+backfill_from_add_index = 0
+backfill_page_size = 250
+debits = true
+debits_from_payment_index = 41
+debits_poll_ms = 5000
 
 [nats]
 durable = "standby"
@@ -84,7 +90,15 @@ ack_wait_seconds = 12.25
   EXPECT_EQ(lnd.host, "10.0.0.9");
   EXPECT_EQ(lnd.macaroon_file, "/etc/synthusd/invoice.macaroon");
   EXPECT_EQ(lnd.tls_cert_file, "/etc/synthusd/lnd.cert");
-  EXPECT_TRUE(lnd.state_file.empty()); // derived by `run`, never read from the file
+  EXPECT_EQ(lnd.idle_resubscribe_ms, 900'000);
+  EXPECT_EQ(lnd.backfill_from_add_index, 0);
+  EXPECT_EQ(lnd.backfill_page_size, 250);
+  EXPECT_TRUE(lnd.debits);
+  EXPECT_EQ(lnd.debits_from_payment_index, 41);
+  EXPECT_EQ(lnd.debits_poll_ms, 5000);
+  EXPECT_EQ(lnd.debits_page_size, liabilities::LndOptions{}.debits_page_size);
+  EXPECT_TRUE(lnd.debits_state_file.empty()); // derived by `run`
+  EXPECT_TRUE(lnd.state_file.empty());        // derived by `run`, never read from the file
   const liabilities::LndOptions lnd_defaults;
   EXPECT_EQ(lnd.max_line_bytes, lnd_defaults.max_line_bytes); // not a file key: the stage's default
   EXPECT_EQ(lnd.reconnect_max_ms, lnd_defaults.reconnect_max_ms);
@@ -95,6 +109,17 @@ ack_wait_seconds = 12.25
   EXPECT_EQ(nats.ack_wait_ms, 12'250);
   EXPECT_FALSE(nats.on_reject); // set by `run`
   EXPECT_EQ(nats.fetch_batch, liabilities::NatsOptions{}.fetch_batch);
+}
+
+TEST(RunConfig, lnd_backfill_and_idle_keys_out_of_range_are_refused_by_name) {
+  const std::string text =
+      std::string(kKernel) +
+      "\n[lnd]\nbackfill_from_add_index = -2\nbackfill_page_size = 0\nidle_resubscribe_seconds = -1\n";
+  const auto problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 3u) << describe(problems);
+  EXPECT_EQ(problems[0].key, "lnd.backfill_from_add_index");
+  EXPECT_EQ(problems[1].key, "lnd.backfill_page_size");
+  EXPECT_EQ(problems[2].key, "lnd.idle_resubscribe_seconds");
 }
 
 TEST(RunConfig, a_present_liability_table_without_keys_gets_the_engine_defaults) {

@@ -37,11 +37,6 @@ class RunWithLndTest(unittest.TestCase):
             config = engine_config(directory, venue, extra=extra)
             engine = Engine(BINARIES["synthusd"], config, directory)
             engine.start()
-            for index in range(1, 11):
-                lnd.push(FakeLnd.invoice(index, 20_000 + index))
-            lnd.push(FakeLnd.invoice(0, 5_000, state="OPEN"))
-            lnd.push(b'{"result":{"r_hash":"not base64!","state":"SETTLED"}}\n')
-            lnd.push(b"garbage\n")
 
             def metric(name: str) -> float:
                 try:
@@ -49,11 +44,34 @@ class RunWithLndTest(unittest.TestCase):
                 except OSError:
                     return 0
 
+            # No invoice yet: the fake, like lnd, has not even sent the
+            # response head. The source is up all the same, on one stream.
+            deadline = time.monotonic() + 20
+            while metric("synthusd_liability_source_up") < 1 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1.0)  # a while later: still up, still the one stream
+            self.assertEqual(metric("synthusd_liability_source_up"), 1)
+            self.assertEqual(len(lnd.requests), 1)
+            for index in range(1, 11):
+                lnd.push(FakeLnd.invoice(index, 20_000 + index))
+            lnd.push(FakeLnd.invoice(0, 5_000, state="OPEN"))
+            lnd.push(b'{"result":{"r_hash":"not base64!","state":"SETTLED"}}\n')
+            lnd.push(b"garbage\n")
+
             deadline = time.monotonic() + 20
             while metric("synthusd_liability_accepted_total") < 10 and time.monotonic() < deadline:
                 time.sleep(0.1)
             self.assertEqual(metric("synthusd_liability_accepted_total"), 10)
             self.assertEqual(metric("synthusd_liability_rejected_total"), 2)
+            # Both rejections' reasons reach the log (not only the last one).
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                log = open(engine.log_path).read()
+                if "not a JSON object" in log and "r_hash must be 32 bytes in base64" in log:
+                    break
+                time.sleep(0.1)
+            self.assertIn("lnd: rejected 1 input: r_hash must be 32 bytes in base64", log)
+            self.assertIn("lnd: rejected 1 input: not a JSON object", log)
             self.assertGreater(engine.metric("synthusd_liability_usd_cents") or 0, 0)
             self.assertIn("Grpc-Metadata-macaroon: 0201", lnd.requests[0])
             self.assertNotIn("macaroon-bytes", open(engine.log_path).read())

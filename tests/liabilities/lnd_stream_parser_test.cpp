@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "lnd_test_support.hpp"
+#include "synthusd/liabilities/lnd_messages.hpp"
 #include "synthusd/liabilities/lnd_stream_parser.hpp"
 
 namespace synthusd::liabilities {
@@ -19,21 +20,26 @@ TEST(LndStreamParser, a_settled_invoice_is_a_credit_keyed_by_payment_hash_and_se
   const Invoice invoice{.hash_seed = 3, .settle_index = 7, .sats = 1000, .settle_date = 1'718'000'042};
   const LndInvoiceMessage message = parse_lnd_invoice_message(invoice_json(invoice));
   ASSERT_EQ(message.kind, LndInvoiceMessage::Kind::settled) << message.reason;
-  EXPECT_EQ(message.request.id, lnd_id(invoice));
-  EXPECT_EQ(message.request.id.size(), 4 + 64 + 2u);
-  EXPECT_TRUE(message.request.credit);
-  EXPECT_EQ(message.request.sats, 1000);
-  EXPECT_FALSE(message.request.usd_cents);
-  EXPECT_EQ(message.request.ts_ms, 1'718'000'042'000);
-  EXPECT_TRUE(message.request.backfill); // a replayed settle_index stream: old settle dates are admitted
-  EXPECT_EQ(message.settle_index, 7u);
+  ASSERT_EQ(message.settlements.size(), 1u);
+  const LiabilityRequest& request = message.settlements[0].request;
+  EXPECT_EQ(request.id, lnd_id(invoice));
+  EXPECT_EQ(request.id.size(), 4 + 64 + 2u);
+  EXPECT_TRUE(request.credit);
+  EXPECT_EQ(request.sats, 1000);
+  EXPECT_FALSE(request.usd_cents);
+  EXPECT_EQ(request.ts_ms, 1'718'000'042'000);
+  EXPECT_TRUE(request.backfill); // a replayed settle_index stream: old settle dates are admitted
+  EXPECT_EQ(message.settlements[0].settle_index, 7u);
+  EXPECT_EQ(message.add_index, 12u);
+  EXPECT_FALSE(message.may_settle);
 }
 
 TEST(LndStreamParser, amt_paid_msat_is_the_fallback_rounded_down) {
   const Invoice invoice{.sats = 2500, .with_amt_paid_sat = false, .extra_msat = 999};
   const LndInvoiceMessage message = parse_lnd_invoice_message(invoice_json(invoice));
   ASSERT_EQ(message.kind, LndInvoiceMessage::Kind::settled) << message.reason;
-  EXPECT_EQ(message.request.sats, 2500);
+  ASSERT_EQ(message.settlements.size(), 1u);
+  EXPECT_EQ(message.settlements[0].request.sats, 2500);
 }
 
 TEST(LndStreamParser, open_accepted_and_canceled_invoices_move_no_money) {

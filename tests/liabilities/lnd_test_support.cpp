@@ -57,18 +57,20 @@ std::string lnd_id(const Invoice& invoice) {
   return "lnd:" + hex(payment_hash(invoice.hash_seed)) + ":" + std::to_string(invoice.settle_index);
 }
 
-std::string invoice_json(const Invoice& invoice) {
+std::string invoice_json(const Invoice& invoice) { return R"({"result":)" + invoice_object(invoice) + "}"; }
+
+std::string invoice_object(const Invoice& invoice) {
   const bool settled = invoice.state == "SETTLED";
   const std::string msat = std::to_string(settled ? invoice.sats * 1000 + invoice.extra_msat : 0);
   const std::string sat = std::to_string(settled ? invoice.sats : 0);
-  std::string json = R"({"result":{"memo":"deposit","r_preimage":")" + base64(payment_hash(invoice.hash_seed + 1000)) +
+  std::string json = R"({"memo":"deposit","r_preimage":")" + base64(payment_hash(invoice.hash_seed + 1000)) +
                      R"(","r_hash":")" + base64(payment_hash(invoice.hash_seed)) +
                      R"(","value":"1000","value_msat":"1000000","settled":)" + (settled ? "true" : "false") +
                      R"(,"creation_date":"1699999990","settle_date":")" +
                      std::to_string(settled ? invoice.settle_date : 0) +
                      R"(","payment_request":"lnbcrt10u1pjdeposit","description_hash":"","expiry":"86400",)"
-                     R"("fallback_addr":"","cltv_expiry":"80","route_hints":[],"private":false,"add_index":"12",)"
-                     R"("settle_index":")" +
+                     R"("fallback_addr":"","cltv_expiry":"80","route_hints":[],"private":false,"add_index":")" +
+                     std::to_string(invoice.add_index) + R"(","settle_index":")" +
                      std::to_string(settled ? invoice.settle_index : 0) + R"(","amt_paid":")" + msat + "\",";
   if (invoice.with_amt_paid_sat) {
     json += R"("amt_paid_sat":")" + sat + "\",";
@@ -82,8 +84,89 @@ std::string invoice_json(const Invoice& invoice) {
   }
   json += R"(],"features":{"9":{"name":"tlv-onion","is_required":false,"is_known":true}},"is_keysend":false,)"
           R"("payment_addr":")" +
-          base64(payment_hash(invoice.hash_seed + 2000)) + R"(","is_amp":false,"amp_invoice_state":{}}})";
+          base64(payment_hash(invoice.hash_seed + 2000)) + R"(","is_amp":false,"amp_invoice_state":{}})";
   return json;
+}
+
+std::string amp_id(const AmpSet& set) {
+  return "lnd-amp:" + hex(payment_hash(set.set_seed + 5000)) + ":" + std::to_string(set.settle_index);
+}
+
+std::string amp_invoice_json(unsigned hash_seed, const std::vector<AmpSet>& sets) {
+  std::int64_t total_msat = 0;
+  bool settled = false;
+  std::string states;
+  std::string htlcs;
+  for (const AmpSet& set : sets) {
+    const std::string set_id = payment_hash(set.set_seed + 5000);
+    if (set.state == "SETTLED") {
+      total_msat += set.msat;
+      settled = true;
+    }
+    states += std::string(states.empty() ? "" : ",") + "\"" + hex(set_id) + R"(":{"state":")" + set.state +
+              R"(","settle_index":")" + std::to_string(set.state == "SETTLED" ? set.settle_index : 0) +
+              R"(","settle_time":")" + std::to_string(set.state == "SETTLED" ? set.settle_time : 0) +
+              R"(","amt_paid_msat":")" + std::to_string(set.msat) + "\"}";
+    htlcs += std::string(htlcs.empty() ? "" : ",") + R"({"chan_id":"123456789","htlc_index":"3","amt_msat":")" +
+             std::to_string(set.msat) +
+             R"(","accept_height":101,"accept_time":"1699999999","resolve_time":"0",)"
+             R"("expiry_height":181,"state":")" +
+             set.state + R"(","custom_records":{},"mpp_total_amt_msat":")" + std::to_string(set.msat) +
+             R"(","amp":{"root_share":")" + base64(payment_hash(set.set_seed + 6000)) + R"(","set_id":")" +
+             base64(set_id) + R"(","child_index":0,"hash":")" + base64(payment_hash(set.set_seed + 7000)) +
+             R"(","preimage":""}})";
+  }
+  // lnd leaves an AMP invoice's own settle_index and settle_date at 0 and
+  // sums the sets into amt_paid (invoicesrpc.CreateRPCInvoice).
+  return R"({"result":{"memo":"","r_preimage":"","r_hash":")" + base64(payment_hash(hash_seed)) +
+         R"(","value":"0","value_msat":"0","settled":)" + (settled ? "true" : "false") +
+         R"(,"creation_date":"1699999990","settle_date":"0","payment_request":"lnbcrt1pjamp","description_hash":"",)"
+         R"("expiry":"86400","fallback_addr":"","cltv_expiry":"80","route_hints":[],"private":false,)"
+         R"("add_index":"30","settle_index":"0","amt_paid":")" +
+         std::to_string(total_msat) + R"(","amt_paid_sat":")" + std::to_string(total_msat / 1000) +
+         R"(","amt_paid_msat":")" + std::to_string(total_msat) + R"(","state":")" + (settled ? "SETTLED" : "OPEN") +
+         R"(","htlcs":[)" + htlcs + R"(],"features":{},"is_keysend":false,"payment_addr":")" +
+         base64(payment_hash(hash_seed + 2000)) + R"(","is_amp":true,"amp_invoice_state":{)" + states + "}}}";
+}
+
+std::string invoice_page_json(const std::vector<Invoice>& invoices) {
+  std::string json = R"({"invoices":[)";
+  for (std::size_t i = 0; i < invoices.size(); ++i) {
+    json += (i > 0 ? "," : "") + invoice_object(invoices[i]);
+  }
+  // lnd answers an empty page with both offsets "0"
+  const std::string first = invoices.empty() ? "0" : std::to_string(invoices.front().add_index);
+  const std::string last = invoices.empty() ? "0" : std::to_string(invoices.back().add_index);
+  return json + R"(],"last_index_offset":")" + last + R"(","first_index_offset":")" + first + "\"}";
+}
+
+std::string payment_id(const Payment& payment) {
+  return "lnd-pay:" + hex(payment_hash(payment.hash_seed + 9000)) + ":" + std::to_string(payment.payment_index);
+}
+
+std::string payment_page_json(const std::vector<Payment>& payments) {
+  std::string json = R"({"payments":[)";
+  for (std::size_t i = 0; i < payments.size(); ++i) {
+    const Payment& p = payments[i];
+    const bool succeeded = p.status == "SUCCEEDED";
+    // payment_hash and payment_preimage are hex strings in lnrpc.Payment
+    // (not bytes); amounts int64 strings; status and failure_reason by name.
+    json += std::string(i > 0 ? "," : "") + R"({"payment_hash":")" + hex(payment_hash(p.hash_seed + 9000)) +
+            R"(","value":")" + std::to_string(p.value_msat / 1000) + R"(","creation_date":")" +
+            std::to_string(p.creation_time_ns / 1'000'000'000) + R"(","fee":")" + std::to_string(p.fee_msat / 1000) +
+            R"(","payment_preimage":")" + (succeeded ? hex(payment_hash(p.hash_seed + 9500)) : std::string(64, '0')) +
+            R"(","value_sat":")" + std::to_string(p.value_msat / 1000) + R"(","value_msat":")" +
+            std::to_string(p.value_msat) + R"(","payment_request":"lnbcrt10u1pjpay","status":")" + p.status +
+            R"(","fee_sat":")" + std::to_string(p.fee_msat / 1000) + R"(","fee_msat":")" + std::to_string(p.fee_msat) +
+            R"(","creation_time_ns":")" + std::to_string(p.creation_time_ns) + R"(","htlcs":[],"payment_index":")" +
+            std::to_string(p.payment_index) + R"(","failure_reason":")" +
+            (p.status == "FAILED" ? "FAILURE_REASON_NO_ROUTE" : "FAILURE_REASON_NONE") +
+            R"(","first_hop_custom_records":{}})";
+  }
+  const std::string first = payments.empty() ? "0" : std::to_string(payments.front().payment_index);
+  const std::string last = payments.empty() ? "0" : std::to_string(payments.back().payment_index);
+  return json + R"(],"first_index_offset":")" + first + R"(","last_index_offset":")" + last +
+         R"(","total_num_payments":"0"})";
 }
 
 std::string replace(std::string text, std::string_view from, std::string_view to) {
@@ -109,7 +192,24 @@ void FakeLnd::Session::raw(std::string_view bytes) {
 }
 
 void FakeLnd::Session::stream_head() {
+  head_sent_ = true;
   raw("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+}
+
+void FakeLnd::Session::message(std::string_view json) {
+  char size[32];
+  const std::string line = std::string(json) + "\n";
+  std::snprintf(size, sizeof size, "%zx\r\n", line.size());
+  // grpc-gateway's first Write carries the head and the first message together.
+  const std::string head =
+      head_sent_ ? "" : "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  head_sent_ = true;
+  raw(head + size + line + "\r\n");
+}
+
+void FakeLnd::Session::answer(std::string_view json) {
+  raw("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(json.size()) +
+      "\r\n\r\n" + std::string(json));
 }
 
 void FakeLnd::Session::chunk(std::string_view payload) {
@@ -203,7 +303,8 @@ void FakeLnd::serve() {
 
 FakeLnd::Script serve_ledger(std::vector<Invoice> ledger, bool overlap, bool hold) {
   return [ledger = std::move(ledger), overlap, hold](FakeLnd::Session& session) {
-    session.stream_head();
+    // No head before the first message, as lnd's gateway: with nothing to
+    // replay, the client sees a connection that says nothing.
     const std::uint64_t from = session.settle_index();
     for (const Invoice& invoice : ledger) {
       if (invoice.settle_index > from || (overlap && invoice.settle_index == from)) {

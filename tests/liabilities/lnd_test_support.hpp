@@ -35,13 +35,47 @@ struct Invoice {
   std::int64_t settle_date = 1'700'000'000;
   bool with_amt_paid_sat = true;
   std::int64_t extra_msat = 0; // sub-satoshi part of the amount paid
+  std::uint64_t add_index = 12;
 };
+
+// One HTLC set of an AMP invoice (lnrpc.AMPInvoiceState).
+struct AmpSet {
+  unsigned set_seed = 1;
+  std::string state = "SETTLED";
+  std::uint64_t settle_index = 1;
+  std::int64_t msat = 1'000'000;
+  std::int64_t settle_time = 1'700'000'000;
+};
+
+// An outgoing payment (lnrpc.Payment) as ListPayments lists it.
+struct Payment {
+  unsigned hash_seed = 1;
+  std::uint64_t payment_index = 1;
+  std::string status = "SUCCEEDED"; // IN_FLIGHT | SUCCEEDED | FAILED | INITIATED
+  std::int64_t value_msat = 1'000'000;
+  std::int64_t fee_msat = 0;
+  std::int64_t creation_time_ns = 1'700'000'000'000'000'000;
+};
+// "lnd-pay:<payment_hash hex>:<payment_index>"
+[[nodiscard]] std::string payment_id(const Payment& payment);
+// ListPaymentsResponse with every field lnd writes (EmitUnpopulated).
+[[nodiscard]] std::string payment_page_json(const std::vector<Payment>& payments);
 
 // The id the source must give the invoice: "lnd:<r_hash hex>:<settle_index>".
 [[nodiscard]] std::string lnd_id(const Invoice& invoice);
 // {"result":Invoice} as lnd writes it (UseProtoNames, EmitUnpopulated):
 // every field, 64-bit integers as strings, bytes in base64, enums by name.
 [[nodiscard]] std::string invoice_json(const Invoice& invoice);
+// The Invoice object alone, as ListInvoices lists it.
+[[nodiscard]] std::string invoice_object(const Invoice& invoice);
+// An AMP invoice as lnd's invoicesrpc.CreateRPCInvoice fills it: SETTLED
+// when a set settled, the invoice's own settle_index 0, amt_paid_* the sum
+// of every set, one amp_invoice_state entry per set (keyed by set id hex).
+[[nodiscard]] std::string amp_invoice_json(unsigned hash_seed, const std::vector<AmpSet>& sets);
+// "lnd-amp:<set id hex>:<settle_index>"
+[[nodiscard]] std::string amp_id(const AmpSet& set);
+// ListInvoiceResponse: {"invoices":[...],"last_index_offset":"N","first_index_offset":"M"}
+[[nodiscard]] std::string invoice_page_json(const std::vector<Invoice>& invoices);
 // `text` with the first `from` replaced (a test failure when absent).
 [[nodiscard]] std::string replace(std::string text, std::string_view from, std::string_view to);
 
@@ -57,13 +91,18 @@ public:
     void raw(std::string_view bytes);
     void stream_head(); // 200, chunked
     void chunk(std::string_view payload);
-    void message(std::string_view json) { chunk(std::string(json) + "\n"); } // as grpc-gateway writes
+    // As grpc-gateway writes a stream: the response head goes out only
+    // with the first message (never before), each message one JSON + "\n".
+    void message(std::string_view json);
+    // A whole 200 response with a Content-Length body (a unary call).
+    void answer(std::string_view json);
     // Until the client closes or the server stops.
     void hold();
 
   private:
     friend class FakeLnd;
     int fd_ = -1;
+    bool head_sent_ = false;
     SSL* ssl_ = nullptr;
     const std::atomic<bool>* stop_ = nullptr;
   };

@@ -7,6 +7,7 @@
 #include "synthusd/engine/journal_segments.hpp"
 #include "synthusd/engine/snapshot_file.hpp"
 #include "synthusd/fix/gateway_alert_text.hpp"
+#include "synthusd/liabilities/lnd_payment_source.hpp"
 #include "synthusd/liabilities/lnd_source.hpp"
 #include "synthusd/liabilities/nats_source.hpp"
 
@@ -63,7 +64,10 @@ EngineRuntime::EngineRuntime(EngineConfig config)
   }
   // Liability sources: one channel each (the journal publishes their tickets).
   const std::pair<bool, const char*> sources[] = {
-      {config_.run.intake.enabled, "intake"}, {config_.run.lnd.enabled, "lnd"}, {config_.run.nats.enabled, "nats"}};
+      {config_.run.intake.enabled, "intake"},
+      {config_.run.lnd.enabled, "lnd"},
+      {config_.run.lnd.enabled && config_.run.lnd.options.debits, "lnd-payments"},
+      {config_.run.nats.enabled, "nats"}};
   // Every id ever journaled (read by recover(), before any thread appends)
   // goes to each source's deduplication.
   for (const auto& [enabled, name] : sources) {
@@ -273,12 +277,16 @@ std::unique_ptr<liabilities::LiabilitySource> EngineRuntime::make_source(std::si
     options.state_file = config_.run.engine.state_directory + "/lnd.settle_index";
     return std::make_unique<liabilities::LndInvoiceSource>(std::move(options), admission);
   }
+  if (name == "lnd-payments") {
+    liabilities::LndOptions options = config_.run.lnd.options;
+    // The payment_index acknowledged (every payment up to it final, its debit durable).
+    options.debits_state_file = config_.run.engine.state_directory + "/lnd.payment_index";
+    return std::make_unique<liabilities::LndPaymentSource>(std::move(options), admission);
+  }
   if (name == "nats") {
+    // Its rejections (with the event id and stream sequence) are logged by
+    // the source loop, rate-limited per reason (take_rejections).
     liabilities::NatsOptions options = config_.run.nats.options;
-    options.on_reject = [](const liabilities::NatsRejection& rejection) {
-      spdlog::warn("nats: event {} at stream sequence {} rejected: {}", rejection.id, rejection.stream_sequence,
-                   rejection.reason);
-    };
     return std::make_unique<liabilities::NatsLiabilitySource>(std::move(options), admission);
   }
   throw std::logic_error("no liability source named " + name);

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "synthusd/liabilities/rejection_log.hpp"
+
 namespace synthusd::engine::run {
 
 void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource>()>& make, SourceStatus& status,
@@ -28,8 +30,12 @@ void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource
   }
   std::string reported_error;
   std::uint64_t reported_conflicts = 0;
+  // Every rejected input's reason, rate-limited per reason (a burst of bad
+  // lines is not reduced to its last reason, nor logged line by line).
+  liabilities::RejectionLog rejections(status.name, [](const std::string& line) { spdlog::warn("{}", line); });
   while (!stop.load(std::memory_order_acquire)) {
     (void)source->poll_once(timing.poll_ms);
+    rejections.add(source->take_rejections(), std::chrono::steady_clock::now());
     status.up.store(source->up(), std::memory_order_relaxed);
     status.publish(source->source_counters());
     if (admission != nullptr && admission->counters().conflicts > reported_conflicts) {
@@ -41,7 +47,9 @@ void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource
                    "rejects)",
                    status.name, reported_conflicts);
     }
-    if (std::string error = source->last_error(); !error.empty() && error != reported_error) {
+    // A rejection's reason is the rejection log's to write, rate-limited.
+    if (std::string error = source->last_error();
+        !error.empty() && error != reported_error && error.rfind("rejected: ", 0) != 0) {
       spdlog::warn("{}: {}", status.name, error);
       reported_error = std::move(error);
     }
@@ -51,6 +59,8 @@ void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource
   for (int i = 0; i < timing.drain_polls && source->unacknowledged() > 0; ++i) {
     (void)source->poll_once(timing.drain_poll_ms);
   }
+  rejections.add(source->take_rejections(), std::chrono::steady_clock::now());
+  rejections.flush(std::chrono::steady_clock::now(), true);
   status.publish(source->source_counters());
   status.up.store(false);
 }

@@ -69,6 +69,7 @@ public:
   }
   // Answers waiting for durability or for their client to read them.
   [[nodiscard]] std::size_t unacknowledged() const noexcept override;
+  [[nodiscard]] std::vector<RejectionCount> take_rejections() override { return rejections_.take(); }
 
   // Answer bytes held for clients (waiting for durability or for the client
   // to read them): at most about max_output_bytes per connection.
@@ -96,6 +97,7 @@ private:
   int bound_tcp_port_ = -1;
   std::vector<std::unique_ptr<Connection>> connections_;
   IntakeCounters counters_;
+  RejectionTally rejections_;
 };
 
 } // namespace synthusd::liabilities

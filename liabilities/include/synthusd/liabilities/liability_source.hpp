@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "synthusd/liabilities/rejection_tally.hpp"
 
 namespace synthusd::liabilities {
 
@@ -38,6 +41,9 @@ public:
   [[nodiscard]] virtual std::size_t unacknowledged() const noexcept = 0;
   // The latest connection or protocol problem, empty when none (never a secret).
   [[nodiscard]] virtual std::string last_error() const { return {}; }
+  // Every input rejected since the last call, by reason (rejection_tally.hpp),
+  // for the engine to log rate-limited per reason.
+  [[nodiscard]] virtual std::vector<RejectionCount> take_rejections() { return {}; }
 };
 
 } // namespace synthusd::liabilities

@@ -1,7 +1,8 @@
 #pragma once
-// The parts of the LND invoice stream client (lnd_source.hpp) that need no
-// socket: the HTTP/1.1 response head, the body framing (chunked, length,
-// until close) and one message of GET /v1/invoices/subscribe.
+// The parts of the LND clients (lnd_source.hpp, lnd_payment_source.hpp)
+// that need no socket: the HTTP/1.1 response head, the body framing
+// (chunked, length, until close) and protojson's scalars. What the messages
+// mean is lnd_messages.hpp.
 //
 // What LND sends (grpc-gateway's runtime.ForwardResponseStream with lnd's
 // JSONPb marshaller, UseProtoNames + EmitUnpopulated): every message is
@@ -16,27 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "synthusd/liabilities/liability_sink.hpp"
-
 namespace synthusd::liabilities {
-
-struct LndInvoiceMessage {
-  enum class Kind : std::uint8_t {
-    settled,  // a payment received: `request` and `settle_index` are set
-    ignored,  // a well-formed invoice that moves no money (OPEN, ACCEPTED, CANCELED)
-    rejected, // bad input or an {"error":...} object: `reason` says why
-  };
-  Kind kind = Kind::rejected;
-  LiabilityRequest request;
-  std::uint64_t settle_index = 0;
-  std::string reason; // rejected: why; ignored: the invoice state
-};
-
-// One line of the stream, without its newline. A settled invoice becomes
-// LiabilityRequest{id = "lnd:<r_hash hex>:<settle_index>", credit, sats =
-// amt_paid_sat (amt_paid_msat / 1000, rounded down, when amt_paid_sat is
-// absent), ts_ms = settle_date * 1000, backfill}.
-[[nodiscard]] LndInvoiceMessage parse_lnd_invoice_message(std::string_view line);
 
 // protojson's 64-bit integers: one to twenty ASCII digits, no sign, no
 // spaces, within uint64. False for anything else.

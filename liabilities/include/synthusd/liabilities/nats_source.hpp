@@ -121,6 +121,7 @@ public:
     return {c.messages, c.accepted, c.duplicates, c.rejected, c.backpressure};
   }
   [[nodiscard]] std::size_t unacknowledged() const noexcept override { return unacked(); }
+  [[nodiscard]] std::vector<RejectionCount> take_rejections() override;
 
   // A snapshot; disconnects and reconnects are counted on cnats's thread.
   [[nodiscard]] NatsCounters counters() const noexcept;

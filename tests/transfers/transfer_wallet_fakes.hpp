@@ -1,0 +1,173 @@
+#pragma once
+// Stand-ins for the operator's node and the venue's wallet API, shaped from
+// their documentation:
+// - Core Lightning `withdraw destination satoshi` returns {tx, txid, psbt};
+//   `listtransactions` lists outputs by address and amount (CLN keeps no
+//   label); `newaddr` returns {bech32}. LND's `sendcoins` takes a `label`.
+// - Deribit private/get_current_deposit_address returns {address, currency,
+//   type}; private/get_deposits lists {address, amount, state ("pending",
+//   "completed", ...), transaction_id}; private/withdraw returns
+//   {id, state "unconfirmed", ...}; private/get_withdrawals lists them.
+// Both outlive an executor, as the real daemons outlive a crash of synthusd.
+// `crash_at` makes the n-th call (counting every call of both) throw
+// SimulatedCrash, before or after the call's effect, as a kill -9 would stop
+// the engine on either side of a counterparty's action.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "synthusd/transfers/transfer_executor.hpp"
+
+namespace synthusd::transfers::test {
+
+struct SimulatedCrash {};
+
+struct CrashPlan {
+  int calls = 0;
+  int crash_at = -1;         // the call number that crashes; -1: none
+  bool after_effect = false; // crash after the call did what it does
+  void before(int& call) {
+    call = ++calls;
+    if (call == crash_at && !after_effect) {
+      throw SimulatedCrash{};
+    }
+  }
+  void after(int call) const {
+    if (call == crash_at && after_effect) {
+      throw SimulatedCrash{};
+    }
+  }
+};
+
+struct OnChainSend {
+  std::string address;
+  std::int64_t sats = 0;
+  std::string txid;
+};
+
+class FakeNode final : public NodeWallet {
+public:
+  explicit FakeNode(CrashPlan& plan) : plan_(plan) {}
+  Answer send(const std::string& address, std::int64_t sats, const std::string& /*label: CLN has none*/) override {
+    int call = 0;
+    plan_.before(call);
+    if (refuse_sends) {
+      return Answer::failure("Could not afford 1000000sat using all 2 available UTXOs");
+    }
+    sends.push_back({address, sats, "tx" + std::to_string(sends.size() + 1)});
+    plan_.after(call);
+    return Answer::of(sends.back().txid);
+  }
+  std::optional<std::string> find_send(const std::string& address, std::int64_t sats,
+                                       const std::string& /*label*/) override {
+    int call = 0;
+    plan_.before(call);
+    for (const OnChainSend& send : sends) {
+      if (send.address == address && send.sats == sats) {
+        plan_.after(call);
+        return send.txid;
+      }
+    }
+    plan_.after(call);
+    return std::nullopt;
+  }
+  Answer new_address() override {
+    int call = 0;
+    plan_.before(call);
+    addresses.push_back("bcrt1qnode" + std::to_string(addresses.size() + 1));
+    plan_.after(call);
+    return Answer::of(addresses.back());
+  }
+  std::optional<std::string> find_incoming(const std::string& address, std::int64_t sats) override {
+    int call = 0;
+    plan_.before(call);
+    for (const OnChainSend& incoming : received) {
+      if (incoming.address == address && incoming.sats == sats) {
+        plan_.after(call);
+        return incoming.txid;
+      }
+    }
+    plan_.after(call);
+    return std::nullopt;
+  }
+
+  bool refuse_sends = false;
+  std::vector<OnChainSend> sends;
+  std::vector<OnChainSend> received; // confirmed incoming outputs (the venue's withdrawals)
+  std::vector<std::string> addresses;
+
+private:
+  CrashPlan& plan_;
+};
+
+struct VenueWithdrawal {
+  std::string id;
+  std::string address;
+  std::int64_t sats = 0;
+};
+
+class FakeVenue final : public VenueWallet {
+public:
+  FakeVenue(CrashPlan& plan, FakeNode& node) : plan_(plan), node_(node) {}
+  Answer deposit_address(hedging::VenueId /*venue*/) override {
+    int call = 0;
+    plan_.before(call);
+    plan_.after(call);
+    return Answer::of("bcrt1qderibitdeposit");
+  }
+  bool deposit_credited(hedging::VenueId /*venue*/, const std::string& txid) override {
+    int call = 0;
+    plan_.before(call);
+    // "completed" once the chain confirmed it: after `confirm_after_checks` asks
+    const bool credited = credits && ++checks_[txid] > confirm_after_checks;
+    plan_.after(call);
+    return credited;
+  }
+  Answer request_withdrawal(hedging::VenueId /*venue*/, const std::string& address, std::int64_t sats,
+                            const std::string& /*label*/) override {
+    int call = 0;
+    plan_.before(call);
+    withdrawals.push_back({std::to_string(withdrawals.size() + 100), address, sats});
+    // The venue broadcasts it; the node sees it arrive.
+    node_.received.push_back({address, sats, "venuetx" + withdrawals.back().id});
+    plan_.after(call);
+    return Answer::of(withdrawals.back().id);
+  }
+  std::optional<std::string> find_withdrawal(hedging::VenueId /*venue*/, const std::string& address,
+                                             std::int64_t sats) override {
+    int call = 0;
+    plan_.before(call);
+    for (const VenueWithdrawal& withdrawal : withdrawals) {
+      if (withdrawal.address == address && withdrawal.sats == sats) {
+        plan_.after(call);
+        return withdrawal.id;
+      }
+    }
+    plan_.after(call);
+    return std::nullopt;
+  }
+
+  bool credits = true;          // false: a deposit that never arrives
+  int confirm_after_checks = 1; // pending this many times, then completed
+  std::vector<VenueWithdrawal> withdrawals;
+
+private:
+  CrashPlan& plan_;
+  FakeNode& node_;
+  struct Checks {
+    std::vector<std::pair<std::string, int>> entries;
+    int& operator[](const std::string& key) {
+      for (auto& [k, v] : entries) {
+        if (k == key) {
+          return v;
+        }
+      }
+      entries.emplace_back(key, 0);
+      return entries.back().second;
+    }
+  } checks_;
+};
+
+} // namespace synthusd::transfers::test
