@@ -73,8 +73,10 @@ struct LiabilityFlow {
 struct FlowGeneratorConfig {
   std::uint64_t seed = 1;
   hedging::UsdCents initial{5'000'000}; // $50,000
-  std::int64_t events_per_hour = 20;
-  hedging::UsdCents max_event{40'000}; // $400
+  // About $1,000 an hour each way in quiet markets on a $50k book (half the
+  // book a day), several times that when the price moves.
+  std::int64_t events_per_hour = 6;
+  hedging::UsdCents max_event{20'000}; // $200
   std::int64_t volatility_factor = 2;
 };
 
