@@ -44,7 +44,9 @@ TEST(ConfigFile, the_shipped_config_loads_and_matches_the_reference_venues) {
     EXPECT_EQ(config.kernel.instruments[i].symbol, reference.instruments[i].symbol) << i;
     EXPECT_EQ(config.kernel.instruments[i].tick_size, reference.instruments[i].tick_size) << i;
   }
-  EXPECT_EQ(config.kernel.bands.low_safe_bound, Ratio::from_ppm(980'000));
+  EXPECT_EQ(config.kernel.bands.policy, hedging::PolicyKind::banded);
+  EXPECT_EQ(config.kernel.bands.low_bound, Ratio::from_ppm(998'000));
+  EXPECT_EQ(config.kernel.bands.low_safe_bound, Ratio::one());
   EXPECT_EQ(config.kernel.collateral.minimum_transfer, UsdCents{10'000});
   EXPECT_EQ(config.kernel.funding_guard.engage_below, Ratio::from_ppm(-100));
 }
