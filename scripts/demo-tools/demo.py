@@ -89,13 +89,18 @@ def conversion_spread_cents(config: str, journal: str) -> float:
     customers, from the journal's liability records: the sats taken in at the
     applied price minus the dollars credited (for a debit, the dollars minus
     the sats paid out). The operator's income, not hedge error."""
+    m = re.search(r"^\s*conversion_spread\s*=\s*([0-9.]+)", open(config).read(), re.MULTILINE)
+    spread = float(m.group(1)) if m else 0.0
     out = subprocess.run([os.path.join(BUILD, "synthusd"), "replay", journal, "--config", config, "--liabilities"],
                          capture_output=True, text=True).stdout
     total = 0.0
     for m in re.finditer(r"usd cents (-?\d+) sats (\d+) price (\d+)", out):
-        cents, sats, price = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        if sats > 0 and price > 0:
-            value = sats * price / 1e14
+        cents, sats, applied = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if sats > 0 and applied > 0:
+            # The journal keeps the applied price: the index less the spread
+            # for a credit, plus it for a debit.
+            index = applied / (1 - spread) if cents > 0 else applied / (1 + spread)
+            value = sats * index / 1e14
             total += value - cents if cents > 0 else -cents - value
     return total
 
