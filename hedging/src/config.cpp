@@ -26,10 +26,10 @@ BandConfig default_bands(PolicyKind policy) noexcept {
   BandConfig bands;
   bands.policy = policy;
   if (policy == PolicyKind::banded) {
-    bands.low_bound = Ratio::from_ppm(998'000);
+    bands.low_bound = Ratio::from_ppm(999'000);
     bands.low_safe_bound = Ratio::one();
     bands.high_safe_bound = Ratio::one();
-    bands.high_bound = Ratio::from_ppm(1'002'000);
+    bands.high_bound = Ratio::from_ppm(1'001'000);
   }
   return bands;
 }

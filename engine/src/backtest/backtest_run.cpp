@@ -366,12 +366,15 @@ private:
   void book_trade(const VenueSlot& slot, const venue::ExecutionEvent& event, Price mark) {
     const Price fill = event.last_price;
     result_.fees += sats_to_cents(event.fee, fill, Rounding::half_even);
+    cost_sats_ += event.fee;
     // Slippage of an inverse fill against the mark, in USD:
     // quantity * value * (fill - mark) / fill for a buy (the sign flipped for a sell).
     const int128 notional = static_cast<int128>(event.last_quantity.value) * slot.spec->contract_value.value;
     const int128 difference = event.side == Side::buy ? fill.raw - mark.raw : mark.raw - fill.raw;
-    result_.slippage +=
-        UsdCents{static_cast<std::int64_t>(divide(notional * difference, fill.raw, Rounding::half_even))};
+    const UsdCents slippage{static_cast<std::int64_t>(divide(notional * difference, fill.raw, Rounding::half_even))};
+    result_.slippage += slippage;
+    cost_sats_ += slippage.value < 0 ? -cents_to_sats(slippage.abs(), fill, Rounding::half_even)
+                                     : cents_to_sats(slippage, fill, Rounding::half_even);
     result_.contracts_traded += event.last_quantity.value;
     ++(event.maker ? result_.maker_fills : result_.taker_fills);
   }
@@ -380,6 +383,7 @@ private:
     const Sats paid = slot.engine->account(kAccount).funding_paid;
     const Sats change = paid - slot.funding_seen;
     slot.funding_seen = paid;
+    cost_sats_ += change;
     if (change.is_zero()) {
       return;
     }
@@ -530,8 +534,9 @@ private:
       }
     }
     sample.hedge = UsdCents{static_cast<std::int64_t>(hedge)};
-    const UsdCents costs = result_.fees + result_.slippage + result_.funding_paid - result_.funding_received;
-    sample.value = sats_to_cents(holdings, price_, Rounding::half_even) + costs;
+    // Costs are added back in the BTC they were paid in, at today's price:
+    // had they not been paid, that BTC would still be held.
+    sample.value = sats_to_cents(holdings + cost_sats_, price_, Rounding::half_even);
     sample.error_centi_bps = centi_bps((sample.value - sample.liability).value, sample.liability.value);
     sample.fees = result_.fees;
     sample.funding_paid = result_.funding_paid - result_.funding_received;
@@ -579,6 +584,7 @@ private:
   Price price_{};
   std::uint64_t liability_events_ = 0;
   int128 squares_ = 0;
+  Sats cost_sats_{}; // fees + slippage + net funding paid, in the BTC they cost
   PolicyResult result_;
 };
 

@@ -14,8 +14,9 @@
 //
 // Hedge error, the number the product promises about: the USD value held
 // for customers from price moves alone minus their dollars, i.e.
-//   (wallet + collateral in transit + venue equity) * price
-//   + fees + slippage against the mark + funding paid (net)  - liability,
+//   (wallet + collateral in transit + venue equity
+//    + fees + slippage against the mark + funding paid (net), in BTC) * price
+//   - liability,
 // in hundredths of a basis point of the liability. Fees, funding and
 // slippage are costs the operator carries and are reported apart.
 
