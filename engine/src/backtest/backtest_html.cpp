@@ -214,13 +214,17 @@ std::string backtest_html(const BacktestDescription& description, const std::vec
   std::vector<Mark> marks;
   for (std::size_t p = 0; p < results.size(); ++p) {
     for (const BacktestMarker& marker : results[p].markers) {
-      if (marker.kind == "liquidation" || marker.kind == "funding_guard") {
-        marks.push_back({marker.time.nanoseconds, marker.kind == "liquidation" ? "#d62728" : "#ff7f0e",
-                         results[p].policy + ": " + marker.kind + ": " + marker.text});
+      const char* colour = marker.kind == "liquidation"     ? "#d62728"
+                           : marker.kind == "funding_guard" ? "#ff7f0e"
+                           : marker.kind == "transfer"      ? "#bbbbbb"
+                           : marker.kind == "alert"         ? "#9467bd"
+                                                            : nullptr;
+      if (colour != nullptr) {
+        marks.push_back({marker.time.nanoseconds, colour, results[p].policy + ": " + marker.kind + ": " + marker.text});
       }
     }
   }
-  out << chart("chart-price", "Price (events marked: liquidations red, funding guard orange)",
+  out << chart("chart-price", "Price (events: liquidations red, funding guard orange, alerts purple, transfers grey)",
                {series_of(first, "BTC/USD", "#333", false,
                           [](const BacktestSample& s) { return s.price.raw / 1'000'000; })}, // cents
                dollars_axis, marks);
