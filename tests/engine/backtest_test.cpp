@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "backtest/liquidation_distance.hpp"
 #include "synthusd/engine/backtest_report.hpp"
 #include "synthusd/engine/backtest_run.hpp"
 #include "synthusd/engine/config_file.hpp"
@@ -167,6 +168,37 @@ TEST(Backtest, post_only_orders_fill_only_when_the_price_trades_through_them) {
   EXPECT_EQ(rising.fees.value, 0);
   EXPECT_EQ(rising.contracts_traded, 5'000);
   EXPECT_LT(rising.slippage.value, 0) << "sold above the mark it was decided at";
+}
+
+TEST(Backtest, liquidation_distance_is_where_the_venue_model_liquidates) {
+  // A $10,000 short at $40,000 (0.25 BTC) on 0.025 BTC: 10x. With L = 0.5 %
+  // the venue liquidates at 0.995 * $10,000 / 0.225 BTC = $44,222.22.
+  hedging::InstrumentSpec spec = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel.instruments[0];
+  venue::EngineConfig config;
+  config.taker_fee = Ratio{0};
+  config.initial_collateral = hedging::Sats{0};
+  config.initial_margin = Ratio::from_ppm(20'000);
+  config.liquidation_margin = spec.maintenance_margin;
+  const std::vector<hedging::PricePoint> path = minute_path({40'000, 44'220, 44'225});
+  venue::Engine engine(config, path, venue::FundingSchedule{});
+  std::vector<venue::Event> events;
+  engine.deposit("a", hedging::Sats{2'500'000}, events);
+  venue::NewOrder order;
+  order.client_order_id = "1";
+  order.symbol = config.symbol;
+  order.side = hedging::Side::sell;
+  order.type = venue::OrderType::market;
+  order.quantity = hedging::Contracts{1'000};
+  engine.new_order("a", order, events);
+  // The short filled at the bid, $39,999.50, a hair under 40,000.
+  const Ratio distance = short_liquidation_distance(engine.account("a"), spec, engine.quote().mark);
+  EXPECT_GT(distance, Ratio::from_ppm(105'500));
+  EXPECT_LT(distance, Ratio::from_ppm(105'600));
+  engine.advance_to(path[1].time, events);
+  EXPECT_EQ(engine.account("a").liquidations, 0);
+  EXPECT_LT(short_liquidation_distance(engine.account("a"), spec, engine.quote().mark), Ratio::from_ppm(100));
+  engine.advance_to(path[2].time, events);
+  EXPECT_EQ(engine.account("a").liquidations, 1);
 }
 
 TEST(Backtest, policy_list_refuses_unknown_and_repeated_names) {

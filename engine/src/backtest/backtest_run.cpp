@@ -12,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "liquidation_distance.hpp"
 #include "synthusd/engine/backtest_run.hpp"
 #include "synthusd/hedging/kernel.hpp"
 #include "synthusd/venue/decimal.hpp"
@@ -515,20 +516,7 @@ private:
         worst_leverage = Ratio{999 * Ratio::kScale};
       }
       if (account.position.value < 0) {
-        // A short is liquidated when balance + n*v*(1/P - 1/E) < L*n*v/P,
-        // i.e. at P = (1 - L) * n*v / (n*v/E - balance); none if that is <= 0.
-        const Sats at_entry = venue::contract_value_sats(account.position.abs(), slot.spec->contract_value,
-                                                         account.entry_price, Rounding::down);
-        const int128 denominator = static_cast<int128>(at_entry.value) - account.balance.value;
-        Ratio distance{100 * Ratio::kScale};
-        if (denominator > 0) {
-          const int128 numerator =
-              exposure * venue::kSatsCentsScale * (Ratio::kScale - slot.spec->maintenance_margin.raw) / Ratio::kScale;
-          const int128 liquidation_raw = divide(numerator, denominator, Rounding::down);
-          distance = Ratio{static_cast<std::int64_t>(
-              std::min<int128>(divide((liquidation_raw - mark.raw) * Ratio::kScale, mark.raw, Rounding::down),
-                               100 * static_cast<int128>(Ratio::kScale)))};
-        }
+        const Ratio distance = short_liquidation_distance(account, *slot.spec, mark);
         nearest = distance_known ? std::min(nearest, distance) : distance;
         distance_known = true;
       }
