@@ -39,8 +39,20 @@ std::string join(const std::vector<ConfigProblem>& problems) {
 
 void read_bands(TableReader& t, hedging::BandConfig& bands) {
   std::string policy;
-  if (t.string("policy", policy) && !hedging::policy_from_name(policy, bands.policy)) {
-    t.problem(*t.find("policy"), "policy", "unknown policy '" + policy + "' (expected stablesats or banded)");
+  if (t.string("policy", policy)) {
+    hedging::PolicyKind kind = hedging::PolicyKind::stablesats;
+    if (hedging::policy_from_name(policy, kind)) {
+      // The bounds default to the named policy's own (one key switches
+      // between stablesats and banded); explicit bounds below override.
+      const hedging::BandConfig defaults = hedging::default_bands(kind);
+      bands.policy = kind;
+      bands.low_bound = defaults.low_bound;
+      bands.low_safe_bound = defaults.low_safe_bound;
+      bands.high_safe_bound = defaults.high_safe_bound;
+      bands.high_bound = defaults.high_bound;
+    } else {
+      t.problem(*t.find("policy"), "policy", "unknown policy '" + policy + "' (expected stablesats or banded)");
+    }
   }
   t.ratio("low_bound", bands.low_bound);
   t.ratio("low_safe_bound", bands.low_safe_bound);

@@ -1,5 +1,5 @@
-// synthusd: the engine's command line: run, simulate, replay, intake and
-// check-config.
+// synthusd: the engine's command line: run, simulate, backtest, replay, intake
+// and check-config.
 
 #include <CLI/CLI.hpp>
 #include <exception>
@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "synthusd/engine/backtest_command.hpp"
 #include "synthusd/engine/config_file.hpp"
 #include "synthusd/engine/intake_command.hpp"
 #include "synthusd/engine/replay_command.hpp"
@@ -70,6 +71,33 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   run_command->add_option("--summary-json", run.summary_json, "also write the end-of-run summary as JSON here");
 
+  synthusd::engine::BacktestOptions backtest;
+  std::uint64_t backtest_flows = 0;
+  CLI::App* backtest_command =
+      app.add_subcommand("backtest", "run hedge policies side by side over a price history, through the venue model");
+  backtest_command->add_option("--prices", backtest.prices_path, "CSV: timestamp + close, or OHLC candles")
+      ->required()
+      ->check(CLI::ExistingFile);
+  backtest_command->add_option("--funding", backtest.funding_path, "CSV: timestamp + funding rate")
+      ->check(CLI::ExistingFile);
+  CLI::Option* backtest_liabilities =
+      backtest_command->add_option("--liabilities", backtest.liabilities_path, "JSON lines in the intake's format")
+          ->check(CLI::ExistingFile);
+  backtest_command->add_option("--flows", backtest_flows, "generate payments with this seed instead")
+      ->excludes(backtest_liabilities);
+  backtest_command->add_option("--config", backtest.config_path, "venues, instruments and collateral rules")
+      ->required()
+      ->check(CLI::ExistingFile);
+  backtest_command->add_option("--policy", backtest.policies, "policies, comma separated: stablesats,banded,passive");
+  backtest_command->add_option("--report", backtest.report_path, "write the HTML report here");
+  backtest_command->add_option("--json", backtest.json_path, "write the results as JSON here");
+  backtest_command->add_option("--from", backtest.from, "leave out rows before this UTC time");
+  backtest_command->add_option("--to", backtest.to, "leave out rows after this UTC time");
+  backtest_command->add_option("--transfer-delay", backtest.transfer_delay_seconds,
+                               "seconds a collateral transfer takes");
+  backtest_command->add_option("--post-only-wait", backtest.post_only_wait_seconds,
+                               "seconds a post-only order rests before the taker fallback");
+
   std::string check_path;
   CLI::App* check_command = app.add_subcommand("check-config", "validate a configuration file and explain every error");
   check_command->add_option("file", check_path, "TOML configuration")->required();
@@ -78,6 +106,12 @@ int main(int argc, char** argv) {
   try {
     if (*simulate_command) {
       return synthusd::engine::run_simulate(simulate, std::cout);
+    }
+    if (*backtest_command) {
+      if (backtest_command->count("--flows") > 0) {
+        backtest.flows_seed = backtest_flows;
+      }
+      return synthusd::engine::run_backtest_command(backtest, std::cout, std::cerr);
     }
     if (*run_command) {
       return synthusd::engine::run_engine(run, std::cout);

@@ -22,6 +22,18 @@ std::string_view policy_name(PolicyKind kind) noexcept {
   return kind == PolicyKind::stablesats ? "stablesats" : "banded";
 }
 
+BandConfig default_bands(PolicyKind policy) noexcept {
+  BandConfig bands;
+  bands.policy = policy;
+  if (policy == PolicyKind::banded) {
+    bands.low_bound = Ratio::from_ppm(999'000);
+    bands.low_safe_bound = Ratio::one();
+    bands.high_safe_bound = Ratio::one();
+    bands.high_bound = Ratio::from_ppm(1'001'000);
+  }
+  return bands;
+}
+
 namespace {
 
 [[noreturn]] void fail(const std::string& field, const std::string& why) {

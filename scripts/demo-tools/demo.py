@@ -84,6 +84,49 @@ def journal_liability_events(config: str, journal: str) -> int:
     return int(m.group(1)) if m else -1
 
 
+def conversion_spread_cents(config: str, journal: str) -> float:
+    """What the conversion spread ([liability] conversion_spread) kept from the
+    customers, from the journal's liability records: the sats taken in at the
+    applied price minus the dollars credited (for a debit, the dollars minus
+    the sats paid out). The operator's income, not hedge error."""
+    m = re.search(r"^\s*conversion_spread\s*=\s*([0-9.]+)", open(config).read(), re.MULTILINE)
+    spread = float(m.group(1)) if m else 0.0
+    out = subprocess.run([os.path.join(BUILD, "synthusd"), "replay", journal, "--config", config, "--liabilities"],
+                         capture_output=True, text=True).stdout
+    total = 0.0
+    for m in re.finditer(r"usd cents (-?\d+) sats (\d+) price (\d+)", out):
+        cents, sats, applied = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if sats > 0 and applied > 0:
+            # The journal keeps the applied price: the index less the spread
+            # for a credit, plus it for a debit.
+            index = applied / (1 - spread) if cents > 0 else applied / (1 + spread)
+            value = sats * index / 1e14
+            total += value - cents if cents > 0 else -cents - value
+    return total
+
+
+def print_hedge_error(summary: dict, spread: float) -> None:
+    """Customers' dollars against the USD value held for them, with the hedge
+    error (price moves alone) apart from fees, funding and the conversion
+    spread: held value = (backing + hedge P&L - fees + funding) at the index."""
+    liability = summary.get("liability_cents", 0)
+    held = summary.get("usd_value_cents", 0)
+    net_sats = (summary.get("backing_sats", 0) + summary.get("hedge_pnl_sats", 0) - summary.get("fees_sats", 0)
+                + summary.get("funding_sats", 0))
+    if liability <= 0 or net_sats <= 0:
+        print("  hedge error: no liability held")
+        return
+    cents_per_sat = held / net_sats  # the index the held value was taken at (display only)
+    fees = summary.get("fees_sats", 0) * cents_per_sat
+    funding = summary.get("funding_sats", 0) * cents_per_sat
+    error = held + fees - funding - spread - liability
+    print(f"  customers' dollars ${liability / 100:,.2f}, USD value held for them ${held / 100:,.2f} "
+          f"({(held - liability) * 1e4 / liability:+.1f} bps)")
+    print(f"  hedge error (price moves alone) {error * 1e4 / liability:+.1f} bps of the liability; apart from it: "
+          f"fees ${fees / 100:,.2f}, funding received ${funding / 100:,.2f}, conversion spread kept "
+          f"${spread / 100:,.2f}")
+
+
 def main() -> int:
     global BUILD
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -156,6 +199,8 @@ def main() -> int:
     print(f"payments: {replay_out.strip()}")
     print(f"  acknowledged by the engine {acknowledged}, liability events in the journal {journaled}")
     print(f"  events lost {lost}")
+    print_hedge_error(engine_summary,
+                      conversion_spread_cents(config, os.path.join(run_directory, "state", "journal")))
     within = engine_summary.get("within_band", False)
     ok = engine_code == 0 and within and lost == 0 and journaled == acknowledged
     print(f"demo: {'PASS' if ok else 'FAIL'}: hedge {'within' if within else 'OUTSIDE'} band, events lost {lost}")

@@ -44,9 +44,29 @@ TEST(ConfigFile, the_shipped_config_loads_and_matches_the_reference_venues) {
     EXPECT_EQ(config.kernel.instruments[i].symbol, reference.instruments[i].symbol) << i;
     EXPECT_EQ(config.kernel.instruments[i].tick_size, reference.instruments[i].tick_size) << i;
   }
-  EXPECT_EQ(config.kernel.bands.low_safe_bound, Ratio::from_ppm(980'000));
+  EXPECT_EQ(config.kernel.bands.policy, hedging::PolicyKind::banded);
+  EXPECT_EQ(config.kernel.bands.low_bound, Ratio::from_ppm(999'000));
+  EXPECT_EQ(config.kernel.bands.low_safe_bound, Ratio::one());
   EXPECT_EQ(config.kernel.collateral.minimum_transfer, UsdCents{10'000});
   EXPECT_EQ(config.kernel.funding_guard.engage_below, Ratio::from_ppm(-100));
+}
+
+TEST(ConfigFile, naming_a_policy_brings_its_own_bounds_and_explicit_bounds_override_them) {
+  const auto bands_of = [](const std::string& section) {
+    return parse_config(std::string(kMinimal) + "\n[bands]\n" + section, "test.toml").kernel.bands;
+  };
+  const hedging::BandConfig banded = bands_of("policy = \"banded\"\n");
+  EXPECT_EQ(banded.policy, hedging::PolicyKind::banded);
+  EXPECT_EQ(banded.low_bound, Ratio::from_ppm(999'000));
+  EXPECT_EQ(banded.high_bound, Ratio::from_ppm(1'001'000));
+  const hedging::BandConfig stablesats = bands_of("policy = \"stablesats\"\n");
+  EXPECT_EQ(stablesats.policy, hedging::PolicyKind::stablesats);
+  EXPECT_EQ(stablesats.low_bound, Ratio::from_ppm(950'000));
+  EXPECT_EQ(stablesats.low_safe_bound, Ratio::from_ppm(980'000));
+  EXPECT_EQ(stablesats.high_bound, Ratio::from_ppm(1'030'000));
+  const hedging::BandConfig wider = bands_of("policy = \"banded\"\nlow_bound = 0.99\n");
+  EXPECT_EQ(wider.low_bound, Ratio::from_ppm(990'000));
+  EXPECT_EQ(wider.high_bound, Ratio::from_ppm(1'001'000));
 }
 
 TEST(ConfigFile, numbers_are_read_exactly_without_float_rounding) {

@@ -81,6 +81,29 @@ TEST_F(VenueEngineTest, FundingFollowsTheScheduledRate) {
   EXPECT_EQ(engine.quote().funding_rate, Ratio{-20'000});
 }
 
+// ---- collateral transfers ---------------------------------------------------------
+
+TEST_F(VenueEngineTest, DepositAddsToTheBalanceAndWithdrawLeavesTheInitialMargin) {
+  config.taker_fee = Ratio{};
+  config.initial_collateral = Sats{0};
+  config.initial_margin = Ratio::from_ppm(100'000); // I = 10 %
+  Engine engine = make(path({40'000}));
+  // Without collateral the order is refused; after a deposit it fits.
+  engine.new_order(kAlice, market("early", Side::sell, 1'000), events);
+  EXPECT_EQ(engine.account(kAlice).position, Contracts{0});
+  engine.deposit(kAlice, Sats{10'000'000}, events); // 0.1 BTC
+  engine.new_order(kAlice, market("short", Side::sell, 1'000), events);
+  EXPECT_EQ(engine.account(kAlice).position, Contracts{-1'000});
+  // $10000 at about 40000 = 0.25 BTC; I = 10 % keeps about 0.025 BTC.
+  const Sats required =
+      margin_requirement(Contracts{1'000}, config.contract_value, dollars(40'000), config.initial_margin);
+  const Sats free = engine.equity(kAlice) - required;
+  EXPECT_EQ(engine.withdraw(kAlice, Sats{100'000'000}, events), free) << "capped at what is free";
+  EXPECT_EQ(engine.equity(kAlice), required);
+  EXPECT_EQ(engine.withdraw(kAlice, Sats{1}, events), Sats{0});
+  EXPECT_EQ(engine.withdraw(kAlice, Sats{-5}, events), Sats{0}) << "a negative amount moves nothing";
+}
+
 // ---- margin -------------------------------------------------------------------------
 
 TEST_F(VenueEngineTest, OrdersBeyondTheInitialMarginAreRejected) {

@@ -52,6 +52,26 @@ Sats Engine::unrealised_pnl(const AccountState& account) const noexcept {
 
 Sats Engine::equity_of(const AccountState& account) const noexcept { return account.balance + unrealised_pnl(account); }
 
+void Engine::deposit(std::string_view name, Sats amount, std::vector<Event>& out) {
+  if (amount.value <= 0) {
+    return;
+  }
+  account_state(name).balance += amount;
+  check_margins(out);
+}
+
+Sats Engine::withdraw(std::string_view name, Sats amount, std::vector<Event>& out) {
+  AccountState& state = account_state(name);
+  const std::string account(name);
+  const Contracts total = worst_case_exposure(account, Side::buy, Contracts{});
+  const Sats required = margin_requirement(total, config_.contract_value, quote_.mark, config_.initial_margin);
+  const Sats free = std::min(equity_of(state) - required, state.balance);
+  const Sats taken = std::max(Sats{}, std::min(amount, free));
+  state.balance -= taken;
+  check_margins(out);
+  return taken;
+}
+
 Contracts Engine::worst_case_exposure(const std::string& account, Side extra_side, Contracts extra) const {
   const auto found = accounts_.find(account);
   const Contracts position = found == accounts_.end() ? Contracts{} : found->second.position;

@@ -6,6 +6,10 @@
 // random. Used by `synthusd simulate`, the property tests and benchmarks.
 //
 // The kernel is the real one; the simulation only plays the outside world.
+// Its venue is a simplified one (fills at mark, no book, no initial margin):
+// the reference venue model is venue::Engine, which synthusd-venue runs and
+// `synthusd backtest` drives in process (engine/include/synthusd/engine/
+// backtest_run.hpp). This one stays because hedging/ cannot depend on venue/.
 
 #include <array>
 #include <cstdint>

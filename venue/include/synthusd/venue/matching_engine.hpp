@@ -313,6 +313,13 @@ public:
   // Cancels every open order of the account (cancel on disconnect).
   void cancel_all(std::string_view account, std::string_view reason, std::vector<Event>& out);
 
+  // Collateral transfers (the operator's wallet <-> the account): deposit
+  // adds to the balance; withdraw takes at most what is available above the
+  // initial margin of the position and open orders (never below zero) and
+  // returns what it took. Margins are checked afterwards as after a price.
+  void deposit(std::string_view account, Sats amount, std::vector<Event>& out);
+  [[nodiscard]] Sats withdraw(std::string_view account, Sats amount, std::vector<Event>& out);
+
   // The account, created with the initial collateral on first use.
   [[nodiscard]] const AccountState& account(std::string_view name);
   [[nodiscard]] Sats equity(std::string_view name);

@@ -1,0 +1,106 @@
+#include "synthusd/engine/backtest_command.hpp"
+
+#include <fstream>
+#include <ostream>
+#include <stdexcept>
+
+#include "synthusd/engine/backtest_report.hpp"
+#include "synthusd/engine/config_file.hpp"
+#include "synthusd/venue/decimal.hpp"
+
+namespace synthusd::engine {
+namespace {
+
+hedging::Timestamp parse_bound(const std::string& text, const char* option) {
+  const std::optional<hedging::Timestamp> time = venue::parse_utc_time(text);
+  if (!time) {
+    throw std::invalid_argument(std::string(option) + ": not a UTC time: '" + text +
+                                "' (expected 2020-03-12, 2020-03-12T10:00:00Z or epoch seconds)");
+  }
+  return *time;
+}
+
+void write_file(const std::string& path, const std::string& text, const char* option) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.flush();
+  if (!file) {
+    throw std::runtime_error(std::string(option) + ": cannot write " + path);
+  }
+}
+
+} // namespace
+
+int run_backtest_command(const BacktestOptions& options, std::ostream& out, std::ostream& progress) {
+  if (options.liabilities_path.empty() == !options.flows_seed.has_value()) {
+    throw std::invalid_argument("give exactly one of --liabilities FILE and --flows SEED");
+  }
+  BacktestInputs inputs;
+  inputs.kernel = load_config(options.config_path).kernel;
+  const std::vector<PolicySpec> policies = policies_from_list(options.policies, inputs.kernel.bands);
+
+  std::vector<PriceBar> bars = load_price_bars(options.prices_path);
+  if (!options.from.empty() || !options.to.empty()) {
+    const hedging::Timestamp from = options.from.empty() ? bars.front().time : parse_bound(options.from, "--from");
+    const hedging::Timestamp to = options.to.empty() ? bars.back().time : parse_bound(options.to, "--to");
+    std::erase_if(bars, [&](const PriceBar& bar) { return bar.time < from || bar.time > to; });
+    if (bars.empty()) {
+      throw std::invalid_argument(options.prices_path + ": no rows between --from and --to");
+    }
+  }
+  inputs.path = replay_path(bars);
+  BacktestDescription description;
+  description.prices = options.prices_path;
+  description.config = options.config_path;
+  description.points = inputs.path.size();
+  if (!options.funding_path.empty()) {
+    inputs.funding = venue::FundingSchedule(venue::load_funding_csv(options.funding_path));
+    inputs.funding.rebase(inputs.path.front().time);
+    description.funding = options.funding_path;
+  } else {
+    description.funding = "none (rate 0)";
+  }
+  if (options.flows_seed) {
+    FlowGeneratorConfig flows;
+    flows.seed = *options.flows_seed;
+    inputs.flows = generate_flows(inputs.path, flows);
+    description.liabilities = "generated, seed " + std::to_string(*options.flows_seed) + " (" +
+                              std::to_string(inputs.flows.size()) + " payments)";
+  } else {
+    inputs.flows = load_liability_lines(options.liabilities_path);
+    description.liabilities = options.liabilities_path;
+  }
+  if (options.transfer_delay_seconds < 0 || options.post_only_wait_seconds <= 0) {
+    throw std::invalid_argument("--transfer-delay must be >= 0 and --post-only-wait > 0 seconds");
+  }
+  inputs.transfer_delay = hedging::Duration::from_seconds(options.transfer_delay_seconds);
+  inputs.post_only_wait = hedging::Duration::from_seconds(options.post_only_wait_seconds);
+
+  std::vector<PolicyResult> results;
+  for (const PolicySpec& policy : policies) {
+    std::size_t last_percent = 101;
+    results.push_back(run_backtest(inputs, policy, [&](std::size_t done, std::size_t total) {
+      const std::size_t percent = done * 100 / total;
+      if (percent / 10 != last_percent / 10 || done == total) {
+        progress << "backtest: " << policy.name << " " << percent << "% (" << done << "/" << total << " points)\n"
+                 << std::flush;
+        last_percent = percent;
+      }
+    }));
+  }
+  out << backtest_table(description, results);
+  if (!options.json_path.empty()) {
+    write_file(options.json_path, backtest_json(description, results), "--json");
+  }
+  if (!options.report_path.empty()) {
+    write_file(options.report_path, backtest_html(description, results), "--report");
+  }
+  for (const PolicyResult& result : results) {
+    if (result.liquidations > 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+} // namespace synthusd::engine

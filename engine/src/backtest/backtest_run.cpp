@@ -1,0 +1,589 @@
+// The backtest driver: the kernel, the venue model (venue::Engine, the one
+// synthusd-venue runs) and the operator's wallet, stepped through a price
+// path one point at a time. What the engine's workers do between the kernel
+// and the venues (shaping orders, turning venue reports into kernel events,
+// moving collateral) is done here in process, in the same order every run.
+
+#include <algorithm>
+#include <charconv>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+#include "liquidation_distance.hpp"
+#include "synthusd/engine/backtest_run.hpp"
+#include "synthusd/hedging/kernel.hpp"
+#include "synthusd/venue/decimal.hpp"
+#include "synthusd/venue/inverse.hpp"
+#include "synthusd/venue/matching_engine.hpp"
+
+namespace synthusd::engine {
+namespace {
+
+using namespace synthusd::hedging;
+
+constexpr std::string_view kAccount = "synthusd";
+constexpr std::string_view kLiquidationPrefix = "liquidation-";
+
+// error / liability in 1/100 bp: error * 1e6 / liability.
+std::int64_t centi_bps(std::int64_t error_cents, std::int64_t liability_cents) {
+  if (liability_cents <= 0) {
+    return 0;
+  }
+  return static_cast<std::int64_t>(
+      divide(static_cast<int128>(error_cents) * 1'000'000, liability_cents, Rounding::half_even));
+}
+
+std::int64_t integer_sqrt(int128 value) {
+  if (value <= 0) {
+    return 0;
+  }
+  int128 low = 0;
+  int128 high = 1;
+  while (high * high <= value) {
+    high *= 2;
+  }
+  while (high - low > 1) {
+    const int128 middle = (low + high) / 2;
+    (middle * middle <= value ? low : high) = middle;
+  }
+  return static_cast<std::int64_t>(low);
+}
+
+struct VenueSlot {
+  VenueId id = kNoVenue;
+  const InstrumentSpec* spec = nullptr;
+  std::unique_ptr<venue::Engine> engine;
+  Sats funding_seen{};
+};
+
+struct TrackedOrder {
+  ClientOrderId id = 0;
+  std::size_t venue_slot = 0;
+  bool post_only = false;
+  Timestamp sent{};
+  Price decision_mark{}; // the mark when the kernel asked: slippage is measured from it
+  fix::ShapedOrder shaped;
+};
+
+struct PendingTransfer {
+  TransferId id = 0;
+  std::size_t venue_slot = 0;
+  TransferDirection direction = TransferDirection::wallet_to_exchange;
+  Sats amount{};
+  Timestamp due{};
+};
+
+class BacktestDriver {
+public:
+  BacktestDriver(const BacktestInputs& inputs, const PolicySpec& policy)
+      : inputs_(inputs), policy_(policy), kernel_(kernel_config(inputs, policy)) {
+    for (const VenueConfig& venue : kernel_.config().venues) {
+      VenueSlot slot;
+      slot.id = venue.id;
+      for (const InstrumentSpec& spec : kernel_.config().instruments) {
+        if (spec.venue != venue.id) {
+          continue;
+        }
+        if (spec.kind != InstrumentKind::inverse_perpetual || slot.spec != nullptr) {
+          throw std::invalid_argument("backtest: instrument '" + std::string(spec.symbol.view()) + "' of venue '" +
+                                      venue.name +
+                                      "': the venue model trades one inverse perpetual per venue (dated futures "
+                                      "and linear contracts are not modelled yet)");
+        }
+        slot.spec = &spec;
+      }
+      if (slot.spec == nullptr) {
+        throw std::invalid_argument("backtest: venue '" + venue.name + "' has no instrument");
+      }
+      venue::EngineConfig config;
+      config.symbol = std::string(slot.spec->symbol.view());
+      config.contract_value = slot.spec->contract_value;
+      config.tick_size = slot.spec->tick_size;
+      config.maker_fee = slot.spec->maker_fee;
+      config.taker_fee = slot.spec->taker_fee;
+      config.initial_margin = inputs.venue_initial_margin;
+      config.liquidation_margin = slot.spec->maintenance_margin;
+      config.initial_collateral = Sats{0};
+      config.funding_interval = slot.spec->funding_interval;
+      slot.engine = std::make_unique<venue::Engine>(config, inputs.path, inputs.funding);
+      slots_.push_back(std::move(slot));
+    }
+    result_.policy = policy.name;
+    result_.execution = fix::to_string(policy.execution);
+  }
+
+  PolicyResult run(const ProgressCallback& progress) {
+    const std::vector<PricePoint>& path = inputs_.path;
+    now_ = path.front().time;
+    for (const VenueSlot& slot : slots_) {
+      feed(VenueStatus{slot.id, true, now_});
+      feed(CollateralSnapshot{slot.id, Sats{0}, now_});
+    }
+    std::size_t next_flow = 0;
+    const std::size_t report_every = std::max<std::size_t>(1, path.size() / 20);
+    for (std::size_t point = 0; point < path.size(); ++point) {
+      now_ = path[point].time;
+      price_ = path[point].price;
+      for (std::size_t s = 0; s < slots_.size(); ++s) {
+        std::vector<venue::Event> events;
+        slots_[s].engine->advance_to(now_, events);
+        handle_venue_events(s, events);
+        book_funding(slots_[s]);
+      }
+      complete_due_transfers();
+      expire_passive_orders();
+      for (const VenueSlot& slot : slots_) {
+        feed(market_update(slot));
+      }
+      while (next_flow < inputs_.flows.size() && inputs_.flows[next_flow].time <= now_) {
+        apply_flow(inputs_.flows[next_flow++]);
+      }
+      for (const VenueSlot& slot : slots_) {
+        feed(CollateralSnapshot{slot.id, slot.engine->equity(kAccount), now_});
+      }
+      feed(Timer{now_});
+      record(point + 1 < path.size() ? path[point + 1].time - now_ : Duration{});
+      if (progress && (point % report_every == 0 || point + 1 == path.size())) {
+        progress(point + 1, path.size());
+      }
+    }
+    finish();
+    return std::move(result_);
+  }
+
+private:
+  static KernelConfig kernel_config(const BacktestInputs& inputs, const PolicySpec& policy) {
+    KernelConfig config = inputs.kernel;
+    config.bands = policy.bands;
+    // A resting post-only order is left to post_only_wait (the gateway's
+    // rule) before the kernel's own unanswered-order cancel would fire.
+    if (policy.execution == fix::ExecutionStyle::post_only) {
+      config.cancel_unanswered_order_after =
+          std::max(config.cancel_unanswered_order_after, Duration{2 * inputs.post_only_wait.nanoseconds});
+    }
+    return config;
+  }
+
+  // ---- kernel <-> world ----------------------------------------------------
+
+  // Events the world produces in answer to actions are applied in order,
+  // breadth first, as the engine's queues would.
+  void feed(const Event& event) {
+    pending_.push_back(event);
+    drain();
+  }
+
+  // Applies every pending event, unless already doing so further up.
+  void drain() {
+    if (feeding_) {
+      return;
+    }
+    feeding_ = true;
+    while (!pending_.empty()) {
+      const Event event = pending_.front();
+      pending_.pop_front();
+      const std::span<const Action> actions = kernel_.on(event);
+      const std::vector<Action> batch(actions.begin(), actions.end());
+      // Collateral first: the venue checks initial margin on every order.
+      for (const Action& action : batch) {
+        if (const auto* transfer = std::get_if<TransferIntent>(&action)) {
+          start_transfer(*transfer);
+        }
+      }
+      for (const Action& action : batch) {
+        if (const auto* order = std::get_if<OrderIntent>(&action)) {
+          send_order(*order);
+        } else if (const auto* cancel = std::get_if<CancelIntent>(&action)) {
+          cancel_order(*cancel);
+        } else if (const auto* alert = std::get_if<Alert>(&action)) {
+          note_alert(*alert);
+        }
+      }
+    }
+    feeding_ = false;
+  }
+
+  [[nodiscard]] std::size_t slot_of(VenueId venue) const {
+    for (std::size_t s = 0; s < slots_.size(); ++s) {
+      if (slots_[s].id == venue) {
+        return s;
+      }
+    }
+    throw std::logic_error("backtest: the kernel named an unknown venue");
+  }
+
+  [[nodiscard]] MarketUpdate market_update(const VenueSlot& slot) const {
+    const venue::Quote& quote = slot.engine->quote();
+    MarketUpdate update;
+    update.venue = slot.id;
+    update.instrument = slot.spec->id;
+    update.bid = quote.bid;
+    update.ask = quote.ask;
+    update.mark = quote.mark;
+    update.index = quote.index;
+    update.funding_rate = quote.funding_rate;
+    const std::int64_t interval = slot.spec->funding_interval.nanoseconds;
+    update.next_funding_time =
+        Timestamp{(static_cast<std::int64_t>(divide(now_.nanoseconds, interval, Rounding::down)) + 1) * interval};
+    update.time = now_;
+    return update;
+  }
+
+  void send_order(const OrderIntent& intent) {
+    ++result_.orders;
+    const std::size_t s = slot_of(intent.venue);
+    VenueSlot& slot = slots_[s];
+    const venue::Quote& quote = slot.engine->quote();
+    const fix::Touch touch{quote.bid, quote.ask, quote.mark};
+    fix::ExecutionOptions options;
+    options.style = policy_.execution;
+    // After a post-only order on this instrument went unfilled, the next
+    // order is the taker fallback (as fix::OrderGateway does).
+    const bool fallback = fallback_next_.erase(intent.instrument) > 0;
+    std::optional<fix::ShapedOrder> shaped = fix::shape_order(intent, touch, slot.spec->tick_size, options);
+    if (shaped && fallback && shaped->post_only) {
+      shaped = fix::taker_fallback(*shaped);
+    }
+    if (!shaped || !shaped->intent.limit_price.is_valid()) {
+      ++result_.rejected_orders;
+      pending_.push_back(ExecutionReport{intent.client_order_id, OrderStatus::rejected, {}, {}, now_});
+      return;
+    }
+    venue::NewOrder order;
+    order.client_order_id = std::to_string(intent.client_order_id);
+    order.symbol = std::string(slot.spec->symbol.view());
+    order.side = intent.side;
+    order.type = venue::OrderType::limit;
+    order.time_in_force = shaped->time_in_force == fix::TimeInForce::good_till_cancel
+                              ? venue::TimeInForce::good_till_cancel
+                              : venue::TimeInForce::immediate_or_cancel;
+    order.quantity = intent.quantity;
+    order.price = shaped->intent.limit_price;
+    order.post_only = shaped->post_only;
+    order.reduce_only = intent.reduce_only;
+    orders_[order.client_order_id] =
+        TrackedOrder{intent.client_order_id, s, shaped->post_only, now_, quote.mark, *shaped};
+    std::vector<venue::Event> events;
+    slot.engine->new_order(kAccount, order, events);
+    handle_venue_events(s, events);
+  }
+
+  void cancel_order(const CancelIntent& intent) {
+    const std::string id = std::to_string(intent.client_order_id);
+    const auto it = orders_.find(id);
+    if (it == orders_.end()) {
+      return; // already done: its final report is on its way to the kernel
+    }
+    std::vector<venue::Event> events;
+    venue::CancelOrder cancel;
+    cancel.client_order_id = id;
+    cancel.original_client_order_id = id;
+    cancel.symbol = std::string(slots_[it->second.venue_slot].spec->symbol.view());
+    const std::size_t s = it->second.venue_slot;
+    slots_[s].engine->cancel_order(kAccount, cancel, events);
+    handle_venue_events(s, events);
+  }
+
+  // Post-only orders not filled within post_only_wait are cancelled; the
+  // next order on that instrument goes as the taker fallback.
+  void expire_passive_orders() {
+    std::vector<std::string> expired;
+    for (const auto& [id, order] : orders_) {
+      if (order.post_only && now_ - order.sent >= inputs_.post_only_wait) {
+        expired.push_back(id);
+      }
+    }
+    for (const std::string& id : expired) {
+      const auto it = orders_.find(id);
+      if (it == orders_.end()) {
+        continue;
+      }
+      fallback_next_.insert(it->second.shaped.intent.instrument);
+      cancel_order(CancelIntent{it->second.id, slots_[it->second.venue_slot].id});
+    }
+  }
+
+  void handle_venue_events(std::size_t s, std::vector<venue::Event>& events) {
+    VenueSlot& slot = slots_[s];
+    bool liquidated = false;
+    for (venue::Event& any : events) {
+      auto* event = std::get_if<venue::ExecutionEvent>(&any);
+      if (event == nullptr) {
+        continue;
+      }
+      if (event->client_order_id.rfind(kLiquidationPrefix, 0) == 0) {
+        if (event->exec_type == venue::ExecType::trade) {
+          book_trade(slot, *event, slot.engine->quote().mark);
+          liquidated = true;
+        }
+        continue;
+      }
+      const auto tracked = orders_.find(event->client_order_id);
+      if (tracked == orders_.end()) {
+        continue;
+      }
+      const ClientOrderId id = tracked->second.id;
+      switch (event->exec_type) {
+      case venue::ExecType::new_order:
+        pending_.push_back(ExecutionReport{id, OrderStatus::accepted, {}, {}, now_});
+        break;
+      case venue::ExecType::trade:
+        book_trade(slot, *event, tracked->second.decision_mark);
+        pending_.push_back(ExecutionReport{
+            id, event->status == venue::OrderStatus::filled ? OrderStatus::filled : OrderStatus::partially_filled,
+            event->last_quantity, event->last_price, now_});
+        break;
+      case venue::ExecType::canceled:
+        pending_.push_back(ExecutionReport{id, OrderStatus::canceled, {}, {}, now_});
+        break;
+      case venue::ExecType::rejected:
+        ++result_.rejected_orders;
+        add_marker("reject", event->text);
+        pending_.push_back(ExecutionReport{id, OrderStatus::rejected, {}, {}, now_});
+        break;
+      default:
+        break;
+      }
+      if (event->status == venue::OrderStatus::filled || event->status == venue::OrderStatus::canceled ||
+          event->status == venue::OrderStatus::rejected) {
+        orders_.erase(tracked);
+      }
+    }
+    if (liquidated) {
+      ++result_.liquidations;
+      add_marker("liquidation", "venue " + std::to_string(slot.id) + " liquidated the hedge at " +
+                                    venue::format_price(slot.engine->quote().mark));
+      pending_.push_back(PositionSnapshot{slot.id, slot.spec->id, slot.engine->account(kAccount).position, now_});
+    }
+    drain(); // reports from advancing time (resting fills, liquidations)
+  }
+
+  // Slippage is measured from the mark when the order was decided, so the
+  // price a resting order waited through is neither hedge error nor cost
+  // twice: a passive fill at the old touch shows as price improvement.
+  void book_trade(const VenueSlot& slot, const venue::ExecutionEvent& event, Price mark) {
+    const Price fill = event.last_price;
+    result_.fees += sats_to_cents(event.fee, fill, Rounding::half_even);
+    cost_sats_ += event.fee;
+    // Slippage of an inverse fill against the mark, in USD:
+    // quantity * value * (fill - mark) / fill for a buy (the sign flipped for a sell).
+    const int128 notional = static_cast<int128>(event.last_quantity.value) * slot.spec->contract_value.value;
+    const int128 difference = event.side == Side::buy ? fill.raw - mark.raw : mark.raw - fill.raw;
+    const UsdCents slippage{static_cast<std::int64_t>(divide(notional * difference, fill.raw, Rounding::half_even))};
+    result_.slippage += slippage;
+    cost_sats_ += slippage.value < 0 ? -cents_to_sats(slippage.abs(), fill, Rounding::half_even)
+                                     : cents_to_sats(slippage, fill, Rounding::half_even);
+    result_.contracts_traded += event.last_quantity.value;
+    ++(event.maker ? result_.maker_fills : result_.taker_fills);
+  }
+
+  void book_funding(VenueSlot& slot) {
+    const Sats paid = slot.engine->account(kAccount).funding_paid;
+    const Sats change = paid - slot.funding_seen;
+    slot.funding_seen = paid;
+    cost_sats_ += change;
+    if (change.is_zero()) {
+      return;
+    }
+    const UsdCents cents = sats_to_cents(change, slot.engine->quote().mark, Rounding::half_even);
+    if (cents.value > 0) {
+      result_.funding_paid += cents;
+    } else {
+      result_.funding_received -= cents;
+    }
+  }
+
+  // ---- collateral transfers -------------------------------------------------
+
+  void start_transfer(const TransferIntent& intent) {
+    const std::size_t s = slot_of(intent.venue);
+    Sats amount = intent.amount;
+    if (intent.direction == TransferDirection::wallet_to_exchange) {
+      amount = std::min(amount, wallet_);
+      wallet_ -= std::max(amount, Sats{});
+      ++result_.transfers_to_venue;
+    } else {
+      std::vector<venue::Event> events;
+      amount = slots_[s].engine->withdraw(kAccount, amount, events);
+      handle_venue_events(s, events);
+      ++result_.transfers_to_wallet;
+    }
+    if (amount.value <= 0) {
+      pending_.push_back(TransferFailed{intent.transfer_id, now_});
+      add_marker("transfer", "transfer " + std::to_string(intent.transfer_id) + " failed: nothing to move");
+      return;
+    }
+    result_.transferred += amount;
+    in_transit_ += amount;
+    transfers_.push_back(
+        PendingTransfer{intent.transfer_id, s, intent.direction, amount, now_ + inputs_.transfer_delay});
+    add_marker("transfer",
+               std::string(intent.direction == TransferDirection::wallet_to_exchange ? "to venue " : "to wallet ") +
+                   venue::format_sats_as_btc(amount) + " BTC");
+    if (inputs_.transfer_delay.nanoseconds == 0) {
+      complete_due_transfers();
+    }
+  }
+
+  void complete_due_transfers() {
+    while (!transfers_.empty() && transfers_.front().due <= now_) {
+      const PendingTransfer transfer = transfers_.front();
+      transfers_.pop_front();
+      in_transit_ -= transfer.amount;
+      if (transfer.direction == TransferDirection::wallet_to_exchange) {
+        std::vector<venue::Event> events;
+        slots_[transfer.venue_slot].engine->deposit(kAccount, transfer.amount, events);
+        handle_venue_events(transfer.venue_slot, events);
+      } else {
+        wallet_ += transfer.amount;
+      }
+      pending_.push_back(TransferCompleted{transfer.id, now_});
+      const VenueSlot& slot = slots_[transfer.venue_slot];
+      pending_.push_back(CollateralSnapshot{slot.id, slot.engine->equity(kAccount), now_});
+      drain();
+    }
+  }
+
+  // ---- liabilities ------------------------------------------------------------
+
+  void apply_flow(const LiabilityFlow& flow) {
+    // A credit brings the user's sats into the wallet, a debit pays them
+    // out, at this moment's price (the intake converts at the index).
+    UsdCents cents{};
+    Sats sats{};
+    if (flow.usd_cents) {
+      cents = UsdCents{*flow.usd_cents};
+      sats = flow.sats ? Sats{*flow.sats} : cents_to_sats(cents, price_, flow.credit ? Rounding::up : Rounding::down);
+    } else {
+      sats = Sats{flow.sats.value_or(0)};
+      cents = sats_to_cents(sats, price_, flow.credit ? Rounding::down : Rounding::up);
+    }
+    if (!flow.credit && cents > kernel_.liability()) {
+      add_marker("alert", "debit " + flow.id + " exceeds the liability; skipped");
+      return;
+    }
+    wallet_ += flow.credit ? sats : -sats;
+    ++liability_events_;
+    feed(LiabilityChange{liability_events_, flow.credit ? cents : -cents, sats, price_, now_});
+  }
+
+  void note_alert(const Alert& alert) {
+    ++result_.alerts;
+    const std::string_view code = to_string(alert.code);
+    const bool guard =
+        alert.code == AlertCode::funding_guard_engaged || alert.code == AlertCode::funding_guard_released;
+    add_marker(guard ? "funding_guard" : "alert", std::string(code));
+  }
+
+  void add_marker(std::string kind, std::string text) {
+    // Bounded: a run that rejects every order must not grow without end.
+    if (result_.markers.size() < 2'000) {
+      result_.markers.push_back(BacktestMarker{now_, std::move(kind), std::move(text)});
+    }
+  }
+
+  // ---- measurement ------------------------------------------------------------
+
+  void record(Duration until_next) {
+    BacktestSample sample;
+    sample.time = now_;
+    sample.price = price_;
+    sample.liability = kernel_.liability();
+    Sats holdings = wallet_ + in_transit_;
+    Ratio worst_leverage{};
+    bool distance_known = false;
+    Ratio nearest{};
+    int128 hedge = 0;
+    for (VenueSlot& slot : slots_) {
+      const venue::AccountState& account = slot.engine->account(kAccount);
+      const Sats equity = slot.engine->equity(kAccount);
+      holdings += equity;
+      const Price mark = slot.engine->quote().mark;
+      const int128 exposure = static_cast<int128>(account.position.abs().value) * slot.spec->contract_value.value;
+      hedge += account.position.value < 0 ? exposure : -exposure;
+      if (account.position.is_zero()) {
+        continue;
+      }
+      const UsdCents collateral = sats_to_cents(equity, mark, Rounding::down);
+      if (collateral.value > 0) {
+        worst_leverage = std::max(
+            worst_leverage,
+            Ratio{static_cast<std::int64_t>(divide(exposure * Ratio::kScale, collateral.value, Rounding::up))});
+      } else {
+        worst_leverage = Ratio{999 * Ratio::kScale};
+      }
+      if (account.position.value < 0) {
+        const Ratio distance = short_liquidation_distance(account, *slot.spec, mark);
+        nearest = distance_known ? std::min(nearest, distance) : distance;
+        distance_known = true;
+      }
+    }
+    sample.hedge = UsdCents{static_cast<std::int64_t>(hedge)};
+    // Costs are added back in the BTC they were paid in, at today's price:
+    // had they not been paid, that BTC would still be held.
+    sample.value = sats_to_cents(holdings + cost_sats_, price_, Rounding::half_even);
+    sample.error_centi_bps = centi_bps((sample.value - sample.liability).value, sample.liability.value);
+    sample.fees = result_.fees;
+    sample.funding_paid = result_.funding_paid - result_.funding_received;
+    sample.leverage = worst_leverage;
+    sample.liquidation_distance = nearest;
+    sample.has_position = distance_known;
+
+    result_.worst_shortfall_centi_bps = std::min(result_.worst_shortfall_centi_bps, sample.error_centi_bps);
+    result_.worst_excess_centi_bps = std::max(result_.worst_excess_centi_bps, sample.error_centi_bps);
+    squares_ += static_cast<int128>(sample.error_centi_bps) * sample.error_centi_bps;
+    const std::int64_t magnitude = sample.error_centi_bps < 0 ? -sample.error_centi_bps : sample.error_centi_bps;
+    if (magnitude > inputs_.tolerance_centi_bps) {
+      result_.time_beyond_tolerance.nanoseconds += until_next.nanoseconds;
+    }
+    result_.max_leverage = std::max(result_.max_leverage, worst_leverage);
+    if (distance_known) {
+      result_.min_liquidation_distance =
+          result_.any_position ? std::min(result_.min_liquidation_distance, nearest) : nearest;
+      result_.any_position = true;
+    }
+    result_.samples.push_back(sample);
+  }
+
+  void finish() {
+    const std::vector<BacktestSample>& samples = result_.samples;
+    result_.rms_centi_bps = integer_sqrt(divide(squares_, static_cast<int128>(samples.size()), Rounding::half_even));
+    result_.final_centi_bps = samples.back().error_centi_bps;
+    result_.final_liability = samples.back().liability;
+    result_.final_value = samples.back().value;
+    result_.duration = samples.back().time - samples.front().time;
+  }
+
+  const BacktestInputs& inputs_;
+  const PolicySpec& policy_;
+  Kernel kernel_;
+  std::vector<VenueSlot> slots_;
+  std::map<std::string, TrackedOrder> orders_; // by ClOrdID text: ordered, so iteration is deterministic
+  std::set<InstrumentId> fallback_next_;
+  std::deque<PendingTransfer> transfers_;
+  std::deque<Event> pending_;
+  bool feeding_ = false;
+  Sats wallet_{};
+  Sats in_transit_{};
+  Timestamp now_{};
+  Price price_{};
+  std::uint64_t liability_events_ = 0;
+  int128 squares_ = 0;
+  Sats cost_sats_{}; // fees + slippage + net funding paid, in the BTC they cost
+  PolicyResult result_;
+};
+
+} // namespace
+
+PolicyResult run_backtest(const BacktestInputs& inputs, const PolicySpec& policy, const ProgressCallback& progress) {
+  if (inputs.path.empty()) {
+    throw std::invalid_argument("backtest: the price path is empty");
+  }
+  BacktestDriver driver(inputs, policy);
+  return driver.run(progress);
+}
+
+} // namespace synthusd::engine

@@ -1,0 +1,237 @@
+// synthusd backtest: the kernel through the venue model over the bundled
+// excerpt of the 2020-03-12 crash (tests/data/backtest), and over small
+// scripted paths for liquidation and passive fills.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "backtest/liquidation_distance.hpp"
+#include "synthusd/engine/backtest_report.hpp"
+#include "synthusd/engine/backtest_run.hpp"
+#include "synthusd/engine/config_file.hpp"
+
+namespace synthusd::engine {
+namespace {
+
+using hedging::Duration;
+using hedging::Price;
+using hedging::Ratio;
+using hedging::Timestamp;
+using hedging::UsdCents;
+
+constexpr const char* kPrices = SYNTHUSD_SOURCE_DIR "/tests/data/backtest/btcusdt_binance_5m_2020-03-12_excerpt.csv";
+constexpr const char* kFunding =
+    SYNTHUSD_SOURCE_DIR "/tests/data/backtest/deribit_btc-perpetual_funding_1h_2020-03-12_excerpt.csv";
+
+BacktestInputs crash_inputs(std::uint64_t seed) {
+  BacktestInputs inputs;
+  inputs.kernel = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel;
+  inputs.path = replay_path(load_price_bars(kPrices));
+  inputs.funding = venue::FundingSchedule(venue::load_funding_csv(kFunding));
+  FlowGeneratorConfig flows;
+  flows.seed = seed;
+  inputs.flows = generate_flows(inputs.path, flows);
+  return inputs;
+}
+
+// A close-only path: one point a minute from 2024-01-01 00:00 UTC.
+std::vector<hedging::PricePoint> minute_path(const std::vector<std::int64_t>& dollars) {
+  std::vector<hedging::PricePoint> path;
+  for (std::size_t i = 0; i < dollars.size(); ++i) {
+    path.push_back({Timestamp{1'704'067'200'000'000'000 + static_cast<std::int64_t>(i) * 60'000'000'000},
+                    Price::from_dollars(dollars[i])});
+  }
+  return path;
+}
+
+LiabilityFlow credit(Timestamp time, std::int64_t cents, const std::string& id) {
+  LiabilityFlow flow;
+  flow.time = time;
+  flow.id = id;
+  flow.credit = true;
+  flow.usd_cents = cents;
+  return flow;
+}
+
+TEST(Backtest, default_policy_keeps_hedge_error_within_10_bps_through_the_crash_excerpt) {
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    const BacktestInputs inputs = crash_inputs(seed);
+    const PolicyResult result = run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
+    EXPECT_GE(result.worst_shortfall_centi_bps, -1'000) << "seed " << seed;
+    EXPECT_LE(result.worst_excess_centi_bps, 1'000) << "seed " << seed;
+    EXPECT_EQ(result.liquidations, 0U);
+    EXPECT_EQ(result.time_beyond_tolerance.nanoseconds, 0);
+    // The hedge is really there: it tracks the liability within the band.
+    const BacktestSample& last = result.samples.back();
+    EXPECT_GT(last.liability.value, 0);
+    EXPECT_LE((last.hedge - last.liability).abs().value * 1'000, last.liability.value * 3) << "within 30 bps";
+    EXPECT_GT(result.fees.value, 0);
+    EXPECT_GT(result.taker_fills, 0U);
+  }
+}
+
+TEST(Backtest, stablesats_policy_shows_its_known_shortfall_on_the_crash_excerpt) {
+  // Its band sells only below 0.95 and then only to 0.98: the hedge runs
+  // 2-5 % short while the price falls, and customers' dollars lose value.
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    const BacktestInputs inputs = crash_inputs(seed);
+    const PolicyResult stablesats = run_backtest(inputs, policy_by_name("stablesats", inputs.kernel.bands));
+    EXPECT_LT(stablesats.worst_shortfall_centi_bps, -2'000) << "seed " << seed << ": more than 20 bps short";
+    EXPECT_LT(stablesats.orders, 100U);
+    EXPECT_EQ(stablesats.liquidations, 0U);
+  }
+}
+
+TEST(Backtest, same_input_twice_gives_byte_identical_reports) {
+  const BacktestInputs inputs = crash_inputs(1);
+  const std::vector<PolicySpec> policies = policies_from_list("stablesats,banded,passive", inputs.kernel.bands);
+  BacktestDescription description;
+  description.prices = "excerpt";
+  description.points = inputs.path.size();
+  std::vector<PolicyResult> first;
+  std::vector<PolicyResult> second;
+  for (const PolicySpec& policy : policies) {
+    first.push_back(run_backtest(inputs, policy));
+    second.push_back(run_backtest(inputs, policy));
+  }
+  EXPECT_EQ(backtest_json(description, first), backtest_json(description, second));
+  EXPECT_EQ(backtest_html(description, first), backtest_html(description, second));
+  EXPECT_EQ(backtest_table(description, first), backtest_table(description, second));
+  // ... and the policies really differ.
+  EXPECT_NE(first[0].orders, first[1].orders);
+}
+
+TEST(Backtest, price_jump_at_10x_leverage_is_a_liquidation_reported_as_such) {
+  BacktestInputs inputs;
+  inputs.kernel = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel;
+  inputs.path = minute_path({20'000, 20'000, 20'000, 20'000, 23'000, 23'000, 20'000, 20'000});
+  inputs.flows = {credit(inputs.path.front().time, 5'000'000, "deposit-1")};
+  const PolicySpec policy = policy_by_name("banded", inputs.kernel.bands);
+
+  // At 3x (the default collateral bands) a 15 % jump is far from liquidation.
+  const PolicyResult at_three = run_backtest(inputs, policy);
+  EXPECT_EQ(at_three.liquidations, 0U);
+  EXPECT_GT(at_three.min_liquidation_distance, Ratio::from_ppm(150'000));
+  EXPECT_GE(at_three.worst_shortfall_centi_bps, -1'000);
+
+  // At 10x the venue liquidates at about +10 %: the jump goes through it.
+  inputs.kernel.collateral.low_bound = Ratio::from_ppm(9'000'000);
+  inputs.kernel.collateral.low_safe_bound = Ratio::from_ppm(10'000'000);
+  inputs.kernel.collateral.high_safe_bound = Ratio::from_ppm(10'000'000);
+  inputs.kernel.collateral.high_bound = Ratio::from_ppm(11'000'000);
+  inputs.kernel.collateral.liquidation_alert_distance = Ratio::from_ppm(50'000);
+  const PolicyResult at_ten = run_backtest(inputs, policy);
+  EXPECT_EQ(at_ten.liquidations, 1U);
+  EXPECT_LT(at_ten.min_liquidation_distance, Ratio::from_ppm(120'000));
+  bool marked = false;
+  for (const BacktestMarker& marker : at_ten.markers) {
+    marked = marked || (marker.kind == "liquidation" && marker.time == inputs.path[4].time);
+  }
+  EXPECT_TRUE(marked);
+  // The venue closed the short at the mark, past the collateral (the
+  // account is left negative), and the kernel's orders to hedge again are
+  // refused for margin: the fall back to $20,000 hits customers' dollars.
+  EXPECT_EQ(at_ten.samples.back().hedge.value, 0);
+  EXPECT_GT(at_ten.rejected_orders, 0U);
+  EXPECT_LT(at_ten.worst_shortfall_centi_bps, -100'000) << "more than 10 % short";
+  BacktestDescription description;
+  const std::string table = backtest_table(description, {at_ten});
+  const std::size_t row = table.find("\nliquidations ");
+  ASSERT_NE(row, std::string::npos) << table;
+  EXPECT_EQ(table.substr(table.find('\n', row + 1) - 2, 2), " 1") << table;
+  EXPECT_NE(backtest_html(description, {at_ten}).find("liquidated the hedge"), std::string::npos);
+}
+
+TEST(Backtest, post_only_orders_fill_only_when_the_price_trades_through_them) {
+  BacktestInputs inputs;
+  inputs.kernel = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel;
+  inputs.post_only_wait = Duration::from_seconds(90);
+  const PolicySpec passive = policy_by_name("passive", inputs.kernel.bands);
+
+  // A flat price never reaches a sell resting at the ask: every hedge goes
+  // through the taker fallback.
+  inputs.path = minute_path(std::vector<std::int64_t>(12, 20'000));
+  inputs.flows = {credit(inputs.path.front().time, 5'000'000, "deposit-1")};
+  const PolicyResult flat = run_backtest(inputs, passive);
+  EXPECT_EQ(flat.maker_fills, 0U);
+  EXPECT_GT(flat.taker_fills, 0U);
+  EXPECT_EQ(flat.contracts_traded, 5'000);
+
+  // A price that rises a dollar trades through it: filled as maker, no fee
+  // (Deribit's maker fee is 0), at the old touch.
+  inputs.path = minute_path({20'000, 20'001, 20'001, 20'001});
+  const PolicyResult rising = run_backtest(inputs, passive);
+  EXPECT_EQ(rising.taker_fills, 0U);
+  EXPECT_GT(rising.maker_fills, 0U);
+  EXPECT_EQ(rising.fees.value, 0);
+  EXPECT_EQ(rising.contracts_traded, 5'000);
+  EXPECT_LT(rising.slippage.value, 0) << "sold above the mark it was decided at";
+}
+
+TEST(Backtest, liquidation_distance_is_where_the_venue_model_liquidates) {
+  // A $10,000 short at $40,000 (0.25 BTC) on 0.025 BTC: 10x. With L = 0.5 %
+  // the venue liquidates at 0.995 * $10,000 / 0.225 BTC = $44,222.22.
+  hedging::InstrumentSpec spec = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel.instruments[0];
+  venue::EngineConfig config;
+  config.taker_fee = Ratio{0};
+  config.initial_collateral = hedging::Sats{0};
+  config.initial_margin = Ratio::from_ppm(20'000);
+  config.liquidation_margin = spec.maintenance_margin;
+  const std::vector<hedging::PricePoint> path = minute_path({40'000, 44'220, 44'225});
+  venue::Engine engine(config, path, venue::FundingSchedule{});
+  std::vector<venue::Event> events;
+  engine.deposit("a", hedging::Sats{2'500'000}, events);
+  venue::NewOrder order;
+  order.client_order_id = "1";
+  order.symbol = config.symbol;
+  order.side = hedging::Side::sell;
+  order.type = venue::OrderType::market;
+  order.quantity = hedging::Contracts{1'000};
+  engine.new_order("a", order, events);
+  // The short filled at the bid, $39,999.50, a hair under 40,000.
+  const Ratio distance = short_liquidation_distance(engine.account("a"), spec, engine.quote().mark);
+  EXPECT_GT(distance, Ratio::from_ppm(105'500));
+  EXPECT_LT(distance, Ratio::from_ppm(105'600));
+  engine.advance_to(path[1].time, events);
+  EXPECT_EQ(engine.account("a").liquidations, 0);
+  EXPECT_LT(short_liquidation_distance(engine.account("a"), spec, engine.quote().mark), Ratio::from_ppm(100));
+  engine.advance_to(path[2].time, events);
+  EXPECT_EQ(engine.account("a").liquidations, 1);
+}
+
+TEST(Backtest, policy_list_refuses_unknown_and_repeated_names) {
+  const hedging::BandConfig bands;
+  EXPECT_THROW((void)policies_from_list("stablesats,tight", bands), std::invalid_argument);
+  EXPECT_THROW((void)policies_from_list("banded,banded", bands), std::invalid_argument);
+  EXPECT_THROW((void)policies_from_list("banded,", bands), std::invalid_argument);
+  EXPECT_THROW((void)policies_from_list("stablesats-10", bands), std::invalid_argument);
+  const std::vector<PolicySpec> specs = policies_from_list("stablesats,banded-40,passive", bands);
+  ASSERT_EQ(specs.size(), 3U);
+  EXPECT_EQ(specs[0].bands.low_bound, Ratio::from_ppm(950'000));
+  EXPECT_EQ(specs[1].bands.low_bound, Ratio::from_ppm(996'000));
+  EXPECT_EQ(specs[1].bands.high_bound, Ratio::from_ppm(1'004'000));
+  EXPECT_EQ(specs[2].execution, fix::ExecutionStyle::post_only);
+}
+
+TEST(Backtest, instruments_the_venue_model_does_not_trade_are_refused_by_name) {
+  BacktestInputs inputs;
+  inputs.kernel = hedging::reference_config();
+  hedging::InstrumentSpec future = inputs.kernel.instruments[1];
+  future.id = 4;
+  future.symbol = "BTC-27DEC24";
+  future.kind = hedging::InstrumentKind::inverse_future;
+  future.expiry = Timestamp{1'735'286'400'000'000'000};
+  inputs.kernel.instruments.push_back(future);
+  inputs.path = minute_path({20'000, 20'000});
+  try {
+    (void)run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
+    FAIL() << "expected a refusal";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("inverse perpetual"), std::string::npos) << error.what();
+  }
+}
+
+} // namespace
+} // namespace synthusd::engine
