@@ -92,7 +92,7 @@ struct GatewaySection {
   // CollateralInquiry (BB) at logon and then every collateral_request_seconds:
   // the venue's equity becomes the kernel's collateral (leverage, distance to
   // liquidation, transfers). Deribit's FIX has no BB: default off there.
-  int collateral_inquiry = -1; // -1: by dialect (generic on, deribit off); 0 off; 1 on
+  int collateral_inquiry = -1; // -1: default (on: BB in generic, BE in deribit); 0 off; 1 on
   int collateral_request_seconds = 60;
   // How the kernel's orders go out on this venue (fix/execution_policy.hpp):
   // order_type, order_collar, post_only_wait_ms, reject_backoff_initial_ms,

@@ -88,7 +88,7 @@ struct OrderRequest {
   OrderSide side = OrderSide::buy;
   std::int64_t quantity = 0; // contracts, > 0
   OrderType type = OrderType::market;
-  std::int64_t price_e8 = 0; // limit orders only, > 0
+  std::int64_t price_e8 = 0; // limit orders, > 0; market orders too where the dialect requires Price (Deribit)
   TimeInForce time_in_force = TimeInForce::good_till_cancel;
   bool post_only = false;   // ExecInst 6
   bool reduce_only = false; // ExecInst E
@@ -267,6 +267,8 @@ struct GatewayConfig {
   // SenderCompID) and on CollateralInquiry (if set).
   std::string position_account;
   std::string position_party_id;     // PartyID(448) of AN's Parties (generic), default the SenderCompID
+  // Currency(15) of the positions and equity asked for (Deribit's AN and BE).
+  std::string settlement_currency = "BTC";
   bool order_status_on_logon = true; // OrderStatusRequest(H) for every open order after a logon
   bool mass_cancel_supported = true; // OrderMassCancelRequest(q); else one cancel per open order
 
