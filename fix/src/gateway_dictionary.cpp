@@ -36,8 +36,9 @@ FIX::DataDictionary make_gateway_dictionary() {
   // P/L") inside every NoPositions entry (docs.deribit.com/fix-api/production/
   // position-report): without 95/96 here QuickFIX ends the group at the
   // first entry's 96 and rejects a report with two positions.
-  const std::initializer_list<int> position_quantities = {703, 704, 705, 706, 976, 539, 55,  854, 231,    883,    54,
-                                                          730, 731, 732, 734, 898, 899, 95,  96,  100088, 100089, 100090};
+  const std::initializer_list<int> position_quantities = {703, 704, 705, 706,    976,    539,   55,  854,
+                                                          231, 883, 54,  730,    731,    732,   734, 898,
+                                                          899, 95,  96,  100088, 100089, 100090};
   const std::initializer_list<int> position_amounts = {707, 708, 1055};
   const std::initializer_list<int> contra_brokers = {375, 337, 437, 438, 655};
   const std::initializer_list<int> misc_fees = {137, 138, 139, 891};

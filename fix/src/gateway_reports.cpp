@@ -200,9 +200,9 @@ void GatewaySession::Impl::handle_execution_report(const Inbound& inbound) {
   const char status = inbound.order_status;
   if (exec_type == FIX::ExecType_REPLACED) {
     apply_replace(*order, inbound, instrument);
-  } else if (!order->accepted && (exec_type == FIX::ExecType_NEW || (exec_type == FIX::ExecType_ORDER_STATUS &&
-                                                                       (status == FIX::OrdStatus_NEW ||
-                                                                        status == FIX::OrdStatus_PARTIALLY_FILLED)))) {
+  } else if (!order->accepted && (exec_type == FIX::ExecType_NEW ||
+                                  (exec_type == FIX::ExecType_ORDER_STATUS &&
+                                   (status == FIX::OrdStatus_NEW || status == FIX::OrdStatus_PARTIALLY_FILLED)))) {
     // New, or a status report (ExecType I) saying the order is working:
     // Deribit acknowledges orders and answers AF with ExecType I.
     order->accepted = true;
@@ -332,8 +332,8 @@ void GatewaySession::Impl::handle_business_reject(const Inbound& inbound) {
   // Only a reject of the NewOrderSingle itself (or one that does not say
   // which message it refuses) ends the order: a refused status request,
   // cancel or query naming the ClOrdID says nothing about the order.
-  const bool names_new_order = inbound.reference_message_type.empty() ||
-                               inbound.reference_message_type.equals(FIX::MsgType_NewOrderSingle);
+  const bool names_new_order =
+      inbound.reference_message_type.empty() || inbound.reference_message_type.equals(FIX::MsgType_NewOrderSingle);
   if (order != nullptr && names_new_order && !order->accepted && order->pending == Pending::none) {
     listener_.on_execution(event_for(*order, ExecutionKind::rejected, inbound));
     mark_done(*order);

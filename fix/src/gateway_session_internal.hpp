@@ -72,7 +72,7 @@ constexpr int kTagFillQty = 1365;
 constexpr int kTagCurrency = 15;
 constexpr int kTagMassStatusReqId = 584;
 constexpr int kTagMassStatusReqType = 585;
-constexpr int kTagMassStatusReqIdType = 9014; // Deribit: 1 = MassStatusReqID is a ClOrdID
+constexpr int kTagMassStatusReqIdType = 9014;    // Deribit: 1 = MassStatusReqID is a ClOrdID
 constexpr std::size_t kSentMessageMemory = 1024; // MsgSeqNum -> order, for Reject(3)
 constexpr std::int64_t kPositionRequestTimeoutNs = 10 * kNanosecondsPerSecond;
 
@@ -355,7 +355,7 @@ private:
   std::atomic<std::uint64_t> duplicates_{0};
   std::atomic<std::uint64_t> possible_duplicates_{0};
   std::atomic<std::uint64_t> resends_suppressed_{0}; // application messages not re-sent (gap-filled instead)
-  std::atomic<std::uint64_t> exec_ids_reused_{0}; // an ExecID seen again on another order (booked)
+  std::atomic<std::uint64_t> exec_ids_reused_{0};    // an ExecID seen again on another order (booked)
 
   // Owner thread, written after each send.
   std::vector<std::pair<std::int64_t, std::uint64_t>> sent_messages_;

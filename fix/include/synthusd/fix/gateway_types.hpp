@@ -266,7 +266,7 @@ struct GatewayConfig {
   // Account(1) on RequestForPositions (generic: always, default the
   // SenderCompID) and on CollateralInquiry (if set).
   std::string position_account;
-  std::string position_party_id;     // PartyID(448) of AN's Parties (generic), default the SenderCompID
+  std::string position_party_id; // PartyID(448) of AN's Parties (generic), default the SenderCompID
   // Currency(15) of the positions and equity asked for (Deribit's AN and BE).
   std::string settlement_currency = "BTC";
   bool order_status_on_logon = true; // OrderStatusRequest(H) for every open order after a logon
@@ -299,7 +299,7 @@ struct GatewayCounters {
   // NewOrderSingles a ResendRequest asked for again: gap-filled, never
   // re-sent; each still open here gets an OrderStatusRequest instead.
   std::uint64_t application_resends_suppressed = 0;
-  std::uint64_t late_reports = 0;                 // for orders already done, no new fill
+  std::uint64_t late_reports = 0; // for orders already done, no new fill
   std::uint64_t unknown_orders = 0;
   std::uint64_t inbound_queue_waits = 0; // times QuickFIX's thread found the queue full
   std::uint64_t logon_failures = 0;      // sessions that ended before logon completed
