@@ -216,7 +216,7 @@ void CollateralInquiries::on_report(const CollateralFields& fields, const IdText
   if (malformed || fields.malformed) {
     problem = text.str();
   } else if ((fields.present & CollateralFields::kEquity) == 0) {
-    problem = "no equity (TotalNetValue 900, or DeribitUserEquity 100001)";
+    problem = "no equity: no TotalNetValue(900), or DeribitUserEquity(100001) in a User Response";
   } else if (overflow) {
     problem = "TotalNetValue(900) - MarginExcess(899) overflows";
   }

@@ -67,6 +67,7 @@ venue = "deribit"
 dialect = "deribit"
 host = "fix.deribit.com"
 port = 9881
+plain_tcp = true
 sender_comp_id = "ME"
 target_comp_id = "DERIBITSERVER"
 heartbeat_seconds = 15
@@ -168,6 +169,7 @@ level = "debug"
   EXPECT_EQ(deribit.venue, "deribit");
   EXPECT_EQ(deribit.dialect, fix::Dialect::deribit);
   EXPECT_EQ(deribit.host, "fix.deribit.com");
+  EXPECT_TRUE(deribit.plain_tcp);
   EXPECT_EQ(deribit.port, 9881);
   EXPECT_EQ(deribit.sender_comp_id, "ME");
   EXPECT_EQ(deribit.target_comp_id, "DERIBITSERVER");
@@ -442,6 +444,27 @@ venue = "kraken"
                                          ": gateways[1].venue: names no [[venues]] entry 'kraken'");
 }
 
+// FIX goes out in clear text: to a host beyond loopback only through a
+// local TLS tunnel, or with the explicit opt-in.
+TEST(RunConfig, deny_clear_text_fix_to_a_host_that_is_not_loopback_without_plain_tcp) {
+  const std::string text = std::string(kKernel) + R"(
+[[gateways]]
+venue = "deribit"
+host = "fix.deribit.com"
+port = 9881
+
+[[gateways]]
+venue = "okx"
+host = "localhost"
+port = 19883
+)";
+  const auto problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 1u) << describe(problems);
+  EXPECT_EQ(problems[0].key, "gateways[0].host");
+  EXPECT_EQ(problems[0].line, line_of(text, "\"fix.deribit.com\""));
+  EXPECT_NE(problems[0].message.find("plain_tcp = true"), std::string::npos) << problems[0].message;
+}
+
 TEST(RunConfig, gateway_order_types_parse_and_default_to_a_collared_limit_ioc) {
   const std::string text = std::string(kKernel) + R"(
 [[gateways]]
@@ -505,7 +528,10 @@ TEST(RunConfig, the_shipped_config_parses_with_its_runtime_sections) {
   EXPECT_EQ(run.oracle.min_agreeing, 2u);
   ASSERT_EQ(run.gateways.size(), 1u);
   EXPECT_EQ(run.gateways[0].dialect, fix::Dialect::deribit);
-  EXPECT_EQ(run.gateways[0].port, 9881);
+  // Through a local TLS tunnel (engine/DEPLOYMENT.md), never clear text out.
+  EXPECT_EQ(run.gateways[0].host, "127.0.0.1");
+  EXPECT_EQ(run.gateways[0].port, 19883);
+  EXPECT_FALSE(run.gateways[0].plain_tcp);
   EXPECT_TRUE(run.intake.enabled);
   EXPECT_FALSE(run.intake.options.unix_socket_path.empty());
   EXPECT_EQ(run.http.port, 9464);
