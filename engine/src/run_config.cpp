@@ -210,6 +210,23 @@ void read_gateway(TableReader& t, const hedging::KernelConfig& kernel, GatewaySe
     gateway.collateral_inquiry = collateral ? 1 : 0;
   }
   t.integer("collateral_request_seconds", gateway.collateral_request_seconds, 0, 86'400);
+  // The venue's request credits, counted by pre-trade risk
+  // (fix::CreditLimit). Deribit's documented default unless set; none for
+  // generic venues unless set. request_credits = 0 turns them off.
+  fix::CreditLimit& credits = gateway.credits;
+  if (gateway.dialect == fix::Dialect::deribit) {
+    credits = fix::kDeribitDefaultCredits;
+  }
+  constexpr std::int64_t kMaximumCredits = 1'000'000'000; // nano-credit arithmetic stays in int64
+  t.integer("request_credits", credits.maximum, 0, kMaximumCredits);
+  t.integer("request_credits_refill_per_second", credits.refill_per_second, 0, kMaximumCredits);
+  t.integer("request_credits_per_request", credits.cost, 0, kMaximumCredits);
+  if (credits.maximum > 0 && (credits.cost <= 0 || credits.cost > credits.maximum)) {
+    t.problem_here("request_credits_per_request", "must be above 0 and at most request_credits");
+  }
+  if (credits.maximum > 0 && credits.refill_per_second <= 0) {
+    t.problem_here("request_credits_refill_per_second", "must be above 0 when request_credits is set");
+  }
   fix::ExecutionOptions& execution = gateway.execution;
   std::string order_type;
   if (t.string("order_type", order_type) && !fix::parse_execution_style(order_type, execution.style)) {

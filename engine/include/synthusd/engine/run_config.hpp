@@ -98,6 +98,11 @@ struct GatewaySection {
   // collateral (leverage, distance to liquidation, transfers).
   int collateral_inquiry = -1; // -1: default (on: BB in generic, BE in deribit); 0 off; 1 on
   int collateral_request_seconds = 60;
+  // The venue's request credits, enforced by pre-trade risk per venue:
+  // request_credits (pool), request_credits_refill_per_second,
+  // request_credits_per_request. Default: Deribit's documented 50,000 /
+  // 10,000 / 500 for the deribit dialect, none for generic.
+  fix::CreditLimit credits{};
   // How the kernel's orders go out on this venue (fix/execution_policy.hpp):
   // order_type, order_collar, post_only_wait_ms, reject_backoff_initial_ms,
   // reject_backoff_max_ms.
