@@ -74,8 +74,6 @@ void read_code(const std::string& value, int tag, int& target, CollateralFields&
   target = static_cast<int>(scaled / kDecimalScale);
 }
 
-int tag_of(const FIX::FieldBase& field) { return field.getTag(); }
-
 } // namespace
 
 void read_collateral_fields(const FIX::FieldMap& fields, CollateralFields& out, IdText& inquiry_id, LongText& problem) {
@@ -101,18 +99,19 @@ void read_collateral_fields(const FIX::FieldMap& fields, CollateralFields& out, 
                   out, problem);
       break;
     case kTagDeribitUserEquity:
-      read_amount(value, tag_of(field), CollateralFields::kEquity, false, out.equity_sats, out, problem, false);
+      read_amount(value, kTagDeribitUserEquity, CollateralFields::kEquity, false, out.equity_sats, out, problem, false);
       break;
     case kTagDeribitUserBalance:
-      read_amount(value, tag_of(field), CollateralFields::kBalance, false, out.balance_sats, out, problem, false);
-      break;
-    case kTagDeribitUserInitialMargin:
-      read_amount(value, tag_of(field), CollateralFields::kInitialMargin, true, out.initial_margin_sats, out, problem,
+      read_amount(value, kTagDeribitUserBalance, CollateralFields::kBalance, false, out.balance_sats, out, problem,
                   false);
       break;
+    case kTagDeribitUserInitialMargin:
+      read_amount(value, kTagDeribitUserInitialMargin, CollateralFields::kInitialMargin, true, out.initial_margin_sats,
+                  out, problem, false);
+      break;
     case kTagDeribitUserMaintenanceMargin:
-      read_amount(value, tag_of(field), CollateralFields::kMaintenanceMargin, true, out.maintenance_margin_sats, out,
-                  problem, false);
+      read_amount(value, kTagDeribitUserMaintenanceMargin, CollateralFields::kMaintenanceMargin, true,
+                  out.maintenance_margin_sats, out, problem, false);
       break;
     case kTagCollInquiryId:
     case kTagUserRequestId:

@@ -209,6 +209,17 @@ TEST_F(DeribitGatewayTest, equity_comes_from_user_response_at_logon_and_after_a_
   EXPECT_EQ(received("BE").size(), 2U);
 }
 
+TEST_F(DeribitGatewayTest, a_user_response_without_equity_is_an_invalid_report_not_a_snapshot) {
+  start_deribit();
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.collaterals().size() == 1; }));
+  ASSERT_TRUE(venue_->send("35=BF|923=X9|553=deribit-client|15=BTC|100002=1|"));
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.alerts_of(AlertKind::invalid_report).empty(); }));
+  const GatewayAlert alert = listener_.alerts_of(AlertKind::invalid_report)[0];
+  EXPECT_EQ(alert.reference_message_type.str(), "BF");
+  EXPECT_NE(alert.text.str().find("DeribitUserEquity(100001)"), std::string::npos) << alert.text.str();
+  EXPECT_EQ(listener_.collaterals().size(), 1U);
+}
+
 TEST_F(DeribitGatewayTest, exhausted_credits_end_the_session_with_error_10028_and_it_logs_on_again) {
   TestVenueConfig venue = deribit_venue();
   venue.credit_pool = 1'000; // two requests at 500 credits
