@@ -1,5 +1,7 @@
 #include "synthusd/venue/fix_messages.hpp"
 
+#include "fix_user_messages.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -70,16 +72,7 @@ constexpr int coll_status = 910;
 constexpr int initial_margin = 9110;     // custom
 constexpr int maintenance_margin = 9111; // custom
 constexpr int unrealised_pnl = 9112;     // custom
-constexpr int user_request_id = 923;
-constexpr int user_request_type = 924;
-constexpr int username = 553;
-constexpr int user_status = 926;
 constexpr int deribit_label = 100010;
-// Deribit's User Response (docs.deribit.com/fix-api/production/user-response).
-constexpr int deribit_user_equity = 100001;
-constexpr int deribit_user_balance = 100002;
-constexpr int deribit_user_initial_margin = 100003;
-constexpr int deribit_user_maintenance_margin = 100004;
 } // namespace tag
 
 // Field lookup over an inbound message: the first occurrence of a tag.
@@ -362,20 +355,6 @@ Decoded decode_collateral_inquiry(const InboundMessage& message) {
   return command(std::move(inquiry));
 }
 
-// Deribit's User Request (BE) with UserRequestType 4: the account's equity,
-// answered by a User Response (BF) instead of a CollateralReport.
-Decoded decode_user_request(const InboundMessage& message) {
-  const Fields fields(message);
-  if (fields.text(tag::user_request_type) != "4") {
-    return reject_with(business_reject(message, 5, fields.text(tag::user_request_id),
-                                       "UserRequestType(924) must be 4 (account equity)"));
-  }
-  CollateralInquiry inquiry;
-  inquiry.inquiry_id = fields.text(tag::user_request_id);
-  inquiry.user_request = true;
-  return command(std::move(inquiry));
-}
-
 [[nodiscard]] std::string contracts_text(Contracts contracts) { return std::to_string(contracts.value); }
 
 [[nodiscard]] char side_code(Side side) { return side == Side::buy ? '1' : '2'; }
@@ -519,20 +498,6 @@ OutboundMessage encode_position(const PositionEvent& event) {
   return message;
 }
 
-OutboundMessage encode_user_response(const CollateralEvent& event) {
-  OutboundMessage message;
-  message.msg_type = "BF";
-  add(message, tag::user_request_id, event.inquiry_id);
-  add(message, tag::username, event.account);
-  add(message, tag::user_status, '1');
-  add(message, tag::currency, std::string("BTC"));
-  add(message, tag::deribit_user_equity, format_sats_as_btc(event.equity));
-  add(message, tag::deribit_user_balance, format_sats_as_btc(event.balance));
-  add(message, tag::deribit_user_initial_margin, format_sats_as_btc(event.initial_margin));
-  add(message, tag::deribit_user_maintenance_margin, format_sats_as_btc(event.maintenance_margin));
-  return message;
-}
-
 OutboundMessage encode_collateral(const CollateralEvent& event) {
   if (event.user_request) {
     return encode_user_response(event);
@@ -581,7 +546,11 @@ Decoded decode(const InboundMessage& message, const EngineConfig& config) {
     return decode_collateral_inquiry(message);
   }
   if (message.msg_type == "BE") {
-    return decode_user_request(message);
+    std::string problem;
+    if (std::optional<CollateralInquiry> inquiry = decode_user_request(message, problem)) {
+      return command(std::move(*inquiry));
+    }
+    return reject_with(business_reject(message, 5, "", problem));
   }
   return reject_with(business_reject(message, 3, "", "unsupported message type"));
 }
