@@ -159,7 +159,7 @@ TEST_F(DeribitGatewayTest, open_orders_are_asked_for_with_af_by_client_order_id_
   start_deribit();
   venue_->set_order_mode(OrderMode::silent); // the order reaches the book; the ack is lost
   ASSERT_EQ(gateway_->submit(limit_intent(206, Side::sell, 1, 44'000)), SubmitResult::sent);
-  ASSERT_TRUE(venue_->wait_for_received(received("AN").size() + received("BE").size() + 1, 5000));
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !received("D").empty(); }));
   const std::string id = client_order_id_of_last_order();
   venue_->disconnect();
   ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.alerts_of(AlertKind::logon).size() == 2; }));
@@ -181,7 +181,7 @@ TEST_F(DeribitGatewayTest, a_business_reject_of_a_query_does_not_reject_the_orde
   start_deribit();
   venue_->set_order_mode(OrderMode::silent);
   ASSERT_EQ(gateway_->submit(limit_intent(207, Side::buy, 1, 41'000)), SubmitResult::sent);
-  ASSERT_TRUE(venue_->wait_for_received(received("AN").size() + received("BE").size() + 1, 5000));
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !received("D").empty(); }));
   const std::string id = client_order_id_of_last_order();
   ASSERT_TRUE(venue_->send("35=j|45=3|372=H|379=" + id + "|380=3|58=unsupported message type|"));
   ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.alerts_of(AlertKind::business_reject).empty(); }));
