@@ -5,6 +5,9 @@
 
 #include "synthusd/engine/run_config.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <climits>
 #include <iterator>
@@ -164,6 +167,15 @@ void read_oracle(TableReader& t, std::size_t feeds, feeds::OracleConfig& oracle)
   }
 }
 
+// 127.0.0.0/8, ::1 or "localhost": a connection that never leaves the host.
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost" || host == "::1") {
+    return true;
+  }
+  in_addr address{};
+  return ::inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
+}
+
 void read_gateway(TableReader& t, const hedging::KernelConfig& kernel, GatewaySection& gateway) {
   if (t.string("venue", gateway.venue, true) && !names_venue(kernel, gateway.venue)) {
     t.problem(*t.find("venue"), "venue", "names no [[venues]] entry '" + gateway.venue + "'");
@@ -174,6 +186,16 @@ void read_gateway(TableReader& t, const hedging::KernelConfig& kernel, GatewaySe
   }
   t.string("host", gateway.host);
   t.integer("port", gateway.port, 1, 65535, true);
+  // The gateway speaks FIX in clear text (QuickFIX 1.15.1's SSL initiator
+  // checks no host name): anything beyond loopback goes through a local TLS
+  // tunnel (engine/DEPLOYMENT.md, stunnel with checkHost), or says so.
+  t.boolean("plain_tcp", gateway.plain_tcp);
+  if (!gateway.plain_tcp && !is_loopback_host(gateway.host)) {
+    t.problem(*t.find("host"), "host",
+              "'" + gateway.host +
+                  "' is not loopback and FIX here is clear text: connect through a TLS tunnel on 127.0.0.1 "
+                  "(engine/DEPLOYMENT.md) or set plain_tcp = true");
+  }
   t.string("sender_comp_id", gateway.sender_comp_id);
   t.string("target_comp_id", gateway.target_comp_id);
   t.integer("heartbeat_seconds", gateway.heartbeat_seconds, 1, 3600);
@@ -188,6 +210,23 @@ void read_gateway(TableReader& t, const hedging::KernelConfig& kernel, GatewaySe
     gateway.collateral_inquiry = collateral ? 1 : 0;
   }
   t.integer("collateral_request_seconds", gateway.collateral_request_seconds, 0, 86'400);
+  // The venue's request credits, counted by pre-trade risk
+  // (fix::CreditLimit). Deribit's documented default unless set; none for
+  // generic venues unless set. request_credits = 0 turns them off.
+  fix::CreditLimit& credits = gateway.credits;
+  if (gateway.dialect == fix::Dialect::deribit) {
+    credits = fix::kDeribitDefaultCredits;
+  }
+  constexpr std::int64_t kMaximumCredits = 1'000'000'000; // nano-credit arithmetic stays in int64
+  t.integer("request_credits", credits.maximum, 0, kMaximumCredits);
+  t.integer("request_credits_refill_per_second", credits.refill_per_second, 0, kMaximumCredits);
+  t.integer("request_credits_per_request", credits.cost, 0, kMaximumCredits);
+  if (credits.maximum > 0 && (credits.cost <= 0 || credits.cost > credits.maximum)) {
+    t.problem_here("request_credits_per_request", "must be above 0 and at most request_credits");
+  }
+  if (credits.maximum > 0 && credits.refill_per_second <= 0) {
+    t.problem_here("request_credits_refill_per_second", "must be above 0 when request_credits is set");
+  }
   fix::ExecutionOptions& execution = gateway.execution;
   std::string order_type;
   if (t.string("order_type", order_type) && !fix::parse_execution_style(order_type, execution.style)) {

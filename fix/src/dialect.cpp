@@ -16,6 +16,7 @@ constexpr int kTagRawData = 96;
 constexpr int kTagUsername = 553;
 constexpr int kTagPassword = 554;
 constexpr int kTagDeribitCancelOnDisconnect = 9001;
+constexpr int kTagDeribitReportFillsAsExecReports = 9015;
 
 } // namespace
 
@@ -46,6 +47,11 @@ DialectRules rules_for(Dialect dialect) {
     rules.amend_with_original_client_order_id = true;
     rules.exec_inst_values_unspaced = true;
     rules.position_request_with_business_date = false;
+    rules.position_request_with_currency = true;
+    rules.empty_valid_position_report_is_flat = true;
+    rules.market_orders_carry_price = true;
+    rules.order_status_by_mass_status_request = true;
+    rules.collateral_by_user_request = true;
   }
   return rules;
 }
@@ -78,6 +84,7 @@ std::vector<TagValue> logon_fields(Dialect dialect, const Credentials& credentia
     fields.push_back(TagValue{kTagUsername, credentials.client_id});
     fields.push_back(TagValue{kTagPassword, authentication.password});
     fields.push_back(TagValue{kTagDeribitCancelOnDisconnect, cancel_on_disconnect ? "Y" : "N"});
+    fields.push_back(TagValue{kTagDeribitReportFillsAsExecReports, "Y"});
     return fields;
   }
   if (!credentials.client_id.empty()) {

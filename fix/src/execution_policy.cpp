@@ -56,6 +56,7 @@ std::optional<ShapedOrder> shape_order(const hedging::OrderIntent& intent, const
   switch (options.style) {
   case ExecutionStyle::market:
     shaped.time_in_force = TimeInForce::immediate_or_cancel;
+    shaped.taker_limit_price = collar_price(intent.side, touch.reference, options.collar, tick);
     return shaped;
   case ExecutionStyle::limit_ioc: {
     const Price price = collar_price(intent.side, touch.reference, options.collar, tick);

@@ -149,6 +149,7 @@ void GatewaySession::Impl::fromApp(const FIX::Message& message,
   if (type == FIX::MsgType_ExecutionReport) {
     inbound.kind = InboundKind::execution_report;
     read_fields(message, inbound);
+    read_fills_group(message, inbound);
     inbound.possible_duplicate =
         header.isSetField(FIX::FIELD::PossDupFlag) && header.getField(FIX::FIELD::PossDupFlag) == "Y";
     inbound.possible_duplicate = inbound.possible_duplicate || (header.isSetField(FIX::FIELD::PossResend) &&
@@ -197,8 +198,11 @@ void GatewaySession::Impl::fromApp(const FIX::Message& message,
     inbound.kind = InboundKind::position_request_ack;
     read_fields(message, inbound);
     hand_over(inbound);
-  } else if (type == FIX::MsgType_CollateralReport || type == FIX::MsgType_CollateralInquiryAck) {
-    inbound.kind = type == FIX::MsgType_CollateralReport ? InboundKind::collateral_report : InboundKind::collateral_ack;
+  } else if (type == FIX::MsgType_CollateralReport || type == FIX::MsgType_UserResponse ||
+             type == FIX::MsgType_CollateralInquiryAck) {
+    // Deribit's User Response(BF) carries what a CollateralReport does.
+    inbound.kind =
+        type == FIX::MsgType_CollateralInquiryAck ? InboundKind::collateral_ack : InboundKind::collateral_report;
     read_fields(message, inbound); // 58
     read_collateral_fields(message, inbound.collateral, inbound.reference, inbound.text);
     hand_over(inbound);

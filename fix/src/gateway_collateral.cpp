@@ -20,6 +20,17 @@ constexpr int kTagCollInquiryStatus = 945;
 constexpr int kTagCollInquiryResult = 946;
 constexpr int kTagInitialMargin = 9110;     // the simulator's custom tag
 constexpr int kTagMaintenanceMargin = 9111; // the simulator's custom tag
+// Deribit's User Response(BF) to a User Request(BE) with 924=4
+// (docs.deribit.com/fix-api/production/user-response): account values of
+// the Currency asked for, as BTC floats.
+constexpr int kTagUserRequestId = 923;
+constexpr int kTagUserRequestType = 924;
+constexpr int kTagUsername = 553;
+constexpr int kTagCurrency = 15;
+constexpr int kTagDeribitUserEquity = 100001;
+constexpr int kTagDeribitUserBalance = 100002;
+constexpr int kTagDeribitUserInitialMargin = 100003;
+constexpr int kTagDeribitUserMaintenanceMargin = 100004;
 constexpr int kCollInquiryStatusRejected = 4;
 constexpr int kCollInquiryResultSuccessful = 0;
 constexpr std::int64_t kNanosecondsPerSecond = 1000000000;
@@ -34,12 +45,15 @@ void mark_malformed(CollateralFields& out, LongText& problem, const std::string&
 
 // A BTC amount: 1 sat = 1e-8 BTC, so the exact 1e8-scaled decimal is the
 // amount in satoshis.
+// exact: a CollateralReport amount, refused beyond 8 decimals. Otherwise a
+// Deribit float, rounded half to even to the satoshi (parse_decimal_e8_half_even).
 void read_amount(const std::string& value, int tag, std::uint8_t bit, bool non_negative, std::int64_t& target,
-                 CollateralFields& out, LongText& problem) {
+                 CollateralFields& out, LongText& problem, bool exact = true) {
   std::int64_t sats = 0;
-  if (!parse_decimal_e8(value, sats)) {
+  if (exact ? !parse_decimal_e8(value, sats) : !parse_decimal_e8_half_even(value, sats)) {
     mark_malformed(out, problem,
-                   "tag " + std::to_string(tag) + " is not a BTC amount with at most 8 decimals: " + value);
+                   "tag " + std::to_string(tag) + " is not a BTC amount" + (exact ? " with at most 8 decimals" : "") +
+                       ": " + value);
     return;
   }
   if (non_negative && sats < 0) {
@@ -84,7 +98,23 @@ void read_collateral_fields(const FIX::FieldMap& fields, CollateralFields& out, 
       read_amount(value, kTagMaintenanceMargin, CollateralFields::kMaintenanceMargin, true, out.maintenance_margin_sats,
                   out, problem);
       break;
+    case kTagDeribitUserEquity:
+      read_amount(value, kTagDeribitUserEquity, CollateralFields::kEquity, false, out.equity_sats, out, problem, false);
+      break;
+    case kTagDeribitUserBalance:
+      read_amount(value, kTagDeribitUserBalance, CollateralFields::kBalance, false, out.balance_sats, out, problem,
+                  false);
+      break;
+    case kTagDeribitUserInitialMargin:
+      read_amount(value, kTagDeribitUserInitialMargin, CollateralFields::kInitialMargin, true, out.initial_margin_sats,
+                  out, problem, false);
+      break;
+    case kTagDeribitUserMaintenanceMargin:
+      read_amount(value, kTagDeribitUserMaintenanceMargin, CollateralFields::kMaintenanceMargin, true,
+                  out.maintenance_margin_sats, out, problem, false);
+      break;
     case kTagCollInquiryId:
+    case kTagUserRequestId:
       inquiry_id.assign(value);
       break;
     case kTagCollInquiryStatus:
@@ -107,7 +137,18 @@ void read_collateral_fields(const FIX::FieldMap& fields, CollateralFields& out, 
 CollateralInquiries::CollateralInquiries(const GatewayConfig& config)
     : venue_(config.venue), supported_(config.collateral_inquiry_supported),
       interval_ns_(static_cast<std::int64_t>(config.collateral_request_interval_seconds) * kNanosecondsPerSecond),
-      id_prefix_(config.client_order_id_prefix + "C"), account_(config.position_account) {}
+      id_prefix_(config.client_order_id_prefix + "C"), account_(config.position_account),
+      user_response_(rules_for(config.dialect).collateral_by_user_request) {}
+
+std::string CollateralInquiries::prepare_user_request(FIX::FieldMap& message, const std::string& username,
+                                                      const std::string& currency) {
+  const std::string request_id = id_prefix_ + std::to_string(++counter_);
+  message.setField(kTagUserRequestId, request_id);
+  message.setField(kTagUserRequestType, "4"); // Deribit: the account's equity and margins
+  message.setField(kTagUsername, username);
+  message.setField(kTagCurrency, currency);
+  return request_id;
+}
 
 std::string CollateralInquiries::prepare(FIX::FieldMap& message) {
   const std::string inquiry_id = id_prefix_ + std::to_string(++counter_);
@@ -126,7 +167,16 @@ void CollateralInquiries::sent(const std::string& inquiry_id, std::int64_t stead
 }
 
 bool CollateralInquiries::due(std::int64_t steady_now_ns) {
-  if (!supported_ || refused_ || interval_ns_ <= 0 || next_periodic_ns_ == 0 || steady_now_ns < next_periodic_ns_) {
+  if (!supported_ || refused_) {
+    return false;
+  }
+  if (fill_booked_ && outstanding_.empty()) {
+    // Equity and margin move with every fill (fees, the new position's
+    // margin): ask again at once, one request at a time.
+    fill_booked_ = false;
+    return true;
+  }
+  if (interval_ns_ <= 0 || next_periodic_ns_ == 0 || steady_now_ns < next_periodic_ns_) {
     return false;
   }
   if (!outstanding_.empty() && steady_now_ns - sent_at_ns_ <= kInquiryTimeoutNs) {
@@ -139,7 +189,12 @@ bool CollateralInquiries::due(std::int64_t steady_now_ns) {
 void CollateralInquiries::reset() {
   outstanding_.clear();
   refused_ = false;
+  fill_booked_ = false;
 }
+
+// Deribit only (its BF is cheap and its equity is not otherwise pushed);
+// a generic venue's CollateralReport keeps the periodic schedule.
+void CollateralInquiries::fill_booked() { fill_booked_ = supported_ && user_response_; }
 
 void CollateralInquiries::refused() {
   outstanding_.clear();
@@ -160,7 +215,7 @@ void CollateralInquiries::on_report(const CollateralFields& fields, const IdText
   if (malformed || fields.malformed) {
     problem = text.str();
   } else if ((fields.present & CollateralFields::kEquity) == 0) {
-    problem = "no TotalNetValue(900)";
+    problem = "no equity: no TotalNetValue(900), or DeribitUserEquity(100001) in a User Response";
   } else if (overflow) {
     problem = "TotalNetValue(900) - MarginExcess(899) overflows";
   }
@@ -169,8 +224,8 @@ void CollateralInquiries::on_report(const CollateralFields& fields, const IdText
     alert.kind = AlertKind::invalid_report;
     alert.receive_time_ns = receive_time_ns;
     alert.reference = inquiry_id;
-    alert.reference_message_type.assign(FIX::MsgType_CollateralReport);
-    alert.text.assign("CollateralReport: " + problem);
+    alert.reference_message_type.assign(user_response_ ? FIX::MsgType_UserResponse : FIX::MsgType_CollateralReport);
+    alert.text.assign(std::string(user_response_ ? "UserResponse: " : "CollateralReport: ") + problem);
     listener.on_alert(alert);
     return;
   }

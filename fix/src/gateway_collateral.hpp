@@ -23,11 +23,11 @@ namespace fix {
 // times 1e8, exactly (a 9th significant decimal is malformed, not rounded).
 struct CollateralFields {
   enum : std::uint8_t {
-    kEquity = 1,            // 900 TotalNetValue
-    kBalance = 2,           // 901 CashOutstanding
+    kEquity = 1,            // 900 TotalNetValue; BF 100001
+    kBalance = 2,           // 901 CashOutstanding; BF 100002
     kMarginExcess = 4,      // 899 MarginExcess
-    kInitialMargin = 8,     // 9110 (custom)
-    kMaintenanceMargin = 16 // 9111 (custom)
+    kInitialMargin = 8,     // 9110 (custom); BF 100003
+    kMaintenanceMargin = 16 // 9111 (custom); BF 100004
   };
   std::int64_t equity_sats = 0;
   std::int64_t balance_sats = 0;
@@ -40,8 +40,10 @@ struct CollateralFields {
   bool malformed = false;   // then `problem` says which field and why
 };
 
-// QuickFIX's thread: one pass over the body of a BA or BG. inquiry_id gets
-// CollInquiryID(909); problem gets the first malformed value (an amount that
+// QuickFIX's thread: one pass over the body of a BA, BG or Deribit's BF
+// (100001 equity, 100002 balance, 100003 initial and 100004 maintenance
+// margin: floats, rounded half to even to the satoshi). inquiry_id gets
+// CollInquiryID(909) or UserRequestID(923); problem gets the first malformed value (an amount that
 // is not an exact BTC decimal, a negative margin, an amount in another
 // currency than BTC, a non-integer 945/946). Never throws.
 void read_collateral_fields(const FIX::FieldMap& fields, CollateralFields& out, IdText& inquiry_id, LongText& problem);
@@ -58,6 +60,10 @@ public:
   // "<prefix>C<n>", SubscriptionRequestType(263)=0 (snapshot) and
   // Account(1) if configured. Returns the id.
   std::string prepare(FIX::FieldMap& message);
+  // The same for Deribit's User Request (BE): UserRequestID(923) "<prefix>C<n>",
+  // UserRequestType(924)=4, Username(553), Currency(15). Answered by a User
+  // Response (BF) that read_collateral_fields() reads like a BA.
+  std::string prepare_user_request(FIX::FieldMap& message, const std::string& username, const std::string& currency);
   // After prepare()'s message went out: one inquiry outstanding, and the next
   // periodic one due an interval from now.
   void sent(const std::string& inquiry_id, std::int64_t steady_now_ns);
@@ -67,6 +73,9 @@ public:
   bool due(std::int64_t steady_now_ns);
   // Logon or logout: nothing outstanding, periodic inquiries allowed again.
   void reset();
+  // A fill was booked: with Deribit's BE/BF, due() is true as soon as no
+  // request is outstanding (generic venues: the periodic schedule only).
+  void fill_booked();
   // The venue rejected a CollateralInquiry (BusinessMessageReject or
   // Reject(3) with RefMsgType BB): no periodic inquiries until the next
   // logon (the reject itself is alerted by the session).
@@ -93,6 +102,8 @@ private:
   std::int64_t sent_at_ns_ = 0;
   std::int64_t next_periodic_ns_ = 0; // 0: none armed yet (armed by the logon inquiry)
   bool refused_ = false;
+  bool fill_booked_ = false;
+  const bool user_response_; // answered by Deribit's BF (not a BA)
 };
 
 } // namespace fix

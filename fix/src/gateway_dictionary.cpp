@@ -32,8 +32,13 @@ FIX::DataDictionary make_gateway_dictionary() {
   // an entry may hold, or an unknown one would end the group early. The lists
   // are generous on purpose (FIX 4.4 components plus Deribit's extensions).
   const std::initializer_list<int> parties = {448, 447, 452, 802};
-  const std::initializer_list<int> position_quantities = {703, 704, 705, 706, 976, 539, 55,  854,    231,    883,
-                                                          54,  730, 731, 732, 734, 898, 899, 100088, 100089, 100090};
+  // Deribit puts RawData(96) ("maintenance margin;initial margin;floating
+  // P/L") inside every NoPositions entry (docs.deribit.com/fix-api/production/
+  // position-report): without 95/96 here QuickFIX ends the group at the
+  // first entry's 96 and rejects a report with two positions.
+  const std::initializer_list<int> position_quantities = {703, 704, 705, 706,    976,    539,   55,  854,
+                                                          231, 883, 54,  730,    731,    732,   734, 898,
+                                                          899, 95,  96,  100088, 100089, 100090};
   const std::initializer_list<int> position_amounts = {707, 708, 1055};
   const std::initializer_list<int> contra_brokers = {375, 337, 437, 438, 655};
   const std::initializer_list<int> misc_fees = {137, 138, 139, 891};

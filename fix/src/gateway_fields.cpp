@@ -27,6 +27,15 @@ void read_decimal(const std::string& value, int tag, Decimal& out, Inbound& inbo
   }
 }
 
+void read_decimal_half_even(const std::string& value, int tag, Decimal& out, Inbound& inbound) {
+  if (parse_decimal_e8_half_even(value, out.value)) {
+    out.present = true;
+  } else if (!inbound.malformed) {
+    inbound.malformed = true;
+    inbound.text.assign("tag " + std::to_string(tag) + " is not a decimal: " + value);
+  }
+}
+
 } // namespace
 
 namespace gateway_detail {
@@ -77,6 +86,11 @@ void read_fields(const FIX::FieldMap& fields, Inbound& inbound) {
     case FIX::FIELD::ExecID:
       inbound.exec_id.assign(value);
       break;
+    case kTagSecondaryExecId:
+      if (inbound.exec_id.empty()) { // an ExecID(17), wherever it stands, wins
+        inbound.exec_id.assign(value);
+      }
+      break;
     case FIX::FIELD::Symbol:
       inbound.symbol.assign(value);
       break;
@@ -108,7 +122,9 @@ void read_fields(const FIX::FieldMap& fields, Inbound& inbound) {
       read_decimal(value, FIX::FIELD::LastPx, inbound.last_price, inbound);
       break;
     case FIX::FIELD::AvgPx:
-      read_decimal(value, FIX::FIELD::AvgPx, inbound.average_price, inbound);
+      // An average of several prices: more than 8 decimals is a real value
+      // (Deribit, inverse instruments), rounded by the one named rule.
+      read_decimal_half_even(value, FIX::FIELD::AvgPx, inbound.average_price, inbound);
       break;
     case FIX::FIELD::Price:
       read_decimal(value, FIX::FIELD::Price, inbound.price, inbound);
@@ -166,6 +182,27 @@ void read_fields(const FIX::FieldMap& fields, Inbound& inbound) {
     default:
       break;
     }
+  }
+}
+
+// The fills group of an ExecutionReport: every entry's FillQty and FillPx,
+// summed (QuickFIX's thread; no allocation beyond QuickFIX's own).
+void read_fills_group(const FIX::FieldMap& message, Inbound& inbound) {
+  const std::size_t entries = message.groupCount(kTagNoFills);
+  for (std::size_t i = 1; i <= entries; ++i) {
+    const FIX::FieldMap& entry = message.getGroupRef(static_cast<int>(i), kTagNoFills);
+    std::int64_t quantity = 0;
+    std::int64_t price = 0;
+    if (!entry.isSetField(kTagFillQty) || !entry.isSetField(kTagFillPx) ||
+        !parse_decimal_e8(entry.getField(kTagFillQty), quantity) ||
+        !parse_decimal_e8_half_even(entry.getField(kTagFillPx), price) || quantity <= 0 ||
+        __builtin_add_overflow(inbound.fills_quantity_e8, quantity, &inbound.fills_quantity_e8)) {
+      // Not usable for the price: the report's AvgPx still is.
+      inbound.fills_quantity_e8 = 0;
+      inbound.fills_notional_e16 = 0;
+      return;
+    }
+    inbound.fills_notional_e16 += static_cast<__int128>(quantity) * price;
   }
 }
 

@@ -46,8 +46,13 @@ SubmitResult GatewaySession::Impl::send_order(const OrderRequest& request) {
   if (instrument_index == kNoInstrument) {
     return SubmitResult::unknown_instrument;
   }
-  if (request.quantity <= 0 || request.user_order_id == 0 ||
-      (request.type == OrderType::limit && request.price_e8 <= 0)) {
+  // A limit order needs its price; so does a market order where the venue
+  // requires Price(44) on every NewOrderSingle (Deribit,
+  // docs.deribit.com/fix-api/production/new-order-single): the caller's
+  // collar price, the worst it accepts. A market order without one is
+  // refused here, not sent to be rejected.
+  const bool needs_price = request.type == OrderType::limit || rules_.market_orders_carry_price;
+  if (request.quantity <= 0 || request.user_order_id == 0 || (needs_price && request.price_e8 <= 0)) {
     return SubmitResult::invalid_order;
   }
   auto existing = orders_.find(request.user_order_id);
@@ -70,7 +75,7 @@ SubmitResult GatewaySession::Impl::send_order(const OrderRequest& request) {
   message.setField(FIX::OrdType(order_type_code(request.type)));
   message.setField(FIX::FIELD::Symbol, instrument.symbol);
   message.setField(FIX::FIELD::OrderQty, wire_quantity(instrument, request.quantity));
-  if (request.type == OrderType::limit) {
+  if (needs_price) {
     message.setField(FIX::FIELD::Price, format_decimal_e8(request.price_e8));
   } else {
     message.removeField(FIX::FIELD::Price);
@@ -325,6 +330,23 @@ void GatewaySession::Impl::forget(std::uint64_t user_order_id) {
 
 void GatewaySession::Impl::send_status_request(const Order& order) {
   const GatewayInstrument& instrument = config_.instruments[order.instrument_index];
+  if (rules_.order_status_by_mass_status_request) {
+    // Deribit lists no OrderStatusRequest(H); its Order Mass Status Request
+    // (docs.deribit.com/fix-api/production/order-mass-status-request) finds
+    // an order by our ClOrdID when its own id never reached us:
+    // MassStatusReqType 7 with MassStatusReqIDType 1 and the Symbol. The
+    // answer is an ExecutionReport with ExecType I, booked from CumQty.
+    FIX::Message message;
+    message.getHeader().setField(FIX::MsgType(FIX::MsgType_OrderMassStatusRequest));
+    message.setField(kTagMassStatusReqId, order.client_order_id);
+    message.setField(kTagMassStatusReqType, "7");
+    message.setField(kTagMassStatusReqIdType, "1");
+    message.setField(FIX::FIELD::Symbol, instrument.symbol);
+    if (send(message)) {
+      ++counters_.status_requests_sent;
+    }
+    return;
+  }
   FIX44::OrderStatusRequest message;
   message.setField(FIX::FIELD::ClOrdID, order.current_client_order_id);
   set_or_remove(message, FIX::FIELD::OrderID, order.venue_order_id);

@@ -59,6 +59,11 @@ SubmitResult GatewaySession::Impl::request_positions() {
     message.setField(kTagClearingBusinessDate, business_date(now));
     message.setField(FIX::TransactTime(to_timestamp(now), kMillisecondPrecision));
   }
+  if (rules_.position_request_with_currency) {
+    // Deribit answers an AN without Currency with every currency's
+    // positions (docs.deribit.com/fix-api/production/request-for-positions).
+    message.setField(kTagCurrency, config_.settlement_currency);
+  }
   if (!send(message)) {
     return SubmitResult::send_failed;
   }
@@ -79,9 +84,20 @@ SubmitResult GatewaySession::Impl::request_collateral() {
   if (!collateral_.supported()) {
     return SubmitResult::unsupported;
   }
-  FIX44::CollateralInquiry message;
-  const std::string inquiry_id = collateral_.prepare(message);
-  if (!send(message)) {
+  std::string inquiry_id;
+  bool sent = false;
+  if (rules_.collateral_by_user_request) {
+    // Deribit: User Request(BE) 924=4 (docs.deribit.com/fix-api/production/user-request).
+    FIX::Message message;
+    message.getHeader().setField(FIX::MsgType(FIX::MsgType_UserRequest));
+    inquiry_id = collateral_.prepare_user_request(message, config_.credentials.client_id, config_.settlement_currency);
+    sent = send(message);
+  } else {
+    FIX44::CollateralInquiry message;
+    inquiry_id = collateral_.prepare(message);
+    sent = send(message);
+  }
+  if (!sent) {
     return SubmitResult::send_failed;
   }
   ++counters_.collateral_requests_sent;
@@ -108,7 +124,10 @@ void GatewaySession::Impl::handle_position_report(const Inbound& report) {
   entries.swap(position_entries_);
   const int result = report.reason;
   if (entries.empty()) {
-    if (result == 2) { // PosReqResult 2: no positions found, so flat everywhere
+    // PosReqResult 2 (FIX 4.4: no positions found), or Deribit's 0 (valid
+    // request; it documents only 0, 1 and 99) with no entries: flat
+    // everywhere. 1 (invalid request) and 99 (other) are refusals.
+    if (result == 2 || (result == 0 && rules_.empty_valid_position_report_is_flat)) {
       for (const GatewayInstrument& instrument : config_.instruments) {
         emit_position(instrument, 0, report);
       }

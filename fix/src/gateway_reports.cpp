@@ -200,7 +200,11 @@ void GatewaySession::Impl::handle_execution_report(const Inbound& inbound) {
   const char status = inbound.order_status;
   if (exec_type == FIX::ExecType_REPLACED) {
     apply_replace(*order, inbound, instrument);
-  } else if (exec_type == FIX::ExecType_NEW && !order->accepted) {
+  } else if (!order->accepted && (exec_type == FIX::ExecType_NEW ||
+                                  (exec_type == FIX::ExecType_ORDER_STATUS &&
+                                   (status == FIX::OrdStatus_NEW || status == FIX::OrdStatus_PARTIALLY_FILLED)))) {
+    // New, or a status report (ExecType I) saying the order is working:
+    // Deribit acknowledges orders and answers AF with ExecType I.
     order->accepted = true;
     listener_.on_execution(event_for(*order, ExecutionKind::accepted, inbound));
   }
@@ -212,6 +216,7 @@ void GatewaySession::Impl::handle_execution_report(const Inbound& inbound) {
   if (delta > 0) {
     const std::int64_t price = fill_price(*order, inbound, instrument, cumulative, delta);
     order->filled = cumulative;
+    collateral_.fill_booked();
     if (inbound.average_price.present) {
       order->filled_notional = static_cast<__int128>(inbound.average_price.value) * cumulative;
     } else {
@@ -276,6 +281,14 @@ std::int64_t GatewaySession::Impl::fill_price(const Order& order, const Inbound&
       return inbound.last_price.value;
     }
   }
+  if (inbound.fills_quantity_e8 > 0) {
+    // A fills group (Deribit without 9015=Y): its entries are exactly the
+    // contracts this report adds; their quantity-weighted price.
+    std::int64_t group = 0;
+    if (to_contracts(instrument, inbound.fills_quantity_e8, group) && group == delta) {
+      return divide_half_even(inbound.fills_notional_e16, inbound.fills_quantity_e8);
+    }
+  }
   if (inbound.average_price.present && inbound.average_price.value > 0) {
     const __int128 total = static_cast<__int128>(inbound.average_price.value) * cumulative;
     return divide_half_even(total - order.filled_notional, delta);
@@ -316,7 +329,12 @@ void GatewaySession::Impl::handle_business_reject(const Inbound& inbound) {
     alert.user_order_id = order->user_order_id;
   }
   listener_.on_alert(alert);
-  if (order != nullptr && !order->accepted && order->pending == Pending::none) {
+  // Only a reject of the NewOrderSingle itself (or one that does not say
+  // which message it refuses) ends the order: a refused status request,
+  // cancel or query naming the ClOrdID says nothing about the order.
+  const bool names_new_order =
+      inbound.reference_message_type.empty() || inbound.reference_message_type.equals(FIX::MsgType_NewOrderSingle);
+  if (order != nullptr && names_new_order && !order->accepted && order->pending == Pending::none) {
     listener_.on_execution(event_for(*order, ExecutionKind::rejected, inbound));
     mark_done(*order);
   } else if (order != nullptr) {

@@ -389,7 +389,8 @@ void GatewaySession::Impl::handle_resend_suppressed(const Inbound& inbound) {
 // A venue that rejects CollateralInquiry outright is not asked again
 // periodically until the next logon; the reject itself is alerted.
 void GatewaySession::Impl::note_collateral_refusal(const Inbound& inbound) {
-  if (inbound.reference_message_type.equals(FIX::MsgType_CollateralInquiry)) {
+  if (inbound.reference_message_type.equals(FIX::MsgType_CollateralInquiry) ||
+      inbound.reference_message_type.equals(FIX::MsgType_UserRequest)) {
     collateral_.refused();
   }
 }

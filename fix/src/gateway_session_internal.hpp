@@ -65,6 +65,14 @@ constexpr int kTagClearingBusinessDate = 715;
 constexpr int kTagAccountType = 581;
 constexpr int kTagNoPositions = 702;
 constexpr int kTagNoAffectedOrders = 534;
+constexpr int kTagSecondaryExecId = 527; // Deribit's id of an order change (it sends no ExecID 17)
+constexpr int kTagNoFills = 1362;        // fills group (Deribit, without 9015=Y at logon)
+constexpr int kTagFillPx = 1364;
+constexpr int kTagFillQty = 1365;
+constexpr int kTagCurrency = 15;
+constexpr int kTagMassStatusReqId = 584;
+constexpr int kTagMassStatusReqType = 585;
+constexpr int kTagMassStatusReqIdType = 9014;    // Deribit: 1 = MassStatusReqID is a ClOrdID
 constexpr std::size_t kSentMessageMemory = 1024; // MsgSeqNum -> order, for Reject(3)
 constexpr std::int64_t kPositionRequestTimeoutNs = 10 * kNanosecondsPerSecond;
 
@@ -105,7 +113,7 @@ struct Inbound {
   IdText client_order_id;          // 11
   IdText original_client_order_id; // 41
   IdText venue_order_id;           // 37
-  IdText exec_id;                  // 17
+  IdText exec_id;                  // 17, else Deribit's SecondaryExecID(527)
   IdText symbol;                   // 55
   IdText reference;                // 379 BusinessRejectRefID / 710 PosReqID / an unsupported MsgType
   IdText reference_message_type;   // 372
@@ -124,18 +132,24 @@ struct Inbound {
   Decimal cumulative_quantity;                // 14
   Decimal leaves_quantity;                    // 151
   Decimal last_price;                         // 31
-  Decimal average_price;                      // 6
+  Decimal average_price;                      // 6, rounded half to even at the 8th decimal
   Decimal price;                              // 44
   Decimal long_quantity;                      // 704
   Decimal short_quantity;                     // 705
   LongText text;                              // 58 or a parse problem
   bool malformed = false;
+  // The fills group (1362) of one report: sum of FillQty (1365, scaled 1e8)
+  // and of FillQty * FillPx (1364, both scaled 1e8), for the price of the
+  // quantity this report adds. fills_quantity_e8 == 0: no group.
+  std::int64_t fills_quantity_e8 = 0;
+  __int128 fills_notional_e16 = 0;
   CollateralFields collateral; // BA, BG (909 goes in reference)
 };
 
 // gateway_fields.cpp
 std::int64_t read_integer(const std::string& value);
 void read_fields(const FIX::FieldMap& fields, Inbound& inbound);
+void read_fills_group(const FIX::FieldMap& message, Inbound& inbound);
 
 // ---- QuickFIX plumbing (gateway_plumbing.cpp) ------------------------------
 
@@ -341,7 +355,7 @@ private:
   std::atomic<std::uint64_t> duplicates_{0};
   std::atomic<std::uint64_t> possible_duplicates_{0};
   std::atomic<std::uint64_t> resends_suppressed_{0}; // application messages not re-sent (gap-filled instead)
-  std::atomic<std::uint64_t> exec_ids_reused_{0}; // an ExecID seen again on another order (booked)
+  std::atomic<std::uint64_t> exec_ids_reused_{0};    // an ExecID seen again on another order (booked)
 
   // Owner thread, written after each send.
   std::vector<std::pair<std::int64_t, std::uint64_t>> sent_messages_;

@@ -116,6 +116,9 @@ SubmitResult OrderGateway::submit(const hedging::OrderIntent& intent, TimeInForc
       request.post_only = post_only;
     } else {
       request.type = OrderType::market;
+      // A venue that requires Price(44) on market orders (Deribit) gets
+      // the collar price the caller put here; 0 (none) for the others.
+      request.price_e8 = intent.limit_price.is_valid() ? intent.limit_price.raw : 0;
     }
     request.time_in_force = time_in_force;
     request.reduce_only = intent.reduce_only;

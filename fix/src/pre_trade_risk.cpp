@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
 namespace synthusd::fix {
@@ -43,6 +44,8 @@ std::string_view to_string(RiskReject reason) noexcept {
     return "order_rate";
   case RiskReject::message_rate:
     return "message_rate";
+  case RiskReject::venue_credits:
+    return "venue_credits";
   case RiskReject::duplicate_client_order_id:
     return "duplicate_client_order_id";
   case RiskReject::count_:
@@ -77,6 +80,44 @@ bool TokenBucket::try_take(Timestamp now) noexcept {
   return true;
 }
 
+// ---- credit bucket ----------------------------------------------------------------
+
+CreditBucket::CreditBucket(CreditLimit limit) noexcept : limit_(limit), credits_(limit.maximum * kNano) {}
+
+void CreditBucket::refill(Timestamp now) noexcept {
+  if (started_ && now > last_) {
+    // credits += refill_per_second * elapsed_seconds, in nano-credits
+    const int128 refill = static_cast<int128>(limit_.refill_per_second) * (now - last_).nanoseconds;
+    credits_ = static_cast<std::int64_t>(
+        std::min<int128>(static_cast<int128>(limit_.maximum) * kNano, static_cast<int128>(credits_) + refill));
+  }
+  if (!started_ || now > last_) {
+    last_ = now;
+  }
+  started_ = true;
+}
+
+bool CreditBucket::try_spend(Timestamp now) noexcept {
+  if (!limited()) {
+    return true;
+  }
+  refill(now);
+  const std::int64_t cost = limit_.cost * kNano;
+  if (credits_ < cost) {
+    return false;
+  }
+  credits_ -= cost;
+  return true;
+}
+
+void CreditBucket::spend(Timestamp now) noexcept {
+  if (!limited()) {
+    return;
+  }
+  refill(now);
+  credits_ = std::max(credits_ - limit_.cost * kNano, -limit_.maximum * kNano);
+}
+
 // ---- checks -----------------------------------------------------------------------
 
 PreTradeRisk::PreTradeRisk(RiskLimits limits, std::span<const hedging::InstrumentSpec> instruments,
@@ -102,6 +143,18 @@ PreTradeRisk::PreTradeRisk(RiskLimits limits, std::span<const hedging::Instrumen
     instruments_[spec.id].configured = true;
     instruments_[spec.id].spec = spec;
   }
+}
+
+void PreTradeRisk::set_venue_credits(hedging::VenueId venue, CreditLimit limit) {
+  if (limit.maximum < 0 || limit.refill_per_second < 0 || limit.cost < 0 ||
+      (limit.maximum > 0 && (limit.cost <= 0 || limit.cost > limit.maximum || limit.refill_per_second <= 0)) ||
+      limit.maximum > INT64_MAX / 1'000'000'000) {
+    throw std::invalid_argument("risk limits: venue credits need 0 < cost <= maximum and a positive refill");
+  }
+  if (credits_.size() <= venue) {
+    credits_.resize(static_cast<std::size_t>(venue) + 1);
+  }
+  credits_[venue] = CreditBucket(limit);
 }
 
 RiskReject PreTradeRisk::reject(RiskReject reason) noexcept {
@@ -204,6 +257,9 @@ RiskReject PreTradeRisk::check_order(const hedging::OrderIntent& order, Timestam
   if (!order_bucket_.try_take(now)) {
     return reject(RiskReject::order_rate);
   }
+  if (order.venue < credits_.size() && !credits_[order.venue].try_spend(now)) {
+    return reject(RiskReject::venue_credits);
+  }
   highest_id_ = order.client_order_id;
   slot = OpenOrder{order.client_order_id, order.instrument, order.side, order.quantity};
   ++open_count_;
@@ -213,10 +269,15 @@ RiskReject PreTradeRisk::check_order(const hedging::OrderIntent& order, Timestam
   return RiskReject::none;
 }
 
-RiskReject PreTradeRisk::check_cancel(const hedging::CancelIntent& /*cancel*/, Timestamp now) noexcept {
+RiskReject PreTradeRisk::check_cancel(const hedging::CancelIntent& cancel, Timestamp now) noexcept {
   // Cancels reduce risk: the kill switch never blocks them.
   if (!message_bucket_.try_take(now)) {
     return reject(RiskReject::message_rate);
+  }
+  // The venue counts the cancel's credits whatever happens: spent, never
+  // refused here (a later order waits the debt out instead).
+  if (cancel.venue < credits_.size()) {
+    credits_[cancel.venue].spend(now);
   }
   return RiskReject::none;
 }

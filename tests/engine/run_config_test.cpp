@@ -67,6 +67,7 @@ venue = "deribit"
 dialect = "deribit"
 host = "fix.deribit.com"
 port = 9881
+plain_tcp = true
 sender_comp_id = "ME"
 target_comp_id = "DERIBITSERVER"
 heartbeat_seconds = 15
@@ -168,6 +169,7 @@ level = "debug"
   EXPECT_EQ(deribit.venue, "deribit");
   EXPECT_EQ(deribit.dialect, fix::Dialect::deribit);
   EXPECT_EQ(deribit.host, "fix.deribit.com");
+  EXPECT_TRUE(deribit.plain_tcp);
   EXPECT_EQ(deribit.port, 9881);
   EXPECT_EQ(deribit.sender_comp_id, "ME");
   EXPECT_EQ(deribit.target_comp_id, "DERIBITSERVER");
@@ -505,7 +507,10 @@ TEST(RunConfig, the_shipped_config_parses_with_its_runtime_sections) {
   EXPECT_EQ(run.oracle.min_agreeing, 2u);
   ASSERT_EQ(run.gateways.size(), 1u);
   EXPECT_EQ(run.gateways[0].dialect, fix::Dialect::deribit);
-  EXPECT_EQ(run.gateways[0].port, 9881);
+  // Through a local TLS tunnel (engine/DEPLOYMENT.md), never clear text out.
+  EXPECT_EQ(run.gateways[0].host, "127.0.0.1");
+  EXPECT_EQ(run.gateways[0].port, 19883);
+  EXPECT_FALSE(run.gateways[0].plain_tcp);
   EXPECT_TRUE(run.intake.enabled);
   EXPECT_FALSE(run.intake.options.unix_socket_path.empty());
   EXPECT_EQ(run.http.port, 9464);

@@ -120,6 +120,10 @@ TEST(DeribitLogonTest, LogonFieldsCarryFreshRawDataAndMatchingPassword) {
       by_tag(logon_fields(Dialect::deribit, credentials("client-1", kVectorSecret), kVectorTimestampMs, true));
   EXPECT_EQ(fields.at(553), "client-1");
   EXPECT_EQ(fields.at(9001), "Y");
+  // One ExecutionReport per fill (docs.deribit.com/fix-api/production/logon,
+  // ReportFillsAsExecReports); 9010 is deliberately absent (dialect.hpp).
+  EXPECT_EQ(fields.at(9015), "Y");
+  EXPECT_EQ(fields.count(9010), 0U);
   const std::string& raw = fields.at(96);
   EXPECT_EQ(fields.at(95), std::to_string(raw.size()));
   EXPECT_TRUE(std::regex_match(raw, std::regex(R"(1700000000000\.[A-Za-z0-9+/]{43}=)"))) << raw;
@@ -178,6 +182,17 @@ TEST(DialectTest, RulesDifferWhereDeribitDiffers) {
   EXPECT_TRUE(deribit.amend_with_original_client_order_id);
   EXPECT_TRUE(generic.position_request_with_business_date);
   EXPECT_FALSE(deribit.position_request_with_business_date);
+  // Documented Deribit shapes (dialect.hpp lists the pages).
+  EXPECT_TRUE(deribit.position_request_with_currency);
+  EXPECT_TRUE(deribit.empty_valid_position_report_is_flat);
+  EXPECT_TRUE(deribit.market_orders_carry_price);
+  EXPECT_TRUE(deribit.order_status_by_mass_status_request);
+  EXPECT_TRUE(deribit.collateral_by_user_request);
+  EXPECT_FALSE(generic.position_request_with_currency);
+  EXPECT_FALSE(generic.empty_valid_position_report_is_flat);
+  EXPECT_FALSE(generic.market_orders_carry_price);
+  EXPECT_FALSE(generic.order_status_by_mass_status_request);
+  EXPECT_FALSE(generic.collateral_by_user_request);
 }
 
 TEST(DialectTest, ParsesAndNamesDialects) {

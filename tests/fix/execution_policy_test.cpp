@@ -68,6 +68,21 @@ TEST(ExecutionPolicyTest, market_orders_only_when_configured) {
   ASSERT_TRUE(shaped.has_value());
   EXPECT_EQ(shaped->intent.type, OrderType::market);
   EXPECT_EQ(shaped->time_in_force, TimeInForce::immediate_or_cancel);
+  EXPECT_FALSE(shaped->taker_limit_price.is_valid()) << "no reference, no collar price";
+}
+
+// Deribit requires Price(44) on market orders too: the market style carries
+// the collar price for the gateway to send (the intent stays a market order
+// for pre-trade risk).
+TEST(ExecutionPolicyTest, market_orders_carry_the_collar_price_for_venues_that_require_a_price) {
+  ExecutionOptions options;
+  options.style = ExecutionStyle::market;
+  const auto buy = shape_order(market(Side::buy), touch(39'999.5, 40'000.5, 40'000), kTick, options);
+  ASSERT_TRUE(buy.has_value());
+  EXPECT_EQ(buy->intent.type, OrderType::market);
+  EXPECT_FALSE(buy->intent.limit_price.is_valid());
+  EXPECT_EQ(buy->taker_limit_price, collar_price(Side::buy, Price::from_dollars(40'000), options.collar, kTick));
+  EXPECT_GT(buy->taker_limit_price, Price::from_dollars(40'000));
 }
 
 TEST(ExecutionPolicyTest, post_only_rests_at_our_side_of_the_touch_with_a_collared_taker_fallback) {

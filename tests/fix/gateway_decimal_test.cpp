@@ -61,5 +61,23 @@ TEST(GatewayDecimalTest, FormatsExactlyAndRoundTrips) {
   }
 }
 
+// Averages and venue floats (Deribit's AvgPx of a multi-level fill, its BF
+// amounts) get the one named rule: half to even at the 8th decimal, never
+// refused for their precision; the syntax and overflow rules stay strict.
+TEST(GatewayDecimalTest, AveragesAreRoundedHalfToEvenAtTheEighthDecimal) {
+  std::int64_t value = 0;
+  ASSERT_TRUE(parse_decimal_e8_half_even("43000.123456785", value));
+  EXPECT_EQ(value, 4'300'012'345'678); // ...78.5 -> 78 (even)
+  ASSERT_TRUE(parse_decimal_e8_half_even("43000.123456795", value));
+  EXPECT_EQ(value, 4'300'012'345'680); // ...79.5 -> 80 (even)
+  ASSERT_TRUE(parse_decimal_e8_half_even("42998.666666666667", value));
+  EXPECT_EQ(value, 4'299'866'666'667);
+  ASSERT_TRUE(parse_decimal_e8_half_even("1.000000004", value));
+  EXPECT_EQ(value, 100'000'000);
+  EXPECT_FALSE(parse_decimal_e8("43000.123456785", value)) << "the exact reader still refuses it";
+  EXPECT_FALSE(parse_decimal_e8_half_even("1.2e-05", value));
+  EXPECT_FALSE(parse_decimal_e8_half_even("92233720369", value)) << "overflow";
+}
+
 } // namespace
 } // namespace synthusd::fix

@@ -182,6 +182,9 @@ void TestVenue::Impl::fromAdmin(const FIX::Message& message,
     if (!message.isSetField(9001) || message.getField(9001) != "Y") {
       throw FIX::RejectLogon("CancelOnDisconnect missing");
     }
+    // ReportFillsAsExecReports(9015)=Y: one report per fill, else a fills
+    // group (docs.deribit.com/fix-api/production/logon).
+    fills_as_reports_.store(message.isSetField(9015) && message.getField(9015) == "Y");
   } else if (!config_.secret.empty() && password != config_.secret) {
     throw FIX::RejectLogon("invalid credentials");
   }
@@ -195,6 +198,26 @@ void TestVenue::Impl::fromApp(const FIX::Message& message,
     return;
   }
   const std::string& type = message.getHeader().getField(FIX::FIELD::MsgType);
+  if (config_.deribit) {
+    const bool order_entry = type == FIX::MsgType_NewOrderSingle || type == FIX::MsgType_OrderCancelRequest ||
+                             type == FIX::MsgType_OrderCancelReplaceRequest ||
+                             type == FIX::MsgType_OrderMassCancelRequest;
+    if (order_entry && !spend_credits()) {
+      return;
+    }
+    if (type == FIX::MsgType_OrderStatusRequest || type == FIX::MsgType_CollateralInquiry) {
+      reject_unsupported(message); // not in Deribit's message list
+      return;
+    }
+    if (type == FIX::MsgType_OrderMassStatusRequest) {
+      on_mass_status_request(message);
+      return;
+    }
+    if (type == FIX::MsgType_UserRequest) {
+      on_user_request(message);
+      return;
+    }
+  }
   if (type == FIX::MsgType_NewOrderSingle) {
     on_new_order(message);
   } else if (type == FIX::MsgType_OrderCancelRequest) {
@@ -268,6 +291,10 @@ bool TestVenue::wait_for_received(std::size_t count, int timeout_ms) const {
 std::vector<std::string> TestVenue::received_logons() const { return impl_->received_logons(); }
 std::size_t TestVenue::resend_requests_received() const { return impl_->resend_requests(); }
 std::size_t TestVenue::logons_received() const { return impl_->received_logons().size(); }
+std::size_t TestVenue::logouts_sent_for_rate_limit() const { return impl_->rate_limit_logouts(); }
+bool TestVenue::fill_levels(const std::string& id, const std::vector<std::pair<std::int64_t, std::int64_t>>& levels) {
+  return impl_->fill_levels(id, levels);
+}
 std::vector<std::string> TestVenue::sent() const { return impl_->sent(); }
 
 } // namespace testing

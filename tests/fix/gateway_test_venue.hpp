@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace synthusd { // NOLINT(modernize-concat-nested-namespaces)
@@ -63,6 +64,26 @@ struct TestVenueConfig {
   // 373 = 1 (required tag missing), as a validating acceptor does.
   bool validate_position_request = true;
   bool answer_position_requests = true; // false: AN is left unanswered (a counterparty without positions)
+
+  // ---- deribit = true: the shapes of docs.deribit.com/fix-api (see
+  // gateway_test_venue_deribit.cpp, which cites the page of each) ----
+  // User Response(BF) to a User Request(BE, 924=4): these BTC floats as
+  // 100001 equity, 100002 balance, 100003 initial, 100004 maintenance margin.
+  std::string equity_btc = "1.000000004";
+  std::string balance_btc = "1";
+  std::string initial_margin_btc = "0.0123456785";
+  std::string maintenance_margin_btc = "0.00617283925";
+  // Rate limit, as Deribit counts it (docs.deribit.com/articles/rate-limits):
+  // every order-entry request (D, F, G, q) costs credit_cost from a pool of
+  // credit_pool credits (0: unlimited), refilled at credit_refill_per_second
+  // (0 in tests: no timing). A request that finds too few credits ends the
+  // session: Logout "too_many_requests (10028)".
+  std::int64_t credit_pool = 0;
+  std::int64_t credit_cost = 500;
+  std::int64_t credit_refill_per_second = 0;
+  // Report fills in a group (1362) even after 9015=Y: the shape Deribit
+  // uses for a client that does not ask for one report per fill.
+  bool fills_group_always = false;
 };
 
 enum class OrderMode : std::uint8_t {
@@ -106,6 +127,12 @@ public:
   // Venue-side events on an order known by the ClOrdID it was sent with.
   // quantity in report units. False if the venue has no such open order.
   bool fill(const std::string& client_order_id, std::int64_t quantity, std::int64_t price_e8);
+  // One match across several price levels: (quantity in report units,
+  // price_e8) per level. Deribit: one ExecutionReport per level after
+  // 9015=Y at logon, else one report with a fills group (1362); AvgPx at
+  // full precision (more than 8 decimals on an inverse instrument).
+  bool fill_levels(const std::string& client_order_id,
+                   const std::vector<std::pair<std::int64_t, std::int64_t>>& levels);
   bool cancel(const std::string& client_order_id);
   // Closes the order without telling anyone (a cancel will then be rejected).
   bool drop(const std::string& client_order_id);
@@ -133,7 +160,8 @@ public:
   std::vector<std::string> received_logons() const;
   std::size_t resend_requests_received() const;
   std::size_t logons_received() const;
-  std::vector<std::string> sent() const; // application messages the venue sent, wire text
+  std::size_t logouts_sent_for_rate_limit() const; // Deribit: sessions ended with error 10028
+  std::vector<std::string> sent() const;           // application messages the venue sent, wire text
 
 private:
   class Impl;

@@ -20,6 +20,7 @@
 #include <quickfix/Values.h>
 #include <quickfix/fix44/SequenceReset.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -101,6 +102,8 @@ public:
       config_.port = find_free_port();
     }
     session_id_ = FIX::SessionID(FIX::BeginString_FIX44, config_.sender_comp_id, config_.target_comp_id);
+    credits_ = config_.credit_pool;
+    credits_at_ = std::chrono::steady_clock::now();
   }
 
   ~Impl() override { stop(); }
@@ -129,6 +132,11 @@ public:
   }
 
   bool fill(const std::string& client_order_id, std::int64_t quantity, std::int64_t price_e8);
+
+  bool fill_levels(const std::string& client_order_id,
+                   const std::vector<std::pair<std::int64_t, std::int64_t>>& levels);
+
+  std::size_t rate_limit_logouts() const { return rate_limit_logouts_.load(); }
 
   bool cancel(const std::string& client_order_id);
 
@@ -175,7 +183,14 @@ public:
 
   void onCreate(const FIX::SessionID&) override {}
   void onLogon(const FIX::SessionID&) override {}
-  void onLogout(const FIX::SessionID&) override {}
+  void onLogout(const FIX::SessionID&) override {
+    // Session::logout() disables the session, and a disabled acceptor
+    // refuses the next logon; after a rate-limit logout Deribit takes the
+    // client back once credits refill, so enable it again.
+    if (rate_limit_logout_pending_.exchange(false) && session_ != nullptr) {
+      session_->logon();
+    }
+  }
   void toAdmin(FIX::Message&, const FIX::SessionID&) override {}
   void toApp(FIX::Message&, const FIX::SessionID&) throw(FIX::DoNotSend) override {}
 
@@ -237,6 +252,24 @@ private:
 
   void on_status_request(const FIX::Message& message);
 
+  // ---- Deribit shapes (gateway_test_venue_deribit.cpp) ----
+  // The report's fields as Deribit writes them: its id in 11, ours in 41,
+  // SecondaryExecID(527) except on status reports, no ExecID(17).
+  void deribit_identify(FIX::Message& report, const VenueOrder& order, char exec_type);
+  // A match of `levels` (report units, price_e8) on order, as Deribit reports it.
+  void deribit_execute(VenueOrder& order, const std::vector<std::pair<std::int64_t, std::int64_t>>& levels);
+  // AvgPx(6) text: the harmonic mean of the fills (an inverse instrument's
+  // average: USD over BTC), with 12 decimals.
+  std::string deribit_average_price(const VenueOrder& order) const;
+  void deribit_position_report(const FIX::Message& message);
+  void on_mass_status_request(const FIX::Message& message);
+  void on_user_request(const FIX::Message& message);
+  // BusinessMessageReject(j) 380=3 for a message type Deribit does not list (H, BB).
+  void reject_unsupported(const FIX::Message& message);
+  // False (and the session ended with error 10028) when the request finds
+  // too few credits.
+  bool spend_credits();
+
   TestVenueConfig config_;
   FIX::SessionID session_id_;
   std::unique_ptr<FIX::MessageStoreFactory> store_factory_;
@@ -253,6 +286,15 @@ private:
   std::uint64_t exec_counter_ = 0;
   std::uint64_t report_counter_ = 0;
   std::uint64_t collateral_counter_ = 0;
+  // Deribit: sum over an order's fills of quantity * 1e30 / price_e8 (its
+  // BTC value, scaled), for the harmonic AvgPx.
+  std::map<std::string, __int128> inverse_value_;
+  std::uint64_t secondary_exec_counter_ = 0;
+  std::int64_t credits_ = 0;
+  std::chrono::steady_clock::time_point credits_at_{};
+  std::atomic<bool> fills_as_reports_{false}; // 9015=Y at the last logon
+  std::atomic<std::size_t> rate_limit_logouts_{0};
+  std::atomic<bool> rate_limit_logout_pending_{false};
 
   mutable std::mutex log_mutex_; // a leaf lock
   std::vector<std::string> received_;

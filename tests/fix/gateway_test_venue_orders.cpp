@@ -22,6 +22,17 @@ bool TestVenue::Impl::fill(const std::string& client_order_id, std::int64_t quan
   return true;
 }
 
+bool TestVenue::Impl::fill_levels(const std::string& client_order_id,
+                                  const std::vector<std::pair<std::int64_t, std::int64_t>>& levels) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  VenueOrder* order = find_by_original(client_order_id);
+  if (order == nullptr || !order->open || !config_.deribit) {
+    return false;
+  }
+  deribit_execute(*order, levels);
+  return true;
+}
+
 bool TestVenue::Impl::cancel(const std::string& client_order_id) {
   std::lock_guard<std::mutex> lock(mutex_);
   VenueOrder* order = find_by_original(client_order_id);
@@ -89,6 +100,10 @@ void TestVenue::Impl::execute(VenueOrder& order, std::int64_t quantity, std::int
   if (quantity <= 0) {
     return;
   }
+  if (config_.deribit) {
+    deribit_execute(order, {{quantity, price_e8}});
+    return;
+  }
   order.filled += quantity;
   notional_[order.order_id] += static_cast<__int128>(quantity) * price_e8;
   positions_[order.symbol] += order.side == '1' ? quantity : -quantity;
@@ -137,13 +152,23 @@ void TestVenue::Impl::on_new_order(const FIX::Message& message) {
                 "Unsupported order type", 11);
     return;
   }
+  if (config_.deribit && get(message, FIX::FIELD::Price).empty()) {
+    // Price(44) is marked required on Deribit's NewOrderSingle, market
+    // orders included (docs.deribit.com/fix-api/production/new-order-single).
+    send_report(stored, FIX::ExecType_REJECTED, FIX::OrdStatus_REJECTED, 0, 0, stored.current_id, "",
+                "Price(44) is required", 99);
+    return;
+  }
   if (mode_ == OrderMode::reject || wire_quantity > config_.maximum_quantity || order.quantity <= 0) {
     send_report(stored, FIX::ExecType_REJECTED, FIX::OrdStatus_REJECTED, 0, 0, stored.current_id, "",
                 "order quantity above limit");
     return;
   }
   stored.open = true;
-  send_report(stored, FIX::ExecType_NEW, FIX::OrdStatus_NEW, 0, 0, stored.current_id, "", "");
+  // Deribit acknowledges an order with a status report (ExecType I,
+  // OrdStatus 0); see gateway_test_venue_deribit.cpp.
+  send_report(stored, config_.deribit ? FIX::ExecType_ORDER_STATUS : FIX::ExecType_NEW, FIX::OrdStatus_NEW, 0, 0,
+              stored.current_id, "", "");
   if (mode_ != OrderMode::automatic && mode_ != OrderMode::limits_only) {
     return;
   }

@@ -19,15 +19,16 @@ void TestVenue::Impl::send_report(const VenueOrder& order, char exec_type, char 
   report.getHeader().setField(FIX::MsgType(FIX::MsgType_ExecutionReport));
   report.setField(FIX::FIELD::OrderID, order.order_id);
   if (config_.deribit) {
-    report.setField(FIX::FIELD::ClOrdID, order.order_id); // Deribit: its own id in 11
-    report.setField(FIX::FIELD::OrigClOrdID, order.client_order_id);
+    deribit_identify(report, order, exec_type);
   } else {
     report.setField(FIX::FIELD::ClOrdID, report_id);
     if (!original_id.empty()) {
       report.setField(FIX::FIELD::OrigClOrdID, original_id);
     }
   }
-  report.setField(FIX::FIELD::ExecID, "E" + std::to_string(++exec_counter_));
+  if (!config_.deribit) {
+    report.setField(FIX::FIELD::ExecID, "E" + std::to_string(++exec_counter_));
+  }
   report.setField(FIX::FIELD::ExecType, std::string(1, exec_type));
   report.setField(FIX::FIELD::OrdStatus, std::string(1, status));
   report.setField(FIX::FIELD::Symbol, order.symbol);
@@ -42,7 +43,8 @@ void TestVenue::Impl::send_report(const VenueOrder& order, char exec_type, char 
     report.setField(FIX::FIELD::LastQty, std::to_string(last_quantity));
     report.setField(FIX::FIELD::LastPx, format_decimal_e8(last_price_e8));
   }
-  report.setField(FIX::FIELD::AvgPx, format_decimal_e8(order.filled > 0 ? average_price(order) : 0));
+  report.setField(FIX::FIELD::AvgPx, config_.deribit ? deribit_average_price(order)
+                                                     : format_decimal_e8(order.filled > 0 ? average_price(order) : 0));
   report.setField(FIX::TransactTime(FIX::UtcTimeStamp(), 3));
   if (!text.empty()) {
     report.setField(FIX::FIELD::Text, text);
@@ -93,6 +95,10 @@ void TestVenue::Impl::set_position(const std::string& symbol, std::int64_t posit
 
 void TestVenue::Impl::on_position_request(const FIX::Message& message) {
   if (!config_.answer_position_requests) {
+    return;
+  }
+  if (config_.deribit) {
+    deribit_position_report(message);
     return;
   }
   if (config_.validate_position_request && !config_.deribit) { // Deribit documents its own AN shape

@@ -103,13 +103,21 @@ protected:
   std::unique_ptr<OrderGateway> gateway_;
 };
 
+// The deribit dialect sends Price(44) on market orders (Deribit requires
+// it): the collar price, here well below the simulator's 50,000 for a sell.
+hedging::OrderIntent collared_sell(hedging::ClientOrderId id, std::int64_t contracts) {
+  hedging::OrderIntent intent = market_intent(id, Side::sell, contracts);
+  intent.limit_price = hedging::Price::from_dollars(40'000);
+  return intent;
+}
+
 TEST_F(GatewayVenueSimulatorTest, MarketOrderFillsAndPositionFollows) {
   start();
   ASSERT_TRUE(logged_on());
   ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.positions().empty(); }));
   EXPECT_EQ(listener_.positions()[0].position, hedging::Contracts{0});
 
-  ASSERT_EQ(gateway_->submit(market_intent(1, Side::sell, 3)), SubmitResult::sent);
+  ASSERT_EQ(gateway_->submit(collared_sell(1, 3)), SubmitResult::sent);
   ASSERT_TRUE(wait_status(1, OrderStatus::filled));
   std::int64_t filled = 0;
   for (const auto& report : listener_.executions_for(1)) {
@@ -129,6 +137,8 @@ TEST_F(GatewayVenueSimulatorTest, MarketOrderFillsAndPositionFollows) {
 // sell fills at the bid, which is the mark (spread 1 tick: bid = mid), so the
 // short's unrealised P&L is 0 and equity falls by exactly the fee:
 // 3 contracts * $10 / $50,000 = 0.0006 BTC = 60,000 sats; 0.05 % = 30 sats.
+// In the deribit dialect both snapshots come from User Request (BE) / User
+// Response (BF), the second one asked for because of the fill.
 TEST_F(GatewayVenueSimulatorTest, CollateralArrivesAtLogonAndFallsByTheFeeAfterAFill) {
   start();
   ASSERT_TRUE(logged_on());
@@ -139,11 +149,12 @@ TEST_F(GatewayVenueSimulatorTest, CollateralArrivesAtLogonAndFallsByTheFeeAfterA
   EXPECT_TRUE(listener_.alerts_of(AlertKind::invalid_report).empty());
   EXPECT_TRUE(listener_.alerts_of(AlertKind::business_reject).empty());
 
-  ASSERT_EQ(gateway_->submit(market_intent(21, Side::sell, 3)), SubmitResult::sent);
+  ASSERT_EQ(gateway_->submit(collared_sell(21, 3)), SubmitResult::sent);
   ASSERT_TRUE(wait_status(21, OrderStatus::filled));
   EXPECT_EQ(listener_.executions_for(21).back().last_price, hedging::Price::from_dollars(50'000));
-  ASSERT_EQ(gateway_->request_collateral(), SubmitResult::sent);
-  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.collaterals().size() == 2; }));
+  // The deribit dialect asks again (User Request BE) after every fill; the
+  // simulator answers with a User Response (BF).
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.collaterals().size() >= 2; }));
   const hedging::Sats fee{60'000 * 5 / 10'000};
   EXPECT_EQ(listener_.collaterals()[1].equity, initial.equity - fee);
   EXPECT_GT(listener_.collaterals()[1].time.nanoseconds, initial.time.nanoseconds);

@@ -176,6 +176,37 @@ TEST_F(PreTradeRiskTest, deny_orders_beyond_the_token_bucket_rate) {
   EXPECT_EQ(risk.rejects(RiskReject::order_rate), 2u);
 }
 
+// Deribit counts credits per request and ends the session when a request
+// finds too few (error 10028): risk refuses the order first, per venue.
+TEST_F(PreTradeRiskTest, deny_orders_beyond_the_venues_credits_as_deribit_counts_them) {
+  risk_.set_venue_credits(2, CreditLimit{1'000, 500, 500}); // two requests, then one a second
+  const auto check_and_fill = [&](hedging::InstrumentId instrument, Timestamp at) {
+    const OrderIntent o = order(1, Side::sell, instrument);
+    const RiskReject reason = risk_.check_order(o, at);
+    risk_.on_execution({o.client_order_id, hedging::OrderStatus::filled, o.quantity, Price::from_dollars(50'000), at});
+    return reason;
+  };
+  EXPECT_EQ(check_and_fill(2, kNow), RiskReject::none);
+  EXPECT_EQ(check_and_fill(2, kNow), RiskReject::none);
+  EXPECT_EQ(check_and_fill(2, kNow), RiskReject::venue_credits);
+  EXPECT_EQ(check_and_fill(3, kNow), RiskReject::none) << "another venue has its own credits (none set)";
+  // 999 ms later 499.5 credits are back: not a request's worth; at 1 s, one.
+  EXPECT_EQ(check_and_fill(2, kNow + Duration::from_milliseconds(999)), RiskReject::venue_credits);
+  EXPECT_EQ(check_and_fill(2, kNow + Duration::from_seconds(1)), RiskReject::none);
+  // A cancel always passes and spends its credits: the next order waits.
+  EXPECT_EQ(risk_.check_cancel(hedging::CancelIntent{1, 2}, kNow + Duration::from_seconds(2)), RiskReject::none);
+  EXPECT_EQ(check_and_fill(2, kNow + Duration::from_seconds(2)), RiskReject::venue_credits);
+  EXPECT_EQ(risk_.rejects(RiskReject::venue_credits), 3u);
+  EXPECT_EQ(to_string(RiskReject::venue_credits), "venue_credits");
+}
+
+TEST_F(PreTradeRiskTest, deribits_documented_default_is_twenty_requests_a_second_in_bursts_of_a_hundred) {
+  EXPECT_EQ(kDeribitDefaultCredits.maximum / kDeribitDefaultCredits.cost, 100);
+  EXPECT_EQ(kDeribitDefaultCredits.refill_per_second / kDeribitDefaultCredits.cost, 20);
+  EXPECT_THROW(risk_.set_venue_credits(2, CreditLimit{1'000, 0, 500}), std::invalid_argument);
+  EXPECT_THROW(risk_.set_venue_credits(2, CreditLimit{1'000, 10, 2'000}), std::invalid_argument);
+}
+
 TEST_F(PreTradeRiskTest, deny_a_duplicate_or_replayed_client_order_id) {
   const OrderIntent o = order(1);
   ASSERT_EQ(risk_.check_order(o, kNow), RiskReject::none);

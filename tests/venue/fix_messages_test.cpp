@@ -234,6 +234,39 @@ TEST(VenueFixMessagesTest, EncodesCollateralInBtc) {
   EXPECT_EQ(value(message, 9112), "-0.0000125");
 }
 
+// Deribit's account equity over FIX: User Request (BE, 924=4) answered by a
+// User Response (BF) with 100001..100004 (docs.deribit.com/fix-api/production/
+// user-request, user-response); any other UserRequestType is refused.
+TEST(VenueFixMessagesTest, AUserRequestForEquityIsAnsweredWithAUserResponse) {
+  const EngineConfig config;
+  Decoded decoded = decode(inbound("BE", {{923, "u1"}, {924, "4"}, {553, "client"}, {15, "BTC"}}), config);
+  ASSERT_TRUE(decoded.command);
+  const CollateralInquiry& inquiry = std::get<CollateralInquiry>(*decoded.command);
+  EXPECT_EQ(inquiry.inquiry_id, "u1");
+  EXPECT_TRUE(inquiry.user_request);
+  decoded = decode(inbound("BE", {{923, "u2"}, {924, "1"}}), config); // a logon by message: not Deribit's
+  ASSERT_TRUE(decoded.reject);
+  EXPECT_EQ(decoded.reject->msg_type, "j");
+
+  CollateralEvent report;
+  report.account = "SYNTHUSD";
+  report.inquiry_id = "u1";
+  report.user_request = true;
+  report.balance = Sats{100'000'000};
+  report.equity = Sats{99'998'750};
+  report.initial_margin = Sats{400'000};
+  report.maintenance_margin = Sats{200'000};
+  const OutboundMessage message = encode(Event{report});
+  EXPECT_EQ(message.msg_type, "BF");
+  EXPECT_EQ(value(message, 923), "u1");
+  EXPECT_EQ(value(message, 15), "BTC");
+  EXPECT_EQ(value(message, 100001), "0.9999875");
+  EXPECT_EQ(value(message, 100002), "1");
+  EXPECT_EQ(value(message, 100003), "0.004");
+  EXPECT_EQ(value(message, 100004), "0.002");
+  EXPECT_EQ(value(message, 900), "<absent>");
+}
+
 TEST(VenueFixMessagesTest, EncodesCancelRejectsAndMassCancelReports) {
   CancelRejectEvent reject;
   reject.client_order_id = "c2";

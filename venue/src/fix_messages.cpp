@@ -1,5 +1,7 @@
 #include "synthusd/venue/fix_messages.hpp"
 
+#include "fix_user_messages.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -497,6 +499,9 @@ OutboundMessage encode_position(const PositionEvent& event) {
 }
 
 OutboundMessage encode_collateral(const CollateralEvent& event) {
+  if (event.user_request) {
+    return encode_user_response(event);
+  }
   OutboundMessage message;
   message.msg_type = "BA";
   add(message, tag::account, event.account);
@@ -539,6 +544,13 @@ Decoded decode(const InboundMessage& message, const EngineConfig& config) {
   }
   if (message.msg_type == "BB") {
     return decode_collateral_inquiry(message);
+  }
+  if (message.msg_type == "BE") {
+    std::string problem;
+    if (std::optional<CollateralInquiry> inquiry = decode_user_request(message, problem)) {
+      return command(std::move(*inquiry));
+    }
+    return reject_with(business_reject(message, 5, "", problem));
   }
   return reject_with(business_reject(message, 3, "", "unsupported message type"));
 }

@@ -37,7 +37,7 @@ namespace {
 // The application message types the venue handles; QuickFIX answers any
 // other one with a BusinessMessageReject when fromApp throws.
 bool is_venue_message_type(const std::string& type) {
-  return type == "D" || type == "F" || type == "G" || type == "q" || type == "AN" || type == "BB";
+  return type == "D" || type == "F" || type == "G" || type == "q" || type == "AN" || type == "BB" || type == "BE";
 }
 
 std::string base64(const unsigned char* data, std::size_t size) {

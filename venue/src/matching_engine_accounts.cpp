@@ -223,6 +223,7 @@ void Engine::inquire_collateral(std::string_view account, const CollateralInquir
   CollateralEvent event;
   event.account = std::string(account);
   event.inquiry_id = inquiry.inquiry_id;
+  event.user_request = inquiry.user_request;
   event.report_id = next_report_id_++;
   event.balance = state.balance;
   event.unrealised_pnl = unrealised_pnl(state);

@@ -57,6 +57,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
       execution_by_venue.resize(gateway.venue + 1U);
     }
     gateway_by_venue[gateway.venue] = gateway_channels_.size();
+    risk_->set_venue_credits(gateway.venue, section.credits);
     execution_by_venue[gateway.venue] = section.execution;
     gateway_workers_.push_back(std::make_unique<GatewayWorker>(std::move(gateway), *channel, order_latency_, wait_,
                                                                kernel_wakeup_, section.execution));

@@ -53,8 +53,9 @@ fix::GatewayConfig make_gateway_config(const GatewaySection& section, const hedg
     config.message_log_path = directory + "/messages.log";
   }
   config.position_request_interval_seconds = section.position_request_seconds;
-  config.collateral_inquiry_supported =
-      section.collateral_inquiry < 0 ? config.dialect != fix::Dialect::deribit : section.collateral_inquiry == 1;
+  // Collateral requests: CollateralInquiry (generic) or, for Deribit, User
+  // Request BE / User Response BF; on unless the gateway section says not.
+  config.collateral_inquiry_supported = section.collateral_inquiry != 0;
   config.collateral_request_interval_seconds = section.collateral_request_seconds;
   for (const hedging::InstrumentSpec& spec : kernel.instruments) {
     if (spec.venue == venue->id) {
@@ -216,6 +217,9 @@ void GatewayWorker::handle_command(const GatewayCommand& command) {
   hedging::OrderIntent order = command.order;
   fix::TimeInForce time_in_force = command.time_in_force;
   bool post_only = command.post_only;
+  if (order.type == hedging::OrderType::market) {
+    order.limit_price = command.taker_limit_price; // Deribit's required Price(44): the collar price
+  }
   if (post_only && taker_next(order.instrument) && command.taker_limit_price.is_valid()) {
     // The last post-only order on this instrument did not complete in time
     // (or was refused for taking): this one takes, inside the collar.

@@ -46,7 +46,7 @@ struct GatewayCommand {
   hedging::CancelIntent cancel{};
   fix::TimeInForce time_in_force = fix::TimeInForce::immediate_or_cancel;
   bool post_only = false;
-  hedging::Price taker_limit_price{}; // post-only: the collared IOC price of its taker fallback
+  hedging::Price taker_limit_price{}; // post-only: the collared IOC price of its taker fallback; market: the collar
   std::int64_t origin_wall_ns = 0;    // when what caused it reached the engine (a tick: its receive time)
   std::int64_t dequeued_wall_ns = 0;  // when the kernel thread took that input
   bool caused_by_market = false;

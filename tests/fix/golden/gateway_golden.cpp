@@ -281,6 +281,11 @@ SubmitResult apply_intent(OrderGateway& gateway, const IntentLine& intent, const
       }
     } else if (type == "market") {
       order.type = hedging::OrderType::market;
+      // Optional: the collar price a dialect that requires Price(44) on
+      // market orders (Deribit) sends.
+      if (const auto price = arguments.find("price"); price != arguments.end()) {
+        order.limit_price = hedging::Price{to_price("price", price->second)};
+      }
       if (tif != arguments.end()) {
         policy.market_time_in_force = to_time_in_force(tif->second);
       }

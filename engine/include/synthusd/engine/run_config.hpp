@@ -80,6 +80,10 @@ struct GatewaySection {
   fix::Dialect dialect = fix::Dialect::generic; // fix::to_string names it
   std::string host = "127.0.0.1";
   int port = 0;
+  // Clear-text FIX to a host that is not loopback: refused by check-config
+  // unless this says it is meant (production goes through a TLS tunnel on
+  // loopback, engine/DEPLOYMENT.md).
+  bool plain_tcp = false;
   std::string sender_comp_id = "SYNTHUSD";
   std::string target_comp_id = "VENUE";
   int heartbeat_seconds = 30;
@@ -89,11 +93,16 @@ struct GatewaySection {
   std::string credentials_file; // empty: SYNTHUSD_FIX_CLIENT_ID / _SECRET, if set
   bool log_messages = false;    // FIX message log (secrets masked) in the state directory
   int position_request_seconds = 60;
-  // CollateralInquiry (BB) at logon and then every collateral_request_seconds:
-  // the venue's equity becomes the kernel's collateral (leverage, distance to
-  // liquidation, transfers). Deribit's FIX has no BB: default off there.
-  int collateral_inquiry = -1; // -1: by dialect (generic on, deribit off); 0 off; 1 on
+  // CollateralInquiry (BB; Deribit: User Request BE) at logon and then every
+  // collateral_request_seconds: the venue's equity becomes the kernel's
+  // collateral (leverage, distance to liquidation, transfers).
+  int collateral_inquiry = -1; // -1: default (on: BB in generic, BE in deribit); 0 off; 1 on
   int collateral_request_seconds = 60;
+  // The venue's request credits, enforced by pre-trade risk per venue:
+  // request_credits (pool), request_credits_refill_per_second,
+  // request_credits_per_request. Default: Deribit's documented 50,000 /
+  // 10,000 / 500 for the deribit dialect, none for generic.
+  fix::CreditLimit credits{};
   // How the kernel's orders go out on this venue (fix/execution_policy.hpp):
   // order_type, order_collar, post_only_wait_ms, reject_backoff_initial_ms,
   // reject_backoff_max_ms.

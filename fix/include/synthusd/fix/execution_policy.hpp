@@ -61,6 +61,8 @@ struct ShapedOrder {
   bool post_only = false;
   // post_only: the limit_ioc price of the taker fallback (0 when there is no
   // reference to bound it: then there is no fallback, only the cancel).
+  // market: the collar price itself, sent as Price(44) where the venue
+  // requires one on market orders (Deribit); 0 when there is no reference.
   hedging::Price taker_limit_price{};
 };
 

@@ -41,5 +41,22 @@ inline bool parse_decimal_e8(const std::string& text, std::int64_t& out) {
   return parse_decimal_e8(text.data(), text.size(), out);
 }
 
+// The one named rounding rule for venue values that are averages or floats,
+// not amounts we sent (Deribit's AvgPx(6) of a multi-level fill on an
+// inverse instrument, its User Response BTC floats): round half to even at
+// the 8th decimal (1e-8 USD per BTC, or 1 satoshi). Refusing such a value
+// would lose a real fill; the rounding moves it by at most half a unit of
+// the 8th decimal. Same syntax as parse_decimal_e8 (no exponent), same
+// overflow refusal.
+inline bool parse_decimal_e8_half_even(const std::string& text, std::int64_t& out) {
+  const common::DecimalResult<std::int64_t> result = common::parse_decimal(
+      text.data(), text.size(), kDecimalPlaces, common::DecimalSyntax::plain, common::DecimalRounding::half_even);
+  if (!result.ok() || result.value == std::numeric_limits<std::int64_t>::min()) {
+    return false;
+  }
+  out = result.value;
+  return true;
+}
+
 } // namespace fix
 } // namespace synthusd

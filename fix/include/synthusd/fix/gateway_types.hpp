@@ -88,7 +88,7 @@ struct OrderRequest {
   OrderSide side = OrderSide::buy;
   std::int64_t quantity = 0; // contracts, > 0
   OrderType type = OrderType::market;
-  std::int64_t price_e8 = 0; // limit orders only, > 0
+  std::int64_t price_e8 = 0; // limit orders, > 0; market orders too where the dialect requires Price (Deribit)
   TimeInForce time_in_force = TimeInForce::good_till_cancel;
   bool post_only = false;   // ExecInst 6
   bool reduce_only = false; // ExecInst E
@@ -266,7 +266,9 @@ struct GatewayConfig {
   // Account(1) on RequestForPositions (generic: always, default the
   // SenderCompID) and on CollateralInquiry (if set).
   std::string position_account;
-  std::string position_party_id;     // PartyID(448) of AN's Parties (generic), default the SenderCompID
+  std::string position_party_id; // PartyID(448) of AN's Parties (generic), default the SenderCompID
+  // Currency(15) of the positions and equity asked for (Deribit's AN and BE).
+  std::string settlement_currency = "BTC";
   bool order_status_on_logon = true; // OrderStatusRequest(H) for every open order after a logon
   bool mass_cancel_supported = true; // OrderMassCancelRequest(q); else one cancel per open order
 
@@ -297,7 +299,7 @@ struct GatewayCounters {
   // NewOrderSingles a ResendRequest asked for again: gap-filled, never
   // re-sent; each still open here gets an OrderStatusRequest instead.
   std::uint64_t application_resends_suppressed = 0;
-  std::uint64_t late_reports = 0;                 // for orders already done, no new fill
+  std::uint64_t late_reports = 0; // for orders already done, no new fill
   std::uint64_t unknown_orders = 0;
   std::uint64_t inbound_queue_waits = 0; // times QuickFIX's thread found the queue full
   std::uint64_t logon_failures = 0;      // sessions that ended before logon completed

@@ -17,6 +17,8 @@
 //   AN RequestForPositions: 710, 724 (0), 263 (0 snapshot, 1 subscribe:
 //      a PositionReport after every fill and funding, 2 unsubscribe).
 //   BB CollateralInquiry: 909 CollInquiryID.
+//   BE User Request (Deribit's account equity): 923 UserRequestID, 924=4
+//      (anything else is refused with a BusinessMessageReject), 553, 15.
 // Outbound
 //   8  ExecutionReport: 37 (NONE on rejects), 11, 41, 17, 150, 39, 55, 54,
 //      38, 40, 44, 59, 18, 32/31 (trades), 14, 151, 6, 60 (simulated time),
@@ -34,14 +36,17 @@
 //      TotalNetValue = equity, 901 CashOutstanding = balance, 899
 //      MarginExcess = equity - initial margin, 60, and custom tags 9110
 //      initial margin, 9111 maintenance margin, 9112 unrealised P&L (BTC).
+//   BF User Response (to BE, as Deribit): 923, 553 (account), 926=1, 15=BTC,
+//      100001 equity, 100002 balance, 100003 initial margin, 100004
+//      maintenance margin (BTC).
 //   j  BusinessMessageReject for messages that cannot be decoded: 45, 372,
 //      379, 380, 58.
 
 #include <optional>
 #include <variant>
 
-#include "synthusd/venue/matching_engine.hpp"
 #include "synthusd/venue/fix_server.hpp"
+#include "synthusd/venue/matching_engine.hpp"
 
 namespace synthusd::venue {
 

@@ -176,7 +176,8 @@ struct StatusRequest {
 };
 
 struct CollateralInquiry {
-  std::string inquiry_id; // CollInquiryID (909), echoed in the report
+  std::string inquiry_id;    // CollInquiryID (909), or Deribit's UserRequestID (923), echoed
+  bool user_request = false; // asked with Deribit's User Request (BE): answer with a User Response (BF)
 };
 
 // ---- events (what the engine tells accounts) -------------------------------
@@ -257,6 +258,7 @@ struct CollateralEvent {
   Sats maintenance_margin{}; // position at L
   Sats available{};          // equity - initial margin
   Timestamp time{};
+  bool user_request = false; // the inquiry was a User Request (BE): encoded as BF
 };
 
 using Event = std::variant<ExecutionEvent, CancelRejectEvent, MassCancelEvent, PositionEvent, CollateralEvent>;
