@@ -413,6 +413,7 @@ void run_engine(const HarnessOptions& options, HarnessResult& result) {
   std::uint64_t payments = 0;
   send_all(loop.intake_fd, payment_line(++payments, true));
   ++result.payments_sent;
+  loop.matcher.expect(&result.payment_to_order, monotonic_nanoseconds(), false); // not timed: start-up
   const bool hedged = loop.wait_for(20 * kSecond, [&] {
     const std::int64_t now = monotonic_nanoseconds();
     if (now >= next_tick) {

@@ -46,7 +46,8 @@ public:
   [[nodiscard]] std::int64_t max() const noexcept { return static_cast<std::int64_t>(max_); }
 
   // The value at quantile q (0 < q <= 1): the midpoint of the bucket holding
-  // the rank ceil(q * count), clamped to [min, max]; 0 when empty.
+  // the rank ceil(q * count), clamped to [min, max] (the last rank is max
+  // itself); 0 when empty.
   [[nodiscard]] std::int64_t quantile(double q) const noexcept {
     if (count_ == 0) {
       return 0;
@@ -56,6 +57,9 @@ public:
       ++rank;
     }
     rank = rank == 0 ? 1 : rank;
+    if (rank >= count_) {
+      return static_cast<std::int64_t>(max_); // the largest sample is known exactly
+    }
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < kBuckets; ++i) {
       seen += counts_[i];
