@@ -416,6 +416,19 @@ std::size_t GatewaySession::poll(std::size_t max_messages) { return impl_->poll(
 void GatewaySession::annotate(const std::string& note) { impl_->annotate(note); }
 void GatewaySession::flush_log() { impl_->flush_log(); }
 GatewayCounters GatewaySession::counters() const { return impl_->counters(); }
+
+bool GatewaySession::reserve_client_order_ids() noexcept {
+  try {
+    (void)impl_->client_order_ids().reserve_ahead();
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+std::uint64_t GatewaySession::client_order_id_reservations_on_order_path() const {
+  return impl_->client_order_ids().reservations_in_next();
+}
 std::size_t GatewaySession::open_orders() const { return impl_->open_orders(); }
 void GatewaySession::disconnect() { impl_->disconnect(); }
 

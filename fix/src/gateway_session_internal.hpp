@@ -216,6 +216,7 @@ public:
   void annotate(const std::string& note);
   void flush_log();
   GatewayCounters counters() const;
+  ClientOrderIdAllocator& client_order_ids() { return ids_; }
   std::size_t open_orders() const;
 
   // ---- requests (owner thread) ----

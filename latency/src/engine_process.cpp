@@ -46,7 +46,8 @@ std::string engine_config(const EngineSettings& s) {
       << "\nsender_comp_id = \"" << kEngineCompId << "\"\ntarget_comp_id = \"" << kVenueCompId << "\"\n"
       << "heartbeat_seconds = 30\nreconnect_seconds = 1\nreset_on_logon = true\nfile_store = false\n"
       << "position_request_seconds = 0\ncollateral_inquiry = false\n\n"
-      << "[liability]\nconversion_spread = 0.001\n\n"
+      << "[liability]\nconversion_spread = 0.001\n"
+      << "max_daily_usd = 100000000000\n\n" // the schedule moves $100,000 a payment, all day long
       << "[intake]\ntcp_host = \"127.0.0.1\"\ntcp_port = " << s.intake_port << "\n\n"
       << "[http]\nport = 0\n\n"
       << "[risk]\nmax_order_contracts = 10000000\nmax_order_notional_usd = 100000000\n"

@@ -89,6 +89,7 @@ struct Loop {
   std::string intake_input;
   std::string trigger_input;
   std::uint64_t intake_rejects = 0;
+  std::string first_intake_reject;
   std::vector<pollfd> fds;
   std::vector<OrderSeen> orders;
 
@@ -158,7 +159,9 @@ struct Loop {
     intake_input.append(buffer, static_cast<std::size_t>(got));
     for (std::size_t end = intake_input.find('\n'); end != std::string::npos; end = intake_input.find('\n')) {
       if (intake_input.compare(0, 10, R"({"reject":)") == 0) {
-        ++intake_rejects;
+        if (intake_rejects++ == 0) {
+          first_intake_reject = intake_input.substr(0, end);
+        }
       }
       intake_input.erase(0, end + 1);
     }

@@ -253,6 +253,11 @@ void GatewayWorker::handle_command(const GatewayCommand& command) {
 }
 
 void GatewayWorker::after_poll() {
+  // Off the order path: the next ClOrdID block is reserved (file write and
+  // fsyncs) here, before an order would have to wait for it.
+  if (channel_.commands.read_available() == 0) {
+    (void)gateway_->session().reserve_client_order_ids();
+  }
   if (logon_pending_) {
     logon_pending_ = false;
     (void)gateway_->cancel_all();

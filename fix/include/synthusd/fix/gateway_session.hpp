@@ -91,6 +91,13 @@ public:
 
   GatewayCounters counters() const;
   std::size_t open_orders() const;
+  // Owner thread, while idle: reserves the next ClOrdID block before the
+  // current one runs out, so no order waits for its file write and fsyncs.
+  // False if the reservation failed (the order that needs it then retries
+  // it and reports the error as an alert).
+  bool reserve_client_order_ids() noexcept;
+  // Blocks the order path itself had to reserve (0 while the above keeps up).
+  std::uint64_t client_order_id_reservations_on_order_path() const;
   // Test hook: drops the TCP connection as if the network failed.
   void disconnect();
 
