@@ -26,7 +26,8 @@ std::string engine_config(const EngineSettings& s) {
       << "maker_fee = 0\ntaker_fee = 0.0005\n\n"
       << "[bands]\npolicy = \"stablesats\"\nminimum_liability_usd = 50\n\n"
       << "[engine]\nwait = \"" << s.wait << "\"\nstate_directory = \"" << state << "\"\n"
-      << "timer_interval_ms = 100\nsnapshot_every_events = 1000000\n";
+      << "timer_interval_ms = 100\nsnapshot_every_events = 1000000\nspin_before_park_us = "
+      << s.spin_before_park_microseconds << "\n";
   if (s.kernel_cpu >= 0) {
     out << "kernel_cpu = " << s.kernel_cpu << "\n";
   }

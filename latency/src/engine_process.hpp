@@ -17,8 +17,9 @@ struct EngineSettings {
   std::uint16_t websocket_port = 0;
   std::uint16_t fix_port = 0;
   std::uint16_t intake_port = 0;
-  std::string wait = "auto"; // [engine] wait
-  int kernel_cpu = -1;       // [engine] *_cpu; -1: not pinned
+  std::string wait = "auto";             // [engine] wait
+  int spin_before_park_microseconds = 0; // [engine] spin_before_park_us
+  int kernel_cpu = -1;                   // [engine] *_cpu; -1: not pinned
   int gateway_cpu = -1;
   int feed_cpu = -1;
   int io_cpu = -1;

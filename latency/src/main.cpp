@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
   app.add_option("--output", options.output, "results directory (default: build/bench beside this program)");
   app.add_option("--engine-wait", options.engine_settings.wait, "[engine] wait of the engine under test")
       ->check(CLI::IsMember({"auto", "spin", "blocking"}));
+  app.add_option("--spin-before-park-us", options.engine_settings.spin_before_park_microseconds,
+                 "[engine] spin_before_park_us of the engine under test")
+      ->check(CLI::Range(0, 100'000));
   app.add_option("--kernel-cpu", options.engine_settings.kernel_cpu, "[engine] kernel_cpu (-1: not pinned)");
   app.add_option("--gateway-cpu", options.engine_settings.gateway_cpu, "[engine] gateway_cpu (-1: not pinned)");
   app.add_option("--feed-cpu", options.engine_settings.feed_cpu, "[engine] feed_cpu (-1: not pinned)");

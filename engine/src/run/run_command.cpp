@@ -199,6 +199,7 @@ int run_engine(const RunOptions& options, std::ostream& out) {
   const HttpSection http_section = config.run.http;
   const std::string kill_file =
       config.run.engine.kill_file.empty() ? config.run.engine.state_directory + "/kill" : config.run.engine.kill_file;
+  run::set_spin_before_park(config.run.engine.spin_before_park_ns); // before any thread's Idler exists
   run::EngineRuntime runtime(std::move(config));
   std::unique_ptr<HttpOps> http;
   if (http_section.enabled) {
