@@ -246,6 +246,9 @@ void GatewayWorker::handle_command(const GatewayCommand& command) {
       if (command.caused_by_market) {
         latency_.tick_to_order.record(now - command.origin_wall_ns);
       }
+      if (command.caused_by_payment) {
+        latency_.payment_to_order.record(now - command.origin_wall_ns);
+      }
     }
   } else {
     channel_.orders_refused.fetch_add(1, std::memory_order_relaxed); // the gateway delivered a reject
