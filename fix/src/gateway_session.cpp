@@ -245,16 +245,20 @@ FIX::SessionSettings GatewaySession::Impl::make_settings() const {
 }
 
 void GatewaySession::Impl::hand_over(const Inbound& inbound) {
-  std::lock_guard<std::mutex> lock(producer_mutex_);
-  if (inbound_.push(inbound)) {
-    return;
-  }
-  queue_waits_.fetch_add(1, std::memory_order_relaxed);
-  while (!inbound_.push(inbound)) {
-    if (stopping_.load(std::memory_order_relaxed)) {
-      return;
+  {
+    std::lock_guard<std::mutex> lock(producer_mutex_);
+    if (!inbound_.push(inbound)) {
+      queue_waits_.fetch_add(1, std::memory_order_relaxed);
+      while (!inbound_.push(inbound)) {
+        if (stopping_.load(std::memory_order_relaxed)) {
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  if (inbound_notifier_ != nullptr) {
+    inbound_notifier_(inbound_notifier_context_); // after the push: the owner's re-check sees it
   }
 }
 
@@ -424,6 +428,12 @@ bool GatewaySession::reserve_client_order_ids() noexcept {
   } catch (const std::exception&) {
     return false;
   }
+}
+
+bool GatewaySession::has_inbound() const noexcept { return impl_->has_inbound(); }
+
+void GatewaySession::set_inbound_notifier(InboundNotifier notifier, void* context) noexcept {
+  impl_->set_inbound_notifier(notifier, context);
 }
 
 std::uint64_t GatewaySession::client_order_id_reservations_on_order_path() const {
