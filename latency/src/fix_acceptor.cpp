@@ -159,7 +159,8 @@ bool FixAcceptor::on_message(Connection& connection, std::string_view message, s
   }
   if (type == "D") {
     ++orders_received_;
-    orders.push_back({connection.sender, read_nanoseconds});
+    orders.push_back({connection.sender, read_nanoseconds, to_integer(fix_wire::field(message, 38)),
+                      positions_[std::string(fix_wire::field(message, 55))]});
     fill(connection, message);
   } else if (type == "1") {
     builder_.start("0", connection.target, connection.sender, connection.next_sequence);

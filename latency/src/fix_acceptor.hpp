@@ -24,6 +24,8 @@ namespace synthusd::latency {
 struct OrderSeen {
   std::string sender_comp_id; // whose order: the engine's or the default path's
   std::int64_t read_nanoseconds = 0;
+  std::int64_t quantity = 0;        // OrderQty, contracts
+  std::int64_t position_before = 0; // the symbol's position before this order's fill
 };
 
 class FixAcceptor {

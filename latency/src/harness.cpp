@@ -47,11 +47,26 @@ public:
     ++path->expected;
     pending_.push_back({path, start, record});
   }
-  void on_order(std::int64_t read_nanoseconds) {
+  void on_order(std::int64_t read_nanoseconds, const OrderSeen* order = nullptr) {
     expire(read_nanoseconds);
     if (pending_.empty()) {
       ++unexpected_sink->unexpected;
       return;
+    }
+    // Engine phase: which kind of trigger caused this order shows in its
+    // size. A price jump adjusts the hedge by about a tenth, a payment by
+    // half or all of it. When the oldest trigger is of the other kind and
+    // the next one is of this kind, the oldest caused no order (the kernel
+    // sized one order for two triggers while the last was still open): it
+    // is counted missing instead of being matched to this order, which
+    // would shift every later sample by one trigger.
+    if (order != nullptr && payment_path != nullptr && pending_.size() >= 2) {
+      const std::int64_t position = order->position_before < 0 ? -order->position_before : order->position_before;
+      PathResult* kind = order->quantity * 10 >= position * 3 ? payment_path : tick_path;
+      if (pending_[0].path != kind && pending_[1].path == kind) {
+        ++pending_.front().path->missing;
+        pending_.pop_front();
+      }
     }
     const Pending front = pending_.front();
     pending_.pop_front();
@@ -68,6 +83,8 @@ public:
   }
   [[nodiscard]] bool idle() const noexcept { return pending_.empty(); }
   PathResult* unexpected_sink = nullptr;
+  PathResult* tick_path = nullptr; // engine phase: orders are told apart by size
+  PathResult* payment_path = nullptr;
 
 private:
   struct Pending {
@@ -117,7 +134,7 @@ struct Loop {
       orders.clear();
       fix->handle_ready(fds, orders);
       for (const OrderSeen& order : orders) {
-        matcher.on_order(order.read_nanoseconds);
+        matcher.on_order(order.read_nanoseconds, &order);
       }
     }
     for (const pollfd& fd : fds) {
@@ -378,6 +395,8 @@ void run_engine(const HarnessOptions& options, HarnessResult& result) {
   loop.market_data = &market_data;
   loop.fix = &acceptor;
   loop.matcher.unexpected_sink = &result.tick_to_order;
+  loop.matcher.tick_path = &result.tick_to_order;
+  loop.matcher.payment_path = &result.payment_to_order;
   std::int64_t level = kLevelA;
   std::int64_t next_tick = 0;
   std::int64_t last_price = 0;
