@@ -399,9 +399,7 @@ void run_engine(const HarnessOptions& options, HarnessResult& result) {
   loop.matcher.payment_path = &result.payment_to_order;
   std::int64_t level = kLevelA;
   std::int64_t next_tick = 0;
-  std::int64_t last_price = 0;
   const auto tick = [&](std::int64_t price) {
-    last_price = price;
     acceptor.set_market_price(std::to_string(price / 100));
     ++result.ticks_sent;
     return market_data.publish(
@@ -467,7 +465,6 @@ void run_engine(const HarnessOptions& options, HarnessResult& result) {
                       tick(level + kNoise[(slot % kSlotsPerCycle) % 3]);
                       return nullptr;
                     });
-  (void)last_price;
   if (loop.intake_rejects > 0) {
     result.engine_failure =
         std::to_string(loop.intake_rejects) + " payments refused by the intake; see " + engine.log_path().string();
