@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +95,7 @@ EngineProcess::EngineProcess(const EngineSettings& settings) {
     throw std::runtime_error("fork failed");
   }
   if (pid_ == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM); // a harness that dies takes its engine with it
     const int log = ::open(log_text.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (log >= 0) {
       ::dup2(log, STDOUT_FILENO);

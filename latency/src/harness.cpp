@@ -302,6 +302,7 @@ public:
       throw std::runtime_error("fork failed");
     }
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM); // a harness that dies takes its peers with it
       std::vector<char*> argv;
       for (const std::string& argument : arguments) {
         argv.push_back(const_cast<char*>(argument.c_str()));
