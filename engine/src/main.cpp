@@ -1,5 +1,5 @@
-// synthusd: the engine's command line: run, simulate, backtest, replay, intake
-// and check-config.
+// synthusd: the engine's command line: run, simulate, backtest, replay, intake,
+// check-config and check-host.
 
 #include <CLI/CLI.hpp>
 #include <exception>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "synthusd/engine/backtest_command.hpp"
+#include "synthusd/engine/check_host.hpp"
 #include "synthusd/engine/config_file.hpp"
 #include "synthusd/engine/intake_command.hpp"
 #include "synthusd/engine/replay_command.hpp"
@@ -102,7 +103,22 @@ int main(int argc, char** argv) {
   CLI::App* check_command = app.add_subcommand("check-config", "validate a configuration file and explain every error");
   check_command->add_option("file", check_path, "TOML configuration")->required();
 
+  synthusd::engine::HostCheckOptions host;
+  std::string host_cpus;
+  CLI::App* host_command =
+      app.add_subcommand("check-host", "print the machine settings that decide latency, each with its recommendation");
+  host_command->add_option("--root", host.root, "read sys/ and proc/ under this directory (default /)");
+  host_command->add_option("--cpus", host_cpus,
+                           "the CPUs the engine's pinned threads use, e.g. 2-3 (default: isolated)");
+
   CLI11_PARSE(app, argc, argv);
+  if (*host_command) {
+    if (!synthusd::engine::parse_cpu_list(host_cpus, host.engine_cpus)) {
+      std::cerr << "synthusd check-host: --cpus: not a CPU list: '" << host_cpus << "'\n";
+      return 2;
+    }
+    return synthusd::engine::run_check_host(host, std::cout);
+  }
   try {
     if (*simulate_command) {
       return synthusd::engine::run_simulate(simulate, std::cout);

@@ -84,6 +84,10 @@ void read_engine(TableReader& t, EngineSection& engine) {
       t.problem(*t.find("wait"), "wait", "unknown wait mode '" + wait + "' (auto, spin or blocking)");
     }
   }
+  std::int64_t spin_microseconds = engine.spin_before_park_ns / 1000;
+  if (t.integer("spin_before_park_us", spin_microseconds, 0, 100'000)) {
+    engine.spin_before_park_ns = spin_microseconds * 1000;
+  }
   t.integer("kernel_cpu", engine.kernel_thread.cpu, -1, 4095);
   t.integer("gateway_cpu", engine.gateway_thread.cpu, -1, 4095);
   t.integer("feed_cpu", engine.feed_thread.cpu, -1, 4095);

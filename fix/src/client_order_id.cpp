@@ -186,8 +186,17 @@ void ClientOrderIdAllocator::reserve_block() {
 std::uint64_t ClientOrderIdAllocator::next() {
   if (next_ >= limit_) {
     reserve_block();
+    ++reservations_in_next_;
   }
   return next_++;
+}
+
+bool ClientOrderIdAllocator::reserve_ahead() {
+  if (limit_ - next_ > block_size_ / 2) {
+    return false;
+  }
+  reserve_block();
+  return true;
 }
 
 std::string format_client_order_id(const std::string& prefix, std::uint64_t counter) {

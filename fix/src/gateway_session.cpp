@@ -245,16 +245,20 @@ FIX::SessionSettings GatewaySession::Impl::make_settings() const {
 }
 
 void GatewaySession::Impl::hand_over(const Inbound& inbound) {
-  std::lock_guard<std::mutex> lock(producer_mutex_);
-  if (inbound_.push(inbound)) {
-    return;
-  }
-  queue_waits_.fetch_add(1, std::memory_order_relaxed);
-  while (!inbound_.push(inbound)) {
-    if (stopping_.load(std::memory_order_relaxed)) {
-      return;
+  {
+    std::lock_guard<std::mutex> lock(producer_mutex_);
+    if (!inbound_.push(inbound)) {
+      queue_waits_.fetch_add(1, std::memory_order_relaxed);
+      while (!inbound_.push(inbound)) {
+        if (stopping_.load(std::memory_order_relaxed)) {
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  if (inbound_notifier_ != nullptr) {
+    inbound_notifier_(inbound_notifier_context_); // after the push: the owner's re-check sees it
   }
 }
 
@@ -417,6 +421,25 @@ std::size_t GatewaySession::poll(std::size_t max_messages) { return impl_->poll(
 void GatewaySession::annotate(const std::string& note) { impl_->annotate(note); }
 void GatewaySession::flush_log() { impl_->flush_log(); }
 GatewayCounters GatewaySession::counters() const { return impl_->counters(); }
+
+bool GatewaySession::reserve_client_order_ids() noexcept {
+  try {
+    (void)impl_->client_order_ids().reserve_ahead();
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool GatewaySession::has_inbound() const noexcept { return impl_->has_inbound(); }
+
+void GatewaySession::set_inbound_notifier(InboundNotifier notifier, void* context) noexcept {
+  impl_->set_inbound_notifier(notifier, context);
+}
+
+std::uint64_t GatewaySession::client_order_id_reservations_on_order_path() const {
+  return impl_->client_order_ids().reservations_in_next();
+}
 std::size_t GatewaySession::open_orders() const { return impl_->open_orders(); }
 void GatewaySession::disconnect() { impl_->disconnect(); }
 

@@ -230,6 +230,12 @@ public:
   void annotate(const std::string& note);
   void flush_log();
   GatewayCounters counters() const;
+  ClientOrderIdAllocator& client_order_ids() { return ids_; }
+  bool has_inbound() const noexcept { return inbound_.read_available() > 0; }
+  void set_inbound_notifier(GatewaySession::InboundNotifier notifier, void* context) {
+    inbound_notifier_ = notifier;
+    inbound_notifier_context_ = context;
+  }
   std::size_t open_orders() const;
 
   // ---- requests (owner thread) ----
@@ -320,6 +326,9 @@ private:
 
   // Owner thread.
   ClientOrderIdAllocator ids_;
+  // Set before start(), read on QuickFIX's thread (hand_over).
+  GatewaySession::InboundNotifier inbound_notifier_ = nullptr;
+  void* inbound_notifier_context_ = nullptr;
   FIX44::NewOrderSingle new_order_;
   FIX44::OrderCancelRequest cancel_;
   FIX44::OrderCancelReplaceRequest replace_;

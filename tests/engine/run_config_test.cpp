@@ -262,6 +262,20 @@ TEST(RunConfig, wait_modes_are_auto_spin_or_blocking) {
   EXPECT_EQ(problems[0].message, "unknown wait mode 'fast' (auto, spin or blocking)");
 }
 
+TEST(RunConfig, spin_before_park_is_microseconds_up_to_a_tenth_of_a_second) {
+  EXPECT_EQ(parse_config(std::string(kKernel) + "[engine]\n", "t").run.engine.spin_before_park_ns, 0);
+  EXPECT_EQ(
+      parse_config(std::string(kKernel) + "[engine]\nspin_before_park_us = 50\n", "t").run.engine.spin_before_park_ns,
+      50'000);
+  for (const char* bad : {"-1", "100001"}) {
+    const std::string text = std::string(kKernel) + "\n[engine]\nspin_before_park_us = " + bad + "\n";
+    const auto problems = problems_of(text);
+    ASSERT_EQ(problems.size(), 1u) << describe(problems);
+    EXPECT_EQ(problems[0].key, "engine.spin_before_park_us") << bad;
+    EXPECT_EQ(problems[0].line, line_of(text, "spin_before_park_us"));
+  }
+}
+
 TEST(RunConfig, an_unknown_key_in_engine_feeds_or_gateways_is_reported_with_its_line) {
   const std::string text = std::string(kKernel) + R"(
 [engine]

@@ -170,6 +170,29 @@ TEST(KernelWorker, an_order_caused_by_a_tick_carries_the_tick_receive_time_for_t
   EXPECT_GT(commands[0].dequeued_wall_ns, 0);
 }
 
+TEST(KernelWorker, an_order_caused_by_a_payment_carries_its_hand_off_time_for_payment_to_order_latency) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start();
+  p.venue_up(at_ms(1));
+  ASSERT_TRUE(p.market.publish(market_update(50'000, at_ms(2))));
+  EXPECT_TRUE(worker.drain_once());
+  EXPECT_TRUE(p.take_commands().empty()); // no liability yet: nothing to hedge
+
+  const std::int64_t before = wall_ns();
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 1'000'000, at_ms(3)), "w-paid"), 1u);
+  const std::int64_t after = wall_ns();
+  EXPECT_TRUE(worker.drain_once());
+  const std::vector<GatewayCommand> commands = p.take_commands();
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_TRUE(commands[0].caused_by_payment);
+  EXPECT_FALSE(commands[0].caused_by_market);
+  // Stamped by the source's hand-off (LiabilityChannel::submit), not when
+  // the kernel thread took it.
+  EXPECT_GE(commands[0].origin_wall_ns, before);
+  EXPECT_LE(commands[0].origin_wall_ns, after);
+  EXPECT_GE(commands[0].dequeued_wall_ns, commands[0].origin_wall_ns);
+}
+
 std::optional<hedging::ClientOrderId> only_open_order(const hedging::Kernel& kernel) {
   std::optional<hedging::ClientOrderId> id;
   for (const hedging::OrderRecord& record : kernel.order_table().records()) {

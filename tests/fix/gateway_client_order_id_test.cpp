@@ -55,6 +55,38 @@ TEST_F(ClientOrderIdTest, ReservesTheNextBlockBeforeUsingIt) {
   EXPECT_NE(read_file().find("reserved_limit=7"), std::string::npos);
 }
 
+// The owner reserves ahead while idle: next() itself never writes the file,
+// and every id handed out is below the limit the file already holds.
+TEST_F(ClientOrderIdTest, ReservingAheadKeepsTheFileWriteOffNext) {
+  ClientOrderIdAllocator ids(path_, 4);
+  int writes_ahead = 0;
+  for (int i = 0; i < 40; ++i) {
+    writes_ahead += ids.reserve_ahead() ? 1 : 0;
+    const std::uint64_t id = ids.next();
+    const std::string file = read_file();
+    const std::uint64_t on_disk = std::stoull(file.substr(file.find('=') + 1));
+    ASSERT_LT(id, on_disk) << "id " << id << " handed out beyond the durable limit";
+  }
+  EXPECT_EQ(ids.reservations_in_next(), 0U);
+  EXPECT_EQ(writes_ahead, 10); // with 2 of 4 left: before ids 3, 7, ..., 39
+  // Without reserve_ahead, next() reserves on its own and says so.
+  for (int i = 0; i < 8; ++i) {
+    (void)ids.next();
+  }
+  EXPECT_EQ(ids.reservations_in_next(), 1U);
+}
+
+TEST_F(ClientOrderIdTest, ReserveAheadWaitsUntilHalfTheBlockIsUsed) {
+  ClientOrderIdAllocator ids(path_, 10);
+  EXPECT_FALSE(ids.reserve_ahead()); // 10 left of 10
+  for (int i = 0; i < 5; ++i) {
+    (void)ids.next();
+  }
+  EXPECT_TRUE(ids.reserve_ahead()); // 5 left: the next block is reserved now
+  EXPECT_EQ(ids.reserved_limit(), 21U);
+  EXPECT_FALSE(ids.reserve_ahead());
+}
+
 TEST_F(ClientOrderIdTest, RestartAfterCleanShutdownContinuesAfterTheBlock) {
   std::uint64_t last = 0;
   {

@@ -250,6 +250,9 @@ void GatewayWorker::handle_command(const GatewayCommand& command) {
       if (command.caused_by_market) {
         latency_.tick_to_order.record(now - command.origin_wall_ns);
       }
+      if (command.caused_by_payment) {
+        latency_.payment_to_order.record(now - command.origin_wall_ns);
+      }
     }
   } else {
     channel_.orders_refused.fetch_add(1, std::memory_order_relaxed); // the gateway delivered a reject
@@ -257,6 +260,11 @@ void GatewayWorker::handle_command(const GatewayCommand& command) {
 }
 
 void GatewayWorker::after_poll() {
+  // Off the order path: the next ClOrdID block is reserved (file write and
+  // fsyncs) here, before an order would have to wait for it.
+  if (channel_.commands.read_available() == 0) {
+    (void)gateway_->session().reserve_client_order_ids();
+  }
   if (logon_pending_) {
     logon_pending_ = false;
     (void)gateway_->cancel_all();
@@ -301,6 +309,10 @@ void GatewayWorker::after_poll() {
 }
 
 void GatewayWorker::run(const std::atomic<bool>& stop, int drain_ms) {
+  // QuickFIX's thread wakes this one for every report it queues, so the idle
+  // wait below needs no short timeout to notice them.
+  gateway_->session().set_inbound_notifier([](void* wakeup) { static_cast<EventCount*>(wakeup)->notify(); },
+                                           &channel_.gateway_wakeup);
   gateway_->start();
   GatewayCommand command;
   while (!stop.load(std::memory_order_acquire)) {
@@ -312,8 +324,11 @@ void GatewayWorker::run(const std::atomic<bool>& stop, int drain_ms) {
     worked = gateway_->poll(256) > 0 || worked;
     after_poll();
     if (!worked) {
-      // QuickFIX's thread does not signal our event count: look again soon.
-      idler_.idle([this] { return channel_.commands.read_available() > 0; }, 200'000);
+      // Commands and QuickFIX's reports both notify the event count; the
+      // timeout only paces after_poll()'s timers (post-only patience,
+      // reconciliation, counters), which are milliseconds and more.
+      idler_.idle([this] { return channel_.commands.read_available() > 0 || gateway_->session().has_inbound(); },
+                  2'000'000);
     }
   }
   // Shutdown: cancel what is open, forward the answers, then log out.

@@ -77,7 +77,11 @@ void KernelWorker::run(const std::atomic<bool>& stop) {
       serve_metrics(generation);
     }
     if (!worked) {
-      idler_.idle([this] { return has_input(); }, std::min<std::int64_t>(next_timer_ns_ - now, 1'000'000));
+      // Every producer (feeds, sources, gateways, /metrics) notifies the
+      // event count after its push, so the timeout is only a backstop
+      // besides the timer: 10 ms (100 idle wake-ups a second; with 1 ms it
+      // was 1,000, each competing for the CPUs the order path needs).
+      idler_.idle([this] { return has_input(); }, std::min<std::int64_t>(next_timer_ns_ - now, 10'000'000));
     }
   }
   // Stopping: whatever the sources and gateways already queued is still a
@@ -117,7 +121,10 @@ bool KernelWorker::drain_once() {
   for (std::size_t source = 0; source < setup_.liabilities.size(); ++source) {
     LiabilityItem item;
     for (std::size_t n = 0; n < kBurst && setup_.liabilities[source]->queue.pop(item); ++n) {
-      process(item.event, static_cast<std::uint16_t>(source), item.ticket, Origin{}, &item.payment_id);
+      process(item.event, static_cast<std::uint16_t>(source), item.ticket,
+              Origin{.wall_ns = item.handed_off_wall_ns,
+                     .payment = std::holds_alternative<hedging::LiabilityChange>(item.event)},
+              &item.payment_id);
       worked = true;
     }
   }
@@ -265,6 +272,7 @@ void KernelWorker::route_order(const hedging::OrderIntent& order, Origin origin)
   command.origin_wall_ns = origin.wall_ns;
   command.dequeued_wall_ns = origin.dequeued_wall_ns;
   command.caused_by_market = origin.market;
+  command.caused_by_payment = origin.payment;
   if (!setup_.gateways[index]->commands.push(command)) {
     stats_.gateway_full.fetch_add(1, std::memory_order_relaxed);
     setup_.risk.on_send_failed(order.client_order_id);
@@ -416,7 +424,11 @@ void KernelWorker::serve_metrics(std::uint64_t generation) {
             figures.overflowed ? 1 : 0);
   event_latency_.render(out, "synthusd_kernel_event_seconds", "time from dequeue to routed actions per input");
   setup_.order_latency.tick_to_order.render(out, "synthusd_tick_to_order_seconds",
-                                            "market data receive to order handed to FIX (tick-caused orders)");
+                                            "tick parsed by its feed thread to order handed to FIX (tick-caused "
+                                            "orders; TLS, WebSocket and parse time not included)");
+  setup_.order_latency.payment_to_order.render(out, "synthusd_payment_to_order_seconds",
+                                               "payment handed off by its liability source (read, parsed, admitted) "
+                                               "to order handed to FIX (payment-caused orders)");
   setup_.order_latency.event_to_order.render(out, "synthusd_event_to_order_seconds",
                                              "kernel input taken to order handed to FIX (every order)");
   setup_.order_latency.order_to_acknowledgement.render(

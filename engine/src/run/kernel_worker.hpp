@@ -141,6 +141,7 @@ private:
     std::int64_t wall_ns = 0; // 0: when dequeued
     std::int64_t dequeued_wall_ns = 0;
     bool market = false;
+    bool payment = false; // a liability source's event; wall_ns is its hand-off
     std::size_t feed = 0; // market: the queue (price source) it came from
   };
   // payment_id: a liability change's, journaled beside it (nullptr for every other input).

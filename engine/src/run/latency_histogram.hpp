@@ -96,6 +96,7 @@ inline void LatencyHistogram::render(PrometheusText& out, std::string_view name,
 // moment the kernel thread took the input that caused it, whatever it was.
 struct OrderLatency {
   LatencyHistogram tick_to_order;
+  LatencyHistogram payment_to_order; // from the liability source's hand-off (after its read and parse)
   LatencyHistogram event_to_order;
   LatencyHistogram order_to_acknowledgement; // order handed to FIX -> the venue's first report of it
 };

@@ -50,6 +50,7 @@ struct GatewayCommand {
   std::int64_t origin_wall_ns = 0;    // when what caused it reached the engine (a tick: its receive time)
   std::int64_t dequeued_wall_ns = 0;  // when the kernel thread took that input
   bool caused_by_market = false;
+  bool caused_by_payment = false; // a liability source's event: origin_wall_ns is its hand-off
 };
 
 // gateway thread -> kernel thread
@@ -105,6 +106,7 @@ struct LiabilityItem {
   hedging::Event event{};
   std::uint64_t ticket = 0;
   liabilities::LiabilityId payment_id{};
+  std::int64_t handed_off_wall_ns = 0; // when the source pushed it: read, parsed and admitted
 };
 
 // The sink a liability source sees in `run`: submit() pushes to the kernel's
@@ -122,7 +124,7 @@ public:
   [[nodiscard]] bool carries_other_inputs() const noexcept override { return true; }
   std::uint64_t submit_input(const hedging::Event& event, std::string_view id) noexcept override {
     const std::uint64_t ticket = submitted_.load(std::memory_order_relaxed) + 1;
-    LiabilityItem item{event, ticket, {}};
+    LiabilityItem item{event, ticket, {}, wall_ns()};
     // Admission refuses an id longer than the buffer, so this never fails;
     // if it did, nothing is taken (no ticket, no acknowledgement), rather
     // than an event journaled without the id it came from.

@@ -57,6 +57,8 @@ struct Summary {
   std::int64_t liability_cents = 0, exposure_cents = 0, price_raw = 0, fees_sats = 0, usd_value_cents = 0;
   std::int64_t max_deviation_raw = 0, ratio_raw = 0, p50 = 0, p99 = 0, event_p50 = 0, event_p99 = 0;
   std::uint64_t ticks_to_orders = 0;
+  std::int64_t payment_p50 = 0, payment_p99 = 0;
+  std::uint64_t payments_to_orders = 0;
   std::int64_t backing_value_cents = 0;
   std::int64_t collateral_sats = 0;
   std::int64_t funding_sats = 0;
@@ -90,6 +92,9 @@ Summary summarize(const run::EngineRuntime& runtime) {
   m.ticks_to_orders = latency.tick_to_order.count();
   m.event_p50 = latency.event_to_order.quantile(0.50);
   m.event_p99 = latency.event_to_order.quantile(0.99);
+  m.payment_p50 = latency.payment_to_order.quantile(0.50);
+  m.payment_p99 = latency.payment_to_order.quantile(0.99);
+  m.payments_to_orders = latency.payment_to_order.count();
   m.lost = runtime.liability_events_lost();
   m.action_hash = runtime.kernel_worker().action_hash();
   m.action_events = runtime.kernel_worker().action_events();
@@ -129,18 +134,24 @@ void print_status(const run::EngineRuntime& runtime, std::ostream& out) {
   const Summary m = summarize(runtime);
   const std::string tick_p50 = m.ticks_to_orders > 0 ? micros(m.p50) : "-";
   const std::string tick_p99 = m.ticks_to_orders > 0 ? micros(m.p99) : "-";
+  const std::string payment_p50 = m.payments_to_orders > 0 ? micros(m.payment_p50) : "-";
+  const std::string payment_p99 = m.payments_to_orders > 0 ? micros(m.payment_p99) : "-";
   const run::StatusBoard& board = runtime.kernel_worker().status();
-  char line[480];
+  // What each spans: a tick from its parse on the feed thread, a payment
+  // from its source's hand-off (after read, parse, admission), every order
+  // from the kernel thread taking its input; each to the order handed to FIX.
+  char line[640];
   std::snprintf(line, sizeof line,
-                "price %.2f | liability %s | hedge %s | ratio %.4f | leverage %s | tick->order p50 %s p99 %s "
-                "(event->order p50 %s p99 %s) | events %llu orders %llu fills %llu | venues up %u/%u | "
-                "funding guards %u | providers netted %s",
+                "price %.2f | liability %s | hedge %s | ratio %.4f | leverage %s | tick parsed->order p50 %s p99 %s "
+                "| payment admitted->order p50 %s p99 %s (kernel input->order p50 %s p99 %s) | events %llu "
+                "orders %llu fills %llu | venues up %u/%u | funding guards %u | providers netted %s",
                 static_cast<double>(m.price_raw) / 1e8, dollars(m.liability_cents).c_str(),
                 dollars(m.exposure_cents).c_str(), static_cast<double>(m.ratio_raw) / 1e8, leverage(m).c_str(),
-                tick_p50.c_str(), tick_p99.c_str(), micros(m.event_p50).c_str(), micros(m.event_p99).c_str(),
-                static_cast<unsigned long long>(m.events), static_cast<unsigned long long>(m.orders),
-                static_cast<unsigned long long>(m.fills), board.venues_up.load(), board.venues.load(),
-                board.funding_guards_engaged.load(), dollars(board.provider_interest_cents.load()).c_str());
+                tick_p50.c_str(), tick_p99.c_str(), payment_p50.c_str(), payment_p99.c_str(),
+                micros(m.event_p50).c_str(), micros(m.event_p99).c_str(), static_cast<unsigned long long>(m.events),
+                static_cast<unsigned long long>(m.orders), static_cast<unsigned long long>(m.fills),
+                board.venues_up.load(), board.venues.load(), board.funding_guards_engaged.load(),
+                dollars(board.provider_interest_cents.load()).c_str());
   out << line << std::endl;
 }
 
@@ -160,7 +171,9 @@ void print_summary(const Summary& m, std::ostream& out, const std::string& json_
       << "  hedge ratio " << static_cast<double>(m.ratio_raw) / 1e8 << (m.within_band ? " (within" : " (OUTSIDE")
       << " band)\n"
       << "  tick->order p50 " << micros(m.p50) << " p99 " << micros(m.p99) << " over " << m.ticks_to_orders
-      << " tick-caused orders; event->order p50 " << micros(m.event_p50) << " p99 " << micros(m.event_p99) << "\n"
+      << " tick-caused orders; payment->order p50 " << micros(m.payment_p50) << " p99 " << micros(m.payment_p99)
+      << " over " << m.payments_to_orders << " payment-caused orders; event->order p50 " << micros(m.event_p50)
+      << " p99 " << micros(m.event_p99) << "\n"
       << "  liability events lost " << m.lost << "\n"
       << "  action-stream hash " << hex16(m.action_hash) << " over " << m.action_events << " events\n";
   if (!json_path.empty()) {
@@ -176,6 +189,7 @@ void print_summary(const Summary& m, std::ostream& out, const std::string& json_
          << ",\"within_band\":" << (m.within_band ? "true" : "false") << ",\"events_lost\":" << m.lost
          << ",\"tick_to_order_p50_ns\":" << m.p50 << ",\"tick_to_order_p99_ns\":" << m.p99
          << ",\"event_to_order_p50_ns\":" << m.event_p50 << ",\"event_to_order_p99_ns\":" << m.event_p99
+         << ",\"payment_to_order_p50_ns\":" << m.payment_p50 << ",\"payment_to_order_p99_ns\":" << m.payment_p99
          << ",\"journal_sequence\":" << m.journal_sequence << ",\"action_hash\":\"" << hex16(m.action_hash) << "\""
          << ",\"backing_sats\":" << m.backing_sats << ",\"hedge_pnl_sats\":" << m.hedge_pnl_sats
          << ",\"ledger_digest\":\"" << hex16(m.ledger_digest) << "\""
@@ -205,6 +219,7 @@ int run_engine(const RunOptions& options, std::ostream& out) {
   const HttpSection http_section = config.run.http;
   const std::string kill_file =
       config.run.engine.kill_file.empty() ? config.run.engine.state_directory + "/kill" : config.run.engine.kill_file;
+  run::set_spin_before_park(config.run.engine.spin_before_park_ns); // before any thread's Idler exists
   run::EngineRuntime runtime(std::move(config));
   std::unique_ptr<HttpOps> http;
   if (http_section.enabled) {

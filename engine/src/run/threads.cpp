@@ -36,10 +36,22 @@ WaitMode resolve_wait_mode(WaitMode mode) noexcept {
   return std::thread::hardware_concurrency() < 4 ? WaitMode::blocking : WaitMode::spin;
 }
 
-void EventCount::wait(std::uint32_t key, std::int64_t timeout_ns) noexcept {
+namespace {
+std::atomic<std::int64_t> spin_before_park_ns{0};
+} // namespace
+
+void set_spin_before_park(std::int64_t nanoseconds) noexcept {
+  spin_before_park_ns.store(nanoseconds, std::memory_order_relaxed);
+}
+
+std::int64_t spin_before_park() noexcept { return spin_before_park_ns.load(std::memory_order_relaxed); }
+
+bool EventCount::wait(std::uint32_t key, std::int64_t timeout_ns) noexcept {
   timespec timeout{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
   // Returns at once (EAGAIN) when the epoch already moved past `key`.
-  (void)syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT_PRIVATE, key, &timeout, nullptr, 0);
+  const long result =
+      syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT_PRIVATE, key, &timeout, nullptr, 0);
+  return result == 0 || errno != ETIMEDOUT;
 }
 
 void EventCount::wake() noexcept {

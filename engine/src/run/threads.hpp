@@ -44,8 +44,9 @@ public:
     return epoch_.load(std::memory_order_seq_cst);
   }
   void cancel() noexcept { sleepers_.fetch_sub(1, std::memory_order_acq_rel); }
-  // Sleeps until notify() after prepare(), or timeout_ns.
-  void wait(std::uint32_t key, std::int64_t timeout_ns) noexcept;
+  // Sleeps until notify() after prepare(), or timeout_ns. False when the
+  // timeout expired with no notify.
+  bool wait(std::uint32_t key, std::int64_t timeout_ns) noexcept;
 
 private:
   void wake() noexcept;
@@ -53,10 +54,22 @@ private:
   std::atomic<std::uint32_t> sleepers_{0};
 };
 
-// A consumer's idle step: spin (a pause instruction) or the EventCount.
+// `[engine] spin_before_park_us`, set once by `run` before any thread
+// starts (every Idler constructed after reads it).
+void set_spin_before_park(std::int64_t nanoseconds) noexcept;
+[[nodiscard]] std::int64_t spin_before_park() noexcept;
+
+[[nodiscard]] std::int64_t monotonic_ns() noexcept;
+
+// A consumer's idle step: spin (a pause instruction), or the EventCount,
+// optionally after spinning for spin_before_park() since the idle spell
+// began. The spell begins at the first idle() after work; a park that ends
+// by timeout (no notify: the periodic look of the gateway and timer
+// threads) does not begin a new one, so an idle engine does not spin.
 class Idler {
 public:
-  Idler(WaitMode mode, EventCount& events) : spin_(resolve_wait_mode(mode) == WaitMode::spin), events_(events) {}
+  Idler(WaitMode mode, EventCount& events)
+      : spin_(resolve_wait_mode(mode) == WaitMode::spin), spin_before_park_ns_(spin_before_park()), events_(events) {}
   // `has_work` re-checks the queues after announcing the sleep.
   template <typename HasWork>
   void idle(HasWork has_work, std::int64_t timeout_ns) noexcept {
@@ -64,23 +77,47 @@ public:
       __builtin_ia32_pause();
       return;
     }
+    if (spin_before_park_ns_ > 0 && !parked_by_timeout_) {
+      const std::int64_t now = monotonic_ns();
+      if (spell_start_ns_ == 0) {
+        spell_start_ns_ = now;
+      }
+      if (now - spell_start_ns_ < spin_before_park_ns_) {
+        __builtin_ia32_pause();
+        return;
+      }
+    }
     const std::uint32_t key = events_.prepare();
     if (has_work()) {
       events_.cancel();
+      begin_new_spell();
       return;
     }
-    events_.wait(key, timeout_ns);
+    const bool notified = events_.wait(key, timeout_ns);
     events_.cancel();
+    if (notified) {
+      begin_new_spell();
+    } else {
+      parked_by_timeout_ = true;
+    }
   }
   [[nodiscard]] bool spinning() const noexcept { return spin_; }
 
 private:
+  void begin_new_spell() noexcept {
+    spell_start_ns_ = 0;
+    parked_by_timeout_ = false;
+  }
+
   bool spin_;
+  std::int64_t spin_before_park_ns_;
+  std::int64_t spell_start_ns_ = 0;
+  bool parked_by_timeout_ = false;
   EventCount& events_;
 };
 
-// Monotonic nanoseconds (CLOCK_MONOTONIC): latency measurement across threads.
-[[nodiscard]] std::int64_t monotonic_ns() noexcept;
+// Monotonic nanoseconds (CLOCK_MONOTONIC): latency measurement across threads
+// (declared above, for the Idler).
 // Wall clock nanoseconds since the epoch: the time the kernel is told.
 [[nodiscard]] std::int64_t wall_ns() noexcept;
 

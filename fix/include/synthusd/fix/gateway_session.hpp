@@ -91,6 +91,20 @@ public:
 
   GatewayCounters counters() const;
   std::size_t open_orders() const;
+  // Owner thread, while idle: reserves the next ClOrdID block before the
+  // current one runs out, so no order waits for its file write and fsyncs.
+  // False if the reservation failed (the order that needs it then retries
+  // it and reports the error as an alert).
+  bool reserve_client_order_ids() noexcept;
+  // Called on QuickFIX's thread after each inbound message is queued for
+  // poll(), so the owner can sleep until there is something to poll instead
+  // of looking on a short timer. Set before start(); must not block.
+  using InboundNotifier = void (*)(void* context);
+  void set_inbound_notifier(InboundNotifier notifier, void* context) noexcept;
+  // Owner thread: whether poll() has queued inbound messages to deliver.
+  bool has_inbound() const noexcept;
+  // Blocks the order path itself had to reserve (0 while the above keeps up).
+  std::uint64_t client_order_id_reservations_on_order_path() const;
   // Test hook: drops the TCP connection as if the network failed.
   void disconnect();
 
