@@ -169,6 +169,7 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
 
   EngineConfig config;
   hedging::KernelConfig& kernel = config.kernel;
+  std::vector<std::pair<hedging::VenueId, std::string>> series_symbols; // (venue, future) of series = "deribit"
   kernel.venues.clear();
   kernel.instruments.clear();
   {
@@ -211,6 +212,7 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
           spec.symbol = hedging::Symbol(future.symbol);
           spec.expiry = future.expiry;
           kernel.instruments.push_back(spec);
+          series_symbols.emplace_back(spec.venue, future.symbol);
           ++spec.id;
         }
       }
@@ -285,6 +287,17 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
       t.duration("cancel_unanswered_order_after_seconds", 1, kernel.cancel_unanswered_order_after);
     }
     read_run_sections(root, problems, kernel, config.run);
+    // A series' futures are not typed in a feed's symbols (they change with
+    // the calendar): every feed of the series' venue subscribes to them.
+    for (FeedSection& feed : config.run.feeds) {
+      const auto venue = venue_ids.find(feed.venue);
+      for (const auto& [series_venue, symbol] : series_symbols) {
+        if (venue != venue_ids.end() && venue->second == series_venue &&
+            std::find(feed.symbols.begin(), feed.symbols.end(), symbol) == feed.symbols.end()) {
+          feed.symbols.push_back(symbol);
+        }
+      }
+    }
   } // readers report unknown keys as they close
 
   if (problems.empty()) {

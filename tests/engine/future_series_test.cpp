@@ -63,6 +63,27 @@ TEST(FutureSeries, a_deribit_series_is_the_futures_listed_at_load_with_consecuti
   EXPECT_EQ(instruments[2].expiry, k13Dec2024);
 }
 
+// The venue's feed subscribes to the series' futures without their being
+// typed in its symbols; the typed ones stay first and are not repeated.
+TEST(FutureSeries, the_venues_feed_subscribes_to_the_series_futures) {
+  const EngineConfig config = parse_config(series_config(R"(
+[[feeds]]
+venue = "deribit"
+protocol = "deribit"
+host = "127.0.0.1"
+symbols = ["BTC-PERPETUAL", "BTC-13DEC24"]
+
+[oracle]
+min_sources = 1
+jump_confirmations = 1
+)"),
+                                           "test.toml", k6Dec2024 - Duration::from_hours(20));
+  ASSERT_EQ(config.run.feeds.size(), 1u);
+  EXPECT_EQ(config.run.feeds[0].symbols,
+            (std::vector<std::string>{"BTC-PERPETUAL", "BTC-13DEC24", "BTC-6DEC24", "BTC-20DEC24", "BTC-27DEC24",
+                                      "BTC-31JAN25", "BTC-28FEB25", "BTC-28MAR25", "BTC-27JUN25", "BTC-26SEP25"}));
+}
+
 TEST(FutureSeries, a_series_is_refused_with_a_reason_when_it_cannot_be_one) {
   const auto typed = test_support::problems_of(series_config("expiry_unix_ms = 1733472000000\n"));
   ASSERT_EQ(typed.size(), 1u) << test_support::describe(typed);
