@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -84,8 +85,10 @@ std::optional<hedging::InstrumentKind> kind_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+// series: "" for one instrument, "deribit" for Deribit's calendar of dated
+// futures (the symbol then names the currency: "BTC").
 void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueId>& venues,
-                     hedging::InstrumentSpec& spec) {
+                     hedging::InstrumentSpec& spec, std::string& series) {
   t.integer("id", spec.id, 0, hedging::kNoInstrument - 1, true);
   std::string venue;
   if (t.string("venue", venue, true)) {
@@ -129,9 +132,15 @@ void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueI
   if (typed) {
     spec.expiry = hedging::Timestamp{expiry_ms * 1'000'000};
   }
+  if (t.string("series", series) &&
+      (series != "deribit" || spec.kind != hedging::InstrumentKind::inverse_future || typed)) {
+    t.problem(*t.find("series"), "series",
+              "only \"deribit\" (Deribit's expiry calendar), on an inverse_future without expiry_unix_ms");
+    series.clear();
+  }
   // A dated future's expiry comes from its symbol by the venue's naming
   // (instrument_expiry.hpp); a typed one must agree with it.
-  if (spec.kind == hedging::InstrumentKind::inverse_future) {
+  if (spec.kind == hedging::InstrumentKind::inverse_future && series.empty()) {
     const std::string symbol(spec.symbol.view());
     const std::optional<hedging::Timestamp> derived = expiry_from_symbol(symbol);
     if (!typed && !derived) {
@@ -155,6 +164,12 @@ ConfigError::ConfigError(std::vector<ConfigProblem> problems)
     : std::runtime_error(join(problems)), problems_(std::move(problems)) {}
 
 EngineConfig parse_config(std::string_view text, std::string_view file_name) {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return parse_config(text, file_name,
+                      hedging::Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count()});
+}
+
+EngineConfig parse_config(std::string_view text, std::string_view file_name, hedging::Timestamp now) {
   const std::string file(file_name);
   std::vector<ConfigProblem> problems;
   toml::table root_table;
@@ -166,6 +181,7 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name) {
 
   EngineConfig config;
   hedging::KernelConfig& kernel = config.kernel;
+  std::vector<std::pair<hedging::VenueId, std::string>> series_symbols; // (venue, future) of series = "deribit"
   kernel.venues.clear();
   kernel.instruments.clear();
   {
@@ -193,8 +209,32 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name) {
       for (const toml::node& node : *instruments) {
         TableReader t(problems, *node.as_table(), "instruments[" + std::to_string(index++) + "]", file);
         hedging::InstrumentSpec spec;
-        read_instrument(t, venue_ids, spec);
-        kernel.instruments.push_back(spec);
+        std::string series;
+        read_instrument(t, venue_ids, spec, series);
+        if (series.empty()) {
+          kernel.instruments.push_back(spec);
+          continue;
+        }
+        const std::string currency(spec.symbol.view());
+        for (const ListedFuture& future : deribit_futures_listed(now, currency)) {
+          if (spec.id >= hedging::kNoInstrument) {
+            t.problem_here("id", "the series' ids run past the last instrument id");
+            break;
+          }
+          spec.symbol = hedging::Symbol(future.symbol);
+          spec.expiry = future.expiry;
+          kernel.instruments.push_back(spec);
+          series_symbols.emplace_back(spec.venue, future.symbol);
+          ++spec.id;
+        }
+      }
+      // A series takes ids id, id + 1, ...: none may be another's.
+      std::set<hedging::InstrumentId> ids;
+      for (const hedging::InstrumentSpec& spec : kernel.instruments) {
+        if (!ids.insert(spec.id).second) {
+          root.problem_here("instruments", "instrument id " + std::to_string(spec.id) + " is used twice (" +
+                                               std::string(spec.symbol.view()) + ")");
+        }
       }
     } else {
       root.problem_here("instruments", "at least one [[instruments]] entry is required");
@@ -259,6 +299,17 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name) {
       t.duration("cancel_unanswered_order_after_seconds", 1, kernel.cancel_unanswered_order_after);
     }
     read_run_sections(root, problems, kernel, config.run);
+    // A series' futures are not typed in a feed's symbols (they change with
+    // the calendar): every feed of the series' venue subscribes to them.
+    for (FeedSection& feed : config.run.feeds) {
+      const auto venue = venue_ids.find(feed.venue);
+      for (const auto& [series_venue, symbol] : series_symbols) {
+        if (venue != venue_ids.end() && venue->second == series_venue &&
+            std::find(feed.symbols.begin(), feed.symbols.end(), symbol) == feed.symbols.end()) {
+          feed.symbols.push_back(symbol);
+        }
+      }
+    }
   } // readers report unknown keys as they close
 
   if (problems.empty()) {

@@ -1,5 +1,6 @@
 #include "synthusd/engine/instrument_expiry.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -7,6 +8,8 @@ namespace synthusd::engine {
 namespace {
 
 constexpr std::int64_t kSettlementHourUtc = 8; // Deribit, OKX and Binance alike
+constexpr std::array<std::string_view, 12> kMonths{"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                                   "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
 
 bool digits(std::string_view text, int& out) {
   if (text.empty()) {
@@ -59,8 +62,6 @@ std::optional<hedging::Timestamp> from_yymmdd(std::string_view text) {
 
 // "27DEC24" or "7MAR25": Deribit's day without a leading zero.
 std::optional<hedging::Timestamp> from_dmmmyy(std::string_view text) {
-  constexpr std::array<std::string_view, 12> kMonths{"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
-                                                     "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
   if (text.size() != 6 && text.size() != 7) {
     return std::nullopt;
   }
@@ -78,7 +79,80 @@ std::optional<hedging::Timestamp> from_dmmmyy(std::string_view text) {
   return std::nullopt;
 }
 
+// The inverse of days_from_civil (H. Hinnant's civil_from_days).
+void civil_from_days(std::int64_t days, int& year, int& month, int& day) {
+  days += 719'468;
+  const std::int64_t era = (days >= 0 ? days : days - 146'096) / 146'097;
+  const std::int64_t day_of_era = days - era * 146'097;
+  const std::int64_t year_of_era = (day_of_era - day_of_era / 1'460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
+  const std::int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const std::int64_t shifted_month = (5 * day_of_year + 2) / 153;
+  day = static_cast<int>(day_of_year - (153 * shifted_month + 2) / 5 + 1);
+  month = static_cast<int>(shifted_month < 10 ? shifted_month + 3 : shifted_month - 9);
+  year = static_cast<int>(year_of_era + era * 400 + (month <= 2 ? 1 : 0));
+}
+
+constexpr std::int64_t kFriday = 5;                                        // days since Sunday
+std::int64_t weekday(std::int64_t days) { return (days % 7 + 7 + 4) % 7; } // 1970-01-01 was a Thursday
+
+std::int64_t settlement_ns(std::int64_t days) { return (days * 86'400 + kSettlementHourUtc * 3'600) * 1'000'000'000; }
+
+// Days of the last Friday of year-month.
+std::int64_t last_friday(int year, int month) {
+  const std::int64_t first_of_next = *days_from_civil(month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1, 1);
+  const std::int64_t last = first_of_next - 1;
+  return last - (weekday(last) - kFriday + 7) % 7;
+}
+
 } // namespace
+
+std::vector<ListedFuture> deribit_futures_listed(hedging::Timestamp now, std::string_view currency,
+                                                 FutureCalendar calendar) {
+  std::vector<std::int64_t> days;
+  const std::int64_t today = now.nanoseconds >= 0 ? now.nanoseconds / 86'400'000'000'000
+                                                  : -((-now.nanoseconds + 86'399'999'999'999) / 86'400'000'000'000);
+  std::int64_t friday = today + (kFriday - weekday(today) + 7) % 7;
+  if (settlement_ns(friday) <= now.nanoseconds) {
+    friday += 7; // today's Friday has settled
+  }
+  for (std::size_t i = 0; i < calendar.weeklies; ++i) {
+    days.push_back(friday + 7 * static_cast<std::int64_t>(i));
+  }
+  int year = 0, month = 0, day = 0;
+  civil_from_days(today, year, month, day);
+  // Month ends, then quarter ends, from this month on; those already
+  // settled are skipped without counting.
+  for (const bool quarterly : {false, true}) {
+    std::size_t wanted = quarterly ? calendar.quarterlies : calendar.monthlies;
+    int y = year, m = month;
+    while (wanted > 0) {
+      if (!quarterly || m % 3 == 0) {
+        const std::int64_t end = last_friday(y, m);
+        if (settlement_ns(end) > now.nanoseconds) {
+          days.push_back(end);
+          --wanted;
+        }
+      }
+      m = m == 12 ? 1 : m + 1;
+      y = m == 1 ? y + 1 : y;
+    }
+  }
+  std::sort(days.begin(), days.end());
+  days.erase(std::unique(days.begin(), days.end()), days.end());
+  std::vector<ListedFuture> listed;
+  listed.reserve(days.size());
+  for (const std::int64_t d : days) {
+    civil_from_days(d, year, month, day);
+    std::string symbol(currency);
+    symbol += '-';
+    symbol += std::to_string(day);
+    symbol += kMonths[static_cast<std::size_t>(month - 1)];
+    symbol += static_cast<char>('0' + (year / 10) % 10);
+    symbol += static_cast<char>('0' + year % 10);
+    listed.push_back({std::move(symbol), hedging::Timestamp{settlement_ns(d)}});
+  }
+  return listed;
+}
 
 std::optional<hedging::Timestamp> expiry_from_symbol(std::string_view symbol) {
   // Binance COIN-M: BTCUSD_241227 (a perpetual is BTCUSD_PERP).

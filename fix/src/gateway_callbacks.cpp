@@ -159,13 +159,20 @@ void GatewaySession::Impl::fromApp(const FIX::Message& message,
     }
     // Order-status reports (ExecType I) answer our own requests and carry
     // no new fill, so they are never dropped as duplicates.
-    // Duplicates are keyed per order (the venue's OrderID, else our
-    // ClOrdID) and ExecID: ExecIDs are unique per order in FIX practice, and
-    // a venue that reuses one on another order (or after its own restart)
-    // must not have a real fill dropped. Such a reuse is booked and counted.
+    // Duplicates are keyed by our ClOrdID (11, or 41 where Deribit puts its
+    // own id in 11), the venue's OrderID and the ExecID. Our ClOrdID is
+    // unique per order for good; the venue's ids are not: a venue restarted
+    // on the same ports numbers its OrderIDs and ExecIDs from 1 again, and
+    // keying on them alone dropped the new session's first fill. A genuine
+    // resend repeats every field, so it is still dropped. A venue that
+    // reuses an ExecID on another order is booked and counted.
     if (!inbound.exec_id.empty() && inbound.exec_type != FIX::ExecType_ORDER_STATUS) {
-      const auto& order = inbound.venue_order_id.size != 0 ? inbound.venue_order_id : inbound.client_order_id;
-      if (!dedupe_.insert_pair(order.data, order.size, inbound.exec_id.data, inbound.exec_id.size)) {
+      const ExecIdDeduplicator::Field key[4] = {
+          {inbound.client_order_id.data, inbound.client_order_id.size},
+          {inbound.original_client_order_id.data, inbound.original_client_order_id.size},
+          {inbound.venue_order_id.data, inbound.venue_order_id.size},
+          {inbound.exec_id.data, inbound.exec_id.size}};
+      if (!dedupe_.insert_fields(key, 4)) {
         duplicates_.fetch_add(1, std::memory_order_relaxed);
         return;
       }

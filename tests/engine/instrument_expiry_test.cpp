@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "config_test_support.hpp"
 #include "synthusd/engine/config_file.hpp"
@@ -73,6 +74,64 @@ TEST(InstrumentExpiry, a_configured_future_takes_its_expiry_from_the_symbol) {
   EXPECT_EQ(missing[0].key, "instruments[0].expiry_unix_ms");
   EXPECT_NE(missing[0].message.find("names no expiry"), std::string::npos);
   EXPECT_TRUE(test_support::problems_of(kVenue + future("BTC-DATED", "expiry_unix_ms = 1743148800000\n")).empty());
+}
+
+std::vector<std::string> symbols(const std::vector<ListedFuture>& listed) {
+  std::vector<std::string> out;
+  for (const auto& future : listed) {
+    out.push_back(future.symbol);
+  }
+  return out;
+}
+
+constexpr std::int64_t kMillisecond = 1'000'000;
+constexpr std::int64_t k6Dec2024 = 1'733'472'000'000; // 2024-12-06T08:00:00Z, a Friday
+
+// What Deribit listed on 2024-12-05: four weeklies (the fourth is December's
+// last Friday, also the monthly and the quarterly), two more monthlies, three
+// more quarterlies.
+TEST(DeribitFutureCalendar, lists_the_weeklies_monthlies_and_quarterlies_deribit_listed) {
+  const hedging::Timestamp noon_5_dec_2024{(k6Dec2024 - 20 * 3'600'000) * kMillisecond};
+  EXPECT_EQ(symbols(deribit_futures_listed(noon_5_dec_2024)),
+            (std::vector<std::string>{"BTC-6DEC24", "BTC-13DEC24", "BTC-20DEC24", "BTC-27DEC24", "BTC-31JAN25",
+                                      "BTC-28FEB25", "BTC-28MAR25", "BTC-27JUN25", "BTC-26SEP25"}));
+  EXPECT_EQ(symbols(deribit_futures_listed(noon_5_dec_2024, "ETH", {1, 1, 1})),
+            (std::vector<std::string>{"ETH-6DEC24", "ETH-27DEC24"}));
+}
+
+// A future is listed until its 08:00 UTC settlement, then the next Friday's
+// takes its place: the roll target appears with no configuration.
+TEST(DeribitFutureCalendar, a_future_leaves_the_list_at_its_0800_utc_settlement) {
+  const auto before = deribit_futures_listed(hedging::Timestamp{(k6Dec2024 - 1) * kMillisecond});
+  const auto at = deribit_futures_listed(hedging::Timestamp{k6Dec2024 * kMillisecond});
+  ASSERT_FALSE(before.empty());
+  ASSERT_FALSE(at.empty());
+  EXPECT_EQ(before[0].symbol, "BTC-6DEC24");
+  EXPECT_EQ(before[0].expiry, hedging::Timestamp{k6Dec2024 * kMillisecond});
+  EXPECT_EQ(at[0].symbol, "BTC-13DEC24");
+  EXPECT_EQ(at[0].expiry, hedging::Timestamp{(k6Dec2024 + 7 * 86'400'000) * kMillisecond});
+}
+
+// Every hour over two years (leap day and year ends included): each listed
+// future is unexpired, sorted, settles on a Friday at 08:00 UTC, names its
+// own expiry, and the nearest is at most a week away.
+TEST(DeribitFutureCalendar, every_listed_future_is_a_later_friday_that_its_symbol_names) {
+  constexpr std::int64_t kHour = 3'600'000 * kMillisecond;
+  const std::int64_t start = 1'704'067'200'000 * kMillisecond; // 2024-01-01T00:00:00Z
+  for (std::int64_t now = start; now < start + 2 * 366 * 24 * kHour; now += 5 * kHour) {
+    const auto listed = deribit_futures_listed(hedging::Timestamp{now});
+    ASSERT_GE(listed.size(), 4u);
+    EXPECT_LE(listed[0].expiry.nanoseconds - now, 7 * 24 * kHour);
+    for (std::size_t i = 0; i < listed.size(); ++i) {
+      const std::int64_t expiry = listed[i].expiry.nanoseconds;
+      ASSERT_GT(expiry, now) << listed[i].symbol;
+      ASSERT_TRUE(i == 0 || listed[i - 1].expiry.nanoseconds < expiry) << listed[i].symbol;
+      const std::int64_t days = (expiry / kHour - 8) / 24;
+      ASSERT_EQ((expiry / kHour - 8) % 24, 0) << listed[i].symbol;
+      ASSERT_EQ((days + 4) % 7, 5) << listed[i].symbol << " is not a Friday";
+      ASSERT_EQ(milliseconds(expiry_from_symbol(listed[i].symbol)) * kMillisecond, expiry) << listed[i].symbol;
+    }
+  }
 }
 
 } // namespace

@@ -62,6 +62,23 @@ TEST(ExecIdDeduplicatorTest, MatchesAReferenceModelOverAChurningStream) {
   }
 }
 
+// A venue restarted with ids from 1 repeats (OrderID, ExecID) on a new
+// order of ours: the key holds our ClOrdID too, so the new report is new;
+// the same report again is still a duplicate. Empty fields keep their place.
+TEST(ExecIdDeduplicatorTest, FieldKeysDifferByClientOrderIdAndByFieldPosition) {
+  using Field = ExecIdDeduplicator::Field;
+  ExecIdDeduplicator dedupe(8);
+  const Field first[4] = {{"T1", 2}, {"", 0}, {"1", 1}, {"1", 1}};
+  const Field after_restart[4] = {{"T2", 2}, {"", 0}, {"1", 1}, {"1", 1}};
+  EXPECT_TRUE(dedupe.insert_fields(first, 4));
+  EXPECT_TRUE(dedupe.insert_fields(after_restart, 4)) << "a real fill would be dropped";
+  EXPECT_FALSE(dedupe.insert_fields(after_restart, 4)) << "a resend is still a duplicate";
+  const Field shifted_a[2] = {{"a", 1}, {"", 0}};
+  const Field shifted_b[2] = {{"", 0}, {"a", 1}};
+  EXPECT_NE(ExecIdDeduplicator::hash_fields(shifted_a, 2), ExecIdDeduplicator::hash_fields(shifted_b, 2));
+  EXPECT_EQ(ExecIdDeduplicator::hash_fields(first + 2, 2), ExecIdDeduplicator::hash_pair("1", 1, "1", 1));
+}
+
 TEST(ExecIdDeduplicatorTest, HashIsNeverZero) {
   EXPECT_NE(ExecIdDeduplicator::hash("", 0), 0U);
   EXPECT_NE(ExecIdDeduplicator::hash("a", 1), ExecIdDeduplicator::hash("b", 1));

@@ -101,6 +101,42 @@ TEST_F(GatewayEndToEndTest, AnExecIdReusedOnAnotherOrderIsBookedCountedAndAlerte
   EXPECT_EQ(filled, 3);
 }
 
+// A venue restarted on the same port while the gateway runs starts its
+// OrderIDs and ExecIDs again from 1, so the new session's first order gets
+// the ids the old session's first order had. Its fill is real and must reach
+// the kernel once: a dedupe keyed on the venue's ids dropped it, the order
+// stayed in flight and the kernel bought the short back.
+TEST_F(GatewayEndToEndTest, AVenueRestartedWithIdsFromOneHasItsFirstFillBooked) {
+  TestVenueConfig venue_config;
+  venue_config.reset_on_logon = true; // a fresh venue has no sequence numbers to resume
+  const auto adjust = [](GatewayConfig& config) { config.reset_sequence_numbers_on_logon = true; };
+  start(venue_config, adjust);
+  ASSERT_EQ(gateway_->submit(market_intent(191, Side::sell, 1)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(191, OrderStatus::filled));
+  const VenueOrder before = venue_->order("T1");
+
+  venue_config.port = venue_->port();
+  venue_->stop();
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.alerts_of(AlertKind::logout).empty(); }));
+  venue_ = std::make_unique<TestVenue>(venue_config);
+  venue_->start();
+  ASSERT_TRUE(poll_until(
+      *gateway_, [&] { return listener_.alerts_of(AlertKind::logon).size() == 2; }, 15'000));
+
+  ASSERT_EQ(gateway_->submit(market_intent(192, Side::sell, 1)), SubmitResult::sent);
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !received("D").empty(); }));
+  ASSERT_EQ(venue_->order(client_order_id_of_last_order()).order_id, before.order_id)
+      << "the restarted venue reuses the first session's OrderID";
+  ASSERT_TRUE(wait_status(192, OrderStatus::filled)) << "the restarted venue's first fill was dropped";
+  poll_for(*gateway_, 200);
+  std::int64_t filled = 0;
+  for (const auto& report : listener_.executions_for(192)) {
+    filled += report.last_quantity.value;
+  }
+  EXPECT_EQ(filled, 1) << "booked exactly once";
+  EXPECT_EQ(gateway_->session().counters().duplicate_execution_reports, 0U);
+}
+
 TEST_F(GatewayEndToEndTest, ReconnectsAfterTheGatewayDropsTheLine) {
   start();
   gateway_->session().disconnect();

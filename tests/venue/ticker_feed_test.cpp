@@ -34,6 +34,7 @@ TickerSnapshot sample_snapshot() {
   snapshot.timestamp = Timestamp{1'765'541'474'086LL * 1'000'000};
   snapshot.contract_value = UsdCents{1'000};
   snapshot.touch_size = Contracts{20'000};
+  snapshot.tick_size = Price::from_cents(50);
   return snapshot;
 }
 
@@ -88,6 +89,26 @@ TEST_F(VenueTickerFeedRequestTest, AnswersTestTimeAndTicker) {
             R"({"jsonrpc":"2.0","id":8,"result":1765541474086,"testnet":true})");
   EXPECT_EQ(ask(R"({"id":9,"method":"public/ticker","params":{"instrument_name":"BTC-PERPETUAL"}})"),
             R"({"jsonrpc":"2.0","id":9,"result":)" + ticker_json(sample_snapshot()) + R"(,"testnet":true})");
+}
+
+// A client discovers what the venue serves as it would on Deribit.
+TEST_F(VenueTickerFeedRequestTest, PublishesItsInstrumentListInDeribitsShape) {
+  const std::string listed =
+      R"([{"instrument_name":"BTC-PERPETUAL","kind":"future","instrument_type":"reversed",)"
+      R"("settlement_period":"perpetual","expiration_timestamp":32503708800000,"is_active":true,)"
+      R"("base_currency":"BTC","quote_currency":"USD","counter_currency":"USD","settlement_currency":"BTC",)"
+      R"("contract_size":10,"min_trade_amount":10,"tick_size":0.5}])";
+  EXPECT_EQ(instruments_json(sample_snapshot()), listed);
+  EXPECT_EQ(ask(R"({"id":4,"method":"public/get_instruments","params":{"currency":"BTC","kind":"future"}})"),
+            R"({"jsonrpc":"2.0","id":4,"result":)" + listed + R"(,"testnet":true})");
+  EXPECT_EQ(ask(R"({"id":5,"method":"public/get_instruments","params":{"currency":"any"}})"),
+            R"({"jsonrpc":"2.0","id":5,"result":)" + listed + R"(,"testnet":true})");
+  EXPECT_EQ(ask(R"({"id":6,"method":"public/get_instruments","params":{"currency":"ETH"}})"),
+            R"({"jsonrpc":"2.0","id":6,"result":[],"testnet":true})");
+  EXPECT_EQ(ask(R"({"id":7,"method":"public/get_instruments","params":{"currency":"BTC","kind":"option"}})"),
+            R"({"jsonrpc":"2.0","id":7,"result":[],"testnet":true})");
+  EXPECT_NE(ask(R"({"id":8,"method":"public/get_instruments","params":{}})").find(R"("code":-32602)"),
+            std::string::npos);
 }
 
 TEST_F(VenueTickerFeedRequestTest, ErrorsAreJsonRpcErrors) {

@@ -55,6 +55,24 @@ std::string ticker_json(const TickerSnapshot& snapshot) {
   return text;
 }
 
+std::string instruments_json(const TickerSnapshot& snapshot) {
+  const std::string_view name = snapshot.instrument;
+  const std::string_view currency = name.substr(0, name.find('-'));
+  const std::string contract = format_decimal(snapshot.contract_value.value, 2);
+  std::string text = R"([{"instrument_name":")";
+  text += name;
+  text += R"(","kind":"future","instrument_type":"reversed","settlement_period":"perpetual",)";
+  text += R"("expiration_timestamp":32503708800000,"is_active":true,"base_currency":")";
+  text += currency;
+  text += R"(","quote_currency":"USD","counter_currency":"USD","settlement_currency":")";
+  text += currency;
+  text += R"(","contract_size":)" + contract;
+  text += R"(,"min_trade_amount":)" + contract;
+  text += R"(,"tick_size":)" + format_price(snapshot.tick_size);
+  text += "}]";
+  return text;
+}
+
 bool TickerFeed::is_ticker_channel(std::string_view channel) const {
   const std::string prefix = "ticker." + instrument_ + ".";
   if (channel.substr(0, prefix.size()) != prefix) {
@@ -142,6 +160,17 @@ void TickerFeed::on_message(const WebSocketMessage& message, const TickerSnapsho
       return;
     }
     reply(envelope(id, ticker_json(snapshot)));
+  } else if (method == "public/get_instruments") {
+    const auto currency = params.find("currency");
+    if (currency == params.end() || !currency->is_string()) {
+      reply(error(id, -32602, "Invalid params: currency must be a string"));
+      return;
+    }
+    const std::string wanted = currency->get<std::string>();
+    const auto kind = params.find("kind");
+    const bool kind_matches = kind == params.end() || (kind->is_string() && kind->get<std::string>() == "future");
+    const bool currency_matches = wanted == "any" || instrument_.starts_with(wanted + "-");
+    reply(envelope(id, kind_matches && currency_matches ? instruments_json(snapshot) : "[]"));
   } else {
     reply(error(id, -32601, "Method not found"));
   }

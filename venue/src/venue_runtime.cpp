@@ -94,6 +94,7 @@ TickerSnapshot VenueRuntime::snapshot() const {
       config_.wall_clock_timestamps ? Timestamp{wall_milliseconds() * kNanosecondsPerMillisecond} : engine_.now();
   snapshot.contract_value = config_.engine.contract_value;
   snapshot.touch_size = config_.engine.touch_size;
+  snapshot.tick_size = config_.engine.tick_size;
   return snapshot;
 }
 

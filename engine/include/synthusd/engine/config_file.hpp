@@ -40,6 +40,12 @@ struct EngineConfig {
 // it can find before throwing ConfigError, so one run of check-config shows
 // them all.
 [[nodiscard]] EngineConfig parse_config(std::string_view text, std::string_view file_name);
+// The same as of `now`: an [[instruments]] entry with series = "deribit"
+// stands for the dated futures Deribit lists at `now` by its expiry calendar
+// (deribit_futures_listed), ids id, id + 1, ... by expiry, so the kernel
+// rolls from one into the next with no config edit. The two-argument form
+// uses the wall clock.
+[[nodiscard]] EngineConfig parse_config(std::string_view text, std::string_view file_name, hedging::Timestamp now);
 [[nodiscard]] EngineConfig load_config(const std::string& path);
 
 // What a valid configuration does that its reader may not expect, one

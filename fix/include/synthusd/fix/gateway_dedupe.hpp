@@ -45,12 +45,29 @@ public:
   }
   static std::uint64_t hash_pair(const char* order, std::size_t order_size, const char* exec_id,
                                  std::size_t exec_id_size) {
-    // FNV-1a over order, a separator no FIX field holds, then the ExecID,
-    // with the same finalizer as hash().
-    std::uint64_t h = fnv(14695981039346656037ULL, order, order_size);
+    const Field fields[2] = {{order, order_size}, {exec_id, exec_id_size}};
+    return hash_fields(fields, 2);
+  }
+
+  // The same for a key of several fields (an empty one counts: "a","" and
+  // "","a" differ).
+  struct Field {
+    const char* data;
+    std::size_t size;
+  };
+  bool insert_fields(const Field* fields, std::size_t count) { return insert_hash(hash_fields(fields, count)); }
+  static std::uint64_t hash_fields(const Field* fields, std::size_t count) {
+    // FNV-1a over the fields with a separator no FIX field holds between
+    // them, and the same finalizer as hash().
+    std::uint64_t h = 14695981039346656037ULL;
     const char separator = '\x01';
-    h = fnv(h, &separator, 1);
-    return finalize(fnv(h, exec_id, exec_id_size));
+    for (std::size_t i = 0; i < count; ++i) {
+      if (i != 0) {
+        h = fnv(h, &separator, 1);
+      }
+      h = fnv(h, fields[i].data, fields[i].size);
+    }
+    return finalize(h);
   }
 
   std::size_t size() const { return size_; }

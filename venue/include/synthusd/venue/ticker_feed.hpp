@@ -17,6 +17,10 @@
 //   public/test, public/hello     -> {"version": ...}
 //   public/get_time               -> milliseconds (the ticker clock)
 //   public/ticker {instrument_name} -> the ticker object
+//   public/get_instruments {currency, kind?} -> the instruments served, in
+//                                    Deribit's shape (instruments_json), so
+//                                    a client discovers what it may trade;
+//                                    [] for another currency or kind
 // Anything else gets a JSON-RPC error (-32601 method not found, -32602 bad
 // params, -32700 parse error).
 //
@@ -49,10 +53,18 @@ struct TickerSnapshot {
   Timestamp timestamp{}; // what the notification's "timestamp" says
   UsdCents contract_value{};
   Contracts touch_size{}; // 0 = unlimited
+  Price tick_size{};
 };
 
 // The "data" object of a ticker notification.
 [[nodiscard]] std::string ticker_json(const TickerSnapshot& snapshot);
+
+// public/get_instruments' result: the served instrument as Deribit lists
+// it (kind "future", instrument_type "reversed", contract_size in USD,
+// settlement_period "perpetual" with Deribit's far-future
+// expiration_timestamp 32503708800000). The simulator serves one inverse
+// perpetual; a dated future is not simulated yet.
+[[nodiscard]] std::string instruments_json(const TickerSnapshot& snapshot);
 
 class TickerFeed {
 public:
