@@ -542,6 +542,16 @@ void Engine::emit(ExecutionEvent event, std::vector<Event>& out) {
 }
 
 void Engine::order_status(std::string_view account, const StatusRequest& request, std::vector<Event>& out) {
+  if (request.all_open) {
+    for (const auto& [id, order] : orders_) {
+      if (order.account == account) {
+        ExecutionEvent event = report(order, ExecType::order_status);
+        event.execution_id = next_execution_id_++;
+        out.emplace_back(std::move(event));
+      }
+    }
+    return;
+  }
   const auto it = find_order(account, request.client_order_id, request.order_id);
   ExecutionEvent event;
   if (it != orders_.end()) {

@@ -173,6 +173,7 @@ struct StatusRequest {
   OrderId order_id = 0;
   std::string symbol;
   Side side = Side::buy;
+  bool all_open = false; // Deribit's AF 585=7: a status report for every open order
 };
 
 struct CollateralInquiry {
