@@ -53,6 +53,7 @@ ExecutionEvent trade() {
   event.cumulative_quantity = Contracts{4};
   event.leaves_quantity = Contracts{6};
   event.average_price = Price{5'000'050'000'000};
+  event.filled_notional = static_cast<synthusd::hedging::int128>(4) * 5'000'050'000'000;
   return event;
 }
 
@@ -98,6 +99,17 @@ TEST(VenueDeribitRepliesTest, FillArrivesInTheFillsGroupWithout9015) {
   EXPECT_EQ(value(fills.entries[0], 1363), "F7");
   EXPECT_EQ(value(fills.entries[0], 1364), "50000.5");
   EXPECT_EQ(value(fills.entries[0], 1365), "4");
+}
+
+TEST(VenueDeribitRepliesTest, AveragePriceKeepsMoreThanEightDecimals) {
+  ExecutionEvent event = trade();
+  // 2 contracts at 50,000 and 1 at 50,000.5: 50,000.1666... (8 decimals: 50000.16666667).
+  event.cumulative_quantity = Contracts{3};
+  event.filled_notional = static_cast<synthusd::hedging::int128>(2) * 5'000'000'000'000 + 5'000'050'000'000;
+  event.average_price = Price{5'000'016'666'667};
+  EXPECT_EQ(value(encode(Event{event}).fields, 6), "50000.16666667");
+  EXPECT_EQ(value(encode_deribit(Event{event}, true).fields, 6), "50000.166666666666");
+  EXPECT_EQ(value(encode_deribit(Event{execution(ExecType::new_order, OrderStatus::new_order)}, true).fields, 6), "0");
 }
 
 PositionEvent position(std::int64_t contracts) {

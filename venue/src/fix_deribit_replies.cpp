@@ -11,6 +11,7 @@
 namespace synthusd::venue {
 namespace {
 
+constexpr int kAvgPx = 6;
 constexpr int kClOrdId = 11;
 constexpr int kExecId = 17;
 constexpr int kLastPx = 31;
@@ -67,6 +68,17 @@ OutboundMessage unsupported(const InboundMessage& message, const std::string& te
   return reject;
 }
 
+// AvgPx with 12 decimals instead of the textbook 8, as Deribit prints more
+// than 8 for multi-level fills (the gateway must read them): the venue's
+// mean fill price, truncated at 1e-12.
+std::string average_price(const ExecutionEvent& event) {
+  if (event.cumulative_quantity.value <= 0 || event.filled_notional <= 0) {
+    return "0";
+  }
+  return format_decimal(static_cast<std::int64_t>(event.filled_notional * 10'000 / event.cumulative_quantity.value),
+                        12);
+}
+
 void reshape_execution(const ExecutionEvent& event, OutboundMessage& message, bool fills_as_reports) {
   std::vector<Field>& fields = message.fields;
   // Deribit's own order id in 11, ours in 41; no ExecID(17), the order
@@ -82,6 +94,7 @@ void reshape_execution(const ExecutionEvent& event, OutboundMessage& message, bo
   } else {
     set(fields, kSecondaryExecId, std::to_string(event.order_id) + "#" + std::to_string(event.execution_id));
   }
+  set(fields, kAvgPx, average_price(event));
   if (event.exec_type != ExecType::trade || fills_as_reports) {
     return;
   }

@@ -128,6 +128,7 @@ ExecutionEvent Engine::report(const Order& order, ExecType exec_type) const {
   event.price = order.type == OrderType::limit ? order.price : Price{};
   event.quantity = order.quantity;
   event.cumulative_quantity = order.filled;
+  event.filled_notional = order.filled_notional;
   if (!order.filled.is_zero()) {
     event.average_price = Price{static_cast<std::int64_t>(
         hedging::divide(order.filled_notional, order.filled.value, hedging::Rounding::half_even))};

@@ -47,8 +47,8 @@
 //   8  Deribit's order id in 11, ours in 41; no ExecID(17); SecondaryExecID
 //      (527) on every change, absent on status reports; acknowledgements are
 //      ExecType I; a trade carries a one-entry fills group (1362: 1363, 1364,
-//      1365) without 31/32 unless the client's Logon had 9015=Y. AvgPx stays
-//      the engine's 8-decimal value (not yet the unrounded one).
+//      1365) without 31/32 unless the client's Logon had 9015=Y. AvgPx has 12
+//      decimals (the mean fill price unrounded to 1e-12, not 1e-8).
 //   AP each 702 entry carries RawData(96) "0;0;floating P/L" (margins are
 //      account-wide, in BF); a flat account is 728=0 with no entries.
 //   AF Order Mass Status Request: 585=1 (584 = OrderID), 585=7 with 9014=1
