@@ -25,10 +25,20 @@ constexpr char kSecret[] = "venue-test-secret";
 // synthusd-venue on a free port, stopped with SIGTERM.
 class VenueProcess {
 public:
-  explicit VenueProcess(const std::string& secret) : port_(find_free_port()) {
-    std::vector<std::string> arguments = {
-        SYNTHUSD_VENUE_BINARY, "--fix-port", std::to_string(port_), "--logon-secret", secret, "--websocket", "false",
-        "--time-scale",        "0",          "--start-price",       "50000"};
+  VenueProcess(const std::string& secret, bool deribit_replies) : port_(find_free_port()) {
+    std::vector<std::string> arguments = {SYNTHUSD_VENUE_BINARY,
+                                          "--fix-port",
+                                          std::to_string(port_),
+                                          "--logon-secret",
+                                          secret,
+                                          "--websocket",
+                                          "false",
+                                          "--time-scale",
+                                          "0",
+                                          "--start-price",
+                                          "50000",
+                                          "--fix-dialect",
+                                          deribit_replies ? "deribit" : "fix44"};
     std::vector<char*> argv;
     for (std::string& argument : arguments) {
       argv.push_back(argument.data());
@@ -57,8 +67,8 @@ private:
 
 class GatewayVenueSimulatorTest : public ::testing::Test {
 protected:
-  void start(const std::string& secret = kSecret) {
-    venue_ = std::make_unique<VenueProcess>(kSecret);
+  void start(const std::string& secret = kSecret, bool deribit_replies = false) {
+    venue_ = std::make_unique<VenueProcess>(kSecret, deribit_replies);
     ASSERT_TRUE(venue_->running());
     GatewayConfig config = test_gateway_config(venue_->port(), directory_);
     config.dialect = Dialect::deribit;
@@ -187,6 +197,36 @@ TEST_F(GatewayVenueSimulatorTest, CancelAllCancelsEveryRestingOrder) {
     EXPECT_TRUE(wait_status(id, OrderStatus::canceled)) << id;
   }
   EXPECT_EQ(gateway_->session().open_orders(), 0U);
+}
+
+// The simulator in its deribit reply mode (fix.dialect = "deribit"): 150=I
+// acknowledgements, 527 instead of 17, our id in 41, per-fill reports (the
+// gateway logs on with 9015=Y), a flat AP without entries, RawData(96) in
+// each position entry. The gateway books all of it like the textbook shapes.
+TEST_F(GatewayVenueSimulatorTest, DeribitReplyModeIsBookedLikeTheTextbookReplies) {
+  start(kSecret, true);
+  ASSERT_TRUE(logged_on());
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.positions().empty(); }));
+  EXPECT_EQ(listener_.positions()[0].position, hedging::Contracts{0});
+
+  ASSERT_EQ(gateway_->submit(limit_intent(31, Side::buy, 4, 30'000)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(31, OrderStatus::accepted));
+  ASSERT_EQ(gateway_->submit(collared_sell(32, 3)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(32, OrderStatus::filled));
+  std::int64_t filled = 0;
+  for (const auto& report : listener_.executions_for(32)) {
+    filled += report.last_quantity.value;
+  }
+  EXPECT_EQ(filled, 3);
+  ASSERT_EQ(gateway_->request_positions(), SubmitResult::sent);
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.positions().size() == 2; }));
+  EXPECT_EQ(listener_.positions().back().position, hedging::Contracts{-3});
+  ASSERT_EQ(gateway_->submit(hedging::CancelIntent{31, kTestVenueId}), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(31, OrderStatus::canceled));
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.collaterals().empty(); }));
+  EXPECT_TRUE(listener_.alerts_of(AlertKind::invalid_report).empty());
+  EXPECT_TRUE(listener_.alerts_of(AlertKind::unknown_order).empty());
+  EXPECT_TRUE(listener_.alerts_of(AlertKind::business_reject).empty());
 }
 
 TEST_F(GatewayVenueSimulatorTest, WrongSecretIsRefused) {

@@ -345,5 +345,28 @@ TEST_F(VenueEngineTest, StatusRequestAnswersOpenDoneAndUnknownOrders) {
   EXPECT_NE(reports[0].execution_id, reports[1].execution_id);
 }
 
+// Deribit's AF 585=7 without 9014: one status report per open order of the
+// asking account, and none for done orders or another account's.
+TEST_F(VenueEngineTest, StatusRequestForAllOpenOrdersReportsEachOpenOrderOfTheAccount) {
+  Engine engine = make(path({40'000}));
+  engine.new_order(kAlice, limit("rest-1", Side::buy, 10, 39'000), events);
+  engine.new_order(kAlice, limit("rest-2", Side::buy, 5, 38'000), events);
+  engine.new_order(kAlice, market("done", Side::sell, 4), events);
+  engine.new_order(kBob, limit("bobs", Side::buy, 3, 39'000), events);
+  events.clear();
+
+  StatusRequest request;
+  request.all_open = true;
+  engine.order_status(kAlice, request, events);
+  const auto reports = executions(events);
+  ASSERT_EQ(reports.size(), 2U);
+  EXPECT_EQ(reports[0].client_order_id, "rest-1");
+  EXPECT_EQ(reports[1].client_order_id, "rest-2");
+  for (const ExecutionEvent& report : reports) {
+    EXPECT_EQ(report.exec_type, ExecType::order_status);
+    EXPECT_EQ(report.status, OrderStatus::new_order);
+  }
+}
+
 } // namespace
 } // namespace synthusd::venue::engine_test

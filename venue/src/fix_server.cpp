@@ -37,7 +37,8 @@ namespace {
 // The application message types the venue handles; QuickFIX answers any
 // other one with a BusinessMessageReject when fromApp throws.
 bool is_venue_message_type(const std::string& type) {
-  return type == "D" || type == "F" || type == "G" || type == "q" || type == "AN" || type == "BB" || type == "BE";
+  return type == "D" || type == "F" || type == "G" || type == "q" || type == "AN" || type == "BB" || type == "BE" ||
+         type == "AF";
 }
 
 std::string base64(const unsigned char* data, std::size_t size) {
@@ -105,7 +106,22 @@ public:
   void fromAdmin(const FIX::Message& message, const FIX::SessionID&) throw(FIX::FieldNotFound, FIX::IncorrectDataFormat,
                                                                            FIX::IncorrectTagValue,
                                                                            FIX::RejectLogon) override {
-    if (config_.logon_secret.empty() || message.getHeader().getField(FIX::FIELD::MsgType) != FIX::MsgType_Logon) {
+    if (message.getHeader().getField(FIX::FIELD::MsgType) != FIX::MsgType_Logon) {
+      return;
+    }
+    {
+      // Read before the credentials check: a rejected logon never trades.
+      const bool per_fill =
+          message.isSetField(kReportFillsAsExecReports) && message.getField(kReportFillsAsExecReports) == "Y";
+      const std::string client = message.getHeader().getField(FIX::FIELD::SenderCompID);
+      std::lock_guard<std::mutex> lock(fills_mutex_);
+      if (per_fill) {
+        fills_as_reports_.insert(client);
+      } else {
+        fills_as_reports_.erase(client);
+      }
+    }
+    if (config_.logon_secret.empty()) {
       return;
     }
     if (!message.isSetField(FIX::FIELD::RawData) || !message.isSetField(FIX::FIELD::Password)) {
@@ -117,8 +133,18 @@ public:
     }
   }
 
+  bool fills_as_reports(const std::string& client) const {
+    std::lock_guard<std::mutex> lock(fills_mutex_);
+    return fills_as_reports_.count(client) != 0;
+  }
+
 protected:
+  static constexpr int kReportFillsAsExecReports = 9015; // Deribit's logon flag
   const FixServerConfig& config_;
+
+private:
+  mutable std::mutex fills_mutex_;
+  std::set<std::string> fills_as_reports_;
 };
 
 // QuickFIX's acceptance-test application (src/at_application.h),
@@ -232,7 +258,7 @@ private:
 struct FixServer::Impl {
   FixServerConfig config;
   FixServerHandler* handler = nullptr;
-  std::unique_ptr<FIX::Application> application;
+  std::unique_ptr<ApplicationBase> application;
   std::unique_ptr<FIX::MessageStoreFactory> store;
   std::unique_ptr<FIX::LogFactory> log;
   std::unique_ptr<FIX::SocketAcceptor> acceptor;
@@ -338,6 +364,10 @@ void FixServer::start() {
 }
 
 std::uint16_t FixServer::port() const { return impl_->port; }
+
+bool FixServer::fills_as_reports(const std::string& client) const {
+  return impl_->application->fills_as_reports(client);
+}
 
 void FixServer::stop() {
   if (impl_->acceptor && impl_->running) {

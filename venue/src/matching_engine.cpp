@@ -128,6 +128,7 @@ ExecutionEvent Engine::report(const Order& order, ExecType exec_type) const {
   event.price = order.type == OrderType::limit ? order.price : Price{};
   event.quantity = order.quantity;
   event.cumulative_quantity = order.filled;
+  event.filled_notional = order.filled_notional;
   if (!order.filled.is_zero()) {
     event.average_price = Price{static_cast<std::int64_t>(
         hedging::divide(order.filled_notional, order.filled.value, hedging::Rounding::half_even))};
@@ -542,6 +543,16 @@ void Engine::emit(ExecutionEvent event, std::vector<Event>& out) {
 }
 
 void Engine::order_status(std::string_view account, const StatusRequest& request, std::vector<Event>& out) {
+  if (request.all_open) {
+    for (const auto& [id, order] : orders_) {
+      if (order.account == account) {
+        ExecutionEvent event = report(order, ExecType::order_status);
+        event.execution_id = next_execution_id_++;
+        out.emplace_back(std::move(event));
+      }
+    }
+    return;
+  }
   const auto it = find_order(account, request.client_order_id, request.order_id);
   ExecutionEvent event;
   if (it != orders_.end()) {

@@ -30,6 +30,8 @@ constexpr std::array kSettings{
     Setting{"fix.validate_user_defined_fields", "validate-user-defined-fields", SettingKind::value,
             "with a dictionary: reject undefined tags >= 5000 (false)"},
     Setting{"fix.reset_on_logon", "reset-on-logon", SettingKind::value, "reset sequence numbers on logon (true)"},
+    Setting{"fix.dialect", "fix-dialect", SettingKind::value,
+            "reply shapes: fix44 (textbook) or deribit (Deribit's documented shapes)"},
     Setting{"fix.logon_secret", "logon-secret", SettingKind::value,
             "require Deribit-style logon: Password(554) = base64(sha256(RawData(96) + secret))"},
     Setting{"fix.cancel_on_disconnect", "cancel-on-disconnect", SettingKind::flag,
@@ -165,6 +167,11 @@ void apply(VenueConfig& config, std::string_view key, const std::string& value) 
     config.fix.validate_user_defined_fields = to_bool(key, value);
   } else if (key == "fix.reset_on_logon") {
     config.fix.reset_on_logon = to_bool(key, value);
+  } else if (key == "fix.dialect") {
+    if (value != "fix44" && value != "deribit") {
+      bad(key, value, "fix44 or deribit");
+    }
+    config.fix.deribit_replies = value == "deribit";
   } else if (key == "fix.logon_secret") {
     config.fix.logon_secret = value;
   } else if (key == "fix.cancel_on_disconnect") {

@@ -8,8 +8,8 @@
 #include <system_error>
 #include <utility>
 
-#include "synthusd/venue/fix_messages.hpp"
 #include "synthusd/hedging/price_path.hpp"
+#include "synthusd/venue/fix_messages.hpp"
 
 namespace synthusd::venue {
 namespace {
@@ -134,7 +134,9 @@ void VenueRuntime::on_message(InboundMessage message) {
 
 void VenueRuntime::send_events() {
   for (const Event& event : events_) {
-    fix_->send(account_of(event), encode(event));
+    const std::string& account = account_of(event);
+    fix_->send(account,
+               config_.fix.deribit_replies ? encode_deribit(event, fix_->fills_as_reports(account)) : encode(event));
   }
   events_.clear();
 }
@@ -154,7 +156,8 @@ void VenueRuntime::drain_inbox() {
       engine_.cancel_all(client, "cancel on disconnect", events_);
     }
     if (item.kind == InboxKind::message) {
-      Decoded decoded = decode(item.message, config_.engine);
+      Decoded decoded = config_.fix.deribit_replies ? decode_deribit(item.message, config_.engine)
+                                                    : decode(item.message, config_.engine);
       if (decoded.reject) {
         fix_->send(client, *decoded.reject);
       } else {

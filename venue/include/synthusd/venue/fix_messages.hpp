@@ -41,6 +41,20 @@
 //      maintenance margin (BTC).
 //   j  BusinessMessageReject for messages that cannot be decoded: 45, 372,
 //      379, 380, 58.
+//
+// Deribit replies (fix.dialect = "deribit"; fix_deribit_replies.cpp), the
+// shapes of the Deribit-shaped test venue (tests/fix/gateway_test_venue_deribit.cpp):
+//   8  Deribit's order id in 11, ours in 41; no ExecID(17); SecondaryExecID
+//      (527) on every change, absent on status reports; acknowledgements are
+//      ExecType I; a trade carries a one-entry fills group (1362: 1363, 1364,
+//      1365) without 31/32 unless the client's Logon had 9015=Y. AvgPx has 12
+//      decimals (the mean fill price unrounded to 1e-12, not 1e-8).
+//   AP each 702 entry carries RawData(96) "0;0;floating P/L" (margins are
+//      account-wide, in BF); a flat account is 728=0 with no entries.
+//   AF Order Mass Status Request: 585=1 (584 = OrderID), 585=7 with 9014=1
+//      (584 = our ClOrdID, 55 required), 585=7 alone (every open order);
+//      answered with one 150=I report per matching order.
+//   H  refused with BusinessMessageReject 380=3 (not in Deribit's list).
 
 #include <optional>
 #include <variant>
@@ -62,6 +76,11 @@ struct Decoded {
 [[nodiscard]] Decoded decode(const InboundMessage& message, const EngineConfig& config);
 
 [[nodiscard]] OutboundMessage encode(const Event& event);
+
+// The Deribit reply mode (above): AF and H, then decode().
+[[nodiscard]] Decoded decode_deribit(const InboundMessage& message, const EngineConfig& config);
+// encode(), reshaped; fills_as_reports: the client's Logon had 9015=Y.
+[[nodiscard]] OutboundMessage encode_deribit(const Event& event, bool fills_as_reports);
 
 // The account an event is for.
 [[nodiscard]] const std::string& account_of(const Event& event);

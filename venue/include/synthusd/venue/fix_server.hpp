@@ -52,6 +52,9 @@ struct FixServerConfig {
   // secret)); otherwise it is rejected with a Logout.
   std::string logon_secret;
   bool acceptance = false; // the QuickFIX acceptance-test application instead of the venue
+  // fix.dialect = "deribit": replies in Deribit's shapes (fix_messages.hpp,
+  // "Deribit replies") rather than textbook FIX 4.4.
+  bool deribit_replies = false;
 };
 
 struct Field {
@@ -110,6 +113,10 @@ public:
   // Sends to the client's session. false if there is no such session or it
   // is not logged on (the message is dropped).
   bool send(const std::string& client, const OutboundMessage& message);
+
+  // Whether the client's latest Logon carried ReportFillsAsExecReports
+  // (9015)=Y: Deribit then sends one report per fill instead of a fills group.
+  bool fills_as_reports(const std::string& client) const;
 
 private:
   struct Impl;

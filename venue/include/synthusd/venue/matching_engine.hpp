@@ -173,6 +173,7 @@ struct StatusRequest {
   OrderId order_id = 0;
   std::string symbol;
   Side side = Side::buy;
+  bool all_open = false; // Deribit's AF 585=7: a status report for every open order
 };
 
 struct CollateralInquiry {
@@ -204,8 +205,9 @@ struct ExecutionEvent {
   Contracts cumulative_quantity{};
   Contracts leaves_quantity{};
   Price average_price{};
-  Sats fee{};         // trade only; negative = rebate
-  bool maker = false; // trade only
+  hedging::int128 filled_notional = 0; // sum of quantity * price (1e-8): AvgPx before rounding
+  Sats fee{};                          // trade only; negative = rebate
+  bool maker = false;                  // trade only
   RejectReason reject_reason = RejectReason::none;
   std::string text;
   Timestamp time{};
