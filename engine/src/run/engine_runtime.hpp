@@ -35,6 +35,7 @@
 #include "synthusd/engine/journal_liability_sink.hpp"
 #include "synthusd/engine/recovery.hpp"
 #include "synthusd/liabilities/liability_intake.hpp"
+#include "transfer_worker.hpp"
 
 namespace synthusd::engine::run {
 
@@ -98,6 +99,8 @@ private:
   std::atomic<std::int64_t> index_price_raw_{0};
   std::unique_ptr<SpscQueue<hedging::Alert>> alerts_;
   std::unique_ptr<SpscQueue<hedging::TransferIntent>> transfers_;
+  std::unique_ptr<TransferWorker> transfer_worker_;             // [transfers] enabled
+  std::unique_ptr<SpscQueue<TransferReport>> transfer_reports_; // its outcomes, for the kernel
 
   std::vector<std::unique_ptr<MarketQueue>> markets_;
   std::vector<std::unique_ptr<FeedStatus>> feed_status_;
