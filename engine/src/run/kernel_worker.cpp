@@ -233,10 +233,15 @@ void KernelWorker::route(std::span<const hedging::Action> actions, Origin origin
         setup_.gateways[index]->gateway_wakeup.notify();
       }
     } else if (const auto* transfer = std::get_if<hedging::TransferIntent>(&action)) {
-      // `run` has no wallet transfer executor: the request is
-      // logged for the operator and stays pending in the kernel (which asks
-      // for no other transfer on that venue meanwhile).
-      stats_.transfers_unexecuted.fetch_add(1, std::memory_order_relaxed);
+      // With [transfers] enabled the transfer thread carries it out and
+      // reports back (transfer_reports); otherwise the request is logged for
+      // the operator and stays pending in the kernel (which asks for no
+      // other transfer on that venue meanwhile). The kernel asks for one
+      // transfer per venue at a time, so the queue (64) cannot fill while
+      // its consumer runs.
+      if (setup_.transfer_reports == nullptr) {
+        stats_.transfers_unexecuted.fetch_add(1, std::memory_order_relaxed);
+      }
       if (!setup_.transfers.push(*transfer)) {
         stats_.alerts_dropped.fetch_add(1, std::memory_order_relaxed);
       }
