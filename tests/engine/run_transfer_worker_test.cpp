@@ -135,6 +135,20 @@ TEST(RunTransferWorker, the_kill_switch_holds_every_step_until_resume) {
   ASSERT_TRUE(run_until(worker, intents, reports, [&] { return h.sends() == 1; }));
 }
 
+TEST(RunTransferWorker, with_approval_required_nothing_is_sent_until_the_operator_approves) {
+  Harness h;
+  h.section.require_approval = true;
+  TransferWorker worker(h.section, kVenue, h.journal);
+  SpscQueue<hedging::TransferIntent> intents(8);
+  SpscQueue<TransferReport> reports(8);
+  ASSERT_TRUE(intents.push(kDeposit));
+  int checks = 0;
+  (void)run_until(worker, intents, reports, [&] { return ++checks > 20 && intents.read_available() == 0; });
+  EXPECT_EQ(h.sends(), 0U);
+  worker.approve(kDeposit.transfer_id);
+  ASSERT_TRUE(run_until(worker, intents, reports, [&] { return h.sends() == 1; }));
+}
+
 TEST(RunTransferWorker, missing_venue_credentials_refuse_to_start_with_the_variable_named) {
   Harness h;
   h.section.venue_client_secret_environment = "SYNTHUSD_TEST_UNSET_SECRET";

@@ -362,6 +362,14 @@ void EngineRuntime::resume() {
   spdlog::warn("kill switch released");
 }
 
+bool EngineRuntime::approve_transfer(std::uint64_t id) {
+  if (!transfer_worker_) {
+    return false;
+  }
+  transfer_worker_->approve(id);
+  return true;
+}
+
 bool EngineRuntime::killed() const noexcept { return risk_->kill_switch_engaged(); }
 
 std::uint64_t EngineRuntime::liability_events_lost() const noexcept {

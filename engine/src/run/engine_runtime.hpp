@@ -52,6 +52,9 @@ public:
   // Kill switch (any thread): blocks new orders, cancels everything open.
   void kill();
   void resume();
+  // Passes an operator's approval to the transfer thread; false when
+  // [transfers] is off. Any thread.
+  bool approve_transfer(std::uint64_t id);
   [[nodiscard]] bool killed() const noexcept;
 
   [[nodiscard]] const RecoveryReport& recovery() const noexcept { return recovery_; }

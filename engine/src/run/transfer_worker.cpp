@@ -52,6 +52,11 @@ bool TransferWorker::knows(hedging::TransferId id) const {
   return false;
 }
 
+void TransferWorker::approve(hedging::TransferId id) {
+  const std::lock_guard lock(approvals_mutex_);
+  approvals_.push_back(id);
+}
+
 void TransferWorker::run(const std::atomic<bool>& stop, SpscQueue<hedging::TransferIntent>& intents,
                          SpscQueue<TransferReport>& reports, EventCount& kernel_wakeup) {
   const auto interval = std::chrono::milliseconds(section_.poll_ms);
@@ -65,11 +70,20 @@ void TransferWorker::run(const std::atomic<bool>& stop, SpscQueue<hedging::Trans
         spdlog::warn("transfers resumed");
       }
     }
+    std::vector<hedging::TransferId> approvals;
+    {
+      const std::lock_guard lock(approvals_mutex_);
+      approvals.swap(approvals_);
+    }
     hedging::TransferIntent intent;
     while (intents.pop(intent)) {
       spdlog::info("collateral transfer {} requested: {} sats {} venue {}", intent.transfer_id, intent.amount.value,
                    intent.direction == hedging::TransferDirection::wallet_to_exchange ? "to" : "from", intent.venue);
       executor_->submit(intent, wall_ms());
+    }
+    for (const hedging::TransferId id : approvals) { // after the intents: an approval may follow its intent closely
+      spdlog::warn("collateral transfer {} approved by the operator", id);
+      executor_->approve(id);
     }
     for (const transfers::TransferOutcome& outcome : executor_->poll(wall_ms())) {
       switch (outcome.kind) {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ public:
   // The operator's kill switch (admin HTTP /kill, /resume): any thread.
   void halt() noexcept { halt_requested_.store(true); }
   void resume() noexcept { halt_requested_.store(false); }
+  // The operator's approval of a held transfer (require_approval): any
+  // thread; the worker's next pass hands it to the executor.
+  void approve(hedging::TransferId id);
 
 private:
   TransferSection section_;
@@ -49,6 +53,8 @@ private:
   std::unique_ptr<transfers::DeribitVenueWallet> venue_;
   std::unique_ptr<transfers::TransferExecutor> executor_;
   std::atomic<bool> halt_requested_{false};
+  std::mutex approvals_mutex_;
+  std::vector<hedging::TransferId> approvals_; // waiting for the worker's next pass
 };
 
 } // namespace synthusd::engine::run
