@@ -1,6 +1,7 @@
 #include "synthusd/engine/http_ops.hpp"
 
 #include <arpa/inet.h>
+#include <charconv>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -472,6 +473,28 @@ std::string HttpOps::Loop::answer(std::string_view head) {
         action();
       }
       return http::response(200, "OK", kill ? "kill switch engaged\n" : "resumed\n");
+    }
+    if (const std::string_view approve = "/transfers/approve/"; request.path.starts_with(approve)) {
+      if (request.method != "POST") {
+        return http::response(405, "Method Not Allowed", "use POST\n");
+      }
+      const std::string_view prefix = "Bearer ";
+      const std::string_view authorization = request.authorization;
+      if (!authorization.starts_with(prefix) ||
+          !http::same_token(ops.options_.token, authorization.substr(prefix.size()))) {
+        ops.counts_.unauthorized.fetch_add(1);
+        return http::response(401, "Unauthorized", "a valid admin token is required\n");
+      }
+      const std::string_view digits = std::string_view(request.path).substr(approve.size());
+      std::uint64_t id = 0;
+      const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+      if (digits.empty() || parsed.ec != std::errc{} || parsed.ptr != digits.data() + digits.size() || id == 0) {
+        return http::response(400, "Bad Request", "the transfer id must be a positive integer\n");
+      }
+      if (!handlers.approve_transfer || !handlers.approve_transfer(id)) {
+        return http::response(409, "Conflict", "no transfer executor runs ([transfers] enabled = false)\n");
+      }
+      return http::response(200, "OK", "approval passed to the transfer executor\n");
     }
     return http::response(404, "Not Found", "unknown path\n");
   } catch (const std::exception& error) {

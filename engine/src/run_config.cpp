@@ -414,6 +414,26 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     t.string("token_environment", run.http.token_environment);
     t.string("token_file", run.http.token_file);
   });
+  one_table(root, problems, "transfers", [&](TableReader& t) {
+    TransferSection& transfers = run.transfers;
+    t.boolean("enabled", transfers.enabled);
+    if (t.string("venue", transfers.venue, transfers.enabled) && !names_venue(kernel, transfers.venue)) {
+      t.problem_here("venue", "names no [[venues]] entry");
+    }
+    t.string("venue_host", transfers.venue_host);
+    t.integer("venue_port", transfers.venue_port, 1, 65535, transfers.enabled);
+    t.string("venue_client_id_environment", transfers.venue_client_id_environment);
+    t.string("venue_client_secret_environment", transfers.venue_client_secret_environment);
+    t.string("node_host", transfers.node_host);
+    t.integer("node_port", transfers.node_port, 1, 65535, transfers.enabled);
+    t.string("macaroon_file", transfers.macaroon_file);
+    t.integer("max_transfer_sats", transfers.max_transfer_sats, 1, 2'100'000'000'000'000);
+    t.integer("max_daily_sats", transfers.max_daily_sats, 1, 2'100'000'000'000'000);
+    t.boolean("require_approval", transfers.require_approval);
+    t.integer("credit_timeout_seconds", transfers.credit_timeout_seconds, 1, 30 * 86'400);
+    t.integer("poll_ms", transfers.poll_ms, 10, 60'000);
+    t.integer("timeout_ms", transfers.timeout_ms, 100, 60'000);
+  });
   one_table(root, problems, "risk", [&](TableReader& t) { read_risk(t, run.risk); });
   // A collared order must pass pre-trade risk's own price band, or every
   // order on that venue would be refused.

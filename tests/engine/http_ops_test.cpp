@@ -37,6 +37,10 @@ protected:
     };
     handlers.kill = [this] { ++kills_; };
     handlers.resume = [this] { ++resumes_; };
+    handlers.approve_transfer = [this](std::uint64_t id) {
+      approved_.store(id);
+      return true;
+    };
     ops_ = std::make_unique<HttpOps>(options, handlers);
   }
   std::string metrics_ = "synthusd_liability_usd_cents 1000\n";
@@ -45,6 +49,7 @@ protected:
   std::string problems_;
   std::atomic<int> kills_{0};
   std::atomic<int> resumes_{0};
+  std::atomic<std::uint64_t> approved_{0};
   std::unique_ptr<HttpOps> ops_;
 };
 
@@ -61,6 +66,24 @@ TEST_F(HttpOpsTest, serves_metrics_and_health_on_loopback) {
   EXPECT_NE(degraded.find("503"), std::string::npos);
   EXPECT_NE(degraded.find("degraded: deribit feed stale"), std::string::npos);
   EXPECT_NE(request(ops_->port(), "GET /nope HTTP/1.1\r\n\r\n").find("404"), std::string::npos);
+}
+
+TEST_F(HttpOpsTest, approving_a_transfer_needs_the_token_and_a_positive_id) {
+  EXPECT_NE(request(ops_->port(), "POST /transfers/approve/7 HTTP/1.1\r\n\r\n").find("401"), std::string::npos);
+  EXPECT_NE(request(ops_->port(), "GET /transfers/approve/7 HTTP/1.1\r\nAuthorization: Bearer s3cret-token\r\n\r\n")
+                .find("405"),
+            std::string::npos);
+  EXPECT_NE(request(ops_->port(), "POST /transfers/approve/7x HTTP/1.1\r\nAuthorization: Bearer s3cret-token\r\n\r\n")
+                .find("400"),
+            std::string::npos);
+  EXPECT_NE(request(ops_->port(), "POST /transfers/approve/0 HTTP/1.1\r\nAuthorization: Bearer s3cret-token\r\n\r\n")
+                .find("400"),
+            std::string::npos);
+  EXPECT_EQ(approved_.load(), 0U);
+  EXPECT_NE(request(ops_->port(), "POST /transfers/approve/7 HTTP/1.1\r\nAuthorization: Bearer s3cret-token\r\n\r\n")
+                .find("200 OK"),
+            std::string::npos);
+  EXPECT_EQ(approved_.load(), 7U);
 }
 
 TEST_F(HttpOpsTest, kill_and_resume_need_the_token) {
@@ -107,7 +130,7 @@ TEST(HttpOpsConfig, without_a_token_mutating_calls_are_refused) {
   HttpOpsOptions options;
   options.port = 0;
   int kills = 0;
-  HttpOps ops(options, {nullptr, nullptr, [&] { ++kills; }, nullptr});
+  HttpOps ops(options, {nullptr, nullptr, [&] { ++kills; }, nullptr, nullptr});
   EXPECT_NE(request(ops.port(), "POST /kill HTTP/1.1\r\nAuthorization: Bearer \r\n\r\n").find("401"),
             std::string::npos);
   EXPECT_EQ(kills, 0);

@@ -37,6 +37,16 @@ EngineRuntime::EngineRuntime(EngineConfig config)
   risk_ = std::make_unique<fix::PreTradeRisk>(config_.run.risk, config_.kernel.instruments);
   alerts_ = std::make_unique<SpscQueue<hedging::Alert>>(1024);
   transfers_ = std::make_unique<SpscQueue<hedging::TransferIntent>>(64);
+  if (const TransferSection& section = config_.run.transfers; section.enabled) {
+    hedging::VenueId venue = hedging::kNoVenue;
+    for (const auto& candidate : config_.kernel.venues) {
+      if (candidate.name == section.venue) {
+        venue = candidate.id;
+      }
+    }
+    transfer_worker_ = std::make_unique<TransferWorker>(section, venue, directory + "/transfers.journal");
+    transfer_reports_ = std::make_unique<SpscQueue<TransferReport>>(64);
+  }
 
   // Feeds: one conflating queue each.
   for (const FeedSection& section : config_.run.feeds) {
@@ -133,6 +143,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
                           order_latency_,
                           config_.run.oracle};
   setup.execution_by_venue = std::move(execution_by_venue);
+  setup.transfer_reports = transfer_reports_.get();
   for (const auto& market : markets_) {
     setup.markets.push_back(market.get());
   }
@@ -241,7 +252,9 @@ void EngineRuntime::start() {
       if (venue.up) {
         kernel_worker_->inject(hedging::VenueStatus{venue.config.id, false, now});
       }
-      if (venue.transfer_in_flight) { // requested before the crash; no executor survives it
+      // Requested before the crash: the transfer executor resumes what its
+      // journal holds and reports it; anything else never left the engine.
+      if (venue.transfer_in_flight && (!transfer_worker_ || !transfer_worker_->knows(venue.transfer_id))) {
         kernel_worker_->inject(hedging::TransferFailed{venue.transfer_id, now});
       }
     }
@@ -254,6 +267,10 @@ void EngineRuntime::start() {
   for (std::size_t i = 0; i < feed_plans_.size(); ++i) {
     spawn(feed_plans_[i].name, engine.feed_thread.cpu,
           [this, i] { run_feed(feed_plans_[i], *markets_[i], *feed_status_[i], kernel_wakeup_, wait_, feeds_stop_); });
+  }
+  if (transfer_worker_) { // joined with the sources (sources_stop_)
+    spawn("transfers", engine.io_thread.cpu,
+          [this] { transfer_worker_->run(sources_stop_, *transfers_, *transfer_reports_, kernel_wakeup_); });
   }
   for (std::size_t i = 0; i < admissions_.size(); ++i) {
     spawn(source_status_[i]->name, engine.io_thread.cpu, [this, i] {
@@ -332,11 +349,25 @@ void EngineRuntime::kill() {
     channel->gateway_wakeup.notify();
   }
   spdlog::warn("kill switch engaged: new orders blocked, open orders cancelled");
+  if (transfer_worker_) {
+    transfer_worker_->halt(); // no collateral moves either until /resume
+  }
 }
 
 void EngineRuntime::resume() {
   risk_->resume();
+  if (transfer_worker_) {
+    transfer_worker_->resume();
+  }
   spdlog::warn("kill switch released");
+}
+
+bool EngineRuntime::approve_transfer(std::uint64_t id) {
+  if (!transfer_worker_) {
+    return false;
+  }
+  transfer_worker_->approve(id);
+  return true;
 }
 
 bool EngineRuntime::killed() const noexcept { return risk_->kill_switch_engaged(); }
@@ -355,7 +386,7 @@ std::uint64_t EngineRuntime::liability_events_lost() const noexcept {
 
 void EngineRuntime::log_alerts() {
   hedging::TransferIntent transfer;
-  while (transfers_->pop(transfer)) {
+  while (!transfer_worker_ && transfers_->pop(transfer)) { // else the transfer thread is the queue's consumer
     spdlog::warn("collateral transfer {} requested: {} sats {} venue {}; no transfer executor is wired into "
                  "`synthusd run`: move it by hand (it stays pending until a restart)",
                  transfer.transfer_id, transfer.amount.value,

@@ -35,6 +35,7 @@
 #include "synthusd/engine/journal_liability_sink.hpp"
 #include "synthusd/engine/recovery.hpp"
 #include "synthusd/liabilities/liability_intake.hpp"
+#include "transfer_worker.hpp"
 
 namespace synthusd::engine::run {
 
@@ -51,6 +52,9 @@ public:
   // Kill switch (any thread): blocks new orders, cancels everything open.
   void kill();
   void resume();
+  // Passes an operator's approval to the transfer thread; false when
+  // [transfers] is off. Any thread.
+  bool approve_transfer(std::uint64_t id);
   [[nodiscard]] bool killed() const noexcept;
 
   [[nodiscard]] const RecoveryReport& recovery() const noexcept { return recovery_; }
@@ -98,6 +102,8 @@ private:
   std::atomic<std::int64_t> index_price_raw_{0};
   std::unique_ptr<SpscQueue<hedging::Alert>> alerts_;
   std::unique_ptr<SpscQueue<hedging::TransferIntent>> transfers_;
+  std::unique_ptr<TransferWorker> transfer_worker_;             // [transfers] enabled
+  std::unique_ptr<SpscQueue<TransferReport>> transfer_reports_; // its outcomes, for the kernel
 
   std::vector<std::unique_ptr<MarketQueue>> markets_;
   std::vector<std::unique_ptr<FeedStatus>> feed_status_;

@@ -41,7 +41,7 @@ KernelWorker::KernelWorker(KernelWorkerSetup setup)
 void KernelWorker::inject(const hedging::Event& event) { process(event, kNoSource, 0, Origin{}); }
 
 bool KernelWorker::has_input() const noexcept {
-  if (local_count_ > 0) {
+  if (local_count_ > 0 || (setup_.transfer_reports != nullptr && setup_.transfer_reports->read_available() > 0)) {
     return true;
   }
   for (const GatewayChannel* gateway : setup_.gateways) {
@@ -115,6 +115,18 @@ bool KernelWorker::drain_once() {
     hedging::MarketUpdate update;
     for (std::size_t n = 0; n < kBurst && setup_.markets[feed]->pop(update); ++n) {
       process(update, kNoSource, 0, Origin{.wall_ns = update.time.nanoseconds, .market = true, .feed = feed});
+      worked = true;
+    }
+  }
+  if (setup_.transfer_reports != nullptr) {
+    TransferReport report;
+    while (setup_.transfer_reports->pop(report)) {
+      const hedging::Timestamp now = setup_.kernel.now();
+      if (report.completed) {
+        process(hedging::TransferCompleted{report.transfer_id, now}, kNoSource, 0, Origin{});
+      } else {
+        process(hedging::TransferFailed{report.transfer_id, now}, kNoSource, 0, Origin{});
+      }
       worked = true;
     }
   }
@@ -221,10 +233,15 @@ void KernelWorker::route(std::span<const hedging::Action> actions, Origin origin
         setup_.gateways[index]->gateway_wakeup.notify();
       }
     } else if (const auto* transfer = std::get_if<hedging::TransferIntent>(&action)) {
-      // `run` has no wallet transfer executor: the request is
-      // logged for the operator and stays pending in the kernel (which asks
-      // for no other transfer on that venue meanwhile).
-      stats_.transfers_unexecuted.fetch_add(1, std::memory_order_relaxed);
+      // With [transfers] enabled the transfer thread carries it out and
+      // reports back (transfer_reports); otherwise the request is logged for
+      // the operator and stays pending in the kernel (which asks for no
+      // other transfer on that venue meanwhile). The kernel asks for one
+      // transfer per venue at a time, so the queue (64) cannot fill while
+      // its consumer runs.
+      if (setup_.transfer_reports == nullptr) {
+        stats_.transfers_unexecuted.fetch_add(1, std::memory_order_relaxed);
+      }
       if (!setup_.transfers.push(*transfer)) {
         stats_.alerts_dropped.fetch_add(1, std::memory_order_relaxed);
       }

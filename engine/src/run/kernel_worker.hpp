@@ -102,6 +102,9 @@ struct KernelWorkerSetup {
   // venue id -> how its orders go out (order type, collar); a venue not
   // listed gets the defaults (limit IOC inside a 0.5 % collar).
   std::vector<fix::ExecutionOptions> execution_by_venue{};
+  // [transfers] enabled: the transfer thread's completions and failures
+  // (TransferCompleted / TransferFailed inputs); null otherwise.
+  SpscQueue<TransferReport>* transfer_reports = nullptr;
 };
 
 class KernelWorker {

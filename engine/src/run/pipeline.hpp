@@ -38,6 +38,13 @@ using SpscQueue = boost::lockfree::spsc_queue<T>;
 
 inline constexpr std::uint16_t kNoSource = 0xffff;
 
+// transfer thread -> kernel thread ([transfers] enabled): TransferCompleted
+// or TransferFailed for the kernel.
+struct TransferReport {
+  hedging::TransferId transfer_id = 0;
+  bool completed = false;
+};
+
 // kernel thread -> gateway thread
 struct GatewayCommand {
   enum class Kind : std::uint8_t { order, cancel };

@@ -231,10 +231,11 @@ int run_engine(const RunOptions& options, std::ostream& out) {
     } catch (const std::exception& error) {
       spdlog::warn("admin token: {}; POST /kill and /resume are refused", error.what());
     }
-    http = std::make_unique<HttpOps>(http_options,
-                                     HttpOpsHandlers{[&runtime] { return runtime.metrics_text(); },
-                                                     [&runtime] { return runtime.health_problems(); },
-                                                     [&runtime] { runtime.kill(); }, [&runtime] { runtime.resume(); }});
+    http = std::make_unique<HttpOps>(
+        http_options,
+        HttpOpsHandlers{[&runtime] { return runtime.metrics_text(); }, [&runtime] { return runtime.health_problems(); },
+                        [&runtime] { runtime.kill(); }, [&runtime] { runtime.resume(); },
+                        [&runtime](std::uint64_t id) { return runtime.approve_transfer(id); }});
   }
   runtime.start();
   out << "RUNNING journal " << runtime.journal_path() << " replayed " << runtime.recovery().replayed_records

@@ -54,6 +54,9 @@ struct HttpOpsHandlers {
   std::function<std::string()> health_problems; // empty: healthy
   std::function<void()> kill;
   std::function<void()> resume;
+  // POST /transfers/approve/<id> ([transfers] require_approval): false when
+  // no transfer executor runs. The executor ignores an id it does not hold.
+  std::function<bool(std::uint64_t)> approve_transfer;
 };
 
 // What the server saw since it started; /metrics carries the same figures as

@@ -151,6 +151,28 @@ struct HttpSection {
   std::string token_file; // owner-only; used when the variable is unset
 };
 
+// [transfers]: the collateral transfer executor (transfers/) in `run`. Off
+// by default: with it off the kernel's transfer intents are only logged.
+// One venue's wallet (Deribit's private wallet API over HTTP) and one lnd
+// node (REST); the venue's client id and secret come from the environment.
+struct TransferSection {
+  bool enabled = false;
+  std::string venue; // a [[venues]] name: the venue whose intents are executed
+  std::string venue_host = "127.0.0.1";
+  int venue_port = 0;
+  std::string venue_client_id_environment = "SYNTHUSD_VENUE_CLIENT_ID";
+  std::string venue_client_secret_environment = "SYNTHUSD_VENUE_CLIENT_SECRET";
+  std::string node_host = "127.0.0.1";
+  int node_port = 0;
+  std::string macaroon_file; // owner-only; empty: none (lnd --no-macaroons)
+  std::int64_t max_transfer_sats = 100'000'000;
+  std::int64_t max_daily_sats = 500'000'000;
+  bool require_approval = false;
+  std::int64_t credit_timeout_seconds = 3600;
+  std::int64_t poll_ms = 1000;    // between executor steps
+  std::int64_t timeout_ms = 5000; // each counterparty call
+};
+
 // [oracle]: the index price sats are converted at, from every [[feeds]]
 // entry (each feed is one source; the feeds stage's own struct). Two
 // agreeing sources by default: a file with one feed must say min_sources = 1.
@@ -168,6 +190,7 @@ struct RunConfig {
   LndSection lnd;
   NatsSection nats;
   HttpSection http;
+  TransferSection transfers;
   fix::RiskLimits risk;
   std::string log_level = "info";
 };

@@ -1,0 +1,126 @@
+#include "transfer_worker.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <spdlog/spdlog.h>
+#include <stdexcept>
+#include <thread>
+
+namespace synthusd::engine::run {
+namespace {
+
+std::string from_environment(const std::string& name) {
+  const char* value = name.empty() ? nullptr : std::getenv(name.c_str());
+  if (value == nullptr || *value == '\0') {
+    throw std::runtime_error("[transfers]: set the environment variable " + name);
+  }
+  return value;
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+} // namespace
+
+TransferWorker::TransferWorker(const TransferSection& section, hedging::VenueId venue, const std::string& journal_path)
+    : section_(section) {
+  const std::chrono::milliseconds timeout(section.timeout_ms);
+  std::string macaroon =
+      section.macaroon_file.empty() ? std::string{} : transfers::read_owner_only_file_hex(section.macaroon_file);
+  node_ = std::make_unique<transfers::LndNodeWallet>(
+      transfers::HttpEndpoint{section.node_host, section.node_port, timeout}, std::move(macaroon));
+  venue_ = std::make_unique<transfers::DeribitVenueWallet>(
+      transfers::HttpEndpoint{section.venue_host, section.venue_port, timeout}, venue,
+      from_environment(section.venue_client_id_environment), from_environment(section.venue_client_secret_environment));
+  journal_ = std::make_unique<transfers::TransferJournal>(journal_path);
+  transfers::TransferLimits limits;
+  limits.max_transfer_sats = section.max_transfer_sats;
+  limits.max_daily_sats = section.max_daily_sats;
+  limits.require_approval = section.require_approval;
+  limits.credit_timeout = std::chrono::seconds(section.credit_timeout_seconds);
+  executor_ = std::make_unique<transfers::TransferExecutor>(*journal_, *node_, *venue_, limits);
+}
+
+bool TransferWorker::knows(hedging::TransferId id) const {
+  for (const transfers::TransferStatus& status : executor_->transfers()) {
+    if (status.intent.transfer_id == id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void TransferWorker::approve(hedging::TransferId id) {
+  const std::lock_guard lock(approvals_mutex_);
+  approvals_.push_back(id);
+}
+
+void TransferWorker::run(const std::atomic<bool>& stop, SpscQueue<hedging::TransferIntent>& intents,
+                         SpscQueue<TransferReport>& reports, EventCount& kernel_wakeup) {
+  const auto interval = std::chrono::milliseconds(section_.poll_ms);
+  while (!stop.load()) {
+    if (halt_requested_.load() != executor_->halted()) {
+      if (halt_requested_.load()) {
+        executor_->halt();
+        spdlog::warn("transfers halted by the kill switch");
+      } else {
+        executor_->resume();
+        spdlog::warn("transfers resumed");
+      }
+    }
+    std::vector<hedging::TransferId> approvals;
+    {
+      const std::lock_guard lock(approvals_mutex_);
+      approvals.swap(approvals_);
+    }
+    hedging::TransferIntent intent;
+    while (intents.pop(intent)) {
+      spdlog::info("collateral transfer {} requested: {} sats {} venue {}", intent.transfer_id, intent.amount.value,
+                   intent.direction == hedging::TransferDirection::wallet_to_exchange ? "to" : "from", intent.venue);
+      executor_->submit(intent, wall_ms());
+    }
+    for (const hedging::TransferId id : approvals) { // after the intents: an approval may follow its intent closely
+      spdlog::warn("collateral transfer {} approved by the operator", id);
+      executor_->approve(id);
+    }
+    for (const transfers::TransferOutcome& outcome : executor_->poll(wall_ms())) {
+      switch (outcome.kind) {
+      case transfers::TransferOutcome::Kind::completed:
+      case transfers::TransferOutcome::Kind::failed: {
+        const bool completed = outcome.kind == transfers::TransferOutcome::Kind::completed;
+        if (completed) {
+          spdlog::info("collateral transfer {} completed {}", outcome.transfer_id, outcome.detail);
+        } else {
+          spdlog::warn("collateral transfer {} failed: {}", outcome.transfer_id, outcome.detail);
+        }
+        // The kernel drains this queue every pass; a full queue (64
+        // outcomes unread) waits here rather than lose one.
+        while (!reports.push(TransferReport{outcome.transfer_id, completed}) && !stop.load()) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        kernel_wakeup.notify();
+        break;
+      }
+      case transfers::TransferOutcome::Kind::overdue:
+        spdlog::warn("collateral transfer {} overdue: {}", outcome.transfer_id, outcome.detail);
+        break;
+      case transfers::TransferOutcome::Kind::needs_operator:
+        spdlog::critical("collateral transfer {} needs the operator (never re-sent): {}", outcome.transfer_id,
+                         outcome.detail);
+        break;
+      }
+    }
+    if (!executor_->last_error().empty()) {
+      spdlog::debug("transfers: {}", executor_->last_error());
+    }
+    // Sleeps in short slices so that a stop is seen promptly.
+    for (auto slept = std::chrono::milliseconds(0); slept < interval && !stop.load();
+         slept += std::chrono::milliseconds(10)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+}
+
+} // namespace synthusd::engine::run

@@ -1,0 +1,60 @@
+#pragma once
+// `run`'s collateral transfer thread ([transfers] enabled): takes the
+// kernel's TransferIntents, carries them out through transfers::
+// TransferExecutor (one at a time, journaled in <state>/transfers.journal)
+// against the venue's wallet API and the operator's lnd, and hands each
+// completion or failure back to the kernel as TransferCompleted /
+// TransferFailed. Its calls block for a bounded time each, which is why it
+// is a thread of its own and never the kernel's.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "pipeline.hpp"
+#include "synthusd/engine/run_config.hpp"
+#include "synthusd/hedging/actions.hpp"
+#include "synthusd/transfers/transfer_executor.hpp"
+#include "synthusd/transfers/wallet_clients.hpp"
+
+namespace synthusd::engine::run {
+
+class TransferWorker {
+public:
+  // Opens the journal and rebuilds its transfers; reads the venue's client
+  // id and secret from the environment and the macaroon file. Throws
+  // std::runtime_error when any of it cannot be had.
+  TransferWorker(const TransferSection& section, hedging::VenueId venue, const std::string& journal_path);
+
+  // Whether the executor's journal holds this transfer: after a restart, a
+  // transfer the kernel believes in flight that the executor never took is
+  // failed back to the kernel instead of waited for.
+  [[nodiscard]] bool knows(hedging::TransferId id) const;
+
+  // Until `stop`: submits what `intents` holds, steps the executor every
+  // poll_ms, pushes outcomes to `reports` and wakes the kernel.
+  void run(const std::atomic<bool>& stop, SpscQueue<hedging::TransferIntent>& intents,
+           SpscQueue<TransferReport>& reports, EventCount& kernel_wakeup);
+
+  // The operator's kill switch (admin HTTP /kill, /resume): any thread.
+  void halt() noexcept { halt_requested_.store(true); }
+  void resume() noexcept { halt_requested_.store(false); }
+  // The operator's approval of a held transfer (require_approval): any
+  // thread; the worker's next pass hands it to the executor.
+  void approve(hedging::TransferId id);
+
+private:
+  TransferSection section_;
+  std::unique_ptr<transfers::TransferJournal> journal_;
+  std::unique_ptr<transfers::LndNodeWallet> node_;
+  std::unique_ptr<transfers::DeribitVenueWallet> venue_;
+  std::unique_ptr<transfers::TransferExecutor> executor_;
+  std::atomic<bool> halt_requested_{false};
+  std::mutex approvals_mutex_;
+  std::vector<hedging::TransferId> approvals_; // waiting for the worker's next pass
+};
+
+} // namespace synthusd::engine::run

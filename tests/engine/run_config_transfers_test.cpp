@@ -1,0 +1,81 @@
+// The run config's [transfers] section: the collateral transfer executor in
+// `run` (engine/src/run/transfer_worker.hpp). Off by default; enabled, it
+// needs a venue the kernel knows and both counterparties' ports.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "config_test_support.hpp"
+#include "synthusd/engine/config_file.hpp"
+
+namespace synthusd::engine {
+namespace {
+
+using test_support::problems_of;
+
+constexpr const char* kKernel = test_support::kTwoVenueKernel;
+
+std::string all_problems(const std::string& text) { return test_support::describe(problems_of(text)); }
+
+TEST(RunConfigTransfers, transfers_are_off_by_default_with_one_btc_per_transfer_and_five_per_day) {
+  const RunConfig run = parse_config(kKernel, "t").run;
+  EXPECT_FALSE(run.transfers.enabled);
+  EXPECT_EQ(run.transfers.max_transfer_sats, 100'000'000);
+  EXPECT_EQ(run.transfers.max_daily_sats, 500'000'000);
+  EXPECT_FALSE(run.transfers.require_approval);
+}
+
+TEST(RunConfigTransfers, every_key_is_read) {
+  const RunConfig run = parse_config(std::string(kKernel) + R"(
+[transfers]
+enabled = true
+venue = "deribit"
+venue_host = "10.0.0.2"
+venue_port = 8443
+venue_client_id_environment = "ID_VAR"
+venue_client_secret_environment = "SECRET_VAR"
+node_host = "10.0.0.3"
+node_port = 8080
+macaroon_file = "/secrets/admin.macaroon"
+max_transfer_sats = 2000000
+max_daily_sats = 9000000
+require_approval = true
+credit_timeout_seconds = 600
+poll_ms = 250
+timeout_ms = 3000
+)",
+                                     "t")
+                            .run;
+  const TransferSection& t = run.transfers;
+  EXPECT_TRUE(t.enabled);
+  EXPECT_EQ(t.venue, "deribit");
+  EXPECT_EQ(t.venue_host, "10.0.0.2");
+  EXPECT_EQ(t.venue_port, 8443);
+  EXPECT_EQ(t.venue_client_id_environment, "ID_VAR");
+  EXPECT_EQ(t.venue_client_secret_environment, "SECRET_VAR");
+  EXPECT_EQ(t.node_host, "10.0.0.3");
+  EXPECT_EQ(t.node_port, 8080);
+  EXPECT_EQ(t.macaroon_file, "/secrets/admin.macaroon");
+  EXPECT_EQ(t.max_transfer_sats, 2'000'000);
+  EXPECT_EQ(t.max_daily_sats, 9'000'000);
+  EXPECT_TRUE(t.require_approval);
+  EXPECT_EQ(t.credit_timeout_seconds, 600);
+  EXPECT_EQ(t.poll_ms, 250);
+  EXPECT_EQ(t.timeout_ms, 3000);
+}
+
+TEST(RunConfigTransfers, enabled_without_a_known_venue_or_ports_is_refused_with_each_reason) {
+  const std::string problems = all_problems(std::string(kKernel) + R"(
+[transfers]
+enabled = true
+venue = "bitmex"
+max_transfer_sats = 0
+)");
+  EXPECT_NE(problems.find("transfers.venue"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("transfers.venue_port"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("transfers.node_port"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("transfers.max_transfer_sats"), std::string::npos) << problems;
+}
+
+} // namespace
+} // namespace synthusd::engine
