@@ -11,6 +11,7 @@
 // connection with the request sent and nothing read. request_sent() is
 // therefore what "connected" means for a stream, not a received head.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -94,5 +95,16 @@ private:
   std::chrono::steady_clock::time_point last_received_{};
   std::string error_;
 };
+
+// Milliseconds from now until `when` for a poll() timeout: 0 when due,
+// rounded up (waking a little early would only spin until the moment),
+// capped at 1,000 s.
+inline int milliseconds_until(std::chrono::steady_clock::time_point when, std::chrono::steady_clock::time_point now) {
+  if (when <= now) {
+    return 0;
+  }
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(when - now).count();
+  return static_cast<int>(std::min<std::int64_t>(ms, 1'000'000));
+}
 
 } // namespace synthusd::liabilities::detail

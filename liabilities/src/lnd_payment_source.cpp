@@ -14,14 +14,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Exchange = detail::LndExchange;
 
-int until(Clock::time_point when, Clock::time_point now) {
-  if (when <= now) {
-    return 0;
-  }
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(when - now).count();
-  return static_cast<int>(std::min<std::int64_t>(ms, 1'000'000));
-}
-
 } // namespace
 
 LndPaymentSource::LndPaymentSource(LndOptions options, LiabilityAdmission& admission)
@@ -198,9 +190,9 @@ std::size_t LndPaymentSource::poll_once(int timeout_ms) {
   }
   int wait = std::max(timeout_ms, 0);
   if (!exchange_->active()) {
-    wait = std::min(wait, page_ready_ ? 10 : until(next_scan_, now));
+    wait = std::min(wait, page_ready_ ? 10 : detail::milliseconds_until(next_scan_, now));
   } else {
-    wait = std::min(wait, until(deadline_, now));
+    wait = std::min(wait, detail::milliseconds_until(deadline_, now));
     if (exchange_->more_to_read()) {
       wait = 0;
     }

@@ -15,15 +15,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Exchange = detail::LndExchange;
 
-int until(Clock::time_point when, Clock::time_point now) {
-  if (when <= now) {
-    return 0;
-  }
-  // Rounded up: waking a little early would only spin until the moment.
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(when - now).count();
-  return static_cast<int>(std::min<std::int64_t>(ms, 1'000'000));
-}
-
 } // namespace
 
 LndInvoiceSource::LndInvoiceSource(LndOptions options, LiabilityAdmission& admission)
@@ -341,12 +332,13 @@ int LndInvoiceSource::wait_ms(int timeout_ms) const {
   const auto now = Clock::now();
   int wait = std::max(timeout_ms, 0);
   if (!exchange_->active()) {
-    wait = std::min(wait, until(next_attempt_, now));
+    wait = std::min(wait, detail::milliseconds_until(next_attempt_, now));
   } else if (!exchange_->request_sent()) {
-    wait = std::min(wait, until(deadline_, now));
+    wait = std::min(wait, detail::milliseconds_until(deadline_, now));
   } else if (!backfilling_ && options_.idle_resubscribe_ms > 0) {
-    wait = std::min(wait,
-                    until(exchange_->last_received() + std::chrono::milliseconds(options_.idle_resubscribe_ms), now));
+    wait =
+        std::min(wait, detail::milliseconds_until(
+                           exchange_->last_received() + std::chrono::milliseconds(options_.idle_resubscribe_ms), now));
   }
   if (blocked_) {
     wait = std::min(wait, 10); // the sink may have room (or a price) soon
