@@ -22,8 +22,8 @@ using hedging::Side;
 
 // Measured on this build (QuickFIX 1.15.1, libstdc++), limit orders, no
 // FileStore: 10.11 per order before the order table's nodes came from a
-// pool, 8.13 after (1,626 over 200; the fraction is the pool growing a chunk
-// of 256 nodes and a ClOrdID block reservation). What remains is the FIX
+// pool, 8.13 after (1,626 over 200; the fraction: each pool growing a chunk
+// of 256 nodes, and QuickFIX's occasional buffer growth). What remains is the FIX
 // message: our formatted quantity, price and ExecInst strings handed to
 // setField, and QuickFIX's own: field strings beyond the small-string
 // buffer, the header fields (SendingTime, MsgSeqNum) and the serialised
