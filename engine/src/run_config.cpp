@@ -12,8 +12,11 @@
 #include <climits>
 #include <iterator>
 
+#include <thread>
+
 #include "config_reader.hpp"
 #include "synthusd/common/decimal.hpp"
+#include "synthusd/engine/thread_placement.hpp"
 #include "synthusd/feeds/venue_tick.hpp"
 #include "synthusd/fix/dialect.hpp"
 
@@ -88,10 +91,28 @@ void read_engine(TableReader& t, EngineSection& engine) {
   if (t.integer("spin_before_park_us", spin_microseconds, 0, 100'000)) {
     engine.spin_before_park_ns = spin_microseconds * 1000;
   }
-  t.integer("kernel_cpu", engine.kernel_thread.cpu, -1, 4095);
-  t.integer("gateway_cpu", engine.gateway_thread.cpu, -1, 4095);
-  t.integer("feed_cpu", engine.feed_thread.cpu, -1, 4095);
-  t.integer("io_cpu", engine.io_thread.cpu, -1, 4095);
+  // The per-kind keys pinned every gateway (every feed, every I/O thread)
+  // to one CPU; say what replaced them rather than "unknown key".
+  for (const char* old_key : {"kernel_cpu", "gateway_cpu", "feed_cpu", "io_cpu"}) {
+    if (const toml::node* node = t.find(old_key)) {
+      t.problem(*node, old_key, "replaced by [engine.cpus]: one CPU per thread, e.g. kernel = 2, fix-deribit = 3");
+    }
+  }
+  if (const toml::node* node = t.find("cpus")) {
+    if (const toml::table* cpus = node->as_table()) {
+      for (const auto& [key, value] : *cpus) {
+        const std::string name = "cpus." + std::string(key.str());
+        const auto* cpu = value.as_integer();
+        if (cpu == nullptr || cpu->get() < -1 || cpu->get() > 4095) {
+          t.problem(value, name, "expected a CPU number (0-4095) or -1 (not pinned)");
+          continue;
+        }
+        engine.cpus.push_back({std::string(key.str()), static_cast<int>(cpu->get()), value.source().begin.line});
+      }
+    } else {
+      t.problem(*node, "cpus", "expected a table: thread = cpu");
+    }
+  }
   t.string("state_directory", engine.state_directory);
   t.string("kill_file", engine.kill_file);
   t.string("journal_archive_directory", engine.journal_archive_directory);
@@ -443,6 +464,10 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
       problems.push_back({root.file(), 0, "gateways[" + std::to_string(i) + "].order_collar",
                           "must be below [risk] price_collar, or pre-trade risk refuses every order"});
     }
+  }
+  // [engine.cpus] names threads that the other sections create.
+  for (ConfigProblem& problem : placement_problems(run, std::thread::hardware_concurrency(), root.file())) {
+    problems.push_back(std::move(problem));
   }
   one_table(root, problems, "log", [&](TableReader& t) {
     if (t.string("level", run.log_level) && run.log_level != "debug" && run.log_level != "info" &&

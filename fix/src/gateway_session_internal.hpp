@@ -14,6 +14,7 @@
 //   gateway_types.cpp      to_string() of the public enums
 
 #include "gateway_collateral.hpp"
+#include "node_pool.hpp"
 #include "synthusd/fix/client_order_id.hpp"
 #include "synthusd/fix/gateway_dedupe.hpp"
 #include "synthusd/fix/gateway_log.hpp"
@@ -332,8 +333,22 @@ private:
   FIX44::NewOrderSingle new_order_;
   FIX44::OrderCancelRequest cancel_;
   FIX44::OrderCancelReplaceRequest replace_;
-  std::unordered_map<std::uint64_t, Order> orders_;          // by user order id
-  std::unordered_map<std::string, std::uint64_t> order_ids_; // every ClOrdID of ours -> user order id
+  // The order table's nodes come from free lists (node_pool.hpp), and the
+  // bucket arrays are sized up front: sending an order (insert) and
+  // forgetting a finished one (erase) allocate nothing once the table has
+  // been this full before. The pools outlive the maps (declared first).
+  static constexpr std::size_t kOrderTableBuckets = 1024;
+  NodePool order_nodes_;
+  NodePool order_id_nodes_;
+  std::unordered_map<std::uint64_t, Order, std::hash<std::uint64_t>, std::equal_to<std::uint64_t>,
+                     NodePoolAllocator<std::pair<const std::uint64_t, Order>>>
+      orders_{kOrderTableBuckets, std::hash<std::uint64_t>(), std::equal_to<std::uint64_t>(),
+              NodePoolAllocator<std::pair<const std::uint64_t, Order>>(order_nodes_)}; // by user order id
+  // Every ClOrdID of ours -> user order id.
+  std::unordered_map<std::string, std::uint64_t, std::hash<std::string>, std::equal_to<std::string>,
+                     NodePoolAllocator<std::pair<const std::string, std::uint64_t>>>
+      order_ids_{kOrderTableBuckets, std::hash<std::string>(), std::equal_to<std::string>(),
+                 NodePoolAllocator<std::pair<const std::string, std::uint64_t>>(order_id_nodes_)};
   std::deque<std::uint64_t> completed_;
   std::vector<PositionEntry> position_entries_;
   std::vector<std::string> mass_cancel_affected_;

@@ -29,18 +29,10 @@ std::string engine_config(const EngineSettings& s) {
       << "[engine]\nwait = \"" << s.wait << "\"\nstate_directory = \"" << state << "\"\n"
       << "timer_interval_ms = 100\nsnapshot_every_events = 1000000\nspin_before_park_us = "
       << s.spin_before_park_microseconds << "\n";
-  if (s.kernel_cpu >= 0) {
-    out << "kernel_cpu = " << s.kernel_cpu << "\n";
-  }
-  if (s.gateway_cpu >= 0) {
-    out << "gateway_cpu = " << s.gateway_cpu << "\n";
-  }
-  if (s.feed_cpu >= 0) {
-    out << "feed_cpu = " << s.feed_cpu << "\n";
-  }
-  if (s.io_cpu >= 0) {
-    out << "io_cpu = " << s.io_cpu << "\n";
-  }
+  // [engine.cpus]: one CPU per thread; the journal and the intake share the
+  // I/O CPU (so neither spins there).
+  out << "\n[engine.cpus]\nkernel = " << s.kernel_cpu << "\nfix-latency = " << s.gateway_cpu
+      << "\nfeed-latency = " << s.feed_cpu << "\njournal = " << s.io_cpu << "\nintake = " << s.io_cpu << "\n";
   out << "\n[[feeds]]\nvenue = \"latency\"\nprotocol = \"deribit\"\nhost = \"127.0.0.1\"\nport = " << s.websocket_port
       << "\npath = \"/ws/api/v2\"\ntls = false\nsymbols = [\"" << kInstrumentSymbol << "\"]\n\n"
       << "[oracle]\nmin_sources = 1\njump_confirmations = 1\njump_threshold = 0.5\n\n"

@@ -19,10 +19,10 @@ struct EngineSettings {
   std::uint16_t intake_port = 0;
   std::string wait = "auto";             // [engine] wait
   int spin_before_park_microseconds = 0; // [engine] spin_before_park_us
-  int kernel_cpu = -1;                   // [engine] *_cpu; -1: not pinned
+  int kernel_cpu = -1;                   // [engine.cpus] kernel, fix-latency, feed-latency,
   int gateway_cpu = -1;
   int feed_cpu = -1;
-  int io_cpu = -1;
+  int io_cpu = -1; // journal and intake; -1: not pinned
 };
 
 inline constexpr const char* kInstrumentSymbol = "BTC_USDC-PERPETUAL";

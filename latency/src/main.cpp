@@ -51,10 +51,10 @@ int main(int argc, char** argv) {
   app.add_option("--spin-before-park-us", options.engine_settings.spin_before_park_microseconds,
                  "[engine] spin_before_park_us of the engine under test")
       ->check(CLI::Range(0, 100'000));
-  app.add_option("--kernel-cpu", options.engine_settings.kernel_cpu, "[engine] kernel_cpu (-1: not pinned)");
-  app.add_option("--gateway-cpu", options.engine_settings.gateway_cpu, "[engine] gateway_cpu (-1: not pinned)");
-  app.add_option("--feed-cpu", options.engine_settings.feed_cpu, "[engine] feed_cpu (-1: not pinned)");
-  app.add_option("--io-cpu", options.engine_settings.io_cpu, "[engine] io_cpu (-1: not pinned)");
+  app.add_option("--kernel-cpu", options.engine_settings.kernel_cpu, "[engine.cpus] kernel (-1: not pinned)");
+  app.add_option("--gateway-cpu", options.engine_settings.gateway_cpu, "[engine.cpus] fix-latency (-1: not pinned)");
+  app.add_option("--feed-cpu", options.engine_settings.feed_cpu, "[engine.cpus] feed-latency (-1: not pinned)");
+  app.add_option("--io-cpu", options.engine_settings.io_cpu, "[engine.cpus] journal and intake (-1: not pinned)");
   app.add_flag("--no-plots", no_plots, "write the JSON only");
   // The peers (started by the harness itself).
   app.add_option("--role", role, "internal: run as the floor or quickfix-default peer")

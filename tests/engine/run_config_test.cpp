@@ -33,10 +33,6 @@ TEST(RunConfig, every_runtime_section_parses_into_run_config) {
   const EngineConfig config = parse_config(std::string(kKernel) + R"(
 [engine]
 wait = "blocking"
-kernel_cpu = 1
-gateway_cpu = 2
-feed_cpu = 3
-io_cpu = 0
 state_directory = "/var/lib/synthusd"
 journal_archive_directory = "/archive/synthusd"
 timer_interval_ms = 50
@@ -45,6 +41,11 @@ liability_queue_capacity = 2048
 market_queue_capacity = 512
 command_queue_capacity = 256
 journal_queue_capacity = 131072
+
+[engine.cpus]
+kernel = 0
+fix-okx = 0
+journal = -1
 
 [[feeds]]
 venue = "okx"
@@ -135,10 +136,11 @@ level = "debug"
                                            "test.toml");
   const RunConfig& run = config.run;
   EXPECT_EQ(run.engine.wait, WaitMode::blocking);
-  EXPECT_EQ(run.engine.kernel_thread.cpu, 1);
-  EXPECT_EQ(run.engine.gateway_thread.cpu, 2);
-  EXPECT_EQ(run.engine.feed_thread.cpu, 3);
-  EXPECT_EQ(run.engine.io_thread.cpu, 0);
+  std::map<std::string, int> cpus;
+  for (const ThreadCpu& entry : run.engine.cpus) {
+    cpus[entry.thread] = entry.cpu;
+  }
+  EXPECT_EQ(cpus, (std::map<std::string, int>{{"fix-okx", 0}, {"journal", -1}, {"kernel", 0}}));
   EXPECT_EQ(run.engine.state_directory, "/var/lib/synthusd");
   EXPECT_EQ(run.engine.journal_archive_directory, "/archive/synthusd");
   EXPECT_EQ(run.engine.timer_interval_ms, 50);
@@ -237,7 +239,7 @@ level = "debug"
 TEST(RunConfig, a_kernel_only_file_gets_the_runtime_defaults_with_every_source_off) {
   const RunConfig run = parse_config(kKernel, "test.toml").run;
   EXPECT_EQ(run.engine.wait, WaitMode::automatic);
-  EXPECT_EQ(run.engine.kernel_thread.cpu, -1);
+  EXPECT_TRUE(run.engine.cpus.empty());
   EXPECT_EQ(run.engine.state_directory, "var/synthusd");
   EXPECT_TRUE(run.engine.journal_archive_directory.empty()); // segments stay in state_directory
   EXPECT_TRUE(run.feeds.empty());

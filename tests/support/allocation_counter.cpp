@@ -10,9 +10,14 @@
 
 namespace {
 std::atomic<std::int64_t> count{0};
+// Per thread too: a path measured on one thread while others (a venue, a
+// socket reader) allocate concurrently. A plain integer of trivial type
+// needs no TLS initialisation, so operator new may touch it at any time.
+thread_local std::int64_t thread_count = 0;
 
 void* counted_allocate(std::size_t size) {
   count.fetch_add(1, std::memory_order_relaxed);
+  ++thread_count;
   if (void* pointer = std::malloc(size == 0 ? 1 : size)) {
     return pointer;
   }
@@ -21,6 +26,7 @@ void* counted_allocate(std::size_t size) {
 } // namespace
 
 std::int64_t synthusd::test_support::allocation_count() noexcept { return count.load(std::memory_order_relaxed); }
+std::int64_t synthusd::test_support::this_thread_allocation_count() noexcept { return thread_count; }
 
 // The sized and array forms forward to these by default.
 void* operator new(std::size_t size) { return counted_allocate(size); }

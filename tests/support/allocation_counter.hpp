@@ -14,5 +14,7 @@ namespace synthusd::test_support {
 
 // Calls to the global operator new and operator new[] so far, in every thread.
 [[nodiscard]] std::int64_t allocation_count() noexcept;
+// The same, made by the calling thread only.
+[[nodiscard]] std::int64_t this_thread_allocation_count() noexcept;
 
 } // namespace synthusd::test_support

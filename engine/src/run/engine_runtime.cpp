@@ -28,7 +28,9 @@ hedging::InstrumentId max_instrument(const hedging::KernelConfig& kernel) {
 } // namespace
 
 EngineRuntime::EngineRuntime(EngineConfig config)
-    : config_(std::move(config)), wait_(resolve_wait_mode(config_.run.engine.wait)) {
+    : config_(std::move(config)), threads_(run_threads(config_.run)),
+      waits_(plan_waits(threads_, config_.run.engine.wait, std::thread::hardware_concurrency(),
+                        config_.run.engine.spin_before_park_ns)) {
   const std::string& directory = config_.run.engine.state_directory;
   std::filesystem::create_directories(directory);
   journal_path_ = directory + "/journal";
@@ -69,8 +71,9 @@ EngineRuntime::EngineRuntime(EngineConfig config)
     gateway_by_venue[gateway.venue] = gateway_channels_.size();
     risk_->set_venue_credits(gateway.venue, section.credits);
     execution_by_venue[gateway.venue] = section.execution;
-    gateway_workers_.push_back(std::make_unique<GatewayWorker>(std::move(gateway), *channel, order_latency_, wait_,
-                                                               kernel_wakeup_, section.execution));
+    gateway_workers_.push_back(std::make_unique<GatewayWorker>(std::move(gateway), *channel, order_latency_,
+                                                               wait_of("fix-" + section.venue), kernel_wakeup_,
+                                                               section.execution));
     gateway_channels_.push_back(std::move(channel));
   }
   // Liability sources: one channel each (the journal publishes their tickets).
@@ -120,7 +123,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
         }
         archivable_through_.store(snapshot.sequence, std::memory_order_release);
       },
-      wait_);
+      wait_of("journal"));
 
   KernelWorkerSetup setup{*kernel_,
                           *ledger_,
@@ -134,7 +137,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
                           *alerts_,
                           *transfers_,
                           kernel_wakeup_,
-                          wait_,
+                          wait_of("kernel"),
                           journal_->last_sequence() + 1,
                           config_.run.engine.timer_interval_ms * 1'000'000,
                           config_.run.engine.snapshot_every_events,
@@ -201,6 +204,25 @@ void EngineRuntime::archive_journal() {
   }
 }
 
+int EngineRuntime::cpu_of(const std::string& name) const {
+  for (const RunThread& thread : threads_) {
+    if (thread.name == name) {
+      return thread.cpu;
+    }
+  }
+  return -1;
+}
+
+WaitMode EngineRuntime::wait_of(const std::string& name) const {
+  for (std::size_t i = 0; i < threads_.size(); ++i) {
+    if (threads_[i].name == name) {
+      // The Idler spins before parking on its own when spin_before_park_us > 0.
+      return waits_[i] == ThreadWait::spin ? WaitMode::spin : WaitMode::blocking;
+    }
+  }
+  return WaitMode::blocking;
+}
+
 void EngineRuntime::spawn(const std::string& name, int cpu, std::function<void()> body) {
   std::thread thread([this, name, cpu, body = std::move(body)] {
     const std::string warning = name_and_pin_this_thread(name, cpu);
@@ -232,9 +254,13 @@ void EngineRuntime::start() {
     return;
   }
   started_ = true;
-  const EngineSection& engine = config_.run.engine;
-  spawn("journal", engine.io_thread.cpu, [this] { journal_worker_->run(journal_stop_); });
-  spawn("kernel", engine.kernel_thread.cpu, [this] {
+  for (std::size_t i = 0; i < threads_.size(); ++i) {
+    spdlog::info("thread {}: {}, {}", threads_[i].name,
+                 threads_[i].cpu < 0 ? std::string("not pinned") : "CPU " + std::to_string(threads_[i].cpu),
+                 to_string(waits_[i]));
+  }
+  spawn("journal", cpu_of("journal"), [this] { journal_worker_->run(journal_stop_); });
+  spawn("kernel", cpu_of("kernel"), [this] {
     // First inputs of this life (see the header): what the kernel believes
     // open is cancelled, venues are down until reconciled.
     const hedging::Timestamp now{wall_ns()};
@@ -261,19 +287,21 @@ void EngineRuntime::start() {
     kernel_worker_->run(kernel_stop_);
   });
   for (std::size_t i = 0; i < gateway_workers_.size(); ++i) {
-    spawn("fix-" + config_.run.gateways[i].venue, engine.gateway_thread.cpu,
+    spawn("fix-" + config_.run.gateways[i].venue, cpu_of("fix-" + config_.run.gateways[i].venue),
           [this, i] { gateway_workers_[i]->run(gateways_stop_, 500); });
   }
   for (std::size_t i = 0; i < feed_plans_.size(); ++i) {
-    spawn(feed_plans_[i].name, engine.feed_thread.cpu,
-          [this, i] { run_feed(feed_plans_[i], *markets_[i], *feed_status_[i], kernel_wakeup_, wait_, feeds_stop_); });
+    spawn(feed_plans_[i].name, cpu_of(feed_plans_[i].name), [this, i] {
+      run_feed(feed_plans_[i], *markets_[i], *feed_status_[i], kernel_wakeup_, wait_of(feed_plans_[i].name),
+               feeds_stop_);
+    });
   }
   if (transfer_worker_) { // joined with the sources (sources_stop_)
     spawn("transfers", engine.io_thread.cpu,
           [this] { transfer_worker_->run(sources_stop_, *transfers_, *transfer_reports_, kernel_wakeup_); });
   }
   for (std::size_t i = 0; i < admissions_.size(); ++i) {
-    spawn(source_status_[i]->name, engine.io_thread.cpu, [this, i] {
+    spawn(source_status_[i]->name, cpu_of(source_status_[i]->name), [this, i] {
       run_source([this, i] { return make_source(i); }, *source_status_[i], sources_stop_, {}, admissions_[i].get());
     });
   }

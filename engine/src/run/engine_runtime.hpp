@@ -34,6 +34,7 @@
 #include "synthusd/engine/journal.hpp"
 #include "synthusd/engine/journal_liability_sink.hpp"
 #include "synthusd/engine/recovery.hpp"
+#include "synthusd/engine/thread_placement.hpp"
 #include "synthusd/liabilities/liability_intake.hpp"
 #include "transfer_worker.hpp"
 
@@ -77,11 +78,16 @@ public:
 private:
   void recover();
   void spawn(const std::string& name, int cpu, std::function<void()> body);
+  // [engine.cpus] and the wait rule for the thread called `name`
+  // (thread_placement.hpp): its CPU (-1: not pinned) and how it idles.
+  [[nodiscard]] int cpu_of(const std::string& name) const;
+  [[nodiscard]] WaitMode wait_of(const std::string& name) const;
   // Builds source `index` (its name says which) for run_source().
   [[nodiscard]] std::unique_ptr<liabilities::LiabilitySource> make_source(std::size_t index);
 
   EngineConfig config_;
-  WaitMode wait_;
+  std::vector<RunThread> threads_;
+  std::vector<ThreadWait> waits_; // per threads_ entry
   std::string journal_path_;
   std::string snapshot_path_;
   RecoveryReport recovery_;

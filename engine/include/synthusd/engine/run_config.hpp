@@ -32,13 +32,16 @@
 namespace synthusd::engine {
 
 enum class WaitMode : std::uint8_t {
-  automatic, // blocking when the machine has fewer than 4 cores, else spin
-  spin,      // busy-poll the queues (lowest latency, burns a core)
+  automatic, // spin where the CPU count leaves each spinning thread its own CPU (thread_placement.hpp)
+  spin,      // busy-poll the queues on threads pinned to a CPU of their own (lowest latency, burns it)
   blocking,  // sleep on an event count until a producer signals
 };
 
-struct ThreadPlacement {
-  int cpu = -1; // -1: not pinned
+// One [engine.cpus] entry: `thread = cpu` (thread_placement.hpp names them).
+struct ThreadCpu {
+  std::string thread;
+  int cpu = -1;         // -1: not pinned
+  std::size_t line = 0; // for problems found once every section is read
 };
 
 struct EngineSection {
@@ -48,10 +51,7 @@ struct EngineSection {
   // saves the futex wake-up (a few to tens of microseconds) of an input that
   // arrives soon after the last one, at the cost of that much CPU per input.
   std::int64_t spin_before_park_ns = 0;
-  ThreadPlacement kernel_thread;
-  ThreadPlacement gateway_thread;
-  ThreadPlacement feed_thread;
-  ThreadPlacement io_thread;                    // journal, liability sources, HTTP
+  std::vector<ThreadCpu> cpus;                  // [engine.cpus]; threads not named there are not pinned
   std::string state_directory = "var/synthusd"; // journal, snapshots, ClOrdID counter, FIX store
   // Touch this file to stop trading: the kill switch engages (new orders
   // blocked, open orders cancelled) within one status tick. Removing it does
