@@ -35,7 +35,9 @@ std::vector<RunThread> run_threads(const RunConfig& run) {
   const std::pair<bool, const char*> sources[] = {{run.intake.enabled, "intake"},
                                                   {run.lnd.enabled, "lnd"},
                                                   {run.lnd.enabled && run.lnd.options.debits, "lnd-payments"},
-                                                  {run.nats.enabled, "nats"}};
+                                                  {run.nats.enabled, "nats"},
+                                                  // The collateral transfer thread blocks on HTTP calls.
+                                                  {run.transfers.enabled, "transfers"}};
   for (const auto& [enabled, name] : sources) {
     if (enabled) {
       threads.push_back({name, false});

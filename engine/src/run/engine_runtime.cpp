@@ -297,7 +297,7 @@ void EngineRuntime::start() {
     });
   }
   if (transfer_worker_) { // joined with the sources (sources_stop_)
-    spawn("transfers", engine.io_thread.cpu,
+    spawn("transfers", cpu_of("transfers"),
           [this] { transfer_worker_->run(sources_stop_, *transfers_, *transfer_reports_, kernel_wakeup_); });
   }
   for (std::size_t i = 0; i < admissions_.size(); ++i) {
