@@ -36,6 +36,8 @@ const char* to_string(AlertCode code) noexcept {
     return "invalid_event";
   case AlertCode::order_unanswered:
     return "order_unanswered";
+  case AlertCode::venue_liquidated:
+    return "venue_liquidated";
   }
   return "unknown_alert";
 }

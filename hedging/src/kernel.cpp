@@ -161,6 +161,9 @@ void Kernel::apply(const ExecutionReport& event) noexcept {
   const Contracts signed_fill{filled.value * sign};
   slot.position += signed_fill;
   order->filled += filled;
+  if (!filled.is_zero()) {
+    venues_[slot.venue_index].withdrawal_refused = false; // the account moved: worth asking again
+  }
 
   const bool done = event.status == OrderStatus::filled || event.status == OrderStatus::canceled ||
                     event.status == OrderStatus::rejected || order->remaining().value <= 0;
@@ -194,9 +197,13 @@ void Kernel::apply(const PositionSnapshot& event) noexcept {
   SlotState& slot = slots_[index];
   // While orders are in flight a snapshot can lag our fills; only a quiet
   // slot's difference is a real mismatch. The venue is the truth either way.
-  if (slot.position != event.position && slot.in_flight.is_zero() && slot.risk_in_flight.is_zero()) {
+  const bool quiet = slot.in_flight.is_zero() && slot.risk_in_flight.is_zero();
+  if (slot.position != event.position && quiet) {
     alert(AlertCode::position_mismatch, static_cast<std::int64_t>(slot.spec.venue) * 65536 + slot.spec.id,
           slot.position.value, event.position.value);
+  }
+  if (quiet && !slot.position.is_zero() && event.position.is_zero()) {
+    note_liquidation(slot);
   }
   slot.position = event.position;
   rebalance();
@@ -232,6 +239,10 @@ void Kernel::apply(const TransferCompleted& event) noexcept {
       }
       venue.snapshot_during_transfer = false;
       venue.transfer_in_flight = false;
+      venue.withdrawal_refused = false;
+      if (venue.transfer_direction == TransferDirection::wallet_to_exchange && venue.liquidated) {
+        end_liquidation(venue);
+      }
       rebalance();
       return;
     }
@@ -245,9 +256,10 @@ void Kernel::apply(const TransferFailed& event) noexcept {
     if (venue.transfer_in_flight && venue.transfer_id == event.transfer_id) {
       venue.transfer_in_flight = false;
       venue.snapshot_during_transfer = false;
+      venue.withdrawal_refused = venue.transfer_direction == TransferDirection::exchange_to_wallet;
       alert(AlertCode::transfer_failed, static_cast<std::int64_t>(event.transfer_id), venue.config.id,
             venue.transfer_amount.value);
-      return; // no immediate retry: the next event re-evaluates
+      return; // no immediate retry: the next event re-evaluates (a withdrawal: see withdrawal_refused)
     }
   }
   ++counters_.invalid_events;

@@ -38,7 +38,8 @@ void Kernel::manage_collateral() noexcept {
     }
     const CollateralDecision decision =
         decide_collateral(config_.collateral, UsdCents{static_cast<std::int64_t>(required)}, venue.collateral, mark);
-    if (!decision.transfer || decision.amount.value <= 0) {
+    if (!decision.transfer || decision.amount.value <= 0 ||
+        (decision.direction == TransferDirection::exchange_to_wallet && venue.withdrawal_refused)) {
       continue;
     }
     TransferIntent intent;
@@ -83,6 +84,30 @@ void Kernel::check_liquidation(std::size_t v) noexcept {
     alert(AlertCode::liquidation_distance_low, venue.config.id, distance.raw, threshold.raw);
   } else if (distance >= threshold) {
     venue.liquidation_alert_raised = false;
+  }
+}
+
+// A quiet slot's whole position gone at the venue is a liquidation: our
+// orders never flatten a slot unseen. An inverse venue closes at the
+// bankruptcy price, so what is left is at most the maintenance margin less
+// fees; counting it as nothing stops withdrawals from an empty account and
+// asks for a deposit (manage_collateral) until the venue reports otherwise.
+void Kernel::note_liquidation(const SlotState& slot) noexcept {
+  VenueState& venue = venues_[slot.venue_index];
+  alert(AlertCode::venue_liquidated, venue.config.id, slot.spec.id, slot.position.value);
+  venue.liquidated = true;
+  venue.collateral = Sats{0};
+}
+
+// A deposit landed: orders that were refused for margin may go again at once
+// instead of waiting out the retry delay.
+void Kernel::end_liquidation(VenueState& venue) noexcept {
+  venue.liquidated = false;
+  const std::size_t v = static_cast<std::size_t>(&venue - venues_.data());
+  for (SlotState& slot : slots_) {
+    if (slot.venue_index == v) {
+      slot.retry_after = Timestamp{};
+    }
   }
 }
 

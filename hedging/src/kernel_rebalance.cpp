@@ -174,6 +174,12 @@ void Kernel::hedge_slot(std::size_t index) noexcept {
   if (trade.is_zero() || trade.abs() < slot.spec.minimum_order) {
     return;
   }
+  // After a liquidation the venue refuses every order that grows the
+  // position for margin: wait for the deposit manage_collateral asks for.
+  const Contracts open = slot.position + slot.in_flight + slot.risk_in_flight;
+  if (venues_[slot.venue_index].liquidated && (open + trade).abs() > open.abs()) {
+    return;
+  }
   send_order(index, trade, OrderPurpose::liability_hedge, 0);
 }
 

@@ -31,7 +31,7 @@ using snapshot_detail::kSnapshotMagic;
 using snapshot_detail::kWordBytes;
 using snapshot_detail::put_word;
 
-constexpr std::uint64_t kSnapshotVersion = 1;
+constexpr std::uint64_t kSnapshotVersion = 2; // 2: VenueState.liquidated, withdrawal_refused
 constexpr std::size_t kHeaderWords = 8;
 constexpr std::size_t kStateDigestWord = 3; // the one header word not fixed by the config
 
@@ -93,6 +93,8 @@ constexpr void visit_fields(S& venue, Visitor& visitor) requires std::is_same_v<
   visitor.field(venue.only_guarded);
   visitor.field(venue.allocation);
   visitor.field(venue.liquidation_alert_raised);
+  visitor.field(venue.liquidated);
+  visitor.field(venue.withdrawal_refused);
 }
 
 template <class S, class Visitor>

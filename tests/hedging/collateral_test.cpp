@@ -400,5 +400,83 @@ TEST(KernelCollateral, liquidation_alert_threshold_comes_from_the_config) {
   EXPECT_EQ(low[0].values, (std::array<std::int64_t, 3>{kVenue, 9'561'797, 10'000'000}));
 }
 
+// ---- after a liquidation -------------------------------------------------------
+
+TEST(KernelCollateral, after_a_liquidation_it_alerts_asks_for_a_deposit_and_rehedges_once_it_lands) {
+  Kernel kernel = hedged(30'000);
+  ASSERT_TRUE(transfers_in(kernel.on(collateral(11'111'134, at_seconds(1)))).empty()); // 3x: in band
+
+  // The venue closed the whole 98-contract short on its own.
+  const auto liquidated = kernel.on(PositionSnapshot{kVenue, kSwap, Contracts{0}, at_seconds(2)});
+  const auto alerts = alerts_in(liquidated, AlertCode::venue_liquidated);
+  ASSERT_EQ(alerts.size(), 1U);
+  EXPECT_EQ(alerts[0].values, (std::array<std::int64_t, 3>{kVenue, kSwap, -98}));
+  EXPECT_TRUE(kernel.venue(kVenue)->liquidated);
+  // No short the venue would refuse for margin ...
+  EXPECT_TRUE(orders_in(liquidated).empty());
+  // ... but a deposit for the whole $10,000 at 3x, as from nothing.
+  const auto deposit = transfers_in(liquidated);
+  ASSERT_EQ(deposit.size(), 1U);
+  EXPECT_EQ(deposit[0].direction, TransferDirection::wallet_to_exchange);
+  EXPECT_EQ(deposit[0].amount, Sats{11'111'134});
+
+  // The price rises: the old collateral would read as 1.8x and be withdrawn
+  // from an account the liquidation emptied. Nothing is asked of it.
+  const auto risen = kernel.on(market(kVenue, kSwap, 50'000, at_seconds(3)));
+  EXPECT_TRUE(transfers_in(risen).empty());
+  EXPECT_TRUE(orders_in(risen).empty());
+  EXPECT_TRUE(orders_in(kernel.on(Timer{at_seconds(4)})).empty());
+
+  // The deposit lands: the hedge goes back on at once.
+  const auto landed = kernel.on(TransferCompleted{deposit[0].transfer_id, at_seconds(5)});
+  EXPECT_FALSE(kernel.venue(kVenue)->liquidated);
+  const auto orders = orders_in(landed);
+  ASSERT_EQ(orders.size(), 1U);
+  EXPECT_EQ(orders[0].side, Side::sell);
+  EXPECT_EQ(orders[0].quantity, Contracts{98}); // as before the liquidation
+}
+
+TEST(KernelCollateral, an_order_refused_for_margin_is_retried_as_soon_as_the_deposit_after_a_liquidation_lands) {
+  Kernel kernel = hedged(30'000);
+  (void)kernel.on(collateral(11'111'134, at_seconds(1)));
+  // More liability: the venue, already short of margin, refuses the order.
+  const auto more = orders_in(kernel.on(liability(100'000, at_seconds(2))));
+  ASSERT_EQ(more.size(), 1U);
+  (void)kernel.on(ExecutionReport{more[0].client_order_id, OrderStatus::rejected, {}, {}, at_seconds(2)});
+  const auto deposit = transfers_in(kernel.on(PositionSnapshot{kVenue, kSwap, Contracts{0}, at_seconds(2)}));
+  ASSERT_EQ(deposit.size(), 1U);
+  // The deposit lands inside the 1 s retry delay after the reject.
+  const auto orders = orders_in(kernel.on(TransferCompleted{deposit[0].transfer_id, at_seconds(2)}));
+  ASSERT_EQ(orders.size(), 1U);
+  EXPECT_EQ(orders[0].side, Side::sell);
+}
+
+TEST(KernelCollateral, a_refused_withdrawal_is_not_asked_again_until_a_fill_moves_the_account) {
+  Kernel kernel = hedged(30'000);
+  const auto first = transfers_in(kernel.on(collateral(40'000'000, at_seconds(1))));
+  ASSERT_EQ(first.size(), 1U);
+  ASSERT_EQ(first[0].direction, TransferDirection::exchange_to_wallet);
+  // The venue will not release it (unrealised profit is not withdrawable).
+  (void)kernel.on(TransferFailed{first[0].transfer_id, at_seconds(2)});
+  EXPECT_TRUE(kernel.venue(kVenue)->withdrawal_refused);
+  EXPECT_TRUE(transfers_in(kernel.on(Timer{at_seconds(3)})).empty());
+  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, at_seconds(4)))).empty());
+  // A fill changes the account: asked once more.
+  const auto more = orders_in(kernel.on(liability(100'000, at_seconds(5))));
+  ASSERT_EQ(more.size(), 1U);
+  const auto after_fill = transfers_in(fill(kernel, more[0], 30'000, at_seconds(6)));
+  ASSERT_EQ(after_fill.size(), 1U);
+  EXPECT_EQ(after_fill[0].direction, TransferDirection::exchange_to_wallet);
+}
+
+TEST(KernelCollateral, a_position_reduced_but_not_closed_by_the_venue_is_no_liquidation) {
+  Kernel kernel = hedged(30'000);
+  (void)kernel.on(collateral(11'111'134, at_seconds(1)));
+  const auto actions = kernel.on(PositionSnapshot{kVenue, kSwap, Contracts{-60}, at_seconds(2)});
+  EXPECT_TRUE(alerts_in(actions, AlertCode::venue_liquidated).empty());
+  EXPECT_FALSE(kernel.venue(kVenue)->liquidated);
+  EXPECT_EQ(orders_in(actions).size(), 1U); // re-hedged at once
+}
+
 } // namespace
 } // namespace synthusd::hedging

@@ -92,6 +92,8 @@ void expect_same_visible_state(const Kernel& a, const Kernel& b) {
     EXPECT_EQ(x.only_guarded, y.only_guarded);
     EXPECT_EQ(x.allocation, y.allocation);
     EXPECT_EQ(x.liquidation_alert_raised, y.liquidation_alert_raised);
+    EXPECT_EQ(x.liquidated, y.liquidated);
+    EXPECT_EQ(x.withdrawal_refused, y.withdrawal_refused);
   }
   EXPECT_EQ(a.state_digest(), b.state_digest());
   EXPECT_EQ(a.full_state_digest(), b.full_state_digest());
@@ -278,10 +280,10 @@ TEST(KernelSnapshot, writing_is_deterministic_and_little_endian_words) {
   const std::vector<std::uint8_t> first = snapshot_of(kernel);
   EXPECT_EQ(snapshot_of(kernel), first);
   ASSERT_EQ(first.size() % 8, 0u);
-  // "SUKSNAP1", then format version 1
+  // "SUKSNAP1", then format version 2
   const std::vector<std::uint8_t> magic(first.begin(), first.begin() + 8);
   EXPECT_EQ(magic, (std::vector<std::uint8_t>{'S', 'U', 'K', 'S', 'N', 'A', 'P', '1'}));
-  EXPECT_EQ(first[8], 1);
+  EXPECT_EQ(first[8], 2);
 }
 
 TEST(KernelSnapshot, a_fresh_kernel_round_trips_too) {

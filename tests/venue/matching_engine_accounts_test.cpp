@@ -158,6 +158,33 @@ TEST_F(VenueEngineTest, LiquidatesWhenEquityFallsBelowPositionValueTimesL) {
   EXPECT_EQ(engine.open_order_count(), 0U);
 }
 
+TEST_F(VenueEngineTest, AGapPastTheBankruptcyPriceLeavesEquityAtZeroAndTheInsuranceFundPays) {
+  config.initial_collateral = Sats{1'000'000};         // 0.01 BTC
+  config.initial_margin = Ratio::from_ppm(100'000);    // I = 10 %
+  config.liquidation_margin = Ratio::from_ppm(50'000); // L = 5 %
+  config.taker_fee = Ratio{};
+  // A $3,000 short at 40,000 on 0.01 BTC; the price gaps to 50,000, past the
+  // bankruptcy price: 3000/40000 - 3000/50000 = 0.015 BTC lost, 0.01 held.
+  Engine engine = make(path({40'000, 50'000}));
+  engine.new_order(kAlice, market("short", Side::sell, 300), events);
+  events.clear();
+  engine.advance_to(at_second(1), events);
+  const AccountState& alice = engine.account(kAlice);
+  EXPECT_EQ(alice.position, Contracts{0});
+  EXPECT_EQ(alice.liquidations, 1);
+  // Closed at the 50,000 mark: 0.01 - 0.015 BTC = -0.005 BTC, floored at 0.
+  EXPECT_EQ(alice.realised_pnl, Sats{-1'500'000});
+  EXPECT_EQ(alice.balance, Sats{0});
+  EXPECT_EQ(engine.equity(kAlice), Sats{0});
+  EXPECT_EQ(alice.insurance_fund_loss, Sats{500'000});
+  const auto reports = executions(events);
+  ASSERT_EQ(reports.size(), 1U);
+  EXPECT_NE(reports[0].text.find("insurance fund"), std::string::npos) << reports[0].text;
+  // The account trades again once collateral arrives.
+  engine.deposit(kAlice, Sats{1'000'000}, events);
+  EXPECT_EQ(engine.equity(kAlice), Sats{1'000'000});
+}
+
 TEST_F(VenueEngineTest, OpenOrdersThatNoLongerFitAreCancelledNewestFirst) {
   config.initial_collateral = Sats{1'000'000};
   config.initial_margin = Ratio::from_ppm(100'000);

@@ -123,9 +123,17 @@ void Engine::liquidate(const std::string& account, std::vector<Event>& out) {
   ++state.liquidations;
   const std::size_t first = out.size();
   fill(order, order.quantity, quote_.mark, false, out);
+  // A price that gapped past the bankruptcy price leaves the balance below
+  // zero: the venue's insurance fund absorbs that, never the next deposit.
+  std::string text = "liquidation: equity below the liquidation margin";
+  if (state.balance.value < 0) {
+    state.insurance_fund_loss -= state.balance;
+    text += "; the insurance fund absorbed " + std::to_string(-state.balance.value) + " sats";
+    state.balance = Sats{};
+  }
   for (std::size_t i = first; i < out.size(); ++i) {
     if (auto* execution = std::get_if<ExecutionEvent>(&out[i])) {
-      execution->text = "liquidation: equity below the liquidation margin";
+      execution->text = text;
     }
   }
 }

@@ -57,6 +57,7 @@ enum class AlertCode : std::uint8_t {
   risk_trigger_table_full,  // values: market, position id
   invalid_event,            // values: event index, 0, 0
   order_unanswered,         // values: client order id, venue, seconds since sent
+  venue_liquidated,         // values: venue, instrument, contracts the venue closed
 };
 
 // Stable snake_case names for logs and metrics ("funding_guard_engaged").

@@ -66,6 +66,13 @@ struct VenueState {
   bool only_guarded = false;           // its only choices are funding-guarded perpetuals
   UsdCents allocation{};
   bool liquidation_alert_raised = false;
+  // The venue closed our position (a liquidation): until a deposit lands no
+  // order may grow a position there, since the venue refuses it for margin.
+  bool liquidated = false;
+  // A withdrawal came back refused: the venue holds equity it will not
+  // release (unrealised profit, margin). Not asked again until a transfer
+  // completes or a fill moves the account.
+  bool withdrawal_refused = false;
 };
 
 struct RiskHedgeState {
@@ -165,6 +172,8 @@ private:
   // collateral (kernel_collateral.cpp)
   void manage_collateral() noexcept;
   void check_liquidation(std::size_t venue_index) noexcept;
+  void note_liquidation(const SlotState& slot) noexcept;
+  void end_liquidation(VenueState& venue) noexcept;
   // risk-trigger strategy (kernel_risk_trigger.cpp)
   void evaluate_risk_hedges() noexcept;
   void cancel_unanswered_orders() noexcept;

@@ -42,7 +42,9 @@
 // initial margin ratio I, liquidation ratio L. An order is rejected when the
 // position it could lead to needs more than equity at I. After every price
 // point and funding: if equity < position value * L the position is
-// liquidated at the mark (taker fee) after cancelling all open orders;
+// liquidated at the mark (taker fee) after cancelling all open orders, and
+// a balance left below zero is set to zero, the insurance fund taking the
+// loss (AccountState::insurance_fund_loss) as on a real inverse venue;
 // otherwise, if position plus open orders valued at L exceeds equity, open
 // orders are cancelled, newest first, until what is left fits at I.
 
@@ -284,6 +286,7 @@ struct AccountState {
   Sats fees_paid{};
   Sats funding_paid{};
   std::int64_t liquidations = 0;
+  Sats insurance_fund_loss{}; // what liquidations lost past a zero balance
   bool position_subscription = false;
   std::string position_request_id;
 };
