@@ -19,6 +19,7 @@
 #include "synthusd/engine/thread_placement.hpp"
 #include "synthusd/feeds/venue_tick.hpp"
 #include "synthusd/fix/dialect.hpp"
+#include "synthusd/hedging/types.hpp"
 
 namespace synthusd::engine {
 
@@ -448,8 +449,8 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     t.string("node_host", transfers.node_host);
     t.integer("node_port", transfers.node_port, 1, 65535, transfers.enabled);
     t.string("macaroon_file", transfers.macaroon_file);
-    t.integer("max_transfer_sats", transfers.max_transfer_sats, 1, 2'100'000'000'000'000);
-    t.integer("max_daily_sats", transfers.max_daily_sats, 1, 2'100'000'000'000'000);
+    t.integer("max_transfer_sats", transfers.max_transfer_sats, 1, hedging::kBitcoinSupplySats);
+    t.integer("max_daily_sats", transfers.max_daily_sats, 1, hedging::kBitcoinSupplySats);
     t.boolean("require_approval", transfers.require_approval);
     t.integer("credit_timeout_seconds", transfers.credit_timeout_seconds, 1, 30 * 86'400);
     t.integer("poll_ms", transfers.poll_ms, 10, 60'000);

@@ -74,6 +74,26 @@ std::string describe(const HttpResult& result) {
   return "HTTP " + std::to_string(result.status) + ": " + body;
 }
 
+// One string field of lnd's 200 answer, refused unless it is a plain token
+// (an address or a txid: nothing that could smuggle text into a journal line).
+Answer plain_field(const HttpResult& result, const std::string& what, const char* field) {
+  if (!result.ok || result.status != 200) {
+    return Answer::failure(what + ": " + describe(result));
+  }
+  try {
+    ondemand::parser parser;
+    const simdjson::padded_string json(result.body);
+    ondemand::document doc = parser.iterate(json);
+    std::string value(std::string_view(doc[field].get_string()));
+    if (!plain_token(value)) {
+      return Answer::failure(what + ": malformed " + field);
+    }
+    return Answer::of(std::move(value));
+  } catch (const simdjson::simdjson_error& error) {
+    return Answer::failure(what + ": unreadable answer: " + error.what());
+  }
+}
+
 } // namespace
 
 std::string read_owner_only_file_hex(const std::string& path) {
@@ -175,41 +195,11 @@ Answer LndNodeWallet::send(const std::string& address, std::int64_t sats, const 
   }
   const std::string body =
       R"({"addr":")" + address + R"(","amount":")" + std::to_string(sats) + R"(","label":")" + label + R"("})";
-  const HttpResult result = call("POST", "/v1/transactions", body);
-  if (!result.ok || result.status != 200) {
-    return Answer::failure("lnd sendcoins: " + describe(result));
-  }
-  try {
-    ondemand::parser parser;
-    const simdjson::padded_string json(result.body);
-    ondemand::document doc = parser.iterate(json);
-    std::string txid(std::string_view(doc["txid"].get_string()));
-    if (!plain_token(txid)) {
-      return Answer::failure("lnd sendcoins: malformed txid");
-    }
-    return Answer::of(std::move(txid));
-  } catch (const simdjson::simdjson_error& error) {
-    return Answer::failure(std::string("lnd sendcoins: unreadable answer: ") + error.what());
-  }
+  return plain_field(call("POST", "/v1/transactions", body), "lnd sendcoins", "txid");
 }
 
 Answer LndNodeWallet::new_address() {
-  const HttpResult result = call("GET", "/v1/newaddress?type=WITNESS_PUBKEY_HASH", {});
-  if (!result.ok || result.status != 200) {
-    return Answer::failure("lnd newaddress: " + describe(result));
-  }
-  try {
-    ondemand::parser parser;
-    const simdjson::padded_string json(result.body);
-    ondemand::document doc = parser.iterate(json);
-    std::string address(std::string_view(doc["address"].get_string()));
-    if (!plain_token(address)) {
-      return Answer::failure("lnd newaddress: malformed address");
-    }
-    return Answer::of(std::move(address));
-  } catch (const simdjson::simdjson_error& error) {
-    return Answer::failure(std::string("lnd newaddress: unreadable answer: ") + error.what());
-  }
+  return plain_field(call("GET", "/v1/newaddress?type=WITNESS_PUBKEY_HASH", {}), "lnd newaddress", "address");
 }
 
 namespace {

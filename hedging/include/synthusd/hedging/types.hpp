@@ -93,6 +93,8 @@ using Sats = Quantity<SatsTag>;           // 1 = 1e-8 BTC
 using Contracts = Quantity<ContractsTag>; // signed: a short is negative
 
 inline constexpr std::int64_t kSatsPerBitcoin = 100'000'000;
+// Every bitcoin there will ever be: an upper bound for any amount of sats.
+inline constexpr std::int64_t kBitcoinSupplySats = 21'000'000 * kSatsPerBitcoin;
 inline constexpr std::int64_t kCentsPerDollar = 100;
 
 // USD per BTC, scaled by 1e8: 1 raw unit = 1e-8 USD. BTC at $100,000 is 1e13,
