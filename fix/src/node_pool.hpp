@@ -4,7 +4,9 @@
 // and frees it per erase; with this allocator an insert takes a block from
 // the list and an erase returns it, and the list grows a chunk of blocks at
 // a time, so the order path allocates once per kChunk orders at most until
-// the table's peak size is reached, and never after.
+// the table's peak size is reached, and never after. reserve_ahead(), called
+// by the owner while idle, grows the list before it runs out, so that the
+// growth too stays off the order path.
 //
 // The pool serves single-object allocations of the first size it is asked
 // for (the container's node); anything else (bucket arrays) goes to
@@ -42,12 +44,25 @@ public:
     }
     Free* block = free_;
     free_ = block->next;
+    --free_count_;
     return block;
   }
   void give(void* pointer) noexcept {
     Free* block = static_cast<Free*>(pointer);
     block->next = free_;
     free_ = block;
+    ++free_count_;
+  }
+  // Grows a chunk ahead once at most half of one is left, so that the
+  // owner, calling this while idle, keeps the growth off the order path.
+  // Nothing before the first allocation (the block size is not known yet).
+  // True when it grew; throws std::bad_alloc like take().
+  bool reserve_ahead() {
+    if (block_size_ == 0 || free_count_ > kChunk / 2) {
+      return false;
+    }
+    grow();
+    return true;
   }
 
 private:
@@ -58,7 +73,10 @@ private:
     // Blocks are aligned as max_align_t: node types need no more.
     const std::size_t stride =
         (block_size_ + alignof(std::max_align_t) - 1) / alignof(std::max_align_t) * alignof(std::max_align_t);
-    chunks_.emplace_back(new std::max_align_t[stride / sizeof(std::max_align_t) * kChunk]);
+    // Rounded up: sizeof(max_align_t) (32 on x86-64) can exceed the
+    // alignment (16) the stride is a multiple of.
+    const std::size_t elements = (stride * kChunk + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t);
+    chunks_.emplace_back(new std::max_align_t[elements]);
     unsigned char* base = reinterpret_cast<unsigned char*>(chunks_.back().get());
     for (std::size_t i = kChunk; i-- > 0;) {
       give(base + i * stride);
@@ -68,6 +86,7 @@ private:
   std::size_t block_size_ = 0;
   std::size_t requested_size_ = 0;
   Free* free_ = nullptr;
+  std::size_t free_count_ = 0;
   std::vector<std::unique_ptr<std::max_align_t[]>> chunks_;
 };
 
