@@ -200,7 +200,28 @@ bool ClientOrderIdAllocator::reserve_ahead() {
 }
 
 std::string format_client_order_id(const std::string& prefix, std::uint64_t counter) {
-  return prefix + std::to_string(counter);
+  std::string text(prefix.size() + kMaxClientOrderIdCounterDigits, '\0');
+  text.resize(write_client_order_id(prefix, counter, &text[0], text.size()));
+  return text;
+}
+
+std::size_t write_client_order_id(const std::string& prefix, std::uint64_t counter, char* out,
+                                  std::size_t capacity) noexcept {
+  char digits[kMaxClientOrderIdCounterDigits];
+  std::size_t count = 0;
+  do {
+    digits[count++] = static_cast<char>('0' + counter % 10);
+    counter /= 10;
+  } while (counter != 0);
+  const std::size_t size = prefix.size() + count;
+  if (size > capacity) {
+    return 0;
+  }
+  std::memcpy(out, prefix.data(), prefix.size());
+  for (std::size_t i = 0; i < count; ++i) {
+    out[prefix.size() + i] = digits[count - 1 - i];
+  }
+  return size;
 }
 
 std::uint64_t parse_client_order_id(const std::string& prefix, const char* text, std::size_t size) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <string>
@@ -173,6 +174,19 @@ TEST(ClientOrderIdFormatTest, FormatsAndParsesWithPrefix) {
   for (const std::string text : {"XX17", "SU", "SU017", "SU1x", "S"}) {
     EXPECT_EQ(parse_client_order_id("SU", text.data(), text.size()), 0U) << text;
   }
+}
+
+TEST(ClientOrderIdFormatTest, writes_the_same_text_into_a_buffer_and_refuses_a_buffer_too_small) {
+  char text[32];
+  for (const std::uint64_t counter :
+       {std::uint64_t{1}, std::uint64_t{10}, std::uint64_t{1'234'567}, std::numeric_limits<std::uint64_t>::max()}) {
+    const std::size_t size = write_client_order_id("SU", counter, text, sizeof text);
+    EXPECT_EQ(std::string(text, size), "SU" + std::to_string(counter));
+    EXPECT_EQ(format_client_order_id("SU", counter), "SU" + std::to_string(counter));
+  }
+  EXPECT_EQ(write_client_order_id("SU", 17, text, 4), 4U);
+  EXPECT_EQ(write_client_order_id("SU", 170, text, 4), 0U);
+  EXPECT_EQ(format_client_order_id("", 0), "0");
 }
 
 } // namespace

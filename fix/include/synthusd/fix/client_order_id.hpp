@@ -14,6 +14,7 @@
 // C++14 (seen by the QuickFIX translation units). Not thread-safe: one owner
 // thread calls next().
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -61,8 +62,15 @@ private:
   std::uint64_t reservations_in_next_ = 0;
 };
 
+// The longest counter in decimal (UINT64_MAX has 20 digits).
+constexpr std::size_t kMaxClientOrderIdCounterDigits = 20;
+
 // "<prefix><counter>", e.g. "SU17".
 std::string format_client_order_id(const std::string& prefix, std::uint64_t counter);
+// The same text written into out[0, capacity) without allocating (the order
+// path's form): its length, or 0 (nothing written) when it does not fit.
+std::size_t write_client_order_id(const std::string& prefix, std::uint64_t counter, char* out,
+                                  std::size_t capacity) noexcept;
 
 // The counter of an id made by format_client_order_id with this prefix, or
 // 0 if text is not one (ids start at 1).
