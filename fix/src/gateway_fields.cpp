@@ -6,6 +6,7 @@
 #include "gateway_session_internal.hpp"
 
 #include "synthusd/fix/gateway_decimal.hpp"
+#include "synthusd/fix/gateway_timestamp.hpp"
 
 #include <quickfix/FieldConvertors.h>
 
@@ -60,6 +61,35 @@ FIX::UtcTimeStamp to_timestamp(std::int64_t nanoseconds) {
   return FIX::UtcTimeStamp(static_cast<time_t>(seconds), static_cast<int>(remainder / kNanosecondsPerMillisecond),
                            kMillisecondPrecision);
 }
+
+} // namespace gateway_detail
+
+// UtcTimeStampConvertor::convert's digits, written into `out`.
+void write_utc_timestamp_milliseconds(std::int64_t nanoseconds, char* out) noexcept {
+  const FIX::UtcTimeStamp time = gateway_detail::to_timestamp(nanoseconds);
+  int year = 0;
+  int month = 0;
+  int day = 0;
+  int hour = 0;
+  int minute = 0;
+  int second = 0;
+  int millisecond = 0;
+  time.getYMD(year, month, day);
+  time.getHMS(hour, minute, second, millisecond, kMillisecondPrecision);
+  FIX::integer_to_string_padded(out, 4, year);
+  FIX::integer_to_string_padded(out + 4, 2, month);
+  FIX::integer_to_string_padded(out + 6, 2, day);
+  out[8] = '-';
+  FIX::integer_to_string_padded(out + 9, 2, hour);
+  out[11] = ':';
+  FIX::integer_to_string_padded(out + 12, 2, minute);
+  out[14] = ':';
+  FIX::integer_to_string_padded(out + 15, 2, second);
+  out[17] = '.';
+  FIX::integer_to_string_padded(out + 18, 3, millisecond);
+}
+
+namespace gateway_detail {
 
 std::int64_t read_integer(const std::string& value) {
   std::int64_t result = 0;
