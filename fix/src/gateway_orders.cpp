@@ -6,6 +6,7 @@
 #include "gateway_session_internal.hpp"
 
 #include "synthusd/fix/gateway_decimal.hpp"
+#include "synthusd/fix/gateway_timestamp.hpp"
 
 #include <quickfix/Values.h>
 #include <quickfix/fix44/OrderMassCancelRequest.h>
@@ -62,34 +63,30 @@ SubmitResult GatewaySession::Impl::send_order(const OrderRequest& request) {
     }
     forget(existing->second.user_order_id);
   }
-  std::string client_order_id;
+  IdText client_order_id;
   if (!allocate_client_order_id(client_order_id)) {
     return SubmitResult::client_order_id_failure;
   }
   const GatewayInstrument& instrument = config_.instruments[instrument_index];
 
-  FIX44::NewOrderSingle& message = new_order_;
-  message.setField(FIX::FIELD::ClOrdID, client_order_id);
-  message.setField(FIX::Side(side_code(request.side)));
-  message.setField(FIX::TransactTime(to_timestamp(transact_now()), kMillisecondPrecision));
-  message.setField(FIX::OrdType(order_type_code(request.type)));
-  message.setField(FIX::FIELD::Symbol, instrument.symbol);
-  message.setField(FIX::FIELD::OrderQty, wire_quantity(instrument, request.quantity));
+  // The shape's prepared message (prepare_new_orders): every field below is
+  // written in place, so nothing here allocates. ExecInst and QtyType are
+  // fixed per shape and were written when it was prepared.
+  FIX44::NewOrderSingle& message = new_orders_[new_order_shape(needs_price, request.post_only, request.reduce_only)];
+  fields_.set(message, FIX::FIELD::ClOrdID, client_order_id.data, client_order_id.size);
+  fields_.set(message, FIX::FIELD::Side, side_code(request.side));
+  char text[common::kMaxDecimalTextSize];
+  char time[kUtcTimestampMillisecondsLength];
+  write_utc_timestamp_milliseconds(transact_now(), time);
+  fields_.set(message, FIX::FIELD::TransactTime, time, sizeof time);
+  fields_.set(message, FIX::FIELD::OrdType, order_type_code(request.type));
+  fields_.set(message, FIX::FIELD::Symbol, instrument.symbol);
+  fields_.set(message, FIX::FIELD::OrderQty, text, write_wire_quantity(instrument, request.quantity, text));
   if (needs_price) {
-    message.setField(FIX::FIELD::Price, format_decimal_e8(request.price_e8));
-  } else {
-    message.removeField(FIX::FIELD::Price);
+    fields_.set(message, FIX::FIELD::Price, text,
+                common::format_decimal(request.price_e8, kDecimalPlaces, text, sizeof text));
   }
-  message.setField(FIX::TimeInForce(time_in_force_code(request.time_in_force)));
-  const std::string instructions = exec_inst(config_.dialect, request.post_only, request.reduce_only);
-  if (instructions.empty()) {
-    message.removeField(FIX::FIELD::ExecInst);
-  } else {
-    message.setField(FIX::FIELD::ExecInst, instructions);
-  }
-  if (rules_.order_quantity_in_units) {
-    message.setField(kTagQtyType, "0"); // Units: OrderQty is in USD
-  }
+  fields_.set(message, FIX::FIELD::TimeInForce, time_in_force_code(request.time_in_force));
   if (!send(message)) {
     return SubmitResult::send_failed;
   }
@@ -112,6 +109,57 @@ SubmitResult GatewaySession::Impl::send_order(const OrderRequest& request) {
   stored = std::move(order);
   order_ids_[stored.client_order_id] = stored.user_order_id;
   return SubmitResult::sent;
+}
+
+bool GatewaySession::Impl::reserve_ahead() {
+  (void)ids_.reserve_ahead();
+  (void)order_nodes_.reserve_ahead();
+  (void)order_id_nodes_.reserve_ahead();
+  return true;
+}
+
+std::size_t GatewaySession::Impl::new_order_shape(bool with_price, bool post_only, bool reduce_only) {
+  return (with_price ? 4U : 0U) + (post_only ? 1U : 0U) + (reduce_only ? 2U : 0U);
+}
+
+// Adds each shape's fields with room for their values (the only allocations
+// of the order path's message, made here once), and writes the two values a
+// shape fixes: ExecInst and, where OrderQty is in USD, QtyType. The wire
+// carries the same fields as a message built per order: Price(44) only on a
+// shape with a price, ExecInst(18) only where a flag is set.
+void GatewaySession::Impl::prepare_new_orders() {
+  for (std::size_t shape = 0; shape < kNewOrderShapes; ++shape) {
+    const bool with_price = (shape & 4U) != 0;
+    const bool post_only = (shape & 1U) != 0;
+    const bool reduce_only = (shape & 2U) != 0;
+    const std::string instructions = exec_inst(config_.dialect, post_only, reduce_only);
+    int tags[10];
+    std::size_t count = 0;
+    tags[count++] = FIX::FIELD::ClOrdID;
+    tags[count++] = FIX::FIELD::Side;
+    tags[count++] = FIX::FIELD::TransactTime;
+    tags[count++] = FIX::FIELD::OrdType;
+    tags[count++] = FIX::FIELD::Symbol;
+    tags[count++] = FIX::FIELD::OrderQty;
+    tags[count++] = FIX::FIELD::TimeInForce;
+    if (with_price) {
+      tags[count++] = FIX::FIELD::Price;
+    }
+    if (!instructions.empty()) {
+      tags[count++] = FIX::FIELD::ExecInst;
+    }
+    if (rules_.order_quantity_in_units) {
+      tags[count++] = kTagQtyType;
+    }
+    FIX44::NewOrderSingle& message = new_orders_[new_order_shape(with_price, post_only, reduce_only)];
+    MessageFieldWriter::add_reserved(message, tags, count);
+    if (!instructions.empty()) {
+      fields_.set(message, FIX::FIELD::ExecInst, instructions);
+    }
+    if (rules_.order_quantity_in_units) {
+      fields_.set(message, kTagQtyType, '0'); // Units: OrderQty is in USD
+    }
+  }
 }
 
 SubmitResult GatewaySession::Impl::cancel_order(std::uint64_t user_order_id) {
@@ -238,7 +286,13 @@ std::int64_t GatewaySession::Impl::transact_now() const {
 }
 
 std::string GatewaySession::Impl::wire_quantity(const GatewayInstrument& instrument, std::int64_t contracts) {
-  return std::to_string(contracts * instrument.order_quantity_multiplier);
+  char text[common::kMaxDecimalTextSize];
+  return std::string(text, write_wire_quantity(instrument, contracts, text));
+}
+
+std::size_t GatewaySession::Impl::write_wire_quantity(const GatewayInstrument& instrument, std::int64_t contracts,
+                                                      char (&out)[common::kMaxDecimalTextSize]) {
+  return common::format_decimal(contracts * instrument.order_quantity_multiplier, 0, out, sizeof out);
 }
 
 // The identifying fields cancel and replace share, in the same order for
@@ -248,13 +302,13 @@ std::string GatewaySession::Impl::wire_quantity(const GatewayInstrument& instrum
 bool GatewaySession::Impl::fill_amend_header(FIX::FieldMap& message, const Order& order,
                                              const GatewayInstrument& instrument, std::string& request_id) {
   if (rules_.amend_with_original_client_order_id) {
-    request_id = order.client_order_id;
+    request_id.assign(order.client_order_id.data, order.client_order_id.size);
     message.removeField(FIX::FIELD::OrigClOrdID);
   } else {
     if (!allocate_client_order_id(request_id)) {
       return false;
     }
-    message.setField(FIX::FIELD::OrigClOrdID, order.current_client_order_id);
+    message.setField(FIX::FIELD::OrigClOrdID, order.current_client_order_id.str());
   }
   message.setField(FIX::FIELD::ClOrdID, request_id);
   set_or_remove(message, FIX::FIELD::OrderID, order.venue_order_id);
@@ -263,9 +317,13 @@ bool GatewaySession::Impl::fill_amend_header(FIX::FieldMap& message, const Order
   return true;
 }
 
-bool GatewaySession::Impl::allocate_client_order_id(std::string& out) {
+bool GatewaySession::Impl::allocate_client_order_id(IdText& out) {
   try {
-    out = format_client_order_id(config_.client_order_id_prefix, ids_.next());
+    // The prefix was bounded at construction (validated): every counter fits.
+    out.size = static_cast<std::uint16_t>(
+        write_client_order_id(config_.client_order_id_prefix, ids_.next(), out.data, sizeof out.data - 1));
+    out.data[out.size] = '\0';
+    out.truncated = false;
     return true;
   } catch (const std::exception& error) {
     GatewayAlert alert = make_alert(AlertKind::invalid_report, wall_clock_ns());
@@ -275,9 +333,28 @@ bool GatewaySession::Impl::allocate_client_order_id(std::string& out) {
   }
 }
 
+bool GatewaySession::Impl::allocate_client_order_id(std::string& out) {
+  IdText id;
+  if (!allocate_client_order_id(id)) {
+    return false;
+  }
+  out.assign(id.data, id.size);
+  return true;
+}
+
 bool GatewaySession::Impl::send(FIX::Message& message) {
+  if (session_ == nullptr) {
+    return false;
+  }
   try {
-    return session_ != nullptr && session_->send(message);
+    if (send_observer_ != nullptr) {
+      send_observer_(send_observer_context_, GatewaySession::SendPhase::before_send);
+    }
+    const bool sent = session_->send(message);
+    if (send_observer_ != nullptr) {
+      send_observer_(send_observer_context_, GatewaySession::SendPhase::after_send);
+    }
+    return sent;
   } catch (const std::exception& error) {
     GatewayAlert alert = make_alert(AlertKind::invalid_report, wall_clock_ns());
     alert.text.assign(std::string("send failed: ") + error.what());
@@ -304,11 +381,11 @@ void GatewaySession::Impl::remember_sent(const FIX::Message& message, std::uint6
 }
 
 void GatewaySession::Impl::add_alias(Order& order, const std::string& id) {
-  if (id == order.client_order_id) {
+  if (order.client_order_id.equals(id)) {
     return;
   }
   order.aliases.push_back(id);
-  order_ids_[id] = order.user_order_id;
+  order_ids_[id_text(id)] = order.user_order_id;
 }
 
 Order* GatewaySession::Impl::find_open(std::uint64_t user_order_id) {
@@ -323,7 +400,7 @@ void GatewaySession::Impl::forget(std::uint64_t user_order_id) {
   }
   order_ids_.erase(it->second.client_order_id);
   for (const std::string& alias : it->second.aliases) {
-    order_ids_.erase(alias);
+    order_ids_.erase(id_text(alias));
   }
   orders_.erase(it);
 }
@@ -338,7 +415,7 @@ void GatewaySession::Impl::send_status_request(const Order& order) {
     // answer is an ExecutionReport with ExecType I, booked from CumQty.
     FIX::Message message;
     message.getHeader().setField(FIX::MsgType(FIX::MsgType_OrderMassStatusRequest));
-    message.setField(kTagMassStatusReqId, order.client_order_id);
+    message.setField(kTagMassStatusReqId, order.client_order_id.str());
     message.setField(kTagMassStatusReqType, "7");
     message.setField(kTagMassStatusReqIdType, "1");
     message.setField(FIX::FIELD::Symbol, instrument.symbol);
@@ -348,7 +425,7 @@ void GatewaySession::Impl::send_status_request(const Order& order) {
     return;
   }
   FIX44::OrderStatusRequest message;
-  message.setField(FIX::FIELD::ClOrdID, order.current_client_order_id);
+  message.setField(FIX::FIELD::ClOrdID, order.current_client_order_id.str());
   set_or_remove(message, FIX::FIELD::OrderID, order.venue_order_id);
   message.setField(FIX::Side(side_code(order.side)));
   message.setField(FIX::FIELD::Symbol, instrument.symbol);

@@ -48,7 +48,7 @@ Order* GatewaySession::Impl::find_by_client_order_id(const IdText& id) {
   if (id.empty()) {
     return nullptr;
   }
-  auto it = order_ids_.find(id.str());
+  auto it = order_ids_.find(id);
   if (it == order_ids_.end()) {
     return nullptr;
   }
@@ -118,7 +118,7 @@ ExecutionEvent GatewaySession::Impl::event_for(const Order& order, ExecutionKind
   event.transact_time_ns = inbound.transact_time_ns;
   event.exec_type = inbound.exec_type;
   event.order_status = inbound.order_status;
-  event.client_order_id.assign(order.client_order_id);
+  event.client_order_id = order.client_order_id;
   event.venue_order_id = inbound.venue_order_id;
   event.exec_id = inbound.exec_id;
   event.text = inbound.text;
@@ -262,8 +262,8 @@ void GatewaySession::Impl::apply_replace(Order& order, const Inbound& inbound, c
     order.price_e8 = order.pending_price_e8;
   }
   if (!rules_.amend_with_original_client_order_id && !inbound.client_order_id.empty() &&
-      order_ids_.count(inbound.client_order_id.str()) != 0) {
-    order.current_client_order_id = inbound.client_order_id.str();
+      order_ids_.count(inbound.client_order_id) != 0) {
+    order.current_client_order_id = inbound.client_order_id;
   }
   order.pending = Pending::none;
   order.accepted = true;
@@ -317,7 +317,7 @@ void GatewaySession::Impl::handle_business_reject(const Inbound& inbound) {
   GatewayAlert alert = alert_from(AlertKind::business_reject, inbound);
   Order* order = nullptr;
   if (!inbound.reference.empty()) {
-    auto it = order_ids_.find(inbound.reference.str());
+    auto it = order_ids_.find(inbound.reference);
     if (it != order_ids_.end()) {
       order = find_open(it->second);
     }
@@ -349,7 +349,7 @@ void GatewaySession::Impl::handle_session_reject(const Inbound& inbound) {
   if (order != nullptr) {
     // The reject names a sequence number; the operator needs the order.
     alert.user_order_id = order->user_order_id;
-    alert.client_order_id.assign(order->current_client_order_id);
+    alert.client_order_id = order->current_client_order_id;
   }
   if (order != nullptr && new_order) {
     listener_.on_alert(alert);
@@ -371,7 +371,7 @@ void GatewaySession::Impl::handle_mass_cancel_report(const Inbound& report) {
   // Deribit lists the orders it canceled; venues that do not will send an
   // ExecutionReport per order instead.
   for (const std::string& id : affected) {
-    auto it = order_ids_.find(id);
+    auto it = order_ids_.find(id_text(id));
     if (it == order_ids_.end()) {
       continue;
     }

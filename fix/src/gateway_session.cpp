@@ -41,6 +41,7 @@ GatewaySession::Impl::Impl(GatewayConfig config, GatewayListener& listener)
   }
   orders_.reserve(config_.completed_order_memory * 2);
   order_ids_.reserve(config_.completed_order_memory * 4);
+  prepare_new_orders();
 }
 
 GatewaySession::Impl::~Impl() { stop(0); }
@@ -205,6 +206,13 @@ GatewayConfig GatewaySession::Impl::validated(GatewayConfig config) {
   }
   if (config.collateral_request_interval_seconds < 0) {
     throw std::invalid_argument("FIX gateway: collateral_request_interval_seconds must not be negative");
+  }
+  // A ClOrdID is kept inline (IdText, 64 characters, Deribit's limit): the
+  // prefix leaves room for the longest counter.
+  if (config.client_order_id_prefix.size() + kMaxClientOrderIdCounterDigits > sizeof(IdText::data) - 1) {
+    throw std::invalid_argument("FIX gateway: client_order_id_prefix is longer than " +
+                                std::to_string(sizeof(IdText::data) - 1 - kMaxClientOrderIdCounterDigits) +
+                                " characters");
   }
   if (config.inbound_queue_capacity == 0 || config.completed_order_memory == 0) {
     throw std::invalid_argument("FIX gateway: queue and memory capacities must be positive");
@@ -422,10 +430,9 @@ void GatewaySession::annotate(const std::string& note) { impl_->annotate(note); 
 void GatewaySession::flush_log() { impl_->flush_log(); }
 GatewayCounters GatewaySession::counters() const { return impl_->counters(); }
 
-bool GatewaySession::reserve_client_order_ids() noexcept {
+bool GatewaySession::reserve_ahead() noexcept {
   try {
-    (void)impl_->client_order_ids().reserve_ahead();
-    return true;
+    return impl_->reserve_ahead();
   } catch (const std::exception&) {
     return false;
   }
@@ -435,6 +442,10 @@ bool GatewaySession::has_inbound() const noexcept { return impl_->has_inbound();
 
 void GatewaySession::set_inbound_notifier(InboundNotifier notifier, void* context) noexcept {
   impl_->set_inbound_notifier(notifier, context);
+}
+
+void GatewaySession::set_send_observer(SendObserver observer, void* context) noexcept {
+  impl_->set_send_observer(observer, context);
 }
 
 std::uint64_t GatewaySession::client_order_id_reservations_on_order_path() const {

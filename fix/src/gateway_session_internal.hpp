@@ -14,7 +14,9 @@
 //   gateway_types.cpp      to_string() of the public enums
 
 #include "gateway_collateral.hpp"
+#include "gateway_message_fields.hpp"
 #include "node_pool.hpp"
+#include "synthusd/common/decimal.hpp"
 #include "synthusd/fix/client_order_id.hpp"
 #include "synthusd/fix/gateway_dedupe.hpp"
 #include "synthusd/fix/gateway_log.hpp"
@@ -39,6 +41,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -189,9 +192,9 @@ struct Order {
   bool reduce_only = false;
   std::int64_t quantity = 0; // contracts
   std::int64_t price_e8 = 0;
-  std::string client_order_id;         // the id the order was sent with
-  std::string current_client_order_id; // generic dialect: the id of the last accepted replace
-  std::vector<std::string> aliases;    // every id that refers to this order (cancel/replace requests)
+  IdText client_order_id;           // the id the order was sent with
+  IdText current_client_order_id;   // generic dialect: the id of the last accepted replace
+  std::vector<std::string> aliases; // every id that refers to this order (cancel/replace requests)
   std::string venue_order_id;
   Pending pending = Pending::none;
   std::string pending_client_order_id;
@@ -202,6 +205,30 @@ struct Order {
   bool accepted = false;
   bool done = false;
 };
+
+// Keys of the ClOrdID -> order map: inline text, so inserting one copies no
+// heap string. Only ids of ours are inserted (never truncated); a truncated
+// inbound id differs from every one of them.
+struct IdTextHash {
+  std::size_t operator()(const IdText& id) const noexcept {
+    std::size_t hash = 14695981039346656037ULL; // FNV-1a
+    for (std::size_t i = 0; i < id.size; ++i) {
+      hash = (hash ^ static_cast<unsigned char>(id.data[i])) * 1099511628211ULL;
+    }
+    return hash;
+  }
+};
+struct IdTextEqual {
+  bool operator()(const IdText& left, const IdText& right) const noexcept {
+    return left.size == right.size && left.truncated == right.truncated &&
+           std::memcmp(left.data, right.data, left.size) == 0;
+  }
+};
+inline IdText id_text(const std::string& text) {
+  IdText id;
+  id.assign(text);
+  return id;
+}
 
 struct PositionEntry {
   std::string symbol;
@@ -232,10 +259,16 @@ public:
   void flush_log();
   GatewayCounters counters() const;
   ClientOrderIdAllocator& client_order_ids() { return ids_; }
+  // gateway_orders.cpp; throws like ClientOrderIdAllocator::reserve_ahead.
+  bool reserve_ahead();
   bool has_inbound() const noexcept { return inbound_.read_available() > 0; }
   void set_inbound_notifier(GatewaySession::InboundNotifier notifier, void* context) {
     inbound_notifier_ = notifier;
     inbound_notifier_context_ = context;
+  }
+  void set_send_observer(GatewaySession::SendObserver observer, void* context) {
+    send_observer_ = observer;
+    send_observer_context_ = context;
   }
   std::size_t open_orders() const;
 
@@ -275,9 +308,14 @@ private:
   std::size_t find_symbol(const std::string& symbol) const;
   std::int64_t transact_now() const;
   static std::string wire_quantity(const GatewayInstrument& instrument, std::int64_t contracts);
+  static std::size_t write_wire_quantity(const GatewayInstrument& instrument, std::int64_t contracts,
+                                         char (&out)[common::kMaxDecimalTextSize]);
+  static std::size_t new_order_shape(bool with_price, bool post_only, bool reduce_only);
+  void prepare_new_orders();
   static bool to_contracts(const GatewayInstrument& instrument, std::int64_t quantity_e8, std::int64_t& contracts);
   bool fill_amend_header(FIX::FieldMap& message, const Order& order, const GatewayInstrument& instrument,
                          std::string& request_id);
+  bool allocate_client_order_id(IdText& out);
   bool allocate_client_order_id(std::string& out);
   bool send(FIX::Message& message);
   static void set_or_remove(FIX::FieldMap& message, int tag, const std::string& value);
@@ -330,7 +368,15 @@ private:
   // Set before start(), read on QuickFIX's thread (hand_over).
   GatewaySession::InboundNotifier inbound_notifier_ = nullptr;
   void* inbound_notifier_context_ = nullptr;
-  FIX44::NewOrderSingle new_order_;
+  GatewaySession::SendObserver send_observer_ = nullptr;
+  void* send_observer_context_ = nullptr;
+  // One prepared NewOrderSingle per shape (prepare_new_orders): with or
+  // without Price(44), times the four ExecInst(18) cases (none, post-only,
+  // reduce-only, both). Fields are written in place through fields_, so a
+  // field never comes and goes on a message, which would allocate.
+  static constexpr std::size_t kNewOrderShapes = 8;
+  FIX44::NewOrderSingle new_orders_[kNewOrderShapes];
+  MessageFieldWriter fields_;
   FIX44::OrderCancelRequest cancel_;
   FIX44::OrderCancelReplaceRequest replace_;
   // The order table's nodes come from free lists (node_pool.hpp), and the
@@ -345,10 +391,10 @@ private:
       orders_{kOrderTableBuckets, std::hash<std::uint64_t>(), std::equal_to<std::uint64_t>(),
               NodePoolAllocator<std::pair<const std::uint64_t, Order>>(order_nodes_)}; // by user order id
   // Every ClOrdID of ours -> user order id.
-  std::unordered_map<std::string, std::uint64_t, std::hash<std::string>, std::equal_to<std::string>,
-                     NodePoolAllocator<std::pair<const std::string, std::uint64_t>>>
-      order_ids_{kOrderTableBuckets, std::hash<std::string>(), std::equal_to<std::string>(),
-                 NodePoolAllocator<std::pair<const std::string, std::uint64_t>>(order_id_nodes_)};
+  std::unordered_map<IdText, std::uint64_t, IdTextHash, IdTextEqual,
+                     NodePoolAllocator<std::pair<const IdText, std::uint64_t>>>
+      order_ids_{kOrderTableBuckets, IdTextHash(), IdTextEqual(),
+                 NodePoolAllocator<std::pair<const IdText, std::uint64_t>>(order_id_nodes_)};
   std::deque<std::uint64_t> completed_;
   std::vector<PositionEntry> position_entries_;
   std::vector<std::string> mass_cancel_affected_;

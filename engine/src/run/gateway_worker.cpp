@@ -260,10 +260,10 @@ void GatewayWorker::handle_command(const GatewayCommand& command) {
 }
 
 void GatewayWorker::after_poll() {
-  // Off the order path: the next ClOrdID block is reserved (file write and
-  // fsyncs) here, before an order would have to wait for it.
+  // Off the order path: the next ClOrdID block (file write and fsyncs) and
+  // order table nodes are reserved here, before an order would wait for them.
   if (channel_.commands.read_available() == 0) {
-    (void)gateway_->session().reserve_client_order_ids();
+    (void)gateway_->session().reserve_ahead();
   }
   if (logon_pending_) {
     logon_pending_ = false;

@@ -91,16 +91,26 @@ public:
 
   GatewayCounters counters() const;
   std::size_t open_orders() const;
-  // Owner thread, while idle: reserves the next ClOrdID block before the
-  // current one runs out, so no order waits for its file write and fsyncs.
-  // False if the reservation failed (the order that needs it then retries
-  // it and reports the error as an alert).
-  bool reserve_client_order_ids() noexcept;
+  // Owner thread, while idle: grows, ahead of need, what the order path
+  // would otherwise grow on the way: the ClOrdID block (a file write and
+  // fsyncs) once the current one is half used, and the order table's node
+  // pools once a pool is down to half a chunk. False if a reservation
+  // failed (the order that needs it then makes it itself and reports a
+  // ClOrdID error as an alert).
+  bool reserve_ahead() noexcept;
   // Called on QuickFIX's thread after each inbound message is queued for
   // poll(), so the owner can sleep until there is something to poll instead
   // of looking on a short timer. Set before start(); must not block.
   using InboundNotifier = void (*)(void* context);
   void set_inbound_notifier(InboundNotifier notifier, void* context) noexcept;
+  // Measurement hook (the allocation-counting test, profiling): called on
+  // the owner thread right before and right after each call into
+  // QuickFIX's Session::send, so that what the gateway does and what
+  // QuickFIX does inside send can be told apart. Set on the owner thread;
+  // must not block. None by default (one branch per send).
+  enum class SendPhase : std::uint8_t { before_send, after_send };
+  using SendObserver = void (*)(void* context, SendPhase phase);
+  void set_send_observer(SendObserver observer, void* context) noexcept;
   // Owner thread: whether poll() has queued inbound messages to deliver.
   bool has_inbound() const noexcept;
   // Blocks the order path itself had to reserve (0 while the above keeps up).
