@@ -17,32 +17,13 @@ constexpr char kFutureSymbol[] = "BTC-27MAR26";
 
 class DeribitGatewayTest : public GatewayEndToEndTest {
 protected:
-  static TestVenueConfig deribit_venue() {
-    TestVenueConfig venue;
-    venue.sender_comp_id = "DERIBITSERVER";
-    venue.deribit = true;
-    venue.client_id = "deribit-client";
-    venue.secret = "deribit-secret";
-    venue.units_per_contract = 10;
-    venue.mass_cancel_lists_orders = true;
-    return venue;
-  }
-
-  void start_deribit(TestVenueConfig venue = deribit_venue()) {
+  void start_deribit(TestVenueConfig venue = deribit_test_venue()) {
     start(venue, [](GatewayConfig& config) {
-      config.dialect = Dialect::deribit;
-      config.target_comp_id = "DERIBITSERVER";
-      config.credentials.client_id = "deribit-client";
-      config.credentials.client_secret = SecretString("deribit-secret");
-      hedging::InstrumentSpec perpetual;
-      perpetual.id = kTestInstrument;
-      perpetual.symbol = kTestSymbol;
-      perpetual.contract_value = hedging::UsdCents{1'000};
-      hedging::InstrumentSpec future = perpetual;
+      use_deribit_dialect(config);
+      hedging::InstrumentSpec future = deribit_test_perpetual();
       future.id = kFutureInstrument;
       future.symbol = kFutureSymbol;
-      config.instruments = {gateway_instrument(perpetual, Dialect::deribit),
-                            gateway_instrument(future, Dialect::deribit)};
+      config.instruments.push_back(gateway_instrument(future, Dialect::deribit));
     });
   }
 
@@ -137,7 +118,7 @@ TEST_F(DeribitGatewayTest, a_multi_level_fill_is_booked_per_fill_and_a_resent_re
 }
 
 TEST_F(DeribitGatewayTest, a_fills_group_is_booked_at_the_price_of_its_fills) {
-  TestVenueConfig venue = deribit_venue();
+  TestVenueConfig venue = deribit_test_venue();
   venue.fills_group_always = true;
   start_deribit(venue);
   ASSERT_EQ(gateway_->submit(limit_intent(205, Side::sell, 3, 42'990)), SubmitResult::sent);
@@ -221,7 +202,7 @@ TEST_F(DeribitGatewayTest, a_user_response_without_equity_is_an_invalid_report_n
 }
 
 TEST_F(DeribitGatewayTest, exhausted_credits_end_the_session_with_error_10028_and_it_logs_on_again) {
-  TestVenueConfig venue = deribit_venue();
+  TestVenueConfig venue = deribit_test_venue();
   venue.credit_pool = 1'000; // two requests at 500 credits
   venue.credit_cost = 500;
   start_deribit(venue);

@@ -213,23 +213,8 @@ TEST_F(GatewayEndToEndTest, DuplicateExecutionReportIsDroppedByExecId) {
 }
 
 TEST_F(GatewayEndToEndTest, DeribitDialectEndToEnd) {
-  TestVenueConfig venue_config;
-  venue_config.sender_comp_id = "DERIBITSERVER";
-  venue_config.deribit = true;
-  venue_config.client_id = "deribit-client";
-  venue_config.secret = "deribit-secret";
-  venue_config.units_per_contract = 10;
-  venue_config.mass_cancel_lists_orders = true;
-  start(venue_config, [&](GatewayConfig& config) {
-    config.dialect = Dialect::deribit;
-    config.target_comp_id = "DERIBITSERVER";
-    config.credentials.client_id = "deribit-client";
-    config.credentials.client_secret = SecretString("deribit-secret");
-    hedging::InstrumentSpec spec;
-    spec.id = kTestInstrument;
-    spec.symbol = kTestSymbol;
-    spec.contract_value = hedging::UsdCents{1'000};
-    config.instruments = {gateway_instrument(spec, Dialect::deribit)};
+  start(deribit_test_venue(), [&](GatewayConfig& config) {
+    use_deribit_dialect(config);
     config.message_log_path = directory_.file("messages.log");
   });
   const std::string logon = venue_->received_logons().at(0);
@@ -293,8 +278,7 @@ TEST_F(GatewayEndToEndTest, DeribitLogonWithAWrongSecretIsRefused) {
   EXPECT_FALSE(gateway_->logged_on());
   EXPECT_TRUE(listener_.alerts_of(AlertKind::logon).empty());
   EXPECT_TRUE(listener_.alerts_of(AlertKind::logout).empty());
-  EXPECT_NE(listener_.alerts_of(AlertKind::logon_failed)[0].text.str().find("invalid credentials"),
-            std::string::npos);
+  EXPECT_NE(listener_.alerts_of(AlertKind::logon_failed)[0].text.str().find("invalid credentials"), std::string::npos);
   EXPECT_GE(gateway_->session().counters().logon_failures, 1U);
 }
 

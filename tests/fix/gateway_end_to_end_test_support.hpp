@@ -17,6 +17,37 @@ namespace synthusd::fix::testing {
 
 using hedging::OrderStatus;
 
+// The test venue in its Deribit shapes (gateway_test_venue_deribit.cpp).
+inline TestVenueConfig deribit_test_venue() {
+  TestVenueConfig venue;
+  venue.sender_comp_id = "DERIBITSERVER";
+  venue.deribit = true;
+  venue.client_id = "deribit-client";
+  venue.secret = "deribit-secret";
+  venue.units_per_contract = 10;
+  venue.mass_cancel_lists_orders = true;
+  return venue;
+}
+
+// The test perpetual as Deribit lists it: $10 contracts.
+inline hedging::InstrumentSpec deribit_test_perpetual() {
+  hedging::InstrumentSpec perpetual;
+  perpetual.id = kTestInstrument;
+  perpetual.symbol = kTestSymbol;
+  perpetual.contract_value = hedging::UsdCents{1'000};
+  return perpetual;
+}
+
+// A gateway speaking Deribit's dialect to deribit_test_venue(), trading
+// the perpetual.
+inline void use_deribit_dialect(GatewayConfig& config) {
+  config.dialect = Dialect::deribit;
+  config.target_comp_id = "DERIBITSERVER";
+  config.credentials.client_id = "deribit-client";
+  config.credentials.client_secret = SecretString("deribit-secret");
+  config.instruments = {gateway_instrument(deribit_test_perpetual(), Dialect::deribit)};
+}
+
 class GatewayEndToEndTest : public ::testing::Test {
 protected:
   void start(TestVenueConfig venue_config = TestVenueConfig(),

@@ -139,23 +139,7 @@ TEST_F(GatewayOrderAllocations, with_the_file_store_and_message_log_the_gateway_
 }
 
 TEST_F(GatewayOrderAllocations, deribit_orders_allocate_nothing_from_submit_to_the_quickfix_send) {
-  TestVenueConfig venue;
-  venue.sender_comp_id = "DERIBITSERVER";
-  venue.deribit = true;
-  venue.client_id = "deribit-client";
-  venue.secret = "deribit-secret";
-  venue.units_per_contract = 10;
-  start(venue, [](GatewayConfig& config) {
-    config.dialect = Dialect::deribit;
-    config.target_comp_id = "DERIBITSERVER";
-    config.credentials.client_id = "deribit-client";
-    config.credentials.client_secret = SecretString("deribit-secret");
-    hedging::InstrumentSpec perpetual;
-    perpetual.id = kTestInstrument;
-    perpetual.symbol = kTestSymbol;
-    perpetual.contract_value = hedging::UsdCents{1'000};
-    config.instruments = {gateway_instrument(perpetual, Dialect::deribit)};
-  });
+  start(deribit_test_venue(), use_deribit_dialect);
   // Deribit's market orders carry the collar price (Price(44) required).
   hedging::OrderIntent market = market_intent(0, Side::buy, 4);
   market.limit_price = hedging::Price::from_dollars(44'000);

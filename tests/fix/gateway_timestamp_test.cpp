@@ -24,12 +24,8 @@ std::string written(std::int64_t nanoseconds) {
 
 // gmtime_r and the milliseconds, flooring like to_timestamp.
 std::string reference(std::int64_t nanoseconds) {
-  std::int64_t seconds = nanoseconds / kNanosecondsPerSecond;
-  std::int64_t remainder = nanoseconds % kNanosecondsPerSecond;
-  if (remainder < 0) {
-    seconds -= 1;
-    remainder += kNanosecondsPerSecond;
-  }
+  const std::int64_t remainder = (nanoseconds % kNanosecondsPerSecond + kNanosecondsPerSecond) % kNanosecondsPerSecond;
+  const std::int64_t seconds = (nanoseconds - remainder) / kNanosecondsPerSecond;
   const auto time = static_cast<std::time_t>(seconds);
   std::tm calendar{};
   gmtime_r(&time, &calendar);
