@@ -18,8 +18,10 @@ deterministic by a hold, the kill switch or a verified venue state:
     chain): the restart cannot know, reports it to the operator (/health,
     /metrics) and never sends it.
 Every transfer is sent at most once (the node's count per label).
-A second test: a deposit the venue never credits raises the overdue alert in
-/metrics and /health.
+Also: with nothing to hedge, all collateral is withdrawn to the node (the
+venue's withdraw, the node's incoming transaction), then a liability brings a
+deposit and leverage into its band; and a deposit the venue never credits
+raises the overdue alert in /metrics and /health.
 
 Run: python3 tests/engine/run_transfers_e2e_test.py --synthusd build/synthusd --venue build/synthusd-venue
 """
@@ -124,7 +126,8 @@ class WalletVenue:
 class Setup:
     """Venue, node and engine in one temporary directory."""
 
-    def __init__(self, collateral: str, credit_delay_ms: int, credit_timeout_seconds: int) -> None:
+    def __init__(self, collateral: str, credit_delay_ms: int, credit_timeout_seconds: int,
+                 low_bounds: tuple[int, int] = (0, 1)) -> None:
         self.directory = tempfile.mkdtemp(prefix="sutr", dir="/tmp")
         self.venue = WalletVenue(BINARIES["venue"], self.directory, collateral, credit_delay_ms)
         self.node = FakeLndWallet(self.venue.url, MACAROON.hex(), balance_sats=100_000_000).start()
@@ -134,12 +137,12 @@ class Setup:
         os.chmod(macaroon, 0o600)
         os.environ["SYNTHUSD_VENUE_CLIENT_ID"] = CLIENT_ID
         os.environ["SYNTHUSD_VENUE_CLIENT_SECRET"] = CLIENT_SECRET
-        # Deposits only: leverage never falls below a band of 0 (no withdrawals
-        # of the starting collateral before liabilities arrive).
+        # low_bounds (0, 1): deposits only, leverage never falls below 0 (no
+        # withdrawal of the starting collateral before liabilities arrive).
         extra = f"""
 [collateral]
-low_bound = 0
-low_safe_bound = 1
+low_bound = {low_bounds[0]}
+low_safe_bound = {low_bounds[1]}
 high_safe_bound = 3
 high_bound = 4
 minimum_transfer_usd = 100
@@ -300,6 +303,30 @@ class RunTransfersTest(unittest.TestCase):
                              {f"synthusd-transfer-{i}": 1 for i in (first, second, third, fourth)})
             self.assertEqual(len(s.node.sends), 4)
             self.assertEqual(sorted(d["state"] for d in s.venue.deposits()), ["completed"] * 4)
+        finally:
+            s.close()
+        shutil.rmtree(s.directory, ignore_errors=True)
+
+    def test_collateral_comes_back_to_the_node_when_leverage_falls_and_goes_out_when_it_rises(self) -> None:
+        s = Setup(collateral="0.02", credit_delay_ms=500, credit_timeout_seconds=600, low_bounds=(2, 3))
+        try:
+            s.start_engine()
+            # Nothing to hedge: leverage 0 is below the band, all 0.02 BTC comes back.
+            withdrawal = s.new_transfer(0)
+            wait_for(lambda: s.has_step(withdrawal, "completed"), 30, "the withdrawal completed")
+            address = s.has_step(withdrawal, "address")[1]
+            self.assertIn(address, s.node.addresses)
+            self.assertTrue(s.has_step(withdrawal, "requested_at_venue"))
+            self.assertEqual(s.node.received_sats(), 2_000_000)
+            self.assertEqual(s.node.sends, [])
+            wait_for(lambda: s.engine.metric("synthusd_collateral_sats", '{venue="deribit"}') == 0, 10,
+                     "the venue's equity at 0")
+            # $1,500 of liabilities against nothing: a deposit, then leverage in 2..4.
+            s.add_liability(150_000)
+            deposit = s.new_transfer(withdrawal)
+            wait_for(lambda: s.has_step(deposit, "completed"), 30, "the deposit completed")
+            wait_for(lambda: 2.0 <= (s.leverage() or 0) <= 4.0, 30, "leverage in its band")
+            self.assertEqual(len(s.node.sends), 1)
         finally:
             s.close()
         shutil.rmtree(s.directory, ignore_errors=True)

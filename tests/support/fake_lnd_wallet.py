@@ -207,6 +207,12 @@ class FakeLndWallet:
                         "previous_outpoints": []})
             return out
 
+    def received_sats(self) -> int:
+        """What the chain paid to addresses this wallet handed out."""
+        with self.lock:
+            ours = set(self.addresses)
+        return sum(int(tx["amount"]) for tx in self._chain() if tx.get("address") in ours)
+
     def state(self) -> dict:
         with self.lock:
             return {"sends": len(self.sends), "send_requests": self.send_requests,
