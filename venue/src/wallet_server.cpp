@@ -10,21 +10,10 @@
 #include <string_view>
 #include <system_error>
 
+#include "synthusd/common/http_head.hpp"
+
 namespace synthusd::venue {
 namespace {
-
-bool same_name(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::string reason_of(int status) {
   switch (status) {
@@ -68,28 +57,18 @@ Parsed parse(const std::string& input, WalletRequest& request) {
   request.method = std::string(line.substr(0, first_space));
   request.target = std::string(line.substr(first_space + 1, second_space - first_space - 1));
   std::size_t length = 0;
-  std::size_t at = line_end;
-  while (at != std::string_view::npos && at < head.size()) {
-    const std::size_t next = head.find("\r\n", at + 2);
-    const std::string_view header = head.substr(at + 2, next == std::string_view::npos ? head.npos : next - at - 2);
-    at = next;
-    const std::size_t colon = header.find(':');
-    if (colon == std::string_view::npos) {
-      continue;
+  const bool readable = common::for_each_header_field(head, [&](std::string_view name, std::string_view value) {
+    if (common::equals_ignoring_case(name, "content-length")) {
+      return std::from_chars(value.data(), value.data() + value.size(), length).ec == std::errc{} &&
+             length <= WalletServer::kMaxRequestBytes;
     }
-    std::string_view value = header.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') {
-      value.remove_prefix(1);
-    }
-    const std::string_view name = header.substr(0, colon);
-    if (same_name(name, "content-length")) {
-      if (std::from_chars(value.data(), value.data() + value.size(), length).ec != std::errc{} ||
-          length > WalletServer::kMaxRequestBytes) {
-        return Parsed::malformed;
-      }
-    } else if (same_name(name, "authorization")) {
+    if (common::equals_ignoring_case(name, "authorization")) {
       request.authorization = std::string(value);
     }
+    return true;
+  });
+  if (!readable) {
+    return Parsed::malformed;
   }
   if (input.size() < head_end + 4 + length) {
     return Parsed::incomplete;
