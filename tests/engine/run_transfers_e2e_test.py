@@ -31,9 +31,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +41,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
-from engine_harness import FIX_SECRET, Engine, WalletClient, engine_config, run_tests  # noqa: E402
+from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests  # noqa: E402
 from fake_lnd_wallet import FakeLndWallet  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
@@ -66,33 +64,13 @@ def wait_for(condition, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-class WalletVenue:
-    """synthusd-venue with its wallet: FIX, tickers, and the wallet port."""
+class WalletVenue(Venue):
+    """synthusd-venue with its wallet on, at a fixed price (no GBM moves)."""
 
     def __init__(self, binary: str, directory: str, collateral: str, credit_delay_ms: int) -> None:
-        self.comp_id = "DERIBITSERVER"
-        args = [binary, "--fix-port", "0", "--ws-port", "0", "--sender-comp-id", self.comp_id,
-                "--target-comp-id", "SYNTHUSD", "--reset-on-logon", "true", "--collateral", collateral,
-                "--ticker-timestamps", "wall", "--logon-secret", FIX_SECRET, "--volatility", "0",
-                "--jumps-per-year", "0", "--wallet", "true", "--wallet-client-id", CLIENT_ID,
-                "--wallet-client-secret", CLIENT_SECRET, "--wallet-credit-delay-ms", str(credit_delay_ms)]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.fix_port = self.ws_port = self.wallet_port = 0
-        deadline = time.monotonic() + 20
-        assert self.process.stdout is not None
-        while 0 in (self.fix_port, self.ws_port, self.wallet_port) and time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                break
-            if m := re.search(r"FIX acceptor on port (\d+)", line):
-                self.fix_port = int(m.group(1))
-            if m := re.search(r"ws://127\.0\.0\.1:(\d+)", line):
-                self.ws_port = int(m.group(1))
-            if m := re.search(r"wallet API on http://127\.0\.0\.1:(\d+)", line):
-                self.wallet_port = int(m.group(1))
-        if 0 in (self.fix_port, self.ws_port, self.wallet_port):
-            self.stop()
-            raise RuntimeError("synthusd-venue did not print its ports")
+        super().__init__(binary, directory, "--volatility", "0", "--jumps-per-year", "0", "--wallet", "true",
+                         "--wallet-client-id", CLIENT_ID, "--wallet-client-secret", CLIENT_SECRET,
+                         "--wallet-credit-delay-ms", str(credit_delay_ms), collateral=collateral, wallet=True)
 
     @property
     def url(self) -> str:
@@ -110,17 +88,6 @@ class WalletVenue:
             if deposit["transaction_id"] == txid:
                 return deposit["state"]
         return None
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
 
 
 class Setup:
