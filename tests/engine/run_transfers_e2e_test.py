@@ -8,7 +8,11 @@ band; the kernel asks for a deposit; the engine gets the venue's deposit
 address, sends from the node, the venue credits the deposit after its delay
 (pending -> completed), FIX reports the new equity and leverage returns into
 the band. Then kill -9 at each step of a deposit, each stop made
-deterministic by a hold, the kill switch or a verified venue state:
+deterministic by a hold, the kill switch, a long poll interval or a verified
+venue state:
+  - after the deposit address was journaled, before the send (poll_ms 3000
+    between the two steps; the journal shows no "sending" afterwards): the
+    restart sends it once and completes;
   - while the node holds the send (journal: address, sending), the node then
     broadcasting it: the restart finds the send by its label and completes;
   - after the send, the venue's deposit still pending (verified): completes;
@@ -31,6 +35,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -138,6 +143,12 @@ timeout_ms = 5000
         self.wallet = WalletClient(self.engine.socket)
         assert self.wallet.connect()
 
+    def set_poll_ms(self, poll_ms: int) -> None:
+        """The executor's pass interval, for the next start."""
+        text = re.sub(r"^poll_ms = \d+$", f"poll_ms = {poll_ms}", read(self.config), flags=re.MULTILINE)
+        with open(self.config, "w") as f:
+            f.write(text)
+
     def kill_engine(self) -> None:
         assert self.wallet is not None
         self.wallet.close()
@@ -213,6 +224,23 @@ class RunTransfersTest(unittest.TestCase):
             txid = s.has_step(first, "sent")[1]
             self.assertEqual(s.venue.deposit_state(txid), "completed")
 
+            # 1b. kill -9 after the address was journaled, before the send: with
+            # poll_ms 3000 the executor waits 3 s between the two steps; the journal
+            # afterwards proves the kill fell between them.
+            s.kill_engine()
+            s.set_poll_ms(3000)
+            s.start_engine()
+            s.add_liability(s.liability_cents)
+            addressed = s.new_transfer(first)
+            wait_for(lambda: s.has_step(addressed, "address"), 30, "the deposit address journaled")
+            s.kill_engine()
+            self.assertIsNone(s.has_step(addressed, "sending"))
+            self.assertEqual(s.node.send_requests, 1)
+            s.set_poll_ms(100)
+            s.start_engine()
+            complete(addressed)
+            first = addressed
+
             # 2. kill -9 while the node holds the send; the node then broadcasts it.
             s.node.hold_sends = True
             s.add_liability(s.liability_cents)
@@ -263,13 +291,13 @@ class RunTransfersTest(unittest.TestCase):
             status, health = s.engine.http("GET", "/health")
             self.assertEqual(status, 503)
             self.assertIn("1 collateral transfer(s) need the operator", health)
-            self.assertEqual(s.engine.metric("synthusd_transfers_completed"), 4)
+            self.assertEqual(s.engine.metric("synthusd_transfers_completed"), 5)
 
             # Exactly one on-chain send per transfer, none for the dropped one.
             self.assertEqual(s.node.sends_by_label,
-                             {f"synthusd-transfer-{i}": 1 for i in (first, second, third, fourth)})
-            self.assertEqual(len(s.node.sends), 4)
-            self.assertEqual(sorted(d["state"] for d in s.venue.deposits()), ["completed"] * 4)
+                             {f"synthusd-transfer-{i}": 1 for i in range(1, fifth)})
+            self.assertEqual(len(s.node.sends), 5)
+            self.assertEqual(sorted(d["state"] for d in s.venue.deposits()), ["completed"] * 5)
         finally:
             s.close()
         shutil.rmtree(s.directory, ignore_errors=True)
