@@ -43,21 +43,25 @@ class Venue:
     """build/synthusd-venue: FIX acceptor + Deribit-format WebSocket tickers."""
 
     def __init__(self, binary: str, directory: str, *extra: str, fix_port: int = 0, ws_port: int = 0,
-                 comp_id: str = "DERIBITSERVER", name: str = "venue") -> None:
+                 comp_id: str = "DERIBITSERVER", name: str = "venue", collateral: str = "1000",
+                 wallet: bool = False) -> None:
         """fix_port/ws_port 0: free ports (printed); a restarted venue passes the
         ports it had. comp_id: the venue's SenderCompID, distinct per venue when
-        one engine talks to several (QuickFIX session ids are process-wide)."""
+        one engine talks to several (QuickFIX session ids are process-wide).
+        wallet: `extra` turns the wallet on (--wallet true ...); wait for its
+        port too (wallet_port)."""
         self.comp_id = comp_id
         self.fix_log = os.path.join(directory, f"{name}-fix-log")
         args = [binary, "--fix-port", str(fix_port), "--ws-port", str(ws_port), "--sender-comp-id", comp_id,
-                "--target-comp-id", "SYNTHUSD", "--reset-on-logon", "true", "--collateral", "1000",
+                "--target-comp-id", "SYNTHUSD", "--reset-on-logon", "true", "--collateral", collateral,
                 "--fix-log", self.fix_log, "--ticker-timestamps", "wall", "--logon-secret", FIX_SECRET, *extra]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.fix_port = 0
         self.ws_port = 0
+        self.wallet_port = 0 if wallet else -1
         deadline = time.monotonic() + 20
         assert self.process.stdout is not None
-        while (self.fix_port == 0 or self.ws_port == 0) and time.monotonic() < deadline:
+        while 0 in (self.fix_port, self.ws_port, self.wallet_port) and time.monotonic() < deadline:
             line = self.process.stdout.readline()
             if not line:
                 break
@@ -65,7 +69,9 @@ class Venue:
                 self.fix_port = int(m.group(1))
             if m := re.search(r"ws://127\.0\.0\.1:(\d+)", line):
                 self.ws_port = int(m.group(1))
-        if self.fix_port == 0 or self.ws_port == 0:
+            if m := re.search(r"wallet API on http://127\.0\.0\.1:(\d+)", line):
+                self.wallet_port = int(m.group(1))
+        if 0 in (self.fix_port, self.ws_port, self.wallet_port):
             self.stop()
             raise RuntimeError("synthusd-venue did not print its ports")
 
@@ -77,6 +83,8 @@ class Venue:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
     def _messages(self) -> list[dict[str, str]]:
         found = []

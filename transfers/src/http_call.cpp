@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "synthusd/common/http_head.hpp"
+
 namespace synthusd::transfers {
 namespace {
 
@@ -84,19 +86,6 @@ int connect_to(const HttpEndpoint& endpoint, Clock::time_point deadline, std::st
     error = "no address for " + endpoint.host;
   }
   return fd;
-}
-
-bool case_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // Decodes a chunked body; false when malformed or not yet complete.
@@ -192,28 +181,21 @@ HttpResult http_call(const HttpEndpoint& endpoint, const std::string& method, co
   const std::string_view rest(raw.data() + head_end + 4, raw.size() - head_end - 4);
   bool chunked = false;
   std::optional<std::size_t> length;
-  for (std::size_t at = head.find("\r\n"); at != std::string_view::npos;) {
-    const std::size_t next = head.find("\r\n", at + 2);
-    const std::string_view line = head.substr(at + 2, next == std::string_view::npos ? head.npos : next - at - 2);
-    at = next;
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) {
-      continue;
-    }
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') {
-      value.remove_prefix(1);
-    }
-    if (case_equal(line.substr(0, colon), "transfer-encoding") && case_equal(value, "chunked")) {
+  const bool readable = common::for_each_header_field(head, [&](std::string_view name, std::string_view value) {
+    if (common::equals_ignoring_case(name, "transfer-encoding") && common::equals_ignoring_case(value, "chunked")) {
       chunked = true;
-    } else if (case_equal(line.substr(0, colon), "content-length")) {
+    } else if (common::equals_ignoring_case(name, "content-length")) {
       std::size_t parsed = 0;
       if (std::from_chars(value.data(), value.data() + value.size(), parsed).ec != std::errc{}) {
-        result.error = "malformed Content-Length";
-        return result;
+        return false;
       }
       length = parsed;
     }
+    return true;
+  });
+  if (!readable) {
+    result.error = "malformed Content-Length";
+    return result;
   }
   if (chunked) {
     if (!dechunk(rest, result.body)) {

@@ -76,6 +76,10 @@ int run_venue(const venue::VenueConfig& config, int stop_fd) {
     std::cout << "synthusd-venue: WebSocket tickers on ws://127.0.0.1:" << runtime.websocket_port()
               << "/ws/api/v2 (ticker." << config.engine.symbol << ".100ms)\n";
   }
+  if (runtime.wallet_port() != 0) {
+    std::cout << "synthusd-venue: wallet API on http://127.0.0.1:" << runtime.wallet_port()
+              << "/api/v2/private (chain: /chain/broadcast, /chain/transactions)\n";
+  }
   std::cout << "synthusd-venue: " << config.engine.symbol << ", " << points << " price points from "
             << venue::format_fix_timestamp(state.start_time()) << " to "
             << venue::format_fix_timestamp(state.end_time()) << ", time scale "

@@ -78,6 +78,17 @@ constexpr std::array kSettings{
     Setting{"faults.reject_every", "reject-every", SettingKind::value, "reject every Nth new order; 0 = never (0)"},
     Setting{"faults.reject_above", "reject-above", SettingKind::value,
             "reject orders above N contracts; 0 = never (0)"},
+    Setting{"wallet.enabled", "wallet", SettingKind::value,
+            "serve Deribit's private wallet methods and the test chain over HTTP (false)"},
+    Setting{"wallet.port", "wallet-port", SettingKind::value, "wallet HTTP port on 127.0.0.1; 0 picks a free one"},
+    Setting{"wallet.client_id", "wallet-client-id", SettingKind::value, "Basic auth user of the wallet methods"},
+    Setting{"wallet.client_secret", "wallet-client-secret", SettingKind::value, "Basic auth password"},
+    Setting{"wallet.account", "wallet-account", SettingKind::value,
+            "the account (CompID) the credentials act for; empty: the first"},
+    Setting{"wallet.credit_delay_ms", "wallet-credit-delay-ms", SettingKind::value,
+            "deposits are credited this long after the chain saw them; -1 = never (1000)"},
+    Setting{"wallet.withdrawal_delay_ms", "wallet-withdrawal-delay-ms", SettingKind::value,
+            "withdrawals reach the chain this long after the request (1000)"},
 };
 
 [[noreturn]] void bad(std::string_view key, const std::string& value, std::string_view expected) {
@@ -138,6 +149,25 @@ constexpr std::array kSettings{
 constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kRatioScale = Ratio::kScale;
 
+void apply_wallet(WalletConfig& wallet, std::string_view key, const std::string& value) {
+  constexpr std::int64_t kDay = 86'400'000;
+  if (key == "wallet.enabled") {
+    wallet.enabled = to_bool(key, value);
+  } else if (key == "wallet.port") {
+    wallet.port = static_cast<std::uint16_t>(to_integer(key, value, 0, 65'535));
+  } else if (key == "wallet.client_id") {
+    wallet.client_id = value;
+  } else if (key == "wallet.client_secret") {
+    wallet.client_secret = value;
+  } else if (key == "wallet.account") {
+    wallet.account = value;
+  } else if (key == "wallet.credit_delay_ms") {
+    wallet.credit_delay_ms = to_integer(key, value, -1, kDay);
+  } else if (key == "wallet.withdrawal_delay_ms") {
+    wallet.withdrawal_delay_ms = to_integer(key, value, 0, kDay);
+  }
+}
+
 void apply(VenueConfig& config, std::string_view key, const std::string& value) {
   EngineConfig& engine = config.engine;
   PricePathSettings& path = config.path;
@@ -176,6 +206,8 @@ void apply(VenueConfig& config, std::string_view key, const std::string& value) 
     config.fix.logon_secret = value;
   } else if (key == "fix.cancel_on_disconnect") {
     config.cancel_on_disconnect = to_bool(key, value);
+  } else if (key.starts_with("wallet.")) {
+    apply_wallet(config.wallet, key, value);
   } else if (key == "websocket.enabled") {
     config.websocket_enabled = to_bool(key, value);
   } else if (key == "websocket.port") {
@@ -369,6 +401,9 @@ VenueConfig make_config(const SettingValues& values) {
   config.fix.file_store_path = config.file_store ? config.file_store_path : std::string();
   if (config.fix.acceptance && config.fix.data_dictionary.empty()) {
     throw ConfigError("acceptance: --data-dictionary (FIX44.xml) is required, as the reference acceptor validates");
+  }
+  if (config.wallet.enabled && (config.wallet.client_id.empty() || config.wallet.client_secret.empty())) {
+    throw ConfigError("wallet: client_id and client_secret are required when the wallet is enabled");
   }
   if (config.engine.liquidation_margin > config.engine.initial_margin) {
     throw ConfigError("margin: the liquidation ratio L must not exceed the initial margin ratio I");

@@ -66,6 +66,7 @@ void VenueRuntime::start() {
   if (config_.websocket_enabled) {
     websocket_ = std::make_unique<WebSocketServer>(config_.websocket_port);
   }
+  start_wallet();
   wall_start_ = std::chrono::steady_clock::now();
   simulated_start_ = engine_.now();
 }
@@ -189,6 +190,7 @@ void VenueRuntime::drain_inbox() {
 
 void VenueRuntime::tick() {
   engine_.advance_to(simulated_now(), events_);
+  advance_wallet();
   send_events();
   if (!websocket_) {
     return;
@@ -244,6 +246,9 @@ void VenueRuntime::run(int stop_fd) {
     if (websocket_) {
       websocket_->add_poll_fds(fds);
     }
+    if (wallet_server_) {
+      wallet_server_->add_poll_fds(fds);
+    }
     const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_tick - Clock::now()).count();
     const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<std::int64_t>(wait, 0)));
     if (ready < 0 && errno != EINTR) {
@@ -257,6 +262,9 @@ void VenueRuntime::run(int stop_fd) {
     }
     if (websocket_ && ready > 0) {
       handle_websocket(fds);
+    }
+    if (wallet_server_ && ready > 0) {
+      handle_wallet(fds);
     }
     const auto now = Clock::now();
     if (now >= next_tick) {

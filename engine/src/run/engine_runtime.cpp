@@ -538,6 +538,9 @@ std::string EngineRuntime::metrics_text() {
   per_source("synthusd_liability_backpressure_total", Type::counter,
              "events held back (kernel queue full, or sats while there is no valid index price)",
              [](const SourceStatus& source) { return std::uint64_t{source.backpressure.load()}; });
+  if (transfer_worker_) {
+    transfer_worker_->write_metrics(out);
+  }
   out.gauge("synthusd_kill_switch_engaged", "1 while new orders are blocked", killed() ? 1 : 0);
   out.gauge("synthusd_recovery_replayed_records", "journal records replayed at the last start",
             static_cast<std::int64_t>(recovery_.replayed_records));
@@ -575,6 +578,10 @@ std::string EngineRuntime::health_problems() const {
     if (!source->up.load()) {
       add("liability source " + source->name + " down");
     }
+  }
+  if (const std::string transfers = transfer_worker_ ? transfer_worker_->problems() : std::string();
+      !transfers.empty()) {
+    add(transfers);
   }
   if (!kernel_worker_->status().within_band.load()) {
     add("hedge outside its band");

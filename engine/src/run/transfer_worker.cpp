@@ -41,6 +41,57 @@ TransferWorker::TransferWorker(const TransferSection& section, hedging::VenueId 
   limits.require_approval = section.require_approval;
   limits.credit_timeout = std::chrono::seconds(section.credit_timeout_seconds);
   executor_ = std::make_unique<transfers::TransferExecutor>(*journal_, *node_, *venue_, limits);
+  count();
+}
+
+void TransferWorker::count() {
+  std::uint64_t overdue = 0;
+  std::uint64_t needs_operator = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t failed = 0;
+  for (const transfers::TransferStatus& status : executor_->transfers()) {
+    switch (status.state) {
+    case transfers::TransferState::completed:
+      ++completed;
+      break;
+    case transfers::TransferState::failed:
+      ++failed;
+      break;
+    case transfers::TransferState::needs_operator:
+      ++needs_operator;
+      break;
+    default:
+      overdue += status.overdue ? 1U : 0U;
+      break;
+    }
+  }
+  counts_.overdue.store(overdue);
+  counts_.needs_operator.store(needs_operator);
+  counts_.completed.store(completed);
+  counts_.failed.store(failed);
+}
+
+void TransferWorker::write_metrics(PrometheusText& out) const {
+  out.gauge("synthusd_transfers_overdue",
+            "collateral transfers sent but not credited (or received) within credit_timeout_seconds",
+            static_cast<std::int64_t>(counts_.overdue.load()));
+  out.gauge("synthusd_transfers_needing_operator", "collateral transfers a restart left for the operator",
+            static_cast<std::int64_t>(counts_.needs_operator.load()));
+  out.gauge("synthusd_transfers_completed", "collateral transfers completed (in the transfer journal)",
+            static_cast<std::int64_t>(counts_.completed.load()));
+  out.gauge("synthusd_transfers_failed", "collateral transfers failed (in the transfer journal)",
+            static_cast<std::int64_t>(counts_.failed.load()));
+}
+
+std::string TransferWorker::problems() const {
+  std::string text;
+  if (const std::uint64_t overdue = counts_.overdue.load(); overdue > 0) {
+    text = std::to_string(overdue) + " collateral transfer(s) overdue (not credited within credit_timeout_seconds)";
+  }
+  if (const std::uint64_t held = counts_.needs_operator.load(); held > 0) {
+    text += (text.empty() ? "" : "; ") + std::to_string(held) + " collateral transfer(s) need the operator";
+  }
+  return text;
 }
 
 bool TransferWorker::knows(hedging::TransferId id) const {
@@ -112,6 +163,7 @@ void TransferWorker::run(const std::atomic<bool>& stop, SpscQueue<hedging::Trans
         break;
       }
     }
+    count();
     if (!executor_->last_error().empty()) {
       spdlog::debug("transfers: {}", executor_->last_error());
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pipeline.hpp"
+#include "synthusd/engine/prometheus_text.hpp"
 #include "synthusd/engine/run_config.hpp"
 #include "synthusd/hedging/actions.hpp"
 #include "synthusd/transfers/transfer_executor.hpp"
@@ -42,17 +43,35 @@ public:
   // The operator's kill switch (admin HTTP /kill, /resume): any thread.
   void halt() noexcept { halt_requested_.store(true); }
   void resume() noexcept { halt_requested_.store(false); }
+  // What /metrics and /health show, counted after every pass: transfers
+  // overdue (sent, not credited or received within credit_timeout_seconds:
+  // the alert) and waiting for the operator, and those finished.
+  struct Counts {
+    std::atomic<std::uint64_t> overdue{0};
+    std::atomic<std::uint64_t> needs_operator{0};
+    std::atomic<std::uint64_t> completed{0};
+    std::atomic<std::uint64_t> failed{0};
+  };
+  [[nodiscard]] const Counts& counts() const noexcept { return counts_; }
+  // The counts as /metrics gauges (synthusd_transfers_*), and what /health
+  // reports of them (empty: nothing); any thread.
+  void write_metrics(PrometheusText& out) const;
+  [[nodiscard]] std::string problems() const;
+
   // The operator's approval of a held transfer (require_approval): any
   // thread; the worker's next pass hands it to the executor.
   void approve(hedging::TransferId id);
 
 private:
+  void count();
+
   TransferSection section_;
   std::unique_ptr<transfers::TransferJournal> journal_;
   std::unique_ptr<transfers::LndNodeWallet> node_;
   std::unique_ptr<transfers::DeribitVenueWallet> venue_;
   std::unique_ptr<transfers::TransferExecutor> executor_;
   std::atomic<bool> halt_requested_{false};
+  Counts counts_;
   std::mutex approvals_mutex_;
   std::vector<hedging::TransferId> approvals_; // waiting for the worker's next pass
 };

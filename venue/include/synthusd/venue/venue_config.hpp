@@ -11,8 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "synthusd/venue/matching_engine.hpp"
 #include "synthusd/venue/fix_server.hpp"
+#include "synthusd/venue/matching_engine.hpp"
+#include "synthusd/venue/wallet.hpp"
 
 namespace synthusd::venue {
 
@@ -49,6 +50,7 @@ struct VenueConfig {
   std::string funding_csv;
   std::int64_t time_scale_millionths = 1'000'000; // simulated seconds per wall second, * 1e6
   bool cancel_on_disconnect = false;
+  WalletConfig wallet;
 };
 
 enum class SettingKind : std::uint8_t { value, flag, list };

@@ -31,6 +31,8 @@
 #include "synthusd/venue/fix_server.hpp"
 #include "synthusd/venue/ticker_feed.hpp"
 #include "synthusd/venue/venue_config.hpp"
+#include "synthusd/venue/wallet_api.hpp"
+#include "synthusd/venue/wallet_server.hpp"
 #include "synthusd/venue/websocket_server.hpp"
 
 namespace synthusd::venue {
@@ -53,6 +55,7 @@ public:
   void start();
   [[nodiscard]] std::uint16_t fix_port() const;
   [[nodiscard]] std::uint16_t websocket_port() const; // 0 when disabled
+  [[nodiscard]] std::uint16_t wallet_port() const;    // 0 when disabled
   [[nodiscard]] const Engine& engine() const noexcept { return engine_; }
 
   // Runs the venue thread's loop until stop_fd becomes readable, then stops
@@ -76,6 +79,10 @@ private:
   void tick();
   void handle_websocket(const std::vector<pollfd>& fds);
   void send_events();
+  // The wallet ([wallet] enabled; venue_runtime_wallet.cpp).
+  void start_wallet();
+  void handle_wallet(const std::vector<pollfd>& fds);
+  void advance_wallet();
   [[nodiscard]] Timestamp simulated_now() const;
   [[nodiscard]] std::int64_t wall_milliseconds() const;
   [[nodiscard]] TickerSnapshot snapshot() const;
@@ -85,6 +92,9 @@ private:
   std::unique_ptr<FixServer> fix_;
   std::unique_ptr<WebSocketServer> websocket_;
   TickerFeed feed_;
+  std::unique_ptr<Wallet> wallet_;
+  std::unique_ptr<WalletApi> wallet_api_;
+  std::unique_ptr<WalletServer> wallet_server_;
   std::vector<Event> events_; // reused
   std::chrono::steady_clock::time_point wall_start_;
   Timestamp simulated_start_{};

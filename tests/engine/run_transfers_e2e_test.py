@@ -1,0 +1,350 @@
+"""Collateral transfers executed end to end on loopback: `synthusd run`, the
+venue simulator with its wallet on (synthusd-venue --wallet true), and the
+fake lnd wallet (tests/support/fake_lnd_wallet.py), which "broadcasts" its
+sends to the simulator's test chain.
+
+Liability growth through the intake raises leverage above the collateral
+band; the kernel asks for a deposit; the engine gets the venue's deposit
+address, sends from the node, the venue credits the deposit after its delay
+(pending -> completed), FIX reports the new equity and leverage returns into
+the band. Then kill -9 at each step of a deposit, each stop made
+deterministic by a hold, the kill switch, a long poll interval or a verified
+venue state:
+  - after the deposit address was journaled, before the send (poll_ms 3000
+    between the two steps; the journal shows no "sending" afterwards): the
+    restart sends it once and completes;
+  - while the node holds the send (journal: address, sending), the node then
+    broadcasting it: the restart finds the send by its label and completes;
+  - after the send, the venue's deposit still pending (verified): completes;
+  - after the venue credited it, the executor halted by /kill so that the
+    completion is not yet journaled (verified): completes;
+  - while the node holds the send, the node then dropping it (never on the
+    chain): the restart cannot know, reports it to the operator (/health,
+    /metrics) and never sends it.
+Every transfer is sent at most once (the node's count per label).
+Also: with nothing to hedge, all collateral is withdrawn to the node (the
+venue's withdraw, the node's incoming transaction), then a liability brings a
+deposit and leverage into its band; and a deposit the venue never credits
+raises the overdue alert in /metrics and /health.
+
+Run: python3 tests/engine/run_transfers_e2e_test.py --synthusd build/synthusd --venue build/synthusd-venue
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
+from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests  # noqa: E402
+from fake_lnd_wallet import FakeLndWallet  # noqa: E402
+
+BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
+CLIENT_ID, CLIENT_SECRET = "transfer-test", "wallet-secret-not-for-production"
+MACAROON = b"\x02\x01fake-admin-macaroon"
+
+
+def read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class WalletVenue(Venue):
+    """synthusd-venue with its wallet on, at a fixed price (no GBM moves)."""
+
+    def __init__(self, binary: str, directory: str, collateral: str, credit_delay_ms: int) -> None:
+        super().__init__(binary, directory, "--volatility", "0", "--jumps-per-year", "0", "--wallet", "true",
+                         "--wallet-client-id", CLIENT_ID, "--wallet-client-secret", CLIENT_SECRET,
+                         "--wallet-credit-delay-ms", str(credit_delay_ms), collateral=collateral, wallet=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.wallet_port}"
+
+    def deposits(self) -> list[dict]:
+        request = urllib.request.Request(self.url + "/api/v2/private/get_deposits?currency=BTC&count=1000")
+        token = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        request.add_header("Authorization", "Basic " + token)
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return json.loads(answer.read())["result"]["data"]
+
+    def deposit_state(self, txid: str) -> str | None:
+        for deposit in self.deposits():
+            if deposit["transaction_id"] == txid:
+                return deposit["state"]
+        return None
+
+
+class Setup:
+    """Venue, node and engine in one temporary directory."""
+
+    def __init__(self, collateral: str, credit_delay_ms: int, credit_timeout_seconds: int,
+                 low_bounds: tuple[int, int] = (0, 1)) -> None:
+        self.directory = tempfile.mkdtemp(prefix="sutr", dir="/tmp")
+        self.venue = WalletVenue(BINARIES["venue"], self.directory, collateral, credit_delay_ms)
+        self.node = FakeLndWallet(self.venue.url, MACAROON.hex(), balance_sats=100_000_000).start()
+        macaroon = os.path.join(self.directory, "admin.macaroon")
+        with open(macaroon, "wb") as f:
+            f.write(MACAROON)
+        os.chmod(macaroon, 0o600)
+        os.environ["SYNTHUSD_VENUE_CLIENT_ID"] = CLIENT_ID
+        os.environ["SYNTHUSD_VENUE_CLIENT_SECRET"] = CLIENT_SECRET
+        # low_bounds (0, 1): deposits only, leverage never falls below 0 (no
+        # withdrawal of the starting collateral before liabilities arrive).
+        extra = f"""
+[collateral]
+low_bound = {low_bounds[0]}
+low_safe_bound = {low_bounds[1]}
+high_safe_bound = 3
+high_bound = 4
+minimum_transfer_usd = 100
+
+[transfers]
+enabled = true
+venue = "deribit"
+venue_host = "127.0.0.1"
+venue_port = {self.venue.wallet_port}
+node_host = "127.0.0.1"
+node_port = {self.node.port}
+macaroon_file = "{macaroon}"
+credit_timeout_seconds = {credit_timeout_seconds}
+poll_ms = 100
+timeout_ms = 5000
+"""
+        self.config = engine_config(self.directory, self.venue, extra=extra)
+        self.journal = os.path.join(self.directory, "state", "transfers.journal")
+        self.engine = Engine(BINARIES["synthusd"], self.config, self.directory)
+        self.wallet: WalletClient | None = None
+        self.liability_cents = 0
+        self.events = 0
+
+    def start_engine(self) -> None:
+        self.engine.start()
+        self.wallet = WalletClient(self.engine.socket)
+        assert self.wallet.connect()
+
+    def set_poll_ms(self, poll_ms: int) -> None:
+        """The executor's pass interval, for the next start."""
+        text = re.sub(r"^poll_ms = \d+$", f"poll_ms = {poll_ms}", read(self.config), flags=re.MULTILINE)
+        with open(self.config, "w") as f:
+            f.write(text)
+
+    def kill_engine(self) -> None:
+        assert self.wallet is not None
+        self.wallet.close()
+        self.engine.kill9()
+
+    def add_liability(self, cents: int) -> None:
+        assert self.wallet is not None
+        self.events += 1
+        self.liability_cents += cents
+        self.wallet.send({"id": f"transfer-e2e-{self.events}", "kind": "usd_credit", "usd_cents": cents})
+        wait_for(lambda: (self.wallet.pump(), not self.wallet.unacked)[1], 20, "the liability acknowledged")
+
+    def steps(self, transfer_id: int) -> list[list[str]]:
+        if not os.path.exists(self.journal):
+            return []
+        with open(self.journal) as f:
+            return [line.split()[1:] for line in f if line.split()[:1] == [str(transfer_id)]]
+
+    def has_step(self, transfer_id: int, step: str) -> list[str] | None:
+        for words in self.steps(transfer_id):
+            if words[0] == step:
+                return words
+        return None
+
+    def transfer_ids(self) -> list[int]:
+        if not os.path.exists(self.journal):
+            return []
+        with open(self.journal) as f:
+            return sorted({int(line.split()[0]) for line in f if " requested " in f" {line} "})
+
+    def new_transfer(self, known: int) -> int:
+        ids = wait_for(lambda: [i for i in self.transfer_ids() if i > known], 30, "a new transfer intent")
+        return ids[0]
+
+    def leverage(self) -> float | None:
+        try:
+            return self.engine.metric("synthusd_leverage", '{venue="deribit"}')
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        if self.wallet is not None:
+            self.wallet.close()
+        if self.engine.process is not None and self.engine.process.poll() is None:
+            self.engine.kill9()
+        self.node.stop()
+        self.venue.stop()
+
+
+class RunTransfersTest(unittest.TestCase):
+    def test_deposits_execute_once_and_survive_kill_minus_nine_at_every_step(self) -> None:
+        s = Setup(collateral="0.01", credit_delay_ms=2000, credit_timeout_seconds=600)
+        try:
+            s.start_engine()
+            # $1,500 against 0.01 BTC ($600 at the simulator's $60,000): 2.5x, in band.
+            s.add_liability(150_000)
+            wait_for(lambda: (s.leverage() or 0) > 2.4, 30, "the hedge at 2.5x")
+            self.assertEqual(s.transfer_ids(), [])
+
+            def in_band() -> bool:
+                lev = s.leverage()
+                return lev is not None and 2.9 <= lev <= 4.0
+
+            def complete(transfer_id: int) -> None:
+                wait_for(lambda: s.has_step(transfer_id, "completed"), 30, f"transfer {transfer_id} completed")
+                wait_for(in_band, 30, "leverage back in its band")
+
+            # 1. No crash: the liability doubles (5x), one deposit brings it back to 3x.
+            s.add_liability(150_000)
+            first = s.new_transfer(0)
+            complete(first)
+            self.assertEqual(s.node.sends_by_label, {f"synthusd-transfer-{first}": 1})
+            txid = s.has_step(first, "sent")[1]
+            self.assertEqual(s.venue.deposit_state(txid), "completed")
+
+            # 1b. kill -9 after the address was journaled, before the send: with
+            # poll_ms 3000 the executor waits 3 s between the two steps; the journal
+            # afterwards proves the kill fell between them.
+            s.kill_engine()
+            s.set_poll_ms(3000)
+            s.start_engine()
+            s.add_liability(s.liability_cents)
+            addressed = s.new_transfer(first)
+            wait_for(lambda: s.has_step(addressed, "address"), 30, "the deposit address journaled")
+            s.kill_engine()
+            self.assertIsNone(s.has_step(addressed, "sending"))
+            self.assertEqual(s.node.send_requests, 1)
+            s.set_poll_ms(100)
+            s.start_engine()
+            complete(addressed)
+            first = addressed
+
+            # 2. kill -9 while the node holds the send; the node then broadcasts it.
+            s.node.hold_sends = True
+            s.add_liability(s.liability_cents)
+            second = s.new_transfer(first)
+            wait_for(s.node.held.is_set, 30, "the send held at the node")
+            self.assertTrue(s.has_step(second, "sending"))
+            s.kill_engine()
+            s.node.release_held()
+            wait_for(lambda: s.node.sends_by_label.get(f"synthusd-transfer-{second}"), 10, "the held send broadcast")
+            s.start_engine()
+            complete(second)
+
+            # 3. kill -9 after the send, the venue's deposit still pending.
+            s.add_liability(s.liability_cents)
+            third = s.new_transfer(second)
+            sent = wait_for(lambda: s.has_step(third, "sent"), 30, "the deposit sent")
+            self.assertEqual(s.venue.deposit_state(sent[1]), "pending")
+            s.kill_engine()
+            s.start_engine()
+            complete(third)
+
+            # 4. kill -9 after the venue credited it, before the completion is journaled.
+            s.add_liability(s.liability_cents)
+            fourth = s.new_transfer(third)
+            sent = wait_for(lambda: s.has_step(fourth, "sent"), 30, "the deposit sent")
+            halts = read(s.engine.log_path).count("transfers halted by the kill switch")
+            self.assertEqual(s.engine.http("POST", "/kill", token=s.engine.token)[0], 200)
+            wait_for(lambda: read(s.engine.log_path).count("transfers halted by the kill switch") > halts,
+                     10, "the executor halted")
+            wait_for(lambda: s.venue.deposit_state(sent[1]) == "completed", 10, "the venue's credit")
+            self.assertIsNone(s.has_step(fourth, "completed"))
+            s.kill_engine()
+            s.start_engine()
+            complete(fourth)
+
+            # 5. kill -9 while the node holds the send; the node then drops it.
+            s.node.hold_sends = True
+            s.node.drop_held = True
+            s.add_liability(s.liability_cents)
+            fifth = s.new_transfer(fourth)
+            wait_for(s.node.held.is_set, 30, "the send held at the node")
+            s.kill_engine()
+            s.node.release_held()
+            wait_for(lambda: not s.node.held.is_set(), 10, "the held send dropped")
+            s.start_engine()
+            wait_for(lambda: s.has_step(fifth, "needs_operator"), 30, "the interrupted send reported")
+            wait_for(lambda: s.engine.metric("synthusd_transfers_needing_operator") == 1, 10, "the metric")
+            status, health = s.engine.http("GET", "/health")
+            self.assertEqual(status, 503)
+            self.assertIn("1 collateral transfer(s) need the operator", health)
+            self.assertEqual(s.engine.metric("synthusd_transfers_completed"), 5)
+
+            # Exactly one on-chain send per transfer, none for the dropped one.
+            self.assertEqual(s.node.sends_by_label,
+                             {f"synthusd-transfer-{i}": 1 for i in range(1, fifth)})
+            self.assertEqual(len(s.node.sends), 5)
+            self.assertEqual(sorted(d["state"] for d in s.venue.deposits()), ["completed"] * 5)
+        finally:
+            s.close()
+        shutil.rmtree(s.directory, ignore_errors=True)
+
+    def test_collateral_comes_back_to_the_node_when_leverage_falls_and_goes_out_when_it_rises(self) -> None:
+        s = Setup(collateral="0.02", credit_delay_ms=500, credit_timeout_seconds=600, low_bounds=(2, 3))
+        try:
+            s.start_engine()
+            # Nothing to hedge: leverage 0 is below the band, all 0.02 BTC comes back.
+            withdrawal = s.new_transfer(0)
+            wait_for(lambda: s.has_step(withdrawal, "completed"), 30, "the withdrawal completed")
+            address = s.has_step(withdrawal, "address")[1]
+            self.assertIn(address, s.node.addresses)
+            self.assertTrue(s.has_step(withdrawal, "requested_at_venue"))
+            self.assertEqual(s.node.received_sats(), 2_000_000)
+            self.assertEqual(s.node.sends, [])
+            wait_for(lambda: s.engine.metric("synthusd_collateral_sats", '{venue="deribit"}') == 0, 10,
+                     "the venue's equity at 0")
+            # $1,500 of liabilities against nothing: a deposit, then leverage in 2..4.
+            s.add_liability(150_000)
+            deposit = s.new_transfer(withdrawal)
+            wait_for(lambda: s.has_step(deposit, "completed"), 30, "the deposit completed")
+            wait_for(lambda: 2.0 <= (s.leverage() or 0) <= 4.0, 30, "leverage in its band")
+            self.assertEqual(len(s.node.sends), 1)
+        finally:
+            s.close()
+        shutil.rmtree(s.directory, ignore_errors=True)
+
+    def test_a_deposit_the_venue_never_credits_raises_the_overdue_alert(self) -> None:
+        s = Setup(collateral="0.001", credit_delay_ms=-1, credit_timeout_seconds=1)
+        try:
+            s.start_engine()
+            s.add_liability(150_000)  # $1,500 against $60: a deposit at once
+            transfer = s.new_transfer(0)
+            sent = wait_for(lambda: s.has_step(transfer, "sent"), 30, "the deposit sent")
+            wait_for(lambda: s.has_step(transfer, "overdue"), 10, "the overdue step")
+            wait_for(lambda: s.engine.metric("synthusd_transfers_overdue") == 1, 10, "the overdue metric")
+            status, health = s.engine.http("GET", "/health")
+            self.assertEqual(status, 503)
+            self.assertIn("1 collateral transfer(s) overdue", health)
+            self.assertEqual(s.venue.deposit_state(sent[1]), "pending")
+            self.assertIsNone(s.has_step(transfer, "completed"))
+            self.assertEqual(len(s.node.sends), 1)
+        finally:
+            s.close()
+        shutil.rmtree(s.directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    run_tests(BINARIES)
