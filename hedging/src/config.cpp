@@ -27,8 +27,8 @@ BandConfig default_bands(PolicyKind policy) noexcept {
   bands.policy = policy;
   if (policy == PolicyKind::banded) {
     bands.low_bound = Ratio::from_ppm(999'000);
-    bands.low_safe_bound = Ratio::one();
-    bands.high_safe_bound = Ratio::one();
+    bands.low_safe_bound = Ratio::from_ppm(999'500);
+    bands.high_safe_bound = Ratio::from_ppm(1'000'500);
     bands.high_bound = Ratio::from_ppm(1'001'000);
   }
   return bands;

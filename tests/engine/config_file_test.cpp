@@ -46,7 +46,7 @@ TEST(ConfigFile, the_shipped_config_loads_and_matches_the_reference_venues) {
   }
   EXPECT_EQ(config.kernel.bands.policy, hedging::PolicyKind::banded);
   EXPECT_EQ(config.kernel.bands.low_bound, Ratio::from_ppm(999'000));
-  EXPECT_EQ(config.kernel.bands.low_safe_bound, Ratio::one());
+  EXPECT_EQ(config.kernel.bands.low_safe_bound, Ratio::from_ppm(999'500));
   EXPECT_EQ(config.kernel.collateral.minimum_transfer, UsdCents{10'000});
   EXPECT_EQ(config.kernel.funding_guard.engage_below, Ratio::from_ppm(-100));
 }
@@ -59,6 +59,8 @@ TEST(ConfigFile, naming_a_policy_brings_its_own_bounds_and_explicit_bounds_overr
   EXPECT_EQ(banded.policy, hedging::PolicyKind::banded);
   EXPECT_EQ(banded.low_bound, Ratio::from_ppm(999'000));
   EXPECT_EQ(banded.high_bound, Ratio::from_ppm(1'001'000));
+  EXPECT_EQ(banded.low_safe_bound, Ratio::from_ppm(999'500)) << "halfway back";
+  EXPECT_EQ(banded.high_safe_bound, Ratio::from_ppm(1'000'500));
   const hedging::BandConfig stablesats = bands_of("policy = \"stablesats\"\n");
   EXPECT_EQ(stablesats.policy, hedging::PolicyKind::stablesats);
   EXPECT_EQ(stablesats.low_bound, Ratio::from_ppm(950'000));

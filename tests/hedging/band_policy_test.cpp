@@ -142,6 +142,23 @@ TEST(BandedPolicy, when_no_whole_contract_fits_the_band_leaves_the_smaller_gap) 
   EXPECT_EQ(decide_band(config, input(120 * kDollar, 0)).trade, Contracts{-1});
 }
 
+TEST(BandedPolicy, default_bands_rebalance_halfway_back_not_to_the_middle) {
+  // L = $100,000 on $10 contracts: band [$99,900, $100,100], back to
+  // [$99,950, $100,050], so the next payment the other way can net inside
+  // the band instead of being traded back.
+  const BandConfig config = default_bands(PolicyKind::banded);
+  constexpr std::int64_t kDeribitContract = 10 * kDollar;
+  const BandDecision under = decide_band(config, input(100'000 * kDollar, -99'500 * kDollar, kDeribitContract));
+  EXPECT_EQ(under.zone, BandZone::under_hedged);
+  EXPECT_EQ(under.trade, Contracts{-45}); // to $99,950, not 50 to $100,000
+  const BandDecision over = decide_band(config, input(100'000 * kDollar, -100'600 * kDollar, kDeribitContract));
+  EXPECT_EQ(over.zone, BandZone::over_hedged);
+  EXPECT_EQ(over.trade, Contracts{55}); // to $100,050
+  // left at $99,950, a $50 credit or a $100 debit stays in the band
+  EXPECT_EQ(decide_band(config, input(100'050 * kDollar, -99'950 * kDollar, kDeribitContract)).zone, BandZone::in_band);
+  EXPECT_EQ(decide_band(config, input(99'900 * kDollar, -99'950 * kDollar, kDeribitContract)).zone, BandZone::in_band);
+}
+
 TEST(PolicyNames, are_selectable_by_name) {
   PolicyKind kind = PolicyKind::banded;
   EXPECT_TRUE(policy_from_name("stablesats", kind));

@@ -6,6 +6,22 @@
 
 namespace synthusd::engine {
 
+namespace {
+
+// One whole number of basis points from text, or nothing.
+std::optional<std::int64_t> whole_bps(std::string_view digits, std::int64_t lowest) {
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (error != std::errc{} || end != digits.data() + digits.size() || value < lowest || value > 1'000) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+hedging::Ratio one_plus_bps(std::int64_t bps) { return hedging::Ratio{hedging::Ratio::kScale + bps * 10'000}; }
+
+} // namespace
+
 PolicySpec policy_by_name(std::string_view name, const hedging::BandConfig& configured) {
   PolicySpec spec;
   spec.name = std::string(name);
@@ -18,35 +34,46 @@ PolicySpec policy_by_name(std::string_view name, const hedging::BandConfig& conf
     return bands;
   };
   // "banded-20" / "passive-20": the banded policy with its band +-20 bps
-  // around 1.00 instead of the default, for comparing widths.
+  // around 1.00 instead of the default, rebalanced halfway back (to +-10) as
+  // the default is; "banded-20-5": the same band rebalanced to +-5 bps
+  // ("banded-10-0" is the earlier default, back to 1.00), for comparing.
   std::string_view base = name;
   std::optional<std::int64_t> width_bps;
+  std::optional<std::int64_t> back_to_bps;
   if (const std::size_t dash = name.find('-'); dash != std::string_view::npos) {
     base = name.substr(0, dash);
-    const std::string_view digits = name.substr(dash + 1);
-    std::int64_t value = 0;
-    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (error != std::errc{} || end != digits.data() + digits.size() || value < 1 || value > 1'000 ||
-        base == "stablesats") {
-      throw std::invalid_argument("--policy: '" + std::string(name) +
-                                  "': a width is banded-N or passive-N, N whole basis points from 1 to 1000");
+    std::string_view widths = name.substr(dash + 1);
+    const std::size_t second = widths.find('-');
+    const bool back_to_given = second != std::string_view::npos;
+    if (back_to_given) {
+      back_to_bps = whole_bps(widths.substr(second + 1), 0);
+      widths = widths.substr(0, second);
     }
-    width_bps = value;
+    width_bps = whole_bps(widths, 1);
+    if (!width_bps || (back_to_given && (!back_to_bps || *back_to_bps > *width_bps)) || base == "stablesats") {
+      throw std::invalid_argument("--policy: '" + std::string(name) +
+                                  "': a width is banded-N or banded-N-M (passive-N, passive-N-M): a band of +-N "
+                                  "whole basis points, 1 to 1000, rebalanced to +-M (0 to N; N/2 if not given)");
+    }
   }
   if (base == "stablesats") {
     spec.bands = with_policy(hedging::PolicyKind::stablesats);
   } else if (base == "banded" || base == "passive") {
     spec.bands = with_policy(hedging::PolicyKind::banded);
     if (width_bps) {
-      spec.bands.low_bound = hedging::Ratio{hedging::Ratio::kScale - *width_bps * 10'000};
-      spec.bands.high_bound = hedging::Ratio{hedging::Ratio::kScale + *width_bps * 10'000};
+      // halfway back unless told: N * 10,000 / 2 in Ratio units is exact
+      const std::int64_t back_to = back_to_bps ? *back_to_bps * 10'000 : *width_bps * 5'000;
+      spec.bands.low_bound = one_plus_bps(-*width_bps);
+      spec.bands.low_safe_bound = hedging::Ratio{hedging::Ratio::kScale - back_to};
+      spec.bands.high_safe_bound = hedging::Ratio{hedging::Ratio::kScale + back_to};
+      spec.bands.high_bound = one_plus_bps(*width_bps);
     }
     if (base == "passive") {
       spec.execution = fix::ExecutionStyle::post_only;
     }
   } else {
     throw std::invalid_argument("--policy: unknown policy '" + std::string(name) +
-                                "' (expected stablesats, banded, passive, banded-N or passive-N)");
+                                "' (expected stablesats, banded, passive, banded-N[-M] or passive-N[-M])");
   }
   return spec;
 }

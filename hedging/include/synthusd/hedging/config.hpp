@@ -32,15 +32,16 @@ struct BandConfig {
 
 // The bands a policy uses when the configuration names the policy and not
 // its bounds. stablesats: its own 0.95 / 0.98 / 1.00 / 1.03. banded (the
-// project's default): 0.999 / 1.00 / 1.00 / 1.001, back to fully hedged
-// whenever the hedge is 10 bps off. Measured with `synthusd backtest` on the
-// 2020-03-12/13 crash and the 2022-11 week (README, "Hedge fidelity"): the
-// worst hedge error stays under 2 bps where stablesats' 0.95 band loses
-// 40-180 bps; at +-20 bps a 23 % candle already costs 4 bps and the two
-// crash days add up to 14, and narrower bands trade barely more. One
-// contract is 2 bps of a $50k book on Deribit's $10 contract; a book too
-// small for the band is hedged to the nearest contract (the banded
-// rounding) instead of trading back and forth.
+// project's default): 0.999 / 0.9995 / 1.0005 / 1.001, whenever the hedge is
+// 10 bps off, back halfway to 1.00: a payment answered by one the other way
+// nets inside the band instead of being a round trip through the middle.
+// Measured with `synthusd backtest` on the 2020-03-12/13 crash and the
+// 2022-11 week, seeds 1-5 (README, "Hedge fidelity"): 5-12 % fewer fees than
+// back to 1.00, worst hedge error -3.5 / +5.0 bps. Back to the edge saves
+// 9-22 % but reaches -7.2 / +9.2 bps and -12.6 bps in one demo run; wider
+// bands pass 10 bps on the 30 m crash. One contract is 2 bps of a $50k book
+// on Deribit's $10 contract; a book too small for the band is hedged to the
+// nearest contract (the banded rounding) instead of trading back and forth.
 [[nodiscard]] BandConfig default_bands(PolicyKind policy) noexcept;
 
 struct CarryConfig {
