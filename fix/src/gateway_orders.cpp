@@ -247,6 +247,7 @@ SubmitResult GatewaySession::Impl::cancel_all() {
     message.setField(FIX::FIELD::ClOrdID, request_id);
     message.setField(FIX::MassCancelRequestType(FIX::MassCancelRequestType_CANCEL_ALL_ORDERS));
     message.setField(FIX::TransactTime(to_timestamp(transact_now()), kMillisecondPrecision));
+    spend_request_credits(); // never deferred: it takes risk off
     if (!send(message)) {
       return SubmitResult::send_failed;
     }
@@ -264,6 +265,7 @@ SubmitResult GatewaySession::Impl::cancel_all() {
   std::sort(open.begin(), open.end());
   SubmitResult result = SubmitResult::sent;
   for (std::uint64_t id : open) {
+    spend_request_credits(); // these cancels bypass pre-trade risk, which spends the kernel's
     const SubmitResult one = cancel_order(id);
     if (one != SubmitResult::sent && one != SubmitResult::request_pending) {
       result = one;
@@ -406,6 +408,18 @@ void GatewaySession::Impl::forget(std::uint64_t user_order_id) {
 }
 
 void GatewaySession::Impl::send_status_request(const Order& order) {
+  const bool queued = std::find(deferred_status_requests_.begin(), deferred_status_requests_.end(),
+                                order.user_order_id) != deferred_status_requests_.end();
+  if (queued || !spend_query_credits(false)) {
+    if (!queued) {
+      deferred_status_requests_.push_back(order.user_order_id);
+    }
+    return;
+  }
+  send_status_request_now(order);
+}
+
+void GatewaySession::Impl::send_status_request_now(const Order& order) {
   const GatewayInstrument& instrument = config_.instruments[order.instrument_index];
   if (rules_.order_status_by_mass_status_request) {
     // Deribit lists no OrderStatusRequest(H); its Order Mass Status Request

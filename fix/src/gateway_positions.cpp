@@ -37,6 +37,12 @@ SubmitResult GatewaySession::Impl::request_positions() {
   if (!logged_on()) {
     return SubmitResult::not_logged_on;
   }
+  if (!spend_query_credits(positions_deferred_)) {
+    positions_deferred_ = true;
+    reconcile_wanted_ = true; // poll() asks again
+    return SubmitResult::deferred;
+  }
+  positions_deferred_ = false;
   const std::int64_t now = transact_now();
   const std::string request_id = config_.client_order_id_prefix + "P" + std::to_string(++position_request_counter_);
   FIX44::RequestForPositions message;
@@ -84,6 +90,11 @@ SubmitResult GatewaySession::Impl::request_collateral() {
   if (!collateral_.supported()) {
     return SubmitResult::unsupported;
   }
+  if (!spend_query_credits(collateral_deferred_)) {
+    collateral_deferred_ = true; // poll() asks again
+    return SubmitResult::deferred;
+  }
+  collateral_deferred_ = false;
   std::string inquiry_id;
   bool sent = false;
   if (rules_.collateral_by_user_request) {

@@ -173,11 +173,49 @@ std::size_t GatewaySession::Impl::poll(std::size_t max_messages) {
                next_periodic_position_request_ != 0) {
       request_positions();
     }
-    if (collateral_.due(now)) {
+    if (collateral_deferred_ || collateral_.due(now)) {
       request_collateral();
     }
+    retry_deferred_requests();
   }
   return handled;
+}
+
+bool GatewaySession::Impl::spend_query_credits(bool already_deferred) {
+  VenueCreditBudget* budget = config_.request_credits.get();
+  if (budget == nullptr) {
+    return true;
+  }
+  const std::int64_t reserve = budget->limit().maximum * config_.query_credit_reserve_percent / 100;
+  if (budget->try_spend(wall_clock_ns(), reserve)) {
+    return true;
+  }
+  counters_.requests_deferred_for_credits += already_deferred ? 0 : 1;
+  return false;
+}
+
+void GatewaySession::Impl::spend_request_credits() {
+  if (config_.request_credits != nullptr) {
+    config_.request_credits->spend(wall_clock_ns());
+  }
+}
+
+// Status requests held back for credits, oldest first; the first one still
+// short stops the round (the rest would be too).
+void GatewaySession::Impl::retry_deferred_requests() {
+  std::size_t done = 0;
+  for (; done < deferred_status_requests_.size(); ++done) {
+    const Order* order = find_open(deferred_status_requests_[done]);
+    if (order == nullptr) {
+      continue; // finished meanwhile: nothing to ask
+    }
+    if (!spend_query_credits(true)) {
+      break;
+    }
+    send_status_request_now(*order);
+  }
+  deferred_status_requests_.erase(deferred_status_requests_.begin(),
+                                  deferred_status_requests_.begin() + static_cast<std::ptrdiff_t>(done));
 }
 
 GatewayConfig GatewaySession::Impl::validated(GatewayConfig config) {
@@ -186,6 +224,9 @@ GatewayConfig GatewaySession::Impl::validated(GatewayConfig config) {
   }
   if (config.port <= 0 || config.port > 65535) {
     throw std::invalid_argument("FIX gateway: port " + std::to_string(config.port) + " is not a TCP port");
+  }
+  if (config.query_credit_reserve_percent < 0 || config.query_credit_reserve_percent > 90) {
+    throw std::invalid_argument("FIX gateway: query_credit_reserve_percent must be within 0..90");
   }
   if (config.instruments.empty()) {
     throw std::invalid_argument("FIX gateway: no instruments configured");

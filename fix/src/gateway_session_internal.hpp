@@ -334,7 +334,16 @@ private:
   void handle(const Inbound& inbound);
   void handle_logon(const Inbound& inbound);
   void note_collateral_refusal(const Inbound& inbound);
+  // An order's status request (AF for Deribit, else H), deferred while the
+  // venue's credits are short; _now sends it regardless.
   void send_status_request(const Order& order);
+  void send_status_request_now(const Order& order);
+  // Spends one query's credits from config_.request_credits, leaving the
+  // reserve for orders; false when short (counted unless already_deferred).
+  bool spend_query_credits(bool already_deferred);
+  // The venue's credits for a request that is never deferred (mass cancel).
+  void spend_request_credits();
+  void retry_deferred_requests();
   void handle_resend_suppressed(const Inbound& inbound);
   void handle_execution_report(const Inbound& inbound);
   void apply_replace(Order& order, const Inbound& inbound, const GatewayInstrument& instrument);
@@ -405,7 +414,11 @@ private:
   std::int64_t position_request_sent_at_ = 0;
   std::int64_t next_periodic_position_request_ = 0;
   bool reconcile_wanted_ = false;
-  bool session_established_ = false; // owner thread: a logon since the last logout
+  // Requests deferred for the venue's credits, retried on every poll.
+  bool positions_deferred_ = false;
+  bool collateral_deferred_ = false;
+  std::vector<std::uint64_t> deferred_status_requests_; // user order ids, oldest first
+  bool session_established_ = false;                    // owner thread: a logon since the last logout
   CollateralInquiries collateral_;
   std::uint64_t reported_queue_waits_ = 0;
 

@@ -27,6 +27,8 @@ const char* to_string(SubmitResult result) {
     return "send_failed";
   case SubmitResult::unsupported:
     return "unsupported";
+  case SubmitResult::deferred:
+    return "deferred";
   }
   return "send_failed";
 }

@@ -80,44 +80,6 @@ bool TokenBucket::try_take(Timestamp now) noexcept {
   return true;
 }
 
-// ---- credit bucket ----------------------------------------------------------------
-
-CreditBucket::CreditBucket(CreditLimit limit) noexcept : limit_(limit), credits_(limit.maximum * kNano) {}
-
-void CreditBucket::refill(Timestamp now) noexcept {
-  if (started_ && now > last_) {
-    // credits += refill_per_second * elapsed_seconds, in nano-credits
-    const int128 refill = static_cast<int128>(limit_.refill_per_second) * (now - last_).nanoseconds;
-    credits_ = static_cast<std::int64_t>(
-        std::min<int128>(static_cast<int128>(limit_.maximum) * kNano, static_cast<int128>(credits_) + refill));
-  }
-  if (!started_ || now > last_) {
-    last_ = now;
-  }
-  started_ = true;
-}
-
-bool CreditBucket::try_spend(Timestamp now) noexcept {
-  if (!limited()) {
-    return true;
-  }
-  refill(now);
-  const std::int64_t cost = limit_.cost * kNano;
-  if (credits_ < cost) {
-    return false;
-  }
-  credits_ -= cost;
-  return true;
-}
-
-void CreditBucket::spend(Timestamp now) noexcept {
-  if (!limited()) {
-    return;
-  }
-  refill(now);
-  credits_ = std::max(credits_ - limit_.cost * kNano, -limit_.maximum * kNano);
-}
-
 // ---- checks -----------------------------------------------------------------------
 
 PreTradeRisk::PreTradeRisk(RiskLimits limits, std::span<const hedging::InstrumentSpec> instruments,
@@ -145,16 +107,13 @@ PreTradeRisk::PreTradeRisk(RiskLimits limits, std::span<const hedging::Instrumen
   }
 }
 
-void PreTradeRisk::set_venue_credits(hedging::VenueId venue, CreditLimit limit) {
-  if (limit.maximum < 0 || limit.refill_per_second < 0 || limit.cost < 0 ||
-      (limit.maximum > 0 && (limit.cost <= 0 || limit.cost > limit.maximum || limit.refill_per_second <= 0)) ||
-      limit.maximum > INT64_MAX / 1'000'000'000) {
-    throw std::invalid_argument("risk limits: venue credits need 0 < cost <= maximum and a positive refill");
-  }
+std::shared_ptr<VenueCreditBudget> PreTradeRisk::set_venue_credits(hedging::VenueId venue, CreditLimit limit) {
+  auto budget = std::make_shared<VenueCreditBudget>(limit); // validates the limit
   if (credits_.size() <= venue) {
     credits_.resize(static_cast<std::size_t>(venue) + 1);
   }
-  credits_[venue] = CreditBucket(limit);
+  credits_[venue] = budget->limited() ? budget : nullptr;
+  return credits_[venue];
 }
 
 RiskReject PreTradeRisk::reject(RiskReject reason) noexcept {
@@ -257,7 +216,8 @@ RiskReject PreTradeRisk::check_order(const hedging::OrderIntent& order, Timestam
   if (!order_bucket_.try_take(now)) {
     return reject(RiskReject::order_rate);
   }
-  if (order.venue < credits_.size() && !credits_[order.venue].try_spend(now)) {
+  if (order.venue < credits_.size() && credits_[order.venue] != nullptr &&
+      !credits_[order.venue]->try_spend(now.nanoseconds)) {
     return reject(RiskReject::venue_credits);
   }
   highest_id_ = order.client_order_id;
@@ -276,8 +236,8 @@ RiskReject PreTradeRisk::check_cancel(const hedging::CancelIntent& cancel, Times
   }
   // The venue counts the cancel's credits whatever happens: spent, never
   // refused here (a later order waits the debt out instead).
-  if (cancel.venue < credits_.size()) {
-    credits_[cancel.venue].spend(now);
+  if (cancel.venue < credits_.size() && credits_[cancel.venue] != nullptr) {
+    credits_[cancel.venue]->spend(now.nanoseconds);
   }
   return RiskReject::none;
 }

@@ -5,7 +5,11 @@
 
 #include "gateway_end_to_end_test_support.hpp"
 
+#include <chrono>
+#include <memory>
 #include <string>
+
+#include "synthusd/fix/pre_trade_risk.hpp"
 
 namespace synthusd::fix::testing {
 namespace {
@@ -17,9 +21,11 @@ constexpr char kFutureSymbol[] = "BTC-27MAR26";
 
 class DeribitGatewayTest : public GatewayEndToEndTest {
 protected:
-  void start_deribit(TestVenueConfig venue = deribit_test_venue()) {
-    start(venue, [](GatewayConfig& config) {
+  void start_deribit(TestVenueConfig venue = deribit_test_venue(),
+                     std::shared_ptr<VenueCreditBudget> credits = nullptr) {
+    start(venue, [&credits](GatewayConfig& config) {
       use_deribit_dialect(config);
+      config.request_credits = credits;
       hedging::InstrumentSpec future = deribit_test_perpetual();
       future.id = kFutureInstrument;
       future.symbol = kFutureSymbol;
@@ -203,7 +209,7 @@ TEST_F(DeribitGatewayTest, a_user_response_without_equity_is_an_invalid_report_n
 
 TEST_F(DeribitGatewayTest, exhausted_credits_end_the_session_with_error_10028_and_it_logs_on_again) {
   TestVenueConfig venue = deribit_test_venue();
-  venue.credit_pool = 1'000; // two requests at 500 credits
+  venue.credit_pool = 2'000; // AN and BE at logon, then two orders, at 500 credits each
   venue.credit_cost = 500;
   start_deribit(venue);
   ASSERT_EQ(gateway_->submit(limit_intent(209, Side::sell, 1, 44'000)), SubmitResult::sent);
@@ -218,6 +224,77 @@ TEST_F(DeribitGatewayTest, exhausted_credits_end_the_session_with_error_10028_an
   // is asked about with AF and was never booked.
   ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.alerts_of(AlertKind::logon).size() == 2; }));
   EXPECT_EQ(venue_->order(client_order_id_of_last_order()).order_id, "");
+}
+
+// Wall-clock nanoseconds: the clock pre-trade risk and the gateway share
+// the venue's credits on (the kernel's event time in the engine).
+Timestamp wall_clock() {
+  return Timestamp{
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count()};
+}
+
+// The venue counts every request, queries included, from one pool. Pre-trade
+// risk (the kernel thread) and the gateway (its own thread) spend one budget
+// of the same size: the logon's AN and BE leave room for 8 orders, so a
+// burst of 12 sends 8, and a periodic AN is deferred, not sent into a
+// 10028. With risk counting orders alone, 10 orders went out and the 9th
+// request after the logon's two ended the session.
+TEST_F(DeribitGatewayTest, periodic_queries_and_an_order_burst_stay_inside_the_venues_credits) {
+  TestVenueConfig venue = deribit_test_venue();
+  venue.credit_pool = 5'000; // 10 requests, no refill
+  venue.credit_cost = 500;
+  hedging::InstrumentSpec perpetual;
+  perpetual.id = kTestInstrument;
+  perpetual.venue = kTestVenueId;
+  perpetual.symbol = kTestSymbol;
+  perpetual.contract_value = hedging::UsdCents{1'000};
+  const std::vector<hedging::InstrumentSpec> instruments{perpetual};
+  PreTradeRisk risk(RiskLimits{}, instruments);
+  // One credit a second back: not a request's worth during the test.
+  const std::shared_ptr<VenueCreditBudget> credits = risk.set_venue_credits(kTestVenueId, CreditLimit{5'000, 1, 500});
+  ASSERT_NE(credits, nullptr);
+  risk.on_session(kTestVenueId, true);
+  risk.on_reference_price(kTestInstrument, hedging::Price::from_dollars(43'000), wall_clock());
+  start_deribit(venue, credits);
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.collaterals().size() == 1; }));
+
+  std::size_t sent = 0;
+  for (hedging::ClientOrderId id = 301; id <= 312; ++id) {
+    const hedging::OrderIntent intent = limit_intent(id, Side::sell, 1, 44'000 + static_cast<std::int64_t>(id));
+    if (risk.check_order(intent, wall_clock()) == RiskReject::none) {
+      ASSERT_EQ(gateway_->submit(intent), SubmitResult::sent);
+      ++sent;
+    }
+  }
+  EXPECT_EQ(sent, 8U);
+  EXPECT_EQ(risk.rejects(RiskReject::venue_credits), 4U);
+  EXPECT_EQ(gateway_->request_positions(), SubmitResult::deferred); // the periodic one, say
+  EXPECT_EQ(gateway_->session().counters().requests_deferred_for_credits, 1U);
+  ASSERT_TRUE(wait_status(308, OrderStatus::accepted));
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return received("D").size() == 8; }));
+  poll_for(*gateway_, 100); // the deferred AN is retried on every poll, and stays deferred
+  EXPECT_EQ(received("AN").size(), 1U);
+  EXPECT_EQ(gateway_->session().counters().requests_deferred_for_credits, 1U) << "counted once, not per retry";
+  EXPECT_EQ(venue_->logouts_sent_for_rate_limit(), 0U);
+  EXPECT_TRUE(listener_.alerts_of(AlertKind::logout).empty());
+}
+
+// A query short of credits (the logon's BE, then an explicit AN) waits for
+// the refill and then goes out: deferred, counted, never dropped. The
+// queries leave a quarter of the pool for orders and cancels.
+TEST_F(DeribitGatewayTest, a_query_deferred_for_credits_goes_out_once_they_refill) {
+  // Two requests, 400 credits a second back: after the logon's AN, 500 are
+  // left and the BE needs 500 + 250 kept for orders (0.625 s of refill).
+  const auto credits = std::make_shared<VenueCreditBudget>(CreditLimit{1'000, 400, 500});
+  start_deribit(deribit_test_venue(), credits);
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.collaterals().size() == 1; }));
+  EXPECT_EQ(gateway_->session().counters().requests_deferred_for_credits, 1U);
+  EXPECT_EQ(received("BE").size(), 1U);
+  EXPECT_EQ(gateway_->request_positions(), SubmitResult::deferred);
+  EXPECT_EQ(gateway_->session().counters().requests_deferred_for_credits, 2U);
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return received("AN").size() == 2; }));
+  EXPECT_EQ(gateway_->session().counters().position_requests_sent, 2U);
 }
 
 } // namespace

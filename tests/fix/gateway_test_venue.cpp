@@ -199,10 +199,8 @@ void TestVenue::Impl::fromApp(const FIX::Message& message,
   }
   const std::string& type = message.getHeader().getField(FIX::FIELD::MsgType);
   if (config_.deribit) {
-    const bool order_entry = type == FIX::MsgType_NewOrderSingle || type == FIX::MsgType_OrderCancelRequest ||
-                             type == FIX::MsgType_OrderCancelReplaceRequest ||
-                             type == FIX::MsgType_OrderMassCancelRequest;
-    if (order_entry && !spend_credits()) {
+    // Every request costs credits, queries (AN, BE, AF) as much as orders.
+    if (!spend_credits()) {
       return;
     }
     if (type == FIX::MsgType_OrderStatusRequest || type == FIX::MsgType_CollateralInquiry) {

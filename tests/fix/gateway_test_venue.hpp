@@ -74,7 +74,7 @@ struct TestVenueConfig {
   std::string initial_margin_btc = "0.0123456785";
   std::string maintenance_margin_btc = "0.00617283925";
   // Rate limit, as Deribit counts it (docs.deribit.com/articles/rate-limits):
-  // every order-entry request (D, F, G, q) costs credit_cost from a pool of
+  // every application request (D, F, G, q, and AN, BE, AF) costs credit_cost from a pool of
   // credit_pool credits (0: unlimited), refilled at credit_refill_per_second
   // (0 in tests: no timing). A request that finds too few credits ends the
   // session: Logout "too_many_requests (10028)".

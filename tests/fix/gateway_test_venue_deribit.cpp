@@ -210,6 +210,9 @@ bool TestVenue::Impl::spend_credits() {
     rate_limit_logouts_.fetch_add(1);
     rate_limit_logout_pending_.store(true);
     session_->logout("too_many_requests (10028)");
+    // The client must wait for the refill before it logs on again; tests
+    // have no timing, so the next session starts from a full pool.
+    credits_ = config_.credit_pool;
     return false;
   }
   credits_ -= config_.credit_cost;

@@ -101,15 +101,51 @@ TEST(VenueDeribitRepliesTest, FillArrivesInTheFillsGroupWithout9015) {
   EXPECT_EQ(value(fills.entries[0], 1365), "4");
 }
 
-TEST(VenueDeribitRepliesTest, AveragePriceKeepsMoreThanEightDecimals) {
+// One ExecutionEvent per level, as the matching engine reports a sweep.
+ExecutionEvent fill_of(OrderId order, std::int64_t quantity, std::int64_t price_e8, std::int64_t cumulative,
+                       synthusd::hedging::int128 notional) {
   ExecutionEvent event = trade();
-  // 2 contracts at 50,000 and 1 at 50,000.5: 50,000.1666... (8 decimals: 50000.16666667).
-  event.cumulative_quantity = Contracts{3};
-  event.filled_notional = static_cast<synthusd::hedging::int128>(2) * 5'000'000'000'000 + 5'000'050'000'000;
-  event.average_price = Price{5'000'016'666'667};
-  EXPECT_EQ(value(encode(Event{event}).fields, 6), "50000.16666667");
-  EXPECT_EQ(value(encode_deribit(Event{event}, true).fields, 6), "50000.166666666666");
+  event.order_id = order;
+  event.last_quantity = Contracts{quantity};
+  event.last_price = Price{price_e8};
+  event.cumulative_quantity = Contracts{cumulative};
+  event.filled_notional = notional;
+  event.average_price = Price{static_cast<std::int64_t>(notional / cumulative)}; // the engine's plain mean
+  return event;
+}
+
+TEST(VenueDeribitRepliesTest, AveragePriceOfAMultiLevelFillIsWeightedByAmountAsOnAnInverseInstrument) {
+  // 1 contract at 40,000 and 1 at 60,000: $20 for 1/4,000 + 1/6,000 BTC,
+  // so 48,000 (USD amount over BTC amount), not the plain mean 50,000.
+  const synthusd::hedging::int128 first = 4'000'000'000'000;
+  EXPECT_EQ(value(encode_deribit(Event{fill_of(51, 1, 4'000'000'000'000, 1, first)}, true).fields, 6), "40000");
+  const ExecutionEvent second = fill_of(51, 1, 6'000'000'000'000, 2, first + 6'000'000'000'000);
+  EXPECT_EQ(value(encode(Event{second}).fields, 6), "50000") << "the textbook mode keeps the plain mean";
+  EXPECT_EQ(value(encode_deribit(Event{second}, true).fields, 6), "48000");
+  // A later status report of the order carries the same average.
+  ExecutionEvent status = execution(ExecType::order_status, OrderStatus::filled);
+  status.order_id = 51;
+  status.cumulative_quantity = Contracts{2};
+  status.filled_notional = second.filled_notional;
+  EXPECT_EQ(value(encode_deribit(Event{status}, true).fields, 6), "48000");
+}
+
+TEST(VenueDeribitRepliesTest, AveragePriceKeepsMoreThanEightDecimals) {
+  // 2 contracts at 50,000 then 1 at 50,000.5: 3 / (2/50,000 + 1/50,000.5) =
+  // 50,000.1666655555562..., 12 decimals (8 would round it away).
+  const synthusd::hedging::int128 first = static_cast<synthusd::hedging::int128>(2) * 5'000'000'000'000;
+  (void)encode_deribit(Event{fill_of(52, 2, 5'000'000'000'000, 2, first)}, false);
+  const ExecutionEvent second = fill_of(52, 1, 5'000'050'000'000, 3, first + 5'000'050'000'000);
+  EXPECT_EQ(value(encode_deribit(Event{second}, false).fields, 6), "50000.166665555562");
   EXPECT_EQ(value(encode_deribit(Event{execution(ExecType::new_order, OrderStatus::new_order)}, true).fields, 6), "0");
+}
+
+TEST(VenueDeribitRepliesTest, AFillWhoseEarlierFillsWereNotSeenFallsBackToThePlainMean) {
+  // Order 53's first fill never went through this encoder: the BTC amount
+  // of the order is unknown, so AvgPx is the plain mean, not a wrong harmonic.
+  const ExecutionEvent second = fill_of(53, 1, 6'000'000'000'000, 2,
+                                        static_cast<synthusd::hedging::int128>(4'000'000'000'000) + 6'000'000'000'000);
+  EXPECT_EQ(value(encode_deribit(Event{second}, true).fields, 6), "50000");
 }
 
 PositionEvent position(std::int64_t contracts) {

@@ -3,6 +3,10 @@
 // apart on the fields they agree on.
 
 #include <algorithm>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <utility>
 
 #include "synthusd/venue/decimal.hpp"
@@ -68,15 +72,90 @@ OutboundMessage unsupported(const InboundMessage& message, const std::string& te
   return reject;
 }
 
-// AvgPx with 12 decimals instead of the textbook 8, as Deribit prints more
-// than 8 for multi-level fills (the gateway must read them): the venue's
-// mean fill price, truncated at 1e-12.
+// AvgPx as Deribit computes it for an inverse instrument: weighted by amount
+// (USD contracts), i.e. the order's USD amount over its BTC amount,
+// Q / sum(q_i / p_i), a harmonic mean that the plain mean of fill prices
+// overstates on a multi-level fill. Printed with 12 decimals instead of the
+// textbook 8, as Deribit prints more than 8 (the gateway reads them all and
+// rounds half to even). Deribit's pages only say "average fill price of the
+// order"; the USD-over-BTC form is what an inverse contract's amount means.
+//
+// An ExecutionEvent carries one fill (the matching engine emits one per
+// level), so the BTC amount of earlier fills is kept here, per account and
+// order, rather than in the engine's event shared with the textbook mode.
+// The venue thread is the only caller in the simulator; the lock keeps tests
+// that encode from several threads correct. A first fill (cumulative ==
+// last) restarts an entry, so an id reused by a later simulator in the same
+// process never inherits old fills; the table is bounded, oldest out first.
+constexpr hedging::int128 kInverseScale = static_cast<hedging::int128>(1'000'000'000'000'000) * 1'000'000'000'000'000;
+constexpr std::size_t kAveragedOrders = 4'096;
+
+struct BitcoinAmount {
+  std::int64_t cumulative = 0;   // contracts the sum covers
+  hedging::int128 per_price = 0; // sum(q_i * 1e30 / price_i), price in 1e-8
+};
+
+class AmountWeightedAverages {
+public:
+  // The BTC amount after this event's fill; nullopt when the order's earlier
+  // fills were not all seen (the caller then falls back to the plain mean).
+  std::optional<BitcoinAmount> record(const ExecutionEvent& event) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    const Key key{event.account, event.order_id};
+    auto found = amounts_.find(key);
+    if (event.exec_type == ExecType::trade && event.last_quantity.value > 0 && event.last_price.raw > 0) {
+      if (event.cumulative_quantity.value == event.last_quantity.value || found == amounts_.end()) {
+        found = insert(key);
+        found->second = BitcoinAmount{};
+      }
+      found->second.cumulative += event.last_quantity.value;
+      found->second.per_price +=
+          static_cast<hedging::int128>(event.last_quantity.value) * kInverseScale / event.last_price.raw;
+    }
+    if (found == amounts_.end() || found->second.cumulative != event.cumulative_quantity.value) {
+      return std::nullopt;
+    }
+    return found->second;
+  }
+
+private:
+  using Key = std::pair<std::string, OrderId>;
+  std::map<Key, BitcoinAmount>::iterator insert(const Key& key) {
+    auto [entry, inserted] = amounts_.try_emplace(key);
+    if (inserted) {
+      order_.push_back(key);
+      if (order_.size() > kAveragedOrders) {
+        amounts_.erase(order_.front());
+        order_.pop_front();
+      }
+    }
+    return entry;
+  }
+  std::mutex mutex_;
+  std::map<Key, BitcoinAmount> amounts_;
+  std::deque<Key> order_;
+};
+
+AmountWeightedAverages& averages() {
+  static AmountWeightedAverages table;
+  return table;
+}
+
 std::string average_price(const ExecutionEvent& event) {
   if (event.cumulative_quantity.value <= 0 || event.filled_notional <= 0) {
     return "0";
   }
-  return format_decimal(static_cast<std::int64_t>(event.filled_notional * 10'000 / event.cumulative_quantity.value),
-                        12);
+  const std::optional<BitcoinAmount> amount = averages().record(event);
+  if (!amount || amount->per_price <= 0) {
+    return format_decimal(static_cast<std::int64_t>(event.filled_notional * 10'000 / event.cumulative_quantity.value),
+                          12);
+  }
+  // AvgPx in 1e-12 = Q * 1e30 * 1e4 / per_price; Q * 1e30 fits in 128 bits
+  // (Q <= 1e7 contracts), the * 1e4 is applied to quotient and remainder.
+  const hedging::int128 numerator = static_cast<hedging::int128>(amount->cumulative) * kInverseScale;
+  const hedging::int128 whole = numerator / amount->per_price;
+  const hedging::int128 rest = numerator % amount->per_price;
+  return format_decimal(static_cast<std::int64_t>(whole * 10'000 + rest * 10'000 / amount->per_price), 12);
 }
 
 void reshape_execution(const ExecutionEvent& event, OutboundMessage& message, bool fills_as_reports) {

@@ -69,7 +69,9 @@ EngineRuntime::EngineRuntime(EngineConfig config)
       execution_by_venue.resize(gateway.venue + 1U);
     }
     gateway_by_venue[gateway.venue] = gateway_channels_.size();
-    risk_->set_venue_credits(gateway.venue, section.credits);
+    // One credit budget per venue: risk spends it for orders and cancels on
+    // the kernel thread, the gateway for its own queries on its thread.
+    gateway.request_credits = risk_->set_venue_credits(gateway.venue, section.credits);
     execution_by_venue[gateway.venue] = section.execution;
     gateway_workers_.push_back(std::make_unique<GatewayWorker>(std::move(gateway), *channel, order_latency_,
                                                                wait_of("fix-" + section.venue), kernel_wakeup_,
@@ -501,6 +503,9 @@ std::string EngineRuntime::metrics_text() {
               [](const GatewayChannel& channel) { return std::uint64_t{channel.late_reports.load()}; });
   per_gateway("synthusd_gateway_logon_failures_total", Type::counter, "sessions that ended before logon completed",
               [](const GatewayChannel& channel) { return std::uint64_t{channel.logon_failures.load()}; });
+  per_gateway("synthusd_gateway_queries_deferred_for_credits_total", Type::counter,
+              "AN, BE, AF held back until the venue's request credits refill (then sent)",
+              [](const GatewayChannel& channel) { return std::uint64_t{channel.queries_deferred_for_credits.load()}; });
   per_gateway("synthusd_gateway_orders_held_by_backoff_total", Type::counter,
               "orders refused locally while backing off after consecutive venue rejects",
               [](const GatewayChannel& channel) { return std::uint64_t{channel.orders_held_by_backoff.load()}; });

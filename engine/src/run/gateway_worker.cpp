@@ -292,6 +292,7 @@ void GatewayWorker::after_poll() {
     channel_.unknown_order_reports.store(counters.unknown_orders, relaxed);
     channel_.late_reports.store(counters.late_reports, relaxed);
     channel_.logon_failures.store(counters.logon_failures, relaxed);
+    channel_.queries_deferred_for_credits.store(counters.requests_deferred_for_credits, relaxed);
   }
   for (PassiveOrder& passive : passive_) {
     if (passive.id != 0 && !passive.cancel_sent && now >= passive.deadline_ns) {

@@ -101,6 +101,7 @@ struct GatewayChannel {
   std::atomic<std::uint64_t> unknown_order_reports{0};
   std::atomic<std::uint64_t> late_reports{0};
   std::atomic<std::uint64_t> logon_failures{0};
+  std::atomic<std::uint64_t> queries_deferred_for_credits{0};
   std::atomic<std::uint64_t> orders_held_by_backoff{0}; // refused locally while backing off after rejects
   std::atomic<std::uint64_t> post_only_fallbacks{0};    // post-only orders canceled for a taker fallback
 };

@@ -103,7 +103,8 @@ struct GatewaySection {
   // collateral (leverage, distance to liquidation, transfers).
   int collateral_inquiry = -1; // -1: default (on: BB in generic, BE in deribit); 0 off; 1 on
   int collateral_request_seconds = 60;
-  // The venue's request credits, enforced by pre-trade risk per venue:
+  // The venue's request credits, one budget per venue spent by pre-trade
+  // risk (orders, cancels) and the gateway (its queries: AN, BE, AF):
   // request_credits (pool), request_credits_refill_per_second,
   // request_credits_per_request. Default: Deribit's documented 50,000 /
   // 10,000 / 500 for the deribit dialect, none for generic.

@@ -12,12 +12,14 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "synthusd/fix/credentials.hpp"
 #include "synthusd/fix/dialect.hpp"
 #include "synthusd/fix/quickfix_boundary.hpp"
+#include "synthusd/fix/venue_credit_budget.hpp"
 
 namespace synthusd { // NOLINT(modernize-concat-nested-namespaces)
 namespace fix {
@@ -78,6 +80,7 @@ enum class SubmitResult : std::uint8_t {
   client_order_id_failure, // the ClOrdID counter file could not reserve a block
   send_failed,             // QuickFIX refused or threw
   unsupported,             // the configuration says the venue does not take this request
+  deferred,                // the venue's request credits are spent: kept, sent once they refill
 };
 
 const char* to_string(SubmitResult result);
@@ -272,6 +275,16 @@ struct GatewayConfig {
   bool order_status_on_logon = true; // OrderStatusRequest(H) for every open order after a logon
   bool mass_cancel_supported = true; // OrderMassCancelRequest(q); else one cancel per open order
 
+  // The venue's request credits, shared with pre-trade risk
+  // (PreTradeRisk::set_venue_credits): null, none counted. Orders and
+  // cancels spend theirs in risk, on the kernel thread; the gateway spends
+  // them for its own requests (AN, BE, BB, AF, H) and defers such a request
+  // while fewer than query_credit_reserve_percent of the pool would remain
+  // after it (kept for orders and cancels; retried on every poll, counted).
+  // A mass cancel is never deferred: it spends, into debt if need be.
+  std::shared_ptr<VenueCreditBudget> request_credits;
+  int query_credit_reserve_percent = 25;
+
   // Capacities, fixed at construction.
   std::size_t inbound_queue_capacity = 8192; // QuickFIX thread -> owner thread
   std::size_t exec_id_memory = 8192;         // ExecIDs remembered for deduplication
@@ -303,6 +316,10 @@ struct GatewayCounters {
   std::uint64_t unknown_orders = 0;
   std::uint64_t inbound_queue_waits = 0; // times QuickFIX's thread found the queue full
   std::uint64_t logon_failures = 0;      // sessions that ended before logon completed
+  // Queries (AN, BE, BB, AF, H) held back because the venue's request
+  // credits were short (GatewayConfig::request_credits), once per request;
+  // each goes out when credits refill.
+  std::uint64_t requests_deferred_for_credits = 0;
 };
 
 } // namespace fix

@@ -11,10 +11,12 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
 
+#include "synthusd/fix/venue_credit_budget.hpp"
 #include "synthusd/hedging/actions.hpp"
 #include "synthusd/hedging/events.hpp"
 #include "synthusd/hedging/instrument.hpp"
@@ -59,44 +61,6 @@ struct TokenBucketLimit {
   std::uint32_t burst = 0;
 };
 
-// A venue's request credits, as Deribit counts them
-// (docs.deribit.com/articles/rate-limits): every request costs `cost`
-// credits from a pool of at most `maximum`, refilled continuously at
-// `refill_per_second`; a request that finds too few credits ends the session
-// ("too_many_requests", error 10028). maximum 0: no credit limit.
-struct CreditLimit {
-  std::int64_t maximum = 0;
-  std::int64_t refill_per_second = 0;
-  std::int64_t cost = 0;
-};
-
-// Deribit's documented default: 500 credits a request, at most 50,000,
-// 10,000 a second back (20 requests a second, bursts of 100). Its matching
-// engine tiers may be lower for an account: read them from
-// /private/get_account_summary and configure those.
-inline constexpr CreditLimit kDeribitDefaultCredits{50'000, 10'000, 500};
-
-// Credits in nano-credits, integer only: refill = rate * elapsed_ns.
-class CreditBucket {
-public:
-  CreditBucket() = default;
-  explicit CreditBucket(CreditLimit limit) noexcept;
-  // Spends one request's credits if there are enough; false (nothing spent) otherwise.
-  [[nodiscard]] bool try_spend(Timestamp now) noexcept;
-  // Spends them whatever is left (a cancel must go): the pool may go into
-  // debt, down to -maximum, which later orders wait out.
-  void spend(Timestamp now) noexcept;
-  [[nodiscard]] bool limited() const noexcept { return limit_.maximum > 0; }
-
-private:
-  static constexpr std::int64_t kNano = 1'000'000'000;
-  void refill(Timestamp now) noexcept;
-  CreditLimit limit_{};
-  std::int64_t credits_ = 0; // nano-credits
-  Timestamp last_{};
-  bool started_ = false;
-};
-
 struct RiskLimits {
   Contracts max_order_quantity{10'000};
   UsdCents max_order_notional{100'000'000};     // $1,000,000
@@ -138,8 +102,11 @@ public:
   [[nodiscard]] RiskReject check_order(const hedging::OrderIntent& order, Timestamp now) noexcept;
   // The venue's request credits (CreditLimit): orders to `venue` are refused
   // (venue_credits) while too few are left; cancels always pass and spend
-  // theirs. Cold path; a venue without a limit set has none.
-  void set_venue_credits(hedging::VenueId venue, CreditLimit limit);
+  // theirs. Cold path; a venue without a limit set has none. Returns the
+  // budget, for the venue's gateway to spend its own requests from
+  // (GatewayConfig::request_credits); throws std::invalid_argument on an
+  // unusable limit.
+  std::shared_ptr<VenueCreditBudget> set_venue_credits(hedging::VenueId venue, CreditLimit limit);
 
   // A cancel spends message rate (and the venue's credits, never refused).
   [[nodiscard]] RiskReject check_cancel(const hedging::CancelIntent& cancel, Timestamp now) noexcept;
@@ -198,7 +165,9 @@ private:
   std::vector<OpenOrder> open_; // id % capacity buckets, like the kernel's order table
   std::size_t open_count_ = 0;
   std::vector<std::uint8_t> session_up_; // by venue id
-  std::vector<CreditBucket> credits_;    // by venue id; unlimited unless set_venue_credits()
+  // By venue id; null (unlimited) unless set_venue_credits(). Shared with
+  // the venue's gateway thread: the budget is lock-free.
+  std::vector<std::shared_ptr<VenueCreditBudget>> credits_;
   TokenBucket order_bucket_;
   TokenBucket message_bucket_;
   hedging::ClientOrderId highest_id_ = 0;
