@@ -66,8 +66,9 @@ int run_venue(const venue::VenueConfig& config, int stop_fd) {
   std::vector<synthusd::hedging::PricePoint> path = venue::build_price_path(config.path);
   const std::size_t points = path.size();
   venue::FundingSchedule funding = venue::build_funding(config, path.front().time);
+  std::vector<venue::DatedFuture> futures = venue::make_dated_futures(config.engine, config.futures, path);
   venue::Engine engine(config.engine, std::move(path), std::move(funding));
-  venue::VenueRuntime runtime(config, std::move(engine));
+  venue::VenueRuntime runtime(config, std::move(engine), std::move(futures));
   runtime.start();
   const venue::Engine& state = runtime.engine();
   std::cout << "synthusd-venue: FIX acceptor on port " << runtime.fix_port() << " (" << config.fix.begin_string << ' '
@@ -81,6 +82,11 @@ int run_venue(const venue::VenueConfig& config, int stop_fd) {
             << venue::format_fix_timestamp(state.end_time()) << ", time scale "
             << venue::format_decimal(config.time_scale_millionths, 6) << ", start price "
             << venue::format_price(state.quote().mark) << std::endl;
+  for (const venue::FutureSettings& future : config.futures) {
+    std::cout << "synthusd-venue: dated future " << future.name << " expires "
+              << future.expires_after.nanoseconds / 1'000'000'000 << " simulated seconds after the start (ticker."
+              << future.name << ".100ms)" << std::endl;
+  }
   runtime.run(stop_fd);
   return 0;
 }

@@ -10,9 +10,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "synthusd/venue/matching_engine.hpp"
+#include "synthusd/venue/dated_futures.hpp"
 #include "synthusd/venue/fix_server.hpp"
+#include "synthusd/venue/matching_engine.hpp"
 
 namespace synthusd::venue {
 
@@ -49,7 +51,12 @@ struct VenueConfig {
   std::string funding_csv;
   std::int64_t time_scale_millionths = 1'000'000; // simulated seconds per wall second, * 1e6
   bool cancel_on_disconnect = false;
+  // Dated futures next to the perpetual (dated_futures.hpp), from the three
+  // parallel lists futures.names, futures.expiry_seconds, futures.annual_basis.
+  std::vector<FutureSettings> futures;
 };
+
+inline constexpr std::size_t kMaxFutures = 8;
 
 enum class SettingKind : std::uint8_t { value, flag, list };
 
