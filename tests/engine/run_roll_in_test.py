@@ -1,0 +1,244 @@
+"""`synthusd run` rolling across a dated future's expiry, end to end on
+loopback, with no restart: one venue simulator serving the perpetual and two
+dated inverse futures (the first expiring 30 s after it starts, the next
+ten minutes later), one engine whose [[instruments]] entry with
+series = "venue" takes its futures from the simulator's
+public/get_instruments when it starts.
+
+The first future's basis (50 % a year) beats the perpetual's funding
+(0.01 % per 8 h, 11 % a year) and the next future's (30 %), so the hedge
+goes into it; roll_before_expiry (8 s) then makes it ineligible and the
+kernel moves the hedge into the next future before the expiry; the
+simulator settles the expired one (nothing left to settle) and stops
+listing it.
+
+Run: python3 tests/engine/run_roll_in_test.py --synthusd build/synthusd --venue build/synthusd-venue
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from engine_harness import Engine, Venue, WalletClient, run_tests, summary  # noqa: E402
+
+BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
+FIRST_EXPIRY_SECONDS = 30
+ROLL_BEFORE_EXPIRY_HOURS = "0.0022"  # 7.9 s
+
+
+def wait_until(predicate, timeout: float = 20.0, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def deribit_name(day: datetime.date) -> str:
+    """Deribit's future naming: BTC-5DEC26 (no leading zero on the day)."""
+    return f"BTC-{day.day}{day.strftime('%b').upper()}{day.strftime('%y')}"
+
+
+def engine_config(directory: str, venue: Venue) -> str:
+    text = f"""
+[[venues]]
+id = 1
+name = "alpha"
+weight = 1
+
+[[instruments]]
+id = 1
+venue = "alpha"
+symbol = "BTC-PERPETUAL"
+kind = "inverse_perpetual"
+contract_value_usd = 10
+tick_size = 0.5
+maker_fee = 0
+taker_fee = 0.0005
+
+[[instruments]]                # the venue's dated futures, ids 10.. by expiry
+id = 10
+venue = "alpha"
+symbol = "BTC"
+kind = "inverse_future"
+series = "venue"
+contract_value_usd = 10
+tick_size = 0.5
+maker_fee = 0
+taker_fee = 0.0005
+
+[bands]
+policy = "stablesats"
+minimum_liability_usd = 50
+
+[carry]
+roll_before_expiry_hours = {ROLL_BEFORE_EXPIRY_HOURS}
+
+[engine]
+wait = "blocking"
+state_directory = "{directory}/state"
+timer_interval_ms = 100
+
+[[feeds]]
+venue = "alpha"
+protocol = "deribit"
+host = "127.0.0.1"
+port = {venue.ws_port}
+path = "/ws/api/v2"
+tls = false
+symbols = ["BTC-PERPETUAL"]
+
+[oracle]
+min_sources = 1
+jump_confirmations = 1
+
+[[gateways]]
+venue = "alpha"
+dialect = "deribit"
+host = "127.0.0.1"
+port = {venue.fix_port}
+sender_comp_id = "SYNTHUSD"
+target_comp_id = "{venue.comp_id}"
+heartbeat_seconds = 5
+reconnect_seconds = 1
+reset_on_logon = true
+file_store = false
+position_request_seconds = 1
+collateral_inquiry = true
+collateral_request_seconds = 1
+
+[intake]
+unix_socket = "{directory}/liability.sock"
+
+[http]
+port = 0
+
+[risk]
+max_order_contracts = 100000
+max_position_contracts = 10000000
+max_order_notional_usd = 10000000
+max_aggregate_notional_usd = 100000000
+orders_per_second = 1000
+order_burst = 1000
+messages_per_second = 2000
+message_burst = 2000
+"""
+    path = os.path.join(directory, "engine.toml")
+    with open(path, "w") as out:
+        out.write(text)
+    return path
+
+
+class RollInTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.directory = tempfile.mkdtemp(prefix="suroll", dir="/tmp")
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        self.expiring = deribit_name(today)
+        self.next = deribit_name(today + datetime.timedelta(days=1))
+        self.venue = Venue(BINARIES["venue"], self.directory, "--funding-rate", "0.0001",
+                           "--future", self.expiring, "--future", self.next,
+                           "--future-expiry-seconds", f"{FIRST_EXPIRY_SECONDS},600",
+                           "--future-annual-basis", "0.5,0.3", name="alpha")
+        self.started = time.monotonic()
+        self.venue_lines: list[str] = []
+        threading.Thread(target=self.read_venue_output, daemon=True).start()
+        self.engine = Engine(BINARIES["synthusd"], engine_config(self.directory, self.venue), self.directory)
+        self.summary_path = os.path.join(self.directory, "summary.json")
+        self.engine.start("--summary-json", self.summary_path)
+        self.wallet = WalletClient(self.engine.socket)
+        self.assertTrue(self.wallet.connect())
+
+    def tearDown(self) -> None:
+        self.wallet.close()
+        if self.engine.process and self.engine.process.poll() is None:
+            self.engine.kill9()
+        self.venue.stop()
+        if os.environ.get("SYNTHUSD_KEEP_TEST_DIRECTORY"):
+            print(f"kept {self.directory}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def metrics(self) -> dict[str, float]:
+        _, text = self.engine.http("GET", "/metrics")
+        values = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                values[name] = float(value)
+        return values
+
+    def position(self, symbol: str) -> float:
+        return self.metrics().get(f'synthusd_position_contracts{{venue="1",instrument="{symbol}"}}', 0)
+
+    def in_band(self) -> bool:
+        return 0.95 <= (self.metrics().get("synthusd_hedge_ratio") or 0) <= 1.03
+
+    def log(self) -> str:
+        with open(self.engine.log_path) as log:
+            return log.read()
+
+    def test_the_hedge_rolls_out_of_the_expiring_future_into_the_next_without_a_restart(self) -> None:
+        # Both futures were discovered from the venue's list at start.
+        log = self.log()
+        self.assertIn(f"listed {self.expiring} as instrument 10", log)
+        self.assertIn(f"listed {self.next} as instrument 11", log)
+        self.assertTrue(wait_until(lambda: self.metrics().get('synthusd_venue_up{venue="alpha"}') == 1),
+                        "the gateway never logged on")
+        self.wallet.send({"id": "roll-1", "kind": "usd_credit", "usd_cents": 10_000_000})  # $100,000
+        self.assertTrue(wait_until(lambda: (self.wallet.pump(), not self.wallet.unacked)[1]), "never acknowledged")
+
+        # The best carry: the expiring future holds the whole hedge.
+        self.assertTrue(wait_until(lambda: self.position(self.expiring) <= -9_500 and self.in_band(), 15),
+                        f"not hedged in {self.expiring}: {self.position(self.expiring)}")
+        self.assertLess(time.monotonic() - self.started, FIRST_EXPIRY_SECONDS - 8, "hedged too late to see the roll")
+        self.assertEqual(self.position("BTC-PERPETUAL"), 0)
+
+        # Rolled before the expiry into the next future, in band all along.
+        self.assertTrue(wait_until(lambda: self.position(self.next) <= -9_500 and self.position(self.expiring) == 0
+                                   and self.in_band(), 25),
+                        f"no roll: {self.expiring} {self.position(self.expiring)}, {self.next} "
+                        f"{self.position(self.next)}")
+        rolled_at = time.monotonic() - self.started
+        self.assertLess(rolled_at, FIRST_EXPIRY_SECONDS, "rolled only after the expiry")
+        # The alert names the venue, the future left and the one entered (the
+        # log is written asynchronously: wait for it).
+        self.assertTrue(wait_until(lambda: "kernel alert instrument_rolled: 1 10 11" in self.log(), 5),
+                        "no instrument_rolled alert from 10 to 11")
+
+        # The simulator settles the expired future with nothing left in it.
+        self.assertTrue(wait_until(lambda: "expired and settled" in self.venue_output(), 20),
+                        "the simulator never settled the expiring future")
+        self.assertTrue(self.in_band())
+        self.assertLessEqual(self.position(self.next), -9_500)
+        self.assertEqual(self.position("BTC-PERPETUAL"), 0)
+
+        code, out = self.engine.terminate()
+        self.assertEqual(code, 0, out)
+        result = summary(self.summary_path)
+        self.assertEqual(result["events_lost"], 0)
+        self.assertEqual(result["liability_cents"], 10_000_000)
+        self.assertTrue(result["within_band"])
+        self.assertLess(time.monotonic() - self.started, 60)
+
+    def venue_output(self) -> str:
+        return "".join(self.venue_lines)
+
+    def read_venue_output(self) -> None:
+        """Keeps what the simulator prints after its ports (its settlement lines)."""
+        assert self.venue.process.stdout is not None
+        for line in self.venue.process.stdout:
+            self.venue_lines.append(line)
+
+
+if __name__ == "__main__":
+    run_tests(BINARIES)
