@@ -222,6 +222,11 @@ class RollInTest(unittest.TestCase):
         self.assertLessEqual(self.position(self.next), -9_500)
         self.assertEqual(self.position("BTC-PERPETUAL"), 0)
 
+        # The venue's position reports agreed with the fills all along (one
+        # report per account listing every instrument).
+        self.assertNotIn("position_mismatch", self.log())
+        self.assertNotIn("venue_liquidated", self.log())
+
         code, out = self.engine.terminate()
         self.assertEqual(code, 0, out)
         result = summary(self.summary_path)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "matching_engine_test_support.hpp"
+#include "synthusd/venue/fix_messages.hpp"
 #include "synthusd/venue/inverse.hpp"
 #include "synthusd/venue/ticker_feed.hpp"
 #include "synthusd/venue/venue_config.hpp"
@@ -113,6 +114,40 @@ TEST_F(VenueSettlementTest, DeliveryClosesPositionsAtTheDeliveryPriceCancelsOrde
   ASSERT_EQ(rejected.size(), 1U);
   EXPECT_EQ(rejected[0].exec_type, ExecType::rejected);
   EXPECT_EQ(rejected[0].text, "instrument expired: settled at delivery");
+}
+
+// Several books, one account: one PositionReport with an entry per
+// instrument, in both dialects (Deribit reads a report without entries as
+// flat everywhere, so the runtime leads with an open position).
+TEST(VenueDatedFuturesTest, APositionReportCarriesAnEntryPerInstrument) {
+  PositionEvent event;
+  event.account = "SYNTHUSD";
+  event.request_id = "p1";
+  event.symbol = "BTC-6DEC26";
+  event.position = Contracts{-700};
+  event.entry_price = dollars(60'010);
+  event.mark_price = dollars(60'020);
+  event.contract_value = UsdCents{1'000};
+  event.other_positions = {{"BTC-PERPETUAL", Contracts{0}, Price{}, dollars(60'000), UsdCents{1'000}},
+                           {"BTC-5DEC26", Contracts{-5}, dollars(60'001), dollars(60'002), UsdCents{1'000}}};
+  for (const OutboundMessage& message : {encode(Event{event}), encode_deribit(Event{event}, false)}) {
+    ASSERT_EQ(message.groups.size(), 1U);
+    const std::vector<std::vector<Field>>& entries = message.groups[0].entries;
+    ASSERT_EQ(entries.size(), 3U);
+    std::vector<std::string> symbols;
+    std::vector<std::string> shorts;
+    for (const std::vector<Field>& entry : entries) {
+      for (const Field& field : entry) {
+        if (field.tag == 55) {
+          symbols.push_back(field.value);
+        } else if (field.tag == 705) {
+          shorts.push_back(field.value);
+        }
+      }
+    }
+    EXPECT_EQ(symbols, (std::vector<std::string>{"BTC-6DEC26", "BTC-PERPETUAL", "BTC-5DEC26"}));
+    EXPECT_EQ(shorts, (std::vector<std::string>{"700", "0", "5"}));
+  }
 }
 
 TEST(VenueDatedFuturesConfigTest, ThreeParallelListsNameEachFuture) {

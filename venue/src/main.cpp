@@ -77,16 +77,18 @@ int run_venue(const venue::VenueConfig& config, int stop_fd) {
     std::cout << "synthusd-venue: WebSocket tickers on ws://127.0.0.1:" << runtime.websocket_port()
               << "/ws/api/v2 (ticker." << config.engine.symbol << ".100ms)\n";
   }
+  // No flush before the last line: a supervisor may close stdout once it has
+  // read the ports, and a later write would end the venue with SIGPIPE.
+  for (const venue::FutureSettings& future : config.futures) {
+    std::cout << "synthusd-venue: dated future " << future.name << " expires "
+              << future.expires_after.nanoseconds / 1'000'000'000 << " simulated seconds after the start (ticker."
+              << future.name << ".100ms)\n";
+  }
   std::cout << "synthusd-venue: " << config.engine.symbol << ", " << points << " price points from "
             << venue::format_fix_timestamp(state.start_time()) << " to "
             << venue::format_fix_timestamp(state.end_time()) << ", time scale "
             << venue::format_decimal(config.time_scale_millionths, 6) << ", start price "
             << venue::format_price(state.quote().mark) << std::endl;
-  for (const venue::FutureSettings& future : config.futures) {
-    std::cout << "synthusd-venue: dated future " << future.name << " expires "
-              << future.expires_after.nanoseconds / 1'000'000'000 << " simulated seconds after the start (ticker."
-              << future.name << ".100ms)" << std::endl;
-  }
   runtime.run(stop_fd);
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <iostream>
 #include <system_error>
@@ -167,7 +168,9 @@ void VenueRuntime::settle_expired(DatedFuture& future) {
     }
     ++accounts;
   }
-  std::cout << "synthusd-venue: " << future.name << " expired and settled at " << format_price(delivery) << " ("
+  // stderr: a supervisor that closed stdout after reading the ports must not
+  // end the venue with SIGPIPE.
+  std::cerr << "synthusd-venue: " << future.name << " expired and settled at " << format_price(delivery) << " ("
             << accounts << " accounts)" << std::endl;
 }
 
@@ -198,12 +201,13 @@ void VenueRuntime::apply(const std::string& client, const Command& command) {
           }
           book(request.symbol).mass_cancel(client, request, events_);
         } else if constexpr (std::is_same_v<T, PositionRequest>) {
-          // One PositionReport per instrument trading, as Deribit answers.
+          // One PositionReport for the account, as Deribit answers: the
+          // perpetual's, to which send_events() adds the futures' positions.
+          // The futures' books only take the subscription.
           engine_.request_positions(client, request, events_);
+          std::vector<Event> subscribed;
           for (DatedFuture& future : futures_) {
-            if (!future.engine.settled()) {
-              future.engine.request_positions(client, request, events_);
-            }
+            future.engine.request_positions(client, request, subscribed);
           }
         } else if constexpr (std::is_same_v<T, StatusRequest>) {
           if (request.all_open) {
@@ -255,7 +259,50 @@ void VenueRuntime::on_message(InboundMessage message) {
 
 // ---- the venue thread ----------------------------------------------------------
 
+void VenueRuntime::add_other_positions(PositionEvent& event) {
+  if (!event.valid_request || futures_.empty()) {
+    return;
+  }
+  std::vector<PositionEntry> entries{
+      {event.symbol, event.position, event.entry_price, event.mark_price, event.contract_value}};
+  bool any_open = !event.position.is_zero();
+  const auto add = [&](Engine& book) {
+    if (book.config().symbol == event.symbol || book.settled()) {
+      return;
+    }
+    const AccountState& account = book.account(event.account);
+    entries.push_back(
+        {book.config().symbol, account.position, account.entry_price, book.quote().mark, book.config().contract_value});
+    any_open = any_open || !account.position.is_zero();
+  };
+  add(engine_);
+  for (DatedFuture& future : futures_) {
+    add(future.engine);
+  }
+  if (!any_open) {
+    return; // no entries: flat everywhere, which is what Deribit's shape says
+  }
+  // Every instrument trading, flat ones included, so each is reconciled; a
+  // position first, as a report led by a flat entry reads as flat everywhere
+  // in Deribit's shape (fix_deribit_replies.cpp).
+  const auto open = std::find_if(entries.begin(), entries.end(),
+                                 [](const PositionEntry& entry) { return !entry.position.is_zero(); });
+  std::iter_swap(entries.begin(), open);
+  const PositionEntry& first = entries.front();
+  event.symbol = first.symbol;
+  event.position = first.position;
+  event.entry_price = first.entry_price;
+  event.mark_price = first.mark_price;
+  event.contract_value = first.contract_value;
+  event.other_positions.assign(entries.begin() + 1, entries.end());
+}
+
 void VenueRuntime::send_events() {
+  for (Event& event : events_) {
+    if (auto* position = std::get_if<PositionEvent>(&event)) {
+      add_other_positions(*position);
+    }
+  }
   for (const Event& event : events_) {
     const std::string& account = account_of(event);
     fix_->send(account,

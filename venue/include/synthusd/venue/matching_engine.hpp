@@ -239,6 +239,15 @@ struct MassCancelEvent {
   std::string text;
 };
 
+// One instrument's position in a PositionReport.
+struct PositionEntry {
+  std::string symbol;
+  Contracts position{};
+  Price entry_price{};
+  Price mark_price{};
+  UsdCents contract_value{};
+};
+
 struct PositionEvent {
   std::string account;
   std::string request_id;
@@ -252,6 +261,10 @@ struct PositionEvent {
   UsdCents contract_value{};
   Timestamp time{};
   std::string text;
+  // The account's other instruments with a position (a venue with several
+  // books reports them all in one message, as Deribit does: a report
+  // without entries means flat everywhere).
+  std::vector<PositionEntry> other_positions;
 };
 
 struct CollateralEvent {

@@ -92,6 +92,8 @@ private:
   // reason), else the perpetual's (which rejects unknown symbols).
   [[nodiscard]] Engine& book(std::string_view symbol);
   void apply(const std::string& client, const Command& command);
+  // The account's positions in the other books, into one PositionReport.
+  void add_other_positions(PositionEvent& event);
 
   VenueConfig config_;
   Engine engine_;
