@@ -115,6 +115,13 @@ void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueI
                 "longer than " + std::to_string(hedging::Symbol::kCapacity) + " characters");
     }
     spec.symbol = hedging::Symbol(symbol);
+    if (is_option_symbol(symbol)) {
+      t.problem(*t.find("symbol"), "symbol",
+                "'" + symbol +
+                    "' is a Deribit option: its ticker's mark_price is in BTC of the underlying "
+                    "index, not USD, and options are not supported (inverse_perpetual, "
+                    "inverse_future, linear_perpetual)");
+    }
   }
   std::string kind;
   if (t.string("kind", kind)) {
