@@ -28,7 +28,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, Venue, WalletClient, run_tests, summary  # noqa: E402
+from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests, summary  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 FIRST_EXPIRY_SECONDS = 30
@@ -49,26 +49,12 @@ def deribit_name(day: datetime.date) -> str:
     return f"BTC-{day.day}{day.strftime('%b').upper()}{day.strftime('%y')}"
 
 
-def engine_config(directory: str, venue: Venue) -> str:
-    text = f"""
-[[venues]]
-id = 1
-name = "alpha"
-weight = 1
-
+# The harness's one-venue configuration plus the venue's dated futures
+# (ids 10.. by expiry) and a short roll window.
+FUTURES = f"""
 [[instruments]]
-id = 1
-venue = "alpha"
-symbol = "BTC-PERPETUAL"
-kind = "inverse_perpetual"
-contract_value_usd = 10
-tick_size = 0.5
-maker_fee = 0
-taker_fee = 0.0005
-
-[[instruments]]                # the venue's dated futures, ids 10.. by expiry
 id = 10
-venue = "alpha"
+venue = "deribit"
 symbol = "BTC"
 kind = "inverse_future"
 series = "venue"
@@ -77,66 +63,9 @@ tick_size = 0.5
 maker_fee = 0
 taker_fee = 0.0005
 
-[bands]
-policy = "stablesats"
-minimum_liability_usd = 50
-
 [carry]
 roll_before_expiry_hours = {ROLL_BEFORE_EXPIRY_HOURS}
-
-[engine]
-wait = "blocking"
-state_directory = "{directory}/state"
-timer_interval_ms = 100
-
-[[feeds]]
-venue = "alpha"
-protocol = "deribit"
-host = "127.0.0.1"
-port = {venue.ws_port}
-path = "/ws/api/v2"
-tls = false
-symbols = ["BTC-PERPETUAL"]
-
-[oracle]
-min_sources = 1
-jump_confirmations = 1
-
-[[gateways]]
-venue = "alpha"
-dialect = "deribit"
-host = "127.0.0.1"
-port = {venue.fix_port}
-sender_comp_id = "SYNTHUSD"
-target_comp_id = "{venue.comp_id}"
-heartbeat_seconds = 5
-reconnect_seconds = 1
-reset_on_logon = true
-file_store = false
-position_request_seconds = 1
-collateral_inquiry = true
-collateral_request_seconds = 1
-
-[intake]
-unix_socket = "{directory}/liability.sock"
-
-[http]
-port = 0
-
-[risk]
-max_order_contracts = 100000
-max_position_contracts = 10000000
-max_order_notional_usd = 10000000
-max_aggregate_notional_usd = 100000000
-orders_per_second = 1000
-order_burst = 1000
-messages_per_second = 2000
-message_burst = 2000
 """
-    path = os.path.join(directory, "engine.toml")
-    with open(path, "w") as out:
-        out.write(text)
-    return path
 
 
 class RollInTest(unittest.TestCase):
@@ -148,11 +77,12 @@ class RollInTest(unittest.TestCase):
         self.venue = Venue(BINARIES["venue"], self.directory, "--funding-rate", "0.0001",
                            "--future", self.expiring, "--future", self.next,
                            "--future-expiry-seconds", f"{FIRST_EXPIRY_SECONDS},600",
-                           "--future-annual-basis", "0.5,0.3", name="alpha")
+                           "--future-annual-basis", "0.5,0.3")
         self.started = time.monotonic()
         self.venue_lines: list[str] = []
         threading.Thread(target=self.read_venue_output, daemon=True).start()
-        self.engine = Engine(BINARIES["synthusd"], engine_config(self.directory, self.venue), self.directory)
+        self.engine = Engine(BINARIES["synthusd"], engine_config(self.directory, self.venue, extra=FUTURES),
+                             self.directory)
         self.summary_path = os.path.join(self.directory, "summary.json")
         self.engine.start("--summary-json", self.summary_path)
         self.wallet = WalletClient(self.engine.socket)
@@ -168,20 +98,11 @@ class RollInTest(unittest.TestCase):
         else:
             shutil.rmtree(self.directory, ignore_errors=True)
 
-    def metrics(self) -> dict[str, float]:
-        _, text = self.engine.http("GET", "/metrics")
-        values = {}
-        for line in text.splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                values[name] = float(value)
-        return values
-
     def position(self, symbol: str) -> float:
-        return self.metrics().get(f'synthusd_position_contracts{{venue="1",instrument="{symbol}"}}', 0)
+        return self.engine.metric("synthusd_position_contracts", f'{{venue="1",instrument="{symbol}"}}') or 0
 
     def in_band(self) -> bool:
-        return 0.95 <= (self.metrics().get("synthusd_hedge_ratio") or 0) <= 1.03
+        return 0.95 <= (self.engine.metric("synthusd_hedge_ratio") or 0) <= 1.03
 
     def log(self) -> str:
         with open(self.engine.log_path) as log:
@@ -192,7 +113,7 @@ class RollInTest(unittest.TestCase):
         log = self.log()
         self.assertIn(f"listed {self.expiring} as instrument 10", log)
         self.assertIn(f"listed {self.next} as instrument 11", log)
-        self.assertTrue(wait_until(lambda: self.metrics().get('synthusd_venue_up{venue="alpha"}') == 1),
+        self.assertTrue(wait_until(lambda: self.engine.metric("synthusd_venue_up", '{venue="deribit"}') == 1),
                         "the gateway never logged on")
         self.wallet.send({"id": "roll-1", "kind": "usd_credit", "usd_cents": 10_000_000})  # $100,000
         self.assertTrue(wait_until(lambda: (self.wallet.pump(), not self.wallet.unacked)[1]), "never acknowledged")
