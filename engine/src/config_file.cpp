@@ -362,7 +362,7 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
 }
 
 std::size_t add_listed_futures(EngineConfig& config, const hedging::InstrumentSpec& spec, std::string_view venue,
-                               std::span<const ListedFuture> listed) {
+                               std::span<const ListedFuture> listed, std::optional<hedging::Timestamp> now) {
   std::size_t added = 0;
   hedging::InstrumentSpec future = spec;
   for (const ListedFuture& entry : listed) {
@@ -372,7 +372,9 @@ std::size_t add_listed_futures(EngineConfig& config, const hedging::InstrumentSp
     future.symbol = hedging::Symbol(entry.symbol);
     future.expiry = entry.expiry;
     config.kernel.instruments.push_back(future);
-    subscribe_feeds(config.run.feeds, venue, entry.symbol);
+    if (!now || entry.expiry > *now) {
+      subscribe_feeds(config.run.feeds, venue, entry.symbol);
+    }
     ++future.id;
     ++added;
   }

@@ -3,9 +3,14 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cmath>
+#include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
+#include "durable_file.hpp"
 #include "synthusd/feeds/event_loop.hpp"
 #include "synthusd/feeds/websocket_client.hpp"
 #include "synthusd/hedging/config.hpp"
@@ -163,6 +168,51 @@ std::string request_instruments(const FeedSection& feed, std::string_view curren
   return std::move(handler.answer());
 }
 
+std::vector<ListedFuture> read_remembered_futures(const std::string& path) {
+  std::vector<std::uint8_t> bytes;
+  if (!read_whole_file(path, bytes)) {
+    if (errno == ENOENT) {
+      return {};
+    }
+    throw std::runtime_error("listed futures: cannot read " + path);
+  }
+  std::vector<ListedFuture> remembered;
+  std::istringstream text(std::string(bytes.begin(), bytes.end()));
+  std::string line;
+  while (std::getline(text, line)) {
+    std::istringstream fields(line);
+    std::string symbol;
+    std::int64_t expiry_ms = -1;
+    std::string rest;
+    if (!(fields >> symbol >> expiry_ms) || (fields >> rest) || symbol.size() > hedging::Symbol::kCapacity ||
+        expiry_ms < 0 || expiry_ms > INT64_MAX / 1'000'000 || remembered.size() == kMaxListedFutures) {
+      throw std::runtime_error("listed futures: " + path + " is damaged at line " +
+                               std::to_string(remembered.size() + 1) + " (move it away to renumber)");
+    }
+    remembered.push_back({symbol, hedging::Timestamp{expiry_ms * 1'000'000}});
+  }
+  return remembered;
+}
+
+std::vector<ListedFuture> merge_listed_futures(std::vector<ListedFuture> remembered,
+                                               const std::vector<ListedFuture>& listed,
+                                               std::vector<std::string>& report) {
+  for (const ListedFuture& future : listed) {
+    const bool known = std::any_of(remembered.begin(), remembered.end(),
+                                   [&](const ListedFuture& other) { return other.symbol == future.symbol; });
+    if (known) {
+      continue;
+    }
+    if (remembered.size() == kMaxListedFutures) {
+      report.push_back("no id left for " + future.symbol + ": the series' " + std::to_string(kMaxListedFutures) +
+                       " ids are taken in this state directory");
+      continue;
+    }
+    remembered.push_back(future);
+  }
+  return remembered;
+}
+
 std::vector<std::string> discover_venue_futures(EngineConfig& config, hedging::Timestamp now,
                                                 std::chrono::milliseconds timeout) {
   std::vector<std::string> report;
@@ -183,16 +233,31 @@ std::vector<std::string> discover_venue_futures(EngineConfig& config, hedging::T
     }
     if (!listed.problem.empty()) {
       report.push_back(series.venue + ": " + currency + " futures not discovered: " + listed.problem);
-      continue;
     }
     for (const std::string& reason : listed.skipped) {
       report.push_back(series.venue + ": skipped " + reason);
     }
-    const std::size_t added = add_listed_futures(config, series.spec, series.venue, listed.futures);
+    const std::string path = config.run.engine.state_directory + "/listed_futures." + std::to_string(series.spec.id);
+    const std::vector<ListedFuture> remembered = read_remembered_futures(path);
+    std::vector<std::string> merge_report;
+    const std::vector<ListedFuture> futures = merge_listed_futures(remembered, listed.futures, merge_report);
+    for (const std::string& line : merge_report) {
+      report.push_back(series.venue + ": " + line);
+    }
+    if (futures.size() != remembered.size()) {
+      std::string text;
+      for (const ListedFuture& future : futures) {
+        text += future.symbol + ' ' + std::to_string(future.expiry.nanoseconds / 1'000'000) + '\n';
+      }
+      std::filesystem::create_directories(config.run.engine.state_directory);
+      replace_file_durably("listed futures", path, {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+    }
+    const std::size_t added = add_listed_futures(config, series.spec, series.venue, futures, now);
     for (std::size_t i = 0; i < added; ++i) {
-      report.push_back(series.venue + ": listed " + listed.futures[i].symbol + " as instrument " +
-                       std::to_string(series.spec.id + i) + ", expiry " +
-                       std::to_string(listed.futures[i].expiry.nanoseconds / 1'000'000) + " ms");
+      report.push_back(series.venue + ": " + (i < remembered.size() ? "kept " : "listed ") + futures[i].symbol +
+                       " as instrument " + std::to_string(series.spec.id + i) + ", expiry " +
+                       std::to_string(futures[i].expiry.nanoseconds / 1'000'000) + " ms" +
+                       (futures[i].expiry <= now ? " (expired: not traded)" : ""));
     }
   }
   hedging::validate(config.kernel);

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -229,6 +231,79 @@ TEST(FutureDiscovery, a_venue_that_cannot_be_asked_adds_nothing_and_says_why) {
   EXPECT_NE(report[0].find("alpha: BTC futures not discovered: no answer from 127.0.0.1:1"), std::string::npos)
       << report[0];
   EXPECT_EQ(config.kernel.instruments.size(), 1u);
+}
+
+// A restart replays the journal, which names instruments by id: a future
+// keeps its id in a state directory, and new ones come after.
+TEST(FutureDiscovery, remembered_futures_keep_their_ids_and_new_ones_come_after) {
+  const std::vector<ListedFuture> remembered{{"BTC-5DEC26", kNow}, {"BTC-6DEC26", kNow + Duration::from_hours(24)}};
+  std::vector<std::string> report;
+  // The venue no longer lists the expired BTC-5DEC26 and lists BTC-7DEC26.
+  const std::vector<ListedFuture> merged = merge_listed_futures(
+      remembered, {{"BTC-6DEC26", kNow + Duration::from_hours(24)}, {"BTC-7DEC26", kNow + Duration::from_hours(48)}},
+      report);
+  ASSERT_EQ(merged.size(), 3u);
+  EXPECT_EQ(merged[0].symbol, "BTC-5DEC26");
+  EXPECT_EQ(merged[1].symbol, "BTC-6DEC26");
+  EXPECT_EQ(merged[2].symbol, "BTC-7DEC26");
+  EXPECT_TRUE(report.empty());
+
+  std::vector<ListedFuture> full;
+  for (std::size_t i = 0; i < kMaxListedFutures; ++i) {
+    full.push_back({"BTC-" + std::to_string(i + 1) + "JAN27", kNow});
+  }
+  EXPECT_EQ(merge_listed_futures(full, {{"BTC-7DEC26", kNow}}, report).size(), kMaxListedFutures);
+  ASSERT_EQ(report.size(), 1u);
+  EXPECT_NE(report[0].find("no id left for BTC-7DEC26"), std::string::npos);
+}
+
+class FutureDiscoveryState : public ::testing::Test {
+protected:
+  void SetUp() override {
+    directory = std::filesystem::temp_directory_path() /
+                ("synthusd-discovery-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(directory);
+    std::filesystem::create_directories(directory);
+  }
+  void TearDown() override { std::filesystem::remove_all(directory); }
+  void write(const std::string& text) const { std::ofstream(directory / "listed_futures.10") << text; }
+
+  std::filesystem::path directory;
+};
+
+TEST_F(FutureDiscoveryState, a_damaged_file_stops_the_start_rather_than_renumber) {
+  EXPECT_TRUE(read_remembered_futures((directory / "absent").string()).empty());
+  write("BTC-5DEC26 1796442139899\nBTC-6DEC26\n");
+  EXPECT_THROW((void)read_remembered_futures((directory / "listed_futures.10").string()), std::runtime_error);
+  write("BTC-5DEC26 1796442139899 extra\n");
+  EXPECT_THROW((void)read_remembered_futures((directory / "listed_futures.10").string()), std::runtime_error);
+  write("BTC-5DEC26 1796442139899\nBTC-6DEC26 1796442709899\n");
+  const std::vector<ListedFuture> read = read_remembered_futures((directory / "listed_futures.10").string());
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[1].symbol, "BTC-6DEC26");
+  EXPECT_EQ(read[1].expiry, Timestamp{1'796'442'709'899 * kMillisecond});
+}
+
+// A restart after BTC-5DEC26 expired, with the venue out of reach: the
+// remembered futures keep ids 10 and 11; the expired one is not subscribed.
+TEST_F(FutureDiscoveryState, a_restart_keeps_the_remembered_ids_even_when_the_venue_cannot_be_asked) {
+  write("BTC-5DEC26 " + std::to_string(kNowMs - 1'000) + "\nBTC-6DEC26 " + std::to_string(kNowMs + 600'000) + "\n");
+  EngineConfig config = parse_config(
+      venue_series_config(kDeribitFeed + std::string("\n[engine]\nstate_directory = \"") + directory.string() + "\"\n"),
+      "test.toml", kNow);
+  const std::vector<std::string> report = discover_venue_futures(config, kNow, std::chrono::milliseconds(300));
+  ASSERT_EQ(config.kernel.instruments.size(), 3u);
+  EXPECT_EQ(config.kernel.instruments[1].id, 10);
+  EXPECT_EQ(config.kernel.instruments[1].symbol.view(), "BTC-5DEC26");
+  EXPECT_EQ(config.kernel.instruments[2].id, 11);
+  EXPECT_EQ(config.kernel.instruments[2].symbol.view(), "BTC-6DEC26");
+  EXPECT_EQ(config.run.feeds[0].symbols, (std::vector<std::string>{"BTC-PERPETUAL", "BTC-6DEC26"}));
+  ASSERT_EQ(report.size(), 3u);
+  EXPECT_NE(report[0].find("not discovered"), std::string::npos);
+  EXPECT_NE(report[1].find("kept BTC-5DEC26 as instrument 10"), std::string::npos);
+  EXPECT_NE(report[1].find("(expired: not traded)"), std::string::npos);
+  EXPECT_NE(report[2].find("kept BTC-6DEC26 as instrument 11"), std::string::npos);
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 // errors (a typo must never silently fall back to a default). Cold path:
 // exceptions and allocation are fine here.
 
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -50,11 +51,14 @@ struct EngineConfig {
 };
 
 // Adds dated futures to the kernel's instruments from a series' template
-// (ids spec.id, spec.id + 1, ... in the order given, up to the last id) and their symbols to every [[feeds]] entry of
-// `venue`. The one path both series kinds take: "deribit" at parse time, "venue" when `run` starts. Returns how many
-// were added.
+// (ids spec.id, spec.id + 1, ... in the order given, up to the last id) and
+// their symbols to every [[feeds]] entry of `venue`. The one path both series
+// kinds take: "deribit" at parse time, "venue" when `run` starts. With `now`,
+// a future expired by then is not subscribed (the venue no longer lists it).
+// Returns how many were added.
 std::size_t add_listed_futures(EngineConfig& config, const hedging::InstrumentSpec& spec, std::string_view venue,
-                               std::span<const ListedFuture> listed);
+                               std::span<const ListedFuture> listed,
+                               std::optional<hedging::Timestamp> now = std::nullopt);
 
 // Parses TOML text (file_name is used in messages). Collects every problem
 // it can find before throwing ConfigError, so one run of check-config shows

@@ -47,10 +47,26 @@ struct ListedFutures {
 [[nodiscard]] std::string request_instruments(const FeedSection& feed, std::string_view currency,
                                               std::chrono::milliseconds timeout);
 
+// Ids never change meaning within a state directory: the journal names
+// instruments by id, and a restart replays it under the instruments of that
+// start. So each series keeps <state_directory>/listed_futures.<id>, the
+// futures it has given ids to, in id order, and a start takes those first
+// (expired ones too: ineligible, not subscribed) and gives ids to newly
+// listed ones after them, while the series' ids last. The file is bounded
+// (kMaxListedFutures lines of "<symbol> <expiry ms>"); a damaged one stops
+// the start (std::runtime_error) rather than renumber.
+[[nodiscard]] std::vector<ListedFuture> read_remembered_futures(const std::string& path);
+// `remembered`, then what `listed` adds (by symbol), at most
+// kMaxListedFutures; a listed future left without an id is a report line.
+[[nodiscard]] std::vector<ListedFuture> merge_listed_futures(std::vector<ListedFuture> remembered,
+                                                             const std::vector<ListedFuture>& listed,
+                                                             std::vector<std::string>& report);
+
 // Resolves every series = "venue" entry of `config` (add_listed_futures) and
 // validates the kernel again. A venue that cannot be asked, or lists none,
-// adds nothing (its other instruments still hedge); each such outcome is a
-// line in the returned report, as is each future added.
+// adds only what the state directory remembers (its other instruments still
+// hedge); each such outcome is a line in the returned report, as is each
+// future added.
 [[nodiscard]] std::vector<std::string> discover_venue_futures(EngineConfig& config, hedging::Timestamp now,
                                                               std::chrono::milliseconds timeout);
 
