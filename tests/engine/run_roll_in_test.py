@@ -28,20 +28,12 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests, summary  # noqa: E402
+from engine_harness import (Engine, Venue, WalletClient, engine_config, run_tests, summary,  # noqa: E402
+                            wait_until)
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 FIRST_EXPIRY_SECONDS = 30
 ROLL_BEFORE_EXPIRY_HOURS = "0.0022"  # 7.9 s
-
-
-def wait_until(predicate, timeout: float = 20.0, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 def deribit_name(day: datetime.date) -> str:
