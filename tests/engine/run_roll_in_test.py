@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import re
 import shutil
 import sys
 import tempfile
