@@ -71,18 +71,18 @@ int run_venue(const venue::VenueConfig& config, int stop_fd) {
   venue::VenueRuntime runtime(config, std::move(engine), std::move(futures));
   runtime.start();
   const venue::Engine& state = runtime.engine();
-  std::cout << "synthusd-venue: FIX acceptor on port " << runtime.fix_port() << " (" << config.fix.begin_string << ' '
-            << config.fix.sender_comp_id << " <- " << join(config.fix.target_comp_ids) << ")\n";
-  if (runtime.websocket_port() != 0) {
-    std::cout << "synthusd-venue: WebSocket tickers on ws://127.0.0.1:" << runtime.websocket_port()
-              << "/ws/api/v2 (ticker." << config.engine.symbol << ".100ms)\n";
-  }
-  // No flush before the last line: a supervisor may close stdout once it has
+  // No flush before the summary line: a supervisor may close stdout once it has
   // read the ports, and a later write would end the venue with SIGPIPE.
   for (const venue::FutureSettings& future : config.futures) {
     std::cout << "synthusd-venue: dated future " << future.name << " expires "
               << future.expires_after.nanoseconds / 1'000'000'000 << " simulated seconds after the start (ticker."
               << future.name << ".100ms)\n";
+  }
+  std::cout << "synthusd-venue: FIX acceptor on port " << runtime.fix_port() << " (" << config.fix.begin_string << ' '
+            << config.fix.sender_comp_id << " <- " << join(config.fix.target_comp_ids) << ")\n";
+  if (runtime.websocket_port() != 0) {
+    std::cout << "synthusd-venue: WebSocket tickers on ws://127.0.0.1:" << runtime.websocket_port()
+              << "/ws/api/v2 (ticker." << config.engine.symbol << ".100ms)\n";
   }
   std::cout << "synthusd-venue: " << config.engine.symbol << ", " << points << " price points from "
             << venue::format_fix_timestamp(state.start_time()) << " to "

@@ -141,9 +141,8 @@ std::vector<TickerSnapshot> VenueRuntime::snapshots() const {
   return all;
 }
 
-void VenueRuntime::advance() {
+void VenueRuntime::advance_futures() {
   const Timestamp now = simulated_now();
-  engine_.advance_to(now, events_);
   for (DatedFuture& future : futures_) {
     future.engine.advance_to(now, events_);
     if (!future.engine.settled() && now >= future.expiry) {
@@ -320,7 +319,8 @@ void VenueRuntime::drain_inbox() {
     items.swap(inbox_);
   }
   for (InboxItem& item : items) {
-    advance();
+    advance_futures();
+    engine_.advance_to(simulated_now(), events_);
     const std::string& client = item.message.client;
     if (item.kind == InboxKind::logout && config_.cancel_on_disconnect) {
       engine_.cancel_all(client, "cancel on disconnect", events_);
@@ -342,7 +342,8 @@ void VenueRuntime::drain_inbox() {
 }
 
 void VenueRuntime::tick() {
-  advance();
+  advance_futures();
+  engine_.advance_to(simulated_now(), events_);
   send_events();
   if (!websocket_) {
     return;
@@ -374,7 +375,8 @@ void VenueRuntime::handle_websocket(const std::vector<pollfd>& fds) {
   if (requests.empty()) {
     return;
   }
-  advance();
+  advance_futures();
+  engine_.advance_to(simulated_now(), events_);
   send_events();
   const std::vector<TickerSnapshot> current = snapshots();
   std::vector<WebSocketMessage> replies;

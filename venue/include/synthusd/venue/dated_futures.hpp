@@ -22,14 +22,9 @@
 
 #include "synthusd/hedging/price_path.hpp"
 #include "synthusd/venue/matching_engine.hpp"
+#include "synthusd/venue/venue_config.hpp"
 
 namespace synthusd::venue {
-
-struct FutureSettings {
-  std::string name;         // e.g. BTC-27DEC24 (Deribit naming)
-  Duration expires_after{}; // simulated time from the path's start
-  Ratio annual_basis{};     // premium over the index, annualised
-};
 
 struct DatedFuture {
   std::string name;

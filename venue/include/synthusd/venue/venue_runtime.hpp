@@ -85,8 +85,9 @@ private:
   [[nodiscard]] TickerSnapshot snapshot() const;
   // The perpetual's snapshot, then each future's still trading.
   [[nodiscard]] std::vector<TickerSnapshot> snapshots() const;
-  // Every book to the simulated now; futures past their expiry settle.
-  void advance();
+  // The futures' books to the simulated now (before the perpetual's, which
+  // takes what a settlement moves); futures past their expiry settle.
+  void advance_futures();
   void settle_expired(DatedFuture& future);
   // The book a Symbol names: a future's (even settled: it rejects with a
   // reason), else the perpetual's (which rejects unknown symbols).
