@@ -85,8 +85,17 @@ std::optional<hedging::InstrumentKind> kind_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+void subscribe_feeds(std::vector<FeedSection>& feeds, std::string_view venue, const std::string& symbol) {
+  for (FeedSection& feed : feeds) {
+    if (feed.venue == venue && std::find(feed.symbols.begin(), feed.symbols.end(), symbol) == feed.symbols.end()) {
+      feed.symbols.push_back(symbol);
+    }
+  }
+}
+
 // series: "" for one instrument, "deribit" for Deribit's calendar of dated
-// futures (the symbol then names the currency: "BTC").
+// futures, "venue" for the futures the venue lists at run start (the symbol
+// then names the currency: "BTC").
 void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueId>& venues,
                      hedging::InstrumentSpec& spec, std::string& series) {
   t.integer("id", spec.id, 0, hedging::kNoInstrument - 1, true);
@@ -106,6 +115,13 @@ void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueI
                 "longer than " + std::to_string(hedging::Symbol::kCapacity) + " characters");
     }
     spec.symbol = hedging::Symbol(symbol);
+    if (is_option_symbol(symbol)) {
+      t.problem(*t.find("symbol"), "symbol",
+                "'" + symbol +
+                    "' is a Deribit option: its ticker's mark_price is in BTC of the underlying "
+                    "index, not USD, and options are not supported (inverse_perpetual, "
+                    "inverse_future, linear_perpetual)");
+    }
   }
   std::string kind;
   if (t.string("kind", kind)) {
@@ -133,9 +149,10 @@ void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueI
     spec.expiry = hedging::Timestamp{expiry_ms * 1'000'000};
   }
   if (t.string("series", series) &&
-      (series != "deribit" || spec.kind != hedging::InstrumentKind::inverse_future || typed)) {
+      ((series != "deribit" && series != "venue") || spec.kind != hedging::InstrumentKind::inverse_future || typed)) {
     t.problem(*t.find("series"), "series",
-              "only \"deribit\" (Deribit's expiry calendar), on an inverse_future without expiry_unix_ms");
+              "only \"deribit\" (Deribit's expiry calendar) or \"venue\" (the venue's public/get_instruments at "
+              "run start), on an inverse_future without expiry_unix_ms");
     series.clear();
   }
   // A dated future's expiry comes from its symbol by the venue's naming
@@ -181,7 +198,7 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
 
   EngineConfig config;
   hedging::KernelConfig& kernel = config.kernel;
-  std::vector<std::pair<hedging::VenueId, std::string>> series_symbols; // (venue, future) of series = "deribit"
+  std::vector<std::pair<std::string, std::string>> series_symbols; // (venue, future) of series = "deribit"
   kernel.venues.clear();
   kernel.instruments.clear();
   {
@@ -211,29 +228,20 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
         hedging::InstrumentSpec spec;
         std::string series;
         read_instrument(t, venue_ids, spec, series);
+        std::string venue_name;
+        t.string("venue", venue_name);
         if (series.empty()) {
           kernel.instruments.push_back(spec);
-          continue;
-        }
-        const std::string currency(spec.symbol.view());
-        for (const ListedFuture& future : deribit_futures_listed(now, currency)) {
-          if (spec.id >= hedging::kNoInstrument) {
+        } else if (series == "venue") {
+          config.venue_series.push_back({spec, venue_name});
+        } else {
+          const std::vector<ListedFuture> listed = deribit_futures_listed(now, spec.symbol.view());
+          if (add_listed_futures(config, spec, venue_name, listed) < listed.size()) {
             t.problem_here("id", "the series' ids run past the last instrument id");
-            break;
           }
-          spec.symbol = hedging::Symbol(future.symbol);
-          spec.expiry = future.expiry;
-          kernel.instruments.push_back(spec);
-          series_symbols.emplace_back(spec.venue, future.symbol);
-          ++spec.id;
-        }
-      }
-      // A series takes ids id, id + 1, ...: none may be another's.
-      std::set<hedging::InstrumentId> ids;
-      for (const hedging::InstrumentSpec& spec : kernel.instruments) {
-        if (!ids.insert(spec.id).second) {
-          root.problem_here("instruments", "instrument id " + std::to_string(spec.id) + " is used twice (" +
-                                               std::string(spec.symbol.view()) + ")");
+          for (const ListedFuture& future : listed) {
+            series_symbols.emplace_back(venue_name, future.symbol);
+          }
         }
       }
     } else {
@@ -301,13 +309,39 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
     read_run_sections(root, problems, kernel, config.run);
     // A series' futures are not typed in a feed's symbols (they change with
     // the calendar): every feed of the series' venue subscribes to them.
-    for (FeedSection& feed : config.run.feeds) {
-      const auto venue = venue_ids.find(feed.venue);
-      for (const auto& [series_venue, symbol] : series_symbols) {
-        if (venue != venue_ids.end() && venue->second == series_venue &&
-            std::find(feed.symbols.begin(), feed.symbols.end(), symbol) == feed.symbols.end()) {
-          feed.symbols.push_back(symbol);
-        }
+    for (const auto& [venue, symbol] : series_symbols) {
+      subscribe_feeds(config.run.feeds, venue, symbol);
+    }
+    // A series takes ids id, id + 1, ...: none may be another's. A venue's
+    // series reserves its whole range now, as its futures are known later.
+    std::set<hedging::InstrumentId> ids;
+    const auto claim = [&](hedging::InstrumentId id, std::string_view what) {
+      if (!ids.insert(id).second) {
+        root.problem_here("instruments",
+                          "instrument id " + std::to_string(id) + " is used twice (" + std::string(what) + ")");
+      }
+    };
+    for (const hedging::InstrumentSpec& spec : kernel.instruments) {
+      claim(spec.id, spec.symbol.view());
+    }
+    for (const VenueFutureSeries& series : config.venue_series) {
+      const std::string what = std::string(series.spec.symbol.view()) + " futures listed by " + series.venue;
+      if (series.spec.id + kMaxListedFutures > hedging::kNoInstrument) {
+        root.problem_here("instruments", "the series of instrument id " + std::to_string(series.spec.id) + " needs " +
+                                             std::to_string(kMaxListedFutures) + " ids below " +
+                                             std::to_string(hedging::kNoInstrument));
+        continue;
+      }
+      for (std::size_t i = 0; i < kMaxListedFutures; ++i) {
+        claim(static_cast<hedging::InstrumentId>(series.spec.id + i), what);
+      }
+      const bool has_feed = std::any_of(config.run.feeds.begin(), config.run.feeds.end(), [&](const FeedSection& f) {
+        return f.venue == series.venue && f.protocol == feeds::Venue::deribit;
+      });
+      if (!has_feed) {
+        root.problem_here("instruments", "series = \"venue\" on " + series.venue +
+                                             " needs a [[feeds]] entry of that venue with protocol \"deribit\" "
+                                             "(its public/get_instruments lists the futures)");
       }
     }
   } // readers report unknown keys as they close
@@ -325,6 +359,26 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
     throw ConfigError(std::move(problems));
   }
   return config;
+}
+
+std::size_t add_listed_futures(EngineConfig& config, const hedging::InstrumentSpec& spec, std::string_view venue,
+                               std::span<const ListedFuture> listed, std::optional<hedging::Timestamp> now) {
+  std::size_t added = 0;
+  hedging::InstrumentSpec future = spec;
+  for (const ListedFuture& entry : listed) {
+    if (future.id >= hedging::kNoInstrument) {
+      break;
+    }
+    future.symbol = hedging::Symbol(entry.symbol);
+    future.expiry = entry.expiry;
+    config.kernel.instruments.push_back(future);
+    if (!now || entry.expiry > *now) {
+      subscribe_feeds(config.run.feeds, venue, entry.symbol);
+    }
+    ++future.id;
+    ++added;
+  }
+  return added;
 }
 
 EngineConfig load_config(const std::string& path) {

@@ -61,6 +61,13 @@ std::vector<std::string> describe_rules(const EngineConfig& config) {
     text += carried ? "([risk_trigger] keys active)" : "(but no [intake] or [nats] source carries risk_position lines)";
     lines.push_back(text);
   }
+  // Only with a series = "venue" entry, so configurations without one read as before.
+  for (const VenueFutureSeries& series : config.venue_series) {
+    lines.push_back("dated futures: " + std::string(series.spec.symbol.view()) + " futures of " + series.venue +
+                    " as its public/get_instruments lists them when `run` starts (ids " +
+                    std::to_string(series.spec.id) + ".." + std::to_string(series.spec.id + kMaxListedFutures - 1) +
+                    " reserved; none if it cannot be asked)");
+  }
   return lines;
 }
 

@@ -154,6 +154,21 @@ std::vector<ListedFuture> deribit_futures_listed(hedging::Timestamp now, std::st
   return listed;
 }
 
+bool is_option_symbol(std::string_view symbol) {
+  // CURRENCY-DMMMYY-STRIKE-C|P: three dashes, a date, digits, then C or P.
+  const std::size_t first = symbol.find('-');
+  const std::size_t second = first == std::string_view::npos ? first : symbol.find('-', first + 1);
+  const std::size_t third = second == std::string_view::npos ? second : symbol.find('-', second + 1);
+  if (third == std::string_view::npos || symbol.find('-', third + 1) != std::string_view::npos) {
+    return false;
+  }
+  const std::string_view kind = symbol.substr(third + 1);
+  int strike = 0;
+  const std::string_view strike_text = symbol.substr(second + 1, third - second - 1);
+  const bool whole_strike = strike_text.size() <= 9 && digits(strike_text, strike);
+  return (kind == "C" || kind == "P") && whole_strike && from_dmmmyy(symbol.substr(first + 1, second - first - 1));
+}
+
 std::optional<hedging::Timestamp> expiry_from_symbol(std::string_view symbol) {
   // Binance COIN-M: BTCUSD_241227 (a perpetual is BTCUSD_PERP).
   if (const std::size_t underscore = symbol.rfind('_'); underscore != std::string_view::npos) {

@@ -3,7 +3,9 @@
 
 1. two build/synthusd-venue processes with venue/config/venue-demo.toml (March 2020 at one
    simulated hour per second), as venues alpha and beta: alpha at +0.01 % funding per 8 h and
-   5 bp taker fee; beta at 4 bp, its funding turning to -0.05 % per 8 h from 8 s to 20 s (the
+   5 bp taker fee, with two dated futures whose basis beats its funding, the first expiring
+   40 s into the run (the kernel holds alpha's share in it once the receivers outgrow the
+   providers, rolls into the next before the expiry, and the simulator settles it); beta at 4 bp, its funding turning to -0.05 % per 8 h from 8 s to 20 s (the
    funding guard takes its share away and gives it back), and hanging from 26 s to 46 s
    (SIGSTOP, then SIGCONT: its share moves to alpha while its stranded short still counts,
    then the hedge rebalances);
@@ -14,13 +16,14 @@
    them before anything reaches a venue.
 
 Every second it samples /metrics; the summary shows the allocation per venue over time, the
-guard's switch, the failover, and what netting saved in contracts and fees. Exit 0 only if
+roll, the guard's switch, the failover, and what netting saved in contracts and fees. Exit 0 only if
 the hedge is inside its band at the end and no event was lost. Standard library only.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -36,13 +39,29 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 CONTRACT_USD = 10
 TAKER_FEE = {"alpha": 0.0005, "beta": 0.0004}
+FUTURE_EXPIRY_SECONDS = 40  # wall seconds after alpha starts (its clock runs 3600x)
+
+
+def future_names() -> list[str]:
+    """Alpha's two futures, in Deribit's naming (BTC-5DEC26) for today and tomorrow."""
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    return [f"BTC-{d.day}{d.strftime('%b').upper()}{d.strftime('%y')}"
+            for d in (today, today + datetime.timedelta(days=1))]
+
+
+def alpha_futures() -> tuple[str, ...]:
+    """Simulator flags: the first future expires FUTURE_EXPIRY_SECONDS in, the next after 10
+    minutes; 50 % and 30 % a year of basis against alpha's 11 % of funding."""
+    expiring, following = future_names()
+    return ("--future", expiring, "--future", following, "--future-expiry-seconds",
+            f"{FUTURE_EXPIRY_SECONDS * 3600},{600 * 3600}", "--future-annual-basis", "0.5,0.3")
 
 
 def start_venue(run_directory: str, name: str, comp_id: str, *extra: str) -> tuple[subprocess.Popen, int, int]:
     venue = subprocess.Popen([os.path.join(BUILD, "synthusd-venue"), "--config", "venue/config/venue-demo.toml",
                               "--logon-secret", "demo-secret", "--sender-comp-id", comp_id, *extra],
                              cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=open(os.path.join(run_directory, f"venue-{name}.log"), "w"), text=True)
+                             stderr=open(venue_log(run_directory, name), "w"), text=True)
     fix_port = ws_port = 0
     deadline = time.monotonic() + 20
     assert venue.stdout is not None
@@ -59,6 +78,18 @@ def start_venue(run_directory: str, name: str, comp_id: str, *extra: str) -> tup
         sys.exit(f"demo: venue {name} did not start (see venue-{name}.log)")
     venue.stdout.close()  # nothing more is read: a full pipe must never stall the simulator
     return venue, fix_port, ws_port
+
+
+def venue_log(run_directory: str, name: str) -> str:
+    return os.path.join(run_directory, f"venue-{name}.log")
+
+
+def alpha_position(m: dict[str, float]) -> tuple[float, str]:
+    """Alpha's short over all its instruments, and the one holding most of it."""
+    held = {symbol: m.get(f'synthusd_position_contracts{{venue="1",instrument="{symbol}"}}', 0)
+            for symbol in ["BTC-PERPETUAL", *future_names()]}
+    largest = min(held, key=lambda symbol: held[symbol])
+    return sum(held.values()), largest if held[largest] != 0 else "-"
 
 
 def beta_funding(run_directory: str) -> str:
@@ -109,6 +140,9 @@ def sample_line(t: float, m: dict[str, float], events: list[str]) -> str:
         guard = " guarded" if m.get(f'synthusd_funding_guard_engaged{{venue="{venue_id}",'
                                      'instrument="BTC-PERPETUAL"}') == 1 else ""
         allocation = m.get(f'synthusd_allocation_usd_cents{{venue="{name}"}}', 0) / 100
+        if venue_id == 1:
+            position, instrument = alpha_position(m)
+            return f"{name} {up}{guard} ${allocation:,.0f} ({position:,.0f} contracts, {instrument})"
         position = m.get(f'synthusd_position_contracts{{venue="{venue_id}",instrument="BTC-PERPETUAL"}}', 0)
         return f"{name} {up}{guard} ${allocation:,.0f} ({position:,.0f} contracts)"
     return (f"{t:5.1f}s  liability ${m.get('synthusd_liability_usd_cents', 0) / 100:,.0f}  netted "
@@ -138,7 +172,8 @@ def main() -> int:
 
     run_directory = tempfile.mkdtemp(prefix="synthusd-demo-multi-", dir="/tmp")
     print(f"demo: run directory {run_directory}")
-    alpha, alpha_fix, alpha_ws = start_venue(run_directory, "alpha", "ALPHASERVER", "--funding-rate", "0.0001")
+    alpha, alpha_fix, alpha_ws = start_venue(run_directory, "alpha", "ALPHASERVER", "--funding-rate", "0.0001",
+                                             *alpha_futures())
     beta, beta_fix, beta_ws = start_venue(run_directory, "beta", "BETASERVER", "--taker-fee", "0.0004",
                                           "--funding-csv", beta_funding(run_directory))
     with open(os.path.join(ROOT, "config", "demo-multi-venue.toml")) as template:
@@ -225,11 +260,22 @@ def main() -> int:
     def seconds(predicate) -> list[float]:
         return [t for t, m, _ in timeline if m and predicate(m)]
     guarded = seconds(lambda m: m.get('synthusd_funding_guard_engaged{venue="2",instrument="BTC-PERPETUAL"}') == 1)
+    expiring, following = future_names()
+    in_expiring = seconds(lambda m: alpha_position(m)[1] == expiring)
+    in_following = seconds(lambda m: alpha_position(m)[1] == following)
+    with open(venue_log(run_directory, "alpha")) as log:
+        settled = re.search(rf"{expiring} expired and settled at \S+", log.read())
+    rolled = bool(in_expiring) and bool(in_following) and in_expiring[-1] < in_following[0] and \
+        in_following[0] < FUTURE_EXPIRY_SECONDS
     beta_down = seconds(lambda m: m.get('synthusd_venue_up{venue="beta"}') == 0)
     print("summary (multi-venue):")
     print("  allocation per venue over time (every 5 s):")
     for t, m, events in timeline[::5]:
         print("   " + sample_line(t, m, events))
+    print(f"  roll on alpha: {expiring} held {in_expiring[0]:.0f}s .. {in_expiring[-1]:.0f}s, {following} from "
+          f"{in_following[0]:.0f}s (expiry at {FUTURE_EXPIRY_SECONDS}s; venue: "
+          f"{settled.group(0) if settled else 'not settled'})" if rolled else
+          f"  roll on alpha: NOT SEEN ({expiring} held at {in_expiring[:1]}, {following} at {in_following[:1]})")
     print(f"  funding guard on beta: engaged {guarded[0]:.0f}s .. {guarded[-1]:.0f}s" if guarded else
           "  funding guard on beta: never engaged")
     print(f"  beta down (failover to alpha): {beta_down[0]:.0f}s .. {beta_down[-1]:.0f}s" if beta_down else
@@ -250,9 +296,10 @@ def main() -> int:
           f"lines acknowledged {providers_acknowledged}/{provider_lines}")
     within = engine_summary.get("within_band", False) and 0.95 <= final.get("synthusd_hedge_ratio", 0) <= 1.03
     ok = engine.returncode == 0 and within and lost == 0 and journaled == acknowledged and bool(guarded) and \
-        bool(beta_down)
+        bool(beta_down) and rolled
     print(f"demo: {'PASS' if ok else 'FAIL'}: hedge {'within' if within else 'OUTSIDE'} band, events lost {lost}, "
-          f"guard {'switched' if guarded else 'NEVER SWITCHED'}, failover {'seen' if beta_down else 'NOT SEEN'}")
+          f"roll {'seen' if rolled else 'NOT SEEN'}, guard {'switched' if guarded else 'NEVER SWITCHED'}, "
+          f"failover {'seen' if beta_down else 'NOT SEEN'}")
     if not args.keep and ok:
         subprocess.run(["rm", "-rf", run_directory])
     return 0 if ok else 1

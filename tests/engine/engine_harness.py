@@ -256,6 +256,16 @@ class Engine:
         return None
 
 
+def wait_until(predicate, timeout: float = 20.0, step: float = 0.05) -> bool:
+    """Polls `predicate` until it holds (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
 def summary(output: str) -> dict:
     """The summary JSON the engine wrote (run with --summary-json)."""
     with open(output) as f:

@@ -134,5 +134,34 @@ TEST(DeribitFutureCalendar, every_listed_future_is_a_later_friday_that_its_symbo
   }
 }
 
+// Deribit option marks are in BTC: an option must never be mistaken for a
+// future or perpetual, whose marks are USD.
+TEST(InstrumentExpiry, deribit_options_are_told_apart_from_futures_and_perpetuals) {
+  EXPECT_TRUE(is_option_symbol("BTC-27DEC24-100000-C"));
+  EXPECT_TRUE(is_option_symbol("ETH-7MAR25-3500-P"));
+  EXPECT_FALSE(is_option_symbol("BTC-27DEC24"));
+  EXPECT_FALSE(is_option_symbol("BTC-PERPETUAL"));
+  EXPECT_FALSE(is_option_symbol("BTC-USD-241227"));
+  EXPECT_FALSE(is_option_symbol("BTC-27DEC24-100000-X"));
+  EXPECT_FALSE(is_option_symbol("BTC-32DEC24-100000-C")); // no such date
+  EXPECT_FALSE(is_option_symbol("BTC-27DEC24-1e5-C"));
+  EXPECT_FALSE(is_option_symbol("BTC-27DEC24-100000-C-X"));
+}
+
+TEST(InstrumentExpiry, an_option_in_the_config_is_refused_with_the_reason) {
+  const auto problems = test_support::problems_of(std::string(test_support::kTwoVenueKernel) + R"(
+[[instruments]]
+id = 3
+venue = "deribit"
+symbol = "BTC-27DEC24-100000-C"
+kind = "inverse_future"
+expiry_unix_ms = 1735286400000
+contract_value_usd = 10
+)");
+  ASSERT_EQ(problems.size(), 1u) << test_support::describe(problems);
+  EXPECT_EQ(problems[0].key, "instruments[2].symbol");
+  EXPECT_NE(problems[0].message.find("is a Deribit option: its ticker's mark_price is in BTC"), std::string::npos);
+}
+
 } // namespace
 } // namespace synthusd::engine

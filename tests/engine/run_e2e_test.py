@@ -14,22 +14,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, Venue, WalletClient, engine_config, now_ms, run_tests, summary  # noqa: E402
+from engine_harness import (Engine, Venue, WalletClient, engine_config, now_ms, run_tests, summary,  # noqa: E402
+                            wait_until)
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
-
-
-def wait_until(predicate, timeout: float = 20.0, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 class RunEndToEndTest(unittest.TestCase):

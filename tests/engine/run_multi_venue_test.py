@@ -24,19 +24,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, Venue, WalletClient, run_tests, summary  # noqa: E402
+from engine_harness import Engine, Venue, WalletClient, run_tests, summary, wait_until  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 CONTRACT_USD = 10  # the simulator's BTC-PERPETUAL: $10 per contract
-
-
-def wait_until(predicate, timeout: float = 20.0, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 def two_venue_config(directory: str, alpha: Venue, beta: Venue, *, kernel_extra: str = "",

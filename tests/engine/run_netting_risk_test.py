@@ -17,7 +17,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests, summary  # noqa: E402
+from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests, summary, wait_until  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 POSITION = 'synthusd_position_contracts{venue="1",instrument="BTC-PERPETUAL"}'
@@ -35,15 +35,6 @@ vault_factor = 0.8
 vault_profit_limit_factor = 0.9
 close_after_seconds = 2
 """
-
-
-def wait_until(predicate, timeout: float = 20.0, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
 
 
 class NettingAndRiskTriggerTest(unittest.TestCase):

@@ -482,18 +482,24 @@ OutboundMessage encode_position(const PositionEvent& event) {
                  tag::underlying_end_price,
                  tag::side,
                  tag::settl_price};
-  std::vector<Field> entry;
-  const bool is_long = event.position.value >= 0;
-  add(entry, tag::pos_type, "TQ");
-  add(entry, tag::long_qty, contracts_text(is_long ? event.position : Contracts{}));
-  add(entry, tag::short_qty, contracts_text(is_long ? Contracts{} : event.position.abs()));
-  add(entry, tag::symbol, event.symbol);
-  add(entry, tag::qty_type, "1");
-  add(entry, tag::contract_multiplier, format_decimal(event.contract_value.value, 2));
-  add(entry, tag::underlying_end_price, format_price(event.mark_price));
-  add(entry, tag::side, std::string(1, is_long ? '1' : '2'));
-  add(entry, tag::settl_price, format_price(event.entry_price));
-  group.entries.push_back(std::move(entry));
+  const auto add_entry = [&](const PositionEntry& position) {
+    std::vector<Field> entry;
+    const bool is_long = position.position.value >= 0;
+    add(entry, tag::pos_type, "TQ");
+    add(entry, tag::long_qty, contracts_text(is_long ? position.position : Contracts{}));
+    add(entry, tag::short_qty, contracts_text(is_long ? Contracts{} : position.position.abs()));
+    add(entry, tag::symbol, position.symbol);
+    add(entry, tag::qty_type, "1");
+    add(entry, tag::contract_multiplier, format_decimal(position.contract_value.value, 2));
+    add(entry, tag::underlying_end_price, format_price(position.mark_price));
+    add(entry, tag::side, std::string(1, is_long ? '1' : '2'));
+    add(entry, tag::settl_price, format_price(position.entry_price));
+    group.entries.push_back(std::move(entry));
+  };
+  add_entry({event.symbol, event.position, event.entry_price, event.mark_price, event.contract_value});
+  for (const PositionEntry& other : event.other_positions) {
+    add_entry(other);
+  }
   message.groups.push_back(std::move(group));
   return message;
 }

@@ -66,10 +66,18 @@ int run_venue(const venue::VenueConfig& config, int stop_fd) {
   std::vector<synthusd::hedging::PricePoint> path = venue::build_price_path(config.path);
   const std::size_t points = path.size();
   venue::FundingSchedule funding = venue::build_funding(config, path.front().time);
+  std::vector<venue::DatedFuture> futures = venue::make_dated_futures(config.engine, config.futures, path);
   venue::Engine engine(config.engine, std::move(path), std::move(funding));
-  venue::VenueRuntime runtime(config, std::move(engine));
+  venue::VenueRuntime runtime(config, std::move(engine), std::move(futures));
   runtime.start();
   const venue::Engine& state = runtime.engine();
+  // No flush before the summary line: a supervisor may close stdout once it has
+  // read the ports, and a later write would end the venue with SIGPIPE.
+  for (const venue::FutureSettings& future : config.futures) {
+    std::cout << "synthusd-venue: dated future " << future.name << " expires "
+              << future.expires_after.nanoseconds / 1'000'000'000 << " simulated seconds after the start (ticker."
+              << future.name << ".100ms)\n";
+  }
   std::cout << "synthusd-venue: FIX acceptor on port " << runtime.fix_port() << " (" << config.fix.begin_string << ' '
             << config.fix.sender_comp_id << " <- " << join(config.fix.target_comp_ids) << ")\n";
   if (runtime.websocket_port() != 0) {

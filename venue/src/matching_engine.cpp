@@ -37,6 +37,8 @@ Engine::Engine(EngineConfig config, std::vector<hedging::PricePoint> path, Fundi
       config_.liquidation_margin.raw < 0 || config_.funding_interval.nanoseconds <= 0) {
     throw std::invalid_argument("venue engine: invalid configuration");
   }
+  next_order_id_ = config_.first_identifier;
+  next_execution_id_ = config_.first_identifier;
   now_ = path_.front().time;
   set_market_price(path_.front().price, now_);
   const std::int64_t interval = config_.funding_interval.nanoseconds;
@@ -282,8 +284,9 @@ void Engine::new_order(std::string_view account_name, const NewOrder& request, s
     reject_new_order(account, request, RejectReason::duplicate_order, "duplicate ClOrdID of an open order", out);
     return;
   }
-  if (request.symbol != config_.symbol) {
-    reject_new_order(account, request, RejectReason::unknown_symbol, "unknown symbol", out);
+  if (request.symbol != config_.symbol || settled_) {
+    reject_new_order(account, request, RejectReason::unknown_symbol,
+                     settled_ ? "instrument expired: settled at delivery" : "unknown symbol", out);
     return;
   }
   if (request.quantity.value <= 0) {

@@ -182,6 +182,31 @@ void Engine::apply_fill_to_account(AccountState& account, Side side, Contracts q
   account.fees_paid += fee;
 }
 
+// ---- delivery ------------------------------------------------------------------
+
+void Engine::settle(Price delivery, std::vector<Event>& out) {
+  if (settled_) {
+    return;
+  }
+  settled_ = true;
+  while (!orders_.empty()) {
+    const auto oldest = orders_.begin();
+    cancel(oldest, oldest->second.client_order_id, "instrument expired", out);
+  }
+  for (auto& [name, account] : accounts_) {
+    if (account.position.is_zero()) {
+      continue;
+    }
+    // Delivery closes at the delivery price like a fill, without a fee.
+    const Sats pnl = inverse_pnl(account.position, config_.contract_value, account.entry_price, delivery);
+    account.balance += pnl;
+    account.realised_pnl += pnl;
+    account.position = Contracts{};
+    account.entry_price = Price{};
+    position_update(name, out);
+  }
+}
+
 // ---- reports -----------------------------------------------------------------
 
 void Engine::position_update(const std::string& account, std::vector<Event>& out) {

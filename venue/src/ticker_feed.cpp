@@ -48,38 +48,68 @@ std::string ticker_json(const TickerSnapshot& snapshot) {
   text += R"(,"best_ask_price":)" + format_price(quote.ask);
   text += R"(,"best_bid_amount":)" + amount(snapshot, quote.bid_size);
   text += R"(,"best_ask_amount":)" + amount(snapshot, quote.ask_size);
-  text += R"(,"current_funding":)" + funding;
-  text += R"(,"funding_8h":)" + funding;
+  if (snapshot.expiration_ms == 0) {
+    text += R"(,"current_funding":)" + funding;
+    text += R"(,"funding_8h":)" + funding;
+  }
   text += R"(,"estimated_delivery_price":)" + format_price(quote.index);
   text += R"(,"open_interest":0})";
   return text;
 }
 
-std::string instruments_json(const TickerSnapshot& snapshot) {
-  const std::string_view name = snapshot.instrument;
-  const std::string_view currency = name.substr(0, name.find('-'));
-  const std::string contract = format_decimal(snapshot.contract_value.value, 2);
-  std::string text = R"([{"instrument_name":")";
-  text += name;
-  text += R"(","kind":"future","instrument_type":"reversed","settlement_period":"perpetual",)";
-  text += R"("expiration_timestamp":32503708800000,"is_active":true,"base_currency":")";
-  text += currency;
-  text += R"(","quote_currency":"USD","counter_currency":"USD","settlement_currency":")";
-  text += currency;
-  text += R"(","contract_size":)" + contract;
-  text += R"(,"min_trade_amount":)" + contract;
-  text += R"(,"tick_size":)" + format_price(snapshot.tick_size);
-  text += "}]";
+std::string instruments_json(std::span<const TickerSnapshot> snapshots) {
+  std::string text = "[";
+  for (const TickerSnapshot& snapshot : snapshots) {
+    const std::string_view name = snapshot.instrument;
+    const std::string_view currency = name.substr(0, name.find('-'));
+    const std::string contract = format_decimal(snapshot.contract_value.value, 2);
+    const bool perpetual = snapshot.expiration_ms == 0;
+    text += text.size() > 1 ? "," : "";
+    text += R"({"instrument_name":")";
+    text += name;
+    text += R"(","kind":"future","instrument_type":"reversed","settlement_period":")";
+    text += perpetual ? "perpetual" : "month";
+    text += R"(","expiration_timestamp":)";
+    text += perpetual ? std::string("32503708800000") : std::to_string(snapshot.expiration_ms);
+    text += R"(,"is_active":true,"base_currency":")";
+    text += currency;
+    text += R"(","quote_currency":"USD","counter_currency":"USD","settlement_currency":")";
+    text += currency;
+    text += R"(","contract_size":)" + contract;
+    text += R"(,"min_trade_amount":)" + contract;
+    text += R"(,"tick_size":)" + format_price(snapshot.tick_size);
+    text += "}";
+  }
+  text += "]";
   return text;
 }
 
-bool TickerFeed::is_ticker_channel(std::string_view channel) const {
-  const std::string prefix = "ticker." + instrument_ + ".";
-  if (channel.substr(0, prefix.size()) != prefix) {
-    return false;
+namespace {
+
+// "ticker.<instrument>.<interval>" -> <instrument>, or "" if not that shape.
+std::string_view channel_instrument(std::string_view channel) {
+  constexpr std::string_view kPrefix = "ticker.";
+  const std::size_t last_dot = channel.rfind('.');
+  if (!channel.starts_with(kPrefix) || last_dot == std::string_view::npos || last_dot <= kPrefix.size()) {
+    return {};
   }
-  const std::string_view interval = channel.substr(prefix.size());
-  return interval == "100ms" || interval == "raw" || interval == "agg2";
+  const std::string_view interval = channel.substr(last_dot + 1);
+  if (interval != "100ms" && interval != "raw" && interval != "agg2") {
+    return {};
+  }
+  return channel.substr(kPrefix.size(), last_dot - kPrefix.size());
+}
+
+} // namespace
+
+bool TickerFeed::is_ticker_channel(std::string_view channel) const {
+  const std::string_view instrument = channel_instrument(channel);
+  for (const std::string& name : instruments_) {
+    if (!instrument.empty() && instrument == name) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool TickerFeed::has_subscribers() const noexcept {
@@ -91,7 +121,7 @@ bool TickerFeed::has_subscribers() const noexcept {
   return false;
 }
 
-void TickerFeed::on_message(const WebSocketMessage& message, const TickerSnapshot& snapshot,
+void TickerFeed::on_message(const WebSocketMessage& message, std::span<const TickerSnapshot> snapshots,
                             std::int64_t wall_milliseconds, std::vector<WebSocketMessage>& out) {
   const json request = json::parse(message.text, nullptr, false);
   auto reply = [&](std::string text) { out.push_back({message.connection, std::move(text)}); };
@@ -152,14 +182,23 @@ void TickerFeed::on_message(const WebSocketMessage& message, const TickerSnapsho
     client.awaiting_test = false;
     reply(envelope(id, kVersion));
   } else if (method == "public/get_time") {
-    reply(envelope(id, std::to_string(snapshot.timestamp.nanoseconds / 1'000'000)));
+    const std::int64_t now_ms =
+        snapshots.empty() ? wall_milliseconds : snapshots.front().timestamp.nanoseconds / 1'000'000;
+    reply(envelope(id, std::to_string(now_ms)));
   } else if (method == "public/ticker") {
     const auto instrument = params.find("instrument_name");
-    if (instrument == params.end() || !instrument->is_string() || instrument->get<std::string>() != instrument_) {
+    const TickerSnapshot* found = nullptr;
+    for (const TickerSnapshot& snapshot : snapshots) {
+      if (instrument != params.end() && instrument->is_string() &&
+          instrument->get<std::string>() == snapshot.instrument) {
+        found = &snapshot;
+      }
+    }
+    if (found == nullptr) {
       reply(error(id, -32602, "Invalid params: unknown instrument_name"));
       return;
     }
-    reply(envelope(id, ticker_json(snapshot)));
+    reply(envelope(id, ticker_json(*found)));
   } else if (method == "public/get_instruments") {
     const auto currency = params.find("currency");
     if (currency == params.end() || !currency->is_string()) {
@@ -169,8 +208,13 @@ void TickerFeed::on_message(const WebSocketMessage& message, const TickerSnapsho
     const std::string wanted = currency->get<std::string>();
     const auto kind = params.find("kind");
     const bool kind_matches = kind == params.end() || (kind->is_string() && kind->get<std::string>() == "future");
-    const bool currency_matches = wanted == "any" || instrument_.starts_with(wanted + "-");
-    reply(envelope(id, kind_matches && currency_matches ? instruments_json(snapshot) : "[]"));
+    std::vector<TickerSnapshot> listed;
+    for (const TickerSnapshot& snapshot : snapshots) {
+      if (wanted == "any" || snapshot.instrument.starts_with(wanted + "-")) {
+        listed.push_back(snapshot);
+      }
+    }
+    reply(envelope(id, kind_matches ? instruments_json(listed) : "[]"));
   } else {
     reply(error(id, -32601, "Method not found"));
   }
@@ -183,6 +227,9 @@ void TickerFeed::publish(const TickerSnapshot& snapshot, std::vector<WebSocketMe
   const std::string data = ticker_json(snapshot);
   for (const auto& [connection, client] : clients_) {
     for (const std::string& channel : client.channels) {
+      if (channel_instrument(channel) != snapshot.instrument) {
+        continue;
+      }
       std::string text = R"({"jsonrpc":"2.0","method":"subscription","params":{"channel":")";
       text += channel;
       text += R"(","data":)";

@@ -49,6 +49,12 @@ constexpr std::array kSettings{
     Setting{"instrument.touch_size", "touch-size", SettingKind::value,
             "contracts available per side and path point; 0 = unlimited (0)"},
     Setting{"instrument.max_order_size", "max-order-size", SettingKind::value, "largest order, contracts (10000000)"},
+    Setting{"futures.names", "future", SettingKind::list,
+            "dated inverse futures served next to the perpetual, e.g. BTC-27DEC24; repeat or comma-separate (none)"},
+    Setting{"futures.expiry_seconds", "future-expiry-seconds", SettingKind::list,
+            "per future: simulated seconds from the start to its expiry and delivery (1 .. 31622400)"},
+    Setting{"futures.annual_basis", "future-annual-basis", SettingKind::list,
+            "per future: its premium over the index, annualised, decaying to 0 at expiry (-0.5 .. 1)"},
     Setting{"path.csv", "price-csv", SettingKind::value,
             "replay prices from this CSV (epoch_s/epoch_ms/timestamp + close/price columns) instead of GBM"},
     Setting{"path.seed", "seed", SettingKind::value, "GBM seed (1)"},
@@ -231,6 +237,35 @@ void apply(VenueConfig& config, std::string_view key, const std::string& value) 
     engine.touch_size = Contracts{to_integer(key, value, 0, kMaxInt)};
   } else if (key == "instrument.max_order_size") {
     engine.max_order_size = Contracts{to_integer(key, value, 1, 10'000'000)};
+  } else if (key == "futures.names") {
+    const std::vector<std::string> names = to_list(value);
+    if (names.size() > kMaxFutures) {
+      bad(key, value, "at most " + std::to_string(kMaxFutures) + " names");
+    }
+    config.futures.resize(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (names[i].size() > 31 || names[i] == engine.symbol) {
+        bad(key, names[i], "a name of at most 31 characters other than the perpetual's");
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        if (names[j] == names[i]) {
+          bad(key, names[i], "a name listed once");
+        }
+      }
+      config.futures[i].name = names[i];
+    }
+  } else if (key == "futures.expiry_seconds" || key == "futures.annual_basis") {
+    const std::vector<std::string> items = to_list(value);
+    if (items.size() != config.futures.size()) {
+      bad(key, value, "a list as long as futures.names (" + std::to_string(config.futures.size()) + ")");
+    }
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (key == "futures.expiry_seconds") {
+        config.futures[i].expires_after = Duration::from_seconds(to_integer(key, items[i], 1, 366 * 86'400));
+      } else {
+        config.futures[i].annual_basis = Ratio{to_scaled(key, items[i], 8, -kRatioScale / 2, kRatioScale)};
+      }
+    }
   } else if (key == "path.csv") {
     path.csv_path = value;
   } else if (key == "path.seed") {
@@ -397,6 +432,10 @@ VenueConfig make_config(const SettingValues& values) {
     if (find_setting(key) == nullptr) {
       throw ConfigError("unknown setting " + key);
     }
+  }
+  const bool expiry_given = values.contains("futures.expiry_seconds");
+  if (!config.futures.empty() && !expiry_given) {
+    throw ConfigError("futures.expiry_seconds: required with futures.names, one per future");
   }
   config.fix.file_store_path = config.file_store ? config.file_store_path : std::string();
   if (config.fix.acceptance && config.fix.data_dictionary.empty()) {

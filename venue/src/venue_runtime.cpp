@@ -4,11 +4,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <iostream>
 #include <system_error>
 #include <utility>
 
 #include "synthusd/hedging/price_path.hpp"
+#include "synthusd/venue/decimal.hpp"
 #include "synthusd/venue/fix_messages.hpp"
 
 namespace synthusd::venue {
@@ -47,8 +50,21 @@ FundingSchedule build_funding(const VenueConfig& config, Timestamp path_start) {
   return schedule;
 }
 
-VenueRuntime::VenueRuntime(VenueConfig config, Engine engine)
-    : config_(std::move(config)), engine_(std::move(engine)), feed_(config_.engine.symbol) {
+namespace {
+
+std::vector<std::string> instrument_names(const std::string& perpetual, const std::vector<DatedFuture>& futures) {
+  std::vector<std::string> names{perpetual};
+  for (const DatedFuture& future : futures) {
+    names.push_back(future.name);
+  }
+  return names;
+}
+
+} // namespace
+
+VenueRuntime::VenueRuntime(VenueConfig config, Engine engine, std::vector<DatedFuture> futures)
+    : config_(std::move(config)), engine_(std::move(engine)), futures_(std::move(futures)),
+      feed_(instrument_names(config_.engine.symbol, futures_)) {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) {
     throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -68,6 +84,7 @@ void VenueRuntime::start() {
   }
   start_wallet();
   wall_start_ = std::chrono::steady_clock::now();
+  wall_start_milliseconds_ = wall_milliseconds();
   simulated_start_ = engine_.now();
 }
 
@@ -97,6 +114,115 @@ TickerSnapshot VenueRuntime::snapshot() const {
   snapshot.touch_size = config_.engine.touch_size;
   snapshot.tick_size = config_.engine.tick_size;
   return snapshot;
+}
+
+std::vector<TickerSnapshot> VenueRuntime::snapshots() const {
+  std::vector<TickerSnapshot> all{snapshot()};
+  for (const DatedFuture& future : futures_) {
+    if (future.engine.settled()) {
+      continue;
+    }
+    TickerSnapshot entry = all.front();
+    entry.instrument = future.name;
+    entry.quote = future.engine.quote();
+    entry.quote.index = engine_.quote().index; // the future's book prices the future; the index is the venue's
+    entry.quote.funding_rate = Ratio{0};
+    // The expiry in the clock the timestamps use: simulated, or the wall
+    // time at which the simulated clock reaches it.
+    const std::int64_t simulated_ms = future.expiry.nanoseconds / kNanosecondsPerMillisecond;
+    entry.expiration_ms = simulated_ms;
+    if (config_.wall_clock_timestamps && config_.time_scale_millionths > 0) {
+      const int128 after_start_ns = static_cast<int128>((future.expiry - simulated_start_).nanoseconds) * 1'000'000 /
+                                    config_.time_scale_millionths;
+      entry.expiration_ms =
+          wall_start_milliseconds_ + static_cast<std::int64_t>(after_start_ns / kNanosecondsPerMillisecond);
+    }
+    all.push_back(entry);
+  }
+  return all;
+}
+
+void VenueRuntime::advance_futures() {
+  const Timestamp now = simulated_now();
+  for (DatedFuture& future : futures_) {
+    future.engine.advance_to(now, events_);
+    if (!future.engine.settled() && now >= future.expiry) {
+      settle_expired(future);
+    }
+  }
+}
+
+void VenueRuntime::settle_expired(DatedFuture& future) {
+  // The book's path ends at the expiry on the index price: its mark is the
+  // delivery price.
+  const Price delivery = future.engine.quote().mark;
+  future.engine.settle(delivery, events_);
+  std::int64_t accounts = 0;
+  for (const auto& [name, account] : future.engine.accounts()) {
+    // What the isolated account gained or lost goes to the main account.
+    const Sats result = account.balance - config_.engine.initial_collateral;
+    if (result.value > 0) {
+      engine_.deposit(name, result, events_);
+    } else if (result.value < 0) {
+      [[maybe_unused]] const Sats taken = engine_.withdraw(name, Sats{-result.value}, events_);
+    }
+    ++accounts;
+  }
+  // stderr: a supervisor that closed stdout after reading the ports must not
+  // end the venue with SIGPIPE.
+  std::cerr << "synthusd-venue: " << future.name << " expired and settled at " << format_price(delivery) << " ("
+            << accounts << " accounts)" << std::endl;
+}
+
+Engine& VenueRuntime::book(std::string_view symbol) {
+  for (DatedFuture& future : futures_) {
+    if (future.name == symbol) {
+      return future.engine;
+    }
+  }
+  return engine_;
+}
+
+void VenueRuntime::apply(const std::string& client, const Command& command) {
+  std::visit(
+      [&](const auto& request) {
+        using T = std::decay_t<decltype(request)>;
+        if constexpr (std::is_same_v<T, NewOrder>) {
+          book(request.symbol).new_order(client, request, events_);
+        } else if constexpr (std::is_same_v<T, CancelOrder>) {
+          book(request.symbol).cancel_order(client, request, events_);
+        } else if constexpr (std::is_same_v<T, ReplaceOrder>) {
+          book(request.symbol).replace_order(client, request, events_);
+        } else if constexpr (std::is_same_v<T, MassCancel>) {
+          if (request.scope != MassCancelScope::symbol) {
+            for (DatedFuture& future : futures_) {
+              future.engine.cancel_all(client, "mass cancel", events_);
+            }
+          }
+          book(request.symbol).mass_cancel(client, request, events_);
+        } else if constexpr (std::is_same_v<T, PositionRequest>) {
+          // One PositionReport for the account, as Deribit answers: the
+          // perpetual's, to which send_events() adds the futures' positions.
+          // The futures' books only take the subscription.
+          engine_.request_positions(client, request, events_);
+          std::vector<Event> subscribed;
+          for (DatedFuture& future : futures_) {
+            future.engine.request_positions(client, request, subscribed);
+          }
+        } else if constexpr (std::is_same_v<T, StatusRequest>) {
+          if (request.all_open) {
+            engine_.order_status(client, request, events_);
+            for (DatedFuture& future : futures_) {
+              future.engine.order_status(client, request, events_);
+            }
+          } else {
+            book(request.symbol).order_status(client, request, events_);
+          }
+        } else {
+          engine_.inquire_collateral(client, request, events_);
+        }
+      },
+      command);
 }
 
 // ---- QuickFIX's thread -----------------------------------------------------------
@@ -133,7 +259,50 @@ void VenueRuntime::on_message(InboundMessage message) {
 
 // ---- the venue thread ----------------------------------------------------------
 
+void VenueRuntime::add_other_positions(PositionEvent& event) {
+  if (!event.valid_request || futures_.empty()) {
+    return;
+  }
+  std::vector<PositionEntry> entries{
+      {event.symbol, event.position, event.entry_price, event.mark_price, event.contract_value}};
+  bool any_open = !event.position.is_zero();
+  const auto add = [&](Engine& book) {
+    if (book.config().symbol == event.symbol || book.settled()) {
+      return;
+    }
+    const AccountState& account = book.account(event.account);
+    entries.push_back(
+        {book.config().symbol, account.position, account.entry_price, book.quote().mark, book.config().contract_value});
+    any_open = any_open || !account.position.is_zero();
+  };
+  add(engine_);
+  for (DatedFuture& future : futures_) {
+    add(future.engine);
+  }
+  if (!any_open) {
+    return; // no entries: flat everywhere, which is what Deribit's shape says
+  }
+  // Every instrument trading, flat ones included, so each is reconciled; a
+  // position first, as a report led by a flat entry reads as flat everywhere
+  // in Deribit's shape (fix_deribit_replies.cpp).
+  const auto open = std::find_if(entries.begin(), entries.end(),
+                                 [](const PositionEntry& entry) { return !entry.position.is_zero(); });
+  std::iter_swap(entries.begin(), open);
+  const PositionEntry& first = entries.front();
+  event.symbol = first.symbol;
+  event.position = first.position;
+  event.entry_price = first.entry_price;
+  event.mark_price = first.mark_price;
+  event.contract_value = first.contract_value;
+  event.other_positions.assign(entries.begin() + 1, entries.end());
+}
+
 void VenueRuntime::send_events() {
+  for (Event& event : events_) {
+    if (auto* position = std::get_if<PositionEvent>(&event)) {
+      add_other_positions(*position);
+    }
+  }
   for (const Event& event : events_) {
     const std::string& account = account_of(event);
     fix_->send(account,
@@ -151,10 +320,14 @@ void VenueRuntime::drain_inbox() {
     items.swap(inbox_);
   }
   for (InboxItem& item : items) {
+    advance_futures();
     engine_.advance_to(simulated_now(), events_);
     const std::string& client = item.message.client;
     if (item.kind == InboxKind::logout && config_.cancel_on_disconnect) {
       engine_.cancel_all(client, "cancel on disconnect", events_);
+      for (DatedFuture& future : futures_) {
+        future.engine.cancel_all(client, "cancel on disconnect", events_);
+      }
     }
     if (item.kind == InboxKind::message) {
       Decoded decoded = config_.fix.deribit_replies ? decode_deribit(item.message, config_.engine)
@@ -162,26 +335,7 @@ void VenueRuntime::drain_inbox() {
       if (decoded.reject) {
         fix_->send(client, *decoded.reject);
       } else {
-        std::visit(
-            [&](const auto& command) {
-              using T = std::decay_t<decltype(command)>;
-              if constexpr (std::is_same_v<T, NewOrder>) {
-                engine_.new_order(client, command, events_);
-              } else if constexpr (std::is_same_v<T, CancelOrder>) {
-                engine_.cancel_order(client, command, events_);
-              } else if constexpr (std::is_same_v<T, ReplaceOrder>) {
-                engine_.replace_order(client, command, events_);
-              } else if constexpr (std::is_same_v<T, MassCancel>) {
-                engine_.mass_cancel(client, command, events_);
-              } else if constexpr (std::is_same_v<T, PositionRequest>) {
-                engine_.request_positions(client, command, events_);
-              } else if constexpr (std::is_same_v<T, StatusRequest>) {
-                engine_.order_status(client, command, events_);
-              } else {
-                engine_.inquire_collateral(client, command, events_);
-              }
-            },
-            *decoded.command);
+        apply(client, *decoded.command);
       }
     }
     send_events();
@@ -189,6 +343,7 @@ void VenueRuntime::drain_inbox() {
 }
 
 void VenueRuntime::tick() {
+  advance_futures();
   engine_.advance_to(simulated_now(), events_);
   advance_wallet();
   send_events();
@@ -196,7 +351,9 @@ void VenueRuntime::tick() {
     return;
   }
   std::vector<WebSocketMessage> out;
-  feed_.publish(snapshot(), out);
+  for (const TickerSnapshot& current : snapshots()) {
+    feed_.publish(current, out);
+  }
   std::vector<ConnectionId> expired;
   feed_.heartbeat(wall_milliseconds(), out, expired);
   for (const WebSocketMessage& message : out) {
@@ -220,9 +377,10 @@ void VenueRuntime::handle_websocket(const std::vector<pollfd>& fds) {
   if (requests.empty()) {
     return;
   }
+  advance_futures();
   engine_.advance_to(simulated_now(), events_);
   send_events();
-  const TickerSnapshot current = snapshot();
+  const std::vector<TickerSnapshot> current = snapshots();
   std::vector<WebSocketMessage> replies;
   for (const WebSocketMessage& request : requests) {
     feed_.on_message(request, current, wall_milliseconds(), replies);

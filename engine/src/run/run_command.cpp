@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "engine_runtime.hpp"
+#include "synthusd/engine/future_discovery.hpp"
 #include "synthusd/engine/http_ops.hpp"
 
 namespace synthusd::engine {
@@ -215,6 +216,15 @@ int run_engine(const RunOptions& options, std::ostream& out) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   start_logging(config.run.log_level);
+  if (!config.venue_series.empty()) {
+    // series = "venue": the venue's own list of dated futures, asked once
+    // before the kernel is built (future_discovery.hpp).
+    const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+    const hedging::Timestamp now{std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count()};
+    for (const std::string& line : discover_venue_futures(config, now, std::chrono::milliseconds(5'000))) {
+      spdlog::info("futures discovery: {}", line);
+    }
+  }
 
   const HttpSection http_section = config.run.http;
   const std::string kill_file =

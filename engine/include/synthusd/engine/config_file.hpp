@@ -4,11 +4,14 @@
 // errors (a typo must never silently fall back to a default). Cold path:
 // exceptions and allocation are fine here.
 
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "synthusd/engine/instrument_expiry.hpp"
 #include "synthusd/engine/run_config.hpp"
 #include "synthusd/hedging/config.hpp"
 
@@ -31,10 +34,31 @@ private:
   std::vector<ConfigProblem> problems_;
 };
 
+// An [[instruments]] entry with series = "venue": the venue's dated futures
+// of one currency, as its public/get_instruments lists them when `run`
+// starts (future_discovery.hpp). It reserves ids spec.id ..
+// spec.id + kMaxListedFutures - 1.
+struct VenueFutureSeries {
+  hedging::InstrumentSpec spec; // the template: symbol is the currency ("BTC")
+  std::string venue;            // the [[venues]] name; its [[feeds]] entry is asked
+};
+inline constexpr std::size_t kMaxListedFutures = 8;
+
 struct EngineConfig {
   hedging::KernelConfig kernel;
   RunConfig run; // threads, feeds, gateways, sources, operations (run_config.hpp)
+  std::vector<VenueFutureSeries> venue_series;
 };
+
+// Adds dated futures to the kernel's instruments from a series' template
+// (ids spec.id, spec.id + 1, ... in the order given, up to the last id) and
+// their symbols to every [[feeds]] entry of `venue`. The one path both series
+// kinds take: "deribit" at parse time, "venue" when `run` starts. With `now`,
+// a future expired by then is not subscribed (the venue no longer lists it).
+// Returns how many were added.
+std::size_t add_listed_futures(EngineConfig& config, const hedging::InstrumentSpec& spec, std::string_view venue,
+                               std::span<const ListedFuture> listed,
+                               std::optional<hedging::Timestamp> now = std::nullopt);
 
 // Parses TOML text (file_name is used in messages). Collects every problem
 // it can find before throwing ConfigError, so one run of check-config shows
@@ -58,8 +82,9 @@ struct EngineConfig {
 
 // Which of the kernel's input-driven rules a configuration switches on, one
 // line each, for check-config: netting (provider interest arrives on the
-// intake or NATS) and the risk trigger ([[risk_routes]]; without a route
-// the [risk_trigger] keys do nothing, and the line says so).
+// intake or NATS), the risk trigger ([[risk_routes]]; without a route
+// the [risk_trigger] keys do nothing, and the line says so), and one line per
+// series = "venue" entry (its futures are only known when `run` starts).
 [[nodiscard]] std::vector<std::string> describe_rules(const EngineConfig& config);
 
 } // namespace synthusd::engine

@@ -20,6 +20,11 @@ namespace synthusd::engine {
 // a typo, another venue's naming) or names a date that does not exist.
 [[nodiscard]] std::optional<hedging::Timestamp> expiry_from_symbol(std::string_view symbol);
 
+// A Deribit option (BTC-27DEC24-100000-C, -P): its ticker's mark_price is
+// in BTC (a fraction of the underlying index), not USD, so the feeds would
+// publish it as a USD price; the configuration refuses options for that.
+[[nodiscard]] bool is_option_symbol(std::string_view symbol);
+
 // Deribit's dated futures by its documented expiry calendar, so the next
 // future to roll into is known without typing it: every future expires on a
 // Friday at 08:00 UTC; weeklies on the nearest Fridays, monthlies on a

@@ -90,6 +90,9 @@ struct EngineConfig {
   std::int64_t fill_slices = 1;  // >= 1
   std::int64_t reject_every = 0; // 0 = never
   Contracts reject_above{0};     // 0 = never
+  // First OrderID and ExecID: a venue with several books gives each its own
+  // range, so ids stay unique across the venue (clients dedupe on ExecID).
+  std::uint64_t first_identifier = 1;
 };
 
 enum class OrderType : std::uint8_t { market, limit };
@@ -236,6 +239,15 @@ struct MassCancelEvent {
   std::string text;
 };
 
+// One instrument's position in a PositionReport.
+struct PositionEntry {
+  std::string symbol;
+  Contracts position{};
+  Price entry_price{};
+  Price mark_price{};
+  UsdCents contract_value{};
+};
+
 struct PositionEvent {
   std::string account;
   std::string request_id;
@@ -249,6 +261,10 @@ struct PositionEvent {
   UsdCents contract_value{};
   Timestamp time{};
   std::string text;
+  // The account's other instruments with a position (a venue with several
+  // books reports them all in one message, as Deribit does: a report
+  // without entries means flat everywhere).
+  std::vector<PositionEntry> other_positions;
 };
 
 struct CollateralEvent {
@@ -319,6 +335,15 @@ public:
   void order_status(std::string_view account, const StatusRequest& request, std::vector<Event>& out);
   // Cancels every open order of the account (cancel on disconnect).
   void cancel_all(std::string_view account, std::string_view reason, std::vector<Event>& out);
+
+  // A dated future's delivery: cancels every open order, closes every
+  // position at `delivery` (P&L realised into the balance, no fee) with a
+  // position update, and from then on rejects new orders ("instrument
+  // expired"). Returns nothing to undo: settlement is final.
+  void settle(Price delivery, std::vector<Event>& out);
+  [[nodiscard]] bool settled() const noexcept { return settled_; }
+  // Accounts in name order, for what settlement hands to the main account.
+  [[nodiscard]] const std::map<std::string, AccountState, std::less<>>& accounts() const noexcept { return accounts_; }
 
   // Collateral transfers (the operator's wallet <-> the account): deposit
   // adds to the balance; withdraw takes at most what is available above the
@@ -400,6 +425,7 @@ private:
   Contracts ask_available_{};
   std::map<std::string, AccountState, std::less<>> accounts_; // ordered: deterministic iteration
   std::map<OrderId, Order> orders_;                           // open orders, oldest first
+  bool settled_ = false;
   OrderId next_order_id_ = 1;
   std::uint64_t next_execution_id_ = 1;
   std::uint64_t next_report_id_ = 1;

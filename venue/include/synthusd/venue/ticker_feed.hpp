@@ -6,7 +6,7 @@
 // Requests answered:
 //   public/subscribe {channels}   -> result: the accepted channels, i.e.
 //                                    ticker.<instrument>.<100ms|raw|agg2>
-//                                    for the simulated instrument
+//                                    for each instrument served
 //   public/unsubscribe {channels}, public/unsubscribe_all
 //   public/set_heartbeat {interval >= 10} -> "ok"; then every interval a
 //                                    {"method":"heartbeat","params":{"type":
@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,7 @@ namespace synthusd::venue {
 
 struct TickerSnapshot {
   std::string_view instrument;
+  std::int64_t expiration_ms = 0; // a dated future's expiry in the timestamp's clock; 0 = perpetual
   Quote quote;
   Timestamp timestamp{}; // what the notification's "timestamp" says
   UsdCents contract_value{};
@@ -59,24 +61,34 @@ struct TickerSnapshot {
 // The "data" object of a ticker notification.
 [[nodiscard]] std::string ticker_json(const TickerSnapshot& snapshot);
 
-// public/get_instruments' result: the served instrument as Deribit lists
-// it (kind "future", instrument_type "reversed", contract_size in USD,
-// settlement_period "perpetual" with Deribit's far-future
-// expiration_timestamp 32503708800000). The simulator serves one inverse
-// perpetual; a dated future is not simulated yet.
-[[nodiscard]] std::string instruments_json(const TickerSnapshot& snapshot);
+// public/get_instruments' result: the served instruments as Deribit lists
+// them (kind "future", instrument_type "reversed", contract_size in USD;
+// the perpetual with settlement_period "perpetual" and Deribit's far-future
+// expiration_timestamp 32503708800000, a dated future with "month" and its
+// expiry in milliseconds). A dated future's ticker has no funding fields.
+[[nodiscard]] std::string instruments_json(std::span<const TickerSnapshot> snapshots);
+[[nodiscard]] inline std::string instruments_json(const TickerSnapshot& snapshot) {
+  return instruments_json({&snapshot, 1});
+}
 
 class TickerFeed {
 public:
-  explicit TickerFeed(std::string instrument) : instrument_(std::move(instrument)) {}
+  explicit TickerFeed(std::string instrument) : instruments_{std::move(instrument)} {}
+  // Several instruments: channels may name any of them.
+  explicit TickerFeed(std::vector<std::string> instruments) : instruments_(std::move(instruments)) {}
 
   // Handles one JSON-RPC request; replies go to `out`. wall_milliseconds
-  // drives heartbeats.
+  // drives heartbeats. `snapshots` are the instruments trading now (the
+  // first is the clock for public/get_time); an expired one is left out.
+  void on_message(const WebSocketMessage& message, std::span<const TickerSnapshot> snapshots,
+                  std::int64_t wall_milliseconds, std::vector<WebSocketMessage>& out);
   void on_message(const WebSocketMessage& message, const TickerSnapshot& snapshot, std::int64_t wall_milliseconds,
-                  std::vector<WebSocketMessage>& out);
+                  std::vector<WebSocketMessage>& out) {
+    on_message(message, {&snapshot, 1}, wall_milliseconds, out);
+  }
   void on_close(ConnectionId connection) { clients_.erase(connection); }
 
-  // One notification per subscribed channel.
+  // One notification per subscribed channel of the snapshot's instrument.
   void publish(const TickerSnapshot& snapshot, std::vector<WebSocketMessage>& out) const;
   // Sends due test_requests; connections that left the previous one
   // unanswered go to `expired` (the caller closes them).
@@ -94,7 +106,7 @@ private:
 
   [[nodiscard]] bool is_ticker_channel(std::string_view channel) const;
 
-  std::string instrument_;
+  std::vector<std::string> instruments_;
   std::map<ConnectionId, Client> clients_;
 };
 

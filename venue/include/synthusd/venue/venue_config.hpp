@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "synthusd/venue/fix_server.hpp"
 #include "synthusd/venue/matching_engine.hpp"
@@ -36,6 +37,14 @@ struct PricePathSettings {
   double jump_volatility = 0.1;
 };
 
+// One dated future served next to the perpetual (dated_futures.hpp).
+struct FutureSettings {
+  std::string name;         // e.g. BTC-27DEC24 (Deribit naming)
+  Duration expires_after{}; // simulated time from the price path's start
+  Ratio annual_basis{};     // premium over the index, annualised
+};
+inline constexpr std::size_t kMaxFutures = 8;
+
 struct VenueConfig {
   FixServerConfig fix; // fix.file_store_path is derived from the two below
   bool file_store = false;
@@ -45,6 +54,9 @@ struct VenueConfig {
   Duration ticker_interval = Duration::from_milliseconds(100);
   bool wall_clock_timestamps = false; // ticker "timestamp": simulated (false) or wall clock
   EngineConfig engine;
+  // Dated futures next to the perpetual, from the three parallel lists
+  // futures.names, futures.expiry_seconds, futures.annual_basis.
+  std::vector<FutureSettings> futures;
   PricePathSettings path;
   Ratio funding_rate{10'000}; // 0.01 % per 8 h, when no funding CSV is given
   std::string funding_csv;

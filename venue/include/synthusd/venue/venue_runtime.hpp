@@ -27,8 +27,10 @@
 #include <string>
 #include <vector>
 
-#include "synthusd/venue/matching_engine.hpp"
+#include "synthusd/venue/dated_futures.hpp"
+#include "synthusd/venue/fix_messages.hpp"
 #include "synthusd/venue/fix_server.hpp"
+#include "synthusd/venue/matching_engine.hpp"
 #include "synthusd/venue/ticker_feed.hpp"
 #include "synthusd/venue/venue_config.hpp"
 #include "synthusd/venue/wallet_api.hpp"
@@ -46,7 +48,9 @@ namespace synthusd::venue {
 
 class VenueRuntime final : public FixServerHandler {
 public:
-  VenueRuntime(VenueConfig config, Engine engine);
+  // `futures`: the dated futures' books (dated_futures.hpp), served next to
+  // the perpetual's `engine`; FIX commands go to the book their Symbol names.
+  VenueRuntime(VenueConfig config, Engine engine, std::vector<DatedFuture> futures = {});
   ~VenueRuntime() override;
   VenueRuntime(const VenueRuntime&) = delete;
   VenueRuntime& operator=(const VenueRuntime&) = delete;
@@ -86,9 +90,22 @@ private:
   [[nodiscard]] Timestamp simulated_now() const;
   [[nodiscard]] std::int64_t wall_milliseconds() const;
   [[nodiscard]] TickerSnapshot snapshot() const;
+  // The perpetual's snapshot, then each future's still trading.
+  [[nodiscard]] std::vector<TickerSnapshot> snapshots() const;
+  // The futures' books to the simulated now (before the perpetual's, which
+  // takes what a settlement moves); futures past their expiry settle.
+  void advance_futures();
+  void settle_expired(DatedFuture& future);
+  // The book a Symbol names: a future's (even settled: it rejects with a
+  // reason), else the perpetual's (which rejects unknown symbols).
+  [[nodiscard]] Engine& book(std::string_view symbol);
+  void apply(const std::string& client, const Command& command);
+  // The account's positions in the other books, into one PositionReport.
+  void add_other_positions(PositionEvent& event);
 
   VenueConfig config_;
   Engine engine_;
+  std::vector<DatedFuture> futures_;
   std::unique_ptr<FixServer> fix_;
   std::unique_ptr<WebSocketServer> websocket_;
   TickerFeed feed_;
@@ -98,6 +115,7 @@ private:
   std::vector<Event> events_; // reused
   std::chrono::steady_clock::time_point wall_start_;
   Timestamp simulated_start_{};
+  std::int64_t wall_start_milliseconds_ = 0; // the system clock at start(), for expiries in wall time
 
   std::mutex inbox_mutex_;
   std::deque<InboxItem> inbox_;
