@@ -174,6 +174,20 @@ TEST(VenueDeribitRepliesTest, PositionEntryCarriesRawDataWithTheFloatingPnl) {
   EXPECT_EQ(value(group.entries[0], 96), "0;0;0.005");
 }
 
+TEST(VenueDeribitRepliesTest, EachPositionEntryCarriesItsOwnFloatingPnl) {
+  PositionEvent event = position(-100);
+  // A dated future long $500 from 40,000, marked at 50,000: +0.0025 BTC.
+  event.other_positions.push_back(
+      {"BTC-27MAR26", Contracts{50}, Price{4'000'000'000'000}, Price{5'000'000'000'000}, UsdCents{1'000}});
+  const OutboundMessage message = encode_deribit(Event{event}, true);
+  ASSERT_EQ(message.groups.size(), 1U);
+  const FieldGroup& group = message.groups.front();
+  ASSERT_EQ(group.entries.size(), 2U);
+  EXPECT_EQ(value(group.entries[0], 96), "0;0;0.005");
+  EXPECT_EQ(value(group.entries[1], 55), "BTC-27MAR26");
+  EXPECT_EQ(value(group.entries[1], 96), "0;0;0.0025");
+}
+
 TEST(VenueDeribitRepliesTest, FlatAccountIsPosReqResultZeroWithNoEntries) {
   const OutboundMessage message = encode_deribit(Event{position(0)}, true);
   EXPECT_EQ(value(message.fields, 728), "0");

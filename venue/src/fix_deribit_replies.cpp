@@ -190,7 +190,7 @@ void reshape_execution(const ExecutionEvent& event, OutboundMessage& message, bo
 
 // Floating P/L of an inverse position in BTC: contracts * value * (1/entry -
 // 1/mark), exact in 128 bits and truncated to satoshis.
-std::string floating_pnl(const PositionEvent& event) {
+std::string floating_pnl(const PositionEntry& event) {
   if (event.entry_price.raw <= 0 || event.mark_price.raw <= 0) {
     return "0";
   }
@@ -216,10 +216,15 @@ void reshape_position(const PositionEvent& event, OutboundMessage& message) {
       continue;
     }
     group.order.push_back(kRawData);
-    for (std::vector<Field>& entry : group.entries) {
+    // The entries in encode_position's order: the event's own position, then
+    // the account's other instruments; each carries its own P/L.
+    for (std::size_t index = 0; index < group.entries.size(); ++index) {
+      const PositionEntry position = index == 0 ? PositionEntry{event.symbol, event.position, event.entry_price,
+                                                                event.mark_price, event.contract_value}
+                                                : event.other_positions.at(index - 1);
       // "maintenance margin;initial margin;floating P/L": the simulator's
       // margins are account-wide (BF), so per position only the P/L is known.
-      entry.push_back(Field{kRawData, "0;0;" + floating_pnl(event)});
+      group.entries[index].push_back(Field{kRawData, "0;0;" + floating_pnl(position)});
     }
   }
 }
