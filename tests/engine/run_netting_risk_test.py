@@ -76,9 +76,12 @@ class NettingAndRiskTriggerTest(unittest.TestCase):
     def test_netting_lowers_the_contracts_sent_by_the_netted_amount_and_survives_a_restart(self) -> None:
         # $100,000 owed to receivers, $30,000 of it netted against a stable
         # provider's interest: $70,000 reaches the venue, 7,000 contracts of $10.
-        self.deliver([{"id": "nr-credit", "kind": "usd_credit", "usd_cents": 10_000_000},
-                      {"id": "nr-provider-1", "kind": "provider_increase", "provider": "alice",
-                       "usd_cents": 3_000_000}])
+        # The provider's interest first: with the credit first, a kernel that
+        # reads the two lines in separate batches would rightly hedge the whole
+        # $100,000 and buy back when the interest arrives (seen under load).
+        self.deliver([{"id": "nr-provider-1", "kind": "provider_increase", "provider": "alice",
+                       "usd_cents": 3_000_000},
+                      {"id": "nr-credit", "kind": "usd_credit", "usd_cents": 10_000_000}])
         self.assertTrue(wait_until(lambda: self.metric("synthusd_venue_hedge_usd_cents") == 7_000_000 and
                                    self.in_band() and self.metric(POSITION) <= -6_860),
                         f"venue hedge {self.metric('synthusd_venue_hedge_usd_cents')}, position "
