@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   backtest_command->add_option("--config", backtest.config_path, "venues, instruments and collateral rules")
       ->required()
       ->check(CLI::ExistingFile);
-  backtest_command->add_option("--policy", backtest.policies, "policies, comma separated: stablesats,banded,passive");
+  backtest_command->add_option("--policy", backtest.policies, "policies, comma separated: stablesats,banded,passive,hybrid");
   backtest_command->add_option("--report", backtest.report_path, "write the HTML report here");
   backtest_command->add_option("--json", backtest.json_path, "write the results as JSON here");
   backtest_command->add_option("--from", backtest.from, "leave out rows before this UTC time");
