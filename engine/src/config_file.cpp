@@ -52,7 +52,7 @@ void read_bands(TableReader& t, hedging::BandConfig& bands) {
       bands.high_safe_bound = defaults.high_safe_bound;
       bands.high_bound = defaults.high_bound;
     } else {
-      t.problem(*t.find("policy"), "policy", "unknown policy '" + policy + "' (expected stablesats or banded)");
+      t.problem(*t.find("policy"), "policy", "unknown policy '" + policy + "' (expected stablesats, banded or hybrid)");
     }
   }
   t.ratio("low_bound", bands.low_bound);

@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   CLI::App* simulate_command = app.add_subcommand("simulate", "run the hedge kernel over a generated price path");
   simulate_command->add_option("--seed", simulate.seed, "price path and user flow seed");
   simulate_command->add_option("--steps", simulate.steps, "4-hour steps to simulate")->check(CLI::Range(1, 1'000'000));
-  simulate_command->add_option("--policy", simulate.policy, "band policy: stablesats or banded");
+  simulate_command->add_option("--policy", simulate.policy, "band policy: stablesats, banded or hybrid");
   simulate_command->add_flag("!--no-crash", simulate.with_crash, "leave out the -50 % and +100 % days");
   simulate_command->add_option("--print-every", simulate.print_every, "print one line every N steps")
       ->check(CLI::PositiveNumber);
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   backtest_command->add_option("--config", backtest.config_path, "venues, instruments and collateral rules")
       ->required()
       ->check(CLI::ExistingFile);
-  backtest_command->add_option("--policy", backtest.policies, "policies, comma separated: stablesats,banded,passive");
+  backtest_command->add_option("--policy", backtest.policies, "policies, comma separated: stablesats,banded,passive,hybrid");
   backtest_command->add_option("--report", backtest.report_path, "write the HTML report here");
   backtest_command->add_option("--json", backtest.json_path, "write the results as JSON here");
   backtest_command->add_option("--from", backtest.from, "leave out rows before this UTC time");

@@ -43,7 +43,8 @@ int run_simulate(const SimulateOptions& options, std::ostream& out) {
     config.kernel = load_config(options.config_path).kernel;
   }
   if (!options.policy.empty() && !policy_from_name(options.policy, config.kernel.bands.policy)) {
-    throw std::invalid_argument("--policy: unknown policy '" + options.policy + "' (expected stablesats or banded)");
+    throw std::invalid_argument("--policy: unknown policy '" + options.policy +
+                                "' (expected stablesats, banded or hybrid)");
   }
   config.seed = options.seed;
   config.path.seed = options.seed;

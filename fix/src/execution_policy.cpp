@@ -45,6 +45,24 @@ Price collar_price(Side side, Price reference, Ratio collar, Price tick) noexcep
   return hedging::round_to_tick(bound, tick, Rounding::up);
 }
 
+namespace {
+
+// A post-only GTC limit at our side of the touch (buy at the bid, sell at
+// the ask); nullopt without that side.
+std::optional<ShapedOrder> rest_at_touch(ShapedOrder shaped, const Touch& touch) noexcept {
+  const Price price = shaped.intent.side == Side::buy ? touch.bid : touch.ask;
+  if (!price.is_valid()) {
+    return std::nullopt;
+  }
+  shaped.intent.type = hedging::OrderType::limit;
+  shaped.intent.limit_price = price;
+  shaped.time_in_force = TimeInForce::good_till_cancel;
+  shaped.post_only = true;
+  return shaped;
+}
+
+} // namespace
+
 std::optional<ShapedOrder> shape_order(const hedging::OrderIntent& intent, const Touch& touch, Price tick,
                                        const ExecutionOptions& options) noexcept {
   ShapedOrder shaped;
@@ -52,6 +70,11 @@ std::optional<ShapedOrder> shape_order(const hedging::OrderIntent& intent, const
   if (intent.type == hedging::OrderType::limit) {
     shaped.time_in_force = TimeInForce::good_till_cancel;
     return shaped;
+  }
+  if (intent.passive) {
+    // The kernel's own post-only order (hybrid policy), whatever the style:
+    // it re-prices and converts it itself, so no taker fallback price.
+    return rest_at_touch(shaped, touch);
   }
   switch (options.style) {
   case ExecutionStyle::market:
@@ -69,16 +92,11 @@ std::optional<ShapedOrder> shape_order(const hedging::OrderIntent& intent, const
     return shaped;
   }
   case ExecutionStyle::post_only: {
-    const Price passive = intent.side == Side::buy ? touch.bid : touch.ask;
-    if (!passive.is_valid()) {
-      return std::nullopt;
+    std::optional<ShapedOrder> passive = rest_at_touch(shaped, touch);
+    if (passive) {
+      passive->taker_limit_price = collar_price(intent.side, touch.reference, options.collar, tick);
     }
-    shaped.intent.type = hedging::OrderType::limit;
-    shaped.intent.limit_price = passive;
-    shaped.time_in_force = TimeInForce::good_till_cancel;
-    shaped.post_only = true;
-    shaped.taker_limit_price = collar_price(intent.side, touch.reference, options.collar, tick);
-    return shaped;
+    return passive;
   }
   }
   return std::nullopt;

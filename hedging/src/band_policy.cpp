@@ -104,6 +104,32 @@ BandDecision decide_band(const BandConfig& config, const BandInput& input) noexc
   return decision;
 }
 
+HybridDecision decide_hybrid(const BandConfig& config, const BandInput& input) noexcept {
+  HybridDecision decision;
+  // The taker part is banded's trade with the hard band's edges as targets.
+  BandConfig hard = config;
+  hard.policy = PolicyKind::banded;
+  hard.low_safe_bound = config.low_bound;
+  hard.high_safe_bound = config.high_bound;
+  const BandDecision taker = decide_band(hard, input);
+  decision.zone = taker.zone;
+  decision.taker = taker.trade;
+  if (taker.zone != BandZone::in_band || input.contract_value <= 0) {
+    return decision;
+  }
+  const int128 short_exposure = -input.exposure;
+  if (!ratio_below(short_exposure, input.slot_liability, config.low_safe_bound) &&
+      !ratio_above(short_exposure, input.slot_liability, config.high_safe_bound)) {
+    return decision;
+  }
+  const int128 trade = divide(-input.slot_liability - input.exposure, input.contract_value, Rounding::half_even);
+  decision.passive = Contracts{static_cast<std::int64_t>(trade)};
+  if (decision.passive.abs() < config.minimum_order) {
+    decision.passive = Contracts{0};
+  }
+  return decision;
+}
+
 Ratio hedge_ratio(int128 exposure, int128 liability) noexcept {
   if (liability <= 0) {
     return Ratio{0};

@@ -15,17 +15,29 @@ bool policy_from_name(std::string_view name, PolicyKind& out) noexcept {
     out = PolicyKind::banded;
     return true;
   }
+  if (name == "hybrid") {
+    out = PolicyKind::hybrid;
+    return true;
+  }
   return false;
 }
 
 std::string_view policy_name(PolicyKind kind) noexcept {
-  return kind == PolicyKind::stablesats ? "stablesats" : "banded";
+  switch (kind) {
+  case PolicyKind::stablesats:
+    return "stablesats";
+  case PolicyKind::banded:
+    return "banded";
+  case PolicyKind::hybrid:
+    return "hybrid";
+  }
+  return "banded";
 }
 
 BandConfig default_bands(PolicyKind policy) noexcept {
   BandConfig bands;
   bands.policy = policy;
-  if (policy == PolicyKind::banded) {
+  if (policy == PolicyKind::banded || policy == PolicyKind::hybrid) {
     bands.low_bound = Ratio::from_ppm(999'000);
     bands.low_safe_bound = Ratio::from_ppm(999'500);
     bands.high_safe_bound = Ratio::from_ppm(1'000'500);

@@ -291,7 +291,7 @@ void Kernel::cancel_unanswered_orders() noexcept {
     return;
   }
   for (OrderRecord& order : orders_.records()) {
-    if (order.client_order_id == 0 || order.cancel_requested ||
+    if (order.client_order_id == 0 || order.cancel_requested || order.passive ||
         now_ - order.sent < config_.cancel_unanswered_order_after) {
       continue;
     }
@@ -305,8 +305,8 @@ void Kernel::cancel_unanswered_orders() noexcept {
 
 // ---- helpers -------------------------------------------------------------------
 
-bool Kernel::send_order(std::size_t index, Contracts signed_quantity, OrderPurpose purpose,
-                        std::size_t risk_index) noexcept {
+bool Kernel::send_order(std::size_t index, Contracts signed_quantity, OrderPurpose purpose, std::size_t risk_index,
+                        bool passive) noexcept {
   SlotState& slot = slots_[index];
   const ClientOrderId id = next_client_order_id_;
   if (!orders_.can_insert(id)) {
@@ -329,6 +329,7 @@ bool Kernel::send_order(std::size_t index, Contracts signed_quantity, OrderPurpo
   intent.type = OrderType::market;
   intent.reduce_only = reduces;
   intent.purpose = purpose;
+  intent.passive = passive;
   emit(intent);
 
   OrderRecord record;
@@ -339,6 +340,7 @@ bool Kernel::send_order(std::size_t index, Contracts signed_quantity, OrderPurpo
   record.purpose = purpose;
   record.risk_index = risk_index;
   record.sent = now_;
+  record.passive = passive;
   orders_.insert(record);
   if (purpose == OrderPurpose::liability_hedge) {
     slot.in_flight += signed_quantity;

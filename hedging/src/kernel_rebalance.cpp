@@ -166,7 +166,11 @@ void Kernel::hedge_slot(std::size_t index) noexcept {
   if (input.contract_value <= 0) {
     return;
   }
-  if (input.slot_liability == 0 && input.exposure == 0) {
+  if (input.slot_liability == 0 && input.exposure == 0 && slot.passive_order == 0) {
+    return;
+  }
+  if (config_.bands.policy == PolicyKind::hybrid) {
+    hedge_slot_hybrid(index, input);
     return;
   }
   const BandDecision decision = decide_band(config_.bands, input);
@@ -181,6 +185,69 @@ void Kernel::hedge_slot(std::size_t index) noexcept {
     return;
   }
   send_order(index, trade, OrderPurpose::liability_hedge, 0);
+}
+
+// The hybrid policy. The firm exposure leaves out what the resting post-only
+// order has not filled: it may never fill, so only the firm part counts
+// against the hard band. Outside it, the resting order is cancelled and the
+// gap closed by a taker order at once. Inside it, at most one post-only
+// order rests per instrument; it is cancelled when the touch moves away from
+// its price (or the hedge no longer wants it) and posted again at the new
+// touch on the rebalance after the venue confirms the cancel.
+void Kernel::hedge_slot_hybrid(std::size_t index, const BandInput& input) noexcept {
+  SlotState& slot = slots_[index];
+  OrderRecord* resting = slot.passive_order != 0 ? orders_.find(slot.passive_order) : nullptr;
+  if (resting == nullptr) {
+    slot.passive_order = 0; // filled or cancelled: its report released it
+  }
+  BandInput firm = input;
+  if (resting != nullptr) {
+    firm.exposure -= scaled_exposure_cents(slot.spec, resting->signed_remaining(), slot.mark);
+  }
+  const HybridDecision decision = decide_hybrid(config_.bands, firm);
+  const Contracts taker = round_to_lot(slot.spec, decision.taker);
+  if (!taker.is_zero() && taker.abs() >= slot.spec.minimum_order) {
+    if (resting != nullptr && !resting->cancel_requested) {
+      resting->cancel_requested = true;
+      emit(CancelIntent{resting->client_order_id, slot.spec.venue});
+    }
+    const Contracts open = slot.position + slot.in_flight + slot.risk_in_flight;
+    if (venues_[slot.venue_index].liquidated && (open + taker).abs() > open.abs()) {
+      return;
+    }
+    send_order(index, taker, OrderPurpose::liability_hedge, 0);
+    return;
+  }
+  const Contracts passive = round_to_lot(slot.spec, decision.passive);
+  if (resting != nullptr) {
+    if (resting->cancel_requested) {
+      return; // one resting order per instrument: wait for the cancel's report
+    }
+    const bool buy = resting->side == Side::buy;
+    const bool touch_moved = buy ? slot.bid > slot.passive_price : slot.ask < slot.passive_price;
+    const bool unwanted = passive.is_zero() || (passive.value > 0) != buy;
+    if (touch_moved || unwanted) {
+      resting->cancel_requested = true;
+      emit(CancelIntent{resting->client_order_id, slot.spec.venue});
+    }
+    return;
+  }
+  if (passive.is_zero() || passive.abs() < slot.spec.minimum_order) {
+    return;
+  }
+  const Price touch = passive.value > 0 ? slot.bid : slot.ask;
+  if (!touch.is_valid()) {
+    return;
+  }
+  const Contracts open = slot.position + slot.in_flight + slot.risk_in_flight;
+  if (venues_[slot.venue_index].liquidated && (open + passive).abs() > open.abs()) {
+    return;
+  }
+  const ClientOrderId id = next_client_order_id_;
+  if (send_order(index, passive, OrderPurpose::liability_hedge, 0, true)) {
+    slot.passive_order = id;
+    slot.passive_price = touch;
+  }
 }
 
 } // namespace synthusd::hedging

@@ -31,7 +31,9 @@ using snapshot_detail::kSnapshotMagic;
 using snapshot_detail::kWordBytes;
 using snapshot_detail::put_word;
 
-constexpr std::uint64_t kSnapshotVersion = 2; // 2: VenueState.liquidated, withdrawal_refused
+// 2: VenueState.liquidated, withdrawal_refused; 3: the hybrid policy's
+// SlotState.passive_order, passive_price and OrderRecord.passive
+constexpr std::uint64_t kSnapshotVersion = 3;
 constexpr std::size_t kHeaderWords = 8;
 constexpr std::size_t kStateDigestWord = 3; // the one header word not fixed by the config
 
@@ -76,6 +78,8 @@ constexpr void visit_fields(S& slot, Visitor& visitor) requires std::is_same_v<s
   visitor.field(slot.eligible);
   visitor.field(slot.target);
   visitor.field(slot.retry_after);
+  visitor.field(slot.passive_order);
+  visitor.field(slot.passive_price);
 }
 
 template <class S, class Visitor>
@@ -123,6 +127,7 @@ constexpr void visit_fields(S& order, Visitor& visitor) requires std::is_same_v<
   visitor.field(order.risk_index);
   visitor.field(order.sent);
   visitor.field(order.cancel_requested);
+  visitor.field(order.passive);
 }
 
 // ---- guard: every field of every state struct is visited exactly once -----------

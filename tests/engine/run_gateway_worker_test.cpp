@@ -168,6 +168,35 @@ TEST_F(GatewayWorkerTest, a_venue_refusing_an_order_type_is_backed_off_counted_a
   EXPECT_GE(latency_.order_to_acknowledgement.count(), 2U); // the reject and the fill were first reports
 }
 
+// The kernel's own post-only order (hybrid policy) rests until the kernel
+// cancels it: the worker's post-only wait does not apply to it. Checked
+// against a post-only order sent after it, whose shorter-lived wait ends first
+// in the same scan, so no sleep decides the outcome.
+TEST_F(GatewayWorkerTest, a_kernel_passive_order_is_left_resting_past_the_post_only_wait) {
+  fix::ExecutionOptions execution;
+  execution.style = fix::ExecutionStyle::post_only;
+  execution.post_only_wait = hedging::Duration::from_milliseconds(100);
+  start(TestVenueConfig(), execution);
+  ASSERT_TRUE(venue_up());
+
+  GatewayCommand kernel_owned = order(21, hedging::OrderType::limit, 43'100, fix::TimeInForce::good_till_cancel);
+  kernel_owned.post_only = true;
+  kernel_owned.order.passive = true;
+  send(kernel_owned);
+  ASSERT_TRUE(has_status(21, hedging::OrderStatus::accepted));
+  GatewayCommand timed = kernel_owned;
+  timed.order.client_order_id = 22;
+  timed.order.passive = false;
+  send(timed);
+  ASSERT_TRUE(has_status(22, hedging::OrderStatus::canceled)); // its wait ran out
+  for (const hedging::Event& event : events_) {
+    const auto* report = std::get_if<hedging::ExecutionReport>(&event);
+    EXPECT_FALSE(report != nullptr && report->client_order_id == 21 &&
+                 report->status == hedging::OrderStatus::canceled);
+  }
+  EXPECT_EQ(channel_.post_only_fallbacks.load(), 0U);
+}
+
 // A post-only order rests; after its wait the worker cancels it, and the
 // instrument's next post-only order goes as a limit IOC at its collared
 // taker price, without ExecInst 6.

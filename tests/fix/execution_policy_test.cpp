@@ -85,6 +85,23 @@ TEST(ExecutionPolicyTest, market_orders_carry_the_collar_price_for_venues_that_r
   EXPECT_GT(buy->taker_limit_price, Price::from_dollars(40'000));
 }
 
+TEST(ExecutionPolicyTest, a_passive_intent_rests_post_only_at_the_touch_without_a_fallback_whatever_the_style) {
+  for (const ExecutionStyle style : {ExecutionStyle::limit_ioc, ExecutionStyle::market, ExecutionStyle::post_only}) {
+    ExecutionOptions options;
+    options.style = style;
+    hedging::OrderIntent intent = market(Side::sell);
+    intent.passive = true;
+    const auto sell = shape_order(intent, touch(39'999.5, 40'000.5, 40'000), kTick, options);
+    ASSERT_TRUE(sell.has_value());
+    EXPECT_TRUE(sell->post_only);
+    EXPECT_EQ(sell->intent.limit_price, Price::from_cents(4'000'050)); // the ask
+    EXPECT_EQ(sell->time_in_force, TimeInForce::good_till_cancel);
+    EXPECT_FALSE(sell->taker_limit_price.is_valid()) << "the kernel converts it, not the gateway";
+    intent.side = Side::buy;
+    EXPECT_FALSE(shape_order(intent, touch(0, 40'000.5, 40'000), kTick, options).has_value());
+  }
+}
+
 TEST(ExecutionPolicyTest, post_only_rests_at_our_side_of_the_touch_with_a_collared_taker_fallback) {
   ExecutionOptions options;
   options.style = ExecutionStyle::post_only;

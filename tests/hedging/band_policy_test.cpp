@@ -159,6 +159,48 @@ TEST(BandedPolicy, default_bands_rebalance_halfway_back_not_to_the_middle) {
   EXPECT_EQ(decide_band(config, input(99'900 * kDollar, -99'950 * kDollar, kDeribitContract)).zone, BandZone::in_band);
 }
 
+// L = $100,000 on $10 contracts: hard band [$99,900, $100,100], soft band
+// [$99,950, $100,050].
+HybridDecision hybrid(std::int64_t exposure_dollars) {
+  return decide_hybrid(default_bands(PolicyKind::hybrid),
+                       input(100'000 * kDollar, -exposure_dollars * kDollar, 10 * kDollar));
+}
+
+TEST(HybridPolicy, outside_the_hard_band_takes_only_to_its_edge) {
+  const HybridDecision under = hybrid(99'500);
+  EXPECT_EQ(under.zone, BandZone::under_hedged);
+  EXPECT_EQ(under.taker, Contracts{-40}); // to $99,900, the rest is not taken
+  EXPECT_EQ(under.passive, Contracts{0});
+  const HybridDecision over = hybrid(100'600);
+  EXPECT_EQ(over.zone, BandZone::over_hedged);
+  EXPECT_EQ(over.taker, Contracts{50}); // to $100,100
+  EXPECT_EQ(over.passive, Contracts{0});
+}
+
+TEST(HybridPolicy, between_the_soft_and_the_hard_band_posts_back_to_one) {
+  const HybridDecision under = hybrid(99'920);
+  EXPECT_EQ(under.zone, BandZone::in_band);
+  EXPECT_EQ(under.taker, Contracts{0});
+  EXPECT_EQ(under.passive, Contracts{-8});
+  EXPECT_EQ(hybrid(100'080).passive, Contracts{8});
+  EXPECT_EQ(hybrid(99'900).passive, Contracts{-10}); // the hard band's edge is inside it
+}
+
+TEST(HybridPolicy, inside_the_soft_band_does_nothing) {
+  for (const std::int64_t exposure : {99'950, 100'000, 100'050}) {
+    const HybridDecision decision = hybrid(exposure);
+    EXPECT_EQ(decision.taker, Contracts{0}) << exposure;
+    EXPECT_EQ(decision.passive, Contracts{0}) << exposure;
+  }
+}
+
+TEST(HybridPolicy, a_net_long_or_a_tiny_book_is_taken_like_banded) {
+  EXPECT_EQ(hybrid(-100).zone, BandZone::net_long);
+  EXPECT_EQ(hybrid(-100).taker, Contracts{-10'000}); // from +$100 long to $99,900 short
+  BandConfig config = default_bands(PolicyKind::hybrid);
+  EXPECT_EQ(decide_hybrid(config, input(4'999, -100 * kDollar, 10 * kDollar)).taker, Contracts{10});
+}
+
 TEST(PolicyNames, are_selectable_by_name) {
   PolicyKind kind = PolicyKind::banded;
   EXPECT_TRUE(policy_from_name("stablesats", kind));

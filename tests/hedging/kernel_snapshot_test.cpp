@@ -256,6 +256,24 @@ TEST(KernelSnapshot, snapshots_taken_anywhere_in_a_run_continue_identically) {
   expect_every_snapshot_continues_identically(full_config(), 1234);
 }
 
+TEST(KernelSnapshot, snapshots_of_the_hybrid_policy_with_resting_orders_continue_identically) {
+  KernelConfig config = full_config();
+  config.bands = default_bands(PolicyKind::hybrid);
+  // guards the premise: some snapshot must hold a resting post-only order
+  Kernel probe(config);
+  EventDriver driver(77);
+  std::span<const Action> actions;
+  bool resting = false;
+  for (int i = 0; i < 12'000 && !resting; ++i) {
+    actions = probe.on(driver.next(actions));
+    for (const SlotState& slot : probe.slots()) {
+      resting = resting || slot.passive_order != 0;
+    }
+  }
+  ASSERT_TRUE(resting);
+  expect_every_snapshot_continues_identically(config, 77);
+}
+
 TEST(KernelSnapshot, snapshots_taken_while_venue_capacity_is_exhausted_continue_identically) {
   // guards the premise: the capacity alert must be latched somewhere in the run
   Kernel probe(capped_config());
@@ -280,10 +298,10 @@ TEST(KernelSnapshot, writing_is_deterministic_and_little_endian_words) {
   const std::vector<std::uint8_t> first = snapshot_of(kernel);
   EXPECT_EQ(snapshot_of(kernel), first);
   ASSERT_EQ(first.size() % 8, 0u);
-  // "SUKSNAP1", then format version 2
+  // "SUKSNAP1", then format version 3
   const std::vector<std::uint8_t> magic(first.begin(), first.begin() + 8);
   EXPECT_EQ(magic, (std::vector<std::uint8_t>{'S', 'U', 'K', 'S', 'N', 'A', 'P', '1'}));
-  EXPECT_EQ(first[8], 2);
+  EXPECT_EQ(first[8], 3);
 }
 
 TEST(KernelSnapshot, a_fresh_kernel_round_trips_too) {
@@ -500,9 +518,9 @@ TEST(KernelSnapshot, a_signed_snapshot_whose_venue_hedges_on_another_venues_inst
   ASSERT_EQ(source.venues()[0].config.id, 1);
   ASSERT_EQ(source.venues()[0].active, 1); // okx hedges on its swap
   const std::vector<std::uint8_t> bytes = snapshot_of(source);
-  // after the header, 9 kernel scalars, 8 counters and 20 words per slot;
+  // after the header, 9 kernel scalars, 8 counters and 22 words per slot;
   // active is a venue's ninth word
-  const std::size_t active_word = kHeaderWords + 9 + 8 + 20 * source.slots().size() + 8;
+  const std::size_t active_word = kHeaderWords + 9 + 8 + 22 * source.slots().size() + 8;
   ASSERT_EQ(word_at(bytes, active_word), 1u);
   Kernel target(small_config());
   EXPECT_FALSE(target.restore_snapshot(with_word(bytes, active_word, 2))); // Deribit's perpetual

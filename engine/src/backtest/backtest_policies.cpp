@@ -52,14 +52,14 @@ PolicySpec policy_by_name(std::string_view name, const hedging::BandConfig& conf
     width_bps = whole_bps(widths, 1);
     if (!width_bps || (back_to_given && (!back_to_bps || *back_to_bps > *width_bps)) || base == "stablesats") {
       throw std::invalid_argument("--policy: '" + std::string(name) +
-                                  "': a width is banded-N or banded-N-M (passive-N, passive-N-M): a band of +-N "
+                                  "': a width is banded-N or banded-N-M (passive-, hybrid-): a band of +-N "
                                   "whole basis points, 1 to 1000, rebalanced to +-M (0 to N; N/2 if not given)");
     }
   }
   if (base == "stablesats") {
     spec.bands = with_policy(hedging::PolicyKind::stablesats);
-  } else if (base == "banded" || base == "passive") {
-    spec.bands = with_policy(hedging::PolicyKind::banded);
+  } else if (base == "banded" || base == "passive" || base == "hybrid") {
+    spec.bands = with_policy(base == "hybrid" ? hedging::PolicyKind::hybrid : hedging::PolicyKind::banded);
     if (width_bps) {
       // halfway back unless told: N * 10,000 / 2 in Ratio units is exact
       const std::int64_t back_to = back_to_bps ? *back_to_bps * 10'000 : *width_bps * 5'000;
@@ -72,8 +72,9 @@ PolicySpec policy_by_name(std::string_view name, const hedging::BandConfig& conf
       spec.execution = fix::ExecutionStyle::post_only;
     }
   } else {
-    throw std::invalid_argument("--policy: unknown policy '" + std::string(name) +
-                                "' (expected stablesats, banded, passive, banded-N[-M] or passive-N[-M])");
+    throw std::invalid_argument(
+        "--policy: unknown policy '" + std::string(name) +
+        "' (expected stablesats, banded, passive, hybrid, banded-N[-M], passive-N[-M] or hybrid-N[-M])");
   }
   return spec;
 }

@@ -112,7 +112,8 @@ public:
       slots_.push_back(std::move(slot));
     }
     result_.policy = policy.name;
-    result_.execution = fix::to_string(policy.execution);
+    result_.execution = policy.bands.policy == PolicyKind::hybrid ? std::string("limit_ioc + kernel post_only")
+                                                                  : std::string(fix::to_string(policy.execution));
   }
 
   PolicyResult run(const ProgressCallback& progress) {
@@ -283,6 +284,7 @@ private:
     cancel.original_client_order_id = id;
     cancel.symbol = std::string(slots_[it->second.venue_slot].spec->symbol.view());
     const std::size_t s = it->second.venue_slot;
+    ++result_.cancels;
     slots_[s].engine->cancel_order(kAccount, cancel, events);
     handle_venue_events(s, events);
   }
@@ -292,7 +294,8 @@ private:
   void expire_passive_orders() {
     std::vector<std::string> expired;
     for (const auto& [id, order] : orders_) {
-      if (order.post_only && now_ - order.sent >= inputs_.post_only_wait) {
+      // the kernel's own passive orders (hybrid) rest until it cancels them
+      if (order.post_only && !order.shaped.intent.passive && now_ - order.sent >= inputs_.post_only_wait) {
         expired.push_back(id);
       }
     }
@@ -366,7 +369,11 @@ private:
   // twice: a passive fill at the old touch shows as price improvement.
   void book_trade(const VenueSlot& slot, const venue::ExecutionEvent& event, Price mark) {
     const Price fill = event.last_price;
-    result_.fees += sats_to_cents(event.fee, fill, Rounding::half_even);
+    const UsdCents fee = sats_to_cents(event.fee, fill, Rounding::half_even);
+    result_.fees += fee;
+    if (event.maker) {
+      result_.maker_fees += fee;
+    }
     cost_sats_ += event.fee;
     // Slippage of an inverse fill against the mark, in USD:
     // quantity * value * (fill - mark) / fill for a buy (the sign flipped for a sell).

@@ -56,11 +56,16 @@ const std::vector<Row>& rows() {
       {"time beyond tolerance",
        [](const PolicyResult& r) { return percent_of_time(r.time_beyond_tolerance, r.duration); }},
       {"fees", [](const PolicyResult& r) { return format_dollars(r.fees); }},
+      {"fees maker / taker",
+       [](const PolicyResult& r) {
+         return format_dollars(r.maker_fees) + " / " + format_dollars(r.fees - r.maker_fees);
+       }},
       {"funding paid", [](const PolicyResult& r) { return format_dollars(r.funding_paid); }},
       {"funding received", [](const PolicyResult& r) { return format_dollars(r.funding_received); }},
       {"slippage against the mark", [](const PolicyResult& r) { return format_dollars(r.slippage); }},
       {"orders", [](const PolicyResult& r) { return std::to_string(r.orders); }},
       {"rejected orders", [](const PolicyResult& r) { return std::to_string(r.rejected_orders); }},
+      {"cancels", [](const PolicyResult& r) { return std::to_string(r.cancels); }},
       {"fills maker / taker",
        [](const PolicyResult& r) { return std::to_string(r.maker_fills) + " / " + std::to_string(r.taker_fills); }},
       {"contracts traded", [](const PolicyResult& r) { return std::to_string(r.contracts_traded); }},
@@ -193,12 +198,14 @@ std::string backtest_json(const BacktestDescription& description, const std::vec
         << "},\n     \"seconds_beyond_tolerance\": " << r.time_beyond_tolerance.nanoseconds / 1'000'000'000
         << ", \"seconds\": " << r.duration.nanoseconds / 1'000'000'000
         << ",\n     \"fees_usd\": " << common::format_decimal(r.fees.value, 2)
+        << ", \"maker_fees_usd\": " << common::format_decimal(r.maker_fees.value, 2)
         << ", \"funding_paid_usd\": " << common::format_decimal(r.funding_paid.value, 2)
         << ", \"funding_received_usd\": " << common::format_decimal(r.funding_received.value, 2)
         << ", \"slippage_usd\": " << common::format_decimal(r.slippage.value, 2) << ",\n     \"orders\": " << r.orders
-        << ", \"rejected_orders\": " << r.rejected_orders << ", \"maker_fills\": " << r.maker_fills
-        << ", \"taker_fills\": " << r.taker_fills << ", \"contracts_traded\": " << r.contracts_traded
-        << ", \"liquidations\": " << r.liquidations << ",\n     \"transfers_to_venue\": " << r.transfers_to_venue
+        << ", \"rejected_orders\": " << r.rejected_orders << ", \"cancels\": " << r.cancels
+        << ", \"maker_fills\": " << r.maker_fills << ", \"taker_fills\": " << r.taker_fills
+        << ", \"contracts_traded\": " << r.contracts_traded << ", \"liquidations\": " << r.liquidations
+        << ",\n     \"transfers_to_venue\": " << r.transfers_to_venue
         << ", \"transfers_to_wallet\": " << r.transfers_to_wallet
         << ", \"transferred_btc\": " << common::format_decimal(r.transferred.value, 8) << ", \"alerts\": " << r.alerts
         << ",\n     \"max_leverage\": " << format_ratio(r.max_leverage, 4) << ", \"min_liquidation_distance\": "

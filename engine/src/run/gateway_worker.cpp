@@ -232,7 +232,7 @@ void GatewayWorker::handle_command(const GatewayCommand& command) {
   const fix::SubmitResult result = gateway_->submit(order, time_in_force, post_only);
   if (result == fix::SubmitResult::sent) {
     sent_[order.client_order_id % sent_.size()] = SentOrder{order.client_order_id, monotonic_ns()};
-    if (post_only) {
+    if (post_only && !order.passive) { // the kernel itself cancels its own passive orders
       for (PassiveOrder& passive : passive_) {
         if (passive.id == 0) {
           passive = PassiveOrder{order.client_order_id, order.instrument,

@@ -91,12 +91,14 @@ struct PolicyResult {
   hedging::Duration duration{};
   // costs, apart
   hedging::UsdCents fees{};
+  hedging::UsdCents maker_fees{};       // the part of fees paid on maker fills (negative: rebates)
   hedging::UsdCents funding_paid{};     // sum of payments
   hedging::UsdCents funding_received{}; // sum of receipts
   hedging::UsdCents slippage{};         // against the mark; negative: price improvement
   // activity
   std::uint64_t orders = 0;
   std::uint64_t rejected_orders = 0;
+  std::uint64_t cancels = 0; // asked by the kernel or the post-only wait
   std::uint64_t maker_fills = 0;
   std::uint64_t taker_fills = 0;
   std::int64_t contracts_traded = 0;

@@ -24,6 +24,9 @@ struct OrderIntent {
   Price limit_price{}; // limit orders only
   bool reduce_only = false;
   OrderPurpose purpose = OrderPurpose::liability_hedge;
+  // Post-only at our side of the touch, resting until it fills or the
+  // kernel cancels it (the hybrid policy): no timed taker fallback.
+  bool passive = false;
 };
 
 struct CancelIntent {

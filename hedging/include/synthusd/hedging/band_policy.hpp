@@ -33,6 +33,21 @@ struct BandDecision {
 // than half a contract), and skips trades below minimum_order.
 [[nodiscard]] BandDecision decide_band(const BandConfig& config, const BandInput& input) noexcept;
 
+struct HybridDecision {
+  BandZone zone = BandZone::in_band; // of the firm exposure against the hard band
+  Contracts taker{};                 // signed: back inside [low_bound, high_bound], at once
+  Contracts passive{};               // signed: toward 1.00, posted at the touch; 0 when taker is not
+};
+
+// The hybrid policy on the firm exposure (without the resting post-only
+// order). Outside the hard band [low_bound, high_bound] (or net long, or
+// below the minimum liability): a taker trade to the nearest whole contract
+// inside it, since every moment outside is hedge error. Inside it but
+// outside the soft band [low_safe_bound, high_safe_bound]: a passive trade
+// back to 1.00, because a maker fill costs nothing and waiting for one is
+// safe while the hard band holds. Trades below minimum_order are 0.
+[[nodiscard]] HybridDecision decide_hybrid(const BandConfig& config, const BandInput& input) noexcept;
+
 // ratio = |short exposure| / liability as a Ratio (for metrics and tests);
 // liability must be > 0.
 [[nodiscard]] Ratio hedge_ratio(int128 exposure, int128 liability) noexcept;

@@ -13,9 +13,13 @@ namespace synthusd::hedging {
 enum class PolicyKind : std::uint8_t {
   stablesats, // reproduces stablesats-rs HedgingAdjustment exactly
   banded,     // the project's own: configurable bands, rounding and minimum order
+  // banded's band as a hard band, back to its edge by taker orders at once;
+  // outside the safe bounds, toward 1.00 by one post-only order at the touch
+  // (a maker fill costs nothing), re-priced when the touch moves away
+  hybrid,
 };
 
-// Parses "stablesats" / "banded"; returns false for any other name.
+// Parses "stablesats" / "banded" / "hybrid"; returns false for any other name.
 [[nodiscard]] bool policy_from_name(std::string_view name, PolicyKind& out) noexcept;
 [[nodiscard]] std::string_view policy_name(PolicyKind kind) noexcept;
 

@@ -12,6 +12,7 @@
 
 #include "synthusd/hedging/actions.hpp"
 #include "synthusd/hedging/allocation.hpp"
+#include "synthusd/hedging/band_policy.hpp"
 #include "synthusd/hedging/carry.hpp"
 #include "synthusd/hedging/config.hpp"
 #include "synthusd/hedging/events.hpp"
@@ -50,6 +51,10 @@ struct SlotState {
   bool eligible = false;
   UsdCents target{};       // liability this slot hedges now
   Timestamp retry_after{}; // no new liability orders before (after a reject)
+  // hybrid policy: the one resting post-only order (0: none) and the touch
+  // it was posted at, to cancel it when the touch moves away
+  ClientOrderId passive_order = 0;
+  Price passive_price{};
 };
 
 struct VenueState {
@@ -169,6 +174,7 @@ private:
   void choose_instruments() noexcept;
   void allocate_venues() noexcept;
   void hedge_slot(std::size_t slot_index) noexcept;
+  void hedge_slot_hybrid(std::size_t slot_index, const BandInput& input) noexcept;
   // collateral (kernel_collateral.cpp)
   void manage_collateral() noexcept;
   void check_liquidation(std::size_t venue_index) noexcept;
@@ -181,8 +187,8 @@ private:
   void book_risk_fill(const OrderRecord& order, Contracts signed_quantity, bool order_done) noexcept;
 
   // shared helpers (kernel.cpp)
-  bool send_order(std::size_t slot_index, Contracts signed_quantity, OrderPurpose purpose,
-                  std::size_t risk_index) noexcept;
+  bool send_order(std::size_t slot_index, Contracts signed_quantity, OrderPurpose purpose, std::size_t risk_index,
+                  bool passive = false) noexcept;
   void emit(const Action& action) noexcept;
   void alert(AlertCode code, std::int64_t a = 0, std::int64_t b = 0, std::int64_t c = 0) noexcept;
   [[nodiscard]] std::size_t slot_index(InstrumentId instrument) const noexcept;

@@ -19,8 +19,9 @@ struct OrderRecord {
   Contracts filled{};
   OrderPurpose purpose = OrderPurpose::liability_hedge;
   std::size_t risk_index = 0; // risk_trigger_hedge only
-  Timestamp sent{};            // when the intent left the kernel
+  Timestamp sent{};           // when the intent left the kernel
   bool cancel_requested = false;
+  bool passive = false; // rests at the touch: never an unanswered order
   [[nodiscard]] Contracts remaining() const noexcept { return quantity - filled; }
   [[nodiscard]] Contracts signed_remaining() const noexcept { return Contracts{remaining().value * sign_of(side)}; }
 };
