@@ -242,9 +242,6 @@ void Kernel::apply(const TransferCompleted& event) noexcept {
       venue.snapshot_during_transfer = false;
       venue.transfer_in_flight = false;
       venue.withdrawal_refused = false;
-      if (venue.transfer_direction == TransferDirection::wallet_to_exchange) {
-        venue.deposit_flight = Duration{now_.nanoseconds - venue.deposit_asked_at.nanoseconds};
-      }
       if (venue.transfer_direction == TransferDirection::wallet_to_exchange && venue.liquidated) {
         end_liquidation(venue);
       }

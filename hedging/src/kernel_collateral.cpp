@@ -16,22 +16,6 @@ Sats Kernel::withdrawable_of(const VenueState& venue) noexcept {
   return venue.withdrawable.value >= 0 ? std::min(venue.withdrawable, venue.collateral) : venue.collateral;
 }
 
-// Deposits land after a delay while payments keep raising the exposure: the
-// growth since the previous deposit was asked for, at its rate, over the
-// time the last deposit took to land. Never more than that growth (the last
-// deposit was asked for at least its flight ago); none without a completed
-// deposit to time, or when the exposure fell. Transfers stay one at a time
-// per venue (the executor journals and resumes a single transfer), so this
-// headroom is what keeps leverage in band while payments ramp up.
-int128 Kernel::deposit_headroom(const VenueState& venue, int128 required) const noexcept {
-  const std::int64_t since = now_.nanoseconds - venue.deposit_asked_at.nanoseconds;
-  const int128 growth = required - venue.deposit_asked_exposure.value;
-  if (venue.deposit_flight.nanoseconds <= 0 || since <= 0 || growth <= 0) {
-    return 0;
-  }
-  return divide(growth * venue.deposit_flight.nanoseconds, since, Rounding::up);
-}
-
 void Kernel::manage_collateral() noexcept {
   for (std::size_t v = 0; v < venues_.size(); ++v) {
     VenueState& venue = venues_[v];
@@ -58,17 +42,8 @@ void Kernel::manage_collateral() noexcept {
     if (required < venue.allocation.value) {
       required = venue.allocation.value;
     }
-    CollateralDecision decision =
+    const CollateralDecision decision =
         decide_collateral(config_.collateral, UsdCents{static_cast<std::int64_t>(required)}, venue.collateral, mark);
-    if (decision.transfer && decision.direction == TransferDirection::wallet_to_exchange) {
-      const int128 headroom = deposit_headroom(venue, required);
-      if (headroom > 0) {
-        decision = decide_collateral(config_.collateral, UsdCents{static_cast<std::int64_t>(required + headroom)},
-                                     venue.collateral, mark);
-      }
-      venue.deposit_asked_at = now_;
-      venue.deposit_asked_exposure = UsdCents{static_cast<std::int64_t>(required)};
-    }
     if (!decision.transfer || decision.amount.value <= 0) {
       continue;
     }

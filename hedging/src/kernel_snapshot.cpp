@@ -31,8 +31,7 @@ using snapshot_detail::kSnapshotMagic;
 using snapshot_detail::kWordBytes;
 using snapshot_detail::put_word;
 
-// 2: VenueState.liquidated, withdrawal_refused; 3: withdrawable, withdrawable_when_refused, deposit_asked_at,
-// deposit_asked_exposure, deposit_flight
+// 2: VenueState.liquidated, withdrawal_refused; 3: withdrawable, withdrawable_when_refused
 constexpr std::uint64_t kSnapshotVersion = 3;
 constexpr std::size_t kHeaderWords = 8;
 constexpr std::size_t kStateDigestWord = 3; // the one header word not fixed by the config
@@ -99,9 +98,6 @@ constexpr void visit_fields(S& venue, Visitor& visitor) requires std::is_same_v<
   visitor.field(venue.withdrawable);
   visitor.field(venue.withdrawal_refused);
   visitor.field(venue.withdrawable_when_refused);
-  visitor.field(venue.deposit_asked_at);
-  visitor.field(venue.deposit_asked_exposure);
-  visitor.field(venue.deposit_flight);
 }
 
 template <class S, class Visitor>

@@ -291,15 +291,13 @@ TEST(KernelCollateral, never_starts_a_second_transfer_while_one_is_in_flight) {
   EXPECT_EQ(kernel.venue(kVenue)->collateral, Sats{0});
   EXPECT_TRUE(transfers_in(kernel.on(Timer{at_seconds(6)})).empty());
   // the venue reports the deposit (333,334 cents): now $20,000 needs 666,667
-  // cents -> 333,333 more = 11,111,100 sats, and the headroom: $10,000 more
-  // in the 6 s since the first deposit was asked for, which took 4 s to land,
-  // is $6,666.67 -> 555,555 cents more in all = 18,518,500 sats
+  // cents -> 333,333 more = 11,111,100 sats
   const auto next = transfers_in(kernel.on(collateral(11'111'134, at_seconds(7))));
   EXPECT_EQ(kernel.venue(kVenue)->collateral, Sats{11'111'134});
   ASSERT_EQ(next.size(), 1U);
   EXPECT_EQ(next[0].transfer_id, 2U);
   EXPECT_EQ(next[0].direction, TransferDirection::wallet_to_exchange);
-  EXPECT_EQ(next[0].amount, Sats{18'518'500});
+  EXPECT_EQ(next[0].amount, Sats{11'111'100});
 }
 
 TEST(KernelCollateral, a_completed_deposit_that_reaches_the_band_ends_the_transfers) {
@@ -529,26 +527,6 @@ TEST(KernelCollateral, a_completed_withdrawal_lowers_the_reported_payout_too) {
   (void)kernel.on(TransferCompleted{first[0].transfer_id, at_seconds(2)});
   EXPECT_EQ(kernel.venue(kVenue)->collateral, Sats{20'000'000});
   EXPECT_EQ(kernel.venue(kVenue)->withdrawable, Sats{0});
-}
-
-// $10,000 hedged at $30,000 and no collateral: the first deposit, with no
-// earlier one to time, brings leverage to 3 ($3,333.34). It lands 2 s later.
-// The exposure then doubles 4 s after that deposit was asked for: $2,500 a
-// second, so the next deposit also covers the $5,000 the 2 s of its flight
-// would add: collateral for $25,000 at 3 ($8,333.34) less the $3,333.34 held.
-TEST(KernelCollateral, a_deposit_covers_the_growth_expected_while_it_is_in_flight) {
-  Kernel kernel = hedged(30'000);
-  const auto first = transfers_in(kernel.on(collateral(0, at_seconds(1))));
-  ASSERT_EQ(first.size(), 1U);
-  EXPECT_EQ(first[0].amount, Sats{11'111'134});
-  (void)kernel.on(TransferCompleted{first[0].transfer_id, at_seconds(3)});
-  EXPECT_EQ(kernel.venue(kVenue)->deposit_flight, Duration::from_seconds(2));
-  const auto second = transfers_in(kernel.on(liability(1'000'000, at_seconds(5))));
-  ASSERT_EQ(second.size(), 1U);
-  EXPECT_EQ(second[0].direction, TransferDirection::wallet_to_exchange);
-  // $5,000 at $30,000, rounded up: without the headroom it would be 11,111,100 sats.
-  EXPECT_EQ(second[0].amount, Sats{16'666'667});
-  EXPECT_EQ(kernel.venue(kVenue)->deposit_asked_exposure, UsdCents{2'000'000});
 }
 
 TEST(KernelCollateral, a_position_reduced_but_not_closed_by_the_venue_is_no_liquidation) {

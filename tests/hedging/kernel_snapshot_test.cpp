@@ -96,9 +96,6 @@ void expect_same_visible_state(const Kernel& a, const Kernel& b) {
     EXPECT_EQ(x.withdrawable, y.withdrawable);
     EXPECT_EQ(x.withdrawal_refused, y.withdrawal_refused);
     EXPECT_EQ(x.withdrawable_when_refused, y.withdrawable_when_refused);
-    EXPECT_EQ(x.deposit_asked_at, y.deposit_asked_at);
-    EXPECT_EQ(x.deposit_asked_exposure, y.deposit_asked_exposure);
-    EXPECT_EQ(x.deposit_flight, y.deposit_flight);
   }
   EXPECT_EQ(a.state_digest(), b.state_digest());
   EXPECT_EQ(a.full_state_digest(), b.full_state_digest());

@@ -78,12 +78,6 @@ struct VenueState {
   // `withdrawable_when_refused` (a fill alone changes nothing we can see).
   bool withdrawal_refused = false;
   Sats withdrawable_when_refused{};
-  // Deposit headroom: the exposure a deposit was last asked for and when,
-  // and how long the last completed deposit took to land. The next deposit
-  // also covers the growth that rate would bring while it is in flight.
-  Timestamp deposit_asked_at{};
-  UsdCents deposit_asked_exposure{};
-  Duration deposit_flight{};
 };
 
 struct RiskHedgeState {
@@ -184,7 +178,6 @@ private:
   void manage_collateral() noexcept;
   // What a withdrawal may ask for: the venue's reported withdrawable amount, never above the collateral.
   [[nodiscard]] static Sats withdrawable_of(const VenueState& venue) noexcept;
-  [[nodiscard]] int128 deposit_headroom(const VenueState& venue, int128 required) const noexcept;
   void check_liquidation(std::size_t venue_index) noexcept;
   void note_liquidation(const SlotState& slot) noexcept;
   void end_liquidation(VenueState& venue) noexcept;
