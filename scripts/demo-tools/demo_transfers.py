@@ -111,8 +111,8 @@ IN_FLIGHT_TOLERANCE = 1.5
 # at least this many minimum transfers. Not judged: the cold start of a
 # nearly empty account, where the first payments multiply the liability
 # within seconds ($0 to $2,500 in the first 2-3 s at 20 payments a second),
-# faster than a deposit lands, and the first deposit has no earlier one to
-# time its headroom by. Measured there: leverage 6 to 15 (README, demo).
+# far faster than a deposit lands. Measured there: leverage 6 to 15 (README,
+# demo).
 JUDGED_FROM_MINIMUM_TRANSFERS = 25
 
 
