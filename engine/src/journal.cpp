@@ -83,6 +83,7 @@ void fields(hedging::CollateralSnapshot& e, Visitor& v) {
   v(e.venue);
   v(e.equity.value);
   v(e.time.nanoseconds);
+  v(e.withdrawable.value); // last: a record written before it ends after the time (decode_event)
 }
 template <typename Visitor>
 void fields(hedging::TransferCompleted& e, Visitor& v) {
@@ -235,6 +236,12 @@ bool decode_event(std::uint8_t type, std::span<const std::uint8_t> payload, hedg
       Reader reader{payload};
       fields(event, reader);
       ok = reader.ok && reader.offset == payload.size();
+      if constexpr (std::is_same_v<decltype(event), hedging::CollateralSnapshot>) {
+        // Journals written before the withdrawable amount: venue, equity and
+        // time only, replayed as "not reported" (what the kernel then saw).
+        constexpr std::size_t kWithoutWithdrawableBytes = 3 * 8;
+        ok = ok || (payload.size() == kWithoutWithdrawableBytes && reader.offset == payload.size());
+      }
       out = event;
     }
   };

@@ -120,6 +120,23 @@ void write_kernel_metrics(const hedging::Kernel& kernel, PrometheusText& out) {
   for (const hedging::VenueState& venue : kernel.venues()) {
     out.sample(venue.collateral.value, {{"venue", venue.config.name}});
   }
+  out.family("synthusd_withdrawable_sats", Type::gauge,
+             "what the venue last said it would pay out (equity less margin, at most the balance), in sats");
+  for (const hedging::VenueState& venue : kernel.venues()) {
+    if (venue.withdrawable.value >= 0) {
+      out.sample(venue.withdrawable.value, {{"venue", venue.config.name}});
+    }
+  }
+  // The demo's leverage check tolerates an excursion only while one is in flight.
+  out.family("synthusd_transfer_in_flight_sats", Type::gauge,
+             "collateral transfer the kernel is waiting for, in sats: deposit positive, withdrawal negative, 0 none");
+  for (const hedging::VenueState& venue : kernel.venues()) {
+    const std::int64_t sats = !venue.transfer_in_flight ? 0
+                              : venue.transfer_direction == hedging::TransferDirection::wallet_to_exchange
+                                  ? venue.transfer_amount.value
+                                  : -venue.transfer_amount.value;
+    out.sample(sats, {{"venue", venue.config.name}});
+  }
   out.family("synthusd_allocation_usd_cents", Type::gauge, "hedge allocated to each venue, in cents");
   for (const hedging::VenueState& venue : kernel.venues()) {
     out.sample(venue.allocation.value, {{"venue", venue.config.name}});

@@ -201,6 +201,23 @@ void CollateralInquiries::refused() {
   refused_ = true;
 }
 
+namespace {
+
+// min(equity - initial margin, balance), at least 0; without a balance
+// (a CollateralReport without 901) equity less margin.
+std::int64_t withdrawable_sats(const CollateralFields& fields, std::int64_t initial_margin) {
+  std::int64_t free = 0;
+  if (__builtin_sub_overflow(fields.equity_sats, initial_margin, &free)) {
+    free = 0;
+  }
+  if ((fields.present & CollateralFields::kBalance) != 0 && fields.balance_sats < free) {
+    free = fields.balance_sats;
+  }
+  return free > 0 ? free : 0;
+}
+
+} // namespace
+
 void CollateralInquiries::on_report(const CollateralFields& fields, const IdText& inquiry_id, const LongText& text,
                                     bool malformed, std::int64_t receive_time_ns, GatewayListener& listener) {
   outstanding_.clear(); // answered (venues need not echo 909): another may go
@@ -235,6 +252,7 @@ void CollateralInquiries::on_report(const CollateralFields& fields, const IdText
   event.balance_sats = fields.balance_sats;
   event.initial_margin_sats = initial_margin;
   event.maintenance_margin_sats = fields.maintenance_margin_sats;
+  event.withdrawable_sats = withdrawable_sats(fields, initial_margin);
   event.receive_time_ns = receive_time_ns;
   listener.on_collateral(event);
 }

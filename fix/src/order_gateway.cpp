@@ -78,6 +78,7 @@ void OrderGateway::Bridge::on_collateral(const CollateralEvent& event) {
       .venue = event.venue,
       .equity = hedging::Sats{event.equity_sats},
       .time = hedging::Timestamp{event.receive_time_ns},
+      .withdrawable = hedging::Sats{event.withdrawable_sats},
   });
 }
 

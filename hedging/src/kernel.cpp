@@ -161,9 +161,6 @@ void Kernel::apply(const ExecutionReport& event) noexcept {
   const Contracts signed_fill{filled.value * sign};
   slot.position += signed_fill;
   order->filled += filled;
-  if (!filled.is_zero()) {
-    venues_[slot.venue_index].withdrawal_refused = false; // the account moved: worth asking again
-  }
 
   const bool done = event.status == OrderStatus::filled || event.status == OrderStatus::canceled ||
                     event.status == OrderStatus::rejected || order->remaining().value <= 0;
@@ -213,12 +210,13 @@ void Kernel::apply(const PositionSnapshot& event) noexcept {
 
 void Kernel::apply(const CollateralSnapshot& event) noexcept {
   const std::size_t index = venue_index(event.venue);
-  if (index == kNoIndex || event.equity.value < 0) {
+  if (index == kNoIndex || event.equity.value < 0 || event.withdrawable < kWithdrawableUnreported) {
     ++counters_.invalid_events;
     return;
   }
   VenueState& venue = venues_[index];
   venue.collateral = event.equity;
+  venue.withdrawable = event.withdrawable;
   venue.collateral_known = true;
   // A snapshot taken while a transfer is in flight may or may not include
   // it: its completion must then not be added on top (see TransferCompleted).
@@ -234,8 +232,12 @@ void Kernel::apply(const TransferCompleted& event) noexcept {
         // until the venue reports its collateral again.
         venue.collateral_known = false;
       } else {
-        venue.collateral += venue.transfer_direction == TransferDirection::wallet_to_exchange ? venue.transfer_amount
-                                                                                              : -venue.transfer_amount;
+        const Sats moved = venue.transfer_direction == TransferDirection::wallet_to_exchange ? venue.transfer_amount
+                                                                                             : -venue.transfer_amount;
+        venue.collateral += moved;
+        if (venue.withdrawable.value >= 0) { // a deposit is paid out again at once; a withdrawal left
+          venue.withdrawable = std::max(venue.withdrawable + moved, Sats{0});
+        }
       }
       venue.snapshot_during_transfer = false;
       venue.transfer_in_flight = false;
@@ -256,7 +258,10 @@ void Kernel::apply(const TransferFailed& event) noexcept {
     if (venue.transfer_in_flight && venue.transfer_id == event.transfer_id) {
       venue.transfer_in_flight = false;
       venue.snapshot_during_transfer = false;
-      venue.withdrawal_refused = venue.transfer_direction == TransferDirection::exchange_to_wallet;
+      if (venue.transfer_direction == TransferDirection::exchange_to_wallet) {
+        venue.withdrawal_refused = true;
+        venue.withdrawable_when_refused = withdrawable_of(venue);
+      }
       alert(AlertCode::transfer_failed, static_cast<std::int64_t>(event.transfer_id), venue.config.id,
             venue.transfer_amount.value);
       return; // no immediate retry: the next event re-evaluates (a withdrawal: see withdrawal_refused)

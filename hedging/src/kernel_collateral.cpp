@@ -1,5 +1,7 @@
 // Rule 7: collateral and leverage per venue, and the liquidation-distance alert.
 
+#include <algorithm>
+
 #include "synthusd/hedging/collateral.hpp"
 #include "synthusd/hedging/kernel.hpp"
 
@@ -9,6 +11,10 @@ namespace {
 int128 abs128(int128 v) noexcept { return v < 0 ? -v : v; }
 
 } // namespace
+
+Sats Kernel::withdrawable_of(const VenueState& venue) noexcept {
+  return venue.withdrawable.value >= 0 ? std::min(venue.withdrawable, venue.collateral) : venue.collateral;
+}
 
 void Kernel::manage_collateral() noexcept {
   for (std::size_t v = 0; v < venues_.size(); ++v) {
@@ -38,15 +44,25 @@ void Kernel::manage_collateral() noexcept {
     }
     const CollateralDecision decision =
         decide_collateral(config_.collateral, UsdCents{static_cast<std::int64_t>(required)}, venue.collateral, mark);
-    if (!decision.transfer || decision.amount.value <= 0 ||
-        (decision.direction == TransferDirection::exchange_to_wallet && venue.withdrawal_refused)) {
+    if (!decision.transfer || decision.amount.value <= 0) {
       continue;
+    }
+    Sats amount = decision.amount;
+    if (decision.direction == TransferDirection::exchange_to_wallet) {
+      // Only what the venue pays out: asking for more is refused, and asking
+      // again after a refusal waits until that has grown by a transfer's worth.
+      const Sats payable = withdrawable_of(venue);
+      const Sats minimum = cents_to_sats(config_.collateral.minimum_transfer, mark, Rounding::up);
+      amount = std::min(amount, payable);
+      if (amount < minimum || (venue.withdrawal_refused && payable < venue.withdrawable_when_refused + minimum)) {
+        continue;
+      }
     }
     TransferIntent intent;
     intent.transfer_id = next_transfer_id_++;
     intent.venue = venue.config.id;
     intent.direction = decision.direction;
-    intent.amount = decision.amount;
+    intent.amount = amount;
     venue.transfer_in_flight = true;
     venue.transfer_id = intent.transfer_id;
     venue.transfer_direction = intent.direction;

@@ -32,8 +32,9 @@ using snapshot_detail::kWordBytes;
 using snapshot_detail::put_word;
 
 // 2: VenueState.liquidated, withdrawal_refused; 3: the hybrid policy's
-// SlotState.passive_order, passive_price and OrderRecord.passive
-constexpr std::uint64_t kSnapshotVersion = 3;
+// SlotState.passive_order, passive_price and OrderRecord.passive; 4: VenueState
+// withdrawable, withdrawable_when_refused
+constexpr std::uint64_t kSnapshotVersion = 4;
 constexpr std::size_t kHeaderWords = 8;
 constexpr std::size_t kStateDigestWord = 3; // the one header word not fixed by the config
 
@@ -98,7 +99,9 @@ constexpr void visit_fields(S& venue, Visitor& visitor) requires std::is_same_v<
   visitor.field(venue.allocation);
   visitor.field(venue.liquidation_alert_raised);
   visitor.field(venue.liquidated);
+  visitor.field(venue.withdrawable);
   visitor.field(venue.withdrawal_refused);
+  visitor.field(venue.withdrawable_when_refused);
 }
 
 template <class S, class Visitor>

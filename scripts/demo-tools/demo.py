@@ -30,18 +30,22 @@ import tempfile
 import time
 import urllib.request
 
+import demo_transfers
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
 
 
-def start_venue(run_directory: str) -> tuple[subprocess.Popen, int, int]:
+def start_venue(run_directory: str, transfers: bool) -> tuple[subprocess.Popen, int, int, int]:
+    """(process, FIX port, WebSocket port, wallet port or 0)."""
     venue = subprocess.Popen([os.path.join(BUILD, "synthusd-venue"), "--config", "venue/config/venue-demo.toml",
-                              "--logon-secret", "demo-secret"], cwd=ROOT, stdout=subprocess.PIPE,
+                              "--logon-secret", "demo-secret", *(demo_transfers.VENUE_FLAGS if transfers else [])],
+                             cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=open(os.path.join(run_directory, "venue.log"), "w"), text=True)
-    fix_port = ws_port = 0
+    fix_port = ws_port = wallet_port = 0
     deadline = time.monotonic() + 20
     assert venue.stdout is not None
-    while (fix_port == 0 or ws_port == 0) and time.monotonic() < deadline:
+    while (fix_port == 0 or ws_port == 0 or (transfers and wallet_port == 0)) and time.monotonic() < deadline:
         line = venue.stdout.readline()
         if not line:
             break
@@ -49,17 +53,18 @@ def start_venue(run_directory: str) -> tuple[subprocess.Popen, int, int]:
             fix_port = int(m.group(1))
         if m := re.search(r"ws://127\.0\.0\.1:(\d+)", line):
             ws_port = int(m.group(1))
-    if not fix_port or not ws_port:
+        wallet_port = wallet_port or demo_transfers.wallet_port(line)
+    if not fix_port or not ws_port or (transfers and not wallet_port):
         venue.kill()
         sys.exit("demo: the venue simulator did not start (see venue.log)")
-    return venue, fix_port, ws_port
+    return venue, fix_port, ws_port, wallet_port
 
 
-def engine_config(run_directory: str, fix_port: int, ws_port: int) -> str:
+def engine_config(run_directory: str, fix_port: int, ws_port: int, extra: str = "") -> str:
     with open(os.path.join(ROOT, "config", "demo.toml")) as template:
         text = template.read()
     text = (text.replace("@RUN_DIRECTORY@", run_directory).replace("@FIX_PORT@", str(fix_port))
-            .replace("@WEBSOCKET_PORT@", str(ws_port)))
+            .replace("@WEBSOCKET_PORT@", str(ws_port))) + extra
     path = os.path.join(run_directory, "engine.toml")
     with open(path, "w") as out:
         out.write(text)
@@ -135,17 +140,24 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the run directory (journal, logs)")
     parser.add_argument("--build-dir", default=BUILD, help="where synthusd and synthusd-venue are (default build/)")
+    parser.add_argument("--transfers", action="store_true",
+                        help="execute collateral transfers against the simulator's wallet and a fake lnd wallet")
     args = parser.parse_args()
     BUILD = os.path.abspath(args.build_dir)
 
     run_directory = tempfile.mkdtemp(prefix="synthusd-demo-", dir="/tmp")
     print(f"demo: run directory {run_directory}")
-    venue, fix_port, ws_port = start_venue(run_directory)
-    config = engine_config(run_directory, fix_port, ws_port)
+    venue, fix_port, ws_port, wallet_port = start_venue(run_directory, args.transfers)
+    node, extra = None, ""
+    if args.transfers:
+        node, node_port, macaroon = demo_transfers.start_node(run_directory, wallet_port)
+        extra = demo_transfers.config_section(wallet_port, node_port, macaroon)
+    config = engine_config(run_directory, fix_port, ws_port, extra)
     engine_log = open(os.path.join(run_directory, "engine.log"), "w")
     summary_path = os.path.join(run_directory, "summary.json")
     env = dict(os.environ, SYNTHUSD_FIX_CLIENT_ID="demo", SYNTHUSD_FIX_CLIENT_SECRET="demo-secret",
-               SYNTHUSD_ADMIN_TOKEN=os.environ.get("SYNTHUSD_ADMIN_TOKEN", "demo-token"))
+               SYNTHUSD_ADMIN_TOKEN=os.environ.get("SYNTHUSD_ADMIN_TOKEN", "demo-token"),
+               **(demo_transfers.environment() if args.transfers else {}))
     engine = subprocess.Popen([os.path.join(BUILD, "synthusd"), "run", "--config", config, "--status-every", "1",
                                "--summary-json", summary_path], cwd=ROOT, stdout=subprocess.PIPE, stderr=engine_log,
                               text=True, env=env)
@@ -173,8 +185,13 @@ def main() -> int:
                                "--seed", str(args.seed), "--summary-json", replay_summary],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     started = time.monotonic()
+    sampler = demo_transfers.LeverageSampler(http_port) if args.transfers else None
+    next_sample = started
     os.set_blocking(engine.stdout.fileno(), False)
     while time.monotonic() - started < args.duration:
+        if sampler is not None and time.monotonic() >= next_sample:
+            sampler.sample()
+            next_sample += 0.5
         line = engine.stdout.readline()
         if line:
             print(line.rstrip(), flush=True)
@@ -188,8 +205,12 @@ def main() -> int:
     rest, _ = engine.communicate(timeout=60)
     print(rest.rstrip())
     engine_code = engine.returncode
+    totals = demo_transfers.wallet_totals(wallet_port) if args.transfers else {}
     venue.send_signal(signal.SIGTERM)
     venue.wait(timeout=20)
+    if node is not None:
+        node.terminate()
+        node.wait(timeout=10)
 
     payments = json.load(open(replay_summary)) if os.path.exists(replay_summary) else {}
     engine_summary = json.load(open(summary_path)) if os.path.exists(summary_path) else {}
@@ -202,8 +223,11 @@ def main() -> int:
     print_hedge_error(engine_summary,
                       conversion_spread_cents(config, os.path.join(run_directory, "state", "journal")))
     within = engine_summary.get("within_band", False)
-    ok = engine_code == 0 and within and lost == 0 and journaled == acknowledged
-    print(f"demo: {'PASS' if ok else 'FAIL'}: hedge {'within' if within else 'OUTSIDE'} band, events lost {lost}")
+    leverage_inside = sampler.report(*demo_transfers.bands(config), totals) if sampler is not None else True
+    ok = engine_code == 0 and within and lost == 0 and journaled == acknowledged and leverage_inside
+    leverage_text = "" if sampler is None else f", leverage {'kept in' if leverage_inside else 'LEFT'} the collateral band"
+    print(f"demo: {'PASS' if ok else 'FAIL'}: hedge {'within' if within else 'OUTSIDE'} band, events lost {lost}"
+          f"{leverage_text}")
     if not args.keep and ok:
         subprocess.run(["rm", "-rf", run_directory])
     return 0 if ok else 1

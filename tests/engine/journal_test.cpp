@@ -52,7 +52,7 @@ std::vector<Event> one_of_each() {
           market,
           ExecutionReport{9, OrderStatus::partially_filled, Contracts{3}, Price::from_dollars(2), Timestamp{2}},
           PositionSnapshot{1, 1, Contracts{-98}, Timestamp{3}},
-          CollateralSnapshot{2, Sats{123'456'789}, Timestamp{4}},
+          CollateralSnapshot{2, Sats{123'456'789}, Timestamp{4}, Sats{23'456'789}},
           TransferCompleted{5, Timestamp{5}},
           TransferFailed{6, Timestamp{6}},
           VenueStatus{3, true, Timestamp{7}},
@@ -118,6 +118,26 @@ TEST(Journal, every_event_type_round_trips_field_by_field) {
   EXPECT_EQ(std::get<LiabilityChange>(decoded).delta, UsdCents{-12'345});
   EXPECT_FALSE(decode_event(0, {bytes.data(), size - 1}, decoded)); // a short payload is refused
   EXPECT_FALSE(decode_event(200, {bytes.data(), size}, decoded));   // so is an unknown type
+}
+
+// Journals written before the venue's withdrawable amount existed hold three
+// words for a CollateralSnapshot; they replay as "not reported".
+TEST(Journal, a_collateral_snapshot_written_without_the_withdrawable_amount_reads_as_not_reported) {
+  const Event event = CollateralSnapshot{2, Sats{123'456'789}, Timestamp{4}, Sats{5}};
+  const auto type = static_cast<std::uint8_t>(event.index());
+  std::array<std::uint8_t, kMaxPayload> bytes{};
+  const std::size_t size = encode_event(event, bytes);
+  ASSERT_EQ(size, 32u);
+  Event decoded;
+  ASSERT_TRUE(decode_event(type, {bytes.data(), 24}, decoded));
+  const auto& old = std::get<CollateralSnapshot>(decoded);
+  EXPECT_EQ(old.equity, Sats{123'456'789});
+  EXPECT_EQ(old.time, Timestamp{4});
+  EXPECT_EQ(old.withdrawable, hedging::kWithdrawableUnreported);
+  ASSERT_TRUE(decode_event(type, {bytes.data(), size}, decoded));
+  EXPECT_EQ(std::get<CollateralSnapshot>(decoded).withdrawable, Sats{5});
+  EXPECT_FALSE(decode_event(type, {bytes.data(), 16}, decoded));
+  EXPECT_FALSE(decode_event(type, {bytes.data(), 31}, decoded));
 }
 
 TEST(Journal, a_written_journal_reads_back_in_order_with_sequences) {

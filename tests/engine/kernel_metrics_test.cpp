@@ -33,11 +33,20 @@ TEST(KernelMetrics, leverage_and_liquidation_distance_appear_once_the_venue_repo
   EXPECT_EQ(kernel_metrics(kernel).find("synthusd_leverage{"), std::string::npos); // no collateral known: no guess
   // 0.1 BTC = $5,000 against a $10,000 short: leverage 2; liquidated after a
   // rise of (5,000 - 0.005 * 10,000) / (10,000 - 5,000) = 99 %.
-  (void)kernel.on(hedging::CollateralSnapshot{1, hedging::Sats{10'000'000}, hedging::Timestamp{1'000'000'002}});
+  (void)kernel.on(hedging::CollateralSnapshot{1, hedging::Sats{10'000'000}, hedging::Timestamp{1'000'000'002},
+                                              hedging::Sats{4'000'000}});
   const std::string text = kernel_metrics(kernel);
+  EXPECT_NE(text.find("synthusd_withdrawable_sats{venue=\"okx\"} 4000000\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("synthusd_withdrawable_sats{venue=\"deribit\"}"), std::string::npos) << "never reported";
+  EXPECT_NE(text.find("synthusd_transfer_in_flight_sats{venue=\"okx\"} 0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("synthusd_leverage{venue=\"okx\"} 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("synthusd_liquidation_distance{venue=\"okx\"} 0.99\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("synthusd_leverage{venue=\"deribit\"}"), std::string::npos);
+  // Up with nothing owed: the short is closed and everything withdrawn, but
+  // no more than the venue pays out; a withdrawal is shown negative.
+  (void)kernel.on(hedging::VenueStatus{1, true, hedging::Timestamp{1'000'000'003}});
+  EXPECT_NE(kernel_metrics(kernel).find("synthusd_transfer_in_flight_sats{venue=\"okx\"} -4000000\n"),
+            std::string::npos);
 }
 
 TEST(KernelMetrics, the_funding_guard_venue_state_and_netted_provider_interest_are_exported) {

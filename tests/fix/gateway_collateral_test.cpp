@@ -177,6 +177,23 @@ TEST_F(GatewayCollateralTest, BitcoinDecimalsBecomeSatoshisExactly) {
   EXPECT_TRUE(listener_.alerts_of(AlertKind::invalid_report).empty());
 }
 
+// A venue pays out equity less initial margin, but never unrealised profit
+// (more than the balance); nothing when margin exceeds equity.
+TEST_F(GatewayCollateralTest, TheWithdrawableAmountIsEquityLessMarginCappedAtTheBalance) {
+  start();
+  ASSERT_TRUE(poll_until([&] { return !listener_.collaterals.empty(); }));
+  EXPECT_EQ(listener_.collaterals[0].withdrawable_sats, kSatsPerBitcoin) << "1 BTC, no margin";
+
+  ASSERT_TRUE(report("909=X1|15=BTC|900=1.5|901=1|9110=0.2|"));
+  EXPECT_EQ(listener_.collaterals.back().withdrawable_sats, kSatsPerBitcoin) << "profit 0.5 stays";
+  ASSERT_TRUE(report("909=X2|15=BTC|900=0.8|901=1|9110=0.2|"));
+  EXPECT_EQ(listener_.collaterals.back().withdrawable_sats, 60'000'000) << "a loss and the margin stay";
+  ASSERT_TRUE(report("909=X3|15=BTC|900=0.1|901=1|9110=0.2|"));
+  EXPECT_EQ(listener_.collaterals.back().withdrawable_sats, 0);
+  ASSERT_TRUE(report("909=X4|15=BTC|900=0.7|899=0.25|"));
+  EXPECT_EQ(listener_.collaterals.back().withdrawable_sats, 25'000'000) << "no balance: the margin excess";
+}
+
 TEST_F(GatewayCollateralTest, MalformedReportsAreAlertsNotEventsAndTheSessionCarriesOn) {
   start();
   ASSERT_TRUE(poll_until([&] { return !listener_.collaterals.empty(); }));

@@ -207,6 +207,20 @@ TEST_F(DeribitGatewayTest, a_user_response_without_equity_is_an_invalid_report_n
   EXPECT_EQ(listener_.collaterals().size(), 1U);
 }
 
+// Deribit's FIX has no available_withdrawal_funds: the gateway derives it
+// from BF's equity, balance and initial margin, and hands it to the kernel.
+TEST_F(DeribitGatewayTest, a_user_response_becomes_a_snapshot_with_what_the_venue_pays_out) {
+  start_deribit();
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.collaterals().size() == 1; }));
+  ASSERT_TRUE(venue_->send("35=BF|923=X9|553=deribit-client|15=BTC|100001=1.5|100002=1|100003=0.2|100004=0.1|"));
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.collaterals().size() == 2; }));
+  EXPECT_EQ(listener_.collaterals()[1].equity, hedging::Sats{150'000'000});
+  EXPECT_EQ(listener_.collaterals()[1].withdrawable, hedging::Sats{100'000'000}) << "unrealised profit stays";
+  ASSERT_TRUE(venue_->send("35=BF|923=X10|553=deribit-client|15=BTC|100001=0.9|100002=1|100003=0.2|100004=0.1|"));
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.collaterals().size() == 3; }));
+  EXPECT_EQ(listener_.collaterals()[2].withdrawable, hedging::Sats{70'000'000}) << "the loss and the margin stay";
+}
+
 TEST_F(DeribitGatewayTest, exhausted_credits_end_the_session_with_error_10028_and_it_logs_on_again) {
   TestVenueConfig venue = deribit_test_venue();
   venue.credit_pool = 2'000; // AN and BE at logon, then two orders, at 500 credits each

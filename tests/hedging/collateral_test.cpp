@@ -451,22 +451,82 @@ TEST(KernelCollateral, an_order_refused_for_margin_is_retried_as_soon_as_the_dep
   EXPECT_EQ(orders[0].side, Side::sell);
 }
 
-TEST(KernelCollateral, a_refused_withdrawal_is_not_asked_again_until_a_fill_moves_the_account) {
+CollateralSnapshot collateral(std::int64_t sats, std::int64_t withdrawable, Timestamp time) {
+  return CollateralSnapshot{kVenue, Sats{sats}, time, Sats{withdrawable}};
+}
+
+// $10,000 hedged at $30,000; 0.4 BTC ($12,000) is leverage 0.83: withdraw
+// down to leverage 3 would be $8,667 (28,888,866 sats), but the venue pays
+// out only what it reports withdrawable.
+TEST(KernelCollateral, a_withdrawal_asks_for_no_more_than_the_venue_pays_out) {
+  Kernel kernel = hedged(30'000);
+  const auto sized = transfers_in(kernel.on(collateral(40'000'000, 20'000'000, at_seconds(1))));
+  ASSERT_EQ(sized.size(), 1U);
+  EXPECT_EQ(sized[0].direction, TransferDirection::exchange_to_wallet);
+  EXPECT_EQ(sized[0].amount, Sats{20'000'000});
+
+  Kernel plenty = hedged(30'000);
+  const auto whole = transfers_in(plenty.on(collateral(40'000'000, 40'000'000, at_seconds(1))));
+  ASSERT_EQ(whole.size(), 1U);
+  EXPECT_EQ(whole[0].amount, Sats{28'888'866}) << "the band decides when the venue would pay more";
+}
+
+TEST(KernelCollateral, no_withdrawal_when_the_venue_pays_out_less_than_the_minimum_transfer) {
+  Kernel kernel = hedged(30'000);
+  // $100 at $30,000 is 333,334 sats.
+  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, 333'333, at_seconds(1)))).empty());
+  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, 0, at_seconds(2)))).empty());
+  const auto enough = transfers_in(kernel.on(collateral(40'000'000, 333'334, at_seconds(3))));
+  ASSERT_EQ(enough.size(), 1U);
+  EXPECT_EQ(enough[0].amount, Sats{333'334});
+}
+
+TEST(KernelCollateral, a_withdrawable_amount_below_minus_one_is_an_invalid_event) {
+  Kernel kernel = hedged(30'000);
+  const std::uint64_t before = kernel.counters().invalid_events;
+  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, -2, at_seconds(1)))).empty());
+  EXPECT_EQ(kernel.counters().invalid_events, before + 1);
+  EXPECT_FALSE(kernel.venue(kVenue)->collateral_known);
+}
+
+TEST(KernelCollateral, a_refused_withdrawal_is_asked_again_only_once_the_payout_grew_by_a_minimum_transfer) {
+  Kernel kernel = hedged(30'000);
+  const auto first = transfers_in(kernel.on(collateral(40'000'000, 20'000'000, at_seconds(1))));
+  ASSERT_EQ(first.size(), 1U);
+  // The venue refused all the same (its margin moved in between).
+  (void)kernel.on(TransferFailed{first[0].transfer_id, at_seconds(2)});
+  EXPECT_TRUE(kernel.venue(kVenue)->withdrawal_refused);
+  EXPECT_EQ(kernel.venue(kVenue)->withdrawable_when_refused, Sats{20'000'000});
+  EXPECT_TRUE(transfers_in(kernel.on(Timer{at_seconds(3)})).empty());
+  // Fills do not by themselves make the venue pay more: no asking after each.
+  const auto more = orders_in(kernel.on(liability(100'000, at_seconds(4))));
+  ASSERT_EQ(more.size(), 1U);
+  EXPECT_TRUE(transfers_in(fill(kernel, more[0], 30'000, at_seconds(5))).empty());
+  // Less than $100 more (333,334 sats) is not material; that much is.
+  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, 20'333'333, at_seconds(6)))).empty());
+  const auto again = transfers_in(kernel.on(collateral(40'000'000, 20'333'334, at_seconds(7))));
+  ASSERT_EQ(again.size(), 1U);
+  EXPECT_EQ(again[0].amount, Sats{20'333'334});
+}
+
+TEST(KernelCollateral,
+     a_venue_that_does_not_report_the_payout_has_its_equity_withdrawn_and_is_asked_again_as_it_grows) {
   Kernel kernel = hedged(30'000);
   const auto first = transfers_in(kernel.on(collateral(40'000'000, at_seconds(1))));
   ASSERT_EQ(first.size(), 1U);
-  ASSERT_EQ(first[0].direction, TransferDirection::exchange_to_wallet);
-  // The venue will not release it (unrealised profit is not withdrawable).
+  EXPECT_EQ(first[0].amount, Sats{28'888'866});
   (void)kernel.on(TransferFailed{first[0].transfer_id, at_seconds(2)});
-  EXPECT_TRUE(kernel.venue(kVenue)->withdrawal_refused);
-  EXPECT_TRUE(transfers_in(kernel.on(Timer{at_seconds(3)})).empty());
-  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, at_seconds(4)))).empty());
-  // A fill changes the account: asked once more.
-  const auto more = orders_in(kernel.on(liability(100'000, at_seconds(5))));
-  ASSERT_EQ(more.size(), 1U);
-  const auto after_fill = transfers_in(fill(kernel, more[0], 30'000, at_seconds(6)));
-  ASSERT_EQ(after_fill.size(), 1U);
-  EXPECT_EQ(after_fill[0].direction, TransferDirection::exchange_to_wallet);
+  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, at_seconds(3)))).empty());
+  EXPECT_EQ(transfers_in(kernel.on(collateral(40'333'334, at_seconds(4)))).size(), 1U);
+}
+
+TEST(KernelCollateral, a_completed_withdrawal_lowers_the_reported_payout_too) {
+  Kernel kernel = hedged(30'000);
+  const auto first = transfers_in(kernel.on(collateral(40'000'000, 20'000'000, at_seconds(1))));
+  ASSERT_EQ(first.size(), 1U);
+  (void)kernel.on(TransferCompleted{first[0].transfer_id, at_seconds(2)});
+  EXPECT_EQ(kernel.venue(kVenue)->collateral, Sats{20'000'000});
+  EXPECT_EQ(kernel.venue(kVenue)->withdrawable, Sats{0});
 }
 
 TEST(KernelCollateral, a_position_reduced_but_not_closed_by_the_venue_is_no_liquidation) {

@@ -152,6 +152,10 @@ struct CollateralEvent {
   std::int64_t balance_sats = 0;            // 901 CashOutstanding
   std::int64_t initial_margin_sats = 0;     // 9110 (custom), else 900 - 899
   std::int64_t maintenance_margin_sats = 0; // 9111 (custom)
+  // What the venue would pay out now: equity less initial margin, never more
+  // than the balance (unrealised profit stays: Deribit's
+  // available_withdrawal_funds, which its FIX BF does not carry), at least 0.
+  std::int64_t withdrawable_sats = 0;
   std::int64_t receive_time_ns = 0;
 };
 

@@ -49,10 +49,18 @@ struct PositionSnapshot {
   Timestamp time{};
 };
 
+// What a venue pays out is not its equity: unrealised profit and the initial
+// margin stay (Deribit's available_withdrawal_funds, min(equity - initial
+// margin, balance)). kWithdrawableUnreported: the venue did not say (the
+// backtest's and the simulation's accounts, journals written before it
+// existed); then the equity counts as withdrawable.
+inline constexpr Sats kWithdrawableUnreported{-1};
+
 struct CollateralSnapshot {
   VenueId venue = kNoVenue;
   Sats equity{}; // margin account equity in BTC
   Timestamp time{};
+  Sats withdrawable = kWithdrawableUnreported; // >= 0 when the venue reported it
 };
 
 struct TransferCompleted {

@@ -74,10 +74,15 @@ struct VenueState {
   // The venue closed our position (a liquidation): until a deposit lands no
   // order may grow a position there, since the venue refuses it for margin.
   bool liquidated = false;
+  // What the venue last said it would pay out (kWithdrawableUnreported: the
+  // collateral). A withdrawal is never sized above it.
+  Sats withdrawable = kWithdrawableUnreported;
   // A withdrawal came back refused: the venue holds equity it will not
-  // release (unrealised profit, margin). Not asked again until a transfer
-  // completes or a fill moves the account.
+  // release. Not asked again until a transfer completes or the venue reports
+  // a withdrawable amount at least a minimum transfer above
+  // `withdrawable_when_refused` (a fill alone changes nothing we can see).
   bool withdrawal_refused = false;
+  Sats withdrawable_when_refused{};
 };
 
 struct RiskHedgeState {
@@ -177,6 +182,8 @@ private:
   void hedge_slot_hybrid(std::size_t slot_index, const BandInput& input) noexcept;
   // collateral (kernel_collateral.cpp)
   void manage_collateral() noexcept;
+  // What a withdrawal may ask for: the venue's reported withdrawable amount, never above the collateral.
+  [[nodiscard]] static Sats withdrawable_of(const VenueState& venue) noexcept;
   void check_liquidation(std::size_t venue_index) noexcept;
   void note_liquidation(const SlotState& slot) noexcept;
   void end_liquidation(VenueState& venue) noexcept;
