@@ -85,6 +85,7 @@ TEST_F(OkxParserTest, ParsesTheDocumentedBooks5Exactly) {
 // ws_okx_v5_public_capture_2022-05-13.jsonl: tickers, trades and full books
 // for a dated future, a swap and spot.
 TEST(OkxParserCaptureTest, ParsesEveryReceivedMessageOfThePublicCapture) {
+  SYNTHUSD_SKIP_WITHOUT_CAPTURE("ws_okx_v5_public_capture_2022-05-13.jsonl");
   constexpr hedging::InstrumentId kJune = 4;
   constexpr hedging::InstrumentId kSpot = 5;
   const std::array<SymbolMapping, 2> symbols{{{"BTC-USD-220527", kJune}, {"BTC-USDT", kSpot}}};
