@@ -18,6 +18,15 @@ constexpr std::size_t kReadBuffer = 16 * 1024;
 
 } // namespace
 
+common::ReconnectBackoff checked_reconnect_backoff(const LndOptions& options) {
+  if (options.port <= 0 || options.port > 65535) {
+    throw std::invalid_argument("lnd: port must be 1 to 65535");
+  }
+  return common::ReconnectBackoff(
+      std::chrono::milliseconds(options.reconnect_min_ms), std::chrono::milliseconds(options.reconnect_max_ms), 0.2,
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+}
+
 std::string read_macaroon_hex(const std::string& file) {
   if (file.empty()) {
     return {};

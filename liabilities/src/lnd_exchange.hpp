@@ -29,6 +29,11 @@ namespace synthusd::liabilities::detail {
 // file cannot be read or is empty. The raw bytes are wiped after use.
 [[nodiscard]] std::string read_macaroon_hex(const std::string& file);
 
+// The reconnect backoff both lnd sources use (reconnect_min_ms..max_ms, 20 %
+// jitter, seeded from the clock), after checking the port: throws
+// std::invalid_argument when it is not 1 to 65535.
+[[nodiscard]] common::ReconnectBackoff checked_reconnect_backoff(const LndOptions& options);
+
 class LndExchange {
 public:
   enum class Status : std::uint8_t {

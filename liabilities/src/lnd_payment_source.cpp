@@ -17,13 +17,7 @@ using Exchange = detail::LndExchange;
 } // namespace
 
 LndPaymentSource::LndPaymentSource(LndOptions options, LiabilityAdmission& admission)
-    : options_(std::move(options)), admission_(admission),
-      backoff_(std::chrono::milliseconds(options_.reconnect_min_ms),
-               std::chrono::milliseconds(options_.reconnect_max_ms), 0.2,
-               static_cast<std::uint64_t>(Clock::now().time_since_epoch().count())) {
-  if (options_.port <= 0 || options_.port > 65535) {
-    throw std::invalid_argument("lnd: port must be 1 to 65535");
-  }
+    : options_(std::move(options)), admission_(admission), backoff_(detail::checked_reconnect_backoff(options_)) {
   if (options_.debits_page_size < 1 || options_.debits_poll_ms < 1 || options_.debits_from_payment_index < 0) {
     throw std::invalid_argument("lnd: debits_page_size and debits_poll_ms must be positive, "
                                 "debits_from_payment_index not negative");

@@ -18,13 +18,7 @@ using Exchange = detail::LndExchange;
 } // namespace
 
 LndInvoiceSource::LndInvoiceSource(LndOptions options, LiabilityAdmission& admission)
-    : options_(std::move(options)), admission_(admission),
-      backoff_(std::chrono::milliseconds(options_.reconnect_min_ms),
-               std::chrono::milliseconds(options_.reconnect_max_ms), 0.2,
-               static_cast<std::uint64_t>(Clock::now().time_since_epoch().count())) {
-  if (options_.port <= 0 || options_.port > 65535) {
-    throw std::invalid_argument("lnd: port must be 1 to 65535");
-  }
+    : options_(std::move(options)), admission_(admission), backoff_(detail::checked_reconnect_backoff(options_)) {
   macaroon_hex_ = detail::read_macaroon_hex(options_.macaroon_file);
   if (options_.backfill_page_size < 1) {
     throw std::invalid_argument("lnd: backfill_page_size must be at least 1");
