@@ -6,6 +6,7 @@
 #include <optional>
 #include <sstream>
 
+#include "synthusd/common/csv_text.hpp"
 #include "synthusd/venue/decimal.hpp"
 
 namespace synthusd::venue {
@@ -23,48 +24,6 @@ struct Column {
   TimeUnit unit = TimeUnit::text;
 };
 
-[[nodiscard]] std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '"')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '"' || text.back() == '\r')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-[[nodiscard]] std::vector<std::string_view> split_row(std::string_view line) {
-  std::vector<std::string_view> cells;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    cells.push_back(trim(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
-    if (comma == std::string_view::npos) {
-      return cells;
-    }
-    start = comma + 1;
-  }
-}
-
-// Splits text into lines, dropping blank ones; calls on_line(number, line).
-template <typename OnLine>
-void for_each_line(std::string_view text, OnLine&& on_line) {
-  std::size_t number = 0;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) {
-      end = text.size();
-    }
-    ++number;
-    const std::string_view line = trim(text.substr(start, end - start));
-    if (!line.empty()) {
-      on_line(number, line);
-    }
-    start = end + 1;
-  }
-}
-
 [[noreturn]] void fail(std::string_view source, std::size_t line, const std::string& what) {
   std::ostringstream message;
   message << source << ':' << line << ": " << what;
@@ -72,10 +31,11 @@ void for_each_line(std::string_view text, OnLine&& on_line) {
 }
 
 template <std::size_t N>
-[[nodiscard]] std::optional<std::size_t> find_column(const std::vector<std::string_view>& header,
+[[nodiscard]] std::optional<std::size_t> find_column(const std::vector<common::CsvCell>& header,
                                                      const std::array<std::string_view, N>& names) {
   for (const std::string_view name : names) {
-    const auto it = std::find(header.begin(), header.end(), name);
+    const auto it =
+        std::find_if(header.begin(), header.end(), [name](const common::CsvCell& cell) { return cell.text == name; });
     if (it != header.end()) {
       return static_cast<std::size_t>(it - header.begin());
     }
@@ -83,13 +43,13 @@ template <std::size_t N>
   return std::nullopt;
 }
 
-[[nodiscard]] Column time_column(const std::vector<std::string_view>& header, std::string_view source) {
+[[nodiscard]] Column time_column(const std::vector<common::CsvCell>& header, std::string_view source) {
   constexpr std::array<std::string_view, 5> kNames{"epoch_ms", "epoch_s", "timestamp", "time", "timestamp_utc"};
   const std::optional<std::size_t> index = find_column(header, kNames);
   if (!index) {
     fail(source, 1, "no time column (epoch_ms, epoch_s, timestamp, time or timestamp_utc)");
   }
-  const std::string_view name = header[*index];
+  const std::string_view name = header[*index].text;
   const TimeUnit unit = name == "epoch_ms"  ? TimeUnit::milliseconds
                         : name == "epoch_s" ? TimeUnit::seconds
                                             : TimeUnit::text;
@@ -119,8 +79,8 @@ void read_series(std::string_view text, std::string_view source, const std::arra
   std::optional<Column> time;
   std::size_t value_index = 0;
   std::optional<Timestamp> previous;
-  for_each_line(text, [&](std::size_t line, std::string_view row) {
-    const std::vector<std::string_view> cells = split_row(row);
+  common::for_each_nonblank_line(text, [&](std::size_t line, std::string_view row) {
+    const std::vector<common::CsvCell> cells = common::split_csv_row(row);
     if (!time) {
       time = time_column(cells, source);
       const std::optional<std::size_t> value = find_column(cells, value_names);
@@ -138,15 +98,15 @@ void read_series(std::string_view text, std::string_view source, const std::arra
     if (cells.size() <= std::max(time->index, value_index)) {
       fail(source, line, "too few columns");
     }
-    const std::optional<Timestamp> at = parse_time(cells[time->index], time->unit);
+    const std::optional<Timestamp> at = parse_time(cells[time->index].text, time->unit);
     if (!at) {
-      fail(source, line, "bad time '" + std::string(cells[time->index]) + "'");
+      fail(source, line, "bad time '" + std::string(cells[time->index].text) + "'");
     }
     if (previous && *at <= *previous) {
       fail(source, line, "time does not increase");
     }
     previous = at;
-    on_row(line, *at, cells[value_index]);
+    on_row(line, *at, cells[value_index].text);
   });
   if (!time) {
     fail(source, 0, "empty file");

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "synthusd/common/csv_text.hpp"
 #include "synthusd/common/decimal.hpp"
 #include "synthusd/liabilities/wire_protocol.hpp"
 #include "synthusd/venue/decimal.hpp"
@@ -27,56 +28,7 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-// A cell of a CSV row and the column (1-based) it starts at.
-struct Cell {
-  std::string_view text;
-  std::size_t column = 1;
-};
-
-std::vector<Cell> split_row(std::string_view line) {
-  std::vector<Cell> cells;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = line.find(',', start);
-    const std::size_t end = comma == std::string_view::npos ? line.size() : comma;
-    std::string_view text = line.substr(start, end - start);
-    std::size_t column = start + 1;
-    while (!text.empty() && (text.front() == ' ' || text.front() == '"')) {
-      text.remove_prefix(1);
-      ++column;
-    }
-    while (!text.empty() && (text.back() == ' ' || text.back() == '"' || text.back() == '\r')) {
-      text.remove_suffix(1);
-    }
-    cells.push_back(Cell{text, column});
-    if (comma == std::string_view::npos) {
-      return cells;
-    }
-    start = comma + 1;
-  }
-}
-
-// Calls on_line(number, line) for every non-blank line (numbers from 1).
-template <typename OnLine>
-void for_each_line(std::string_view text, OnLine&& on_line) {
-  std::size_t number = 0;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) {
-      end = text.size();
-    }
-    ++number;
-    std::string_view line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-    }
-    if (line.find_first_not_of(" \t") != std::string_view::npos) {
-      on_line(number, line);
-    }
-    start = end + 1;
-  }
-}
+using Cell = common::CsvCell;
 
 enum class TimeUnit : std::uint8_t { milliseconds, seconds, text };
 
@@ -133,8 +85,8 @@ std::vector<PriceBar> parse_price_bars(std::string_view text, std::string_view s
   bool candle = false;
   std::size_t price_column = 0;
   std::size_t width = 0;
-  for_each_line(text, [&](std::size_t number, std::string_view line) {
-    const std::vector<Cell> cells = split_row(line);
+  common::for_each_nonblank_line(text, [&](std::size_t number, std::string_view line) {
+    const std::vector<Cell> cells = common::split_csv_row(line);
     if (!time_column) {
       constexpr std::array<std::pair<std::string_view, TimeUnit>, 5> kTimes{{{"epoch_ms", TimeUnit::milliseconds},
                                                                              {"epoch_s", TimeUnit::seconds},
@@ -248,7 +200,7 @@ std::vector<hedging::PricePoint> replay_path(const std::vector<PriceBar>& bars) 
 
 std::vector<LiabilityFlow> parse_liability_lines(std::string_view text, std::string_view source) {
   std::vector<LiabilityFlow> flows;
-  for_each_line(text, [&](std::size_t number, std::string_view line) {
+  common::for_each_nonblank_line(text, [&](std::size_t number, std::string_view line) {
     liabilities::LiabilityRequest request;
     std::string reason;
     if (!liabilities::parse_liability_line(line, request, reason)) {
