@@ -10,7 +10,7 @@
 namespace synthusd::liabilities::detail {
 namespace {
 
-using Io = LndTransport::Io;
+using Io = common::TlsStream::Io;
 
 constexpr std::size_t kMaxResponseHead = 64 * 1024;
 constexpr std::size_t kMaxErrorBody = 512;
@@ -44,9 +44,26 @@ std::string read_macaroon_hex(const std::string& file) {
   return hex;
 }
 
+namespace {
+
+// lnd always serves its REST port with its own self-signed tls.cert: with TLS
+// that file is the pinned anchor, never the system store.
+std::unique_ptr<common::TlsStream> make_transport(const LndOptions& options) {
+  if (options.tls && options.tls_cert_file.empty()) {
+    throw std::invalid_argument("lnd: tls_cert_file is required with TLS");
+  }
+  try {
+    return std::make_unique<common::TlsStream>(options.host, options.port,
+                                               common::TlsSettings{options.tls, options.tls_cert_file, {}});
+  } catch (const std::runtime_error& error) {
+    throw std::runtime_error(std::string("lnd: ") + error.what());
+  }
+}
+
+} // namespace
+
 LndExchange::LndExchange(const LndOptions& options, const std::string& macaroon_hex)
-    : options_(options), macaroon_hex_(macaroon_hex),
-      transport_(std::make_unique<LndTransport>(options.host, options.port, options.tls, options.tls_cert_file)) {}
+    : options_(options), macaroon_hex_(macaroon_hex), transport_(make_transport(options)) {}
 
 LndExchange::~LndExchange() { OPENSSL_cleanse(out_.data(), out_.size()); }
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <utility>
 
-#include "lnd_transport.hpp"
+#include "synthusd/common/tls_stream.hpp"
 #include "synthusd/liabilities/lnd_source.hpp"
 #include "synthusd/liabilities/lnd_stream_parser.hpp"
 
@@ -42,7 +42,8 @@ public:
     failed,  // error() says why (the connection is closed)
   };
 
-  // `macaroon_hex` must outlive this. Throws as LndTransport does.
+  // `macaroon_hex` must outlive this. Throws std::invalid_argument for TLS without
+  // tls_cert_file, std::runtime_error when that file cannot be loaded.
   LndExchange(const LndOptions& options, const std::string& macaroon_hex);
   ~LndExchange();
   LndExchange(const LndExchange&) = delete;
@@ -84,7 +85,7 @@ private:
 
   const LndOptions& options_;
   const std::string& macaroon_hex_;
-  std::unique_ptr<LndTransport> transport_;
+  std::unique_ptr<common::TlsStream> transport_;
   Phase phase_ = Phase::idle;
   bool want_write_ = false;
   bool more_ = false;

@@ -355,22 +355,4 @@ bool drive(LndInvoiceSource& source, const std::function<bool()>& done, std::chr
   return true;
 }
 
-Certificate make_certificate(const TemporaryDirectory& directory, const std::string& name,
-                             const std::string& subject_alt_name) {
-  Certificate made{directory.file(name + ".cert"), directory.file(name + ".key")};
-  const std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
-                              " -subj /CN=localhost -addext subjectAltName=" +
-                              subject_alt_name + " -keyout " + made.key + " -out " + made.certificate +
-                              " >/dev/null 2>&1";
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  return made;
-}
-
-SSL_CTX* server_context(const Certificate& certificate) {
-  SSL_CTX* context = SSL_CTX_new(TLS_server_method());
-  EXPECT_EQ(SSL_CTX_use_certificate_file(context, certificate.certificate.c_str(), SSL_FILETYPE_PEM), 1);
-  EXPECT_EQ(SSL_CTX_use_PrivateKey_file(context, certificate.key.c_str(), SSL_FILETYPE_PEM), 1);
-  return context;
-}
-
 } // namespace synthusd::liabilities::lnd_test

@@ -2,7 +2,7 @@
 // Fixtures for the LND source tests: invoice messages in the exact shape
 // lnd's REST gateway writes, a fake LND on a loopback socket (plain or TLS)
 // that runs a script per connection, a sink whose durability the test
-// controls, and a self-signed certificate made with the openssl CLI.
+// controls, and self-signed certificates (support/tls_test_certificate.hpp).
 
 #include <openssl/ssl.h>
 
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "liability_test_sinks.hpp"
+#include "support/tls_test_certificate.hpp"
 #include "synthusd/liabilities/lnd_source.hpp"
 
 namespace synthusd::liabilities::lnd_test {
@@ -152,6 +153,7 @@ public:
   TemporaryDirectory(const TemporaryDirectory&) = delete;
   TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
   [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
+  [[nodiscard]] std::string path() const { return path_.string(); }
 
 private:
   std::filesystem::path path_;
@@ -166,15 +168,13 @@ private:
 bool drive(LndInvoiceSource& source, const std::function<bool()>& done,
            std::chrono::milliseconds limit = std::chrono::seconds(5));
 
-struct Certificate {
-  std::string certificate; // PEM; self-signed, so also what the client trusts
-  std::string key;
-};
+using test_support::Certificate;
+using test_support::server_context;
 
-// A self-signed P-256 certificate for CN=localhost and `subject_alt_name`.
-[[nodiscard]] Certificate make_certificate(const TemporaryDirectory& directory, const std::string& name,
-                                           const std::string& subject_alt_name = "IP:127.0.0.1");
-// A TLS server context presenting `certificate` (the caller frees it).
-[[nodiscard]] SSL_CTX* server_context(const Certificate& certificate);
+// A self-signed certificate for CN=localhost and `subject_alt_name`, in `directory`.
+[[nodiscard]] inline Certificate make_certificate(const TemporaryDirectory& directory, const std::string& name,
+                                                  const std::string& subject_alt_name = "IP:127.0.0.1") {
+  return test_support::make_certificate(directory.path(), name, subject_alt_name);
+}
 
 } // namespace synthusd::liabilities::lnd_test
