@@ -57,7 +57,7 @@ TEST(LndNodeWallet, an_error_status_or_a_malformed_address_is_a_failure_not_a_se
 }
 
 TEST(LndNodeWallet, an_unreachable_node_is_a_failure_with_a_reason) {
-  HttpEndpoint nowhere{"127.0.0.1", 1, std::chrono::milliseconds(2000)};
+  HttpEndpoint nowhere{"127.0.0.1", 1, std::chrono::milliseconds(2000), {}};
   LndNodeWallet node(nowhere, "");
   const Answer answer = node.new_address();
   EXPECT_FALSE(answer.ok);

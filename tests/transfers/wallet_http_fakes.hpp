@@ -1,13 +1,16 @@
 #pragma once
 // Loopback HTTP stand-ins for lnd's REST gateway and Deribit's private wallet
 // API, answering as their documentation shows (int64 as strings for lnd, BTC
-// as JSON numbers and JSON-RPC {result}/{error} for Deribit). Shared by the
-// wallet client tests and the engine's transfer thread test.
+// as JSON numbers and JSON-RPC {result}/{error} for Deribit), over plain HTTP
+// or TLS. Shared by the wallet client tests and the engine's transfer thread
+// test (link OpenSSL::SSL).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -34,10 +37,13 @@ struct Reply {
   std::string body;
 };
 
-// One connection at a time on 127.0.0.1, Connection: close, as the client asks.
+// One connection at a time on 127.0.0.1, Connection: close, as the client
+// asks. With a server context it serves TLS as lnd (Go's crypto/tls) does,
+// answering a plain HTTP request with Go's own 400.
 class LoopbackHttp {
 public:
-  explicit LoopbackHttp(std::function<Reply(const Request&)> handler) : handler_(std::move(handler)) {
+  explicit LoopbackHttp(std::function<Reply(const Request&)> handler, SSL_CTX* tls = nullptr)
+      : handler_(std::move(handler)), tls_(tls) {
     listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -55,7 +61,7 @@ public:
     thread_.join();
     ::close(listener_);
   }
-  [[nodiscard]] HttpEndpoint endpoint() const { return {"127.0.0.1", port_, std::chrono::milliseconds(5000)}; }
+  [[nodiscard]] HttpEndpoint endpoint() const { return {"127.0.0.1", port_, std::chrono::milliseconds(5000), {}}; }
   // Changes a fake's state without racing the server thread.
   template <typename Change>
   void locked(Change&& change) {
@@ -66,6 +72,8 @@ public:
     const std::lock_guard lock(mutex_);
     return requests_;
   }
+  // Connections whose TLS handshake failed (the client refused us, or spoke plain HTTP).
+  [[nodiscard]] int handshake_failures() const noexcept { return handshake_failures_; }
 
 private:
   void serve() {
@@ -74,43 +82,92 @@ private:
       if (fd < 0) {
         return;
       }
-      std::string raw;
-      char buffer[4096];
-      std::size_t head_end = std::string::npos;
-      std::size_t length = 0;
-      while (head_end == std::string::npos || raw.size() < head_end + 4 + length) {
-        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-        if (n <= 0) {
-          break;
-        }
-        raw.append(buffer, static_cast<std::size_t>(n));
-        if (head_end == std::string::npos && (head_end = raw.find("\r\n\r\n")) != std::string::npos) {
-          const std::size_t at = raw.find("Content-Length: ");
-          length = at < head_end ? std::stoul(raw.substr(at + 16)) : 0;
-        }
+      const timeval two_seconds{2, 0}; // a client that stalls never hangs the server
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &two_seconds, sizeof two_seconds);
+      SSL* ssl = tls_ == nullptr ? nullptr : accept_tls(fd);
+      if (tls_ == nullptr || ssl != nullptr) {
+        answer(fd, ssl);
       }
-      Request request;
-      const std::size_t space = raw.find(' ');
-      request.method = raw.substr(0, space);
-      request.target = raw.substr(space + 1, raw.find(' ', space + 1) - space - 1);
-      request.headers = raw.substr(0, head_end);
-      request.body = raw.substr(head_end + 4);
-      Reply reply;
-      {
-        const std::lock_guard lock(mutex_);
-        requests_.push_back(request);
-        reply = handler_(request);
-      }
-      const std::string response =
-          "HTTP/1.1 " + std::to_string(reply.status) +
-          " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(reply.body.size()) +
-          "\r\nConnection: close\r\n\r\n" + reply.body;
-      (void)::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+      SSL_free(ssl);
       ::close(fd);
     }
   }
 
+  // The TLS session, or null after answering or counting a failed handshake.
+  SSL* accept_tls(int fd) {
+    // Go's crypto/tls, seeing a first record that is not a handshake (0x16)
+    // but looks like HTTP, answers in plain HTTP and closes.
+    char first = 0;
+    if (::recv(fd, &first, 1, MSG_PEEK) == 1 && first != 0x16) {
+      ++handshake_failures_;
+      // The request read first: closing with it unread would reset the
+      // connection and could discard the answer before the client reads it.
+      std::string request;
+      char buffer[4096];
+      long n = 0;
+      while (request.find("\r\n\r\n") == std::string::npos && (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
+        request.append(buffer, static_cast<std::size_t>(n));
+      }
+      const std::string go = "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+      (void)::send(fd, go.data(), go.size(), MSG_NOSIGNAL);
+      return nullptr;
+    }
+    SSL* ssl = SSL_new(tls_);
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) != 1) {
+      ++handshake_failures_;
+      SSL_free(ssl);
+      return nullptr;
+    }
+    return ssl;
+  }
+
+  void answer(int fd, SSL* ssl) {
+    std::string raw;
+    char buffer[4096];
+    std::size_t head_end = std::string::npos;
+    std::size_t length = 0;
+    while (head_end == std::string::npos || raw.size() < head_end + 4 + length) {
+      const long n = ssl != nullptr ? SSL_read(ssl, buffer, sizeof buffer) : ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) {
+        break;
+      }
+      raw.append(buffer, static_cast<std::size_t>(n));
+      if (head_end == std::string::npos && (head_end = raw.find("\r\n\r\n")) != std::string::npos) {
+        const std::size_t at = raw.find("Content-Length: ");
+        length = at < head_end ? std::stoul(raw.substr(at + 16)) : 0;
+      }
+    }
+    if (head_end == std::string::npos) {
+      return; // not a request: nothing to answer
+    }
+    Request request;
+    const std::size_t space = raw.find(' ');
+    request.method = raw.substr(0, space);
+    request.target = raw.substr(space + 1, raw.find(' ', space + 1) - space - 1);
+    request.headers = raw.substr(0, head_end);
+    request.body = raw.substr(head_end + 4);
+    Reply reply;
+    {
+      const std::lock_guard lock(mutex_);
+      requests_.push_back(request);
+      reply = handler_(request);
+    }
+    const std::string response =
+        "HTTP/1.1 " + std::to_string(reply.status) +
+        " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(reply.body.size()) +
+        "\r\nConnection: close\r\n\r\n" + reply.body;
+    if (ssl != nullptr) {
+      (void)SSL_write(ssl, response.data(), static_cast<int>(response.size()));
+      (void)SSL_shutdown(ssl);
+    } else {
+      (void)::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+    }
+  }
+
   std::function<Reply(const Request&)> handler_;
+  SSL_CTX* tls_;
+  std::atomic<int> handshake_failures_{0};
   int listener_ = -1;
   int port_ = 0;
   std::thread thread_;

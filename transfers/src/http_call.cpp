@@ -1,14 +1,11 @@
 #include "synthusd/transfers/http_call.hpp"
 
+#include <poll.h>
+
 #include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <netdb.h>
 #include <optional>
-#include <poll.h>
 #include <string_view>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "synthusd/common/http_head.hpp"
 
@@ -16,77 +13,39 @@ namespace synthusd::transfers {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using Io = common::TlsStream::Io;
 
-class Socket {
-public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  [[nodiscard]] int fd() const noexcept { return fd_; }
-
-private:
-  int fd_;
-};
-
-// Waits for `events` on `fd` until `deadline`: false on timeout or error.
-bool wait_for(int fd, short events, Clock::time_point deadline) {
+// Waits until `fd` is ready for what `io` asks, until `deadline`: poll()'s
+// revents, or 0 on timeout or error.
+short wait_for(int fd, Io io, Clock::time_point deadline) {
+  const short events = io == Io::wait_read ? POLLIN : POLLOUT;
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) {
-      return false;
+      return 0;
     }
     pollfd entry{fd, events, 0};
     const int ready = ::poll(&entry, 1, static_cast<int>(left));
     if (ready > 0) {
-      return true;
+      return entry.revents;
     }
     if (ready < 0 && errno != EINTR) {
-      return false;
+      return 0;
     }
   }
 }
 
-int connect_to(const HttpEndpoint& endpoint, Clock::time_point deadline, std::string& error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(endpoint.port);
-  if (const int rc = ::getaddrinfo(endpoint.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    error = "cannot resolve " + endpoint.host + ": " + ::gai_strerror(rc);
-    return -1;
-  }
-  int fd = -1;
-  for (addrinfo* at = found; at != nullptr && fd < 0; at = at->ai_next) {
-    fd = ::socket(at->ai_family, at->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, at->ai_protocol);
-    if (fd < 0) {
-      continue;
-    }
-    if (::connect(fd, at->ai_addr, at->ai_addrlen) == 0) {
-      break;
-    }
-    int failure = errno;
-    if (failure == EINPROGRESS && wait_for(fd, POLLOUT, deadline)) {
-      socklen_t length = sizeof failure;
-      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &failure, &length) == 0 && failure == 0) {
-        break;
-      }
-    }
-    error = "cannot connect to " + endpoint.host + ":" + port + ": " + std::strerror(failure);
-    ::close(fd);
-    fd = -1;
-  }
-  ::freeaddrinfo(found);
-  if (fd < 0 && error.empty()) {
-    error = "no address for " + endpoint.host;
-  }
-  return fd;
-}
+// Closes the connection however a call ends.
+class Connection {
+public:
+  explicit Connection(common::TlsStream& stream) : stream_(stream) {}
+  ~Connection() { stream_.close(); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+private:
+  common::TlsStream& stream_;
+};
 
 // Decodes a chunked body; false when malformed or not yet complete.
 bool dechunk(std::string_view raw, std::string& out) {
@@ -116,54 +75,68 @@ bool dechunk(std::string_view raw, std::string& out) {
 
 } // namespace
 
-HttpResult http_call(const HttpEndpoint& endpoint, const std::string& method, const std::string& target,
-                     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
+HttpClient::HttpClient(HttpEndpoint endpoint)
+    : endpoint_(std::move(endpoint)), stream_(endpoint_.host, endpoint_.port, endpoint_.tls) {}
+
+HttpResult HttpClient::call(const std::string& method, const std::string& target,
+                            const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
   HttpResult result;
-  const Clock::time_point deadline = Clock::now() + endpoint.timeout;
-  const Socket socket(connect_to(endpoint, deadline, result.error));
-  if (socket.fd() < 0) {
-    return result;
+  const Clock::time_point deadline = Clock::now() + endpoint_.timeout;
+  const std::string peer = endpoint_.host + ":" + std::to_string(endpoint_.port);
+  const Connection connection(stream_);
+  for (Io io = stream_.connect(); io != Io::done;) {
+    if (io == Io::failed) {
+      result.error = stream_.error();
+      return result;
+    }
+    const short revents = wait_for(stream_.fd(), io, deadline);
+    if (revents == 0) {
+      result.error =
+          stream_.tcp_connected() ? "timed out in the TLS handshake with " + peer : "timed out connecting to " + peer;
+      return result;
+    }
+    io = stream_.establish(revents);
   }
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + endpoint.host + "\r\n";
+  // The name the server knows itself by: what its certificate carries.
+  const std::string& host = endpoint_.tls.server_name.empty() ? endpoint_.host : endpoint_.tls.server_name;
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n";
   for (const auto& [name, value] : headers) {
     request += name + ": " + value + "\r\n";
   }
   request += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   std::size_t sent = 0;
   while (sent < request.size()) {
-    const ssize_t n = ::send(socket.fd(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<std::size_t>(n);
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      if (!wait_for(socket.fd(), POLLOUT, deadline)) {
-        result.error = "timed out sending the request";
-        return result;
-      }
-    } else {
-      result.error = std::string("cannot send: ") + std::strerror(errno);
+    std::size_t moved = 0;
+    const Io io = stream_.write(request.data() + sent, request.size() - sent, moved);
+    sent += moved;
+    if (io == Io::failed) {
+      result.error = "cannot send the request to " + peer + ": " + stream_.error();
+      return result;
+    }
+    if (io != Io::done && wait_for(stream_.fd(), io, deadline) == 0) {
+      result.error = "timed out sending the request to " + peer;
       return result;
     }
   }
-  // Connection: close, so the response ends at EOF at the latest.
+  // Connection: close, so the response ends at EOF (or close_notify) at the latest.
   std::string raw;
   char buffer[16384];
   for (;;) {
-    const ssize_t n = ::recv(socket.fd(), buffer, sizeof buffer, 0);
-    if (n > 0) {
-      raw.append(buffer, static_cast<std::size_t>(n));
+    std::size_t got = 0;
+    const Io io = stream_.read(buffer, sizeof buffer, got);
+    if (io == Io::done) {
+      raw.append(buffer, got);
       if (raw.size() > kMaxHttpBody + 16384) {
         result.error = "response too large";
         return result;
       }
-    } else if (n == 0) {
+    } else if (io == Io::closed) {
       break;
-    } else if (errno == EAGAIN || errno == EINTR) {
-      if (!wait_for(socket.fd(), POLLIN, deadline)) {
-        result.error = "timed out waiting for the response";
-        return result;
-      }
-    } else {
-      result.error = std::string("cannot receive: ") + std::strerror(errno);
+    } else if (io == Io::failed) {
+      result.error = "cannot receive from " + peer + ": " + stream_.error();
+      return result;
+    } else if (wait_for(stream_.fd(), io, deadline) == 0) {
+      result.error = "timed out waiting for the response from " + peer;
       return result;
     }
   }

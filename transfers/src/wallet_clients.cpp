@@ -176,9 +176,9 @@ std::string sats_to_btc(std::int64_t sats) { return common::format_decimal(sats,
 // ---- LND ----
 
 LndNodeWallet::LndNodeWallet(HttpEndpoint endpoint, std::string macaroon_hex, int min_confirmations)
-    : endpoint_(std::move(endpoint)), macaroon_hex_(std::move(macaroon_hex)), min_confirmations_(min_confirmations) {}
+    : client_(std::move(endpoint)), macaroon_hex_(std::move(macaroon_hex)), min_confirmations_(min_confirmations) {}
 
-HttpResult LndNodeWallet::call(const std::string& method, const std::string& target, const std::string& body) const {
+HttpResult LndNodeWallet::call(const std::string& method, const std::string& target, const std::string& body) {
   std::vector<std::pair<std::string, std::string>> headers;
   if (!macaroon_hex_.empty()) {
     headers.emplace_back("Grpc-Metadata-macaroon", macaroon_hex_);
@@ -186,7 +186,7 @@ HttpResult LndNodeWallet::call(const std::string& method, const std::string& tar
   if (!body.empty()) {
     headers.emplace_back("Content-Type", "application/json");
   }
-  return http_call(endpoint_, method, target, headers, body);
+  return client_.call(method, target, headers, body);
 }
 
 Answer LndNodeWallet::send(const std::string& address, std::int64_t sats, const std::string& label) {
@@ -310,13 +310,12 @@ std::optional<std::string> LndNodeWallet::find_incoming(const std::string& addre
 
 DeribitVenueWallet::DeribitVenueWallet(HttpEndpoint endpoint, hedging::VenueId venue, std::string client_id,
                                        std::string client_secret)
-    : endpoint_(std::move(endpoint)), venue_(venue),
-      authorization_("Basic " + base64(client_id + ":" + client_secret)) {
+    : client_(std::move(endpoint)), venue_(venue), authorization_("Basic " + base64(client_id + ":" + client_secret)) {
   client_secret.assign(client_secret.size(), '\0');
 }
 
-HttpResult DeribitVenueWallet::get(const std::string& target) const {
-  return http_call(endpoint_, "GET", "/api/v2/private/" + target, {{"Authorization", authorization_}}, {});
+HttpResult DeribitVenueWallet::get(const std::string& target) {
+  return client_.call("GET", "/api/v2/private/" + target, {{"Authorization", authorization_}}, {});
 }
 
 namespace {

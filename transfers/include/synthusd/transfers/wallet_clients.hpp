@@ -1,5 +1,6 @@
 #pragma once
-// The executor's counterparties over HTTP/JSON (http_call.hpp):
+// The executor's counterparties over HTTP/JSON (http_call.hpp), each over
+// TLS as it serves it (lnd: its tls.cert pinned; Deribit: the system CAs):
 //
 // LndNodeWallet: lnd's REST gateway. LND rather than Core Lightning because
 // liabilities/ already reaches lnd over REST with a macaroon (lnd_source.hpp):
@@ -20,7 +21,8 @@
 //   /api/v2/private/get_withdrawals?currency=BTC -> {count, data: [{id, address, amount, state}]}
 // Amounts are BTC as JSON numbers, read exactly (common/decimal.hpp) to sats.
 // Authentication: "Authorization: Basic base64(client_id:client_secret)",
-// which Deribit accepts on HTTP; synthusd-venue checks the same header.
+// which Deribit accepts on its HTTPS API; synthusd-venue checks the same
+// header.
 
 #include <cstdint>
 #include <optional>
@@ -39,7 +41,8 @@ namespace synthusd::transfers {
 
 class LndNodeWallet final : public NodeWallet {
 public:
-  // `macaroon_hex` empty: no header (lnd --no-macaroons, tests).
+  // `macaroon_hex` empty: no header (lnd --no-macaroons, tests). Throws as
+  // HttpClient does (the TLS certificate file).
   LndNodeWallet(HttpEndpoint endpoint, std::string macaroon_hex, int min_confirmations = 1);
   Answer send(const std::string& address, std::int64_t sats, const std::string& label) override;
   std::optional<std::string> find_send(const std::string& address, std::int64_t sats,
@@ -48,16 +51,17 @@ public:
   std::optional<std::string> find_incoming(const std::string& address, std::int64_t sats) override;
 
 private:
-  HttpResult call(const std::string& method, const std::string& target, const std::string& body) const;
+  HttpResult call(const std::string& method, const std::string& target, const std::string& body);
 
-  HttpEndpoint endpoint_;
+  HttpClient client_;
   std::string macaroon_hex_;
   int min_confirmations_;
 };
 
 class DeribitVenueWallet final : public VenueWallet {
 public:
-  // Serves the one venue `venue`; a call for another fails.
+  // Serves the one venue `venue`; a call for another fails. Throws as
+  // HttpClient does.
   DeribitVenueWallet(HttpEndpoint endpoint, hedging::VenueId venue, std::string client_id, std::string client_secret);
   Answer deposit_address(hedging::VenueId venue) override;
   bool deposit_credited(hedging::VenueId venue, const std::string& txid) override;
@@ -67,9 +71,9 @@ public:
                                              std::int64_t sats) override;
 
 private:
-  HttpResult get(const std::string& target) const;
+  HttpResult get(const std::string& target);
 
-  HttpEndpoint endpoint_;
+  HttpClient client_;
   hedging::VenueId venue_;
   std::string authorization_;
 };
