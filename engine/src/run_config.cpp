@@ -202,6 +202,41 @@ bool is_loopback_host(const std::string& host) {
   return ::inet_pton(AF_INET, host.c_str(), &address) == 1 && (ntohl(address.s_addr) >> 24) == 127;
 }
 
+// [transfers] TLS keys. Only an enabled section is checked: a disabled one
+// (the config reference's commented example) connects nowhere.
+void read_transfer_tls(TableReader& t, TransferSection& transfers) {
+  t.boolean("node_tls", transfers.node_tls);
+  t.string("node_tls_cert_file", transfers.node_tls_cert_file);
+  t.string("node_tls_server_name", transfers.node_tls_server_name);
+  t.boolean("venue_tls", transfers.venue_tls);
+  t.string("venue_tls_cert_file", transfers.venue_tls_cert_file);
+  t.string("venue_tls_server_name", transfers.venue_tls_server_name);
+  if (!transfers.enabled) {
+    return;
+  }
+  // lnd serves REST only over TLS with its own self-signed tls.cert: no CA
+  // vouches for it, so the client must be given the file to pin.
+  if (transfers.node_tls && transfers.node_tls_cert_file.empty()) {
+    t.problem_here("node_tls_cert_file",
+                   "missing: lnd's REST port is TLS with its own tls.cert (lnd's directory), which is pinned; "
+                   "or node_tls = false for plain HTTP on loopback");
+  }
+  // The macaroon and the venue's client secret go in every request's
+  // headers: in clear text only over a connection that never leaves the host.
+  if (!transfers.node_tls && !is_loopback_host(transfers.node_host)) {
+    t.problem(*t.find("node_tls"), "node_tls", // false is only ever set explicitly
+              "false with node_host '" + transfers.node_host +
+                  "', which is not loopback: the macaroon would cross the network in clear text (use TLS, or a "
+                  "local TLS tunnel on 127.0.0.1)");
+  }
+  if (!transfers.venue_tls && !is_loopback_host(transfers.venue_host)) {
+    t.problem(*t.find("venue_tls"), "venue_tls",
+              "false with venue_host '" + transfers.venue_host +
+                  "', which is not loopback: the client secret would cross the network in clear text (use TLS, or "
+                  "a local TLS tunnel on 127.0.0.1)");
+  }
+}
+
 void read_gateway(TableReader& t, const hedging::KernelConfig& kernel, GatewaySection& gateway) {
   if (t.string("venue", gateway.venue, true) && !names_venue(kernel, gateway.venue)) {
     t.problem(*t.find("venue"), "venue", "names no [[venues]] entry '" + gateway.venue + "'");
@@ -449,6 +484,7 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     t.string("node_host", transfers.node_host);
     t.integer("node_port", transfers.node_port, 1, 65535, transfers.enabled);
     t.string("macaroon_file", transfers.macaroon_file);
+    read_transfer_tls(t, transfers);
     t.integer("max_transfer_sats", transfers.max_transfer_sats, 1, hedging::kBitcoinSupplySats);
     t.integer("max_daily_sats", transfers.max_daily_sats, 1, hedging::kBitcoinSupplySats);
     t.boolean("require_approval", transfers.require_approval);

@@ -23,6 +23,9 @@ TEST(RunConfigTransfers, transfers_are_off_by_default_with_one_btc_per_transfer_
   EXPECT_EQ(run.transfers.max_transfer_sats, 100'000'000);
   EXPECT_EQ(run.transfers.max_daily_sats, 500'000'000);
   EXPECT_FALSE(run.transfers.require_approval);
+  EXPECT_TRUE(run.transfers.node_tls) << "lnd's REST is TLS";
+  EXPECT_TRUE(run.transfers.venue_tls) << "Deribit's API is HTTPS";
+  EXPECT_TRUE(run.transfers.venue_tls_cert_file.empty()) << "the system CA store";
 }
 
 TEST(RunConfigTransfers, every_key_is_read) {
@@ -37,6 +40,12 @@ venue_client_secret_environment = "SECRET_VAR"
 node_host = "10.0.0.3"
 node_port = 8080
 macaroon_file = "/secrets/admin.macaroon"
+node_tls = true
+node_tls_cert_file = "/var/lib/lnd/tls.cert"
+node_tls_server_name = "lnd.internal"
+venue_tls = true
+venue_tls_cert_file = "/etc/synthusd/venue-ca.pem"
+venue_tls_server_name = "www.deribit.com"
 max_transfer_sats = 2000000
 max_daily_sats = 9000000
 require_approval = true
@@ -56,6 +65,12 @@ timeout_ms = 3000
   EXPECT_EQ(t.node_host, "10.0.0.3");
   EXPECT_EQ(t.node_port, 8080);
   EXPECT_EQ(t.macaroon_file, "/secrets/admin.macaroon");
+  EXPECT_TRUE(t.node_tls);
+  EXPECT_EQ(t.node_tls_cert_file, "/var/lib/lnd/tls.cert");
+  EXPECT_EQ(t.node_tls_server_name, "lnd.internal");
+  EXPECT_TRUE(t.venue_tls);
+  EXPECT_EQ(t.venue_tls_cert_file, "/etc/synthusd/venue-ca.pem");
+  EXPECT_EQ(t.venue_tls_server_name, "www.deribit.com");
   EXPECT_EQ(t.max_transfer_sats, 2'000'000);
   EXPECT_EQ(t.max_daily_sats, 9'000'000);
   EXPECT_TRUE(t.require_approval);
@@ -75,6 +90,68 @@ max_transfer_sats = 0
   EXPECT_NE(problems.find("transfers.venue_port"), std::string::npos) << problems;
   EXPECT_NE(problems.find("transfers.node_port"), std::string::npos) << problems;
   EXPECT_NE(problems.find("transfers.max_transfer_sats"), std::string::npos) << problems;
+}
+
+TEST(RunConfigTransfers, tls_to_lnd_needs_its_tls_cert_to_pin) {
+  const std::string problems = all_problems(std::string(kKernel) + R"(
+[transfers]
+enabled = true
+venue = "deribit"
+venue_host = "www.deribit.com"
+venue_port = 443
+node_port = 8080
+)");
+  EXPECT_NE(problems.find("transfers.node_tls_cert_file: missing: lnd's REST port is TLS"), std::string::npos)
+      << problems;
+  EXPECT_EQ(problems.find("transfers.venue"), std::string::npos) << "the system CA store needs no file: " << problems;
+}
+
+TEST(RunConfigTransfers, plain_http_is_refused_to_a_host_that_is_not_loopback) {
+  const std::string problems = all_problems(std::string(kKernel) + R"(
+[transfers]
+enabled = true
+venue = "deribit"
+venue_host = "www.deribit.com"
+venue_port = 80
+venue_tls = false
+node_host = "10.0.0.3"
+node_port = 8080
+node_tls = false
+)");
+  EXPECT_NE(problems.find("transfers.node_tls: false with node_host '10.0.0.3', which is not loopback"),
+            std::string::npos)
+      << problems;
+  EXPECT_NE(problems.find("transfers.venue_tls: false with venue_host 'www.deribit.com', which is not loopback"),
+            std::string::npos)
+      << problems;
+}
+
+TEST(RunConfigTransfers, plain_http_on_loopback_is_accepted_for_the_simulator_and_local_tunnels) {
+  const RunConfig run = parse_config(std::string(kKernel) + R"(
+[transfers]
+enabled = true
+venue = "deribit"
+venue_host = "127.0.0.1"
+venue_port = 18443
+venue_tls = false
+node_host = "localhost"
+node_port = 8080
+node_tls = false
+)",
+                                     "t")
+                            .run;
+  EXPECT_FALSE(run.transfers.node_tls);
+  EXPECT_FALSE(run.transfers.venue_tls);
+}
+
+TEST(RunConfigTransfers, a_disabled_section_is_not_checked_for_tls) {
+  EXPECT_TRUE(all_problems(std::string(kKernel) + R"(
+[transfers]
+enabled = false
+node_host = "10.0.0.3"
+node_tls = false
+)")
+                  .empty());
 }
 
 } // namespace

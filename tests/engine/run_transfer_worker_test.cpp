@@ -42,6 +42,8 @@ struct Harness {
     section.enabled = true;
     section.venue_port = venue_server.endpoint().port;
     section.node_port = node_server.endpoint().port;
+    section.node_tls = false; // the loopback fakes speak plain HTTP
+    section.venue_tls = false;
     section.venue_client_id_environment = "SYNTHUSD_TEST_VENUE_ID";
     section.venue_client_secret_environment = "SYNTHUSD_TEST_VENUE_SECRET";
     section.poll_ms = 10;

@@ -29,11 +29,23 @@ TransferWorker::TransferWorker(const TransferSection& section, hedging::VenueId 
   const std::chrono::milliseconds timeout(section.timeout_ms);
   std::string macaroon =
       section.macaroon_file.empty() ? std::string{} : transfers::read_owner_only_file_hex(section.macaroon_file);
-  node_ = std::make_unique<transfers::LndNodeWallet>(
-      transfers::HttpEndpoint{section.node_host, section.node_port, timeout}, std::move(macaroon));
-  venue_ = std::make_unique<transfers::DeribitVenueWallet>(
-      transfers::HttpEndpoint{section.venue_host, section.venue_port, timeout}, venue,
-      from_environment(section.venue_client_id_environment), from_environment(section.venue_client_secret_environment));
+  const common::TlsSettings node_tls{section.node_tls, section.node_tls_cert_file, section.node_tls_server_name};
+  const common::TlsSettings venue_tls{section.venue_tls, section.venue_tls_cert_file, section.venue_tls_server_name};
+  try {
+    node_ = std::make_unique<transfers::LndNodeWallet>(
+        transfers::HttpEndpoint{section.node_host, section.node_port, timeout, node_tls}, std::move(macaroon));
+  } catch (const std::runtime_error& error) {
+    throw std::runtime_error(std::string("[transfers] node TLS: ") + error.what());
+  }
+  std::string client_id = from_environment(section.venue_client_id_environment);
+  std::string client_secret = from_environment(section.venue_client_secret_environment);
+  try {
+    venue_ = std::make_unique<transfers::DeribitVenueWallet>(
+        transfers::HttpEndpoint{section.venue_host, section.venue_port, timeout, venue_tls}, venue,
+        std::move(client_id), std::move(client_secret));
+  } catch (const std::runtime_error& error) {
+    throw std::runtime_error(std::string("[transfers] venue TLS: ") + error.what());
+  }
   journal_ = std::make_unique<transfers::TransferJournal>(journal_path);
   transfers::TransferLimits limits;
   limits.max_transfer_sats = section.max_transfer_sats;

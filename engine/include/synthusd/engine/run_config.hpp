@@ -166,6 +166,18 @@ struct TransferSection {
   std::string node_host = "127.0.0.1";
   int node_port = 0;
   std::string macaroon_file; // owner-only; empty: none (lnd --no-macaroons)
+  // TLS on by default, as the counterparties serve it: lnd always (its
+  // tls.cert, pinned: node_tls_cert_file is required), Deribit's HTTPS API
+  // (the system CAs, or venue_tls_cert_file pinned). Plain HTTP (false) is
+  // for loopback only (tests, the simulator, a local TLS tunnel):
+  // check-config refuses it to another host. A server name, when given, is
+  // what the certificate must name instead of the host (and the SNI).
+  bool node_tls = true;
+  std::string node_tls_cert_file;
+  std::string node_tls_server_name;
+  bool venue_tls = true;
+  std::string venue_tls_cert_file; // empty: the system CA store
+  std::string venue_tls_server_name;
   std::int64_t max_transfer_sats = 100'000'000;
   std::int64_t max_daily_sats = 500'000'000;
   bool require_approval = false;
