@@ -47,6 +47,7 @@ int socket_bio_read(BIO* bio, char* data, int size) {
   if (n < 0 && again(errno)) {
     BIO_set_retry_read(bio);
   }
+  socket.end_of_stream = socket.end_of_stream || n == 0;
   // Kept to name a server that answers a ClientHello in plain HTTP.
   if (n > 0 && socket.first_count < sizeof socket.first_bytes) {
     const std::size_t take = std::min(sizeof socket.first_bytes - socket.first_count, static_cast<std::size_t>(n));
@@ -56,8 +57,17 @@ int socket_bio_read(BIO* bio, char* data, int size) {
   return static_cast<int>(n);
 }
 
-long socket_bio_ctrl(BIO* /*bio*/, int command, long /*number*/, void* /*pointer*/) {
-  return command == BIO_CTRL_FLUSH ? 1 : 0; // nothing is buffered here
+long socket_bio_ctrl(BIO* bio, int command, long /*number*/, void* /*pointer*/) {
+  switch (command) {
+  case BIO_CTRL_FLUSH:
+    return 1; // nothing is buffered here
+  case BIO_CTRL_EOF:
+    // What lets SSL_OP_IGNORE_UNEXPECTED_EOF see a peer that closed without
+    // close_notify (Python's ssl servers do) as a close, not a read error.
+    return socket_of(bio).end_of_stream ? 1 : 0;
+  default:
+    return 0;
+  }
 }
 
 int socket_bio_create(BIO* bio) {

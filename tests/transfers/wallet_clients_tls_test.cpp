@@ -71,6 +71,16 @@ TEST_F(WalletTls, lnd_over_tls_pinned_to_its_tls_cert_sends_and_finds_the_send) 
   EXPECT_EQ(server.handshake_failures(), 0);
 }
 
+TEST_F(WalletTls, an_answer_ended_without_close_notify_is_read_to_its_end) {
+  FakeLnd lnd;
+  LoopbackHttp server([&](const Request& r) { return lnd(r); }, context_);
+  server.close_notify = false;
+  LndNodeWallet node(pinned(server, node_certificate_.certificate), "");
+  const Answer address = node.new_address();
+  ASSERT_TRUE(address.ok) << address.error;
+  EXPECT_EQ(address.value, "bcrt1qnode1");
+}
+
 TEST_F(WalletTls, a_node_presenting_another_certificate_is_refused_before_the_macaroon_is_sent) {
   const Certificate other = make_certificate(directory_.string(), "other", "DNS:localhost,IP:127.0.0.1");
   FakeLnd lnd;

@@ -72,6 +72,9 @@ public:
     const std::lock_guard lock(mutex_);
     return requests_;
   }
+  // Whether a TLS answer ends with close_notify (Go's servers, lnd's among
+  // them, send it; Python's ssl servers just close). Set before requests.
+  bool close_notify = true;
   // Connections whose TLS handshake failed (the client refused us, or spoke plain HTTP).
   [[nodiscard]] int handshake_failures() const noexcept { return handshake_failures_; }
 
@@ -159,7 +162,9 @@ private:
         "\r\nConnection: close\r\n\r\n" + reply.body;
     if (ssl != nullptr) {
       (void)SSL_write(ssl, response.data(), static_cast<int>(response.size()));
-      (void)SSL_shutdown(ssl);
+      if (close_notify) {
+        (void)SSL_shutdown(ssl);
+      }
     } else {
       (void)::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
     }

@@ -76,12 +76,14 @@ public:
   [[nodiscard]] const std::string& host() const noexcept { return host_; }
   [[nodiscard]] int port() const noexcept { return port_; }
 
-  // What the TLS socket BIO reads through: the descriptor, and the first
-  // bytes the server sent, to tell a plain HTTP answer from a TLS failure.
+  // What the TLS socket BIO reads through: the descriptor, the first bytes
+  // the server sent (to tell a plain HTTP answer from a TLS failure), and
+  // whether the stream ended.
   struct Socket {
     int fd = -1;
     char first_bytes[5] = {};
     std::size_t first_count = 0;
+    bool end_of_stream = false; // recv() returned 0
   };
 
 private:
