@@ -24,8 +24,11 @@ venue state:
 Every transfer is sent at most once (the node's count per label).
 Also: with nothing to hedge, all collateral is withdrawn to the node (the
 venue's withdraw, the node's incoming transaction), then a liability brings a
-deposit and leverage into its band; and a deposit the venue never credits
-raises the overdue alert in /metrics and /health.
+deposit and leverage into its band, once over plain HTTP and once over TLS
+to both counterparties (the fake lnd serving HTTPS with its own tls.cert,
+pinned by the engine; the venue's wallet API behind a TLS front, its
+certificate pinned and its server name checked); and a deposit the venue
+never credits raises the overdue alert in /metrics and /health.
 
 Run: python3 tests/engine/run_transfers_e2e_test.py --synthusd build/synthusd --venue build/synthusd-venue
 """
@@ -37,6 +40,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +52,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests  # noqa: E402
 from fake_lnd_wallet import FakeLndWallet  # noqa: E402
+from tls_terminator import TlsTerminator  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 CLIENT_ID, CLIENT_SECRET = "transfer-test", "wallet-secret-not-for-production"
@@ -67,6 +72,16 @@ def wait_for(condition, timeout: float, what: str):
             return value
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def make_certificate(directory: str, name: str, subject_alt_name: str) -> tuple[str, str]:
+    """A self-signed P-256 certificate and its key, as lnd makes its tls.cert."""
+    cert, key = os.path.join(directory, name + ".cert"), os.path.join(directory, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=" + subject_alt_name, "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
 
 
 class WalletVenue(Venue):
@@ -99,10 +114,29 @@ class Setup:
     """Venue, node and engine in one temporary directory."""
 
     def __init__(self, collateral: str, credit_delay_ms: int, credit_timeout_seconds: int,
-                 low_bounds: tuple[int, int] = (0, 1)) -> None:
+                 low_bounds: tuple[int, int] = (0, 1), tls: bool = False) -> None:
         self.directory = tempfile.mkdtemp(prefix="sutr", dir="/tmp")
         self.venue = WalletVenue(BINARIES["venue"], self.directory, collateral, credit_delay_ms)
-        self.node = FakeLndWallet(self.venue.url, MACAROON.hex(), balance_sats=100_000_000).start()
+        self.venue_front: TlsTerminator | None = None
+        if tls:
+            # lnd's tls.cert names localhost and the loopback addresses; the
+            # venue's front names only "localhost", reached at 127.0.0.1.
+            node_cert, node_key = make_certificate(self.directory, "lnd-tls", "DNS:localhost,IP:127.0.0.1,IP:::1")
+            venue_cert, venue_key = make_certificate(self.directory, "venue-tls", "DNS:localhost")
+            self.node = FakeLndWallet(self.venue.url, MACAROON.hex(), balance_sats=100_000_000,
+                                      tls_cert=node_cert, tls_key=node_key).start()
+            self.venue_front = TlsTerminator(self.venue.wallet_port, venue_cert, venue_key).start()
+            venue_port = self.venue_front.port
+            tls_keys = f"""node_tls = true
+node_tls_cert_file = "{node_cert}"
+venue_tls = true
+venue_tls_cert_file = "{venue_cert}"
+venue_tls_server_name = "localhost"
+"""
+        else:
+            self.node = FakeLndWallet(self.venue.url, MACAROON.hex(), balance_sats=100_000_000).start()
+            venue_port = self.venue.wallet_port
+            tls_keys = "node_tls = false\nvenue_tls = false\n"
         macaroon = os.path.join(self.directory, "admin.macaroon")
         with open(macaroon, "wb") as f:
             f.write(MACAROON)
@@ -123,10 +157,10 @@ minimum_transfer_usd = 100
 enabled = true
 venue = "deribit"
 venue_host = "127.0.0.1"
-venue_port = {self.venue.wallet_port}
+venue_port = {venue_port}
 node_host = "127.0.0.1"
 node_port = {self.node.port}
-macaroon_file = "{macaroon}"
+{tls_keys}macaroon_file = "{macaroon}"
 credit_timeout_seconds = {credit_timeout_seconds}
 poll_ms = 100
 timeout_ms = 5000
@@ -195,6 +229,8 @@ timeout_ms = 5000
         if self.engine.process is not None and self.engine.process.poll() is None:
             self.engine.kill9()
         self.node.stop()
+        if self.venue_front is not None:
+            self.venue_front.stop()
         self.venue.stop()
 
 
@@ -302,8 +338,8 @@ class RunTransfersTest(unittest.TestCase):
             s.close()
         shutil.rmtree(s.directory, ignore_errors=True)
 
-    def test_collateral_comes_back_to_the_node_when_leverage_falls_and_goes_out_when_it_rises(self) -> None:
-        s = Setup(collateral="0.02", credit_delay_ms=500, credit_timeout_seconds=600, low_bounds=(2, 3))
+    def withdraw_then_deposit(self, tls: bool) -> None:
+        s = Setup(collateral="0.02", credit_delay_ms=500, credit_timeout_seconds=600, low_bounds=(2, 3), tls=tls)
         try:
             s.start_engine()
             # Nothing to hedge: leverage 0 is below the band, all 0.02 BTC comes back.
@@ -322,9 +358,22 @@ class RunTransfersTest(unittest.TestCase):
             wait_for(lambda: s.has_step(deposit, "completed"), 30, "the deposit completed")
             wait_for(lambda: 2.0 <= (s.leverage() or 0) <= 4.0, 30, "leverage in its band")
             self.assertEqual(len(s.node.sends), 1)
+            if tls:
+                # Every call went through a verified TLS session: none refused,
+                # the venue's front saw them all.
+                self.assertEqual(getattr(s.node.server, "handshake_failures", None), 0)
+                assert s.venue_front is not None
+                self.assertEqual(s.venue_front.handshake_failures, 0)
+                self.assertGreater(s.venue_front.connections, 0)
         finally:
             s.close()
         shutil.rmtree(s.directory, ignore_errors=True)
+
+    def test_collateral_comes_back_to_the_node_when_leverage_falls_and_goes_out_when_it_rises(self) -> None:
+        self.withdraw_then_deposit(tls=False)
+
+    def test_the_same_over_tls_to_lnd_and_to_the_venue(self) -> None:
+        self.withdraw_then_deposit(tls=True)
 
     def test_a_deposit_the_venue_never_credits_raises_the_overdue_alert(self) -> None:
         s = Setup(collateral="0.001", credit_delay_ms=-1, credit_timeout_seconds=1)

@@ -17,9 +17,13 @@ wallet handed out. Sends are counted (per label too) so that tests can assert
 that no transfer was sent twice, and can be held at the door (hold_sends) so
 that a test can kill the engine while a send is in flight, deterministically.
 
+With a certificate and key (tls_cert/tls_key, --tls-cert/--tls-key) it
+serves HTTPS, as lnd always does on its REST port (its self-signed tls.cert,
+which clients pin); without, plain HTTP for loopback tests.
+
 Standard library only. Use in process (FakeLndWallet(...).start()) or run it:
   python3 tests/support/fake_lnd_wallet.py --chain http://127.0.0.1:N \
-      --macaroon-file admin.macaroon --balance-sats 100000000
+      --macaroon-file admin.macaroon --balance-sats 100000000 [--tls-cert tls.cert --tls-key tls.key]
 which prints "fake lnd wallet on port M" and serves until killed.
 """
 
@@ -29,6 +33,7 @@ import argparse
 import hashlib
 import http.server
 import json
+import ssl
 import threading
 import time
 import urllib.error
@@ -37,8 +42,32 @@ import urllib.request
 MAX_BODY = 64 * 1024
 
 
+class TlsHttpServer(http.server.ThreadingHTTPServer):
+    """HTTPS with the handshake in each connection's own thread (a client that
+    stalls in it holds up no other), failures counted."""
+
+    def __init__(self, address, handler, context: ssl.SSLContext) -> None:
+        super().__init__(address, handler)
+        self.context = context
+        self.handshake_failures = 0
+
+    def get_request(self):
+        sock, address = self.socket.accept()
+        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+
+    def finish_request(self, request, client_address) -> None:
+        request.settimeout(5)
+        try:
+            request.do_handshake()
+        except (ssl.SSLError, OSError):
+            self.handshake_failures += 1
+            return
+        super().finish_request(request, client_address)
+
+
 class FakeLndWallet:
-    def __init__(self, chain_url: str, macaroon_hex: str, balance_sats: int, port: int = 0) -> None:
+    def __init__(self, chain_url: str, macaroon_hex: str, balance_sats: int, port: int = 0,
+                 tls_cert: str | None = None, tls_key: str | None = None) -> None:
         self.chain_url = chain_url.rstrip("/")
         self.macaroon_hex = macaroon_hex
         self.balance_sats = balance_sats
@@ -117,7 +146,12 @@ class FakeLndWallet:
                 status, answer = wallet.send_coins(address, sats, label)
                 self._answer(status, answer)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        if tls_cert is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls_cert, tls_key)
+            self.server: http.server.ThreadingHTTPServer = TlsHttpServer(("127.0.0.1", port), Handler, context)
+        else:
+            self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -226,10 +260,12 @@ def main() -> None:
     parser.add_argument("--macaroon-file", required=True)
     parser.add_argument("--balance-sats", type=int, default=100_000_000)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (lnd's tls.cert)")
+    parser.add_argument("--tls-key", help="its private key (lnd's tls.key)")
     args = parser.parse_args()
     with open(args.macaroon_file, "rb") as f:
         macaroon_hex = f.read().hex()
-    wallet = FakeLndWallet(args.chain, macaroon_hex, args.balance_sats, args.port)
+    wallet = FakeLndWallet(args.chain, macaroon_hex, args.balance_sats, args.port, args.tls_cert, args.tls_key)
     print(f"fake lnd wallet on port {wallet.port}", flush=True)
     try:
         wallet.server.serve_forever()
