@@ -10,7 +10,7 @@
 // anchor); Deribit's API is public HTTPS, checked against the system CA
 // store. Either way the certificate must name the server (server_name, or
 // the host). Plain HTTP is for loopback (tests, the simulator, a local
-// TLS-terminating tunnel); check-config warns about it elsewhere.
+// TLS-terminating tunnel); check-config refuses it to any other host.
 
 #include <chrono>
 #include <cstddef>
