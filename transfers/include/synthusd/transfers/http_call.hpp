@@ -23,7 +23,9 @@
 namespace synthusd::transfers {
 
 struct HttpEndpoint {
-  std::string host = "127.0.0.1"; // an IP literal or a name /etc/hosts answers
+  // An IP literal or a name /etc/hosts answers; a name with several
+  // addresses (localhost: ::1, 127.0.0.1) is tried one address per call.
+  std::string host = "127.0.0.1";
   int port = 0;
   std::chrono::milliseconds timeout{5000}; // the whole call: connect, handshake, send, receive
   common::TlsSettings tls;                 // off: plain HTTP
