@@ -20,6 +20,7 @@
 #include "synthusd/feeds/venue_tick.hpp"
 #include "synthusd/fix/dialect.hpp"
 #include "synthusd/hedging/types.hpp"
+#include "synthusd/transfers/cln_node_wallet.hpp"
 
 namespace synthusd::engine {
 
@@ -446,9 +447,25 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     t.integer("venue_port", transfers.venue_port, 1, 65535, transfers.enabled);
     t.string("venue_client_id_environment", transfers.venue_client_id_environment);
     t.string("venue_client_secret_environment", transfers.venue_client_secret_environment);
+    if (t.string("node", transfers.node) && transfers.node != "lnd" && transfers.node != "cln") {
+      t.problem_here("node", "must be lnd or cln");
+    }
+    const bool cln = transfers.node == "cln";
     t.string("node_host", transfers.node_host);
-    t.integer("node_port", transfers.node_port, 1, 65535, transfers.enabled);
+    t.integer("node_port", transfers.node_port, 1, 65535, transfers.enabled && !cln);
     t.string("macaroon_file", transfers.macaroon_file);
+    if (t.string("node_rpc_socket", transfers.node_rpc_socket, transfers.enabled && cln) &&
+        transfers.node_rpc_socket.size() > 107) {
+      t.problem_here("node_rpc_socket", "longer than 107 bytes, a unix socket path's limit");
+    }
+    if (t.string("node_address_type", transfers.node_address_type) && transfers.node_address_type != "bech32" &&
+        transfers.node_address_type != "p2tr") {
+      t.problem_here("node_address_type", "must be bech32 or p2tr");
+    }
+    if (t.string("node_feerate", transfers.node_feerate) && !transfers.node_feerate.empty() &&
+        !transfers::valid_cln_feerate(transfers.node_feerate)) {
+      t.problem_here("node_feerate", "must be slow, normal, urgent, minimum, NNNperkw or NNNperkb");
+    }
     t.integer("max_transfer_sats", transfers.max_transfer_sats, 1, hedging::kBitcoinSupplySats);
     t.integer("max_daily_sats", transfers.max_daily_sats, 1, hedging::kBitcoinSupplySats);
     t.boolean("require_approval", transfers.require_approval);

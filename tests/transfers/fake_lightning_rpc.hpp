@@ -114,6 +114,11 @@ public:
     const std::lock_guard lock(mutex_);
     return withdrawals_;
   }
+  // The txids of the sends `withdraw` made, in order.
+  [[nodiscard]] std::vector<std::string> sent_txids() {
+    const std::lock_guard lock(mutex_);
+    return sent_txids_;
+  }
 
 private:
   static int& counter() {
@@ -164,6 +169,7 @@ private:
       balance_sats_ -= sats;
       ++withdrawals_;
       const std::string txid = txid_for(txs_.size() + 1);
+      sent_txids_.push_back(txid);
       // The payment and the change, as CLN's withdraw builds it.
       txs_.push_back({txid, {{script->second, sats * 1000}, {"0014" + std::string(40, '9'), balance_sats_ * 1000}}});
       return R"("result":{"tx":"02000000000101)" + std::string(40, 'a') + R"(","txid":")" + txid +
@@ -310,6 +316,7 @@ private:
   std::vector<std::string> requests_;
   std::size_t addresses_ = 0;
   std::size_t withdrawals_ = 0;
+  std::vector<std::string> sent_txids_;
 };
 
 } // namespace synthusd::transfers::test

@@ -39,20 +39,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// withdraw's feerate: a named rate or a number with its unit (lightning-feerates(7)).
-bool valid_feerate(std::string_view rate) {
-  if (rate == "slow" || rate == "normal" || rate == "urgent" || rate == "minimum") {
-    return true;
-  }
-  for (const std::string_view unit : {std::string_view("perkw"), std::string_view("perkb")}) {
-    if (rate.size() > unit.size() && rate.size() <= unit.size() + 9 && rate.ends_with(unit)) {
-      const std::string_view digits = rate.substr(0, rate.size() - unit.size());
-      return std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
-    }
-  }
-  return false;
-}
-
 std::optional<std::int64_t> sats_to_msat(std::int64_t sats) {
   if (sats <= 0 || sats > std::numeric_limits<std::int64_t>::max() / 1000) {
     return std::nullopt;
@@ -146,11 +132,24 @@ std::optional<std::vector<Output>> read_funds(const std::string& result, std::st
 
 } // namespace
 
+bool valid_cln_feerate(std::string_view rate) {
+  if (rate == "slow" || rate == "normal" || rate == "urgent" || rate == "minimum") {
+    return true;
+  }
+  for (const std::string_view unit : {std::string_view("perkw"), std::string_view("perkb")}) {
+    if (rate.size() > unit.size() && rate.size() <= unit.size() + 9 && rate.ends_with(unit)) {
+      const std::string_view digits = rate.substr(0, rate.size() - unit.size());
+      return std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    }
+  }
+  return false;
+}
+
 ClnNodeWallet::ClnNodeWallet(ClnWalletOptions options) : options_(std::move(options)) {
   if (options_.address_type != "bech32" && options_.address_type != "p2tr") {
     throw std::invalid_argument("CLN address type must be bech32 or p2tr, not '" + options_.address_type + "'");
   }
-  if (!options_.feerate.empty() && !valid_feerate(options_.feerate)) {
+  if (!options_.feerate.empty() && !valid_cln_feerate(options_.feerate)) {
     throw std::invalid_argument("CLN feerate must be slow, normal, urgent, minimum, NNNperkw or NNNperkb, not '" +
                                 options_.feerate + "'");
   }

@@ -64,12 +64,12 @@ bool read_reply(int fd, Clock::time_point deadline, std::size_t limit, std::stri
     if (n > 0) {
       const std::size_t before = raw.size();
       raw.append(buffer, static_cast<std::size_t>(n));
-      if (raw.find("\n\n", before == 0 ? 0 : before - 1) != std::string::npos) {
-        return true;
-      }
-      if (raw.size() > limit) {
+      if (raw.size() > limit + 2) { // the reply and its "\n\n"
         error = "reply larger than " + std::to_string(limit) + " bytes";
         return false;
+      }
+      if (raw.find("\n\n", before == 0 ? 0 : before - 1) != std::string::npos) {
+        return true;
       }
     } else if (n == 0) {
       return true;

@@ -27,10 +27,21 @@ std::int64_t wall_ms() {
 TransferWorker::TransferWorker(const TransferSection& section, hedging::VenueId venue, const std::string& journal_path)
     : section_(section) {
   const std::chrono::milliseconds timeout(section.timeout_ms);
-  std::string macaroon =
-      section.macaroon_file.empty() ? std::string{} : transfers::read_owner_only_file_hex(section.macaroon_file);
-  node_ = std::make_unique<transfers::LndNodeWallet>(
-      transfers::HttpEndpoint{section.node_host, section.node_port, timeout}, std::move(macaroon));
+  if (section.node == "cln") {
+    transfers::ClnWalletOptions options;
+    options.endpoint.socket_path = section.node_rpc_socket;
+    options.endpoint.timeout = timeout;
+    options.address_type = section.node_address_type;
+    options.feerate = section.node_feerate;
+    auto cln = std::make_unique<transfers::ClnNodeWallet>(std::move(options));
+    cln_ = cln.get();
+    node_ = std::move(cln);
+  } else {
+    std::string macaroon =
+        section.macaroon_file.empty() ? std::string{} : transfers::read_owner_only_file_hex(section.macaroon_file);
+    node_ = std::make_unique<transfers::LndNodeWallet>(
+        transfers::HttpEndpoint{section.node_host, section.node_port, timeout}, std::move(macaroon));
+  }
   venue_ = std::make_unique<transfers::DeribitVenueWallet>(
       transfers::HttpEndpoint{section.venue_host, section.venue_port, timeout}, venue,
       from_environment(section.venue_client_id_environment), from_environment(section.venue_client_secret_environment));
@@ -166,6 +177,9 @@ void TransferWorker::run(const std::atomic<bool>& stop, SpscQueue<hedging::Trans
     count();
     if (!executor_->last_error().empty()) {
       spdlog::debug("transfers: {}", executor_->last_error());
+    }
+    if (cln_ != nullptr && !cln_->last_error().empty()) {
+      spdlog::debug("transfers: core lightning: {}", cln_->last_error());
     }
     // Sleeps in short slices so that a stop is seen promptly.
     for (auto slept = std::chrono::milliseconds(0); slept < interval && !stop.load();

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "synthusd/transfers/cln_rpc.hpp"
@@ -65,5 +66,10 @@ private:
   ClnWalletOptions options_;
   std::string last_error_;
 };
+
+// withdraw's feerate as CLN takes it (lightning-feerates(7)): slow, normal,
+// urgent, minimum, or digits with perkw / perkb. What passes needs no
+// escaping in the JSON request.
+[[nodiscard]] bool valid_cln_feerate(std::string_view rate);
 
 } // namespace synthusd::transfers

@@ -53,8 +53,9 @@ struct Answer {
   static Answer failure(std::string why) { return {false, {}, std::move(why)}; }
 };
 
-// The operator's node: Core Lightning (withdraw, newaddr, listtransactions)
-// or LND (sendcoins, newaddress, GetTransactions).
+// The operator's node: Core Lightning (withdraw, newaddr, listtransactions,
+// listfunds: cln_node_wallet.hpp) or LND (sendcoins, newaddress,
+// GetTransactions: wallet_clients.hpp).
 class NodeWallet {
 public:
   virtual ~NodeWallet() = default;
