@@ -20,6 +20,7 @@
 #include "synthusd/feeds/venue_tick.hpp"
 #include "synthusd/fix/dialect.hpp"
 #include "synthusd/hedging/types.hpp"
+#include "synthusd/transfers/cln_node_wallet.hpp"
 
 namespace synthusd::engine {
 
@@ -205,6 +206,7 @@ bool is_loopback_host(const std::string& host) {
 // [transfers] TLS keys. Only an enabled section is checked: a disabled one
 // (the config reference's commented example) connects nowhere.
 void read_transfer_tls(TableReader& t, TransferSection& transfers) {
+  const bool lnd = transfers.node == "lnd"; // Core Lightning is reached over a unix socket: no TLS
   t.boolean("node_tls", transfers.node_tls);
   t.string("node_tls_cert_file", transfers.node_tls_cert_file);
   t.string("node_tls_server_name", transfers.node_tls_server_name);
@@ -216,14 +218,14 @@ void read_transfer_tls(TableReader& t, TransferSection& transfers) {
   }
   // lnd serves REST only over TLS with its own self-signed tls.cert: no CA
   // vouches for it, so the client must be given the file to pin.
-  if (transfers.node_tls && transfers.node_tls_cert_file.empty()) {
+  if (lnd && transfers.node_tls && transfers.node_tls_cert_file.empty()) {
     t.problem_here("node_tls_cert_file",
                    "missing: lnd's REST port is TLS with its own tls.cert (lnd's directory), which is pinned; "
                    "or node_tls = false for plain HTTP on loopback");
   }
   // The macaroon and the venue's client secret go in every request's
   // headers: in clear text only over a connection that never leaves the host.
-  if (!transfers.node_tls && !is_loopback_host(transfers.node_host)) {
+  if (lnd && !transfers.node_tls && !is_loopback_host(transfers.node_host)) {
     t.problem(*t.find("node_tls"), "node_tls", // false is only ever set explicitly
               "false with node_host '" + transfers.node_host +
                   "', which is not loopback: the macaroon would cross the network in clear text (use TLS, or a "
@@ -481,9 +483,25 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     t.integer("venue_port", transfers.venue_port, 1, 65535, transfers.enabled);
     t.string("venue_client_id_environment", transfers.venue_client_id_environment);
     t.string("venue_client_secret_environment", transfers.venue_client_secret_environment);
+    if (t.string("node", transfers.node) && transfers.node != "lnd" && transfers.node != "cln") {
+      t.problem_here("node", "must be lnd or cln");
+    }
+    const bool cln = transfers.node == "cln";
     t.string("node_host", transfers.node_host);
-    t.integer("node_port", transfers.node_port, 1, 65535, transfers.enabled);
+    t.integer("node_port", transfers.node_port, 1, 65535, transfers.enabled && !cln);
     t.string("macaroon_file", transfers.macaroon_file);
+    if (t.string("node_rpc_socket", transfers.node_rpc_socket, transfers.enabled && cln) &&
+        transfers.node_rpc_socket.size() > 107) {
+      t.problem_here("node_rpc_socket", "longer than 107 bytes, a unix socket path's limit");
+    }
+    if (t.string("node_address_type", transfers.node_address_type) && transfers.node_address_type != "bech32" &&
+        transfers.node_address_type != "p2tr") {
+      t.problem_here("node_address_type", "must be bech32 or p2tr");
+    }
+    if (t.string("node_feerate", transfers.node_feerate) && !transfers.node_feerate.empty() &&
+        !transfers::valid_cln_feerate(transfers.node_feerate)) {
+      t.problem_here("node_feerate", "must be slow, normal, urgent, minimum, NNNperkw or NNNperkb");
+    }
     read_transfer_tls(t, transfers);
     t.integer("max_transfer_sats", transfers.max_transfer_sats, 1, hedging::kBitcoinSupplySats);
     t.integer("max_daily_sats", transfers.max_daily_sats, 1, hedging::kBitcoinSupplySats);

@@ -154,5 +154,52 @@ node_tls = false
                   .empty());
 }
 
+TEST(RunConfigTransfers, the_node_is_lnd_by_default_and_core_lightning_is_reached_over_its_rpc_socket) {
+  EXPECT_EQ(parse_config(kKernel, "t").run.transfers.node, "lnd");
+  const RunConfig run = parse_config(std::string(kKernel) + R"(
+[transfers]
+enabled = true
+venue = "deribit"
+venue_port = 8443
+node = "cln"
+node_rpc_socket = "/var/lib/lightning/bitcoin/lightning-rpc"
+node_address_type = "p2tr"
+node_feerate = "2500perkw"
+)",
+                                     "t")
+                            .run;
+  const TransferSection& t = run.transfers;
+  EXPECT_EQ(t.node, "cln");
+  EXPECT_EQ(t.node_rpc_socket, "/var/lib/lightning/bitcoin/lightning-rpc");
+  EXPECT_EQ(t.node_address_type, "p2tr");
+  EXPECT_EQ(t.node_feerate, "2500perkw");
+  EXPECT_EQ(t.node_port, 0) << "no lnd port needed";
+}
+
+TEST(RunConfigTransfers, a_cln_node_without_its_socket_or_with_a_bad_type_rate_or_node_is_refused_with_each_reason) {
+  std::string problems = all_problems(std::string(kKernel) + R"(
+[transfers]
+enabled = true
+venue = "deribit"
+venue_port = 8443
+node = "cln"
+node_address_type = "p2sh-segwit"
+node_feerate = "fast"
+)");
+  EXPECT_NE(problems.find("transfers.node_rpc_socket"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("transfers.node_address_type"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("transfers.node_feerate"), std::string::npos) << problems;
+  EXPECT_EQ(problems.find("transfers.node_port"), std::string::npos) << "CLN needs no port: " << problems;
+  EXPECT_EQ(problems.find("transfers.node_tls"), std::string::npos) << "a unix socket needs no TLS: " << problems;
+  problems = all_problems(std::string(kKernel) + R"(
+[transfers]
+node = "eclair"
+node_rpc_socket = ")" + std::string(108, 's') +
+                          R"("
+)");
+  EXPECT_NE(problems.find("transfers.node: must be lnd or cln"), std::string::npos) << problems;
+  EXPECT_NE(problems.find("transfers.node_rpc_socket"), std::string::npos) << problems;
+}
+
 } // namespace
 } // namespace synthusd::engine

@@ -229,6 +229,9 @@ struct FakeLnd {
 // Deribit: one deposit address; deposits the test lists as completed;
 // withdrawals recorded with BTC amounts as JSON numbers.
 struct FakeDeribit {
+  // Deribit's documented example (its checksum is not valid base58check);
+  // a test that decodes the address sets a valid one.
+  std::string deposit_address = "2N8udZGBc1hLRCFsU9kGwB5Xm6ECzHrBYwE";
   std::vector<std::string> credited_txids;
   std::vector<std::pair<std::string, std::string>> withdrawals; // address, amount text
   static std::string ok(const std::string& result) { return R"({"jsonrpc":"2.0","result":)" + result + "}"; }
@@ -238,16 +241,16 @@ struct FakeDeribit {
     }
     const std::string& t = request.target;
     if (t.starts_with("/api/v2/private/get_current_deposit_address?currency=BTC")) {
-      return {
-          200,
-          ok(R"({"address":"2N8udZGBc1hLRCFsU9kGwB5Xm6ECzHrBYwE","creation_timestamp":1550575165170,"currency":"BTC","type":"deposit"})")};
+      return {200, ok(R"({"address":")" + deposit_address +
+                      R"(","creation_timestamp":1550575165170,"currency":"BTC","type":"deposit"})")};
     }
     if (t.starts_with("/api/v2/private/get_deposits?")) {
       std::string data;
       for (const std::string& txid : credited_txids) {
         data += (data.empty() ? "" : ",");
         data +=
-            R"({"address":"2N8udZGBc1hLRCFsU9kGwB5Xm6ECzHrBYwE","amount":0.0005,"currency":"BTC","received_timestamp":1550574558607,"state":"completed","transaction_id":")" +
+            R"({"address":")" + deposit_address +
+            R"(","amount":0.0005,"currency":"BTC","received_timestamp":1550574558607,"state":"completed","transaction_id":")" +
             txid + R"(","updated_timestamp":1550574558807})";
       }
       return {200, ok(R"({"count":)" + std::to_string(credited_txids.size()) + R"(,"data":[)" + data + "]}")};

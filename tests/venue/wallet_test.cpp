@@ -43,6 +43,11 @@ TEST(VenueWalletTest, EachAccountHasItsOwnStableDepositAddress) {
   EXPECT_EQ(Wallet::deposit_address("SYNTHUSD"), Wallet::deposit_address("SYNTHUSD"));
   EXPECT_NE(Wallet::deposit_address("SYNTHUSD"), Wallet::deposit_address("OTHER"));
   EXPECT_TRUE(wallet_token(Wallet::deposit_address("A.B/C")));
+  // A well-formed regtest bech32 address (checksum and all), computed
+  // independently in Python from BIP 173, so that a node client that matches
+  // sends by output script (Core Lightning) can decode it.
+  EXPECT_EQ(Wallet::deposit_address("SYNTHUSD"), "bcrt1qk0pqjygw3hvq0m249t4jgtqwtl40fkljnxkfej");
+  EXPECT_EQ(Wallet::deposit_address("OTHER"), "bcrt1qpus2aw266h8ejcxjcupmas6d9apqtwya7hgn5y");
 }
 
 TEST(VenueWalletTest, ADepositIsPendingUntilItsDelayThenCompletedAndCreditedOnce) {

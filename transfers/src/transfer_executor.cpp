@@ -70,6 +70,17 @@ TransferStatus* TransferExecutor::find(hedging::TransferId id) {
   return nullptr;
 }
 
+std::vector<std::string> TransferExecutor::sent_txids(const TransferStatus& except) const {
+  std::vector<std::string> txids;
+  for (const TransferStatus& transfer : transfers_) {
+    if (&transfer != &except && transfer.intent.direction == hedging::TransferDirection::wallet_to_exchange &&
+        !transfer.reference.empty()) {
+      txids.push_back(transfer.reference);
+    }
+  }
+  return txids;
+}
+
 void TransferExecutor::replay(const JournalLine& line) {
   if (line.step == "requested") {
     std::int64_t venue = 0;
@@ -232,7 +243,7 @@ void TransferExecutor::step(TransferStatus& transfer, std::int64_t now_unix_ms, 
   case TransferState::sending: {
     if (transfer.note == "interrupted") {
       // A crash after "sending": did the node send it?
-      if (const auto txid = node_.find_send(transfer.address, sats, label)) {
+      if (const auto txid = node_.find_unmatched_send(transfer.address, sats, label, sent_txids(transfer))) {
         if (record(id, "sent", {word(*txid), std::to_string(now_unix_ms)})) {
           transfer.reference = word(*txid);
           transfer.moved_unix_ms = now_unix_ms;
@@ -256,7 +267,7 @@ void TransferExecutor::step(TransferStatus& transfer, std::int64_t now_unix_ms, 
     std::string txid = sent.value;
     if (!sent.ok) {
       // An error can follow a broadcast (a timeout): look before concluding.
-      const auto found = node_.find_send(transfer.address, sats, label);
+      const auto found = node_.find_unmatched_send(transfer.address, sats, label, sent_txids(transfer));
       if (!found) {
         finish(transfer, false, "the node refused the send: " + sent.error, out);
         return;

@@ -1,7 +1,11 @@
 #include "synthusd/venue/wallet.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace synthusd::venue {
 namespace {
@@ -24,15 +28,68 @@ bool wallet_token(std::string_view text) noexcept {
 Wallet::Wallet(WalletConfig config) : config_(std::move(config)) {}
 
 std::string Wallet::deposit_address(std::string_view account) {
-  // Stable and distinct per account; only the token characters survive so
-  // that the address is always a plain token (CompIDs are short).
-  std::string address = "simdeposit";
-  for (const char c : account) {
-    if (wallet_token(std::string_view(&c, 1))) {
-      address += c;
+  // Stable and distinct per account, and a well-formed regtest address
+  // (bech32, witness v0, 20-byte program: BIP 173), so that a node client
+  // that finds its sends by the output script (Core Lightning's
+  // listtransactions) can decode it. The program is a hash of the account,
+  // not a key anyone holds: the simulator's chain is not Bitcoin's.
+  std::array<std::uint8_t, 20> program{};
+  std::uint64_t hash = 1469598103934665603ULL; // FNV-1a
+  for (std::size_t i = 0; i < program.size(); ++i) {
+    for (const char c : account) {
+      hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    }
+    hash = (hash ^ i) * 1099511628211ULL;
+    program[i] = static_cast<std::uint8_t>(hash >> 56U);
+  }
+  std::vector<std::uint8_t> data{0}; // witness version 0, then the program in 5-bit groups
+  std::uint32_t accumulator = 0;
+  unsigned bits = 0;
+  for (const std::uint8_t byte : program) {
+    accumulator = (accumulator << 8U) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      data.push_back(static_cast<std::uint8_t>((accumulator >> bits) & 31U));
     }
   }
-  return address.substr(0, 128);
+  if (bits > 0) {
+    data.push_back(static_cast<std::uint8_t>((accumulator << (5 - bits)) & 31U));
+  }
+  static constexpr std::string_view kHrp = "bcrt";
+  std::vector<std::uint8_t> values;
+  for (const char c : kHrp) {
+    values.push_back(static_cast<std::uint8_t>(static_cast<unsigned char>(c) >> 5U));
+  }
+  values.push_back(0);
+  for (const char c : kHrp) {
+    values.push_back(static_cast<std::uint8_t>(c & 31));
+  }
+  values.insert(values.end(), data.begin(), data.end());
+  values.insert(values.end(), 6, 0);
+  static constexpr std::array<std::uint32_t, 5> kGenerator = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd,
+                                                              0x2a1462b3};
+  std::uint32_t checksum = 1;
+  for (const std::uint8_t value : values) {
+    const std::uint32_t top = checksum >> 25U;
+    checksum = ((checksum & 0x1ffffffU) << 5U) ^ value;
+    for (std::size_t i = 0; i < kGenerator.size(); ++i) {
+      if (((top >> i) & 1U) != 0) {
+        checksum ^= kGenerator[i];
+      }
+    }
+  }
+  checksum ^= 1U; // bech32's constant (witness v0)
+  for (int i = 0; i < 6; ++i) {
+    data.push_back(static_cast<std::uint8_t>((checksum >> (5 * (5 - i))) & 31U));
+  }
+  static constexpr std::string_view kCharset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+  std::string address(kHrp);
+  address += '1';
+  for (const std::uint8_t value : data) {
+    address += kCharset[value];
+  }
+  return address;
 }
 
 template <typename T>

@@ -27,15 +27,26 @@ std::int64_t wall_ms() {
 TransferWorker::TransferWorker(const TransferSection& section, hedging::VenueId venue, const std::string& journal_path)
     : section_(section) {
   const std::chrono::milliseconds timeout(section.timeout_ms);
-  std::string macaroon =
-      section.macaroon_file.empty() ? std::string{} : transfers::read_owner_only_file_hex(section.macaroon_file);
   const common::TlsSettings node_tls{section.node_tls, section.node_tls_cert_file, section.node_tls_server_name};
   const common::TlsSettings venue_tls{section.venue_tls, section.venue_tls_cert_file, section.venue_tls_server_name};
-  try {
-    node_ = std::make_unique<transfers::LndNodeWallet>(
-        transfers::HttpEndpoint{section.node_host, section.node_port, timeout, node_tls}, std::move(macaroon));
-  } catch (const std::runtime_error& error) {
-    throw std::runtime_error(std::string("[transfers] node TLS: ") + error.what());
+  if (section.node == "cln") {
+    transfers::ClnWalletOptions options;
+    options.endpoint.socket_path = section.node_rpc_socket;
+    options.endpoint.timeout = timeout;
+    options.address_type = section.node_address_type;
+    options.feerate = section.node_feerate;
+    auto cln = std::make_unique<transfers::ClnNodeWallet>(std::move(options));
+    cln_ = cln.get();
+    node_ = std::move(cln);
+  } else {
+    std::string macaroon =
+        section.macaroon_file.empty() ? std::string{} : transfers::read_owner_only_file_hex(section.macaroon_file);
+    try {
+      node_ = std::make_unique<transfers::LndNodeWallet>(
+          transfers::HttpEndpoint{section.node_host, section.node_port, timeout, node_tls}, std::move(macaroon));
+    } catch (const std::runtime_error& error) {
+      throw std::runtime_error(std::string("[transfers] node TLS: ") + error.what());
+    }
   }
   std::string client_id = from_environment(section.venue_client_id_environment);
   std::string client_secret = from_environment(section.venue_client_secret_environment);
@@ -178,6 +189,9 @@ void TransferWorker::run(const std::atomic<bool>& stop, SpscQueue<hedging::Trans
     count();
     if (!executor_->last_error().empty()) {
       spdlog::debug("transfers: {}", executor_->last_error());
+    }
+    if (cln_ != nullptr && !cln_->last_error().empty()) {
+      spdlog::debug("transfers: core lightning: {}", cln_->last_error());
     }
     // Sleeps in short slices so that a stop is seen promptly.
     for (auto slept = std::chrono::milliseconds(0); slept < interval && !stop.load();

@@ -18,6 +18,7 @@
 #include "synthusd/engine/prometheus_text.hpp"
 #include "synthusd/engine/run_config.hpp"
 #include "synthusd/hedging/actions.hpp"
+#include "synthusd/transfers/cln_node_wallet.hpp"
 #include "synthusd/transfers/transfer_executor.hpp"
 #include "synthusd/transfers/wallet_clients.hpp"
 
@@ -67,7 +68,8 @@ private:
 
   TransferSection section_;
   std::unique_ptr<transfers::TransferJournal> journal_;
-  std::unique_ptr<transfers::LndNodeWallet> node_;
+  std::unique_ptr<transfers::NodeWallet> node_; // lnd or Core Lightning ([transfers] node)
+  transfers::ClnNodeWallet* cln_ = nullptr;     // node_ when it is CLN: its lookup failures are logged
   std::unique_ptr<transfers::DeribitVenueWallet> venue_;
   std::unique_ptr<transfers::TransferExecutor> executor_;
   std::atomic<bool> halt_requested_{false};

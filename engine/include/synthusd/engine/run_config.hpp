@@ -154,8 +154,10 @@ struct HttpSection {
 
 // [transfers]: the collateral transfer executor (transfers/) in `run`. Off
 // by default: with it off the kernel's transfer intents are only logged.
-// One venue's wallet (Deribit's private wallet API over HTTP) and one lnd
-// node (REST); the venue's client id and secret come from the environment.
+// One venue's wallet (Deribit's private wallet API over HTTP) and one node:
+// lnd (REST, node_host/node_port/macaroon_file) or Core Lightning (its
+// JSON-RPC unix socket, node_rpc_socket); the venue's client id and secret
+// come from the environment.
 struct TransferSection {
   bool enabled = false;
   std::string venue; // a [[venues]] name: the venue whose intents are executed
@@ -163,6 +165,7 @@ struct TransferSection {
   int venue_port = 0;
   std::string venue_client_id_environment = "SYNTHUSD_VENUE_CLIENT_ID";
   std::string venue_client_secret_environment = "SYNTHUSD_VENUE_CLIENT_SECRET";
+  std::string node = "lnd"; // lnd | cln
   std::string node_host = "127.0.0.1";
   int node_port = 0;
   std::string macaroon_file; // owner-only; empty: none (lnd --no-macaroons)
@@ -178,6 +181,9 @@ struct TransferSection {
   bool venue_tls = true;
   std::string venue_tls_cert_file; // empty: the system CA store
   std::string venue_tls_server_name;
+  std::string node_rpc_socket;              // cln: <lightning-dir>/<network>/lightning-rpc
+  std::string node_address_type = "bech32"; // cln newaddr: bech32 | p2tr (v23.08+)
+  std::string node_feerate;                 // cln withdraw: slow | normal | urgent | NNNperkw | NNNperkb; empty: CLN's
   std::int64_t max_transfer_sats = 100'000'000;
   std::int64_t max_daily_sats = 500'000'000;
   bool require_approval = false;

@@ -31,6 +31,7 @@
 // Not the kernel's hot path: one I/O thread calls poll(); the counterparty
 // calls may block for a bounded time each (their implementations' timeouts).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -52,8 +53,9 @@ struct Answer {
   static Answer failure(std::string why) { return {false, {}, std::move(why)}; }
 };
 
-// The operator's node: Core Lightning (withdraw, newaddr, listtransactions)
-// or LND (sendcoins, newaddress, GetTransactions).
+// The operator's node: Core Lightning (withdraw, newaddr, listtransactions,
+// listfunds: cln_node_wallet.hpp) or LND (sendcoins, newaddress,
+// GetTransactions: wallet_clients.hpp).
 class NodeWallet {
 public:
   virtual ~NodeWallet() = default;
@@ -64,6 +66,20 @@ public:
   // node has one: how a restart learns whether an interrupted send happened.
   virtual std::optional<std::string> find_send(const std::string& address, std::int64_t sats,
                                                const std::string& label) = 0;
+  // find_send, never answering a txid in `matched_txids` (the sends earlier
+  // transfers already took). A node that labels its sends (LND) needs no
+  // more than this default; one that matches by address and amount only
+  // (Core Lightning) overrides it, since the venue's deposit address is
+  // reused and two deposits of one amount look alike.
+  virtual std::optional<std::string> find_unmatched_send(const std::string& address, std::int64_t sats,
+                                                         const std::string& label,
+                                                         const std::vector<std::string>& matched_txids) {
+    auto found = find_send(address, sats, label);
+    if (found && std::find(matched_txids.begin(), matched_txids.end(), *found) != matched_txids.end()) {
+      return std::nullopt;
+    }
+    return found;
+  }
   virtual Answer new_address() = 0;
   // The txid of a confirmed incoming payment of `sats` to `address`, if any.
   virtual std::optional<std::string> find_incoming(const std::string& address, std::int64_t sats) = 0;
@@ -148,6 +164,8 @@ private:
   bool record(hedging::TransferId id, const std::string& step, std::vector<std::string> fields = {});
   void replay(const JournalLine& line);
   TransferStatus* find(hedging::TransferId id);
+  // The txids every other deposit already recorded as sent.
+  [[nodiscard]] std::vector<std::string> sent_txids(const TransferStatus& except) const;
   void step(TransferStatus& transfer, std::int64_t now_unix_ms, std::vector<TransferOutcome>& out);
   void finish(TransferStatus& transfer, bool completed, const std::string& why, std::vector<TransferOutcome>& out);
 

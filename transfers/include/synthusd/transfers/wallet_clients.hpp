@@ -2,10 +2,8 @@
 // The executor's counterparties over HTTP/JSON (http_call.hpp), each over
 // TLS as it serves it (lnd: its tls.cert pinned; Deribit: the system CAs):
 //
-// LndNodeWallet: lnd's REST gateway. LND rather than Core Lightning because
-// liabilities/ already reaches lnd over REST with a macaroon (lnd_source.hpp):
-// one transport and one credential for the operator; CLN's JSON-RPC needs the
-// unix socket of a node on the same host. Calls:
+// LndNodeWallet: lnd's REST gateway, with the macaroon liabilities/ already
+// uses (lnd_source.hpp); Core Lightning is cln_node_wallet.hpp. Calls:
 //   POST /v1/transactions {addr, amount, label}        -> {txid}   (SendCoins)
 //   GET  /v1/newaddress?type=WITNESS_PUBKEY_HASH        -> {address}
 //   GET  /v1/transactions -> {transactions: [{tx_hash, amount, num_confirmations,
