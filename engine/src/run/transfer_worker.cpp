@@ -168,9 +168,9 @@ void TransferWorker::write_metrics(PrometheusText& out) const {
   out.gauge("synthusd_transfers_failed", "collateral transfers failed (in the transfer journal)",
             static_cast<std::int64_t>(counts_.failed.load()));
   out.counter("synthusd_transfers_settled_total",
-              "needs_operator transfers the operator settled (POST /transfers/settle), journaled", settled_.load());
+              "needs_operator transfers the operator settled (POST /transfers/settle) since start", settled_.load());
   out.counter("synthusd_transfers_settlements_refused_total",
-              "settlements refused: malformed, unknown transfer, not in needs_operator, already queued",
+              "settlements refused since start: malformed, unknown transfer, not in needs_operator, already queued",
               settlements_refused_.load());
 }
 
