@@ -484,9 +484,10 @@ std::string HttpOps::Loop::answer(const Connection& connection) {
   const http::RequestHead request = http::parse_head(text.substr(0, connection.head_bytes));
   const std::string_view body = text.substr(connection.head_bytes);
   const HttpOpsHandlers& handlers = ops.handlers_;
-  const std::string unauthorized = http::response(401, "Unauthorized", "a valid admin token is required\n");
-  const std::string no_executor =
-      http::response(409, "Conflict", "no transfer executor runs ([transfers] enabled = false)\n");
+  const auto unauthorized = [] { return http::response(401, "Unauthorized", "a valid admin token is required\n"); };
+  const auto no_executor = [] {
+    return http::response(409, "Conflict", "no transfer executor runs ([transfers] enabled = false)\n");
+  };
   try {
     if (request.path == "/metrics" || request.path == "/health" || request.path == "/transfers") {
       if (request.method != "GET") {
@@ -497,7 +498,7 @@ std::string HttpOps::Loop::answer(const Connection& connection) {
       }
       if (request.path == "/transfers") {
         const std::optional<std::string> listing = handlers.list_transfers ? handlers.list_transfers() : std::nullopt;
-        return listing ? http::response(200, "OK", *listing, "application/json") : no_executor;
+        return listing ? http::response(200, "OK", *listing, "application/json") : no_executor();
       }
       const std::string problems = handlers.health_problems ? handlers.health_problems() : std::string();
       return problems.empty() ? http::response(200, "OK", "ok\n")
@@ -508,7 +509,7 @@ std::string HttpOps::Loop::answer(const Connection& connection) {
         return http::response(405, "Method Not Allowed", "use POST\n");
       }
       if (!authorized(request)) {
-        return unauthorized;
+        return unauthorized();
       }
       const bool kill = request.path == "/kill";
       if (const auto& action = kill ? handlers.kill : handlers.resume; action) {
@@ -523,7 +524,7 @@ std::string HttpOps::Loop::answer(const Connection& connection) {
         return http::response(405, "Method Not Allowed", "use POST\n");
       }
       if (!authorized(request)) {
-        return unauthorized;
+        return unauthorized();
       }
       const bool approving = request.path.starts_with(approve);
       const std::uint64_t id = http::positive_id_after(request.path, approving ? approve : settle);
@@ -533,14 +534,14 @@ std::string HttpOps::Loop::answer(const Connection& connection) {
       }
       if (approving) {
         if (!handlers.approve_transfer || !handlers.approve_transfer(id)) {
-          return no_executor;
+          return no_executor();
         }
         return http::response(200, "OK", "approval passed to the transfer executor\n");
       }
       const std::optional<std::pair<int, std::string>> settled =
           handlers.settle_transfer ? handlers.settle_transfer(id, body) : std::nullopt;
       if (!settled) {
-        return no_executor;
+        return no_executor();
       }
       return http::response(settled->first, http::reason_of(settled->first), settled->second);
     }

@@ -200,6 +200,26 @@ TEST(RunTransferWorker, the_operator_settles_a_held_transfer_over_http_and_the_k
   EXPECT_NE(after.take().find("synthusd_transfers_settled_total 1\n"), std::string::npos);
 }
 
+TEST(RunTransferWorker, a_settlement_journaled_before_a_crash_is_carried_out_and_not_taken_twice) {
+  Harness h;
+  {
+    std::ofstream journal(h.journal);
+    journal << "41 requested 2 deposit 250000 1700000002000\n41 address 2N8ud\n41 sending\n"
+            << "41 needs_operator send_interrupted\n41 settled not_sent\n";
+  }
+  TransferWorker worker(h.section, kVenue, h.journal);
+  const TransferWorker::SettleAnswer again = worker.settle(41, "sent " + std::string(64, 'b'));
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(again.text, "transfer 41 is already settled as not sent; only a transfer in needs_operator is settled\n");
+  SpscQueue<hedging::TransferIntent> intents(8);
+  SpscQueue<TransferReport> reports(8);
+  TransferReport report;
+  ASSERT_TRUE(run_until(worker, intents, reports, [&] { return reports.pop(report); }));
+  EXPECT_EQ(report.transfer_id, 41U);
+  EXPECT_FALSE(report.completed);
+  EXPECT_EQ(h.sends(), 0U);
+}
+
 TEST(RunTransferWorker, missing_venue_credentials_refuse_to_start_with_the_variable_named) {
   Harness h;
   h.section.venue_client_secret_environment = "SYNTHUSD_TEST_UNSET_SECRET";

@@ -25,10 +25,6 @@ std::string word(std::string text) {
 
 std::string label_of(hedging::TransferId id) { return "synthusd-transfer-" + std::to_string(id); }
 
-// The note of a transfer the operator settled as never sent: the next
-// poll fails it (the decision is journaled, the failure follows).
-constexpr const char* kSettledNotSent = "settled_not_sent";
-
 bool terminal(TransferState state) { return state == TransferState::completed || state == TransferState::failed; }
 
 } // namespace
@@ -127,7 +123,7 @@ void TransferExecutor::replay(const JournalLine& line) {
                             ? TransferState::awaiting_credit
                             : TransferState::awaiting_receipt;
     } else if (first == "not_sent") {
-      transfer->note = kSettledNotSent;
+      transfer->settled_not_sent = true; // the next poll fails it
     } else {
       last_error_ = "transfers: a settled line that is neither \"sent <reference> <time>\" nor \"not_sent\"";
     }
@@ -183,7 +179,7 @@ std::string TransferExecutor::settle(hedging::TransferId id, Settlement settleme
   if (transfer == nullptr) {
     return "no transfer " + std::to_string(id);
   }
-  if (transfer->state != TransferState::needs_operator || transfer->note == kSettledNotSent) {
+  if (transfer->state != TransferState::needs_operator || transfer->settled_not_sent) {
     return "transfer " + std::to_string(id) + " is " +
            (transfer->state == TransferState::needs_operator ? std::string("already settled as not sent")
                                                              : std::string(to_string(transfer->state))) +
@@ -240,7 +236,7 @@ void TransferExecutor::step(TransferStatus& transfer, std::int64_t now_unix_ms, 
   const std::string label = label_of(id);
   switch (transfer.state) {
   case TransferState::needs_operator:
-    if (transfer.note == kSettledNotSent) {
+    if (transfer.settled_not_sent) {
       finish(transfer, false, "settled by the operator: never sent", out);
     }
     return;

@@ -112,8 +112,10 @@ TransferWorker::SettleAnswer TransferWorker::settle(hedging::TransferId id, std:
   if (it == view_.end()) {
     return refuse(404, "no transfer " + std::to_string(id));
   }
-  if (it->state != transfers::TransferState::needs_operator) {
-    return refuse(409, "transfer " + std::to_string(id) + " is " + transfers::to_string(it->state) +
+  if (it->state != transfers::TransferState::needs_operator || it->settled_not_sent) {
+    return refuse(409, "transfer " + std::to_string(id) + " is " +
+                           (it->settled_not_sent ? std::string("already settled as not sent")
+                                                 : std::string(transfers::to_string(it->state))) +
                            "; only a transfer in needs_operator is settled");
   }
   for (const QueuedSettlement& queued : settlements_) {

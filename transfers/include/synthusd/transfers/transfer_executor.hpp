@@ -117,6 +117,9 @@ struct TransferStatus {
   std::int64_t moved_unix_ms = 0; // when the send / the withdrawal request went out (the timeout's start)
   bool overdue = false;           // the alert was raised
   std::string note;               // why it failed / needs the operator
+  // The operator settled it as never sent (journaled); the failure follows
+  // on the next poll.
+  bool settled_not_sent = false;
 };
 
 // What the owner reports to the kernel (TransferCompleted / TransferFailed)
