@@ -6,14 +6,12 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <list>
 #include <optional>
 #include <stdexcept>
@@ -50,7 +48,9 @@ struct Connection {
   std::uint64_t tag = 0;
   int fd = -1;
   Clock::time_point deadline;
-  std::string in; // the request head so far
+  std::string in;             // the request head (and body) so far
+  std::size_t head_bytes = 0; // the head's length, once its end arrived
+  std::size_t body_bytes = 0; // its Content-Length
   std::string out;
   std::size_t sent = 0;
   std::uint32_t watching = 0; // epoll events registered
@@ -86,7 +86,7 @@ struct HttpOps::Loop {
   void run();
 
 private:
-  enum class Read { waiting, complete, oversize, closed };
+  enum class Read { waiting, complete, oversize, oversize_body, bad_length, closed };
   struct Complete {
     std::uint64_t tag;
     bool mutating;
@@ -104,7 +104,8 @@ private:
   void watch(Connection& connection, std::uint32_t events);
   void close(Connections::iterator it, bool drain);
   void expire(Clock::time_point now);
-  [[nodiscard]] std::string answer(std::string_view head);
+  [[nodiscard]] std::string answer(const Connection& connection);
+  [[nodiscard]] bool authorized(const http::RequestHead& request);
   [[nodiscard]] std::string metrics_page();
 
   HttpOps& ops;
@@ -186,6 +187,7 @@ HttpOpsCounters HttpOps::counters() const noexcept {
   c.connections_timed_out = counts_.connections_timed_out.load();
   c.oversize_requests = counts_.oversize_requests.load();
   c.unauthorized = counts_.unauthorized.load();
+  c.bad_requests = counts_.bad_requests.load();
   c.open_connections = counts_.open_connections.load();
   return c;
 }
@@ -224,7 +226,7 @@ void HttpOps::Loop::run() {
     for (const Complete& request : complete) {
       const auto found = by_tag.find(request.tag);
       if (found != by_tag.end()) {
-        respond(found->second, answer(found->second->in));
+        respond(found->second, answer(*found->second));
       }
     }
     const Clock::time_point now = Clock::now();
@@ -335,6 +337,15 @@ void HttpOps::Loop::on_readable(Connections::iterator it) {
     respond(it, http::response(431, "Request Header Fields Too Large",
                                "request head over " + std::to_string(ops.options_.max_head_bytes) + " bytes\n"));
     return;
+  case Read::oversize_body:
+    ops.counts_.oversize_requests.fetch_add(1);
+    respond(it, http::response(413, "Content Too Large",
+                               "request body over " + std::to_string(ops.options_.max_body_bytes) + " bytes\n"));
+    return;
+  case Read::bad_length:
+    ops.counts_.bad_requests.fetch_add(1);
+    respond(it, http::response(400, "Bad Request", "Content-Length must be one non-negative decimal\n"));
+    return;
   case Read::complete:
     // Answered after every readable connection of this pass was read.
     watch(*it, 0);
@@ -350,16 +361,32 @@ HttpOps::Loop::Read HttpOps::Loop::read_from(Connection& connection) const {
     if (n > 0) {
       const std::size_t searched = connection.in.size();
       connection.in.append(buffer, static_cast<std::size_t>(n));
-      const std::size_t end = http::head_end(connection.in, searched);
-      if (end != std::string::npos) {
+      if (connection.head_bytes == 0) {
+        const std::size_t end = http::head_end(connection.in, searched);
+        if (end == std::string::npos) {
+          if (connection.in.size() > ops.options_.max_head_bytes) {
+            return Read::oversize;
+          }
+          continue;
+        }
         if (end > ops.options_.max_head_bytes) {
           return Read::oversize;
         }
-        connection.in.resize(end); // a body, if any, is ignored
-        return Read::complete;
+        // A body (POST /transfers/settle/<id>) is read whole, bounded;
+        // the deadline for the head covers it too.
+        const long long length = http::parse_head(std::string_view(connection.in).substr(0, end)).content_length;
+        if (length < 0) {
+          return Read::bad_length;
+        }
+        if (static_cast<unsigned long long>(length) > ops.options_.max_body_bytes) {
+          return Read::oversize_body;
+        }
+        connection.head_bytes = end;
+        connection.body_bytes = static_cast<std::size_t>(length);
       }
-      if (connection.in.size() > ops.options_.max_head_bytes) {
-        return Read::oversize;
+      if (connection.in.size() >= connection.head_bytes + connection.body_bytes) {
+        connection.in.resize(connection.head_bytes + connection.body_bytes); // a pipelined rest is ignored
+        return Read::complete;
       }
       continue;
     }
@@ -442,16 +469,36 @@ void HttpOps::Loop::expire(Clock::time_point now) {
   }
 }
 
-std::string HttpOps::Loop::answer(std::string_view head) {
-  const http::RequestHead request = http::parse_head(head);
+bool HttpOps::Loop::authorized(const http::RequestHead& request) {
+  const std::string_view prefix = "Bearer ";
+  const std::string_view authorization = request.authorization;
+  if (authorization.starts_with(prefix) && http::same_token(ops.options_.token, authorization.substr(prefix.size()))) {
+    return true;
+  }
+  ops.counts_.unauthorized.fetch_add(1);
+  return false;
+}
+
+std::string HttpOps::Loop::answer(const Connection& connection) {
+  const std::string_view text = connection.in;
+  const http::RequestHead request = http::parse_head(text.substr(0, connection.head_bytes));
+  const std::string_view body = text.substr(connection.head_bytes);
   const HttpOpsHandlers& handlers = ops.handlers_;
+  const auto unauthorized = [] { return http::response(401, "Unauthorized", "a valid admin token is required\n"); };
+  const auto no_executor = [] {
+    return http::response(409, "Conflict", "no transfer executor runs ([transfers] enabled = false)\n");
+  };
   try {
-    if (request.path == "/metrics" || request.path == "/health") {
+    if (request.path == "/metrics" || request.path == "/health" || request.path == "/transfers") {
       if (request.method != "GET") {
         return http::response(405, "Method Not Allowed", "use GET\n");
       }
       if (request.path == "/metrics") {
         return http::response(200, "OK", metrics_page(), "text/plain; version=0.0.4");
+      }
+      if (request.path == "/transfers") {
+        const std::optional<std::string> listing = handlers.list_transfers ? handlers.list_transfers() : std::nullopt;
+        return listing ? http::response(200, "OK", *listing, "application/json") : no_executor();
       }
       const std::string problems = handlers.health_problems ? handlers.health_problems() : std::string();
       return problems.empty() ? http::response(200, "OK", "ok\n")
@@ -461,12 +508,8 @@ std::string HttpOps::Loop::answer(std::string_view head) {
       if (request.method != "POST") {
         return http::response(405, "Method Not Allowed", "use POST\n");
       }
-      const std::string_view prefix = "Bearer ";
-      const std::string_view authorization = request.authorization;
-      if (!authorization.starts_with(prefix) ||
-          !http::same_token(ops.options_.token, authorization.substr(prefix.size()))) {
-        ops.counts_.unauthorized.fetch_add(1);
-        return http::response(401, "Unauthorized", "a valid admin token is required\n");
+      if (!authorized(request)) {
+        return unauthorized();
       }
       const bool kill = request.path == "/kill";
       if (const auto& action = kill ? handlers.kill : handlers.resume; action) {
@@ -474,27 +517,33 @@ std::string HttpOps::Loop::answer(std::string_view head) {
       }
       return http::response(200, "OK", kill ? "kill switch engaged\n" : "resumed\n");
     }
-    if (const std::string_view approve = "/transfers/approve/"; request.path.starts_with(approve)) {
+    const std::string_view approve = "/transfers/approve/";
+    const std::string_view settle = "/transfers/settle/";
+    if (request.path.starts_with(approve) || request.path.starts_with(settle)) {
       if (request.method != "POST") {
         return http::response(405, "Method Not Allowed", "use POST\n");
       }
-      const std::string_view prefix = "Bearer ";
-      const std::string_view authorization = request.authorization;
-      if (!authorization.starts_with(prefix) ||
-          !http::same_token(ops.options_.token, authorization.substr(prefix.size()))) {
-        ops.counts_.unauthorized.fetch_add(1);
-        return http::response(401, "Unauthorized", "a valid admin token is required\n");
+      if (!authorized(request)) {
+        return unauthorized();
       }
-      const std::string_view digits = std::string_view(request.path).substr(approve.size());
-      std::uint64_t id = 0;
-      const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), id);
-      if (digits.empty() || parsed.ec != std::errc{} || parsed.ptr != digits.data() + digits.size() || id == 0) {
+      const bool approving = request.path.starts_with(approve);
+      const std::uint64_t id = http::positive_id_after(request.path, approving ? approve : settle);
+      if (id == 0) {
+        ops.counts_.bad_requests.fetch_add(1);
         return http::response(400, "Bad Request", "the transfer id must be a positive integer\n");
       }
-      if (!handlers.approve_transfer || !handlers.approve_transfer(id)) {
-        return http::response(409, "Conflict", "no transfer executor runs ([transfers] enabled = false)\n");
+      if (approving) {
+        if (!handlers.approve_transfer || !handlers.approve_transfer(id)) {
+          return no_executor();
+        }
+        return http::response(200, "OK", "approval passed to the transfer executor\n");
       }
-      return http::response(200, "OK", "approval passed to the transfer executor\n");
+      const std::optional<std::pair<int, std::string>> settled =
+          handlers.settle_transfer ? handlers.settle_transfer(id, body) : std::nullopt;
+      if (!settled) {
+        return no_executor();
+      }
+      return http::response(settled->first, http::reason_of(settled->first), settled->second);
     }
     return http::response(404, "Not Found", "unknown path\n");
   } catch (const std::exception& error) {
@@ -520,40 +569,15 @@ std::string HttpOps::Loop::metrics_page() {
               counts.connections_refused);
   add_counter(out, "synthusd_ops_http_connections_timed_out_total",
               "connections closed at their request head or response deadline", counts.connections_timed_out);
-  add_counter(out, "synthusd_ops_http_oversize_requests_total", "request heads over the size limit (431)",
-              counts.oversize_requests);
-  add_counter(out, "synthusd_ops_http_unauthorized_total", "POST /kill or /resume without the admin token (401)",
+  add_counter(out, "synthusd_ops_http_oversize_requests_total",
+              "request heads or bodies over their size limits (431, 413)", counts.oversize_requests);
+  add_counter(out, "synthusd_ops_http_unauthorized_total", "mutating calls (POST) without the admin token (401)",
               counts.unauthorized);
+  add_counter(out, "synthusd_ops_http_bad_requests_total",
+              "requests refused as malformed (400: a transfer id, a Content-Length)", counts.bad_requests);
   out.gauge("synthusd_ops_http_open_connections", "connections open on the ops HTTP server",
             static_cast<std::int64_t>(open()));
   return page + out.take();
-}
-
-std::string load_admin_token(const char* environment_variable, const std::string& file) {
-  if (environment_variable != nullptr) {
-    if (const char* value = std::getenv(environment_variable); value != nullptr && *value != '\0') {
-      return value;
-    }
-  }
-  if (file.empty()) {
-    throw std::runtime_error("admin token: set " +
-                             std::string(environment_variable ? environment_variable : "the variable") +
-                             " or give a token file");
-  }
-  struct stat info {};
-  if (::stat(file.c_str(), &info) != 0) {
-    throw std::runtime_error("admin token file " + file + ": cannot read it");
-  }
-  if ((info.st_mode & 077) != 0) {
-    throw std::runtime_error("admin token file " + file + ": readable by group or others; chmod 600 it");
-  }
-  std::ifstream in(file);
-  std::string token;
-  std::getline(in, token);
-  if (token.empty()) {
-    throw std::runtime_error("admin token file " + file + ": empty");
-  }
-  return token;
 }
 
 } // namespace synthusd::engine

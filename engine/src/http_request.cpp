@@ -1,6 +1,7 @@
 #include "http_request.hpp"
 
 #include <cctype>
+#include <charconv>
 
 namespace synthusd::engine::http {
 
@@ -38,6 +39,7 @@ std::size_t head_end(std::string_view buffer, std::size_t searched) noexcept {
 
 RequestHead parse_head(std::string_view head) {
   RequestHead parsed;
+  bool seen_length = false;
   std::size_t line_end = head.find("\r\n");
   const std::string_view request_line = head.substr(0, line_end);
   // "METHOD SP PATH SP VERSION"
@@ -58,6 +60,16 @@ RequestHead parse_head(std::string_view head) {
     if (colon != std::string_view::npos && same_name(line.substr(0, colon), "authorization")) {
       parsed.authorization = trim(line.substr(colon + 1));
     }
+    if (colon != std::string_view::npos && same_name(line.substr(0, colon), "content-length")) {
+      const std::string_view digits = trim(line.substr(colon + 1));
+      long long value = 0;
+      const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+      parsed.content_length =
+          seen_length || digits.empty() || error != std::errc{} || end != digits.data() + digits.size() || value < 0
+              ? -1
+              : value;
+      seen_length = true;
+    }
   }
   return parsed;
 }
@@ -70,6 +82,36 @@ std::string response(int status, std::string_view reason, std::string_view body,
   text += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
   text.append(body);
   return text;
+}
+
+const char* reason_of(int status) noexcept {
+  switch (status) {
+  case 200:
+    return "OK";
+  case 202:
+    return "Accepted";
+  case 400:
+    return "Bad Request";
+  case 404:
+    return "Not Found";
+  case 409:
+    return "Conflict";
+  default:
+    return "Internal Server Error";
+  }
+}
+
+std::uint64_t positive_id_after(std::string_view path, std::string_view prefix) noexcept {
+  if (!path.starts_with(prefix)) {
+    return 0;
+  }
+  const std::string_view digits = path.substr(prefix.size());
+  std::uint64_t id = 0;
+  const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (digits.empty() || parsed.ec != std::errc{} || parsed.ptr != digits.data() + digits.size()) {
+    return 0;
+  }
+  return id;
 }
 
 bool same_token(std::string_view expected, std::string_view given) noexcept {

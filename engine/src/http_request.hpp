@@ -4,6 +4,7 @@
 // response that closes the connection, and the admin token's comparison.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,9 @@ struct RequestHead {
   std::string method;
   std::string path;
   std::string authorization; // the header's value, blanks trimmed; "" when absent
+  // Content-Length: 0 when absent; -1 when not one non-negative decimal
+  // (or given twice): the request is refused, never guessed at.
+  long long content_length = 0;
 };
 
 // Never throws on malformed input: what is missing comes back empty.
@@ -27,6 +31,14 @@ struct RequestHead {
 // "Connection: close": one request per connection.
 [[nodiscard]] std::string response(int status, std::string_view reason, std::string_view body,
                                    std::string_view type = "text/plain; charset=utf-8");
+
+// The reason phrase of the statuses handlers return (200, 202, 400, 404,
+// 409); any other reads "Internal Server Error".
+[[nodiscard]] const char* reason_of(int status) noexcept;
+
+// The positive integer that is all of `path` after `prefix`
+// ("/transfers/settle/<id>"); 0 when it is not one.
+[[nodiscard]] std::uint64_t positive_id_after(std::string_view path, std::string_view prefix) noexcept;
 
 // Constant time for equal lengths: a wrong token reveals nothing by timing.
 // An empty expected token matches nothing.

@@ -238,8 +238,9 @@ class Engine:
         self.output.append(out)
         return self.process.returncode, out
 
-    def http(self, method: str, path: str, token: str | None = None) -> tuple[int, str]:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", method=method)
+    def http(self, method: str, path: str, token: str | None = None, body: str | None = None) -> tuple[int, str]:
+        data = body.encode() if body is not None else None
+        request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", method=method, data=data)
         if token:
             request.add_header("Authorization", f"Bearer {token}")
         try:

@@ -11,7 +11,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -149,6 +151,75 @@ TEST(RunTransferWorker, with_approval_required_nothing_is_sent_until_the_operato
   EXPECT_EQ(h.sends(), 0U);
   worker.approve(kDeposit.transfer_id);
   ASSERT_TRUE(run_until(worker, intents, reports, [&] { return h.sends() == 1; }));
+}
+
+TEST(RunTransferWorker, the_operator_settles_a_held_transfer_over_http_and_the_kernel_hears_it_failed) {
+  Harness h;
+  {
+    // What a crash between journaling a send and the node taking it, then a
+    // restart that found no such send, leaves (transfer_executor.hpp); and a
+    // finished transfer before it.
+    std::ofstream journal(h.journal);
+    journal << "40 requested 2 deposit 100000 1700000000000\n40 address 2N8ud\n40 sending\n40 sent "
+            << std::string(64, 'a') << " 1700000001000\n40 completed\n"
+            << "41 requested 2 deposit 250000 1700000002000\n41 address 2N8ud\n41 sending\n"
+            << "41 needs_operator send_interrupted\n";
+  }
+  h.section.venue = "deribit";
+  TransferWorker worker(h.section, kVenue, h.journal);
+  EXPECT_EQ(worker.finished(40), std::optional<bool>(true));
+  EXPECT_EQ(worker.finished(41), std::nullopt);
+  EXPECT_NE(worker.listing_json().find("\"id\":41,\"kind\":\"deposit\",\"venue\":\"deribit\",\"sats\":250000,"
+                                       "\"state\":\"needs_operator\""),
+            std::string::npos)
+      << worker.listing_json();
+  const auto status = [&](hedging::TransferId id, std::string_view body) { return worker.settle(id, body).status; };
+  EXPECT_EQ(status(41, "perhaps"), 400);
+  EXPECT_EQ(status(41, "sent 12345"), 400); // a deposit's reference is a txid
+  EXPECT_EQ(status(43, "not_sent"), 404);
+  const TransferWorker::SettleAnswer finished = worker.settle(40, "not_sent");
+  EXPECT_EQ(finished.status, 409);
+  EXPECT_EQ(finished.text, "transfer 40 is completed; only a transfer in needs_operator is settled\n");
+  EXPECT_EQ(status(41, "not_sent\n"), 202);
+  EXPECT_EQ(status(41, "not_sent"), 409); // one settlement at a time
+  PrometheusText metrics;
+  worker.write_metrics(metrics);
+  EXPECT_NE(metrics.take().find("synthusd_transfers_settlements_refused_total 5\n"), std::string::npos);
+
+  SpscQueue<hedging::TransferIntent> intents(8);
+  SpscQueue<TransferReport> reports(8);
+  TransferReport report;
+  ASSERT_TRUE(run_until(worker, intents, reports, [&] { return reports.pop(report); }));
+  EXPECT_EQ(report.transfer_id, 41U);
+  EXPECT_FALSE(report.completed); // TransferFailed: the kernel may ask again
+  EXPECT_EQ(worker.finished(41), std::optional<bool>(false));
+  EXPECT_EQ(h.sends(), 0U);
+  std::ifstream in(h.journal);
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  EXPECT_NE(text.find("41 settled not_sent\n41 failed "), std::string::npos) << text;
+  PrometheusText after;
+  worker.write_metrics(after);
+  EXPECT_NE(after.take().find("synthusd_transfers_settled_total 1\n"), std::string::npos);
+}
+
+TEST(RunTransferWorker, a_settlement_journaled_before_a_crash_is_carried_out_and_not_taken_twice) {
+  Harness h;
+  {
+    std::ofstream journal(h.journal);
+    journal << "41 requested 2 deposit 250000 1700000002000\n41 address 2N8ud\n41 sending\n"
+            << "41 needs_operator send_interrupted\n41 settled not_sent\n";
+  }
+  TransferWorker worker(h.section, kVenue, h.journal);
+  const TransferWorker::SettleAnswer again = worker.settle(41, "sent " + std::string(64, 'b'));
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(again.text, "transfer 41 is already settled as not sent; only a transfer in needs_operator is settled\n");
+  SpscQueue<hedging::TransferIntent> intents(8);
+  SpscQueue<TransferReport> reports(8);
+  TransferReport report;
+  ASSERT_TRUE(run_until(worker, intents, reports, [&] { return reports.pop(report); }));
+  EXPECT_EQ(report.transfer_id, 41U);
+  EXPECT_FALSE(report.completed);
+  EXPECT_EQ(h.sends(), 0U);
 }
 
 TEST(RunTransferWorker, missing_venue_credentials_refuse_to_start_with_the_variable_named) {

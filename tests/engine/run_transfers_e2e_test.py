@@ -20,8 +20,23 @@ venue state:
     completion is not yet journaled (verified): completes;
   - while the node holds the send, the node then dropping it (never on the
     chain): the restart cannot know, reports it to the operator (/health,
-    /metrics) and never sends it.
+    /metrics, GET /transfers) and never sends it; the operator settles it as
+    never sent (POST /transfers/settle/<id> "not_sent"), the kernel asks for
+    a new deposit and that one executes once; the same again, but the
+    operator finds the deposit made by hand and settles it "sent <txid>":
+    the venue's credit of that txid completes it.
 Every transfer is sent at most once (the node's count per label).
+Withdrawals, the same way, with a relay in front of the venue's wallet API
+that can hold private/withdraw (tests/support/held_venue_wallet.py); each
+withdrawal is made by topping up the venue account from outside (the test
+chain) while nothing is hedged, so that leverage is below the band:
+  - after the node's address was journaled, before the venue is asked;
+  - while the venue holds the request, then takes it: found at the venue;
+  - while the venue holds the request, then loses it: held for the operator,
+    settled "not_sent", and the next top-up's withdrawal executes once;
+  - after the venue took it, still unconfirmed (verified);
+  - after the node received it, the executor halted by /kill (verified).
+Exactly one withdrawal at the venue per node address (one per transfer).
 Also: with nothing to hedge, all collateral is withdrawn to the node (the
 venue's withdraw, the node's incoming transaction), then a liability brings a
 deposit and leverage into its band, once over plain HTTP and once over TLS
@@ -53,6 +68,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests  # noqa: E402
 from fake_lnd_wallet import FakeLndWallet  # noqa: E402
 from tls_terminator import TlsTerminator  # noqa: E402
+from held_venue_wallet import HeldVenueWallet  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 CLIENT_ID, CLIENT_SECRET = "transfer-test", "wallet-secret-not-for-production"
@@ -87,21 +103,45 @@ def make_certificate(directory: str, name: str, subject_alt_name: str) -> tuple[
 class WalletVenue(Venue):
     """synthusd-venue with its wallet on, at a fixed price (no GBM moves)."""
 
-    def __init__(self, binary: str, directory: str, collateral: str, credit_delay_ms: int) -> None:
+    def __init__(self, binary: str, directory: str, collateral: str, credit_delay_ms: int,
+                 withdrawal_delay_ms: int = 1000) -> None:
         super().__init__(binary, directory, "--volatility", "0", "--jumps-per-year", "0", "--wallet", "true",
                          "--wallet-client-id", CLIENT_ID, "--wallet-client-secret", CLIENT_SECRET,
-                         "--wallet-credit-delay-ms", str(credit_delay_ms), collateral=collateral, wallet=True)
+                         "--wallet-credit-delay-ms", str(credit_delay_ms),
+                         "--wallet-withdrawal-delay-ms", str(withdrawal_delay_ms), collateral=collateral, wallet=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.wallet_port}"
 
-    def deposits(self) -> list[dict]:
-        request = urllib.request.Request(self.url + "/api/v2/private/get_deposits?currency=BTC&count=1000")
+    def private(self, method: str) -> dict:
+        request = urllib.request.Request(self.url + "/api/v2/private/" + method)
         token = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         request.add_header("Authorization", "Basic " + token)
         with urllib.request.urlopen(request, timeout=5) as answer:
-            return json.loads(answer.read())["result"]["data"]
+            return json.loads(answer.read())["result"]
+
+    def deposits(self) -> list[dict]:
+        return self.private("get_deposits?currency=BTC&count=1000")["data"]
+
+    def withdrawals(self) -> list[dict]:
+        return self.private("get_withdrawals?currency=BTC&count=1000")["data"]
+
+    def withdrawal_to(self, address: str) -> dict | None:
+        found = [w for w in self.withdrawals() if w["address"] == address]
+        return found[0] if len(found) == 1 else None
+
+    def top_up(self, sats: int) -> str:
+        """An outside deposit to the account (someone else's wallet), on the test chain."""
+        self.top_ups = getattr(self, "top_ups", 0) + 1
+        txid = f"{self.top_ups:064x}"
+        address = self.private("get_current_deposit_address?currency=BTC")["address"]
+        payload = json.dumps({"txid": txid, "address": address, "amount": str(sats)}).encode()
+        request = urllib.request.Request(self.url + "/chain/broadcast", data=payload, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            answer.read()
+        return txid
 
     def deposit_state(self, txid: str) -> str | None:
         for deposit in self.deposits():
@@ -114,10 +154,14 @@ class Setup:
     """Venue, node and engine in one temporary directory."""
 
     def __init__(self, collateral: str, credit_delay_ms: int, credit_timeout_seconds: int,
-                 low_bounds: tuple[int, int] = (0, 1), tls: bool = False) -> None:
+                 low_bounds: tuple[int, int] = (0, 1), tls: bool = False, relay: bool = False,
+                 withdrawal_delay_ms: int = 1000, timeout_ms: int = 5000, poll_ms: int = 100) -> None:
         self.directory = tempfile.mkdtemp(prefix="sutr", dir="/tmp")
-        self.venue = WalletVenue(BINARIES["venue"], self.directory, collateral, credit_delay_ms)
+        self.venue = WalletVenue(BINARIES["venue"], self.directory, collateral, credit_delay_ms, withdrawal_delay_ms)
         self.venue_front: TlsTerminator | None = None
+        # relay: the engine reaches the venue's wallet API through a relay
+        # that can hold private/withdraw (plain HTTP on loopback only).
+        self.relay = HeldVenueWallet(self.venue.url).start() if relay else None
         if tls:
             # lnd's tls.cert names localhost and the loopback addresses; the
             # venue's front names only "localhost", reached at 127.0.0.1.
@@ -135,7 +179,7 @@ venue_tls_server_name = "localhost"
 """
         else:
             self.node = FakeLndWallet(self.venue.url, MACAROON.hex(), balance_sats=100_000_000).start()
-            venue_port = self.venue.wallet_port
+            venue_port = self.relay.port if self.relay else self.venue.wallet_port
             tls_keys = "node_tls = false\nvenue_tls = false\n"
         macaroon = os.path.join(self.directory, "admin.macaroon")
         with open(macaroon, "wb") as f:
@@ -162,8 +206,8 @@ node_host = "127.0.0.1"
 node_port = {self.node.port}
 {tls_keys}macaroon_file = "{macaroon}"
 credit_timeout_seconds = {credit_timeout_seconds}
-poll_ms = 100
-timeout_ms = 5000
+poll_ms = {poll_ms}
+timeout_ms = {timeout_ms}
 """
         self.config = engine_config(self.directory, self.venue, extra=extra)
         self.journal = os.path.join(self.directory, "state", "transfers.journal")
@@ -217,6 +261,17 @@ timeout_ms = 5000
         ids = wait_for(lambda: [i for i in self.transfer_ids() if i > known], 30, "a new transfer intent")
         return ids[0]
 
+    def listed(self, transfer_id: int) -> dict:
+        """The transfer as GET /transfers lists it."""
+        status, text = self.engine.http("GET", "/transfers")
+        assert status == 200, text
+        found = [t for t in json.loads(text)["transfers"] if t["id"] == transfer_id]
+        assert len(found) == 1, text
+        return found[0]
+
+    def settle(self, transfer_id: int, body: str) -> tuple[int, str]:
+        return self.engine.http("POST", f"/transfers/settle/{transfer_id}", token=self.engine.token, body=body)
+
     def leverage(self) -> float | None:
         try:
             return self.engine.metric("synthusd_leverage", '{venue="deribit"}')
@@ -231,6 +286,8 @@ timeout_ms = 5000
         self.node.stop()
         if self.venue_front is not None:
             self.venue_front.stop()
+        if self.relay is not None:
+            self.relay.stop()
         self.venue.stop()
 
 
@@ -328,12 +385,173 @@ class RunTransfersTest(unittest.TestCase):
             self.assertEqual(status, 503)
             self.assertIn("1 collateral transfer(s) need the operator", health)
             self.assertEqual(s.engine.metric("synthusd_transfers_completed"), 5)
+            listed = s.listed(fifth)
+            self.assertEqual((listed["kind"], listed["state"], listed["venue"]), ("deposit", "needs_operator", "deribit"))
+            self.assertEqual(listed["address"], s.has_step(fifth, "address")[1])
+            self.assertEqual(listed["reference"], "")
 
-            # Exactly one on-chain send per transfer, none for the dropped one.
+            # 6. The operator finds no such send and settles it as never sent:
+            # it fails, the kernel asks again, and that deposit executes once.
+            self.assertEqual(s.engine.http("POST", f"/transfers/settle/{fifth}", body="not_sent")[0], 401)
+            self.assertEqual(s.settle(fifth, "sent 1234")[0], 400)  # a deposit's reference is a txid
+            self.assertEqual(s.settle(fifth, "maybe")[0], 400)
+            self.assertEqual(s.settle(fourth, "not_sent")[0], 409)  # completed: not the operator's to settle
+            self.assertEqual(s.settle(fifth + 100, "not_sent")[0], 404)
+            self.assertIsNone(s.has_step(fifth, "settled"))
+            status, text = s.settle(fifth, "not_sent")
+            self.assertEqual(status, 202, text)
+            wait_for(lambda: s.has_step(fifth, "failed"), 10, "the settled transfer failed")
+            self.assertEqual(s.has_step(fifth, "settled"), ["settled", "not_sent"])
+            self.assertEqual(s.settle(fifth, "not_sent")[0], 409)  # once
+            sixth = s.new_transfer(fifth)
+            complete(sixth)
+            wait_for(lambda: s.engine.metric("synthusd_transfers_needing_operator") == 0, 10, "nothing held")
+            self.assertEqual(s.engine.http("GET", "/health")[0], 200)
+            self.assertEqual(s.engine.metric("synthusd_transfers_failed"), 1)
+            self.assertEqual(s.engine.metric("synthusd_transfers_completed"), 6)
+            self.assertEqual(s.engine.metric("synthusd_transfers_settled_total"), 1)
+            self.assertEqual(s.engine.metric("synthusd_transfers_settlements_refused_total"), 5)
+            self.assertEqual(s.listed(fifth)["state"], "failed")
+
+            # 7. Held and dropped again; this time the operator finds the deposit
+            # (made by hand from another wallet: here straight onto the test chain)
+            # and settles it with its txid: the venue's credit of it completes it.
+            s.node.hold_sends = True
+            s.node.drop_held = True
+            s.add_liability(s.liability_cents)
+            seventh = s.new_transfer(sixth)
+            wait_for(s.node.held.is_set, 30, "the send held at the node")
+            s.kill_engine()
+            s.node.release_held()
+            wait_for(lambda: not s.node.held.is_set(), 10, "the held send dropped")
+            s.start_engine()
+            wait_for(lambda: s.has_step(seventh, "needs_operator"), 30, "the interrupted send reported")
+            address = s.venue.private("get_current_deposit_address?currency=BTC")["address"]
+            self.assertEqual(s.has_step(seventh, "address")[1], address)
+            txid = s.venue.top_up(int(s.has_step(seventh, "requested")[3]))
+            status, text = s.settle(seventh, f"sent {txid.upper()}")
+            self.assertEqual(status, 202, text)
+            complete(seventh)
+            self.assertEqual(s.has_step(seventh, "settled")[:3], ["settled", "sent", txid])
+            self.assertEqual(s.listed(seventh)["reference"], txid)
+            wait_for(lambda: s.engine.metric("synthusd_transfers_completed") == 7, 10, "the completion counted")
+            self.assertEqual(s.engine.metric("synthusd_transfers_settled_total"), 1)  # since this start
+
+            # Exactly one on-chain send per transfer, none for the dropped ones.
             self.assertEqual(s.node.sends_by_label,
-                             {f"synthusd-transfer-{i}": 1 for i in range(1, fifth)})
-            self.assertEqual(len(s.node.sends), 5)
-            self.assertEqual(sorted(d["state"] for d in s.venue.deposits()), ["completed"] * 5)
+                             {f"synthusd-transfer-{i}": 1 for i in [*range(1, fifth), sixth]})
+            self.assertEqual(len(s.node.sends), 6)
+            self.assertEqual(sorted(d["state"] for d in s.venue.deposits()), ["completed"] * 7)
+        finally:
+            s.close()
+        shutil.rmtree(s.directory, ignore_errors=True)
+
+    def test_withdrawals_execute_once_and_survive_kill_minus_nine_at_every_step(self) -> None:
+        # Nothing hedged: leverage 0 is below the band (2..3), so whatever the
+        # account holds is withdrawn. poll_ms 3000 for the first start only (a
+        # kill between the address and the request); timeout_ms 30000 so that a
+        # request parked at the relay is still waited for when the test kills.
+        s = Setup(collateral="0.01", credit_delay_ms=300, credit_timeout_seconds=600, low_bounds=(2, 3),
+                  relay=True, withdrawal_delay_ms=2000, timeout_ms=30_000, poll_ms=3000)
+        relay = s.relay
+        assert relay is not None
+        try:
+            def completed(transfer_id: int) -> None:
+                wait_for(lambda: s.has_step(transfer_id, "completed"), 30, f"withdrawal {transfer_id} completed")
+
+            def address_of(transfer_id: int) -> str:
+                return s.has_step(transfer_id, "address")[1]
+
+            # 1. kill -9 after the node's address was journaled, before the venue is asked.
+            s.start_engine()
+            first = s.new_transfer(0)
+            wait_for(lambda: s.has_step(first, "address"), 30, "the node's address journaled")
+            s.kill_engine()
+            self.assertIsNone(s.has_step(first, "requesting"))
+            self.assertEqual(relay.withdraw_requests, 0)
+            s.set_poll_ms(100)
+            s.start_engine()
+            completed(first)
+            self.assertEqual(s.venue.withdrawal_to(address_of(first))["amount"], 0.01)
+
+            # 2. kill -9 while the venue holds the request; the venue then takes it.
+            relay.hold_withdrawals = True
+            s.venue.top_up(1_000_000)
+            second = s.new_transfer(first)
+            wait_for(relay.held.is_set, 30, "the withdrawal held on its way to the venue")
+            self.assertTrue(s.has_step(second, "requesting"))
+            s.kill_engine()
+            relay.release_held()
+            wait_for(lambda: s.venue.withdrawal_to(address_of(second)), 10, "the venue took the held request")
+            s.start_engine()
+            completed(second)
+            self.assertIsNone(s.has_step(second, "needs_operator"))
+
+            # 3. kill -9 while the venue holds the request; the request is then lost:
+            # held for the operator, who settles it as never sent.
+            relay.hold_withdrawals = True
+            relay.drop_held = True
+            s.venue.top_up(1_000_000)
+            third = s.new_transfer(second)
+            wait_for(relay.held.is_set, 30, "the withdrawal held on its way to the venue")
+            s.kill_engine()
+            relay.release_held()
+            wait_for(lambda: not relay.held.is_set(), 10, "the held request dropped")
+            s.start_engine()
+            wait_for(lambda: s.has_step(third, "needs_operator"), 30, "the interrupted request reported")
+            listed = s.listed(third)
+            self.assertEqual((listed["kind"], listed["state"]), ("withdrawal", "needs_operator"))
+            self.assertEqual(listed["address"], address_of(third))
+            self.assertEqual(s.settle(third, "sent " + "ab" * 32)[0], 400)  # a withdrawal's reference is the venue's id
+            status, text = s.settle(third, "not_sent")
+            self.assertEqual(status, 202, text)
+            wait_for(lambda: s.has_step(third, "failed"), 10, "the settled withdrawal failed")
+            self.assertIsNone(s.venue.withdrawal_to(address_of(third)))
+            # The kernel asks again once more can be withdrawn than was refused:
+            # after the next top-up, for both.
+
+            # 4. kill -9 after the venue took it, while it is still unconfirmed.
+            s.venue.top_up(1_000_000)
+            fourth = s.new_transfer(third)
+            wait_for(lambda: s.has_step(fourth, "requested_at_venue"), 30, "the venue's withdrawal id journaled")
+            self.assertEqual(s.venue.withdrawal_to(address_of(fourth))["state"], "unconfirmed")
+            s.kill_engine()
+            s.start_engine()
+            completed(fourth)
+
+            # 5. kill -9 after the node received it, before the completion is journaled
+            # (the executor halted by /kill).
+            s.venue.top_up(1_000_000)
+            fifth = s.new_transfer(fourth)
+            wait_for(lambda: s.has_step(fifth, "requested_at_venue"), 30, "the venue's withdrawal id journaled")
+            halts = read(s.engine.log_path).count("transfers halted by the kill switch")
+            self.assertEqual(s.engine.http("POST", "/kill", token=s.engine.token)[0], 200)
+            wait_for(lambda: read(s.engine.log_path).count("transfers halted by the kill switch") > halts,
+                     10, "the executor halted")
+            wait_for(lambda: (s.venue.withdrawal_to(address_of(fifth)) or {}).get("state") == "completed", 10,
+                     "the venue's withdrawal on the chain")
+            wait_for(lambda: any(t["dest_addresses"] == [address_of(fifth)] for t in s.node.transactions()), 10,
+                     "the node's incoming transaction")
+            self.assertIsNone(s.has_step(fifth, "completed"))
+            s.kill_engine()
+            s.start_engine()
+            completed(fifth)
+
+            # One withdrawal at the venue per transfer, none for the lost one, each
+            # received by the node; nothing ever sent from the node.
+            done = (first, second, fourth, fifth)
+            withdrawals = s.venue.withdrawals()
+            self.assertEqual(sorted(w["address"] for w in withdrawals), sorted(address_of(t) for t in done))
+            self.assertEqual([w["state"] for w in withdrawals], ["completed"] * 4)
+            self.assertEqual(relay.withdrawals_passed, 4)
+            self.assertEqual(s.transfer_ids(), sorted([*done, third]))
+            requested = {t: int(s.has_step(t, "requested")[3]) for t in done}
+            self.assertEqual(requested, {first: 1_000_000, second: 1_000_000, fourth: 2_000_000, fifth: 1_000_000})
+            self.assertEqual(s.node.received_sats(), sum(requested.values()))
+            self.assertEqual(s.node.sends, [])
+            wait_for(lambda: s.engine.metric("synthusd_transfers_completed") == 4, 10, "the completions counted")
+            self.assertEqual(s.engine.metric("synthusd_transfers_failed"), 1)
+            self.assertEqual(s.engine.metric("synthusd_transfers_needing_operator"), 0)
         finally:
             s.close()
         shutil.rmtree(s.directory, ignore_errors=True)

@@ -123,6 +123,21 @@ void TransferExecutor::replay(const JournalLine& line) {
     }
     transfer->note.clear();
     transfer->state = line.step == "sent" ? TransferState::awaiting_credit : TransferState::awaiting_receipt;
+  } else if (line.step == "settled") {
+    // The operator's decision on a needs_operator transfer (settle()).
+    if (first == "sent" && line.fields.size() == 3) {
+      transfer->reference = line.fields[1];
+      (void)parse_i64(line.fields[2], transfer->moved_unix_ms);
+      transfer->overdue = false;
+      transfer->note.clear();
+      transfer->state = transfer->intent.direction == hedging::TransferDirection::wallet_to_exchange
+                            ? TransferState::awaiting_credit
+                            : TransferState::awaiting_receipt;
+    } else if (first == "not_sent") {
+      transfer->settled_not_sent = true; // the next poll fails it
+    } else {
+      last_error_ = "transfers: a settled line that is neither \"sent <reference> <time>\" nor \"not_sent\"";
+    }
   } else if (line.step == "overdue") {
     transfer->overdue = true;
   } else if (line.step == "needs_operator") {
@@ -170,6 +185,33 @@ void TransferExecutor::approve(hedging::TransferId id) {
   }
 }
 
+std::string TransferExecutor::settle(hedging::TransferId id, Settlement settlement, std::int64_t now_unix_ms) {
+  TransferStatus* transfer = find(id);
+  if (transfer == nullptr) {
+    return "no transfer " + std::to_string(id);
+  }
+  if (transfer->state != TransferState::needs_operator || transfer->settled_not_sent) {
+    return "transfer " + std::to_string(id) + " is " +
+           (transfer->state == TransferState::needs_operator ? std::string("already settled as not sent")
+                                                             : std::string(to_string(transfer->state))) +
+           "; only a transfer in needs_operator is settled";
+  }
+  if (const std::string problem = settlement_problem(transfer->intent.direction, settlement); !problem.empty()) {
+    return problem;
+  }
+  if (broken_) {
+    return "the transfer journal failed (" + last_error_ + "); restart synthusd";
+  }
+  const std::vector<std::string> fields =
+      settlement.sent ? std::vector<std::string>{"sent", settlement.reference, std::to_string(now_unix_ms)}
+                      : std::vector<std::string>{"not_sent"};
+  if (!record(id, "settled", fields)) {
+    return "the transfer journal failed: " + last_error_;
+  }
+  replay({id, "settled", fields});
+  return {};
+}
+
 void TransferExecutor::finish(TransferStatus& transfer, bool completed, const std::string& why,
                               std::vector<TransferOutcome>& out) {
   const hedging::TransferId id = transfer.intent.transfer_id;
@@ -204,8 +246,12 @@ void TransferExecutor::step(TransferStatus& transfer, std::int64_t now_unix_ms, 
   const bool deposit = transfer.intent.direction == hedging::TransferDirection::wallet_to_exchange;
   const std::string label = label_of(id);
   switch (transfer.state) {
-  case TransferState::awaiting_approval:
   case TransferState::needs_operator:
+    if (transfer.settled_not_sent) {
+      finish(transfer, false, "settled by the operator: never sent", out);
+    }
+    return;
+  case TransferState::awaiting_approval:
   case TransferState::completed:
   case TransferState::failed:
     return;

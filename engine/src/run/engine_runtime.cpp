@@ -284,6 +284,16 @@ void EngineRuntime::start() {
       // journal holds and reports it; anything else never left the engine.
       if (venue.transfer_in_flight && (!transfer_worker_ || !transfer_worker_->knows(venue.transfer_id))) {
         kernel_worker_->inject(hedging::TransferFailed{venue.transfer_id, now});
+      } else if (venue.transfer_in_flight) {
+        // Finished in the executor's journal, its report lost with the
+        // process before the kernel's journal had it: reported again.
+        if (const std::optional<bool> completed = transfer_worker_->finished(venue.transfer_id); completed) {
+          if (*completed) {
+            kernel_worker_->inject(hedging::TransferCompleted{venue.transfer_id, now});
+          } else {
+            kernel_worker_->inject(hedging::TransferFailed{venue.transfer_id, now});
+          }
+        }
       }
     }
     kernel_worker_->run(kernel_stop_);
@@ -398,6 +408,21 @@ bool EngineRuntime::approve_transfer(std::uint64_t id) {
   }
   transfer_worker_->approve(id);
   return true;
+}
+
+std::optional<std::string> EngineRuntime::transfers_json() const {
+  if (!transfer_worker_) {
+    return std::nullopt;
+  }
+  return transfer_worker_->listing_json();
+}
+
+std::optional<std::pair<int, std::string>> EngineRuntime::settle_transfer(std::uint64_t id, std::string_view body) {
+  if (!transfer_worker_) {
+    return std::nullopt;
+  }
+  TransferWorker::SettleAnswer answer = transfer_worker_->settle(id, body);
+  return std::pair<int, std::string>{answer.status, std::move(answer.text)};
 }
 
 bool EngineRuntime::killed() const noexcept { return risk_->kill_switch_engaged(); }

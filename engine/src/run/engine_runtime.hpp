@@ -21,8 +21,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "feed_worker.hpp"
@@ -56,6 +59,10 @@ public:
   // Passes an operator's approval to the transfer thread; false when
   // [transfers] is off. Any thread.
   bool approve_transfer(std::uint64_t id);
+  // GET /transfers and POST /transfers/settle/<id> (TransferWorker::
+  // listing_json, settle); nullopt when [transfers] is off. Any thread.
+  [[nodiscard]] std::optional<std::string> transfers_json() const;
+  [[nodiscard]] std::optional<std::pair<int, std::string>> settle_transfer(std::uint64_t id, std::string_view body);
   [[nodiscard]] bool killed() const noexcept;
 
   [[nodiscard]] const RecoveryReport& recovery() const noexcept { return recovery_; }

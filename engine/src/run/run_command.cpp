@@ -243,9 +243,12 @@ int run_engine(const RunOptions& options, std::ostream& out) {
     }
     http = std::make_unique<HttpOps>(
         http_options,
-        HttpOpsHandlers{[&runtime] { return runtime.metrics_text(); }, [&runtime] { return runtime.health_problems(); },
-                        [&runtime] { runtime.kill(); }, [&runtime] { runtime.resume(); },
-                        [&runtime](std::uint64_t id) { return runtime.approve_transfer(id); }});
+        HttpOpsHandlers{
+            [&runtime] { return runtime.metrics_text(); }, [&runtime] { return runtime.health_problems(); },
+            [&runtime] { runtime.kill(); }, [&runtime] { runtime.resume(); },
+            [&runtime](std::uint64_t id) { return runtime.approve_transfer(id); },
+            [&runtime] { return runtime.transfers_json(); },
+            [&runtime](std::uint64_t id, std::string_view body) { return runtime.settle_transfer(id, body); }});
   }
   runtime.start();
   out << "RUNNING journal " << runtime.journal_path() << " replayed " << runtime.recovery().replayed_records

@@ -1,10 +1,13 @@
 #include "transfer_worker.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <spdlog/spdlog.h>
 #include <stdexcept>
 #include <thread>
+
+#include "synthusd/transfers/transfer_listing.hpp"
 
 namespace synthusd::engine::run {
 namespace {
@@ -92,6 +95,91 @@ void TransferWorker::count() {
   counts_.needs_operator.store(needs_operator);
   counts_.completed.store(completed);
   counts_.failed.store(failed);
+  publish();
+}
+
+void TransferWorker::publish() {
+  // Every transfer, not the listing's recent ones: knows() and finished()
+  // answer for any id the journal holds. A few hundred bytes each.
+  std::vector<transfers::TransferStatus> view(executor_->transfers().begin(), executor_->transfers().end());
+  const std::lock_guard lock(view_mutex_);
+  view_.swap(view);
+}
+
+std::string TransferWorker::listing_json() const {
+  std::deque<transfers::TransferStatus> all;
+  {
+    const std::lock_guard lock(view_mutex_);
+    all.assign(view_.begin(), view_.end());
+  }
+  const std::string venue = section_.venue;
+  return transfers::transfers_json(transfers::recent_transfers(all),
+                                   [&venue](hedging::VenueId) { return venue; }); // one venue per worker
+}
+
+TransferWorker::SettleAnswer TransferWorker::settle(hedging::TransferId id, std::string_view body) {
+  const auto refuse = [this, id](int status, const std::string& why) {
+    settlements_refused_.fetch_add(1);
+    spdlog::warn("collateral transfer {}: settlement refused: {}", id, why);
+    return SettleAnswer{status, why + "\n"};
+  };
+  std::string error;
+  std::optional<transfers::Settlement> settlement = transfers::parse_settlement(body, error);
+  if (!settlement) {
+    return refuse(400, error);
+  }
+  const std::lock_guard lock(view_mutex_);
+  const auto it = std::find_if(view_.begin(), view_.end(), [id](const transfers::TransferStatus& status) {
+    return status.intent.transfer_id == id;
+  });
+  if (it == view_.end()) {
+    return refuse(404, "no transfer " + std::to_string(id));
+  }
+  if (it->state != transfers::TransferState::needs_operator || it->settled_not_sent) {
+    return refuse(409, "transfer " + std::to_string(id) + " is " +
+                           (it->settled_not_sent ? std::string("already settled as not sent")
+                                                 : std::string(transfers::to_string(it->state))) +
+                           "; only a transfer in needs_operator is settled");
+  }
+  for (const QueuedSettlement& queued : settlements_) {
+    if (queued.id == id) {
+      return refuse(409, "a settlement of transfer " + std::to_string(id) + " is already queued");
+    }
+  }
+  if (const std::string problem = transfers::settlement_problem(it->intent.direction, *settlement); !problem.empty()) {
+    return refuse(400, problem);
+  }
+  settlements_.push_back({id, std::move(*settlement)});
+  return {202, "settlement of transfer " + std::to_string(id) +
+                   " passed to the transfer executor; GET /transfers shows its state\n"};
+}
+
+void TransferWorker::apply_settlements() {
+  std::vector<QueuedSettlement> settlements;
+  {
+    const std::lock_guard lock(view_mutex_);
+    settlements.swap(settlements_);
+  }
+  for (QueuedSettlement& queued : settlements) {
+    const bool sent = queued.settlement.sent;
+    const std::string reference = queued.settlement.reference;
+    if (const std::string why = executor_->settle(queued.id, std::move(queued.settlement), wall_ms()); !why.empty()) {
+      // Between the HTTP check and this pass: a second request, a journal failure.
+      settlements_refused_.fetch_add(1);
+      spdlog::error("collateral transfer {}: settlement refused by the executor: {}", queued.id, why);
+      continue;
+    }
+    settled_.fetch_add(1);
+    if (sent) {
+      spdlog::warn("collateral transfer {} settled by the operator: sent as {}; waiting for it to arrive", queued.id,
+                   reference);
+    } else {
+      spdlog::warn("collateral transfer {} settled by the operator: never sent; it fails", queued.id);
+    }
+  }
+  if (!settlements.empty()) {
+    count(); // at once, so that a second request sees the new state, not a pass-old one
+  }
 }
 
 void TransferWorker::write_metrics(PrometheusText& out) const {
@@ -104,6 +192,11 @@ void TransferWorker::write_metrics(PrometheusText& out) const {
             static_cast<std::int64_t>(counts_.completed.load()));
   out.gauge("synthusd_transfers_failed", "collateral transfers failed (in the transfer journal)",
             static_cast<std::int64_t>(counts_.failed.load()));
+  out.counter("synthusd_transfers_settled_total",
+              "needs_operator transfers the operator settled (POST /transfers/settle) since start", settled_.load());
+  out.counter("synthusd_transfers_settlements_refused_total",
+              "settlements refused since start: malformed, unknown transfer, not in needs_operator, already queued",
+              settlements_refused_.load());
 }
 
 std::string TransferWorker::problems() const {
@@ -118,12 +211,25 @@ std::string TransferWorker::problems() const {
 }
 
 bool TransferWorker::knows(hedging::TransferId id) const {
-  for (const transfers::TransferStatus& status : executor_->transfers()) {
+  const std::lock_guard lock(view_mutex_);
+  return std::any_of(view_.begin(), view_.end(),
+                     [id](const transfers::TransferStatus& status) { return status.intent.transfer_id == id; });
+}
+
+std::optional<bool> TransferWorker::finished(hedging::TransferId id) const {
+  const std::lock_guard lock(view_mutex_);
+  for (const transfers::TransferStatus& status : view_) {
     if (status.intent.transfer_id == id) {
-      return true;
+      if (status.state == transfers::TransferState::completed) {
+        return true;
+      }
+      if (status.state == transfers::TransferState::failed) {
+        return false;
+      }
+      return std::nullopt;
     }
   }
-  return false;
+  return std::nullopt;
 }
 
 void TransferWorker::approve(hedging::TransferId id) {
@@ -159,6 +265,7 @@ void TransferWorker::run(const std::atomic<bool>& stop, SpscQueue<hedging::Trans
       spdlog::warn("collateral transfer {} approved by the operator", id);
       executor_->approve(id);
     }
+    apply_settlements();
     for (const transfers::TransferOutcome& outcome : executor_->poll(wall_ms())) {
       switch (outcome.kind) {
       case transfers::TransferOutcome::Kind::completed:

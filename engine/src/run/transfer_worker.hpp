@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline.hpp"
@@ -33,8 +35,13 @@ public:
 
   // Whether the executor's journal holds this transfer: after a restart, a
   // transfer the kernel believes in flight that the executor never took is
-  // failed back to the kernel instead of waited for.
+  // failed back to the kernel instead of waited for. Any thread.
   [[nodiscard]] bool knows(hedging::TransferId id) const;
+  // The transfer's end as the journal holds it: true completed, false
+  // failed, nullopt not finished (or unknown). After a restart, a transfer
+  // the kernel believes in flight that the executor already finished (its
+  // report died with the process) is reported to the kernel again. Any thread.
+  [[nodiscard]] std::optional<bool> finished(hedging::TransferId id) const;
 
   // Until `stop`: submits what `intents` holds, steps the executor every
   // poll_ms, pushes outcomes to `reports` and wakes the kernel.
@@ -63,8 +70,30 @@ public:
   // thread; the worker's next pass hands it to the executor.
   void approve(hedging::TransferId id);
 
+  // GET /transfers: the transfers as of the last pass (transfer_listing.hpp).
+  // Any thread.
+  [[nodiscard]] std::string listing_json() const;
+
+  // POST /transfers/settle/<id> with `body` (settlement.hpp), any thread:
+  // checked against the last pass's view (400 a malformed body or
+  // reference, 404 an unknown id, 409 a transfer not in needs_operator or
+  // already being settled), then queued for the worker's next pass, which
+  // journals it before acting (202). Every refusal is counted.
+  struct SettleAnswer {
+    int status = 202;
+    std::string text;
+  };
+  [[nodiscard]] SettleAnswer settle(hedging::TransferId id, std::string_view body);
+
 private:
+  struct QueuedSettlement {
+    hedging::TransferId id = 0;
+    transfers::Settlement settlement;
+  };
+
   void count();
+  void publish(); // the view for the other threads, after every pass
+  void apply_settlements();
 
   TransferSection section_;
   std::unique_ptr<transfers::TransferJournal> journal_;
@@ -76,6 +105,14 @@ private:
   Counts counts_;
   std::mutex approvals_mutex_;
   std::vector<hedging::TransferId> approvals_; // waiting for the worker's next pass
+  // The executor's transfers as of the last pass (view_), and the
+  // settlements waiting for the next one: read and queued by the HTTP
+  // thread, never the executor itself (whose calls block).
+  mutable std::mutex view_mutex_;
+  std::vector<transfers::TransferStatus> view_;
+  std::vector<QueuedSettlement> settlements_;
+  std::atomic<std::uint64_t> settled_{0};
+  std::atomic<std::uint64_t> settlements_refused_{0};
 };
 
 } // namespace synthusd::engine::run

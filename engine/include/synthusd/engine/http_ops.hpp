@@ -1,9 +1,11 @@
 #pragma once
 // Operations over HTTP on 127.0.0.1 (configurable): GET /metrics
-// (Prometheus text), GET /health (200 "ok" or 503 "degraded: ..."), and the
-// mutating POST /kill and POST /resume, which need "Authorization: Bearer
-// <token>". One request per connection, bodies ignored; nothing here is on
-// the event path.
+// (Prometheus text), GET /health (200 "ok" or 503 "degraded: ..."), GET
+// /transfers (the collateral transfers, JSON), and the mutating POST /kill,
+// /resume, /transfers/approve/<id> and /transfers/settle/<id>, which need
+// "Authorization: Bearer <token>". One request per connection; a body
+// (Content-Length, at most max_body_bytes) is read whole and handed to the
+// handler that takes one (settle); nothing here is on the event path.
 //
 // One thread, event-driven (epoll, non-blocking sockets), so that no client
 // can hold off another: an idle or slow client costs a file descriptor and a
@@ -11,7 +13,8 @@
 // whatever else is connected:
 //  - each connection has a deadline to deliver its request head, and another
 //    to take its response; it is closed when either passes;
-//  - a request head is bounded (431 and closed beyond max_head_bytes);
+//  - a request head is bounded (431 and closed beyond max_head_bytes), a
+//    body too (413 beyond max_body_bytes; 400 for a malformed length);
 //  - a response is written as the socket takes it (EPOLLOUT), never waited on;
 //  - at max_connections, the connection that has waited longest for its
 //    request head is closed to make room for the new one (evicted): a crowd
@@ -30,8 +33,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 namespace synthusd::engine {
 
@@ -39,11 +45,13 @@ struct HttpOpsOptions {
   std::string address = "127.0.0.1"; // IPv4 literal
   int port = 9464;                   // 0: pick a free one (port() tells)
   std::string token;                 // required for POST; empty: mutating calls are refused
-  // From accept to the blank line ending the request head.
+  // From accept to the blank line ending the request head (and its body).
   std::chrono::milliseconds head_deadline{5000};
   // From the response being ready to its last byte taken by the socket.
   std::chrono::milliseconds write_deadline{5000};
   std::size_t max_head_bytes = 8 * 1024;
+  // A settlement is one short line; anything longer is not one.
+  std::size_t max_body_bytes = 1024;
   // Open connections at most (each is a file descriptor; see the process's
   // RLIMIT_NOFILE). Beyond it the oldest still sending its head is evicted.
   std::size_t max_connections = 1024;
@@ -57,6 +65,12 @@ struct HttpOpsHandlers {
   // POST /transfers/approve/<id> ([transfers] require_approval): false when
   // no transfer executor runs. The executor ignores an id it does not hold.
   std::function<bool(std::uint64_t)> approve_transfer;
+  // GET /transfers: the JSON listing; nullopt when no transfer executor runs.
+  std::function<std::optional<std::string>()> list_transfers;
+  // POST /transfers/settle/<id> with the request body ("sent <txid>" or
+  // "not_sent"): the status (202, 400, 404, 409) and its text; nullopt when
+  // no transfer executor runs.
+  std::function<std::optional<std::pair<int, std::string>>(std::uint64_t, std::string_view)> settle_transfer;
 };
 
 // What the server saw since it started; /metrics carries the same figures as
@@ -68,6 +82,7 @@ struct HttpOpsCounters {
   std::uint64_t connections_timed_out = 0;
   std::uint64_t oversize_requests = 0; // head larger than max_head_bytes (431)
   std::uint64_t unauthorized = 0;      // mutating calls without the right token (401)
+  std::uint64_t bad_requests = 0;      // malformed transfer ids and Content-Lengths (400)
   std::uint64_t open_connections = 0;
 };
 
@@ -92,6 +107,7 @@ private:
     std::atomic<std::uint64_t> connections_timed_out{0};
     std::atomic<std::uint64_t> oversize_requests{0};
     std::atomic<std::uint64_t> unauthorized{0};
+    std::atomic<std::uint64_t> bad_requests{0};
     std::atomic<std::uint64_t> open_connections{0};
   };
 

@@ -19,7 +19,11 @@
 // (NodeWallet::find_send / VenueWallet::find_withdrawal); found, the
 // transfer goes on; not found, it is NOT sent again but held for the
 // operator (state needs_operator, an alert), since a send can be in flight
-// without the node having recorded it yet.
+// without the node having recorded it yet. The operator settles it
+// (settle(), settlement.hpp): "sent <txid>" goes on to wait for the credit
+// (receipt) with that reference; "not_sent" fails it (TransferFailed to the
+// kernel, which may ask again). Until then it holds the line: transfers
+// are one at a time.
 //
 // Guards: a transfer above max_transfer_sats, or one that would take the
 // UTC day's requested total above max_daily_sats, is refused (journaled,
@@ -40,6 +44,7 @@
 #include <vector>
 
 #include "synthusd/hedging/actions.hpp"
+#include "synthusd/transfers/settlement.hpp"
 #include "synthusd/transfers/transfer_journal.hpp"
 
 namespace synthusd::transfers {
@@ -128,6 +133,9 @@ struct TransferStatus {
   std::int64_t moved_unix_ms = 0; // when the send / the withdrawal request went out (the timeout's start)
   bool overdue = false;           // the alert was raised
   std::string note;               // why it failed / needs the operator
+  // The operator settled it as never sent (journaled); the failure follows
+  // on the next poll.
+  bool settled_not_sent = false;
 };
 
 // What the owner reports to the kernel (TransferCompleted / TransferFailed)
@@ -149,6 +157,13 @@ public:
   // before is ignored (the kernel re-sends nothing, but a replay might).
   void submit(const hedging::TransferIntent& intent, std::int64_t now_unix_ms);
   void approve(hedging::TransferId id);
+  // The operator's settlement of a transfer in needs_operator, at wall time
+  // `now_unix_ms` (a "sent" one's credit timeout starts then). Journaled
+  // ("settled") before anything acts on it; a "not_sent" transfer fails on
+  // the next poll (not while halted), reported like any failure. Returns
+  // why it was refused (unknown id, another state, a malformed reference,
+  // the journal), empty when taken.
+  std::string settle(hedging::TransferId id, Settlement settlement, std::int64_t now_unix_ms);
   void halt() noexcept { halted_ = true; }
   void resume() noexcept { halted_ = false; }
   [[nodiscard]] bool halted() const noexcept { return halted_; }
