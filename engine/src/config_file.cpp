@@ -61,6 +61,8 @@ void read_bands(TableReader& t, hedging::BandConfig& bands) {
   t.ratio("high_bound", bands.high_bound);
   t.dollars("minimum_liability_usd", bands.minimum_liability);
   t.integer("minimum_order_contracts", bands.minimum_order.value, 1, 1'000'000'000);
+  t.ratio("volatility_reference", bands.volatility_reference);
+  t.integer("maximum_band_scale", bands.maximum_band_scale, 1, 100);
 }
 
 void read_collateral(TableReader& t, hedging::CollateralConfig& c) {

@@ -122,6 +122,13 @@ void validate(const KernelConfig& config) {
   if (b.minimum_liability.value < 0 || b.minimum_order.value < 1) {
     fail("bands", "minimum_liability must be >= 0 and minimum_order >= 1");
   }
+  if (b.volatility_reference.raw < 0 || b.maximum_band_scale < 1 || b.maximum_band_scale > 100) {
+    fail("bands", "volatility_reference must be >= 0 and maximum_band_scale 1 to 100");
+  }
+  // the widest band must still be a band: its low bound above 0
+  if (static_cast<int128>(Ratio::kScale - b.low_bound.raw) * b.maximum_band_scale >= Ratio::kScale) {
+    fail("bands.maximum_band_scale", "widens low_bound to 0 or below");
+  }
   const CollateralConfig& c = config.collateral;
   require_ordered_bands("collateral", c.low_bound, c.low_safe_bound, c.high_safe_bound, c.high_bound);
   if (c.high_safe_bound.raw <= 0 || c.low_safe_bound.raw <= 0) {

@@ -2,6 +2,7 @@
 // kernel_collateral.cpp and kernel_risk_trigger.cpp.
 
 #include "synthusd/hedging/kernel.hpp"
+#include "synthusd/hedging/volatility.hpp"
 
 #include <algorithm>
 
@@ -134,6 +135,14 @@ void Kernel::apply(const MarketUpdate& event) noexcept {
   slot.next_funding_time = event.next_funding_time;
   slot.market_time = event.time;
   slot.has_market = true;
+  if (config_.bands.volatility_reference.raw > 0) {
+    VolatilitySample sample{slot.volatility_mark, slot.volatility_time, slot.hourly_variance};
+    const auto reference = static_cast<std::uint64_t>(config_.bands.volatility_reference.raw);
+    observe_mark(sample, event.mark, event.time, reference * reference);
+    slot.volatility_mark = sample.mark;
+    slot.volatility_time = sample.time;
+    slot.hourly_variance = sample.hourly_variance;
+  }
   rebalance();
 }
 

@@ -22,7 +22,7 @@ using snapshot_detail::kWordBytes;
 static_assert(field_count<KernelConfig>() == 14, "KernelConfig changed: update Kernel::config_digest");
 static_assert(field_count<VenueConfig>() == 4, "VenueConfig changed: update Kernel::config_digest");
 static_assert(field_count<InstrumentSpec>() == 14, "InstrumentSpec changed: update Kernel::config_digest");
-static_assert(field_count<BandConfig>() == 7, "BandConfig changed: update Kernel::config_digest");
+static_assert(field_count<BandConfig>() == 9, "BandConfig changed: update Kernel::config_digest");
 static_assert(field_count<CarryConfig>() == 2, "CarryConfig changed: update Kernel::config_digest");
 static_assert(field_count<CollateralConfig>() == 6, "CollateralConfig changed: update Kernel::config_digest");
 static_assert(field_count<FundingGuardConfig>() == 3, "FundingGuardConfig changed: update Kernel::config_digest");
@@ -87,6 +87,8 @@ std::uint64_t Kernel::config_digest() const noexcept {
   d.add(b.high_bound.raw);
   d.add(b.minimum_liability.value);
   d.add(b.minimum_order.value);
+  d.add(b.volatility_reference.raw);
+  d.add(b.maximum_band_scale);
   d.add(config_.carry.switch_hysteresis.raw);
   d.add(config_.carry.roll_before_expiry.nanoseconds);
   const CollateralConfig& c = config_.collateral;

@@ -6,6 +6,7 @@
 #include "synthusd/hedging/band_policy.hpp"
 #include "synthusd/hedging/kernel.hpp"
 #include "synthusd/hedging/netting.hpp"
+#include "synthusd/hedging/volatility.hpp"
 
 namespace synthusd::hedging {
 
@@ -169,11 +170,13 @@ void Kernel::hedge_slot(std::size_t index) noexcept {
   if (input.slot_liability == 0 && input.exposure == 0 && slot.passive_order == 0) {
     return;
   }
-  if (config_.bands.policy == PolicyKind::hybrid) {
-    hedge_slot_hybrid(index, input);
+  // the configured band, or wider while this market is calm
+  const BandConfig bands = volatility_scaled_bands(config_.bands, slot.hourly_variance);
+  if (bands.policy == PolicyKind::hybrid) {
+    hedge_slot_hybrid(index, bands, input);
     return;
   }
-  const BandDecision decision = decide_band(config_.bands, input);
+  const BandDecision decision = decide_band(bands, input);
   const Contracts trade = round_to_lot(slot.spec, decision.trade);
   if (trade.is_zero() || trade.abs() < slot.spec.minimum_order) {
     return;
@@ -194,7 +197,7 @@ void Kernel::hedge_slot(std::size_t index) noexcept {
 // order rests per instrument; it is cancelled when the touch moves away from
 // its price (or the hedge no longer wants it) and posted again at the new
 // touch on the rebalance after the venue confirms the cancel.
-void Kernel::hedge_slot_hybrid(std::size_t index, const BandInput& input) noexcept {
+void Kernel::hedge_slot_hybrid(std::size_t index, const BandConfig& bands, const BandInput& input) noexcept {
   SlotState& slot = slots_[index];
   OrderRecord* resting = slot.passive_order != 0 ? orders_.find(slot.passive_order) : nullptr;
   if (resting == nullptr) {
@@ -204,7 +207,7 @@ void Kernel::hedge_slot_hybrid(std::size_t index, const BandInput& input) noexce
   if (resting != nullptr) {
     firm.exposure -= scaled_exposure_cents(slot.spec, resting->signed_remaining(), slot.mark);
   }
-  const HybridDecision decision = decide_hybrid(config_.bands, firm);
+  const HybridDecision decision = decide_hybrid(bands, firm);
   const Contracts taker = round_to_lot(slot.spec, decision.taker);
   if (!taker.is_zero() && taker.abs() >= slot.spec.minimum_order) {
     if (resting != nullptr && !resting->cancel_requested) {

@@ -33,8 +33,9 @@ using snapshot_detail::put_word;
 
 // 2: VenueState.liquidated, withdrawal_refused; 3: the hybrid policy's
 // SlotState.passive_order, passive_price and OrderRecord.passive; 4: VenueState
-// withdrawable, withdrawable_when_refused
-constexpr std::uint64_t kSnapshotVersion = 4;
+// withdrawable, withdrawable_when_refused; 5: SlotState volatility_mark,
+// volatility_time, hourly_variance (the volatility-scaled band)
+constexpr std::uint64_t kSnapshotVersion = 5;
 constexpr std::size_t kHeaderWords = 8;
 constexpr std::size_t kStateDigestWord = 3; // the one header word not fixed by the config
 
@@ -81,6 +82,9 @@ constexpr void visit_fields(S& slot, Visitor& visitor) requires std::is_same_v<s
   visitor.field(slot.retry_after);
   visitor.field(slot.passive_order);
   visitor.field(slot.passive_price);
+  visitor.field(slot.volatility_mark);
+  visitor.field(slot.volatility_time);
+  visitor.field(slot.hourly_variance);
 }
 
 template <class S, class Visitor>

@@ -325,6 +325,73 @@ TEST(Backtest, policy_list_refuses_unknown_and_repeated_names) {
   EXPECT_EQ(specs[3].bands.high_safe_bound, Ratio::one());
 }
 
+// Eight hours of one point a minute alternating around $20,000 by
+// `swing_dollars`, with a $50,000 deposit and then a $30 credit (6 bps of
+// the book) every ten minutes.
+BacktestInputs swinging_inputs(std::int64_t swing_dollars) {
+  BacktestInputs inputs;
+  inputs.kernel = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel;
+  std::vector<std::int64_t> dollars;
+  for (int minute = 0; minute < 480; ++minute) {
+    dollars.push_back(minute % 2 == 0 ? 20'000 : 20'000 + swing_dollars);
+  }
+  inputs.path = minute_path(dollars);
+  inputs.flows = {credit(inputs.path.front().time, 5'000'000, "deposit")};
+  for (std::size_t minute = 10; minute < inputs.path.size(); minute += 10) {
+    inputs.flows.push_back(credit(inputs.path[minute].time, 3'000, "credit-" + std::to_string(minute)));
+  }
+  return inputs;
+}
+
+TEST(Backtest, a_volatility_scaled_band_trades_less_while_calm_and_like_banded_while_volatile) {
+  const BacktestInputs calm = swinging_inputs(2); // 0.01 % a minute
+  const PolicySpec scaled = policy_by_name("banded-10-5-x10-r600", calm.kernel.bands);
+  const PolicyResult calm_banded = run_backtest(calm, policy_by_name("banded", calm.kernel.bands));
+  const PolicyResult calm_scaled = run_backtest(calm, scaled);
+  // banded rebalances every other credit (12 bps out of a 10 bps band);
+  // the scaled band lets the credits add up once the estimate has settled
+  EXPECT_GT(calm_banded.orders, 20U);
+  EXPECT_LT(calm_scaled.orders * 2, calm_banded.orders);
+  EXPECT_LT(calm_scaled.fees.value, calm_banded.fees.value);
+  EXPECT_GE(calm_scaled.worst_shortfall_centi_bps, -1'000);
+
+  // 2 % a minute (about 15 % an hour, above the 6 % reference): the same
+  // band as banded, trade for trade
+  const BacktestInputs swinging = swinging_inputs(400);
+  const PolicyResult volatile_banded = run_backtest(swinging, policy_by_name("banded", swinging.kernel.bands));
+  const PolicyResult volatile_scaled = run_backtest(swinging, scaled);
+  EXPECT_EQ(volatile_scaled.orders, volatile_banded.orders);
+  EXPECT_EQ(volatile_scaled.contracts_traded, volatile_banded.contracts_traded);
+  EXPECT_EQ(volatile_scaled.fees.value, volatile_banded.fees.value);
+}
+
+TEST(Backtest, a_volatility_scaled_band_keeps_hedge_error_within_10_bps_through_the_crash_excerpt) {
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    const BacktestInputs inputs = crash_inputs(seed);
+    const PolicyResult result = run_backtest(inputs, policy_by_name("banded-10-5-x10-r600", inputs.kernel.bands));
+    EXPECT_GE(result.worst_shortfall_centi_bps, -1'000) << "seed " << seed;
+    EXPECT_LE(result.worst_excess_centi_bps, 1'000) << "seed " << seed;
+    EXPECT_EQ(result.liquidations, 0U);
+  }
+}
+
+TEST(Backtest, volatility_scaled_policy_names_carry_the_scale_and_the_reference) {
+  const hedging::BandConfig bands;
+  const PolicySpec scaled = policy_by_name("banded-10-5-x10-r600", bands);
+  EXPECT_EQ(scaled.bands.maximum_band_scale, 10);
+  EXPECT_EQ(scaled.bands.volatility_reference, Ratio::from_ppm(60'000));
+  EXPECT_EQ(scaled.bands.low_bound, Ratio::from_ppm(999'000)) << "the band it starts from";
+  EXPECT_EQ(policy_by_name("hybrid-20-10-x3", bands).bands.volatility_reference, Ratio::from_ppm(10'000))
+      << "1 % an hour unless told";
+  EXPECT_EQ(policy_by_name("hybrid-20-10-x3", bands).bands.policy, hedging::PolicyKind::hybrid);
+  EXPECT_EQ(policy_by_name("banded", bands).bands.maximum_band_scale, 1) << "fixed unless asked";
+  EXPECT_THROW((void)policy_by_name("banded-10-5-x1", bands), std::invalid_argument);
+  EXPECT_THROW((void)policy_by_name("banded-10-5-x101", bands), std::invalid_argument);
+  EXPECT_THROW((void)policy_by_name("banded-x5", bands), std::invalid_argument) << "a width first";
+  EXPECT_THROW((void)policy_by_name("banded-10-5-x5-r0", bands), std::invalid_argument);
+  EXPECT_THROW((void)policy_by_name("banded-10-5-x5-r", bands), std::invalid_argument);
+}
+
 TEST(Backtest, instruments_the_venue_model_does_not_trade_are_refused_by_name) {
   BacktestInputs inputs;
   inputs.kernel = hedging::reference_config();

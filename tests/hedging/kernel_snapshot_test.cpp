@@ -258,22 +258,40 @@ TEST(KernelSnapshot, snapshots_taken_anywhere_in_a_run_continue_identically) {
   expect_every_snapshot_continues_identically(full_config(), 1234);
 }
 
+// Guards a premise: some slot in the first 12,000 events holds what the snapshot must carry.
+template <class Predicate>
+bool some_slot_reaches(const KernelConfig& config, std::uint64_t seed, Predicate predicate) {
+  Kernel probe(config);
+  EventDriver driver(seed);
+  std::span<const Action> actions;
+  for (int i = 0; i < 12'000; ++i) {
+    actions = probe.on(driver.next(actions));
+    for (const SlotState& slot : probe.slots()) {
+      if (predicate(slot)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 TEST(KernelSnapshot, snapshots_of_the_hybrid_policy_with_resting_orders_continue_identically) {
   KernelConfig config = full_config();
   config.bands = default_bands(PolicyKind::hybrid);
-  // guards the premise: some snapshot must hold a resting post-only order
-  Kernel probe(config);
-  EventDriver driver(77);
-  std::span<const Action> actions;
-  bool resting = false;
-  for (int i = 0; i < 12'000 && !resting; ++i) {
-    actions = probe.on(driver.next(actions));
-    for (const SlotState& slot : probe.slots()) {
-      resting = resting || slot.passive_order != 0;
-    }
-  }
-  ASSERT_TRUE(resting);
+  ASSERT_TRUE(some_slot_reaches(config, 77, [](const SlotState& slot) { return slot.passive_order != 0; }));
   expect_every_snapshot_continues_identically(config, 77);
+}
+
+TEST(KernelSnapshot, snapshots_of_a_volatility_scaled_band_continue_identically) {
+  KernelConfig config = full_config();
+  config.bands = default_bands(PolicyKind::banded);
+  config.bands.volatility_reference = Ratio::from_ppm(40'000);
+  config.bands.maximum_band_scale = 5;
+  // the estimate starts at the reference squared and must move away from it
+  constexpr std::uint64_t kStarted = 4'000'000ULL * 4'000'000ULL;
+  ASSERT_TRUE(some_slot_reaches(
+      config, 91, [](const SlotState& slot) { return slot.hourly_variance != 0 && slot.hourly_variance != kStarted; }));
+  expect_every_snapshot_continues_identically(config, 91);
 }
 
 TEST(KernelSnapshot, snapshots_taken_while_venue_capacity_is_exhausted_continue_identically) {
@@ -300,10 +318,10 @@ TEST(KernelSnapshot, writing_is_deterministic_and_little_endian_words) {
   const std::vector<std::uint8_t> first = snapshot_of(kernel);
   EXPECT_EQ(snapshot_of(kernel), first);
   ASSERT_EQ(first.size() % 8, 0u);
-  // "SUKSNAP1", then format version 4 (3 had no withdrawable amounts: refused)
+  // "SUKSNAP1", then format version 5 (4 had no volatility estimate: refused)
   const std::vector<std::uint8_t> magic(first.begin(), first.begin() + 8);
   EXPECT_EQ(magic, (std::vector<std::uint8_t>{'S', 'U', 'K', 'S', 'N', 'A', 'P', '1'}));
-  EXPECT_EQ(first[8], 4);
+  EXPECT_EQ(first[8], 5);
 }
 
 TEST(KernelSnapshot, a_fresh_kernel_round_trips_too) {
@@ -381,6 +399,10 @@ TEST(KernelSnapshot, the_config_digest_ignores_order_and_first_ids_but_not_behav
   KernelConfig guard = full_config();
   guard.funding_guard.engage_after = Duration::from_hours(4);
   EXPECT_NE(Kernel(guard).config_digest(), base.config_digest());
+  KernelConfig scaled = full_config();
+  scaled.bands.volatility_reference = Ratio::from_ppm(40'000);
+  scaled.bands.maximum_band_scale = 2;
+  EXPECT_NE(Kernel(scaled).config_digest(), base.config_digest());
 }
 
 TEST(KernelSnapshot, restores_across_a_changed_first_client_order_id_and_keeps_the_snapshot_ids) {
@@ -520,9 +542,9 @@ TEST(KernelSnapshot, a_signed_snapshot_whose_venue_hedges_on_another_venues_inst
   ASSERT_EQ(source.venues()[0].config.id, 1);
   ASSERT_EQ(source.venues()[0].active, 1); // okx hedges on its swap
   const std::vector<std::uint8_t> bytes = snapshot_of(source);
-  // after the header, 9 kernel scalars, 8 counters and 22 words per slot;
+  // after the header, 9 kernel scalars, 8 counters and 25 words per slot;
   // active is a venue's ninth word
-  const std::size_t active_word = kHeaderWords + 9 + 8 + 22 * source.slots().size() + 8;
+  const std::size_t active_word = kHeaderWords + 9 + 8 + 25 * source.slots().size() + 8;
   ASSERT_EQ(word_at(bytes, active_word), 1u);
   Kernel target(small_config());
   EXPECT_FALSE(target.restore_snapshot(with_word(bytes, active_word, 2))); // Deribit's perpetual

@@ -40,6 +40,30 @@ PolicySpec policy_by_name(std::string_view name, const hedging::BandConfig& conf
   std::string_view base = name;
   std::optional<std::int64_t> width_bps;
   std::optional<std::int64_t> back_to_bps;
+  // "banded-10-5-x5" (also passive-, hybrid-): the band widens up to 5 times
+  // while the hourly volatility is below 1 %; "-x5-r50": below 0.50 %
+  std::optional<std::int64_t> band_scale;
+  std::optional<std::int64_t> reference_bps;
+  const auto bad_scale = [&] {
+    return std::invalid_argument("--policy: '" + std::string(name) +
+                                 "': a volatility-scaled band is banded-N-M-xK[-rR]: up to K (2 to 100) times "
+                                 "as wide while the hourly volatility is below R bps (1 to 1000, 100 if not given)");
+  };
+  if (const std::size_t scaled = name.find("-x"); scaled != std::string_view::npos) {
+    std::string_view scale = name.substr(scaled + 2);
+    name = name.substr(0, scaled);
+    if (const std::size_t reference = scale.find("-r"); reference != std::string_view::npos) {
+      reference_bps = whole_bps(scale.substr(reference + 2), 1);
+      scale = scale.substr(0, reference);
+      if (!reference_bps) {
+        throw bad_scale();
+      }
+    }
+    band_scale = whole_bps(scale, 2);
+    if (!band_scale || *band_scale > 100 || name.find('-') == std::string_view::npos) {
+      throw bad_scale();
+    }
+  }
   if (const std::size_t dash = name.find('-'); dash != std::string_view::npos) {
     base = name.substr(0, dash);
     std::string_view widths = name.substr(dash + 1);
@@ -67,6 +91,10 @@ PolicySpec policy_by_name(std::string_view name, const hedging::BandConfig& conf
       spec.bands.low_safe_bound = hedging::Ratio{hedging::Ratio::kScale - back_to};
       spec.bands.high_safe_bound = hedging::Ratio{hedging::Ratio::kScale + back_to};
       spec.bands.high_bound = one_plus_bps(*width_bps);
+    }
+    if (band_scale) {
+      spec.bands.maximum_band_scale = *band_scale;
+      spec.bands.volatility_reference = hedging::Ratio{reference_bps.value_or(100) * 10'000};
     }
     if (base == "passive") {
       spec.execution = fix::ExecutionStyle::post_only;

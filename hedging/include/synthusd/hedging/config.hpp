@@ -32,6 +32,12 @@ struct BandConfig {
   Ratio high_bound = Ratio::from_ppm(1'030'000);
   UsdCents minimum_liability{5'000}; // below: close everything
   Contracts minimum_order{1};        // banded only: smaller trades are skipped
+  // banded and hybrid: a band scaled by realised volatility (volatility.hpp).
+  // While the mark's hourly volatility is below the reference, each bound's
+  // distance from 1.00 grows by reference / realised, at most
+  // maximum_band_scale times. 0: the band is fixed.
+  Ratio volatility_reference{0};
+  std::int64_t maximum_band_scale = 1;
 };
 
 // The bands a policy uses when the configuration names the policy and not

@@ -55,6 +55,11 @@ struct SlotState {
   // it was posted at, to cancel it when the touch moves away
   ClientOrderId passive_order = 0;
   Price passive_price{};
+  // a volatility-scaled band (bands.volatility_reference > 0): the mark's
+  // last sample and its hourly variance (volatility.hpp; otherwise 0)
+  Price volatility_mark{};
+  Timestamp volatility_time{};
+  std::uint64_t hourly_variance = 0;
 };
 
 struct VenueState {
@@ -179,7 +184,7 @@ private:
   void choose_instruments() noexcept;
   void allocate_venues() noexcept;
   void hedge_slot(std::size_t slot_index) noexcept;
-  void hedge_slot_hybrid(std::size_t slot_index, const BandInput& input) noexcept;
+  void hedge_slot_hybrid(std::size_t slot_index, const BandConfig& bands, const BandInput& input) noexcept;
   // collateral (kernel_collateral.cpp)
   void manage_collateral() noexcept;
   // What a withdrawal may ask for: the venue's reported withdrawable amount, never above the collateral.
