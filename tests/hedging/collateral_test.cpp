@@ -146,6 +146,50 @@ TEST(DecideCollateral, bands_come_from_the_config) {
   EXPECT_EQ(d.amount, Sats{3'333'320});
 }
 
+// The band 2 / 2.5 / 2.5 / 4 with deposits asked for above 3: at $50,000
+// (1 cent = 20 sats) $10,000 on $3,300 (6,600,000 sats) is leverage 3.03,
+// inside the band but past the trigger: deposit back to 2.5, 400,000 -
+// 330,000 cents = 1,400,000 sats. On $3,333.34 (2.99999) nothing moves.
+CollateralConfig deposit_early_config() {
+  CollateralConfig config;
+  config.low_safe_bound = Ratio::from_ppm(2'500'000);
+  config.high_safe_bound = Ratio::from_ppm(2'500'000);
+  config.deposit_above = Ratio::from_ppm(3'000'000);
+  return config;
+}
+
+TEST(DecideCollateral, a_deposit_is_asked_for_above_deposit_above_inside_the_band) {
+  const CollateralDecision early =
+      decide_collateral(deposit_early_config(), UsdCents{1'000'000}, Sats{6'600'000}, k50k);
+  EXPECT_TRUE(early.transfer);
+  EXPECT_EQ(early.direction, TransferDirection::wallet_to_exchange);
+  EXPECT_EQ(early.amount, Sats{1'400'000});
+  EXPECT_FALSE(decide_collateral(deposit_early_config(), UsdCents{1'000'000}, Sats{6'666'680}, k50k).transfer);
+  // unset (0): at high_bound, as before
+  CollateralConfig unset = deposit_early_config();
+  unset.deposit_above = Ratio{0};
+  EXPECT_FALSE(decide_collateral(unset, UsdCents{1'000'000}, Sats{6'600'000}, k50k).transfer);
+  // withdrawals are unchanged: below 2, back to 2.5
+  const CollateralDecision low = decide_collateral(deposit_early_config(), UsdCents{1'000'000}, Sats{12'000'000}, k50k);
+  EXPECT_TRUE(low.transfer);
+  EXPECT_EQ(low.direction, TransferDirection::exchange_to_wallet);
+  EXPECT_EQ(low.amount, Sats{4'000'000}); // 600,000 - 400,000 cents
+}
+
+TEST(DecideCollateral, deposit_above_must_lie_above_high_safe_bound_and_at_most_high_bound) {
+  const auto kernel_with = [](Ratio deposit_above) {
+    KernelConfig config = single_venue_config();
+    config.collateral = deposit_early_config();
+    config.collateral.deposit_above = deposit_above;
+    return Kernel{config};
+  };
+  EXPECT_NO_THROW(kernel_with(Ratio{0}));
+  EXPECT_NO_THROW(kernel_with(Ratio::from_ppm(4'000'000)));
+  EXPECT_THROW(kernel_with(Ratio::from_ppm(2'500'000)), std::invalid_argument) << "at high_safe_bound";
+  EXPECT_THROW(kernel_with(Ratio::from_ppm(4'000'001)), std::invalid_argument);
+  EXPECT_THROW(kernel_with(Ratio::from_ppm(-1)), std::invalid_argument);
+}
+
 TEST(DecideCollateral, does_nothing_without_a_valid_mark) { EXPECT_FALSE(decide(1'000'000, 0, Price{}).transfer); }
 
 // ---- liquidation_distance -------------------------------------------------------
