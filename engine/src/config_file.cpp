@@ -70,6 +70,7 @@ void read_collateral(TableReader& t, hedging::CollateralConfig& c) {
   t.ratio("low_safe_bound", c.low_safe_bound);
   t.ratio("high_safe_bound", c.high_safe_bound);
   t.ratio("high_bound", c.high_bound);
+  t.ratio("deposit_above", c.deposit_above);
   t.dollars("minimum_transfer_usd", c.minimum_transfer);
   t.ratio("liquidation_alert_distance", c.liquidation_alert_distance);
 }

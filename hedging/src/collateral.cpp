@@ -30,7 +30,8 @@ CollateralDecision decide_collateral(const CollateralConfig& config, UsdCents re
   }
 
   int128 transfer_cents = 0;
-  if (exposure > 0 && decision.leverage > config.high_bound) {
+  const Ratio deposit_above = config.deposit_above.raw > 0 ? config.deposit_above : config.high_bound;
+  if (exposure > 0 && decision.leverage > deposit_above) {
     decision.direction = TransferDirection::wallet_to_exchange;
     transfer_cents = collateral_for(exposure, config.high_safe_bound) - collateral_cents;
   } else if (collateral_cents > 0 && decision.leverage < config.low_bound) {

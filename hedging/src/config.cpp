@@ -134,6 +134,11 @@ void validate(const KernelConfig& config) {
   if (c.high_safe_bound.raw <= 0 || c.low_safe_bound.raw <= 0) {
     fail("collateral", "safe leverage bounds must be > 0");
   }
+  // Above high_safe_bound a deposit raises collateral, and (low_safe_bound
+  // being at most high_safe_bound) a withdrawal never ends where one is asked for.
+  if (c.deposit_above.raw != 0 && !(c.deposit_above > c.high_safe_bound && c.deposit_above <= c.high_bound)) {
+    fail("collateral.deposit_above", "must be 0 (at high_bound) or above high_safe_bound and at most high_bound");
+  }
   if (config.carry.switch_hysteresis.raw < 0 || config.carry.roll_before_expiry.nanoseconds < 0) {
     fail("carry", "switch_hysteresis and roll_before_expiry must not be negative");
   }

@@ -227,6 +227,7 @@ void Kernel::apply(const CollateralSnapshot& event) noexcept {
   venue.collateral = event.equity;
   venue.withdrawable = event.withdrawable;
   venue.collateral_known = true;
+  venue.reported_since_refusal = true;
   // A snapshot taken while a transfer is in flight may or may not include
   // it: its completion must then not be added on top (see TransferCompleted).
   venue.snapshot_during_transfer = venue.transfer_in_flight;
@@ -270,6 +271,8 @@ void Kernel::apply(const TransferFailed& event) noexcept {
       if (venue.transfer_direction == TransferDirection::exchange_to_wallet) {
         venue.withdrawal_refused = true;
         venue.withdrawable_when_refused = withdrawable_of(venue);
+        venue.withdrawal_refused_amount = venue.transfer_amount;
+        venue.reported_since_refusal = false;
       }
       alert(AlertCode::transfer_failed, static_cast<std::int64_t>(event.transfer_id), venue.config.id,
             venue.transfer_amount.value);

@@ -1,6 +1,7 @@
 // Rule 7: collateral and leverage per venue, and the liquidation-distance alert.
 
 #include <algorithm>
+#include <optional>
 
 #include "synthusd/hedging/collateral.hpp"
 #include "synthusd/hedging/kernel.hpp"
@@ -14,6 +15,35 @@ int128 abs128(int128 v) noexcept { return v < 0 ? -v : v; }
 
 Sats Kernel::withdrawable_of(const VenueState& venue) noexcept {
   return venue.withdrawable.value >= 0 ? std::min(venue.withdrawable, venue.collateral) : venue.collateral;
+}
+
+// Only what the venue pays out: asking for more is refused. While a
+// position is open the payout moves between the report it was read from and
+// the venue's answer (every fill's fee comes off the balance; equity less
+// margin moves with the mark), so a withdrawal leaves one minimum transfer of
+// it behind: asking for the last report to the sat was refused whenever a fee
+// was charged in between, and the refusal then blocked withdrawals for the
+// rest of the crash (demo seed 3). Less than a minimum transfer is what the
+// rule never moves anyway. After a refusal: nothing before a fresh report,
+// then at most half of what was refused (a few halvings find what a venue
+// that reports more than it pays will release, without asking on every
+// event), or the whole amount again once the payout grew by a minimum
+// transfer since the refusal.
+std::optional<Sats> Kernel::withdrawal_amount(const VenueState& venue, Sats wanted, bool position_open,
+                                              Price mark) const noexcept {
+  const Sats payable = withdrawable_of(venue);
+  const Sats minimum = cents_to_sats(config_.collateral.minimum_transfer, mark, Rounding::up);
+  Sats amount = std::min(wanted, position_open ? payable - minimum : payable);
+  if (venue.withdrawal_refused && payable < venue.withdrawable_when_refused + minimum) {
+    if (!venue.reported_since_refusal) {
+      return std::nullopt;
+    }
+    amount = std::min(amount, Sats{venue.withdrawal_refused_amount.value / 2});
+  }
+  if (amount < minimum) {
+    return std::nullopt;
+  }
+  return amount;
 }
 
 void Kernel::manage_collateral() noexcept {
@@ -49,14 +79,11 @@ void Kernel::manage_collateral() noexcept {
     }
     Sats amount = decision.amount;
     if (decision.direction == TransferDirection::exchange_to_wallet) {
-      // Only what the venue pays out: asking for more is refused, and asking
-      // again after a refusal waits until that has grown by a transfer's worth.
-      const Sats payable = withdrawable_of(venue);
-      const Sats minimum = cents_to_sats(config_.collateral.minimum_transfer, mark, Rounding::up);
-      amount = std::min(amount, payable);
-      if (amount < minimum || (venue.withdrawal_refused && payable < venue.withdrawable_when_refused + minimum)) {
+      const std::optional<Sats> sized = withdrawal_amount(venue, amount, required > 0, mark);
+      if (!sized) {
         continue;
       }
+      amount = *sized;
     }
     TransferIntent intent;
     intent.transfer_id = next_transfer_id_++;

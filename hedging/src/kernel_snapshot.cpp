@@ -34,8 +34,9 @@ using snapshot_detail::put_word;
 // 2: VenueState.liquidated, withdrawal_refused; 3: the hybrid policy's
 // SlotState.passive_order, passive_price and OrderRecord.passive; 4: VenueState
 // withdrawable, withdrawable_when_refused; 5: SlotState volatility_mark,
-// volatility_time, hourly_variance (the volatility-scaled band)
-constexpr std::uint64_t kSnapshotVersion = 5;
+// volatility_time, hourly_variance (the volatility-scaled band); 6: VenueState
+// withdrawal_refused_amount, reported_since_refusal
+constexpr std::uint64_t kSnapshotVersion = 6;
 constexpr std::size_t kHeaderWords = 8;
 constexpr std::size_t kStateDigestWord = 3; // the one header word not fixed by the config
 
@@ -106,6 +107,8 @@ constexpr void visit_fields(S& venue, Visitor& visitor) requires std::is_same_v<
   visitor.field(venue.withdrawable);
   visitor.field(venue.withdrawal_refused);
   visitor.field(venue.withdrawable_when_refused);
+  visitor.field(venue.withdrawal_refused_amount);
+  visitor.field(venue.reported_since_refusal);
 }
 
 template <class S, class Visitor>

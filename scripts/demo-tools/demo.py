@@ -185,13 +185,14 @@ def main() -> int:
                                "--seed", str(args.seed), "--summary-json", replay_summary],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     started = time.monotonic()
-    sampler = demo_transfers.LeverageSampler(http_port) if args.transfers else None
+    sampler = (demo_transfers.LeverageSampler(http_port, os.path.join(run_directory, "leverage.csv"))
+               if args.transfers else None)
     next_sample = started
     os.set_blocking(engine.stdout.fileno(), False)
     while time.monotonic() - started < args.duration:
         if sampler is not None and time.monotonic() >= next_sample:
             sampler.sample()
-            next_sample += 0.5
+            next_sample += demo_transfers.SAMPLE_SECONDS
         line = engine.stdout.readline()
         if line:
             print(line.rstrip(), flush=True)

@@ -20,8 +20,13 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLIENT_ID, CLIENT_SECRET = "demo-wallet", "demo-wallet-secret"
+# The simulator's wallet credits a deposit, and completes a withdrawal, this long after it
+# is sent or asked for; the engine's transfer executor polls the venue and the node every
+# POLL_MS (config_section).
+WALLET_DELAY_MS = 500
+POLL_MS = 100
 VENUE_FLAGS = ["--wallet", "true", "--wallet-client-id", CLIENT_ID, "--wallet-client-secret", CLIENT_SECRET,
-               "--wallet-credit-delay-ms", "500", "--wallet-withdrawal-delay-ms", "500",
+               "--wallet-credit-delay-ms", str(WALLET_DELAY_MS), "--wallet-withdrawal-delay-ms", str(WALLET_DELAY_MS),
                # $79 at the start price: below minimum_transfer_usd, so nothing is withdrawn
                # before the first payment; the node deposits as the liability grows.
                "--collateral", "0.01"]
@@ -51,7 +56,21 @@ def start_node(run_directory: str, port: int) -> tuple[subprocess.Popen, int, st
 
 
 def config_section(venue_wallet_port: int, node_port: int, macaroon: str) -> str:
+    """The engine's [transfers] (the simulator's wallet, the fake node) and [collateral]: the band
+    stays 2..4 (the defaults), but a deposit is asked for once leverage passes the band's middle (3)
+    instead of its top, and deposits and withdrawals aim at 2.5. Deposits land a while after they
+    are asked for and the payments keep raising the exposure meanwhile: asked for at 3 and sized to
+    2.5, one deposit leaves room for the exposure to grow by a third before it lands (3 -> 4) and by
+    60 % after it (2.5 -> 4); at the defaults (asked for at 4, sized to 3) leverage is past the band
+    on every deposit. A withdrawal lands at 2.5 as well, below where a deposit is asked for."""
     return f"""
+[collateral]
+low_bound = 2
+low_safe_bound = 2.5
+high_safe_bound = 2.5
+deposit_above = 3
+high_bound = 4
+
 [transfers]
 enabled = true
 venue = "deribit"
@@ -65,7 +84,7 @@ macaroon_file = "{macaroon}"
 max_transfer_sats = 2000000000   # the demo's account holds 10 BTC: one transfer may move all of it
 max_daily_sats = 100000000000
 credit_timeout_seconds = 30
-poll_ms = 100
+poll_ms = {POLL_MS}
 timeout_ms = 2000
 """
 
@@ -105,30 +124,39 @@ def wallet_totals(port: int) -> dict[str, tuple[int, int]]:
     return totals
 
 
-# How far leverage may stray past a band while a transfer is in flight: the
-# transfer sized to bring it back has been asked for and is on its way, and
-# payments keep coming meanwhile (one transfer at a time per venue).
-IN_FLIGHT_TOLERANCE = 1.5
-# Leverage is judged once the first deposit has landed and the liability is
-# at least this many minimum transfers. Not judged: the cold start of a
-# nearly empty account, where the first payments multiply the liability
-# within seconds ($0 to $2,500 in the first 2-3 s at 20 payments a second),
-# far faster than a deposit lands. Measured there: leverage 6 to 15 (README,
-# demo).
-JUDGED_FROM_MINIMUM_TRANSFERS = 25
+# The pass rule (scripts/demo --transfers): leverage inside [low_bound, high_bound] at every
+# sample, with two exceptions that follow from how the rule works, not from runs:
+# - After leverage leaves the band the transfer that brings it back is asked for at once and
+#   lands one transfer time later: the wallet's delay plus two of the executor's polls (the one
+#   that sends or asks, the one that sees it credited or paid out). The crossing happened at
+#   most one sampling interval before the first sample that shows it. So a sample outside the
+#   band is allowed while the last sample inside it is at most TRANSFER_SECONDS +
+#   SAMPLE_SECONDS old. The start is such a crossing too: the account holds next to nothing
+#   when the first payments arrive, so the first sample that shows a transfer counts as the
+#   last one inside, and nothing before it is judged.
+# - Below the band when the venue pays out too little for a withdrawal: the kernel never moves
+#   less than minimum_transfer_usd and, while a position is open, leaves one minimum transfer of
+#   the payout behind (hedging/src/kernel_collateral.cpp), so below 2 minimum transfers of
+#   payout no withdrawal is possible.
+SAMPLE_SECONDS = 0.5
+TRANSFER_SECONDS = (WALLET_DELAY_MS + 2 * POLL_MS) / 1000
 
 
 class LeverageSampler:
-    """synthusd_leverage, the liability, the transfer in flight and the transfer gauges from
-    /metrics, once per call."""
+    """synthusd_leverage, the transfer in flight, collateral, payout, index price and the transfer
+    gauges from /metrics, once per call; every sample also goes to a CSV file (the run
+    directory's leverage.csv)."""
 
-    def __init__(self, http_port: int) -> None:
+    def __init__(self, http_port: int, csv_path: str | None = None) -> None:
         self.http_port = http_port
         self.started = time.monotonic()
-        # (seconds, leverage, sats in flight, liability $, withdrawable $: what the venue pays out)
+        # (seconds, leverage, sats in flight, liability $, payout $: what the venue pays out)
         self.samples: list[tuple[float, float, int, float, float]] = []
-        self.funded = False  # a transfer completed
+        self.first_transfer_seen: float | None = None
         self.completed = self.failed = self.overdue = 0
+        self.csv = open(csv_path, "w") if csv_path else None
+        if self.csv:
+            self.csv.write("seconds,leverage,in_flight_sats,liability_usd,collateral_sats,withdrawable_sats,index_usd\n")
 
     def sample(self) -> None:
         try:
@@ -136,7 +164,7 @@ class LeverageSampler:
                 text = response.read().decode()
         except OSError:
             return
-        leverage, in_flight, liability, collateral, withdrawable = None, 0, 0.0, 0, 0
+        leverage, in_flight, liability, collateral, withdrawable, index = None, 0, 0.0, 0, 0, 0.0
         for line in text.splitlines():
             name, _, value = line.rpartition(" ")
             if name == 'synthusd_leverage{venue="deribit"}':
@@ -147,6 +175,8 @@ class LeverageSampler:
                 collateral = int(float(value))
             elif name == 'synthusd_withdrawable_sats{venue="deribit"}':
                 withdrawable = int(float(value))
+            elif name == "synthusd_oracle_index_price_usd":
+                index = float(value)
             elif name == "synthusd_liability_usd_cents":
                 liability = float(value) / 100
             elif name == "synthusd_transfers_completed":
@@ -155,38 +185,55 @@ class LeverageSampler:
                 self.failed = int(float(value))
             elif name == "synthusd_transfers_overdue":
                 self.overdue = int(float(value))
-        self.funded = self.funded or self.completed > 0
+        seconds = time.monotonic() - self.started
+        if self.first_transfer_seen is None and (in_flight != 0 or self.completed > 0):
+            self.first_transfer_seen = seconds
+        if self.csv:
+            self.csv.write(f"{seconds:.2f},{'' if leverage is None else f'{leverage:.4f}'},{in_flight},{liability:.2f},"
+                           f"{collateral},{withdrawable},{index:.2f}\n")
+            self.csv.flush()
         if leverage is not None:
-            # liability 0 until funded: such samples are shown, not judged
-            # the collateral's dollars are the exposure over leverage; the payout its share of them
-            payout = liability / leverage * withdrawable / collateral if leverage > 0 and collateral > 0 else 0.0
-            self.samples.append((time.monotonic() - self.started, leverage, in_flight,
-                                 liability if self.funded else 0.0, payout))
+            self.samples.append((seconds, leverage, in_flight, liability, withdrawable * index / 1e8))
 
     def report(self, low: float, high: float, minimum_transfer: float, totals: dict[str, tuple[int, int]]) -> bool:
-        """Prints the summary lines; True when no transfer failed or is overdue and leverage stayed
-        inside [low, high] once judged (within the tolerance while a transfer was in flight)."""
+        """Prints the summary lines; True when no transfer failed or is overdue and every judged
+        leverage sample is inside [low, high] or excused by the rule above."""
         deposits, withdrawals = totals.get("deposits", (0, 0)), totals.get("withdrawals", (0, 0))
         print(f"transfers: completed {self.completed}, failed {self.failed}, overdue {self.overdue}; "
               f"deposits {deposits[0]} ({deposits[1]:,} sats), withdrawals {withdrawals[0]} ({withdrawals[1]:,} sats)")
-        floor = JUDGED_FROM_MINIMUM_TRANSFERS * minimum_transfer
-        judged = [s for s in self.samples if s[3] >= floor]
-        if not judged:
-            print(f"  leverage: never judged (no deposit landed, or the liability never reached ${floor:,.0f})")
+        if self.first_transfer_seen is None:
+            print("  leverage: never judged (no transfer was asked for)")
             return False
-        levels = [s[1] for s in judged]
-        outside = [s for s in judged if not low <= s[1] <= high]
-        waiting = [s for s in outside if s[2] != 0 and low - IN_FLIGHT_TOLERANCE <= s[1] <= high + IN_FLIGHT_TOLERANCE]
-        # Below the band with less than a minimum transfer withdrawable: the venue holds the
-        # rest (unrealised profit, margin), and no withdrawal could bring leverage back.
-        held = [s for s in outside if s not in waiting and s[1] < low and s[4] < minimum_transfer]
-        bad = [s for s in outside if s not in waiting and s not in held]
+        judged_from = self.first_transfer_seen
+        allowance = TRANSFER_SECONDS + SAMPLE_SECONDS
+        judged, outside, crossing, held, bad = [], [], [], [], []
+        last_inside = judged_from
+        for sample in self.samples:
+            seconds, leverage, _, _, payout = sample
+            if seconds < judged_from:
+                continue
+            if low <= leverage <= high:
+                last_inside = seconds
+            judged.append(sample)
+            if low <= leverage <= high:
+                continue
+            outside.append(sample)
+            if seconds - last_inside <= allowance:
+                crossing.append(sample)
+            elif leverage < low and payout < 2 * minimum_transfer:
+                held.append(sample)
+            else:
+                bad.append(sample)
+        if not judged:
+            print("  leverage: never judged (the run ended before the first transfer could land)")
+            return False
         inside = not bad and self.failed == 0 and self.overdue == 0
-        print(f"  leverage min {min(levels):.2f} max {max(levels):.2f} over {len(judged)} samples after the first deposit "
-              f"with the liability at ${floor:,.0f} or more (all {len(self.samples)}: max {max(s[1] for s in self.samples):.2f}), "
-              f"collateral band {low:g}..{high:g}: {len(outside)} outside, {len(waiting)} of them within "
-              f"{IN_FLIGHT_TOLERANCE:g} while a transfer was in flight, {len(held)} below it with less than "
-              f"${minimum_transfer:g} withdrawable: {'kept in band' if inside else 'LEFT THE BAND'}")
+        levels = [s[1] for s in judged]
+        print(f"  leverage min {min(levels):.2f} max {max(levels):.2f} over {len(judged)} samples from the first "
+              f"transfer at {judged_from:.1f} s, band {low:g}..{high:g}: "
+              f"{len(outside)} outside, {len(crossing)} of them within {allowance:g} s of the last sample inside, "
+              f"{len(held)} below it with less than ${2 * minimum_transfer:g} paid out: "
+              f"{'kept in band' if inside else 'LEFT THE BAND'}")
         for seconds, leverage, in_flight, liability, payout in bad[:10]:
             print(f"    at {seconds:5.1f} s leverage {leverage:.2f}, liability ${liability:,.2f}, payout ${payout:,.2f}, "
                   f"{'transfer in flight ' + format(in_flight, ',') + ' sats' if in_flight else 'no transfer in flight'}")

@@ -78,8 +78,13 @@ low_bound = 0.9301
 minimum_liability_usd = "49.99"
 [collateral]
 liquidation_alert_distance = 0.15
+low_safe_bound = 2.5
+high_safe_bound = 2.5
+deposit_above = 3.2
 )",
                                            "test.toml");
+  EXPECT_EQ(config.kernel.collateral.deposit_above, Ratio{320'000'000});
+  EXPECT_EQ(config.kernel.collateral.high_safe_bound, Ratio{250'000'000});
   EXPECT_EQ(config.kernel.bands.low_bound, Ratio{93'010'000});
   EXPECT_EQ(config.kernel.bands.minimum_liability, UsdCents{4'999});
   EXPECT_EQ(config.kernel.collateral.liquidation_alert_distance, Ratio{15'000'000});

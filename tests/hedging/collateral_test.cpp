@@ -10,6 +10,7 @@
 
 #include <limits>
 
+#include "collateral_fixture.hpp"
 #include "kernel_fixture.hpp"
 #include "synthusd/hedging/collateral.hpp"
 
@@ -146,6 +147,50 @@ TEST(DecideCollateral, bands_come_from_the_config) {
   EXPECT_EQ(d.amount, Sats{3'333'320});
 }
 
+// The band 2 / 2.5 / 2.5 / 4 with deposits asked for above 3: at $50,000
+// (1 cent = 20 sats) $10,000 on $3,300 (6,600,000 sats) is leverage 3.03,
+// inside the band but past the trigger: deposit back to 2.5, 400,000 -
+// 330,000 cents = 1,400,000 sats. On $3,333.34 (2.99999) nothing moves.
+CollateralConfig deposit_early_config() {
+  CollateralConfig config;
+  config.low_safe_bound = Ratio::from_ppm(2'500'000);
+  config.high_safe_bound = Ratio::from_ppm(2'500'000);
+  config.deposit_above = Ratio::from_ppm(3'000'000);
+  return config;
+}
+
+TEST(DecideCollateral, a_deposit_is_asked_for_above_deposit_above_inside_the_band) {
+  const CollateralDecision early =
+      decide_collateral(deposit_early_config(), UsdCents{1'000'000}, Sats{6'600'000}, k50k);
+  EXPECT_TRUE(early.transfer);
+  EXPECT_EQ(early.direction, TransferDirection::wallet_to_exchange);
+  EXPECT_EQ(early.amount, Sats{1'400'000});
+  EXPECT_FALSE(decide_collateral(deposit_early_config(), UsdCents{1'000'000}, Sats{6'666'680}, k50k).transfer);
+  // unset (0): at high_bound, as before
+  CollateralConfig unset = deposit_early_config();
+  unset.deposit_above = Ratio{0};
+  EXPECT_FALSE(decide_collateral(unset, UsdCents{1'000'000}, Sats{6'600'000}, k50k).transfer);
+  // withdrawals are unchanged: below 2, back to 2.5
+  const CollateralDecision low = decide_collateral(deposit_early_config(), UsdCents{1'000'000}, Sats{12'000'000}, k50k);
+  EXPECT_TRUE(low.transfer);
+  EXPECT_EQ(low.direction, TransferDirection::exchange_to_wallet);
+  EXPECT_EQ(low.amount, Sats{4'000'000}); // 600,000 - 400,000 cents
+}
+
+TEST(DecideCollateral, deposit_above_must_lie_above_high_safe_bound_and_at_most_high_bound) {
+  const auto kernel_with = [](Ratio deposit_above) {
+    KernelConfig config = single_venue_config();
+    config.collateral = deposit_early_config();
+    config.collateral.deposit_above = deposit_above;
+    return Kernel{config};
+  };
+  EXPECT_NO_THROW(kernel_with(Ratio{0}));
+  EXPECT_NO_THROW(kernel_with(Ratio::from_ppm(4'000'000)));
+  EXPECT_THROW(kernel_with(Ratio::from_ppm(2'500'000)), std::invalid_argument) << "at high_safe_bound";
+  EXPECT_THROW(kernel_with(Ratio::from_ppm(4'000'001)), std::invalid_argument);
+  EXPECT_THROW(kernel_with(Ratio::from_ppm(-1)), std::invalid_argument);
+}
+
 TEST(DecideCollateral, does_nothing_without_a_valid_mark) { EXPECT_FALSE(decide(1'000'000, 0, Price{}).transfer); }
 
 // ---- liquidation_distance -------------------------------------------------------
@@ -182,28 +227,6 @@ TEST(LiquidationDistance, is_unbounded_when_collateral_covers_the_exposure_or_th
 }
 
 // ---- kernel ---------------------------------------------------------------------
-
-constexpr VenueId kVenue = 1;
-constexpr InstrumentId kSwap = 1;
-
-CollateralSnapshot collateral(std::int64_t sats, Timestamp time) {
-  return CollateralSnapshot{kVenue, Sats{sats}, time};
-}
-
-// Single OKX venue at `dollars`; $10,000 liability; the 98-contract short
-// sent and, if `filled`, filled. No collateral snapshot yet.
-Kernel hedged(std::int64_t dollars, bool filled = true) {
-  Kernel kernel(single_venue_config());
-  bring_up(kernel, dollars);
-  const auto actions = kernel.on(liability(1'000'000));
-  EXPECT_TRUE(transfers_in(actions).empty()); // collateral unknown: never a transfer
-  const auto orders = orders_in(actions);
-  EXPECT_EQ(orders.size(), 1U);
-  if (filled && !orders.empty()) {
-    (void)fill(kernel, orders[0], dollars, kStart);
-  }
-  return kernel;
-}
 
 TEST(KernelCollateral, makes_no_transfer_before_the_first_collateral_snapshot) {
   Kernel kernel = hedged(30'000);
@@ -449,84 +472,6 @@ TEST(KernelCollateral, an_order_refused_for_margin_is_retried_as_soon_as_the_dep
   const auto orders = orders_in(kernel.on(TransferCompleted{deposit[0].transfer_id, at_seconds(2)}));
   ASSERT_EQ(orders.size(), 1U);
   EXPECT_EQ(orders[0].side, Side::sell);
-}
-
-CollateralSnapshot collateral(std::int64_t sats, std::int64_t withdrawable, Timestamp time) {
-  return CollateralSnapshot{kVenue, Sats{sats}, time, Sats{withdrawable}};
-}
-
-// $10,000 hedged at $30,000; 0.4 BTC ($12,000) is leverage 0.83: withdraw
-// down to leverage 3 would be $8,667 (28,888,866 sats), but the venue pays
-// out only what it reports withdrawable.
-TEST(KernelCollateral, a_withdrawal_asks_for_no_more_than_the_venue_pays_out) {
-  Kernel kernel = hedged(30'000);
-  const auto sized = transfers_in(kernel.on(collateral(40'000'000, 20'000'000, at_seconds(1))));
-  ASSERT_EQ(sized.size(), 1U);
-  EXPECT_EQ(sized[0].direction, TransferDirection::exchange_to_wallet);
-  EXPECT_EQ(sized[0].amount, Sats{20'000'000});
-
-  Kernel plenty = hedged(30'000);
-  const auto whole = transfers_in(plenty.on(collateral(40'000'000, 40'000'000, at_seconds(1))));
-  ASSERT_EQ(whole.size(), 1U);
-  EXPECT_EQ(whole[0].amount, Sats{28'888'866}) << "the band decides when the venue would pay more";
-}
-
-TEST(KernelCollateral, no_withdrawal_when_the_venue_pays_out_less_than_the_minimum_transfer) {
-  Kernel kernel = hedged(30'000);
-  // $100 at $30,000 is 333,334 sats.
-  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, 333'333, at_seconds(1)))).empty());
-  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, 0, at_seconds(2)))).empty());
-  const auto enough = transfers_in(kernel.on(collateral(40'000'000, 333'334, at_seconds(3))));
-  ASSERT_EQ(enough.size(), 1U);
-  EXPECT_EQ(enough[0].amount, Sats{333'334});
-}
-
-TEST(KernelCollateral, a_withdrawable_amount_below_minus_one_is_an_invalid_event) {
-  Kernel kernel = hedged(30'000);
-  const std::uint64_t before = kernel.counters().invalid_events;
-  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, -2, at_seconds(1)))).empty());
-  EXPECT_EQ(kernel.counters().invalid_events, before + 1);
-  EXPECT_FALSE(kernel.venue(kVenue)->collateral_known);
-}
-
-TEST(KernelCollateral, a_refused_withdrawal_is_asked_again_only_once_the_payout_grew_by_a_minimum_transfer) {
-  Kernel kernel = hedged(30'000);
-  const auto first = transfers_in(kernel.on(collateral(40'000'000, 20'000'000, at_seconds(1))));
-  ASSERT_EQ(first.size(), 1U);
-  // The venue refused all the same (its margin moved in between).
-  (void)kernel.on(TransferFailed{first[0].transfer_id, at_seconds(2)});
-  EXPECT_TRUE(kernel.venue(kVenue)->withdrawal_refused);
-  EXPECT_EQ(kernel.venue(kVenue)->withdrawable_when_refused, Sats{20'000'000});
-  EXPECT_TRUE(transfers_in(kernel.on(Timer{at_seconds(3)})).empty());
-  // Fills do not by themselves make the venue pay more: no asking after each.
-  const auto more = orders_in(kernel.on(liability(100'000, at_seconds(4))));
-  ASSERT_EQ(more.size(), 1U);
-  EXPECT_TRUE(transfers_in(fill(kernel, more[0], 30'000, at_seconds(5))).empty());
-  // Less than $100 more (333,334 sats) is not material; that much is.
-  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, 20'333'333, at_seconds(6)))).empty());
-  const auto again = transfers_in(kernel.on(collateral(40'000'000, 20'333'334, at_seconds(7))));
-  ASSERT_EQ(again.size(), 1U);
-  EXPECT_EQ(again[0].amount, Sats{20'333'334});
-}
-
-TEST(KernelCollateral,
-     a_venue_that_does_not_report_the_payout_has_its_equity_withdrawn_and_is_asked_again_as_it_grows) {
-  Kernel kernel = hedged(30'000);
-  const auto first = transfers_in(kernel.on(collateral(40'000'000, at_seconds(1))));
-  ASSERT_EQ(first.size(), 1U);
-  EXPECT_EQ(first[0].amount, Sats{28'888'866});
-  (void)kernel.on(TransferFailed{first[0].transfer_id, at_seconds(2)});
-  EXPECT_TRUE(transfers_in(kernel.on(collateral(40'000'000, at_seconds(3)))).empty());
-  EXPECT_EQ(transfers_in(kernel.on(collateral(40'333'334, at_seconds(4)))).size(), 1U);
-}
-
-TEST(KernelCollateral, a_completed_withdrawal_lowers_the_reported_payout_too) {
-  Kernel kernel = hedged(30'000);
-  const auto first = transfers_in(kernel.on(collateral(40'000'000, 20'000'000, at_seconds(1))));
-  ASSERT_EQ(first.size(), 1U);
-  (void)kernel.on(TransferCompleted{first[0].transfer_id, at_seconds(2)});
-  EXPECT_EQ(kernel.venue(kVenue)->collateral, Sats{20'000'000});
-  EXPECT_EQ(kernel.venue(kVenue)->withdrawable, Sats{0});
 }
 
 TEST(KernelCollateral, a_position_reduced_but_not_closed_by_the_venue_is_no_liquidation) {

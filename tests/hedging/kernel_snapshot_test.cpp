@@ -96,6 +96,8 @@ void expect_same_visible_state(const Kernel& a, const Kernel& b) {
     EXPECT_EQ(x.withdrawable, y.withdrawable);
     EXPECT_EQ(x.withdrawal_refused, y.withdrawal_refused);
     EXPECT_EQ(x.withdrawable_when_refused, y.withdrawable_when_refused);
+    EXPECT_EQ(x.withdrawal_refused_amount, y.withdrawal_refused_amount);
+    EXPECT_EQ(x.reported_since_refusal, y.reported_since_refusal);
   }
   EXPECT_EQ(a.state_digest(), b.state_digest());
   EXPECT_EQ(a.full_state_digest(), b.full_state_digest());
@@ -318,10 +320,10 @@ TEST(KernelSnapshot, writing_is_deterministic_and_little_endian_words) {
   const std::vector<std::uint8_t> first = snapshot_of(kernel);
   EXPECT_EQ(snapshot_of(kernel), first);
   ASSERT_EQ(first.size() % 8, 0u);
-  // "SUKSNAP1", then format version 5 (4 had no volatility estimate: refused)
+  // "SUKSNAP1", then format version 6 (5 had no refused withdrawal amount: refused)
   const std::vector<std::uint8_t> magic(first.begin(), first.begin() + 8);
   EXPECT_EQ(magic, (std::vector<std::uint8_t>{'S', 'U', 'K', 'S', 'N', 'A', 'P', '1'}));
-  EXPECT_EQ(first[8], 5);
+  EXPECT_EQ(first[8], 6);
 }
 
 TEST(KernelSnapshot, a_fresh_kernel_round_trips_too) {

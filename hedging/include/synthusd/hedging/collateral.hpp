@@ -16,8 +16,8 @@ struct CollateralDecision {
 };
 
 // required_exposure: the larger of the venue's current |exposure| and its
-// allocated hedge, in cents. Leverage above `high_bound` (or exposure with no
-// collateral) -> deposit to reach `high_safe_bound`; below `low_bound` ->
+// allocated hedge, in cents. Leverage above `deposit_above` (`high_bound`
+// when 0; or exposure with no collateral) -> deposit to reach `high_safe_bound`; below `low_bound` ->
 // withdraw to reach `low_safe_bound` (all of it when nothing is hedged).
 // Transfers under `minimum_transfer` are not made. mark must be valid.
 [[nodiscard]] CollateralDecision decide_collateral(const CollateralConfig& config, UsdCents required_exposure,

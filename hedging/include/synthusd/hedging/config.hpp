@@ -67,6 +67,12 @@ struct CollateralConfig {
   Ratio low_safe_bound = Ratio::from_ppm(3'000'000);
   Ratio high_safe_bound = Ratio::from_ppm(3'000'000);
   Ratio high_bound = Ratio::from_ppm(4'000'000);
+  // A deposit is asked for once leverage passes this (0: high_bound). A
+  // deposit lands a while after it is asked for (an on-chain send, the
+  // venue's confirmations) and payments keep raising the exposure meanwhile;
+  // asked for inside the band, it can land before leverage reaches
+  // high_bound. Above high_safe_bound and at most high_bound when set.
+  Ratio deposit_above{0};
   UsdCents minimum_transfer{10'000};                           // $100
   Ratio liquidation_alert_distance = Ratio::from_ppm(150'000); // 15 % price move
 };

@@ -82,12 +82,18 @@ struct VenueState {
   // What the venue last said it would pay out (kWithdrawableUnreported: the
   // collateral). A withdrawal is never sized above it.
   Sats withdrawable = kWithdrawableUnreported;
-  // A withdrawal came back refused: the venue holds equity it will not
-  // release. Not asked again until a transfer completes or the venue reports
-  // a withdrawable amount at least a minimum transfer above
-  // `withdrawable_when_refused` (a fill alone changes nothing we can see).
+  // A withdrawal came back refused: the venue pays out less than
+  // `withdrawal_refused_amount` (its payout moved after the report the amount
+  // was sized from, or it holds equity it will not release). Not asked again
+  // before a collateral report received after the refusal
+  // (`reported_since_refusal`: a fill alone changes nothing we can see);
+  // then for at most half the refused amount, or again in full once the
+  // reported payout is a minimum transfer above `withdrawable_when_refused`.
+  // Cleared when a transfer completes.
   bool withdrawal_refused = false;
   Sats withdrawable_when_refused{};
+  Sats withdrawal_refused_amount{};
+  bool reported_since_refusal = false;
 };
 
 struct RiskHedgeState {
@@ -189,6 +195,9 @@ private:
   void manage_collateral() noexcept;
   // What a withdrawal may ask for: the venue's reported withdrawable amount, never above the collateral.
   [[nodiscard]] static Sats withdrawable_of(const VenueState& venue) noexcept;
+  // What a withdrawal the band wants (`wanted`) asks for now, or nothing (kernel_collateral.cpp).
+  [[nodiscard]] std::optional<Sats> withdrawal_amount(const VenueState& venue, Sats wanted, bool position_open,
+                                                      Price mark) const noexcept;
   void check_liquidation(std::size_t venue_index) noexcept;
   void note_liquidation(const SlotState& slot) noexcept;
   void end_liquidation(VenueState& venue) noexcept;
