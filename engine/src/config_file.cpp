@@ -72,6 +72,7 @@ void read_collateral(TableReader& t, hedging::CollateralConfig& c) {
   t.ratio("high_bound", c.high_bound);
   t.ratio("deposit_above", c.deposit_above);
   t.dollars("minimum_transfer_usd", c.minimum_transfer);
+  t.dollars("keep_at_venue_usd", c.keep_at_venue);
   t.ratio("liquidation_alert_distance", c.liquidation_alert_distance);
 }
 

@@ -1,5 +1,6 @@
 #include "synthusd/hedging/collateral.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace synthusd::hedging {
@@ -38,12 +39,14 @@ CollateralDecision decide_collateral(const CollateralConfig& config, UsdCents re
     decision.direction = TransferDirection::exchange_to_wallet;
     transfer_cents =
         exposure == 0 ? collateral_cents : collateral_cents - collateral_for(exposure, config.low_safe_bound);
+    // Never below the amount the operator keeps at the venue.
+    transfer_cents = std::min(transfer_cents, collateral_cents - static_cast<int128>(config.keep_at_venue.value));
   }
   if (transfer_cents <= 0 || transfer_cents < config.minimum_transfer.value) {
     return decision;
   }
   decision.transfer = true;
-  if (decision.direction == TransferDirection::exchange_to_wallet && exposure == 0) {
+  if (decision.direction == TransferDirection::exchange_to_wallet && exposure == 0 && config.keep_at_venue.value == 0) {
     decision.amount = collateral; // everything, to the sat
   } else {
     // deposits round up (never short of the safe band), withdrawals down

@@ -139,6 +139,9 @@ void validate(const KernelConfig& config) {
   if (c.deposit_above.raw != 0 && !(c.deposit_above > c.high_safe_bound && c.deposit_above <= c.high_bound)) {
     fail("collateral.deposit_above", "must be 0 (at high_bound) or above high_safe_bound and at most high_bound");
   }
+  if (c.keep_at_venue.value < 0) {
+    fail("collateral.keep_at_venue_usd", "must not be negative");
+  }
   if (config.carry.switch_hysteresis.raw < 0 || config.carry.roll_before_expiry.nanoseconds < 0) {
     fail("carry", "switch_hysteresis and roll_before_expiry must not be negative");
   }

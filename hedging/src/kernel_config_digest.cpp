@@ -24,7 +24,7 @@ static_assert(field_count<VenueConfig>() == 4, "VenueConfig changed: update Kern
 static_assert(field_count<InstrumentSpec>() == 14, "InstrumentSpec changed: update Kernel::config_digest");
 static_assert(field_count<BandConfig>() == 9, "BandConfig changed: update Kernel::config_digest");
 static_assert(field_count<CarryConfig>() == 2, "CarryConfig changed: update Kernel::config_digest");
-static_assert(field_count<CollateralConfig>() == 7, "CollateralConfig changed: update Kernel::config_digest");
+static_assert(field_count<CollateralConfig>() == 8, "CollateralConfig changed: update Kernel::config_digest");
 static_assert(field_count<FundingGuardConfig>() == 3, "FundingGuardConfig changed: update Kernel::config_digest");
 static_assert(field_count<RiskFactors>() == 3, "RiskFactors changed: update Kernel::config_digest");
 static_assert(field_count<RiskMarketRoute>() == 3, "RiskMarketRoute changed: update Kernel::config_digest");
@@ -97,6 +97,7 @@ std::uint64_t Kernel::config_digest() const noexcept {
   d.add(c.high_safe_bound.raw);
   d.add(c.high_bound.raw);
   d.add(c.deposit_above.raw);
+  d.add(c.keep_at_venue.value);
   d.add(c.minimum_transfer.value);
   d.add(c.liquidation_alert_distance.raw);
   d.add(config_.funding_guard.engage_below.raw);

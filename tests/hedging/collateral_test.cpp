@@ -191,6 +191,48 @@ TEST(DecideCollateral, deposit_above_must_lie_above_high_safe_bound_and_at_most_
   EXPECT_THROW(kernel_with(Ratio::from_ppm(-1)), std::invalid_argument);
 }
 
+// $1,000 kept at the venue, at $50,000 (1 cent = 20 sats, $1,000 = 2,000,000 sats).
+CollateralConfig keeping_1000() {
+  CollateralConfig config;
+  config.keep_at_venue = UsdCents{100'000};
+  return config;
+}
+
+TEST(DecideCollateral, with_nothing_to_hedge_a_withdrawal_leaves_what_is_kept_at_the_venue) {
+  // $1,500 held, nothing to hedge: $500 goes back, $1,000 stays
+  const CollateralDecision d = decide_collateral(keeping_1000(), UsdCents{0}, Sats{3'000'000}, k50k);
+  EXPECT_TRUE(d.transfer);
+  EXPECT_EQ(d.direction, TransferDirection::exchange_to_wallet);
+  EXPECT_EQ(d.amount, Sats{1'000'000});
+  // without a floor everything goes, to the sat
+  EXPECT_EQ(decide_collateral(CollateralConfig{}, UsdCents{0}, Sats{3'000'000}, k50k).amount, Sats{3'000'000});
+}
+
+TEST(DecideCollateral, at_the_kept_amount_nothing_is_withdrawn_however_low_leverage_is) {
+  // $1,050 held for $100 of exposure (leverage 0.095): $50 above the floor is
+  // under the $100 minimum transfer, so nothing moves
+  EXPECT_FALSE(decide_collateral(keeping_1000(), UsdCents{10'000}, Sats{2'100'000}, k50k).transfer);
+  EXPECT_FALSE(decide_collateral(keeping_1000(), UsdCents{0}, Sats{2'000'000}, k50k).transfer);
+}
+
+TEST(DecideCollateral, the_kept_amount_caps_a_withdrawal_sized_for_the_band_but_never_a_deposit) {
+  // $2,000 of exposure on $1,500 held: back to 3 would leave $666.67, the
+  // floor keeps $1,000, so $500 (1,000,000 sats) goes back
+  const CollateralDecision low = decide_collateral(keeping_1000(), UsdCents{100'000}, Sats{3'000'000}, k50k);
+  ASSERT_TRUE(low.transfer);
+  EXPECT_EQ(low.amount, Sats{1'000'000});
+  // $10,000 of exposure on $1,000: a deposit to 3 as without a floor
+  const CollateralDecision high = decide_collateral(keeping_1000(), UsdCents{1'000'000}, Sats{2'000'000}, k50k);
+  EXPECT_EQ(high.direction, TransferDirection::wallet_to_exchange);
+  EXPECT_EQ(high.amount, decide_collateral(CollateralConfig{}, UsdCents{1'000'000}, Sats{2'000'000}, k50k).amount);
+}
+
+TEST(DecideCollateral, a_negative_amount_kept_at_the_venue_is_refused) {
+  KernelConfig config = single_venue_config();
+  config.collateral.keep_at_venue = UsdCents{-1};
+  EXPECT_THROW(Kernel{config}, std::invalid_argument);
+}
+
 TEST(DecideCollateral, does_nothing_without_a_valid_mark) { EXPECT_FALSE(decide(1'000'000, 0, Price{}).transfer); }
 
 // ---- liquidation_distance -------------------------------------------------------

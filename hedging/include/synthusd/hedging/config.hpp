@@ -73,6 +73,12 @@ struct CollateralConfig {
   // asked for inside the band, it can land before leverage reaches
   // high_bound. Above high_safe_bound and at most high_bound when set.
   Ratio deposit_above{0};
+  // Collateral kept at the venue however low leverage falls: a withdrawal
+  // never takes the collateral's value (at mark) below it. An operator keeps
+  // one for the payments to come, since a deposit takes a transfer time to
+  // land and the liability can grow faster than that (a cold start, a run of
+  // credits). 0: none (with nothing to hedge, everything is withdrawn).
+  UsdCents keep_at_venue{0};
   UsdCents minimum_transfer{10'000};                           // $100
   Ratio liquidation_alert_distance = Ratio::from_ppm(150'000); // 15 % price move
 };
