@@ -53,9 +53,12 @@ public:
   void resume() noexcept { halt_requested_.store(false); }
   // What /metrics and /health show, counted after every pass: transfers
   // overdue (sent, not credited or received within credit_timeout_seconds:
-  // the alert) and waiting for the operator, and those finished.
+  // the alert; also a send or withdrawal request whose lookup after a
+  // restart went unanswered that long) and waiting for the operator, those
+  // finished, and the lookups a counterparty could not answer.
   struct Counts {
     std::atomic<std::uint64_t> overdue{0};
+    std::atomic<std::uint64_t> lookups_failed{0};
     std::atomic<std::uint64_t> needs_operator{0};
     std::atomic<std::uint64_t> completed{0};
     std::atomic<std::uint64_t> failed{0};
