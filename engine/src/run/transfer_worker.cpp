@@ -301,6 +301,17 @@ void TransferWorker::run(const std::atomic<bool>& stop, SpscQueue<hedging::Trans
       }
     }
     count();
+    // A node or venue that cannot answer: once per streak at warn (its
+    // reason), every pass at debug below; the counter has them all.
+    const bool failed_now = executor_->lookups_failed() != lookups_failed_seen_;
+    lookups_failed_seen_ = executor_->lookups_failed();
+    if (failed_now && !lookup_streak_) {
+      spdlog::warn("transfers: a lookup went unanswered, asked again every pass, nothing decided: {}",
+                   executor_->last_error());
+    } else if (!failed_now && lookup_streak_) {
+      spdlog::info("transfers: lookups answered again (or none asked)");
+    }
+    lookup_streak_ = failed_now;
     if (!executor_->last_error().empty()) {
       spdlog::debug("transfers: {}", executor_->last_error());
     }

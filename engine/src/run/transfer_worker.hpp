@@ -116,6 +116,10 @@ private:
   std::vector<QueuedSettlement> settlements_;
   std::atomic<std::uint64_t> settled_{0};
   std::atomic<std::uint64_t> settlements_refused_{0};
+  // The worker thread's: failed lookups seen by the last pass, and whether
+  // the last pass had one (a streak of them is logged once, at its start).
+  std::uint64_t lookups_failed_seen_ = 0;
+  bool lookup_streak_ = false;
 };
 
 } // namespace synthusd::engine::run
