@@ -14,7 +14,9 @@ venue state:
     between the two steps; the journal shows no "sending" afterwards): the
     restart sends it once and completes;
   - while the node holds the send (journal: address, sending), the node then
-    broadcasting it: the restart finds the send by its label and completes;
+    broadcasting it: the restart finds the send by its label and completes,
+    after lnd answered its first three lookups with an error (counted in
+    synthusd_transfer_lookups_failed_total, never held for the operator);
   - after the send, the venue's deposit still pending (verified): completes;
   - after the venue credited it, the executor halted by /kill so that the
     completion is not yet journaled (verified): completes;
@@ -343,8 +345,19 @@ class RunTransfersTest(unittest.TestCase):
             s.kill_engine()
             s.node.release_held()
             wait_for(lambda: s.node.sends_by_label.get(f"synthusd-transfer-{second}"), 10, "the held send broadcast")
+            # lnd restarting too: its first three answers to the restart's
+            # lookup are errors, which decide nothing (not needs_operator).
+            s.node.failing_lookups = 3
             s.start_engine()
             complete(second)
+            self.assertEqual(s.node.failed_lookups, 3)
+            self.assertIsNone(s.has_step(second, "needs_operator"))
+            self.assertEqual(s.engine.metric("synthusd_transfer_lookups_failed_total"), 3)
+            # Logged once for the streak, with lnd's reason; no journal line for any of them.
+            wait_for(lambda: "wallet locked" in read(s.engine.log_path), 10, "the unanswered lookup logged")
+            self.assertEqual(read(s.engine.log_path).count("a lookup went unanswered"), 1)
+            self.assertEqual([w[0] for w in s.steps(second)], ["requested", "address", "sending", "sent", "completed"])
+            self.assertEqual(s.node.sends_by_label[f"synthusd-transfer-{second}"], 1)
 
             # 3. kill -9 after the send, the venue's deposit still pending.
             s.add_liability(s.liability_cents)
@@ -426,6 +439,9 @@ class RunTransfersTest(unittest.TestCase):
             wait_for(lambda: not s.node.held.is_set(), 10, "the held send dropped")
             s.start_engine()
             wait_for(lambda: s.has_step(seventh, "needs_operator"), 30, "the interrupted send reported")
+            # The journal line is visible before the pass ends (its fsync, then
+            # the worker publishes the state settlements are checked against).
+            wait_for(lambda: s.listed(seventh)["state"] == "needs_operator", 10, "the held state published")
             address = s.venue.private("get_current_deposit_address?currency=BTC")["address"]
             self.assertEqual(s.has_step(seventh, "address")[1], address)
             txid = s.venue.top_up(int(s.has_step(seventh, "requested")[3]))
@@ -499,6 +515,7 @@ class RunTransfersTest(unittest.TestCase):
             wait_for(lambda: not relay.held.is_set(), 10, "the held request dropped")
             s.start_engine()
             wait_for(lambda: s.has_step(third, "needs_operator"), 30, "the interrupted request reported")
+            wait_for(lambda: s.listed(third)["state"] == "needs_operator", 10, "the held state published")
             listed = s.listed(third)
             self.assertEqual((listed["kind"], listed["state"]), ("withdrawal", "needs_operator"))
             self.assertEqual(listed["address"], address_of(third))

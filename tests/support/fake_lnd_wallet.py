@@ -79,6 +79,10 @@ class FakeLndWallet:
         self.hold_sends = False              # park sendcoins until release_held()
         self.drop_held = False               # a released held send is not sent
         self.held = threading.Event()        # set while a send is parked
+        # GetTransactions answers lnd's error (500) this many more times, as a
+        # restarting lnd does before its wallet is unlocked; counted when given.
+        self.failing_lookups = 0
+        self.failed_lookups = 0
         self._release = threading.Event()
         wallet = self
 
@@ -121,7 +125,15 @@ class FakeLndWallet:
                 if path == "/v1/newaddress":
                     self._answer(200, {"address": wallet.new_address()})
                 elif path == "/v1/transactions":
-                    self._answer(200, {"transactions": wallet.transactions()})
+                    with wallet.lock:
+                        failing = wallet.failing_lookups > 0
+                        if failing:
+                            wallet.failing_lookups -= 1
+                            wallet.failed_lookups += 1
+                    if failing:
+                        self._answer(500, {"code": 2, "message": "wallet locked, unlock it to enable full RPC access"})
+                    else:
+                        self._answer(200, {"transactions": wallet.transactions()})
                 else:
                     self._answer(404, {"code": 5, "message": "Not Found"})
 

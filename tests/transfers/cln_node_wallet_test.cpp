@@ -86,10 +86,10 @@ TEST_P(ClnNodeWalletFormats, withdraw_sends_integer_sats_and_the_send_is_found_a
   EXPECT_NE(request.find(R"("params":{"destination":")" + kVenueP2sh + R"(","satoshi":50000,"feerate":"urgent"})"),
             std::string::npos)
       << request;
-  EXPECT_EQ(node.find_send(kVenueP2sh, 50'000, "synthusd-7"), sent.value);
-  EXPECT_EQ(node.find_send(kVenueP2sh, 50'001, "synthusd-7"), std::nullopt) << "another amount";
-  EXPECT_EQ(node.find_send(kVenueBech32, 50'000, "synthusd-7"), std::nullopt) << "another address";
-  EXPECT_EQ(node.find_unmatched_send(kVenueP2sh, 50'000, "synthusd-8", {sent.value}), std::nullopt)
+  EXPECT_EQ(node.find_send(kVenueP2sh, 50'000, "synthusd-7").value, sent.value);
+  EXPECT_TRUE(node.find_send(kVenueP2sh, 50'001, "synthusd-7").is_absent()) << "another amount";
+  EXPECT_TRUE(node.find_send(kVenueBech32, 50'000, "synthusd-7").is_absent()) << "another address";
+  EXPECT_TRUE(node.find_unmatched_send(kVenueP2sh, 50'000, "synthusd-8", {sent.value}).is_absent())
       << "a send an earlier transfer took is not this one's";
   EXPECT_TRUE(node.last_error().empty()) << node.last_error();
 }
@@ -99,9 +99,9 @@ TEST_P(ClnNodeWalletFormats, two_untaken_sends_alike_are_ambiguous_and_found_for
   ClnNodeWallet node(options_for(fake));
   fake.add_send(std::string(64, 'a'), kVenueBech32, 70'000);
   fake.add_send(std::string(64, 'b'), kVenueBech32, 70'000);
-  EXPECT_EQ(node.find_send(kVenueBech32, 70'000, "x"), std::nullopt);
+  EXPECT_TRUE(node.find_send(kVenueBech32, 70'000, "x").is_absent()) << "ambiguous: the operator's, not asked again";
   EXPECT_NE(node.last_error().find("ambiguous"), std::string::npos) << node.last_error();
-  EXPECT_EQ(node.find_unmatched_send(kVenueBech32, 70'000, "x", {std::string(64, 'a')}), std::string(64, 'b'));
+  EXPECT_EQ(node.find_unmatched_send(kVenueBech32, 70'000, "x", {std::string(64, 'a')}).value, std::string(64, 'b'));
 }
 
 TEST_P(ClnNodeWalletFormats, an_incoming_payment_counts_once_confirmed_even_if_spent_since) {
@@ -112,17 +112,17 @@ TEST_P(ClnNodeWalletFormats, an_incoming_payment_counts_once_confirmed_even_if_s
   EXPECT_EQ(address.value, kNodeBech32[0]);
   EXPECT_NE(fake.requests().at(0).find(R"("params":{"addresstype":"bech32"})"), std::string::npos);
   fake.receive(std::string(64, 'd'), address.value, 40'000, "unconfirmed");
-  EXPECT_EQ(node.find_incoming(address.value, 40'000), std::nullopt) << "not confirmed yet";
+  EXPECT_TRUE(node.find_incoming(address.value, 40'000).is_absent()) << "not confirmed yet";
   fake.receive(std::string(64, 'e'), address.value, 39'999, "confirmed");
-  EXPECT_EQ(node.find_incoming(address.value, 40'000), std::nullopt) << "another amount";
+  EXPECT_TRUE(node.find_incoming(address.value, 40'000).is_absent()) << "another amount";
   fake.receive(std::string(64, 'f'), kNodeBech32[1], 40'000, "confirmed");
-  EXPECT_EQ(node.find_incoming(address.value, 40'000), std::nullopt) << "another address";
+  EXPECT_TRUE(node.find_incoming(address.value, 40'000).is_absent()) << "another address";
   if (!GetParam()) { // before listfunds' `spent` parameter, a spent output is not listed at all
     fake.receive(std::string(64, '1'), address.value, 40'000, "spent");
-    EXPECT_EQ(node.find_incoming(address.value, 40'000), std::string(64, '1'));
+    EXPECT_EQ(node.find_incoming(address.value, 40'000).value, std::string(64, '1'));
   } else {
     fake.receive(std::string(64, '2'), address.value, 40'000, "confirmed");
-    EXPECT_EQ(node.find_incoming(address.value, 40'000), std::string(64, '2'));
+    EXPECT_EQ(node.find_incoming(address.value, 40'000).value, std::string(64, '2'));
     const auto methods = fake.methods();
     EXPECT_EQ(std::count(methods.begin(), methods.end(), "listfunds"), 8)
         << "each look asks with spent=true, is refused, and asks again without";
@@ -179,7 +179,9 @@ TEST(ClnNodeWallet, an_oversize_malformed_or_mismatched_reply_is_refused_with_it
   EXPECT_FALSE(answer.ok);
   EXPECT_TRUE(answer.error.starts_with("withdraw: malformed reply")) << answer.error;
   fake.misbehave(FakeLightningRpc::Misbehaviour::wrong_id);
-  EXPECT_EQ(node.find_send(kVenueP2sh, 1'000, "x"), std::nullopt);
+  const Lookup mismatched = node.find_send(kVenueP2sh, 1'000, "x");
+  EXPECT_TRUE(mismatched.is_unknown()) << "a reply to another request is no answer";
+  EXPECT_EQ(mismatched.reason, "listtransactions: reply to another request (id mismatch)");
   EXPECT_EQ(node.last_error(), "listtransactions: reply to another request (id mismatch)");
   ClnWalletOptions nowhere;
   nowhere.endpoint.socket_path = fake.socket_path() + ".absent";

@@ -92,6 +92,16 @@ public:
     const std::lock_guard lock(mutex_);
     misbehaviour_ = how;
   }
+  // The next `count` calls of `method` answer CLN's error `code` / `message`
+  // (lightningd's generic failure is -1, jsonrpc_errors.h) instead of a result.
+  void fail_next(const std::string& method, int count, std::int64_t code = -1,
+                 const std::string& message = "Unknown internal error") {
+    const std::lock_guard lock(mutex_);
+    failing_method_ = method;
+    failing_count_ = count;
+    failing_code_ = code;
+    failing_message_ = message;
+  }
   // A transaction the wallet sees (a send made earlier, outside or by a test).
   void add_send(const std::string& hash, const std::string& address, std::int64_t sats) {
     const std::lock_guard lock(mutex_);
@@ -266,7 +276,13 @@ private:
           const std::string name(method);
           methods_.push_back(name);
           doc.rewind();
-          const std::string body = answer(doc, name);
+          std::string body;
+          if (name == failing_method_ && failing_count_ > 0) {
+            --failing_count_;
+            body = error(failing_code_, failing_message_);
+          } else {
+            body = answer(doc, name);
+          }
           switch (misbehaviour_) {
           case Misbehaviour::none:
             reply = R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + "," + body + "}\n\n";
@@ -310,6 +326,10 @@ private:
   std::thread thread_;
   std::mutex mutex_;
   Misbehaviour misbehaviour_ = Misbehaviour::none;
+  std::string failing_method_;
+  int failing_count_ = 0;
+  std::int64_t failing_code_ = -1;
+  std::string failing_message_;
   std::vector<Tx> txs_;
   std::vector<Fund> funds_;
   std::vector<std::string> methods_;

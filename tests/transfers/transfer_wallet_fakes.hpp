@@ -9,12 +9,14 @@
 //   "completed", ...), transaction_id}; private/withdraw returns
 //   {id, state "unconfirmed", ...}; private/get_withdrawals lists them.
 // Both outlive an executor, as the real daemons outlive a crash of synthusd.
+// `unreachable_lookups` makes the next n lookups of one stand-in answer
+// Lookup::unknown ("connection refused"), as a daemon that is restarting
+// does, without looking.
 // `crash_at` makes the n-th call (counting every call of both) throw
 // SimulatedCrash, before or after the call's effect, as a kill -9 would stop
 // the engine on either side of a counterparty's action.
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,18 +62,23 @@ public:
     plan_.after(call);
     return Answer::of(sends.back().txid);
   }
-  std::optional<std::string> find_send(const std::string& address, std::int64_t sats,
-                                       const std::string& /*label*/) override {
+  Lookup find_send(const std::string& address, std::int64_t sats, const std::string& /*label*/) override {
     int call = 0;
     plan_.before(call);
+    ++lookups;
+    if (unreachable_lookups > 0) {
+      --unreachable_lookups;
+      plan_.after(call);
+      return Lookup::unknown("connect to the node: Connection refused");
+    }
     for (const OnChainSend& send : sends) {
       if (send.address == address && send.sats == sats) {
         plan_.after(call);
-        return send.txid;
+        return Lookup::found(send.txid);
       }
     }
     plan_.after(call);
-    return std::nullopt;
+    return Lookup::absent();
   }
   Answer new_address() override {
     int call = 0;
@@ -80,20 +87,28 @@ public:
     plan_.after(call);
     return Answer::of(addresses.back());
   }
-  std::optional<std::string> find_incoming(const std::string& address, std::int64_t sats) override {
+  Lookup find_incoming(const std::string& address, std::int64_t sats) override {
     int call = 0;
     plan_.before(call);
+    ++lookups;
+    if (unreachable_lookups > 0) {
+      --unreachable_lookups;
+      plan_.after(call);
+      return Lookup::unknown("connect to the node: Connection refused");
+    }
     for (const OnChainSend& incoming : received) {
       if (incoming.address == address && incoming.sats == sats) {
         plan_.after(call);
-        return incoming.txid;
+        return Lookup::found(incoming.txid);
       }
     }
     plan_.after(call);
-    return std::nullopt;
+    return Lookup::absent();
   }
 
   bool refuse_sends = false;
+  int unreachable_lookups = 0; // the next n lookups fail (unknown)
+  int lookups = 0;             // find_send and find_incoming calls
   std::vector<OnChainSend> sends;
   std::vector<OnChainSend> received; // confirmed incoming outputs (the venue's withdrawals)
   std::vector<std::string> addresses;
@@ -117,13 +132,19 @@ public:
     plan_.after(call);
     return Answer::of("bcrt1qderibitdeposit");
   }
-  bool deposit_credited(hedging::VenueId /*venue*/, const std::string& txid) override {
+  Lookup deposit_credited(hedging::VenueId /*venue*/, const std::string& txid) override {
     int call = 0;
     plan_.before(call);
+    ++lookups;
+    if (unreachable_lookups > 0) {
+      --unreachable_lookups;
+      plan_.after(call);
+      return Lookup::unknown("deribit get_deposits: HTTP 500: internal_server_error");
+    }
     // "completed" once the chain confirmed it: after `confirm_after_checks` asks
     const bool credited = credits && ++checks_[txid] > confirm_after_checks;
     plan_.after(call);
-    return credited;
+    return credited ? Lookup::found(txid) : Lookup::absent();
   }
   Answer request_withdrawal(hedging::VenueId /*venue*/, const std::string& address, std::int64_t sats,
                             const std::string& /*label*/) override {
@@ -135,21 +156,28 @@ public:
     plan_.after(call);
     return Answer::of(withdrawals.back().id);
   }
-  std::optional<std::string> find_withdrawal(hedging::VenueId /*venue*/, const std::string& address,
-                                             std::int64_t sats) override {
+  Lookup find_withdrawal(hedging::VenueId /*venue*/, const std::string& address, std::int64_t sats) override {
     int call = 0;
     plan_.before(call);
+    ++lookups;
+    if (unreachable_lookups > 0) {
+      --unreachable_lookups;
+      plan_.after(call);
+      return Lookup::unknown("deribit get_withdrawals: HTTP 500: internal_server_error");
+    }
     for (const VenueWithdrawal& withdrawal : withdrawals) {
       if (withdrawal.address == address && withdrawal.sats == sats) {
         plan_.after(call);
-        return withdrawal.id;
+        return Lookup::found(withdrawal.id);
       }
     }
     plan_.after(call);
-    return std::nullopt;
+    return Lookup::absent();
   }
 
-  bool credits = true;          // false: a deposit that never arrives
+  bool credits = true;
+  int unreachable_lookups = 0; // the next n lookups fail (unknown)
+  int lookups = 0; // deposit_credited and find_withdrawal calls          // false: a deposit that never arrives
   int confirm_after_checks = 1; // pending this many times, then completed
   std::vector<VenueWithdrawal> withdrawals;
 

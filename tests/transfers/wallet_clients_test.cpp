@@ -38,10 +38,12 @@ TEST(LndNodeWallet, sendcoins_posts_amount_and_label_and_returns_the_txid_it_can
   ASSERT_EQ(requests.size(), 1U);
   EXPECT_NE(requests[0].headers.find("Grpc-Metadata-macaroon: 0201abcd"), std::string::npos);
   EXPECT_EQ(requests[0].body, R"({"addr":"bcrt1qvenue","amount":"50000","label":"synthusd-7"})");
-  EXPECT_EQ(node.find_send("bcrt1qvenue", 50'000, "synthusd-7"), std::optional<std::string>("lndtx1"));
-  EXPECT_EQ(node.find_send("bcrt1qvenue", 50'001, "synthusd-7"), std::nullopt);
-  EXPECT_EQ(node.find_send("bcrt1qvenue", 50'000, "synthusd-8"), std::nullopt);
-  EXPECT_EQ(node.find_incoming("bcrt1qvenue", 50'000), std::optional<std::string>("lndtx1"));
+  EXPECT_EQ(node.find_send("bcrt1qvenue", 50'000, "synthusd-7").value, "lndtx1");
+  EXPECT_TRUE(node.find_send("bcrt1qvenue", 50'000, "synthusd-7").is_found());
+  EXPECT_TRUE(node.find_send("bcrt1qvenue", 50'001, "synthusd-7").is_absent());
+  EXPECT_TRUE(node.find_send("bcrt1qvenue", 50'000, "synthusd-8").is_absent());
+  EXPECT_EQ(node.find_incoming("bcrt1qvenue", 50'000).value, "lndtx1");
+  EXPECT_TRUE(node.find_incoming("bcrt1qvenue", 50'001).is_absent());
 }
 
 TEST(LndNodeWallet, an_error_status_or_a_malformed_address_is_a_failure_not_a_send) {
@@ -71,15 +73,15 @@ TEST(DeribitVenueWallet, reads_the_address_deposits_and_withdrawals_with_exact_b
   const Answer address = venue.deposit_address(kVenue);
   ASSERT_TRUE(address.ok) << address.error;
   EXPECT_EQ(address.value, "2N8udZGBc1hLRCFsU9kGwB5Xm6ECzHrBYwE");
-  EXPECT_FALSE(venue.deposit_credited(kVenue, "abc"));
-  deribit.credited_txids.push_back("abc");
-  EXPECT_TRUE(venue.deposit_credited(kVenue, "abc"));
+  EXPECT_TRUE(venue.deposit_credited(kVenue, "abc").is_absent());
+  server.locked([&] { deribit.credited_txids.push_back("abc"); });
+  EXPECT_TRUE(venue.deposit_credited(kVenue, "abc").is_found());
   const Answer withdrawal = venue.request_withdrawal(kVenue, "bcrt1qnode1", 12'345, "synthusd-9");
   ASSERT_TRUE(withdrawal.ok) << withdrawal.error;
   EXPECT_EQ(withdrawal.value, "1");
   EXPECT_EQ(deribit.withdrawals.at(0).second, "0.00012345");
-  EXPECT_EQ(venue.find_withdrawal(kVenue, "bcrt1qnode1", 12'345), std::optional<std::string>("1"));
-  EXPECT_EQ(venue.find_withdrawal(kVenue, "bcrt1qnode1", 12'346), std::nullopt);
+  EXPECT_EQ(venue.find_withdrawal(kVenue, "bcrt1qnode1", 12'345).value, "1");
+  EXPECT_TRUE(venue.find_withdrawal(kVenue, "bcrt1qnode1", 12'346).is_absent());
   EXPECT_FALSE(venue.deposit_address(kVenue + 1).ok) << "one client serves one venue";
 }
 

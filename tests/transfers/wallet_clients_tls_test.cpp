@@ -61,7 +61,7 @@ TEST_F(WalletTls, lnd_over_tls_pinned_to_its_tls_cert_sends_and_finds_the_send) 
   const Answer sent = node.send("bcrt1qvenue", 50'000, "synthusd-7");
   ASSERT_TRUE(sent.ok) << sent.error;
   EXPECT_EQ(sent.value, "lndtx1");
-  EXPECT_EQ(node.find_send("bcrt1qvenue", 50'000, "synthusd-7"), std::optional<std::string>("lndtx1"));
+  EXPECT_EQ(node.find_send("bcrt1qvenue", 50'000, "synthusd-7").value, "lndtx1");
   const Answer address = node.new_address();
   ASSERT_TRUE(address.ok) << address.error;
   const auto requests = server.requests();

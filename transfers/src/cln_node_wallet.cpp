@@ -184,30 +184,30 @@ Answer ClnNodeWallet::send(const std::string& address, std::int64_t sats, const 
   return Answer::of(std::move(txid));
 }
 
-std::optional<std::string> ClnNodeWallet::find_send(const std::string& address, std::int64_t sats,
-                                                    const std::string& label) {
+Lookup ClnNodeWallet::find_send(const std::string& address, std::int64_t sats, const std::string& label) {
   return find_unmatched_send(address, sats, label, {});
 }
 
-std::optional<std::string> ClnNodeWallet::find_unmatched_send(const std::string& address, std::int64_t sats,
-                                                              const std::string& /*label*/,
-                                                              const std::vector<std::string>& matched_txids) {
+Lookup ClnNodeWallet::find_unmatched_send(const std::string& address, std::int64_t sats, const std::string& /*label*/,
+                                          const std::vector<std::string>& matched_txids) {
   last_error_.clear();
   const auto script = script_pubkey_hex(address);
   const auto msat = sats_to_msat(sats);
   if (!script || !msat) {
+    // send() refuses such an address or amount before asking CLN (whose
+    // withdraw would refuse it too), so no send of ours can exist.
     last_error_ =
         "cannot look for a send to '" + address.substr(0, kMaxAddressLength) + "': not a decodable address or amount";
-    return std::nullopt;
+    return Lookup::absent(last_error_);
   }
   const ClnRpcResult reply = cln_rpc_call(options_.endpoint, "listtransactions", "{}");
   if (!reply.ok) {
     last_error_ = reply.error;
-    return std::nullopt;
+    return Lookup::unknown(last_error_);
   }
   const auto transactions = read_transactions(reply.result, last_error_);
   if (!transactions) {
-    return std::nullopt;
+    return Lookup::unknown(last_error_);
   }
   std::vector<std::string> candidates;
   for (const Transaction& tx : *transactions) {
@@ -221,14 +221,17 @@ std::optional<std::string> ClnNodeWallet::find_unmatched_send(const std::string&
     }
   }
   if (candidates.size() > 1) {
+    // A complete answer that cannot be told apart: the operator's to settle
+    // (absent), not a question to repeat (unknown) since asking again
+    // would find the same two.
     last_error_ = std::to_string(candidates.size()) + " sends of " + std::to_string(sats) + " sats to " + address +
                   " that no transfer has taken: ambiguous, left to the operator";
-    return std::nullopt;
+    return Lookup::absent(last_error_);
   }
   if (candidates.empty()) {
-    return std::nullopt;
+    return Lookup::absent();
   }
-  return candidates.front();
+  return Lookup::found(candidates.front());
 }
 
 Answer ClnNodeWallet::new_address() {
@@ -258,12 +261,12 @@ Answer ClnNodeWallet::new_address() {
   return Answer::of(std::move(address));
 }
 
-std::optional<std::string> ClnNodeWallet::find_incoming(const std::string& address, std::int64_t sats) {
+Lookup ClnNodeWallet::find_incoming(const std::string& address, std::int64_t sats) {
   last_error_.clear();
   const auto msat = sats_to_msat(sats);
   if (!plain_address(address) || !msat) {
-    last_error_ = "cannot look for a payment: malformed address or amount";
-    return std::nullopt;
+    last_error_ = "cannot look for a payment: malformed address or amount"; // nothing can have paid it
+    return Lookup::absent(last_error_);
   }
   ClnRpcResult reply = cln_rpc_call(options_.endpoint, "listfunds", R"({"spent":true})");
   if (!reply.ok && reply.code == -32602) {
@@ -272,21 +275,21 @@ std::optional<std::string> ClnNodeWallet::find_incoming(const std::string& addre
   }
   if (!reply.ok) {
     last_error_ = reply.error;
-    return std::nullopt;
+    return Lookup::unknown(last_error_);
   }
   const auto outputs = read_funds(reply.result, last_error_);
   if (!outputs) {
-    return std::nullopt;
+    return Lookup::unknown(last_error_);
   }
   for (const Output& output : *outputs) {
     // A spent output was received (CLN spends confirmed outputs unless told minconf 0);
     // unconfirmed and immature ones are not received yet.
     if (output.address == address && output.msat == msat &&
         (output.status == "confirmed" || output.status == "spent") && is_txid(output.txid)) {
-      return output.txid;
+      return Lookup::found(output.txid);
     }
   }
-  return std::nullopt;
+  return Lookup::absent();
 }
 
 } // namespace synthusd::transfers

@@ -122,6 +122,8 @@ void TransferExecutor::replay(const JournalLine& line) {
       (void)parse_i64(line.fields[1], transfer->moved_unix_ms);
     }
     transfer->note.clear();
+    // An overdue before this line was the lookup's outage; the credit's own timer starts now.
+    transfer->overdue = false;
     transfer->state = line.step == "sent" ? TransferState::awaiting_credit : TransferState::awaiting_receipt;
   } else if (line.step == "settled") {
     // The operator's decision on a needs_operator transfer (settle()).
@@ -224,6 +226,37 @@ void TransferExecutor::finish(TransferStatus& transfer, bool completed, const st
   out.push_back({completed ? TransferOutcome::Kind::completed : TransferOutcome::Kind::failed, id, why});
 }
 
+void TransferExecutor::moved(TransferStatus& transfer, const std::string& reference, std::int64_t now_unix_ms) {
+  const bool deposit = transfer.intent.direction == hedging::TransferDirection::wallet_to_exchange;
+  const std::vector<std::string> fields{word(reference), std::to_string(now_unix_ms)};
+  if (record(transfer.intent.transfer_id, deposit ? "sent" : "requested_at_venue", fields)) {
+    replay({transfer.intent.transfer_id, deposit ? "sent" : "requested_at_venue", fields});
+    transfer.unanswered_since_unix_ms = 0;
+  }
+}
+
+void TransferExecutor::unanswered(TransferStatus& transfer, const Lookup& lookup, std::int64_t now_unix_ms,
+                                  std::vector<TransferOutcome>& out) {
+  const hedging::TransferId id = transfer.intent.transfer_id;
+  const bool deposit = transfer.intent.direction == hedging::TransferDirection::wallet_to_exchange;
+  ++lookups_failed_;
+  last_error_ = "transfer " + std::to_string(id) + ": " + (deposit ? "the node" : "the venue") +
+                " could not tell whether the " + (deposit ? "send" : "withdrawal request") +
+                " happened (asked again on the next poll): " + lookup.reason;
+  if (transfer.unanswered_since_unix_ms == 0) {
+    transfer.unanswered_since_unix_ms = now_unix_ms;
+  }
+  const std::int64_t timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.credit_timeout).count();
+  if (!transfer.overdue && now_unix_ms - transfer.unanswered_since_unix_ms >= timeout_ms && record(id, "overdue")) {
+    transfer.overdue = true;
+    out.push_back({TransferOutcome::Kind::overdue, id,
+                   std::string(deposit ? "the node" : "the venue") + " has not said for " +
+                       std::to_string(timeout_ms / 1000) + " s whether the " +
+                       (deposit ? "send" : "withdrawal request") + " interrupted here happened (" + lookup.reason +
+                       "): still asking, nothing decided"});
+  }
+}
+
 std::vector<TransferOutcome> TransferExecutor::poll(std::int64_t now_unix_ms) {
   std::vector<TransferOutcome> out;
   if (halted_ || broken_) {
@@ -288,17 +321,20 @@ void TransferExecutor::step(TransferStatus& transfer, std::int64_t now_unix_ms, 
   }
   case TransferState::sending: {
     if (transfer.note == "interrupted") {
-      // A crash after "sending": did the node send it?
-      if (const auto txid = node_.find_unmatched_send(transfer.address, sats, label, sent_txids(transfer))) {
-        if (record(id, "sent", {word(*txid), std::to_string(now_unix_ms)})) {
-          transfer.reference = word(*txid);
-          transfer.moved_unix_ms = now_unix_ms;
-          transfer.note.clear();
-          transfer.state = TransferState::awaiting_credit;
-        }
+      // A crash after "sending" (or a failed send the node could not be
+      // asked about): did the node send it?
+      const Lookup found = node_.find_unmatched_send(transfer.address, sats, label, sent_txids(transfer));
+      if (found.is_found()) {
+        moved(transfer, found.value, now_unix_ms);
         return;
       }
-      const std::string why = "send interrupted by a restart and unknown to the node: check the wallet, never resent";
+      if (found.is_unknown()) {
+        unanswered(transfer, found, now_unix_ms, out);
+        return;
+      }
+      const std::string why = "send interrupted by a restart and unknown to the node" +
+                              (found.reason.empty() ? std::string() : " (" + found.reason + ")") +
+                              ": check the wallet, never resent";
       if (record(id, "needs_operator", {word(why)})) {
         transfer.state = TransferState::needs_operator;
         transfer.note = why;
@@ -310,32 +346,33 @@ void TransferExecutor::step(TransferStatus& transfer, std::int64_t now_unix_ms, 
       return;
     }
     const Answer sent = node_.send(transfer.address, sats, label);
-    std::string txid = sent.value;
-    if (!sent.ok) {
-      // An error can follow a broadcast (a timeout): look before concluding.
-      const auto found = node_.find_unmatched_send(transfer.address, sats, label, sent_txids(transfer));
-      if (!found) {
-        finish(transfer, false, "the node refused the send: " + sent.error, out);
-        return;
-      }
-      txid = *found;
+    if (sent.ok) {
+      moved(transfer, sent.value, now_unix_ms);
+      return;
     }
-    if (record(id, "sent", {word(txid), std::to_string(now_unix_ms)})) {
-      transfer.reference = word(txid);
-      transfer.moved_unix_ms = now_unix_ms;
-      transfer.state = TransferState::awaiting_credit;
+    // An error can follow a broadcast (a timeout): look before concluding.
+    const Lookup found = node_.find_unmatched_send(transfer.address, sats, label, sent_txids(transfer));
+    if (found.is_found()) {
+      moved(transfer, found.value, now_unix_ms);
+    } else if (found.is_absent()) {
+      finish(transfer, false, "the node refused the send: " + sent.error, out);
+    } else {
+      // Neither the send nor the lookup answered: it may have gone out, so
+      // it is neither failed (the kernel would ask again) nor resent.
+      transfer.note = "interrupted";
+      unanswered(transfer, Lookup::unknown("send: " + sent.error + "; lookup: " + found.reason), now_unix_ms, out);
     }
     return;
   }
   case TransferState::requesting: {
     if (transfer.note == "interrupted") {
-      if (const auto request = venue_.find_withdrawal(transfer.intent.venue, transfer.address, sats)) {
-        if (record(id, "requested_at_venue", {word(*request), std::to_string(now_unix_ms)})) {
-          transfer.reference = word(*request);
-          transfer.moved_unix_ms = now_unix_ms;
-          transfer.note.clear();
-          transfer.state = TransferState::awaiting_receipt;
-        }
+      const Lookup request = venue_.find_withdrawal(transfer.intent.venue, transfer.address, sats);
+      if (request.is_found()) {
+        moved(transfer, request.value, now_unix_ms);
+        return;
+      }
+      if (request.is_unknown()) {
+        unanswered(transfer, request, now_unix_ms, out);
         return;
       }
       const std::string why =
@@ -351,30 +388,36 @@ void TransferExecutor::step(TransferStatus& transfer, std::int64_t now_unix_ms, 
       return;
     }
     const Answer requested = venue_.request_withdrawal(transfer.intent.venue, transfer.address, sats, label);
-    std::string reference = requested.value;
-    if (!requested.ok) {
-      const auto found = venue_.find_withdrawal(transfer.intent.venue, transfer.address, sats);
-      if (!found) {
-        finish(transfer, false, "the venue refused the withdrawal: " + requested.error, out);
-        return;
-      }
-      reference = *found;
+    if (requested.ok) {
+      moved(transfer, requested.value, now_unix_ms);
+      return;
     }
-    if (record(id, "requested_at_venue", {word(reference), std::to_string(now_unix_ms)})) {
-      transfer.reference = word(reference);
-      transfer.moved_unix_ms = now_unix_ms;
-      transfer.state = TransferState::awaiting_receipt;
+    const Lookup found = venue_.find_withdrawal(transfer.intent.venue, transfer.address, sats);
+    if (found.is_found()) {
+      moved(transfer, found.value, now_unix_ms);
+    } else if (found.is_absent()) {
+      finish(transfer, false, "the venue refused the withdrawal: " + requested.error, out);
+    } else {
+      transfer.note = "interrupted";
+      unanswered(transfer, Lookup::unknown("withdraw: " + requested.error + "; lookup: " + found.reason), now_unix_ms,
+                 out);
     }
     return;
   }
   case TransferState::awaiting_credit:
   case TransferState::awaiting_receipt: {
-    const bool arrived = transfer.state == TransferState::awaiting_credit
-                             ? venue_.deposit_credited(transfer.intent.venue, transfer.reference)
-                             : node_.find_incoming(transfer.address, sats).has_value();
-    if (arrived) {
+    const Lookup arrived = transfer.state == TransferState::awaiting_credit
+                               ? venue_.deposit_credited(transfer.intent.venue, transfer.reference)
+                               : node_.find_incoming(transfer.address, sats);
+    if (arrived.is_found()) {
       finish(transfer, true, transfer.reference, out);
       return;
+    }
+    if (arrived.is_unknown()) {
+      // Not a "no": counted and logged; the overdue timer below runs either way.
+      ++lookups_failed_;
+      last_error_ = "transfer " + std::to_string(id) + ": " + (deposit ? "credit" : "receipt") +
+                    " check could not tell: " + arrived.reason;
     }
     const std::int64_t timeout_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(limits_.credit_timeout).count();

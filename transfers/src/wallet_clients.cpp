@@ -212,8 +212,8 @@ struct LndTransaction {
   std::vector<std::pair<std::string, std::int64_t>> outputs; // address, amount
 };
 
-// nullopt when the node could not be asked or answered nonsense: the caller
-// then cannot tell, which the executor treats as "not (yet) found".
+// nullopt when the answer is not a readable transaction list: the caller
+// then cannot tell (Lookup::unknown), never "not found".
 std::optional<std::vector<LndTransaction>> parse_transactions(const std::string& body) {
   std::vector<LndTransaction> out;
   try {
@@ -257,53 +257,59 @@ std::optional<std::vector<LndTransaction>> parse_transactions(const std::string&
   return out;
 }
 
-} // namespace
-
-std::optional<std::string> LndNodeWallet::find_send(const std::string& address, std::int64_t sats,
-                                                    const std::string& label) {
-  const HttpResult result = call("GET", "/v1/transactions", {});
+// GetTransactions' list from its answer, or why it could not be had (`error`).
+std::optional<std::vector<LndTransaction>> read_transaction_list(const HttpResult& result, std::string& error) {
   if (!result.ok || result.status != 200) {
+    error = "lnd gettransactions: " + describe(result);
     return std::nullopt;
   }
-  const auto transactions = parse_transactions(result.body);
-  if (!transactions) {
-    return std::nullopt;
+  auto list = parse_transactions(result.body);
+  if (!list) {
+    error = "lnd gettransactions: unreadable transaction list";
+  }
+  return list;
+}
+
+} // namespace
+
+Lookup LndNodeWallet::find_send(const std::string& address, std::int64_t sats, const std::string& label) {
+  std::string error;
+  const auto list = read_transaction_list(call("GET", "/v1/transactions", {}), error);
+  if (!list) {
+    return Lookup::unknown(std::move(error));
   }
   // The label is ours and unique per transfer; address and amount are checked
   // as well, so that a label reused by hand cannot match another send.
-  for (const LndTransaction& tx : *transactions) {
+  for (const LndTransaction& tx : *list) {
     if (tx.label != label) {
       continue;
     }
     for (const auto& [to, amount] : tx.outputs) {
       if (to == address && amount == sats && plain_token(tx.tx_hash)) {
-        return tx.tx_hash;
+        return Lookup::found(tx.tx_hash);
       }
     }
   }
-  return std::nullopt;
+  return Lookup::absent();
 }
 
-std::optional<std::string> LndNodeWallet::find_incoming(const std::string& address, std::int64_t sats) {
-  const HttpResult result = call("GET", "/v1/transactions", {});
-  if (!result.ok || result.status != 200) {
-    return std::nullopt;
+Lookup LndNodeWallet::find_incoming(const std::string& address, std::int64_t sats) {
+  std::string error;
+  const auto list = read_transaction_list(call("GET", "/v1/transactions", {}), error);
+  if (!list) {
+    return Lookup::unknown(std::move(error));
   }
-  const auto transactions = parse_transactions(result.body);
-  if (!transactions) {
-    return std::nullopt;
-  }
-  for (const LndTransaction& tx : *transactions) {
+  for (const LndTransaction& tx : *list) {
     if (tx.confirmations < min_confirmations_) {
       continue;
     }
     for (const auto& [to, amount] : tx.outputs) {
       if (to == address && amount == sats && plain_token(tx.tx_hash)) {
-        return tx.tx_hash;
+        return Lookup::found(tx.tx_hash);
       }
     }
   }
-  return std::nullopt;
+  return Lookup::absent();
 }
 
 // ---- Deribit ----
@@ -355,11 +361,14 @@ struct WalletEntry {
   std::string state;
 };
 
+// A result without its "data" list is no answer (an empty list is one).
 std::string read_entries(ondemand::value result, std::vector<WalletEntry>& out, const char* id_key) {
+  bool listed = false;
   for (auto field : result.get_object()) {
     if (std::string_view(field.unescaped_key()) != "data") {
       continue;
     }
+    listed = true;
     for (ondemand::object item : field.value().get_array()) {
       WalletEntry entry;
       for (auto part : item) {
@@ -377,7 +386,7 @@ std::string read_entries(ondemand::value result, std::vector<WalletEntry>& out, 
       out.push_back(std::move(entry));
     }
   }
-  return {};
+  return listed ? std::string() : std::string("deribit: a result without its data list");
 }
 
 } // namespace
@@ -404,23 +413,23 @@ Answer DeribitVenueWallet::deposit_address(hedging::VenueId venue) {
   return Answer::of(std::move(address));
 }
 
-bool DeribitVenueWallet::deposit_credited(hedging::VenueId venue, const std::string& txid) {
+Lookup DeribitVenueWallet::deposit_credited(hedging::VenueId venue, const std::string& txid) {
   if (venue != venue_) {
-    return false;
+    return Lookup::unknown("no wallet client for venue " + std::to_string(venue));
   }
   std::vector<WalletEntry> deposits;
-  const std::string error =
+  std::string error =
       with_result(get("get_deposits?currency=BTC&count=1000"), "get_deposits",
                   [&](ondemand::value result) { return read_entries(result, deposits, "transaction_id"); });
   if (!error.empty()) {
-    return false;
+    return Lookup::unknown(std::move(error));
   }
   for (const WalletEntry& deposit : deposits) {
     if (deposit.id == txid && deposit.state == "completed") {
-      return true;
+      return Lookup::found(deposit.id);
     }
   }
-  return false;
+  return Lookup::absent();
 }
 
 Answer DeribitVenueWallet::request_withdrawal(hedging::VenueId venue, const std::string& address, std::int64_t sats,
@@ -447,25 +456,23 @@ Answer DeribitVenueWallet::request_withdrawal(hedging::VenueId venue, const std:
   return Answer::of(std::move(id));
 }
 
-std::optional<std::string> DeribitVenueWallet::find_withdrawal(hedging::VenueId venue, const std::string& address,
-                                                               std::int64_t sats) {
+Lookup DeribitVenueWallet::find_withdrawal(hedging::VenueId venue, const std::string& address, std::int64_t sats) {
   if (venue != venue_) {
-    return std::nullopt;
+    return Lookup::unknown("no wallet client for venue " + std::to_string(venue));
   }
   std::vector<WalletEntry> withdrawals;
-  const std::string error =
-      with_result(get("get_withdrawals?currency=BTC&count=1000"), "get_withdrawals",
-                  [&](ondemand::value result) { return read_entries(result, withdrawals, "id"); });
+  std::string error = with_result(get("get_withdrawals?currency=BTC&count=1000"), "get_withdrawals",
+                                  [&](ondemand::value result) { return read_entries(result, withdrawals, "id"); });
   if (!error.empty()) {
-    return std::nullopt;
+    return Lookup::unknown(std::move(error));
   }
   for (const WalletEntry& withdrawal : withdrawals) {
     if (withdrawal.address == address && withdrawal.sats == sats && withdrawal.state != "cancelled" &&
         plain_token(withdrawal.id)) {
-      return withdrawal.id;
+      return Lookup::found(withdrawal.id);
     }
   }
-  return std::nullopt;
+  return Lookup::absent();
 }
 
 } // namespace synthusd::transfers

@@ -92,6 +92,7 @@ void TransferWorker::count() {
     }
   }
   counts_.overdue.store(overdue);
+  counts_.lookups_failed.store(executor_->lookups_failed());
   counts_.needs_operator.store(needs_operator);
   counts_.completed.store(completed);
   counts_.failed.store(failed);
@@ -192,6 +193,10 @@ void TransferWorker::write_metrics(PrometheusText& out) const {
             static_cast<std::int64_t>(counts_.completed.load()));
   out.gauge("synthusd_transfers_failed", "collateral transfers failed (in the transfer journal)",
             static_cast<std::int64_t>(counts_.failed.load()));
+  out.counter("synthusd_transfer_lookups_failed_total",
+              "lookups (an interrupted send or withdrawal, a credit, a receipt) the node or venue could not answer "
+              "since start; each is asked again, none decides",
+              counts_.lookups_failed.load());
   out.counter("synthusd_transfers_settled_total",
               "needs_operator transfers the operator settled (POST /transfers/settle) since start", settled_.load());
   out.counter("synthusd_transfers_settlements_refused_total",
@@ -202,7 +207,9 @@ void TransferWorker::write_metrics(PrometheusText& out) const {
 std::string TransferWorker::problems() const {
   std::string text;
   if (const std::uint64_t overdue = counts_.overdue.load(); overdue > 0) {
-    text = std::to_string(overdue) + " collateral transfer(s) overdue (not credited within credit_timeout_seconds)";
+    text = std::to_string(overdue) +
+           " collateral transfer(s) overdue (not credited, or the counterparty not answering, within "
+           "credit_timeout_seconds)";
   }
   if (const std::uint64_t held = counts_.needs_operator.load(); held > 0) {
     text += (text.empty() ? "" : "; ") + std::to_string(held) + " collateral transfer(s) need the operator";
@@ -294,6 +301,17 @@ void TransferWorker::run(const std::atomic<bool>& stop, SpscQueue<hedging::Trans
       }
     }
     count();
+    // A node or venue that cannot answer: once per streak at warn (its
+    // reason), every pass at debug below; the counter has them all.
+    const bool failed_now = executor_->lookups_failed() != lookups_failed_seen_;
+    lookups_failed_seen_ = executor_->lookups_failed();
+    if (failed_now && !lookup_streak_) {
+      spdlog::warn("transfers: a lookup went unanswered, asked again every pass, nothing decided: {}",
+                   executor_->last_error());
+    } else if (!failed_now && lookup_streak_) {
+      spdlog::info("transfers: lookups answered again (or none asked)");
+    }
+    lookup_streak_ = failed_now;
     if (!executor_->last_error().empty()) {
       spdlog::debug("transfers: {}", executor_->last_error());
     }

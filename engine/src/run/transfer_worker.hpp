@@ -53,9 +53,12 @@ public:
   void resume() noexcept { halt_requested_.store(false); }
   // What /metrics and /health show, counted after every pass: transfers
   // overdue (sent, not credited or received within credit_timeout_seconds:
-  // the alert) and waiting for the operator, and those finished.
+  // the alert; also a send or withdrawal request whose lookup after a
+  // restart went unanswered that long) and waiting for the operator, those
+  // finished, and the lookups a counterparty could not answer.
   struct Counts {
     std::atomic<std::uint64_t> overdue{0};
+    std::atomic<std::uint64_t> lookups_failed{0};
     std::atomic<std::uint64_t> needs_operator{0};
     std::atomic<std::uint64_t> completed{0};
     std::atomic<std::uint64_t> failed{0};
@@ -113,6 +116,10 @@ private:
   std::vector<QueuedSettlement> settlements_;
   std::atomic<std::uint64_t> settled_{0};
   std::atomic<std::uint64_t> settlements_refused_{0};
+  // The worker thread's: failed lookups seen by the last pass, and whether
+  // the last pass had one (a streak of them is logged once, at its start).
+  std::uint64_t lookups_failed_seen_ = 0;
+  bool lookup_streak_ = false;
 };
 
 } // namespace synthusd::engine::run

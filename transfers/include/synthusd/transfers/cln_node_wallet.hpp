@@ -20,7 +20,8 @@
 // the same amount look alike: find_unmatched_send skips the txids earlier
 // transfers already took (the executor passes them from its journal), and
 // when more than one candidate is left it finds none (the transfer is then
-// held for the operator, never guessed). The limit that remains: a send of
+// held for the operator, never guessed; an
+// answer CLN could not give decides nothing: Lookup::unknown). The limit that remains: a send of
 // exactly the same amount to that address made outside synthusd, and no
 // send of ours, would be taken for ours.
 //
@@ -51,15 +52,17 @@ public:
   // Throws std::invalid_argument for an address type or feerate CLN would refuse.
   explicit ClnNodeWallet(ClnWalletOptions options);
   Answer send(const std::string& address, std::int64_t sats, const std::string& label) override;
-  std::optional<std::string> find_send(const std::string& address, std::int64_t sats,
-                                       const std::string& label) override;
-  std::optional<std::string> find_unmatched_send(const std::string& address, std::int64_t sats,
-                                                 const std::string& label,
-                                                 const std::vector<std::string>& matched_txids) override;
+  // Lookups: absent only from a result without error that was read in
+  // full (or an address no send could have gone to); a socket, RPC or
+  // parse failure is Lookup::unknown with CLN's reason.
+  Lookup find_send(const std::string& address, std::int64_t sats, const std::string& label) override;
+  Lookup find_unmatched_send(const std::string& address, std::int64_t sats, const std::string& label,
+                             const std::vector<std::string>& matched_txids) override;
   Answer new_address() override;
-  std::optional<std::string> find_incoming(const std::string& address, std::int64_t sats) override;
-  // Why the last find_* found nothing when the node could not be asked or
-  // answered nonsense (empty when it simply had no match): for the log.
+  Lookup find_incoming(const std::string& address, std::int64_t sats) override;
+  // Why the last find_* did not find (the node could not be asked, answered
+  // nonsense, or the match was ambiguous; empty when it simply had no match):
+  // the same as the Lookup's reason, kept for the worker's log.
   [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
 
 private:

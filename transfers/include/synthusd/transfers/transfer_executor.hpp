@@ -16,10 +16,18 @@
 //
 // Never twice: a restart that finds `sending` (or `requesting`) without its
 // result asks the node (the venue) whether that send (withdrawal) exists
-// (NodeWallet::find_send / VenueWallet::find_withdrawal); found, the
-// transfer goes on; not found, it is NOT sent again but held for the
+// (NodeWallet::find_unmatched_send / VenueWallet::find_withdrawal); found,
+// the transfer goes on; not found, it is NOT sent again but held for the
 // operator (state needs_operator, an alert), since a send can be in flight
-// without the node having recorded it yet. The operator settles it
+// without the node having recorded it yet. "Not found" is only what a
+// complete, successful answer says (Lookup::absent); a counterparty that
+// could not be reached or answered an error (Lookup::unknown) decides
+// nothing: the transfer stays in sending (requesting), the reason goes to
+// last_error(), lookups_failed() counts it (no journal line per attempt),
+// and the next poll asks again. After credit_timeout of such answers the
+// overdue alert is raised (an outage the operator should hear of), and
+// still nothing is decided. The same holds for the credit / receipt checks:
+// an error there is not a "no". The operator settles it
 // (settle(), settlement.hpp): "sent <txid>" goes on to wait for the credit
 // (receipt) with that reference; "not_sent" fails it (TransferFailed to the
 // kernel, which may ask again). Until then it holds the line: transfers
@@ -58,6 +66,24 @@ struct Answer {
   static Answer failure(std::string why) { return {false, {}, std::move(why)}; }
 };
 
+// What a lookup at a counterparty gave: found (with the txid / withdrawal
+// id), absent (a complete, successful answer that holds no match: HTTP 200
+// with its list read, a CLN result without error), or unknown (no
+// connection, an error status, an unreadable answer: it could not tell,
+// and `reason` says why). Only `absent` may be read as "did not happen".
+struct Lookup {
+  enum class Outcome : std::uint8_t { found, absent, unknown };
+  Outcome outcome = Outcome::unknown;
+  std::string value;  // found: the txid, the withdrawal id
+  std::string reason; // unknown: why it could not tell; absent: why nothing matched, when that says more
+  static Lookup found(std::string value) { return {Outcome::found, std::move(value), {}}; }
+  static Lookup absent(std::string reason = {}) { return {Outcome::absent, {}, std::move(reason)}; }
+  static Lookup unknown(std::string reason) { return {Outcome::unknown, {}, std::move(reason)}; }
+  [[nodiscard]] bool is_found() const noexcept { return outcome == Outcome::found; }
+  [[nodiscard]] bool is_absent() const noexcept { return outcome == Outcome::absent; }
+  [[nodiscard]] bool is_unknown() const noexcept { return outcome == Outcome::unknown; }
+};
+
 // The operator's node: Core Lightning (withdraw, newaddr, listtransactions,
 // listfunds: cln_node_wallet.hpp) or LND (sendcoins, newaddress,
 // GetTransactions: wallet_clients.hpp).
@@ -69,25 +95,23 @@ public:
   virtual Answer send(const std::string& address, std::int64_t sats, const std::string& label) = 0;
   // The txid of a send made earlier for `label` / `address` + `sats`, if the
   // node has one: how a restart learns whether an interrupted send happened.
-  virtual std::optional<std::string> find_send(const std::string& address, std::int64_t sats,
-                                               const std::string& label) = 0;
+  virtual Lookup find_send(const std::string& address, std::int64_t sats, const std::string& label) = 0;
   // find_send, never answering a txid in `matched_txids` (the sends earlier
   // transfers already took). A node that labels its sends (LND) needs no
   // more than this default; one that matches by address and amount only
   // (Core Lightning) overrides it, since the venue's deposit address is
   // reused and two deposits of one amount look alike.
-  virtual std::optional<std::string> find_unmatched_send(const std::string& address, std::int64_t sats,
-                                                         const std::string& label,
-                                                         const std::vector<std::string>& matched_txids) {
-    auto found = find_send(address, sats, label);
-    if (found && std::find(matched_txids.begin(), matched_txids.end(), *found) != matched_txids.end()) {
-      return std::nullopt;
+  virtual Lookup find_unmatched_send(const std::string& address, std::int64_t sats, const std::string& label,
+                                     const std::vector<std::string>& matched_txids) {
+    Lookup found = find_send(address, sats, label);
+    if (found.is_found() && std::find(matched_txids.begin(), matched_txids.end(), found.value) != matched_txids.end()) {
+      return Lookup::absent("the only send found (" + found.value + ") belongs to another transfer");
     }
     return found;
   }
   virtual Answer new_address() = 0;
   // The txid of a confirmed incoming payment of `sats` to `address`, if any.
-  virtual std::optional<std::string> find_incoming(const std::string& address, std::int64_t sats) = 0;
+  virtual Lookup find_incoming(const std::string& address, std::int64_t sats) = 0;
 };
 
 // The venue's private wallet API (Deribit: private/get_current_deposit_address,
@@ -96,13 +120,13 @@ class VenueWallet {
 public:
   virtual ~VenueWallet() = default;
   virtual Answer deposit_address(hedging::VenueId venue) = 0;
-  // The deposit with `txid` is credited to the account (completed).
-  virtual bool deposit_credited(hedging::VenueId venue, const std::string& txid) = 0;
+  // Found (value: `txid`) when the deposit with `txid` is credited to the
+  // account (completed); absent while it is not (yet).
+  virtual Lookup deposit_credited(hedging::VenueId venue, const std::string& txid) = 0;
   virtual Answer request_withdrawal(hedging::VenueId venue, const std::string& address, std::int64_t sats,
                                     const std::string& label) = 0;
   // The id of a withdrawal requested earlier for this address and amount.
-  virtual std::optional<std::string> find_withdrawal(hedging::VenueId venue, const std::string& address,
-                                                     std::int64_t sats) = 0;
+  virtual Lookup find_withdrawal(hedging::VenueId venue, const std::string& address, std::int64_t sats) = 0;
 };
 
 struct TransferLimits {
@@ -132,7 +156,10 @@ struct TransferStatus {
   std::string reference;          // the txid or the venue's withdrawal id
   std::int64_t moved_unix_ms = 0; // when the send / the withdrawal request went out (the timeout's start)
   bool overdue = false;           // the alert was raised
-  std::string note;               // why it failed / needs the operator
+  // sending / requesting: when lookups began to fail without an answer
+  // (0: they did not). Not journaled: a restart starts the count again.
+  std::int64_t unanswered_since_unix_ms = 0;
+  std::string note; // why it failed / needs the operator
   // The operator settled it as never sent (journaled); the failure follows
   // on the next poll.
   bool settled_not_sent = false;
@@ -174,6 +201,9 @@ public:
 
   [[nodiscard]] const std::deque<TransferStatus>& transfers() const noexcept { return transfers_; }
   [[nodiscard]] const std::string& last_error() const noexcept { return last_error_; }
+  // Lookups (a send, a withdrawal, a credit, a receipt) the counterparty
+  // could not answer (Lookup::unknown), since construction.
+  [[nodiscard]] std::uint64_t lookups_failed() const noexcept { return lookups_failed_; }
 
 private:
   bool record(hedging::TransferId id, const std::string& step, std::vector<std::string> fields = {});
@@ -183,6 +213,12 @@ private:
   [[nodiscard]] std::vector<std::string> sent_txids(const TransferStatus& except) const;
   void step(TransferStatus& transfer, std::int64_t now_unix_ms, std::vector<TransferOutcome>& out);
   void finish(TransferStatus& transfer, bool completed, const std::string& why, std::vector<TransferOutcome>& out);
+  // A lookup for an interrupted send (withdrawal request) that could not
+  // tell: logged, counted, overdue after credit_timeout, never decided.
+  void unanswered(TransferStatus& transfer, const Lookup& lookup, std::int64_t now_unix_ms,
+                  std::vector<TransferOutcome>& out);
+  // The interrupted send (request) was found: journaled, and on to the credit (receipt).
+  void moved(TransferStatus& transfer, const std::string& reference, std::int64_t now_unix_ms);
 
   TransferJournal& journal_;
   NodeWallet& node_;
@@ -192,6 +228,7 @@ private:
   bool halted_ = false;
   bool broken_ = false; // the journal failed: no more steps until a restart
   std::string last_error_;
+  std::uint64_t lookups_failed_ = 0;
 };
 
 [[nodiscard]] const char* to_string(TransferState state) noexcept;

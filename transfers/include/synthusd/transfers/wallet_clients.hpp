@@ -43,10 +43,12 @@ public:
   // HttpClient does (the TLS certificate file).
   LndNodeWallet(HttpEndpoint endpoint, std::string macaroon_hex, int min_confirmations = 1);
   Answer send(const std::string& address, std::int64_t sats, const std::string& label) override;
-  std::optional<std::string> find_send(const std::string& address, std::int64_t sats,
-                                       const std::string& label) override;
+  // Found / absent only from a 200 whose transaction list was read; any
+  // other answer (no connection, an error status, an unreadable body) is
+  // Lookup::unknown with the reason.
+  Lookup find_send(const std::string& address, std::int64_t sats, const std::string& label) override;
   Answer new_address() override;
-  std::optional<std::string> find_incoming(const std::string& address, std::int64_t sats) override;
+  Lookup find_incoming(const std::string& address, std::int64_t sats) override;
 
 private:
   HttpResult call(const std::string& method, const std::string& target, const std::string& body);
@@ -62,11 +64,12 @@ public:
   // HttpClient does.
   DeribitVenueWallet(HttpEndpoint endpoint, hedging::VenueId venue, std::string client_id, std::string client_secret);
   Answer deposit_address(hedging::VenueId venue) override;
-  bool deposit_credited(hedging::VenueId venue, const std::string& txid) override;
+  // Like LndNodeWallet's lookups: absent only from a 200 JSON-RPC result
+  // whose list was read; anything else is Lookup::unknown.
+  Lookup deposit_credited(hedging::VenueId venue, const std::string& txid) override;
   Answer request_withdrawal(hedging::VenueId venue, const std::string& address, std::int64_t sats,
                             const std::string& label) override;
-  std::optional<std::string> find_withdrawal(hedging::VenueId venue, const std::string& address,
-                                             std::int64_t sats) override;
+  Lookup find_withdrawal(hedging::VenueId venue, const std::string& address, std::int64_t sats) override;
 
 private:
   HttpResult get(const std::string& target);
