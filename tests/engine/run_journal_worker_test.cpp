@@ -117,8 +117,10 @@ TEST(JournalWorker, items_are_journaled_with_the_kernel_sequence_numbers_and_tic
 // the batch was written and synced.
 TEST(JournalWorker, a_durable_ticket_is_published_only_after_its_record_is_in_the_journal_file) {
   constexpr std::uint64_t kEvents = 600;
+  constexpr std::uint64_t kBatch = 8;
   JournalFixture f(kEvents + 16);
   std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> watched{0}; // the last ticket the watcher checked
   std::atomic<std::uint64_t> observed{0};
   std::atomic<std::uint64_t> missing{0};
   std::thread watcher([&] {
@@ -140,21 +142,26 @@ TEST(JournalWorker, a_durable_ticket_is_published_only_after_its_record_is_in_th
       if (records.size() < durable || records[durable - 1].sequence != durable) {
         missing.fetch_add(1);
       }
+      watched.store(seen, std::memory_order_release);
     }
   });
   {
     JournalThread thread(f.worker);
     for (std::uint64_t ticket = 1; ticket <= kEvents; ++ticket) {
       f.push(liability_change(ticket, 100, at_ms(static_cast<std::int64_t>(ticket))), 0, ticket);
-      if (ticket % 8 == 0) {
-        std::this_thread::sleep_for(std::chrono::microseconds(200)); // let batches of varied sizes form
+      if (ticket % kBatch == 0) {
+        // Until the watcher has checked this ticket: every batch is watched
+        // however the threads are scheduled (a loaded machine could otherwise
+        // run the whole test before the watcher first looks). Batches of 1 to
+        // kBatch records form, as the journal thread catches up.
+        ASSERT_TRUE(eventually([&] { return watched.load(std::memory_order_acquire) >= ticket; }));
       }
     }
     ASSERT_TRUE(eventually([&] { return f.intake.make_durable() == kEvents; }));
   }
   done.store(true);
   watcher.join();
-  EXPECT_GT(observed.load(), 1u); // several commits were watched
+  EXPECT_GE(observed.load(), kEvents / kBatch); // every batch was watched
   EXPECT_EQ(missing.load(), 0u);
   EXPECT_EQ(read_journal(f.journal_path).size(), kEvents);
 }
