@@ -27,9 +27,18 @@ WALLET_DELAY_MS = 500
 POLL_MS = 100
 VENUE_FLAGS = ["--wallet", "true", "--wallet-client-id", CLIENT_ID, "--wallet-client-secret", CLIENT_SECRET,
                "--wallet-credit-delay-ms", str(WALLET_DELAY_MS), "--wallet-withdrawal-delay-ms", str(WALLET_DELAY_MS),
-               # $79 at the start price: below minimum_transfer_usd, so nothing is withdrawn
-               # before the first payment; the node deposits as the liability grows.
-               "--collateral", "0.01"]
+               # $2,000 at the start price (7,939.32): what the engine keeps at the venue
+               # (KEEP_AT_VENUE_USD), so nothing is withdrawn before the first payments.
+               "--collateral", "0.252"]
+# An operator keeps collateral at the venue for the payments to come. The demo's flow (40
+# payments a second, about $900 a second on average, bursts of $1,000 in half a second) takes
+# the liability from nothing to $3,000-4,000 in its first 3-4 seconds: relative to what is
+# held, that is more than one deposit at a time can follow from an empty account (measured:
+# with $500 kept, seed 3 reached leverage 4.4 at 3.5 s while two deposits landed one after the
+# other). With $2,000 kept the band's bottom (2) is reached at $4,000 of liability and its
+# middle (3, where deposits are asked for) at $6,000, where a burst is a small share of what
+# is held.
+KEEP_AT_VENUE_USD = 2000
 NODE_BALANCE_SATS = 5_000_000_000  # 50 BTC on the operator's node
 
 
@@ -70,6 +79,7 @@ low_safe_bound = 2.5
 high_safe_bound = 2.5
 deposit_above = 3
 high_bound = 4
+keep_at_venue_usd = {KEEP_AT_VENUE_USD}
 
 [transfers]
 enabled = true
@@ -93,9 +103,9 @@ def environment() -> dict[str, str]:
     return {"SYNTHUSD_VENUE_CLIENT_ID": CLIENT_ID, "SYNTHUSD_VENUE_CLIENT_SECRET": CLIENT_SECRET}
 
 
-def bands(config: str) -> tuple[float, float, float]:
-    """[collateral] low_bound, high_bound and minimum_transfer_usd of the engine's configuration
-    (defaults 2, 4 and 100)."""
+def bands(config: str) -> tuple[float, float, float, float]:
+    """[collateral] low_bound, high_bound, minimum_transfer_usd and keep_at_venue_usd of the
+    engine's configuration (defaults 2, 4, 100 and 0)."""
     text = open(config).read()
     section = re.search(r"^\[collateral\](.*?)(^\[|\Z)", text, re.MULTILINE | re.DOTALL)
     body = section.group(1) if section else ""
@@ -104,7 +114,8 @@ def bands(config: str) -> tuple[float, float, float]:
         m = re.search(rf"^\s*{name}\s*=\s*([0-9.]+)", body, re.MULTILINE)
         return float(m.group(1)) if m else default
 
-    return key("low_bound", 2.0), key("high_bound", 4.0), key("minimum_transfer_usd", 100.0)
+    return (key("low_bound", 2.0), key("high_bound", 4.0), key("minimum_transfer_usd", 100.0),
+            key("keep_at_venue_usd", 0.0))
 
 
 def wallet_totals(port: int) -> dict[str, tuple[int, int]]:
@@ -125,19 +136,20 @@ def wallet_totals(port: int) -> dict[str, tuple[int, int]]:
 
 
 # The pass rule (scripts/demo --transfers): leverage inside [low_bound, high_bound] at every
-# sample, with two exceptions that follow from how the rule works, not from runs:
+# sample from the first payment on, and at least one deposit executed, with two exceptions that
+# follow from how the rule works, not from runs:
 # - After leverage leaves the band the transfer that brings it back is asked for at once and
 #   lands one transfer time later: the wallet's delay plus two of the executor's polls (the one
 #   that sends or asks, the one that sees it credited or paid out). The crossing happened at
 #   most one sampling interval before the first sample that shows it. So a sample outside the
 #   band is allowed while the last sample inside it is at most TRANSFER_SECONDS +
-#   SAMPLE_SECONDS old. The start is such a crossing too: the account holds next to nothing
-#   when the first payments arrive, so the first sample that shows a transfer counts as the
-#   last one inside, and nothing before it is judged.
-# - Below the band when the venue pays out too little for a withdrawal: the kernel never moves
-#   less than minimum_transfer_usd and, while a position is open, leaves one minimum transfer of
-#   the payout behind (hedging/src/kernel_collateral.cpp), so below 2 minimum transfers of
-#   payout no withdrawal is possible.
+#   SAMPLE_SECONDS old.
+# - Below the band when nothing may be withdrawn: the kernel never moves less than
+#   minimum_transfer_usd, never takes the collateral below keep_at_venue_usd, and, while a
+#   position is open, leaves one minimum transfer of the payout behind
+#   (hedging/src/collateral.cpp, kernel_collateral.cpp); so with less than 2 minimum transfers
+#   of payout, or of collateral above what is kept, no withdrawal is possible. At the start the
+#   liability is still below what the kept collateral covers at the band's bottom.
 SAMPLE_SECONDS = 0.5
 TRANSFER_SECONDS = (WALLET_DELAY_MS + 2 * POLL_MS) / 1000
 
@@ -150,9 +162,9 @@ class LeverageSampler:
     def __init__(self, http_port: int, csv_path: str | None = None) -> None:
         self.http_port = http_port
         self.started = time.monotonic()
-        # (seconds, leverage, sats in flight, liability $, payout $: what the venue pays out)
-        self.samples: list[tuple[float, float, int, float, float]] = []
-        self.first_transfer_seen: float | None = None
+        # (seconds, leverage, sats in flight, liability $, payout $: what the venue pays out,
+        # collateral $ at the index)
+        self.samples: list[tuple[float, float, int, float, float, float]] = []
         self.completed = self.failed = self.overdue = 0
         self.csv = open(csv_path, "w") if csv_path else None
         if self.csv:
@@ -186,55 +198,55 @@ class LeverageSampler:
             elif name == "synthusd_transfers_overdue":
                 self.overdue = int(float(value))
         seconds = time.monotonic() - self.started
-        if self.first_transfer_seen is None and (in_flight != 0 or self.completed > 0):
-            self.first_transfer_seen = seconds
         if self.csv:
             self.csv.write(f"{seconds:.2f},{'' if leverage is None else f'{leverage:.4f}'},{in_flight},{liability:.2f},"
                            f"{collateral},{withdrawable},{index:.2f}\n")
             self.csv.flush()
         if leverage is not None:
-            self.samples.append((seconds, leverage, in_flight, liability, withdrawable * index / 1e8))
+            self.samples.append((seconds, leverage, in_flight, liability, withdrawable * index / 1e8,
+                                 collateral * index / 1e8))
 
-    def report(self, low: float, high: float, minimum_transfer: float, totals: dict[str, tuple[int, int]]) -> bool:
-        """Prints the summary lines; True when no transfer failed or is overdue and every judged
-        leverage sample is inside [low, high] or excused by the rule above."""
+    def report(self, low: float, high: float, minimum_transfer: float, keep_at_venue: float,
+               totals: dict[str, tuple[int, int]]) -> bool:
+        """Prints the summary lines; True when a deposit was executed, no transfer failed or is
+        overdue, and every judged leverage sample is inside [low, high] or excused by the rule
+        above."""
         deposits, withdrawals = totals.get("deposits", (0, 0)), totals.get("withdrawals", (0, 0))
         print(f"transfers: completed {self.completed}, failed {self.failed}, overdue {self.overdue}; "
               f"deposits {deposits[0]} ({deposits[1]:,} sats), withdrawals {withdrawals[0]} ({withdrawals[1]:,} sats)")
-        if self.first_transfer_seen is None:
-            print("  leverage: never judged (no transfer was asked for)")
+        paying = [s for s in self.samples if s[3] > 0]
+        if not paying:
+            print("  leverage: never judged (no payment reached the liability)")
             return False
-        judged_from = self.first_transfer_seen
+        judged_from = paying[0][0]
         allowance = TRANSFER_SECONDS + SAMPLE_SECONDS
         judged, outside, crossing, held, bad = [], [], [], [], []
         last_inside = judged_from
         for sample in self.samples:
-            seconds, leverage, _, _, payout = sample
+            seconds, leverage, _, _, payout, collateral = sample
             if seconds < judged_from:
                 continue
-            if low <= leverage <= high:
-                last_inside = seconds
             judged.append(sample)
             if low <= leverage <= high:
+                last_inside = seconds
                 continue
             outside.append(sample)
             if seconds - last_inside <= allowance:
                 crossing.append(sample)
-            elif leverage < low and payout < 2 * minimum_transfer:
+            elif leverage < low and min(payout, collateral - keep_at_venue) < 2 * minimum_transfer:
                 held.append(sample)
             else:
                 bad.append(sample)
-        if not judged:
-            print("  leverage: never judged (the run ended before the first transfer could land)")
-            return False
-        inside = not bad and self.failed == 0 and self.overdue == 0
+        inside = not bad and self.failed == 0 and self.overdue == 0 and deposits[0] > 0
         levels = [s[1] for s in judged]
         print(f"  leverage min {min(levels):.2f} max {max(levels):.2f} over {len(judged)} samples from the first "
-              f"transfer at {judged_from:.1f} s, band {low:g}..{high:g}: "
+              f"payment at {judged_from:.1f} s, band {low:g}..{high:g}: "
               f"{len(outside)} outside, {len(crossing)} of them within {allowance:g} s of the last sample inside, "
-              f"{len(held)} below it with less than ${2 * minimum_transfer:g} paid out: "
-              f"{'kept in band' if inside else 'LEFT THE BAND'}")
-        for seconds, leverage, in_flight, liability, payout in bad[:10]:
-            print(f"    at {seconds:5.1f} s leverage {leverage:.2f}, liability ${liability:,.2f}, payout ${payout:,.2f}, "
+              f"{len(held)} below it with less than ${2 * minimum_transfer:g} that could be withdrawn "
+              f"(${keep_at_venue:g} kept at the venue): "
+              f"{'kept in band' if inside else 'LEFT THE BAND'}{'' if deposits[0] else ' (no deposit executed)'}")
+        for seconds, leverage, in_flight, liability, payout, collateral in bad[:10]:
+            print(f"    at {seconds:5.1f} s leverage {leverage:.2f}, liability ${liability:,.2f}, "
+                  f"collateral ${collateral:,.2f}, payout ${payout:,.2f}, "
                   f"{'transfer in flight ' + format(in_flight, ',') + ' sats' if in_flight else 'no transfer in flight'}")
         return inside
