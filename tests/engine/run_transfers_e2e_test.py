@@ -462,6 +462,45 @@ class RunTransfersTest(unittest.TestCase):
             s.close()
         shutil.rmtree(s.directory, ignore_errors=True)
 
+    def test_a_completion_the_kernel_never_journaled_is_reported_to_it_again_at_start(self) -> None:
+        # The crash window between the executor journaling "completed" and the
+        # kernel journaling TransferCompleted: the executor's journal says done,
+        # the kernel's state still has the transfer in flight. Made exactly:
+        # the executor halted after the venue credited the deposit, kill -9,
+        # then the executor's "completed" line written as it would have been.
+        s = Setup(collateral="0.01", credit_delay_ms=300, credit_timeout_seconds=600)
+        try:
+            s.start_engine()
+            s.add_liability(150_000)  # 2.5x on $600
+            wait_for(lambda: (s.leverage() or 0) > 2.4, 30, "the hedge at 2.5x")
+            s.add_liability(150_000)  # 5x: a deposit
+            deposit = s.new_transfer(0)
+            sent = wait_for(lambda: s.has_step(deposit, "sent"), 30, "the deposit sent")
+            self.assertEqual(s.engine.http("POST", "/kill", token=s.engine.token)[0], 200)
+            wait_for(lambda: "transfers halted by the kill switch" in read(s.engine.log_path), 10, "the executor halted")
+            wait_for(lambda: s.venue.deposit_state(sent[1]) == "completed", 10, "the venue's credit")
+            s.kill_engine()
+            self.assertIsNone(s.has_step(deposit, "completed"))
+            with open(s.journal, "a") as f:
+                f.write(f"{deposit} completed\n")
+            s.start_engine()
+            in_flight = 'synthusd_transfer_in_flight_sats'
+            wait_for(lambda: s.engine.metric(in_flight, '{venue="deribit"}') == 0, 30,
+                     "the kernel told the transfer completed")
+            wait_for(lambda: 2.9 <= (s.leverage() or 0) <= 4.0, 30, "leverage back in its band")
+            # Nothing repeated: the executor wrote nothing more for it, one send.
+            self.assertEqual([w[0] for w in s.steps(deposit)], ["requested", "address", "sending", "sent", "completed"])
+            self.assertEqual(s.node.sends_by_label, {f"synthusd-transfer-{deposit}": 1})
+            # And the kernel asks for the next deposit (one in flight at a time:
+            # a transfer it still thought in flight would block this).
+            s.add_liability(300_000)
+            following = s.new_transfer(deposit)
+            wait_for(lambda: s.has_step(following, "completed"), 30, f"transfer {following} completed")
+            self.assertEqual(len(s.node.sends), 2)
+        finally:
+            s.close()
+        shutil.rmtree(s.directory, ignore_errors=True)
+
     def test_withdrawals_execute_once_and_survive_kill_minus_nine_at_every_step(self) -> None:
         # Nothing hedged: leverage 0 is below the band (2..3), so whatever the
         # account holds is withdrawn. poll_ms 3000 for the first start only (a
