@@ -19,6 +19,10 @@ A send is "broadcast" by POSTing it to the simulator's test chain
 addresses this wallet handed out. Sends are counted (per destination and
 amount: CLN has no label) and can be held at the door (hold_sends) so that a
 test can kill the engine while a send is in flight, deterministically.
+`failing_lookups` makes the next listtransactions / listfunds calls answer
+CLN's error -5 (LIGHTNINGD_SHUTDOWN in CLN's common/jsonrpc_errors.h: the
+node was shutting down while handling the request), as a node restarted
+alongside the engine does; counted in `failed_lookups`.
 
 Output scripts are computed here from the addresses (BIP 173 bech32 decoding,
 written for this double), independently of the engine's decoder.
@@ -113,6 +117,8 @@ class FakeClnWallet:
         self.hold_sends = False              # park withdraw until release_held()
         self.drop_held = False               # a released held send is not sent
         self.held = threading.Event()        # set while a send is parked
+        self.failing_lookups = 0             # answer this many more lookups with CLN's error -5
+        self.failed_lookups = 0
         self._release = threading.Event()
         wallet = self
 
@@ -183,6 +189,8 @@ class FakeClnWallet:
             if script_of(destination) is None:
                 return self._error(-32602, "Could not parse destination address, destination should be a valid address")
             return self.withdraw(destination, sats)
+        if method in ("listtransactions", "listfunds") and self._lookup_fails():
+            return self._error(-5, "lightningd is shutting down")
         if method == "listtransactions":
             with self.lock:
                 sends = list(self.sends)
@@ -192,17 +200,24 @@ class FakeClnWallet:
                 "outputs": [{"index": 0, "amount_msat": self._msat(send["sats"] * 1000),
                              "scriptPubKey": script_of(send["address"])}]} for i, send in enumerate(sends)]}}
         if method == "listfunds":
-            with self.lock:
-                ours = set(self.addresses)
-            outputs = []
-            for tx in self._chain():
-                if tx.get("address") in ours:
-                    outputs.append({"txid": self.txid_of(tx["txid"]), "output": 0,
-                                    "amount_msat": self._msat(int(tx["amount"]) * 1000),
-                                    "scriptpubkey": script_of(tx["address"]), "address": tx["address"],
-                                    "status": "confirmed", "blockheight": 141, "reserved": False})
-            return {"result": {"outputs": outputs, "channels": []}}
+            return {"result": {"outputs": self.funds(), "channels": []}}
         return self._error(-32601, f"Unknown command '{method}'")
+
+    def _lookup_fails(self) -> bool:
+        with self.lock:
+            if self.failing_lookups <= 0:
+                return False
+            self.failing_lookups -= 1
+            self.failed_lookups += 1
+            return True
+
+    def funds(self) -> list[dict]:
+        """listfunds' outputs: what the chain paid to addresses this wallet handed out."""
+        with self.lock:
+            ours = set(self.addresses)
+        return [{"txid": self.txid_of(tx["txid"]), "output": 0, "amount_msat": self._msat(int(tx["amount"]) * 1000),
+                 "scriptpubkey": script_of(tx["address"]), "address": tx["address"], "status": "confirmed",
+                 "blockheight": 141, "reserved": False} for tx in self._chain() if tx.get("address") in ours]
 
     def withdraw(self, destination: str, sats: int) -> dict:
         with self.lock:
