@@ -140,10 +140,12 @@ class RunTransfersClnTest(unittest.TestCase):
         # Nothing hedged: leverage 0 is below the band (2..3), so whatever the
         # account holds is withdrawn; each later withdrawal is made by topping
         # the account up from outside. poll_ms 3000 for the first start only (a
-        # kill between the address and the request); timeout_ms 30000 so that a
-        # request parked at the relay is still waited for when the test kills.
+        # kill between the address and the request: the margin the test has to
+        # kill once it saw the address); timeout_ms 30000 so that a request
+        # parked at the relay is still waited for when the test kills; the
+        # venue's withdrawal stays unconfirmed for 2 s (the margin to see it so).
         s = ClnSetup(collateral="0.01", credit_delay_ms=300, low_bounds=(2, 3), relay=True,
-                     withdrawal_delay_ms=1000, timeout_ms=30_000, poll_ms=3000)
+                     withdrawal_delay_ms=2000, timeout_ms=30_000, poll_ms=3000)
         relay = s.relay
         assert relay is not None
         try:
