@@ -21,8 +21,9 @@ amount: CLN has no label) and can be held at the door (hold_sends) so that a
 test can kill the engine while a send is in flight, deterministically.
 `failing_lookups` makes the next listtransactions / listfunds calls answer
 CLN's error -5 (LIGHTNINGD_SHUTDOWN in CLN's common/jsonrpc_errors.h: the
-node was shutting down while handling the request), as a node restarted
-alongside the engine does; counted in `failed_lookups`.
+node was shutting down while handling the request; the message is this
+double's wording, the engine passes on whatever CLN says), as a node
+restarted alongside the engine does; counted in `failed_lookups`.
 
 Output scripts are computed here from the addresses (BIP 173 bech32 decoding,
 written for this double), independently of the engine's decoder.
