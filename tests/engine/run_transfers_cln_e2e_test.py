@@ -47,8 +47,7 @@ class ClnSetup(lnd_e2e.Setup):
         # Not super().__init__: that one builds an lnd node.
         self.directory = tempfile.mkdtemp(prefix="sucl", dir="/tmp")
         self.venue = lnd_e2e.WalletVenue(lnd_e2e.BINARIES["venue"], self.directory, collateral, credit_delay_ms)
-        self.venue_front = None  # plain HTTP on loopback: no TLS front, no relay (Setup.close looks for both)
-        self.relay = None
+        self.relay = None  # plain HTTP on loopback, no relay (Setup.close looks for it)
         socket_path = os.path.join(self.directory, "lightning-rpc")
         self.node = FakeClnWallet(self.venue.url, socket_path, balance_sats=100_000_000, legacy=legacy).start()
         os.environ["SYNTHUSD_VENUE_CLIENT_ID"] = lnd_e2e.CLIENT_ID

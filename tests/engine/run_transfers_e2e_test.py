@@ -43,8 +43,8 @@ Also: with nothing to hedge, all collateral is withdrawn to the node (the
 venue's withdraw, the node's incoming transaction), then a liability brings a
 deposit and leverage into its band, once over plain HTTP and once over TLS
 to both counterparties (the fake lnd serving HTTPS with its own tls.cert,
-pinned by the engine; the venue's wallet API behind a TLS front, its
-certificate pinned and its server name checked); and a deposit the venue
+pinned by the engine; the venue's wallet API served over TLS by the
+simulator itself, its certificate pinned and its server name checked); and a deposit the venue
 never credits raises the overdue alert in /metrics and /health.
 
 Run: python3 tests/engine/run_transfers_e2e_test.py --synthusd build/synthusd --venue build/synthusd-venue
@@ -53,9 +53,11 @@ Run: python3 tests/engine/run_transfers_e2e_test.py --synthusd build/synthusd --
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import re
+import ssl
 import shutil
 import subprocess
 import sys
@@ -69,7 +71,6 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 from engine_harness import Engine, Venue, WalletClient, engine_config, run_tests  # noqa: E402
 from fake_lnd_wallet import FakeLndWallet  # noqa: E402
-from tls_terminator import TlsTerminator  # noqa: E402
 from held_venue_wallet import HeldVenueWallet  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
@@ -102,25 +103,51 @@ def make_certificate(directory: str, name: str, subject_alt_name: str) -> tuple[
     return cert, key
 
 
+def plain_http_answer(port: int) -> str | None:
+    """The status line a plain HTTP request to 127.0.0.1:port is answered
+    with, or None when the server closes without an HTTP answer."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/api/v2/private/get_current_deposit_address?currency=BTC")
+        answer = connection.getresponse()
+        return f"{answer.status} {answer.reason}"
+    except (http.client.HTTPException, ConnectionError):
+        return None
+    finally:
+        connection.close()
+
+
 class WalletVenue(Venue):
     """synthusd-venue with its wallet on, at a fixed price (no GBM moves)."""
 
     def __init__(self, binary: str, directory: str, collateral: str, credit_delay_ms: int,
-                 withdrawal_delay_ms: int = 1000) -> None:
+                 withdrawal_delay_ms: int = 1000, tls: tuple[str, str] | None = None) -> None:
+        """tls: (certificate, key) files: the wallet API is served over TLS
+        (--wallet-tls-cert/--wallet-tls-key), as Deribit's is HTTPS."""
+        tls_args = ["--wallet-tls-cert", tls[0], "--wallet-tls-key", tls[1]] if tls else []
         super().__init__(binary, directory, "--volatility", "0", "--jumps-per-year", "0", "--wallet", "true",
                          "--wallet-client-id", CLIENT_ID, "--wallet-client-secret", CLIENT_SECRET,
                          "--wallet-credit-delay-ms", str(credit_delay_ms),
-                         "--wallet-withdrawal-delay-ms", str(withdrawal_delay_ms), collateral=collateral, wallet=True)
+                         "--wallet-withdrawal-delay-ms", str(withdrawal_delay_ms), *tls_args,
+                         collateral=collateral, wallet=True)
+        self.context: ssl.SSLContext | None = None
+        if tls:
+            # The test's own calls and the fake node's broadcasts trust only
+            # the venue's certificate. It names localhost, reached here at
+            # 127.0.0.1, so the name is not checked on this side; the
+            # engine's client checks it (venue_tls_server_name).
+            self.context = ssl.create_default_context(cafile=tls[0])
+            self.context.check_hostname = False
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.wallet_port}"
+        return f"{'https' if self.context else 'http'}://127.0.0.1:{self.wallet_port}"
 
     def private(self, method: str) -> dict:
         request = urllib.request.Request(self.url + "/api/v2/private/" + method)
         token = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         request.add_header("Authorization", "Basic " + token)
-        with urllib.request.urlopen(request, timeout=5) as answer:
+        with urllib.request.urlopen(request, timeout=5, context=self.context) as answer:
             return json.loads(answer.read())["result"]
 
     def deposits(self) -> list[dict]:
@@ -141,7 +168,7 @@ class WalletVenue(Venue):
         payload = json.dumps({"txid": txid, "address": address, "amount": str(sats)}).encode()
         request = urllib.request.Request(self.url + "/chain/broadcast", data=payload, method="POST",
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5) as answer:
+        with urllib.request.urlopen(request, timeout=5, context=self.context) as answer:
             answer.read()
         return txid
 
@@ -159,24 +186,25 @@ class Setup:
                  low_bounds: tuple[int, int] = (0, 1), tls: bool = False, relay: bool = False,
                  withdrawal_delay_ms: int = 1000, timeout_ms: int = 5000, poll_ms: int = 100) -> None:
         self.directory = tempfile.mkdtemp(prefix="sutr", dir="/tmp")
-        self.venue = WalletVenue(BINARIES["venue"], self.directory, collateral, credit_delay_ms, withdrawal_delay_ms)
-        self.venue_front: TlsTerminator | None = None
+        venue_tls: tuple[str, str] | None = None
+        if tls:
+            # The venue's certificate names only "localhost", reached at 127.0.0.1.
+            venue_tls = make_certificate(self.directory, "venue-tls", "DNS:localhost")
+        self.venue = WalletVenue(BINARIES["venue"], self.directory, collateral, credit_delay_ms, withdrawal_delay_ms,
+                                 tls=venue_tls)
         # relay: the engine reaches the venue's wallet API through a relay
         # that can hold private/withdraw (plain HTTP on loopback only).
         self.relay = HeldVenueWallet(self.venue.url).start() if relay else None
         if tls:
-            # lnd's tls.cert names localhost and the loopback addresses; the
-            # venue's front names only "localhost", reached at 127.0.0.1.
+            # lnd's tls.cert names localhost and the loopback addresses.
             node_cert, node_key = make_certificate(self.directory, "lnd-tls", "DNS:localhost,IP:127.0.0.1,IP:::1")
-            venue_cert, venue_key = make_certificate(self.directory, "venue-tls", "DNS:localhost")
             self.node = FakeLndWallet(self.venue.url, MACAROON.hex(), balance_sats=100_000_000,
-                                      tls_cert=node_cert, tls_key=node_key).start()
-            self.venue_front = TlsTerminator(self.venue.wallet_port, venue_cert, venue_key).start()
-            venue_port = self.venue_front.port
+                                      tls_cert=node_cert, tls_key=node_key, chain_context=self.venue.context).start()
+            venue_port = self.venue.wallet_port
             tls_keys = f"""node_tls = true
 node_tls_cert_file = "{node_cert}"
 venue_tls = true
-venue_tls_cert_file = "{venue_cert}"
+venue_tls_cert_file = "{venue_tls[0]}"
 venue_tls_server_name = "localhost"
 """
         else:
@@ -286,8 +314,6 @@ timeout_ms = {timeout_ms}
         if self.engine.process is not None and self.engine.process.poll() is None:
             self.engine.kill9()
         self.node.stop()
-        if self.venue_front is not None:
-            self.venue_front.stop()
         if self.relay is not None:
             self.relay.stop()
         self.venue.stop()
@@ -633,12 +659,14 @@ class RunTransfersTest(unittest.TestCase):
             wait_for(lambda: 2.0 <= (s.leverage() or 0) <= 4.0, 30, "leverage in its band")
             self.assertEqual(len(s.node.sends), 1)
             if tls:
-                # Every call went through a verified TLS session: none refused,
-                # the venue's front saw them all.
+                # Every call went through a verified TLS session: the node
+                # refused none, and the venue's port speaks nothing but TLS
+                # (a plain HTTP request gets no answer), so the engine's
+                # calls that completed both transfers were TLS.
                 self.assertEqual(getattr(s.node.server, "handshake_failures", None), 0)
-                assert s.venue_front is not None
-                self.assertEqual(s.venue_front.handshake_failures, 0)
-                self.assertGreater(s.venue_front.connections, 0)
+                self.assertTrue(s.venue.url.startswith("https://"))
+                self.assertIsNone(plain_http_answer(s.venue.wallet_port))
+                self.assertEqual(s.venue.private("get_current_deposit_address?currency=BTC")["currency"], "BTC")
         finally:
             s.close()
         shutil.rmtree(s.directory, ignore_errors=True)
