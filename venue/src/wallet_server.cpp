@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
@@ -93,6 +94,53 @@ std::string openssl_error() {
   return text;
 }
 
+[[nodiscard]] bool again(int error) noexcept { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
+
+int descriptor_of(BIO* bio) { return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(bio))); }
+
+// OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE when
+// the client has gone (the plain path sends with MSG_NOSIGNAL for the same
+// reason): a client that hangs up mid-answer must not end the venue. This
+// BIO sends with MSG_NOSIGNAL, as common/src/tls_stream.cpp's does.
+int socket_bio_write(BIO* bio, const char* data, int size) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = ::send(descriptor_of(bio), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+  if (n < 0 && again(errno)) {
+    BIO_set_retry_write(bio);
+  }
+  return static_cast<int>(n);
+}
+
+int socket_bio_read(BIO* bio, char* data, int size) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = ::recv(descriptor_of(bio), data, static_cast<std::size_t>(size), 0);
+  if (n < 0 && again(errno)) {
+    BIO_set_retry_read(bio);
+  }
+  return static_cast<int>(n);
+}
+
+long socket_bio_ctrl(BIO* /*bio*/, int command, long /*number*/, void* /*pointer*/) {
+  return command == BIO_CTRL_FLUSH ? 1 : 0; // nothing is buffered here
+}
+
+int socket_bio_create(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+BIO_METHOD* socket_bio_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "synthusd venue wallet socket");
+    if (m == nullptr || BIO_meth_set_write(m, socket_bio_write) != 1 || BIO_meth_set_read(m, socket_bio_read) != 1 ||
+        BIO_meth_set_ctrl(m, socket_bio_ctrl) != 1 || BIO_meth_set_create(m, socket_bio_create) != 1) {
+      throw std::runtime_error("cannot set up the wallet's TLS socket BIO");
+    }
+    return m;
+  }();
+  return method;
+}
+
 ssl_ctx_st* make_context(const std::string& certificate_file, const std::string& key_file) {
   if (certificate_file.empty() != key_file.empty()) {
     throw std::runtime_error("wallet TLS needs both a certificate file and a key file");
@@ -100,6 +148,7 @@ ssl_ctx_st* make_context(const std::string& certificate_file, const std::string&
   if (certificate_file.empty()) {
     return nullptr;
   }
+  (void)socket_bio_method(); // built here, where a failure may throw
   SSL_CTX* context = SSL_CTX_new(TLS_server_method());
   if (context == nullptr) {
     throw std::runtime_error("wallet TLS: " + openssl_error());
@@ -179,12 +228,15 @@ void WalletServer::accept_all() {
     Connection connection;
     if (context_ != nullptr) {
       connection.ssl = SSL_new(context_);
-      if (connection.ssl == nullptr || SSL_set_fd(connection.ssl, fd) != 1) {
+      BIO* bio = connection.ssl == nullptr ? nullptr : BIO_new(socket_bio_method());
+      if (bio == nullptr) {
         SSL_free(connection.ssl);
         ERR_clear_error();
         ::close(fd);
         continue;
       }
+      BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
+      SSL_set_bio(connection.ssl, bio, bio); // the SSL owns the BIO
       SSL_set_accept_state(connection.ssl);
     }
     connections_.emplace(fd, connection);
