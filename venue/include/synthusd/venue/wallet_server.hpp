@@ -10,6 +10,8 @@
 // the same poll loop (non-blocking, so a client that stalls it holds only
 // its own connection slot), and a connection that is not TLS (plain HTTP to
 // the TLS port) fails its handshake, is counted and closed unanswered.
+// Not bounded in time, plain or TLS: an idle connection keeps its slot
+// until its client closes it.
 
 #include <poll.h>
 
@@ -20,10 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "synthusd/venue/wallet_api.hpp"
+
 struct ssl_ctx_st;
 struct ssl_st;
-
-#include "synthusd/venue/wallet_api.hpp"
 
 namespace synthusd::venue {
 
