@@ -69,7 +69,7 @@ class Venue:
                 self.fix_port = int(m.group(1))
             if m := re.search(r"ws://127\.0\.0\.1:(\d+)", line):
                 self.ws_port = int(m.group(1))
-            if m := re.search(r"wallet API on http://127\.0\.0\.1:(\d+)", line):
+            if m := re.search(r"wallet API on https?://127\.0\.0\.1:(\d+)", line):
                 self.wallet_port = int(m.group(1))
         if 0 in (self.fix_port, self.ws_port, self.wallet_port):
             self.stop()

@@ -43,8 +43,8 @@ Also: with nothing to hedge, all collateral is withdrawn to the node (the
 venue's withdraw, the node's incoming transaction), then a liability brings a
 deposit and leverage into its band, once over plain HTTP and once over TLS
 to both counterparties (the fake lnd serving HTTPS with its own tls.cert,
-pinned by the engine; the venue's wallet API behind a TLS front, its
-certificate pinned and its server name checked); and a deposit the venue
+pinned by the engine; the venue's wallet API served over TLS by the
+simulator itself, its certificate pinned and its server name checked); and a deposit the venue
 never credits raises the overdue alert in /metrics and /health.
 
 The harness (venue, relay, engine, journal) is transfers_e2e_support.py,
@@ -55,6 +55,7 @@ Run: python3 tests/engine/run_transfers_e2e_test.py --synthusd build/synthusd --
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import subprocess
@@ -66,7 +67,6 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
 from engine_harness import run_tests  # noqa: E402
 from fake_lnd_wallet import FakeLndWallet  # noqa: E402
-from tls_terminator import TlsTerminator  # noqa: E402
 from transfers_e2e_support import BINARIES, TransferSetup, read, wait_for  # noqa: E402
 
 MACAROON = b"\x02\x01fake-admin-macaroon"
@@ -82,26 +82,46 @@ def make_certificate(directory: str, name: str, subject_alt_name: str) -> tuple[
     return cert, key
 
 
+def plain_http_answer(port: int) -> str | None:
+    """The status line a plain HTTP request to 127.0.0.1:port is answered
+    with, or None when the server closes without an HTTP answer."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/api/v2/private/get_current_deposit_address?currency=BTC")
+        answer = connection.getresponse()
+        return f"{answer.status} {answer.reason}"
+    except (http.client.HTTPException, ConnectionError):
+        return None
+    finally:
+        connection.close()
+
+
 class Setup(TransferSetup):
     """Venue, lnd node and engine in one temporary directory (tls: HTTPS to both)."""
 
     def __init__(self, *args, tls: bool = False, **kwargs) -> None:
         self.tls = tls
+        self.venue_certificate: tuple[str, str] | None = None
         super().__init__(*args, **kwargs)
+
+    def venue_tls(self) -> tuple[str, str] | None:
+        if self.tls:
+            # The simulator serves its wallet API over TLS itself; its
+            # certificate names only "localhost", reached at 127.0.0.1.
+            self.venue_certificate = make_certificate(self.directory, "venue-tls", "DNS:localhost")
+        return self.venue_certificate
 
     def start_node(self) -> str:
         if self.tls:
-            # lnd's tls.cert names localhost and the loopback addresses; the
-            # venue's front names only "localhost", reached at 127.0.0.1.
+            assert self.venue_certificate is not None
+            # lnd's tls.cert names localhost and the loopback addresses.
             node_cert, node_key = make_certificate(self.directory, "lnd-tls", "DNS:localhost,IP:127.0.0.1,IP:::1")
-            venue_cert, venue_key = make_certificate(self.directory, "venue-tls", "DNS:localhost")
             self.node = FakeLndWallet(self.venue.url, MACAROON.hex(), balance_sats=100_000_000,
-                                      tls_cert=node_cert, tls_key=node_key).start()
-            self.venue_front = TlsTerminator(self.venue.wallet_port, venue_cert, venue_key).start()
+                                      tls_cert=node_cert, tls_key=node_key, chain_context=self.venue.context).start()
             tls_keys = f"""node_tls = true
 node_tls_cert_file = "{node_cert}"
 venue_tls = true
-venue_tls_cert_file = "{venue_cert}"
+venue_tls_cert_file = "{self.venue_certificate[0]}"
 venue_tls_server_name = "localhost"
 """
         else:
@@ -457,12 +477,14 @@ class RunTransfersTest(unittest.TestCase):
             wait_for(lambda: 2.0 <= (s.leverage() or 0) <= 4.0, 30, "leverage in its band")
             self.assertEqual(len(s.node.sends), 1)
             if tls:
-                # Every call went through a verified TLS session: none refused,
-                # the venue's front saw them all.
+                # Every call went through a verified TLS session: the node
+                # refused none, and the venue's port speaks nothing but TLS
+                # (a plain HTTP request gets no answer), so the engine's
+                # calls that completed both transfers were TLS.
                 self.assertEqual(getattr(s.node.server, "handshake_failures", None), 0)
-                assert s.venue_front is not None
-                self.assertEqual(s.venue_front.handshake_failures, 0)
-                self.assertGreater(s.venue_front.connections, 0)
+                self.assertTrue(s.venue.url.startswith("https://"))
+                self.assertIsNone(plain_http_answer(s.venue.wallet_port))
+                self.assertEqual(s.venue.private("get_current_deposit_address?currency=BTC")["currency"], "BTC")
         finally:
             s.close()
         shutil.rmtree(s.directory, ignore_errors=True)

@@ -14,6 +14,7 @@ import base64
 import json
 import os
 import re
+import ssl
 import sys
 import tempfile
 import time
@@ -49,21 +50,33 @@ class WalletVenue(Venue):
     """synthusd-venue with its wallet on, at a fixed price (no GBM moves)."""
 
     def __init__(self, binary: str, directory: str, collateral: str, credit_delay_ms: int,
-                 withdrawal_delay_ms: int = 1000) -> None:
+                 withdrawal_delay_ms: int = 1000, tls: tuple[str, str] | None = None) -> None:
+        """tls: (certificate, key) files: the wallet API is served over TLS
+        (--wallet-tls-cert/--wallet-tls-key), as Deribit's is HTTPS."""
+        tls_args = ["--wallet-tls-cert", tls[0], "--wallet-tls-key", tls[1]] if tls else []
         super().__init__(binary, directory, "--volatility", "0", "--jumps-per-year", "0", "--wallet", "true",
                          "--wallet-client-id", CLIENT_ID, "--wallet-client-secret", CLIENT_SECRET,
                          "--wallet-credit-delay-ms", str(credit_delay_ms),
-                         "--wallet-withdrawal-delay-ms", str(withdrawal_delay_ms), collateral=collateral, wallet=True)
+                         "--wallet-withdrawal-delay-ms", str(withdrawal_delay_ms), *tls_args,
+                         collateral=collateral, wallet=True)
+        self.context: ssl.SSLContext | None = None
+        if tls:
+            # The test's own calls and the fake node's broadcasts trust only
+            # the venue's certificate. It names localhost, reached here at
+            # 127.0.0.1, so the name is not checked on this side; the
+            # engine's client checks it (venue_tls_server_name).
+            self.context = ssl.create_default_context(cafile=tls[0])
+            self.context.check_hostname = False
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.wallet_port}"
+        return f"{'https' if self.context else 'http'}://127.0.0.1:{self.wallet_port}"
 
     def private(self, method: str) -> dict:
         request = urllib.request.Request(self.url + "/api/v2/private/" + method)
         token = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         request.add_header("Authorization", "Basic " + token)
-        with urllib.request.urlopen(request, timeout=5) as answer:
+        with urllib.request.urlopen(request, timeout=5, context=self.context) as answer:
             return json.loads(answer.read())["result"]
 
     def deposits(self) -> list[dict]:
@@ -84,7 +97,7 @@ class WalletVenue(Venue):
         payload = json.dumps({"txid": txid, "address": address, "amount": str(sats)}).encode()
         request = urllib.request.Request(self.url + "/chain/broadcast", data=payload, method="POST",
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=5) as answer:
+        with urllib.request.urlopen(request, timeout=5, context=self.context) as answer:
             answer.read()
         return txid
 
@@ -102,16 +115,13 @@ class TransferSetup:
                  low_bounds: tuple[int, int] = (0, 1), relay: bool = False,
                  withdrawal_delay_ms: int = 1000, timeout_ms: int = 5000, poll_ms: int = 100) -> None:
         self.directory = tempfile.mkdtemp(prefix="sutr", dir="/tmp")
-        self.venue = WalletVenue(BINARIES["venue"], self.directory, collateral, credit_delay_ms, withdrawal_delay_ms)
-        self.venue_front = None  # a TLS front of the venue's wallet API, when start_node sets one
+        self.venue = WalletVenue(BINARIES["venue"], self.directory, collateral, credit_delay_ms, withdrawal_delay_ms,
+                                 tls=self.venue_tls())
         # relay: the engine reaches the venue's wallet API through a relay
         # that can hold private/withdraw (plain HTTP on loopback only).
         self.relay = HeldVenueWallet(self.venue.url).start() if relay else None
         node_keys = self.start_node()
-        if self.venue_front is not None:
-            venue_port = self.venue_front.port
-        else:
-            venue_port = self.relay.port if self.relay else self.venue.wallet_port
+        venue_port = self.relay.port if self.relay else self.venue.wallet_port
         os.environ["SYNTHUSD_VENUE_CLIENT_ID"] = CLIENT_ID
         os.environ["SYNTHUSD_VENUE_CLIENT_SECRET"] = CLIENT_SECRET
         # low_bounds (0, 1): deposits only, leverage never falls below 0 (no
@@ -140,9 +150,14 @@ timeout_ms = {timeout_ms}
         self.liability_cents = 0
         self.events = 0
 
+    def venue_tls(self) -> tuple[str, str] | None:
+        """(certificate, key) for the simulator to serve its wallet API over
+        TLS, or None for plain HTTP; called before the venue starts."""
+        return None
+
     def start_node(self) -> str:
-        """Starts self.node (and self.venue_front, if any); returns the node's
-        [transfers] keys and venue_tls, one per line."""
+        """Starts self.node; returns the node's [transfers] keys and
+        venue_tls, one per line."""
         raise NotImplementedError
 
     def start_engine(self) -> None:
@@ -220,8 +235,6 @@ timeout_ms = {timeout_ms}
         if self.engine.process is not None and self.engine.process.poll() is None:
             self.engine.kill9()
         self.node.stop()
-        if self.venue_front is not None:
-            self.venue_front.stop()
         if self.relay is not None:
             self.relay.stop()
         self.venue.stop()

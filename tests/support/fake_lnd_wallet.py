@@ -67,8 +67,10 @@ class TlsHttpServer(http.server.ThreadingHTTPServer):
 
 class FakeLndWallet:
     def __init__(self, chain_url: str, macaroon_hex: str, balance_sats: int, port: int = 0,
-                 tls_cert: str | None = None, tls_key: str | None = None) -> None:
+                 tls_cert: str | None = None, tls_key: str | None = None,
+                 chain_context: ssl.SSLContext | None = None) -> None:
         self.chain_url = chain_url.rstrip("/")
+        self.chain_context = chain_context  # an https:// chain_url (the venue's wallet over TLS)
         self.macaroon_hex = macaroon_hex
         self.balance_sats = balance_sats
         self.lock = threading.Lock()
@@ -210,7 +212,7 @@ class FakeLndWallet:
             request = urllib.request.Request(self.chain_url + "/chain/broadcast", data=payload, method="POST",
                                              headers={"Content-Type": "application/json"})
             try:
-                with urllib.request.urlopen(request, timeout=5) as answer:
+                with urllib.request.urlopen(request, timeout=5, context=self.chain_context) as answer:
                     answer.read()
             except (urllib.error.URLError, OSError) as error:
                 return 500, {"code": 2, "message": f"broadcast failed: {error}"}
@@ -222,7 +224,8 @@ class FakeLndWallet:
 
     def _chain(self) -> list[dict]:
         try:
-            with urllib.request.urlopen(self.chain_url + "/chain/transactions", timeout=5) as answer:
+            with urllib.request.urlopen(self.chain_url + "/chain/transactions", timeout=5,
+                                        context=self.chain_context) as answer:
                 return json.loads(answer.read())["transactions"]
         except (urllib.error.URLError, OSError, ValueError, KeyError):
             return []

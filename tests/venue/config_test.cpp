@@ -128,3 +128,20 @@ TEST(VenueConfigTest, EverySettingHasADistinctKeyAndFlag) {
 }
 
 } // namespace
+
+TEST(VenueConfigTest, TheWalletTlsFilesAreSetTogetherOrNotAtAll) {
+  const SettingValues wallet = {{"wallet.enabled", "true"}, {"wallet.client_id", "id"}, {"wallet.client_secret", "s"}};
+  SettingValues both = wallet;
+  both.emplace("wallet.tls_cert_file", "venue.cert");
+  both.emplace("wallet.tls_key_file", "venue.key");
+  const VenueConfig config = make_config(both);
+  EXPECT_EQ(config.wallet.tls_certificate_file, "venue.cert");
+  EXPECT_EQ(config.wallet.tls_key_file, "venue.key");
+  EXPECT_TRUE(make_config(wallet).wallet.tls_certificate_file.empty());
+  SettingValues certificate_only = wallet;
+  certificate_only.emplace("wallet.tls_cert_file", "venue.cert");
+  EXPECT_THROW((void)make_config(certificate_only), ConfigError);
+  SettingValues key_only = wallet;
+  key_only.emplace("wallet.tls_key_file", "venue.key");
+  EXPECT_THROW((void)make_config(key_only), ConfigError);
+}

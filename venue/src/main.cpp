@@ -85,7 +85,8 @@ int run_venue(const venue::VenueConfig& config, int stop_fd) {
               << "/ws/api/v2 (ticker." << config.engine.symbol << ".100ms)\n";
   }
   if (runtime.wallet_port() != 0) {
-    std::cout << "synthusd-venue: wallet API on http://127.0.0.1:" << runtime.wallet_port()
+    std::cout << "synthusd-venue: wallet API on " << (runtime.wallet_tls() ? "https" : "http")
+              << "://127.0.0.1:" << runtime.wallet_port()
               << "/api/v2/private (chain: /chain/broadcast, /chain/transactions)\n";
   }
   std::cout << "synthusd-venue: " << config.engine.symbol << ", " << points << " price points from "

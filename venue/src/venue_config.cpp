@@ -95,6 +95,9 @@ constexpr std::array kSettings{
             "deposits are credited this long after the chain saw them; -1 = never (1000)"},
     Setting{"wallet.withdrawal_delay_ms", "wallet-withdrawal-delay-ms", SettingKind::value,
             "withdrawals reach the chain this long after the request (1000)"},
+    Setting{"wallet.tls_cert_file", "wallet-tls-cert", SettingKind::value,
+            "serve the wallet API over TLS presenting this PEM certificate (with wallet.tls_key_file)"},
+    Setting{"wallet.tls_key_file", "wallet-tls-key", SettingKind::value, "the PEM private key of wallet.tls_cert_file"},
 };
 
 [[noreturn]] void bad(std::string_view key, const std::string& value, std::string_view expected) {
@@ -171,6 +174,10 @@ void apply_wallet(WalletConfig& wallet, std::string_view key, const std::string&
     wallet.credit_delay_ms = to_integer(key, value, -1, kDay);
   } else if (key == "wallet.withdrawal_delay_ms") {
     wallet.withdrawal_delay_ms = to_integer(key, value, 0, kDay);
+  } else if (key == "wallet.tls_cert_file") {
+    wallet.tls_certificate_file = value;
+  } else if (key == "wallet.tls_key_file") {
+    wallet.tls_key_file = value;
   }
 }
 
@@ -443,6 +450,9 @@ VenueConfig make_config(const SettingValues& values) {
   }
   if (config.wallet.enabled && (config.wallet.client_id.empty() || config.wallet.client_secret.empty())) {
     throw ConfigError("wallet: client_id and client_secret are required when the wallet is enabled");
+  }
+  if (config.wallet.tls_certificate_file.empty() != config.wallet.tls_key_file.empty()) {
+    throw ConfigError("wallet: tls_cert_file and tls_key_file are set together (TLS) or not at all (plain HTTP)");
   }
   if (config.engine.liquidation_margin > config.engine.initial_margin) {
     throw ConfigError("margin: the liquidation ratio L must not exceed the initial margin ratio I");

@@ -1,5 +1,5 @@
 // VenueRuntime's wallet ([wallet] enabled): the Deribit-shaped wallet API and
-// the test chain on their own loopback port, served by the venue thread so
+// the test chain on their own loopback port (TLS when configured), served by the venue thread so
 // that deposits and withdrawals move the same balances FIX reports.
 
 #include <utility>
@@ -14,10 +14,13 @@ void VenueRuntime::start_wallet() {
   }
   wallet_ = std::make_unique<Wallet>(config_.wallet);
   wallet_api_ = std::make_unique<WalletApi>(*wallet_, config_.fix.target_comp_ids);
-  wallet_server_ = std::make_unique<WalletServer>(config_.wallet.port);
+  wallet_server_ = std::make_unique<WalletServer>(config_.wallet.port, config_.wallet.tls_certificate_file,
+                                                  config_.wallet.tls_key_file);
 }
 
 std::uint16_t VenueRuntime::wallet_port() const { return wallet_server_ ? wallet_server_->port() : 0; }
+
+bool VenueRuntime::wallet_tls() const { return wallet_server_ && wallet_server_->tls(); }
 
 void VenueRuntime::handle_wallet(const std::vector<pollfd>& fds) {
   engine_.advance_to(simulated_now(), events_);

@@ -2,11 +2,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
+#include <stdexcept>
 #include <string_view>
 #include <system_error>
 
@@ -77,12 +81,105 @@ Parsed parse(const std::string& input, WalletRequest& request) {
   return Parsed::complete;
 }
 
+// The first queued OpenSSL error, for a message ("no such file", "key
+// values mismatch"), and the queue cleared.
+std::string openssl_error() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) {
+    return "unknown error";
+  }
+  char text[256];
+  ERR_error_string_n(code, text, sizeof text);
+  return text;
+}
+
+[[nodiscard]] bool again(int error) noexcept { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
+
+int descriptor_of(BIO* bio) { return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(bio))); }
+
+// OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE when
+// the client has gone (the plain path sends with MSG_NOSIGNAL for the same
+// reason): a client that hangs up mid-answer must not end the venue. This
+// BIO sends with MSG_NOSIGNAL, as common/src/tls_stream.cpp's does.
+int socket_bio_write(BIO* bio, const char* data, int size) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = ::send(descriptor_of(bio), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+  if (n < 0 && again(errno)) {
+    BIO_set_retry_write(bio);
+  }
+  return static_cast<int>(n);
+}
+
+int socket_bio_read(BIO* bio, char* data, int size) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = ::recv(descriptor_of(bio), data, static_cast<std::size_t>(size), 0);
+  if (n < 0 && again(errno)) {
+    BIO_set_retry_read(bio);
+  }
+  return static_cast<int>(n);
+}
+
+long socket_bio_ctrl(BIO* /*bio*/, int command, long /*number*/, void* /*pointer*/) {
+  return command == BIO_CTRL_FLUSH ? 1 : 0; // nothing is buffered here
+}
+
+int socket_bio_create(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+BIO_METHOD* socket_bio_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "synthusd venue wallet socket");
+    if (m == nullptr || BIO_meth_set_write(m, socket_bio_write) != 1 || BIO_meth_set_read(m, socket_bio_read) != 1 ||
+        BIO_meth_set_ctrl(m, socket_bio_ctrl) != 1 || BIO_meth_set_create(m, socket_bio_create) != 1) {
+      throw std::runtime_error("cannot set up the wallet's TLS socket BIO");
+    }
+    return m;
+  }();
+  return method;
+}
+
+ssl_ctx_st* make_context(const std::string& certificate_file, const std::string& key_file) {
+  if (certificate_file.empty() != key_file.empty()) {
+    throw std::runtime_error("wallet TLS needs both a certificate file and a key file");
+  }
+  if (certificate_file.empty()) {
+    return nullptr;
+  }
+  (void)socket_bio_method(); // built here, where a failure may throw
+  SSL_CTX* context = SSL_CTX_new(TLS_server_method());
+  if (context == nullptr) {
+    throw std::runtime_error("wallet TLS: " + openssl_error());
+  }
+  SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
+  // A retried SSL_write may find the unsent rest of the answer moved.
+  SSL_CTX_set_mode(context, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  std::string failure;
+  if (SSL_CTX_use_certificate_chain_file(context, certificate_file.c_str()) != 1) {
+    failure = "wallet TLS certificate " + certificate_file + ": " + openssl_error();
+  } else if (SSL_CTX_use_PrivateKey_file(context, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    failure = "wallet TLS key " + key_file + ": " + openssl_error();
+  } else if (SSL_CTX_check_private_key(context) != 1) {
+    failure = "wallet TLS key " + key_file + " does not match " + certificate_file + ": " + openssl_error();
+  }
+  if (!failure.empty()) {
+    SSL_CTX_free(context);
+    throw std::runtime_error(failure);
+  }
+  return context;
+}
+
 } // namespace
 
-WalletServer::WalletServer(std::uint16_t port) {
+WalletServer::WalletServer(std::uint16_t port, const std::string& tls_certificate_file, const std::string& tls_key_file)
+    : context_(make_context(tls_certificate_file, tls_key_file)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) {
-    throw std::system_error(errno, std::generic_category(), "wallet socket");
+    const int failure = errno;
+    SSL_CTX_free(context_);
+    throw std::system_error(failure, std::generic_category(), "wallet socket");
   }
   const int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -94,6 +191,7 @@ WalletServer::WalletServer(std::uint16_t port) {
       ::listen(listen_fd_, 16) != 0) {
     const int failure = errno;
     ::close(listen_fd_);
+    SSL_CTX_free(context_);
     throw std::system_error(failure, std::generic_category(), "wallet bind/listen on port " + std::to_string(port));
   }
   socklen_t length = sizeof address;
@@ -102,16 +200,18 @@ WalletServer::WalletServer(std::uint16_t port) {
 }
 
 WalletServer::~WalletServer() {
-  for (const auto& [fd, connection] : connections_) {
+  for (auto& [fd, connection] : connections_) {
+    SSL_free(connection.ssl);
     ::close(fd);
   }
   ::close(listen_fd_);
+  SSL_CTX_free(context_);
 }
 
 void WalletServer::add_poll_fds(std::vector<pollfd>& fds) const {
   fds.push_back(pollfd{listen_fd_, POLLIN, 0});
   for (const auto& [fd, connection] : connections_) {
-    fds.push_back(pollfd{fd, static_cast<short>(connection.output.empty() ? POLLIN : POLLOUT), 0});
+    fds.push_back(pollfd{fd, connection.wanted, 0});
   }
 }
 
@@ -125,37 +225,40 @@ void WalletServer::accept_all() {
       ::close(fd); // bounded: a flood of idle connections cannot grow the venue
       continue;
     }
-    connections_.emplace(fd, Connection{});
+    Connection connection;
+    if (context_ != nullptr) {
+      connection.ssl = SSL_new(context_);
+      BIO* bio = connection.ssl == nullptr ? nullptr : BIO_new(socket_bio_method());
+      if (bio == nullptr) {
+        SSL_free(connection.ssl);
+        ERR_clear_error();
+        ::close(fd);
+        continue;
+      }
+      BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
+      SSL_set_bio(connection.ssl, bio, bio); // the SSL owns the BIO
+      SSL_set_accept_state(connection.ssl);
+    }
+    connections_.emplace(fd, connection);
   }
 }
 
-bool WalletServer::read_from(int fd, Connection& connection, const Handler& handler) {
-  char buffer[8192];
-  for (;;) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n == 0) {
-      return false;
-    }
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        break;
-      }
-      if (errno == EINTR) {
-        continue;
-      }
-      return false;
-    }
-    connection.input.append(buffer, static_cast<std::size_t>(n));
-    if (connection.input.size() > kMaxRequestBytes + 8192) {
-      connection.output = response({413, R"({"error":"request too large"})"});
-      connection.answered = true;
-      return true;
-    }
+bool WalletServer::take(Connection& connection, const char* data, std::size_t size) {
+  connection.input.append(data, size);
+  if (connection.input.size() > kMaxRequestBytes + 8192) {
+    connection.output = response({413, R"({"error":"request too large"})"});
+    connection.answered = true;
+    connection.wanted = POLLOUT;
+    return false;
   }
+  return true;
+}
+
+void WalletServer::answer(Connection& connection, const Handler& handler) {
   WalletRequest request;
   switch (parse(connection.input, request)) {
   case Parsed::incomplete:
-    return true;
+    return;
   case Parsed::malformed:
     connection.output = response({400, R"({"error":"malformed HTTP request"})"});
     break;
@@ -164,10 +267,79 @@ bool WalletServer::read_from(int fd, Connection& connection, const Handler& hand
     break;
   }
   connection.answered = true;
+  connection.wanted = POLLOUT;
+}
+
+bool WalletServer::read_from(int fd, Connection& connection, const Handler& handler) {
+  if (connection.ssl != nullptr) {
+    if (!read_tls(connection)) {
+      return false;
+    }
+  } else {
+    char buffer[8192];
+    for (;;) {
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n == 0) {
+        return false;
+      }
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          break;
+        }
+        if (errno == EINTR) {
+          continue;
+        }
+        return false;
+      }
+      if (!take(connection, buffer, static_cast<std::size_t>(n))) {
+        return true;
+      }
+    }
+  }
+  if (!connection.answered) {
+    answer(connection, handler);
+  }
   return true;
 }
 
+bool WalletServer::read_tls(Connection& connection) {
+  if (!connection.handshaken) {
+    const int accepted = SSL_accept(connection.ssl);
+    if (accepted != 1) {
+      const int error = SSL_get_error(connection.ssl, accepted);
+      ERR_clear_error();
+      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+        connection.wanted = error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+        return true;
+      }
+      ++handshake_failures_; // not TLS (plain HTTP), a refused version, or aborted: nothing to answer over
+      return false;
+    }
+    connection.handshaken = true;
+  }
+  char buffer[8192];
+  for (;;) {
+    const int n = SSL_read(connection.ssl, buffer, sizeof buffer);
+    if (n > 0) {
+      if (!take(connection, buffer, static_cast<std::size_t>(n))) {
+        return true;
+      }
+      continue;
+    }
+    const int error = SSL_get_error(connection.ssl, n);
+    ERR_clear_error();
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      connection.wanted = error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+      return true;
+    }
+    return false; // closed before the request was complete, or broken
+  }
+}
+
 bool WalletServer::flush(int fd, Connection& connection) {
+  if (connection.ssl != nullptr) {
+    return flush_tls(connection);
+  }
   while (!connection.output.empty()) {
     const ssize_t n = ::send(fd, connection.output.data(), connection.output.size(), MSG_NOSIGNAL);
     if (n < 0) {
@@ -175,7 +347,36 @@ bool WalletServer::flush(int fd, Connection& connection) {
     }
     connection.output.erase(0, static_cast<std::size_t>(n));
   }
-  return !connection.answered; // answered and written: close
+  return false; // answered and written: close
+}
+
+bool WalletServer::flush_tls(Connection& connection) {
+  while (!connection.output.empty()) {
+    const int size = static_cast<int>(connection.output.size()); // bounded by kMaxRequestBytes-sized answers
+    const int n = SSL_write(connection.ssl, connection.output.data(), size);
+    if (n > 0) {
+      connection.output.erase(0, static_cast<std::size_t>(n));
+      continue;
+    }
+    const int error = SSL_get_error(connection.ssl, n);
+    ERR_clear_error();
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      connection.wanted = error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+      return true;
+    }
+    return false;
+  }
+  // The answer carries its Content-Length, so the client needs no
+  // close_notify; one is sent (best effort, never waited for).
+  SSL_shutdown(connection.ssl);
+  ERR_clear_error();
+  return false;
+}
+
+void WalletServer::close_connection(int fd, Connection& connection) {
+  SSL_free(connection.ssl);
+  connection.ssl = nullptr;
+  ::close(fd);
 }
 
 void WalletServer::handle_ready(const std::vector<pollfd>& fds, const Handler& handler) {
@@ -194,14 +395,18 @@ void WalletServer::handle_ready(const std::vector<pollfd>& fds, const Handler& h
     bool keep = true;
     if ((entry.revents & (POLLERR | POLLNVAL)) != 0) {
       keep = false;
-    } else if (!found->second.answered && (entry.revents & (POLLIN | POLLHUP)) != 0) {
+      if (found->second.ssl != nullptr && !found->second.handshaken) {
+        ++handshake_failures_;
+      }
+    } else if (!found->second.answered) {
+      // POLLOUT too: a TLS handshake or read may wait to write.
       keep = read_from(entry.fd, found->second, handler);
     }
     if (keep && found->second.answered) {
       keep = flush(entry.fd, found->second);
     }
     if (!keep) {
-      ::close(entry.fd);
+      close_connection(entry.fd, found->second);
       connections_.erase(found);
     }
   }

@@ -60,6 +60,7 @@ public:
   [[nodiscard]] std::uint16_t fix_port() const;
   [[nodiscard]] std::uint16_t websocket_port() const; // 0 when disabled
   [[nodiscard]] std::uint16_t wallet_port() const;    // 0 when disabled
+  [[nodiscard]] bool wallet_tls() const;
   [[nodiscard]] const Engine& engine() const noexcept { return engine_; }
 
   // Runs the venue thread's loop until stop_fd becomes readable, then stops

@@ -34,6 +34,10 @@ struct WalletConfig {
   std::string account;                     // the FIX account the credentials act for; empty: the first CompID
   std::int64_t credit_delay_ms = 1000;     // < 0: deposits are never credited
   std::int64_t withdrawal_delay_ms = 1000; // until a withdrawal is on the chain
+  // Both set: the API is served over TLS presenting this PEM certificate
+  // (chain) and key, as Deribit's is HTTPS; both empty: plain HTTP.
+  std::string tls_certificate_file;
+  std::string tls_key_file;
 };
 
 struct ChainTransaction {
