@@ -1,5 +1,7 @@
 #include "synthusd/transfers/bitcoin_address.hpp"
 
+#include "synthusd/common/bech32.hpp"
+
 #include <array>
 #include <cstdint>
 #include <openssl/evp.h>
@@ -23,28 +25,8 @@ std::string to_hex(const std::vector<std::uint8_t>& bytes) {
 
 // ---- bech32 / bech32m (BIP 173, BIP 350) ----
 
-constexpr std::uint32_t kBech32Constant = 1;
-constexpr std::uint32_t kBech32mConstant = 0x2bc830a3;
-
-std::uint32_t polymod(const std::vector<std::uint8_t>& values) {
-  static constexpr std::array<std::uint32_t, 5> kGenerator = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd,
-                                                              0x2a1462b3};
-  std::uint32_t checksum = 1;
-  for (const std::uint8_t value : values) {
-    const std::uint32_t top = checksum >> 25U;
-    checksum = ((checksum & 0x1ffffffU) << 5U) ^ value;
-    for (std::size_t i = 0; i < kGenerator.size(); ++i) {
-      if (((top >> i) & 1U) != 0) {
-        checksum ^= kGenerator[i];
-      }
-    }
-  }
-  return checksum;
-}
-
 int bech32_value(char c) {
-  static constexpr std::string_view kCharset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-  const std::size_t at = kCharset.find(c);
+  const std::size_t at = common::kBech32Charset.find(c);
   return at == std::string_view::npos ? -1 : static_cast<int>(at);
 }
 
@@ -60,18 +42,13 @@ std::optional<std::string> segwit_script(std::string_view address) {
       separator + 7 > address.size()) { // a witness version and the six checksum characters at least
     return std::nullopt;
   }
-  std::vector<std::uint8_t> expanded; // the human-readable part, expanded as BIP 173 says
   for (std::size_t i = 0; i < separator; ++i) {
     const auto c = static_cast<std::uint8_t>(address[i] | 0x20);
     if (c < 33 || c > 126) {
       return std::nullopt;
     }
-    expanded.push_back(static_cast<std::uint8_t>(c >> 5U));
   }
-  expanded.push_back(0);
-  for (std::size_t i = 0; i < separator; ++i) {
-    expanded.push_back(static_cast<std::uint8_t>((address[i] | 0x20) & 31));
-  }
+  std::vector<std::uint8_t> expanded = common::bech32_hrp_expand(address.substr(0, separator));
   std::vector<std::uint8_t> data;
   for (std::size_t i = separator + 1; i < address.size(); ++i) {
     const int value = bech32_value(static_cast<char>(address[i] | 0x20));
@@ -81,10 +58,10 @@ std::optional<std::string> segwit_script(std::string_view address) {
     data.push_back(static_cast<std::uint8_t>(value));
   }
   expanded.insert(expanded.end(), data.begin(), data.end());
-  const std::uint32_t constant = polymod(expanded);
+  const std::uint32_t constant = common::bech32_polymod(expanded);
   const std::uint8_t version = data[0];
   // v0 uses bech32's constant, v1 and later bech32m's (BIP 350).
-  if (version > 16 || constant != (version == 0 ? kBech32Constant : kBech32mConstant)) {
+  if (version > 16 || constant != (version == 0 ? common::kBech32Constant : common::kBech32mConstant)) {
     return std::nullopt;
   }
   // The 5-bit groups after the version, without the checksum, to bytes.

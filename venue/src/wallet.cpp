@@ -1,5 +1,7 @@
 #include "synthusd/venue/wallet.hpp"
 
+#include "synthusd/common/bech32.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -57,37 +59,17 @@ std::string Wallet::deposit_address(std::string_view account) {
     data.push_back(static_cast<std::uint8_t>((accumulator << (5 - bits)) & 31U));
   }
   static constexpr std::string_view kHrp = "bcrt";
-  std::vector<std::uint8_t> values;
-  for (const char c : kHrp) {
-    values.push_back(static_cast<std::uint8_t>(static_cast<unsigned char>(c) >> 5U));
-  }
-  values.push_back(0);
-  for (const char c : kHrp) {
-    values.push_back(static_cast<std::uint8_t>(c & 31));
-  }
+  std::vector<std::uint8_t> values = common::bech32_hrp_expand(kHrp);
   values.insert(values.end(), data.begin(), data.end());
   values.insert(values.end(), 6, 0);
-  static constexpr std::array<std::uint32_t, 5> kGenerator = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd,
-                                                              0x2a1462b3};
-  std::uint32_t checksum = 1;
-  for (const std::uint8_t value : values) {
-    const std::uint32_t top = checksum >> 25U;
-    checksum = ((checksum & 0x1ffffffU) << 5U) ^ value;
-    for (std::size_t i = 0; i < kGenerator.size(); ++i) {
-      if (((top >> i) & 1U) != 0) {
-        checksum ^= kGenerator[i];
-      }
-    }
-  }
-  checksum ^= 1U; // bech32's constant (witness v0)
+  const std::uint32_t checksum = common::bech32_polymod(values) ^ common::kBech32Constant; // witness v0
   for (int i = 0; i < 6; ++i) {
     data.push_back(static_cast<std::uint8_t>((checksum >> (5 * (5 - i))) & 31U));
   }
-  static constexpr std::string_view kCharset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
   std::string address(kHrp);
   address += '1';
   for (const std::uint8_t value : data) {
-    address += kCharset[value];
+    address += common::kBech32Charset[value];
   }
   return address;
 }
