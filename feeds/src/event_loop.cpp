@@ -6,6 +6,7 @@
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,7 +23,7 @@ namespace {
 // user_data layout: operation (8 bits) | slot index (24 bits) | generation (32 bits).
 // The generation tells completions of an earlier socket or an earlier timer
 // of the same slot apart from current ones.
-enum class Operation : std::uint8_t { connect = 1, receive, send, cancel, timer, timer_remove };
+enum class Operation : std::uint8_t { connect = 1, receive, send, cancel, timer, timer_remove, wakeup };
 
 constexpr std::uint32_t kMaxSlots = 1U << 24;
 constexpr std::uint16_t kBufferGroup = 0;
@@ -465,9 +466,13 @@ void EventLoop::dispatch(std::uint64_t user_data, int result, std::uint32_t flag
   if (user_data == LIBURING_UDATA_TIMEOUT) [[unlikely]] {
     return;
   }
+  const Operation operation = operation_of(user_data);
+  if (operation == Operation::wakeup) {
+    on_wakeup_completion(result);
+    return;
+  }
   const std::uint32_t index = slot_of(user_data);
   Slot& slot = slots_[index];
-  const Operation operation = operation_of(user_data);
   if (operation == Operation::timer) {
     on_timer_completion(slot, generation_of(user_data), result);
     return;
@@ -496,8 +501,37 @@ void EventLoop::dispatch(std::uint64_t user_data, int result, std::uint32_t flag
     break;
   case Operation::timer:
   case Operation::timer_remove:
+  case Operation::wakeup:
     break;
   }
+}
+
+void EventLoop::watch_wakeup(int event_fd) {
+  if (wakeup_fd_ >= 0) {
+    throw std::logic_error("EventLoop::watch_wakeup: already watching an eventfd");
+  }
+  wakeup_fd_ = event_fd;
+  arm_wakeup_poll();
+}
+
+void EventLoop::arm_wakeup_poll() {
+  io_uring_sqe* sqe = next_sqe();
+  io_uring_prep_poll_add(sqe, wakeup_fd_, POLLIN);
+  io_uring_sqe_set_data64(sqe, encode(Operation::wakeup, 0, 0));
+}
+
+void EventLoop::on_wakeup_completion(int result) {
+  if (shutting_down_ || result < 0) {
+    // Cancelled at teardown, or the fd is unusable (EBADF): not armed again,
+    // so a blocking run_once() falls back to its own wait limit.
+    return;
+  }
+  // Back to zero before the poll is armed again, so that only a new write
+  // completes it; a write racing this read is seen by the new poll.
+  std::uint64_t count = 0;
+  (void)::read(wakeup_fd_, &count, sizeof count);
+  ++wakeups_;
+  arm_wakeup_poll();
 }
 
 void EventLoop::on_connect_completion(Slot& slot, int result) {

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace synthusd::feeds {
@@ -210,6 +212,43 @@ TEST_P(EventLoopTest, ReportsKernelFeatures) {
   } else {
     EXPECT_EQ(features.multishot_receive, features.provided_buffer_ring);
   }
+}
+
+// The engine's one-thread hot path sleeps in run_once() and is woken by the
+// other threads' queue pushes through an eventfd (engine/src/run/hot_path_thread.cpp).
+TEST_P(EventLoopTest, AWriteToTheWatchedEventfdEndsABlockingWaitAndIsConsumed) {
+  EventLoop loop(options());
+  const int event_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  ASSERT_GE(event_fd, 0);
+  loop.watch_wakeup(event_fd);
+  EXPECT_THROW(loop.watch_wakeup(event_fd), std::logic_error);
+  (void)loop.run_once(WaitMode::spin); // submits the poll
+
+  // Written from another thread while the loop sleeps: the wait ends long
+  // before its 30 s limit (a missed wake-up would make this test hang for 30 s and fail).
+  std::thread writer([event_fd] {
+    std::this_thread::sleep_for(50ms);
+    const std::uint64_t one = 1;
+    EXPECT_EQ(::write(event_fd, &one, sizeof one), 8);
+  });
+  while (loop.wakeups() == 0) {
+    ASSERT_GT(loop.run_once(WaitMode::blocking, 30s), 0U) << "the blocking wait ended without the wake-up";
+  }
+  writer.join();
+  EXPECT_EQ(loop.wakeups(), 1U);
+
+  // Read back to zero: a further wait is not ended by the old write.
+  EXPECT_EQ(loop.run_once(WaitMode::blocking, 20ms), 0U);
+  EXPECT_EQ(loop.wakeups(), 1U);
+
+  // A write made before the wait begins still ends it.
+  const std::uint64_t one = 1;
+  ASSERT_EQ(::write(event_fd, &one, sizeof one), 8);
+  while (loop.wakeups() == 1) {
+    ASSERT_GT(loop.run_once(WaitMode::blocking, 30s), 0U);
+  }
+  EXPECT_EQ(loop.wakeups(), 2U);
+  ::close(event_fd);
 }
 
 TEST_P(EventLoopTest, ConnectsSendsAndReceivesOverIpv4AndIpv6Loopback) {

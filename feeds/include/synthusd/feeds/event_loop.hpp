@@ -151,6 +151,16 @@ public:
   void arm_timer(ConnectionId id, Clock::time_point deadline) noexcept;
   void cancel_timer(ConnectionId id) noexcept;
 
+  // Lets another thread end a blocking run_once(): the loop keeps a poll
+  // armed on `event_fd` (an eventfd(2) made EFD_NONBLOCK, owned by the caller
+  // and open for the loop's lifetime) and, when it becomes readable, reads it
+  // back to zero and arms the poll again. A write made before the wait began
+  // still ends it: the armed poll completes as soon as the fd is readable.
+  // Cold path: call once, before run_once() on the running thread. Throws
+  // std::logic_error on a second call.
+  void watch_wakeup(int event_fd);
+  [[nodiscard]] std::uint64_t wakeups() const noexcept { return wakeups_; }
+
   // Submits what is queued, waits per `mode` for at most `max_wait` (spin
   // mode does not wait), then dispatches every completion available.
   // Returns how many completions it dispatched.
@@ -180,6 +190,8 @@ private:
   [[nodiscard]] io_uring_sqe* next_sqe();
   [[nodiscard]] bool task_work_pending() const noexcept;
   void drain_for_shutdown();
+  void arm_wakeup_poll();
+  void on_wakeup_completion(int result);
 
   EventLoopOptions options_;
   EventLoopFeatures features_;
@@ -189,6 +201,8 @@ private:
   std::unique_ptr<Slot[]> slots_;
   Clock::time_point now_{};
   bool shutting_down_ = false;
+  int wakeup_fd_ = -1;
+  std::uint64_t wakeups_ = 0;
 };
 
 } // namespace synthusd::feeds
