@@ -89,6 +89,17 @@ void read_engine(TableReader& t, EngineSection& engine) {
       t.problem(*t.find("wait"), "wait", "unknown wait mode '" + wait + "' (auto, spin or blocking)");
     }
   }
+  std::string hot_path;
+  if (t.string("hot_path", hot_path)) {
+    if (hot_path == "thread_per_stage") {
+      engine.hot_path = HotPath::thread_per_stage;
+    } else if (hot_path == "one_thread") {
+      engine.hot_path = HotPath::one_thread;
+    } else {
+      t.problem(*t.find("hot_path"), "hot_path",
+                "unknown hot path '" + hot_path + "' (thread_per_stage or one_thread)");
+    }
+  }
   std::int64_t spin_microseconds = engine.spin_before_park_ns / 1000;
   if (t.integer("spin_before_park_us", spin_microseconds, 0, 100'000)) {
     engine.spin_before_park_ns = spin_microseconds * 1000;

@@ -23,13 +23,19 @@ const char* to_string(ThreadWait wait) noexcept {
 
 std::vector<RunThread> run_threads(const RunConfig& run) {
   std::vector<RunThread> threads;
-  threads.push_back({"kernel", true});
-  threads.push_back({"journal", true});
-  for (const GatewaySection& gateway : run.gateways) {
-    threads.push_back({"fix-" + gateway.venue, true});
-  }
-  for (const FeedSection& feed : run.feeds) {
-    threads.push_back({"feed-" + feed.venue, true});
+  if (run.engine.hot_path == HotPath::one_thread) {
+    // Feeds, kernel and gateways are one duty cycle (hot_path_thread.hpp).
+    threads.push_back({"hot-path", true});
+    threads.push_back({"journal", true});
+  } else {
+    threads.push_back({"kernel", true});
+    threads.push_back({"journal", true});
+    for (const GatewaySection& gateway : run.gateways) {
+      threads.push_back({"fix-" + gateway.venue, true});
+    }
+    for (const FeedSection& feed : run.feeds) {
+      threads.push_back({"feed-" + feed.venue, true});
+    }
   }
   // Liability sources block in their own I/O (sockets, gRPC, NATS): they never spin.
   const std::pair<bool, const char*> sources[] = {{run.intake.enabled, "intake"},

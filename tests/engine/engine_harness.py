@@ -27,13 +27,26 @@ FIX_CLIENT_ID = "synthusd-test"
 FIX_SECRET = "test-secret-not-for-production"
 
 
+# [engine] hot_path of every engine these tests start: the same scenarios run
+# once per layout (ctest: engine_<name>_test and engine_<name>_one_thread_test).
+HOT_PATH = "thread_per_stage"
+
+
+def hot_path_line() -> str:
+    """The [engine] line that picks the layout under test."""
+    return f'hot_path = "{HOT_PATH}"'
+
+
 def run_tests(binaries: dict[str, str]) -> None:
     """unittest.main after taking --synthusd and --venue (ctest passes the
-    built binaries) into `binaries`."""
+    built binaries) into `binaries`, and --hot-path (the [engine] layout)."""
+    global HOT_PATH
     parser = argparse.ArgumentParser()
     parser.add_argument("--synthusd", default=binaries["synthusd"])
     parser.add_argument("--venue", default=binaries["venue"])
+    parser.add_argument("--hot-path", default=HOT_PATH, choices=["thread_per_stage", "one_thread"])
     args, rest = parser.parse_known_args()
+    HOT_PATH = args.hot_path
     binaries["synthusd"] = os.path.abspath(args.synthusd)
     binaries["venue"] = os.path.abspath(args.venue)
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
@@ -131,6 +144,7 @@ minimum_liability_usd = 50
 
 [engine]
 wait = "blocking"
+{hot_path_line()}
 state_directory = "{directory}/state"
 timer_interval_ms = 100
 snapshot_every_events = {snapshot_every}

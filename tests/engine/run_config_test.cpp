@@ -252,6 +252,18 @@ TEST(RunConfig, a_kernel_only_file_gets_the_runtime_defaults_with_every_source_o
   EXPECT_EQ(run.log_level, "info");
 }
 
+TEST(RunConfig, hot_path_is_thread_per_stage_by_default_or_one_thread) {
+  EXPECT_EQ(parse_config(std::string(kKernel), "t").run.engine.hot_path, HotPath::thread_per_stage);
+  EXPECT_EQ(parse_config(std::string(kKernel) + "[engine]\nhot_path = \"one_thread\"\n", "t").run.engine.hot_path,
+            HotPath::one_thread);
+  const std::string text = std::string(kKernel) + "\n[engine]\nhot_path = \"single\"\n";
+  const auto problems = problems_of(text);
+  ASSERT_EQ(problems.size(), 1u) << describe(problems);
+  EXPECT_EQ(problems[0].key, "engine.hot_path");
+  EXPECT_EQ(problems[0].line, line_of(text, "hot_path = \"single\""));
+  EXPECT_EQ(problems[0].message, "unknown hot path 'single' (thread_per_stage or one_thread)");
+}
+
 TEST(RunConfig, wait_modes_are_auto_spin_or_blocking) {
   EXPECT_EQ(parse_config(std::string(kKernel) + "[engine]\nwait = \"auto\"\n", "t").run.engine.wait,
             WaitMode::automatic);

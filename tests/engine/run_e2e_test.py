@@ -17,6 +17,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import engine_harness  # noqa: E402
 from engine_harness import (Engine, Venue, WalletClient, engine_config, now_ms, run_tests, summary,  # noqa: E402
                             wait_until)
 
@@ -66,6 +67,12 @@ class RunEndToEndTest(unittest.TestCase):
                                    (health[-1][0], health[-1][1].strip()) == (200, "ok"), 2.0), health[-1:])
         code, out = self.engine.terminate()
         self.assertEqual(code, 0, out)
+        # The layout under test is the one that ran (engine_harness.HOT_PATH).
+        one_thread = engine_harness.HOT_PATH == "one_thread"
+        with open(self.engine.log_path) as log:
+            threads = [line for line in log if " info thread " in line]
+        self.assertEqual(any("thread hot-path:" in line for line in threads), one_thread, threads)
+        self.assertEqual(any("thread kernel:" in line for line in threads), not one_thread, threads)
         result = summary(self.summary_path)
         self.assertEqual(result["events_lost"], 0)
         self.assertEqual(result["liability_cents"], expected)
@@ -155,7 +162,13 @@ class RunEndToEndTest(unittest.TestCase):
 
     def test_metrics_cover_what_an_operator_watches(self) -> None:
         self.deliver([{"id": "m-1", "kind": "usd_credit", "usd_cents": 700_000}])
+        # The ratio counts the order in flight, so it is in band before the
+        # venue answers; the answer is what the latency and position need.
         self.assertTrue(wait_until(lambda: 0.95 <= self.ratio() <= 1.03))
+        self.assertTrue(wait_until(lambda: (self.engine.metric("synthusd_order_to_acknowledgement_seconds_count") or 0)
+                                   >= 1))
+        self.assertTrue(wait_until(lambda: (self.engine.metric(
+            "synthusd_position_contracts", '{venue="1",instrument="BTC-PERPETUAL"}') or 0) < 0))
         _, text = self.engine.http("GET", "/metrics")
         for family in ["synthusd_liability_usd_cents", "synthusd_position_contracts", "synthusd_hedge_ratio",
                        "synthusd_funding_rate", "synthusd_queue_depth", "synthusd_market_updates_conflated_total",

@@ -24,7 +24,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from engine_harness import Engine, Venue, WalletClient, run_tests, summary, wait_until  # noqa: E402
+from engine_harness import Engine, Venue, WalletClient, hot_path_line, run_tests, summary, wait_until  # noqa: E402
 
 BINARIES = {"synthusd": "build/synthusd", "venue": "build/synthusd-venue"}
 CONTRACT_USD = 10  # the simulator's BTC-PERPETUAL: $10 per contract
@@ -90,6 +90,7 @@ minimum_liability_usd = 50
 {kernel_extra}
 [engine]
 wait = "blocking"
+{hot_path_line()}
 state_directory = "{directory}/state"
 timer_interval_ms = 100
 {feeds}

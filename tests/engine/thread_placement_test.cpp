@@ -86,6 +86,26 @@ TEST(ThreadPlacement, run_threads_names_every_thread_with_its_configured_cpu) {
   EXPECT_FALSE(list[4].can_spin);
 }
 
+TEST(ThreadPlacement, one_thread_hot_path_replaces_the_kernel_gateway_and_feed_threads_with_hot_path) {
+  RunConfig run;
+  run.engine.hot_path = HotPath::one_thread;
+  run.gateways.emplace_back().venue = "deribit";
+  run.gateways.emplace_back().venue = "okx";
+  run.feeds.emplace_back().venue = "okx";
+  run.intake.enabled = true;
+  run.engine.cpus = {{"hot-path", 1, 0}};
+  const std::vector<RunThread> list = run_threads(run);
+  std::vector<std::string> names;
+  for (const RunThread& thread : list) {
+    names.push_back(thread.name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"hot-path", "journal", "intake"}));
+  EXPECT_EQ(list[0].cpu, 1);
+  EXPECT_TRUE(list[0].can_spin);
+  // Pinned alone, it is the one thread that spins in spin mode.
+  EXPECT_EQ(plan_waits(list, WaitMode::spin, 2, 0), (std::vector<W>{W::spin, W::park, W::park}));
+}
+
 RunConfig one_gateway(WaitMode wait, std::vector<ThreadCpu> cpus) {
   RunConfig run;
   run.gateways.emplace_back().venue = "deribit";
@@ -115,6 +135,15 @@ TEST(ThreadPlacementConfig, sharing_a_cpu_is_allowed_where_nothing_spins) {
       placement_problems(one_gateway(WaitMode::blocking, {{"kernel", 1, 0}, {"fix-deribit", 1, 0}}), 4, "f").empty());
   EXPECT_TRUE(
       placement_problems(one_gateway(WaitMode::automatic, {{"kernel", 1, 0}, {"fix-deribit", 1, 0}}), 4, "f").empty());
+}
+
+TEST(ThreadPlacementConfig, with_one_thread_a_cpu_for_the_kernel_thread_names_a_thread_that_does_not_run) {
+  RunConfig run = one_gateway(WaitMode::automatic, {{"kernel", 1, 4}});
+  run.engine.hot_path = HotPath::one_thread;
+  const auto problems = placement_problems(run, 4, "f.toml");
+  ASSERT_EQ(problems.size(), 1U) << describe(problems);
+  EXPECT_EQ(problems[0].key, "engine.cpus.kernel");
+  EXPECT_NE(problems[0].message.find("hot-path"), std::string::npos) << problems[0].message;
 }
 
 TEST(ThreadPlacementConfig, a_key_that_names_no_thread_is_an_error_listing_the_threads) {

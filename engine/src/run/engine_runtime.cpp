@@ -1,4 +1,11 @@
 #include "engine_runtime.hpp"
+#include "hot_path_thread.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 
@@ -33,6 +40,14 @@ EngineRuntime::EngineRuntime(EngineConfig config)
                         config_.run.engine.spin_before_park_ns)) {
   const std::string& directory = config_.run.engine.state_directory;
   std::filesystem::create_directories(directory);
+  if (one_thread()) {
+    // Before any producer exists: they read the fd in EventCount::notify().
+    hot_path_wakeup_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (hot_path_wakeup_fd_ < 0) {
+      throw std::system_error(errno, std::system_category(), "eventfd for the hot path thread");
+    }
+    kernel_wakeup_.wake_through(hot_path_wakeup_fd_);
+  }
   journal_path_ = directory + "/journal";
   snapshot_path_ = directory + "/kernel.snapshot";
   recover();
@@ -166,7 +181,12 @@ EngineRuntime::EngineRuntime(EngineConfig config)
   }
 }
 
-EngineRuntime::~EngineRuntime() { stop(); }
+EngineRuntime::~EngineRuntime() {
+  stop();
+  if (hot_path_wakeup_fd_ >= 0) {
+    ::close(hot_path_wakeup_fd_);
+  }
+}
 
 void EngineRuntime::recover() {
   RecoveryPaths paths{journal_path_, snapshot_path_, {}};
@@ -242,12 +262,49 @@ void EngineRuntime::spawn(const std::string& name, int cpu, std::function<void()
     feed_threads_.push_back(std::move(thread));
   } else if (name.rfind("fix", 0) == 0) {
     gateway_threads_.push_back(std::move(thread));
-  } else if (name == "kernel") {
+  } else if (name == "kernel" || name == "hot-path") {
     kernel_thread_ = std::move(thread);
   } else if (name == "journal") {
     journal_thread_ = std::move(thread);
   } else {
     source_threads_.push_back(std::move(thread));
+  }
+}
+
+// First inputs of this life, on the kernel's thread before its loop: what
+// the kernel believes open is cancelled, venues are down until reconciled,
+// transfers in flight are settled from the executor's journal.
+void EngineRuntime::inject_recovery_inputs() {
+  const hedging::Timestamp now{wall_ns()};
+  for (const hedging::OrderRecord& order : kernel_->order_table().records()) {
+    if (order.client_order_id != 0) {
+      hedging::ExecutionReport report;
+      report.client_order_id = order.client_order_id;
+      report.status = hedging::OrderStatus::canceled;
+      report.time = now;
+      kernel_worker_->inject(report);
+      ++recovery_.open_orders_cancelled;
+    }
+  }
+  for (const hedging::VenueState& venue : kernel_->venues()) {
+    if (venue.up) {
+      kernel_worker_->inject(hedging::VenueStatus{venue.config.id, false, now});
+    }
+    // Requested before the crash: the transfer executor resumes what its
+    // journal holds and reports it; anything else never left the engine.
+    if (venue.transfer_in_flight && (!transfer_worker_ || !transfer_worker_->knows(venue.transfer_id))) {
+      kernel_worker_->inject(hedging::TransferFailed{venue.transfer_id, now});
+    } else if (venue.transfer_in_flight) {
+      // Finished in the executor's journal, its report lost with the
+      // process before the kernel's journal had it: reported again.
+      if (const std::optional<bool> completed = transfer_worker_->finished(venue.transfer_id); completed) {
+        if (*completed) {
+          kernel_worker_->inject(hedging::TransferCompleted{venue.transfer_id, now});
+        } else {
+          kernel_worker_->inject(hedging::TransferFailed{venue.transfer_id, now});
+        }
+      }
+    }
   }
 }
 
@@ -262,51 +319,37 @@ void EngineRuntime::start() {
                  to_string(waits_[i]));
   }
   spawn("journal", cpu_of("journal"), [this] { journal_worker_->run(journal_stop_); });
-  spawn("kernel", cpu_of("kernel"), [this] {
-    // First inputs of this life (see the header): what the kernel believes
-    // open is cancelled, venues are down until reconciled.
-    const hedging::Timestamp now{wall_ns()};
-    for (const hedging::OrderRecord& order : kernel_->order_table().records()) {
-      if (order.client_order_id != 0) {
-        hedging::ExecutionReport report;
-        report.client_order_id = order.client_order_id;
-        report.status = hedging::OrderStatus::canceled;
-        report.time = now;
-        kernel_worker_->inject(report);
-        ++recovery_.open_orders_cancelled;
+  if (one_thread()) {
+    spawn("hot-path", cpu_of("hot-path"), [this] {
+      inject_recovery_inputs();
+      HotPathParts parts;
+      for (std::size_t i = 0; i < feed_plans_.size(); ++i) {
+        parts.feeds.push_back({&feed_plans_[i], markets_[i].get(), feed_status_[i].get()});
       }
-    }
-    for (const hedging::VenueState& venue : kernel_->venues()) {
-      if (venue.up) {
-        kernel_worker_->inject(hedging::VenueStatus{venue.config.id, false, now});
+      parts.kernel = kernel_worker_.get();
+      for (const std::unique_ptr<GatewayWorker>& gateway : gateway_workers_) {
+        parts.gateways.push_back(gateway.get());
       }
-      // Requested before the crash: the transfer executor resumes what its
-      // journal holds and reports it; anything else never left the engine.
-      if (venue.transfer_in_flight && (!transfer_worker_ || !transfer_worker_->knows(venue.transfer_id))) {
-        kernel_worker_->inject(hedging::TransferFailed{venue.transfer_id, now});
-      } else if (venue.transfer_in_flight) {
-        // Finished in the executor's journal, its report lost with the
-        // process before the kernel's journal had it: reported again.
-        if (const std::optional<bool> completed = transfer_worker_->finished(venue.transfer_id); completed) {
-          if (*completed) {
-            kernel_worker_->inject(hedging::TransferCompleted{venue.transfer_id, now});
-          } else {
-            kernel_worker_->inject(hedging::TransferFailed{venue.transfer_id, now});
-          }
-        }
-      }
-    }
-    kernel_worker_->run(kernel_stop_);
-  });
-  for (std::size_t i = 0; i < gateway_workers_.size(); ++i) {
-    spawn("fix-" + config_.run.gateways[i].venue, cpu_of("fix-" + config_.run.gateways[i].venue),
-          [this, i] { gateway_workers_[i]->run(gateways_stop_, 500); });
-  }
-  for (std::size_t i = 0; i < feed_plans_.size(); ++i) {
-    spawn(feed_plans_[i].name, cpu_of(feed_plans_[i].name), [this, i] {
-      run_feed(feed_plans_[i], *markets_[i], *feed_status_[i], kernel_wakeup_, wait_of(feed_plans_[i].name),
-               feeds_stop_);
+      parts.wakeup = &kernel_wakeup_;
+      parts.wakeup_fd = hot_path_wakeup_fd_;
+      parts.wait = wait_of("hot-path");
+      run_hot_path(parts, kernel_stop_);
     });
+  } else {
+    spawn("kernel", cpu_of("kernel"), [this] {
+      inject_recovery_inputs();
+      kernel_worker_->run(kernel_stop_);
+    });
+    for (std::size_t i = 0; i < gateway_workers_.size(); ++i) {
+      spawn("fix-" + config_.run.gateways[i].venue, cpu_of("fix-" + config_.run.gateways[i].venue),
+            [this, i] { gateway_workers_[i]->run(gateways_stop_, 500); });
+    }
+    for (std::size_t i = 0; i < feed_plans_.size(); ++i) {
+      spawn(feed_plans_[i].name, cpu_of(feed_plans_[i].name), [this, i] {
+        run_feed(feed_plans_[i], *markets_[i], *feed_status_[i], kernel_wakeup_, wait_of(feed_plans_[i].name),
+                 feeds_stop_);
+      });
+    }
   }
   if (transfer_worker_) { // joined with the sources (sources_stop_)
     spawn("transfers", cpu_of("transfers"),
@@ -362,7 +405,10 @@ void EngineRuntime::stop() {
   }
   spdlog::info("shutdown: blocking new orders, cancelling open orders");
   risk_->engage_kill_switch();
-  gateways_stop_.store(true); // each gateway cancels all, forwards the answers, logs out
+  // Each gateway cancels all, forwards the answers, logs out. The one-thread
+  // hot path has no gateway or feed thread: it stops its stages itself, in
+  // this order, once kernel_stop_ is set (run_hot_path).
+  gateways_stop_.store(true);
   for (std::thread& thread : gateway_threads_) {
     thread.join();
   }
@@ -388,6 +434,7 @@ void EngineRuntime::kill() {
     channel->cancel_all_requested.store(true);
     channel->gateway_wakeup.notify();
   }
+  kernel_wakeup_.notify(); // the one-thread hot path polls the gateways
   spdlog::warn("kill switch engaged: new orders blocked, open orders cancelled");
   if (transfer_worker_) {
     transfer_worker_->halt(); // no collateral moves either until /resume

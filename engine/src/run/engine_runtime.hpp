@@ -84,6 +84,8 @@ public:
 
 private:
   void recover();
+  void inject_recovery_inputs();
+  [[nodiscard]] bool one_thread() const noexcept { return config_.run.engine.hot_path == HotPath::one_thread; }
   void spawn(const std::string& name, int cpu, std::function<void()> body);
   // [engine.cpus] and the wait rule for the thread called `name`
   // (thread_placement.hpp): its CPU (-1: not pinned) and how it idles.
@@ -140,6 +142,7 @@ private:
   std::thread kernel_thread_, journal_thread_;
   bool started_ = false;
   bool stopped_ = false;
+  int hot_path_wakeup_fd_ = -1; // eventfd of the one-thread hot path (its EventLoop watches it)
 };
 
 } // namespace synthusd::engine::run

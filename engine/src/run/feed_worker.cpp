@@ -54,37 +54,49 @@ FeedPlan make_feed_plan(const FeedSection& section, const hedging::KernelConfig&
   return plan;
 }
 
+FeedRunner::FeedRunner(const FeedPlan& plan, feeds::EventLoop& loop, MarketQueue& queue, FeedStatus& status,
+                       EventCount& kernel_wakeup)
+    : queue_(queue), status_(status), kernel_wakeup_(kernel_wakeup), session_(plan.session, queue),
+      client_(loop, session_, plan.client) {
+  session_.attach(client_);
+  client_.start();
+}
+
+void FeedRunner::after_loop() {
+  queue_.flush(); // updates parked while the queue was full
+  const feeds::FeedCounters& counters = session_.counters();
+  if (counters.published != published_) {
+    published_ = counters.published;
+    status_.last_message_wall_ns.store(wall_ns(), std::memory_order_relaxed);
+    kernel_wakeup_.notify();
+  }
+  status_.open.store(client_.state() == feeds::WebSocketState::open, std::memory_order_relaxed);
+  status_.messages.store(counters.messages, std::memory_order_relaxed);
+  status_.published.store(counters.published, std::memory_order_relaxed);
+  status_.malformed.store(counters.malformed, std::memory_order_relaxed);
+  status_.gaps.store(counters.gaps, std::memory_order_relaxed);
+  status_.reconnects.store(client_.counters().reconnects, std::memory_order_relaxed);
+}
+
+void FeedRunner::stop() { client_.stop(); }
+
+bool FeedRunner::stopped() const { return client_.stopped(); }
+
 void run_feed(const FeedPlan& plan, MarketQueue& queue, FeedStatus& status, EventCount& kernel_wakeup, WaitMode wait,
               const std::atomic<bool>& stop) {
   feeds::EventLoop loop;
-  feeds::FeedSession session(plan.session, queue);
-  feeds::WebSocketClient client(loop, session, plan.client);
-  session.attach(client);
-  client.start();
+  FeedRunner feed(plan, loop, queue, status, kernel_wakeup);
   const feeds::WaitMode loop_wait =
       resolve_wait_mode(wait) == WaitMode::spin ? feeds::WaitMode::spin : feeds::WaitMode::blocking;
-  std::uint64_t published = 0;
   while (!stop.load(std::memory_order_acquire)) {
     (void)loop.run_once(loop_wait, std::chrono::milliseconds(5));
-    queue.flush(); // updates parked while the queue was full
-    const feeds::FeedCounters& counters = session.counters();
-    if (counters.published != published) {
-      published = counters.published;
-      status.last_message_wall_ns.store(wall_ns(), std::memory_order_relaxed);
-      kernel_wakeup.notify();
-    }
-    status.open.store(client.state() == feeds::WebSocketState::open, std::memory_order_relaxed);
-    status.messages.store(counters.messages, std::memory_order_relaxed);
-    status.published.store(counters.published, std::memory_order_relaxed);
-    status.malformed.store(counters.malformed, std::memory_order_relaxed);
-    status.gaps.store(counters.gaps, std::memory_order_relaxed);
-    status.reconnects.store(client.counters().reconnects, std::memory_order_relaxed);
+    feed.after_loop();
   }
-  client.stop();
-  for (int i = 0; i < 200 && !client.stopped(); ++i) {
+  feed.stop();
+  for (int i = 0; i < 200 && !feed.stopped(); ++i) {
     (void)loop.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(5));
   }
-  status.open.store(false);
+  feed.mark_closed();
 }
 
 } // namespace synthusd::engine::run

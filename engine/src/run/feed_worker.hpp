@@ -10,8 +10,11 @@
 
 #include "pipeline.hpp"
 #include "synthusd/engine/run_config.hpp"
+#include "synthusd/feeds/event_loop.hpp"
 #include "synthusd/feeds/feed_session.hpp"
+#include "synthusd/feeds/websocket_client.hpp"
 #include "synthusd/hedging/config.hpp"
+#include "threads.hpp"
 
 namespace synthusd::engine::run {
 
@@ -33,6 +36,28 @@ struct FeedPlan {
 };
 
 [[nodiscard]] FeedPlan make_feed_plan(const FeedSection& section, const hedging::KernelConfig& kernel);
+
+// One feed on a loop someone else runs: its session and WebSocket client,
+// and what it publishes. after_loop() goes after every run_once() of the
+// loop: it hands on updates parked while the kernel's queue was full, wakes
+// the kernel when something was published and updates the status.
+class FeedRunner {
+public:
+  FeedRunner(const FeedPlan& plan, feeds::EventLoop& loop, MarketQueue& queue, FeedStatus& status,
+             EventCount& kernel_wakeup);
+  void after_loop();
+  void stop();                        // closes the connection; run the loop until stopped()
+  [[nodiscard]] bool stopped() const; // the client's connection is closed
+  void mark_closed() noexcept { status_.open.store(false); }
+
+private:
+  MarketQueue& queue_;
+  FeedStatus& status_;
+  EventCount& kernel_wakeup_;
+  feeds::FeedSession session_;
+  feeds::WebSocketClient client_;
+  std::uint64_t published_ = 0;
+};
 
 // Feed thread body: runs until `stop`; construction problems are thrown
 // before the loop starts (the caller's thread wrapper logs them).

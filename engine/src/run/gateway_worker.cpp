@@ -73,10 +73,16 @@ GatewayWorker::GatewayWorker(fix::GatewayConfig config, GatewayChannel& channel,
 }
 
 void GatewayWorker::forward(const hedging::Event& event) {
-  // Execution reports must never be lost: wait for room (counted).
+  // Execution reports must never be lost: wait for room (counted). On the
+  // one-thread hot path the kernel that makes room runs on this thread: it
+  // is asked to drain (make_room_), or this would wait forever.
   while (!channel_.events.push(GatewayEvent{event})) {
     channel_.events_full.fetch_add(1, std::memory_order_relaxed);
-    __builtin_ia32_pause();
+    if (make_room_ != nullptr) {
+      make_room_(make_room_context_);
+    } else {
+      __builtin_ia32_pause();
+    }
   }
   kernel_wakeup_.notify();
 }
@@ -310,43 +316,68 @@ void GatewayWorker::after_poll() {
 }
 
 void GatewayWorker::run(const std::atomic<bool>& stop, int drain_ms) {
-  // QuickFIX's thread wakes this one for every report it queues, so the idle
-  // wait below needs no short timeout to notice them.
-  gateway_->session().set_inbound_notifier([](void* wakeup) { static_cast<EventCount*>(wakeup)->notify(); },
-                                           &channel_.gateway_wakeup);
-  gateway_->start();
-  GatewayCommand command;
+  start(channel_.gateway_wakeup);
   while (!stop.load(std::memory_order_acquire)) {
-    bool worked = false;
-    while (channel_.commands.pop(command)) {
-      handle_command(command);
-      worked = true;
-    }
-    worked = gateway_->poll(256) > 0 || worked;
-    after_poll();
-    if (!worked) {
+    if (!do_work()) {
       // Commands and QuickFIX's reports both notify the event count; the
       // timeout only paces after_poll()'s timers (post-only patience,
       // reconciliation, counters), which are milliseconds and more.
-      idler_.idle([this] { return channel_.commands.read_available() > 0 || gateway_->session().has_inbound(); },
-                  2'000'000);
+      idler_.idle([this] { return has_work(); }, kIdleTimeoutNs);
     }
   }
   // Shutdown: cancel what is open, forward the answers, then log out.
-  if (gateway_->logged_on()) {
-    (void)gateway_->cancel_all();
-  }
+  begin_shutdown();
   const std::int64_t deadline = monotonic_ns() + static_cast<std::int64_t>(drain_ms) * 1'000'000;
   while (monotonic_ns() < deadline) {
-    while (channel_.commands.pop(command)) {
-      if (command.kind == GatewayCommand::Kind::cancel) {
-        handle_command(command);
-      }
-    }
-    if (gateway_->poll(256) == 0) {
+    if (!drain_step()) {
       idler_.idle([] { return false; }, 1'000'000);
     }
   }
+  finish();
+}
+
+void GatewayWorker::start(EventCount& inbound_wakeup) {
+  // QuickFIX's thread wakes the thread that polls the gateway for every
+  // report it queues, so its idle wait needs no short timeout to notice them.
+  gateway_->session().set_inbound_notifier([](void* wakeup) { static_cast<EventCount*>(wakeup)->notify(); },
+                                           &inbound_wakeup);
+  gateway_->start();
+}
+
+bool GatewayWorker::do_work() {
+  bool worked = false;
+  GatewayCommand command;
+  while (channel_.commands.pop(command)) {
+    handle_command(command);
+    worked = true;
+  }
+  worked = gateway_->poll(256) > 0 || worked;
+  after_poll();
+  return worked;
+}
+
+bool GatewayWorker::has_work() const noexcept {
+  return channel_.commands.read_available() > 0 || gateway_->session().has_inbound() ||
+         channel_.cancel_all_requested.load(std::memory_order_relaxed);
+}
+
+void GatewayWorker::begin_shutdown() {
+  if (gateway_->logged_on()) {
+    (void)gateway_->cancel_all();
+  }
+}
+
+bool GatewayWorker::drain_step() {
+  GatewayCommand command;
+  while (channel_.commands.pop(command)) {
+    if (command.kind == GatewayCommand::Kind::cancel) {
+      handle_command(command);
+    }
+  }
+  return gateway_->poll(256) > 0;
+}
+
+void GatewayWorker::finish() {
   gateway_->stop(2000);
   (void)gateway_->poll();
 }

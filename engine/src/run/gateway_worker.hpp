@@ -44,6 +44,27 @@ public:
   // forwarding reports for up to drain_ms, and logs out.
   void run(const std::atomic<bool>& stop, int drain_ms);
 
+  // run() in steps, for a thread that runs other stages between them (the
+  // one-thread hot path): start() once (QuickFIX's thread then notifies
+  // `inbound_wakeup` for every report it queues), do_work() (commands, the
+  // reports QuickFIX queued, timers; true when it did something) until
+  // stopping, never idling longer than kIdleTimeoutNs; at the end
+  // begin_shutdown() (cancel all), drain_step() for the drain time, finish()
+  // (log out). All on one thread.
+  static constexpr std::int64_t kIdleTimeoutNs = 2'000'000;
+  void start(EventCount& inbound_wakeup);
+  bool do_work();
+  [[nodiscard]] bool has_work() const noexcept;
+  void begin_shutdown();
+  bool drain_step();
+  void finish();
+  // Called while a report waits for room in the queue to the kernel, when
+  // the kernel runs on this same thread (it must drain for room to appear).
+  void set_make_room(void (*make_room)(void*), void* context) noexcept {
+    make_room_ = make_room;
+    make_room_context_ = context;
+  }
+
   void on_event(const hedging::Event& event) override;
   void on_alert(const fix::GatewayAlert& alert) override;
   void on_venue_reject(const fix::ExecutionEvent& event) override;
@@ -89,6 +110,8 @@ private:
   std::array<PassiveOrder, 64> passive_{};
   std::array<bool, 256> taker_next_{}; // per instrument id (ids above share nothing: no fallback)
   std::array<SentOrder, 256> sent_{};  // by id % size; a slot reused before its report loses that sample only
+  void (*make_room_)(void*) = nullptr;
+  void* make_room_context_ = nullptr;
 };
 
 } // namespace synthusd::engine::run

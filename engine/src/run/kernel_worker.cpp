@@ -1,5 +1,7 @@
 #include "kernel_worker.hpp"
 
+#include <algorithm>
+
 #include "synthusd/engine/kernel_metrics.hpp"
 #include "synthusd/hedging/band_policy.hpp"
 
@@ -63,27 +65,41 @@ bool KernelWorker::has_input() const noexcept {
 }
 
 void KernelWorker::run(const std::atomic<bool>& stop) {
-  next_timer_ns_ = wall_ns();
+  begin();
   while (!stop.load(std::memory_order_acquire)) {
-    const bool worked = drain_once();
-    const std::int64_t now = wall_ns();
-    if (now >= next_timer_ns_) {
-      next_timer_ns_ = now + setup_.timer_interval_ns;
-      process(hedging::Timer{hedging::Timestamp{now}}, kNoSource, 0, Origin{.wall_ns = now});
-      publish_status();
-    }
-    maybe_snapshot();
-    if (const std::uint64_t generation = metrics_.pending(); generation != 0) {
-      serve_metrics(generation);
-    }
-    if (!worked) {
+    if (!do_work()) {
       // Every producer (feeds, sources, gateways, /metrics) notifies the
       // event count after its push, so the timeout is only a backstop
       // besides the timer: 10 ms (100 idle wake-ups a second; with 1 ms it
       // was 1,000, each competing for the CPUs the order path needs).
-      idler_.idle([this] { return has_input(); }, std::min<std::int64_t>(next_timer_ns_ - now, 10'000'000));
+      idler_.idle([this] { return has_input(); }, idle_timeout_ns());
     }
   }
+  finish();
+}
+
+void KernelWorker::begin() { next_timer_ns_ = wall_ns(); }
+
+bool KernelWorker::do_work() {
+  const bool worked = drain_once();
+  const std::int64_t now = wall_ns();
+  if (now >= next_timer_ns_) {
+    next_timer_ns_ = now + setup_.timer_interval_ns;
+    process(hedging::Timer{hedging::Timestamp{now}}, kNoSource, 0, Origin{.wall_ns = now});
+    publish_status();
+  }
+  maybe_snapshot();
+  if (const std::uint64_t generation = metrics_.pending(); generation != 0) {
+    serve_metrics(generation);
+  }
+  return worked;
+}
+
+std::int64_t KernelWorker::idle_timeout_ns() const noexcept {
+  return std::clamp<std::int64_t>(next_timer_ns_ - wall_ns(), 0, 10'000'000);
+}
+
+void KernelWorker::finish() {
   // Stopping: whatever the sources and gateways already queued is still a
   // kernel input; journal it rather than leave it behind.
   while (drain_once()) {

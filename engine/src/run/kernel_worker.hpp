@@ -118,6 +118,19 @@ public:
 
   void run(const std::atomic<bool>& stop);
 
+  // run() in steps, for a thread that runs other stages between them (the
+  // one-thread hot path, hot_path_thread.hpp): begin() once, then do_work()
+  // (inputs, timer, snapshot, /metrics; true when it took input) until
+  // stopping, idling no longer than idle_timeout_ns() when nothing has
+  // input; finish() journals what is still queued. Kernel thread only.
+  void begin();
+  bool do_work();
+  [[nodiscard]] std::int64_t idle_timeout_ns() const noexcept;
+  void finish();
+  // Whether any input queue holds something (any thread may ask; the answer
+  // may be stale by the time it returns).
+  [[nodiscard]] bool has_input() const noexcept;
+
   // One pass over the input queues: the body of run() without its timer,
   // snapshots, metrics or idling. Public so that tests can drive the event
   // path on their own thread; call it only from the thread that owns the
@@ -158,7 +171,6 @@ private:
   void publish_status() noexcept;
   void maybe_snapshot();
   void serve_metrics(std::uint64_t generation); // answers MetricsExchange request `generation`
-  [[nodiscard]] bool has_input() const noexcept;
 
   KernelWorkerSetup setup_;
   // Per instrument id: the last touch and reference price seen, and the

@@ -55,6 +55,11 @@ bool EventCount::wait(std::uint32_t key, std::int64_t timeout_ns) noexcept {
 }
 
 void EventCount::wake() noexcept {
+  if (event_fd_ >= 0) {
+    const std::uint64_t one = 1;
+    (void)::write(event_fd_, &one, sizeof one); // EAGAIN only at a counter near 2^64: already readable
+    return;
+  }
   (void)syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 }
 

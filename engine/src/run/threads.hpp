@@ -44,6 +44,10 @@ public:
     return epoch_.load(std::memory_order_seq_cst);
   }
   void cancel() noexcept { sleepers_.fetch_sub(1, std::memory_order_acq_rel); }
+  // The consumer sleeps in an io_uring wait instead of wait() (the one-thread
+  // hot path, feeds::EventLoop::watch_wakeup): notify() writes to this
+  // eventfd instead of waking the futex. Set before any producer starts.
+  void wake_through(int event_fd) noexcept { event_fd_ = event_fd; }
   // Sleeps until notify() after prepare(), or timeout_ns. False when the
   // timeout expired with no notify.
   bool wait(std::uint32_t key, std::int64_t timeout_ns) noexcept;
@@ -52,6 +56,7 @@ private:
   void wake() noexcept;
   std::atomic<std::uint32_t> epoch_{0};
   std::atomic<std::uint32_t> sleepers_{0};
+  int event_fd_ = -1;
 };
 
 // `[engine] spin_before_park_us`, set once by `run` before any thread

@@ -31,6 +31,12 @@
 
 namespace synthusd::engine {
 
+// Which threads carry the order path (engine/src/run/hot_path_thread.hpp).
+enum class HotPath : std::uint8_t {
+  thread_per_stage, // kernel, each gateway and each feed on its own thread, joined by SPSC queues
+  one_thread,       // feeds, kernel and gateways as one duty cycle on the thread "hot-path": no hop on the order path
+};
+
 enum class WaitMode : std::uint8_t {
   automatic, // spin where the CPU count leaves each spinning thread its own CPU (thread_placement.hpp)
   spin,      // busy-poll the queues on threads pinned to a CPU of their own (lowest latency, burns it)
@@ -46,6 +52,7 @@ struct ThreadCpu {
 
 struct EngineSection {
   WaitMode wait = WaitMode::automatic;
+  HotPath hot_path = HotPath::thread_per_stage;
   // Blocking waits: how long an idle consumer keeps polling its queues after
   // its last work before it parks on the futex (0: park at once). Spinning
   // saves the futex wake-up (a few to tens of microseconds) of an input that

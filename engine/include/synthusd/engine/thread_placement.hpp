@@ -32,7 +32,8 @@ struct RunThread {
 
 // The threads `run` starts for this configuration, in start order, with the
 // CPU [engine.cpus] gives each: kernel, journal, fix-<venue> per gateway,
-// feed-<venue> per feed, then the enabled liability sources.
+// feed-<venue> per feed (with hot_path = "one_thread": hot-path, journal),
+// then the enabled liability sources.
 [[nodiscard]] std::vector<RunThread> run_threads(const RunConfig& run);
 
 // How each thread of `threads` waits (same order).
