@@ -26,13 +26,20 @@ std::string engine_config(const EngineSettings& s) {
       << "kind = \"linear_perpetual\"\ncontract_size_btc = 0.001\ntick_size = 0.5\n"
       << "maker_fee = 0\ntaker_fee = 0.0005\n\n"
       << "[bands]\npolicy = \"stablesats\"\nminimum_liability_usd = 50\n\n"
-      << "[engine]\nwait = \"" << s.wait << "\"\nstate_directory = \"" << state << "\"\n"
+      << "[engine]\nwait = \"" << s.wait << "\"\nhot_path = \"" << s.hot_path << "\"\nstate_directory = \"" << state
+      << "\"\n"
       << "timer_interval_ms = 100\nsnapshot_every_events = 1000000\nspin_before_park_us = "
       << s.spin_before_park_microseconds << "\n";
   // [engine.cpus]: one CPU per thread; the journal and the intake share the
   // I/O CPU (so neither spins there).
-  out << "\n[engine.cpus]\nkernel = " << s.kernel_cpu << "\nfix-latency = " << s.gateway_cpu
-      << "\nfeed-latency = " << s.feed_cpu << "\njournal = " << s.io_cpu << "\nintake = " << s.io_cpu << "\n";
+  // With one_thread the feed, kernel and gateway are the thread hot-path.
+  if (s.hot_path == "one_thread") {
+    out << "\n[engine.cpus]\nhot-path = " << s.kernel_cpu;
+  } else {
+    out << "\n[engine.cpus]\nkernel = " << s.kernel_cpu << "\nfix-latency = " << s.gateway_cpu
+        << "\nfeed-latency = " << s.feed_cpu;
+  }
+  out << "\njournal = " << s.io_cpu << "\nintake = " << s.io_cpu << "\n";
   out << "\n[[feeds]]\nvenue = \"latency\"\nprotocol = \"deribit\"\nhost = \"127.0.0.1\"\nport = " << s.websocket_port
       << "\npath = \"/ws/api/v2\"\ntls = false\nsymbols = [\"" << kInstrumentSymbol << "\"]\n\n"
       << "[oracle]\nmin_sources = 1\njump_confirmations = 1\njump_threshold = 0.5\n\n"

@@ -17,9 +17,10 @@ struct EngineSettings {
   std::uint16_t websocket_port = 0;
   std::uint16_t fix_port = 0;
   std::uint16_t intake_port = 0;
-  std::string wait = "auto";             // [engine] wait
-  int spin_before_park_microseconds = 0; // [engine] spin_before_park_us
-  int kernel_cpu = -1;                   // [engine.cpus] kernel, fix-latency, feed-latency,
+  std::string wait = "auto";                 // [engine] wait
+  std::string hot_path = "thread_per_stage"; // [engine] hot_path (one_thread: kernel_cpu is the hot-path's CPU)
+  int spin_before_park_microseconds = 0;     // [engine] spin_before_park_us
+  int kernel_cpu = -1;                       // [engine.cpus] kernel, fix-latency, feed-latency,
   int gateway_cpu = -1;
   int feed_cpu = -1;
   int io_cpu = -1; // journal and intake; -1: not pinned

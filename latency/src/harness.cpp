@@ -381,12 +381,13 @@ std::string payment_line(std::uint64_t number, bool credit) {
          "}\n";
 }
 
-void run_engine(const HarnessOptions& options, HarnessResult& result) {
+void run_engine(const HarnessOptions& options, const std::string& hot_path, EngineRunResult& result) {
   MarketDataServer market_data;
   FixAcceptor acceptor;
   EngineSettings settings = options.engine_settings;
+  settings.hot_path = hot_path;
   settings.executable = options.engine;
-  settings.run_directory = options.output / "latency-engine";
+  settings.run_directory = options.output / ("latency-engine-" + hot_path);
   settings.websocket_port = market_data.port();
   settings.fix_port = acceptor.port();
   settings.intake_port = free_loopback_port();
@@ -423,11 +424,10 @@ void run_engine(const HarnessOptions& options, HarnessResult& result) {
     return market_data.subscribed() && acceptor.logged_on(kEngineCompId) && loop.intake_fd >= 0;
   });
   if (!engine.running() || !started) {
-    result.engine_failure =
-        !engine.running()
-            ? "the engine exited (status " + std::to_string(engine.exit_status()) + "); see " +
-                  engine.log_path().string()
-            : "the engine did not subscribe, log on and open its intake in 30 s; see " + engine.log_path().string();
+    result.failure = !engine.running() ? "the engine exited (status " + std::to_string(engine.exit_status()) +
+                                             "); see " + engine.log_path().string()
+                                       : "the engine did not subscribe, log on and open its intake in 30 s; see " +
+                                             engine.log_path().string();
     return;
   }
   // The first liability: the hedge the schedule then moves.
@@ -444,7 +444,7 @@ void run_engine(const HarnessOptions& options, HarnessResult& result) {
     return acceptor.orders_received() > 0 || !engine.running();
   });
   if (!hedged || !engine.running()) {
-    result.engine_failure = "no order for the first liability within 20 s; see " + engine.log_path().string();
+    result.failure = "no order for the first liability within 20 s; see " + engine.log_path().string();
     return;
   }
   loop.wait_for(200 * kMillisecond, [] { return false; }); // the fill settles
@@ -467,7 +467,7 @@ void run_engine(const HarnessOptions& options, HarnessResult& result) {
                       return nullptr;
                     });
   if (loop.intake_rejects > 0) {
-    result.engine_failure =
+    result.failure =
         std::to_string(loop.intake_rejects) + " payments refused by the intake; see " + engine.log_path().string();
   }
   ::close(loop.intake_fd);
@@ -482,17 +482,27 @@ HarnessResult run_harness(const HarnessOptions& options) {
   HarnessResult result;
   result.floor.name = "floor";
   result.floor.spans = "frame written -> FIX-sized reply read (minimal process, blocking read)";
-  result.tick_to_order.name = "engine_tick_to_order";
-  result.tick_to_order.spans = "ticker frame written to the engine's WebSocket -> NewOrderSingle read";
-  result.payment_to_order.name = "engine_payment_to_order";
-  result.payment_to_order.spans = "payment line written to the engine's TCP intake -> NewOrderSingle read";
+  for (EngineRunResult* run : {&result.thread_per_stage, &result.one_thread}) {
+    const std::string prefix = run == &result.one_thread ? "engine_one_thread_" : "engine_";
+    run->tick_to_order.name = prefix + "tick_to_order";
+    run->tick_to_order.spans = "ticker frame written to the engine's WebSocket -> NewOrderSingle read";
+    run->payment_to_order.name = prefix + "payment_to_order";
+    run->payment_to_order.spans = "payment line written to the engine's TCP intake -> NewOrderSingle read";
+  }
   result.quickfix_default.name = "quickfix_default";
   result.quickfix_default.spans = "frame written -> NewOrderSingle read (new message per order, FileStore + FileLog)";
 
   const int cycles = options.engine_slots / kSlotsPerCycle;
   const int samples = cycles * 2; // as many as the engine's expected orders
   run_floor(options, samples, result.floor);
-  run_engine(options, result);
+  if (options.thread_per_stage) {
+    result.thread_per_stage.measured = true;
+    run_engine(options, "thread_per_stage", result.thread_per_stage);
+  }
+  if (options.one_thread) {
+    result.one_thread.measured = true;
+    run_engine(options, "one_thread", result.one_thread);
+  }
   run_quickfix_default(options, samples, result.quickfix_default);
   return result;
 }

@@ -5,7 +5,9 @@
 //
 //   floor    a minimal process: read a frame, write a FIX-sized reply
 //   engine   a real `synthusd run`: ticks on its WebSocket feed and payments
-//            on its TCP intake in, NewOrderSingles out on its FIX session
+//            on its TCP intake in, NewOrderSingles out on its FIX session;
+//            once per [engine] hot_path layout asked for (thread per stage,
+//            then one thread), each with a fresh process and state
 //   default  QuickFIX as its examples use it: a new message per order,
 //            FileStore + FileLog (quickfix_default_peer.cpp)
 //
@@ -33,7 +35,9 @@ struct HarnessOptions {
   int engine_slots = 20'000; // 8 slots a cycle: 1 price jump, 1 payment (both cause an order), 6 small ticks
   int warmup_cycles = 4;     // cycles measured into no histogram
   bool plots = true;
-  EngineSettings engine_settings; // wait mode and CPUs; ports are filled in
+  EngineSettings engine_settings; // wait mode and CPUs; ports and hot_path are filled in
+  bool thread_per_stage = true;   // measure the engine with [engine] hot_path = "thread_per_stage"
+  bool one_thread = true;         // ... and with "one_thread"
 };
 
 // One path's counts: every trigger expected to cause an order either got one
@@ -50,18 +54,25 @@ struct PathResult {
   std::uint64_t late_sends = 0; // triggers the harness wrote after their intended time (charged from it)
 };
 
-struct HarnessResult {
-  PathResult floor;
+// One engine phase (one [engine] hot_path layout).
+struct EngineRunResult {
+  bool measured = false; // the phase was asked for
   PathResult tick_to_order;
   PathResult payment_to_order;
-  PathResult quickfix_default;
   std::uint64_t ticks_sent = 0;
   std::uint64_t payments_sent = 0;
-  std::string engine_failure; // empty when the engine phase ran
+  std::string failure; // empty when the phase ran
 };
 
-// Runs the three phases; throws std::runtime_error on a setup failure of the
-// harness itself (an engine that fails is reported in engine_failure).
+struct HarnessResult {
+  PathResult floor;
+  EngineRunResult thread_per_stage;
+  EngineRunResult one_thread;
+  PathResult quickfix_default;
+};
+
+// Runs the phases; throws std::runtime_error on a setup failure of the
+// harness itself (an engine that fails is reported in its phase's failure).
 [[nodiscard]] HarnessResult run_harness(const HarnessOptions& options);
 
 } // namespace synthusd::latency

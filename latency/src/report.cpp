@@ -93,39 +93,88 @@ std::string describe_machine() {
 }
 
 std::string results_json(const HarnessResult& result, const std::string& machine) {
+  const EngineRunResult& separate = result.thread_per_stage;
+  const EngineRunResult& one = result.one_thread;
   std::ostringstream out;
-  out << "{\"machine\":" << json_string(machine) << ",\"ticks_sent\":" << result.ticks_sent
-      << ",\"payments_sent\":" << result.payments_sent << ",\"engine_failure\":" << json_string(result.engine_failure)
-      << ",\"paths\":{\"floor\":" << path_json(result.floor)
-      << ",\"engine_tick_to_order\":" << path_json(result.tick_to_order)
-      << ",\"engine_payment_to_order\":" << path_json(result.payment_to_order)
-      << ",\"quickfix_default\":" << path_json(result.quickfix_default) << "},\"ratios\":{";
-  out << "\"tick_to_order_over_floor_p50\":" << ratio(result.tick_to_order, result.floor, 0.5)
-      << ",\"tick_to_order_over_floor_p99\":" << ratio(result.tick_to_order, result.floor, 0.99)
-      << ",\"payment_to_order_over_floor_p50\":" << ratio(result.payment_to_order, result.floor, 0.5)
-      << ",\"payment_to_order_over_floor_p99\":" << ratio(result.payment_to_order, result.floor, 0.99)
-      << ",\"quickfix_default_over_engine_tick_p50\":" << ratio(result.quickfix_default, result.tick_to_order, 0.5)
-      << ",\"quickfix_default_over_engine_tick_p99\":" << ratio(result.quickfix_default, result.tick_to_order, 0.99)
-      << "}}\n";
+  out << "{\"machine\":" << json_string(machine);
+  for (const EngineRunResult* run : {&separate, &one}) {
+    if (!run->measured) {
+      continue;
+    }
+    const std::string layout = run == &one ? "one_thread" : "thread_per_stage";
+    out << ",\"" << layout << "\":{\"ticks_sent\":" << run->ticks_sent << ",\"payments_sent\":" << run->payments_sent
+        << ",\"failure\":" << json_string(run->failure) << "}";
+  }
+  out << ",\"paths\":{\"floor\":" << path_json(result.floor);
+  for (const EngineRunResult* run : {&separate, &one}) {
+    if (run->measured) {
+      out << ",\"" << run->tick_to_order.name << "\":" << path_json(run->tick_to_order) << ",\""
+          << run->payment_to_order.name << "\":" << path_json(run->payment_to_order);
+    }
+  }
+  out << ",\"quickfix_default\":" << path_json(result.quickfix_default) << "},\"ratios\":{";
+  const char* separator = "";
+  for (const EngineRunResult* run : {&separate, &one}) {
+    if (!run->measured) {
+      continue;
+    }
+    const std::string prefix = run == &one ? "one_thread_" : "";
+    out << separator << "\"" << prefix
+        << "tick_to_order_over_floor_p50\":" << ratio(run->tick_to_order, result.floor, 0.5) << ",\"" << prefix
+        << "tick_to_order_over_floor_p99\":" << ratio(run->tick_to_order, result.floor, 0.99) << ",\"" << prefix
+        << "payment_to_order_over_floor_p50\":" << ratio(run->payment_to_order, result.floor, 0.5) << ",\"" << prefix
+        << "payment_to_order_over_floor_p99\":" << ratio(run->payment_to_order, result.floor, 0.99) << ",\""
+        << "quickfix_default_over_" << prefix
+        << "engine_tick_p50\":" << ratio(result.quickfix_default, run->tick_to_order, 0.5)
+        << ",\"quickfix_default_over_" << prefix
+        << "engine_tick_p99\":" << ratio(result.quickfix_default, run->tick_to_order, 0.99);
+    separator = ",";
+  }
+  if (separate.measured && one.measured) {
+    out << ",\"thread_per_stage_over_one_thread_tick_p50\":" << ratio(separate.tick_to_order, one.tick_to_order, 0.5)
+        << ",\"thread_per_stage_over_one_thread_tick_p99\":" << ratio(separate.tick_to_order, one.tick_to_order, 0.99)
+        << ",\"thread_per_stage_over_one_thread_payment_p50\":"
+        << ratio(separate.payment_to_order, one.payment_to_order, 0.5)
+        << ",\"thread_per_stage_over_one_thread_payment_p99\":"
+        << ratio(separate.payment_to_order, one.payment_to_order, 0.99);
+  }
+  out << "}}\n";
   return out.str();
 }
 
 void print_table(const HarnessResult& result) {
-  std::printf("%-24s %7s %9s %9s %9s %9s %9s %9s  %s\n", "path (us)", "count", "min", "p50", "p90", "p99", "p99.9",
+  std::printf("%-32s %7s %9s %9s %9s %9s %9s %9s  %s\n", "path (us)", "count", "min", "p50", "p90", "p99", "p99.9",
               "max", "missing/unexpected/late");
   print_row(result.floor);
-  print_row(result.tick_to_order);
-  print_row(result.payment_to_order);
+  for (const EngineRunResult* run : {&result.thread_per_stage, &result.one_thread}) {
+    if (run->measured) {
+      print_row(run->tick_to_order);
+      print_row(run->payment_to_order);
+    }
+  }
   print_row(result.quickfix_default);
-  std::printf("ratios: tick->order / floor  p50 %.2fx  p99 %.2fx\n", ratio(result.tick_to_order, result.floor, 0.5),
-              ratio(result.tick_to_order, result.floor, 0.99));
-  std::printf("        payment->order / floor  p50 %.2fx  p99 %.2fx\n",
-              ratio(result.payment_to_order, result.floor, 0.5), ratio(result.payment_to_order, result.floor, 0.99));
-  std::printf("        quickfix default / engine tick->order  p50 %.2fx  p99 %.2fx\n",
-              ratio(result.quickfix_default, result.tick_to_order, 0.5),
-              ratio(result.quickfix_default, result.tick_to_order, 0.99));
-  if (!result.engine_failure.empty()) {
-    std::printf("engine: %s\n", result.engine_failure.c_str());
+  for (const EngineRunResult* run : {&result.thread_per_stage, &result.one_thread}) {
+    if (!run->measured) {
+      continue;
+    }
+    const char* layout = run == &result.one_thread ? "one thread" : "thread per stage";
+    std::printf("ratios (%s): tick->order / floor  p50 %.2fx  p99 %.2fx\n", layout,
+                ratio(run->tick_to_order, result.floor, 0.5), ratio(run->tick_to_order, result.floor, 0.99));
+    std::printf("        payment->order / floor  p50 %.2fx  p99 %.2fx\n",
+                ratio(run->payment_to_order, result.floor, 0.5), ratio(run->payment_to_order, result.floor, 0.99));
+    std::printf("        quickfix default / engine tick->order  p50 %.2fx  p99 %.2fx\n",
+                ratio(result.quickfix_default, run->tick_to_order, 0.5),
+                ratio(result.quickfix_default, run->tick_to_order, 0.99));
+    if (!run->failure.empty()) {
+      std::printf("engine (%s): %s\n", layout, run->failure.c_str());
+    }
+  }
+  if (result.thread_per_stage.measured && result.one_thread.measured) {
+    std::printf("thread per stage / one thread: tick->order p50 %.2fx p99 %.2fx, payment->order p50 %.2fx p99 %.2fx\n",
+                ratio(result.thread_per_stage.tick_to_order, result.one_thread.tick_to_order, 0.5),
+                ratio(result.thread_per_stage.tick_to_order, result.one_thread.tick_to_order, 0.99),
+                ratio(result.thread_per_stage.payment_to_order, result.one_thread.payment_to_order, 0.5),
+                ratio(result.thread_per_stage.payment_to_order, result.one_thread.payment_to_order, 0.99));
   }
 }
 
@@ -135,7 +184,11 @@ std::string write_outputs(const HarnessResult& result, const std::filesystem::pa
     std::ofstream json(directory / "latency.json");
     json << results_json(result, describe_machine());
   }
-  const PathResult* paths[] = {&result.floor, &result.tick_to_order, &result.payment_to_order,
+  const PathResult* paths[] = {&result.floor,
+                               &result.thread_per_stage.tick_to_order,
+                               &result.thread_per_stage.payment_to_order,
+                               &result.one_thread.tick_to_order,
+                               &result.one_thread.payment_to_order,
                                &result.quickfix_default};
   std::ofstream script(directory / "latency.gp");
   script << "# gnuplot " << (directory / "latency.gp").string() << "\n"

@@ -35,21 +35,27 @@ TEST(LatencyHarness, MeasuresEveryPathAndCountsEveryRequiredOrder) {
   std::ifstream file(output / "latency.json");
   ASSERT_TRUE(file.good()) << text;
   const nlohmann::json results = nlohmann::json::parse(file);
-  EXPECT_EQ(results["engine_failure"], "");
+  // Both [engine] hot_path layouts ran, each as its own engine process.
+  EXPECT_EQ(results["thread_per_stage"]["failure"], "");
+  EXPECT_EQ(results["one_thread"]["failure"], "");
   const nlohmann::json& paths = results["paths"];
   // The floor and the QuickFIX default path: one reply per frame, 2 frames a cycle.
   for (const char* name : {"floor", "quickfix_default"}) {
     EXPECT_EQ(paths[name]["count"], 16) << name;
     EXPECT_EQ(paths[name]["missing"], 0) << name;
   }
-  // The engine: each price jump and each payment must cause one order.
-  EXPECT_EQ(paths["engine_tick_to_order"]["expected"], 8);
-  EXPECT_EQ(paths["engine_tick_to_order"]["matched"], 8);
-  EXPECT_EQ(paths["engine_tick_to_order"]["count"], 4);
-  EXPECT_EQ(paths["engine_payment_to_order"]["expected"], 9); // the first liability, then one per cycle
-  EXPECT_EQ(paths["engine_payment_to_order"]["matched"], 9);
-  EXPECT_EQ(paths["engine_payment_to_order"]["count"], 4);
-  for (const char* name : {"floor", "engine_tick_to_order", "engine_payment_to_order", "quickfix_default"}) {
+  // The engine: each price jump and each payment must cause one order, in either layout.
+  for (const std::string prefix : {"engine_", "engine_one_thread_"}) {
+    EXPECT_EQ(paths[prefix + "tick_to_order"]["expected"], 8) << prefix;
+    EXPECT_EQ(paths[prefix + "tick_to_order"]["matched"], 8) << prefix;
+    EXPECT_EQ(paths[prefix + "tick_to_order"]["count"], 4) << prefix;
+    EXPECT_EQ(paths[prefix + "payment_to_order"]["expected"], 9) << prefix; // the first liability, then one per cycle
+    EXPECT_EQ(paths[prefix + "payment_to_order"]["matched"], 9) << prefix;
+    EXPECT_EQ(paths[prefix + "payment_to_order"]["count"], 4) << prefix;
+  }
+  for (const char* name :
+       {"floor", "engine_tick_to_order", "engine_payment_to_order", "engine_one_thread_tick_to_order",
+        "engine_one_thread_payment_to_order", "quickfix_default"}) {
     const nlohmann::json& path = paths[name];
     EXPECT_GT(path["p50_ns"].get<long long>(), 0) << name;
     EXPECT_LE(path["min_ns"].get<long long>(), path["p50_ns"].get<long long>()) << name;
@@ -57,7 +63,12 @@ TEST(LatencyHarness, MeasuresEveryPathAndCountsEveryRequiredOrder) {
     EXPECT_LE(path["p99_ns"].get<long long>(), path["max_ns"].get<long long>()) << name;
   }
   EXPECT_GT(results["ratios"]["tick_to_order_over_floor_p50"].get<double>(), 0);
-  EXPECT_TRUE(std::filesystem::exists(output / "latency-engine" / "engine.toml"));
+  EXPECT_GT(results["ratios"]["one_thread_tick_to_order_over_floor_p50"].get<double>(), 0);
+  EXPECT_GT(results["ratios"]["thread_per_stage_over_one_thread_tick_p50"].get<double>(), 0);
+  EXPECT_TRUE(std::filesystem::exists(output / "latency-engine-thread_per_stage" / "engine.toml"));
+  std::ifstream one_thread_config(output / "latency-engine-one_thread" / "engine.toml");
+  const std::string config((std::istreambuf_iterator<char>(one_thread_config)), std::istreambuf_iterator<char>());
+  EXPECT_NE(config.find("hot_path = \"one_thread\""), std::string::npos) << config;
   std::filesystem::remove_all(output);
   std::filesystem::remove(output.string() + ".out");
 }
