@@ -115,6 +115,7 @@ TEST(VenueConfigTest, TheExampleFileSpellsOutTheDefaults) {
   EXPECT_EQ(example.path.steps, defaults.path.steps);
   EXPECT_EQ(example.path.start_time, defaults.path.start_time);
   EXPECT_EQ(example.time_scale_millionths, defaults.time_scale_millionths);
+  EXPECT_EQ(example.wallet.idle_timeout_ms, defaults.wallet.idle_timeout_ms);
 }
 
 TEST(VenueConfigTest, EverySettingHasADistinctKeyAndFlag) {
@@ -144,4 +145,13 @@ TEST(VenueConfigTest, TheWalletTlsFilesAreSetTogetherOrNotAtAll) {
   SettingValues key_only = wallet;
   key_only.emplace("wallet.tls_key_file", "venue.key");
   EXPECT_THROW((void)make_config(key_only), ConfigError);
+}
+
+TEST(VenueConfigTest, TheWalletIdleTimeoutIsTenSecondsByDefaultAndBounded) {
+  EXPECT_EQ(make_config({}).wallet.idle_timeout_ms, 10'000);
+  EXPECT_EQ(make_config({{"wallet.idle_timeout_ms", "200"}}).wallet.idle_timeout_ms, 200);
+  EXPECT_EQ(make_config({{"wallet.idle_timeout_ms", "3600000"}}).wallet.idle_timeout_ms, 3'600'000);
+  for (const char* bad : {"0", "-1", "3600001", "ten", ""}) {
+    EXPECT_THROW((void)make_config({{"wallet.idle_timeout_ms", bad}}), ConfigError) << bad;
+  }
 }

@@ -9,7 +9,10 @@ start, 60000, so the touch is 60000 / 60000.5), then:
   - WebSocket: upgrade, public/subscribe to ticker.BTC-PERPETUAL.100ms, a ticker
     notification with the same touch, public/test;
   - with --logon-secret: a Deribit-style signed logon is accepted, an unsigned or
-    wrongly signed one is answered with a Logout.
+    wrongly signed one is answered with a Logout;
+  - with the wallet on and --wallet-idle-timeout-ms 200: a wallet connection that sends
+    nothing is closed by the venue's loop (and counted in its stop line), a request
+    on a fresh connection is still answered.
 
 Usage: venue_smoke_test.py --venue build/synthusd-venue. Standard library only.
 """
@@ -155,9 +158,35 @@ def start_venue(executable, arguments):
 
 
 def stop_venue(process):
+    """What the venue wrote on stderr."""
     process.terminate()
     _, stderr = process.communicate(timeout=15)
     expect(process.returncode == 0, "venue exited with %s: %s" % (process.returncode, stderr.decode()[-2000:]))
+    return stderr.decode()
+
+
+def check_wallet_idle_timeout(port):
+    """A silent connection is closed by the venue (waited for up to 30 s: a bound for
+    failure, not a speed requirement); a request on a new connection is answered."""
+    silent = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+        data = silent.recv(4096)
+    except ConnectionResetError:
+        data = b""
+    except socket.timeout:
+        raise Failure("the venue kept a silent wallet connection open")
+    expect(data == b"", "closed without an answer: %r" % data)
+    silent.close()
+    client = socket.create_connection(("127.0.0.1", port), timeout=30)
+    client.sendall(b"GET /chain/transactions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    answer = b""
+    while True:
+        chunk = client.recv(4096)
+        if not chunk:
+            break
+        answer += chunk
+    client.close()
+    expect(answer.startswith(b"HTTP/1.1 200 OK\r\n"), "wallet answered: %r" % answer[:200])
 
 
 def ws_send(sock, text):
@@ -246,6 +275,17 @@ def main():
         expect(fix_port, "venue with a logon secret did not start: " + text)
         check_signed_logon(int(fix_port.group(1)), secret)
 
+        process, text = start_venue(options.venue, ["--fix-port", "0", "--websocket", "false", "--wallet", "true",
+                                                    "--wallet-client-id", "id", "--wallet-client-secret", "s",
+                                                    "--wallet-idle-timeout-ms", "200"])
+        processes.append(process)
+        wallet_port = re.search(r"wallet API on http://127\.0\.0\.1:(\d+)/", text)
+        expect(wallet_port, "venue with a wallet did not start: " + text)
+        check_wallet_idle_timeout(int(wallet_port.group(1)))
+        stderr = stop_venue(processes.pop())
+        expect("wallet connections closed: 1 at the 200 ms idle timeout, 0 refused" in stderr,
+               "the timed-out connection is counted: " + stderr[-2000:])
+
         while processes:
             stop_venue(processes.pop())
     except (Failure, ScenarioFailure, OSError, ValueError, KeyError) as error:
@@ -254,7 +294,7 @@ def main():
             process.kill()
             process.communicate()
         return 1
-    print("PASS: FIX order entry, signed logons and WebSocket tickers")
+    print("PASS: FIX order entry, signed logons, WebSocket tickers and the wallet's idle timeout")
     return 0
 
 

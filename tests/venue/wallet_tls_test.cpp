@@ -4,7 +4,9 @@
 // the engine's [transfers] venue_tls does. The server runs its poll loop on
 // a thread of its own, the client blocks on the test's thread: a handshake
 // another client stalls, or a plain HTTP request to the TLS port, must not
-// keep the client from being served.
+// keep the client from being served; a handshake never finished is closed at
+// the idle timeout; a client hanging up before its answer is written does
+// not end the process (SIGPIPE).
 
 #include <gtest/gtest.h>
 
@@ -15,11 +17,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "support/default_sigpipe.hpp"
 #include "support/tls_test_certificate.hpp"
 #include "synthusd/transfers/wallet_clients.hpp"
 #include "synthusd/venue/wallet.hpp"
@@ -48,7 +54,7 @@ protected:
     config.client_secret = "secret";
     wallet_ = std::make_unique<Wallet>(config);
     api_ = std::make_unique<WalletApi>(*wallet_, std::vector<std::string>{kAccount});
-    server_ = std::make_unique<WalletServer>(0, certificate_.certificate, certificate_.key);
+    server_ = std::make_unique<WalletServer>(0, certificate_.certificate, certificate_.key, idle_timeout());
     thread_ = std::thread([this] { serve(); });
   }
 
@@ -76,15 +82,21 @@ protected:
     while (!stop_.load()) {
       std::vector<pollfd> fds;
       server_->add_poll_fds(fds);
-      // The timeout only bounds how late the stop flag is seen.
+      // The timeout only bounds how late the stop flag and deadlines are seen.
       if (::poll(fds.data(), fds.size(), 20) > 0) {
         server_->handle_ready(fds, [&](const WalletRequest& request) {
           ++requests_;
+          on_request();
           return api_->answer(request, 1'000, debit);
         });
       }
+      server_->close_expired();
     }
   }
+
+  [[nodiscard]] virtual std::chrono::milliseconds idle_timeout() const { return WalletServer::kDefaultIdleTimeout; }
+  // On the server thread, between reading a request and answering it.
+  virtual void on_request() {}
 
   // The engine's client, TLS pinned to the venue's certificate.
   [[nodiscard]] transfers::HttpEndpoint endpoint() const {
@@ -93,6 +105,28 @@ protected:
     endpoint.port = server_->port();
     endpoint.tls = common::TlsSettings{true, certificate_.certificate, "localhost"};
     return endpoint;
+  }
+
+  // Waits (bounded: a failure, not a speed) for the server to close `fd`:
+  // true on end of stream or reset; what it sent is appended to `received`.
+  static bool closed_by_server(int fd, std::string& received) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < give_up) {
+      pollfd readable{fd, POLLIN, 0};
+      if (::poll(&readable, 1, 100) <= 0) {
+        continue;
+      }
+      char buffer[4096];
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n > 0) {
+        received.append(buffer, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n == 0 || errno == ECONNRESET) {
+        return true;
+      }
+    }
+    return false;
   }
 
   [[nodiscard]] int connect_raw() const {
@@ -196,6 +230,82 @@ TEST_F(VenueWalletTlsTest, AClientStallingItsHandshakeDoesNotHoldOthersBack) {
   ::close(silent);
   stop_server();
   EXPECT_EQ(requests_, 3);
+}
+
+// The server runs on the real clock here, with a short idle timeout; the
+// test waits for outcomes (closed), bounded only to fail a broken server.
+class VenueWalletTlsDeadlineTest : public VenueWalletTlsTest {
+protected:
+  [[nodiscard]] std::chrono::milliseconds idle_timeout() const override { return std::chrono::milliseconds(200); }
+};
+
+TEST_F(VenueWalletTlsDeadlineTest, ConnectionsThatNeverFinishTheirHandshakeAreClosedAtTheDeadline) {
+  // One opens TCP and never sends a byte; one sends a record header
+  // announcing a 512-byte ClientHello, then nothing.
+  const int silent = connect_raw();
+  const int stalled = connect_raw();
+  const unsigned char header[] = {0x16, 0x03, 0x01, 0x02, 0x00};
+  ASSERT_EQ(::send(stalled, header, sizeof header, MSG_NOSIGNAL), static_cast<ssize_t>(sizeof header));
+  std::string from_silent;
+  std::string from_stalled;
+  EXPECT_TRUE(closed_by_server(silent, from_silent));
+  EXPECT_TRUE(closed_by_server(stalled, from_stalled));
+  EXPECT_EQ(from_silent, "");
+  EXPECT_EQ(from_stalled, "") << "no ServerHello for half a ClientHello";
+  ::close(silent);
+  ::close(stalled);
+  stop_server();
+  EXPECT_EQ(server_->timed_out_connections(), 2U);
+  EXPECT_EQ(server_->handshake_failures(), 0U) << "timed out, not failed";
+  EXPECT_EQ(server_->open_connections(), 0U);
+  EXPECT_EQ(requests_, 0);
+}
+
+// The client hangs up between the server reading its request and writing
+// the answer (the handler waits for it), with SIGPIPE's default action in
+// force: were the server's TLS socket writes without MSG_NOSIGNAL, this test
+// process would die of SIGPIPE.
+class VenueWalletTlsHangUpTest : public VenueWalletTlsTest {
+protected:
+  void on_request() override {
+    if (hang_up_requested_.exchange(true)) {
+      return; // only the first request
+    }
+    request_read_.set_value();
+    EXPECT_EQ(hung_up_.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  }
+
+  // Before SetUp starts the server thread, which inherits the signal mask.
+  test_support::DefaultSigpipe default_sigpipe_;
+  std::atomic<bool> hang_up_requested_{false};
+  std::promise<void> request_read_;
+  std::promise<void> hung_up_;
+};
+
+TEST_F(VenueWalletTlsHangUpTest, AClientHangingUpBeforeItsAnswerIsWrittenDoesNotEndTheProcess) {
+  SSL_CTX* context = SSL_CTX_new(TLS_client_method());
+  ASSERT_NE(context, nullptr);
+  SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nullptr); // what is tested is the server's write, not trust
+  SSL* ssl = SSL_new(context);
+  const int client = connect_raw();
+  SSL_set_fd(ssl, client);
+  ASSERT_EQ(SSL_connect(ssl), 1);
+  const std::string request = "GET /api/v2/private/get_current_deposit_address?currency=BTC HTTP/1.1\r\n"
+                              "Host: 127.0.0.1\r\nAuthorization: Basic aWQ6c2VjcmV0\r\n\r\n";
+  ASSERT_EQ(SSL_write(ssl, request.data(), static_cast<int>(request.size())), static_cast<int>(request.size()));
+  ASSERT_EQ(request_read_.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  test_support::hang_up_after_fin(client);
+  hung_up_.set_value();
+  SSL_free(ssl); // the descriptor is already closed; SSL_free sends nothing
+  SSL_CTX_free(context);
+
+  // The venue is still up and serving.
+  transfers::DeribitVenueWallet venue(endpoint(), kVenue, "id", "secret");
+  const transfers::Answer address = venue.deposit_address(kVenue);
+  ASSERT_TRUE(address.ok) << address.error;
+  stop_server();
+  EXPECT_EQ(requests_, 2);
+  EXPECT_EQ(server_->open_connections(), 0U);
 }
 
 TEST(VenueWalletTlsFiles, AMissingOrMismatchedCertificateOrKeyIsRefusedNamingTheFile) {

@@ -98,6 +98,9 @@ constexpr std::array kSettings{
     Setting{"wallet.tls_cert_file", "wallet-tls-cert", SettingKind::value,
             "serve the wallet API over TLS presenting this PEM certificate (with wallet.tls_key_file)"},
     Setting{"wallet.tls_key_file", "wallet-tls-key", SettingKind::value, "the PEM private key of wallet.tls_cert_file"},
+    Setting{"wallet.idle_timeout_ms", "wallet-idle-timeout-ms", SettingKind::value,
+            "close a wallet connection this long after it was accepted if its TLS handshake, request or answer is "
+            "not done (10000; at most 64 connections are open at once)"},
 };
 
 [[noreturn]] void bad(std::string_view key, const std::string& value, std::string_view expected) {
@@ -160,6 +163,7 @@ constexpr std::int64_t kRatioScale = Ratio::kScale;
 
 void apply_wallet(WalletConfig& wallet, std::string_view key, const std::string& value) {
   constexpr std::int64_t kDay = 86'400'000;
+  constexpr std::int64_t kHour = 3'600'000;
   if (key == "wallet.enabled") {
     wallet.enabled = to_bool(key, value);
   } else if (key == "wallet.port") {
@@ -178,6 +182,8 @@ void apply_wallet(WalletConfig& wallet, std::string_view key, const std::string&
     wallet.tls_certificate_file = value;
   } else if (key == "wallet.tls_key_file") {
     wallet.tls_key_file = value;
+  } else if (key == "wallet.idle_timeout_ms") {
+    wallet.idle_timeout_ms = to_integer(key, value, 1, kHour);
   }
 }
 

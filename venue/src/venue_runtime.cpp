@@ -407,7 +407,15 @@ void VenueRuntime::run(int stop_fd) {
     if (wallet_server_) {
       wallet_server_->add_poll_fds(fds);
     }
-    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_tick - Clock::now()).count();
+    // Woken by the tick or by the nearest wallet connection deadline, so a
+    // stalled connection is closed on time without a sleep or a thread.
+    auto wake = next_tick;
+    if (wallet_server_) {
+      if (const auto deadline = wallet_server_->next_deadline()) {
+        wake = std::min(wake, *deadline);
+      }
+    }
+    const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now()).count();
     const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::max<std::int64_t>(wait, 0)));
     if (ready < 0 && errno != EINTR) {
       throw std::system_error(errno, std::generic_category(), "poll");
@@ -425,6 +433,9 @@ void VenueRuntime::run(int stop_fd) {
       handle_wallet(fds);
     }
     const auto now = Clock::now();
+    if (wallet_server_) {
+      wallet_server_->close_expired(now);
+    }
     if (now >= next_tick) {
       tick();
       next_tick += interval;
@@ -432,6 +443,13 @@ void VenueRuntime::run(int stop_fd) {
         next_tick = now + interval; // fell behind: skip rather than burst
       }
     }
+  }
+  if (wallet_server_) {
+    // The wallet's counters, for an operator wondering why a client was cut off.
+    std::cerr << "synthusd-venue: wallet connections closed: " << wallet_server_->timed_out_connections() << " at the "
+              << wallet_server_->idle_timeout().count() << " ms idle timeout, " << wallet_server_->refused_connections()
+              << " refused at the cap of " << WalletServer::kMaxConnections << ", "
+              << wallet_server_->handshake_failures() << " failed TLS handshakes" << std::endl;
   }
   fix_->stop();
 }

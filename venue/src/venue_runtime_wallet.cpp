@@ -2,6 +2,7 @@
 // the test chain on their own loopback port (TLS when configured), served by the venue thread so
 // that deposits and withdrawals move the same balances FIX reports.
 
+#include <chrono>
 #include <utility>
 
 #include "synthusd/venue/venue_runtime.hpp"
@@ -15,7 +16,8 @@ void VenueRuntime::start_wallet() {
   wallet_ = std::make_unique<Wallet>(config_.wallet);
   wallet_api_ = std::make_unique<WalletApi>(*wallet_, config_.fix.target_comp_ids);
   wallet_server_ = std::make_unique<WalletServer>(config_.wallet.port, config_.wallet.tls_certificate_file,
-                                                  config_.wallet.tls_key_file);
+                                                  config_.wallet.tls_key_file,
+                                                  std::chrono::milliseconds(config_.wallet.idle_timeout_ms));
 }
 
 std::uint16_t VenueRuntime::wallet_port() const { return wallet_server_ ? wallet_server_->port() : 0; }

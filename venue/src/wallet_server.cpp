@@ -173,8 +173,14 @@ ssl_ctx_st* make_context(const std::string& certificate_file, const std::string&
 
 } // namespace
 
-WalletServer::WalletServer(std::uint16_t port, const std::string& tls_certificate_file, const std::string& tls_key_file)
-    : context_(make_context(tls_certificate_file, tls_key_file)) {
+WalletServer::WalletServer(std::uint16_t port, const std::string& tls_certificate_file, const std::string& tls_key_file,
+                           std::chrono::milliseconds idle_timeout)
+    : context_(nullptr), idle_timeout_(idle_timeout) {
+  if (idle_timeout_.count() <= 0) {
+    throw std::invalid_argument("wallet idle timeout must be above zero, not " + std::to_string(idle_timeout_.count()) +
+                                " ms");
+  }
+  context_ = make_context(tls_certificate_file, tls_key_file);
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) {
     const int failure = errno;
@@ -215,17 +221,43 @@ void WalletServer::add_poll_fds(std::vector<pollfd>& fds) const {
   }
 }
 
-void WalletServer::accept_all() {
+std::optional<WalletServer::Clock::time_point> WalletServer::next_deadline() const {
+  std::optional<Clock::time_point> earliest;
+  for (const auto& [fd, connection] : connections_) {
+    if (!earliest || connection.deadline < *earliest) {
+      earliest = connection.deadline;
+    }
+  }
+  return earliest;
+}
+
+void WalletServer::close_expired(Clock::time_point now) {
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    ++timed_out_connections_;
+    close_connection(it->first, it->second);
+    it = connections_.erase(it);
+  }
+}
+
+void WalletServer::accept_all(Clock::time_point now) {
   for (;;) {
     const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       return;
     }
     if (connections_.size() >= kMaxConnections) {
-      ::close(fd); // bounded: a flood of idle connections cannot grow the venue
+      // Bounded: a flood of idle connections cannot grow the venue; the
+      // idle timeout frees the slots they hold.
+      ++refused_connections_;
+      ::close(fd);
       continue;
     }
     Connection connection;
+    connection.deadline = now + idle_timeout_;
     if (context_ != nullptr) {
       connection.ssl = SSL_new(context_);
       BIO* bio = connection.ssl == nullptr ? nullptr : BIO_new(socket_bio_method());
@@ -379,13 +411,13 @@ void WalletServer::close_connection(int fd, Connection& connection) {
   ::close(fd);
 }
 
-void WalletServer::handle_ready(const std::vector<pollfd>& fds, const Handler& handler) {
+void WalletServer::handle_ready(const std::vector<pollfd>& fds, const Handler& handler, Clock::time_point now) {
   for (const pollfd& entry : fds) {
     if (entry.revents == 0) {
       continue;
     }
     if (entry.fd == listen_fd_) {
-      accept_all();
+      accept_all(now);
       continue;
     }
     const auto found = connections_.find(entry.fd);

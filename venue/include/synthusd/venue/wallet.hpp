@@ -38,6 +38,9 @@ struct WalletConfig {
   // (chain) and key, as Deribit's is HTTPS; both empty: plain HTTP.
   std::string tls_certificate_file;
   std::string tls_key_file;
+  // A wallet API connection is closed this long after it was accepted
+  // (handshake, request and answer not done: a silent or stalled client).
+  std::int64_t idle_timeout_ms = 10'000;
 };
 
 struct ChainTransaction {
