@@ -120,7 +120,7 @@ EventLoop::EventLoop(const EventLoopOptions& options) : options_(options), ring_
   io_uring_probe* probe = io_uring_get_probe_ring(ring_.get());
   bool supported = probe != nullptr;
   for (const int opcode : {IORING_OP_CONNECT, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_TIMEOUT,
-                           IORING_OP_TIMEOUT_REMOVE, IORING_OP_ASYNC_CANCEL}) {
+                           IORING_OP_TIMEOUT_REMOVE, IORING_OP_ASYNC_CANCEL, IORING_OP_POLL_ADD}) {
     supported = supported && io_uring_opcode_supported(probe, opcode) != 0;
   }
   if (probe != nullptr) {
@@ -521,9 +521,18 @@ void EventLoop::arm_wakeup_poll() {
 }
 
 void EventLoop::on_wakeup_completion(int result) {
-  if (shutting_down_ || result < 0) {
-    // Cancelled at teardown, or the fd is unusable (EBADF): not armed again,
-    // so a blocking run_once() falls back to its own wait limit.
+  if (shutting_down_) {
+    return; // cancelled at teardown
+  }
+  if (result < 0) {
+    // Counted (wakeup_failures()). A closed or unsuitable fd (EBADF, EINVAL)
+    // is not armed again, so that the loop does not spin on the error: a
+    // blocking run_once() then ends at its own wait limit. Anything else
+    // (e.g. a cancel from outside) is armed again.
+    ++wakeup_failures_;
+    if (result != -EBADF && result != -EINVAL) {
+      arm_wakeup_poll();
+    }
     return;
   }
   // Back to zero before the poll is armed again, so that only a new write

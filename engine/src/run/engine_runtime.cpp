@@ -42,11 +42,11 @@ EngineRuntime::EngineRuntime(EngineConfig config)
   std::filesystem::create_directories(directory);
   if (one_thread()) {
     // Before any producer exists: they read the fd in EventCount::notify().
-    hot_path_wakeup_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (hot_path_wakeup_fd_ < 0) {
+    hot_path_wakeup_.fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (hot_path_wakeup_.fd < 0) {
       throw std::system_error(errno, std::system_category(), "eventfd for the hot path thread");
     }
-    kernel_wakeup_.wake_through(hot_path_wakeup_fd_);
+    kernel_wakeup_.wake_through(hot_path_wakeup_.fd);
   }
   journal_path_ = directory + "/journal";
   snapshot_path_ = directory + "/kernel.snapshot";
@@ -181,10 +181,11 @@ EngineRuntime::EngineRuntime(EngineConfig config)
   }
 }
 
-EngineRuntime::~EngineRuntime() {
-  stop();
-  if (hot_path_wakeup_fd_ >= 0) {
-    ::close(hot_path_wakeup_fd_);
+EngineRuntime::~EngineRuntime() { stop(); }
+
+EngineRuntime::WakeupFd::~WakeupFd() {
+  if (fd >= 0) {
+    ::close(fd);
   }
 }
 
@@ -331,7 +332,7 @@ void EngineRuntime::start() {
         parts.gateways.push_back(gateway.get());
       }
       parts.wakeup = &kernel_wakeup_;
-      parts.wakeup_fd = hot_path_wakeup_fd_;
+      parts.wakeup_fd = hot_path_wakeup_.fd;
       parts.wait = wait_of("hot-path");
       run_hot_path(parts, kernel_stop_);
     });

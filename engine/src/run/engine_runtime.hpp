@@ -94,6 +94,17 @@ private:
   // Builds source `index` (its name says which) for run_source().
   [[nodiscard]] std::unique_ptr<liabilities::LiabilitySource> make_source(std::size_t index);
 
+  // The one-thread hot path's eventfd (its EventLoop watches it; the
+  // kernel's event count writes it). Declared first so that it is closed
+  // last, after the gateways whose QuickFIX threads may still notify.
+  struct WakeupFd {
+    int fd = -1;
+    WakeupFd() = default;
+    WakeupFd(const WakeupFd&) = delete;
+    WakeupFd& operator=(const WakeupFd&) = delete;
+    ~WakeupFd();
+  };
+  WakeupFd hot_path_wakeup_;
   EngineConfig config_;
   std::vector<RunThread> threads_;
   std::vector<ThreadWait> waits_; // per threads_ entry
@@ -142,7 +153,6 @@ private:
   std::thread kernel_thread_, journal_thread_;
   bool started_ = false;
   bool stopped_ = false;
-  int hot_path_wakeup_fd_ = -1; // eventfd of the one-thread hot path (its EventLoop watches it)
 };
 
 } // namespace synthusd::engine::run

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <memory>
 
 #include "synthusd/feeds/event_loop.hpp"
@@ -14,89 +15,167 @@ namespace {
 // this thread: drain it now (GatewayWorker::set_make_room).
 void drain_kernel(void* kernel) { (void)static_cast<KernelWorker*>(kernel)->drain_once(); }
 
-} // namespace
+// prepare() ... cancel() of EventCount, also when what runs between throws
+// (a sleeper left announced would make every producer write the eventfd).
+class AnnouncedSleep {
+public:
+  explicit AnnouncedSleep(EventCount& events) : events_(events) { (void)events_.prepare(); }
+  ~AnnouncedSleep() { events_.cancel(); }
+  AnnouncedSleep(const AnnouncedSleep&) = delete;
+  AnnouncedSleep& operator=(const AnnouncedSleep&) = delete;
 
-void run_hot_path(const HotPathParts& parts, const std::atomic<bool>& stop) {
-  KernelWorker& kernel = *parts.kernel;
-  feeds::EventLoop loop;
-  loop.watch_wakeup(parts.wakeup_fd);
-  std::vector<std::unique_ptr<FeedRunner>> feeds;
-  for (const HotPathFeed& feed : parts.feeds) {
-    feeds.push_back(std::make_unique<FeedRunner>(*feed.plan, loop, *feed.queue, *feed.status, *parts.wakeup));
-  }
-  kernel.begin();
-  for (GatewayWorker* gateway : parts.gateways) {
-    gateway->set_make_room(drain_kernel, &kernel);
-    gateway->start(*parts.wakeup);
-  }
-  const bool spin = resolve_wait_mode(parts.wait) == WaitMode::spin;
+private:
+  EventCount& events_;
+};
 
-  // One cycle: socket completions (the feeds parse and publish inside
-  // them), then the kernel takes what was published, then the gateways send
-  // what the kernel routed. Returns whether any stage did something.
-  auto cycle = [&](bool gateways_running) {
-    bool worked = loop.run_once(feeds::WaitMode::spin) > 0;
-    for (const std::unique_ptr<FeedRunner>& feed : feeds) {
+class HotPath {
+public:
+  explicit HotPath(const HotPathParts& parts) : parts_(parts), kernel_(*parts.kernel) {
+    loop_.watch_wakeup(parts.wakeup_fd);
+    for (const HotPathFeed& feed : parts.feeds) {
+      feeds_.push_back(std::make_unique<FeedRunner>(*feed.plan, loop_, *feed.queue, *feed.status, *parts.wakeup));
+    }
+  }
+
+  void run(const std::atomic<bool>& stop) {
+    kernel_.begin();
+    for (GatewayWorker* gateway : parts_.gateways) {
+      gateway->set_make_room(drain_kernel, &kernel_);
+      gateway->start(*parts_.wakeup);
+      ++gateways_started_;
+    }
+    const bool spin = resolve_wait_mode(parts_.wait) == WaitMode::spin;
+    const std::int64_t spin_before_park_ns = spin_before_park();
+    std::int64_t idle_since_ns = 0;
+    bool parked_by_timeout = false;
+    while (!stop.load(std::memory_order_acquire)) {
+      if (cycle(true)) {
+        idle_since_ns = 0;
+        parked_by_timeout = false;
+        continue;
+      }
+      if (spin) {
+        continue;
+      }
+      // [engine] spin_before_park_us: keep cycling that long after the last
+      // work before sleeping (not again after a sleep that timed out, so an
+      // idle engine does not spin).
+      if (spin_before_park_ns > 0 && !parked_by_timeout) {
+        const std::int64_t now = monotonic_ns();
+        idle_since_ns = idle_since_ns == 0 ? now : idle_since_ns;
+        if (now - idle_since_ns < spin_before_park_ns) {
+          continue;
+        }
+      }
+      // Announce the sleep, then look again: a producer that pushed before
+      // the announcement is seen here; one that pushes after it sees a
+      // sleeper and writes the eventfd, which ends the wait below.
+      const AnnouncedSleep announced(*parts_.wakeup);
+      if (!has_work(stop)) {
+        const std::int64_t timeout = std::min(kernel_.idle_timeout_ns(), GatewayWorker::kIdleTimeoutNs);
+        parked_by_timeout = loop_.run_once(feeds::WaitMode::blocking, std::chrono::nanoseconds(timeout)) == 0;
+        idle_since_ns = 0;
+      }
+    }
+  }
+
+  // In the order the thread-per-stage layout stops its threads: the
+  // gateways cancel what is open and forward the answers while the kernel
+  // still takes them, then log out; the feeds close; the kernel journals
+  // what is still queued. Also after an exception, for the gateways that
+  // had started (orders must not stay open behind a dead thread); the first
+  // error of the shutdown itself is rethrown once every step was tried.
+  void shut_down() {
+    std::exception_ptr error;
+    const auto attempt = [&error](auto&& step) {
+      try {
+        step();
+      } catch (...) {
+        error = error ? error : std::current_exception();
+      }
+    };
+    for (std::size_t i = 0; i < gateways_started_; ++i) {
+      attempt([&] { parts_.gateways[i]->begin_shutdown(); });
+    }
+    const std::int64_t deadline = monotonic_ns() + static_cast<std::int64_t>(parts_.gateway_drain_ms) * 1'000'000;
+    while (monotonic_ns() < deadline) {
+      bool worked = false;
+      attempt([&] { worked = cycle(false); });
+      if (!worked) {
+        attempt([&] { (void)loop_.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(1)); });
+      }
+    }
+    for (std::size_t i = 0; i < gateways_started_; ++i) {
+      attempt([&] { parts_.gateways[i]->finish(); });
+    }
+    for (const std::unique_ptr<FeedRunner>& feed : feeds_) {
+      attempt([&] { feed->stop(); });
+    }
+    for (int i = 0; i < 200 && !all_feeds_stopped(); ++i) {
+      attempt([&] { (void)loop_.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(5)); });
+      attempt([&] { (void)kernel_.do_work(); });
+    }
+    for (const std::unique_ptr<FeedRunner>& feed : feeds_) {
+      attempt([&] { feed->after_loop(); });
+      feed->mark_closed();
+    }
+    attempt([&] { kernel_.finish(); });
+    if (error) {
+      std::rethrow_exception(error);
+    }
+  }
+
+private:
+  // One pass: socket completions (the feeds parse and publish inside them),
+  // then the kernel takes what was published, then the gateways send what
+  // the kernel routed (or, shutting down, only its cancels). True when any
+  // stage did something.
+  bool cycle(bool gateways_running) {
+    bool worked = loop_.run_once(feeds::WaitMode::spin) > 0;
+    for (const std::unique_ptr<FeedRunner>& feed : feeds_) {
       feed->after_loop();
     }
-    worked = kernel.do_work() || worked;
-    for (GatewayWorker* gateway : parts.gateways) {
+    worked = kernel_.do_work() || worked;
+    for (std::size_t i = 0; i < gateways_started_; ++i) {
+      GatewayWorker* gateway = parts_.gateways[i];
       worked = (gateways_running ? gateway->do_work() : gateway->drain_step()) || worked;
     }
     return worked;
-  };
-  auto has_work = [&] {
-    if (kernel.has_input()) {
-      return true;
-    }
-    return std::any_of(parts.gateways.begin(), parts.gateways.end(),
+  }
+
+  [[nodiscard]] bool has_work(const std::atomic<bool>& stop) const {
+    return stop.load(std::memory_order_acquire) || kernel_.has_input() ||
+           std::any_of(parts_.gateways.begin(), parts_.gateways.end(),
                        [](const GatewayWorker* gateway) { return gateway->has_work(); });
-  };
-
-  while (!stop.load(std::memory_order_acquire)) {
-    if (cycle(true) || spin) {
-      continue;
-    }
-    // Announce the sleep, then look again: a producer that pushed before
-    // the announcement is seen here; one that pushes after it sees a
-    // sleeper and writes the eventfd, which ends the wait below.
-    (void)parts.wakeup->prepare();
-    if (!has_work()) {
-      const std::int64_t timeout = std::min(kernel.idle_timeout_ns(), GatewayWorker::kIdleTimeoutNs);
-      (void)loop.run_once(feeds::WaitMode::blocking, std::chrono::nanoseconds(timeout));
-    }
-    parts.wakeup->cancel();
   }
 
-  // Shutdown, in the order the thread-per-stage layout stops its threads.
-  for (GatewayWorker* gateway : parts.gateways) {
-    gateway->begin_shutdown();
+  [[nodiscard]] bool all_feeds_stopped() const {
+    return std::all_of(feeds_.begin(), feeds_.end(),
+                       [](const std::unique_ptr<FeedRunner>& feed) { return feed->stopped(); });
   }
-  const std::int64_t deadline = monotonic_ns() + static_cast<std::int64_t>(parts.gateway_drain_ms) * 1'000'000;
-  while (monotonic_ns() < deadline) {
-    if (!cycle(false)) {
-      (void)loop.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(1));
+
+  const HotPathParts& parts_;
+  KernelWorker& kernel_;
+  feeds::EventLoop loop_;
+  std::vector<std::unique_ptr<FeedRunner>> feeds_;
+  std::size_t gateways_started_ = 0;
+};
+
+} // namespace
+
+void run_hot_path(const HotPathParts& parts, const std::atomic<bool>& stop) {
+  HotPath hot_path(parts);
+  try {
+    hot_path.run(stop);
+  } catch (...) {
+    try {
+      hot_path.shut_down();
+    } catch (...) {
+      // The first error is the one to report.
     }
+    throw;
   }
-  for (GatewayWorker* gateway : parts.gateways) {
-    gateway->finish();
-  }
-  for (const std::unique_ptr<FeedRunner>& feed : feeds) {
-    feed->stop();
-  }
-  for (int i = 0; i < 200; ++i) {
-    if (std::all_of(feeds.begin(), feeds.end(),
-                    [](const std::unique_ptr<FeedRunner>& feed) { return feed->stopped(); })) {
-      break;
-    }
-    (void)loop.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(5));
-    (void)kernel.do_work();
-  }
-  for (const std::unique_ptr<FeedRunner>& feed : feeds) {
-    feed->after_loop();
-    feed->mark_closed();
-  }
-  kernel.finish();
+  hot_path.shut_down();
 }
 
 } // namespace synthusd::engine::run

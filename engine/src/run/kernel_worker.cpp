@@ -43,7 +43,11 @@ KernelWorker::KernelWorker(KernelWorkerSetup setup)
 void KernelWorker::inject(const hedging::Event& event) { process(event, kNoSource, 0, Origin{}); }
 
 bool KernelWorker::has_input() const noexcept {
-  if (local_count_ > 0 || (setup_.transfer_reports != nullptr && setup_.transfer_reports->read_available() > 0)) {
+  // A /metrics request counts: the HTTP thread notifies after asking, and a
+  // request made between this thread's last look and its announced sleep
+  // would otherwise wait for the idle timeout.
+  if (local_count_ > 0 || (setup_.transfer_reports != nullptr && setup_.transfer_reports->read_available() > 0) ||
+      metrics_.pending() != 0) {
     return true;
   }
   for (const GatewayChannel* gateway : setup_.gateways) {

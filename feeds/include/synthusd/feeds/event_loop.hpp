@@ -160,6 +160,9 @@ public:
   // std::logic_error on a second call.
   void watch_wakeup(int event_fd);
   [[nodiscard]] std::uint64_t wakeups() const noexcept { return wakeups_; }
+  // Polls of the eventfd that completed with an error (each one: wake-ups
+  // may wait for the wait limit until the poll is armed again).
+  [[nodiscard]] std::uint64_t wakeup_failures() const noexcept { return wakeup_failures_; }
 
   // Submits what is queued, waits per `mode` for at most `max_wait` (spin
   // mode does not wait), then dispatches every completion available.
@@ -203,6 +206,7 @@ private:
   bool shutting_down_ = false;
   int wakeup_fd_ = -1;
   std::uint64_t wakeups_ = 0;
+  std::uint64_t wakeup_failures_ = 0;
 };
 
 } // namespace synthusd::feeds
