@@ -53,7 +53,11 @@ std::string engine_config(const EngineSettings& s) {
       << "[http]\nport = 0\n\n"
       << "[risk]\nmax_order_contracts = 10000000\nmax_order_notional_usd = 100000000\n"
       << "max_position_contracts = 100000000\nmax_aggregate_notional_usd = 1000000000\n"
-      << "orders_per_second = 100000\norder_burst = 100000\n";
+      << "orders_per_second = 100000\norder_burst = 100000\n"
+      // Orders and cancels together: the default 200 a second (burst 400)
+      // ran out near the end of a 20,000-slot run (250 orders a second) and
+      // held one order for the kernel's 1 s retry.
+      << "messages_per_second = 100000\nmessage_burst = 100000\n";
   return out.str();
 }
 
