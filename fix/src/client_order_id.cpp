@@ -2,12 +2,18 @@
 
 #include "synthusd/fix/client_order_id.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <limits>
+#include <mutex>
+#include <pthread.h>
 #include <stdexcept>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <system_error>
+#include <thread>
 #include <unistd.h>
 #include <utility>
 
@@ -159,6 +165,52 @@ void write_limit(const std::string& path, std::uint64_t limit) {
 
 } // namespace
 
+// The background writer. Memory ordering: the owner stores `requested`
+// (release) before writing the eventfd; the writer reads it after the
+// eventfd read (acquire). The writer publishes `durable` (release) only after
+// the file holds that limit, fsync'd, and the owner reads it (acquire)
+// before handing out an id below it. `file` serialises the writer with the
+// owner's fallback in next(); each writes only a limit above `durable`, so
+// the file never goes back.
+struct ClientOrderIdAllocator::Background {
+  int event_fd = -1;
+  std::thread thread;
+  std::atomic<std::uint64_t> requested{0};
+  std::atomic<std::uint64_t> durable{0};
+  std::atomic<std::uint64_t> failures{0};
+  std::atomic<bool> stop{false};
+  std::mutex file;
+
+  void signal() const {
+    const std::uint64_t one = 1;
+    (void)::write(event_fd, &one, sizeof one); // EAGAIN only near a 2^64 count: already readable
+  }
+
+  void run(const std::string& path) {
+    (void)::pthread_setname_np(::pthread_self(), "fix-client-ids"); // 15 characters: the kernel's limit
+    for (;;) {
+      std::uint64_t count = 0;
+      if (::read(event_fd, &count, sizeof count) < 0 && errno == EINTR) {
+        continue;
+      }
+      if (stop.load(std::memory_order_acquire)) {
+        return;
+      }
+      const std::uint64_t target = requested.load(std::memory_order_acquire);
+      std::lock_guard<std::mutex> lock(file);
+      if (target <= durable.load(std::memory_order_relaxed)) {
+        continue;
+      }
+      try {
+        write_limit(path, target);
+        durable.store(target, std::memory_order_release);
+      } catch (const std::exception&) {
+        failures.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+};
+
 ClientOrderIdAllocator::ClientOrderIdAllocator(std::string path, std::uint64_t block_size)
     : path_(std::move(path)), block_size_(block_size) {
   if (block_size_ == 0) {
@@ -174,6 +226,52 @@ ClientOrderIdAllocator::ClientOrderIdAllocator(std::string path, std::uint64_t b
   reserve_block();
 }
 
+ClientOrderIdAllocator::~ClientOrderIdAllocator() {
+  if (background_) {
+    background_->stop.store(true, std::memory_order_release);
+    background_->signal();
+    background_->thread.join();
+    ::close(background_->event_fd);
+  }
+}
+
+void ClientOrderIdAllocator::reserve_in_background() {
+  if (background_) {
+    return;
+  }
+  std::unique_ptr<Background> background(new Background);
+  background->event_fd = ::eventfd(0, EFD_CLOEXEC);
+  if (background->event_fd < 0) {
+    throw std::system_error(errno, std::system_category(), "eventfd for the client order id writer");
+  }
+  background->durable.store(limit_, std::memory_order_relaxed);
+  background->requested.store(limit_, std::memory_order_relaxed);
+  Background* raw = background.get();
+  try {
+    background->thread = std::thread([raw, path = path_] { raw->run(path); });
+  } catch (...) {
+    ::close(background->event_fd);
+    throw;
+  }
+  background_ = std::move(background);
+}
+
+std::uint64_t ClientOrderIdAllocator::background_failures() const {
+  return background_ ? background_->failures.load(std::memory_order_relaxed) : 0;
+}
+
+bool ClientOrderIdAllocator::reservation_pending() const noexcept {
+  return background_ &&
+         background_->requested.load(std::memory_order_relaxed) > background_->durable.load(std::memory_order_acquire);
+}
+
+void ClientOrderIdAllocator::refresh_limit() {
+  if (background_) {
+    const std::uint64_t durable = background_->durable.load(std::memory_order_acquire);
+    limit_ = durable > limit_ ? durable : limit_;
+  }
+}
+
 void ClientOrderIdAllocator::reserve_block() {
   if (limit_ > std::numeric_limits<std::uint64_t>::max() - block_size_) {
     fail(path_, "counter exhausted");
@@ -185,15 +283,42 @@ void ClientOrderIdAllocator::reserve_block() {
 
 std::uint64_t ClientOrderIdAllocator::next() {
   if (next_ >= limit_) {
-    reserve_block();
-    ++reservations_in_next_;
+    refresh_limit();
+  }
+  if (next_ >= limit_) {
+    if (background_) {
+      // The writer is behind (or failed): reserve here, serialised with it.
+      std::lock_guard<std::mutex> lock(background_->file);
+      refresh_limit();
+      if (next_ >= limit_) {
+        reserve_block();
+        background_->durable.store(limit_, std::memory_order_release);
+        ++reservations_in_next_;
+      }
+    } else {
+      reserve_block();
+      ++reservations_in_next_;
+    }
   }
   return next_++;
 }
 
 bool ClientOrderIdAllocator::reserve_ahead() {
+  refresh_limit();
   if (limit_ - next_ > block_size_ / 2) {
     return false;
+  }
+  if (background_) {
+    if (limit_ > std::numeric_limits<std::uint64_t>::max() - block_size_) {
+      return false; // next() reports the exhaustion
+    }
+    const std::uint64_t target = limit_ + block_size_;
+    if (background_->requested.load(std::memory_order_relaxed) >= target) {
+      return false; // asked already; the writer has not published it yet
+    }
+    background_->requested.store(target, std::memory_order_release);
+    background_->signal();
+    return true;
   }
   reserve_block();
   return true;

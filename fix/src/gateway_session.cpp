@@ -42,6 +42,10 @@ GatewaySession::Impl::Impl(GatewayConfig config, GatewayListener& listener)
   orders_.reserve(config_.completed_order_memory * 2);
   order_ids_.reserve(config_.completed_order_memory * 4);
   prepare_new_orders();
+  // ClOrdID blocks are written and fsync'd by the allocator's own thread:
+  // the thread that polls this session (with the one-thread hot path, the
+  // one that also reads the feeds) never waits for the disk.
+  ids_.reserve_in_background();
 }
 
 GatewaySession::Impl::~Impl() { stop(0); }
@@ -480,6 +484,10 @@ bool GatewaySession::reserve_ahead() noexcept {
 }
 
 bool GatewaySession::has_inbound() const noexcept { return impl_->has_inbound(); }
+
+bool GatewaySession::client_order_id_reservation_pending() const noexcept {
+  return impl_->client_order_id_reservation_pending();
+}
 
 void GatewaySession::set_inbound_notifier(InboundNotifier notifier, void* context) noexcept {
   impl_->set_inbound_notifier(notifier, context);

@@ -261,6 +261,7 @@ public:
   ClientOrderIdAllocator& client_order_ids() { return ids_; }
   // gateway_orders.cpp; throws like ClientOrderIdAllocator::reserve_ahead.
   bool reserve_ahead();
+  bool client_order_id_reservation_pending() const noexcept { return ids_.reservation_pending(); }
   bool has_inbound() const noexcept { return inbound_.read_available() > 0; }
   void set_inbound_notifier(GatewaySession::InboundNotifier notifier, void* context) {
     inbound_notifier_ = notifier;

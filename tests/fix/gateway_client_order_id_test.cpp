@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -10,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace synthusd::fix {
@@ -75,6 +77,56 @@ TEST_F(ClientOrderIdTest, ReservingAheadKeepsTheFileWriteOffNext) {
     (void)ids.next();
   }
   EXPECT_EQ(ids.reservations_in_next(), 1U);
+}
+
+// The limit the file holds now.
+std::uint64_t limit_on_disk(const std::string& file) { return std::stoull(file.substr(file.find('=') + 1)); }
+
+// With the writer thread, reserve_ahead() only asks; next() hands out an id
+// only below a limit the writer has made durable, and never writes itself
+// while the writer keeps up.
+TEST_F(ClientOrderIdTest, ReservingInTheBackgroundKeepsEveryIdBelowTheDurableLimit) {
+  ClientOrderIdAllocator ids(path_, 4);
+  ids.reserve_in_background();
+  int asked = 0;
+  for (int i = 0; i < 40; ++i) {
+    if (ids.reserve_ahead()) {
+      ++asked;
+      // The writer's work is waited for here, as an idle owner would; the
+      // bound only ends a broken test.
+      const std::uint64_t wanted = ids.reserved_limit() + 4;
+      for (int wait = 0; wait < 5000 && limit_on_disk(read_file()) < wanted; ++wait) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    const std::uint64_t id = ids.next();
+    ASSERT_LT(id, limit_on_disk(read_file())) << "id " << id << " handed out beyond the durable limit";
+  }
+  EXPECT_EQ(asked, 10);
+  EXPECT_EQ(ids.reservations_in_next(), 0U);
+  EXPECT_EQ(ids.background_failures(), 0U);
+}
+
+// A failed background write is counted, never thrown at the owner; next()
+// then reserves itself (and throws while the file cannot be written).
+TEST_F(ClientOrderIdTest, AFailedBackgroundWriteIsCountedAndNextReservesItself) {
+  ClientOrderIdAllocator ids(path_, 4);
+  ids.reserve_in_background();
+  (void)ids.next();
+  (void)ids.next(); // 2 of 4 left
+  std::filesystem::remove_all(directory_);
+  EXPECT_TRUE(ids.reserve_ahead()); // only asks: the write fails on the writer's thread
+  for (int wait = 0; wait < 5000 && ids.background_failures() == 0; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(ids.background_failures(), 1U);
+  EXPECT_EQ(ids.next(), 3U);
+  EXPECT_EQ(ids.next(), 4U);
+  EXPECT_THROW((void)ids.next(), std::runtime_error); // no durable block and no directory
+  std::filesystem::create_directories(directory_);
+  EXPECT_EQ(ids.next(), 5U);
+  EXPECT_EQ(ids.reservations_in_next(), 1U);
+  EXPECT_EQ(limit_on_disk(read_file()), 9U);
 }
 
 TEST_F(ClientOrderIdTest, ReserveAheadWaitsUntilHalfTheBlockIsUsed) {

@@ -75,6 +75,12 @@ protected:
       counts.quickfix += split_.inside_send;
       counts.ours += total - split_.inside_send;
       EXPECT_TRUE(gateway_->session().reserve_ahead());
+      // Idle time, as the engine's gateway has between orders: the ClOrdID
+      // writer thread finishes the block it was asked for (the bound only
+      // ends a broken test).
+      for (int wait = 0; wait < 5000 && gateway_->session().client_order_id_reservation_pending(); ++wait) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
     }
     return counts;
   }

@@ -12,10 +12,12 @@
 // so it always holds either the old or the new limit.
 //
 // C++14 (seen by the QuickFIX translation units). Not thread-safe: one owner
-// thread calls next().
+// thread calls next() and reserve_ahead(); reserve_in_background() adds a
+// writer thread of the allocator's own, which the owner only signals.
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace synthusd { // NOLINT(modernize-concat-nested-namespaces)
@@ -30,6 +32,25 @@ public:
   // naming the path if the file is corrupt or cannot be read, written or
   // synced, and std::invalid_argument if block_size is 0.
   explicit ClientOrderIdAllocator(std::string path, std::uint64_t block_size = kDefaultBlockSize);
+  ~ClientOrderIdAllocator(); // stops and joins the background writer, if any
+  ClientOrderIdAllocator(const ClientOrderIdAllocator&) = delete;
+  ClientOrderIdAllocator& operator=(const ClientOrderIdAllocator&) = delete;
+
+  // From now on reserve_ahead() does not write the file itself: it asks a
+  // thread of this allocator (an eventfd write, no lock) to write and sync
+  // the next limit, and next() uses a block only once that thread has
+  // published it as durable. The owner thread (the FIX gateway's, or the
+  // engine's one-thread hot path that also reads the feeds and runs the
+  // kernel) then never waits for the disk unless the writer falls a whole
+  // half block behind, when next() reserves as before (counted in
+  // reservations_in_next). Cold path; throws std::system_error when the
+  // thread or its eventfd cannot be made. Call once, from the owner.
+  void reserve_in_background();
+  // Background writes that failed (disk full, I/O error): each leaves the
+  // reservation to next(), which throws if the file still cannot be written.
+  std::uint64_t background_failures() const;
+  // The writer was asked for a limit it has not made durable yet.
+  bool reservation_pending() const noexcept;
 
   // The next counter. Reserves a new block (a file write and two fsyncs) once
   // every block_size calls; throws std::runtime_error if that fails, in which
@@ -53,13 +74,16 @@ public:
   const std::string& path() const { return path_; }
 
 private:
+  struct Background;
   void reserve_block();
+  void refresh_limit();
 
   std::string path_;
   std::uint64_t block_size_;
   std::uint64_t next_ = 0;
   std::uint64_t limit_ = 0;
   std::uint64_t reservations_in_next_ = 0;
+  std::unique_ptr<Background> background_;
 };
 
 // The longest counter in decimal (UINT64_MAX has 20 digits).

@@ -92,12 +92,16 @@ public:
   GatewayCounters counters() const;
   std::size_t open_orders() const;
   // Owner thread, while idle: grows, ahead of need, what the order path
-  // would otherwise grow on the way: the ClOrdID block (a file write and
-  // fsyncs) once the current one is half used, and the order table's node
-  // pools once a pool is down to half a chunk. False if a reservation
-  // failed (the order that needs it then makes it itself and reports a
-  // ClOrdID error as an alert).
+  // would otherwise grow on the way: the ClOrdID block once the current one
+  // is half used (asked of the allocator's writer thread, which does the
+  // file write and fsyncs: ClientOrderIdAllocator::reserve_in_background),
+  // and the order table's node pools once a pool is down to half a chunk.
+  // False if a reservation failed (the order that needs it then makes it
+  // itself and reports a ClOrdID error as an alert).
   bool reserve_ahead() noexcept;
+  // Owner thread: a ClOrdID block was asked for and is not durable yet
+  // (orders meanwhile use what is left of the current block).
+  [[nodiscard]] bool client_order_id_reservation_pending() const noexcept;
   // Called on QuickFIX's thread after each inbound message is queued for
   // poll(), so the owner can sleep until there is something to poll instead
   // of looking on a short timer. Set before start(); must not block.
