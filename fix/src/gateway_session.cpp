@@ -109,6 +109,14 @@ void GatewaySession::Impl::stop(int logout_wait_ms) {
   }
 }
 
+bool GatewaySession::Impl::begin_logout() {
+  if (!initiator_ || !logged_on()) {
+    return false;
+  }
+  session_->logout("synthusd gateway stopping");
+  return true;
+}
+
 // Tracked from onLogon/onLogout rather than read from QuickFIX's session
 // state, which QuickFIX's thread writes without synchronisation.
 bool GatewaySession::Impl::logged_on() const {
@@ -461,6 +469,7 @@ GatewaySession::~GatewaySession() = default;
 
 void GatewaySession::start() { impl_->start(); }
 void GatewaySession::stop(int logout_wait_ms) { impl_->stop(logout_wait_ms); }
+bool GatewaySession::begin_logout() { return impl_->begin_logout(); }
 bool GatewaySession::logged_on() const { return impl_->logged_on(); }
 SubmitResult GatewaySession::send_order(const OrderRequest& order) { return impl_->send_order(order); }
 SubmitResult GatewaySession::cancel_order(std::uint64_t user_order_id) { return impl_->cancel_order(user_order_id); }

@@ -253,6 +253,7 @@ public:
 
   void start();
   void stop(int logout_wait_ms);
+  bool begin_logout();
   bool logged_on() const;
   void disconnect();
   void annotate(const std::string& note);

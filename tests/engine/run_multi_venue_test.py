@@ -184,8 +184,16 @@ class TwoVenueRun(unittest.TestCase):
             return re.findall(rf"kernel alert {name}: .*", log.read())
 
     def finish(self, liability_cents: int) -> dict:
+        up = self.both_venues_up()
+        logouts_before = {venue.comp_id: len(venue.inbound_messages("5")) for venue in (self.alpha, self.beta)}
         code, out = self.engine.terminate()
         self.assertEqual(code, 0, out)
+        if up:
+            # Shutdown logs out of every venue that is up (with one_thread,
+            # of both at once, taking their reports meanwhile).
+            for venue in (self.alpha, self.beta):
+                self.assertTrue(wait_until(lambda v=venue: len(v.inbound_messages("5")) > logouts_before[v.comp_id], 5),
+                                f"{venue.comp_id} got no Logout at shutdown")
         result = summary(self.summary_path)
         self.assertEqual(result["events_lost"], 0)
         self.assertEqual(result["liability_cents"], liability_cents)

@@ -382,4 +382,13 @@ void GatewayWorker::finish() {
   (void)gateway_->poll();
 }
 
+void GatewayWorker::begin_logout() { (void)gateway_->begin_logout(); }
+
+bool GatewayWorker::logged_out() const { return !gateway_->logged_on(); }
+
+void GatewayWorker::stop_session() {
+  gateway_->stop(0);
+  (void)gateway_->poll();
+}
+
 } // namespace synthusd::engine::run

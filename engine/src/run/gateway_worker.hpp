@@ -58,6 +58,12 @@ public:
   void begin_shutdown();
   bool drain_step();
   void finish();
+  // finish() in two steps, so that one thread can log out of several venues
+  // at once and keep taking their reports meanwhile: begin_logout(), then
+  // drain_step() until logged_out() (or a deadline), then stop_session().
+  void begin_logout();
+  [[nodiscard]] bool logged_out() const;
+  void stop_session();
   // Called while a report waits for room in the queue to the kernel, when
   // the kernel runs on this same thread (it must drain for room to appear).
   void set_make_room(void (*make_room)(void*), void* context) noexcept {

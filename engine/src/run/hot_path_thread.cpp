@@ -28,6 +28,9 @@ private:
   EventCount& events_;
 };
 
+// How long the venues have to answer our Logout (as GatewayWorker::finish).
+constexpr std::int64_t kLogoutWaitNs = 2'000'000'000;
+
 class HotPath {
 public:
   explicit HotPath(const HotPathParts& parts) : parts_(parts), kernel_(*parts.kernel) {
@@ -105,8 +108,22 @@ public:
         attempt([&] { (void)loop_.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(1)); });
       }
     }
+    // Every venue is asked to log out at once, and their reports are still
+    // taken while they answer (one after another, a venue's cancel reports
+    // would wait in QuickFIX's queue during the others' logouts).
     for (std::size_t i = 0; i < gateways_started_; ++i) {
-      attempt([&] { parts_.gateways[i]->finish(); });
+      attempt([&] { parts_.gateways[i]->begin_logout(); });
+    }
+    const std::int64_t logout_deadline = monotonic_ns() + kLogoutWaitNs;
+    while (monotonic_ns() < logout_deadline && !all_logged_out()) {
+      bool worked = false;
+      attempt([&] { worked = cycle(false); });
+      if (!worked) {
+        attempt([&] { (void)loop_.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(1)); });
+      }
+    }
+    for (std::size_t i = 0; i < gateways_started_; ++i) {
+      attempt([&] { parts_.gateways[i]->stop_session(); });
     }
     for (const std::unique_ptr<FeedRunner>& feed : feeds_) {
       attempt([&] { feed->stop(); });
@@ -147,6 +164,15 @@ private:
     return stop.load(std::memory_order_acquire) || kernel_.has_input() ||
            std::any_of(parts_.gateways.begin(), parts_.gateways.end(),
                        [](const GatewayWorker* gateway) { return gateway->has_work(); });
+  }
+
+  [[nodiscard]] bool all_logged_out() const {
+    for (std::size_t i = 0; i < gateways_started_; ++i) {
+      if (!parts_.gateways[i]->logged_out()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   [[nodiscard]] bool all_feeds_stopped() const {

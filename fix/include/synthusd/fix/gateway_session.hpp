@@ -61,6 +61,10 @@ public:
   // stops QuickFIX's thread. Idempotent. Events still queued stay available
   // to poll().
   void stop(int logout_wait_ms = 2000);
+  // Sends Logout and returns at once (true when logged on and sent): a
+  // caller that stops several sessions asks them all, keeps polling while
+  // the venues answer, then calls stop(0). Owner thread.
+  bool begin_logout();
 
   bool logged_on() const;
 

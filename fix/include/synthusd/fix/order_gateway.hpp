@@ -64,6 +64,7 @@ public:
 
   void start() { session_.start(); }
   void stop(int logout_wait_ms = 2000) { session_.stop(logout_wait_ms); }
+  bool begin_logout() { return session_.begin_logout(); }
   [[nodiscard]] bool logged_on() const { return session_.logged_on(); }
   void set_policy(const OrderPolicy& policy) noexcept { policy_ = policy; }
 
