@@ -178,12 +178,13 @@ class RunEndToEndTest(unittest.TestCase):
                        "synthusd_gateway_orders_held_by_backoff_total", "synthusd_gateway_reconcile_overdue",
                        "synthusd_orders_unpriced_total", "synthusd_gateway_venue_rejects_total",
                        "synthusd_oracle_index_price_usd", "synthusd_oracle_sources_agreeing",
-                       "synthusd_oracle_quarantined"]:
+                       "synthusd_oracle_quarantined", "synthusd_hot_path_wakeup_failures_total"]:
             self.assertIn(family, text)
         # The hedge order went out (a collared limit IOC by default) and the
         # venue answered it: order -> acknowledgement latency has samples.
         self.assertRegex(text, r"synthusd_order_to_acknowledgement_seconds_count [1-9]")
         self.assertRegex(text, r'synthusd_position_contracts\{venue="1",instrument="BTC-PERPETUAL"\} -\d+')
+        self.assertRegex(text, r"synthusd_hot_path_wakeup_failures_total 0\n")
         self.assertNotIn(self.engine.token, text)
 
 

@@ -78,6 +78,10 @@ public:
         const std::int64_t timeout = std::min(kernel_.idle_timeout_ns(), GatewayWorker::kIdleTimeoutNs);
         parked_by_timeout = loop_.run_once(feeds::WaitMode::blocking, std::chrono::nanoseconds(timeout)) == 0;
         idle_since_ns = 0;
+        if (loop_.wakeup_failures() != wakeup_failures_) {
+          wakeup_failures_ = loop_.wakeup_failures();
+          kernel_.set_hot_path_wakeup_failures(wakeup_failures_);
+        }
       }
     }
   }
@@ -185,6 +189,7 @@ private:
   feeds::EventLoop loop_;
   std::vector<std::unique_ptr<FeedRunner>> feeds_;
   std::size_t gateways_started_ = 0;
+  std::uint64_t wakeup_failures_ = 0;
 };
 
 } // namespace

@@ -441,6 +441,9 @@ void KernelWorker::serve_metrics(std::uint64_t generation) {
               stats_.transfers_unexecuted.load());
   out.counter("synthusd_alerts_dropped_total", "kernel alerts lost because the log queue was full",
               stats_.alerts_dropped.load());
+  out.counter("synthusd_hot_path_wakeup_failures_total",
+              "one-thread hot path: polls of its wake-up eventfd that failed (wake-ups then wait up to 2 ms)",
+              stats_.hot_path_wakeup_failures.load());
   out.counter("synthusd_journal_records_total", "records written to the journal",
               setup_.journal.stats().records.load());
   out.counter("synthusd_journal_commits_total", "group commits (fdatasync) of the journal",

@@ -76,6 +76,9 @@ struct KernelThreadStats {
   std::atomic<std::uint64_t> risk_rejects{0};
   std::atomic<std::uint64_t> local_inputs_dropped{0};
   std::atomic<std::uint64_t> orders_unpriced{0}; // no reference (or touch) to bound the order: not sent
+  // One-thread hot path: polls of its wake-up eventfd that failed (each may
+  // leave wake-ups to the 2 ms idle limit until re-armed).
+  std::atomic<std::uint64_t> hot_path_wakeup_failures{0};
 };
 
 struct KernelWorkerSetup {
@@ -139,6 +142,10 @@ public:
 
   [[nodiscard]] const StatusBoard& status() const noexcept { return status_; }
   [[nodiscard]] const KernelThreadStats& stats() const noexcept { return stats_; }
+  // The one-thread hot path's feeds::EventLoop::wakeup_failures(), for /metrics.
+  void set_hot_path_wakeup_failures(std::uint64_t failures) noexcept {
+    stats_.hot_path_wakeup_failures.store(failures, std::memory_order_relaxed);
+  }
   [[nodiscard]] const OrderLatency& order_latency() const noexcept { return setup_.order_latency; }
   [[nodiscard]] const LatencyHistogram& event_latency() const noexcept { return event_latency_; }
   [[nodiscard]] MetricsExchange& metrics() noexcept { return metrics_; }
