@@ -104,28 +104,24 @@ public:
     for (std::size_t i = 0; i < gateways_started_; ++i) {
       attempt([&] { parts_.gateways[i]->begin_shutdown(); });
     }
-    const std::int64_t deadline = monotonic_ns() + static_cast<std::int64_t>(parts_.gateway_drain_ms) * 1'000'000;
-    while (monotonic_ns() < deadline) {
-      bool worked = false;
-      attempt([&] { worked = cycle(false); });
-      if (!worked) {
-        attempt([&] { (void)loop_.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(1)); });
+    // Cycles (gateways only draining) until `deadline`, or sooner once `done`.
+    const auto drain_until = [&](std::int64_t deadline, auto done) {
+      while (monotonic_ns() < deadline && !done()) {
+        bool worked = false;
+        attempt([&] { worked = cycle(false); });
+        if (!worked) {
+          attempt([&] { (void)loop_.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(1)); });
+        }
       }
-    }
+    };
+    drain_until(monotonic_ns() + static_cast<std::int64_t>(parts_.gateway_drain_ms) * 1'000'000, [] { return false; });
     // Every venue is asked to log out at once, and their reports are still
     // taken while they answer (one after another, a venue's cancel reports
     // would wait in QuickFIX's queue during the others' logouts).
     for (std::size_t i = 0; i < gateways_started_; ++i) {
       attempt([&] { parts_.gateways[i]->begin_logout(); });
     }
-    const std::int64_t logout_deadline = monotonic_ns() + kLogoutWaitNs;
-    while (monotonic_ns() < logout_deadline && !all_logged_out()) {
-      bool worked = false;
-      attempt([&] { worked = cycle(false); });
-      if (!worked) {
-        attempt([&] { (void)loop_.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(1)); });
-      }
-    }
+    drain_until(monotonic_ns() + kLogoutWaitNs, [this] { return all_logged_out(); });
     for (std::size_t i = 0; i < gateways_started_; ++i) {
       attempt([&] { parts_.gateways[i]->stop_session(); });
     }
