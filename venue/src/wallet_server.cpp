@@ -334,14 +334,24 @@ bool WalletServer::read_from(int fd, Connection& connection, const Handler& hand
   return true;
 }
 
+// After an SSL_accept, SSL_read or SSL_write that moved nothing: true, with
+// the poll events set, when OpenSSL waits for the socket; false when the
+// connection is closed or broken.
+bool WalletServer::tls_waits_for_socket(Connection& connection, int result) {
+  const int error = SSL_get_error(connection.ssl, result);
+  ERR_clear_error();
+  if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+    connection.wanted = error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+    return true;
+  }
+  return false;
+}
+
 bool WalletServer::read_tls(Connection& connection) {
   if (!connection.handshaken) {
     const int accepted = SSL_accept(connection.ssl);
     if (accepted != 1) {
-      const int error = SSL_get_error(connection.ssl, accepted);
-      ERR_clear_error();
-      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-        connection.wanted = error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+      if (tls_waits_for_socket(connection, accepted)) {
         return true;
       }
       ++handshake_failures_; // not TLS (plain HTTP), a refused version, or aborted: nothing to answer over
@@ -358,13 +368,7 @@ bool WalletServer::read_tls(Connection& connection) {
       }
       continue;
     }
-    const int error = SSL_get_error(connection.ssl, n);
-    ERR_clear_error();
-    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-      connection.wanted = error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-      return true;
-    }
-    return false; // closed before the request was complete, or broken
+    return tls_waits_for_socket(connection, n); // else closed before the request was complete, or broken
   }
 }
 
@@ -390,13 +394,7 @@ bool WalletServer::flush_tls(Connection& connection) {
       connection.output.erase(0, static_cast<std::size_t>(n));
       continue;
     }
-    const int error = SSL_get_error(connection.ssl, n);
-    ERR_clear_error();
-    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-      connection.wanted = error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-      return true;
-    }
-    return false;
+    return tls_waits_for_socket(connection, n);
   }
   // The answer carries its Content-Length, so the client needs no
   // close_notify; one is sent (best effort, never waited for).

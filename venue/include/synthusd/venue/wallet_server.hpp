@@ -103,6 +103,7 @@ private:
   bool flush(int fd, Connection& connection);
   // TLS: completes the handshake and reads what is there; false: close.
   bool read_tls(Connection& connection);
+  static bool tls_waits_for_socket(Connection& connection, int result);
   bool flush_tls(Connection& connection);
   // Appends received bytes; false once the request is too large (answered 413).
   bool take(Connection& connection, const char* data, std::size_t size);
