@@ -1,12 +1,11 @@
 #include "synthusd/feeds/event_loop.hpp"
 
+#include "event_loop_slot.hpp"
 #include "provided_buffers.hpp"
-#include "send_queue.hpp"
 
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,67 +17,8 @@
 #include <system_error>
 
 namespace synthusd::feeds {
-namespace {
 
-// user_data layout: operation (8 bits) | slot index (24 bits) | generation (32 bits).
-// The generation tells completions of an earlier socket or an earlier timer
-// of the same slot apart from current ones.
-enum class Operation : std::uint8_t { connect = 1, receive, send, cancel, timer, timer_remove, wakeup };
-
-constexpr std::uint32_t kMaxSlots = 1U << 24;
-constexpr std::uint16_t kBufferGroup = 0;
-constexpr std::uint32_t kMaxProvidedBuffers = 1U << 15; // buffer ids are 16 bits; the kernel caps rings at 32768
-
-[[nodiscard]] constexpr std::uint64_t encode(Operation operation, std::uint32_t slot,
-                                             std::uint32_t generation) noexcept {
-  return (std::uint64_t{static_cast<std::uint8_t>(operation)} << 56) | (std::uint64_t{slot} << 32) | generation;
-}
-
-[[nodiscard]] constexpr Operation operation_of(std::uint64_t user_data) noexcept {
-  return static_cast<Operation>(user_data >> 56);
-}
-[[nodiscard]] constexpr std::uint32_t slot_of(std::uint64_t user_data) noexcept {
-  return static_cast<std::uint32_t>(user_data >> 32) & (kMaxSlots - 1);
-}
-[[nodiscard]] constexpr std::uint32_t generation_of(std::uint64_t user_data) noexcept {
-  return static_cast<std::uint32_t>(user_data);
-}
-
-[[nodiscard]] __kernel_timespec to_timespec(std::chrono::nanoseconds duration) noexcept {
-  const auto count = std::max<std::int64_t>(duration.count(), 0);
-  return __kernel_timespec{.tv_sec = count / 1'000'000'000, .tv_nsec = count % 1'000'000'000};
-}
-
-[[gnu::cold, noreturn]] void fatal(const char* what, int error) noexcept {
-  std::fprintf(stderr, "synthusd event loop: %s: %s\n", what, std::strerror(error));
-  std::abort();
-}
-
-} // namespace
-
-struct EventLoop::Slot {
-  enum class State : std::uint8_t { free, idle, connecting, connected, closing };
-
-  ConnectionHandler* handler = nullptr; // null once removed: completions are absorbed silently
-  State state = State::free;
-  int fd = -1;
-  std::uint32_t index = 0;
-  std::uint32_t generation = 0;       // of the socket, bumped by connect()
-  std::uint32_t timer_generation = 0; // bumped by every arm and cancel
-  std::uint32_t operations = 0;       // socket operations in flight: connect, receive, send, cancel
-  bool receiving = false;             // start_receive() was called on this socket
-  bool receive_armed = false;
-  bool receive_multishot = false; // what the armed receive is
-  bool send_in_flight = false;
-  bool close_after_sends = false;
-  bool timer_armed = false;
-  std::uint32_t send_in_flight_bytes = 0;
-  SendQueue send_queue;
-  std::unique_ptr<std::uint8_t[]> receive_buffer; // single-shot receives
-  sockaddr_storage address{};                     // read by the kernel until the connect completes
-  socklen_t address_length = 0;
-  __kernel_timespec timer_deadline{}; // read by the kernel when the timeout is submitted
-};
+using namespace event_loop_detail;
 
 EventLoop::EventLoop(const EventLoopOptions& options) : options_(options), ring_(std::make_unique<io_uring>()) {
   if (options_.max_connections == 0 || options_.max_connections > kMaxSlots || options_.queue_depth == 0 ||
@@ -460,180 +400,6 @@ std::size_t EventLoop::run_once(WaitMode mode, std::chrono::nanoseconds max_wait
   io_uring_cq_advance(ring, static_cast<unsigned>(count));
   stats_.completions += count;
   return count;
-}
-
-void EventLoop::dispatch(std::uint64_t user_data, int result, std::uint32_t flags) {
-  if (user_data == LIBURING_UDATA_TIMEOUT) [[unlikely]] {
-    return;
-  }
-  const Operation operation = operation_of(user_data);
-  if (operation == Operation::wakeup) {
-    on_wakeup_completion(result);
-    return;
-  }
-  const std::uint32_t index = slot_of(user_data);
-  Slot& slot = slots_[index];
-  if (operation == Operation::timer) {
-    on_timer_completion(slot, generation_of(user_data), result);
-    return;
-  }
-  if (operation == Operation::timer_remove) {
-    return;
-  }
-  if (generation_of(user_data) != slot.generation) [[unlikely]] {
-    // Cannot happen while connect() waits for the slot to be idle; a buffer
-    // must still go back to the ring.
-    recycle_buffer(flags);
-    return;
-  }
-  switch (operation) {
-  case Operation::connect:
-    on_connect_completion(slot, result);
-    break;
-  case Operation::receive:
-    on_receive_completion(slot, result, flags);
-    break;
-  case Operation::send:
-    on_send_completion(slot, result);
-    break;
-  case Operation::cancel:
-    operation_done(slot);
-    break;
-  case Operation::timer:
-  case Operation::timer_remove:
-  case Operation::wakeup:
-    break;
-  }
-}
-
-void EventLoop::watch_wakeup(int event_fd) {
-  if (wakeup_fd_ >= 0) {
-    throw std::logic_error("EventLoop::watch_wakeup: already watching an eventfd");
-  }
-  wakeup_fd_ = event_fd;
-  arm_wakeup_poll();
-}
-
-void EventLoop::arm_wakeup_poll() {
-  io_uring_sqe* sqe = next_sqe();
-  io_uring_prep_poll_add(sqe, wakeup_fd_, POLLIN);
-  io_uring_sqe_set_data64(sqe, encode(Operation::wakeup, 0, 0));
-}
-
-void EventLoop::on_wakeup_completion(int result) {
-  if (shutting_down_) {
-    return; // cancelled at teardown
-  }
-  if (result < 0) {
-    // Counted (wakeup_failures()). A closed or unsuitable fd (EBADF, EINVAL)
-    // is not armed again, so that the loop does not spin on the error: a
-    // blocking run_once() then ends at its own wait limit. Anything else
-    // (e.g. a cancel from outside) is armed again.
-    ++wakeup_failures_;
-    if (result != -EBADF && result != -EINVAL) {
-      arm_wakeup_poll();
-    }
-    return;
-  }
-  // Back to zero before the poll is armed again, so that only a new write
-  // completes it; a write racing this read is seen by the new poll.
-  std::uint64_t count = 0;
-  (void)::read(wakeup_fd_, &count, sizeof count);
-  ++wakeups_;
-  arm_wakeup_poll();
-}
-
-void EventLoop::on_connect_completion(Slot& slot, int result) {
-  if (slot.state == Slot::State::connecting) {
-    if (result == 0) {
-      slot.state = Slot::State::connected;
-    } else {
-      begin_close(slot);
-    }
-    if (slot.handler != nullptr) {
-      slot.handler->on_connected(result);
-    }
-  }
-  operation_done(slot);
-}
-
-void EventLoop::on_receive_completion(Slot& slot, int result, std::uint32_t flags) {
-  const bool more = (flags & IORING_CQE_F_MORE) != 0;
-  if (!more) {
-    slot.receive_armed = false;
-  }
-  if (slot.state == Slot::State::connected && slot.handler != nullptr) {
-    if (result > 0) [[likely]] {
-      if ((flags & IORING_CQE_F_BUFFER) != 0) {
-        const auto id = static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
-        slot.handler->on_received(buffers_->data(id), static_cast<std::size_t>(result), buffers_->capacity());
-      } else {
-        slot.handler->on_received(slot.receive_buffer.get(), static_cast<std::size_t>(result),
-                                  receive_buffer_stride(options_.receive_buffer_size));
-      }
-    } else if (result == -ENOBUFS) {
-      ++stats_.buffer_exhaustions; // the handler fell behind; re-armed below once buffers are back
-    } else if (result == -EINVAL && slot.receive_multishot) {
-      features_.multishot_receive = false; // kernel < 6.0: every receive is single-shot from now on
-      ++stats_.multishot_fallbacks;
-    } else if (result != -EAGAIN && result != -EINTR) {
-      slot.receiving = false;
-      slot.handler->on_receive_ended(result); // 0: the peer closed
-    }
-  }
-  recycle_buffer(flags);
-  if (!more) {
-    if (slot.state == Slot::State::connected && slot.receiving) {
-      ++stats_.receive_rearms;
-      arm_receive(slot);
-    }
-    operation_done(slot);
-  }
-}
-
-void EventLoop::recycle_buffer(std::uint32_t flags) noexcept {
-  if ((flags & IORING_CQE_F_BUFFER) != 0) {
-    buffers_->recycle(static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT));
-  }
-}
-
-void EventLoop::on_send_completion(Slot& slot, int result) {
-  slot.send_in_flight = false;
-  if (slot.state == Slot::State::connected) {
-    if (result > 0) [[likely]] {
-      if (static_cast<std::uint32_t>(result) < slot.send_in_flight_bytes) {
-        ++stats_.partial_sends;
-      }
-      slot.send_queue.pop(static_cast<std::uint32_t>(result));
-      if (!slot.send_queue.empty()) {
-        submit_send(slot);
-      } else if (slot.close_after_sends) {
-        begin_close(slot);
-      }
-    } else if (result == -EAGAIN || result == -EINTR || result == 0) {
-      submit_send(slot);
-    } else {
-      slot.send_queue.clear();
-      const bool closing = slot.close_after_sends;
-      if (slot.handler != nullptr) {
-        slot.handler->on_send_failed(result);
-      }
-      if (closing && slot.state == Slot::State::connected) {
-        begin_close(slot);
-      }
-    }
-  }
-  operation_done(slot);
-}
-
-void EventLoop::on_timer_completion(Slot& slot, std::uint32_t generation, int result) {
-  if (generation != slot.timer_generation || !slot.timer_armed) {
-    return; // replaced or cancelled
-  }
-  slot.timer_armed = false;
-  if (result == -ETIME && slot.handler != nullptr) {
-    slot.handler->on_timer();
-  }
 }
 
 } // namespace synthusd::feeds
