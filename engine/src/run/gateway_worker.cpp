@@ -327,13 +327,17 @@ void GatewayWorker::run(const std::atomic<bool>& stop, int drain_ms) {
   }
   // Shutdown: cancel what is open, forward the answers, then log out.
   begin_shutdown();
-  const std::int64_t deadline = monotonic_ns() + static_cast<std::int64_t>(drain_ms) * 1'000'000;
-  while (monotonic_ns() < deadline) {
-    if (!drain_step()) {
-      idler_.idle([] { return false; }, 1'000'000);
+  const auto drain_until = [this](std::int64_t deadline, auto done) {
+    while (monotonic_ns() < deadline && !done()) {
+      if (!drain_step()) {
+        idler_.idle([] { return false; }, 1'000'000);
+      }
     }
-  }
-  finish();
+  };
+  drain_until(monotonic_ns() + static_cast<std::int64_t>(drain_ms) * 1'000'000, [] { return false; });
+  begin_logout();
+  drain_until(monotonic_ns() + kLogoutWaitNs, [this] { return logged_out(); });
+  stop_session();
 }
 
 void GatewayWorker::start(EventCount& inbound_wakeup) {
@@ -375,11 +379,6 @@ bool GatewayWorker::drain_step() {
     }
   }
   return gateway_->poll(256) > 0;
-}
-
-void GatewayWorker::finish() {
-  gateway_->stop(2000);
-  (void)gateway_->poll();
 }
 
 void GatewayWorker::begin_logout() { (void)gateway_->begin_logout(); }

@@ -49,18 +49,18 @@ public:
   // `inbound_wakeup` for every report it queues), do_work() (commands, the
   // reports QuickFIX queued, timers; true when it did something) until
   // stopping, never idling longer than kIdleTimeoutNs; at the end
-  // begin_shutdown() (cancel all), drain_step() for the drain time, finish()
-  // (log out). All on one thread.
+  // begin_shutdown() (cancel all), drain_step() for the drain time, then
+  // begin_logout(), drain_step() until logged_out() or kLogoutWaitNs, and
+  // stop_session(): reports are still taken while the venue answers the
+  // Logout, and one thread can log out of several venues at once. All on
+  // one thread.
   static constexpr std::int64_t kIdleTimeoutNs = 2'000'000;
+  static constexpr std::int64_t kLogoutWaitNs = 2'000'000'000;
   void start(EventCount& inbound_wakeup);
   bool do_work();
   [[nodiscard]] bool has_work() const noexcept;
   void begin_shutdown();
   bool drain_step();
-  void finish();
-  // finish() in two steps, so that one thread can log out of several venues
-  // at once and keep taking their reports meanwhile: begin_logout(), then
-  // drain_step() until logged_out() (or a deadline), then stop_session().
   void begin_logout();
   [[nodiscard]] bool logged_out() const;
   void stop_session();

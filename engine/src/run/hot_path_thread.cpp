@@ -28,9 +28,6 @@ private:
   EventCount& events_;
 };
 
-// How long the venues have to answer our Logout (as GatewayWorker::finish).
-constexpr std::int64_t kLogoutWaitNs = 2'000'000'000;
-
 class HotPath {
 public:
   explicit HotPath(const HotPathParts& parts) : parts_(parts), kernel_(*parts.kernel) {
@@ -121,7 +118,7 @@ public:
     for (std::size_t i = 0; i < gateways_started_; ++i) {
       attempt([&] { parts_.gateways[i]->begin_logout(); });
     }
-    drain_until(monotonic_ns() + kLogoutWaitNs, [this] { return all_logged_out(); });
+    drain_until(monotonic_ns() + GatewayWorker::kLogoutWaitNs, [this] { return all_logged_out(); });
     for (std::size_t i = 0; i < gateways_started_; ++i) {
       attempt([&] { parts_.gateways[i]->stop_session(); });
     }
