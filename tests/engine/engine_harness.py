@@ -252,6 +252,23 @@ class Engine:
         self.output.append(out)
         return self.process.returncode, out
 
+    def describe(self, lines: int = 40) -> str:
+        """For a failure message: whether the process still runs (or how it
+        ended) and the end of its log, so that a failure in CI says what the
+        engine was doing without the temporary directory it was deleted with."""
+        if self.process is None:
+            state = "never started"
+        elif self.process.poll() is None:
+            state = f"running (pid {self.process.pid}, http {self.http_port})"
+        else:
+            state = f"exited with code {self.process.returncode}"
+        try:
+            with open(self.log_path, errors="replace") as log:
+                tail = log.readlines()[-lines:]
+        except OSError as error:
+            tail = [f"(no log: {error})\n"]
+        return f"engine {state}; last {len(tail)} log lines:\n" + "".join(tail)
+
     def http(self, method: str, path: str, token: str | None = None, body: str | None = None) -> tuple[int, str]:
         data = body.encode() if body is not None else None
         request = urllib.request.Request(f"http://127.0.0.1:{self.http_port}{path}", method=method, data=data)

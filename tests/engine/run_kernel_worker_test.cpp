@@ -406,6 +406,35 @@ TEST(KernelWorker, on_its_own_thread_it_wakes_for_a_liability_event_routes_the_o
   EXPECT_EQ(worker.status().liability_events.load(), 2u);
 }
 
+// A journal thread that died (a write or fdatasync that threw) used to
+// leave the kernel thread spinning on the full journal queue forever, and
+// the engine's shutdown joined it forever. Now the kernel halts: it applies
+// exactly what was journaled and nothing after.
+TEST(KernelWorker, halts_instead_of_waiting_forever_when_the_journal_thread_has_stopped) {
+  KernelPipeline p(8);
+  KernelWorker& worker = p.start();
+  p.flush_journal(); // the journal thread ran and is gone: nothing drains the queue now
+  ASSERT_TRUE(p.journal.stopped());
+  for (std::uint64_t id = 1; id <= 40; ++id) {
+    ASSERT_NE(p.liabilities.submit(liability_change(id, 100, at_ms(static_cast<std::int64_t>(id))), "w-halt"), 0u);
+  }
+  (void)worker.drain_once(); // without the guard: never returns
+  EXPECT_TRUE(worker.halted());
+  EXPECT_GT(worker.stats().journal_waits.load(), 0u);
+  std::atomic<bool> never{false};
+  worker.run(never); // returns by itself: a halted kernel does not loop
+
+  // What is in the queue is journaled once a journal runs again, and it is
+  // exactly what the kernel applied: no state without its record.
+  p.flush_journal();
+  const std::vector<JournalRecord> records = read_journal(p.journal_path);
+  ASSERT_FALSE(records.empty());
+  ASSERT_LT(records.size(), 40u);
+  EXPECT_EQ(p.kernel.liability(), hedging::UsdCents{static_cast<std::int64_t>(records.size()) * 100});
+  EXPECT_EQ(worker.status().liability_events.load(), records.size());
+  EXPECT_EQ(p.liabilities.make_durable(), records.size()); // the rest is never acknowledged
+}
+
 // The reproduced failure: one scrape the kernel thread answered too late,
 // and every later /metrics said "did not answer" until a restart. Here the
 // first scrape is made before the kernel thread runs at all.

@@ -44,21 +44,33 @@ class RunWithNatsTest(unittest.TestCase):
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def wait_for(self, name: str, labels: str, value: float, timeout: float = 30) -> float | None:
+        """The metric once it equals `value`; else the last value seen (None:
+        unreadable), with what the engine was doing in self.why."""
         deadline = time.monotonic() + timeout
         seen = None
+        last_read = None  # the last value actually read, and the last failure to read
+        error = ""
         while time.monotonic() < deadline:
             try:
                 seen = self.engine.metric(name, labels)
-            except OSError:
+                if seen is None:
+                    error = f"{name}{labels} missing from /metrics"
+                else:
+                    last_read = seen
+            except OSError as failure:
                 seen = None
+                error = f"/metrics unreadable: {failure}"
             if seen == value:
                 return seen
             time.sleep(0.1)
+        self.why = f"waited {timeout} s for {name}{labels} == {value}: last read {last_read}, last problem: " \
+                   f"{error or 'none'}\n{self.engine.describe()}"
         return seen
 
     def test_events_published_on_jetstream_are_journaled_once_across_a_crash(self) -> None:
         # The stream is created by the engine's source: publish once it is up.
-        self.assertEqual(self.wait_for("synthusd_liability_source_up", '{source="nats"}', 1), 1)
+        self.why = ""
+        self.assertEqual(self.wait_for("synthusd_liability_source_up", '{source="nats"}', 1), 1, self.why)
         expected = 0
         for i in range(300):
             cents = 10_000 + i * 7
@@ -73,8 +85,8 @@ class RunWithNatsTest(unittest.TestCase):
         self.publisher.publish(SUBJECT, b'{"id":"bad","kind":"usd_credit","usd_cents":"12","ts":1}')
         self.publisher.publish(SUBJECT, b"not json at all")
         self.publisher.flush()
-        self.assertEqual(self.wait_for("synthusd_liability_usd_cents", "", expected), expected)
-        self.assertEqual(self.wait_for("synthusd_liability_rejected_total", '{source="nats"}', 2), 2)
+        self.assertEqual(self.wait_for("synthusd_liability_usd_cents", "", expected), expected, self.why)
+        self.assertEqual(self.wait_for("synthusd_liability_rejected_total", '{source="nats"}', 2), 2, self.why)
         deadline = time.monotonic() + 30  # the restarted engine reconciles, then hedges the rest
         while not 0.95 <= (self.engine.metric("synthusd_hedge_ratio") or 0) <= 1.03 and time.monotonic() < deadline:
             time.sleep(0.1)

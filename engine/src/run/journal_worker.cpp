@@ -28,6 +28,13 @@ void JournalWorker::commit_batch() {
 }
 
 void JournalWorker::run(const std::atomic<bool>& stop) {
+  // Set on every way out, an exception's included (release: whatever this
+  // thread did is visible to whoever sees the flag).
+  struct MarkStopped {
+    std::atomic<bool>& flag;
+    ~MarkStopped() { flag.store(true, std::memory_order_release); }
+  } mark_stopped{stopped_};
+  stopped_.store(false, std::memory_order_relaxed); // tests run it more than once
   constexpr std::size_t kMaxBatch = 4096;
   JournalItem item;
   while (true) {

@@ -55,7 +55,14 @@ public:
   }
 
   // Journal thread: runs until `stop` and the queue is drained, then commits.
+  // However it ends (a write that throws too), stopped() says so afterwards.
   void run(const std::atomic<bool>& stop);
+
+  // Any thread: the journal thread has left run(). A kernel thread waiting
+  // for room in the queue checks this, so a journal that died (a failed
+  // write or fdatasync) stops the kernel instead of spinning it forever and
+  // hanging the engine's shutdown behind it.
+  [[nodiscard]] bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
 
   [[nodiscard]] const JournalStats& stats() const noexcept { return stats_; }
   // Records handed over and not yet appended, given the last sequence the
@@ -77,6 +84,7 @@ private:
   EventCount wakeup_;
   Idler idler_;
   JournalStats stats_;
+  std::atomic<bool> stopped_{false};
 };
 
 } // namespace synthusd::engine::run

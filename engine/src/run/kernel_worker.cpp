@@ -1,5 +1,7 @@
 #include "kernel_worker.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "synthusd/engine/kernel_metrics.hpp"
@@ -70,7 +72,7 @@ bool KernelWorker::has_input() const noexcept {
 
 void KernelWorker::run(const std::atomic<bool>& stop) {
   begin();
-  while (!stop.load(std::memory_order_acquire)) {
+  while (!stop.load(std::memory_order_acquire) && !halted()) {
     if (!do_work()) {
       // Every producer (feeds, sources, gateways, /metrics) notifies the
       // event count after its push, so the timeout is only a backstop
@@ -163,8 +165,32 @@ bool KernelWorker::drain_once() {
   return worked;
 }
 
+bool KernelWorker::push_to_journal(const JournalItem& item) noexcept {
+  // The journal must not lose a record: wait for room (counted; it means
+  // the disk is slower than the event rate), unless its thread is gone.
+  while (!setup_.journal.push(item)) {
+    stats_.journal_waits.fetch_add(1, std::memory_order_relaxed);
+    if (setup_.journal.stopped()) {
+      halt_without_journal(item.sequence);
+      return false;
+    }
+    __builtin_ia32_pause();
+  }
+  return true;
+}
+
+void KernelWorker::halt_without_journal(std::uint64_t sequence) noexcept {
+  halted_.store(true, std::memory_order_release);
+  spdlog::critical("kernel: the journal thread has stopped, so input {} cannot be journaled; the kernel applies "
+                   "nothing more (the engine shuts down)",
+                   sequence);
+}
+
 void KernelWorker::process(const hedging::Event& event, std::uint16_t source, std::uint64_t ticket, Origin origin,
                            const liabilities::LiabilityId* payment_id) {
+  if (halted_.load(std::memory_order_relaxed)) {
+    return; // an input taken from its queue after the halt is not applied: nothing journaled it
+  }
   const std::int64_t started = monotonic_ns();
   // One clock read: when the kernel thread took the input, and its origin
   // too unless it carries an earlier one (a tick's receive time).
@@ -181,11 +207,10 @@ void KernelWorker::process(const hedging::Event& event, std::uint16_t source, st
   if (payment_id != nullptr) {
     item.payment_id = *payment_id; // a fixed buffer: copied, never allocated
   }
-  // The journal must not lose a record: wait for room (counted; it means
-  // the disk is slower than the event rate).
-  while (!setup_.journal.push(item)) {
-    stats_.journal_waits.fetch_add(1, std::memory_order_relaxed);
-    __builtin_ia32_pause();
+  // Nothing is applied that is not journaled: with the journal thread gone
+  // the kernel stops here (halted) and the engine shuts down.
+  if (!push_to_journal(item)) {
+    return;
   }
   last_sequence_.store(item.sequence, std::memory_order_relaxed);
   feed_risk(event);
@@ -391,9 +416,9 @@ void KernelWorker::maybe_snapshot() {
   JournalItem item;
   item.kind = JournalItem::Kind::snapshot;
   item.sequence = snapshot.sequence;
-  while (!setup_.journal.push(item)) {
-    stats_.journal_waits.fetch_add(1, std::memory_order_relaxed);
-    __builtin_ia32_pause();
+  if (!push_to_journal(item)) {
+    snapshot.busy.store(false, std::memory_order_release);
+    return;
   }
   events_since_snapshot_ = 0;
 }

@@ -152,6 +152,9 @@ public:
   [[nodiscard]] std::uint64_t action_hash() const noexcept { return action_hash_value_.load(); }
   [[nodiscard]] std::uint64_t action_events() const noexcept { return action_events_.load(); }
   [[nodiscard]] std::uint64_t last_sequence() const noexcept { return last_sequence_.load(); }
+  // Any thread: the journal thread stopped under the kernel, which then
+  // applies nothing more (an input it cannot journal must not move state).
+  [[nodiscard]] bool halted() const noexcept { return halted_.load(std::memory_order_acquire); }
   // Any thread: the price oracle's valid index (0: none), the price sats
   // are converted at; also a reference for order price checks.
   [[nodiscard]] hedging::Price valid_index() const noexcept { return index_.valid_index(); }
@@ -177,6 +180,9 @@ private:
   void publish_index(const hedging::Event& event, Origin origin) noexcept;
   void publish_status() noexcept;
   void maybe_snapshot();
+  // False (and the kernel halted) when the journal thread is gone.
+  bool push_to_journal(const JournalItem& item) noexcept;
+  [[gnu::cold, gnu::noinline]] void halt_without_journal(std::uint64_t sequence) noexcept;
   void serve_metrics(std::uint64_t generation); // answers MetricsExchange request `generation`
 
   KernelWorkerSetup setup_;
@@ -189,6 +195,7 @@ private:
   std::atomic<std::uint64_t> action_hash_value_{0};
   std::atomic<std::uint64_t> action_events_{0};
   std::atomic<std::uint64_t> last_sequence_{0};
+  std::atomic<bool> halted_{false};
   std::uint64_t next_sequence_;
   std::uint64_t events_since_snapshot_ = 0;
   std::int64_t next_timer_ns_ = 0;
