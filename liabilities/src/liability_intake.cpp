@@ -319,6 +319,16 @@ std::size_t LiabilityIntake::unacknowledged() const noexcept {
   return waiting;
 }
 
+bool LiabilityIntake::has_deferred_work() const noexcept {
+  for (const auto& connection : connections_) {
+    if (connection->blocked || !connection->pending.empty() || !connection->out.empty() ||
+        (connection->closing && connection->pending.empty())) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::size_t LiabilityIntake::buffered_answer_bytes() const noexcept {
   std::size_t bytes = 0;
   for (const auto& connection : connections_) {

@@ -8,6 +8,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -249,6 +251,60 @@ TEST_P(EventLoopTest, AWriteToTheWatchedEventfdEndsABlockingWaitAndIsConsumed) {
   }
   EXPECT_EQ(loop.wakeups(), 2U);
   ::close(event_fd);
+}
+
+// The hot path also serves the liability intake's epoll descriptor: the
+// loop reports it readable, the owner drains it, and only new input
+// reports it again. Here an epoll descriptor watching a pipe, as the
+// intake's watches its sockets.
+TEST_P(EventLoopTest, AWatchedEpollDescriptorEndsABlockingWaitAndIsReportedOncePerReadiness) {
+  EventLoop loop(options());
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC), 0);
+  const int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  ASSERT_GE(epoll_fd, 0);
+  epoll_event interest{EPOLLIN, {.fd = pipe_fds[0]}};
+  ASSERT_EQ(::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, pipe_fds[0], &interest), 0);
+  const auto drain = [&] {
+    epoll_event ready[4];
+    char bytes[64];
+    while (::epoll_wait(epoll_fd, ready, 4, 0) > 0) {
+      while (::read(pipe_fds[0], bytes, sizeof bytes) > 0) {
+      }
+    }
+  };
+  const std::size_t watch = loop.watch_readable(epoll_fd);
+  EXPECT_THROW((void)loop.watch_readable(-1), std::invalid_argument);
+  EXPECT_EQ(loop.run_once(WaitMode::blocking, 20ms), 0U); // nothing to read: the wait runs out
+  EXPECT_FALSE(loop.take_readable(watch));
+
+  // Written from another thread while the loop sleeps (a missed readiness
+  // would make the wait run its 30 s and the assertion fail).
+  std::thread writer([&] {
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(::write(pipe_fds[1], "a", 1), 1);
+  });
+  while (!loop.take_readable(watch)) {
+    ASSERT_GT(loop.run_once(WaitMode::blocking, 30s), 0U) << "the blocking wait ended without the readiness";
+  }
+  writer.join();
+  EXPECT_FALSE(loop.take_readable(watch)); // once per completion
+  drain();
+  EXPECT_EQ(loop.run_once(WaitMode::blocking, 20ms), 0U); // drained: the re-armed poll waits
+  EXPECT_FALSE(loop.take_readable(watch));
+
+  // Not drained before the next wait: the re-armed poll completes at once.
+  ASSERT_EQ(::write(pipe_fds[1], "b", 1), 1);
+  while (!loop.take_readable(watch)) {
+    ASSERT_GT(loop.run_once(WaitMode::blocking, 30s), 0U);
+  }
+  EXPECT_GT(loop.run_once(WaitMode::blocking, 30s), 0U);
+  EXPECT_TRUE(loop.take_readable(watch));
+  drain();
+  EXPECT_EQ(loop.readable_failures(), 0U);
+  ::close(epoll_fd);
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
 }
 
 TEST_P(EventLoopTest, ConnectsSendsAndReceivesOverIpv4AndIpv6Loopback) {

@@ -28,41 +28,52 @@ void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource
   if (source == nullptr) {
     return;
   }
-  std::string reported_error;
-  std::uint64_t reported_conflicts = 0;
-  // Every rejected input's reason, rate-limited per reason (a burst of bad
-  // lines is not reduced to its last reason, nor logged line by line).
-  liabilities::RejectionLog rejections(status.name, [](const std::string& line) { spdlog::warn("{}", line); });
+  SourcePoller poller(*source, status, admission);
   while (!stop.load(std::memory_order_acquire)) {
-    (void)source->poll_once(timing.poll_ms);
-    rejections.add(source->take_rejections(), std::chrono::steady_clock::now());
-    status.up.store(source->up(), std::memory_order_relaxed);
-    status.publish(source->source_counters());
-    if (admission != nullptr && admission->counters().conflicts > reported_conflicts) {
-      // Money at stake: a source said two different things about one
-      // payment. The first booking stands; the operator must look.
-      reported_conflicts = admission->counters().conflicts;
-      status.conflicts.store(reported_conflicts, std::memory_order_relaxed);
-      spdlog::warn("{}: {} payment id(s) came back with another kind or amount and were refused (see the source's "
-                   "rejects)",
-                   status.name, reported_conflicts);
-    }
-    // A rejection's reason is the rejection log's to write, rate-limited.
-    if (std::string error = source->last_error();
-        !error.empty() && error != reported_error && error.rfind("rejected: ", 0) != 0) {
-      spdlog::warn("{}: {}", status.name, error);
-      reported_error = std::move(error);
-    }
+    (void)poller.poll(timing.poll_ms);
   }
   // What became durable meanwhile is acknowledged now; the rest is re-sent
   // by the upstream to the next engine and deduplicated there.
   for (int i = 0; i < timing.drain_polls && source->unacknowledged() > 0; ++i) {
-    (void)source->poll_once(timing.drain_poll_ms);
+    (void)poller.poll(timing.drain_poll_ms);
   }
-  rejections.add(source->take_rejections(), std::chrono::steady_clock::now());
-  rejections.flush(std::chrono::steady_clock::now(), true);
-  status.publish(source->source_counters());
-  status.up.store(false);
+  poller.finish();
+}
+
+SourcePoller::SourcePoller(liabilities::LiabilitySource& source, SourceStatus& status,
+                           const liabilities::LiabilityAdmission* admission)
+    : source_(source), status_(status), admission_(admission),
+      // A burst of bad lines is neither reduced to its last reason nor logged line by line.
+      rejections_(status.name, [](const std::string& line) { spdlog::warn("{}", line); }) {}
+
+std::size_t SourcePoller::poll(int timeout_ms) {
+  const std::size_t handled = source_.poll_once(timeout_ms);
+  rejections_.add(source_.take_rejections(), std::chrono::steady_clock::now());
+  status_.up.store(source_.up(), std::memory_order_relaxed);
+  status_.publish(source_.source_counters());
+  if (admission_ != nullptr && admission_->counters().conflicts > reported_conflicts_) {
+    // Money at stake: a source said two different things about one
+    // payment. The first booking stands; the operator must look.
+    reported_conflicts_ = admission_->counters().conflicts;
+    status_.conflicts.store(reported_conflicts_, std::memory_order_relaxed);
+    spdlog::warn("{}: {} payment id(s) came back with another kind or amount and were refused (see the source's "
+                 "rejects)",
+                 status_.name, reported_conflicts_);
+  }
+  // A rejection's reason is the rejection log's to write, rate-limited.
+  if (std::string error = source_.last_error();
+      !error.empty() && error != reported_error_ && error.rfind("rejected: ", 0) != 0) {
+    spdlog::warn("{}: {}", status_.name, error);
+    reported_error_ = std::move(error);
+  }
+  return handled;
+}
+
+void SourcePoller::finish() {
+  rejections_.add(source_.take_rejections(), std::chrono::steady_clock::now());
+  rejections_.flush(std::chrono::steady_clock::now(), true);
+  status_.publish(source_.source_counters());
+  status_.up.store(false);
 }
 
 } // namespace synthusd::engine::run

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "synthusd/liabilities/liability_sink.hpp"
+#include "synthusd/liabilities/rejection_log.hpp"
 #include "synthusd/liabilities/liability_source.hpp"
 
 namespace synthusd::engine::run {
@@ -40,6 +41,34 @@ struct SourceWorkerTiming {
   int retry_ms = 1000;   // between attempts to build the source
   int drain_polls = 20;  // on stop, at most this many more polls ...
   int drain_poll_ms = 5; // ... of this wait each, while anything is unacknowledged
+};
+
+// One poll of a source and what follows it on the thread that polls: its
+// rejections logged (rate-limited per reason), its counters and up state
+// published, a new id conflict or error logged once. Used by run_source and
+// by the one-thread hot path, which polls the intake without a thread of
+// its own.
+class SourcePoller {
+public:
+  SourcePoller(liabilities::LiabilitySource& source, SourceStatus& status,
+               const liabilities::LiabilityAdmission* admission);
+  SourcePoller(const SourcePoller&) = delete;
+  SourcePoller& operator=(const SourcePoller&) = delete;
+
+  // source.poll_once(timeout_ms), then the bookkeeping. Returns its count.
+  std::size_t poll(int timeout_ms);
+  // At the end: the last rejections logged, the counters published, down.
+  void finish();
+
+  [[nodiscard]] liabilities::LiabilitySource& source() noexcept { return source_; }
+
+private:
+  liabilities::LiabilitySource& source_;
+  SourceStatus& status_;
+  const liabilities::LiabilityAdmission* admission_;
+  liabilities::RejectionLog rejections_; // every rejected input's reason, rate-limited per reason
+  std::string reported_error_;
+  std::uint64_t reported_conflicts_ = 0;
 };
 
 // Runs on the source's own thread until `stop`. `make` builds the source

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include <sys/socket.h>
 
@@ -164,6 +165,20 @@ public:
   // may wait for the wait limit until the poll is armed again).
   [[nodiscard]] std::uint64_t wakeup_failures() const noexcept { return wakeup_failures_; }
 
+  // Another stage's descriptor that this loop's thread serves (the engine's
+  // one-thread hot path runs the liability intake here; `fd` is its epoll
+  // descriptor): a poll stays armed on it, and a blocking run_once() ends
+  // when it becomes readable. take_readable(watch) is then true once and
+  // arms the poll again, to be submitted by the next run_once(): the owner
+  // handles the fd in between (an epoll fd drained with epoll_wait(0)), and
+  // what is still unread completes the new poll at once. The fd is the
+  // caller's and must stay open for the loop's lifetime. Cold path: call
+  // before run_once() on the running thread. Returns the watch's index.
+  std::size_t watch_readable(int fd);
+  [[nodiscard]] bool take_readable(std::size_t watch) noexcept;
+  // Polls of watched descriptors that completed with an error.
+  [[nodiscard]] std::uint64_t readable_failures() const noexcept { return readable_failures_; }
+
   // Submits what is queued, waits per `mode` for at most `max_wait` (spin
   // mode does not wait), then dispatches every completion available.
   // Returns how many completions it dispatched.
@@ -195,6 +210,8 @@ private:
   void drain_for_shutdown();
   void arm_wakeup_poll();
   void on_wakeup_completion(int result);
+  void arm_readable_poll(std::size_t watch);
+  void on_readable_completion(std::size_t watch, int result);
 
   EventLoopOptions options_;
   EventLoopFeatures features_;
@@ -207,6 +224,13 @@ private:
   int wakeup_fd_ = -1;
   std::uint64_t wakeups_ = 0;
   std::uint64_t wakeup_failures_ = 0;
+  struct ReadableWatch {
+    int fd = -1;
+    bool ready = false; // completed, not yet taken
+    bool dead = false;  // EBADF / EINVAL: never armed again
+  };
+  std::vector<ReadableWatch> readable_watches_;
+  std::uint64_t readable_failures_ = 0;
 };
 
 } // namespace synthusd::feeds

@@ -7,9 +7,10 @@
 // nothing; malformed lines are rejected with a reason and counted, and the
 // connection stays up.
 //
-// One thread runs poll_once(); it is an I/O thread, not the kernel's hot
-// path. Deduplication (LiabilityAdmission) keeps a 64-bit hash of every id
-// ever accepted (rebuilt from the journal at start-up): two different ids
+// One thread runs poll_once(): its own, or the engine's one-thread hot
+// path, which polls it without waiting when readiness_fd() is readable.
+// Deduplication (LiabilityAdmission) keeps a 64-bit hash of every id ever
+// accepted (rebuilt from the journal at start-up): two different ids
 // collide with probability ~n^2 / 2^65, about 3e-6 after ten million events.
 
 #include <cstdint>
@@ -70,6 +71,9 @@ public:
   // Answers waiting for durability or for their client to read them.
   [[nodiscard]] std::size_t unacknowledged() const noexcept override;
   [[nodiscard]] std::vector<RejectionCount> take_rejections() override { return rejections_.take(); }
+  // Its epoll descriptor: readable when a client connects or writes.
+  [[nodiscard]] int readiness_fd() const noexcept override { return epoll_fd_; }
+  [[nodiscard]] bool has_deferred_work() const noexcept override;
 
   // Answer bytes held for clients (waiting for durability or for the client
   // to read them): at most about max_output_bytes per connection.

@@ -44,6 +44,15 @@ public:
   // Every input rejected since the last call, by reason (rejection_tally.hpp),
   // for the engine to log rate-limited per reason.
   [[nodiscard]] virtual std::vector<RejectionCount> take_rejections() { return {}; }
+
+  // For a source that can run on another stage's thread instead of its own
+  // (the engine's one-thread hot path polls it with poll_once(0)): a file
+  // descriptor that is readable whenever new input waits for poll_once, or
+  // -1 (the default) for a source that needs a thread of its own to wait in.
+  [[nodiscard]] virtual int readiness_fd() const noexcept { return -1; }
+  // Work poll_once(0) has without new input: input held back by a full
+  // sink, answers waiting for durability or for their client to take them.
+  [[nodiscard]] virtual bool has_deferred_work() const noexcept { return unacknowledged() > 0; }
 };
 
 } // namespace synthusd::liabilities
