@@ -21,6 +21,10 @@ const char* to_string(ThreadWait wait) noexcept {
   return "?";
 }
 
+bool source_on_hot_path(const RunConfig& run, std::string_view name) noexcept {
+  return run.engine.hot_path == HotPath::one_thread && name == "intake";
+}
+
 std::vector<RunThread> run_threads(const RunConfig& run) {
   std::vector<RunThread> threads;
   if (run.engine.hot_path == HotPath::one_thread) {
@@ -45,7 +49,7 @@ std::vector<RunThread> run_threads(const RunConfig& run) {
                                                   // The collateral transfer thread blocks on HTTP calls.
                                                   {run.transfers.enabled, "transfers"}};
   for (const auto& [enabled, name] : sources) {
-    if (enabled) {
+    if (enabled && !source_on_hot_path(run, name)) {
       threads.push_back({name, false});
     }
   }

@@ -32,14 +32,14 @@ std::string engine_config(const EngineSettings& s) {
       << s.spin_before_park_microseconds << "\n";
   // [engine.cpus]: one CPU per thread; the journal and the intake share the
   // I/O CPU (so neither spins there).
-  // With one_thread the feed, kernel and gateway are the thread hot-path.
+  // With one_thread the feed, kernel, gateway and intake are the thread hot-path.
   if (s.hot_path == "one_thread") {
     out << "\n[engine.cpus]\nhot-path = " << s.kernel_cpu;
   } else {
     out << "\n[engine.cpus]\nkernel = " << s.kernel_cpu << "\nfix-latency = " << s.gateway_cpu
-        << "\nfeed-latency = " << s.feed_cpu;
+        << "\nfeed-latency = " << s.feed_cpu << "\nintake = " << s.io_cpu;
   }
-  out << "\njournal = " << s.io_cpu << "\nintake = " << s.io_cpu << "\n";
+  out << "\njournal = " << s.io_cpu << "\n";
   out << "\n[[feeds]]\nvenue = \"latency\"\nprotocol = \"deribit\"\nhost = \"127.0.0.1\"\nport = " << s.websocket_port
       << "\npath = \"/ws/api/v2\"\ntls = false\nsymbols = [\"" << kInstrumentSymbol << "\"]\n\n"
       << "[oracle]\nmin_sources = 1\njump_confirmations = 1\njump_threshold = 0.5\n\n"

@@ -73,6 +73,9 @@ class RunEndToEndTest(unittest.TestCase):
             threads = [line for line in log if " info thread " in line]
         self.assertEqual(any("thread hot-path:" in line for line in threads), one_thread, threads)
         self.assertEqual(any("thread kernel:" in line for line in threads), not one_thread, threads)
+        # One thread: the payments above came through the intake that the
+        # hot path polls on its io_uring; it has no thread of its own.
+        self.assertEqual(any("thread intake:" in line for line in threads), not one_thread, threads)
         result = summary(self.summary_path)
         self.assertEqual(result["events_lost"], 0)
         self.assertEqual(result["liability_cents"], expected)

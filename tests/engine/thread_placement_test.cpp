@@ -99,11 +99,18 @@ TEST(ThreadPlacement, one_thread_hot_path_replaces_the_kernel_gateway_and_feed_t
   for (const RunThread& thread : list) {
     names.push_back(thread.name);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"hot-path", "journal", "intake"}));
+  // The intake is polled by the hot path (its epoll fd on the io_uring); NATS keeps its thread.
+  EXPECT_TRUE(source_on_hot_path(run, "intake"));
+  EXPECT_FALSE(source_on_hot_path(run, "nats"));
+  EXPECT_EQ(names, (std::vector<std::string>{"hot-path", "journal"}));
   EXPECT_EQ(list[0].cpu, 1);
   EXPECT_TRUE(list[0].can_spin);
   // Pinned alone, it is the one thread that spins in spin mode.
-  EXPECT_EQ(plan_waits(list, WaitMode::spin, 2, 0), (std::vector<W>{W::spin, W::park, W::park}));
+  EXPECT_EQ(plan_waits(list, WaitMode::spin, 2, 0), (std::vector<W>{W::spin, W::park}));
+  run.nats.enabled = true;
+  EXPECT_EQ(run_threads(run).back().name, "nats");
+  run.engine.hot_path = HotPath::thread_per_stage;
+  EXPECT_FALSE(source_on_hot_path(run, "intake"));
 }
 
 RunConfig one_gateway(WaitMode wait, std::vector<ThreadCpu> cpus) {

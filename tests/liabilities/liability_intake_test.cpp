@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -404,6 +405,58 @@ TEST(LiabilityIntake, no_ack_and_no_duplicate_ack_before_the_event_is_durable) {
   EXPECT_EQ(answers[0], R"({"ack":"d-1","sequence":1})");
   EXPECT_EQ(answers[1], R"({"ack":"d-1","duplicate":true})");
   ::close(fd);
+}
+
+// What the one-thread hot path relies on to poll the intake without a
+// thread of its own: the epoll descriptor is readable when a client has
+// written, and has_deferred_work() holds while an answer waits for
+// durability or lines wait for room, so that it is polled again.
+TEST(LiabilityIntake, its_readiness_descriptor_and_deferred_work_tell_a_polling_thread_when_to_poll) {
+  ManualSink sink;
+  sink.room = 1;
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
+  IntakeOptions options;
+  options.tcp_port = 0;
+  LiabilityIntake intake(options, admission);
+  const int ready = intake.readiness_fd();
+  ASSERT_GE(ready, 0);
+  const auto readable = [ready](int timeout_ms) {
+    pollfd entry{ready, POLLIN, 0};
+    return ::poll(&entry, 1, timeout_ms) == 1 && (entry.revents & POLLIN) != 0;
+  };
+  EXPECT_FALSE(readable(0));
+  const int fd = connect_tcp(intake.tcp_port());
+  EXPECT_TRUE(readable(1000)); // the connection waits to be accepted
+  EXPECT_EQ(intake.poll_once(0), 0u);
+  EXPECT_FALSE(readable(0));
+  EXPECT_FALSE(intake.has_deferred_work());
+
+  const std::string lines = R"({"id":"r-1","kind":"usd_credit","usd_cents":5,"ts":1})"
+                            "\n"
+                            R"({"id":"r-2","kind":"usd_credit","usd_cents":6,"ts":1})"
+                            "\n";
+  ASSERT_EQ(::send(fd, lines.data(), lines.size(), 0), static_cast<ssize_t>(lines.size()));
+  EXPECT_TRUE(readable(1000));
+  EXPECT_EQ(intake.poll_once(0), 1u); // room for one line only
+  EXPECT_FALSE(readable(0));          // everything sent was read: only deferred work is left
+  EXPECT_TRUE(intake.has_deferred_work());
+  sink.room = 2;
+  EXPECT_EQ(intake.poll_once(0), 1u);
+  EXPECT_TRUE(intake.has_deferred_work()); // both answers wait for durability
+  sink.durable = 2;
+  (void)intake.poll_once(0);
+  EXPECT_FALSE(intake.has_deferred_work());
+  char buffer[256];
+  const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buffer, static_cast<std::size_t>(n)),
+            "{\"ack\":\"r-1\",\"sequence\":1}\n{\"ack\":\"r-2\",\"sequence\":2}\n");
+
+  ::close(fd); // the hang-up is input too, and its connection is closed on the next poll
+  EXPECT_TRUE(readable(1000));
+  (void)intake.poll_once(0);
+  EXPECT_FALSE(intake.has_deferred_work());
+  EXPECT_FALSE(readable(0));
 }
 
 TEST(LiabilityIntake, a_full_queue_holds_lines_back_without_losing_or_reordering_them) {

@@ -320,12 +320,25 @@ void EngineRuntime::start() {
                  to_string(waits_[i]));
   }
   spawn("journal", cpu_of("journal"), [this] { journal_worker_->run(journal_stop_); });
+  hot_path_sources_.resize(admissions_.size());
   if (one_thread()) {
+    // The intake runs on the hot path (hot_path_thread.hpp): built here, so
+    // that a socket it cannot listen on stops the start with the reason.
+    for (std::size_t i = 0; i < admissions_.size(); ++i) {
+      if (source_on_hot_path(config_.run, source_status_[i]->name)) {
+        hot_path_sources_[i] = make_source(i);
+      }
+    }
     spawn("hot-path", cpu_of("hot-path"), [this] {
       inject_recovery_inputs();
       HotPathParts parts;
       for (std::size_t i = 0; i < feed_plans_.size(); ++i) {
         parts.feeds.push_back({&feed_plans_[i], markets_[i].get(), feed_status_[i].get()});
+      }
+      for (std::size_t i = 0; i < hot_path_sources_.size(); ++i) {
+        if (hot_path_sources_[i]) {
+          parts.sources.push_back({hot_path_sources_[i].get(), source_status_[i].get(), admissions_[i].get()});
+        }
       }
       parts.kernel = kernel_worker_.get();
       for (const std::unique_ptr<GatewayWorker>& gateway : gateway_workers_) {
@@ -357,6 +370,9 @@ void EngineRuntime::start() {
           [this] { transfer_worker_->run(sources_stop_, *transfers_, *transfer_reports_, kernel_wakeup_); });
   }
   for (std::size_t i = 0; i < admissions_.size(); ++i) {
+    if (hot_path_sources_[i]) {
+      continue;
+    }
     spawn(source_status_[i]->name, cpu_of(source_status_[i]->name), [this, i] {
       run_source([this, i] { return make_source(i); }, *source_status_[i], sources_stop_, {}, admissions_[i].get());
     });

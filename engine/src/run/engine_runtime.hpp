@@ -140,6 +140,10 @@ private:
   std::vector<std::unique_ptr<SourceStatus>> source_status_;
   std::vector<std::unique_ptr<liabilities::LiabilityAdmission>>
       admissions_; // by source, built (and seeded) before threads
+  // By source: those the hot-path thread polls (the intake with
+  // hot_path = "one_thread"), built by start(); null for a source on its own
+  // thread. Destroyed after the threads are joined.
+  std::vector<std::unique_ptr<liabilities::LiabilitySource>> hot_path_sources_;
   OrderLatency order_latency_;
 
   std::atomic<bool> sources_stop_{false};

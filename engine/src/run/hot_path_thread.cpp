@@ -35,6 +35,11 @@ public:
     for (const HotPathFeed& feed : parts.feeds) {
       feeds_.push_back(std::make_unique<FeedRunner>(*feed.plan, loop_, *feed.queue, *feed.status, *parts.wakeup));
     }
+    for (const HotPathSource& source : parts.sources) {
+      sources_.push_back({std::make_unique<SourcePoller>(*source.source, *source.status, source.admission),
+                          loop_.watch_readable(source.source->readiness_fd())});
+      (void)sources_.back().poller->poll(0); // publishes it as up (listening since construction)
+    }
   }
 
   void run(const std::atomic<bool>& stop) {
@@ -72,7 +77,10 @@ public:
       // sleeper and writes the eventfd, which ends the wait below.
       const AnnouncedSleep announced(*parts_.wakeup);
       if (!has_work(stop)) {
-        const std::int64_t timeout = std::min(kernel_.idle_timeout_ns(), GatewayWorker::kIdleTimeoutNs);
+        std::int64_t timeout = std::min(kernel_.idle_timeout_ns(), GatewayWorker::kIdleTimeoutNs);
+        if (sources_deferred()) {
+          timeout = std::min(timeout, kDeferredSourcePollNs);
+        }
         parked_by_timeout = loop_.run_once(feeds::WaitMode::blocking, std::chrono::nanoseconds(timeout)) == 0;
         idle_since_ns = 0;
         if (loop_.wakeup_failures() != wakeup_failures_) {
@@ -98,6 +106,23 @@ public:
         error = error ? error : std::current_exception();
       }
     };
+    // First the intake, as the thread-per-stage layout stops its sources
+    // first: what became durable meanwhile is acknowledged (the kernel and
+    // the journal still run), for at most what run_source's drain allows.
+    const SourceWorkerTiming timing;
+    const std::int64_t sources_deadline =
+        monotonic_ns() + std::int64_t{timing.drain_polls} * timing.drain_poll_ms * 1'000'000;
+    while (monotonic_ns() < sources_deadline && unacknowledged()) {
+      bool worked = false;
+      attempt([&] { worked = poll_sources(true); });
+      attempt([&] { worked = kernel_.do_work() || worked; });
+      if (!worked) {
+        attempt([&] { (void)loop_.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(1)); });
+      }
+    }
+    for (Source& source : sources_) {
+      attempt([&] { source.poller->finish(); });
+    }
     for (std::size_t i = 0; i < gateways_started_; ++i) {
       attempt([&] { parts_.gateways[i]->begin_shutdown(); });
     }
@@ -149,6 +174,9 @@ private:
     for (const std::unique_ptr<FeedRunner>& feed : feeds_) {
       feed->after_loop();
     }
+    if (gateways_running) {
+      worked = poll_sources(false) || worked;
+    }
     worked = kernel_.do_work() || worked;
     for (std::size_t i = 0; i < gateways_started_; ++i) {
       GatewayWorker* gateway = parts_.gateways[i];
@@ -161,6 +189,34 @@ private:
     return stop.load(std::memory_order_acquire) || kernel_.has_input() ||
            std::any_of(parts_.gateways.begin(), parts_.gateways.end(),
                        [](const GatewayWorker* gateway) { return gateway->has_work(); });
+  }
+
+  // Polls each source whose descriptor became readable, and, every
+  // kDeferredSourcePollNs (or each call when `always`), those with deferred
+  // work: answers waiting for durability, lines held back by a full queue.
+  bool poll_sources(bool always) {
+    bool worked = false;
+    const std::int64_t now = sources_.empty() ? 0 : monotonic_ns();
+    for (Source& source : sources_) {
+      const bool readable = loop_.take_readable(source.watch);
+      const bool deferred =
+          (always || now >= source.next_deferred_poll_ns) && source.poller->source().has_deferred_work();
+      if (readable || deferred) {
+        worked = source.poller->poll(0) > 0 || worked;
+        source.next_deferred_poll_ns = now + kDeferredSourcePollNs;
+      }
+    }
+    return worked;
+  }
+
+  [[nodiscard]] bool sources_deferred() const {
+    return std::any_of(sources_.begin(), sources_.end(),
+                       [](const Source& source) { return source.poller->source().has_deferred_work(); });
+  }
+
+  [[nodiscard]] bool unacknowledged() const {
+    return std::any_of(sources_.begin(), sources_.end(),
+                       [](const Source& source) { return source.poller->source().unacknowledged() > 0; });
   }
 
   [[nodiscard]] bool all_logged_out() const {
@@ -181,6 +237,16 @@ private:
   KernelWorker& kernel_;
   feeds::EventLoop loop_;
   std::vector<std::unique_ptr<FeedRunner>> feeds_;
+  // Answers wait for the journal thread, which does not wake this one: how
+  // often a source with deferred work is looked at again (its own thread
+  // used to look every 1 ms).
+  static constexpr std::int64_t kDeferredSourcePollNs = 250'000;
+  struct Source {
+    std::unique_ptr<SourcePoller> poller;
+    std::size_t watch = 0; // loop_.watch_readable's index
+    std::int64_t next_deferred_poll_ns = 0;
+  };
+  std::vector<Source> sources_;
   std::size_t gateways_started_ = 0;
   std::uint64_t wakeup_failures_ = 0;
 };

@@ -9,9 +9,13 @@
 //
 // What stays: the stages and their SPSC queues are the same objects as in
 // the thread-per-stage layout (a push here is popped later in the same
-// cycle); the kernel's other producers (liability sources, the transfer
+// cycle); the kernel's other producers (LND and NATS sources, the transfer
 // thread, QuickFIX's own receiving thread, /metrics) and the journal keep
-// their threads.
+// their threads. The liability intake runs here too: its epoll descriptor
+// is one more poll on the io_uring (feeds::EventLoop::watch_readable), so a
+// payment is read, admitted, applied and sent as an order in one cycle.
+// Its answers wait for the journal's durability as on its own thread; while
+// some do, the cycle looks again every 250 us.
 //
 // Idle: spinning, the cycle polls the io_uring without entering the kernel.
 // Blocking, it sleeps in the feeds' io_uring wait; the kernel's EventCount
@@ -27,6 +31,7 @@
 #include "gateway_worker.hpp"
 #include "kernel_worker.hpp"
 #include "pipeline.hpp"
+#include "source_worker.hpp"
 #include "threads.hpp"
 
 namespace synthusd::engine::run {
@@ -37,8 +42,17 @@ struct HotPathFeed {
   FeedStatus* status = nullptr;
 };
 
+// A liability source with a readiness descriptor (the intake): polled on
+// this thread, without waiting, when its descriptor is readable.
+struct HotPathSource {
+  liabilities::LiabilitySource* source = nullptr;
+  SourceStatus* status = nullptr;
+  const liabilities::LiabilityAdmission* admission = nullptr;
+};
+
 struct HotPathParts {
   std::vector<HotPathFeed> feeds;
+  std::vector<HotPathSource> sources;
   KernelWorker* kernel = nullptr;
   std::vector<GatewayWorker*> gateways;
   EventCount* wakeup = nullptr; // the kernel's, already wake_through(wakeup_fd)

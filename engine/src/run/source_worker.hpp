@@ -11,8 +11,8 @@
 #include <string>
 
 #include "synthusd/liabilities/liability_sink.hpp"
-#include "synthusd/liabilities/rejection_log.hpp"
 #include "synthusd/liabilities/liability_source.hpp"
+#include "synthusd/liabilities/rejection_log.hpp"
 
 namespace synthusd::engine::run {
 

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "synthusd/engine/config_file.hpp"
@@ -33,8 +34,13 @@ struct RunThread {
 // The threads `run` starts for this configuration, in start order, with the
 // CPU [engine.cpus] gives each: kernel, journal, fix-<venue> per gateway,
 // feed-<venue> per feed (with hot_path = "one_thread": hot-path, journal),
-// then the enabled liability sources.
+// then the enabled liability sources that have a thread of their own.
 [[nodiscard]] std::vector<RunThread> run_threads(const RunConfig& run);
+
+// Whether the liability source `name` runs on the hot-path thread rather
+// than its own: the intake does with hot_path = "one_thread" (its epoll
+// descriptor is polled by the hot path's io_uring).
+[[nodiscard]] bool source_on_hot_path(const RunConfig& run, std::string_view name) noexcept;
 
 // How each thread of `threads` waits (same order).
 [[nodiscard]] std::vector<ThreadWait> plan_waits(const std::vector<RunThread>& threads, WaitMode mode,
