@@ -110,7 +110,12 @@ std::vector<ConfigProblem> placement_problems(const RunConfig& run, unsigned cpu
     const auto thread = std::find_if(threads.begin(), threads.end(),
                                      [&](const RunThread& candidate) { return candidate.name == entry.thread; });
     if (thread == threads.end()) {
-      problems.push_back({file, entry.line, key, "no such thread in this configuration (threads: " + names + ")"});
+      problems.push_back(
+          {file, entry.line, key,
+           source_on_hot_path(run, entry.thread)
+               ? "the " + entry.thread +
+                     " runs on hot-path with hot_path = \"one_thread\": pin hot-path instead (threads: " + names + ")"
+               : "no such thread in this configuration (threads: " + names + ")"});
       continue;
     }
     if (!seen.insert(entry.thread).second) {

@@ -33,9 +33,11 @@ struct LiabilityIntake::Connection {
     pending_bytes += text.size();
     pending.push_back({ticket, std::move(text)});
   }
-  bool discarding = false; // inside an oversized line: drop bytes until its newline
-  bool blocked = false;    // the sink was full: handle `in` before reading more
-  bool closing = false;    // the peer hung up: close once nothing is pending
+  bool discarding = false;                       // inside an oversized line: drop bytes until its newline
+  bool blocked = false;                          // the sink was full: handle `in` before reading more
+  bool closing = false;                          // the peer stopped writing: close once nothing is pending
+  bool gone = false;                             // the peer is gone both ways (hang-up, error, failed send): close now
+  std::uint32_t interest = EPOLLIN | EPOLLRDHUP; // what epoll watches for it now
 };
 
 namespace {
@@ -43,6 +45,12 @@ namespace {
 [[noreturn]] void fail(const std::string& what) {
   throw std::runtime_error("liability intake: " + what + ": " + std::strerror(errno));
 }
+
+// Bytes read from one connection per poll at most: a client writing a
+// flood cannot hold the thread that polls (the engine's one-thread hot path
+// also reads the market) for more than about a hundred lines; the rest
+// stays in the socket, which keeps the descriptor readable for the next poll.
+constexpr std::size_t kReadBudgetBytes = 16 * 1024;
 
 } // namespace
 
@@ -123,31 +131,51 @@ bool LiabilityIntake::read_from(Connection& connection) {
   char buffer[4096];
   // Bounded: a client that floods us while the kernel's queue is full is
   // simply not read (TCP backpressure) until the queue drains.
-  while (!connection.blocked && connection.in.size() < options_.max_line_bytes * 16) {
+  std::size_t budget = kReadBudgetBytes;
+  while (!connection.blocked && connection.in.size() < options_.max_line_bytes * 16 && budget > 0) {
     if (output_full(connection)) {
       // A client that writes and does not read its answers: stop reading it
       // (TCP backpressure reaches it) and wait until it can take more, so
-      // its answers cannot grow without bound. Interest moves to EPOLLOUT,
-      // so a paused connection never makes the loop spin.
+      // its answers cannot grow without bound (update_interest: no EPOLLIN).
       if (!connection.paused) {
         connection.paused = true;
         ++counters_.paused;
-        epoll_event event{EPOLLOUT | EPOLLRDHUP, {.fd = connection.fd}};
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, connection.fd, &event);
       }
       return true;
     }
-    const ssize_t n = ::read(connection.fd, buffer, sizeof buffer);
+    const ssize_t n = ::read(connection.fd, buffer, std::min(sizeof buffer, budget));
     if (n == 0) {
       return false;
     }
     if (n < 0) {
       return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
     }
+    budget -= static_cast<std::size_t>(n);
     connection.in.append(buffer, static_cast<std::size_t>(n));
     process_lines(connection);
   }
   return true;
+}
+
+void LiabilityIntake::update_interest(Connection& connection) {
+  // Level-triggered: whatever is watched and ready reports again on every
+  // wait, so only what this poll can act on is watched. A connection held
+  // back (the sink was full, or no price yet) or paused is not read; its
+  // socket's unread bytes must not make every wait return at once (the
+  // one-thread hot path would spin). Hang-ups and errors are reported
+  // whatever the mask. Answers that did not fit into the socket ask for
+  // EPOLLOUT only while they wait.
+  // A closing connection (the peer sent its last line) is not read again:
+  // its end of input would report on every wait.
+  std::uint32_t wanted = connection.blocked || connection.paused || connection.closing ? 0U : EPOLLIN | EPOLLRDHUP;
+  if (!connection.out.empty()) {
+    wanted |= EPOLLOUT;
+  }
+  if (wanted != connection.interest) {
+    epoll_event event{wanted, {.fd = connection.fd}};
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, connection.fd, &event);
+    connection.interest = wanted;
+  }
 }
 
 void LiabilityIntake::process_lines(Connection& connection) {
@@ -248,10 +276,14 @@ void LiabilityIntake::release_answers(std::uint64_t durable) {
       connection->out += connection->pending.front().text;
       connection->pending.pop_front();
     }
-    while (!connection->out.empty()) {
+    while (!connection->out.empty() && !connection->gone) {
       const ssize_t n = ::send(connection->fd, connection->out.data(), connection->out.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        connection->gone = true; // EPIPE, ECONNRESET: nobody will read these answers
+        break;
+      }
       if (n <= 0) {
-        break; // EAGAIN: the rest goes out on a later poll
+        break; // EAGAIN: the rest goes out when EPOLLOUT says it can
       }
       connection->out.erase(0, static_cast<std::size_t>(n));
     }
@@ -261,9 +293,10 @@ void LiabilityIntake::release_answers(std::uint64_t durable) {
     if (connection->paused && !output_full(*connection)) {
       // It read its answers: read it again, starting with what it had sent.
       connection->paused = false;
-      epoll_event event{EPOLLIN | EPOLLRDHUP, {.fd = connection->fd}};
-      ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, connection->fd, &event);
       process_lines(*connection);
+    }
+    if (!connection->gone) {
+      update_interest(*connection);
     }
   }
 }
@@ -293,8 +326,27 @@ std::size_t LiabilityIntake::poll_once(int timeout_ms) {
       continue;
     }
     for (const auto& connection : connections_) {
-      if (connection->fd == fd && !connection->closing && !read_from(*connection)) {
+      if (connection->fd != fd || connection->gone) {
+        continue;
+      }
+      if (connection->closing) {
+        // Only EPOLLOUT (its answers) or a hang-up is watched now; the
+        // answers go out in release_answers below.
+        connection->gone = (events[i].events & (EPOLLHUP | EPOLLERR)) != 0;
+        continue;
+      }
+      if ((events[i].events & (EPOLLHUP | EPOLLERR)) != 0) {
+        // Gone both ways: what it sent is still read (and admitted, so that
+        // the journal has what the client may have counted as sent), but
+        // no answer can reach it.
+        (void)read_from(*connection);
+        connection->gone = true;
+      } else if (!read_from(*connection) || (connection->paused && (events[i].events & EPOLLRDHUP) != 0)) {
+        // Done writing (a paused connection is not read, so its end of
+        // input is seen here): answered until its answers are out.
         connection->closing = true;
+      }
+      if (connection->gone) {
         ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
       }
     }
@@ -304,7 +356,8 @@ std::size_t LiabilityIntake::poll_once(int timeout_ms) {
   release_answers(admission_.make_durable());
   for (std::size_t i = connections_.size(); i-- > 0;) {
     const Connection& connection = *connections_[i];
-    if (connection.closing && connection.pending.empty() && !connection.blocked) {
+    if (connection.gone ||
+        (connection.closing && connection.pending.empty() && connection.out.empty() && !connection.blocked)) {
       close_connection(i);
     }
   }
@@ -319,14 +372,18 @@ std::size_t LiabilityIntake::unacknowledged() const noexcept {
   return waiting;
 }
 
-bool LiabilityIntake::has_deferred_work() const noexcept {
+DeferredWork LiabilityIntake::deferred_work() const noexcept {
+  // Answers that did not fit into a socket are not deferred work: EPOLLOUT
+  // reports when they can go. A connection to close is closed by the poll
+  // that found it so.
+  bool held_back = false;
   for (const auto& connection : connections_) {
-    if (connection->blocked || !connection->pending.empty() || !connection->out.empty() ||
-        (connection->closing && connection->pending.empty())) {
-      return true;
+    if (!connection->pending.empty()) {
+      return DeferredWork::durability;
     }
+    held_back = held_back || connection->blocked;
   }
-  return false;
+  return held_back ? DeferredWork::held_back : DeferredWork::none;
 }
 
 std::size_t LiabilityIntake::buffered_answer_bytes() const noexcept {

@@ -10,6 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -421,8 +425,16 @@ TEST(KernelWorker, halts_instead_of_waiting_forever_when_the_journal_thread_has_
   (void)worker.drain_once(); // without the guard: never returns
   EXPECT_TRUE(worker.halted());
   EXPECT_GT(worker.stats().journal_waits.load(), 0u);
-  std::atomic<bool> never{false};
-  worker.run(never); // returns by itself: a halted kernel does not loop
+  const hedging::UsdCents applied = p.kernel.liability();
+  // Halted, its thread still empties its queues (so that no producer waits
+  // on it) and applies none of it, until the stop.
+  std::atomic<bool> stop{false};
+  std::thread kernel_thread([&] { worker.run(stop); });
+  EXPECT_TRUE(eventually([&] { return p.liabilities.queue.read_available() == 0; }));
+  stop.store(true);
+  p.wakeup.notify();
+  kernel_thread.join();
+  EXPECT_EQ(p.kernel.liability(), applied);
 
   // What is in the queue is journaled once a journal runs again, and it is
   // exactly what the kernel applied: no state without its record.
@@ -431,8 +443,66 @@ TEST(KernelWorker, halts_instead_of_waiting_forever_when_the_journal_thread_has_
   ASSERT_FALSE(records.empty());
   ASSERT_LT(records.size(), 40u);
   EXPECT_EQ(p.kernel.liability(), hedging::UsdCents{static_cast<std::int64_t>(records.size()) * 100});
-  EXPECT_EQ(worker.status().liability_events.load(), records.size());
   EXPECT_EQ(p.liabilities.make_durable(), records.size()); // the rest is never acknowledged
+}
+
+// Files may not grow while it lives (RLIMIT_FSIZE 0, SIGXFSZ ignored): a
+// write past the end fails with EFBIG, as a full disk fails one.
+class NoFileGrowth {
+public:
+  NoFileGrowth() {
+    (void)::getrlimit(RLIMIT_FSIZE, &saved_);
+    previous_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit none = saved_;
+    none.rlim_cur = 0;
+    EXPECT_EQ(::setrlimit(RLIMIT_FSIZE, &none), 0);
+  }
+  ~NoFileGrowth() {
+    (void)::setrlimit(RLIMIT_FSIZE, &saved_);
+    (void)std::signal(SIGXFSZ, previous_);
+  }
+  NoFileGrowth(const NoFileGrowth&) = delete;
+  NoFileGrowth& operator=(const NoFileGrowth&) = delete;
+
+private:
+  rlimit saved_{};
+  void (*previous_)(int) = nullptr;
+};
+
+// A journal whose writes fail stops its thread with the error; the kernel
+// sees it before its next input, queue full or not, and applies nothing more.
+TEST(KernelWorker, halts_at_its_next_input_once_the_journal_thread_failed) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start();
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 100, at_ms(1)), "w-full"), 1u);
+  EXPECT_TRUE(worker.drain_once());
+  EXPECT_EQ(p.kernel.liability(), hedging::UsdCents{100});
+  {
+    const NoFileGrowth full_disk;
+    EXPECT_THROW(p.flush_journal(), std::runtime_error); // EFBIG
+  }
+  EXPECT_TRUE(p.journal.failed());
+  EXPECT_EQ(p.liabilities.make_durable(), 0u); // never acknowledged
+
+  ASSERT_EQ(p.liabilities.submit(liability_change(2, 200, at_ms(2)), "w-full"), 2u);
+  (void)worker.drain_once();
+  EXPECT_TRUE(worker.halted());
+  EXPECT_EQ(p.kernel.liability(), hedging::UsdCents{100}); // the second input moved nothing
+  EXPECT_EQ(worker.last_sequence(), 1u);                   // and was numbered for no record
+}
+
+// A journal thread that stopped without failing (a test's flush, the end of
+// a run) halts nothing while its queue has room.
+TEST(KernelWorker, a_journal_that_stopped_cleanly_does_not_halt_the_kernel) {
+  KernelPipeline p;
+  KernelWorker& worker = p.start();
+  p.flush_journal();
+  EXPECT_TRUE(p.journal.stopped());
+  EXPECT_FALSE(p.journal.failed());
+  ASSERT_EQ(p.liabilities.submit(liability_change(1, 100, at_ms(1)), "w-clean"), 1u);
+  EXPECT_TRUE(worker.drain_once());
+  EXPECT_FALSE(worker.halted());
+  EXPECT_EQ(p.kernel.liability(), hedging::UsdCents{100});
 }
 
 // The reproduced failure: one scrape the kernel thread answered too late,

@@ -160,6 +160,19 @@ TEST(ThreadPlacementConfig, a_key_that_names_no_thread_is_an_error_listing_the_t
   EXPECT_NE(problems[0].message.find("kernel, journal, fix-deribit"), std::string::npos);
 }
 
+// The intake had a thread in one_thread configurations before it moved onto
+// hot-path: such a key says where it went.
+TEST(ThreadPlacementConfig, an_intake_key_with_one_thread_says_the_intake_runs_on_hot_path) {
+  RunConfig run = one_gateway(WaitMode::automatic, {{"intake", 1, 0}});
+  run.engine.hot_path = HotPath::one_thread;
+  run.intake.enabled = true;
+  const auto problems = placement_problems(run, 4, "f.toml");
+  ASSERT_EQ(problems.size(), 1U) << describe(problems);
+  EXPECT_EQ(problems[0].key, "engine.cpus.intake");
+  EXPECT_NE(problems[0].message.find("runs on hot-path"), std::string::npos) << problems[0].message;
+  EXPECT_NE(problems[0].message.find("pin hot-path instead"), std::string::npos) << problems[0].message;
+}
+
 TEST(ThreadPlacementConfig, the_file_reports_placement_and_replaced_keys_by_name) {
   const std::string text = std::string(test_support::kTwoVenueKernel) +
                            "\n[engine]\nwait = \"spin\"\nkernel_cpu = 1\n\n[engine.cpus]\nkernel = 0\nnope = 0\n";

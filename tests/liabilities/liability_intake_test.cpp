@@ -187,7 +187,10 @@ TEST(LiabilityIntake, a_client_that_writes_and_never_reads_cannot_make_the_answe
   LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(1'700'000'000'000));
   IntakeOptions options;
   options.tcp_port = 0;
-  options.max_output_bytes = 16 * 1024;
+  // The smallest cap: a poll reads at most 16 KiB from a connection (about
+  // 230 of these lines, 7 KiB of answers), and the kernel's send buffer
+  // grows to megabytes before a send blocks.
+  options.max_output_bytes = 4 * 1024;
   LiabilityIntake intake(options, admission);
   // A small receive buffer on the client, so that the answers it does not
   // read back up into the intake quickly.
@@ -409,8 +412,8 @@ TEST(LiabilityIntake, no_ack_and_no_duplicate_ack_before_the_event_is_durable) {
 
 // What the one-thread hot path relies on to poll the intake without a
 // thread of its own: the epoll descriptor is readable when a client has
-// written, and has_deferred_work() holds while an answer waits for
-// durability or lines wait for room, so that it is polled again.
+// written, and deferred_work() says when lines wait for room or answers
+// for durability, so that it is polled again.
 TEST(LiabilityIntake, its_readiness_descriptor_and_deferred_work_tell_a_polling_thread_when_to_poll) {
   ManualSink sink;
   sink.room = 1;
@@ -429,7 +432,7 @@ TEST(LiabilityIntake, its_readiness_descriptor_and_deferred_work_tell_a_polling_
   EXPECT_TRUE(readable(1000)); // the connection waits to be accepted
   EXPECT_EQ(intake.poll_once(0), 0u);
   EXPECT_FALSE(readable(0));
-  EXPECT_FALSE(intake.has_deferred_work());
+  EXPECT_EQ(intake.deferred_work(), DeferredWork::none);
 
   const std::string lines = R"({"id":"r-1","kind":"usd_credit","usd_cents":5,"ts":1})"
                             "\n"
@@ -437,15 +440,15 @@ TEST(LiabilityIntake, its_readiness_descriptor_and_deferred_work_tell_a_polling_
                             "\n";
   ASSERT_EQ(::send(fd, lines.data(), lines.size(), 0), static_cast<ssize_t>(lines.size()));
   EXPECT_TRUE(readable(1000));
-  EXPECT_EQ(intake.poll_once(0), 1u); // room for one line only
-  EXPECT_FALSE(readable(0));          // everything sent was read: only deferred work is left
-  EXPECT_TRUE(intake.has_deferred_work());
+  EXPECT_EQ(intake.poll_once(0), 1u);                          // room for one line only
+  EXPECT_FALSE(readable(0));                                   // everything sent was read: only deferred work is left
+  EXPECT_EQ(intake.deferred_work(), DeferredWork::durability); // r-1's answer; r-2 is held back too
   sink.room = 2;
   EXPECT_EQ(intake.poll_once(0), 1u);
-  EXPECT_TRUE(intake.has_deferred_work()); // both answers wait for durability
+  EXPECT_EQ(intake.deferred_work(), DeferredWork::durability); // both answers wait for durability
   sink.durable = 2;
   (void)intake.poll_once(0);
-  EXPECT_FALSE(intake.has_deferred_work());
+  EXPECT_EQ(intake.deferred_work(), DeferredWork::none);
   char buffer[256];
   const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
   ASSERT_GT(n, 0);
@@ -455,8 +458,85 @@ TEST(LiabilityIntake, its_readiness_descriptor_and_deferred_work_tell_a_polling_
   ::close(fd); // the hang-up is input too, and its connection is closed on the next poll
   EXPECT_TRUE(readable(1000));
   (void)intake.poll_once(0);
-  EXPECT_FALSE(intake.has_deferred_work());
+  EXPECT_EQ(intake.deferred_work(), DeferredWork::none);
   EXPECT_FALSE(readable(0));
+}
+
+bool descriptor_readable(int fd) {
+  pollfd entry{fd, POLLIN, 0};
+  return ::poll(&entry, 1, 0) == 1 && (entry.revents & POLLIN) != 0;
+}
+
+// A line held back (no index price for its sats) with more input behind it
+// in the socket: the intake does not read that input, so it must not watch
+// for it either, or the level-triggered descriptor is readable on every
+// wait and the thread polling it spins until the price comes.
+TEST(LiabilityIntake, a_held_back_connection_does_not_keep_its_readiness_descriptor_readable) {
+  ManualSink sink; // no index price
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
+  IntakeOptions options;
+  options.tcp_port = 0;
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_tcp(intake.tcp_port());
+  const std::string sats = R"({"id":"h-1","kind":"usd_credit","sats":1000,"ts":1})"
+                           "\n";
+  ASSERT_EQ(::send(fd, sats.data(), sats.size(), 0), static_cast<ssize_t>(sats.size()));
+  for (int i = 0; i < 5 && intake.deferred_work() != DeferredWork::held_back; ++i) {
+    (void)intake.poll_once(100);
+  }
+  ASSERT_EQ(intake.deferred_work(), DeferredWork::held_back);
+  const std::string more = R"({"id":"h-2","kind":"usd_credit","usd_cents":5,"ts":1})"
+                           "\n";
+  ASSERT_EQ(::send(fd, more.data(), more.size(), 0), static_cast<ssize_t>(more.size()));
+  std::this_thread::sleep_for(20ms); // not timing the code: the bytes must have reached the socket
+  (void)intake.poll_once(0);
+  EXPECT_FALSE(descriptor_readable(intake.readiness_fd()));
+  EXPECT_TRUE(sink.taken.empty());
+
+  sink.price = hedging::Price::from_dollars(50'000);
+  sink.durable = 2;
+  const auto answers = exchange(intake, fd, "", 2);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(sink.taken.size(), 2u);
+  ::close(fd);
+}
+
+// A client that wrote without reading until its connection was paused,
+// then went away: its end of input and the failed sends close the
+// connection (before, it stayed paused and readable forever: a spinning
+// poller and a leaked descriptor).
+TEST(LiabilityIntake, a_paused_client_that_goes_away_is_closed_and_leaves_nothing_to_poll) {
+  ManualSink sink;
+  sink.room = 1'000'000;
+  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
+  IntakeOptions options;
+  options.tcp_port = 0;
+  options.max_output_bytes = 4096;
+  LiabilityIntake intake(options, admission);
+  const int fd = connect_tcp(intake.tcp_port());
+  const int small = 4096;
+  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  std::string lines;
+  for (int i = 0; i < 3000; ++i) {
+    lines += R"({"id":"p-)" + std::to_string(i) + R"(","kind":"usd_credit","usd_cents":1,"ts":1})" + "\n";
+  }
+  std::size_t sent = 0;
+  for (int round = 0; round < 2000 && intake.counters().paused == 0; ++round) {
+    const ssize_t n = ::send(fd, lines.data() + sent, std::min<std::size_t>(lines.size() - sent, 8192), MSG_DONTWAIT);
+    sent += n > 0 ? static_cast<std::size_t>(n) : 0;
+    sink.durable = sink.taken.size();
+    (void)intake.poll_once(1);
+  }
+  ASSERT_GT(intake.counters().paused, 0u);
+  ::close(fd); // with unread answers: the peer resets
+  for (int i = 0; i < 20; ++i) {
+    sink.durable = sink.taken.size();
+    (void)intake.poll_once(1);
+  }
+  EXPECT_EQ(intake.unacknowledged(), 0u);
+  EXPECT_EQ(intake.buffered_answer_bytes(), 0u);
+  EXPECT_EQ(intake.deferred_work(), DeferredWork::none);
+  EXPECT_FALSE(descriptor_readable(intake.readiness_fd()));
 }
 
 TEST(LiabilityIntake, a_full_queue_holds_lines_back_without_losing_or_reordering_them) {

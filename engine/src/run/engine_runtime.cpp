@@ -438,6 +438,9 @@ void EngineRuntime::stop() {
   if (kernel_thread_.joinable()) {
     kernel_thread_.join();
   }
+  // The hot path's intake closes its sockets now, as a source thread's does
+  // when it ends (clients see the end at once, not after the summary).
+  hot_path_sources_.clear();
   journal_stop_.store(true);
   if (journal_thread_.joinable()) {
     journal_thread_.join();

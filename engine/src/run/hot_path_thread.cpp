@@ -78,8 +78,8 @@ public:
       const AnnouncedSleep announced(*parts_.wakeup);
       if (!has_work(stop)) {
         std::int64_t timeout = std::min(kernel_.idle_timeout_ns(), GatewayWorker::kIdleTimeoutNs);
-        if (sources_deferred()) {
-          timeout = std::min(timeout, kDeferredSourcePollNs);
+        if (const std::int64_t deferred = next_deferred_poll_ns(); deferred > 0) {
+          timeout = std::min(timeout, std::max<std::int64_t>(deferred - monotonic_ns(), 0));
         }
         parked_by_timeout = loop_.run_once(feeds::WaitMode::blocking, std::chrono::nanoseconds(timeout)) == 0;
         idle_since_ns = 0;
@@ -191,27 +191,46 @@ private:
                        [](const GatewayWorker* gateway) { return gateway->has_work(); });
   }
 
-  // Polls each source whose descriptor became readable, and, every
-  // kDeferredSourcePollNs (or each call when `always`), those with deferred
-  // work: answers waiting for durability, lines held back by a full queue.
+  // Polls each source whose descriptor became readable, and those whose
+  // deferred work is due (each call when `always`): answers waiting for
+  // durability every kDurabilityPollNs, input held back (a full queue, no
+  // price yet) every kHeldBackPollNs. Work is what a poll handled: a
+  // readiness that brought nothing new does not keep the thread cycling.
   bool poll_sources(bool always) {
     bool worked = false;
     const std::int64_t now = sources_.empty() ? 0 : monotonic_ns();
     for (Source& source : sources_) {
       const bool readable = loop_.take_readable(source.watch);
-      const bool deferred =
-          (always || now >= source.next_deferred_poll_ns) && source.poller->source().has_deferred_work();
-      if (readable || deferred) {
-        worked = source.poller->poll(0) > 0 || worked;
-        source.next_deferred_poll_ns = now + kDeferredSourcePollNs;
+      const bool due = always || (source.next_deferred_poll_ns != 0 && now >= source.next_deferred_poll_ns);
+      if (!readable && !due) {
+        continue;
+      }
+      worked = source.poller->poll(0) > 0 || worked;
+      // Due again counted from the poll that left the work, not from every cycle.
+      switch (source.poller->source().deferred_work()) {
+      case liabilities::DeferredWork::none:
+        source.next_deferred_poll_ns = 0;
+        break;
+      case liabilities::DeferredWork::durability:
+        source.next_deferred_poll_ns = now + kDurabilityPollNs;
+        break;
+      case liabilities::DeferredWork::held_back:
+        source.next_deferred_poll_ns = now + kHeldBackPollNs;
+        break;
       }
     }
     return worked;
   }
 
-  [[nodiscard]] bool sources_deferred() const {
-    return std::any_of(sources_.begin(), sources_.end(),
-                       [](const Source& source) { return source.poller->source().has_deferred_work(); });
+  // When the earliest deferred poll is due (monotonic ns), 0 for none.
+  [[nodiscard]] std::int64_t next_deferred_poll_ns() const {
+    std::int64_t next = 0;
+    for (const Source& source : sources_) {
+      if (source.next_deferred_poll_ns != 0 && (next == 0 || source.next_deferred_poll_ns < next)) {
+        next = source.next_deferred_poll_ns;
+      }
+    }
+    return next;
   }
 
   [[nodiscard]] bool unacknowledged() const {
@@ -238,13 +257,16 @@ private:
   feeds::EventLoop loop_;
   std::vector<std::unique_ptr<FeedRunner>> feeds_;
   // Answers wait for the journal thread, which does not wake this one: how
-  // often a source with deferred work is looked at again (its own thread
-  // used to look every 1 ms).
-  static constexpr std::int64_t kDeferredSourcePollNs = 250'000;
+  // often a source whose answers wait for durability is looked at again
+  // (its own thread looked every 1 ms), and one whose input is held back
+  // (a full queue, which this thread drains, or no index price, which may
+  // last: not 4,000 wake-ups a second for that).
+  static constexpr std::int64_t kDurabilityPollNs = 250'000;
+  static constexpr std::int64_t kHeldBackPollNs = 5'000'000;
   struct Source {
     std::unique_ptr<SourcePoller> poller;
-    std::size_t watch = 0; // loop_.watch_readable's index
-    std::int64_t next_deferred_poll_ns = 0;
+    std::size_t watch = 0;                  // loop_.watch_readable's index
+    std::int64_t next_deferred_poll_ns = 0; // 0: no deferred work
   };
   std::vector<Source> sources_;
   std::size_t gateways_started_ = 0;

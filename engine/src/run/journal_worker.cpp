@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <exception>
+
 namespace synthusd::engine::run {
 
 JournalWorker::JournalWorker(JournalWriter& writer, std::size_t capacity, std::vector<LiabilityChannel*> sources,
@@ -31,9 +33,16 @@ void JournalWorker::run(const std::atomic<bool>& stop) {
   // Set on every way out, an exception's included (release: whatever this
   // thread did is visible to whoever sees the flag).
   struct MarkStopped {
-    std::atomic<bool>& flag;
-    ~MarkStopped() { flag.store(true, std::memory_order_release); }
-  } mark_stopped{stopped_};
+    std::atomic<bool>& stopped;
+    std::atomic<bool>& failed;
+    int exceptions = std::uncaught_exceptions();
+    ~MarkStopped() {
+      if (std::uncaught_exceptions() > exceptions) {
+        failed.store(true, std::memory_order_release);
+      }
+      stopped.store(true, std::memory_order_release);
+    }
+  } mark_stopped{stopped_, failed_};
   stopped_.store(false, std::memory_order_relaxed); // tests run it more than once
   constexpr std::size_t kMaxBatch = 4096;
   JournalItem item;

@@ -63,6 +63,10 @@ public:
   // write or fdatasync) stops the kernel instead of spinning it forever and
   // hanging the engine's shutdown behind it.
   [[nodiscard]] bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+  // Any thread: run() ended by an exception (a write or fdatasync failed).
+  // The kernel checks it before each input: nothing more is applied once
+  // the journal is known to be dead, queue full or not.
+  [[nodiscard]] bool failed() const noexcept { return failed_.load(std::memory_order_acquire); }
 
   [[nodiscard]] const JournalStats& stats() const noexcept { return stats_; }
   // Records handed over and not yet appended, given the last sequence the
@@ -85,6 +89,7 @@ private:
   Idler idler_;
   JournalStats stats_;
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> failed_{false};
 };
 
 } // namespace synthusd::engine::run

@@ -72,7 +72,9 @@ bool KernelWorker::has_input() const noexcept {
 
 void KernelWorker::run(const std::atomic<bool>& stop) {
   begin();
-  while (!stop.load(std::memory_order_acquire) && !halted()) {
+  // A halted kernel still drains its queues (dropping what it takes) until
+  // the stop, so that no producer waits on a full queue behind it.
+  while (!stop.load(std::memory_order_acquire)) {
     if (!do_work()) {
       // Every producer (feeds, sources, gateways, /metrics) notifies the
       // event count after its push, so the timeout is only a backstop
@@ -190,6 +192,10 @@ void KernelWorker::process(const hedging::Event& event, std::uint16_t source, st
                            const liabilities::LiabilityId* payment_id) {
   if (halted_.load(std::memory_order_relaxed)) {
     return; // an input taken from its queue after the halt is not applied: nothing journaled it
+  }
+  if (setup_.journal.failed()) [[unlikely]] {
+    halt_without_journal(next_sequence_);
+    return;
   }
   const std::int64_t started = monotonic_ns();
   // One clock read: when the kernel thread took the input, and its origin
@@ -399,7 +405,8 @@ void KernelWorker::publish_status() noexcept {
 }
 
 void KernelWorker::maybe_snapshot() {
-  if (events_since_snapshot_ < setup_.snapshot_every_events || setup_.snapshot.busy.load(std::memory_order_acquire)) {
+  if (halted() || events_since_snapshot_ < setup_.snapshot_every_events ||
+      setup_.snapshot.busy.load(std::memory_order_acquire)) {
     return;
   }
   // Cold: every snapshot_every_events inputs. The buffer keeps its capacity,

@@ -73,7 +73,7 @@ public:
   [[nodiscard]] std::vector<RejectionCount> take_rejections() override { return rejections_.take(); }
   // Its epoll descriptor: readable when a client connects or writes.
   [[nodiscard]] int readiness_fd() const noexcept override { return epoll_fd_; }
-  [[nodiscard]] bool has_deferred_work() const noexcept override;
+  [[nodiscard]] DeferredWork deferred_work() const noexcept override;
 
   // Answer bytes held for clients (waiting for durability or for the client
   // to read them): at most about max_output_bytes per connection.
@@ -91,6 +91,7 @@ private:
   void process_lines(Connection& connection);
   void release_answers(std::uint64_t durable);
   void close_connection(std::size_t index);
+  void update_interest(Connection& connection);
   [[nodiscard]] bool output_full(const Connection& connection) const noexcept;
 
   IntakeOptions options_;

@@ -26,6 +26,8 @@ struct SourceCounters {
   std::uint64_t held = 0;       // had to wait: the sink was full, or sats arrived before a price
 };
 
+enum class DeferredWork : std::uint8_t { none, durability, held_back };
+
 class LiabilitySource {
 public:
   virtual ~LiabilitySource() = default;
@@ -50,9 +52,13 @@ public:
   // descriptor that is readable whenever new input waits for poll_once, or
   // -1 (the default) for a source that needs a thread of its own to wait in.
   [[nodiscard]] virtual int readiness_fd() const noexcept { return -1; }
-  // Work poll_once(0) has without new input: input held back by a full
-  // sink, answers waiting for durability or for their client to take them.
-  [[nodiscard]] virtual bool has_deferred_work() const noexcept { return unacknowledged() > 0; }
+  // Work poll_once(0) has without new input, and so how soon to poll again
+  // when readiness_fd() says nothing: acknowledgements waiting for the
+  // sink's durability (soon: the journal's next commit), or input held back
+  // by a full sink or a missing price (later: it may last).
+  [[nodiscard]] virtual DeferredWork deferred_work() const noexcept {
+    return unacknowledged() > 0 ? DeferredWork::durability : DeferredWork::none;
+  }
 };
 
 } // namespace synthusd::liabilities
