@@ -72,13 +72,18 @@ void LndInvoiceSource::start_request() {
 }
 
 void LndInvoiceSource::advance(short revents) {
-  const std::uint64_t connections_before = exchange_->connections();
+  std::uint64_t connections_before = exchange_->connections();
   bool first = true;
   // One read per step, so that a held message stops the reading at once.
   while (exchange_->active() && !blocked_ && (first || exchange_->more_to_read())) {
     const Exchange::Status status = exchange_->advance(first ? revents : 0, lines_, true);
     first = false;
+    // Per step: the loop may go on reading after the step that connected,
+    // and that connection is counted once (adding the difference since
+    // before the loop on every step counted it once per step: 69 for one
+    // connection when a loaded machine let many reads queue up).
     counters_.connections += exchange_->connections() - connections_before;
+    connections_before = exchange_->connections();
     if (exchange_->answered_ok() || status == Exchange::Status::done) {
       backoff_.reset(); // lnd answered 200 (an error answer keeps the backoff growing)
     }
