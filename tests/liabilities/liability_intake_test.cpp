@@ -410,6 +410,11 @@ TEST(LiabilityIntake, no_ack_and_no_duplicate_ack_before_the_event_is_durable) {
   ::close(fd);
 }
 
+bool descriptor_readable(int fd, int timeout_ms = 0) {
+  pollfd entry{fd, POLLIN, 0};
+  return ::poll(&entry, 1, timeout_ms) == 1 && (entry.revents & POLLIN) != 0;
+}
+
 // What the one-thread hot path relies on to poll the intake without a
 // thread of its own: the epoll descriptor is readable when a client has
 // written, and deferred_work() says when lines wait for room or answers
@@ -423,10 +428,7 @@ TEST(LiabilityIntake, its_readiness_descriptor_and_deferred_work_tell_a_polling_
   LiabilityIntake intake(options, admission);
   const int ready = intake.readiness_fd();
   ASSERT_GE(ready, 0);
-  const auto readable = [ready](int timeout_ms) {
-    pollfd entry{ready, POLLIN, 0};
-    return ::poll(&entry, 1, timeout_ms) == 1 && (entry.revents & POLLIN) != 0;
-  };
+  const auto readable = [ready](int timeout_ms) { return descriptor_readable(ready, timeout_ms); };
   EXPECT_FALSE(readable(0));
   const int fd = connect_tcp(intake.tcp_port());
   EXPECT_TRUE(readable(1000)); // the connection waits to be accepted
@@ -460,11 +462,6 @@ TEST(LiabilityIntake, its_readiness_descriptor_and_deferred_work_tell_a_polling_
   (void)intake.poll_once(0);
   EXPECT_EQ(intake.deferred_work(), DeferredWork::none);
   EXPECT_FALSE(readable(0));
-}
-
-bool descriptor_readable(int fd) {
-  pollfd entry{fd, POLLIN, 0};
-  return ::poll(&entry, 1, 0) == 1 && (entry.revents & POLLIN) != 0;
 }
 
 // A line held back (no index price for its sats) with more input behind it
