@@ -191,5 +191,40 @@ class RunEndToEndTest(unittest.TestCase):
         self.assertNotIn(self.engine.token, text)
 
 
+class IntakeThatCannotListenTest(unittest.TestCase):
+    """An intake socket the engine cannot listen on. With one_thread the
+    intake is built at start (it runs on hot-path): the start fails with the
+    reason. With thread_per_stage its own thread retries while the rest runs."""
+
+    def test_an_intake_that_cannot_listen_is_named_with_its_reason(self) -> None:
+        directory = tempfile.mkdtemp(prefix="surb", dir="/tmp")
+        try:
+            # No venue is needed: the engine stops (or is stopped) before it matters.
+            nowhere = type("NoVenue", (), {"ws_port": 1, "fix_port": 1})()
+            config = engine_config(directory, nowhere)
+            with open(config) as f:
+                text = f.read()
+            with open(config, "w") as f:
+                f.write(text.replace(f'unix_socket = "{directory}/liability.sock"',
+                                     'unix_socket = "/nonexistent-synthusd-directory/liability.sock"'))
+            engine = Engine(BINARIES["synthusd"], config, directory)
+            reason = "cannot listen on /nonexistent-synthusd-directory/liability.sock: No such file or directory"
+            if engine_harness.HOT_PATH == "one_thread":
+                with self.assertRaises(RuntimeError):
+                    engine.start()
+                self.assertEqual(engine.process.wait(timeout=30), 2)
+                engine.process.stdout.close()
+                with open(engine.log_path) as log:
+                    self.assertIn(reason, log.read())
+            else:
+                engine.start()
+                self.assertTrue(wait_until(lambda: reason in open(engine.log_path).read(), 10), engine.describe())
+                self.assertIsNone(engine.process.poll())
+                code, _ = engine.terminate()
+                self.assertIn(code, (0, 1), engine.describe())
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
 if __name__ == "__main__":
     run_tests(BINARIES)
