@@ -20,13 +20,9 @@ void EventLoop::dispatch(std::uint64_t user_data, int result, std::uint32_t flag
     return;
   }
   const Operation operation = operation_of(user_data);
-  if (operation == Operation::wakeup) {
-    on_wakeup_completion(result);
-    return;
-  }
   const std::uint32_t index = slot_of(user_data);
-  if (operation == Operation::readable) {
-    on_readable_completion(index, result);
+  if (operation == Operation::watch) {
+    on_watch_completion(index, result);
     return;
   }
   Slot& slot = slots_[index];
@@ -58,89 +54,77 @@ void EventLoop::dispatch(std::uint64_t user_data, int result, std::uint32_t flag
     break;
   case Operation::timer:
   case Operation::timer_remove:
-  case Operation::wakeup:
-  case Operation::readable:
+  case Operation::watch:
     break;
   }
+}
+
+void EventLoop::watch_wakeup(int event_fd) {
+  if (watching_wakeup_) {
+    throw std::logic_error("EventLoop::watch_wakeup: already watching an eventfd");
+  }
+  watching_wakeup_ = true;
+  (void)add_watch(event_fd, true);
 }
 
 std::size_t EventLoop::watch_readable(int fd) {
   if (fd < 0) {
     throw std::invalid_argument("EventLoop::watch_readable: not a descriptor");
   }
-  readable_watches_.push_back({fd});
-  arm_readable_poll(readable_watches_.size() - 1);
-  return readable_watches_.size() - 1;
+  return add_watch(fd, false);
+}
+
+std::size_t EventLoop::add_watch(int fd, bool wakeup) {
+  watches_.push_back({.fd = fd, .wakeup = wakeup});
+  arm_watch(watches_.size() - 1);
+  return watches_.size() - 1;
 }
 
 bool EventLoop::take_readable(std::size_t watch) noexcept {
-  ReadableWatch& entry = readable_watches_[watch];
+  Watch& entry = watches_[watch];
   if (!entry.ready) {
     return false;
   }
   entry.ready = false;
   if (!entry.dead) {
-    arm_readable_poll(watch);
+    arm_watch(watch);
   }
   return true;
 }
 
-void EventLoop::arm_readable_poll(std::size_t watch) {
+void EventLoop::arm_watch(std::size_t watch) {
   io_uring_sqe* sqe = next_sqe();
-  io_uring_prep_poll_add(sqe, readable_watches_[watch].fd, POLLIN);
-  io_uring_sqe_set_data64(sqe, encode(Operation::readable, static_cast<std::uint32_t>(watch), 0));
+  io_uring_prep_poll_add(sqe, watches_[watch].fd, POLLIN);
+  io_uring_sqe_set_data64(sqe, encode(Operation::watch, static_cast<std::uint32_t>(watch), 0));
 }
 
-void EventLoop::on_readable_completion(std::size_t watch, int result) {
-  if (shutting_down_ || watch >= readable_watches_.size()) {
+void EventLoop::on_watch_completion(std::size_t watch, int result) {
+  if (shutting_down_ || watch >= watches_.size()) {
     return; // cancelled at teardown
   }
-  ReadableWatch& entry = readable_watches_[watch];
+  Watch& entry = watches_[watch];
   if (result < 0) {
-    // Counted. As for the wake-up poll: a closed or unsuitable fd is not
-    // armed again (no spinning on the error); anything else is, through
-    // take_readable(), so that the owner looks at the fd once either way.
-    ++readable_failures_;
+    // Counted. A closed or unsuitable fd (EBADF, EINVAL) is not armed
+    // again, so that the loop does not spin on the error (a blocking
+    // run_once() then ends at its own wait limit); anything else (e.g. a
+    // cancel from outside) is.
+    ++(entry.wakeup ? wakeup_failures_ : readable_failures_);
     entry.dead = result == -EBADF || result == -EINVAL;
   }
-  entry.ready = true;
-}
-
-void EventLoop::watch_wakeup(int event_fd) {
-  if (wakeup_fd_ >= 0) {
-    throw std::logic_error("EventLoop::watch_wakeup: already watching an eventfd");
-  }
-  wakeup_fd_ = event_fd;
-  arm_wakeup_poll();
-}
-
-void EventLoop::arm_wakeup_poll() {
-  io_uring_sqe* sqe = next_sqe();
-  io_uring_prep_poll_add(sqe, wakeup_fd_, POLLIN);
-  io_uring_sqe_set_data64(sqe, encode(Operation::wakeup, 0, 0));
-}
-
-void EventLoop::on_wakeup_completion(int result) {
-  if (shutting_down_) {
-    return; // cancelled at teardown
-  }
-  if (result < 0) {
-    // Counted (wakeup_failures()). A closed or unsuitable fd (EBADF, EINVAL)
-    // is not armed again, so that the loop does not spin on the error: a
-    // blocking run_once() then ends at its own wait limit. Anything else
-    // (e.g. a cancel from outside) is armed again.
-    ++wakeup_failures_;
-    if (result != -EBADF && result != -EINVAL) {
-      arm_wakeup_poll();
-    }
+  if (!entry.wakeup) {
+    entry.ready = true; // its owner looks at the fd once either way; take_readable() arms it again
     return;
   }
-  // Back to zero before the poll is armed again, so that only a new write
-  // completes it; a write racing this read is seen by the new poll.
-  std::uint64_t count = 0;
-  (void)::read(wakeup_fd_, &count, sizeof count);
-  ++wakeups_;
-  arm_wakeup_poll();
+  if (result >= 0) {
+    // Back to zero before the poll is armed again, so that only a new write
+    // completes it; a write racing this read is seen by the new poll.
+    std::uint64_t count = 0;
+    (void)::read(entry.fd, &count, sizeof count);
+    ++wakeups_;
+  }
+  if (!entry.dead) {
+    arm_watch(watch);
+  }
 }
 
 void EventLoop::on_connect_completion(Slot& slot, int result) {

@@ -24,7 +24,7 @@ namespace event_loop_detail {
 // user_data layout: operation (8 bits) | slot index (24 bits) | generation (32 bits).
 // The generation tells completions of an earlier socket or an earlier timer
 // of the same slot apart from current ones.
-enum class Operation : std::uint8_t { connect = 1, receive, send, cancel, timer, timer_remove, wakeup, readable };
+enum class Operation : std::uint8_t { connect = 1, receive, send, cancel, timer, timer_remove, watch };
 
 constexpr std::uint32_t kMaxSlots = 1U << 24;
 constexpr std::uint16_t kBufferGroup = 0;

@@ -208,10 +208,9 @@ private:
   [[nodiscard]] io_uring_sqe* next_sqe();
   [[nodiscard]] bool task_work_pending() const noexcept;
   void drain_for_shutdown();
-  void arm_wakeup_poll();
-  void on_wakeup_completion(int result);
-  void arm_readable_poll(std::size_t watch);
-  void on_readable_completion(std::size_t watch, int result);
+  std::size_t add_watch(int fd, bool wakeup);
+  void arm_watch(std::size_t watch);
+  void on_watch_completion(std::size_t watch, int result);
 
   EventLoopOptions options_;
   EventLoopFeatures features_;
@@ -221,15 +220,19 @@ private:
   std::unique_ptr<Slot[]> slots_;
   Clock::time_point now_{};
   bool shutting_down_ = false;
-  int wakeup_fd_ = -1;
-  std::uint64_t wakeups_ = 0;
-  std::uint64_t wakeup_failures_ = 0;
-  struct ReadableWatch {
+  // A poll kept armed on another descriptor: the wake-up eventfd (read back
+  // to zero and armed again by the loop itself) or a readable watch (armed
+  // again when its owner takes it).
+  struct Watch {
     int fd = -1;
-    bool ready = false; // completed, not yet taken
+    bool wakeup = false;
+    bool ready = false; // completed, not yet taken (readable watches)
     bool dead = false;  // EBADF / EINVAL: never armed again
   };
-  std::vector<ReadableWatch> readable_watches_;
+  std::vector<Watch> watches_;
+  bool watching_wakeup_ = false;
+  std::uint64_t wakeups_ = 0;
+  std::uint64_t wakeup_failures_ = 0;
   std::uint64_t readable_failures_ = 0;
 };
 
