@@ -106,44 +106,47 @@ public:
         error = error ? error : std::current_exception();
       }
     };
+    // Runs `step` (true when it did something; else a 1 ms wait in the
+    // loop) until `deadline`, or sooner once `done`.
+    const auto drain_until = [&](std::int64_t deadline, auto done, auto step) {
+      while (monotonic_ns() < deadline && !done()) {
+        bool worked = false;
+        attempt([&] { worked = step(); });
+        if (!worked) {
+          attempt([&] { (void)loop_.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(1)); });
+        }
+      }
+    };
+    // Gateways only draining: their reports still reach the kernel.
+    const auto drain_gateways = [&] { return cycle(false); };
     // First the intake, as the thread-per-stage layout stops its sources
     // first: what became durable meanwhile is acknowledged (the kernel and
     // the journal still run), for at most what run_source's drain allows.
     const SourceWorkerTiming timing;
-    const std::int64_t sources_deadline =
-        monotonic_ns() + std::int64_t{timing.drain_polls} * timing.drain_poll_ms * 1'000'000;
-    while (monotonic_ns() < sources_deadline && unacknowledged()) {
-      bool worked = false;
-      attempt([&] { worked = poll_sources(true); });
-      attempt([&] { worked = kernel_.do_work() || worked; });
-      if (!worked) {
-        attempt([&] { (void)loop_.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(1)); });
-      }
-    }
+    drain_until(
+        monotonic_ns() + std::int64_t{timing.drain_polls} * timing.drain_poll_ms * 1'000'000,
+        [this] { return !unacknowledged(); },
+        [&] {
+          const bool polled = poll_sources(true);
+          return kernel_.do_work() || polled;
+        });
     for (Source& source : sources_) {
       attempt([&] { source.poller->finish(); });
     }
     for (std::size_t i = 0; i < gateways_started_; ++i) {
       attempt([&] { parts_.gateways[i]->begin_shutdown(); });
     }
-    // Cycles (gateways only draining) until `deadline`, or sooner once `done`.
-    const auto drain_until = [&](std::int64_t deadline, auto done) {
-      while (monotonic_ns() < deadline && !done()) {
-        bool worked = false;
-        attempt([&] { worked = cycle(false); });
-        if (!worked) {
-          attempt([&] { (void)loop_.run_once(feeds::WaitMode::blocking, std::chrono::milliseconds(1)); });
-        }
-      }
-    };
-    drain_until(monotonic_ns() + static_cast<std::int64_t>(parts_.gateway_drain_ms) * 1'000'000, [] { return false; });
+    drain_until(
+        monotonic_ns() + static_cast<std::int64_t>(parts_.gateway_drain_ms) * 1'000'000, [] { return false; },
+        drain_gateways);
     // Every venue is asked to log out at once, and their reports are still
     // taken while they answer (one after another, a venue's cancel reports
     // would wait in QuickFIX's queue during the others' logouts).
     for (std::size_t i = 0; i < gateways_started_; ++i) {
       attempt([&] { parts_.gateways[i]->begin_logout(); });
     }
-    drain_until(monotonic_ns() + GatewayWorker::kLogoutWaitNs, [this] { return all_logged_out(); });
+    drain_until(
+        monotonic_ns() + GatewayWorker::kLogoutWaitNs, [this] { return all_logged_out(); }, drain_gateways);
     for (std::size_t i = 0; i < gateways_started_; ++i) {
       attempt([&] { parts_.gateways[i]->stop_session(); });
     }
