@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -14,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "intake_test_support.hpp"
 #include "liability_test_sinks.hpp"
 #include "synthusd/liabilities/liability_intake.hpp"
 
@@ -21,6 +21,7 @@ namespace synthusd::liabilities {
 namespace {
 
 using namespace std::chrono_literals;
+using namespace intake_test;
 
 class TempPath {
 public:
@@ -35,16 +36,6 @@ private:
   std::filesystem::path path_;
 };
 
-int connect_tcp(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  return fd;
-}
-
 int connect_unix(const std::string& path) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un address{};
@@ -55,12 +46,6 @@ int connect_unix(const std::string& path) {
 }
 
 // The liability deltas a journal holds, in order.
-// The engine's clock at a fixed time: the lines' ts must lie within the
-// live window around it (liabilities/PROTOCOL.md).
-std::function<std::int64_t()> clock_at(std::int64_t milliseconds) {
-  return [milliseconds] { return milliseconds; };
-}
-
 std::vector<std::int64_t> journaled_deltas(const std::string& path) {
   engine::JournalReader reader(path);
   engine::JournalRecord record;
@@ -69,28 +54,6 @@ std::vector<std::int64_t> journaled_deltas(const std::string& path) {
     deltas.push_back(std::get<hedging::LiabilityChange>(record.event).delta.value);
   }
   return deltas;
-}
-
-// Sends `text`, then serves the intake until `lines` answers arrived.
-std::vector<std::string> exchange(LiabilityIntake& intake, int fd, const std::string& text, std::size_t lines) {
-  EXPECT_EQ(::send(fd, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
-  std::string received;
-  std::vector<std::string> answers;
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (answers.size() < lines && std::chrono::steady_clock::now() < deadline) {
-    (void)intake.poll_once(10);
-    char buffer[4096];
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
-    if (n > 0) {
-      received.append(buffer, static_cast<std::size_t>(n));
-      std::size_t newline;
-      while ((newline = received.find('\n')) != std::string::npos) {
-        answers.push_back(received.substr(0, newline));
-        received.erase(0, newline + 1);
-      }
-    }
-  }
-  return answers;
 }
 
 TEST(LiabilityIntake, acks_after_the_journal_is_durable_dedupes_and_rejects_without_dropping_the_connection) {
@@ -408,132 +371,6 @@ TEST(LiabilityIntake, no_ack_and_no_duplicate_ack_before_the_event_is_durable) {
   EXPECT_EQ(answers[0], R"({"ack":"d-1","sequence":1})");
   EXPECT_EQ(answers[1], R"({"ack":"d-1","duplicate":true})");
   ::close(fd);
-}
-
-bool descriptor_readable(int fd, int timeout_ms = 0) {
-  pollfd entry{fd, POLLIN, 0};
-  return ::poll(&entry, 1, timeout_ms) == 1 && (entry.revents & POLLIN) != 0;
-}
-
-// What the one-thread hot path relies on to poll the intake without a
-// thread of its own: the epoll descriptor is readable when a client has
-// written, and deferred_work() says when lines wait for room or answers
-// for durability, so that it is polled again.
-TEST(LiabilityIntake, its_readiness_descriptor_and_deferred_work_tell_a_polling_thread_when_to_poll) {
-  ManualSink sink;
-  sink.room = 1;
-  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
-  IntakeOptions options;
-  options.tcp_port = 0;
-  LiabilityIntake intake(options, admission);
-  const int ready = intake.readiness_fd();
-  ASSERT_GE(ready, 0);
-  const auto readable = [ready](int timeout_ms) { return descriptor_readable(ready, timeout_ms); };
-  EXPECT_FALSE(readable(0));
-  const int fd = connect_tcp(intake.tcp_port());
-  EXPECT_TRUE(readable(1000)); // the connection waits to be accepted
-  EXPECT_EQ(intake.poll_once(0), 0u);
-  EXPECT_FALSE(readable(0));
-  EXPECT_EQ(intake.deferred_work(), DeferredWork::none);
-
-  const std::string lines = R"({"id":"r-1","kind":"usd_credit","usd_cents":5,"ts":1})"
-                            "\n"
-                            R"({"id":"r-2","kind":"usd_credit","usd_cents":6,"ts":1})"
-                            "\n";
-  ASSERT_EQ(::send(fd, lines.data(), lines.size(), 0), static_cast<ssize_t>(lines.size()));
-  EXPECT_TRUE(readable(1000));
-  EXPECT_EQ(intake.poll_once(0), 1u);                          // room for one line only
-  EXPECT_FALSE(readable(0));                                   // everything sent was read: only deferred work is left
-  EXPECT_EQ(intake.deferred_work(), DeferredWork::durability); // r-1's answer; r-2 is held back too
-  sink.room = 2;
-  EXPECT_EQ(intake.poll_once(0), 1u);
-  EXPECT_EQ(intake.deferred_work(), DeferredWork::durability); // both answers wait for durability
-  sink.durable = 2;
-  (void)intake.poll_once(0);
-  EXPECT_EQ(intake.deferred_work(), DeferredWork::none);
-  char buffer[256];
-  const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-  ASSERT_GT(n, 0);
-  EXPECT_EQ(std::string(buffer, static_cast<std::size_t>(n)),
-            "{\"ack\":\"r-1\",\"sequence\":1}\n{\"ack\":\"r-2\",\"sequence\":2}\n");
-
-  ::close(fd); // the hang-up is input too, and its connection is closed on the next poll
-  EXPECT_TRUE(readable(1000));
-  (void)intake.poll_once(0);
-  EXPECT_EQ(intake.deferred_work(), DeferredWork::none);
-  EXPECT_FALSE(readable(0));
-}
-
-// A line held back (no index price for its sats) with more input behind it
-// in the socket: the intake does not read that input, so it must not watch
-// for it either, or the level-triggered descriptor is readable on every
-// wait and the thread polling it spins until the price comes.
-TEST(LiabilityIntake, a_held_back_connection_does_not_keep_its_readiness_descriptor_readable) {
-  ManualSink sink; // no index price
-  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
-  IntakeOptions options;
-  options.tcp_port = 0;
-  LiabilityIntake intake(options, admission);
-  const int fd = connect_tcp(intake.tcp_port());
-  const std::string sats = R"({"id":"h-1","kind":"usd_credit","sats":1000,"ts":1})"
-                           "\n";
-  ASSERT_EQ(::send(fd, sats.data(), sats.size(), 0), static_cast<ssize_t>(sats.size()));
-  for (int i = 0; i < 5 && intake.deferred_work() != DeferredWork::held_back; ++i) {
-    (void)intake.poll_once(100);
-  }
-  ASSERT_EQ(intake.deferred_work(), DeferredWork::held_back);
-  const std::string more = R"({"id":"h-2","kind":"usd_credit","usd_cents":5,"ts":1})"
-                           "\n";
-  ASSERT_EQ(::send(fd, more.data(), more.size(), 0), static_cast<ssize_t>(more.size()));
-  std::this_thread::sleep_for(20ms); // not timing the code: the bytes must have reached the socket
-  (void)intake.poll_once(0);
-  EXPECT_FALSE(descriptor_readable(intake.readiness_fd()));
-  EXPECT_TRUE(sink.taken.empty());
-
-  sink.price = hedging::Price::from_dollars(50'000);
-  sink.durable = 2;
-  const auto answers = exchange(intake, fd, "", 2);
-  ASSERT_EQ(answers.size(), 2u);
-  EXPECT_EQ(sink.taken.size(), 2u);
-  ::close(fd);
-}
-
-// A client that wrote without reading until its connection was paused,
-// then went away: its end of input and the failed sends close the
-// connection (before, it stayed paused and readable forever: a spinning
-// poller and a leaked descriptor).
-TEST(LiabilityIntake, a_paused_client_that_goes_away_is_closed_and_leaves_nothing_to_poll) {
-  ManualSink sink;
-  sink.room = 1'000'000;
-  LiabilityAdmission admission(sink, hedging::Ratio{}, AdmissionLimits{}, clock_at(0));
-  IntakeOptions options;
-  options.tcp_port = 0;
-  options.max_output_bytes = 4096;
-  LiabilityIntake intake(options, admission);
-  const int fd = connect_tcp(intake.tcp_port());
-  const int small = 4096;
-  ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
-  std::string lines;
-  for (int i = 0; i < 3000; ++i) {
-    lines += R"({"id":"p-)" + std::to_string(i) + R"(","kind":"usd_credit","usd_cents":1,"ts":1})" + "\n";
-  }
-  std::size_t sent = 0;
-  for (int round = 0; round < 2000 && intake.counters().paused == 0; ++round) {
-    const ssize_t n = ::send(fd, lines.data() + sent, std::min<std::size_t>(lines.size() - sent, 8192), MSG_DONTWAIT);
-    sent += n > 0 ? static_cast<std::size_t>(n) : 0;
-    sink.durable = sink.taken.size();
-    (void)intake.poll_once(1);
-  }
-  ASSERT_GT(intake.counters().paused, 0u);
-  ::close(fd); // with unread answers: the peer resets
-  for (int i = 0; i < 20; ++i) {
-    sink.durable = sink.taken.size();
-    (void)intake.poll_once(1);
-  }
-  EXPECT_EQ(intake.unacknowledged(), 0u);
-  EXPECT_EQ(intake.buffered_answer_bytes(), 0u);
-  EXPECT_EQ(intake.deferred_work(), DeferredWork::none);
-  EXPECT_FALSE(descriptor_readable(intake.readiness_fd()));
 }
 
 TEST(LiabilityIntake, a_full_queue_holds_lines_back_without_losing_or_reordering_them) {
