@@ -8,6 +8,7 @@
 #     [INCLUDE_DIRECTORIES <dirs...>]
 #     [COMPILE_DEFINITIONS <defs...>]
 #     [LINK_OPTIONS <flags...>]         e.g. -lsimdjson
+#     [COMPILE_OPTIONS <flags...>]      appended after the sanitizer flags
 #     [SEED_JSONL <files...>]           each non-empty line becomes one seed input
 #     [SEED_DIRECTORIES <dirs...>]      read-only corpus directories
 #     [DICTIONARY <file>]               libFuzzer -dict
@@ -79,7 +80,7 @@ endfunction()
 
 function(synthusd_add_fuzz_target)
   cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;DICTIONARY;MAX_TOTAL_TIME"
-    "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;LINK_OPTIONS;SEED_JSONL;SEED_DIRECTORIES")
+    "SOURCES;INCLUDE_DIRECTORIES;COMPILE_DEFINITIONS;COMPILE_OPTIONS;LINK_OPTIONS;SEED_JSONL;SEED_DIRECTORIES")
   if(NOT arg_NAME OR NOT arg_SOURCES)
     message(FATAL_ERROR "synthusd_add_fuzz_target: NAME and SOURCES are required")
   endif()
@@ -107,6 +108,7 @@ function(synthusd_add_fuzz_target)
   foreach(definition IN LISTS arg_COMPILE_DEFINITIONS)
     list(APPEND flags -D${definition})
   endforeach()
+  list(APPEND flags ${arg_COMPILE_OPTIONS})
 
   # Ninja creates a custom command's output directory, Makefiles do not:
   # create it here so that either generator can build the objects.

@@ -22,6 +22,67 @@ std::size_t count_digits(const char* text, std::size_t size, std::size_t positio
   return end - position;
 }
 
+constexpr std::uint64_t kPowersOfTen[] = {1ULL,
+                                          10ULL,
+                                          100ULL,
+                                          1000ULL,
+                                          10000ULL,
+                                          100000ULL,
+                                          1000000ULL,
+                                          10000000ULL,
+                                          100000000ULL,
+                                          1000000000ULL,
+                                          10000000000ULL,
+                                          100000000000ULL,
+                                          1000000000000ULL,
+                                          10000000000000ULL,
+                                          100000000000000ULL,
+                                          1000000000000000ULL,
+                                          10000000000000000ULL,
+                                          100000000000000000ULL,
+                                          1000000000000000000ULL};
+static_assert(sizeof kPowersOfTen / sizeof kPowersOfTen[0] == kMaxDecimals + 1, "one power per decimal place");
+
+// The common case in one pass: "-?digits(.digits)?" with at most 18 digits
+// and no more fraction digits than `decimals`, so the value is exact and the
+// mantissa fits in uint64 before scaling. False means "not this case" (the
+// general parser decides), never a wrong value.
+bool parse_short_decimal(const char* text, std::size_t size, int decimals, std::int64_t& out) noexcept {
+  std::size_t position = text[0] == '-' ? 1 : 0;
+  const bool negative = position == 1;
+  std::uint64_t mantissa = 0;
+  std::size_t digits = 0;
+  std::size_t fraction_digits = 0;
+  bool in_fraction = false;
+  for (; position < size; ++position) {
+    const char c = text[position];
+    if (is_digit(c)) {
+      mantissa = mantissa * 10 + static_cast<std::uint64_t>(c - '0');
+      ++digits;
+      fraction_digits += in_fraction ? 1 : 0;
+    } else if (c == '.' && !in_fraction && digits != 0 && position + 1 < size) {
+      in_fraction = true;
+    } else {
+      return false; // an exponent, a sign, a second point: the general parser
+    }
+    if (digits > 18) {
+      return false;
+    }
+  }
+  if (digits == 0 || fraction_digits > static_cast<std::size_t>(decimals) ||
+      (in_fraction && !is_digit(text[size - 1]))) {
+    return false;
+  }
+  std::uint64_t magnitude = 0;
+  if (__builtin_mul_overflow(mantissa, kPowersOfTen[static_cast<std::size_t>(decimals) - fraction_digits],
+                             &magnitude) ||
+      magnitude > kInt64MaxMagnitude) {
+    return false;
+  }
+  out = negative ? -static_cast<std::int64_t>(magnitude) : static_cast<std::int64_t>(magnitude);
+  return true;
+}
+
 } // namespace
 
 DecimalResult<std::int64_t> parse_decimal(const char* text, std::size_t size, int decimals, DecimalSyntax syntax,
@@ -31,6 +92,10 @@ DecimalResult<std::int64_t> parse_decimal(const char* text, std::size_t size, in
   }
   if (decimals < 0 || decimals > kMaxDecimals) {
     return failure(DecimalError::overflow);
+  }
+  std::int64_t short_value = 0;
+  if (parse_short_decimal(text, size, decimals, short_value)) {
+    return {short_value, DecimalError::ok};
   }
   const bool json = syntax == DecimalSyntax::json;
 

@@ -1,13 +1,11 @@
 #include "synthusd/feeds/binance_parser.hpp"
 
-#include "json_scan.hpp"
+#include "json_cursor.hpp"
 
 namespace synthusd::feeds {
 namespace {
 
-namespace ondemand = simdjson::ondemand;
-using detail::capture;
-using detail::key_text;
+using detail::JsonCursor;
 using detail::Token;
 using detail::TokenKind;
 
@@ -34,8 +32,8 @@ struct BinanceMessage {
   Token time_e;    // E: event time
 };
 
-// Records one key of an event object; false when the key is not an event key.
-bool read_event_field(std::string_view key, ondemand::value& value, BinanceMessage& message) noexcept {
+// Records the value of one key of an event object; false when the key is not an event key.
+bool read_event_field(std::string_view key, JsonCursor& json, BinanceMessage& message) noexcept {
   if (key.size() != 1) {
     return false;
   }
@@ -80,55 +78,40 @@ bool read_event_field(std::string_view key, ondemand::value& value, BinanceMessa
   default:
     return false; // P (estimated settle price), ps, st, ...
   }
-  *slot = capture(value);
+  *slot = json.value();
   return true;
 }
 
-simdjson::error_code read_event(ondemand::value& value, const char* end, BinanceMessage& message) noexcept {
-  if (capture(value).kind != TokenKind::object) {
+void read_event(JsonCursor& json, BinanceMessage& message) noexcept {
+  if (json.value().kind != TokenKind::object) {
     message.data_invalid = true;
-    return simdjson::SUCCESS;
+    return;
   }
-  ondemand::object event;
-  if (const simdjson::error_code error = value.get_object().get(event)) {
-    return error;
+  const JsonCursor::Level level = json.enter();
+  std::string_view key;
+  while (json.next_member(level, key)) {
+    read_event_field(key, json, message);
   }
-  for (auto field_result : event) {
-    ondemand::field field;
-    if (const simdjson::error_code error = std::move(field_result).get(field)) {
-      return error;
-    }
-    read_event_field(key_text(field, end), field.value(), message);
-  }
-  return simdjson::SUCCESS;
 }
 
-simdjson::error_code read_message(ondemand::object root, const char* end, BinanceMessage& message) noexcept {
-  for (auto field_result : root) {
-    ondemand::field field;
-    if (const simdjson::error_code error = std::move(field_result).get(field)) {
-      return error;
-    }
-    const std::string_view key = key_text(field, end);
-    ondemand::value& value = field.value();
+void read_message(JsonCursor& json, JsonCursor::Level root, BinanceMessage& message) noexcept {
+  std::string_view key;
+  while (json.next_member(root, key)) {
     // A raw event's keys sit at the top level; the envelope's are longer words.
-    if (read_event_field(key, value, message)) {
+    if (read_event_field(key, json, message)) {
       continue;
     }
-    if (key == "data") {
-      if (const simdjson::error_code error = read_event(value, end, message)) {
-        return error;
-      }
-    } else if (key == "result") {
-      message.result = capture(value);
-    } else if (key == "error") {
+    if (detail::equals(key, "data")) {
+      read_event(json, message);
+    } else if (detail::equals(key, "result")) {
+      message.result = json.value();
+    } else if (detail::equals(key, "error")) {
       message.has_error = true;
-    } else if (key == "code") {
+    } else if (detail::equals(key, "code")) {
       message.has_code = true;
     }
     // stream, id, msg: not needed ("s" names the instrument).
   }
-  return simdjson::SUCCESS;
 }
 
 [[nodiscard]] ParseStatus fill_book_ticker(const BinanceMessage& message, VenueTick& out) noexcept {
@@ -168,14 +151,14 @@ simdjson::error_code read_message(ondemand::object root, const char* end, Binanc
   if (message.event.kind != TokenKind::string) {
     return ParseStatus::malformed;
   }
-  const bool book_ticker = message.event.text == "bookTicker";
-  if (!book_ticker && message.event.text != "markPriceUpdate") {
+  const bool book_ticker = detail::equals(message.event.text(), "bookTicker");
+  if (!book_ticker && !detail::equals(message.event.text(), "markPriceUpdate")) {
     return ParseStatus::ignored; // depthUpdate, aggTrade, kline, ...
   }
   if (message.symbol.kind != TokenKind::string) {
     return ParseStatus::malformed;
   }
-  const hedging::InstrumentId instrument = symbols.find(message.symbol.text);
+  const hedging::InstrumentId instrument = symbols.find(message.symbol.text());
   if (instrument == hedging::kNoInstrument) {
     return ParseStatus::ignored;
   }
@@ -186,16 +169,17 @@ simdjson::error_code read_message(ondemand::object root, const char* end, Binanc
 } // namespace
 
 BinanceParser::BinanceParser(std::span<const SymbolMapping> symbols, std::size_t max_message_bytes)
-    : symbols_(symbols, SymbolTable::Case::upper), json_(detail::make_json_parser(max_message_bytes)) {}
+    : symbols_(symbols, SymbolTable::Case::upper), max_message_bytes_(max_message_bytes) {}
 
 ParseStatus BinanceParser::parse(const char* data, std::size_t length, std::size_t capacity, VenueTick& out) noexcept {
   out = VenueTick{};
-  ondemand::object root;
-  if (detail::open_object(*json_, data, length, capacity, root) != simdjson::SUCCESS) {
+  if (!detail::fits(data, length, capacity, max_message_bytes_)) {
     return ParseStatus::malformed;
   }
+  JsonCursor json(data, length);
   BinanceMessage message;
-  if (read_message(root, data + length, message) != simdjson::SUCCESS || detail::finish(*json_) != simdjson::SUCCESS) {
+  read_message(json, json.open_root(), message);
+  if (!json.finish()) {
     return ParseStatus::malformed;
   }
   const ParseStatus status = classify(message, symbols_, out);

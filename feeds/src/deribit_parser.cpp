@@ -4,14 +4,12 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "json_scan.hpp"
+#include "json_cursor.hpp"
 
 namespace synthusd::feeds {
 namespace {
 
-using detail::capture;
-using detail::key_text;
-namespace ondemand = simdjson::ondemand;
+using detail::JsonCursor;
 using detail::Token;
 using detail::TokenKind;
 
@@ -40,98 +38,70 @@ struct DeribitMessage {
   Token prev_change_id;
 };
 
-simdjson::error_code read_data(ondemand::object data, const char* end, DeribitMessage& message) noexcept {
-  for (auto field_result : data) {
-    ondemand::field field;
-    if (const simdjson::error_code error = std::move(field_result).get(field)) {
-      return error;
+void read_data(JsonCursor& json, DeribitMessage& message) noexcept {
+  const JsonCursor::Level data = json.enter();
+  std::string_view key;
+  while (json.next_member(data, key)) {
+    if (detail::equals(key, "timestamp")) {
+      message.timestamp = json.value();
+    } else if (detail::equals(key, "mark_price")) {
+      message.mark = json.value();
+    } else if (detail::equals(key, "index_price")) {
+      message.index = json.value();
+    } else if (detail::equals(key, "best_bid_price")) {
+      message.bid = json.value();
+    } else if (detail::equals(key, "best_bid_amount")) {
+      message.bid_amount = json.value();
+    } else if (detail::equals(key, "best_ask_price")) {
+      message.ask = json.value();
+    } else if (detail::equals(key, "best_ask_amount")) {
+      message.ask_amount = json.value();
+    } else if (detail::equals(key, "funding_8h")) {
+      message.funding = json.value();
+    } else if (detail::equals(key, "change_id")) {
+      message.change_id = json.value();
+    } else if (detail::equals(key, "prev_change_id")) {
+      message.prev_change_id = json.value();
     }
-    const std::string_view key = key_text(field, end);
-    ondemand::value& value = field.value();
-    if (key == "timestamp") {
-      message.timestamp = capture(value);
-    } else if (key == "mark_price") {
-      message.mark = capture(value);
-    } else if (key == "index_price") {
-      message.index = capture(value);
-    } else if (key == "best_bid_price") {
-      message.bid = capture(value);
-    } else if (key == "best_bid_amount") {
-      message.bid_amount = capture(value);
-    } else if (key == "best_ask_price") {
-      message.ask = capture(value);
-    } else if (key == "best_ask_amount") {
-      message.ask_amount = capture(value);
-    } else if (key == "funding_8h") {
-      message.funding = capture(value);
-    } else if (key == "change_id") {
-      message.change_id = capture(value);
-    } else if (key == "prev_change_id") {
-      message.prev_change_id = capture(value);
-    }
-    // stats, greeks, bids, asks and the rest are skipped unread.
+    // stats, greeks, bids, asks and the rest are skipped (and checked) by the cursor.
   }
-  return simdjson::SUCCESS;
 }
 
-simdjson::error_code read_params(ondemand::object params, const char* end, DeribitMessage& message) noexcept {
-  for (auto field_result : params) {
-    ondemand::field field;
-    if (const simdjson::error_code error = std::move(field_result).get(field)) {
-      return error;
-    }
-    const std::string_view key = key_text(field, end);
-    ondemand::value& value = field.value();
-    if (key == "channel") {
-      message.channel = capture(value);
-    } else if (key == "data") {
+void read_params(JsonCursor& json, DeribitMessage& message) noexcept {
+  const JsonCursor::Level params = json.enter();
+  std::string_view key;
+  while (json.next_member(params, key)) {
+    if (detail::equals(key, "channel")) {
+      message.channel = json.value();
+    } else if (detail::equals(key, "data")) {
       // An object for tickers and books; an array for trades, which we skip.
-      if (capture(value).kind == TokenKind::object) {
-        ondemand::object data;
-        if (const simdjson::error_code error = value.get_object().get(data)) {
-          return error;
-        }
-        if (const simdjson::error_code error = read_data(data, end, message)) {
-          return error;
-        }
+      if (json.value().kind == TokenKind::object) {
+        read_data(json, message);
         message.has_data = true;
       }
-    } else if (key == "type") {
-      message.type = capture(value);
+    } else if (detail::equals(key, "type")) {
+      message.type = json.value();
     }
   }
-  return simdjson::SUCCESS;
 }
 
-simdjson::error_code read_message(ondemand::object root, const char* end, DeribitMessage& message) noexcept {
-  for (auto field_result : root) {
-    ondemand::field field;
-    if (const simdjson::error_code error = std::move(field_result).get(field)) {
-      return error;
-    }
-    const std::string_view key = key_text(field, end);
-    ondemand::value& value = field.value();
-    if (key == "params") {
-      if (capture(value).kind != TokenKind::object) {
+void read_message(JsonCursor& json, JsonCursor::Level root, DeribitMessage& message) noexcept {
+  std::string_view key;
+  while (json.next_member(root, key)) {
+    if (detail::equals(key, "params")) {
+      if (json.value().kind != TokenKind::object) {
         message.params_invalid = true;
         continue;
       }
-      ondemand::object params;
-      if (const simdjson::error_code error = value.get_object().get(params)) {
-        return error;
-      }
-      if (const simdjson::error_code error = read_params(params, end, message)) {
-        return error;
-      }
-    } else if (key == "result") {
-      message.result = capture(value);
-    } else if (key == "error") {
+      read_params(json, message);
+    } else if (detail::equals(key, "result")) {
+      message.result = json.value();
+    } else if (detail::equals(key, "error")) {
       message.has_error = true;
     }
     // jsonrpc, method, id, usIn, usOut, usDiff, testnet: not needed. The
     // method is implied by params (channel for subscription, type for heartbeat).
   }
-  return simdjson::SUCCESS;
 }
 
 struct Channel {
@@ -197,9 +167,9 @@ struct Channel {
   if (message.channel.kind != TokenKind::string) {
     return ParseStatus::malformed;
   }
-  const Channel channel = split_channel(message.channel.text);
-  const bool ticker = channel.kind == "ticker";
-  if (!ticker && channel.kind != "book") {
+  const Channel channel = split_channel(message.channel.text());
+  const bool ticker = detail::equals(channel.kind, "ticker");
+  if (!ticker && !detail::equals(channel.kind, "book")) {
     return ParseStatus::ignored;
   }
   const hedging::InstrumentId instrument = symbols.find(channel.instrument);
@@ -222,16 +192,17 @@ void append_id(std::string& text, std::uint64_t id) {
 } // namespace
 
 DeribitParser::DeribitParser(std::span<const SymbolMapping> symbols, std::size_t max_message_bytes)
-    : symbols_(symbols), json_(detail::make_json_parser(max_message_bytes)) {}
+    : symbols_(symbols), max_message_bytes_(max_message_bytes) {}
 
 ParseStatus DeribitParser::parse(const char* data, std::size_t length, std::size_t capacity, VenueTick& out) noexcept {
   out = VenueTick{};
-  ondemand::object root;
-  if (detail::open_object(*json_, data, length, capacity, root) != simdjson::SUCCESS) {
+  if (!detail::fits(data, length, capacity, max_message_bytes_)) {
     return ParseStatus::malformed;
   }
+  JsonCursor json(data, length);
   DeribitMessage message;
-  if (read_message(root, data + length, message) != simdjson::SUCCESS || detail::finish(*json_) != simdjson::SUCCESS) {
+  read_message(json, json.open_root(), message);
+  if (!json.finish()) {
     return ParseStatus::malformed;
   }
   const ParseStatus status = classify(message, symbols_, out);

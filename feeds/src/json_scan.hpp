@@ -1,18 +1,18 @@
 #pragma once
-// Private helpers shared by the venue parsers: opening a padded message with
-// the reused On-Demand parser, reading keys and scalar tokens in place, and
-// decoding those tokens into fixed point.
+// Private helpers shared by the venue parsers: the size and padding
+// contract, scalar tokens read in place, and decoding those tokens into
+// fixed point.
 //
-// The parsers walk each object once, in document order, and only remember
-// where the interesting scalars are (a Token is a view into the caller's
-// buffer). Decoding happens after the walk, once the channel and instrument
+// The parsers walk each object once, in document order (json_cursor.hpp), and
+// only remember where the interesting scalars are (a Token is a view into the
+// caller's buffer). Decoding happens after the walk, once the channel and instrument
 // are known, so messages for other instruments cost no number parsing and a
 // venue may send keys in any order.
 
-#include <simdjson.h>
-
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -22,62 +22,39 @@
 
 namespace synthusd::feeds::detail {
 
-namespace ondemand = simdjson::ondemand;
+// Whatever a parser is configured with, a message's offsets fit in 32 bits (Token).
+inline constexpr std::size_t kMaxMessageBytes = std::size_t{1} << 31;
 
-static_assert(kJsonPadding == simdjson::SIMDJSON_PADDING, "kJsonPadding must match the installed simdjson");
-
-struct JsonParser {
-  ondemand::parser parser;
-  ondemand::document document;
-  std::size_t max_message_bytes;
-
-  explicit JsonParser(std::size_t max_bytes) noexcept : parser(max_bytes), max_message_bytes(max_bytes) {}
-};
-
-// Starts a message: checks the padding and size contract, runs simdjson's
-// structural pass and opens the root object. Any failure is a malformed
-// message; `root` is valid only on success.
-[[nodiscard]] simdjson::error_code open_object(JsonParser& json, const char* data, std::size_t length,
-                                               std::size_t capacity, ondemand::object& root) noexcept;
-
-// After the root object has been walked to its end: SUCCESS only if nothing
-// but whitespace follows it ({"a":1}{"b":2} is malformed).
-[[nodiscard]] simdjson::error_code finish(JsonParser& json) noexcept;
-
-// A key as written, without quotes. Keys with escapes never match one of
-// ours (none of ours has a backslash), which is the right outcome.
-[[nodiscard]] inline std::string_view key_text(const ondemand::field& field, const char* end) noexcept {
-  const char* begin = field.key().raw();
-  const char* p = begin;
-  while (p < end && *p != '"') {
-    ++p;
-  }
-  return {begin, static_cast<std::size_t>(p - begin)};
-}
-
-// Takes an array element out of its iteration result. simdjson's get()
-// consumes the result (it is &&-qualified), hence the move of a trivially
-// copyable object.
-[[nodiscard]] inline simdjson::error_code element(simdjson::simdjson_result<ondemand::value>& result,
-                                                  ondemand::value& out) noexcept {
-  return std::move(result).get(out); // NOLINT(performance-move-const-arg)
+// The padding and size contract of every parse() call: a message to read,
+// no longer than the parser's bound, with kJsonPadding readable bytes after it.
+[[nodiscard]] inline bool fits(const char* data, std::size_t length, std::size_t capacity,
+                               std::size_t max_message_bytes) noexcept {
+  return data != nullptr && length != 0 && length <= max_message_bytes && length <= kMaxMessageBytes &&
+         capacity >= length && capacity - length >= kJsonPadding;
 }
 
 enum class TokenKind : std::uint8_t { absent, null, string, number, boolean, object, array, other };
 
 // A scalar's text, in place: a string's characters between the quotes
 // (escapes untouched), or a number literal. Objects and arrays keep only
-// their kind.
-struct Token {
-  std::string_view text;
+// their kind. 16 bytes (a pointer, a 32-bit length, the kind): the walks
+// reset a message's worth of them per parse.
+class Token {
+public:
+  constexpr Token() noexcept = default;
+  constexpr Token(std::string_view text, TokenKind kind) noexcept
+      : data_(text.data()), size_(static_cast<std::uint32_t>(text.size())), kind(kind) {}
+
+  [[nodiscard]] constexpr std::string_view text() const noexcept { return {data_, size_}; }
+  [[nodiscard]] constexpr bool present() const noexcept { return kind != TokenKind::absent; }
+
+private:
+  const char* data_ = nullptr;
+  std::uint32_t size_ = 0; // messages are at most kMaxMessageBytes (fits())
+
+public:
   TokenKind kind = TokenKind::absent;
-
-  [[nodiscard]] bool present() const noexcept { return kind != TokenKind::absent; }
 };
-
-// Reads a value's kind and text without consuming it: On-Demand skips the
-// value when the iteration moves on, or the caller may still descend into it.
-[[nodiscard]] Token capture(ondemand::value& value) noexcept;
 
 // What decoding a token gave. Absent covers a missing key, JSON null and the
 // empty string: venues send "" for "no value" (OKX nextFundingRate, Binance
@@ -95,8 +72,47 @@ enum class Decoded : std::uint8_t { absent, ok, invalid };
 // Unix milliseconds -> Timestamp in nanoseconds; invalid if it overflows.
 [[nodiscard]] Decoded decode_milliseconds(Token token, hedging::Timestamp& out) noexcept;
 
+// The first min(N - 1, 8) characters of a literal as a little-endian word.
+template <std::size_t N>
+[[nodiscard]] constexpr std::uint64_t literal_word(const char (&literal)[N]) noexcept {
+  std::uint64_t word = 0;
+  for (std::size_t i = 0; i < N - 1 && i < 8; ++i) {
+    word |= static_cast<std::uint64_t>(static_cast<unsigned char>(literal[i])) << (8 * i);
+  }
+  return word;
+}
+
+// text == literal, for text inside a padded message (so 8 bytes from its
+// start are readable): the walks test every key against their names, and
+// this is a length check and one masked 8-byte load instead of a call to
+// memcmp.
+template <std::size_t N>
+[[nodiscard]] [[gnu::always_inline]] inline bool equals(std::string_view text, const char (&literal)[N]) noexcept {
+  constexpr std::size_t kSize = N - 1;
+  static_assert(std::endian::native == std::endian::little, "literal_word is little-endian");
+  if (text.size() != kSize) {
+    return false;
+  }
+  if constexpr (kSize == 0) {
+    return true;
+  } else {
+    constexpr std::uint64_t kMask = kSize >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * kSize)) - 1;
+    const std::uint64_t expected = literal_word(literal); // folded: the literal is a constant
+    std::uint64_t word = 0;
+    std::memcpy(&word, text.data(), sizeof word);
+    if ((word & kMask) != expected) {
+      return false;
+    }
+    if constexpr (kSize > 8) {
+      return std::memcmp(text.data() + 8, literal + 8, kSize - 8) == 0;
+    } else {
+      return true;
+    }
+  }
+}
+
 [[nodiscard]] inline bool is_string(Token token, std::string_view text) noexcept {
-  return token.kind == TokenKind::string && token.text == text;
+  return token.kind == TokenKind::string && token.text() == text;
 }
 
 // Fills a VenueTick from tokens, setting the presence bit of every field it

@@ -2,14 +2,12 @@
 
 #include <cstring>
 
-#include "json_scan.hpp"
+#include "json_cursor.hpp"
 
 namespace synthusd::feeds {
 namespace {
 
-namespace ondemand = simdjson::ondemand;
-using detail::capture;
-using detail::key_text;
+using detail::JsonCursor;
 using detail::Token;
 using detail::TokenKind;
 
@@ -47,193 +45,132 @@ struct OkxMessage {
   Level asks;
 };
 
-simdjson::error_code read_first_level(ondemand::value& value, Level& level) noexcept {
+void read_first_level(JsonCursor& json, Level& level) noexcept {
   level = Level{};
-  level.kind = capture(value).kind;
+  level.kind = json.value().kind;
   if (level.kind != TokenKind::array) {
-    return simdjson::SUCCESS;
+    return;
   }
-  ondemand::array levels;
-  if (const simdjson::error_code error = value.get_array().get(levels)) {
-    return error;
+  // Only the best level matters; the cursor skips (and checks) the rest.
+  const JsonCursor::Level levels = json.enter();
+  if (!json.next_element(levels)) {
+    return;
   }
-  // Only the best level matters; leaving the loop early lets simdjson skip the rest.
-  for (auto level_result : levels) {
-    ondemand::value best;
-    if (const simdjson::error_code error = detail::element(level_result, best)) {
-      return error;
-    }
-    if (capture(best).kind != TokenKind::array) {
-      level.invalid = true;
-      break;
-    }
-    ondemand::array entries;
-    if (const simdjson::error_code error = best.get_array().get(entries)) {
-      return error;
-    }
-    bool first = true;
-    for (auto entry_result : entries) {
-      ondemand::value entry;
-      if (const simdjson::error_code error = detail::element(entry_result, entry)) {
-        return error;
-      }
-      if (first) {
-        level.price = capture(entry);
-        first = false;
-      } else {
-        level.size = capture(entry);
-        break;
-      }
-    }
-    break;
+  if (json.value().kind != TokenKind::array) {
+    level.invalid = true;
+    return;
   }
-  return simdjson::SUCCESS;
+  const JsonCursor::Level best = json.enter();
+  if (json.next_element(best)) {
+    level.price = json.value();
+    if (json.next_element(best)) {
+      level.size = json.value();
+    }
+  }
 }
 
-simdjson::error_code read_entry(ondemand::object entry, const char* end, OkxMessage& message) noexcept {
-  for (auto field_result : entry) {
-    ondemand::field field;
-    if (const simdjson::error_code error = std::move(field_result).get(field)) {
-      return error;
-    }
-    const std::string_view key = key_text(field, end);
-    ondemand::value& value = field.value();
-    if (key == "bidPx") {
-      message.bid = capture(value);
-    } else if (key == "askPx") {
-      message.ask = capture(value);
-    } else if (key == "bidSz") {
-      message.bid_size = capture(value);
-    } else if (key == "askSz") {
-      message.ask_size = capture(value);
-    } else if (key == "ts") {
-      message.time = capture(value);
-    } else if (key == "instId") {
-      message.data_instrument = capture(value);
-    } else if (key == "markPx") {
-      message.mark = capture(value);
-    } else if (key == "idxPx") {
-      message.index = capture(value);
-    } else if (key == "fundingRate") {
-      message.funding = capture(value);
-    } else if (key == "fundingTime") {
-      message.funding_time = capture(value);
-    } else if (key == "seqId") {
-      message.sequence = capture(value);
-    } else if (key == "prevSeqId") {
-      message.previous_sequence = capture(value);
-    } else if (key == "asks") {
-      if (const simdjson::error_code error = read_first_level(value, message.asks)) {
-        return error;
-      }
-    } else if (key == "bids") {
-      if (const simdjson::error_code error = read_first_level(value, message.bids)) {
-        return error;
-      }
+void read_entry(JsonCursor& json, JsonCursor::Level entry, OkxMessage& message) noexcept {
+  std::string_view key;
+  while (json.next_member(entry, key)) {
+    if (detail::equals(key, "bidPx")) {
+      message.bid = json.value();
+    } else if (detail::equals(key, "askPx")) {
+      message.ask = json.value();
+    } else if (detail::equals(key, "bidSz")) {
+      message.bid_size = json.value();
+    } else if (detail::equals(key, "askSz")) {
+      message.ask_size = json.value();
+    } else if (detail::equals(key, "ts")) {
+      message.time = json.value();
+    } else if (detail::equals(key, "instId")) {
+      message.data_instrument = json.value();
+    } else if (detail::equals(key, "markPx")) {
+      message.mark = json.value();
+    } else if (detail::equals(key, "idxPx")) {
+      message.index = json.value();
+    } else if (detail::equals(key, "fundingRate")) {
+      message.funding = json.value();
+    } else if (detail::equals(key, "fundingTime")) {
+      message.funding_time = json.value();
+    } else if (detail::equals(key, "seqId")) {
+      message.sequence = json.value();
+    } else if (detail::equals(key, "prevSeqId")) {
+      message.previous_sequence = json.value();
+    } else if (detail::equals(key, "asks")) {
+      read_first_level(json, message.asks);
+    } else if (detail::equals(key, "bids")) {
+      read_first_level(json, message.bids);
     }
     // nextFundingTime is the settlement after fundingTime (it goes with
     // nextFundingRate), so it is deliberately not read.
   }
-  return simdjson::SUCCESS;
 }
 
-simdjson::error_code read_data(ondemand::value& value, const char* end, OkxMessage& message) noexcept {
+void read_data(JsonCursor& json, OkxMessage& message) noexcept {
   message.has_data = true;
-  if (capture(value).kind != TokenKind::array) {
+  if (json.value().kind != TokenKind::array) {
     message.data_invalid = true;
-    return simdjson::SUCCESS;
+    return;
   }
-  ondemand::array entries;
-  if (const simdjson::error_code error = value.get_array().get(entries)) {
-    return error;
-  }
-  for (auto entry_result : entries) {
-    ondemand::value entry;
-    if (const simdjson::error_code error = detail::element(entry_result, entry)) {
-      return error;
-    }
+  const JsonCursor::Level entries = json.enter();
+  while (json.next_element(entries)) {
     ++message.entries;
     // Candle channels push arrays; they are ignored, so only an error if the
     // channel turns out to be one of ours.
-    if (capture(entry).kind != TokenKind::object) {
+    if (json.value().kind != TokenKind::object) {
       message.data_invalid = true;
       continue;
     }
-    ondemand::object object;
-    if (const simdjson::error_code error = entry.get_object().get(object)) {
-      return error;
-    }
-    if (const simdjson::error_code error = read_entry(object, end, message)) {
-      return error;
-    }
+    read_entry(json, json.enter(), message);
   }
-  return simdjson::SUCCESS;
 }
 
-simdjson::error_code read_arg(ondemand::value& value, const char* end, OkxMessage& message) noexcept {
-  if (capture(value).kind != TokenKind::object) {
+void read_arg(JsonCursor& json, OkxMessage& message) noexcept {
+  if (json.value().kind != TokenKind::object) {
     message.arg_invalid = true;
-    return simdjson::SUCCESS;
+    return;
   }
-  ondemand::object arg;
-  if (const simdjson::error_code error = value.get_object().get(arg)) {
-    return error;
-  }
-  for (auto field_result : arg) {
-    ondemand::field field;
-    if (const simdjson::error_code error = std::move(field_result).get(field)) {
-      return error;
-    }
-    const std::string_view key = key_text(field, end);
-    if (key == "channel") {
-      message.channel = capture(field.value());
-    } else if (key == "instId") {
-      message.arg_instrument = capture(field.value());
+  const JsonCursor::Level arg = json.enter();
+  std::string_view key;
+  while (json.next_member(arg, key)) {
+    if (detail::equals(key, "channel")) {
+      message.channel = json.value();
+    } else if (detail::equals(key, "instId")) {
+      message.arg_instrument = json.value();
     }
   }
-  return simdjson::SUCCESS;
 }
 
-simdjson::error_code read_message(ondemand::object root, const char* end, OkxMessage& message) noexcept {
-  for (auto field_result : root) {
-    ondemand::field field;
-    if (const simdjson::error_code error = std::move(field_result).get(field)) {
-      return error;
-    }
-    const std::string_view key = key_text(field, end);
-    ondemand::value& value = field.value();
-    simdjson::error_code error = simdjson::SUCCESS;
-    if (key == "arg") {
-      error = read_arg(value, end, message);
-    } else if (key == "data") {
-      error = read_data(value, end, message);
-    } else if (key == "event") {
-      message.event = capture(value);
+void read_message(JsonCursor& json, JsonCursor::Level root, OkxMessage& message) noexcept {
+  std::string_view key;
+  while (json.next_member(root, key)) {
+    if (detail::equals(key, "arg")) {
+      read_arg(json, message);
+    } else if (detail::equals(key, "data")) {
+      read_data(json, message);
+    } else if (detail::equals(key, "event")) {
+      message.event = json.value();
     }
     // action (books snapshot/update), code, msg, connId: not needed.
-    if (error != simdjson::SUCCESS) {
-      return error;
-    }
   }
-  return simdjson::SUCCESS;
 }
 
 enum class OkxChannel : std::uint8_t { other, tickers, mark_price, funding_rate, book_top, index_tickers };
 
 [[nodiscard]] OkxChannel channel_of(std::string_view name) noexcept {
-  if (name == "tickers") {
+  if (detail::equals(name, "tickers")) {
     return OkxChannel::tickers;
   }
-  if (name == "mark-price") {
+  if (detail::equals(name, "mark-price")) {
     return OkxChannel::mark_price;
   }
-  if (name == "funding-rate") {
+  if (detail::equals(name, "funding-rate")) {
     return OkxChannel::funding_rate;
   }
-  if (name == "books5" || name == "bbo-tbt") {
+  if (detail::equals(name, "books5") || detail::equals(name, "bbo-tbt")) {
     return OkxChannel::book_top;
   }
-  if (name == "index-tickers") {
+  if (detail::equals(name, "index-tickers")) {
     return OkxChannel::index_tickers;
   }
   return OkxChannel::other; // books (incremental), trades, candles, ...
@@ -285,15 +222,16 @@ enum class OkxChannel : std::uint8_t { other, tickers, mark_price, funding_rate,
     if (message.event.kind != TokenKind::string) {
       return ParseStatus::malformed;
     }
-    if (message.event.text == "subscribe") {
+    if (detail::equals(message.event.text(), "subscribe")) {
       return ParseStatus::subscribed;
     }
-    return message.event.text == "error" ? ParseStatus::venue_error : ParseStatus::ignored; // unsubscribe, notice, ...
+    return detail::equals(message.event.text(), "error") ? ParseStatus::venue_error
+                                                         : ParseStatus::ignored; // unsubscribe, notice, ...
   }
   if (message.arg_invalid || (message.channel.present() && message.channel.kind != TokenKind::string)) {
     return ParseStatus::malformed;
   }
-  const OkxChannel channel = channel_of(message.channel.text);
+  const OkxChannel channel = channel_of(message.channel.text());
   if (channel == OkxChannel::other) {
     return ParseStatus::ignored;
   }
@@ -301,7 +239,7 @@ enum class OkxChannel : std::uint8_t { other, tickers, mark_price, funding_rate,
   if (instrument_token.kind != TokenKind::string || !message.has_data) {
     return ParseStatus::malformed;
   }
-  const hedging::InstrumentId instrument = symbols.find(instrument_token.text);
+  const hedging::InstrumentId instrument = symbols.find(instrument_token.text());
   if (instrument == hedging::kNoInstrument) {
     return ParseStatus::ignored;
   }
@@ -318,7 +256,7 @@ enum class OkxChannel : std::uint8_t { other, tickers, mark_price, funding_rate,
 } // namespace
 
 OkxParser::OkxParser(std::span<const SymbolMapping> symbols, std::size_t max_message_bytes)
-    : symbols_(symbols), json_(detail::make_json_parser(max_message_bytes)) {}
+    : symbols_(symbols), max_message_bytes_(max_message_bytes) {}
 
 ParseStatus OkxParser::parse(const char* data, std::size_t length, std::size_t capacity, VenueTick& out) noexcept {
   out = VenueTick{};
@@ -328,12 +266,13 @@ ParseStatus OkxParser::parse(const char* data, std::size_t length, std::size_t c
       std::memcmp(data, kPong.data(), kPong.size()) == 0) {
     return ParseStatus::pong;
   }
-  ondemand::object root;
-  if (detail::open_object(*json_, data, length, capacity, root) != simdjson::SUCCESS) {
+  if (!detail::fits(data, length, capacity, max_message_bytes_)) {
     return ParseStatus::malformed;
   }
+  JsonCursor json(data, length);
   OkxMessage message;
-  if (read_message(root, data + length, message) != simdjson::SUCCESS || detail::finish(*json_) != simdjson::SUCCESS) {
+  read_message(json, json.open_root(), message);
+  if (!json.finish()) {
     return ParseStatus::malformed;
   }
   const ParseStatus status = classify(message, symbols_, out);

@@ -1,8 +1,8 @@
 #include "synthusd/feeds/venue_parser.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
-#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -79,55 +79,9 @@ std::string_view to_string(ParseStatus status) noexcept {
 
 namespace detail {
 
-// ---- the reused simdjson parser ----------------------------------------------------
-
-namespace {
-// Our walks descend four levels at most and simdjson skips deeper values
-// without recursion, so a small depth bound is enough.
-constexpr std::size_t kMaxDepth = 64;
-} // namespace
-
-void JsonParserDeleter::operator()(JsonParser* parser) const noexcept { delete parser; }
-
-JsonParserPtr make_json_parser(std::size_t max_message_bytes) {
-  JsonParserPtr json(new JsonParser(max_message_bytes));
-  // Allocate the structural index and string buffers once, for the largest
-  // message, so that iterate() never allocates.
-  if (json->parser.allocate(max_message_bytes, kMaxDepth) != simdjson::SUCCESS) {
-    throw std::bad_alloc();
-  }
-  return json;
-}
-
-simdjson::error_code open_object(JsonParser& json, const char* data, std::size_t length, std::size_t capacity,
-                                 ondemand::object& root) noexcept {
-  if (data == nullptr || length == 0) {
-    return simdjson::EMPTY;
-  }
-  if (length > json.max_message_bytes) {
-    return simdjson::CAPACITY;
-  }
-  if (capacity < length || capacity - length < simdjson::SIMDJSON_PADDING) {
-    return simdjson::INSUFFICIENT_PADDING;
-  }
-  if (const simdjson::error_code error = json.parser.iterate(data, length, capacity).get(json.document)) {
-    return error;
-  }
-  return json.document.get_object().get(root);
-}
-
-simdjson::error_code finish(JsonParser& json) noexcept {
-  // current_location() reports OUT_OF_BOUNDS exactly when every token has
-  // been consumed; anything else is a second value or a dead iterator.
-  return json.document.current_location().error() == simdjson::OUT_OF_BOUNDS ? simdjson::SUCCESS
-                                                                             : simdjson::TRAILING_CONTENT;
-}
-
 // ---- tokens ------------------------------------------------------------------
 
 namespace {
-
-[[nodiscard]] constexpr bool is_json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 [[nodiscard]] bool is_numeric(Token token) noexcept {
   return token.kind == TokenKind::number || token.kind == TokenKind::string;
@@ -135,7 +89,7 @@ namespace {
 
 [[nodiscard]] bool is_absent(Token token) noexcept {
   return token.kind == TokenKind::absent || token.kind == TokenKind::null ||
-         (token.kind == TokenKind::string && token.text.empty());
+         (token.kind == TokenKind::string && token.text().empty());
 }
 
 template <typename T>
@@ -147,7 +101,7 @@ template <typename T>
   if (!is_numeric(token)) {
     return Decoded::invalid;
   }
-  const common::DecimalResult<T> result = parse(token.text);
+  const common::DecimalResult<T> result = parse(token.text());
   if (!result.ok()) {
     return Decoded::invalid;
   }
@@ -159,13 +113,45 @@ template <typename T>
   return common::parse_decimal(text, 8);
 }
 
-// Digits only, at most UINT64_MAX.
+// Eight ASCII digits (little-endian load) -> their value, or false if any is
+// not a digit. Lemire's SWAR: pairs, then quads, then the two halves.
+[[nodiscard]] bool eight_digits(const char* text, std::uint64_t& out) noexcept {
+  std::uint64_t chunk = 0;
+  std::memcpy(&chunk, text, sizeof chunk);
+  constexpr std::uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL;
+  constexpr std::uint64_t kZeros = 0x3030303030303030ULL;
+  constexpr std::uint64_t kSixes = 0x0606060606060606ULL;
+  // Each byte's high nibble is 3, and adding 6 does not carry out of it (so the low nibble is <= 9).
+  if ((chunk & kHigh) != kZeros || ((chunk + kSixes) & kHigh) != kZeros) {
+    return false;
+  }
+  chunk -= kZeros;
+  chunk = (chunk * 10) + (chunk >> 8);
+  chunk = (((chunk & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+           (((chunk >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+          32;
+  out = chunk;
+  return true;
+}
+
+// Digits only, at most UINT64_MAX. Up to 19 digits cannot overflow, so
+// timestamps and sequence numbers (13-19 digits) take eight at a time.
 [[nodiscard]] bool parse_digits(std::string_view text, std::uint64_t& out) noexcept {
   if (text.empty() || text.size() > 20) {
     return false;
   }
   std::uint64_t value = 0;
-  for (const char c : text) {
+  std::size_t i = 0;
+  if (text.size() <= 19) {
+    for (std::uint64_t chunk = 0; text.size() - i >= 8; i += 8) {
+      if (!eight_digits(text.data() + i, chunk)) {
+        return false;
+      }
+      value = value * 100'000'000 + chunk;
+    }
+  }
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
     if (c < '0' || c > '9') {
       return false;
     }
@@ -181,46 +167,6 @@ template <typename T>
 
 } // namespace
 
-Token capture(ondemand::value& value) noexcept {
-  std::string_view raw = value.raw_json_token(); // the token plus the whitespace after it
-  while (!raw.empty() && is_json_space(raw.back())) {
-    raw.remove_suffix(1);
-  }
-  if (raw.empty()) {
-    return {{}, TokenKind::other};
-  }
-  switch (raw.front()) {
-  case '"':
-    if (raw.size() >= 2 && raw.back() == '"') {
-      return {raw.substr(1, raw.size() - 2), TokenKind::string};
-    }
-    return {{}, TokenKind::other};
-  case '-':
-  case '0':
-  case '1':
-  case '2':
-  case '3':
-  case '4':
-  case '5':
-  case '6':
-  case '7':
-  case '8':
-  case '9':
-    return {raw, TokenKind::number}; // the grammar is checked when it is decoded
-  case 'n':
-    return {raw, raw == "null" ? TokenKind::null : TokenKind::other};
-  case 't':
-  case 'f':
-    return {raw, raw == "true" || raw == "false" ? TokenKind::boolean : TokenKind::other};
-  case '{':
-    return {{}, TokenKind::object};
-  case '[':
-    return {{}, TokenKind::array};
-  default:
-    return {{}, TokenKind::other};
-  }
-}
-
 Decoded decode_price(Token token, hedging::Price& out) noexcept { return decode_decimal(token, &parse_price, out); }
 
 Decoded decode_ratio(Token token, hedging::Ratio& out) noexcept { return decode_decimal(token, &parse_ratio, out); }
@@ -231,7 +177,7 @@ Decoded decode_unsigned(Token token, std::uint64_t& out) noexcept {
   if (is_absent(token)) {
     return Decoded::absent;
   }
-  return is_numeric(token) && parse_digits(token.text, out) ? Decoded::ok : Decoded::invalid;
+  return is_numeric(token) && parse_digits(token.text(), out) ? Decoded::ok : Decoded::invalid;
 }
 
 Decoded decode_signed(Token token, std::int64_t& out) noexcept {
@@ -241,9 +187,9 @@ Decoded decode_signed(Token token, std::int64_t& out) noexcept {
   if (!is_numeric(token)) {
     return Decoded::invalid;
   }
-  const bool negative = !token.text.empty() && token.text.front() == '-';
+  const bool negative = !token.text().empty() && token.text().front() == '-';
   std::uint64_t magnitude = 0;
-  if (!parse_digits(negative ? token.text.substr(1) : token.text, magnitude)) {
+  if (!parse_digits(negative ? token.text().substr(1) : token.text(), magnitude)) {
     return Decoded::invalid;
   }
   constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());

@@ -120,6 +120,44 @@ TEST(DecimalTest, ReportsOverflow) {
   EXPECT_EQ(parse_decimal("9.223372036854775807", 18).value, kMax);
 }
 
+// Text with no more fraction digits than the scale takes a one-pass path up
+// to 18 digits and the general one beyond: at every length (1-20 digits),
+// scale and point position, both must give mantissa * 10^(scale - fraction
+// digits), or overflow past int64, computed here in 128 bits.
+TEST(DecimalTest, UnroundedTextAtEveryLengthAndScaleIsTheMantissaScaled) {
+  constexpr std::string_view kDigits = "98765432109876543210";
+  for (int decimals = 0; decimals <= kMaxDecimals; ++decimals) {
+    for (std::size_t length = 1; length <= kDigits.size(); ++length) {
+      for (std::size_t fraction = 0; fraction < length && fraction <= static_cast<std::size_t>(decimals); ++fraction) {
+        const std::string_view digits = kDigits.substr(0, length);
+        std::string text(digits.substr(0, length - fraction));
+        if (fraction > 0) {
+          text += '.';
+          text += digits.substr(length - fraction);
+        }
+        __int128 expected = 0;
+        for (const char c : digits) {
+          expected = expected * 10 + (c - '0');
+        }
+        for (std::size_t i = fraction; i < static_cast<std::size_t>(decimals); ++i) {
+          expected *= 10;
+        }
+        for (const bool negative : {false, true}) {
+          const std::string signed_text = negative ? "-" + text : text;
+          const __int128 value = negative ? -expected : expected;
+          const DecimalResult<std::int64_t> result = parse_decimal(signed_text, decimals);
+          if (value > kMax || value < kMin) {
+            EXPECT_EQ(to_string(result.error), "overflow") << signed_text << " at " << decimals;
+          } else {
+            EXPECT_EQ(to_string(result.error), "ok") << signed_text << " at " << decimals;
+            EXPECT_EQ(result.value, static_cast<std::int64_t>(value)) << signed_text << " at " << decimals;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(DecimalTest, RejectsMalformedText) {
   expect_error("", DecimalError::empty);
   for (const char* text : {"+",     "-",   "--1", "+-1", "1.",   ".5",  "1e",  "1e+", "1e-",   "e5",   "1.2.3",

@@ -219,8 +219,16 @@ TEST_F(BinanceParserTest, RejectsEveryTruncationAndNesting) {
   for (std::size_t length = 0; length < kDocumentedBookTicker.size(); ++length) {
     EXPECT_EQ(parse(kDocumentedBookTicker.substr(0, length)), ParseStatus::malformed) << length;
   }
-  const std::string deep = std::string(50'000, '[') + std::string(50'000, ']');
-  ASSERT_EQ(parse(R"({"data":{"x":)" + deep + R"(,"e":"bookTicker","s":"BTCUSD_PERP","b":"1"}})"), ParseStatus::tick);
+  // Nesting is bounded at 64 levels counting the root, wherever it is: in a
+  // value the walk skips too. The root and "data" are two of them.
+  const auto nested = [](std::size_t levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+  const auto with_extra = [](const std::string& extra) {
+    return R"({"data":{"x":)" + extra + R"(,"e":"bookTicker","s":"BTCUSD_PERP","b":"1"}})";
+  };
+  ASSERT_EQ(parse(with_extra(nested(62))), ParseStatus::tick);
+  EXPECT_EQ(parse(with_extra(nested(63))), ParseStatus::malformed);
+  const std::string deep = nested(50'000);
+  EXPECT_EQ(parse(with_extra(deep)), ParseStatus::malformed);
   EXPECT_EQ(parse(R"({"data":{"e":"bookTicker","s":"BTCUSD_PERP","b":)" + deep + "}}"), ParseStatus::malformed);
   EXPECT_EQ(parse(std::string(50'000, '{')), ParseStatus::malformed);
 }

@@ -332,11 +332,15 @@ TEST_F(DeribitParserTest, RejectsWhatIsNotOneJsonObject) {
   EXPECT_EQ(parse(R"(  {"jsonrpc":"2.0"}  )"), ParseStatus::ignored); // surrounding whitespace is fine
 }
 
-TEST_F(DeribitParserTest, SurvivesHugeNesting) {
-  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
-  // Deep values we skip cost a linear scan and no recursion.
-  ASSERT_EQ(parse(ticker_with(R"({"stats":)" + deep + R"(,"mark_price":2})")), ParseStatus::tick);
+TEST_F(DeribitParserTest, BoundsNestingEvenInValuesItSkips) {
+  // 64 levels counting the root; the root, params and data are three of them.
+  const auto nested = [](std::size_t levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+  ASSERT_EQ(parse(ticker_with(R"({"stats":)" + nested(61) + R"(,"mark_price":2})")), ParseStatus::tick);
   EXPECT_EQ(tick_.mark.raw, 200'000'000);
+  EXPECT_EQ(parse(ticker_with(R"({"stats":)" + nested(62) + R"(,"mark_price":2})")), ParseStatus::malformed);
+  // Far deeper input is refused at the bound, without recursing into it.
+  const std::string deep = nested(100'000);
+  EXPECT_EQ(parse(ticker_with(R"({"stats":)" + deep + R"(,"mark_price":2})")), ParseStatus::malformed);
   EXPECT_EQ(parse(ticker_with(R"({"mark_price":)" + deep + "}")), ParseStatus::malformed);
   EXPECT_EQ(parse(ticker_with(R"({"stats":)" + std::string(100'000, '[') + "}")), ParseStatus::malformed);
   EXPECT_EQ(parse(std::string(100'000, '{')), ParseStatus::malformed);

@@ -293,9 +293,14 @@ TEST_F(OkxParserTest, RejectsEveryTruncationAndNesting) {
   for (std::size_t length = 0; length < kDocumentedBooks5.size(); ++length) {
     EXPECT_EQ(parse(kDocumentedBooks5.substr(0, length)), ParseStatus::malformed) << length;
   }
-  const std::string deep = std::string(50'000, '[') + std::string(50'000, ']');
+  // Nesting is bounded at 64 levels counting the root, wherever it is: in a
+  // value the walk skips too. The root, "data" and its entry are three of them.
+  const auto nested = [](std::size_t levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+  ASSERT_EQ(parse(push("tickers", R"({"extra":)" + nested(61) + R"(,"bidPx":"1"})")), ParseStatus::tick);
+  EXPECT_EQ(parse(push("tickers", R"({"extra":)" + nested(62) + R"(,"bidPx":"1"})")), ParseStatus::malformed);
+  const std::string deep = nested(50'000);
   EXPECT_EQ(parse(push("books5", R"({"asks":)" + deep + "}")), ParseStatus::malformed);
-  ASSERT_EQ(parse(push("tickers", R"({"extra":)" + deep + R"(,"bidPx":"1"})")), ParseStatus::tick);
+  EXPECT_EQ(parse(push("tickers", R"({"extra":)" + deep + R"(,"bidPx":"1"})")), ParseStatus::malformed);
   EXPECT_EQ(parse(std::string(50'000, '[')), ParseStatus::malformed);
 }
 

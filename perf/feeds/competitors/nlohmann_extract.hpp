@@ -56,7 +56,7 @@ public:
     writer.size(number("best_ask_amount"), &feeds::VenueTick::ask_size, feeds::field::ask_size);
     writer.price(number("mark_price"), &feeds::VenueTick::mark, feeds::field::mark);
     writer.price(number("index_price"), &feeds::VenueTick::index, feeds::field::index);
-    writer.funding_rate(number("current_funding"));
+    writer.funding_rate(number("funding_8h"));
     if (const auto timestamp = data->find("timestamp"); timestamp != data->end()) {
       if (timestamp->is_number_unsigned()) {
         writer.venue_time_ms(timestamp->get<std::uint64_t>());

@@ -64,7 +64,7 @@ public:
     writer.size(text_of("best_ask_amount"), &feeds::VenueTick::ask_size, feeds::field::ask_size);
     writer.price(text_of("mark_price"), &feeds::VenueTick::mark, feeds::field::mark);
     writer.price(text_of("index_price"), &feeds::VenueTick::index, feeds::field::index);
-    writer.funding_rate(text_of("current_funding"));
+    writer.funding_rate(text_of("funding_8h"));
     writer.venue_time_ms(text_of("timestamp"));
     return finish(writer, out);
   }

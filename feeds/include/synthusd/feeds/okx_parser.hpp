@@ -53,7 +53,7 @@ public:
 
 private:
   SymbolTable symbols_;
-  detail::JsonParserPtr json_;
+  std::size_t max_message_bytes_;
 };
 
 } // namespace synthusd::feeds

@@ -1,8 +1,7 @@
 #pragma once
 // What the venue parsers (deribit_parser.hpp, okx_parser.hpp,
 // binance_parser.hpp) share: the symbol table that maps venue symbols to
-// instrument ids, the padding their input needs, and the owner of the reused
-// simdjson parser.
+// instrument ids, and the padding their input needs.
 //
 // Every parser reads the message in place: the caller's buffer must hold
 // kJsonPadding readable bytes after the message (the WebSocket decoder's
@@ -11,7 +10,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string_view>
 
@@ -20,8 +18,9 @@
 
 namespace synthusd::feeds {
 
-// Readable bytes required after the message (simdjson::SIMDJSON_PADDING,
-// checked in venue_parser.cpp).
+// Readable bytes required after the message: the parsers' string scan reads
+// 16 bytes at a time, and 64 is also simdjson's SIMDJSON_PADDING, which the
+// WebSocket decoder's buffers have always provided.
 inline constexpr std::size_t kJsonPadding = 64;
 
 // Largest message a parser accepts by default. Tickers are under 1 KiB; the
@@ -76,20 +75,5 @@ void check_symbol(std::string_view text);
 // A stable lowercase name for logs and test messages, e.g. "heartbeat_request".
 [[nodiscard]] std::string_view to_string(ParseStatus status) noexcept;
 
-namespace detail {
-
-// Owns one simdjson On-Demand parser, allocated at construction for
-// max_message_bytes and reused for every message (no allocation afterwards).
-// Defined in venue_parser.cpp so that only the parser sources include simdjson.
-struct JsonParser;
-struct JsonParserDeleter {
-  void operator()(JsonParser* parser) const noexcept;
-};
-using JsonParserPtr = std::unique_ptr<JsonParser, JsonParserDeleter>;
-
-// Throws std::bad_alloc if the buffers cannot be allocated.
-[[nodiscard]] JsonParserPtr make_json_parser(std::size_t max_message_bytes);
-
-} // namespace detail
 
 } // namespace synthusd::feeds
