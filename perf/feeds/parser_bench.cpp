@@ -115,7 +115,7 @@ void report(benchmark::State& state, std::size_t length) {
 }
 
 template <typename Parser>
-void BM_Parse_simdjson(benchmark::State& state, const Venue<Parser>& venue) {
+void BM_Parse_synthusd(benchmark::State& state, const Venue<Parser>& venue) {
   if (!verified(state, venue)) {
     return;
   }
@@ -237,7 +237,7 @@ void BM_Parse_ratio(benchmark::State& state, const Venue<Parser>& venue) {
 }
 
 // A message for an unconfigured instrument: walked and dropped, nothing decoded.
-void BM_Parse_simdjson_ignored(benchmark::State& state) {
+void BM_Parse_synthusd_ignored(benchmark::State& state) {
   const std::array<feeds::SymbolMapping, 1> symbols{{{"BTC-PERPETUAL", 1}}};
   feeds::DeribitParser parser(symbols);
   const Padded padded(kDeribitOtherTicker);
@@ -254,16 +254,16 @@ void BM_Parse_simdjson_ignored(benchmark::State& state) {
 
 } // namespace
 
-BENCHMARK_CAPTURE(BM_Parse_simdjson, deribit_ticker, kDeribit);
+BENCHMARK_CAPTURE(BM_Parse_synthusd, deribit_ticker, kDeribit);
 BENCHMARK_CAPTURE(BM_Parse_nlohmann, deribit_ticker, kDeribit);
 BENCHMARK_CAPTURE(BM_Parse_rapidjson, deribit_ticker, kDeribit);
-BENCHMARK_CAPTURE(BM_Parse_simdjson, okx_tickers, kOkx);
+BENCHMARK_CAPTURE(BM_Parse_synthusd, okx_tickers, kOkx);
 BENCHMARK_CAPTURE(BM_Parse_nlohmann, okx_tickers, kOkx);
 BENCHMARK_CAPTURE(BM_Parse_rapidjson, okx_tickers, kOkx);
-BENCHMARK_CAPTURE(BM_Parse_simdjson, binance_book_ticker, kBinance);
+BENCHMARK_CAPTURE(BM_Parse_synthusd, binance_book_ticker, kBinance);
 BENCHMARK_CAPTURE(BM_Parse_nlohmann, binance_book_ticker, kBinance);
 BENCHMARK_CAPTURE(BM_Parse_rapidjson, binance_book_ticker, kBinance);
-BENCHMARK(BM_Parse_simdjson_ignored);
+BENCHMARK(BM_Parse_synthusd_ignored);
 BENCHMARK_CAPTURE(BM_Parse_ratio, deribit_ticker, kDeribit)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Parse_ratio, okx_tickers, kOkx)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Parse_ratio, binance_book_ticker, kBinance)->Iterations(1)->Unit(benchmark::kMillisecond);
