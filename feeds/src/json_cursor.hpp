@@ -184,6 +184,9 @@ private:
     }
     if (pending_) {
       // An unread scalar is read here; a container is skipped out of line.
+      if (p_ >= end_) {
+        return fail();
+      }
       if (*p_ == '{' || *p_ == '[' ? !skip_value() : value().kind == TokenKind::other) {
         return false;
       }
