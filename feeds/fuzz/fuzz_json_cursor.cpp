@@ -1,71 +1,19 @@
 // libFuzzer target: JsonCursor (feeds/src/json_cursor.hpp) against validators
-// we did not write, on arbitrary bytes. simdjson's DOM parser (at the
-// cursor's depth bound) decides; where its objection is a number, RapidJSON
-// (numbers kept as text, UTF-8 checked) tells range from grammar, and a
-// document only out of the references' number range (which RFC 8259 leaves
-// to implementations), or one RapidJSON decides that holds a surrogate
-// escape (it accepts unpaired ones; the cursor and simdjson do not), is not
-// compared.
-// A disagreement traps, which libFuzzer reports as a crash.
-#include <rapidjson/document.h>
-#include <simdjson.h>
-
+// we did not write (json_reference.hpp), on arbitrary bytes. A disagreement
+// traps, which libFuzzer reports as a crash.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 #include "json_cursor.hpp"
-
-namespace {
-
-using synthusd::feeds::detail::JsonCursor;
-
-enum class Reference : std::uint8_t { accepts, rejects, not_compared };
-
-// Escapes of UTF-16 surrogates ("\\uD800" .. "\\uDFFF"), which the cursor
-// accepts only as a high-low pair (as simdjson does) and RapidJSON 1.1 also alone.
-bool has_surrogate_escape(const char* data, std::size_t size) {
-  for (std::size_t i = 0; i + 3 < size; ++i) {
-    if (data[i] == '\\' && data[i + 1] == 'u' && (data[i + 2] == 'd' || data[i + 2] == 'D') &&
-        std::strchr("89abcdefABCDEF", data[i + 3]) != nullptr && data[i + 3] != 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
-Reference reference(const char* data, std::size_t size) {
-  // At the cursor's nesting bound (tests/feeds/json_cursor_test.cpp checks they agree).
-  static simdjson::dom::parser parser = [] {
-    simdjson::dom::parser bounded;
-    if (bounded.allocate(1 << 16, JsonCursor::kMaxDepth) != simdjson::SUCCESS) {
-      __builtin_trap();
-    }
-    return bounded;
-  }();
-  simdjson::dom::element root;
-  const simdjson::error_code error = parser.parse(simdjson::padded_string(data, size)).get(root);
-  if (error == simdjson::NUMBER_ERROR || error == simdjson::NUMBER_OUT_OF_RANGE) {
-    // RapidJSON reads a NUL byte as the end of its input; JSON allows none anywhere.
-    if (std::memchr(data, 0, size) != nullptr) {
-      return Reference::rejects;
-    }
-    rapidjson::Document document;
-    document.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag>(data, size);
-    if (document.GetParseError() == rapidjson::kParseErrorNumberTooBig || has_surrogate_escape(data, size)) {
-      return Reference::not_compared;
-    }
-    return document.HasParseError() || !document.IsObject() ? Reference::rejects : Reference::accepts;
-  }
-  return error == simdjson::SUCCESS && root.type() == simdjson::dom::element_type::OBJECT ? Reference::accepts
-                                                                                          : Reference::rejects;
-}
-
-} // namespace
+#include "json_reference.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using synthusd::feeds::kJsonPadding;
+  using synthusd::feeds::detail::JsonCursor;
+  using synthusd::feeds::fuzz::Reference;
   if (size > (1 << 16)) {
     return 0; // the reference parser's capacity
   }
@@ -81,7 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   JsonCursor json(buffer.get(), size);
   (void)json.open_root();
   const bool ours = json.finish();
-  const Reference expected = reference(buffer.get(), size);
+  // At the cursor's nesting bound (the unit test checks the two bounds agree).
+  static simdjson::dom::parser parser;
+  static const bool allocated = synthusd::feeds::fuzz::make_reference_parser(parser, JsonCursor::kMaxDepth);
+  if (!allocated) {
+    __builtin_trap();
+  }
+  const Reference expected = synthusd::feeds::fuzz::reference(parser, std::string_view(buffer.get(), size));
   if (expected != Reference::not_compared && ours != (expected == Reference::accepts)) {
     __builtin_trap();
   }

@@ -4,7 +4,6 @@
 // for number range) on every single-byte mutation of the venue fixtures.
 
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 #include <simdjson.h>
 
 #include <array>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "json_cursor.hpp"
+#include "json_reference.hpp"
 #include "parser_test_support.hpp"
 
 namespace synthusd::feeds::detail {
@@ -40,53 +40,13 @@ bool accepts(std::string_view text) {
   return *answer;
 }
 
-enum class Reference : std::uint8_t { accepts, rejects, not_compared };
-
-// Escapes of UTF-16 surrogates ("\\uD800" .. "\\uDFFF"), which the cursor
-// accepts only as a high-low pair (as simdjson does) and RapidJSON 1.1 also alone.
-bool has_surrogate_escape(std::string_view text) {
-  for (std::size_t at = text.find("\\u"); at != std::string_view::npos; at = text.find("\\u", at + 1)) {
-    if (at + 3 < text.size() && (text[at + 2] == 'd' || text[at + 2] == 'D') &&
-        std::string_view("89abcdefABCDEF").find(text[at + 3]) != std::string_view::npos) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// simdjson's DOM parser, at the cursor's depth bound, validates the whole
-// document (UTF-8, strings, numbers, literals, structure), but also refuses
-// numbers beyond double or 64-bit range, which RFC 8259 leaves to
-// implementations (1e400): when a number is its objection, RapidJSON
-// (UTF-8 validated, numbers kept as text) tells a range problem from a
-// grammar one. Not compared: a document only out of the references' number
-// range (the cursor checks grammar, not range), and one RapidJSON decides
-// that has a surrogate escape (see above). The cursor also requires an
-// object root.
-Reference reference(simdjson::dom::parser& parser, std::string_view text) {
-  simdjson::dom::element root;
-  const simdjson::error_code error = parser.parse(simdjson::padded_string(text)).get(root);
-  if (error == simdjson::NUMBER_ERROR || error == simdjson::NUMBER_OUT_OF_RANGE) {
-    // RapidJSON reads a NUL byte as the end of its input; JSON allows none anywhere.
-    if (std::memchr(text.data(), 0, text.size()) != nullptr) {
-      return Reference::rejects;
-    }
-    rapidjson::Document document;
-    document.Parse<rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseValidateEncodingFlag>(text.data(),
-                                                                                                  text.size());
-    if (document.GetParseError() == rapidjson::kParseErrorNumberTooBig || has_surrogate_escape(text)) {
-      return Reference::not_compared;
-    }
-    return document.HasParseError() || !document.IsObject() ? Reference::rejects : Reference::accepts;
-  }
-  return error == simdjson::SUCCESS && root.type() == simdjson::dom::element_type::OBJECT ? Reference::accepts
-                                                                                          : Reference::rejects;
-}
+using fuzz::Reference;
+using fuzz::reference;
 
 // simdjson's DOM parser with the cursor's nesting bound.
 simdjson::dom::parser reference_parser() {
   simdjson::dom::parser parser;
-  EXPECT_EQ(parser.allocate(1 << 16, JsonCursor::kMaxDepth), simdjson::SUCCESS);
+  EXPECT_TRUE(fuzz::make_reference_parser(parser, JsonCursor::kMaxDepth));
   return parser;
 }
 
