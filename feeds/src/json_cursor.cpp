@@ -36,12 +36,7 @@ bool JsonCursor::close_innermost() noexcept {
   return !failed_;
 }
 
-bool JsonCursor::skip_value() noexcept {
-  if (p_ < end_ && (*p_ == '{' || *p_ == '[')) {
-    return enter() != 0 && close_innermost();
-  }
-  return value().kind != TokenKind::other;
-}
+bool JsonCursor::skip_container() noexcept { return enter() != 0 && close_innermost(); }
 
 bool JsonCursor::hex4(unsigned& value) noexcept {
   if (end_ - p_ < 4) {

@@ -43,9 +43,9 @@
 
 namespace synthusd::feeds::detail {
 
-// The walk's per-token steps are inlined into each parser's loop, so that the
-// cursor's position stays in a register; the rare paths (escapes, skipping a
-// whole container, the end) stay out of line.
+// The walk's per-token steps are inlined into each parser's loop, so a token
+// costs no call; the rare paths (escapes, skipping a whole container, the
+// end) stay out of line.
 #define SYNTHUSD_JSON_INLINE [[gnu::always_inline]] inline
 
 class JsonCursor {
@@ -187,7 +187,7 @@ private:
       if (p_ >= end_) {
         return fail();
       }
-      if (*p_ == '{' || *p_ == '[' ? !skip_value() : value().kind == TokenKind::other) {
+      if (*p_ == '{' || *p_ == '[' ? !skip_container() : value().kind == TokenKind::other) {
         return false;
       }
     }
@@ -206,10 +206,7 @@ private:
         return fail();
       }
       ++p_;
-      skip_space();
-      if (p_ < end_ && *p_ == (array ? ']' : '}')) {
-        return fail(); // a trailing comma
-      }
+      skip_space(); // a bracket here (a trailing comma) is refused by the key or value read next
     }
     first_ = false;
     return true;
@@ -217,8 +214,8 @@ private:
 
   // Reads to the end of the innermost open container, validating what it skips.
   bool close_innermost() noexcept;
-  // Skips the pending value, whatever it is.
-  bool skip_value() noexcept;
+  // Skips the pending object or array (p_ is at its bracket), validating it.
+  bool skip_container() noexcept;
 
   SYNTHUSD_JSON_INLINE Token literal(std::string_view word, TokenKind kind) noexcept {
     if (static_cast<std::size_t>(end_ - p_) < word.size() || std::memcmp(p_, word.data(), word.size()) != 0) {

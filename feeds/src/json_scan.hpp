@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
-#include <utility>
 
 #include "synthusd/feeds/venue_parser.hpp"
 #include "synthusd/feeds/venue_tick.hpp"

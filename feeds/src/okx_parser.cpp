@@ -1,7 +1,5 @@
 #include "synthusd/feeds/okx_parser.hpp"
 
-#include <cstring>
-
 #include "json_cursor.hpp"
 
 namespace synthusd::feeds {
@@ -260,14 +258,12 @@ OkxParser::OkxParser(std::span<const SymbolMapping> symbols, std::size_t max_mes
 
 ParseStatus OkxParser::parse(const char* data, std::size_t length, std::size_t capacity, VenueTick& out) noexcept {
   out = VenueTick{};
-  // The keep-alive answer is the bare text "pong", not JSON.
-  constexpr std::string_view kPong = "pong";
-  if (data != nullptr && length == kPong.size() && capacity >= length + kJsonPadding &&
-      std::memcmp(data, kPong.data(), kPong.size()) == 0) {
-    return ParseStatus::pong;
-  }
   if (!detail::fits(data, length, capacity, max_message_bytes_)) {
     return ParseStatus::malformed;
+  }
+  // The keep-alive answer is the bare text "pong", not JSON.
+  if (detail::equals(std::string_view(data, length), "pong")) {
+    return ParseStatus::pong;
   }
   JsonCursor json(data, length);
   OkxMessage message;
