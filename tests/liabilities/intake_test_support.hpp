@@ -35,6 +35,21 @@ inline std::function<std::int64_t()> clock_at(std::int64_t milliseconds) {
   return [milliseconds] { return milliseconds; };
 }
 
+// Reads what has arrived on `fd` without waiting, and moves each complete
+// line (without its newline) out of `partial` into `lines`.
+inline void take_lines(int fd, std::string& partial, std::vector<std::string>& lines) {
+  char buffer[65536];
+  const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+  if (n <= 0) {
+    return;
+  }
+  partial.append(buffer, static_cast<std::size_t>(n));
+  for (std::size_t newline = partial.find('\n'); newline != std::string::npos; newline = partial.find('\n')) {
+    lines.push_back(partial.substr(0, newline));
+    partial.erase(0, newline + 1);
+  }
+}
+
 // Sends `text`, then serves the intake until `lines` answers arrived.
 inline std::vector<std::string> exchange(LiabilityIntake& intake, int fd, const std::string& text, std::size_t lines) {
   EXPECT_EQ(::send(fd, text.data(), text.size(), 0), static_cast<ssize_t>(text.size()));
@@ -43,16 +58,7 @@ inline std::vector<std::string> exchange(LiabilityIntake& intake, int fd, const 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (answers.size() < lines && std::chrono::steady_clock::now() < deadline) {
     (void)intake.poll_once(10);
-    char buffer[4096];
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
-    if (n > 0) {
-      received.append(buffer, static_cast<std::size_t>(n));
-      std::size_t newline;
-      while ((newline = received.find('\n')) != std::string::npos) {
-        answers.push_back(received.substr(0, newline));
-        received.erase(0, newline + 1);
-      }
-    }
+    take_lines(fd, received, answers);
   }
   return answers;
 }

@@ -208,19 +208,13 @@ TEST(LiabilityIntake, a_client_that_writes_and_never_reads_cannot_make_the_answe
       }
     }
     (void)intake.poll_once(1);
-    char buffer[65536];
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
-    if (n > 0) {
-      received.append(buffer, static_cast<std::size_t>(n));
-      std::size_t newline;
-      while ((newline = received.find('\n')) != std::string::npos) {
-        const std::string line = received.substr(0, newline);
-        received.erase(0, newline + 1);
-        ASSERT_EQ(line, R"({"ack":"flood-)" + std::to_string(answers) + R"(","sequence":)" +
-                            std::to_string(expected_sequence) + "}");
-        ++answers;
-        ++expected_sequence;
-      }
+    std::vector<std::string> lines;
+    take_lines(fd, received, lines);
+    for (const std::string& line : lines) {
+      ASSERT_EQ(line, R"({"ack":"flood-)" + std::to_string(answers) + R"(","sequence":)" +
+                          std::to_string(expected_sequence) + "}");
+      ++answers;
+      ++expected_sequence;
     }
   }
   EXPECT_EQ(answers, sent_lines);
