@@ -289,14 +289,77 @@ TEST(Backtest, liquidation_distance_is_where_the_venue_model_liquidates) {
   order.quantity = hedging::Contracts{1'000};
   engine.new_order("a", order, events);
   // The short filled at the bid, $39,999.50, a hair under 40,000.
-  const Ratio distance = short_liquidation_distance(engine.account("a"), spec, engine.quote().mark);
+  const Ratio distance =
+      short_liquidation_distance(engine.account("a"), engine.terms(), spec.maintenance_margin, engine.quote().mark);
   EXPECT_GT(distance, Ratio::from_ppm(105'500));
   EXPECT_LT(distance, Ratio::from_ppm(105'600));
   engine.advance_to(path[1].time, events);
   EXPECT_EQ(engine.account("a").liquidations, 0);
-  EXPECT_LT(short_liquidation_distance(engine.account("a"), spec, engine.quote().mark), Ratio::from_ppm(100));
+  EXPECT_LT(
+      short_liquidation_distance(engine.account("a"), engine.terms(), spec.maintenance_margin, engine.quote().mark),
+      Ratio::from_ppm(100));
   engine.advance_to(path[2].time, events);
   EXPECT_EQ(engine.account("a").liquidations, 1);
+}
+
+TEST(Backtest, a_linear_short_is_liquidated_where_its_distance_says) {
+  // 1,000 contracts of 0.0001 BTC: a 0.1 BTC short at the $40,000 bid on
+  // 0.01 BTC. With L = 0.5 % the venue liquidates at 0.1 * 40,000 / (1.005 *
+  // 0.1 - 0.01) = $44,198.90 (a rise of 10.497 %).
+  const hedging::KernelConfig kernel = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest-linear.toml").kernel;
+  const hedging::InstrumentSpec& spec = kernel.instruments[0];
+  ASSERT_EQ(spec.kind, hedging::InstrumentKind::linear_perpetual);
+  venue::EngineConfig config;
+  config.kind = venue::ContractKind::linear;
+  config.contract_size = spec.contract_size;
+  config.taker_fee = Ratio{0};
+  config.initial_collateral = hedging::Sats{0};
+  config.liquidation_margin = spec.maintenance_margin;
+  const std::vector<hedging::PricePoint> path = minute_path({40'000, 44'195, 44'200});
+  venue::Engine engine(config, path, venue::FundingSchedule{});
+  std::vector<venue::Event> events;
+  engine.deposit("a", hedging::Sats{1'000'000}, events);
+  venue::NewOrder order;
+  order.client_order_id = "1";
+  order.symbol = config.symbol;
+  order.side = hedging::Side::sell;
+  order.type = venue::OrderType::market;
+  order.quantity = hedging::Contracts{1'000};
+  engine.new_order("a", order, events);
+  ASSERT_EQ(engine.account("a").position, hedging::Contracts{-1'000});
+  const Ratio distance =
+      short_liquidation_distance(engine.account("a"), engine.terms(), spec.maintenance_margin, engine.quote().mark);
+  EXPECT_GT(distance, Ratio::from_ppm(104'950));
+  EXPECT_LT(distance, Ratio::from_ppm(104'990));
+  engine.advance_to(path[1].time, events);
+  EXPECT_EQ(engine.account("a").liquidations, 0);
+  EXPECT_LT(
+      short_liquidation_distance(engine.account("a"), engine.terms(), spec.maintenance_margin, engine.quote().mark),
+      Ratio::from_ppm(100));
+  engine.advance_to(path[2].time, events);
+  EXPECT_EQ(engine.account("a").liquidations, 1);
+}
+
+TEST(Backtest, a_linear_hedge_is_resized_as_the_price_moves_and_stays_within_10_bps) {
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    const BacktestInputs inverse = crash_inputs(seed);
+    BacktestInputs linear = crash_inputs(seed);
+    linear.kernel = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest-linear.toml").kernel;
+    const PolicySpec banded = policy_by_name("banded", linear.kernel.bands);
+    const PolicyResult on_inverse = run_backtest(inverse, banded);
+    const PolicyResult on_linear = run_backtest(linear, banded);
+    EXPECT_GE(on_linear.worst_shortfall_centi_bps, -1'000) << "seed " << seed;
+    EXPECT_LE(on_linear.worst_excess_centi_bps, 1'000) << "seed " << seed;
+    EXPECT_EQ(on_linear.liquidations, 0U);
+    // The re-hedging is what the linear contract costs: the price falls
+    // 30 % in the excerpt, so its short grows by contracts the inverse
+    // never trades.
+    EXPECT_GT(on_linear.orders, 2 * on_inverse.orders) << "seed " << seed;
+    EXPECT_GT(on_linear.fees.value, on_inverse.fees.value) << "seed " << seed;
+    // The short really is BTC-sized: its USD value is the liability.
+    const BacktestSample& last = on_linear.samples.back();
+    EXPECT_LE((last.hedge - last.liability).abs().value * 1'000, last.liability.value * 3) << "within 30 bps";
+  }
 }
 
 TEST(Backtest, policy_list_refuses_unknown_and_repeated_names) {
@@ -409,7 +472,8 @@ TEST(Backtest, instruments_the_venue_model_does_not_trade_are_refused_by_name) {
     (void)run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
     FAIL() << "expected a refusal";
   } catch (const std::invalid_argument& error) {
-    EXPECT_NE(std::string(error.what()).find("inverse perpetual"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("BTC-27DEC24"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("dated futures"), std::string::npos) << error.what();
   }
 }
 

@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "synthusd/venue/decimal.hpp"
-#include "synthusd/venue/inverse.hpp"
 
 namespace synthusd::venue {
 namespace {
@@ -22,7 +21,8 @@ using hedging::int128;
 } // namespace
 
 Engine::Engine(EngineConfig config, std::vector<hedging::PricePoint> path, FundingSchedule funding)
-    : config_(std::move(config)), path_(std::move(path)), funding_(std::move(funding)) {
+    : config_(std::move(config)), terms_{config_.kind, config_.contract_value, config_.contract_size},
+      path_(std::move(path)), funding_(std::move(funding)) {
   if (path_.empty()) {
     throw std::invalid_argument("venue engine: the price path is empty");
   }
@@ -31,10 +31,10 @@ Engine::Engine(EngineConfig config, std::vector<hedging::PricePoint> path, Fundi
       throw std::invalid_argument("venue engine: the price path needs positive prices in increasing time");
     }
   }
-  if (config_.contract_value.value <= 0 || !config_.tick_size.is_valid() || config_.spread_ticks < 1 ||
-      config_.fill_slices < 1 || config_.max_order_size.value <= 0 || config_.touch_size.value < 0 ||
-      config_.reject_every < 0 || config_.reject_above.value < 0 || config_.initial_margin.raw <= 0 ||
-      config_.liquidation_margin.raw < 0 || config_.funding_interval.nanoseconds <= 0) {
+  if (!terms_.is_valid() || !config_.tick_size.is_valid() || config_.spread_ticks < 1 || config_.fill_slices < 1 ||
+      config_.max_order_size.value <= 0 || config_.touch_size.value < 0 || config_.reject_every < 0 ||
+      config_.reject_above.value < 0 || config_.initial_margin.raw <= 0 || config_.liquidation_margin.raw < 0 ||
+      config_.funding_interval.nanoseconds <= 0) {
     throw std::invalid_argument("venue engine: invalid configuration");
   }
   next_order_id_ = config_.first_identifier;
@@ -57,6 +57,9 @@ void Engine::advance_to(Timestamp time, std::vector<Event>& out) {
       ++path_index_;
       now_ = next_point;
       set_market_price(path_[path_index_].price, now_);
+      if (terms_.kind == ContractKind::linear) {
+        settle_linear_pnl(out);
+      }
       match_resting(out);
       check_margins(out);
     } else if (next_funding_ <= time) {
@@ -350,7 +353,7 @@ void Engine::new_order(std::string_view account_name, const NewOrder& request, s
     const Contracts before = worst_case_exposure(account, order.side, Contracts{});
     const Contracts after = worst_case_exposure(account, order.side, order.quantity);
     if (after > before) {
-      const Sats required = margin_requirement(after, config_.contract_value, quote_.mark, config_.initial_margin);
+      const Sats required = terms_.margin(after, quote_.mark, config_.initial_margin);
       const Sats equity = equity_of(account_state(account));
       if (required > equity) {
         reject_new_order(account, request, RejectReason::exceeds_limit,
@@ -456,7 +459,7 @@ void Engine::replace_order(std::string_view account, const ReplaceOrder& request
     const Contracts change = replaced.quantity - order.quantity;
     const Contracts after = worst_case_exposure(reject.account, order.side, change);
     if (change.value > 0 && after > before) {
-      const Sats required = margin_requirement(after, config_.contract_value, quote_.mark, config_.initial_margin);
+      const Sats required = terms_.margin(after, quote_.mark, config_.initial_margin);
       const Sats equity = equity_of(account_state(account));
       if (required > equity) {
         reject.text = "not enough funds: initial margin " + btc(required) + " exceeds equity " + btc(equity);

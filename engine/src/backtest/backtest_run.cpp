@@ -15,8 +15,8 @@
 #include "liquidation_distance.hpp"
 #include "synthusd/engine/backtest_run.hpp"
 #include "synthusd/hedging/kernel.hpp"
+#include "synthusd/venue/contract_terms.hpp"
 #include "synthusd/venue/decimal.hpp"
-#include "synthusd/venue/inverse.hpp"
 #include "synthusd/venue/matching_engine.hpp"
 
 namespace synthusd::engine {
@@ -87,11 +87,11 @@ public:
         if (spec.venue != venue.id) {
           continue;
         }
-        if (spec.kind != InstrumentKind::inverse_perpetual || slot.spec != nullptr) {
+        if (spec.kind == InstrumentKind::inverse_future || slot.spec != nullptr) {
           throw std::invalid_argument("backtest: instrument '" + std::string(spec.symbol.view()) + "' of venue '" +
                                       venue.name +
-                                      "': the venue model trades one inverse perpetual per venue (dated futures "
-                                      "and linear contracts are not modelled yet)");
+                                      "': the venue model trades one perpetual (inverse or linear) per venue "
+                                      "(dated futures are not modelled yet)");
         }
         slot.spec = &spec;
       }
@@ -100,7 +100,12 @@ public:
       }
       venue::EngineConfig config;
       config.symbol = std::string(slot.spec->symbol.view());
-      config.contract_value = slot.spec->contract_value;
+      if (is_inverse(slot.spec->kind)) {
+        config.contract_value = slot.spec->contract_value;
+      } else {
+        config.kind = venue::ContractKind::linear;
+        config.contract_size = slot.spec->contract_size;
+      }
       config.tick_size = slot.spec->tick_size;
       config.maker_fee = slot.spec->maker_fee;
       config.taker_fee = slot.spec->taker_fee;
@@ -375,11 +380,17 @@ private:
       result_.maker_fees += fee;
     }
     cost_sats_ += event.fee;
-    // Slippage of an inverse fill against the mark, in USD:
-    // quantity * value * (fill - mark) / fill for a buy (the sign flipped for a sell).
-    const int128 notional = static_cast<int128>(event.last_quantity.value) * slot.spec->contract_value.value;
+    // Slippage of a fill against the mark, in USD, for a buy (the sign
+    // flipped for a sell): inverse, quantity * value * (fill - mark) / fill;
+    // linear, quantity * size * (fill - mark).
+    const venue::ContractTerms& terms = slot.engine->terms();
     const int128 difference = event.side == Side::buy ? fill.raw - mark.raw : mark.raw - fill.raw;
-    const UsdCents slippage{static_cast<std::int64_t>(divide(notional * difference, fill.raw, Rounding::half_even))};
+    const int128 scaled = terms.kind == venue::ContractKind::inverse
+                              ? divide(venue::notional_cents(event.last_quantity, terms.value) * difference, fill.raw,
+                                       Rounding::half_even)
+                              : divide(venue::linear_size_sats(event.last_quantity, terms.size) * difference,
+                                       venue::kSatsCentsScale, Rounding::half_even);
+    const UsdCents slippage{static_cast<std::int64_t>(scaled)};
     result_.slippage += slippage;
     cost_sats_ += slippage.value < 0 ? -cents_to_sats(slippage.abs(), fill, Rounding::half_even)
                                      : cents_to_sats(slippage, fill, Rounding::half_even);
@@ -509,7 +520,7 @@ private:
       const Sats equity = slot.engine->equity(kAccount);
       holdings += equity;
       const Price mark = slot.engine->quote().mark;
-      const int128 exposure = static_cast<int128>(account.position.abs().value) * slot.spec->contract_value.value;
+      const int128 exposure = slot.engine->terms().notional_cents_at(account.position.abs(), mark);
       hedge += account.position.value < 0 ? exposure : -exposure;
       if (account.position.is_zero()) {
         continue;
@@ -523,7 +534,8 @@ private:
         worst_leverage = Ratio{999 * Ratio::kScale};
       }
       if (account.position.value < 0) {
-        const Ratio distance = short_liquidation_distance(account, *slot.spec, mark);
+        const Ratio distance =
+            short_liquidation_distance(account, slot.engine->terms(), slot.spec->maintenance_margin, mark);
         nearest = distance_known ? std::min(nearest, distance) : distance;
         distance_known = true;
       }

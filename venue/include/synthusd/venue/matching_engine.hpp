@@ -1,5 +1,6 @@
 #pragma once
-// The venue simulator's deterministic core: one inverse perpetual, a
+// The venue simulator's deterministic core: one perpetual (inverse, or
+// linear in the backtest), a
 // synthetic top of book around a price path, order matching, and BTC
 // accounting per account (position, entry price, P&L, fees, funding,
 // margin and liquidation).
@@ -33,7 +34,9 @@
 //     reports; every reject_every-th new order, and every order above
 //     reject_above contracts, is rejected.
 //
-// Accounting (inverse.hpp has the arithmetic and the rounding rule). Each
+// Accounting (contract_terms.hpp has the arithmetic of inverse and linear
+// contracts and the rounding rule; a linear position is also marked to
+// market into the balance at every path point). Each
 // account starts with initial_collateral BTC. Fills move the position and
 // average entry price, realise P&L on the closed part and charge maker or
 // taker fees. Funding is exchanged every funding_interval (aligned to the
@@ -59,6 +62,7 @@
 
 #include "synthusd/hedging/price_path.hpp"
 #include "synthusd/hedging/types.hpp"
+#include "synthusd/venue/contract_terms.hpp"
 #include "synthusd/venue/market_data.hpp"
 
 namespace synthusd::venue {
@@ -76,7 +80,10 @@ using OrderId = std::uint64_t;
 
 struct EngineConfig {
   std::string symbol = "BTC-PERPETUAL";
-  UsdCents contract_value{1'000}; // $10, as Deribit's BTC-PERPETUAL
+  // inverse (USD-valued, as Deribit's) or linear (BTC-sized): contract_terms.hpp
+  ContractKind kind = ContractKind::inverse;
+  UsdCents contract_value{1'000}; // inverse: $10, as Deribit's BTC-PERPETUAL
+  Sats contract_size{0};          // linear: BTC per contract, in sats
   Price tick_size = Price::from_cents(50);
   std::int64_t spread_ticks = 1;
   Contracts touch_size{0};              // per side and path point; 0 = unlimited
@@ -313,6 +320,7 @@ public:
   Engine(EngineConfig config, std::vector<hedging::PricePoint> path, FundingSchedule funding);
 
   [[nodiscard]] const EngineConfig& config() const noexcept { return config_; }
+  [[nodiscard]] const ContractTerms& terms() const noexcept { return terms_; }
   [[nodiscard]] Timestamp start_time() const noexcept { return path_.front().time; }
   [[nodiscard]] Timestamp end_time() const noexcept { return path_.back().time; }
   [[nodiscard]] Timestamp now() const noexcept { return now_; }
@@ -405,6 +413,7 @@ private:
   void cancel(std::map<OrderId, Order>::iterator order, std::string client_order_id, std::string_view text,
               std::vector<Event>& out);
   void position_update(const std::string& account, std::vector<Event>& out);
+  void settle_linear_pnl(std::vector<Event>& out);
 
   // Margin helpers at the current mark.
   [[nodiscard]] Sats unrealised_pnl(const AccountState& account) const noexcept;
@@ -415,6 +424,7 @@ private:
   [[nodiscard]] Price round_to_tick(Price price) const noexcept;
 
   EngineConfig config_;
+  ContractTerms terms_;
   std::vector<hedging::PricePoint> path_;
   FundingSchedule funding_;
   std::size_t path_index_ = 0;
