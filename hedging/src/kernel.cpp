@@ -407,9 +407,23 @@ const VenueState* Kernel::venue(VenueId venue) const noexcept {
   return index == kNoIndex ? nullptr : &venues_[index];
 }
 
+// An inverse future's contract is worth its face in USD at the future's
+// price. At a premium p over the index (mark = index * (1 + p)) its BTC P&L,
+// valued in USD, moves 1/(1 + p) as much as the index does: a short whose
+// face equals the liability under-hedges by p of every price move (a 2 %
+// premium through a 30 % fall: 60 bps). So the liability hedge counts a
+// future at face * index / mark, and holds (1 + p) times the liability in
+// face; the extra is the premium it earns as the future converges.
+int128 Kernel::index_equivalent(const SlotState& slot, int128 face) noexcept {
+  if (slot.spec.kind != InstrumentKind::inverse_future || !slot.index.is_valid() || !slot.mark.is_valid()) {
+    return face;
+  }
+  return divide(face * slot.index.raw, slot.mark.raw, Rounding::half_even);
+}
+
 int128 Kernel::slot_exposure(const SlotState& slot) const noexcept {
   const Contracts liability_contracts = slot.position - slot.risk_position + slot.in_flight;
-  return scaled_exposure_cents(slot.spec, liability_contracts, slot.mark);
+  return index_equivalent(slot, scaled_exposure_cents(slot.spec, liability_contracts, slot.mark));
 }
 
 UsdCents Kernel::liability_hedge_exposure() const noexcept {

@@ -163,7 +163,7 @@ void Kernel::hedge_slot(std::size_t index) noexcept {
   input.total_liability = venue_hedge_;
   input.slot_liability = static_cast<int128>(slot.target.value) * Ratio::kScale;
   input.exposure = slot_exposure(slot);
-  input.contract_value = scaled_contract_cents(slot.spec, slot.mark);
+  input.contract_value = index_equivalent(slot, scaled_contract_cents(slot.spec, slot.mark));
   if (input.contract_value <= 0) {
     return;
   }
@@ -205,7 +205,7 @@ void Kernel::hedge_slot_hybrid(std::size_t index, const BandConfig& bands, const
   }
   BandInput firm = input;
   if (resting != nullptr) {
-    firm.exposure -= scaled_exposure_cents(slot.spec, resting->signed_remaining(), slot.mark);
+    firm.exposure -= index_equivalent(slot, scaled_exposure_cents(slot.spec, resting->signed_remaining(), slot.mark));
   }
   const HybridDecision decision = decide_hybrid(bands, firm);
   const Contracts taker = round_to_lot(slot.spec, decision.taker);

@@ -234,12 +234,14 @@ TEST(KernelCarry, hedges_the_liability_on_the_dated_future_when_its_basis_carry_
   EXPECT_EQ(rolled[0].values, (std::array<std::int64_t, 3>{kVenue, kPerp, kFuture}));
   EXPECT_EQ(kernel.venue(kVenue)->active, kFuture);
 
-  // $10,000 liability: sell round(0.98 * 10,000 / 100) = 98 contracts, all on the future
+  // $10,000 liability: 0.98 * 10,000 at the index. A $100 contract of the
+  // future 2 % over the index covers $100 / 1.02 of index moves, so sell
+  // round(98 * 1.02) = 100 contracts, all on the future.
   const auto orders = orders_in(kernel.on(liability(1'000'000, kStart)));
   ASSERT_EQ(orders.size(), 1U);
   EXPECT_EQ(orders[0].instrument, kFuture);
   EXPECT_EQ(orders[0].venue, kVenue);
-  EXPECT_EQ(signed_quantity(orders[0]), -98);
+  EXPECT_EQ(signed_quantity(orders[0]), -100);
   EXPECT_EQ(orders[0].purpose, OrderPurpose::liability_hedge);
   EXPECT_EQ(kernel.slot(kFuture)->target, UsdCents{1'000'000});
   EXPECT_EQ(kernel.slot(kPerp)->target, UsdCents{0});
@@ -262,7 +264,7 @@ TEST(KernelCarry, stays_on_the_perpetual_while_the_future_is_better_by_no_more_t
   (void)fill(kernel, sell[0], 50'000, kStart);
 
   // 2 % basis -> 24,333,333: better by 13,383,333 > 2 % -> move: close the
-  // perpetual (buy 98, reduce-only), open the future (sell 98)
+  // perpetual (buy 98, reduce-only), open the future (sell 98 * 1.02 = 100)
   const auto actions = kernel.on(future_market(kStart + Duration::from_seconds(1), 51'000));
   const auto rolled = alerts_in(actions, AlertCode::instrument_rolled);
   ASSERT_EQ(rolled.size(), 1U);
@@ -275,7 +277,7 @@ TEST(KernelCarry, stays_on_the_perpetual_while_the_future_is_better_by_no_more_t
   ASSERT_NE(open, nullptr);
   EXPECT_EQ(signed_quantity(*close), 98);
   EXPECT_TRUE(close->reduce_only);
-  EXPECT_EQ(signed_quantity(*open), -98);
+  EXPECT_EQ(signed_quantity(*open), -100);
   EXPECT_FALSE(open->reduce_only);
 }
 
@@ -300,7 +302,8 @@ TEST(KernelCarry, stays_on_the_future_while_the_perpetual_is_better_by_no_more_t
   EXPECT_EQ(kernel.venue(kVenue)->active, kPerp);
 }
 
-// A kernel hedging $10,000 on the future: 98 contracts short, filled.
+// A kernel hedging $10,000 on the future 2 % over the index: 100 contracts
+// short (98 at the index), filled.
 Kernel hedged_on_the_future(KernelConfig config) {
   Kernel kernel(std::move(config));
   (void)kernel.on(VenueStatus{kVenue, true, kStart});
@@ -314,7 +317,7 @@ Kernel hedged_on_the_future(KernelConfig config) {
     EXPECT_EQ(orders[0].instrument, kFuture);
     (void)fill(kernel, orders[0], 51'000, kStart);
   }
-  EXPECT_EQ(kernel.slot(kFuture)->position, Contracts{-98});
+  EXPECT_EQ(kernel.slot(kFuture)->position, Contracts{-100});
   return kernel;
 }
 
@@ -341,9 +344,9 @@ TEST(KernelCarry, rolls_out_of_the_future_24_hours_before_expiry_on_a_timer) {
   const OrderIntent* open = find_order(orders, kPerp);
   ASSERT_NE(close, nullptr);
   ASSERT_NE(open, nullptr);
-  EXPECT_EQ(signed_quantity(*close), 98); // buy back the whole future short
+  EXPECT_EQ(signed_quantity(*close), 100); // buy back the whole future short
   EXPECT_TRUE(close->reduce_only);
-  EXPECT_EQ(signed_quantity(*open), -98); // and re-sell it on the perpetual
+  EXPECT_EQ(signed_quantity(*open), -98); // and re-sell its index value on the perpetual
   EXPECT_FALSE(open->reduce_only);
   EXPECT_EQ(close->purpose, OrderPurpose::liability_hedge);
   EXPECT_EQ(open->purpose, OrderPurpose::liability_hedge);
@@ -393,7 +396,7 @@ TEST(KernelCarry, an_expiring_future_without_a_successor_is_closed_and_the_hedge
   const auto orders = orders_in(actions);
   ASSERT_EQ(orders.size(), 1U);
   EXPECT_EQ(orders[0].instrument, kFuture);
-  EXPECT_EQ(signed_quantity(orders[0]), 98);
+  EXPECT_EQ(signed_quantity(orders[0]), 100);
   EXPECT_TRUE(orders[0].reduce_only);
   const auto exhausted = alerts_in(actions, AlertCode::venue_capacity_exhausted);
   ASSERT_EQ(exhausted.size(), 1U);
@@ -434,9 +437,9 @@ TEST(KernelCarry, rolls_from_the_expiring_future_into_the_next_future_on_a_timer
   const OrderIntent* open = find_order(orders, kNext);
   ASSERT_NE(close, nullptr);
   ASSERT_NE(open, nullptr);
-  EXPECT_EQ(signed_quantity(*close), 98);
+  EXPECT_EQ(signed_quantity(*close), 100); // both 2 % over the index
   EXPECT_TRUE(close->reduce_only);
-  EXPECT_EQ(signed_quantity(*open), -98);
+  EXPECT_EQ(signed_quantity(*open), -100);
   EXPECT_EQ(kernel.slot(kNext)->target, UsdCents{1'000'000});
 }
 

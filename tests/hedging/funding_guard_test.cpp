@@ -116,7 +116,9 @@ TEST(FundingGuard, moves_the_hedge_to_the_dated_future_after_eight_hours_of_nega
   ASSERT_NE(open, nullptr);
   EXPECT_EQ(signed_quantity(*close), 98);
   EXPECT_TRUE(close->reduce_only);
-  EXPECT_EQ(signed_quantity(*open), -98);
+  // The future trades 10 % under the index: each contract covers $90 of
+  // index moves, so 0.98 * $10,000 takes round(98 * 0.9) = 88 of them.
+  EXPECT_EQ(signed_quantity(*open), -88);
 }
 
 TEST(FundingGuard, moves_the_hedge_to_another_venue_when_the_venue_has_only_the_perpetual) {
@@ -251,7 +253,7 @@ TEST(FundingGuard, release_returns_the_hedge_to_the_perpetual_when_its_carry_is_
   const auto orders = orders_in(actions);
   ASSERT_EQ(orders.size(), 2U);
   EXPECT_EQ(signed_quantity(*find_order(orders, 1)), -98);
-  EXPECT_EQ(signed_quantity(*find_order(orders, 2)), 98);
+  EXPECT_EQ(signed_quantity(*find_order(orders, 2)), 88); // the 88 the future held (10 % under the index)
 }
 
 TEST(FundingGuard, keeps_hedging_on_guarded_perpetuals_when_every_venue_is_guarded) {

@@ -216,6 +216,9 @@ private:
   [[nodiscard]] std::size_t venue_index(VenueId venue) const noexcept;
   [[nodiscard]] Price reference_price(std::size_t venue_index) const noexcept;
   [[nodiscard]] int128 slot_exposure(const SlotState& slot) const noexcept;
+  // USD of a dated future's face value (scaled cents) at the index: face *
+  // index / mark. Anything else, or without both prices: the face itself.
+  [[nodiscard]] static int128 index_equivalent(const SlotState& slot, int128 face) noexcept;
 
   // snapshots (kernel_snapshot.cpp): lists every mutable field exactly once,
   // in wire order, for the writer, the reader and full_state_digest alike, so
