@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
   backtest_command->add_option("--config", backtest.config_path, "venues, instruments and collateral rules")
       ->required()
       ->check(CLI::ExistingFile);
-  backtest_command->add_option("--policy", backtest.policies, "policies, comma separated: stablesats,banded,passive,hybrid");
+  backtest_command->add_option("--policy", backtest.policies,
+                               "policies, comma separated: stablesats,banded,passive,hybrid");
   backtest_command->add_option("--report", backtest.report_path, "write the HTML report here");
   backtest_command->add_option("--json", backtest.json_path, "write the results as JSON here");
   backtest_command->add_option("--from", backtest.from, "leave out rows before this UTC time");
@@ -98,6 +99,11 @@ int main(int argc, char** argv) {
                                "seconds a collateral transfer takes");
   backtest_command->add_option("--post-only-wait", backtest.post_only_wait_seconds,
                                "seconds a post-only order rests before the taker fallback");
+  backtest_command->add_option("--hedge-on", backtest.hedge_on,
+                               "perpetual (the configuration's), futures (Deribit's weekly futures in place of each "
+                               "inverse perpetual, rolled) or carry (both; the kernel picks by carry)");
+  backtest_command->add_option("--future-basis", backtest.future_basis,
+                               "the futures' premium over the index, a year (0.05: 5 %), decaying to expiry");
 
   std::string check_path;
   CLI::App* check_command = app.add_subcommand("check-config", "validate a configuration file and explain every error");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backtest/liquidation_distance.hpp"
+#include "backtest_test_support.hpp"
 #include "synthusd/engine/backtest_report.hpp"
 #include "synthusd/engine/backtest_run.hpp"
 #include "synthusd/engine/config_file.hpp"
@@ -20,40 +21,6 @@ using hedging::Price;
 using hedging::Ratio;
 using hedging::Timestamp;
 using hedging::UsdCents;
-
-constexpr const char* kPrices = SYNTHUSD_SOURCE_DIR "/tests/data/backtest/btcusdt_binance_5m_2020-03-12_excerpt.csv";
-constexpr const char* kFunding =
-    SYNTHUSD_SOURCE_DIR "/tests/data/backtest/deribit_btc-perpetual_funding_1h_2020-03-12_excerpt.csv";
-
-BacktestInputs crash_inputs(std::uint64_t seed) {
-  BacktestInputs inputs;
-  inputs.kernel = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel;
-  inputs.path = replay_path(load_price_bars(kPrices));
-  inputs.funding = venue::FundingSchedule(venue::load_funding_csv(kFunding));
-  FlowGeneratorConfig flows;
-  flows.seed = seed;
-  inputs.flows = generate_flows(inputs.path, flows);
-  return inputs;
-}
-
-// A close-only path: one point a minute from 2024-01-01 00:00 UTC.
-std::vector<hedging::PricePoint> minute_path(const std::vector<std::int64_t>& dollars) {
-  std::vector<hedging::PricePoint> path;
-  for (std::size_t i = 0; i < dollars.size(); ++i) {
-    path.push_back({Timestamp{1'704'067'200'000'000'000 + static_cast<std::int64_t>(i) * 60'000'000'000},
-                    Price::from_dollars(dollars[i])});
-  }
-  return path;
-}
-
-LiabilityFlow credit(Timestamp time, std::int64_t cents, const std::string& id) {
-  LiabilityFlow flow;
-  flow.time = time;
-  flow.id = id;
-  flow.credit = true;
-  flow.usd_cents = cents;
-  return flow;
-}
 
 TEST(Backtest, default_policy_keeps_hedge_error_within_10_bps_through_the_crash_excerpt) {
   for (std::uint64_t seed = 1; seed <= 3; ++seed) {
@@ -458,23 +425,36 @@ TEST(Backtest, volatility_scaled_policy_names_carry_the_scale_and_the_reference)
   EXPECT_THROW((void)policy_by_name("banded-10-5-x5-r", bands), std::invalid_argument);
 }
 
-TEST(Backtest, instruments_the_venue_model_does_not_trade_are_refused_by_name) {
-  BacktestInputs inputs;
-  inputs.kernel = hedging::reference_config();
-  hedging::InstrumentSpec future = inputs.kernel.instruments[1];
-  future.id = 4;
-  future.symbol = "BTC-27DEC24";
-  future.kind = hedging::InstrumentKind::inverse_future;
-  future.expiry = Timestamp{1'735'286'400'000'000'000};
-  inputs.kernel.instruments.push_back(future);
-  inputs.path = minute_path({20'000, 20'000});
-  try {
-    (void)run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
-    FAIL() << "expected a refusal";
-  } catch (const std::invalid_argument& error) {
-    EXPECT_NE(std::string(error.what()).find("BTC-27DEC24"), std::string::npos) << error.what();
-    EXPECT_NE(std::string(error.what()).find("dated futures"), std::string::npos) << error.what();
-  }
+TEST(Backtest, instruments_the_venue_model_cannot_trade_are_refused_by_name) {
+  const auto refusal = [](const hedging::InstrumentSpec& extra) {
+    BacktestInputs inputs;
+    inputs.kernel = hedging::reference_config();
+    inputs.kernel.instruments.push_back(extra);
+    inputs.path = minute_path({20'000, 20'000});
+    try {
+      (void)run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
+    } catch (const std::invalid_argument& error) {
+      return std::string(error.what());
+    }
+    return std::string("no refusal");
+  };
+  hedging::InstrumentSpec second = hedging::reference_config().instruments[1];
+  second.id = 4;
+  second.symbol = "BTC-LINEAR";
+  second.kind = hedging::InstrumentKind::linear_perpetual;
+  second.contract_size = hedging::Sats{10'000};
+  const std::string two_perpetuals = refusal(second);
+  EXPECT_NE(two_perpetuals.find("'BTC-LINEAR'"), std::string::npos) << two_perpetuals;
+  EXPECT_NE(two_perpetuals.find("one perpetual per venue"), std::string::npos) << two_perpetuals;
+
+  hedging::InstrumentSpec expired = hedging::reference_config().instruments[1];
+  expired.id = 4;
+  expired.symbol = "BTC-29DEC23";
+  expired.kind = hedging::InstrumentKind::inverse_future;
+  expired.expiry = Timestamp{1'703'836'800'000'000'000}; // 2023-12-29 08:00 UTC, before the path
+  const std::string too_late = refusal(expired);
+  EXPECT_NE(too_late.find("'BTC-29DEC23'"), std::string::npos) << too_late;
+  EXPECT_NE(too_late.find("expires before the price path starts"), std::string::npos) << too_late;
 }
 
 } // namespace

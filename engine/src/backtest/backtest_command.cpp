@@ -4,6 +4,7 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "synthusd/engine/backtest_futures.hpp"
 #include "synthusd/engine/backtest_report.hpp"
 #include "synthusd/engine/config_file.hpp"
 #include "synthusd/venue/decimal.hpp"
@@ -49,7 +50,20 @@ int run_backtest_command(const BacktestOptions& options, std::ostream& out, std:
     }
   }
   inputs.path = replay_path(bars);
+  const HedgeInstruments hedge_on = parse_hedge_instruments(options.hedge_on);
+  const std::optional<std::int64_t> basis = venue::parse_exact_decimal(options.future_basis, 8);
+  if (!basis || *basis < -hedging::Ratio::kScale / 2 || *basis > hedging::Ratio::kScale) {
+    throw std::invalid_argument("--future-basis: '" + options.future_basis +
+                                "' (expected a yearly premium from -0.5 to 1, at most 8 decimals: 0.05 is 5 %)");
+  }
+  inputs.future_annual_basis = hedging::Ratio{*basis};
+  add_weekly_futures(inputs.kernel, inputs.path.front().time, inputs.path.back().time, hedge_on);
   BacktestDescription description;
+  if (hedge_on != HedgeInstruments::perpetual) {
+    description.instruments =
+        std::string(hedge_on == HedgeInstruments::futures ? "weekly futures in place of" : "weekly futures beside") +
+        " each inverse perpetual, priced at the index plus " + options.future_basis + " a year decaying to expiry";
+  }
   description.prices = options.prices_path;
   description.config = options.config_path;
   description.points = inputs.path.size();

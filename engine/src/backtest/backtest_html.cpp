@@ -200,7 +200,9 @@ std::string backtest_html(const BacktestDescription& description, const std::vec
          "pre{background:#f6f6f6;padding:8px}</style>\n</head>\n<body>\n<h1>synthusd backtest</h1>\n";
   out << "<p>Prices " << escape(description.prices) << " (" << description.points << " points); funding "
       << escape(description.funding) << "; liabilities " << escape(description.liabilities) << "; configuration "
-      << escape(description.config) << ".</p>\n";
+      << escape(description.config)
+      << (description.instruments.empty() ? std::string() : "; instruments " + escape(description.instruments))
+      << ".</p>\n";
   out << "<p>Hedge error: the USD value held for customers from price moves alone minus their dollars, in basis "
          "points of the liability. Fees, funding and slippage are the operator's costs and are shown apart.</p>\n";
   out << "<pre>" << escape(backtest_table(description, results)) << "</pre>\n";
@@ -218,13 +220,17 @@ std::string backtest_html(const BacktestDescription& description, const std::vec
                            : marker.kind == "funding_guard" ? "#ff7f0e"
                            : marker.kind == "transfer"      ? "#bbbbbb"
                            : marker.kind == "alert"         ? "#9467bd"
+                           : marker.kind == "roll"          ? "#2ca02c"
+                           : marker.kind == "expiry"        ? "#17becf"
                                                             : nullptr;
       if (colour != nullptr) {
         marks.push_back({marker.time.nanoseconds, colour, results[p].policy + ": " + marker.kind + ": " + marker.text});
       }
     }
   }
-  out << chart("chart-price", "Price (events: liquidations red, funding guard orange, alerts purple, transfers grey)",
+  out << chart("chart-price",
+               "Price (events: liquidations red, funding guard orange, alerts purple, transfers grey, "
+               "rolls green, futures delivered cyan)",
                {series_of(first, "BTC/USD", "#333", false,
                           [](const BacktestSample& s) { return s.price.raw / 1'000'000; })}, // cents
                dollars_axis, marks);

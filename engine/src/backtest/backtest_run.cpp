@@ -12,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "backtest_books.hpp"
 #include "liquidation_distance.hpp"
 #include "synthusd/engine/backtest_run.hpp"
 #include "synthusd/hedging/kernel.hpp"
@@ -24,7 +25,7 @@ namespace {
 
 using namespace synthusd::hedging;
 
-constexpr std::string_view kAccount = "synthusd";
+constexpr std::string_view kAccount = kBacktestAccount;
 constexpr std::string_view kLiquidationPrefix = "liquidation-";
 
 // error / liability in 1/100 bp: error * 1e6 / liability.
@@ -52,16 +53,9 @@ std::int64_t integer_sqrt(int128 value) {
   return static_cast<std::int64_t>(low);
 }
 
-struct VenueSlot {
-  VenueId id = kNoVenue;
-  const InstrumentSpec* spec = nullptr;
-  std::unique_ptr<venue::Engine> engine;
-  Sats funding_seen{};
-};
-
 struct TrackedOrder {
   ClientOrderId id = 0;
-  std::size_t venue_slot = 0;
+  std::size_t book = 0;
   bool post_only = false;
   Timestamp sent{};
   Price decision_mark{}; // the mark when the kernel asked: slippage is measured from it
@@ -70,7 +64,7 @@ struct TrackedOrder {
 
 struct PendingTransfer {
   TransferId id = 0;
-  std::size_t venue_slot = 0;
+  VenueId venue = kNoVenue;
   TransferDirection direction = TransferDirection::wallet_to_exchange;
   Sats amount{};
   Timestamp due{};
@@ -79,43 +73,9 @@ struct PendingTransfer {
 class BacktestDriver {
 public:
   BacktestDriver(const BacktestInputs& inputs, const PolicySpec& policy)
-      : inputs_(inputs), policy_(policy), kernel_(kernel_config(inputs, policy)) {
-    for (const VenueConfig& venue : kernel_.config().venues) {
-      VenueSlot slot;
-      slot.id = venue.id;
-      for (const InstrumentSpec& spec : kernel_.config().instruments) {
-        if (spec.venue != venue.id) {
-          continue;
-        }
-        if (spec.kind == InstrumentKind::inverse_future || slot.spec != nullptr) {
-          throw std::invalid_argument("backtest: instrument '" + std::string(spec.symbol.view()) + "' of venue '" +
-                                      venue.name +
-                                      "': the venue model trades one perpetual (inverse or linear) per venue "
-                                      "(dated futures are not modelled yet)");
-        }
-        slot.spec = &spec;
-      }
-      if (slot.spec == nullptr) {
-        throw std::invalid_argument("backtest: venue '" + venue.name + "' has no instrument");
-      }
-      venue::EngineConfig config;
-      config.symbol = std::string(slot.spec->symbol.view());
-      if (is_inverse(slot.spec->kind)) {
-        config.contract_value = slot.spec->contract_value;
-      } else {
-        config.kind = venue::ContractKind::linear;
-        config.contract_size = slot.spec->contract_size;
-      }
-      config.tick_size = slot.spec->tick_size;
-      config.maker_fee = slot.spec->maker_fee;
-      config.taker_fee = slot.spec->taker_fee;
-      config.initial_margin = inputs.venue_initial_margin;
-      config.liquidation_margin = slot.spec->maintenance_margin;
-      config.initial_collateral = Sats{0};
-      config.funding_interval = slot.spec->funding_interval;
-      slot.engine = std::make_unique<venue::Engine>(config, inputs.path, inputs.funding);
-      slots_.push_back(std::move(slot));
-    }
+      : inputs_(inputs), policy_(policy), kernel_(kernel_config(inputs, policy)),
+        books_(kernel_.config(), inputs.path, inputs.funding, inputs.venue_initial_margin, inputs.future_annual_basis),
+        on_events_([this](std::size_t book, std::vector<venue::Event>& events) { handle_venue_events(book, events); }) {
     result_.policy = policy.name;
     result_.execution = policy.bands.policy == PolicyKind::hybrid ? std::string("limit_ioc + kernel post_only")
                                                                   : std::string(fix::to_string(policy.execution));
@@ -124,34 +84,40 @@ public:
   PolicyResult run(const ProgressCallback& progress) {
     const std::vector<PricePoint>& path = inputs_.path;
     now_ = path.front().time;
-    for (const VenueSlot& slot : slots_) {
-      feed(VenueStatus{slot.id, true, now_});
-      feed(CollateralSnapshot{slot.id, Sats{0}, now_});
+    for (const VenueId venue : books_.venues()) {
+      feed(VenueStatus{venue, true, now_});
+      feed(CollateralSnapshot{venue, Sats{0}, now_});
     }
     std::size_t next_flow = 0;
     const std::size_t report_every = std::max<std::size_t>(1, path.size() / 20);
     for (std::size_t point = 0; point < path.size(); ++point) {
       now_ = path[point].time;
       price_ = path[point].price;
-      for (std::size_t s = 0; s < slots_.size(); ++s) {
+      for (std::size_t b = 0; b < books_.books().size(); ++b) {
         std::vector<venue::Event> events;
-        slots_[s].engine->advance_to(now_, events);
-        handle_venue_events(s, events);
-        book_funding(slots_[s]);
+        books_.books()[b].engine->advance_to(now_, events);
+        handle_venue_events(b, events);
+        book_funding(books_.books()[b]);
       }
+      book_basis_carry();
+      settle_expired_futures();
       complete_due_transfers();
       expire_passive_orders();
-      for (const VenueSlot& slot : slots_) {
-        feed(market_update(slot));
+      for (const Book& book : books_.books()) {
+        if (!book.settled) {
+          feed(market_update(book));
+        }
       }
       while (next_flow < inputs_.flows.size() && inputs_.flows[next_flow].time <= now_) {
         apply_flow(inputs_.flows[next_flow++]);
       }
-      for (const VenueSlot& slot : slots_) {
-        feed(CollateralSnapshot{slot.id, slot.engine->equity(kAccount), now_});
+      books_.sweep_idle_books(on_events_);
+      for (const VenueId venue : books_.venues()) {
+        feed(CollateralSnapshot{venue, books_.venue_equity(venue), now_});
       }
       feed(Timer{now_});
       record(point + 1 < path.size() ? path[point + 1].time - now_ : Duration{});
+      books_.remember_positions(price_);
       if (progress && (point % report_every == 0 || point + 1 == path.size())) {
         progress(point + 1, path.size());
       }
@@ -212,26 +178,17 @@ private:
     feeding_ = false;
   }
 
-  [[nodiscard]] std::size_t slot_of(VenueId venue) const {
-    for (std::size_t s = 0; s < slots_.size(); ++s) {
-      if (slots_[s].id == venue) {
-        return s;
-      }
-    }
-    throw std::logic_error("backtest: the kernel named an unknown venue");
-  }
-
-  [[nodiscard]] MarketUpdate market_update(const VenueSlot& slot) const {
-    const venue::Quote& quote = slot.engine->quote();
+  [[nodiscard]] MarketUpdate market_update(const Book& book) const {
+    const venue::Quote& quote = book.engine->quote();
     MarketUpdate update;
-    update.venue = slot.id;
-    update.instrument = slot.spec->id;
+    update.venue = book.venue;
+    update.instrument = book.spec->id;
     update.bid = quote.bid;
     update.ask = quote.ask;
     update.mark = quote.mark;
-    update.index = quote.index;
-    update.funding_rate = quote.funding_rate;
-    const std::int64_t interval = slot.spec->funding_interval.nanoseconds;
+    update.index = price_; // a future's book marks at the index plus its premium
+    update.funding_rate = book.is_future() ? Ratio{0} : quote.funding_rate;
+    const std::int64_t interval = book.spec->funding_interval.nanoseconds;
     update.next_funding_time =
         Timestamp{(static_cast<std::int64_t>(divide(now_.nanoseconds, interval, Rounding::down)) + 1) * interval};
     update.time = now_;
@@ -240,16 +197,16 @@ private:
 
   void send_order(const OrderIntent& intent) {
     ++result_.orders;
-    const std::size_t s = slot_of(intent.venue);
-    VenueSlot& slot = slots_[s];
-    const venue::Quote& quote = slot.engine->quote();
+    const std::size_t b = books_.book_of(intent.instrument);
+    Book& book = books_.books()[b];
+    const venue::Quote& quote = book.engine->quote();
     const fix::Touch touch{quote.bid, quote.ask, quote.mark};
     fix::ExecutionOptions options;
     options.style = policy_.execution;
     // After a post-only order on this instrument went unfilled, the next
     // order is the taker fallback (as fix::OrderGateway does).
     const bool fallback = fallback_next_.erase(intent.instrument) > 0;
-    std::optional<fix::ShapedOrder> shaped = fix::shape_order(intent, touch, slot.spec->tick_size, options);
+    std::optional<fix::ShapedOrder> shaped = fix::shape_order(intent, touch, book.spec->tick_size, options);
     if (shaped && fallback && shaped->post_only) {
       shaped = fix::taker_fallback(*shaped);
     }
@@ -260,7 +217,7 @@ private:
     }
     venue::NewOrder order;
     order.client_order_id = std::to_string(intent.client_order_id);
-    order.symbol = std::string(slot.spec->symbol.view());
+    order.symbol = std::string(book.spec->symbol.view());
     order.side = intent.side;
     order.type = venue::OrderType::limit;
     order.time_in_force = shaped->time_in_force == fix::TimeInForce::good_till_cancel
@@ -271,10 +228,11 @@ private:
     order.post_only = shaped->post_only;
     order.reduce_only = intent.reduce_only;
     orders_[order.client_order_id] =
-        TrackedOrder{intent.client_order_id, s, shaped->post_only, now_, quote.mark, *shaped};
+        TrackedOrder{intent.client_order_id, b, shaped->post_only, now_, quote.mark, *shaped};
+    books_.gather_collateral(b, on_events_); // the venue margins its books together
     std::vector<venue::Event> events;
-    slot.engine->new_order(kAccount, order, events);
-    handle_venue_events(s, events);
+    book.engine->new_order(kAccount, order, events);
+    handle_venue_events(b, events);
   }
 
   void cancel_order(const CancelIntent& intent) {
@@ -287,11 +245,11 @@ private:
     venue::CancelOrder cancel;
     cancel.client_order_id = id;
     cancel.original_client_order_id = id;
-    cancel.symbol = std::string(slots_[it->second.venue_slot].spec->symbol.view());
-    const std::size_t s = it->second.venue_slot;
+    const std::size_t b = it->second.book;
+    cancel.symbol = std::string(books_.books()[b].spec->symbol.view());
     ++result_.cancels;
-    slots_[s].engine->cancel_order(kAccount, cancel, events);
-    handle_venue_events(s, events);
+    books_.books()[b].engine->cancel_order(kAccount, cancel, events);
+    handle_venue_events(b, events);
   }
 
   // Post-only orders not filled within post_only_wait are cancelled; the
@@ -310,12 +268,12 @@ private:
         continue;
       }
       fallback_next_.insert(it->second.shaped.intent.instrument);
-      cancel_order(CancelIntent{it->second.id, slots_[it->second.venue_slot].id});
+      cancel_order(CancelIntent{it->second.id, books_.books()[it->second.book].venue});
     }
   }
 
-  void handle_venue_events(std::size_t s, std::vector<venue::Event>& events) {
-    VenueSlot& slot = slots_[s];
+  void handle_venue_events(std::size_t b, std::vector<venue::Event>& events) {
+    const Book& book = books_.books()[b];
     bool liquidated = false;
     for (venue::Event& any : events) {
       auto* event = std::get_if<venue::ExecutionEvent>(&any);
@@ -324,7 +282,7 @@ private:
       }
       if (event->client_order_id.rfind(kLiquidationPrefix, 0) == 0) {
         if (event->exec_type == venue::ExecType::trade) {
-          book_trade(slot, *event, slot.engine->quote().mark);
+          book_trade(book, *event, book.engine->quote().mark);
           liquidated = true;
         }
         continue;
@@ -339,7 +297,7 @@ private:
         pending_.push_back(ExecutionReport{id, OrderStatus::accepted, {}, {}, now_});
         break;
       case venue::ExecType::trade:
-        book_trade(slot, *event, tracked->second.decision_mark);
+        book_trade(book, *event, tracked->second.decision_mark);
         pending_.push_back(ExecutionReport{
             id, event->status == venue::OrderStatus::filled ? OrderStatus::filled : OrderStatus::partially_filled,
             event->last_quantity, event->last_price, now_});
@@ -362,9 +320,10 @@ private:
     }
     if (liquidated) {
       ++result_.liquidations;
-      add_marker("liquidation", "venue " + std::to_string(slot.id) + " liquidated the hedge at " +
-                                    venue::format_price(slot.engine->quote().mark));
-      pending_.push_back(PositionSnapshot{slot.id, slot.spec->id, slot.engine->account(kAccount).position, now_});
+      add_marker("liquidation", "venue " + std::to_string(book.venue) + " liquidated the hedge on " +
+                                    std::string(book.spec->symbol.view()) + " at " +
+                                    venue::format_price(book.engine->quote().mark));
+      pending_.push_back(PositionSnapshot{book.venue, book.spec->id, book.engine->account(kAccount).position, now_});
     }
     drain(); // reports from advancing time (resting fills, liquidations)
   }
@@ -372,7 +331,7 @@ private:
   // Slippage is measured from the mark when the order was decided, so the
   // price a resting order waited through is neither hedge error nor cost
   // twice: a passive fill at the old touch shows as price improvement.
-  void book_trade(const VenueSlot& slot, const venue::ExecutionEvent& event, Price mark) {
+  void book_trade(const Book& book, const venue::ExecutionEvent& event, Price mark) {
     const Price fill = event.last_price;
     const UsdCents fee = sats_to_cents(event.fee, fill, Rounding::half_even);
     result_.fees += fee;
@@ -383,7 +342,7 @@ private:
     // Slippage of a fill against the mark, in USD, for a buy (the sign
     // flipped for a sell): inverse, quantity * value * (fill - mark) / fill;
     // linear, quantity * size * (fill - mark).
-    const venue::ContractTerms& terms = slot.engine->terms();
+    const venue::ContractTerms& terms = book.engine->terms();
     const int128 difference = event.side == Side::buy ? fill.raw - mark.raw : mark.raw - fill.raw;
     const int128 scaled = terms.kind == venue::ContractKind::inverse
                               ? divide(venue::notional_cents(event.last_quantity, terms.value) * difference, fill.raw,
@@ -398,15 +357,15 @@ private:
     ++(event.maker ? result_.maker_fills : result_.taker_fills);
   }
 
-  void book_funding(VenueSlot& slot) {
-    const Sats paid = slot.engine->account(kAccount).funding_paid;
-    const Sats change = paid - slot.funding_seen;
-    slot.funding_seen = paid;
+  void book_funding(Book& book) {
+    const Sats paid = book.engine->account(kAccount).funding_paid;
+    const Sats change = paid - book.funding_seen;
+    book.funding_seen = paid;
     cost_sats_ += change;
     if (change.is_zero()) {
       return;
     }
-    const UsdCents cents = sats_to_cents(change, slot.engine->quote().mark, Rounding::half_even);
+    const UsdCents cents = sats_to_cents(change, book.engine->quote().mark, Rounding::half_even);
     if (cents.value > 0) {
       result_.funding_paid += cents;
     } else {
@@ -417,16 +376,13 @@ private:
   // ---- collateral transfers -------------------------------------------------
 
   void start_transfer(const TransferIntent& intent) {
-    const std::size_t s = slot_of(intent.venue);
     Sats amount = intent.amount;
     if (intent.direction == TransferDirection::wallet_to_exchange) {
       amount = std::min(amount, wallet_);
       wallet_ -= std::max(amount, Sats{});
       ++result_.transfers_to_venue;
     } else {
-      std::vector<venue::Event> events;
-      amount = slots_[s].engine->withdraw(kAccount, amount, events);
-      handle_venue_events(s, events);
+      amount = books_.withdraw(intent.venue, amount, on_events_);
       ++result_.transfers_to_wallet;
     }
     if (amount.value <= 0) {
@@ -437,7 +393,7 @@ private:
     result_.transferred += amount;
     in_transit_ += amount;
     transfers_.push_back(
-        PendingTransfer{intent.transfer_id, s, intent.direction, amount, now_ + inputs_.transfer_delay});
+        PendingTransfer{intent.transfer_id, intent.venue, intent.direction, amount, now_ + inputs_.transfer_delay});
     add_marker("transfer",
                std::string(intent.direction == TransferDirection::wallet_to_exchange ? "to venue " : "to wallet ") +
                    venue::format_sats_as_btc(amount) + " BTC");
@@ -452,16 +408,55 @@ private:
       transfers_.pop_front();
       in_transit_ -= transfer.amount;
       if (transfer.direction == TransferDirection::wallet_to_exchange) {
-        std::vector<venue::Event> events;
-        slots_[transfer.venue_slot].engine->deposit(kAccount, transfer.amount, events);
-        handle_venue_events(transfer.venue_slot, events);
+        books_.deposit(transfer.venue, transfer.amount, on_events_);
       } else {
         wallet_ += transfer.amount;
       }
       pending_.push_back(TransferCompleted{transfer.id, now_});
-      const VenueSlot& slot = slots_[transfer.venue_slot];
-      pending_.push_back(CollateralSnapshot{slot.id, slot.engine->equity(kAccount), now_});
+      pending_.push_back(CollateralSnapshot{transfer.venue, books_.venue_equity(transfer.venue), now_});
       drain();
+    }
+  }
+
+  // ---- dated futures ----------------------------------------------------------
+
+  // What the futures' shorts earned from their premium decaying since the
+  // last point is carry, like funding: kept apart from the hedge error.
+  void book_basis_carry() {
+    const Sats carry = books_.basis_carry(price_);
+    if (carry.is_zero()) {
+      return;
+    }
+    cost_sats_ -= carry;
+    result_.basis_earned += sats_to_cents(carry, price_, Rounding::half_even);
+  }
+
+  // A future delivers at its expiry (its book's path ends there, at the
+  // index): what is still open closes at the delivery price, open orders are
+  // cancelled, the kernel is told the position is flat, and the book's
+  // collateral moves to the venue's home book.
+  void settle_expired_futures() {
+    bool any = false;
+    for (std::size_t b = 0; b < books_.books().size(); ++b) {
+      Book& book = books_.books()[b];
+      if (!book.is_future() || book.settled || now_ < book.spec->expiry) {
+        continue;
+      }
+      const Contracts open = book.engine->account(kAccount).position;
+      std::vector<venue::Event> events;
+      book.engine->settle(book.engine->quote().mark, events);
+      handle_venue_events(b, events);
+      book.settled = true;
+      any = true;
+      add_marker("expiry",
+                 std::string(book.spec->symbol.view()) + " delivered at " +
+                     venue::format_price(book.engine->quote().mark) +
+                     (open.is_zero() ? std::string() : ", " + std::to_string(open.value) + " contracts open"));
+      pending_.push_back(PositionSnapshot{book.venue, book.spec->id, Contracts{}, now_});
+      drain();
+    }
+    if (any) {
+      books_.sweep_idle_books(on_events_);
     }
   }
 
@@ -493,6 +488,12 @@ private:
     const std::string_view code = to_string(alert.code);
     const bool guard =
         alert.code == AlertCode::funding_guard_engaged || alert.code == AlertCode::funding_guard_released;
+    if (alert.code == AlertCode::instrument_rolled) {
+      ++result_.rolls;
+      add_marker("roll", "venue " + std::to_string(alert.values[0]) + ": from instrument " +
+                             std::to_string(alert.values[1]) + " to " + std::to_string(alert.values[2]));
+      return;
+    }
     add_marker(guard ? "funding_guard" : "alert", std::string(code));
   }
 
@@ -515,29 +516,41 @@ private:
     bool distance_known = false;
     Ratio nearest{};
     int128 hedge = 0;
-    for (VenueSlot& slot : slots_) {
-      const venue::AccountState& account = slot.engine->account(kAccount);
-      const Sats equity = slot.engine->equity(kAccount);
-      holdings += equity;
-      const Price mark = slot.engine->quote().mark;
-      const int128 exposure = slot.engine->terms().notional_cents_at(account.position.abs(), mark);
-      hedge += account.position.value < 0 ? exposure : -exposure;
-      if (account.position.is_zero()) {
+    for (const VenueId venue : books_.venues()) {
+      int128 venue_exposure = 0;
+      Sats venue_equity{};
+      bool venue_position = false;
+      for (Book& book : books_.books()) {
+        if (book.venue != venue) {
+          continue;
+        }
+        const venue::AccountState& account = book.engine->account(kAccount);
+        const Sats equity = book.engine->equity(kAccount);
+        holdings += equity;
+        venue_equity += equity;
+        const Price mark = book.engine->quote().mark;
+        const int128 exposure = book.engine->terms().notional_cents_at(account.position.abs(), mark);
+        hedge += account.position.value < 0 ? exposure : -exposure;
+        venue_exposure += exposure;
+        venue_position = venue_position || !account.position.is_zero();
+        if (account.position.value < 0) {
+          const Ratio distance =
+              short_liquidation_distance(account, book.engine->terms(), book.spec->maintenance_margin, mark);
+          nearest = distance_known ? std::min(nearest, distance) : distance;
+          distance_known = true;
+        }
+      }
+      if (!venue_position) {
         continue;
       }
-      const UsdCents collateral = sats_to_cents(equity, mark, Rounding::down);
+      // A venue's leverage: its gross exposure over all its books' equity.
+      const UsdCents collateral = sats_to_cents(venue_equity, price_, Rounding::down);
       if (collateral.value > 0) {
         worst_leverage = std::max(
             worst_leverage,
-            Ratio{static_cast<std::int64_t>(divide(exposure * Ratio::kScale, collateral.value, Rounding::up))});
+            Ratio{static_cast<std::int64_t>(divide(venue_exposure * Ratio::kScale, collateral.value, Rounding::up))});
       } else {
         worst_leverage = Ratio{999 * Ratio::kScale};
-      }
-      if (account.position.value < 0) {
-        const Ratio distance =
-            short_liquidation_distance(account, slot.engine->terms(), slot.spec->maintenance_margin, mark);
-        nearest = distance_known ? std::min(nearest, distance) : distance;
-        distance_known = true;
       }
     }
     sample.hedge = UsdCents{static_cast<std::int64_t>(hedge)};
@@ -579,7 +592,8 @@ private:
   const BacktestInputs& inputs_;
   const PolicySpec& policy_;
   Kernel kernel_;
-  std::vector<VenueSlot> slots_;
+  VenueBooks books_;
+  BookEvents on_events_;                       // hands a book's events to handle_venue_events
   std::map<std::string, TrackedOrder> orders_; // by ClOrdID text: ordered, so iteration is deterministic
   std::set<InstrumentId> fallback_next_;
   std::deque<PendingTransfer> transfers_;

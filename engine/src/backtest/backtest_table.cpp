@@ -63,6 +63,7 @@ const std::vector<Row>& rows() {
       {"funding paid", [](const PolicyResult& r) { return format_dollars(r.funding_paid); }},
       {"funding received", [](const PolicyResult& r) { return format_dollars(r.funding_received); }},
       {"slippage against the mark", [](const PolicyResult& r) { return format_dollars(r.slippage); }},
+      {"basis earned (dated futures)", [](const PolicyResult& r) { return format_dollars(r.basis_earned); }},
       {"orders", [](const PolicyResult& r) { return std::to_string(r.orders); }},
       {"rejected orders", [](const PolicyResult& r) { return std::to_string(r.rejected_orders); }},
       {"cancels", [](const PolicyResult& r) { return std::to_string(r.cancels); }},
@@ -79,6 +80,7 @@ const std::vector<Row>& rows() {
        [](const PolicyResult& r) {
          return std::to_string(r.transfers_to_venue) + " / " + std::to_string(r.transfers_to_wallet);
        }},
+      {"instrument rolls", [](const PolicyResult& r) { return std::to_string(r.rolls); }},
       {"alerts", [](const PolicyResult& r) { return std::to_string(r.alerts); }},
       {"final liability", [](const PolicyResult& r) { return format_dollars(r.final_liability); }},
       {"final value held (costs added back)", [](const PolicyResult& r) { return format_dollars(r.final_value); }},
@@ -147,6 +149,9 @@ std::string backtest_table(const BacktestDescription& description, const std::ve
   }
   out << ")\n  funding " << description.funding << "; liabilities " << description.liabilities << "; config "
       << description.config << "\n";
+  if (!description.instruments.empty()) {
+    out << "  instruments: " << description.instruments << "\n";
+  }
   out << "  hedge error = USD value held for customers from price moves alone - their dollars, in bps of the "
          "liability;\n  fees, funding and slippage are the operator's costs, shown apart.\n\n";
   std::size_t label_width = 0;
@@ -186,8 +191,9 @@ std::string backtest_json(const BacktestDescription& description, const std::vec
   out << "{\n  \"prices\": " << json_string(description.prices)
       << ",\n  \"funding\": " << json_string(description.funding)
       << ",\n  \"liabilities\": " << json_string(description.liabilities)
-      << ",\n  \"config\": " << json_string(description.config) << ",\n  \"points\": " << description.points
-      << ",\n  \"policies\": [";
+      << ",\n  \"config\": " << json_string(description.config) << ",\n  \"instruments\": "
+      << json_string(description.instruments.empty() ? "configured" : description.instruments)
+      << ",\n  \"points\": " << description.points << ",\n  \"policies\": [";
   for (std::size_t p = 0; p < results.size(); ++p) {
     const PolicyResult& r = results[p];
     out << (p == 0 ? "\n" : ",\n") << "    {\"policy\": " << json_string(r.policy)
@@ -201,14 +207,16 @@ std::string backtest_json(const BacktestDescription& description, const std::vec
         << ", \"maker_fees_usd\": " << common::format_decimal(r.maker_fees.value, 2)
         << ", \"funding_paid_usd\": " << common::format_decimal(r.funding_paid.value, 2)
         << ", \"funding_received_usd\": " << common::format_decimal(r.funding_received.value, 2)
-        << ", \"slippage_usd\": " << common::format_decimal(r.slippage.value, 2) << ",\n     \"orders\": " << r.orders
-        << ", \"rejected_orders\": " << r.rejected_orders << ", \"cancels\": " << r.cancels
-        << ", \"maker_fills\": " << r.maker_fills << ", \"taker_fills\": " << r.taker_fills
-        << ", \"contracts_traded\": " << r.contracts_traded << ", \"liquidations\": " << r.liquidations
-        << ",\n     \"transfers_to_venue\": " << r.transfers_to_venue
+        << ", \"slippage_usd\": " << common::format_decimal(r.slippage.value, 2)
+        << ", \"basis_earned_usd\": " << common::format_decimal(r.basis_earned.value, 2)
+        << ",\n     \"orders\": " << r.orders << ", \"rejected_orders\": " << r.rejected_orders
+        << ", \"cancels\": " << r.cancels << ", \"maker_fills\": " << r.maker_fills
+        << ", \"taker_fills\": " << r.taker_fills << ", \"contracts_traded\": " << r.contracts_traded
+        << ", \"liquidations\": " << r.liquidations << ",\n     \"transfers_to_venue\": " << r.transfers_to_venue
         << ", \"transfers_to_wallet\": " << r.transfers_to_wallet
         << ", \"transferred_btc\": " << common::format_decimal(r.transferred.value, 8) << ", \"alerts\": " << r.alerts
-        << ",\n     \"max_leverage\": " << format_ratio(r.max_leverage, 4) << ", \"min_liquidation_distance\": "
+        << ", \"rolls\": " << r.rolls << ",\n     \"max_leverage\": " << format_ratio(r.max_leverage, 4)
+        << ", \"min_liquidation_distance\": "
         << (r.any_position ? format_ratio(r.min_liquidation_distance, 4) : std::string("null"))
         << ",\n     \"final_liability_usd\": " << common::format_decimal(r.final_liability.value, 2)
         << ", \"final_value_usd\": " << common::format_decimal(r.final_value.value, 2) << "}";

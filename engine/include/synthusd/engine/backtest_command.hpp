@@ -20,8 +20,10 @@ struct BacktestOptions {
   std::string json_path;
   std::int64_t transfer_delay_seconds = 0;
   std::int64_t post_only_wait_seconds = 120;
-  std::string from; // UTC time: rows before it are left out
-  std::string to;   // UTC time: rows after it are left out
+  std::string from;                   // UTC time: rows before it are left out
+  std::string to;                     // UTC time: rows after it are left out
+  std::string hedge_on = "perpetual"; // perpetual, futures or carry (backtest_futures.hpp)
+  std::string future_basis = "0.05";  // the futures' premium over the index, a year
 };
 
 // Prints the table on `out` and progress on `progress`. Returns 0, or 1 if

@@ -17,6 +17,7 @@ struct BacktestDescription {
   std::string funding;     // the funding file, or "constant 0"
   std::string liabilities; // the JSON lines file, or "generated, seed N"
   std::string config;      // the configuration file
+  std::string instruments; // what the hedge trades, when not only the configured instruments
   std::size_t points = 0;  // of the replayed path
 };
 

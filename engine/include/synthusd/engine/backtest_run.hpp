@@ -56,6 +56,9 @@ struct BacktestInputs {
   hedging::Duration post_only_wait = hedging::Duration::from_seconds(120); // then the taker fallback
   hedging::Ratio venue_initial_margin = hedging::Ratio::from_ppm(20'000);  // the venue's I: 2 % (50x)
   std::int64_t tolerance_centi_bps = 1'000;                                // 10 bps: "time beyond tolerance"
+  // Dated futures (inverse_future instruments): priced at the index plus
+  // this premium a year, decaying to zero at expiry (venue::future_price_path).
+  hedging::Ratio future_annual_basis = hedging::Ratio::from_ppm(50'000); // 5 % a year
 };
 
 // One point of the run, after that time's events have been applied.
@@ -95,6 +98,7 @@ struct PolicyResult {
   hedging::UsdCents funding_paid{};     // sum of payments
   hedging::UsdCents funding_received{}; // sum of receipts
   hedging::UsdCents slippage{};         // against the mark; negative: price improvement
+  hedging::UsdCents basis_earned{};     // dated futures: what shorts earned from the premium decaying
   // activity
   std::uint64_t orders = 0;
   std::uint64_t rejected_orders = 0;
@@ -107,6 +111,7 @@ struct PolicyResult {
   std::uint64_t transfers_to_wallet = 0;
   hedging::Sats transferred{}; // both directions
   std::uint64_t alerts = 0;
+  std::uint64_t rolls = 0; // the kernel moved a venue's hedge to another instrument (carry, expiry)
   hedging::Ratio max_leverage{};
   hedging::Ratio min_liquidation_distance{}; // valid when any_position
   bool any_position = false;
