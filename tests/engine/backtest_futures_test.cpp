@@ -152,5 +152,40 @@ TEST(BacktestFutures, a_future_held_to_expiry_is_delivered_and_the_hedge_moves_t
   }
 }
 
+TEST(BacktestFutures, a_roll_back_to_the_perpetual_closes_the_future_first_so_its_collateral_moves_with_the_hedge) {
+  // Collateral held at 3.9x: a book keeps a quarter of its position's value
+  // while it holds one, so the perpetual's short (initial margin 2 %) finds
+  // its margin only once the future it replaces is closed. The kernel sends
+  // the perpetual's order first (it has the lower id).
+  BacktestInputs inputs;
+  inputs.kernel = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel;
+  inputs.kernel.collateral.low_bound = Ratio::from_ppm(3'800'000);
+  inputs.kernel.collateral.low_safe_bound = Ratio::from_ppm(3'900'000);
+  inputs.kernel.collateral.high_safe_bound = Ratio::from_ppm(3'900'000);
+  inputs.kernel.collateral.high_bound = Ratio::from_ppm(4'000'000);
+  std::vector<std::int64_t> flat(40, 40'000);
+  inputs.path = minute_path(flat);
+  hedging::InstrumentSpec future = inputs.kernel.instruments[0];
+  future.id = 2;
+  future.symbol = "BTC-FUTURE";
+  future.kind = InstrumentKind::inverse_future;
+  future.expiry = inputs.path.front().time + Duration::from_hours(24 * 30);
+  inputs.kernel.instruments.push_back(future);
+  inputs.future_annual_basis = Ratio::from_ppm(50'000);
+  // Shorts pay 0.1 % per 8 h at first (the future's 5 % a year is better),
+  // then receive 0.3 % from minute 15: back to the perpetual.
+  inputs.funding = venue::FundingSchedule(std::vector<venue::FundingPoint>{
+      {inputs.path.front().time, Ratio::from_ppm(-1'000)}, {inputs.path[15].time, Ratio::from_ppm(3'000)}});
+  inputs.flows = {credit(inputs.path[0].time, 1'000'000, "c1")};
+  const PolicyResult result = run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
+  EXPECT_TRUE(has_marker(result, "roll", "from instrument 1 to 2"));
+  EXPECT_TRUE(has_marker(result, "roll", "from instrument 2 to 1"));
+  EXPECT_EQ(result.rejected_orders, 0U);
+  for (std::size_t point = 2; point < result.samples.size(); ++point) {
+    const BacktestSample& sample = result.samples[point];
+    EXPECT_LE((sample.hedge - sample.liability).abs().value * 1'000, sample.liability.value * 4) << point;
+  }
+}
+
 } // namespace
 } // namespace synthusd::engine

@@ -165,9 +165,20 @@ private:
           start_transfer(*transfer);
         }
       }
+      // Reduce-only orders first: the model keeps one account per book, so
+      // closing the instrument the hedge leaves is what frees its collateral
+      // for the one it moves to (a venue that margins them together takes
+      // the two in either order).
+      for (const Action& action : batch) {
+        if (const auto* order = std::get_if<OrderIntent>(&action); order != nullptr && order->reduce_only) {
+          send_order(*order);
+        }
+      }
       for (const Action& action : batch) {
         if (const auto* order = std::get_if<OrderIntent>(&action)) {
-          send_order(*order);
+          if (!order->reduce_only) {
+            send_order(*order);
+          }
         } else if (const auto* cancel = std::get_if<CancelIntent>(&action)) {
           cancel_order(*cancel);
         } else if (const auto* alert = std::get_if<Alert>(&action)) {
