@@ -2,8 +2,10 @@
 // One policy over one history: the real kernel, in process, against the
 // venue model synthusd-venue runs (venue::Engine: fills at the touch, maker
 // and taker fees, funding at the schedule's rate, initial margin on every
-// order, liquidation at the maintenance margin). One venue::Engine per
-// configured venue, each trading that venue's inverse perpetual. Kernel
+// order, liquidation at the maintenance margin). One venue::Engine book
+// per configured instrument: each venue's perpetual (inverse or linear) and
+// any inverse dated futures, sharing the venue's collateral
+// (backtest_books.hpp). Kernel
 // orders are shaped exactly as the FIX gateway shapes them
 // (fix::shape_order: a collared IOC limit, or post-only at our side of the
 // touch with the IOC taker fallback after post_only_wait), so a post-only
@@ -125,7 +127,8 @@ struct PolicyResult {
 using ProgressCallback = std::function<void(std::size_t, std::size_t)>;
 
 // Throws std::invalid_argument when the configuration has an instrument the
-// venue model does not trade (only inverse perpetuals, one per venue).
+// venue model cannot trade (a second perpetual on a venue, a future that
+// expires before the path starts).
 [[nodiscard]] PolicyResult run_backtest(const BacktestInputs& inputs, const PolicySpec& policy,
                                         const ProgressCallback& progress = {});
 
