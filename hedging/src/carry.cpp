@@ -34,6 +34,28 @@ Ratio annualised_basis_carry(Price future_price, Price index_price, Timestamp no
   return saturate(divide(numerator, denominator, Rounding::half_even));
 }
 
+namespace {
+
+bool better(const CarryCandidate& candidate, const CarryCandidate& than) noexcept {
+  return candidate.annual_carry > than.annual_carry ||
+         (candidate.annual_carry == than.annual_carry && candidate.instrument < than.instrument);
+}
+
+// The advantage earned over the candidate's holding pays for leaving the
+// incumbent and entering the candidate. An unbounded holding always does.
+bool repays_switch(const CarryCandidate& candidate, const CarryCandidate& incumbent) noexcept {
+  if (candidate.holding.nanoseconds == kUnboundedHolding.nanoseconds) {
+    return true;
+  }
+  const int128 advantage = static_cast<int128>(candidate.annual_carry.raw) - incumbent.annual_carry.raw;
+  const int128 holding = candidate.holding.nanoseconds > 0 ? candidate.holding.nanoseconds : 0;
+  const int128 cost = static_cast<int128>(candidate.switch_cost.raw) + incumbent.switch_cost.raw;
+  // Ratio units * ns on both sides: at most 9.2e18 * 9.2e18 < 1.7e38.
+  return advantage * holding >= cost * kYear.nanoseconds;
+}
+
+} // namespace
+
 InstrumentId choose_instrument(std::span<const CarryCandidate> candidates, InstrumentId current,
                                Ratio hysteresis) noexcept {
   const CarryCandidate* best = nullptr;
@@ -45,18 +67,28 @@ InstrumentId choose_instrument(std::span<const CarryCandidate> candidates, Instr
     if (candidate.instrument == current) {
       incumbent = &candidate;
     }
-    if (best == nullptr || candidate.annual_carry > best->annual_carry ||
-        (candidate.annual_carry == best->annual_carry && candidate.instrument < best->instrument)) {
+    if (best == nullptr || better(candidate, *best)) {
       best = &candidate;
     }
   }
   if (best == nullptr) {
     return kNoInstrument;
   }
-  if (incumbent != nullptr && best->annual_carry.raw - incumbent->annual_carry.raw <= hysteresis.raw) {
-    return incumbent->instrument;
+  if (incumbent == nullptr) {
+    return best->instrument;
   }
-  return best->instrument;
+  const CarryCandidate* chosen = incumbent;
+  for (const CarryCandidate& candidate : candidates) {
+    if (!candidate.eligible || &candidate == incumbent ||
+        static_cast<int128>(candidate.annual_carry.raw) - incumbent->annual_carry.raw <= hysteresis.raw ||
+        !repays_switch(candidate, *incumbent)) {
+      continue;
+    }
+    if (chosen == incumbent || better(candidate, *chosen)) {
+      chosen = &candidate;
+    }
+  }
+  return chosen->instrument;
 }
 
 } // namespace synthusd::hedging

@@ -142,8 +142,9 @@ void validate(const KernelConfig& config) {
   if (c.keep_at_venue.value < 0) {
     fail("collateral.keep_at_venue_usd", "must not be negative");
   }
-  if (config.carry.switch_hysteresis.raw < 0 || config.carry.roll_before_expiry.nanoseconds < 0) {
-    fail("carry", "switch_hysteresis and roll_before_expiry must not be negative");
+  if (config.carry.switch_hysteresis.raw < 0 || config.carry.roll_before_expiry.nanoseconds < 0 ||
+      config.carry.funding_average_window.nanoseconds < 0) {
+    fail("carry", "switch_hysteresis, roll_before_expiry and funding_average_window must not be negative");
   }
   if (config.funding_guard.release_at_or_above < config.funding_guard.engage_below) {
     fail("funding_guard.release_at_or_above", "must be >= engage_below");

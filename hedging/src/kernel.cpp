@@ -135,6 +135,7 @@ void Kernel::apply(const MarketUpdate& event) noexcept {
   slot.next_funding_time = event.next_funding_time;
   slot.market_time = event.time;
   slot.has_market = true;
+  average_funding(slot, event.funding_rate, event.time);
   if (config_.bands.volatility_reference.raw > 0) {
     VolatilitySample sample{slot.volatility_mark, slot.volatility_time, slot.hourly_variance};
     const auto reference = static_cast<std::uint64_t>(config_.bands.volatility_reference.raw);
@@ -144,6 +145,28 @@ void Kernel::apply(const MarketUpdate& event) noexcept {
     slot.hourly_variance = sample.hourly_variance;
   }
   rebalance();
+}
+
+// An average in which each update weighs its share of the window (all of
+// it after a gap as long as the window): ticks every 100 ms and one update
+// an hour average the same way. The first update starts it.
+void Kernel::average_funding(SlotState& slot, Ratio rate, Timestamp time) const noexcept {
+  const std::int64_t window = config_.carry.funding_average_window.nanoseconds;
+  if (window <= 0 || slot.funding_average_time.nanoseconds == 0) {
+    slot.funding_average = rate;
+    slot.funding_average_time = time;
+    return;
+  }
+  const std::int64_t elapsed = (time - slot.funding_average_time).nanoseconds;
+  if (elapsed <= 0) {
+    return;
+  }
+  const std::int64_t weight = elapsed < window ? elapsed : window;
+  // |rate - average| < 2^64 Ratio units and weight <= window < 2^63: int128.
+  const int128 step =
+      divide((static_cast<int128>(rate.raw) - slot.funding_average.raw) * weight, window, Rounding::half_even);
+  slot.funding_average = Ratio{static_cast<std::int64_t>(slot.funding_average.raw + step)};
+  slot.funding_average_time = time;
 }
 
 // ---- execution ---------------------------------------------------------------

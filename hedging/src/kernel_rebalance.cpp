@@ -54,7 +54,8 @@ void Kernel::update_funding_guards() noexcept {
 }
 
 // Rule 4: per venue, the instrument with the best annualised carry, kept
-// until another beats it by the hysteresis; a future is left
+// until another beats it by the hysteresis and by enough to repay the two
+// taker fees of moving before it must be left (carry.hpp); a future is left
 // `roll_before_expiry` ahead of its expiry.
 void Kernel::choose_instruments() noexcept {
   // When no venue that is up has an unguarded place left, hedging on a
@@ -86,11 +87,16 @@ void Kernel::choose_instruments() noexcept {
         slot.annual_carry = annualised_basis_carry(slot.mark, slot.index, now_, slot.spec.expiry);
         slot.eligible = now_ < slot.spec.expiry - config_.carry.roll_before_expiry;
       } else {
-        slot.annual_carry = annualised_funding_carry(slot.funding_rate, slot.spec.funding_interval);
+        slot.annual_carry = annualised_funding_carry(slot.funding_average, slot.spec.funding_interval);
         slot.eligible = !slot.funding_guard_engaged || fallback_to_guarded_;
       }
       has_unguarded = has_unguarded || (slot.eligible && !slot.funding_guard_engaged);
-      carry_scratch_[count++] = CarryCandidate{slot.spec.id, slot.eligible, slot.annual_carry};
+      CarryCandidate& candidate = carry_scratch_[count++];
+      candidate = CarryCandidate{slot.spec.id, slot.eligible, slot.annual_carry};
+      candidate.switch_cost = slot.spec.taker_fee;
+      if (slot.spec.kind == InstrumentKind::inverse_future) {
+        candidate.holding = slot.spec.expiry - config_.carry.roll_before_expiry - now_;
+      }
     }
     venue.only_guarded = !has_unguarded;
     const InstrumentId chosen =

@@ -35,8 +35,9 @@ using snapshot_detail::put_word;
 // SlotState.passive_order, passive_price and OrderRecord.passive; 4: VenueState
 // withdrawable, withdrawable_when_refused; 5: SlotState volatility_mark,
 // volatility_time, hourly_variance (the volatility-scaled band); 6: VenueState
-// withdrawal_refused_amount, reported_since_refusal
-constexpr std::uint64_t kSnapshotVersion = 6;
+// withdrawal_refused_amount, reported_since_refusal; 7: SlotState
+// funding_average, funding_average_time (the averaged funding carry)
+constexpr std::uint64_t kSnapshotVersion = 7;
 constexpr std::size_t kHeaderWords = 8;
 constexpr std::size_t kStateDigestWord = 3; // the one header word not fixed by the config
 
@@ -86,6 +87,8 @@ constexpr void visit_fields(S& slot, Visitor& visitor) requires std::is_same_v<s
   visitor.field(slot.volatility_mark);
   visitor.field(slot.volatility_time);
   visitor.field(slot.hourly_variance);
+  visitor.field(slot.funding_average);
+  visitor.field(slot.funding_average_time);
 }
 
 template <class S, class Visitor>

@@ -163,6 +163,7 @@ TEST(BacktestFutures, a_roll_back_to_the_perpetual_closes_the_future_first_so_it
   inputs.kernel.collateral.low_safe_bound = Ratio::from_ppm(3'900'000);
   inputs.kernel.collateral.high_safe_bound = Ratio::from_ppm(3'900'000);
   inputs.kernel.collateral.high_bound = Ratio::from_ppm(4'000'000);
+  inputs.kernel.carry.funding_average_window = Duration{}; // the funding flip moves the hedge at once
   std::vector<std::int64_t> flat(40, 40'000);
   inputs.path = minute_path(flat);
   hedging::InstrumentSpec future = inputs.kernel.instruments[0];

@@ -236,12 +236,15 @@ TEST(ConfigFile, durations_are_exact_to_the_nanosecond_and_a_finer_or_negative_o
 engage_after_hours = 0.0005
 [carry]
 roll_before_expiry_hours = 1.5
+funding_average_hours = 0
 )",
                                            "test.toml");
   // 0.0005 h is 1.8 s: once rounded to whole milli-hours it was 0, and the
   // guard engaged on the first negative reading.
   EXPECT_EQ(config.kernel.funding_guard.engage_after, hedging::Duration::from_milliseconds(1'800));
   EXPECT_EQ(config.kernel.carry.roll_before_expiry, hedging::Duration::from_seconds(5'400));
+  EXPECT_EQ(config.kernel.carry.funding_average_window, hedging::Duration{}) << "0: the rate itself";
+  EXPECT_EQ(parse_config(kMinimal, "test.toml").kernel.carry.funding_average_window, hedging::Duration::from_hours(24));
   const std::vector<ConfigProblem> problems = problems_of(std::string(kMinimal) + R"(
 [funding_guard]
 engage_after_hours = 0.0000000001

@@ -120,9 +120,10 @@ class Venue:
 
 
 def engine_config(directory: str, venue: Venue, *, snapshot_every: int = 10000, extra: str = "",
-                  engine_extra: str = "") -> str:
+                  engine_extra: str = "", taker_fee: str = "0.0005") -> str:
     """A one-venue engine configuration for the simulator (Deribit dialect);
-    `engine_extra` goes into its [engine] table, `extra` at the end."""
+    `engine_extra` goes into its [engine] table, `extra` at the end,
+    `taker_fee` is the perpetual's."""
     text = f"""
 [[venues]]
 id = 1
@@ -136,7 +137,7 @@ kind = "inverse_perpetual"
 contract_value_usd = 10
 tick_size = 0.5
 maker_fee = 0
-taker_fee = 0.0005
+taker_fee = {taker_fee}
 
 [bands]
 policy = "stablesats"

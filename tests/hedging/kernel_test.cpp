@@ -257,7 +257,8 @@ TEST(KernelVenues, the_target_is_split_by_weight) {
 
 TEST(KernelVenues, a_cap_moves_the_excess_to_the_best_carry_venue) {
   KernelConfig config = reference_config();
-  config.venues[0].cap = UsdCents{500'000}; // okx capped at $5,000
+  config.venues[0].cap = UsdCents{500'000};         // okx capped at $5,000
+  config.carry.funding_average_window = Duration{}; // carry: the rate itself, the split is what is tested
   Kernel kernel(config);
   bring_up(kernel);
   // binance pays more funding: it gets okx's excess first

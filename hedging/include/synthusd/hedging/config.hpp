@@ -59,6 +59,12 @@ struct CarryConfig {
   // annualised carry is better by this much, so the choice does not flap
   Ratio switch_hysteresis = Ratio::from_ppm(20'000); // 2 % a year
   Duration roll_before_expiry = Duration::from_hours(24);
+  // A perpetual's carry is its funding rate averaged over about this long
+  // (each update weighs its share of the window), not the rate of the
+  // moment: an 8-hourly rate that swings from +11 % to -15 % a year and back
+  // (Binance, 2022-11) would otherwise move the whole hedge onto a future
+  // and back every few hours, two taker fees each way. 0: the rate itself.
+  Duration funding_average_window = Duration::from_hours(24);
 };
 
 struct CollateralConfig {

@@ -60,6 +60,10 @@ struct SlotState {
   Price volatility_mark{};
   Timestamp volatility_time{};
   std::uint64_t hourly_variance = 0;
+  // a perpetual's funding rate averaged over carry.funding_average_window
+  // (funding_average_time 0: no update yet); its carry is read from this
+  Ratio funding_average{};
+  Timestamp funding_average_time{};
 };
 
 struct VenueState {
@@ -216,6 +220,7 @@ private:
   [[nodiscard]] std::size_t venue_index(VenueId venue) const noexcept;
   [[nodiscard]] Price reference_price(std::size_t venue_index) const noexcept;
   [[nodiscard]] int128 slot_exposure(const SlotState& slot) const noexcept;
+  void average_funding(SlotState& slot, Ratio rate, Timestamp time) const noexcept;
   // USD of a dated future's face value (scaled cents) at the index: face *
   // index / mark. Anything else, or without both prices: the face itself.
   [[nodiscard]] static int128 index_equivalent(const SlotState& slot, int128 face) noexcept;
