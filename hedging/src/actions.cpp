@@ -28,6 +28,8 @@ const char* to_string(AlertCode code) noexcept {
     return "action_buffer_overflow";
   case AlertCode::instrument_rolled:
     return "instrument_rolled";
+  case AlertCode::future_delivered_open:
+    return "future_delivered_open";
   case AlertCode::unknown_instrument:
     return "unknown_instrument";
   case AlertCode::risk_trigger_table_full:

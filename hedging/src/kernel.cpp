@@ -224,6 +224,19 @@ void Kernel::apply(const PositionSnapshot& event) noexcept {
     return;
   }
   SlotState& slot = slots_[index];
+  // A dated future flat at or after its expiry was delivered: the venue
+  // closed it at the delivery price and the P&L stays in the collateral. It
+  // is no liquidation (which would write the venue's collateral off and hold
+  // every order that grows a position until a deposit lands); if it was
+  // still open, the roll out of it never happened, which is worth an alert.
+  if (slot.spec.kind == InstrumentKind::inverse_future && event.position.is_zero() && event.time >= slot.spec.expiry) {
+    if (!slot.position.is_zero()) {
+      alert(AlertCode::future_delivered_open, slot.spec.venue, slot.spec.id, slot.position.value);
+    }
+    slot.position = Contracts{};
+    rebalance();
+    return;
+  }
   // While orders are in flight a snapshot can lag our fills; only a quiet
   // slot's difference is a real mismatch. The venue is the truth either way.
   const bool quiet = slot.in_flight.is_zero() && slot.risk_in_flight.is_zero();

@@ -56,7 +56,7 @@ void Kernel::apply(const ExternalRiskPosition& event) noexcept {
     hedge.last_risk_time = now_; // "updates the placement time" while risk persists
     const SlotState& slot = slots_[hedge.slot];
     if (!hedge.hedged && venues_[slot.venue_index].up && (is_inverse(slot.spec.kind) || slot.has_market)) {
-      const int128 contract = scaled_contract_cents(slot.spec, slot.mark);
+      const int128 contract = index_equivalent(slot, scaled_contract_cents(slot.spec, slot.mark));
       const Contracts opposite{static_cast<std::int64_t>(
           divide(-static_cast<int128>(event.notional.value) * Ratio::kScale, contract, Rounding::half_even))};
       if (!opposite.is_zero() && send_order(hedge.slot, opposite, OrderPurpose::risk_trigger_hedge, found)) {

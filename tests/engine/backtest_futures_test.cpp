@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backtest/backtest_books.hpp"
 #include "backtest_test_support.hpp"
 #include "synthusd/engine/backtest_futures.hpp"
 
@@ -138,14 +139,23 @@ TEST(BacktestFutures, a_future_held_to_expiry_is_delivered_and_the_hedge_moves_t
   inputs.kernel.instruments = {first, second};
   inputs.future_annual_basis = Ratio{0};
   inputs.flows = {credit(inputs.path[0].time, 1'000'000, "c1")};
+  // Deposits take five minutes: a delivery taken for a liquidation would
+  // hold the new short until one landed.
+  inputs.transfer_delay = Duration::from_seconds(300);
   const PolicyResult result = run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
   EXPECT_TRUE(has_marker(result, "expiry", "BTC-FIRST delivered at 40900")) << "held, so delivered open";
   EXPECT_TRUE(has_marker(result, "expiry", "contracts open"));
+  EXPECT_TRUE(has_marker(result, "alert", "future_delivered_open"));
+  EXPECT_FALSE(has_marker(result, "alert", "venue_liquidated"));
+  EXPECT_FALSE(has_marker(result, "alert", "position_mismatch"));
   EXPECT_EQ(result.rolls, 1U);
   EXPECT_EQ(result.liquidations, 0U);
-  EXPECT_EQ(result.rejected_orders, 0U);
-  // Before and after the delivery the liability is hedged, within the band.
-  for (const std::size_t point : {std::size_t{5}, std::size_t{15}}) {
+  // Orders are refused only while the first deposit is on its way.
+  for (const BacktestMarker& marker : result.markers) {
+    EXPECT_FALSE(marker.kind == "reject" && marker.time >= inputs.path[5].time) << marker.text;
+  }
+  // Before, at and after the delivery the liability is hedged, in the band.
+  for (const std::size_t point : {std::size_t{6}, std::size_t{10}, std::size_t{11}, std::size_t{15}}) {
     const BacktestSample& sample = result.samples[point];
     EXPECT_LE((sample.hedge - sample.liability).abs().value * 1'000, sample.liability.value * 3) << point;
     EXPECT_GE(sample.error_centi_bps, -1'000) << point;
@@ -186,6 +196,37 @@ TEST(BacktestFutures, a_roll_back_to_the_perpetual_closes_the_future_first_so_it
     const BacktestSample& sample = result.samples[point];
     EXPECT_LE((sample.hedge - sample.liability).abs().value * 1'000, sample.liability.value * 4) << point;
   }
+}
+
+TEST(BacktestFutures, a_book_keeps_a_quarter_of_what_its_resting_orders_could_make_its_position) {
+  hedging::KernelConfig config = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel;
+  const std::vector<hedging::PricePoint> path = minute_path({40'000, 40'000});
+  hedging::InstrumentSpec future = config.instruments[0];
+  future.id = 2;
+  future.symbol = "BTC-FUTURE";
+  future.kind = InstrumentKind::inverse_future;
+  future.expiry = path.front().time + Duration::from_hours(24 * 7);
+  config.instruments.push_back(future);
+  VenueBooks books(config, path, venue::FundingSchedule{}, Ratio::from_ppm(20'000), Ratio{0});
+  ASSERT_EQ(books.books().size(), 2U);
+  const BookEvents ignore = [](std::size_t, std::vector<venue::Event>&) {};
+  std::vector<venue::Event> events;
+  books.books()[1].engine->deposit(kBacktestAccount, hedging::Sats{10'000'000}, events); // 0.1 BTC on the future
+  // A resting sell of 1,000 contracts ($10,000, 0.25 BTC) far above the touch.
+  venue::NewOrder order;
+  order.client_order_id = "rest";
+  order.symbol = "BTC-FUTURE";
+  order.side = hedging::Side::sell;
+  order.type = venue::OrderType::limit;
+  order.quantity = hedging::Contracts{1'000};
+  order.price = hedging::Price::from_dollars(60'000);
+  books.books()[1].engine->new_order(kBacktestAccount, order, events);
+  ASSERT_EQ(books.books()[1].engine->open_order_count(), 1U);
+  books.gather_collateral(0, ignore); // an order on the perpetual wants it
+  // A quarter of 0.25 BTC stays; the rest moves.
+  EXPECT_EQ(books.books()[1].engine->equity(kBacktestAccount), hedging::Sats{6'250'000});
+  EXPECT_EQ(books.books()[0].engine->equity(kBacktestAccount), hedging::Sats{3'750'000});
+  EXPECT_EQ(books.venue_equity(1), hedging::Sats{10'000'000});
 }
 
 } // namespace

@@ -537,5 +537,30 @@ TEST(KernelCarry, the_switch_to_a_future_that_cannot_repay_its_fees_is_not_made)
   EXPECT_EQ(kernel.venue(kVenue)->active, kPerp);
 }
 
+TEST(KernelCarry, a_future_flat_at_its_expiry_was_delivered_not_liquidated) {
+  Kernel kernel = hedged_on_the_future(perp_and_future_config());
+  (void)kernel.on(CollateralSnapshot{kVenue, Sats{10'000'000}, kStart});
+  // Flat before its expiry: the venue closed it, as a liquidation does.
+  Kernel early = kernel;
+  const auto closed = early.on(PositionSnapshot{kVenue, kFuture, Contracts{}, kExpiry - Duration::from_hours(1)});
+  EXPECT_EQ(alerts_in(closed, AlertCode::venue_liquidated).size(), 1U);
+  EXPECT_TRUE(early.venue(kVenue)->liquidated);
+  // Flat at its expiry: delivered. Its collateral stays and the hedge goes
+  // elsewhere at once; the alert says it was never rolled out of.
+  const auto delivered = kernel.on(PositionSnapshot{kVenue, kFuture, Contracts{}, kExpiry});
+  EXPECT_TRUE(alerts_in(delivered, AlertCode::venue_liquidated).empty());
+  EXPECT_TRUE(alerts_in(delivered, AlertCode::position_mismatch).empty());
+  const auto open = alerts_in(delivered, AlertCode::future_delivered_open);
+  ASSERT_EQ(open.size(), 1U);
+  EXPECT_EQ(open[0].values, (std::array<std::int64_t, 3>{kVenue, kFuture, -100}));
+  EXPECT_FALSE(kernel.venue(kVenue)->liquidated);
+  EXPECT_EQ(kernel.venue(kVenue)->collateral, Sats{10'000'000});
+  EXPECT_EQ(kernel.slot(kFuture)->position, Contracts{});
+  const auto orders = orders_in(delivered);
+  ASSERT_EQ(orders.size(), 1U);
+  EXPECT_EQ(orders[0].instrument, kPerp);
+  EXPECT_EQ(signed_quantity(orders[0]), -98);
+}
+
 } // namespace
 } // namespace synthusd::hedging

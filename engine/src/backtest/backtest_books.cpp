@@ -152,8 +152,9 @@ void VenueBooks::gather_collateral(std::size_t book, const BookEvents& events) {
     const Sats equity = other.engine->equity(kAccount);
     Sats keep{};
     if (!idle(other)) {
-      const Contracts position = other.engine->account(kAccount).position.abs();
-      const Sats value = other.engine->terms().value_sats(position, other.engine->quote().mark, Rounding::up);
+      // a quarter of what it holds or could hold once its open orders fill
+      const Contracts exposure = other.engine->open_exposure(kAccount);
+      const Sats value = other.engine->terms().value_sats(exposure, other.engine->quote().mark, Rounding::up);
       keep = Sats{static_cast<std::int64_t>(hedging::divide(value.value, 4, Rounding::up))};
     }
     (void)move(b, book, equity - keep, events);

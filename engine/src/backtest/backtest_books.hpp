@@ -9,8 +9,8 @@
 // one account per book. So collateral moves between a venue's books as it
 // would within a cross-margined account, at once and without fee:
 //   - to the book an order goes to, from the venue's other books, which keep
-//     a quarter of their position's value (4x, the kernel's highest
-//     leverage bound by default) while they hold one;
+//     a quarter of the value of their position or of what their open orders
+//     could make it (4x, the kernel's highest leverage bound by default);
 //   - from books left flat, with no open order, to the venue's home book
 //     (the one holding the largest position);
 //   - deposits land in the home book, withdrawals take from flat books

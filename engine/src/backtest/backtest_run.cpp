@@ -93,10 +93,14 @@ public:
     for (std::size_t point = 0; point < path.size(); ++point) {
       now_ = path[point].time;
       price_ = path[point].price;
+      // Every book reaches this point before any of their reports reach
+      // the kernel: what it sends in answer must meet this point's prices.
+      std::vector<std::vector<venue::Event>> advanced(books_.books().size());
       for (std::size_t b = 0; b < books_.books().size(); ++b) {
-        std::vector<venue::Event> events;
-        books_.books()[b].engine->advance_to(now_, events);
-        handle_venue_events(b, events);
+        books_.books()[b].engine->advance_to(now_, advanced[b]);
+      }
+      for (std::size_t b = 0; b < books_.books().size(); ++b) {
+        handle_venue_events(b, advanced[b]);
         book_funding(books_.books()[b]);
       }
       book_basis_carry();

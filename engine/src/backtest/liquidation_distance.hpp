@@ -13,7 +13,10 @@ namespace synthusd::engine {
 //   inverse, n contracts of v USD: B + n*v*(1/P - 1/E) < L*n*v/P, so
 //     P = (1 - L) * n*v / (n*v/E - B);
 //   linear, n contracts of s BTC: B - n*s*(P - E)/P < L*n*s, so
-//     P = n*s*E / ((1 + L)*n*s - B).
+//     P = n*s*E / ((1 + L)*n*s - B). The venue marks a linear position to
+//     market at every point (B moves, E becomes the mark), and a rise in
+//     steps loses sum n*s*dP/P_k >= n*s*(P - E)/P: the price of one jump,
+//     so a gradual rise is liquidated a little earlier than this says.
 // Returns (P - mark) / mark, capped at 100 (10,000 %), and 100 when B covers
 // the whole short (no such price). For a long or flat account it returns
 // 100 too: the kernel's liability hedge is short.

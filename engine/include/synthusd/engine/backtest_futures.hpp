@@ -24,10 +24,11 @@ enum class HedgeInstruments {
 [[nodiscard]] HedgeInstruments parse_hedge_instruments(std::string_view text);
 [[nodiscard]] std::string_view to_string(HedgeInstruments instruments) noexcept;
 
-// Adds, per venue with an inverse perpetual, one inverse future for every
-// Friday settlement after `start` up to the first one at or after `end`
-// plus one more (what the kernel rolls into at the end), with new ids after
-// the highest configured one. `futures` removes the perpetuals they
+// Adds, per venue with an inverse perpetual, inverse futures for the
+// Friday settlements after `start`: as many as whole weeks from `start` to
+// `end`, plus three (those that settle after the end: the kernel leaves a
+// future roll_before_expiry early and prefers one that repays the switch),
+// with new ids after the highest configured one. `futures` removes the perpetuals they
 // replace. A venue without an inverse perpetual is left alone; if no venue
 // has one, throws std::invalid_argument. The result is validated.
 void add_weekly_futures(hedging::KernelConfig& config, hedging::Timestamp start, hedging::Timestamp end,

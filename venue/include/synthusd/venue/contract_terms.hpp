@@ -11,9 +11,11 @@
 // in US dollars, size * (exit - entry), and paid in BTC at the exit price:
 //   n * size * (exit - entry) / exit sats.
 // The engine settles an open linear position's P&L into the BTC balance at
-// every new price (mark to market; the entry becomes the mark), which is the
-// contract hedging/ calls linear_perpetual: the kernel and the backing ledger
-// value it the same way. The BTC a short earns as the price falls is itself
+// every new price (mark to market; the entry becomes the mark). This is the
+// contract the kernel sizes as linear_perpetual (contracts * size * mark).
+// The backing ledger values a linear fill as a USD-settled contract,
+// q * size * (index - fill) / index, which differs from this one's sum over
+// marks once the price has moved in between. The BTC a short earns as the price falls is itself
 // exposed to the price, so a short that covers a USD liability L holds the
 // right amount only while contracts * size = L / price: the hedge must be
 // re-sized as the price moves (an inverse short needs no such re-hedge).

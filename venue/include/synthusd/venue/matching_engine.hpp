@@ -321,6 +321,11 @@ public:
 
   [[nodiscard]] const EngineConfig& config() const noexcept { return config_; }
   [[nodiscard]] const ContractTerms& terms() const noexcept { return terms_; }
+  // Contracts the account would hold if all its open orders on one side
+  // filled (what initial margin is charged on). Cold path: allocates.
+  [[nodiscard]] Contracts open_exposure(std::string_view account) const {
+    return worst_case_exposure(std::string(account), Side::buy, Contracts{});
+  }
   [[nodiscard]] Timestamp start_time() const noexcept { return path_.front().time; }
   [[nodiscard]] Timestamp end_time() const noexcept { return path_.back().time; }
   [[nodiscard]] Timestamp now() const noexcept { return now_; }
