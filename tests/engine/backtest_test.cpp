@@ -235,38 +235,55 @@ TEST(Backtest, post_only_orders_fill_only_when_the_price_trades_through_them) {
   EXPECT_LT(rising.slippage.value, 0) << "sold above the mark it was decided at";
 }
 
-TEST(Backtest, liquidation_distance_is_where_the_venue_model_liquidates) {
-  // A $10,000 short at $40,000 (0.25 BTC) on 0.025 BTC: 10x. With L = 0.5 %
-  // the venue liquidates at 0.995 * $10,000 / 0.225 BTC = $44,222.22.
-  hedging::InstrumentSpec spec = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel.instruments[0];
-  venue::EngineConfig config;
+// A venue model engine with `deposit` sats on account "a", short `contracts`
+// at the bid of the path's first point; liquidation at L = 0.5 %, no fee.
+venue::Engine shorted(venue::EngineConfig config, const hedging::InstrumentSpec& spec,
+                      const std::vector<hedging::PricePoint>& path, hedging::Sats deposit,
+                      hedging::Contracts contracts) {
   config.taker_fee = Ratio{0};
   config.initial_collateral = hedging::Sats{0};
   config.initial_margin = Ratio::from_ppm(20'000);
   config.liquidation_margin = spec.maintenance_margin;
-  const std::vector<hedging::PricePoint> path = minute_path({40'000, 44'220, 44'225});
   venue::Engine engine(config, path, venue::FundingSchedule{});
   std::vector<venue::Event> events;
-  engine.deposit("a", hedging::Sats{2'500'000}, events);
+  engine.deposit("a", deposit, events);
   venue::NewOrder order;
   order.client_order_id = "1";
   order.symbol = config.symbol;
   order.side = hedging::Side::sell;
   order.type = venue::OrderType::market;
-  order.quantity = hedging::Contracts{1'000};
+  order.quantity = contracts;
   engine.new_order("a", order, events);
-  // The short filled at the bid, $39,999.50, a hair under 40,000.
-  const Ratio distance =
-      short_liquidation_distance(engine.account("a"), engine.terms(), spec.maintenance_margin, engine.quote().mark);
-  EXPECT_GT(distance, Ratio::from_ppm(105'500));
-  EXPECT_LT(distance, Ratio::from_ppm(105'600));
+  return engine;
+}
+
+// The distance at the start lies in (low, high); at the path's second point
+// it is under 0.01 % and the engine has not liquidated; at the third it has.
+void expect_liquidated_where_the_distance_says(venue::Engine& engine, const hedging::InstrumentSpec& spec,
+                                               const std::vector<hedging::PricePoint>& path, Ratio low, Ratio high) {
+  const auto distance = [&] {
+    return short_liquidation_distance(engine.account("a"), engine.terms(), spec.maintenance_margin,
+                                      engine.quote().mark);
+  };
+  EXPECT_GT(distance(), low);
+  EXPECT_LT(distance(), high);
+  std::vector<venue::Event> events;
   engine.advance_to(path[1].time, events);
   EXPECT_EQ(engine.account("a").liquidations, 0);
-  EXPECT_LT(
-      short_liquidation_distance(engine.account("a"), engine.terms(), spec.maintenance_margin, engine.quote().mark),
-      Ratio::from_ppm(100));
+  EXPECT_LT(distance(), Ratio::from_ppm(100));
   engine.advance_to(path[2].time, events);
   EXPECT_EQ(engine.account("a").liquidations, 1);
+}
+
+TEST(Backtest, liquidation_distance_is_where_the_venue_model_liquidates) {
+  // A $10,000 short at $40,000 (0.25 BTC) on 0.025 BTC: 10x. With L = 0.5 %
+  // the venue liquidates at 0.995 * $10,000 / 0.225 BTC = $44,222.22.
+  const hedging::InstrumentSpec spec = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel.instruments[0];
+  const std::vector<hedging::PricePoint> path = minute_path({40'000, 44'220, 44'225});
+  venue::Engine engine =
+      shorted(venue::EngineConfig{}, spec, path, hedging::Sats{2'500'000}, hedging::Contracts{1'000});
+  ASSERT_EQ(engine.account("a").position, hedging::Contracts{-1'000});
+  expect_liquidated_where_the_distance_says(engine, spec, path, Ratio::from_ppm(105'500), Ratio::from_ppm(105'600));
 }
 
 TEST(Backtest, a_linear_short_is_liquidated_where_its_distance_says) {
@@ -279,32 +296,10 @@ TEST(Backtest, a_linear_short_is_liquidated_where_its_distance_says) {
   venue::EngineConfig config;
   config.kind = venue::ContractKind::linear;
   config.contract_size = spec.contract_size;
-  config.taker_fee = Ratio{0};
-  config.initial_collateral = hedging::Sats{0};
-  config.liquidation_margin = spec.maintenance_margin;
   const std::vector<hedging::PricePoint> path = minute_path({40'000, 44'195, 44'200});
-  venue::Engine engine(config, path, venue::FundingSchedule{});
-  std::vector<venue::Event> events;
-  engine.deposit("a", hedging::Sats{1'000'000}, events);
-  venue::NewOrder order;
-  order.client_order_id = "1";
-  order.symbol = config.symbol;
-  order.side = hedging::Side::sell;
-  order.type = venue::OrderType::market;
-  order.quantity = hedging::Contracts{1'000};
-  engine.new_order("a", order, events);
+  venue::Engine engine = shorted(config, spec, path, hedging::Sats{1'000'000}, hedging::Contracts{1'000});
   ASSERT_EQ(engine.account("a").position, hedging::Contracts{-1'000});
-  const Ratio distance =
-      short_liquidation_distance(engine.account("a"), engine.terms(), spec.maintenance_margin, engine.quote().mark);
-  EXPECT_GT(distance, Ratio::from_ppm(104'950));
-  EXPECT_LT(distance, Ratio::from_ppm(104'990));
-  engine.advance_to(path[1].time, events);
-  EXPECT_EQ(engine.account("a").liquidations, 0);
-  EXPECT_LT(
-      short_liquidation_distance(engine.account("a"), engine.terms(), spec.maintenance_margin, engine.quote().mark),
-      Ratio::from_ppm(100));
-  engine.advance_to(path[2].time, events);
-  EXPECT_EQ(engine.account("a").liquidations, 1);
+  expect_liquidated_where_the_distance_says(engine, spec, path, Ratio::from_ppm(104'950), Ratio::from_ppm(104'990));
 }
 
 TEST(Backtest, a_linear_hedge_is_resized_as_the_price_moves_and_stays_within_10_bps) {
