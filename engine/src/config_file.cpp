@@ -270,6 +270,7 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
       t.ratio("engage_below", kernel.funding_guard.engage_below);
       t.duration("engage_after_hours", 3600, kernel.funding_guard.engage_after);
       t.ratio("release_at_or_above", kernel.funding_guard.release_at_or_above);
+      t.duration("move_after_seconds", 1, kernel.funding_guard.move_after);
     }
     if (const toml::table* table = subtable(root, "risk_trigger")) {
       TableReader t(problems, *table, "risk_trigger", file);

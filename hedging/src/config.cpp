@@ -146,6 +146,9 @@ void validate(const KernelConfig& config) {
       config.carry.funding_average_window.nanoseconds < 0) {
     fail("carry", "switch_hysteresis, roll_before_expiry and funding_average_window must not be negative");
   }
+  if (config.funding_guard.move_after.nanoseconds < 0) {
+    fail("funding_guard.move_after", "must not be negative");
+  }
   if (config.funding_guard.release_at_or_above < config.funding_guard.engage_below) {
     fail("funding_guard.release_at_or_above", "must be >= engage_below");
   }

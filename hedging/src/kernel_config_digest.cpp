@@ -25,7 +25,7 @@ static_assert(field_count<InstrumentSpec>() == 14, "InstrumentSpec changed: upda
 static_assert(field_count<BandConfig>() == 9, "BandConfig changed: update Kernel::config_digest");
 static_assert(field_count<CarryConfig>() == 3, "CarryConfig changed: update Kernel::config_digest");
 static_assert(field_count<CollateralConfig>() == 8, "CollateralConfig changed: update Kernel::config_digest");
-static_assert(field_count<FundingGuardConfig>() == 3, "FundingGuardConfig changed: update Kernel::config_digest");
+static_assert(field_count<FundingGuardConfig>() == 4, "FundingGuardConfig changed: update Kernel::config_digest");
 static_assert(field_count<RiskFactors>() == 3, "RiskFactors changed: update Kernel::config_digest");
 static_assert(field_count<RiskMarketRoute>() == 3, "RiskMarketRoute changed: update Kernel::config_digest");
 
@@ -104,6 +104,7 @@ std::uint64_t Kernel::config_digest() const noexcept {
   d.add(config_.funding_guard.engage_below.raw);
   d.add(config_.funding_guard.engage_after.nanoseconds);
   d.add(config_.funding_guard.release_at_or_above.raw);
+  d.add(config_.funding_guard.move_after.nanoseconds);
   d.add(config_.risk_factors.vault_factor.raw);
   d.add(config_.risk_factors.vault_profit_limit_factor.raw);
   d.add(config_.risk_factors.close_after_no_risk.nanoseconds);

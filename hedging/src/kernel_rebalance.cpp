@@ -40,6 +40,7 @@ void Kernel::update_funding_guards() noexcept {
       }
       if (!slot.funding_guard_engaged && now_ - slot.negative_funding_since >= guard.engage_after) {
         slot.funding_guard_engaged = true;
+        slot.guard_changed_at = now_;
         alert(AlertCode::funding_guard_engaged, slot.spec.venue, slot.spec.id, slot.funding_rate.raw);
       }
     } else if (!slot.funding_guard_engaged) {
@@ -48,6 +49,7 @@ void Kernel::update_funding_guards() noexcept {
       // an engaged guard releases only at the (higher) release level: hysteresis
       slot.funding_below_guard = false;
       slot.funding_guard_engaged = false;
+      slot.guard_changed_at = now_;
       alert(AlertCode::funding_guard_released, slot.spec.venue, slot.spec.id, slot.funding_rate.raw);
     }
   }
@@ -60,12 +62,17 @@ void Kernel::update_funding_guards() noexcept {
 void Kernel::choose_instruments() noexcept {
   // When no venue that is up has an unguarded place left, hedging on a
   // guarded perpetual beats not hedging: the guard then only alerts.
-  // Re-evaluated every rebalance, so the fallback ends once a venue recovers.
+  // Re-evaluated every rebalance, so the fallback ends once a venue recovers
+  // (and has stayed recovered for funding_guard.move_after: a venue whose
+  // guard released a moment before another's does not take its share).
+  const auto guard_settled = [&](const SlotState& slot) {
+    return slot.guard_changed_at.nanoseconds == 0 || now_ - slot.guard_changed_at >= config_.funding_guard.move_after;
+  };
   fallback_to_guarded_ = true;
   for (const SlotState& slot : slots_) {
     const bool usable = slot.spec.kind == InstrumentKind::inverse_future
                             ? now_ < slot.spec.expiry - config_.carry.roll_before_expiry
-                            : !slot.funding_guard_engaged;
+                            : !slot.funding_guard_engaged && guard_settled(slot);
     if (slot.has_market && venues_[slot.venue_index].up && usable) {
       fallback_to_guarded_ = false;
       break;
@@ -88,9 +95,11 @@ void Kernel::choose_instruments() noexcept {
         slot.eligible = now_ < slot.spec.expiry - config_.carry.roll_before_expiry;
       } else {
         slot.annual_carry = annualised_funding_carry(slot.funding_average, slot.spec.funding_interval);
-        slot.eligible = !slot.funding_guard_engaged || fallback_to_guarded_;
+        // a guard engaged for less than move_after does not move the hedge yet
+        const bool newly_guarded = slot.funding_guard_engaged && !guard_settled(slot);
+        slot.eligible = !slot.funding_guard_engaged || fallback_to_guarded_ || newly_guarded;
       }
-      has_unguarded = has_unguarded || (slot.eligible && !slot.funding_guard_engaged);
+      has_unguarded = has_unguarded || (slot.eligible && (!slot.funding_guard_engaged || !guard_settled(slot)));
       CarryCandidate& candidate = carry_scratch_[count++];
       candidate = CarryCandidate{slot.spec.id, slot.eligible, slot.annual_carry};
       candidate.switch_cost = slot.spec.taker_fee;

@@ -36,7 +36,8 @@ using snapshot_detail::put_word;
 // withdrawable, withdrawable_when_refused; 5: SlotState volatility_mark,
 // volatility_time, hourly_variance (the volatility-scaled band); 6: VenueState
 // withdrawal_refused_amount, reported_since_refusal; 7: SlotState
-// funding_average, funding_average_time (the averaged funding carry)
+// funding_average, funding_average_time (the averaged funding carry),
+// guard_changed_at (funding_guard.move_after)
 constexpr std::uint64_t kSnapshotVersion = 7;
 constexpr std::size_t kHeaderWords = 8;
 constexpr std::size_t kStateDigestWord = 3; // the one header word not fixed by the config
@@ -78,6 +79,7 @@ constexpr void visit_fields(S& slot, Visitor& visitor) requires std::is_same_v<s
   visitor.field(slot.funding_below_guard);
   visitor.field(slot.negative_funding_since);
   visitor.field(slot.funding_guard_engaged);
+  visitor.field(slot.guard_changed_at);
   visitor.field(slot.annual_carry);
   visitor.field(slot.eligible);
   visitor.field(slot.target);

@@ -234,6 +234,7 @@ TEST(ConfigFile, durations_are_exact_to_the_nanosecond_and_a_finer_or_negative_o
   const EngineConfig config = parse_config(std::string(kMinimal) + R"(
 [funding_guard]
 engage_after_hours = 0.0005
+move_after_seconds = 0.25
 [carry]
 roll_before_expiry_hours = 1.5
 funding_average_hours = 0
@@ -244,6 +245,7 @@ funding_average_hours = 0
   EXPECT_EQ(config.kernel.funding_guard.engage_after, hedging::Duration::from_milliseconds(1'800));
   EXPECT_EQ(config.kernel.carry.roll_before_expiry, hedging::Duration::from_seconds(5'400));
   EXPECT_EQ(config.kernel.carry.funding_average_window, hedging::Duration{}) << "0: the rate itself";
+  EXPECT_EQ(config.kernel.funding_guard.move_after, hedging::Duration::from_milliseconds(250));
   EXPECT_EQ(parse_config(kMinimal, "test.toml").kernel.carry.funding_average_window, hedging::Duration::from_hours(24));
   const std::vector<ConfigProblem> problems = problems_of(std::string(kMinimal) + R"(
 [funding_guard]

@@ -246,12 +246,14 @@ class FundingGuardTest(TwoVenueRun):
     and releases once."""
 
     # engage_after_hours = 0.0005 h = 1.8 s of continuous readings below
-    # -0.0001; release at >= 0.
+    # -0.0001; release at >= 0; the hedge moves 0.2 s after either (the
+    # default 5 minutes, compressed like the rest).
     kernel_extra = """
 [funding_guard]
 engage_below = -0.0001
 engage_after_hours = 0.0005
 release_at_or_above = 0
+move_after_seconds = 0.2
 """
 
     def extra_beta_arguments(self) -> tuple[str, ...]:

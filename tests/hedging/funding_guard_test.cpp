@@ -19,6 +19,9 @@ constexpr Ratio kSlightlyNegative{-5'000}; // -0.005 %: between threshold and re
 constexpr Timestamp kT0 = kStart + Duration::from_seconds(60);
 
 Timestamp after_hours(std::int64_t hours) { return kT0 + Duration::from_hours(hours); }
+// funding_guard.move_after (5 minutes) after that: a guard that engaged or
+// released then has held long enough to move hedge.
+Timestamp settled_after_hours(std::int64_t hours) { return after_hours(hours) + Duration::from_seconds(300); }
 
 const OrderIntent* find_order(const std::vector<OrderIntent>& orders, InstrumentId instrument) {
   for (const OrderIntent& order : orders) {
@@ -98,11 +101,15 @@ TEST(FundingGuard, moves_the_hedge_to_the_dated_future_after_eight_hours_of_nega
   EXPECT_TRUE(alerts_in(early, AlertCode::funding_guard_engaged).empty());
   EXPECT_FALSE(kernel.slot(1)->funding_guard_engaged);
 
-  const auto actions = kernel.on(Timer{after_hours(8)});
-  const auto engaged = alerts_in(actions, AlertCode::funding_guard_engaged);
+  const auto engaging = kernel.on(Timer{after_hours(8)});
+  const auto engaged = alerts_in(engaging, AlertCode::funding_guard_engaged);
   ASSERT_EQ(engaged.size(), 1U);
   EXPECT_EQ(engaged[0].values, (std::array<std::int64_t, 3>{1, 1, -20'000}));
   EXPECT_TRUE(kernel.slot(1)->funding_guard_engaged);
+  EXPECT_TRUE(orders_in(engaging).empty()) << "the guard moves hedge once it has held move_after";
+  EXPECT_EQ(kernel.venue(1)->active, 1);
+
+  const auto actions = kernel.on(Timer{settled_after_hours(8)});
   const auto rolled = alerts_in(actions, AlertCode::instrument_rolled);
   ASSERT_EQ(rolled.size(), 1U);
   EXPECT_EQ(rolled[0].values, (std::array<std::int64_t, 3>{1, 1, 2}));
@@ -126,10 +133,14 @@ TEST(FundingGuard, moves_the_hedge_to_another_venue_when_the_venue_has_only_the_
   EXPECT_TRUE(orders_in(kernel.on(market(1, 1, 50'000, kT0, kNegative))).empty());
   EXPECT_TRUE(orders_in(kernel.on(Timer{after_hours(4)})).empty());
 
-  const auto actions = kernel.on(Timer{after_hours(8)});
-  const auto engaged = alerts_in(actions, AlertCode::funding_guard_engaged);
+  const auto engaging = kernel.on(Timer{after_hours(8)});
+  const auto engaged = alerts_in(engaging, AlertCode::funding_guard_engaged);
   ASSERT_EQ(engaged.size(), 1U);
   EXPECT_EQ(engaged[0].values, (std::array<std::int64_t, 3>{1, 1, -20'000}));
+  EXPECT_TRUE(orders_in(engaging).empty()) << "the guard moves hedge once it has held move_after";
+  EXPECT_EQ(kernel.venue(1)->allocation, UsdCents{500'000});
+
+  const auto actions = kernel.on(Timer{settled_after_hours(8)});
   EXPECT_TRUE(alerts_in(actions, AlertCode::instrument_rolled).empty()); // nothing to roll into on venue 1
   EXPECT_EQ(kernel.venue(1)->allocation, UsdCents{0});
   EXPECT_EQ(kernel.venue(2)->allocation, UsdCents{1'000'000});
@@ -207,10 +218,11 @@ TEST(FundingGuard, funding_rising_to_the_threshold_before_eight_hours_breaks_the
 TEST(FundingGuard, is_released_with_an_alert_once_funding_is_back_at_zero) {
   Kernel kernel = two_perpetual_venues_hedged();
   (void)kernel.on(market(1, 1, 50'000, kT0, kNegative));
-  const auto moved = orders_in(kernel.on(Timer{after_hours(8)}));
+  (void)kernel.on(Timer{after_hours(8)});
+  const auto moved = orders_in(kernel.on(Timer{settled_after_hours(8)}));
   ASSERT_EQ(moved.size(), 2U);
   for (const OrderIntent& order : moved) {
-    (void)fill(kernel, order, 50'000, after_hours(8)); // venue 1 flat, venue 2 98 short
+    (void)fill(kernel, order, 50'000, settled_after_hours(8)); // venue 1 flat, venue 2 98 short
   }
 
   // -0.005 % is no longer below the threshold but not yet >= 0: still engaged
@@ -237,10 +249,11 @@ TEST(FundingGuard, is_released_with_an_alert_once_funding_is_back_at_zero) {
 TEST(FundingGuard, release_returns_the_hedge_to_the_perpetual_when_its_carry_is_better) {
   Kernel kernel = perpetual_with_future_hedged();
   (void)kernel.on(market(1, 1, 50'000, kT0, kNegative));
-  const auto moved = orders_in(kernel.on(Timer{after_hours(8)}));
+  (void)kernel.on(Timer{after_hours(8)});
+  const auto moved = orders_in(kernel.on(Timer{settled_after_hours(8)}));
   ASSERT_EQ(moved.size(), 2U);
   for (const OrderIntent& order : moved) {
-    (void)fill(kernel, order, 50'000, after_hours(8));
+    (void)fill(kernel, order, 50'000, settled_after_hours(8));
   }
   ASSERT_EQ(kernel.venue(1)->active, 2);
 
@@ -294,16 +307,55 @@ TEST(FundingGuard, the_fallback_ends_when_one_venue_recovers) {
   (void)kernel.on(market(2, 2, 50'000, kT0, kNegative));
   ASSERT_TRUE(orders_in(kernel.on(Timer{after_hours(8)})).empty());
 
-  // venue 2 back at +0.01 %: released, and venue 1 (still guarded) hands its
-  // share over: venue 1 buys 49, venue 2 sells 49
-  const auto actions = kernel.on(market(2, 2, 50'000, after_hours(9), kPositive));
-  EXPECT_EQ(alerts_in(actions, AlertCode::funding_guard_released).size(), 1U);
+  // venue 2 back at +0.01 %: released. Once that has held move_after,
+  // venue 1 (still guarded) hands its share over: venue 1 buys 49, venue 2
+  // sells 49
+  const auto releasing = kernel.on(market(2, 2, 50'000, after_hours(9), kPositive));
+  EXPECT_EQ(alerts_in(releasing, AlertCode::funding_guard_released).size(), 1U);
+  EXPECT_TRUE(orders_in(releasing).empty());
+  EXPECT_EQ(kernel.venue(1)->allocation, UsdCents{500'000});
+  const auto actions = kernel.on(Timer{settled_after_hours(9)});
   EXPECT_EQ(kernel.venue(1)->allocation, UsdCents{0});
   EXPECT_EQ(kernel.venue(2)->allocation, UsdCents{1'000'000});
   const auto orders = orders_in(actions);
   ASSERT_EQ(orders.size(), 2U);
   EXPECT_EQ(signed_quantity(*find_order(orders, 1)), 49);
   EXPECT_EQ(signed_quantity(*find_order(orders, 2)), -49);
+}
+
+TEST(FundingGuard, venues_whose_guards_release_a_moment_apart_keep_their_shares) {
+  Kernel kernel = two_perpetual_venues_hedged();
+  (void)kernel.on(market(1, 1, 50'000, kT0, kNegative));
+  (void)kernel.on(market(2, 2, 50'000, kT0, kNegative));
+  ASSERT_TRUE(orders_in(kernel.on(Timer{after_hours(8)})).empty());
+  // Both funding rates turn at the same funding time; venue 1's update
+  // arrives ten seconds before venue 2's. Without move_after, venue 2's
+  // share would go to venue 1 and come back: two round trips of 49.
+  const auto first = kernel.on(market(1, 1, 50'000, after_hours(9), kPositive));
+  EXPECT_EQ(alerts_in(first, AlertCode::funding_guard_released).size(), 1U);
+  EXPECT_TRUE(orders_in(first).empty());
+  const auto second = kernel.on(market(2, 2, 50'000, after_hours(9) + Duration::from_seconds(10), kPositive));
+  EXPECT_EQ(alerts_in(second, AlertCode::funding_guard_released).size(), 1U);
+  EXPECT_TRUE(orders_in(second).empty());
+  EXPECT_TRUE(orders_in(kernel.on(Timer{settled_after_hours(10)})).empty());
+  EXPECT_EQ(kernel.venue(1)->allocation, UsdCents{500'000});
+  EXPECT_EQ(kernel.venue(2)->allocation, UsdCents{500'000});
+}
+
+TEST(FundingGuard, venues_whose_guards_engage_a_moment_apart_keep_their_shares) {
+  Kernel kernel = two_perpetual_venues_hedged();
+  (void)kernel.on(market(1, 1, 50'000, kT0, kNegative));
+  (void)kernel.on(market(2, 2, 50'000, kT0 + Duration::from_seconds(10), kNegative));
+  const auto first = kernel.on(Timer{after_hours(8)});
+  EXPECT_EQ(alerts_in(first, AlertCode::funding_guard_engaged).size(), 1U);
+  EXPECT_TRUE(orders_in(first).empty());
+  const auto second = kernel.on(Timer{after_hours(8) + Duration::from_seconds(10)});
+  EXPECT_EQ(alerts_in(second, AlertCode::funding_guard_engaged).size(), 1U);
+  EXPECT_TRUE(orders_in(second).empty());
+  // every venue guarded: the fallback keeps both where they are
+  EXPECT_TRUE(orders_in(kernel.on(Timer{settled_after_hours(9)})).empty());
+  EXPECT_EQ(kernel.venue(1)->allocation, UsdCents{500'000});
+  EXPECT_EQ(kernel.venue(2)->allocation, UsdCents{500'000});
 }
 
 TEST(FundingGuard, thresholds_and_duration_come_from_the_config) {

@@ -106,9 +106,9 @@ TEST(KernelSnapshot, a_signed_snapshot_whose_venue_hedges_on_another_venues_inst
   ASSERT_EQ(source.venues()[0].config.id, 1);
   ASSERT_EQ(source.venues()[0].active, 1); // okx hedges on its swap
   const std::vector<std::uint8_t> bytes = snapshot_of(source);
-  // after the header, 9 kernel scalars, 8 counters and 27 words per slot;
+  // after the header, 9 kernel scalars, 8 counters and 28 words per slot;
   // active is a venue's ninth word
-  const std::size_t active_word = kHeaderWords + 9 + 8 + 27 * source.slots().size() + 8;
+  const std::size_t active_word = kHeaderWords + 9 + 8 + 28 * source.slots().size() + 8;
   ASSERT_EQ(word_at(bytes, active_word), 1u);
   Kernel target(small_config());
   EXPECT_FALSE(target.restore_snapshot(with_word(bytes, active_word, 2))); // Deribit's perpetual

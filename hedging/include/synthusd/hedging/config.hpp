@@ -93,6 +93,11 @@ struct FundingGuardConfig {
   Ratio engage_below = Ratio::from_ppm(-100); // -0.01 % per interval (shorts pay)
   Duration engage_after = Duration::from_hours(8);
   Ratio release_at_or_above = Ratio{0};
+  // A guard that engages or releases moves hedge between venues (or onto a
+  // venue's future) only once it has held this long: venues whose funding
+  // turns at the same funding time report it a few updates apart, and the
+  // hedge must not make a round trip between them meanwhile.
+  Duration move_after = Duration::from_seconds(300);
 };
 
 struct RiskFactors {

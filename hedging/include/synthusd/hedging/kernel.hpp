@@ -47,6 +47,7 @@ struct SlotState {
   bool funding_below_guard = false;
   Timestamp negative_funding_since{}; // valid while funding_below_guard
   bool funding_guard_engaged = false;
+  Timestamp guard_changed_at{}; // when the guard last engaged or released (0: never)
   Ratio annual_carry{};
   bool eligible = false;
   UsdCents target{};       // liability this slot hedges now
