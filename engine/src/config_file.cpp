@@ -260,6 +260,7 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
       t.ratio("switch_hysteresis", kernel.carry.switch_hysteresis);
       t.duration("roll_before_expiry_hours", 3600, kernel.carry.roll_before_expiry);
       t.duration("funding_average_hours", 3600, kernel.carry.funding_average_window);
+      t.boolean("repay_switch", kernel.carry.repay_switch);
     }
     if (const toml::table* table = subtable(root, "collateral")) {
       TableReader t(problems, *table, "collateral", file);

@@ -23,7 +23,7 @@ static_assert(field_count<KernelConfig>() == 14, "KernelConfig changed: update K
 static_assert(field_count<VenueConfig>() == 4, "VenueConfig changed: update Kernel::config_digest");
 static_assert(field_count<InstrumentSpec>() == 14, "InstrumentSpec changed: update Kernel::config_digest");
 static_assert(field_count<BandConfig>() == 9, "BandConfig changed: update Kernel::config_digest");
-static_assert(field_count<CarryConfig>() == 3, "CarryConfig changed: update Kernel::config_digest");
+static_assert(field_count<CarryConfig>() == 4, "CarryConfig changed: update Kernel::config_digest");
 static_assert(field_count<CollateralConfig>() == 8, "CollateralConfig changed: update Kernel::config_digest");
 static_assert(field_count<FundingGuardConfig>() == 4, "FundingGuardConfig changed: update Kernel::config_digest");
 static_assert(field_count<RiskFactors>() == 3, "RiskFactors changed: update Kernel::config_digest");
@@ -92,6 +92,7 @@ std::uint64_t Kernel::config_digest() const noexcept {
   d.add(config_.carry.switch_hysteresis.raw);
   d.add(config_.carry.roll_before_expiry.nanoseconds);
   d.add(config_.carry.funding_average_window.nanoseconds);
+  d.add(config_.carry.repay_switch);
   const CollateralConfig& c = config_.collateral;
   d.add(c.low_bound.raw);
   d.add(c.low_safe_bound.raw);

@@ -103,7 +103,7 @@ void Kernel::choose_instruments() noexcept {
       CarryCandidate& candidate = carry_scratch_[count++];
       candidate = CarryCandidate{slot.spec.id, slot.eligible, slot.annual_carry};
       candidate.switch_cost = slot.spec.taker_fee;
-      if (slot.spec.kind == InstrumentKind::inverse_future) {
+      if (slot.spec.kind == InstrumentKind::inverse_future && config_.carry.repay_switch) {
         candidate.holding = slot.spec.expiry - config_.carry.roll_before_expiry - now_;
       }
     }

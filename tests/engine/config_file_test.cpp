@@ -238,6 +238,7 @@ move_after_seconds = 0.25
 [carry]
 roll_before_expiry_hours = 1.5
 funding_average_hours = 0
+repay_switch = false
 )",
                                            "test.toml");
   // 0.0005 h is 1.8 s: once rounded to whole milli-hours it was 0, and the
@@ -245,6 +246,7 @@ funding_average_hours = 0
   EXPECT_EQ(config.kernel.funding_guard.engage_after, hedging::Duration::from_milliseconds(1'800));
   EXPECT_EQ(config.kernel.carry.roll_before_expiry, hedging::Duration::from_seconds(5'400));
   EXPECT_EQ(config.kernel.carry.funding_average_window, hedging::Duration{}) << "0: the rate itself";
+  EXPECT_FALSE(config.kernel.carry.repay_switch);
   EXPECT_EQ(config.kernel.funding_guard.move_after, hedging::Duration::from_milliseconds(250));
   EXPECT_EQ(parse_config(kMinimal, "test.toml").kernel.carry.funding_average_window, hedging::Duration::from_hours(24));
   const std::vector<ConfigProblem> problems = problems_of(std::string(kMinimal) + R"(

@@ -537,6 +537,17 @@ TEST(KernelCarry, the_switch_to_a_future_that_cannot_repay_its_fees_is_not_made)
   EXPECT_EQ(kernel.venue(kVenue)->active, kPerp);
 }
 
+TEST(KernelCarry, without_repay_switch_carry_and_hysteresis_alone_decide) {
+  KernelConfig config = perp_and_future_config();
+  config.instruments[0].expiry = kStart + Duration::from_hours(44);
+  config.carry.repay_switch = false;
+  Kernel kernel(std::move(config));
+  (void)kernel.on(VenueStatus{kVenue, true, kStart});
+  (void)kernel.on(perp_market(kStart, Ratio{0}));
+  (void)kernel.on(market(kVenue, kFuture, 50'060, kStart, Ratio{0}, Price::from_dollars(50'000)));
+  EXPECT_EQ(kernel.venue(kVenue)->active, kFuture);
+}
+
 TEST(KernelCarry, a_future_flat_at_its_expiry_was_delivered_not_liquidated) {
   Kernel kernel = hedged_on_the_future(perp_and_future_config());
   (void)kernel.on(CollateralSnapshot{kVenue, Sats{10'000'000}, kStart});

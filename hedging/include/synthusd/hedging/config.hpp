@@ -65,6 +65,10 @@ struct CarryConfig {
   // (Binance, 2022-11) would otherwise move the whole hedge onto a future
   // and back every few hours, two taker fees each way. 0: the rate itself.
   Duration funding_average_window = Duration::from_hours(24);
+  // A move onto a future must repay both taker fees before the future's roll
+  // point (carry.hpp). false: carry and hysteresis alone, for a demo whose
+  // clocks run faster than the kernel's.
+  bool repay_switch = true;
 };
 
 struct CollateralConfig {
