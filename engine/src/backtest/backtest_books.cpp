@@ -1,8 +1,10 @@
 #include "backtest_books.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
+#include "liquidation_distance.hpp"
 #include "synthusd/venue/dated_futures.hpp"
 
 namespace synthusd::engine {
@@ -121,6 +123,50 @@ std::size_t VenueBooks::home_book(hedging::VenueId venue) const {
     throw std::logic_error("backtest: a venue without books");
   }
   return home == books_.size() ? last : home; // every future delivered: the last one keeps it
+}
+
+BookMeasures VenueBooks::measure(hedging::Price index) {
+  BookMeasures out;
+  hedging::int128 hedge = 0;
+  for (const hedging::VenueId venue : venues_) {
+    hedging::int128 venue_exposure = 0;
+    Sats venue_equity{};
+    bool venue_position = false;
+    for (Book& book : books_) {
+      if (book.venue != venue) {
+        continue;
+      }
+      const venue::AccountState& account = book.engine->account(kAccount);
+      const Sats equity = book.engine->equity(kAccount);
+      out.equity += equity;
+      venue_equity += equity;
+      const hedging::Price mark = book.engine->quote().mark;
+      const hedging::int128 exposure = book.engine->terms().notional_cents_at(account.position.abs(), mark);
+      hedge += account.position.value < 0 ? exposure : -exposure;
+      venue_exposure += exposure;
+      venue_position = venue_position || !account.position.is_zero();
+      if (account.position.value < 0) {
+        const hedging::Ratio distance =
+            short_liquidation_distance(account, book.engine->terms(), book.spec->maintenance_margin, mark);
+        out.nearest_liquidation = out.any_short ? std::min(out.nearest_liquidation, distance) : distance;
+        out.any_short = true;
+      }
+    }
+    if (!venue_position) {
+      continue;
+    }
+    // A venue's leverage: its gross exposure over all its books' equity.
+    const hedging::UsdCents collateral = hedging::sats_to_cents(venue_equity, index, Rounding::down);
+    if (collateral.value > 0) {
+      out.worst_leverage =
+          std::max(out.worst_leverage, hedging::Ratio{static_cast<std::int64_t>(hedging::divide(
+                                           venue_exposure * hedging::Ratio::kScale, collateral.value, Rounding::up))});
+    } else {
+      out.worst_leverage = hedging::Ratio{999 * hedging::Ratio::kScale};
+    }
+  }
+  out.hedge = hedging::UsdCents{static_cast<std::int64_t>(hedge)};
+  return out;
 }
 
 bool VenueBooks::idle(const Book& book) {

@@ -47,6 +47,15 @@ struct Book {
   [[nodiscard]] bool is_future() const noexcept { return spec->kind == hedging::InstrumentKind::inverse_future; }
 };
 
+// What the books hold at a point, valued at the index.
+struct BookMeasures {
+  hedging::Sats equity{};             // every book's, in sats
+  hedging::UsdCents hedge{};          // short exposure (long counts against), USD at each book's mark
+  hedging::Ratio worst_leverage{};    // the highest venue's gross exposure / its books' equity
+  hedging::Ratio nearest_liquidation; // the nearest short's price move to liquidation (valid: any_short)
+  bool any_short = false;
+};
+
 // Receives the events a book produced (fills, cancels, position updates).
 using BookEvents = std::function<void(std::size_t book, std::vector<venue::Event>& events)>;
 
@@ -67,6 +76,7 @@ public:
   // Sum of the equity of the venue's books, in sats.
   [[nodiscard]] hedging::Sats venue_equity(hedging::VenueId venue);
   [[nodiscard]] std::size_t home_book(hedging::VenueId venue) const;
+  [[nodiscard]] BookMeasures measure(hedging::Price index);
 
   void gather_collateral(std::size_t book, const BookEvents& events);
   void sweep_idle_books(const BookEvents& events);

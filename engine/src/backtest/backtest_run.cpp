@@ -13,7 +13,6 @@
 #include <stdexcept>
 
 #include "backtest_books.hpp"
-#include "liquidation_distance.hpp"
 #include "synthusd/engine/backtest_run.hpp"
 #include "synthusd/hedging/kernel.hpp"
 #include "synthusd/venue/contract_terms.hpp"
@@ -173,20 +172,19 @@ private:
       // closing the instrument the hedge leaves is what frees its collateral
       // for the one it moves to (a venue that margins them together takes
       // the two in either order).
-      for (const Action& action : batch) {
-        if (const auto* order = std::get_if<OrderIntent>(&action); order != nullptr && order->reduce_only) {
-          send_order(*order);
-        }
-      }
-      for (const Action& action : batch) {
-        if (const auto* order = std::get_if<OrderIntent>(&action)) {
-          if (!order->reduce_only) {
-            send_order(*order);
+      for (const bool reducing : {true, false}) {
+        for (const Action& action : batch) {
+          if (const auto* order = std::get_if<OrderIntent>(&action)) {
+            if (order->reduce_only == reducing) {
+              send_order(*order);
+            }
+          } else if (reducing) {
+            continue;
+          } else if (const auto* cancel = std::get_if<CancelIntent>(&action)) {
+            cancel_order(*cancel);
+          } else if (const auto* alert = std::get_if<Alert>(&action)) {
+            note_alert(*alert);
           }
-        } else if (const auto* cancel = std::get_if<CancelIntent>(&action)) {
-          cancel_order(*cancel);
-        } else if (const auto* alert = std::get_if<Alert>(&action)) {
-          note_alert(*alert);
         }
       }
     }
@@ -448,10 +446,10 @@ private:
 
   // A future delivers at its expiry (its book's path ends there, at the
   // index): what is still open closes at the delivery price, open orders are
-  // cancelled, the kernel is told the position is flat, and the book's
-  // collateral moves to the venue's home book.
+  // cancelled and the kernel is told the position is flat. The book is idle
+  // from then on: an order gathers its collateral, and the point's sweep
+  // moves what is left to the venue's home book.
   void settle_expired_futures() {
-    bool any = false;
     for (std::size_t b = 0; b < books_.books().size(); ++b) {
       Book& book = books_.books()[b];
       if (!book.is_future() || book.settled || now_ < book.spec->expiry) {
@@ -462,16 +460,12 @@ private:
       book.engine->settle(book.engine->quote().mark, events);
       handle_venue_events(b, events);
       book.settled = true;
-      any = true;
       add_marker("expiry",
                  std::string(book.spec->symbol.view()) + " delivered at " +
                      venue::format_price(book.engine->quote().mark) +
                      (open.is_zero() ? std::string() : ", " + std::to_string(open.value) + " contracts open"));
       pending_.push_back(PositionSnapshot{book.venue, book.spec->id, Contracts{}, now_});
       drain();
-    }
-    if (any) {
-      books_.sweep_idle_books(on_events_);
     }
   }
 
@@ -526,58 +520,17 @@ private:
     sample.time = now_;
     sample.price = price_;
     sample.liability = kernel_.liability();
-    Sats holdings = wallet_ + in_transit_;
-    Ratio worst_leverage{};
-    bool distance_known = false;
-    Ratio nearest{};
-    int128 hedge = 0;
-    for (const VenueId venue : books_.venues()) {
-      int128 venue_exposure = 0;
-      Sats venue_equity{};
-      bool venue_position = false;
-      for (Book& book : books_.books()) {
-        if (book.venue != venue) {
-          continue;
-        }
-        const venue::AccountState& account = book.engine->account(kAccount);
-        const Sats equity = book.engine->equity(kAccount);
-        holdings += equity;
-        venue_equity += equity;
-        const Price mark = book.engine->quote().mark;
-        const int128 exposure = book.engine->terms().notional_cents_at(account.position.abs(), mark);
-        hedge += account.position.value < 0 ? exposure : -exposure;
-        venue_exposure += exposure;
-        venue_position = venue_position || !account.position.is_zero();
-        if (account.position.value < 0) {
-          const Ratio distance =
-              short_liquidation_distance(account, book.engine->terms(), book.spec->maintenance_margin, mark);
-          nearest = distance_known ? std::min(nearest, distance) : distance;
-          distance_known = true;
-        }
-      }
-      if (!venue_position) {
-        continue;
-      }
-      // A venue's leverage: its gross exposure over all its books' equity.
-      const UsdCents collateral = sats_to_cents(venue_equity, price_, Rounding::down);
-      if (collateral.value > 0) {
-        worst_leverage = std::max(
-            worst_leverage,
-            Ratio{static_cast<std::int64_t>(divide(venue_exposure * Ratio::kScale, collateral.value, Rounding::up))});
-      } else {
-        worst_leverage = Ratio{999 * Ratio::kScale};
-      }
-    }
-    sample.hedge = UsdCents{static_cast<std::int64_t>(hedge)};
+    const BookMeasures books = books_.measure(price_);
+    sample.hedge = books.hedge;
     // Costs are added back in the BTC they were paid in, at today's price:
     // had they not been paid, that BTC would still be held.
-    sample.value = sats_to_cents(holdings + cost_sats_, price_, Rounding::half_even);
+    sample.value = sats_to_cents(wallet_ + in_transit_ + books.equity + cost_sats_, price_, Rounding::half_even);
     sample.error_centi_bps = centi_bps((sample.value - sample.liability).value, sample.liability.value);
     sample.fees = result_.fees;
     sample.funding_paid = result_.funding_paid - result_.funding_received;
-    sample.leverage = worst_leverage;
-    sample.liquidation_distance = nearest;
-    sample.has_position = distance_known;
+    sample.leverage = books.worst_leverage;
+    sample.liquidation_distance = books.nearest_liquidation;
+    sample.has_position = books.any_short;
 
     result_.worst_shortfall_centi_bps = std::min(result_.worst_shortfall_centi_bps, sample.error_centi_bps);
     result_.worst_excess_centi_bps = std::max(result_.worst_excess_centi_bps, sample.error_centi_bps);
@@ -586,10 +539,11 @@ private:
     if (magnitude > inputs_.tolerance_centi_bps) {
       result_.time_beyond_tolerance.nanoseconds += until_next.nanoseconds;
     }
-    result_.max_leverage = std::max(result_.max_leverage, worst_leverage);
-    if (distance_known) {
-      result_.min_liquidation_distance =
-          result_.any_position ? std::min(result_.min_liquidation_distance, nearest) : nearest;
+    result_.max_leverage = std::max(result_.max_leverage, books.worst_leverage);
+    if (books.any_short) {
+      result_.min_liquidation_distance = result_.any_position
+                                             ? std::min(result_.min_liquidation_distance, books.nearest_liquidation)
+                                             : books.nearest_liquidation;
       result_.any_position = true;
     }
     result_.samples.push_back(sample);
