@@ -135,7 +135,9 @@ void Kernel::apply(const MarketUpdate& event) noexcept {
   slot.next_funding_time = event.next_funding_time;
   slot.market_time = event.time;
   slot.has_market = true;
-  average_funding(slot, event.funding_rate, event.time);
+  if (is_perpetual(slot.spec.kind)) {
+    average_funding(slot, event.funding_rate, event.time); // a future's carry is its basis
+  }
   if (config_.bands.volatility_reference.raw > 0) {
     VolatilitySample sample{slot.volatility_mark, slot.volatility_time, slot.hourly_variance};
     const auto reference = static_cast<std::uint64_t>(config_.bands.volatility_reference.raw);

@@ -90,16 +90,16 @@ void Kernel::choose_instruments() noexcept {
       if (!slot.has_market) {
         continue;
       }
+      // a guard engaged for less than move_after does not move the hedge yet
+      const bool guard_holds = slot.funding_guard_engaged && guard_settled(slot);
       if (slot.spec.kind == InstrumentKind::inverse_future) {
         slot.annual_carry = annualised_basis_carry(slot.mark, slot.index, now_, slot.spec.expiry);
         slot.eligible = now_ < slot.spec.expiry - config_.carry.roll_before_expiry;
       } else {
         slot.annual_carry = annualised_funding_carry(slot.funding_average, slot.spec.funding_interval);
-        // a guard engaged for less than move_after does not move the hedge yet
-        const bool newly_guarded = slot.funding_guard_engaged && !guard_settled(slot);
-        slot.eligible = !slot.funding_guard_engaged || fallback_to_guarded_ || newly_guarded;
+        slot.eligible = !guard_holds || fallback_to_guarded_;
       }
-      has_unguarded = has_unguarded || (slot.eligible && (!slot.funding_guard_engaged || !guard_settled(slot)));
+      has_unguarded = has_unguarded || (slot.eligible && !guard_holds);
       CarryCandidate& candidate = carry_scratch_[count++];
       candidate = CarryCandidate{slot.spec.id, slot.eligible, slot.annual_carry};
       candidate.switch_cost = slot.spec.taker_fee;
