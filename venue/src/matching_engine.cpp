@@ -21,8 +21,7 @@ using hedging::int128;
 } // namespace
 
 Engine::Engine(EngineConfig config, std::vector<hedging::PricePoint> path, FundingSchedule funding)
-    : config_(std::move(config)), terms_{config_.kind, config_.contract_value, config_.contract_size},
-      path_(std::move(path)), funding_(std::move(funding)) {
+    : config_(std::move(config)), path_(std::move(path)), funding_(std::move(funding)) {
   if (path_.empty()) {
     throw std::invalid_argument("venue engine: the price path is empty");
   }
@@ -31,7 +30,7 @@ Engine::Engine(EngineConfig config, std::vector<hedging::PricePoint> path, Fundi
       throw std::invalid_argument("venue engine: the price path needs positive prices in increasing time");
     }
   }
-  if (!terms_.is_valid() || !config_.tick_size.is_valid() || config_.spread_ticks < 1 || config_.fill_slices < 1 ||
+  if (!terms().is_valid() || !config_.tick_size.is_valid() || config_.spread_ticks < 1 || config_.fill_slices < 1 ||
       config_.max_order_size.value <= 0 || config_.touch_size.value < 0 || config_.reject_every < 0 ||
       config_.reject_above.value < 0 || config_.initial_margin.raw <= 0 || config_.liquidation_margin.raw < 0 ||
       config_.funding_interval.nanoseconds <= 0) {
@@ -57,7 +56,7 @@ void Engine::advance_to(Timestamp time, std::vector<Event>& out) {
       ++path_index_;
       now_ = next_point;
       set_market_price(path_[path_index_].price, now_);
-      if (terms_.kind == ContractKind::linear) {
+      if (terms().kind == ContractKind::linear) {
         settle_linear_pnl(out);
       }
       match_resting(out);
@@ -353,7 +352,7 @@ void Engine::new_order(std::string_view account_name, const NewOrder& request, s
     const Contracts before = worst_case_exposure(account, order.side, Contracts{});
     const Contracts after = worst_case_exposure(account, order.side, order.quantity);
     if (after > before) {
-      const Sats required = terms_.margin(after, quote_.mark, config_.initial_margin);
+      const Sats required = terms().margin(after, quote_.mark, config_.initial_margin);
       const Sats equity = equity_of(account_state(account));
       if (required > equity) {
         reject_new_order(account, request, RejectReason::exceeds_limit,
@@ -459,7 +458,7 @@ void Engine::replace_order(std::string_view account, const ReplaceOrder& request
     const Contracts change = replaced.quantity - order.quantity;
     const Contracts after = worst_case_exposure(reject.account, order.side, change);
     if (change.value > 0 && after > before) {
-      const Sats required = terms_.margin(after, quote_.mark, config_.initial_margin);
+      const Sats required = terms().margin(after, quote_.mark, config_.initial_margin);
       const Sats equity = equity_of(account_state(account));
       if (required > equity) {
         reject.text = "not enough funds: initial margin " + btc(required) + " exceeds equity " + btc(equity);

@@ -18,7 +18,7 @@ void Engine::apply_funding(Timestamp time, std::vector<Event>& out) {
     if (account.position.is_zero()) {
       continue;
     }
-    const Sats payment = terms_.funding(account.position, quote_.mark, rate);
+    const Sats payment = terms().funding(account.position, quote_.mark, rate);
     account.balance -= payment;
     account.funding_paid += payment;
     position_update(name, out);
@@ -45,7 +45,7 @@ Sats Engine::unrealised_pnl(const AccountState& account) const noexcept {
   if (account.position.is_zero()) {
     return Sats{};
   }
-  return terms_.pnl(account.position, account.entry_price, quote_.mark);
+  return terms().pnl(account.position, account.entry_price, quote_.mark);
 }
 
 Sats Engine::equity_of(const AccountState& account) const noexcept { return account.balance + unrealised_pnl(account); }
@@ -62,7 +62,7 @@ Sats Engine::withdraw(std::string_view name, Sats amount, std::vector<Event>& ou
   AccountState& state = account_state(name);
   const std::string account(name);
   const Contracts total = worst_case_exposure(account, Side::buy, Contracts{});
-  const Sats required = terms_.margin(total, quote_.mark, config_.initial_margin);
+  const Sats required = terms().margin(total, quote_.mark, config_.initial_margin);
   const Sats free = std::min(equity_of(state) - required, state.balance);
   const Sats taken = std::max(Sats{}, std::min(amount, free));
   state.balance -= taken;
@@ -94,12 +94,12 @@ void Engine::check_margins(std::vector<Event>& out) {
     const AccountState& account = accounts_.find(name)->second;
     const Sats equity = equity_of(account);
     if (!account.position.is_zero() &&
-        equity < terms_.margin(account.position, quote_.mark, config_.liquidation_margin)) {
+        equity < terms().margin(account.position, quote_.mark, config_.liquidation_margin)) {
       liquidate(name, out);
       continue;
     }
     const Contracts total = worst_case_exposure(name, Side::buy, Contracts{});
-    if (total != account.position.abs() && terms_.margin(total, quote_.mark, config_.liquidation_margin) > equity) {
+    if (total != account.position.abs() && terms().margin(total, quote_.mark, config_.liquidation_margin) > equity) {
       cancel_for_margin(name, out);
     }
   }
@@ -144,7 +144,7 @@ void Engine::cancel_for_margin(const std::string& account, std::vector<Event>& o
     }
     const Sats equity = equity_of(account_state(account));
     const Contracts total = worst_case_exposure(account, Side::buy, Contracts{});
-    if (terms_.margin(total, quote_.mark, config_.initial_margin) <= equity) {
+    if (terms().margin(total, quote_.mark, config_.initial_margin) <= equity) {
       return;
     }
     auto next = std::next(it);
@@ -159,12 +159,12 @@ void Engine::apply_fill_to_account(AccountState& account, Side side, Contracts q
   const Contracts signed_quantity{hedging::sign_of(side) * quantity.value};
   const Contracts held = account.position;
   if (held.is_zero() || (held.value > 0) == (signed_quantity.value > 0)) {
-    account.entry_price = terms_.average_entry(held, account.entry_price, signed_quantity, price);
+    account.entry_price = terms().average_entry(held, account.entry_price, signed_quantity, price);
     account.position = held + signed_quantity;
   } else {
     const std::int64_t closed = std::min(quantity.value, held.abs().value);
     const Contracts closed_signed{held.value > 0 ? closed : -closed};
-    const Sats pnl = terms_.pnl(closed_signed, account.entry_price, price);
+    const Sats pnl = terms().pnl(closed_signed, account.entry_price, price);
     account.balance += pnl;
     account.realised_pnl += pnl;
     account.position = held + signed_quantity;
@@ -174,7 +174,7 @@ void Engine::apply_fill_to_account(AccountState& account, Side side, Contracts q
       account.entry_price = price; // flipped: the remainder opened here
     }
   }
-  const Sats fee = terms_.fee(quantity, price, maker ? config_.maker_fee : config_.taker_fee);
+  const Sats fee = terms().fee(quantity, price, maker ? config_.maker_fee : config_.taker_fee);
   account.balance -= fee;
   account.fees_paid += fee;
 }
@@ -187,7 +187,7 @@ void Engine::settle_linear_pnl(std::vector<Event>& out) {
     if (account.position.is_zero() || account.entry_price == quote_.mark) {
       continue;
     }
-    const Sats pnl = terms_.pnl(account.position, account.entry_price, quote_.mark);
+    const Sats pnl = terms().pnl(account.position, account.entry_price, quote_.mark);
     account.balance += pnl;
     account.realised_pnl += pnl;
     account.entry_price = quote_.mark;
@@ -211,7 +211,7 @@ void Engine::settle(Price delivery, std::vector<Event>& out) {
       continue;
     }
     // Delivery closes at the delivery price like a fill, without a fee.
-    const Sats pnl = terms_.pnl(account.position, account.entry_price, delivery);
+    const Sats pnl = terms().pnl(account.position, account.entry_price, delivery);
     account.balance += pnl;
     account.realised_pnl += pnl;
     account.position = Contracts{};
@@ -275,8 +275,8 @@ void Engine::inquire_collateral(std::string_view account, const CollateralInquir
   event.unrealised_pnl = unrealised_pnl(state);
   event.equity = equity_of(state);
   const Contracts total = worst_case_exposure(event.account, Side::buy, Contracts{});
-  event.initial_margin = terms_.margin(total, quote_.mark, config_.initial_margin);
-  event.maintenance_margin = terms_.margin(state.position, quote_.mark, config_.liquidation_margin);
+  event.initial_margin = terms().margin(total, quote_.mark, config_.initial_margin);
+  event.maintenance_margin = terms().margin(state.position, quote_.mark, config_.liquidation_margin);
   event.available = event.equity - event.initial_margin;
   event.time = now_;
   out.emplace_back(std::move(event));

@@ -15,10 +15,11 @@
 // contract the kernel sizes as linear_perpetual (contracts * size * mark).
 // The backing ledger values a linear fill as a USD-settled contract,
 // q * size * (index - fill) / index, which differs from this one's sum over
-// marks once the price has moved in between. The BTC a short earns as the price falls is itself
-// exposed to the price, so a short that covers a USD liability L holds the
-// right amount only while contracts * size = L / price: the hedge must be
-// re-sized as the price moves (an inverse short needs no such re-hedge).
+// marks once the price has moved in between. The BTC a short earns as the
+// price falls is itself exposed to the price, so a short that covers a USD
+// liability L holds the right amount only while contracts * size = L /
+// price: the hedge must be re-sized as the price moves (an inverse short
+// needs no such re-hedge).
 //
 // Rounding rule, as in inverse.hpp: in the venue's favour. Credits round
 // down, debits and requirements round up.

@@ -320,7 +320,9 @@ public:
   Engine(EngineConfig config, std::vector<hedging::PricePoint> path, FundingSchedule funding);
 
   [[nodiscard]] const EngineConfig& config() const noexcept { return config_; }
-  [[nodiscard]] const ContractTerms& terms() const noexcept { return terms_; }
+  [[nodiscard]] ContractTerms terms() const noexcept {
+    return {config_.kind, config_.contract_value, config_.contract_size};
+  }
   // Contracts the account would hold if all its open orders on one side
   // filled (what initial margin is charged on). Cold path: allocates.
   [[nodiscard]] Contracts open_exposure(std::string_view account) const {
@@ -429,7 +431,6 @@ private:
   [[nodiscard]] Price round_to_tick(Price price) const noexcept;
 
   EngineConfig config_;
-  ContractTerms terms_;
   std::vector<hedging::PricePoint> path_;
   FundingSchedule funding_;
   std::size_t path_index_ = 0;
