@@ -80,10 +80,10 @@ LiabilityAdmission::LiabilityAdmission(LiabilitySink& sink, hedging::Ratio conve
   }
 }
 
-const LiabilityAdmission::Seen* LiabilityAdmission::find_seen(const std::string& id,
+const LiabilityAdmission::Seen* LiabilityAdmission::find_seen(std::string_view id,
                                                               std::uint64_t event_id) const noexcept {
-  if (const auto found = seen_.find(id); found != seen_.end()) {
-    return &found->second;
+  if (const Seen* found = seen_.find(id); found != nullptr) {
+    return found;
   }
   // A record of an older journal knows only the key: it stands for any id
   // with that key (what the engine did before ids were journaled).
@@ -195,7 +195,7 @@ Admission LiabilityAdmission::admit(const LiabilityRequest& request) {
     result.outcome = Admission::Outcome::full;
     return result;
   }
-  seen_.emplace(request.id, Seen{ticket, print});
+  seen_.insert(request.id, Seen{ticket, print});
   day_ = day;
   daily_cents_ = daily;
   ++counters_.accepted;
@@ -284,7 +284,7 @@ Admission LiabilityAdmission::admit_other(const LiabilityRequest& request, std::
     result.outcome = Admission::Outcome::full;
     return result;
   }
-  seen_.emplace(request.id, Seen{ticket, print});
+  seen_.insert(request.id, Seen{ticket, print});
   ++counters_.accepted;
   result.outcome = Admission::Outcome::accepted;
   result.ticket = ticket;

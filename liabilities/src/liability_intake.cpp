@@ -11,28 +11,35 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
-#include <deque>
+#include <iterator>
 #include <stdexcept>
 
 namespace synthusd::liabilities {
 
 struct LiabilityIntake::Connection {
-  struct Answer {
-    std::uint64_t ticket = 0; // released once the sink is durable up to here (0: at once)
-    std::string text;
+  // An answer waiting for durability: released once the sink is durable up
+  // to `ticket` (0: at once), `bytes` long in `answers`.
+  struct Waiting {
+    std::uint64_t ticket = 0;
+    std::size_t bytes = 0;
   };
   int fd = -1;
-  std::string in;             // bytes read and not yet handled (a partial line at the end)
-  std::deque<Answer> pending; // answers in line order, waiting for durability
-  std::size_t pending_bytes = 0;
-  std::string out;     // answers released and not yet written
+  std::string in; // bytes read and not yet handled (a partial line at the end)
+  // Every answer not yet written, in line order: the first `released` bytes
+  // may be sent; the rest wait for durability, one `waiting` entry each
+  // (from waiting_head). Reused, so an answer allocates nothing once they
+  // have grown to the connection's usual load.
+  std::string answers;
+  std::size_t released = 0;
+  std::vector<Waiting> waiting;
+  std::size_t waiting_head = 0;
   bool paused = false; // its answers reached max_output_bytes: not read until it reads them
 
-  void answer(std::uint64_t ticket, std::string text) {
-    pending_bytes += text.size();
-    pending.push_back({ticket, std::move(text)});
-  }
+  // An answer is written at the end of `answers` from `start`; this files it.
+  void answer_from(std::size_t start, std::uint64_t ticket) { waiting.push_back({ticket, answers.size() - start}); }
+  [[nodiscard]] bool has_waiting() const noexcept { return waiting_head < waiting.size(); }
   bool discarding = false;                       // inside an oversized line: drop bytes until its newline
   bool blocked = false;                          // the sink was full: handle `in` before reading more
   bool closing = false;                          // the peer stopped writing: close once nothing is pending
@@ -51,6 +58,12 @@ namespace {
 // also reads the market) for more than about a hundred lines; the rest
 // stays in the socket, which keeps the descriptor readable for the next poll.
 constexpr std::size_t kReadBudgetBytes = 16 * 1024;
+
+void append_number(std::string& out, std::uint64_t value) {
+  char digits[20];
+  const auto result = std::to_chars(std::begin(digits), std::end(digits), value);
+  out.append(digits, result.ptr);
+}
 
 } // namespace
 
@@ -168,7 +181,7 @@ void LiabilityIntake::update_interest(Connection& connection) {
   // A closing connection (the peer sent its last line) is not read again:
   // its end of input would report on every wait.
   std::uint32_t wanted = connection.blocked || connection.paused || connection.closing ? 0U : EPOLLIN | EPOLLRDHUP;
-  if (!connection.out.empty()) {
+  if (connection.released > 0) {
     wanted |= EPOLLOUT;
   }
   if (wanted != connection.interest) {
@@ -196,9 +209,13 @@ void LiabilityIntake::process_lines(Connection& connection) {
       connection.discarding = false;
       ++counters_.lines;
       ++counters_.rejected;
-      rejections_.record("line longer than " + std::to_string(options_.max_line_bytes) + " bytes");
-      connection.answer(0, "{\"reject\":\"\",\"reason\":\"line longer than " + std::to_string(options_.max_line_bytes) +
-                               " bytes\"}\n");
+      const std::string reason = "line longer than " + std::to_string(options_.max_line_bytes) + " bytes";
+      rejections_.record(reason);
+      const std::size_t answer_start = connection.answers.size();
+      connection.answers += "{\"reject\":\"\",\"reason\":";
+      append_json_string(connection.answers, reason);
+      connection.answers += "}\n";
+      connection.answer_from(answer_start, 0);
       start = newline + 1;
       continue;
     }
@@ -219,13 +236,30 @@ bool LiabilityIntake::handle_line(Connection& connection, std::string_view line)
   if (line.empty()) {
     return true;
   }
-  LiabilityRequest request;
-  std::string reason;
-  const auto reject = [&](const std::string& id, const std::string& why) {
+  // request_ and reason_ are reused line after line (their strings keep
+  // their capacity), and answers are written straight into the
+  // connection's buffer: an accepted payment allocates nothing here.
+  LiabilityRequest& request = request_;
+  std::string& reason = reason_;
+  std::string& out = connection.answers;
+  const std::size_t answer_start = out.size();
+  const auto reject = [&](std::string_view id, std::string_view why) {
     ++counters_.lines;
     ++counters_.rejected;
-    rejections_.record(why, id.empty() ? std::string() : "id " + id);
-    connection.answer(0, "{\"reject\":" + quote_json_string(id) + ",\"reason\":" + quote_json_string(why) + "}\n");
+    rejections_.record(why, id.empty() ? std::string() : "id " + std::string(id)); // cold: a tally by reason
+    out += "{\"reject\":";
+    append_json_string(out, id);
+    out += ",\"reason\":";
+    append_json_string(out, why);
+    out += "}\n";
+    connection.answer_from(answer_start, 0);
+  };
+  const auto close_ack = [&] {
+    if (request.pay_index) {
+      out += ",\"pay_index\":";
+      append_number(out, *request.pay_index);
+    }
+    out += "}\n";
   };
   if (!parse_liability_line(line, request, reason)) {
     reject("", reason);
@@ -238,7 +272,6 @@ bool LiabilityIntake::handle_line(Connection& connection, std::string_view line)
     return false;
   }
   const Admission admission = admission_.admit(request);
-  const std::string pay_index = request.pay_index ? ",\"pay_index\":" + std::to_string(*request.pay_index) : "";
   switch (admission.outcome) {
   case Admission::Outcome::full:
   case Admission::Outcome::unpriced: // the index went invalid since the check above
@@ -249,14 +282,21 @@ bool LiabilityIntake::handle_line(Connection& connection, std::string_view line)
   case Admission::Outcome::duplicate:
     ++counters_.lines;
     ++counters_.duplicates;
-    connection.answer(admission.ticket,
-                      "{\"ack\":" + quote_json_string(request.id) + ",\"duplicate\":true" + pay_index + "}\n");
+    out += "{\"ack\":";
+    append_json_string(out, request.id);
+    out += ",\"duplicate\":true";
+    close_ack();
+    connection.answer_from(answer_start, admission.ticket);
     return true;
   case Admission::Outcome::accepted:
     ++counters_.lines;
     ++counters_.accepted;
-    connection.answer(admission.ticket, "{\"ack\":" + quote_json_string(request.id) +
-                                            ",\"sequence\":" + std::to_string(admission.ticket) + pay_index + "}\n");
+    out += "{\"ack\":";
+    append_json_string(out, request.id);
+    out += ",\"sequence\":";
+    append_number(out, admission.ticket);
+    close_ack();
+    connection.answer_from(answer_start, admission.ticket);
     return true;
   }
   return true;
@@ -271,13 +311,16 @@ void LiabilityIntake::close_connection(std::size_t index) {
 void LiabilityIntake::release_answers(std::uint64_t durable) {
   for (const auto& connection : connections_) {
     // In order: an answer waits for every answer before it on its connection.
-    while (!connection->pending.empty() && connection->pending.front().ticket <= durable) {
-      connection->pending_bytes -= connection->pending.front().text.size();
-      connection->out += connection->pending.front().text;
-      connection->pending.pop_front();
+    while (connection->has_waiting() && connection->waiting[connection->waiting_head].ticket <= durable) {
+      connection->released += connection->waiting[connection->waiting_head].bytes;
+      ++connection->waiting_head;
     }
-    while (!connection->out.empty() && !connection->gone) {
-      const ssize_t n = ::send(connection->fd, connection->out.data(), connection->out.size(), MSG_NOSIGNAL);
+    if (!connection->has_waiting()) {
+      connection->waiting.clear(); // keeps its capacity for the next answers
+      connection->waiting_head = 0;
+    }
+    while (connection->released > 0 && !connection->gone) {
+      const ssize_t n = ::send(connection->fd, connection->answers.data(), connection->released, MSG_NOSIGNAL);
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         connection->gone = true; // EPIPE, ECONNRESET: nobody will read these answers
         break;
@@ -285,10 +328,11 @@ void LiabilityIntake::release_answers(std::uint64_t durable) {
       if (n <= 0) {
         break; // EAGAIN: the rest goes out when EPOLLOUT says it can
       }
-      connection->out.erase(0, static_cast<std::size_t>(n));
+      connection->answers.erase(0, static_cast<std::size_t>(n));
+      connection->released -= static_cast<std::size_t>(n);
     }
-    if (connection->out.empty() && connection->out.capacity() > options_.max_output_bytes) {
-      std::string().swap(connection->out); // a burst's buffer is given back, not kept per connection
+    if (connection->answers.empty() && connection->answers.capacity() > options_.max_output_bytes) {
+      std::string().swap(connection->answers); // a burst's buffer is given back, not kept per connection
     }
     if (connection->paused && !output_full(*connection)) {
       // It read its answers: read it again, starting with what it had sent.
@@ -302,13 +346,13 @@ void LiabilityIntake::release_answers(std::uint64_t durable) {
 }
 
 bool LiabilityIntake::output_full(const Connection& connection) const noexcept {
-  return connection.out.size() + connection.pending_bytes >= options_.max_output_bytes;
+  return connection.answers.size() >= options_.max_output_bytes;
 }
 
 std::size_t LiabilityIntake::poll_once(int timeout_ms) {
   bool waiting = false;
   for (const auto& connection : connections_) {
-    waiting = waiting || connection->blocked || !connection->pending.empty();
+    waiting = waiting || connection->blocked || connection->has_waiting();
   }
   epoll_event events[32];
   // While answers wait for durability, look again soon.
@@ -356,8 +400,7 @@ std::size_t LiabilityIntake::poll_once(int timeout_ms) {
   release_answers(admission_.make_durable());
   for (std::size_t i = connections_.size(); i-- > 0;) {
     const Connection& connection = *connections_[i];
-    if (connection.gone ||
-        (connection.closing && connection.pending.empty() && connection.out.empty() && !connection.blocked)) {
+    if (connection.gone || (connection.closing && connection.answers.empty() && !connection.blocked)) {
       close_connection(i);
     }
   }
@@ -367,7 +410,7 @@ std::size_t LiabilityIntake::poll_once(int timeout_ms) {
 std::size_t LiabilityIntake::unacknowledged() const noexcept {
   std::size_t waiting = 0;
   for (const auto& connection : connections_) {
-    waiting += connection->pending.size() + (connection->out.empty() ? 0 : 1);
+    waiting += connection->waiting.size() - connection->waiting_head + (connection->released > 0 ? 1 : 0);
   }
   return waiting;
 }
@@ -378,7 +421,7 @@ DeferredWork LiabilityIntake::deferred_work() const noexcept {
   // that found it so.
   bool held_back = false;
   for (const auto& connection : connections_) {
-    if (!connection->pending.empty()) {
+    if (connection->has_waiting()) {
       return DeferredWork::durability;
     }
     held_back = held_back || connection->blocked;
@@ -389,7 +432,7 @@ DeferredWork LiabilityIntake::deferred_work() const noexcept {
 std::size_t LiabilityIntake::buffered_answer_bytes() const noexcept {
   std::size_t bytes = 0;
   for (const auto& connection : connections_) {
-    bytes += connection->out.size() + connection->pending_bytes;
+    bytes += connection->answers.size();
   }
   return bytes;
 }

@@ -483,6 +483,8 @@ NatsLiabilitySource::NatsLiabilitySource(NatsOptions options, LiabilityAdmission
 
 NatsLiabilitySource::~NatsLiabilitySource() = default;
 
+void NatsLiabilitySource::reserve_ahead() { state_->admission.reserve_ahead(); }
+
 std::vector<RejectionCount> NatsLiabilitySource::take_rejections() { return state_->rejections.take(); }
 
 std::size_t NatsLiabilitySource::poll_once(int timeout_ms) {

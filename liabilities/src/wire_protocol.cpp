@@ -60,7 +60,7 @@ bool other_field(std::string_view key, simdjson::ondemand::value value, Liabilit
       reason = "provider must be a string of 1 to 64 bytes";
       return false;
     }
-    out.provider = std::string(provider);
+    out.provider.assign(provider);
     seen.provider = true;
     return true;
   }
@@ -158,8 +158,8 @@ bool positive_integer(simdjson::ondemand::value value, std::int64_t& out) {
 
 } // namespace
 
-std::string quote_json_string(std::string_view text) {
-  std::string out = "\"";
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
   for (const char c : text) {
     if (c == '"' || c == '\\') {
       out += '\\';
@@ -175,17 +175,43 @@ std::string quote_json_string(std::string_view text) {
       out += c;
     }
   }
-  return out + "\"";
+  out += '"';
+}
+
+std::string quote_json_string(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
 }
 
 bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::string& reason) {
+  // A request reused line after line keeps its strings' capacity: a payment
+  // whose id fits what an earlier one used allocates nothing here.
+  std::string id = std::move(out.id);
+  std::string provider = std::move(out.provider);
+  id.clear();
+  provider.clear();
   out = LiabilityRequest{};
-  // One parser per thread, reused: building one allocates its buffers.
+  out.id = std::move(id);
+  out.provider = std::move(provider);
+  // One parser per thread, and one padded copy of the line, reused:
+  // building either allocates. The copy's padding is what simdjson may
+  // read past the line's end.
   thread_local simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(line);
+  thread_local std::string padded;
+  // Sized once for a line of the intake's default limit, so that a longer
+  // line than the ones before (a bigger amount, a longer id) does not make
+  // the parser reallocate on the path; a longer line still parses.
+  constexpr std::size_t kReservedLineBytes = 4096;
+  if (parser.capacity() < kReservedLineBytes && parser.allocate(kReservedLineBytes) == simdjson::SUCCESS) {
+    padded.reserve(kReservedLineBytes + simdjson::SIMDJSON_PADDING);
+  }
+  padded.assign(line);
+  padded.append(simdjson::SIMDJSON_PADDING, '\0');
   simdjson::ondemand::document document;
   simdjson::ondemand::object object;
-  if (parser.iterate(padded).get(document) != simdjson::SUCCESS ||
+  if (parser.iterate(simdjson::padded_string_view(padded.data(), line.size(), padded.size())).get(document) !=
+          simdjson::SUCCESS ||
       document.get_object().get(object) != simdjson::SUCCESS) {
     reason = "not a JSON object";
     return false;
@@ -212,7 +238,7 @@ bool parse_liability_line(std::string_view line, LiabilityRequest& out, std::str
         reason = "id must be a string of 1 to 128 bytes";
         return false;
       }
-      out.id = std::string(id);
+      out.id.assign(id);
       has_id = true;
     } else if (key == "kind") {
       std::string_view kind;

@@ -59,6 +59,11 @@ public:
         parked_by_timeout = false;
         continue;
       }
+      // Nothing to do: the sources make room for their next events here
+      // (their deduplication sets), off the path of those events.
+      for (Source& source : sources_) {
+        source.poller->source().reserve_ahead();
+      }
       if (spin) {
         continue;
       }

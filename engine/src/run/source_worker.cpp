@@ -31,6 +31,9 @@ void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource
   SourcePoller poller(*source, status, admission);
   while (!stop.load(std::memory_order_acquire)) {
     (void)poller.poll(timing.poll_ms);
+    // This thread's events have left for the kernel: room for the next
+    // ones is made now, not while one waits to be admitted.
+    source->reserve_ahead();
   }
   // What became durable meanwhile is acknowledged now; the rest is re-sent
   // by the upstream to the next engine and deduplicated there.

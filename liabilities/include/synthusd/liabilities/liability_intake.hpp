@@ -9,9 +9,14 @@
 //
 // One thread runs poll_once(): its own, or the engine's one-thread hot
 // path, which polls it without waiting when readiness_fd() is readable.
-// Deduplication (LiabilityAdmission) keeps a 64-bit hash of every id ever
-// accepted (rebuilt from the journal at start-up): two different ids
-// collide with probability ~n^2 / 2^65, about 3e-6 after ten million events.
+// Deduplication (LiabilityAdmission) keeps every id ever accepted, by its
+// bytes (rebuilt from the journal at start-up; seen_ids.hpp).
+//
+// An accepted payment allocates nothing from the read to its answer once
+// the connection's buffers have grown to its usual load and the thread that
+// polls has called reserve_ahead() since the last burst: the request is
+// reused, answers are written into the connection's buffer, and the
+// deduplication set grows ahead (tests/liabilities/liability_intake_allocations_test.cpp).
 
 #include <cstdint>
 #include <functional>
@@ -74,6 +79,8 @@ public:
   // Its epoll descriptor: readable when a client connects or writes.
   [[nodiscard]] int readiness_fd() const noexcept override { return epoll_fd_; }
   [[nodiscard]] DeferredWork deferred_work() const noexcept override;
+  // Grows the deduplication set ahead of the next payments (seen_ids.hpp).
+  void reserve_ahead() override { admission_.reserve_ahead(); }
 
   // Answer bytes held for clients (waiting for durability or for the client
   // to read them): at most about max_output_bytes per connection.
@@ -103,6 +110,9 @@ private:
   std::vector<std::unique_ptr<Connection>> connections_;
   IntakeCounters counters_;
   RejectionTally rejections_;
+  // The line being handled, reused (its strings keep their capacity).
+  LiabilityRequest request_;
+  std::string reason_;
 };
 
 } // namespace synthusd::liabilities

@@ -28,6 +28,7 @@
 #include "synthusd/hedging/events.hpp"
 #include "synthusd/hedging/types.hpp"
 #include "synthusd/liabilities/liability_id.hpp"
+#include "synthusd/liabilities/seen_ids.hpp"
 
 namespace synthusd::liabilities {
 
@@ -145,7 +146,9 @@ public:
   // Marks an id as seen and durable (rebuilding from the journal), with the
   // fingerprint of what was journaled (0: unknown, no conflict check).
   void remember(std::string_view id, std::uint64_t fingerprint = 0) {
-    seen_.emplace(std::string(id), Seen{0, fingerprint});
+    if (seen_.find(id) == nullptr) {
+      seen_.insert(id, {0, fingerprint});
+    }
   }
   // The same for a record of an older journal, which kept only the id's
   // 64-bit key: a request whose key matches is taken for that payment
@@ -160,20 +163,22 @@ public:
     event_id_of_ = event_id_of;
   }
 
-  // Dedupe, convert, hand to the sink.
+  // Dedupe, convert, hand to the sink. Allocates nothing for a payment
+  // while the room reserve_ahead() keeps lasts.
   [[nodiscard]] Admission admit(const LiabilityRequest& request);
+  // Grows the deduplication set ahead of the next payments: for the
+  // source's thread to call when it has nothing else to do.
+  void reserve_ahead() { seen_.reserve_ahead(); }
+  [[nodiscard]] const SeenIds& seen_ids() const noexcept { return seen_; }
   std::uint64_t make_durable() { return sink_.make_durable(); }
   [[nodiscard]] const AdmissionCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] LiabilitySink& sink() noexcept { return sink_; }
 
 private:
-  struct Seen {
-    std::uint64_t ticket = 0;
-    std::uint64_t fingerprint = 0;
-  };
+  using Seen = SeenIds::Entry;
   [[nodiscard]] Admission refuse(const char* reason);
   [[nodiscard]] Admission admit_other(const LiabilityRequest& request, std::int64_t now_ms); // not a payment
-  [[nodiscard]] const Seen* find_seen(const std::string& id, std::uint64_t event_id) const noexcept;
+  [[nodiscard]] const Seen* find_seen(std::string_view id, std::uint64_t event_id) const noexcept;
 
   LiabilitySink& sink_;
   hedging::Ratio spread_;
@@ -182,7 +187,7 @@ private:
   std::uint64_t (*event_id_of_)(std::string_view) noexcept = &liability_event_id;
   // Keyed by the id's bytes, so two ids sharing a 64-bit key are two
   // payments. Bounded by the history's ids (the journal keeps them all).
-  std::unordered_map<std::string, Seen> seen_;
+  SeenIds seen_;
   std::unordered_map<std::uint64_t, Seen> seen_by_key_only_; // older journals' records, by key
   std::int64_t day_ = -1;                                    // the UTC day daily_cents_ counts (days since the epoch)
   std::int64_t daily_cents_ = 0;

@@ -59,6 +59,10 @@ public:
   [[nodiscard]] virtual DeferredWork deferred_work() const noexcept {
     return unacknowledged() > 0 ? DeferredWork::durability : DeferredWork::none;
   }
+  // Room made ahead, off the path of the next events (a source whose
+  // admission keeps a deduplication set grows it here): called by the thread
+  // that polls the source when it has nothing else to do.
+  virtual void reserve_ahead() {}
 };
 
 } // namespace synthusd::liabilities

@@ -18,5 +18,7 @@ namespace synthusd::liabilities {
 // `text` as a JSON string literal, quotes included, for ids and reasons
 // echoed back in acknowledgements and rejections.
 [[nodiscard]] std::string quote_json_string(std::string_view text);
+// The same, appended to `out` (which allocates only if it must grow).
+void append_json_string(std::string& out, std::string_view text);
 
 } // namespace synthusd::liabilities
