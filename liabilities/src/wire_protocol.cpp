@@ -26,11 +26,18 @@ bool signed_integer(simdjson::ondemand::value value, std::int64_t& out) {
 // A plain JSON number (or a string holding one) at 8 decimals, exactly.
 bool ratio_value(simdjson::ondemand::value value, hedging::Ratio& out) {
   std::string_view text;
-  if (value.type() == simdjson::ondemand::json_type::string) {
+  // The type through its error code: comparing value.type() itself would
+  // convert the result and throw on a malformed token (found by
+  // fuzz_liability_line: a control character before the number).
+  simdjson::ondemand::json_type type{};
+  if (value.type().get(type) != simdjson::SUCCESS) {
+    return false;
+  }
+  if (type == simdjson::ondemand::json_type::string) {
     if (value.get_string().get(text) != simdjson::SUCCESS) {
       return false;
     }
-  } else if (value.type() == simdjson::ondemand::json_type::number) {
+  } else if (type == simdjson::ondemand::json_type::number) {
     text = value.raw_json_token();
     while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' || text.back() == '\r')) {
       text.remove_suffix(1);

@@ -102,3 +102,53 @@ TEST(LiabilityLine, quoting_escapes_quotes_and_backslashes) {
 
 } // namespace
 } // namespace synthusd::liabilities
+
+namespace synthusd::liabilities {
+namespace {
+
+// Found by fuzz_liability_line: reading the type of a malformed value threw
+// simdjson_error out of the parser, on the thread that polls the intake.
+TEST(LiabilityLine, a_malformed_profit_limit_interest_is_refused_not_thrown) {
+  for (const std::string_view line :
+       {std::string_view("{\"id\":\"r-1\",\"kind\":\"risk_position\",\"market\":1,\"position\":1,\"present\":false,"
+                         "\"ts\":1,\"profit_limit_interest\":\x1a"
+                         "0.5}"),
+        std::string_view("{\"id\":\"r-1\",\"kind\":\"risk_position\",\"ts\":0,\"pnl_usd_cents\":-20,"
+                         "\"profit_limit_interest\":\x1a"
+                         "0.\"usd_cent,s\"}")}) {
+    LiabilityRequest request;
+    std::string reason;
+    bool parsed = true;
+    EXPECT_NO_THROW(parsed = parse_liability_line(line, request, reason));
+    EXPECT_FALSE(parsed);
+    EXPECT_FALSE(reason.empty());
+  }
+}
+
+// The intake parses every line into one reused request: what a line leaves
+// behind (here every field, from a line refused after they were read) must
+// not show in the next.
+TEST(LiabilityLine, a_reused_request_keeps_nothing_of_the_line_before) {
+  LiabilityRequest reused;
+  std::string reason;
+  ASSERT_FALSE(parse_liability_line(
+      R"({"id":"an-id-longer-than-any-inline-string-buffer","kind":"usd_credit","usd_cents":5,"sats":7,"ts":1,)"
+      R"("pay_index":9,"backfill":true,"provider":"alice","market":3,"position":7,"present":true,)"
+      R"("notional_usd_cents":1,"profit_limit_interest":"0.5"})",
+      reused, reason));
+  ASSERT_TRUE(parse_liability_line(R"({"id":"w-1","kind":"usd_debit","usd_cents":12,"ts":1700000000000})", reused,
+                                   reason));
+  EXPECT_EQ(reused.id, "w-1");
+  EXPECT_FALSE(reused.credit);
+  EXPECT_EQ(reused.usd_cents, 12);
+  EXPECT_FALSE(reused.sats.has_value());
+  EXPECT_FALSE(reused.pay_index.has_value());
+  EXPECT_FALSE(reused.backfill);
+  EXPECT_TRUE(reused.provider.empty());
+  EXPECT_EQ(reused.risk.market, 0);
+  EXPECT_EQ(reused.risk.position_id, 0U);
+  EXPECT_EQ(reused.risk.profit_limit_interest, LiabilityRequest{}.risk.profit_limit_interest);
+}
+
+} // namespace
+} // namespace synthusd::liabilities
