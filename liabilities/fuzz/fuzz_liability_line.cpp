@@ -60,9 +60,9 @@ bool same(const LiabilityRequest& a, const LiabilityRequest& b) {
   const hedging::ExternalRiskPosition& y = b.risk;
   return a.id == b.id && a.kind == b.kind && a.credit == b.credit && a.usd_cents == b.usd_cents && a.sats == b.sats &&
          a.ts_ms == b.ts_ms && a.pay_index == b.pay_index && a.backfill == b.backfill && a.logged_ms == b.logged_ms &&
-         a.provider == b.provider && x.market == y.market && x.position_id == y.position_id &&
-         x.present == y.present && x.notional == y.notional && x.vault_balance == y.vault_balance &&
-         x.shield_balance == y.shield_balance && x.pnl == y.pnl && x.profit_limit_interest == y.profit_limit_interest;
+         a.provider == b.provider && x.market == y.market && x.position_id == y.position_id && x.present == y.present &&
+         x.notional == y.notional && x.vault_balance == y.vault_balance && x.shield_balance == y.shield_balance &&
+         x.pnl == y.pnl && x.profit_limit_interest == y.profit_limit_interest;
 }
 
 constexpr std::string_view kEveryField =

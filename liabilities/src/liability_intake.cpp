@@ -318,6 +318,13 @@ void LiabilityIntake::release_answers(std::uint64_t durable) {
     if (!connection->has_waiting()) {
       connection->waiting.clear(); // keeps its capacity for the next answers
       connection->waiting_head = 0;
+    } else if (connection->waiting_head >= 64 && connection->waiting_head * 2 >= connection->waiting.size()) {
+      // A journal that is always a commit behind never empties the list:
+      // the released entries go (a move within its capacity), so it holds
+      // what waits, not every answer since the connection opened.
+      connection->waiting.erase(connection->waiting.begin(),
+                                connection->waiting.begin() + static_cast<std::ptrdiff_t>(connection->waiting_head));
+      connection->waiting_head = 0;
     }
     while (connection->released > 0 && !connection->gone) {
       const ssize_t n = ::send(connection->fd, connection->answers.data(), connection->released, MSG_NOSIGNAL);

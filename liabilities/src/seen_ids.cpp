@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
+#include <type_traits>
 
 #include "synthusd/liabilities/liability_id.hpp"
 
@@ -10,14 +12,21 @@ namespace synthusd::liabilities {
 namespace {
 
 constexpr std::size_t kMinimumSlots = 1024;
-// Past this share of slots in use, insert() grows on the spot (probe
-// sequences lengthen quickly above it); reserve_ahead() keeps use at half.
+// Past this share of slots in use (those still to move from the old table
+// counted), insert() grows on the spot: probe sequences lengthen quickly
+// above it, and an empty slot must end every probe. reserve_ahead() keeps
+// use at half.
 constexpr std::size_t kMaxLoadNumerator = 3;
 constexpr std::size_t kMaxLoadDenominator = 4;
+constexpr std::size_t kHeadroomBytes = SeenIds::kHeadroomIds * kMaxLiabilityIdBytes;
+static_assert(kHeadroomBytes <= SeenIds::kChunkBytes, "one spare chunk holds the headroom's bytes");
 
 } // namespace
 
-SeenIds::SeenIds() = default;
+SeenIds::SeenIds() {
+  static_assert(std::is_trivially_copyable_v<Slot> && std::is_trivially_destructible_v<Slot>,
+                "slots live in calloc'd memory, all zero bytes meaning empty");
+}
 
 std::uint64_t SeenIds::hash_of(std::string_view id) noexcept {
   // FNV-1a over the bytes, then a 64-bit finaliser (splitmix64's) so that
@@ -35,73 +44,111 @@ std::uint64_t SeenIds::hash_of(std::string_view id) noexcept {
   return hash == 0 ? 1 : hash;
 }
 
-const SeenIds::Entry* SeenIds::find(std::string_view id) const noexcept {
-  if (slots_.empty()) {
+SeenIds::Table SeenIds::allocate(std::size_t capacity) {
+  // calloc: large blocks come as fresh zero pages, touched only as slots
+  // are written, so growing costs nothing up front.
+  void* memory = std::calloc(capacity, sizeof(Slot));
+  if (memory == nullptr) {
+    throw std::bad_alloc();
+  }
+  Table table;
+  table.slots.reset(static_cast<Slot*>(memory));
+  table.capacity = capacity;
+  return table;
+}
+
+const SeenIds::Slot* SeenIds::probe(const Table& table, std::string_view id, std::uint64_t hash) noexcept {
+  if (table.capacity == 0) {
     return nullptr;
   }
-  const std::uint64_t hash = hash_of(id);
-  for (std::size_t index = hash & mask_;; index = (index + 1) & mask_) {
-    const Slot& slot = slots_[index];
+  const std::size_t mask = table.capacity - 1;
+  for (std::size_t index = hash & mask;; index = (index + 1) & mask) {
+    const Slot& slot = table.slots[index];
     if (slot.hash == 0) {
       return nullptr; // the load stays below 3/4: an empty slot ends every probe
     }
     if (slot.hash == hash && slot.size == id.size() && std::memcmp(slot.bytes, id.data(), id.size()) == 0) {
-      return &slot.entry;
+      return &slot;
     }
   }
 }
 
-bool SeenIds::needs_room(std::size_t ids, std::size_t bytes) const noexcept {
-  if ((size_ + ids) * 2 > slots_.size()) {
-    return true;
+void SeenIds::place(Table& table, const Slot& slot) noexcept {
+  const std::size_t mask = table.capacity - 1;
+  std::size_t index = slot.hash & mask;
+  while (table.slots[index].hash != 0) {
+    index = (index + 1) & mask;
   }
-  const std::size_t free_bytes = kChunkBytes - chunk_used_ + (spare_ ? kChunkBytes : 0);
-  return free_bytes < bytes || chunks_.size() == chunks_.capacity();
+  table.slots[index] = slot;
+  ++table.used;
 }
 
-void SeenIds::reserve_ahead() {
-  constexpr std::size_t kHeadroomBytes = kHeadroomIds * kMaxLiabilityIdBytes;
-  static_assert(kHeadroomBytes <= kChunkBytes, "one spare chunk holds the headroom's bytes");
-  if (!needs_room(kHeadroomIds, kHeadroomBytes)) {
-    return;
+const SeenIds::Entry* SeenIds::find(std::string_view id) const noexcept {
+  const std::uint64_t hash = hash_of(id);
+  if (const Slot* slot = probe(table_, id, hash); slot != nullptr) {
+    return &slot->entry;
   }
-  if ((size_ + kHeadroomIds) * 2 > slots_.size()) {
+  // Not moved yet: still in the table before the growth.
+  if (const Slot* slot = probe(draining_, id, hash); slot != nullptr) {
+    return &slot->entry;
+  }
+  return nullptr;
+}
+
+void SeenIds::begin_growth(std::size_t capacity) {
+  migrate(draining_.capacity); // a growth still under way ends first
+  Table grown = allocate(capacity);
+  draining_ = std::move(table_);
+  table_ = std::move(grown);
+  drain_next_ = 0;
+  if (draining_.used == 0) {
+    draining_ = Table{};
+  }
+}
+
+void SeenIds::migrate(std::size_t slots) noexcept {
+  // `draining_.used` counts the slots still to move.
+  for (std::size_t moved = 0; moved < slots && drain_next_ < draining_.capacity; ++moved, ++drain_next_) {
+    const Slot& slot = draining_.slots[drain_next_];
+    if (slot.hash != 0) {
+      place(table_, slot);
+      --draining_.used;
+    }
+  }
+  if (draining_.capacity != 0 && (drain_next_ == draining_.capacity || draining_.used == 0)) {
+    draining_ = Table{};
+    drain_next_ = 0;
+  }
+}
+
+bool SeenIds::reserve_ahead() {
+  if (draining_.capacity != 0) {
+    migrate(kMigrateSlotsPerStep);
+  } else if ((size_ + kHeadroomIds) * 2 > table_.capacity) {
     // Twice the headroom once it grows, so that the next few inserts do not
-    // make the next idle moment grow it again.
-    std::size_t capacity = std::max(kMinimumSlots, slots_.size());
+    // make the next idle moment grow it again. Nothing moves in this call.
+    std::size_t capacity = std::max(kMinimumSlots, table_.capacity);
     while ((size_ + 2 * kHeadroomIds) * 2 > capacity) {
       capacity *= 2;
     }
-    grow_slots(capacity);
+    begin_growth(capacity);
+  }
+  if (draining_.capacity != 0) {
+    return true; // one step a call
   }
   if (kChunkBytes - chunk_used_ < kHeadroomBytes && !spare_) {
-    spare_ = std::make_unique<char[]>(kChunkBytes);
+    spare_.reset(new char[kChunkBytes]); // not zeroed: its pages are touched as ids are written
   }
   if (chunks_.size() == chunks_.capacity()) {
     chunks_.reserve(std::max<std::size_t>(8, chunks_.capacity() * 2));
   }
-}
-
-void SeenIds::grow_slots(std::size_t capacity) {
-  std::vector<Slot> old(capacity);
-  old.swap(slots_);
-  mask_ = capacity - 1;
-  for (const Slot& slot : old) {
-    if (slot.hash == 0) {
-      continue;
-    }
-    std::size_t index = slot.hash & mask_;
-    while (slots_[index].hash != 0) {
-      index = (index + 1) & mask_;
-    }
-    slots_[index] = slot;
-  }
+  return false;
 }
 
 void SeenIds::add_chunk() {
   if (!spare_) {
     ++growths_on_path_;
-    spare_ = std::make_unique<char[]>(kChunkBytes);
+    spare_.reset(new char[kChunkBytes]);
   }
   if (chunks_.size() == chunks_.capacity()) {
     ++growths_on_path_;
@@ -111,7 +158,7 @@ void SeenIds::add_chunk() {
 }
 
 const char* SeenIds::store(std::string_view id) {
-  if (kChunkBytes - chunk_used_ < id.size()) {
+  if (chunks_.empty() || kChunkBytes - chunk_used_ < id.size()) {
     add_chunk();
   }
   char* at = chunks_.back().get() + chunk_used_;
@@ -121,16 +168,14 @@ const char* SeenIds::store(std::string_view id) {
 }
 
 void SeenIds::insert(std::string_view id, Entry entry) {
-  if ((size_ + 1) * kMaxLoadDenominator > slots_.size() * kMaxLoadNumerator) {
+  if ((table_.used + draining_.used + 1) * kMaxLoadDenominator > table_.capacity * kMaxLoadNumerator) {
+    // The room reserve_ahead() kept is used up: grow here, all at once.
     ++growths_on_path_;
-    grow_slots(std::max(kMinimumSlots, slots_.size() * 2));
+    begin_growth(std::max(kMinimumSlots, table_.capacity * 2));
+    migrate(draining_.capacity);
   }
   const std::uint64_t hash = hash_of(id);
-  std::size_t index = hash & mask_;
-  while (slots_[index].hash != 0) {
-    index = (index + 1) & mask_;
-  }
-  slots_[index] = Slot{hash, store(id), static_cast<std::uint32_t>(id.size()), entry};
+  place(table_, Slot{hash, store(id), static_cast<std::uint32_t>(id.size()), entry});
   ++size_;
 }
 

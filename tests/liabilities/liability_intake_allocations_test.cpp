@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -34,9 +35,10 @@ public:
     cents += event.delta.value;
     return ++ticket;
   }
-  std::uint64_t make_durable() override { return ticket; }
+  std::uint64_t make_durable() override { return ticket > lag ? ticket - lag : 0; }
   [[nodiscard]] hedging::Price index_price() const noexcept override { return hedging::Price::from_dollars(50'000); }
   std::uint64_t ticket = 0;
+  std::uint64_t lag = 0; // durable this many tickets behind the last one
   std::int64_t cents = 0;
 };
 
@@ -110,6 +112,47 @@ TEST(LiabilityIntakeAllocations, an_accepted_or_repeated_payment_allocates_nothi
   EXPECT_EQ(f.intake.counters().accepted, static_cast<std::uint64_t>(kWarmUp + kMeasured));
   EXPECT_EQ(f.intake.counters().duplicates, 100U);
   EXPECT_EQ(f.admission.seen_ids().growths_on_path(), growths_before);
+}
+
+// A journal always a commit behind: some answer waits after every poll, so
+// the list of waiting answers never empties; it must still hold only what
+// waits, not grow (and reallocate) with every answer the connection had.
+TEST(LiabilityIntakeAllocations, a_journal_always_a_commit_behind_allocates_nothing_per_payment) {
+  Fixture f;
+  f.sink.lag = 1;
+  constexpr int kWarmUp = 200;
+  constexpr int kMeasured = 5'000;
+  std::vector<std::string> lines;
+  for (int i = 0; i < kWarmUp + kMeasured; ++i) {
+    lines.push_back(payment_line(i, false));
+  }
+  std::size_t answers = 0;
+  // Sends line i; polls until the answer to line i - 1 is back (line i's
+  // waits for the next commit).
+  const auto send = [&](int i) {
+    const std::string& line = lines[static_cast<std::size_t>(i)];
+    ASSERT_EQ(::send(f.fd, line.data(), line.size(), 0), static_cast<ssize_t>(line.size()));
+    for (int polls = 0; polls < 10'000 && (answers < static_cast<std::size_t>(i) ||
+                                           f.intake.counters().lines < static_cast<std::uint64_t>(i + 1));
+         ++polls) {
+      (void)f.intake.poll_once(10);
+      const ssize_t n = ::recv(f.fd, f.answer, sizeof f.answer, MSG_DONTWAIT);
+      answers += n > 0 ? static_cast<std::size_t>(std::count(f.answer, f.answer + n, '\n')) : 0;
+    }
+    ASSERT_EQ(answers, static_cast<std::size_t>(i));
+    ASSERT_EQ(f.intake.unacknowledged(), 1U);
+  };
+  for (int i = 0; i < kWarmUp; ++i) {
+    send(i);
+  }
+  f.intake.reserve_ahead();
+  const auto before = test_support::this_thread_allocation_count();
+  for (int i = kWarmUp; i < kWarmUp + kMeasured; ++i) {
+    send(i);
+  }
+  const auto allocations = test_support::this_thread_allocation_count() - before;
+  EXPECT_EQ(allocations, 0) << "allocations per payment: " << static_cast<double>(allocations) / kMeasured;
+  EXPECT_EQ(f.intake.counters().accepted, static_cast<std::uint64_t>(kWarmUp + kMeasured));
 }
 
 TEST(LiabilityIntakeAllocations, answers_written_in_place_are_the_protocol_answers) {

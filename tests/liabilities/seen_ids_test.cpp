@@ -51,7 +51,8 @@ TEST(SeenIds, inserts_allocate_nothing_within_the_room_reserved_ahead) {
   // Several rounds: each reserves while idle, then takes a burst the size
   // of the headroom with ids of the longest kind.
   for (int round = 0; round < 6; ++round) {
-    seen.reserve_ahead();
+    while (seen.reserve_ahead()) {
+    }
     const std::string long_prefix(100, 'x');
     std::vector<std::string> ids;
     ids.reserve(SeenIds::kHeadroomIds);
@@ -70,7 +71,8 @@ TEST(SeenIds, inserts_allocate_nothing_within_the_room_reserved_ahead) {
 
 TEST(SeenIds, a_burst_past_the_reserved_room_grows_on_the_spot_and_is_counted) {
   SeenIds seen;
-  seen.reserve_ahead();
+  while (seen.reserve_ahead()) {
+  }
   for (std::size_t i = 0; i < 4 * SeenIds::kHeadroomIds; ++i) {
     seen.insert(payment_id(static_cast<int>(i)), {i + 1, 0});
   }
@@ -82,13 +84,58 @@ TEST(SeenIds, a_burst_past_the_reserved_room_grows_on_the_spot_and_is_counted) {
 
 TEST(SeenIds, reserving_when_nothing_is_due_allocates_nothing) {
   SeenIds seen;
-  seen.reserve_ahead();
+  while (seen.reserve_ahead()) {
+  }
   seen.insert("w-1", {1, 0});
   const auto before = test_support::this_thread_allocation_count();
   for (int i = 0; i < 1000; ++i) {
     seen.reserve_ahead();
   }
   EXPECT_EQ(test_support::this_thread_allocation_count() - before, 0);
+}
+
+// Growing moves the old table a bounded step per call, so that no idle
+// moment of the polling thread (the one-thread hot path also reads the
+// market) is spent rehashing the whole history; every id stays found
+// between the steps, and ids inserted meanwhile too.
+TEST(SeenIds, growth_moves_a_bounded_step_per_call_and_every_id_stays_found_meanwhile) {
+  SeenIds seen;
+  constexpr int kIds = 63'000;
+  for (int i = 0; i < kIds; ++i) {
+    seen.insert(payment_id(i), {static_cast<std::uint64_t>(i + 1), 0});
+  }
+  const std::uint64_t growths = seen.growths_on_path();
+  // 63,000 ids in 131,072 slots (grown on the spot at 3/4): room for 4,096
+  // more at half load needs a bigger table.
+  ASSERT_TRUE(seen.reserve_ahead());
+  int steps = 1;
+  int next = kIds;
+  while (seen.reserve_ahead()) {
+    ++steps;
+    seen.insert(payment_id(next), {static_cast<std::uint64_t>(next + 1), 0});
+    ++next;
+    for (int i = steps % 97; i < next; i += 97) {
+      const SeenIds::Entry* entry = seen.find(payment_id(i));
+      ASSERT_NE(entry, nullptr) << "id " << i << " after step " << steps;
+      ASSERT_EQ(entry->ticket, static_cast<std::uint64_t>(i + 1));
+    }
+  }
+  // The old table's 131,072 slots, at most 4,096 a step.
+  EXPECT_GE(steps, 131'072 / static_cast<int>(SeenIds::kMigrateSlotsPerStep));
+  EXPECT_EQ(seen.growths_on_path(), growths);
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(next));
+  for (int i = 0; i < next; ++i) {
+    ASSERT_NE(seen.find(payment_id(i)), nullptr) << i;
+  }
+}
+
+TEST(SeenIds, an_empty_id_is_an_id_like_any_other_even_first) {
+  SeenIds seen;
+  EXPECT_EQ(seen.find(""), nullptr);
+  seen.insert("", {7, 0});
+  ASSERT_NE(seen.find(""), nullptr);
+  EXPECT_EQ(seen.find("")->ticket, 7U);
+  EXPECT_EQ(seen.find("a"), nullptr);
 }
 
 } // namespace

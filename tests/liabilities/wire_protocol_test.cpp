@@ -136,8 +136,8 @@ TEST(LiabilityLine, a_reused_request_keeps_nothing_of_the_line_before) {
       R"("pay_index":9,"backfill":true,"provider":"alice","market":3,"position":7,"present":true,)"
       R"("notional_usd_cents":1,"profit_limit_interest":"0.5"})",
       reused, reason));
-  ASSERT_TRUE(parse_liability_line(R"({"id":"w-1","kind":"usd_debit","usd_cents":12,"ts":1700000000000})", reused,
-                                   reason));
+  ASSERT_TRUE(
+      parse_liability_line(R"({"id":"w-1","kind":"usd_debit","usd_cents":12,"ts":1700000000000})", reused, reason));
   EXPECT_EQ(reused.id, "w-1");
   EXPECT_FALSE(reused.credit);
   EXPECT_EQ(reused.usd_cents, 12);

@@ -6,14 +6,21 @@
 // bytes kept in large chunks, so that admitting a payment allocates nothing:
 // no node, no string. It grows only in reserve_ahead(), which the source's
 // thread calls while it has nothing to do (as the FIX gateway reserves its
-// ClOrdID blocks), keeping room for kHeadroomIds more ids. A burst larger
-// than that with no idle moment still fits: insert() then grows on the
-// spot, and counts it (growths_on_path), rather than refuse a payment.
+// ClOrdID blocks), keeping room for kHeadroomIds more ids. Growing is
+// incremental, so that no single call holds the thread (the engine's
+// one-thread hot path also reads the market) for long: the bigger table is
+// taken from the allocator as untouched zero pages, and each call moves at
+// most kMigrateSlotsPerStep slots of the old one; until they are all moved,
+// a lookup that misses the new table looks in the old one. A burst larger
+// than the headroom with no idle moment still fits: insert() then finishes
+// the move and grows on the spot, and counts it (growths_on_path), rather
+// than refuse a payment.
 //
 // Bounded by the history's ids, as the journal that rebuilds it at start-up.
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -33,6 +40,9 @@ public:
   // Id bytes per chunk (ids are at most 128 bytes: at least 8,192 per
   // chunk, so one spare chunk holds the headroom's ids).
   static constexpr std::size_t kChunkBytes = 1024 * 1024;
+  // Slots of the old table moved per reserve_ahead() call while growing:
+  // tens of microseconds.
+  static constexpr std::size_t kMigrateSlotsPerStep = 4096;
 
   SeenIds();
 
@@ -41,30 +51,48 @@ public:
   // Adds `id` (not present; at most kChunkBytes bytes). Allocates only when
   // the room reserve_ahead() kept is used up.
   void insert(std::string_view id, Entry entry);
-  // Grows the table and the id storage, if needed, so that kHeadroomIds more
-  // ids of up to 128 bytes fit without allocating. Cheap when nothing is due.
-  void reserve_ahead();
+  // One bounded step toward room for kHeadroomIds more ids of up to 128
+  // bytes without allocating: starts growing the table, or moves the next
+  // slots into the grown one, or allocates the next chunk of id bytes.
+  // Cheap when nothing is due. Returns true while a move is under way.
+  bool reserve_ahead();
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   // Times insert() had to allocate because the reserved room ran out.
   [[nodiscard]] std::uint64_t growths_on_path() const noexcept { return growths_on_path_; }
 
 private:
+  // All zero bytes is an empty slot, so that a table can come from calloc
+  // (untouched zero pages: no cost at allocation, a page at a time later).
   struct Slot {
-    std::uint64_t hash = 0; // 0: empty (a real hash of 0 is stored as 1)
-    const char* bytes = nullptr;
-    std::uint32_t size = 0;
+    std::uint64_t hash; // 0: empty (a real hash of 0 is stored as 1)
+    const char* bytes;
+    std::uint32_t size;
     Entry entry;
+  };
+  struct FreeSlots {
+    void operator()(Slot* slots) const noexcept { std::free(slots); }
+  };
+  struct Table {
+    std::unique_ptr<Slot[], FreeSlots> slots;
+    std::size_t capacity = 0; // a power of two, or 0
+    std::size_t used = 0;
   };
 
   [[nodiscard]] static std::uint64_t hash_of(std::string_view id) noexcept;
-  [[nodiscard]] bool needs_room(std::size_t ids, std::size_t bytes) const noexcept;
-  void grow_slots(std::size_t capacity);
+  [[nodiscard]] static const Slot* probe(const Table& table, std::string_view id, std::uint64_t hash) noexcept;
+  static void place(Table& table, const Slot& slot) noexcept;
+  [[nodiscard]] static Table allocate(std::size_t capacity);
+  // Starts moving every slot into a table of `capacity`.
+  void begin_growth(std::size_t capacity);
+  // Moves up to `slots` slots of the old table; frees it once all are moved.
+  void migrate(std::size_t slots) noexcept;
   void add_chunk();
   const char* store(std::string_view id);
 
-  std::vector<Slot> slots_;
-  std::size_t mask_ = 0;
+  Table table_;    // where inserts go
+  Table draining_; // the table before the last growth, while its slots move
+  std::size_t drain_next_ = 0;
   std::size_t size_ = 0;
   // Id bytes: filled in order; `spare_` is the next chunk, allocated ahead.
   std::vector<std::unique_ptr<char[]>> chunks_;
