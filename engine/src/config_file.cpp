@@ -136,6 +136,25 @@ void read_instrument(TableReader& t, const std::map<std::string, hedging::VenueI
                 "unknown kind '" + kind + "' (inverse_perpetual, inverse_future, linear_perpetual)");
     }
   }
+  // How the contract pays its P&L. Only in BTC: an inverse contract always
+  // is, and a linear one is sized by the kernel as marked to market into BTC
+  // at every mark (contracts x size x mark = liability). A USD(C)-settled
+  // linear contract keeps its P&L in dollars; its hedge is the BTC held,
+  // which this kernel does not compute, so it would over-hedge as the price
+  // falls: refused by name rather than mis-hedged (README, Hedge fidelity).
+  std::string settlement;
+  if (t.string("settlement", settlement)) {
+    if (settlement != "btc") {
+      t.problem(*t.find("settlement"), "settlement",
+                "'" + settlement +
+                    "' is not supported: only \"btc\". A USD(C)-settled linear contract (Deribit "
+                    "BTC_USDC-PERPETUAL, Binance USD-M, OKX USDT-margined swaps) is hedged by the BTC held, not by "
+                    "contracts x size x mark = liability, which is how this kernel sizes linear_perpetual");
+    }
+  } else if (spec.kind == hedging::InstrumentKind::linear_perpetual) {
+    t.problem_here("settlement", "missing: a linear_perpetual must say how it pays its P&L; only \"btc\" (marked "
+                                 "to market into BTC at every mark) is supported");
+  }
   t.dollars("contract_value_usd", spec.contract_value);
   std::int64_t size_sats = spec.contract_size.value;
   if (t.decimal("contract_size_btc", 8, size_sats)) {

@@ -23,7 +23,7 @@ std::string engine_config(const EngineSettings& s) {
   out << "# Written by synthusd-latency for one run; every port is loopback.\n"
       << "[[venues]]\nid = 1\nname = \"latency\"\n\n"
       << "[[instruments]]\nid = 1\nvenue = \"latency\"\nsymbol = \"" << kInstrumentSymbol << "\"\n"
-      << "kind = \"linear_perpetual\"\ncontract_size_btc = 0.001\ntick_size = 0.5\n"
+      << "kind = \"linear_perpetual\"\nsettlement = \"btc\"\ncontract_size_btc = 0.001\ntick_size = 0.5\n"
       << "maker_fee = 0\ntaker_fee = 0.0005\n\n"
       << "[bands]\npolicy = \"stablesats\"\nminimum_liability_usd = 50\n\n"
       << "[engine]\nwait = \"" << s.wait << "\"\nhot_path = \"" << s.hot_path << "\"\nstate_directory = \"" << state

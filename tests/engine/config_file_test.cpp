@@ -317,3 +317,51 @@ jump_confirmations = 1
 
 } // namespace
 } // namespace synthusd::engine
+
+namespace synthusd::engine {
+namespace {
+
+// The kernel sizes a linear contract as paying its P&L in BTC at every mark;
+// a USD(C)-settled one would be over-hedged as the price falls. So a linear
+// instrument says how it settles, and only "btc" is taken.
+TEST(ConfigFile, a_linear_contract_must_say_it_settles_in_btc_and_a_usd_settled_one_is_refused_by_name) {
+  const std::string linear = std::string(test_support::kTwoVenueKernel) + R"(
+[[instruments]]
+id = 3
+venue = "deribit"
+symbol = "BTC_USDC-PERPETUAL"
+kind = "linear_perpetual"
+contract_size_btc = 0.001
+)";
+  auto problems = test_support::problems_of(linear);
+  ASSERT_EQ(problems.size(), 1u) << test_support::describe(problems);
+  EXPECT_EQ(problems[0].key, "instruments[2].settlement");
+  EXPECT_NE(problems[0].message.find("missing"), std::string::npos) << problems[0].message;
+
+  problems = test_support::problems_of(linear + "settlement = \"usdc\"\n");
+  ASSERT_EQ(problems.size(), 1u) << test_support::describe(problems);
+  EXPECT_EQ(problems[0].key, "instruments[2].settlement");
+  EXPECT_NE(problems[0].message.find("'usdc' is not supported"), std::string::npos) << problems[0].message;
+  EXPECT_NE(problems[0].message.find("hedged by the BTC held"), std::string::npos) << problems[0].message;
+
+  problems = test_support::problems_of(linear + "settlement = \"btc\"\n");
+  EXPECT_TRUE(problems.empty()) << test_support::describe(problems);
+  const EngineConfig config = parse_config(linear + "settlement = \"btc\"\n", "test.toml");
+  EXPECT_EQ(config.kernel.instruments[2].kind, hedging::InstrumentKind::linear_perpetual);
+
+  // An inverse contract always settles in BTC: the key may say so, nothing else.
+  problems = test_support::problems_of(std::string(test_support::kTwoVenueKernel) + R"(
+[[instruments]]
+id = 3
+venue = "okx"
+symbol = "BTC-USD-241227"
+kind = "inverse_future"
+contract_value_usd = 100
+settlement = "usd"
+)");
+  ASSERT_EQ(problems.size(), 1u) << test_support::describe(problems);
+  EXPECT_EQ(problems[0].key, "instruments[2].settlement");
+}
+
+} // namespace
+} // namespace synthusd::engine
