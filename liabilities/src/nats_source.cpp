@@ -483,7 +483,7 @@ NatsLiabilitySource::NatsLiabilitySource(NatsOptions options, LiabilityAdmission
 
 NatsLiabilitySource::~NatsLiabilitySource() = default;
 
-void NatsLiabilitySource::reserve_ahead() { state_->admission.reserve_ahead(); }
+bool NatsLiabilitySource::reserve_ahead() { return state_->admission.reserve_ahead(); }
 
 std::vector<RejectionCount> NatsLiabilitySource::take_rejections() { return state_->rejections.take(); }
 

@@ -10,6 +10,10 @@
 
 namespace synthusd::engine::run {
 
+namespace {
+constexpr int kReserveStepsPerPoll = 64;
+} // namespace
+
 void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource>()>& make, SourceStatus& status,
                 const std::atomic<bool>& stop, SourceWorkerTiming timing,
                 const liabilities::LiabilityAdmission* admission) {
@@ -32,8 +36,11 @@ void run_source(const std::function<std::unique_ptr<liabilities::LiabilitySource
   while (!stop.load(std::memory_order_acquire)) {
     (void)poller.poll(timing.poll_ms);
     // This thread's events have left for the kernel: room for the next
-    // ones is made now, not while one waits to be admitted.
-    source->reserve_ahead();
+    // ones is made now, not while one waits to be admitted (a few bounded
+    // steps a poll, so a growth of the deduplication set ends within
+    // seconds even at one poll every poll_ms).
+    for (int step = 0; step < kReserveStepsPerPoll && source->reserve_ahead(); ++step) {
+    }
   }
   // What became durable meanwhile is acknowledged now; the rest is re-sent
   // by the upstream to the next engine and deduplicated there.

@@ -80,7 +80,7 @@ public:
   [[nodiscard]] int readiness_fd() const noexcept override { return epoll_fd_; }
   [[nodiscard]] DeferredWork deferred_work() const noexcept override;
   // Grows the deduplication set ahead of the next payments (seen_ids.hpp).
-  void reserve_ahead() override { admission_.reserve_ahead(); }
+  bool reserve_ahead() override { return admission_.reserve_ahead(); }
 
   // Answer bytes held for clients (waiting for durability or for the client
   // to read them): at most about max_output_bytes per connection.

@@ -168,7 +168,8 @@ public:
   [[nodiscard]] Admission admit(const LiabilityRequest& request);
   // Grows the deduplication set ahead of the next payments: for the
   // source's thread to call when it has nothing else to do.
-  void reserve_ahead() { seen_.reserve_ahead(); }
+  // One bounded step (seen_ids.hpp); true while more steps are due.
+  bool reserve_ahead() { return seen_.reserve_ahead(); }
   [[nodiscard]] const SeenIds& seen_ids() const noexcept { return seen_; }
   std::uint64_t make_durable() { return sink_.make_durable(); }
   [[nodiscard]] const AdmissionCounters& counters() const noexcept { return counters_; }

@@ -61,8 +61,9 @@ public:
   }
   // Room made ahead, off the path of the next events (a source whose
   // admission keeps a deduplication set grows it here): called by the thread
-  // that polls the source when it has nothing else to do.
-  virtual void reserve_ahead() {}
+  // that polls the source when it has nothing else to do. One bounded step
+  // (tens of microseconds at most); true while more steps are due.
+  virtual bool reserve_ahead() { return false; }
 };
 
 } // namespace synthusd::liabilities

@@ -65,7 +65,7 @@ public:
   LndPaymentSource& operator=(const LndPaymentSource&) = delete;
 
   std::size_t poll_once(int timeout_ms) override;
-  void reserve_ahead() override { admission_.reserve_ahead(); }
+  bool reserve_ahead() override { return admission_.reserve_ahead(); }
   // The last scan succeeded (or the first one is under way).
   [[nodiscard]] bool up() const noexcept override { return up_; }
   [[nodiscard]] SourceCounters source_counters() const noexcept override {

@@ -132,7 +132,7 @@ public:
   // durability and persists the settle_index it allows. Returns the number
   // of messages handled.
   std::size_t poll_once(int timeout_ms) override;
-  void reserve_ahead() override { admission_.reserve_ahead(); }
+  bool reserve_ahead() override { return admission_.reserve_ahead(); }
   // Streaming, or backfilling with a request on the wire.
   [[nodiscard]] bool up() const noexcept override;
   [[nodiscard]] SourceCounters source_counters() const noexcept override {

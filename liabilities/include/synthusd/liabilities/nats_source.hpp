@@ -114,7 +114,7 @@ public:
   // returns at once with nothing done, so a loop around it does not spin.
   // Returns the messages handled.
   std::size_t poll_once(int timeout_ms) override;
-  void reserve_ahead() override; // the admission's deduplication set
+  bool reserve_ahead() override; // the admission's deduplication set
   // Bound to the consumer since construction (cnats reconnects on its own).
   [[nodiscard]] bool up() const noexcept override { return true; }
   [[nodiscard]] SourceCounters source_counters() const noexcept override {
