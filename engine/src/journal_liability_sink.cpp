@@ -26,6 +26,8 @@ void remember_journaled_ids(liabilities::LiabilityAdmission& admission, const st
   for (const JournaledLiability& journaled : journaled_liabilities(journal_path)) {
     remember_journaled(admission, journaled);
   }
+  while (admission.reserve_ahead()) { // at start-up: all the room at once, off every path
+  }
 }
 
 } // namespace synthusd::engine

@@ -5,6 +5,7 @@
 #include <new>
 #include <type_traits>
 
+#include "synthusd/common/hash.hpp"
 #include "synthusd/liabilities/liability_id.hpp"
 
 namespace synthusd::liabilities {
@@ -29,19 +30,9 @@ SeenIds::SeenIds() {
 }
 
 std::uint64_t SeenIds::hash_of(std::string_view id) noexcept {
-  // FNV-1a over the bytes, then a 64-bit finaliser (splitmix64's) so that
-  // the low bits that pick the slot depend on every byte.
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (const char c : id) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  hash ^= hash >> 30;
-  hash *= 0xbf58476d1ce4e5b9ULL;
-  hash ^= hash >> 27;
-  hash *= 0x94d049bb133111ebULL;
-  hash ^= hash >> 31;
-  return hash == 0 ? 1 : hash;
+  // FNV-1a over the bytes, then a finaliser so that the low bits that pick
+  // the slot depend on every byte (never 0: 0 marks an empty slot).
+  return common::mix_for_slot(common::fnv1a64(id.data(), id.size()));
 }
 
 SeenIds::Table SeenIds::allocate(std::size_t capacity) {

@@ -7,8 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "liabilities/intake_test_support.hpp"
 #include "run/pipeline.hpp"
 #include "run/source_worker.hpp"
 #include "run/threads.hpp"
@@ -31,16 +30,6 @@ std::int64_t wall_ms() {
       .count();
 }
 
-int connect_loopback(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  return fd;
-}
-
 TEST(IntakeOnTheHotPath, a_payment_polled_admitted_queued_and_answered_allocates_nothing_after_warm_up) {
   EventCount wakeup;
   std::atomic<std::int64_t> index_price_raw{hedging::Price::from_dollars(60'000).raw};
@@ -52,7 +41,7 @@ TEST(IntakeOnTheHotPath, a_payment_polled_admitted_queued_and_answered_allocates
   SourceStatus status;
   status.name = "intake";
   SourcePoller poller(intake, status, &admission);
-  const int fd = connect_loopback(intake.tcp_port());
+  const int fd = liabilities::intake_test::connect_tcp(intake.tcp_port());
 
   constexpr int kWarmUp = 100;
   constexpr int kMeasured = 1'000;

@@ -114,6 +114,10 @@ EngineRuntime::EngineRuntime(EngineConfig config)
     for (const JournaledLiability& entry : journaled_) {
       remember_journaled(*admissions_.back(), entry);
     }
+    // Start-up is off every path: the deduplication set gets its room for
+    // the next payments now, whole, instead of step by step once running.
+    while (admissions_.back()->reserve_ahead()) {
+    }
   }
   journaled_ = {};
   std::vector<LiabilityChannel*> channels;

@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "synthusd/common/hash.hpp"
+
 namespace synthusd { // NOLINT(modernize-concat-nested-namespaces)
 namespace fix {
 
@@ -59,15 +61,14 @@ public:
   static std::uint64_t hash_fields(const Field* fields, std::size_t count) {
     // FNV-1a over the fields with a separator no FIX field holds between
     // them, and the same finalizer as hash().
-    std::uint64_t h = 14695981039346656037ULL;
-    const char separator = '\x01';
+    std::uint64_t h = common::kFnvOffsetBasis;
     for (std::size_t i = 0; i < count; ++i) {
       if (i != 0) {
-        h = fnv(h, &separator, 1);
+        h = common::fnv1a64("\x01", 1, h);
       }
-      h = fnv(h, fields[i].data, fields[i].size);
+      h = common::fnv1a64(fields[i].data, fields[i].size, h);
     }
-    return finalize(h);
+    return common::mix_for_slot(h);
   }
 
   std::size_t size() const { return size_; }
@@ -76,26 +77,10 @@ public:
   // FNV-1a followed by the splitmix64 finalizer (FNV alone clusters in the
   // low bits we index with). Never 0: 0 marks an empty slot.
   static std::uint64_t hash(const char* data, std::size_t size) {
-    return finalize(fnv(14695981039346656037ULL, data, size));
+    return common::mix_for_slot(common::fnv1a64(data, size));
   }
 
 private:
-  static std::uint64_t fnv(std::uint64_t h, const char* data, std::size_t size) {
-    for (std::size_t i = 0; i < size; ++i) {
-      h ^= static_cast<unsigned char>(data[i]);
-      h *= 1099511628211ULL;
-    }
-    return h;
-  }
-  static std::uint64_t finalize(std::uint64_t h) {
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-    return h == 0 ? 1 : h;
-  }
-
   static constexpr std::size_t kNotFound = static_cast<std::size_t>(-1);
 
   bool insert_hash(std::uint64_t h) {
