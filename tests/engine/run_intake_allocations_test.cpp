@@ -74,7 +74,9 @@ TEST(IntakeOnTheHotPath, a_payment_polled_admitted_queued_and_answered_allocates
   for (int i = 0; i < kWarmUp; ++i) {
     pay(lines[static_cast<std::size_t>(i)]);
   }
-  intake.reserve_ahead(); // HotPath does so when a cycle found nothing to do
+  while (intake.reserve_ahead()) { // HotPath does one step whenever a cycle found nothing to do
+  }
+  const std::uint64_t growths_before = admission.seen_ids().growths_on_path();
   const std::int64_t before = test_support::this_thread_allocation_count();
   for (int i = kWarmUp; i < kWarmUp + kMeasured; ++i) {
     pay(lines[static_cast<std::size_t>(i)]);
@@ -86,6 +88,11 @@ TEST(IntakeOnTheHotPath, a_payment_polled_admitted_queued_and_answered_allocates
   EXPECT_EQ(allocations, 0) << static_cast<double>(allocations) / kMeasured << " per payment";
   EXPECT_EQ(status.accepted.load(), static_cast<std::uint64_t>(kWarmUp + kMeasured));
   EXPECT_EQ(channel.submitted(), static_cast<std::uint64_t>(kWarmUp + kMeasured));
+  // What /metrics shows of the deduplication set: every id, and no growth
+  // on the path once room was made ahead (the warm-up's, before it, count).
+  EXPECT_EQ(status.known_ids.load(), static_cast<std::uint64_t>(kWarmUp + kMeasured));
+  EXPECT_EQ(status.dedup_growths_on_path.load(), growths_before);
+  EXPECT_GT(growths_before, 0U);
 }
 
 } // namespace

@@ -115,6 +115,12 @@ std::string EngineRuntime::metrics_text() {
   per_source("synthusd_liability_backpressure_total", Type::counter,
              "events held back (kernel queue full, or sats while there is no valid index price)",
              [](const SourceStatus& source) { return std::uint64_t{source.backpressure.load()}; });
+  per_source("synthusd_liability_known_ids", Type::gauge,
+             "payment ids in the source's deduplication set (every id it admitted, and those rebuilt from the journal)",
+             [](const SourceStatus& source) { return std::uint64_t{source.known_ids.load()}; });
+  per_source("synthusd_liability_dedup_growths_on_path_total", Type::counter,
+             "times admitting an event grew the deduplication set on the spot (the room made ahead while idle ran out)",
+             [](const SourceStatus& source) { return std::uint64_t{source.dedup_growths_on_path.load()}; });
   if (transfer_worker_) {
     transfer_worker_->write_metrics(out);
   }

@@ -61,6 +61,10 @@ std::size_t SourcePoller::poll(int timeout_ms) {
   rejections_.add(source_.take_rejections(), std::chrono::steady_clock::now());
   status_.up.store(source_.up(), std::memory_order_relaxed);
   status_.publish(source_.source_counters());
+  if (admission_ != nullptr) {
+    status_.known_ids.store(admission_->seen_ids().size(), std::memory_order_relaxed);
+    status_.dedup_growths_on_path.store(admission_->seen_ids().growths_on_path(), std::memory_order_relaxed);
+  }
   if (admission_ != nullptr && admission_->counters().conflicts > reported_conflicts_) {
     // Money at stake: a source said two different things about one
     // payment. The first booking stands; the operator must look.

@@ -24,6 +24,11 @@ struct SourceStatus {
   std::atomic<std::uint64_t> rejected{0};
   std::atomic<std::uint64_t> backpressure{0};
   std::atomic<std::uint64_t> conflicts{0}; // an id already admitted came back with another amount
+  // The admission's deduplication set (liabilities/seen_ids.hpp): ids it
+  // holds (it grows with the history), and times admitting one had to grow
+  // it on the spot because the room made ahead ran out.
+  std::atomic<std::uint64_t> known_ids{0};
+  std::atomic<std::uint64_t> dedup_growths_on_path{0};
   std::atomic<bool> up{false};
   std::string name;
 
