@@ -14,20 +14,20 @@ std::vector<JournaledLiability> journaled_liabilities(const std::string& journal
   return scan_journal(journal_base(journal_path), {}, UINT64_MAX, nullptr, false).liabilities;
 }
 
-void remember_journaled(liabilities::LiabilityAdmission& admission, const JournaledLiability& journaled) {
-  if (journaled.payment_id.empty()) {
-    admission.remember_key_only(journaled.id, journaled.fingerprint);
-  } else {
-    admission.remember(journaled.payment_id, journaled.fingerprint);
+void remember_journaled(liabilities::LiabilityAdmission& admission, const std::vector<JournaledLiability>& journaled) {
+  for (const JournaledLiability& entry : journaled) {
+    if (entry.payment_id.empty()) {
+      admission.remember_key_only(entry.id, entry.fingerprint);
+    } else {
+      admission.remember(entry.payment_id, entry.fingerprint);
+    }
+  }
+  while (admission.reserve_ahead()) {
   }
 }
 
 void remember_journaled_ids(liabilities::LiabilityAdmission& admission, const std::string& journal_path) {
-  for (const JournaledLiability& journaled : journaled_liabilities(journal_path)) {
-    remember_journaled(admission, journaled);
-  }
-  while (admission.reserve_ahead()) { // at start-up: all the room at once, off every path
-  }
+  remember_journaled(admission, journaled_liabilities(journal_path));
 }
 
 } // namespace synthusd::engine

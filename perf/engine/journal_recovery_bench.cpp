@@ -144,9 +144,7 @@ Started start_up(const History& from) {
   engine::RecoveredState state = engine::recover_state(hedging::reference_config(), from.paths());
   NullSink sink;
   liabilities::LiabilityAdmission admission(sink, hedging::Ratio{});
-  for (const engine::JournaledLiability& liability : state.liabilities) {
-    engine::remember_journaled(admission, liability);
-  }
+  engine::remember_journaled(admission, state.liabilities);
   benchmark::DoNotOptimize(admission);
   return {state.report.replayed_records, state.liabilities.size()};
 }

@@ -111,13 +111,7 @@ EngineRuntime::EngineRuntime(EngineConfig config)
     source_status_.back()->name = name;
     admissions_.push_back(std::make_unique<liabilities::LiabilityAdmission>(
         *liability_channels_.back(), config_.run.liability.conversion_spread, config_.run.liability.limits));
-    for (const JournaledLiability& entry : journaled_) {
-      remember_journaled(*admissions_.back(), entry);
-    }
-    // Start-up is off every path: the deduplication set gets its room for
-    // the next payments now, whole, instead of step by step once running.
-    while (admissions_.back()->reserve_ahead()) {
-    }
+    remember_journaled(*admissions_.back(), journaled_);
   }
   journaled_ = {};
   std::vector<LiabilityChannel*> channels;

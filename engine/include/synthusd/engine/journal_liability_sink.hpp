@@ -45,11 +45,13 @@ struct JournaledLiability {
 };
 [[nodiscard]] std::vector<JournaledLiability> journaled_liabilities(const std::string& journal_path);
 
-// Marks one journaled liability as seen and durable in `admission`: by its
-// payment id, or by its key alone when the record has none.
-void remember_journaled(liabilities::LiabilityAdmission& admission, const JournaledLiability& journaled);
+// Marks every journaled liability as seen and durable in `admission` (by
+// its payment id, or by its key alone when the record has none), then gives
+// its deduplication set its room for the next payments whole: start-up is
+// off every path.
+void remember_journaled(liabilities::LiabilityAdmission& admission, const std::vector<JournaledLiability>& journaled);
 
-// Marks every id of a journal as seen and durable in `admission`.
+// The same for every id of a journal.
 void remember_journaled_ids(liabilities::LiabilityAdmission& admission, const std::string& journal_path);
 
 } // namespace synthusd::engine
