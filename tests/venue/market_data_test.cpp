@@ -82,6 +82,25 @@ TEST(VenueDecimalTest, ParsesUtcTimes) {
   EXPECT_FALSE(parse_utc_time("yesterday"));
 }
 
+TEST(VenueDecimalTest, ADayTheMonthDoesNotHaveIsNoTime) {
+  // It used to read 2020-02-30 as 2020-03-01.
+  EXPECT_FALSE(parse_utc_time("2020-02-30"));
+  EXPECT_FALSE(parse_utc_time("2020-02-31T12:00:00Z"));
+  EXPECT_FALSE(parse_utc_time("2019-02-29"));
+  EXPECT_FALSE(parse_utc_time("2100-02-29"));
+  EXPECT_FALSE(parse_utc_time("2021-04-31"));
+  EXPECT_EQ(parse_utc_time("2020-02-29"), Timestamp{1'582'934'400LL * kSecond});
+  EXPECT_EQ(parse_utc_time("2000-02-29"), Timestamp{951'782'400LL * kSecond});
+  EXPECT_EQ(parse_utc_time("2021-12-31"), Timestamp{1'640'908'800LL * kSecond});
+}
+
+TEST(VenueDecimalTest, FormatsUtcTimesAsIso8601) {
+  EXPECT_EQ(format_utc_time(Timestamp{1'582'934'400LL * kSecond + 3'723 * kSecond + 999'000'000}),
+            "2020-02-29T01:02:03Z");
+  EXPECT_EQ(parse_utc_time(format_utc_time(Timestamp{1'704'067'200LL * kSecond})),
+            Timestamp{1'704'067'200LL * kSecond});
+}
+
 TEST(VenueMarketDataTest, ReadsTheBinanceCandleFormatByEpochAndClose) {
   const std::string csv = "timestamp_utc,epoch_s,open,high,low,close,volume_btc\n"
                           "2019-01-01T00:00:00Z,1546300800,3701.23,3713,3689.88,3700.31,686.36742\n"
@@ -151,14 +170,88 @@ TEST(VenueMarketDataTest, ReadsBinanceFundingByEpochMilliseconds) {
 }
 
 TEST(VenueMarketDataTest, FundingScheduleUsesTheLastRowAtOrBeforeTheTime) {
-  FundingSchedule schedule({{Timestamp{100 * kSecond}, Ratio{1}}, {Timestamp{200 * kSecond}, Ratio{2}}});
-  schedule.rebase(Timestamp{150 * kSecond}); // covered: no shift
-  EXPECT_EQ(schedule.rate_at(Timestamp{50 * kSecond}), Ratio{1});
-  EXPECT_EQ(schedule.rate_at(Timestamp{100 * kSecond}), Ratio{1});
-  EXPECT_EQ(schedule.rate_at(Timestamp{199 * kSecond}), Ratio{1});
-  EXPECT_EQ(schedule.rate_at(Timestamp{200 * kSecond}), Ratio{2});
-  EXPECT_EQ(schedule.rate_at(Timestamp{9'999 * kSecond}), Ratio{2});
+  FundingSchedule schedule({{Timestamp{10'000 * kSecond}, Ratio{1}}, {Timestamp{20'000 * kSecond}, Ratio{2}}});
+  schedule.rebase(Timestamp{15'000 * kSecond}); // covered: no shift
+  EXPECT_EQ(schedule.rate_at(Timestamp{5'000 * kSecond}), Ratio{1});
+  EXPECT_EQ(schedule.rate_at(Timestamp{10'000 * kSecond}), Ratio{1});
+  EXPECT_EQ(schedule.rate_at(Timestamp{19'999 * kSecond}), Ratio{1});
+  EXPECT_EQ(schedule.rate_at(Timestamp{20'000 * kSecond}), Ratio{2});
+  // A funding charged at a time pays a row stamped up to a minute later.
+  EXPECT_EQ(schedule.rate_charged_at(Timestamp{19'939 * kSecond}), Ratio{1});
+  EXPECT_EQ(schedule.rate_charged_at(Timestamp{19'940 * kSecond}), Ratio{2});
+  EXPECT_EQ(schedule.rate_at(Timestamp{999'999 * kSecond}), Ratio{2});
   EXPECT_EQ(FundingSchedule(Ratio{7}).rate_at(Timestamp{}), Ratio{7});
+}
+
+TEST(VenueMarketDataTest, FundingRowsStampedMillisecondsLateAreTheRateAtTheirFundingTime) {
+  // Binance's rows carry a few milliseconds of jitter: 08:00:00.001 is the
+  // 08:00 funding, not the next one.
+  const std::string csv = "timestamp_utc,epoch_ms,symbol,funding_rate\n"
+                          "2020-03-12T00:00:00.000Z,1583971200000,BTCUSDT,0\n"
+                          "2020-03-12T08:00:00.001Z,1584000000001,BTCUSDT,0.0001\n"
+                          "2020-03-12T16:00:00.006Z,1584028800006,BTCUSDT,-0.0002\n";
+  const FundingSchedule schedule(parse_funding_csv(csv, "binance.csv"));
+  EXPECT_EQ(schedule.rate_charged_at(Timestamp{1'584'000'000LL * kSecond}), Ratio{10'000});
+  EXPECT_EQ(schedule.rate_charged_at(Timestamp{1'584'028'800LL * kSecond}), Ratio{-20'000});
+  EXPECT_EQ(schedule.rate_charged_at(Timestamp{1'583'999'000LL * kSecond}), Ratio{0}); // 07:43: the 00:00 rate
+  EXPECT_EQ(schedule.rate_at(Timestamp{1'584'000'000LL * kSecond}), Ratio{0});         // the quote: not stamped yet
+}
+
+TEST(VenueMarketDataTest, ARateForAnotherIntervalIsConvertedToEightHours) {
+  // BitMEX's file says each row's interval: 0.3 % a day is 0.1 % per 8 hours.
+  const std::string csv = "timestamp_utc,epoch_s,symbol,funding_interval_hours,funding_rate,funding_rate_daily\n"
+                          "2016-05-14T12:00:00Z,1463227200,XBTUSD,24,0.003,0.003\n"
+                          "2016-05-15T12:00:00Z,1463313600,XBTUSD,8,0.001,0.003\n"
+                          "2016-05-16T12:00:00Z,1463400000,XBTUSD,24,-0.00069,-0.00069\n";
+  const auto series = parse_funding_csv(csv, "bitmex.csv");
+  ASSERT_EQ(series.size(), 3U);
+  EXPECT_EQ(series[0].rate, Ratio{100'000});
+  EXPECT_EQ(series[1].rate, Ratio{100'000});
+  EXPECT_EQ(series[2].rate, Ratio{-23'000});
+  const auto refusal = [](const std::string& text) {
+    try {
+      (void)parse_funding_csv(text, "f.csv");
+    } catch (const MarketDataError& error) {
+      return std::string(error.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(refusal("time,funding_interval_hours,funding_rate\n1463227200,0,0.001\n"),
+            "f.csv:2: bad funding_interval_hours '0' (whole hours, 1 to 168)");
+  EXPECT_EQ(refusal("time,funding_interval_hours,funding_rate\n1463227200,8.5,0.001\n"),
+            "f.csv:2: bad funding_interval_hours '8.5' (whole hours, 1 to 168)");
+}
+
+TEST(VenueMarketDataTest, AFundingFileWithRaggedRowsOrAnImpossibleRateIsRefusedWithItsLine) {
+  const auto refusal = [](const std::string& text) {
+    try {
+      (void)parse_funding_csv(text, "f.csv");
+    } catch (const MarketDataError& error) {
+      return std::string(error.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(refusal("time,rate\n100,0.001\n200,0.001,7\n"), "f.csv:3: 3 columns where the header has 2");
+  EXPECT_EQ(refusal("time,symbol,rate\n100,X,0.001\n200,0.001\n"), "f.csv:3: 2 columns where the header has 3");
+  EXPECT_EQ(refusal("time,rate\n100,5\n"),
+            "f.csv:2: funding rate '5' is beyond +-10 % per 8 hours (rates are fractions: 0.0001 is 0.01 %)");
+  EXPECT_EQ(refusal("time,rate\n100,0.1\n"), "accepted"); // the bound itself
+  EXPECT_EQ(refusal(""), "f.csv:1: empty file");
+}
+
+TEST(VenueMarketDataTest, AFundingSeriesCoversAWindowOnlyFromBeforeItsStartToADayBeforeItsEnd) {
+  const FundingSchedule series({{Timestamp{100'000 * kSecond}, Ratio{1}}, {Timestamp{200'000 * kSecond}, Ratio{2}}});
+  EXPECT_FALSE(series.coverage_error(Timestamp{100'000 * kSecond}, Timestamp{200'000 * kSecond}));
+  EXPECT_FALSE(series.coverage_error(Timestamp{100'000 * kSecond - 60 * kSecond}, Timestamp{286'400 * kSecond}));
+  const auto early = series.coverage_error(Timestamp{99'000 * kSecond}, Timestamp{150'000 * kSecond});
+  ASSERT_TRUE(early);
+  EXPECT_EQ(*early,
+            "the funding rows start at 1970-01-02T03:46:40Z, after the prices' first point 1970-01-02T03:30:00Z");
+  const auto late = series.coverage_error(Timestamp{150'000 * kSecond}, Timestamp{286'401 * kSecond});
+  ASSERT_TRUE(late);
+  EXPECT_EQ(*late, "the funding rows end at 1970-01-03T07:33:20Z, more than a day before the prices' last point "
+                   "1970-01-04T07:33:21Z");
+  EXPECT_FALSE(FundingSchedule(Ratio{7}).coverage_error(Timestamp{}, Timestamp{1'000'000 * kSecond}));
 }
 
 TEST(VenueMarketDataTest, FundingSeriesThatMissesThePathIsReplayedFromItsStart) {

@@ -68,7 +68,34 @@ void append_padded(std::string& out, std::int64_t value, int width) {
   return value;
 }
 
+[[nodiscard]] constexpr unsigned days_in_month(unsigned year, unsigned month) noexcept {
+  constexpr unsigned kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
 } // namespace
+
+std::string format_utc_time(hedging::Timestamp time) {
+  const std::int64_t seconds = floor_divide(time.nanoseconds, kNanosecondsPerSecond);
+  const std::int64_t days = floor_divide(seconds, kSecondsPerDay);
+  const std::int64_t second_of_day = seconds - days * kSecondsPerDay;
+  const Civil date = civil_from_days(days);
+  std::string text;
+  append_padded(text, date.year, 4);
+  text += '-';
+  append_padded(text, date.month, 2);
+  text += '-';
+  append_padded(text, date.day, 2);
+  text += 'T';
+  append_padded(text, second_of_day / 3600, 2);
+  text += ':';
+  append_padded(text, second_of_day / 60 % 60, 2);
+  text += ':';
+  append_padded(text, second_of_day % 60, 2);
+  text += 'Z';
+  return text;
+}
 
 std::string format_fix_timestamp(hedging::Timestamp time) {
   const std::int64_t seconds = floor_divide(time.nanoseconds, kNanosecondsPerSecond);
@@ -102,8 +129,8 @@ std::optional<hedging::Timestamp> parse_utc_time(std::string_view text) noexcept
     const auto year = read_digits(text, 0, 4);
     const auto month = read_digits(text, 5, 2);
     const auto day = read_digits(text, 8, 2);
-    if (!year || !month || !day || *month < 1 || *month > 12 || *day < 1 || *day > 31) {
-      return std::nullopt;
+    if (!year || !month || !day || *month < 1 || *month > 12 || *day < 1 || *day > days_in_month(*year, *month)) {
+      return std::nullopt; // 2020-02-30 is no date (it is not 2020-03-01)
     }
     std::int64_t seconds = days_from_civil(*year, *month, *day) * kSecondsPerDay;
     std::string_view rest = text.substr(10);

@@ -66,6 +66,11 @@ int run_venue(const venue::VenueConfig& config, int stop_fd) {
   std::vector<synthusd::hedging::PricePoint> path = venue::build_price_path(config.path);
   const std::size_t points = path.size();
   venue::FundingSchedule funding = venue::build_funding(config, path.front().time);
+  if (funding.shift().nanoseconds != 0) {
+    std::cout << "synthusd-venue: the funding file " << config.funding_csv
+              << " does not cover the price path's start; replaying it from its first row, shifted by "
+              << funding.shift().nanoseconds / 1'000'000'000 << " s\n";
+  }
   std::vector<venue::DatedFuture> futures = venue::make_dated_futures(config.engine, config.futures, path);
   venue::Engine engine(config.engine, std::move(path), std::move(funding));
   venue::VenueRuntime runtime(config, std::move(engine), std::move(futures));

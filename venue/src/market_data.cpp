@@ -72,12 +72,14 @@ template <std::size_t N>
   return parse_utc_time(cell);
 }
 
-// Calls on_row(line, time, value_cell) for every data row.
-template <std::size_t N, typename OnRow>
+// Calls on_header(cells) once, then on_row(line, time, value_cell, cells)
+// for every data row.
+template <std::size_t N, typename OnHeader, typename OnRow>
 void read_series(std::string_view text, std::string_view source, const std::array<std::string_view, N>& value_names,
-                 OnRow&& on_row) {
+                 OnHeader&& on_header, OnRow&& on_row) {
   std::optional<Column> time;
   std::size_t value_index = 0;
+  std::size_t header_columns = 0;
   std::optional<Timestamp> previous;
   common::for_each_nonblank_line(text, [&](std::size_t line, std::string_view row) {
     const std::vector<common::CsvCell> cells = common::split_csv_row(row);
@@ -93,10 +95,13 @@ void read_series(std::string_view text, std::string_view source, const std::arra
         fail(source, line, "no value column (one of " + names + ")");
       }
       value_index = *value;
+      header_columns = cells.size();
+      on_header(cells);
       return;
     }
-    if (cells.size() <= std::max(time->index, value_index)) {
-      fail(source, line, "too few columns");
+    if (cells.size() != header_columns) {
+      fail(source, line,
+           std::to_string(cells.size()) + " columns where the header has " + std::to_string(header_columns));
     }
     const std::optional<Timestamp> at = parse_time(cells[time->index].text, time->unit);
     if (!at) {
@@ -106,10 +111,10 @@ void read_series(std::string_view text, std::string_view source, const std::arra
       fail(source, line, "time does not increase");
     }
     previous = at;
-    on_row(line, *at, cells[value_index].text);
+    on_row(line, *at, cells[value_index].text, cells);
   });
   if (!time) {
-    fail(source, 0, "empty file");
+    fail(source, 1, "empty file");
   }
 }
 
@@ -128,13 +133,15 @@ void read_series(std::string_view text, std::string_view source, const std::arra
 std::vector<hedging::PricePoint> parse_price_csv(std::string_view text, std::string_view source) {
   constexpr std::array<std::string_view, 4> kNames{"close", "price", "mark_price", "index_price"};
   std::vector<hedging::PricePoint> path;
-  read_series(text, source, kNames, [&](std::size_t line, Timestamp time, std::string_view cell) {
-    const std::optional<std::int64_t> raw = parse_decimal(cell, 8);
-    if (!raw || *raw <= 0) {
-      fail(source, line, "bad price '" + std::string(cell) + "'");
-    }
-    path.push_back({time, Price{*raw}});
-  });
+  read_series(
+      text, source, kNames, [](const std::vector<common::CsvCell>& /*header*/) {},
+      [&](std::size_t line, Timestamp time, std::string_view cell, const std::vector<common::CsvCell>&) {
+        const std::optional<std::int64_t> raw = parse_decimal(cell, 8);
+        if (!raw || *raw <= 0) {
+          fail(source, line, "bad price '" + std::string(cell) + "'");
+        }
+        path.push_back({time, Price{*raw}});
+      });
   if (path.empty()) {
     fail(source, 0, "no price rows");
   }
@@ -148,15 +155,40 @@ std::vector<hedging::PricePoint> load_price_csv(const std::string& path) {
 std::vector<FundingPoint> parse_funding_csv(std::string_view text, std::string_view source) {
   constexpr std::array<std::string_view, 4> kNames{"interest_8h", "funding_rate", "funding_8h", "rate"};
   std::vector<FundingPoint> series;
-  read_series(text, source, kNames, [&](std::size_t line, Timestamp time, std::string_view cell) {
-    const std::optional<std::int64_t> raw = parse_decimal(cell, 8);
-    if (!raw) {
-      fail(source, line, "bad funding rate '" + std::string(cell) + "'");
-    }
-    series.push_back({time, Ratio{*raw}});
-  });
+  // BitMEX's file says each row's interval (8 or 24 hours): its rate is
+  // for that interval, and the venue charges an 8-hour rate.
+  std::optional<std::size_t> interval_column;
+  const auto on_header = [&](const std::vector<common::CsvCell>& header) {
+    interval_column = find_column(header, std::array<std::string_view, 1>{"funding_interval_hours"});
+  };
+  read_series(text, source, kNames, on_header,
+              [&](std::size_t line, Timestamp time, std::string_view cell, const std::vector<common::CsvCell>& cells) {
+                const std::optional<std::int64_t> raw = parse_decimal(cell, 8);
+                if (!raw) {
+                  fail(source, line, "bad funding rate '" + std::string(cell) + "'");
+                }
+                std::int64_t rate = *raw;
+                if (interval_column) {
+                  const std::string_view hours_text = cells[*interval_column].text;
+                  const std::optional<std::int64_t> hours = parse_exact_decimal(hours_text, 0);
+                  if (!hours || *hours < 1 || *hours > kMaxFundingIntervalHours) {
+                    fail(source, line,
+                         "bad funding_interval_hours '" + std::string(hours_text) + "' (whole hours, 1 to 168)");
+                  }
+                  // rate per `hours` -> per 8 hours, half to even (|rate| <= 10 so
+                  // the product is far inside int64).
+                  rate = static_cast<std::int64_t>(
+                      hedging::divide(static_cast<hedging::int128>(rate) * 8, *hours, hedging::Rounding::half_even));
+                }
+                if (rate > kMaxFundingRate8h.raw || rate < -kMaxFundingRate8h.raw) {
+                  fail(source, line,
+                       "funding rate '" + std::string(cell) +
+                           "' is beyond +-10 % per 8 hours (rates are fractions: 0.0001 is 0.01 %)");
+                }
+                series.push_back({time, Ratio{rate}});
+              });
   if (series.empty()) {
-    fail(source, 0, "no funding rows");
+    fail(source, 1, "no funding rows");
   }
   return series;
 }
@@ -175,6 +207,21 @@ void FundingSchedule::rebase(Timestamp path_start) {
   }
   const bool covers = series_.front().time <= path_start && path_start <= series_.back().time;
   shift_ = covers ? Duration{} : path_start - series_.front().time;
+}
+
+std::optional<std::string> FundingSchedule::coverage_error(Timestamp from, Timestamp to) const {
+  if (series_.empty()) {
+    return std::nullopt;
+  }
+  if (series_.front().time > from + kFundingTimeTolerance) {
+    return "the funding rows start at " + format_utc_time(series_.front().time) + ", after the prices' first point " +
+           format_utc_time(from);
+  }
+  if (series_.back().time + kFundingLastRowReach < to) {
+    return "the funding rows end at " + format_utc_time(series_.back().time) +
+           ", more than a day before the prices' last point " + format_utc_time(to);
+  }
+  return std::nullopt;
 }
 
 hedging::Ratio FundingSchedule::rate_at(Timestamp time) const noexcept {

@@ -13,7 +13,7 @@ namespace synthusd::venue {
 // ---- funding -----------------------------------------------------------------
 
 void Engine::apply_funding(Timestamp time, std::vector<Event>& out) {
-  const Ratio rate = funding_.rate_at(time);
+  const Ratio rate = funding_.rate_charged_at(time);
   for (auto& [name, account] : accounts_) {
     if (account.position.is_zero()) {
       continue;

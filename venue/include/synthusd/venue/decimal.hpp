@@ -51,12 +51,15 @@ namespace synthusd::venue {
 [[nodiscard]] inline std::string format_sats_as_btc(hedging::Sats sats) { return format_decimal(sats.value, 8); }
 [[nodiscard]] inline std::string format_ratio(hedging::Ratio ratio) { return format_decimal(ratio.raw, 8); }
 
+// "2024-01-01T00:00:00Z" (ISO 8601 UTC, seconds, truncated).
+[[nodiscard]] std::string format_utc_time(hedging::Timestamp time);
 // "20240101-00:00:00.000" (FIX UTCTimestamp, milliseconds, truncated).
 [[nodiscard]] std::string format_fix_timestamp(hedging::Timestamp time);
 // "20240101" (FIX LocalMktDate, UTC).
 [[nodiscard]] std::string format_fix_date(hedging::Timestamp time);
 // Parses "2024-01-01T00:00:00Z", "2024-01-01 00:00:00", "2024-01-01" (UTC)
-// or a number of seconds since the epoch.
+// or a number of seconds since the epoch. A day the month does not have
+// (2020-02-30) is no time.
 [[nodiscard]] std::optional<hedging::Timestamp> parse_utc_time(std::string_view text) noexcept;
 
 } // namespace synthusd::venue

@@ -3,6 +3,7 @@
 // file or a seeded GBM-with-jumps path (hedging::generate_price_path), and a
 // constant or CSV funding rate. Cold path: loading throws on bad input.
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -32,10 +33,22 @@ struct FundingPoint {
   hedging::Ratio rate{}; // per funding interval (8 h), scaled by 1e8
 };
 
+// A row stamped up to this long after a funding time is the rate charged
+// then: exchanges stamp a funding a few milliseconds after its time.
+inline constexpr hedging::Duration kFundingTimeTolerance = hedging::Duration::from_seconds(60);
+// coverage_error(): the last row may be at most this long before the
+// prices' last point (BitMEX once funded daily).
+inline constexpr hedging::Duration kFundingLastRowReach = hedging::Duration::from_seconds(24 * 3600);
+// A rate beyond +-10 % per 8 hours (30 times BitMEX's cap) is a unit error.
+inline constexpr hedging::Ratio kMaxFundingRate8h{10'000'000};
+inline constexpr std::int64_t kMaxFundingIntervalHours = 168;
+
 // The 8-hour funding rate in force at any time: a constant, or the last row
-// of a CSV series at or before that time. A series is read in its own time
-// when it covers the price path's start; otherwise it is replayed from its
-// first row, shifted to start with the path (rebase()).
+// of a CSV series at or before that time.
+// The backtest needs the series to cover its prices (coverage_error()); the
+// venue simulator, whose paths may be generated, replays a series that does
+// not cover the path's start from its first row, shifted to start with the
+// path (rebase()), and says so.
 class FundingSchedule {
 public:
   explicit FundingSchedule(hedging::Ratio constant = hedging::Ratio{}) : constant_(constant) {}
@@ -44,8 +57,20 @@ public:
   // Shifts a series that does not cover `path_start` so that its first row
   // falls on it. No effect on a constant or a covering series.
   void rebase(hedging::Timestamp path_start);
+  // Why the series cannot stand for funding from `from` to `to` (its first
+  // row after `from`, its last more than kFundingLastRowReach before `to`);
+  // nullopt when it can. A constant always can.
+  [[nodiscard]] std::optional<std::string> coverage_error(hedging::Timestamp from, hedging::Timestamp to) const;
+  [[nodiscard]] hedging::Duration shift() const noexcept { return shift_; }
 
   [[nodiscard]] hedging::Ratio rate_at(hedging::Timestamp time) const noexcept;
+  // The rate a funding charged at `time` pays: a row stamped up to
+  // kFundingTimeTolerance after it is that funding's (Binance's rows carry
+  // a few milliseconds of jitter, and read exactly, a charge at 08:00 would
+  // pay the 00:00 rate). The quote shows rate_at().
+  [[nodiscard]] hedging::Ratio rate_charged_at(hedging::Timestamp time) const noexcept {
+    return rate_at(time + kFundingTimeTolerance);
+  }
   [[nodiscard]] bool is_constant() const noexcept { return series_.empty(); }
   [[nodiscard]] std::size_t size() const noexcept { return series_.size(); }
 
@@ -57,7 +82,10 @@ private:
 
 // Reads funding rates from CSV with a header. Time column as for prices;
 // rate column the first of interest_8h (Deribit), funding_rate (Binance,
-// 8-hourly), funding_8h, rate. Numbers may use exponents ("-2.3e-05").
+// 8-hourly), funding_8h, rate. Numbers may use exponents ("-2.3e-05"). A
+// funding_interval_hours column (BitMEX) gives each row's interval: its rate
+// is converted to 8 hours (x 8 / hours, half to even). Every row has the
+// header's columns; a rate beyond kMaxFundingRate8h is refused.
 [[nodiscard]] std::vector<FundingPoint> parse_funding_csv(std::string_view text, std::string_view source);
 [[nodiscard]] std::vector<FundingPoint> load_funding_csv(const std::string& path);
 
