@@ -420,6 +420,29 @@ TEST(Backtest, volatility_scaled_policy_names_carry_the_scale_and_the_reference)
   EXPECT_THROW((void)policy_by_name("banded-10-5-x5-r", bands), std::invalid_argument);
 }
 
+TEST(Backtest, a_venue_whose_touch_the_collar_cannot_reach_is_asked_once_a_point_and_the_run_ends) {
+  // At $50 a 0.5 tick is 1 % of the price, twice the 0.5 % collar: every
+  // IOC buy at mark x 1.005 rounded down to the tick stays under an ask
+  // rounded up to it, and the venue cancels it unfilled in the instant it
+  // came. The run used to re-send at that instant forever.
+  BacktestInputs inputs;
+  inputs.kernel = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel;
+  inputs.path = minute_path({20'000, 20'000, 20'000});
+  for (int i = 0; i < 10; ++i) {
+    inputs.path.push_back({inputs.path.back().time + Duration::from_seconds(60), Price{5'030'000'000}}); // $50.30
+  }
+  inputs.flows = {credit(inputs.path.front().time, 5'000'000, "deposit-1")};
+  LiabilityFlow debit = credit(inputs.path[4].time, 2'000'000, "withdrawal-1");
+  debit.credit = false;
+  inputs.flows.push_back(debit);
+  const PolicyResult result = run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
+  EXPECT_EQ(result.final_liability, UsdCents{3'000'000});
+  // The buy back never fills: at most one order a point from the debit on.
+  EXPECT_LE(result.orders, 20U);
+  EXPECT_GE(result.orders, 9U);
+  EXPECT_EQ(result.samples.size(), inputs.path.size()); // every point was reached
+}
+
 TEST(Backtest, instruments_the_venue_model_cannot_trade_are_refused_by_name) {
   const auto refusal = [](const hedging::InstrumentSpec& extra) {
     BacktestInputs inputs;

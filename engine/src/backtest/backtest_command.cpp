@@ -1,6 +1,8 @@
 #include "synthusd/engine/backtest_command.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 
@@ -69,7 +71,13 @@ int run_backtest_command(const BacktestOptions& options, std::ostream& out, std:
   description.points = inputs.path.size();
   if (!options.funding_path.empty()) {
     inputs.funding = venue::FundingSchedule(venue::load_funding_csv(options.funding_path));
-    inputs.funding.rebase(inputs.path.front().time);
+    // Funding from another period moved onto these prices would be made up:
+    // the file must cover them (the venue simulator's rebase() is for its
+    // generated paths).
+    if (const std::optional<std::string> error =
+            inputs.funding.coverage_error(inputs.path.front().time, inputs.path.back().time)) {
+      throw std::invalid_argument(options.funding_path + ": " + *error + " (--funding must cover --prices)");
+    }
     description.funding = options.funding_path;
   } else {
     description.funding = "none (rate 0)";
@@ -82,7 +90,34 @@ int run_backtest_command(const BacktestOptions& options, std::ostream& out, std:
                               std::to_string(inputs.flows.size()) + " payments)";
   } else {
     inputs.flows = load_liability_lines(options.liabilities_path);
-    description.liabilities = options.liabilities_path;
+    description.liabilities = options.liabilities_path + " (" + std::to_string(inputs.flows.size()) +
+                              (inputs.flows.size() == 1 ? " line" : " lines");
+    // Lines before the first price are the book the window opens with (the
+    // run admits them at its first point); lines after the last are left
+    // out, and said to be.
+    const hedging::Timestamp first = inputs.path.front().time;
+    const hedging::Timestamp last = inputs.path.back().time;
+    const auto before = static_cast<std::size_t>(std::count_if(
+        inputs.flows.begin(), inputs.flows.end(), [&](const LiabilityFlow& flow) { return flow.time < first; }));
+    const auto after = static_cast<std::size_t>(std::count_if(
+        inputs.flows.begin(), inputs.flows.end(), [&](const LiabilityFlow& flow) { return flow.time > last; }));
+    if (before + after == inputs.flows.size() && after > 0) {
+      throw std::invalid_argument(options.liabilities_path + ": no line falls between the prices' first point " +
+                                  venue::format_utc_time(first) + " and last " + venue::format_utc_time(last) +
+                                  " (ts is Unix milliseconds)");
+    }
+    if (before > 0) {
+      description.liabilities += "; " + std::to_string(before) + " before the first price, admitted at it";
+    }
+    if (after > 0) {
+      description.liabilities +=
+          "; " + std::to_string(after) + " after the last price, left out (first: line " +
+          std::to_string(std::find_if(inputs.flows.begin(), inputs.flows.end(),
+                                      [&](const LiabilityFlow& flow) { return flow.time > last; })
+                             ->line) +
+          ")";
+    }
+    description.liabilities += ")";
   }
   if (options.transfer_delay_seconds < 0 || options.post_only_wait_seconds <= 0) {
     throw std::invalid_argument("--transfer-delay must be >= 0 and --post-only-wait > 0 seconds");
@@ -101,6 +136,18 @@ int run_backtest_command(const BacktestOptions& options, std::ostream& out, std:
         last_percent = percent;
       }
     }));
+  }
+  // The admission's refusals are the same under every policy (they depend
+  // on the lines and the prices only): the first few, once, with their line.
+  if (!results.empty() && results.front().lines_refused > 0) {
+    std::size_t shown = 0;
+    for (const BacktestMarker& marker : results.front().markers) {
+      if (marker.kind == "refused" && shown++ < 5) {
+        progress << "backtest: refused " << marker.text << "\n";
+      }
+    }
+    progress << "backtest: " << results.front().lines_refused
+             << " intake lines refused in all (the report's event list has each)\n";
   }
   out << backtest_table(description, results);
   if (!options.json_path.empty()) {

@@ -212,6 +212,10 @@ std::vector<LiabilityFlow> parse_liability_lines(std::string_view text, std::str
     flow.credit = request.credit;
     flow.usd_cents = request.usd_cents;
     flow.sats = request.sats;
+    flow.line = number;
+    flow.kind = request.kind;
+    flow.provider = std::move(request.provider);
+    flow.risk = request.risk;
     if (!flows.empty() && flow.time < flows.back().time) {
       throw InputError(source, number, 1, "ts goes back in time (events must be in the order they happened)");
     }

@@ -471,26 +471,80 @@ private:
 
   // ---- liabilities ------------------------------------------------------------
 
+  // Every line goes through the intake's admission, as under `synthusd
+  // run`; what it accepts reaches submit() / submit_input() below.
   void apply_flow(const LiabilityFlow& flow) {
-    // A credit brings the user's sats into the wallet, a debit pays them
-    // out, at this moment's price (the intake converts at the index).
-    UsdCents cents{};
-    Sats sats{};
-    if (flow.usd_cents) {
-      cents = UsdCents{*flow.usd_cents};
-      sats = flow.sats ? Sats{*flow.sats} : cents_to_sats(cents, price_, flow.credit ? Rounding::up : Rounding::down);
-    } else {
-      sats = Sats{flow.sats.value_or(0)};
-      cents = sats_to_cents(sats, price_, flow.credit ? Rounding::down : Rounding::up);
-    }
-    if (!flow.credit && cents > kernel_.liability()) {
-      add_marker("alert", "debit " + flow.id + " exceeds the liability; skipped");
+    liabilities::LiabilityRequest request;
+    request.id = flow.id;
+    request.kind = flow.kind;
+    request.credit = flow.credit;
+    request.usd_cents = flow.usd_cents;
+    request.sats = flow.sats;
+    request.ts_ms = flow.time.nanoseconds / 1'000'000;
+    // History: placed at its own time, or at the first price when earlier.
+    request.backfill = true;
+    request.provider = flow.provider;
+    request.risk = flow.risk;
+    declined_ = nullptr;
+    const liabilities::Admission admission = admission_.admit(request);
+    switch (admission.outcome) {
+    case liabilities::Admission::Outcome::accepted:
       return;
+    case liabilities::Admission::Outcome::duplicate:
+      ++result_.lines_repeated;
+      return;
+    case liabilities::Admission::Outcome::rejected:
+    case liabilities::Admission::Outcome::full:
+    case liabilities::Admission::Outcome::unpriced:
+      break;
     }
-    wallet_ += flow.credit ? sats : -sats;
-    ++liability_events_;
-    feed(LiabilityChange{liability_events_, flow.credit ? cents : -cents, sats, price_, now_});
+    ++result_.lines_refused;
+    const char* reason = declined_ != nullptr ? declined_ : admission.reason;
+    add_marker("refused",
+               (flow.line != 0 ? "line " + std::to_string(flow.line) + ": " : std::string()) + flow.id + ": " + reason);
   }
+
+  // An admitted payment: a credit brings the user's sats into the wallet,
+  // a debit pays them out, at this moment's price (the intake converts sats
+  // at the index; dollars come with no sats, converted here).
+  std::uint64_t book_payment(const LiabilityChange& change) {
+    const bool credit = change.delta.value >= 0;
+    const UsdCents cents = change.delta.abs();
+    const Sats sats =
+        !change.sats.is_zero() ? change.sats : cents_to_sats(cents, price_, credit ? Rounding::up : Rounding::down);
+    if (!credit && cents > kernel_.liability()) {
+      declined_ = "a debit larger than the liability";
+      return 0;
+    }
+    wallet_ += credit ? sats : -sats;
+    ++liability_events_;
+    feed(LiabilityChange{liability_events_, change.delta, sats, price_, now_});
+    return liability_events_;
+  }
+
+  std::uint64_t book_input(const Event& event) {
+    feed(event);
+    return ++liability_events_;
+  }
+
+  // The intake's sink, in process: the kernel takes what it is handed at
+  // once and everything is durable as soon as it is taken.
+  class AdmissionSink final : public liabilities::LiabilitySink {
+  public:
+    explicit AdmissionSink(BacktestDriver& driver) : driver_(driver) {}
+    std::uint64_t submit(const LiabilityChange& event, std::string_view /*id*/) noexcept override {
+      return driver_.book_payment(event);
+    }
+    [[nodiscard]] bool carries_other_inputs() const noexcept override { return true; }
+    std::uint64_t submit_input(const Event& event, std::string_view /*id*/) noexcept override {
+      return driver_.book_input(event);
+    }
+    std::uint64_t make_durable() override { return driver_.liability_events_; }
+    [[nodiscard]] Price index_price() const noexcept override { return driver_.price_; }
+
+  private:
+    BacktestDriver& driver_;
+  };
 
   void note_alert(const Alert& alert) {
     ++result_.alerts;
@@ -576,6 +630,12 @@ private:
   int128 squares_ = 0;
   Sats cost_sats_{}; // fees + slippage + net funding paid, in the BTC they cost
   PolicyResult result_;
+  // The intake's admission over an in-process sink; no conversion spread
+  // (the hedge error is measured on the dollars and sats that moved).
+  AdmissionSink sink_{*this};
+  liabilities::LiabilityAdmission admission_{sink_, Ratio{}, liabilities::AdmissionLimits{},
+                                             [this] { return now_.nanoseconds / 1'000'000; }};
+  const char* declined_ = nullptr; // why book_payment() took nothing (admission then says "full")
 };
 
 } // namespace

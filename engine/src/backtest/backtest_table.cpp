@@ -82,6 +82,10 @@ const std::vector<Row>& rows() {
        }},
       {"instrument rolls", [](const PolicyResult& r) { return std::to_string(r.rolls); }},
       {"alerts", [](const PolicyResult& r) { return std::to_string(r.alerts); }},
+      {"intake lines refused / repeated",
+       [](const PolicyResult& r) {
+         return std::to_string(r.lines_refused) + " / " + std::to_string(r.lines_repeated);
+       }},
       {"final liability", [](const PolicyResult& r) { return format_dollars(r.final_liability); }},
       {"final value held (costs added back)", [](const PolicyResult& r) { return format_dollars(r.final_value); }},
   };
@@ -215,6 +219,7 @@ std::string backtest_json(const BacktestDescription& description, const std::vec
         << ", \"liquidations\": " << r.liquidations << ",\n     \"transfers_to_venue\": " << r.transfers_to_venue
         << ", \"transfers_to_wallet\": " << r.transfers_to_wallet
         << ", \"transferred_btc\": " << common::format_decimal(r.transferred.value, 8) << ", \"alerts\": " << r.alerts
+        << ", \"lines_refused\": " << r.lines_refused << ", \"lines_repeated\": " << r.lines_repeated
         << ", \"rolls\": " << r.rolls << ",\n     \"max_leverage\": " << format_ratio(r.max_leverage, 4)
         << ", \"min_liquidation_distance\": "
         << (r.any_position ? format_ratio(r.min_liquidation_distance, 4) : std::string("null"))

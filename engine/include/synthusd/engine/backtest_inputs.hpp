@@ -11,8 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "synthusd/hedging/events.hpp"
 #include "synthusd/hedging/price_path.hpp"
 #include "synthusd/hedging/types.hpp"
+#include "synthusd/liabilities/liability_sink.hpp"
 
 namespace synthusd::engine {
 
@@ -49,17 +51,26 @@ struct PriceBar {
 // quarters in, so resting orders and liquidations see the whole range.
 [[nodiscard]] std::vector<hedging::PricePoint> replay_path(const std::vector<PriceBar>& bars);
 
-// One liability change: exactly what the intake accepts (PROTOCOL.md).
+// One intake line (PROTOCOL.md): a payment, a stable provider's interest
+// change or a risk position. The backtest admits it when its time comes as
+// the intake does (liabilities::LiabilityAdmission: duplicates applied once,
+// conflicts and amounts beyond the intake's limits refused, counted, with
+// the line), a payment's sats converted at that moment's price.
 struct LiabilityFlow {
   hedging::Timestamp time{};
   std::string id;
   bool credit = true;
   std::optional<std::int64_t> usd_cents; // when absent, sats at the price of the moment
   std::optional<std::int64_t> sats;
+  std::size_t line = 0; // in the --liabilities file; 0: generated
+  liabilities::RequestKind kind = liabilities::RequestKind::liability;
+  std::string provider;                 // provider_interest
+  hedging::ExternalRiskPosition risk{}; // risk_position
 };
 
-// JSON lines, one intake event per line (blank lines skipped), in
-// non-decreasing ts. Refuses what the intake refuses, with the line.
+// JSON lines, one intake line per line (blank lines skipped), in
+// non-decreasing ts. Refuses, with the line, what the intake cannot parse;
+// what it would refuse on admission is refused when the run reaches it.
 [[nodiscard]] std::vector<LiabilityFlow> parse_liability_lines(std::string_view text, std::string_view source);
 [[nodiscard]] std::vector<LiabilityFlow> load_liability_lines(const std::string& path);
 

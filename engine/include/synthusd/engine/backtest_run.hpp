@@ -80,7 +80,7 @@ struct BacktestSample {
 
 struct BacktestMarker {
   hedging::Timestamp time{};
-  std::string kind; // liquidation, transfer, funding_guard, alert, reject
+  std::string kind; // liquidation, transfer, funding_guard, alert, reject, roll, refused (an intake line)
   std::string text;
 };
 
@@ -113,6 +113,11 @@ struct PolicyResult {
   std::uint64_t transfers_to_wallet = 0;
   hedging::Sats transferred{}; // both directions
   std::uint64_t alerts = 0;
+  // Intake lines the admission refused (conflicting id, beyond the intake's
+  // limits, a debit larger than the liability) and repeated ones (applied
+  // once); the refusals are markers with their line and reason.
+  std::uint64_t lines_refused = 0;
+  std::uint64_t lines_repeated = 0;
   std::uint64_t rolls = 0; // the kernel moved a venue's hedge to another instrument (carry, expiry)
   hedging::Ratio max_leverage{};
   hedging::Ratio min_liquidation_distance{}; // valid when any_position

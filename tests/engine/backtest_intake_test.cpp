@@ -1,0 +1,97 @@
+// synthusd backtest takes intake lines (--liabilities) as the intake
+// would: through liabilities::LiabilityAdmission, so a resent line is
+// applied once, a conflicting or out-of-bounds one is refused with its line,
+// and a stable provider's interest nets against the hedge instead of adding
+// to what customers are owed.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "backtest_test_support.hpp"
+#include "synthusd/engine/backtest_inputs.hpp"
+#include "synthusd/engine/backtest_run.hpp"
+#include "synthusd/engine/config_file.hpp"
+
+namespace synthusd::engine {
+namespace {
+
+using hedging::Timestamp;
+using hedging::UsdCents;
+
+BacktestInputs flat_inputs(const std::string& lines) {
+  BacktestInputs inputs;
+  inputs.kernel = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel;
+  inputs.path = minute_path({20'000, 20'000, 20'000, 20'000, 20'000, 20'000});
+  inputs.flows = parse_liability_lines(lines, "lines.jsonl");
+  return inputs;
+}
+
+// ts of the path's n-th minute, in Unix milliseconds (minute_path starts 2024-01-01).
+std::string ts(int minute) { return std::to_string(1'704'067'200'000LL + minute * 60'000LL); }
+
+std::vector<std::string> refusals(const PolicyResult& result) {
+  std::vector<std::string> texts;
+  for (const BacktestMarker& marker : result.markers) {
+    if (marker.kind == "refused") {
+      texts.push_back(marker.text);
+    }
+  }
+  return texts;
+}
+
+TEST(BacktestIntake, a_resent_line_is_applied_once_and_a_conflicting_or_oversized_one_is_refused_with_its_line) {
+  const std::string lines =
+      R"({"id":"a","kind":"usd_credit","usd_cents":5000000,"ts":)" + ts(0) + "}\n" +
+      R"({"id":"a","kind":"usd_credit","usd_cents":5000000,"ts":)" + ts(0) + "}\n" +   // resent
+      R"({"id":"a","kind":"usd_debit","usd_cents":5000000,"ts":)" + ts(1) + "}\n" +    // same id, other kind
+      R"({"id":"b","kind":"usd_credit","usd_cents":100000001,"ts":)" + ts(2) + "}\n" + // above $1,000,000
+      R"({"id":"c","kind":"usd_debit","usd_cents":9000000,"ts":)" + ts(3) + "}\n" +    // more than is owed
+      R"({"id":"d","kind":"usd_debit","usd_cents":1000000,"ts":)" + ts(4) + "}\n";
+  const BacktestInputs inputs = flat_inputs(lines);
+  const PolicyResult result = run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
+  EXPECT_EQ(result.final_liability, UsdCents{4'000'000}); // $50,000 once, less $10,000
+  EXPECT_EQ(result.lines_repeated, 1U);
+  EXPECT_EQ(result.lines_refused, 3U);
+  const std::vector<std::string> refused = refusals(result);
+  ASSERT_EQ(refused.size(), 3U);
+  EXPECT_EQ(refused[0], "line 3: a: id already admitted with another kind or amount");
+  EXPECT_EQ(refused[1], "line 4: b: usd_cents above the per-payment limit");
+  EXPECT_EQ(refused[2], "line 5: c: a debit larger than the liability");
+  // What was admitted is hedged.
+  const BacktestSample& last = result.samples.back();
+  EXPECT_LE((last.hedge - last.liability).abs().value * 1'000, last.liability.value * 3) << "within 30 bps";
+}
+
+TEST(BacktestIntake, a_line_older_than_the_backfill_window_is_refused_not_placed_at_the_first_price) {
+  // A ts in seconds reads as January 1970: the intake refuses it, and so
+  // does the backtest, instead of booking it as the opening balance.
+  const std::string lines = R"({"id":"s","kind":"usd_credit","usd_cents":5000000,"ts":1704067200})"
+                            "\n" +
+                            std::string(R"({"id":"m","kind":"usd_credit","usd_cents":1000000,"ts":)") + ts(1) + "}\n";
+  const BacktestInputs inputs = flat_inputs(lines);
+  const PolicyResult result = run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
+  EXPECT_EQ(result.final_liability, UsdCents{1'000'000});
+  ASSERT_EQ(refusals(result).size(), 1U);
+  EXPECT_EQ(refusals(result)[0], "line 1: s: backfill ts is older than the backfill window");
+}
+
+TEST(BacktestIntake, a_stable_provider_nets_against_the_hedge_and_is_not_owed_to_customers) {
+  const std::string credit = R"({"id":"a","kind":"usd_credit","usd_cents":5000000,"ts":)" + ts(0) + "}\n";
+  const std::string provider =
+      R"({"id":"p","kind":"provider_increase","provider":"alice","usd_cents":2000000,"ts":)" + ts(1) + "}\n";
+  const BacktestInputs alone = flat_inputs(credit);
+  const BacktestInputs netted = flat_inputs(credit + provider);
+  const PolicyResult without = run_backtest(alone, policy_by_name("banded", alone.kernel.bands));
+  const PolicyResult with = run_backtest(netted, policy_by_name("banded", netted.kernel.bands));
+  EXPECT_EQ(with.final_liability, UsdCents{5'000'000}); // customers are owed the same
+  EXPECT_EQ(with.lines_refused, 0U);
+  // The provider's $20,000 long offsets $20,000 of the $50,000 short.
+  const auto near = [](UsdCents hedge, std::int64_t cents) { return (hedge.value - cents) * 1'000 / cents; };
+  EXPECT_EQ(near(without.samples.back().hedge, 5'000'000), 0) << without.samples.back().hedge.value; // within 10 bps
+  EXPECT_EQ(near(with.samples.back().hedge, 3'000'000), 0) << with.samples.back().hedge.value;
+}
+
+} // namespace
+} // namespace synthusd::engine
