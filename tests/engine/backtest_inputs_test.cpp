@@ -44,6 +44,15 @@ TEST(BacktestInputs, reads_timestamp_and_price_rows) {
   EXPECT_EQ(bars[0].low, bars[0].close);
 }
 
+TEST(BacktestInputs, a_byte_order_mark_before_the_header_is_not_part_of_its_first_name) {
+  // A spreadsheet's export: the first column's name used to carry the mark,
+  // so a file whose time column came first had "no time column".
+  const std::vector<PriceBar> bars = parse_price_bars(
+      "\xEF\xBB\xBFtimestamp_utc,close\n2024-01-01T00:00:00Z,42000.5\n2024-01-01T00:01:00Z,42001\n", "p.csv");
+  ASSERT_EQ(bars.size(), 2U);
+  EXPECT_EQ(bars[1].close, Price::from_dollars(42'001));
+}
+
 TEST(BacktestInputs, bad_price_cell_is_named_by_file_line_and_column) {
   EXPECT_EQ(error_of([] { (void)parse_price_bars("epoch_s,close\n1584009600,6000\n1584009900,abc\n", "p.csv"); }),
             "p.csv:3:12: not a price between 0 and 10,000,000: 'abc'");

@@ -42,11 +42,13 @@ struct CsvCell {
 
 // Calls on_line(number, line) for every line that is not blank (numbers
 // from 1, counting blank lines too; a trailing '\r' removed): CSV rows, and
-// the JSON lines of the backtest's liabilities.
+// the JSON lines of the backtest's liabilities. A UTF-8 byte order mark
+// (spreadsheets write one) is not part of the first line.
 template <typename OnLine>
 void for_each_nonblank_line(std::string_view text, OnLine&& on_line) {
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   std::size_t number = 0;
-  std::size_t start = 0;
+  std::size_t start = text.substr(0, kByteOrderMark.size()) == kByteOrderMark ? kByteOrderMark.size() : 0;
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
     if (end == std::string_view::npos) {
