@@ -1,15 +1,20 @@
-// synthusd backtest takes intake lines (--liabilities) as the intake
-// would: through liabilities::LiabilityAdmission, so a resent line is
-// applied once, a conflicting or out-of-bounds one is refused with its line,
-// and a stable provider's interest nets against the hedge instead of adding
-// to what customers are owed.
+// What synthusd backtest takes in. Intake lines (--liabilities) go in as
+// the intake would take them: through liabilities::LiabilityAdmission, so a
+// resent line is applied once, a conflicting or out-of-bounds one is refused
+// with its line, and a stable provider's interest nets against the hedge
+// instead of adding to what customers are owed. Funding must cover the
+// prices, and an output that cannot be written is refused before any run.
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "backtest_test_support.hpp"
+#include "synthusd/engine/backtest_command.hpp"
 #include "synthusd/engine/backtest_inputs.hpp"
 #include "synthusd/engine/backtest_run.hpp"
 #include "synthusd/engine/config_file.hpp"
@@ -91,6 +96,53 @@ TEST(BacktestIntake, a_stable_provider_nets_against_the_hedge_and_is_not_owed_to
   const auto near = [](UsdCents hedge, std::int64_t cents) { return (hedge.value - cents) * 1'000 / cents; };
   EXPECT_EQ(near(without.samples.back().hedge, 5'000'000), 0) << without.samples.back().hedge.value; // within 10 bps
   EXPECT_EQ(near(with.samples.back().hedge, 3'000'000), 0) << with.samples.back().hedge.value;
+}
+
+// What the command says about its inputs before it runs anything.
+std::string command_refusal(const BacktestOptions& options) {
+  std::ostringstream out;
+  std::ostringstream progress;
+  try {
+    (void)run_backtest_command(options, out, progress);
+  } catch (const std::exception& error) {
+    EXPECT_EQ(progress.str(), "") << "it ran before refusing";
+    return error.what();
+  }
+  return "no refusal";
+}
+
+BacktestOptions excerpt_options() {
+  BacktestOptions options;
+  options.prices_path = kPrices;
+  options.funding_path = kFunding;
+  options.config_path = SYNTHUSD_SOURCE_DIR "/config/backtest.toml";
+  options.flows_seed = 1;
+  options.policies = "banded";
+  return options;
+}
+
+TEST(BacktestCommand, funding_that_does_not_cover_the_prices_is_refused_instead_of_shifted_onto_them) {
+  // The excerpt's funding is 2020-03-12 00:00-23:00; prices from 06:00 to 16:00.
+  BacktestOptions options = excerpt_options();
+  EXPECT_EQ(command_refusal(options), "no refusal");
+  options.from = "2020-03-12T06:00:00Z";
+  EXPECT_EQ(command_refusal(options), "no refusal");
+  const std::string funding = ::testing::TempDir() + "/old_funding.csv";
+  std::ofstream(funding) << "timestamp_utc,rate\n2019-01-01T00:00:00Z,0\n2019-01-01T08:00:00Z,0.01\n";
+  options.funding_path = funding;
+  EXPECT_EQ(command_refusal(options),
+            funding + ": the funding rows end at 2019-01-01T08:00:00Z, more than a day before the prices' last point "
+                      "2020-03-12T16:03:45Z (--funding must cover --prices)");
+  std::ofstream(funding) << "timestamp_utc,rate\n2020-03-12T10:00:00Z,0\n2020-03-13T00:00:00Z,0.01\n";
+  EXPECT_EQ(command_refusal(options),
+            funding + ": the funding rows start at 2020-03-12T10:00:00Z, after the prices' first point "
+                      "2020-03-12T06:00:00Z (--funding must cover --prices)");
+}
+
+TEST(BacktestCommand, an_output_that_cannot_be_written_is_refused_before_the_runs) {
+  BacktestOptions options = excerpt_options();
+  options.report_path = ::testing::TempDir() + "/no/such/folder/report.html";
+  EXPECT_EQ(command_refusal(options), "--report: cannot write " + options.report_path);
 }
 
 } // namespace

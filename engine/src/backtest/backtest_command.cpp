@@ -125,6 +125,13 @@ int run_backtest_command(const BacktestOptions& options, std::ostream& out, std:
   inputs.transfer_delay = hedging::Duration::from_seconds(options.transfer_delay_seconds);
   inputs.post_only_wait = hedging::Duration::from_seconds(options.post_only_wait_seconds);
 
+  // An output that cannot be written is found before the runs, not after.
+  for (const auto& [path, option] :
+       {std::pair{options.json_path, "--json"}, std::pair{options.report_path, "--report"}}) {
+    if (!path.empty() && !std::ofstream(path, std::ios::binary | std::ios::app)) {
+      throw std::runtime_error(std::string(option) + ": cannot write " + path);
+    }
+  }
   std::vector<PolicyResult> results;
   for (const PolicySpec& policy : policies) {
     std::size_t last_percent = 101;
