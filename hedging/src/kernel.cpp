@@ -202,18 +202,9 @@ void Kernel::apply(const ExecutionReport& event) noexcept {
   const Contracts released =
       done ? Contracts{in_flight_release.value + std::max<std::int64_t>(order->remaining().value, 0) * sign}
            : in_flight_release;
-  // An order the venue ended with nothing filled in the very instant it was
-  // sent (an instant venue: the backtest's model, `simulate`), and not at
-  // our request, met a market that would answer a new order at this instant
-  // the same way (an IOC whose collar does not reach the touch, an empty
-  // side): sending again now would repeat forever without time passing. It
-  // waits like a reject. A live venue's answer comes later than the order,
-  // so live orders re-send at once after a missed IOC, at the new prices.
-  const bool unfilled_at_once = event.status == OrderStatus::canceled && order->filled.is_zero() &&
-                                !order->cancel_requested && now_ <= order->sent;
   if (order->purpose == OrderPurpose::liability_hedge) {
     slot.in_flight -= released;
-    if (event.status == OrderStatus::rejected || unfilled_at_once) {
+    if (event.status == OrderStatus::rejected) {
       slot.retry_after = now_ + config_.order_retry_after_reject;
     }
   } else {

@@ -79,7 +79,7 @@ TEST(BacktestIntake, a_line_older_than_the_backfill_window_is_refused_not_placed
   const PolicyResult result = run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
   EXPECT_EQ(result.final_liability, UsdCents{1'000'000});
   ASSERT_EQ(refusals(result).size(), 1U);
-  EXPECT_EQ(refusals(result)[0], "line 1: s: backfill ts is older than the backfill window");
+  EXPECT_EQ(refusals(result)[0], "line 1: s: ts is older than the backfill window before the first price");
 }
 
 TEST(BacktestIntake, a_stable_provider_nets_against_the_hedge_and_is_not_owed_to_customers) {
@@ -96,6 +96,34 @@ TEST(BacktestIntake, a_stable_provider_nets_against_the_hedge_and_is_not_owed_to
   const auto near = [](UsdCents hedge, std::int64_t cents) { return (hedge.value - cents) * 1'000 / cents; };
   EXPECT_EQ(near(without.samples.back().hedge, 5'000'000), 0) << without.samples.back().hedge.value; // within 10 bps
   EXPECT_EQ(near(with.samples.back().hedge, 3'000'000), 0) << with.samples.back().hedge.value;
+}
+
+TEST(BacktestIntake, lines_are_admitted_in_their_own_time_however_far_the_next_point_is) {
+  // Hourly points: a provider's line at 00:30 is reached at 01:00, and the
+  // opening book a day before the first price at 00:00. The intake's live
+  // window (10 minutes) and its daily limit are the lines' own.
+  BacktestInputs inputs;
+  inputs.kernel = load_config(SYNTHUSD_SOURCE_DIR "/config/backtest.toml").kernel;
+  for (int hour = 0; hour < 4; ++hour) {
+    inputs.path.push_back(
+        {Timestamp{1'704'067'200'000'000'000 + hour * 3'600'000'000'000LL}, hedging::Price::from_dollars(20'000)});
+  }
+  std::string lines;
+  for (int day = 12; day >= 1; --day) { // $1,000,000 a day for 12 days: $12,000,000, within $10,000,000 a day
+    lines += R"({"id":"h)" + std::to_string(day) + R"(","kind":"usd_credit","usd_cents":100000000,"ts":)" +
+             std::to_string(1'704'067'200'000LL - day * 86'400'000LL) + "}\n";
+  }
+  lines += R"({"id":"p0","kind":"provider_increase","provider":"alice","usd_cents":100000000,"ts":)" +
+           std::to_string(1'704'067'200'000LL - 3'600'000LL) + "}\n";
+  lines += R"({"id":"p1","kind":"provider_increase","provider":"bob","usd_cents":100000000,"ts":)" +
+           std::to_string(1'704'067'200'000LL + 1'800'000LL) + "}\n";
+  inputs.flows = parse_liability_lines(lines, "lines.jsonl");
+  const PolicyResult result = run_backtest(inputs, policy_by_name("banded", inputs.kernel.bands));
+  EXPECT_EQ(result.lines_refused, 0U) << (refusals(result).empty() ? "" : refusals(result)[0]);
+  EXPECT_EQ(result.final_liability, UsdCents{1'200'000'000});
+  // Both providers' $1,000,000 longs offset the short.
+  const std::int64_t hedge = result.samples.back().hedge.value;
+  EXPECT_EQ((hedge - 1'000'000'000) * 1'000 / 1'000'000'000, 0) << hedge; // within 10 bps of $10,000,000
 }
 
 // What the command says about its inputs before it runs anything.

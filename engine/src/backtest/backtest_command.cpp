@@ -1,6 +1,9 @@
 #include "synthusd/engine/backtest_command.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <ostream>
@@ -30,6 +33,18 @@ void write_file(const std::string& path, const std::string& text, const char* op
   if (!file) {
     throw std::runtime_error(std::string(option) + ": cannot write " + path);
   }
+}
+
+// Whether `path` can be written: an existing file writable, or a new one
+// in a writable folder.
+bool writable(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::exists(path, error)) {
+    return !std::filesystem::is_directory(path, error) && ::access(path.c_str(), W_OK) == 0;
+  }
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  const std::string name = folder.empty() ? std::string(".") : folder.string();
+  return std::filesystem::is_directory(name, error) && ::access(name.c_str(), W_OK | X_OK) == 0;
 }
 
 } // namespace
@@ -125,10 +140,11 @@ int run_backtest_command(const BacktestOptions& options, std::ostream& out, std:
   inputs.transfer_delay = hedging::Duration::from_seconds(options.transfer_delay_seconds);
   inputs.post_only_wait = hedging::Duration::from_seconds(options.post_only_wait_seconds);
 
-  // An output that cannot be written is found before the runs, not after.
+  // An output that cannot be written is found before the runs, not after,
+  // and without leaving a file behind if a run then fails.
   for (const auto& [path, option] :
        {std::pair{options.json_path, "--json"}, std::pair{options.report_path, "--report"}}) {
-    if (!path.empty() && !std::ofstream(path, std::ios::binary | std::ios::app)) {
+    if (!path.empty() && !writable(path)) {
       throw std::runtime_error(std::string(option) + ": cannot write " + path);
     }
   }

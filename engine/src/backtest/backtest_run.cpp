@@ -59,6 +59,7 @@ struct TrackedOrder {
   Timestamp sent{};
   Price decision_mark{}; // the mark when the kernel asked: slippage is measured from it
   fix::ShapedOrder shaped;
+  bool cancel_sent = false; // by the kernel, or the post-only wait on the gateway's behalf
 };
 
 struct PendingTransfer {
@@ -111,6 +112,7 @@ public:
           feed(market_update(book));
         }
       }
+      deliver_missed_orders();
       while (next_flow < inputs_.flows.size() && inputs_.flows[next_flow].time <= now_) {
         apply_flow(inputs_.flows[next_flow++]);
       }
@@ -254,6 +256,7 @@ private:
     if (it == orders_.end()) {
       return; // already done: its final report is on its way to the kernel
     }
+    it->second.cancel_sent = true;
     std::vector<venue::Event> events;
     venue::CancelOrder cancel;
     cancel.client_order_id = id;
@@ -316,7 +319,17 @@ private:
             event->last_quantity, event->last_price, now_});
         break;
       case venue::ExecType::canceled:
-        pending_.push_back(ExecutionReport{id, OrderStatus::canceled, {}, {}, now_});
+        if (!tracked->second.cancel_sent && event->cumulative_quantity.is_zero() && tracked->second.sent == now_) {
+          // Missed in the instant it was sent (an IOC whose collar cannot
+          // reach the touch, or a touch already taken): this model answers
+          // at once, and at this instant a new order would meet the same
+          // market and miss again, forever. The answer reaches the kernel
+          // at the next point instead, as a live venue's comes after the
+          // order; the kernel then asks again at the new prices.
+          missed_.push_back(id);
+        } else {
+          pending_.push_back(ExecutionReport{id, OrderStatus::canceled, {}, {}, now_});
+        }
         break;
       case venue::ExecType::rejected:
         ++result_.rejected_orders;
@@ -471,6 +484,14 @@ private:
 
   // ---- liabilities ------------------------------------------------------------
 
+  void deliver_missed_orders() {
+    std::vector<ClientOrderId> missed;
+    missed.swap(missed_);
+    for (const ClientOrderId id : missed) {
+      feed(ExecutionReport{id, OrderStatus::canceled, {}, {}, now_});
+    }
+  }
+
   // Every line goes through the intake's admission, as under `synthusd
   // run`; what it accepts reaches submit() / submit_input() below.
   void apply_flow(const LiabilityFlow& flow) {
@@ -481,12 +502,20 @@ private:
     request.usd_cents = flow.usd_cents;
     request.sats = flow.sats;
     request.ts_ms = flow.time.nanoseconds / 1'000'000;
-    // History: placed at its own time, or at the first price when earlier.
-    request.backfill = true;
     request.provider = flow.provider;
     request.risk = flow.risk;
     declined_ = nullptr;
-    const liabilities::Admission admission = admission_.admit(request);
+    // The admission's clock is the line's own time, as if the intake took
+    // it live then: its time windows and the day its daily limit counts are
+    // the line's, though the run reaches it at the next point (or at the
+    // first, for the opening book). Only a line older than any payment the
+    // node can have made (a ts in seconds reads as 1970) is refused here,
+    // with the intake's backfill bound.
+    admission_clock_ms_ = request.ts_ms;
+    const liabilities::Admission admission = request.ts_ms < inputs_.path.front().time.nanoseconds / 1'000'000 -
+                                                                 liabilities::AdmissionLimits{}.max_backfill_ms
+                                                 ? liabilities::Admission{}
+                                                 : admission_.admit(request);
     switch (admission.outcome) {
     case liabilities::Admission::Outcome::accepted:
       return;
@@ -499,14 +528,21 @@ private:
       break;
     }
     ++result_.lines_refused;
-    const char* reason = declined_ != nullptr ? declined_ : admission.reason;
+    const char* reason = declined_ != nullptr       ? declined_
+                         : admission.reason[0] != 0 ? admission.reason
+                                                    : "ts is older than the backfill window before the first price";
     add_marker("refused",
                (flow.line != 0 ? "line " + std::to_string(flow.line) + ": " : std::string()) + flow.id + ": " + reason);
   }
 
   // An admitted payment: a credit brings the user's sats into the wallet,
   // a debit pays them out, at this moment's price (the intake converts sats
-  // at the index; dollars come with no sats, converted here).
+  // at the index; dollars come with no sats, converted here). A debit larger
+  // than the liability is refused (returning 0, the sink's "not taken"): as
+  // with the intake's own refusals the id is not remembered, so a resend is
+  // judged again. (Under `synthusd run` the kernel would book it and alert;
+  // here it would make the liability, and every figure in its bps,
+  // negative.)
   std::uint64_t book_payment(const LiabilityChange& change) {
     const bool credit = change.delta.value >= 0;
     const UsdCents cents = change.delta.abs();
@@ -621,6 +657,7 @@ private:
   std::set<InstrumentId> fallback_next_;
   std::deque<PendingTransfer> transfers_;
   std::deque<Event> pending_;
+  std::vector<ClientOrderId> missed_; // orders missed at their instant: answered at the next point
   bool feeding_ = false;
   Sats wallet_{};
   Sats in_transit_{};
@@ -633,8 +670,9 @@ private:
   // The intake's admission over an in-process sink; no conversion spread
   // (the hedge error is measured on the dollars and sats that moved).
   AdmissionSink sink_{*this};
+  std::int64_t admission_clock_ms_ = 0; // the time of the line being admitted (apply_flow)
   liabilities::LiabilityAdmission admission_{sink_, Ratio{}, liabilities::AdmissionLimits{},
-                                             [this] { return now_.nanoseconds / 1'000'000; }};
+                                             [this] { return admission_clock_ms_; }};
   const char* declined_ = nullptr; // why book_payment() took nothing (admission then says "full")
 };
 
