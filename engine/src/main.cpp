@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   backtest_command->add_option("--report", backtest.report_path, "write the HTML report here");
   backtest_command->add_option("--json", backtest.json_path, "write the results as JSON here");
   backtest_command->add_option("--from", backtest.from, "leave out rows before this UTC time");
-  backtest_command->add_option("--to", backtest.to, "leave out rows after this UTC time");
+  backtest_command->add_option("--to", backtest.to, "leave out rows after this UTC time (a date alone is its 00:00)");
   backtest_command->add_option("--transfer-delay", backtest.transfer_delay_seconds,
                                "seconds a collateral transfer takes");
   backtest_command->add_option("--post-only-wait", backtest.post_only_wait_seconds,

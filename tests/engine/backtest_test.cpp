@@ -417,6 +417,11 @@ TEST(Backtest, volatility_scaled_policy_names_carry_the_scale_and_the_reference)
   EXPECT_THROW((void)policy_by_name("banded-10-5-x101", bands), std::invalid_argument);
   EXPECT_THROW((void)policy_by_name("banded-x5", bands), std::invalid_argument) << "a width first";
   EXPECT_THROW((void)policy_by_name("banded-10-5-x5-r0", bands), std::invalid_argument);
+  try {
+    (void)policy_by_name("banded-10-5-x5-r0", bands);
+  } catch (const std::invalid_argument& error) {
+    EXPECT_EQ(std::string(error.what()).rfind("--policy: 'banded-10-5-x5-r0': ", 0), 0U) << "the name as given";
+  }
   EXPECT_THROW((void)policy_by_name("banded-10-5-x5-r", bands), std::invalid_argument);
 }
 

@@ -44,8 +44,9 @@ PolicySpec policy_by_name(std::string_view name, const hedging::BandConfig& conf
   // while the hourly volatility is below 1 %; "-x5-r50": below 0.50 %
   std::optional<std::int64_t> band_scale;
   std::optional<std::int64_t> reference_bps;
+  const std::string whole_name(name); // name loses its -x... part below; the message quotes it all
   const auto bad_scale = [&] {
-    return std::invalid_argument("--policy: '" + std::string(name) +
+    return std::invalid_argument("--policy: '" + whole_name +
                                  "': a volatility-scaled band is banded-N-M-xK[-rR]: up to K (2 to 100) times "
                                  "as wide while the hourly volatility is below R bps (1 to 1000, 100 if not given)");
   };
