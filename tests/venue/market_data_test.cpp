@@ -21,6 +21,16 @@ using synthusd::hedging::Timestamp;
 
 constexpr std::int64_t kSecond = 1'000'000'000;
 
+// What parse_funding_csv says about a file: its refusal, or "accepted".
+std::string funding_refusal(const std::string& text) {
+  try {
+    (void)parse_funding_csv(text, "f.csv");
+  } catch (const MarketDataError& error) {
+    return error.what();
+  }
+  return "accepted";
+}
+
 TEST(VenueDecimalTest, ParsesExactlyWithHalfEvenRounding) {
   EXPECT_EQ(parse_decimal("43251.5", 8), 4'325'150'000'000);
   EXPECT_EQ(parse_decimal("-0.00012359", 8), -12'359);
@@ -208,35 +218,19 @@ TEST(VenueMarketDataTest, ARateForAnotherIntervalIsConvertedToEightHours) {
   EXPECT_EQ(series[0].rate, Ratio{100'000});
   EXPECT_EQ(series[1].rate, Ratio{100'000});
   EXPECT_EQ(series[2].rate, Ratio{-23'000});
-  const auto refusal = [](const std::string& text) {
-    try {
-      (void)parse_funding_csv(text, "f.csv");
-    } catch (const MarketDataError& error) {
-      return std::string(error.what());
-    }
-    return std::string("accepted");
-  };
-  EXPECT_EQ(refusal("time,funding_interval_hours,funding_rate\n1463227200,0,0.001\n"),
+  EXPECT_EQ(funding_refusal("time,funding_interval_hours,funding_rate\n1463227200,0,0.001\n"),
             "f.csv:2: bad funding_interval_hours '0' (whole hours, 1 to 168)");
-  EXPECT_EQ(refusal("time,funding_interval_hours,funding_rate\n1463227200,8.5,0.001\n"),
+  EXPECT_EQ(funding_refusal("time,funding_interval_hours,funding_rate\n1463227200,8.5,0.001\n"),
             "f.csv:2: bad funding_interval_hours '8.5' (whole hours, 1 to 168)");
 }
 
 TEST(VenueMarketDataTest, AFundingFileWithRaggedRowsOrAnImpossibleRateIsRefusedWithItsLine) {
-  const auto refusal = [](const std::string& text) {
-    try {
-      (void)parse_funding_csv(text, "f.csv");
-    } catch (const MarketDataError& error) {
-      return std::string(error.what());
-    }
-    return std::string("accepted");
-  };
-  EXPECT_EQ(refusal("time,rate\n100,0.001\n200,0.001,7\n"), "f.csv:3: 3 columns where the header has 2");
-  EXPECT_EQ(refusal("time,symbol,rate\n100,X,0.001\n200,0.001\n"), "f.csv:3: 2 columns where the header has 3");
-  EXPECT_EQ(refusal("time,rate\n100,5\n"),
+  EXPECT_EQ(funding_refusal("time,rate\n100,0.001\n200,0.001,7\n"), "f.csv:3: 3 columns where the header has 2");
+  EXPECT_EQ(funding_refusal("time,symbol,rate\n100,X,0.001\n200,0.001\n"), "f.csv:3: 2 columns where the header has 3");
+  EXPECT_EQ(funding_refusal("time,rate\n100,5\n"),
             "f.csv:2: funding rate '5' is beyond +-10 % per 8 hours (rates are fractions: 0.0001 is 0.01 %)");
-  EXPECT_EQ(refusal("time,rate\n100,0.1\n"), "accepted"); // the bound itself
-  EXPECT_EQ(refusal(""), "f.csv:1: empty file");
+  EXPECT_EQ(funding_refusal("time,rate\n100,0.1\n"), "accepted"); // the bound itself
+  EXPECT_EQ(funding_refusal(""), "f.csv:1: empty file");
 }
 
 TEST(VenueMarketDataTest, AFundingSeriesCoversAWindowOnlyFromBeforeItsStartToADayBeforeItsEnd) {

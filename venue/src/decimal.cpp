@@ -68,6 +68,15 @@ void append_padded(std::string& out, std::int64_t value, int width) {
   return value;
 }
 
+// "HH:MM:SS" of a second of the day (0 to 86,399).
+void append_time_of_day(std::string& text, std::int64_t second_of_day) {
+  append_padded(text, second_of_day / 3600, 2);
+  text += ':';
+  append_padded(text, second_of_day / 60 % 60, 2);
+  text += ':';
+  append_padded(text, second_of_day % 60, 2);
+}
+
 [[nodiscard]] constexpr unsigned days_in_month(unsigned year, unsigned month) noexcept {
   constexpr unsigned kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -88,11 +97,7 @@ std::string format_utc_time(hedging::Timestamp time) {
   text += '-';
   append_padded(text, date.day, 2);
   text += 'T';
-  append_padded(text, second_of_day / 3600, 2);
-  text += ':';
-  append_padded(text, second_of_day / 60 % 60, 2);
-  text += ':';
-  append_padded(text, second_of_day % 60, 2);
+  append_time_of_day(text, second_of_day);
   text += 'Z';
   return text;
 }
@@ -104,11 +109,7 @@ std::string format_fix_timestamp(hedging::Timestamp time) {
   const std::int64_t second_of_day = seconds - days * kSecondsPerDay;
   std::string text = format_fix_date(time);
   text += '-';
-  append_padded(text, second_of_day / 3600, 2);
-  text += ':';
-  append_padded(text, second_of_day / 60 % 60, 2);
-  text += ':';
-  append_padded(text, second_of_day % 60, 2);
+  append_time_of_day(text, second_of_day);
   text += '.';
   append_padded(text, milliseconds, 3);
   return text;
