@@ -1,6 +1,7 @@
 #include "synthusd/engine/simulate_command.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
@@ -55,10 +56,14 @@ int run_simulate(const SimulateOptions& options, std::ostream& out) {
   HedgeSimulation simulation(config);
   std::unique_ptr<JournalWriter> journal;
   if (!options.journal_path.empty()) {
-    journal = std::make_unique<JournalWriter>(options.journal_path);
-    if (journal->last_sequence() != 0) {
-      throw std::invalid_argument("--journal: " + options.journal_path + " already holds a run; give a new file");
+    // Checked before the writer opens it: the writer cuts a file back to its
+    // last valid record, which for any file that is not a journal (or one
+    // whose first record is damaged) is all of it.
+    std::error_code error;
+    if (std::filesystem::exists(options.journal_path, error) || error) {
+      throw std::invalid_argument("--journal: " + options.journal_path + " already exists; give a new file");
     }
+    journal = std::make_unique<JournalWriter>(options.journal_path);
     simulation.observe([&journal](const Event& event) { (void)journal->append(event); });
   }
   const SimulationReport report = simulation.run();

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <string>
 
 #include "synthusd/engine/journal.hpp"
@@ -218,6 +220,27 @@ TEST(Journal, a_corrupt_record_stops_reading_and_is_truncated_on_reopen) {
   JournalWriter writer(file.path());
   EXPECT_EQ(writer.recovered_tail(), TailState::corrupt);
   EXPECT_EQ(writer.last_sequence(), 1u);
+}
+
+TEST(Replay, simulate_refuses_a_journal_path_that_exists_and_leaves_the_file_as_it_was) {
+  // The writer cuts a file back to its last valid record: for a file that
+  // is not a journal that was all of it (a config given by mistake was
+  // overwritten).
+  TempFile file("not_a_journal");
+  const std::string text = "[[venues]]\nid = 1\nname = \"deribit\"\n";
+  std::ofstream(file.path()) << text;
+  SimulateOptions options;
+  options.steps = 5;
+  options.journal_path = file.path();
+  std::ostringstream out;
+  try {
+    (void)run_simulate(options, out);
+    FAIL() << "wrote over " << file.path();
+  } catch (const std::invalid_argument& error) {
+    EXPECT_EQ(std::string(error.what()), "--journal: " + file.path() + " already exists; give a new file");
+  }
+  std::ifstream in(file.path());
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), text);
 }
 
 TEST(Replay, replaying_a_simulated_run_gives_the_same_action_stream_hash) {
