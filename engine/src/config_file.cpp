@@ -241,6 +241,10 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
         }
         kernel.venues.push_back(venue);
       }
+      if (!kernel.venues.empty() && std::none_of(kernel.venues.begin(), kernel.venues.end(),
+                                                 [](const hedging::VenueConfig& venue) { return venue.weight > 0; })) {
+        root.problem_here("venues", "every venue has weight 0: nothing would ever be hedged (give one a weight)");
+      }
     } else {
       root.problem_here("venues", "at least one [[venues]] entry is required");
     }
@@ -270,6 +274,10 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
     } else {
       root.problem_here("instruments", "at least one [[instruments]] entry is required");
     }
+    // The project's default policy when [bands] does not name one
+    // (stablesats is one key away): KernelConfig's own default is the
+    // reference rules that kernel tests start from.
+    kernel.bands = hedging::default_bands(hedging::PolicyKind::banded);
     if (const toml::table* table = subtable(root, "bands")) {
       TableReader t(problems, *table, "bands", file);
       read_bands(t, kernel.bands);

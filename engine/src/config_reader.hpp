@@ -85,11 +85,14 @@ public:
     return true;
   }
 
-  void ratio(std::string_view key, hedging::Ratio& out) {
+  // true when the key was there and read.
+  bool ratio(std::string_view key, hedging::Ratio& out) {
     std::int64_t raw = 0;
     if (decimal(key, 8, raw)) {
       out = hedging::Ratio{raw};
+      return true;
     }
+    return false;
   }
   void dollars(std::string_view key, hedging::UsdCents& out, bool required = false) {
     std::int64_t cents = 0;

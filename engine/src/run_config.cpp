@@ -205,6 +205,8 @@ void read_oracle(TableReader& t, std::size_t feeds, feeds::OracleConfig& oracle)
   }
 }
 
+constexpr hedging::Ratio kMaxConversionSpread = hedging::Ratio::from_ppm(100'000);
+
 // 127.0.0.0/8, ::1 or "localhost": a connection that never leaves the host.
 bool is_loopback_host(const std::string& host) {
   if (host == "localhost" || host == "::1") {
@@ -327,12 +329,23 @@ void read_gateway(TableReader& t, const hedging::KernelConfig& kernel, GatewaySe
 
 void read_risk(TableReader& t, fix::RiskLimits& risk) {
   t.integer("max_order_contracts", risk.max_order_quantity.value, 1, INT64_MAX);
-  t.dollars("max_order_notional_usd", risk.max_order_notional);
-  t.ratio("price_collar", risk.price_collar);
+  // What fix::PreTradeRisk refuses at start, said here by key, so that
+  // check-config passes only what run will start with.
+  const auto positive_dollars = [&](std::string_view key, hedging::UsdCents& out) {
+    t.dollars(key, out);
+    if (t.find(key) != nullptr && out.value <= 0) {
+      t.problem(*t.find(key), std::string(key), "must be above 0");
+    }
+  };
+  positive_dollars("max_order_notional_usd", risk.max_order_notional);
+  if (t.ratio("price_collar", risk.price_collar) &&
+      (risk.price_collar.raw <= 0 || risk.price_collar >= hedging::Ratio::one())) {
+    t.problem(*t.find("price_collar"), "price_collar", "must be above 0 and below 1 (0.05 is 5 %)");
+  }
   t.duration("max_reference_age_seconds", 1, risk.max_reference_age);
   t.integer("max_position_contracts", risk.max_position.value, 1, INT64_MAX);
-  t.dollars("max_aggregate_notional_usd", risk.max_aggregate_notional);
-  t.integer("max_open_orders", risk.max_open_orders, 1, 1 << 20);
+  positive_dollars("max_aggregate_notional_usd", risk.max_aggregate_notional);
+  t.integer("max_open_orders", risk.max_open_orders, 1, fix::kDefaultOrderCapacity);
   t.integer("orders_per_second", risk.order_rate.per_second, 0, 1'000'000);
   t.integer("order_burst", risk.order_rate.burst, 0, 1'000'000);
   t.integer("messages_per_second", risk.message_rate.per_second, 0, 1'000'000);
@@ -389,7 +402,13 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     }
   });
   one_table(root, problems, "liability", [&](TableReader& t) {
-    t.ratio("conversion_spread", run.liability.conversion_spread);
+    // Against the user, and less than 10 %: a spread of 1 or more would book
+    // a credit at a price <= 0 (a credit lowering the user's dollars), and a
+    // negative one would quietly pay users at the operator's expense.
+    if (t.ratio("conversion_spread", run.liability.conversion_spread) &&
+        (run.liability.conversion_spread.raw < 0 || run.liability.conversion_spread > kMaxConversionSpread)) {
+      t.problem(*t.find("conversion_spread"), "conversion_spread", "must be from 0 to 0.1 (10 %)");
+    }
     liabilities::AdmissionLimits& limits = run.liability.limits;
     // A positive amount of dollars (cents) or BTC (sats) at `decimals`.
     const auto positive = [&](std::string_view key, int decimals, std::int64_t& value) {
@@ -424,7 +443,15 @@ void read_run_sections(TableReader& root, std::vector<ConfigProblem>& problems, 
     run.intake.enabled = true;
     t.boolean("enabled", run.intake.enabled);
     t.string("unix_socket", intake.unix_socket_path);
-    t.string("tcp_host", intake.tcp_host);
+    // The line protocol has no authentication: anyone who reaches the port
+    // can credit dollars. Loopback only; a wallet elsewhere comes through a
+    // local proxy that authenticates it, or through NATS (PROTOCOL.md).
+    if (t.string("tcp_host", intake.tcp_host) && !is_loopback_host(intake.tcp_host)) {
+      t.problem(*t.find("tcp_host"), "tcp_host",
+                "'" + intake.tcp_host +
+                    "' is not loopback: the intake's line protocol has no authentication, so anyone who reaches "
+                    "the port could credit dollars (bind 127.0.0.1 or ::1)");
+    }
     t.integer("tcp_port", intake.tcp_port, -1, 65535);
     t.integer("max_line_bytes", intake.max_line_bytes, 64, 1 << 20);
     t.integer("max_output_bytes", intake.max_output_bytes, 4096, 1 << 26);

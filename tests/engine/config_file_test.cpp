@@ -71,6 +71,36 @@ TEST(ConfigFile, naming_a_policy_brings_its_own_bounds_and_explicit_bounds_overr
   EXPECT_EQ(wider.high_bound, Ratio::from_ppm(1'001'000));
 }
 
+TEST(ConfigFile, without_a_policy_the_bands_are_the_project_default_banded_ones) {
+  // check-config used to say "policy stablesats" for a file without [bands]
+  // policy, while the shipped config documents banded as the default.
+  const hedging::BandConfig banded = hedging::default_bands(hedging::PolicyKind::banded);
+  for (const std::string& extra : {std::string(), std::string("\n[bands]\nminimum_order_contracts = 2\n")}) {
+    const hedging::BandConfig bands =
+        parse_config(std::string(test_support::kTwoVenueKernel) + extra, "t").kernel.bands;
+    EXPECT_EQ(bands.policy, hedging::PolicyKind::banded);
+    EXPECT_EQ(bands.low_bound, banded.low_bound);
+    EXPECT_EQ(bands.high_bound, banded.high_bound);
+  }
+  const hedging::BandConfig stablesats =
+      parse_config(std::string(test_support::kTwoVenueKernel) + "\n[bands]\npolicy = \"stablesats\"\n", "t")
+          .kernel.bands;
+  EXPECT_EQ(stablesats.policy, hedging::PolicyKind::stablesats); // one key away
+  EXPECT_EQ(stablesats.low_bound, hedging::Ratio::from_ppm(950'000));
+}
+
+TEST(ConfigFile, every_venue_at_weight_zero_is_refused_as_a_hedge_that_never_happens) {
+  std::string text = test_support::kTwoVenueKernel;
+  text.replace(text.find("name = \"okx\"\n"), 13, "name = \"okx\"\nweight = 0\n");
+  text.replace(text.find("name = \"deribit\"\n"), 17, "name = \"deribit\"\nweight = 0\n");
+  const auto problems = test_support::problems_of(text);
+  ASSERT_EQ(problems.size(), 1u) << test_support::describe(problems);
+  EXPECT_EQ(problems[0].key, "venues");
+  EXPECT_EQ(problems[0].message, "every venue has weight 0: nothing would ever be hedged (give one a weight)");
+  text.replace(text.find("name = \"okx\"\nweight = 0\n"), 23, "name = \"okx\"\n");
+  EXPECT_TRUE(test_support::problems_of(text).empty());
+}
+
 TEST(ConfigFile, numbers_are_read_exactly_without_float_rounding) {
   const EngineConfig config = parse_config(std::string(kMinimal) + R"(
 [bands]
@@ -135,7 +165,8 @@ TEST(ConfigFile, a_missing_required_key_is_named) {
 }
 
 TEST(ConfigFile, cross_field_rules_come_from_kernel_validation) {
-  const auto problems = problems_of(std::string(kMinimal) + "\n[bands]\nlow_bound = 0.99\n");
+  const auto problems =
+      problems_of(std::string(kMinimal) + "\n[bands]\nlow_bound = 0.9996\n"); // above banded low_safe_bound 0.9995
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].message.find("low_bound <= low_safe_bound"), std::string::npos) << problems[0].message;
 }

@@ -30,6 +30,38 @@ TEST(RunConfig, an_intake_needs_a_unix_socket_or_a_tcp_port_unless_disabled) {
   EXPECT_FALSE(disabled.intake.enabled);
 }
 
+TEST(RunConfig, a_conversion_spread_outside_zero_to_ten_percent_is_refused) {
+  // 1.5 booked a credit at a negative price, lowering the user's dollars;
+  // a negative one pays users at the operator's expense.
+  for (const char* spread : {"1.5", "-0.01", "0.1000001"}) {
+    const std::string text = std::string(kKernel) + "\n[liability]\nconversion_spread = " + spread + "\n";
+    const auto problems = problems_of(text);
+    ASSERT_EQ(problems.size(), 1u) << spread << ": " << describe(problems);
+    EXPECT_EQ(problems[0].key, "liability.conversion_spread");
+    EXPECT_EQ(problems[0].message, "must be from 0 to 0.1 (10 %)");
+  }
+  for (const char* spread : {"0", "0.005", "0.1"}) {
+    EXPECT_TRUE(problems_of(std::string(kKernel) + "\n[liability]\nconversion_spread = " + spread + "\n").empty())
+        << spread;
+  }
+}
+
+TEST(RunConfig, an_intake_listening_beyond_loopback_is_refused) {
+  // The line protocol has no authentication: on 0.0.0.0 anyone on the
+  // network could credit dollars.
+  for (const char* host : {"0.0.0.0", "10.0.0.5", "::", "wallet.example"}) {
+    const std::string text = std::string(kKernel) + "\n[intake]\ntcp_host = \"" + host + "\"\ntcp_port = 0\n";
+    const auto problems = problems_of(text);
+    ASSERT_EQ(problems.size(), 1u) << host << ": " << describe(problems);
+    EXPECT_EQ(problems[0].key, "intake.tcp_host");
+    EXPECT_NE(problems[0].message.find("is not loopback"), std::string::npos) << problems[0].message;
+  }
+  for (const char* host : {"127.0.0.1", "::1", "localhost"}) {
+    EXPECT_TRUE(problems_of(std::string(kKernel) + "\n[intake]\ntcp_host = \"" + host + "\"\ntcp_port = 0\n").empty())
+        << host;
+  }
+}
+
 TEST(RunConfig, a_nats_ack_wait_below_a_tenth_of_a_second_is_refused) {
   const std::string text = std::string(kKernel) + "\n[nats]\nack_wait_seconds = 0.05\n";
   const auto problems = problems_of(text);

@@ -90,12 +90,16 @@ private:
   bool started_ = false;
 };
 
+// Open orders pre-trade risk tracks unless told otherwise (max_open_orders
+// may not exceed it).
+inline constexpr std::size_t kDefaultOrderCapacity = 1024;
+
 class PreTradeRisk {
 public:
   // Throws std::invalid_argument on an unusable limit. The instrument table
   // is copied; ids index flat arrays.
   PreTradeRisk(RiskLimits limits, std::span<const hedging::InstrumentSpec> instruments,
-               std::size_t order_capacity = 1024);
+               std::size_t order_capacity = kDefaultOrderCapacity);
 
   // Checks an order; when it passes, books it as open (its quantity counts
   // towards position and notional limits until a final execution report).
