@@ -5,9 +5,9 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "synthusd/common/decimal.hpp"
 #include "synthusd/engine/journal_liability_sink.hpp"
 #include "synthusd/liabilities/liability_intake.hpp"
-#include "synthusd/common/decimal.hpp"
 
 namespace synthusd::engine {
 namespace {

@@ -128,6 +128,17 @@ JournalFiles list_journal_files(const std::string& base, const std::vector<std::
     segments[first] = segment_path(base, first);
   }
   if (is_regular_file(base)) {
+    // One segment of a segmented journal named as if it were a whole
+    // single-file journal would replay part of the history as all of it.
+    if (const std::size_t dot = base_name.rfind('.'); dot != std::string::npos && dot > 0) {
+      std::uint64_t first = 0;
+      const std::string owner = base_name.substr(0, dot);
+      if (parse_segment_name(base_name, owner, "", first)) {
+        throw std::runtime_error("journal " + base + " is one segment of the journal " +
+                                 (fs::path(base).parent_path() / owner).string() +
+                                 ": give the state directory (or that journal's name) to read every segment");
+      }
+    }
     const std::string first_segment = segment_path(base, 1);
     if (segments.contains(1)) {
       throw std::runtime_error("journal " + base +

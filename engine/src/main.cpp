@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
 
   std::string check_path;
   CLI::App* check_command = app.add_subcommand("check-config", "validate a configuration file and explain every error");
-  check_command->add_option("file", check_path, "TOML configuration")->required();
+  check_command->add_option("file", check_path, "TOML configuration")->required()->check(CLI::ExistingFile);
 
   synthusd::engine::HostCheckOptions host;
   std::string host_cpus;
@@ -118,14 +118,14 @@ int main(int argc, char** argv) {
                            "the CPUs the engine's pinned threads use, e.g. 2-3 (default: isolated)");
 
   CLI11_PARSE(app, argc, argv);
-  if (*host_command) {
-    if (!synthusd::engine::parse_cpu_list(host_cpus, host.engine_cpus)) {
-      std::cerr << "synthusd check-host: --cpus: not a CPU list: '" << host_cpus << "'\n";
-      return 2;
-    }
-    return synthusd::engine::run_check_host(host, std::cout);
-  }
   try {
+    if (*host_command) {
+      if (!synthusd::engine::parse_cpu_list(host_cpus, host.engine_cpus)) {
+        std::cerr << "synthusd check-host: --cpus: not a CPU list: '" << host_cpus << "'\n";
+        return 2;
+      }
+      return synthusd::engine::run_check_host(host, std::cout);
+    }
     if (*simulate_command) {
       return synthusd::engine::run_simulate(simulate, std::cout);
     }

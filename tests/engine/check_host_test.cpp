@@ -150,6 +150,16 @@ TEST_F(CheckHostTest, SettingsTheHostDoesNotExposeAreUnknownAndFailNothing) {
   EXPECT_NE(printed.find("unknown  governor: not exposed"), std::string::npos) << printed;
 }
 
+TEST_F(CheckHostTest, AnUnreadableCpuEntryIsUnknownNotACrash) {
+  // A symbolic link loop where a CPU's folder should be: exists() fails with
+  // ELOOP, and used to throw out of check-host (terminate, exit 134).
+  fs::remove_all(root_ / "sys/devices/system/cpu/cpu0");
+  fs::create_symlink(root_ / "sys/devices/system/cpu/cpu0", root_ / "sys/devices/system/cpu/cpu0");
+  EXPECT_EQ(finding("governor").status, HostStatus::unknown);
+  std::string printed;
+  EXPECT_EQ(exit_code(printed), 0) << printed;
+}
+
 TEST_F(CheckHostTest, ARootWithoutProcOrSysIsExitCodeTwo) {
   HostCheckOptions options;
   options.root = root_ / "nowhere";

@@ -131,6 +131,28 @@ TEST(JournalSegments, rotation_continues_the_sequence_in_a_new_file_and_indexes_
   EXPECT_EQ(writer->last_sequence(), 8u);
 }
 
+TEST(JournalSegments, one_segment_named_as_the_journal_is_refused_instead_of_replayed_as_the_whole) {
+  TempDir dir;
+  const std::string base = dir.file("journal");
+  std::unique_ptr<JournalWriter> writer = open_active_segment(base);
+  for (std::uint64_t n = 1; n <= 3; ++n) {
+    writer->append(test_event(n));
+  }
+  ASSERT_TRUE(rotate_segment(*writer, base));
+  writer->append(test_event(4));
+  writer->commit();
+  writer.reset();
+  try {
+    (void)list_journal_files(segment_path(base, 1), {});
+    FAIL() << "took one segment for the journal";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()), "journal " + segment_path(base, 1) + " is one segment of the journal " + base +
+                                             ": give the state directory (or that journal's name) to read every "
+                                             "segment");
+  }
+  EXPECT_EQ(list_journal_files(base, {}).segments.size(), 2u);
+}
+
 TEST(JournalSegments, a_new_segment_that_cannot_be_created_leaves_the_old_one_taking_appends) {
   TempDir dir;
   const std::string base = dir.file("journal");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -119,6 +120,10 @@ void read_series(std::string_view text, std::string_view source, const std::arra
 }
 
 [[nodiscard]] std::string read_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw MarketDataError(path + ": a directory, not a CSV file");
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     throw MarketDataError("cannot open " + path);
@@ -143,7 +148,7 @@ std::vector<hedging::PricePoint> parse_price_csv(std::string_view text, std::str
         path.push_back({time, Price{*raw}});
       });
   if (path.empty()) {
-    fail(source, 0, "no price rows");
+    fail(source, 1, "no price rows");
   }
   return path;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -19,6 +20,10 @@ using hedging::Price;
 using hedging::Timestamp;
 
 std::string read_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw InputError(path, 0, 0, "a directory, not a file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw InputError(path, 0, 0, "cannot open the file");
@@ -154,7 +159,7 @@ std::vector<PriceBar> parse_price_bars(std::string_view text, std::string_view s
     bars.push_back(bar);
   });
   if (bars.empty()) {
-    throw InputError(source, 0, 0, "no price rows");
+    throw InputError(source, 1, 0, "no price rows");
   }
   return bars;
 }
