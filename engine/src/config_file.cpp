@@ -257,6 +257,17 @@ EngineConfig parse_config(std::string_view text, std::string_view file_name, hed
         read_instrument(t, venue_ids, spec, series);
         std::string venue_name;
         t.string("venue", venue_name);
+        // Two entries for one contract would split its position and its
+        // prices between two kernel slots (the feeds and the gateway match
+        // by symbol).
+        if (series.empty() && !spec.symbol.view().empty() &&
+            std::any_of(kernel.instruments.begin(), kernel.instruments.end(),
+                        [&](const hedging::InstrumentSpec& other) {
+                          return other.venue == spec.venue && other.symbol.view() == spec.symbol.view();
+                        })) {
+          t.problem(*t.find("symbol"), "symbol",
+                    "venue '" + venue_name + "' already has an instrument '" + std::string(spec.symbol.view()) + "'");
+        }
         if (series.empty()) {
           kernel.instruments.push_back(spec);
         } else if (series == "venue") {

@@ -101,6 +101,20 @@ TEST(ConfigFile, every_venue_at_weight_zero_is_refused_as_a_hedge_that_never_hap
   EXPECT_TRUE(test_support::problems_of(text).empty());
 }
 
+TEST(ConfigFile, a_second_entry_for_the_same_contract_on_a_venue_is_refused_with_its_line) {
+  const std::string text = std::string(test_support::kTwoVenueKernel) +
+                           "\n[[instruments]]\nid = 3\nvenue = \"deribit\"\nsymbol = \"BTC-PERPETUAL\"\n"
+                           "contract_value_usd = 10\n";
+  const auto problems = test_support::problems_of(text);
+  ASSERT_EQ(problems.size(), 1u) << test_support::describe(problems);
+  EXPECT_EQ(problems[0].key, "instruments[2].symbol");
+  EXPECT_EQ(problems[0].message, "venue 'deribit' already has an instrument 'BTC-PERPETUAL'");
+  // The same symbol on another venue is another contract.
+  std::string other = text;
+  other.replace(other.rfind("venue = \"deribit\""), 17, "venue = \"okx\"");
+  EXPECT_TRUE(test_support::problems_of(other).empty()) << test_support::describe(test_support::problems_of(other));
+}
+
 TEST(ConfigFile, numbers_are_read_exactly_without_float_rounding) {
   const EngineConfig config = parse_config(std::string(kMinimal) + R"(
 [bands]
