@@ -5,6 +5,7 @@
 // only, record type 0; version 1 id indexes) still read.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -176,6 +177,24 @@ std::vector<std::uint8_t> old_record(std::uint64_t sequence, const hedging::Even
   put(17 + size, crc32c({record.data() + 8, 9 + size}), 4);
   record.resize(kRecordOverhead + size);
   return record;
+}
+
+TEST(JournalLiabilityId, replay_of_a_journal_whose_ledger_overflows_says_so_and_exits_one) {
+  // A hand-made journal (admission bounds every real payment far below
+  // this): 3 x 4.6e18 sats of backing saturate the ledger's int64.
+  TempDir directory("journal_ledger_overflow");
+  const std::string path = directory.file("journal");
+  {
+    JournalWriter writer(path);
+    for (std::uint64_t id = 1; id <= 3; ++id) {
+      (void)writer.append(LiabilityChange{id, UsdCents{100}, Sats{INT64_MAX / 2}, hedging::Price{},
+                                          Timestamp{static_cast<std::int64_t>(id)}});
+    }
+    writer.commit();
+  }
+  std::ostringstream out;
+  EXPECT_EQ(run_replay(path, "", out, {}, false), 1);
+  EXPECT_NE(out.str().find("LEDGER OVERFLOWED"), std::string::npos) << out.str();
 }
 
 TEST(JournalLiabilityId, an_older_journal_without_payment_ids_still_replays_and_deduplicates_by_key) {

@@ -51,7 +51,7 @@ struct ReplayResult {
 
 // Prints the result (with `print_liabilities`, first a describe_liability
 // line per liability record); returns the exit code (0, or 1 when the tail
-// was damaged).
+// was damaged or the backing ledger overflowed).
 int run_replay(const std::string& journal_path, const std::string& config_path, std::ostream& out,
                std::vector<std::string> archive_directories = {}, bool print_liabilities = false);
 
