@@ -110,13 +110,16 @@ int run_backtest_command(const BacktestOptions& options, std::ostream& out, std:
     // Lines before the first price are the book the window opens with (the
     // run admits them at its first point); lines after the last are left
     // out, and said to be.
+    // The lines are in time order (load_liability_lines): two bounds split them.
     const hedging::Timestamp first = inputs.path.front().time;
     const hedging::Timestamp last = inputs.path.back().time;
-    const auto before = static_cast<std::size_t>(std::count_if(
-        inputs.flows.begin(), inputs.flows.end(), [&](const LiabilityFlow& flow) { return flow.time < first; }));
-    const auto after = static_cast<std::size_t>(std::count_if(
-        inputs.flows.begin(), inputs.flows.end(), [&](const LiabilityFlow& flow) { return flow.time > last; }));
-    if (before + after == inputs.flows.size() && after > 0) {
+    const auto inside = std::partition_point(inputs.flows.begin(), inputs.flows.end(),
+                                             [&](const LiabilityFlow& flow) { return flow.time < first; });
+    const auto beyond =
+        std::partition_point(inside, inputs.flows.end(), [&](const LiabilityFlow& flow) { return flow.time <= last; });
+    const auto before = static_cast<std::size_t>(inside - inputs.flows.begin());
+    const auto after = static_cast<std::size_t>(inputs.flows.end() - beyond);
+    if (inside == beyond && after > 0) {
       throw std::invalid_argument(options.liabilities_path + ": no line falls between the prices' first point " +
                                   venue::format_utc_time(first) + " and last " + venue::format_utc_time(last) +
                                   " (ts is Unix milliseconds)");
@@ -125,12 +128,8 @@ int run_backtest_command(const BacktestOptions& options, std::ostream& out, std:
       description.liabilities += "; " + std::to_string(before) + " before the first price, admitted at it";
     }
     if (after > 0) {
-      description.liabilities +=
-          "; " + std::to_string(after) + " after the last price, left out (first: line " +
-          std::to_string(std::find_if(inputs.flows.begin(), inputs.flows.end(),
-                                      [&](const LiabilityFlow& flow) { return flow.time > last; })
-                             ->line) +
-          ")";
+      description.liabilities += "; " + std::to_string(after) + " after the last price, left out (first: line " +
+                                 std::to_string(beyond->line) + ")";
     }
     description.liabilities += ")";
   }
