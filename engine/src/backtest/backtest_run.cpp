@@ -13,6 +13,8 @@
 #include <stdexcept>
 
 #include "backtest_books.hpp"
+#include "backtest_intake.hpp"
+#include "backtest_measure.hpp"
 #include "synthusd/engine/backtest_run.hpp"
 #include "synthusd/hedging/kernel.hpp"
 #include "synthusd/venue/contract_terms.hpp"
@@ -26,31 +28,6 @@ using namespace synthusd::hedging;
 
 constexpr std::string_view kAccount = kBacktestAccount;
 constexpr std::string_view kLiquidationPrefix = "liquidation-";
-
-// error / liability in 1/100 bp: error * 1e6 / liability.
-std::int64_t centi_bps(std::int64_t error_cents, std::int64_t liability_cents) {
-  if (liability_cents <= 0) {
-    return 0;
-  }
-  return static_cast<std::int64_t>(
-      divide(static_cast<int128>(error_cents) * 1'000'000, liability_cents, Rounding::half_even));
-}
-
-std::int64_t integer_sqrt(int128 value) {
-  if (value <= 0) {
-    return 0;
-  }
-  int128 low = 0;
-  int128 high = 1;
-  while (high * high <= value) {
-    high *= 2;
-  }
-  while (high - low > 1) {
-    const int128 middle = (low + high) / 2;
-    (middle * middle <= value ? low : high) = middle;
-  }
-  return static_cast<std::int64_t>(low);
-}
 
 struct TrackedOrder {
   ClientOrderId id = 0;
@@ -70,7 +47,7 @@ struct PendingTransfer {
   Timestamp due{};
 };
 
-class BacktestDriver {
+class BacktestDriver final : private IntakeBooking {
 public:
   BacktestDriver(const BacktestInputs& inputs, const PolicySpec& policy)
       : inputs_(inputs), policy_(policy), kernel_(kernel_config(inputs, policy)),
@@ -127,7 +104,7 @@ public:
         progress(point + 1, path.size());
       }
     }
-    finish();
+    measure_.finish(result_);
     return std::move(result_);
   }
 
@@ -492,47 +469,22 @@ private:
     }
   }
 
-  // Every line goes through the intake's admission, as under `synthusd
-  // run`; what it accepts reaches submit() / submit_input() below.
+  // Every line goes through the intake's admission (backtest_intake.hpp);
+  // what it accepts comes back through book_payment() / book_input().
   void apply_flow(const LiabilityFlow& flow) {
-    liabilities::LiabilityRequest request;
-    request.id = flow.id;
-    request.kind = flow.kind;
-    request.credit = flow.credit;
-    request.usd_cents = flow.usd_cents;
-    request.sats = flow.sats;
-    request.ts_ms = flow.time.nanoseconds / 1'000'000;
-    request.provider = flow.provider;
-    request.risk = flow.risk;
-    declined_ = nullptr;
-    // The admission's clock is the line's own time, as if the intake took
-    // it live then: its time windows and the day its daily limit counts are
-    // the line's, though the run reaches it at the next point (or at the
-    // first, for the opening book). Only a line older than any payment the
-    // node can have made (a ts in seconds reads as 1970) is refused here,
-    // with the intake's backfill bound.
-    admission_clock_ms_ = request.ts_ms;
-    const liabilities::Admission admission = request.ts_ms < inputs_.path.front().time.nanoseconds / 1'000'000 -
-                                                                 liabilities::AdmissionLimits{}.max_backfill_ms
-                                                 ? liabilities::Admission{}
-                                                 : admission_.admit(request);
-    switch (admission.outcome) {
-    case liabilities::Admission::Outcome::accepted:
+    const IntakeVerdict verdict = intake_.admit(flow);
+    switch (verdict.outcome) {
+    case IntakeVerdict::Outcome::accepted:
       return;
-    case liabilities::Admission::Outcome::duplicate:
+    case IntakeVerdict::Outcome::repeated:
       ++result_.lines_repeated;
       return;
-    case liabilities::Admission::Outcome::rejected:
-    case liabilities::Admission::Outcome::full:
-    case liabilities::Admission::Outcome::unpriced:
+    case IntakeVerdict::Outcome::refused:
       break;
     }
     ++result_.lines_refused;
-    const char* reason = declined_ != nullptr       ? declined_
-                         : admission.reason[0] != 0 ? admission.reason
-                                                    : "ts is older than the backfill window before the first price";
-    add_marker("refused",
-               (flow.line != 0 ? "line " + std::to_string(flow.line) + ": " : std::string()) + flow.id + ": " + reason);
+    add_marker("refused", (flow.line != 0 ? "line " + std::to_string(flow.line) + ": " : std::string()) + flow.id +
+                              ": " + verdict.reason);
   }
 
   // An admitted payment: a credit brings the user's sats into the wallet,
@@ -543,13 +495,13 @@ private:
   // judged again. (Under `synthusd run` the kernel would book it and alert;
   // here it would make the liability, and every figure in its bps,
   // negative.)
-  std::uint64_t book_payment(const LiabilityChange& change) {
+  std::uint64_t book_payment(const LiabilityChange& change, const char*& declined) override {
     const bool credit = change.delta.value >= 0;
     const UsdCents cents = change.delta.abs();
     const Sats sats =
         !change.sats.is_zero() ? change.sats : cents_to_sats(cents, price_, credit ? Rounding::up : Rounding::down);
     if (!credit && cents > kernel_.liability()) {
-      declined_ = "a debit larger than the liability";
+      declined = "a debit larger than the liability";
       return 0;
     }
     wallet_ += credit ? sats : -sats;
@@ -558,29 +510,13 @@ private:
     return liability_events_;
   }
 
-  std::uint64_t book_input(const Event& event) {
+  std::uint64_t book_input(const Event& event) override {
     feed(event);
     return ++liability_events_;
   }
 
-  // The intake's sink, in process: the kernel takes what it is handed at
-  // once and everything is durable as soon as it is taken.
-  class AdmissionSink final : public liabilities::LiabilitySink {
-  public:
-    explicit AdmissionSink(BacktestDriver& driver) : driver_(driver) {}
-    std::uint64_t submit(const LiabilityChange& event, std::string_view /*id*/) noexcept override {
-      return driver_.book_payment(event);
-    }
-    [[nodiscard]] bool carries_other_inputs() const noexcept override { return true; }
-    std::uint64_t submit_input(const Event& event, std::string_view /*id*/) noexcept override {
-      return driver_.book_input(event);
-    }
-    std::uint64_t make_durable() override { return driver_.liability_events_; }
-    [[nodiscard]] Price index_price() const noexcept override { return driver_.price_; }
-
-  private:
-    BacktestDriver& driver_;
-  };
+  [[nodiscard]] std::uint64_t last_ticket() const override { return liability_events_; }
+  [[nodiscard]] Price index_price() const override { return price_; }
 
   void note_alert(const Alert& alert) {
     ++result_.alerts;
@@ -606,46 +542,9 @@ private:
   // ---- measurement ------------------------------------------------------------
 
   void record(Duration until_next) {
-    BacktestSample sample;
-    sample.time = now_;
-    sample.price = price_;
-    sample.liability = kernel_.liability();
     const BookMeasures books = books_.measure(price_);
-    sample.hedge = books.hedge;
-    // Costs are added back in the BTC they were paid in, at today's price:
-    // had they not been paid, that BTC would still be held.
-    sample.value = sats_to_cents(wallet_ + in_transit_ + books.equity + cost_sats_, price_, Rounding::half_even);
-    sample.error_centi_bps = centi_bps((sample.value - sample.liability).value, sample.liability.value);
-    sample.fees = result_.fees;
-    sample.funding_paid = result_.funding_paid - result_.funding_received;
-    sample.leverage = books.worst_leverage;
-    sample.liquidation_distance = books.nearest_liquidation;
-    sample.has_position = books.any_short;
-
-    result_.worst_shortfall_centi_bps = std::min(result_.worst_shortfall_centi_bps, sample.error_centi_bps);
-    result_.worst_excess_centi_bps = std::max(result_.worst_excess_centi_bps, sample.error_centi_bps);
-    squares_ += static_cast<int128>(sample.error_centi_bps) * sample.error_centi_bps;
-    const std::int64_t magnitude = sample.error_centi_bps < 0 ? -sample.error_centi_bps : sample.error_centi_bps;
-    if (magnitude > inputs_.tolerance_centi_bps) {
-      result_.time_beyond_tolerance.nanoseconds += until_next.nanoseconds;
-    }
-    result_.max_leverage = std::max(result_.max_leverage, books.worst_leverage);
-    if (books.any_short) {
-      result_.min_liquidation_distance = result_.any_position
-                                             ? std::min(result_.min_liquidation_distance, books.nearest_liquidation)
-                                             : books.nearest_liquidation;
-      result_.any_position = true;
-    }
-    result_.samples.push_back(sample);
-  }
-
-  void finish() {
-    const std::vector<BacktestSample>& samples = result_.samples;
-    result_.rms_centi_bps = integer_sqrt(divide(squares_, static_cast<int128>(samples.size()), Rounding::half_even));
-    result_.final_centi_bps = samples.back().error_centi_bps;
-    result_.final_liability = samples.back().liability;
-    result_.final_value = samples.back().value;
-    result_.duration = samples.back().time - samples.front().time;
+    measure_.record(result_, PointHeld{now_, price_, kernel_.liability(), books,
+                                       wallet_ + in_transit_ + books.equity + cost_sats_, until_next});
   }
 
   const BacktestInputs& inputs_;
@@ -664,16 +563,10 @@ private:
   Timestamp now_{};
   Price price_{};
   std::uint64_t liability_events_ = 0;
-  int128 squares_ = 0;
+  HedgeErrorMeasure measure_{inputs_.tolerance_centi_bps};
   Sats cost_sats_{}; // fees + slippage + net funding paid, in the BTC they cost
   PolicyResult result_;
-  // The intake's admission over an in-process sink; no conversion spread
-  // (the hedge error is measured on the dollars and sats that moved).
-  AdmissionSink sink_{*this};
-  std::int64_t admission_clock_ms_ = 0; // the time of the line being admitted (apply_flow)
-  liabilities::LiabilityAdmission admission_{sink_, Ratio{}, liabilities::AdmissionLimits{},
-                                             [this] { return admission_clock_ms_; }};
-  const char* declined_ = nullptr; // why book_payment() took nothing (admission then says "full")
+  BacktestIntake intake_{*this, inputs_.path.front().time};
 };
 
 } // namespace
