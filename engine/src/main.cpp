@@ -2,6 +2,8 @@
 // check-config and check-host.
 
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdint>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -15,13 +17,31 @@
 #include "synthusd/engine/run_command.hpp"
 #include "synthusd/engine/simulate_command.hpp"
 
+namespace {
+
+// CLI11 reads "-1" into an unsigned option as its two's complement and
+// saturates a number too large for it, so a seed would silently be another
+// one: a seed is decimal digits that fit 64 bits.
+const CLI::Validator kSeed(
+    [](const std::string& text) -> std::string {
+      std::uint64_t value = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (text.empty() || error != std::errc{} || end != text.data() + text.size()) {
+        return "'" + text + "' (expected a seed: 0 to 18446744073709551615)";
+      }
+      return {};
+    },
+    "SEED");
+
+} // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"synthusd: keeps Lightning USD balances worth exactly their dollars"};
   app.require_subcommand(1);
 
   synthusd::engine::SimulateOptions simulate;
   CLI::App* simulate_command = app.add_subcommand("simulate", "run the hedge kernel over a generated price path");
-  simulate_command->add_option("--seed", simulate.seed, "price path and user flow seed");
+  simulate_command->add_option("--seed", simulate.seed, "price path and user flow seed")->check(kSeed);
   simulate_command->add_option("--steps", simulate.steps, "4-hour steps to simulate")->check(CLI::Range(1, 1'000'000));
   simulate_command->add_option("--policy", simulate.policy, "band policy: stablesats, banded or hybrid");
   simulate_command->add_flag("!--no-crash", simulate.with_crash, "leave out the -50 % and +100 % days");
@@ -85,6 +105,7 @@ int main(int argc, char** argv) {
       backtest_command->add_option("--liabilities", backtest.liabilities_path, "JSON lines in the intake's format")
           ->check(CLI::ExistingFile);
   backtest_command->add_option("--flows", backtest_flows, "generate payments with this seed instead")
+      ->check(kSeed)
       ->excludes(backtest_liabilities);
   backtest_command->add_option("--config", backtest.config_path, "venues, instruments and collateral rules")
       ->required()

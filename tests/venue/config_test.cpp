@@ -128,6 +128,46 @@ TEST(VenueConfigTest, EverySettingHasADistinctKeyAndFlag) {
   }
 }
 
+TEST(VenueConfigTest, ThePricePathsParametersAreFiniteAndBounded) {
+  EXPECT_DOUBLE_EQ(make_config({{"path.volatility", "1.5"}}).path.annual_volatility, 1.5);
+  EXPECT_DOUBLE_EQ(make_config({{"path.drift", "-0.5"}}).path.annual_drift, -0.5);
+  // from_chars reads these as numbers; the venue must not generate a path from them.
+  for (const char* bad : {"nan", "inf", "-inf", "-1", "21", "1e300", ""}) {
+    EXPECT_THROW((void)make_config({{"path.volatility", bad}}), ConfigError) << bad;
+  }
+  for (const auto& [key, bad] :
+       std::initializer_list<std::pair<const char*, const char*>>{{"path.drift", "nan"},
+                                                                  {"path.drift", "11"},
+                                                                  {"path.jumps_per_year", "-1"},
+                                                                  {"path.jump_mean", "inf"},
+                                                                  {"path.jump_volatility", "-0.1"}}) {
+    EXPECT_THROW((void)make_config({{key, bad}}), ConfigError) << key << " = " << bad;
+  }
+  try {
+    (void)make_config({{"path.volatility", "nan"}});
+    FAIL() << "nan accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("path.volatility (--volatility)"), std::string::npos) << error.what();
+  }
+}
+
+TEST(VenueConfigTest, ThePathHoldsAtMostTenMillionSteps) {
+  EXPECT_EQ(make_config({{"path.steps", "10000000"}}).path.steps, 10'000'000);
+  EXPECT_THROW((void)make_config({{"path.steps", "10000001"}}), ConfigError);
+}
+
+TEST(VenueConfigTest, TheWalletAccountIsOneOfTheSessionsCompIds) {
+  EXPECT_EQ(make_config({{"fix.target_comp_ids", "A,B"}, {"wallet.account", "B"}}).wallet.account, "B");
+  EXPECT_EQ(make_config({{"fix.target_comp_ids", "A,B"}}).wallet.account, ""); // the first
+  try {
+    (void)make_config({{"fix.target_comp_ids", "A,B"}, {"wallet.account", "C"}});
+    FAIL() << "an unknown CompID was accepted";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("'C' is not one of fix.target_comp_ids (A, B)"), std::string::npos)
+        << error.what();
+  }
+}
+
 } // namespace
 
 TEST(VenueConfigTest, TheWalletTlsFilesAreSetTogetherOrNotAtAll) {

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <functional>
@@ -103,8 +104,15 @@ constexpr std::array kSettings{
             "not done (10000; at most 64 connections are open at once)"},
 };
 
+// Names the setting both ways it can be given: the TOML key and the flag.
 [[noreturn]] void bad(std::string_view key, const std::string& value, std::string_view expected) {
-  throw ConfigError(std::string(key) + ": '" + value + "' is not " + std::string(expected));
+  std::string name(key);
+  for (const Setting& setting : kSettings) {
+    if (setting.key == key) {
+      name += " (--" + std::string(setting.flag) + ")";
+    }
+  }
+  throw ConfigError(name + ": '" + value + "' is not " + std::string(expected));
 }
 
 [[nodiscard]] bool to_bool(std::string_view key, const std::string& value) {
@@ -137,11 +145,15 @@ constexpr std::array kSettings{
   return *scaled;
 }
 
-[[nodiscard]] double to_double(std::string_view key, const std::string& value) {
+// The price model's parameters only (floating point by nature); never money.
+// from_chars reads "nan" and "inf", so the range check is what refuses them.
+[[nodiscard]] double to_double(std::string_view key, const std::string& value, double low, double high) {
   double result = 0;
   const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), result);
-  if (error != std::errc{} || end != value.data() + value.size()) {
-    bad(key, value, "a number");
+  if (error != std::errc{} || end != value.data() + value.size() || !(result >= low && result <= high)) {
+    std::ostringstream expected;
+    expected << "a number from " << low << " to " << high;
+    bad(key, value, expected.str());
   }
   return result;
 }
@@ -160,6 +172,9 @@ constexpr std::array kSettings{
 
 constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kRatioScale = Ratio::kScale;
+// The generated path is held in memory, 16 bytes a point (more with dated
+// futures): ten million points (116 days at 1 s) is 160 MB.
+constexpr std::int64_t kMaxPathSteps = 10'000'000;
 
 void apply_wallet(WalletConfig& wallet, std::string_view key, const std::string& value) {
   constexpr std::int64_t kDay = 86'400'000;
@@ -294,17 +309,17 @@ void apply(VenueConfig& config, std::string_view key, const std::string& value) 
   } else if (key == "path.step_ms") {
     path.step = Duration::from_milliseconds(to_integer(key, value, 1, 86'400'000));
   } else if (key == "path.steps") {
-    path.steps = to_integer(key, value, 1, 100'000'000);
+    path.steps = to_integer(key, value, 1, kMaxPathSteps);
   } else if (key == "path.drift") {
-    path.annual_drift = to_double(key, value);
+    path.annual_drift = to_double(key, value, -10, 10); // -1000 % to +1000 % a year
   } else if (key == "path.volatility") {
-    path.annual_volatility = to_double(key, value);
+    path.annual_volatility = to_double(key, value, 0, 20);
   } else if (key == "path.jumps_per_year") {
-    path.jumps_per_year = to_double(key, value);
+    path.jumps_per_year = to_double(key, value, 0, 1e6);
   } else if (key == "path.jump_mean") {
-    path.jump_mean = to_double(key, value);
+    path.jump_mean = to_double(key, value, -2, 2); // log: e^-2 to e^2
   } else if (key == "path.jump_volatility") {
-    path.jump_volatility = to_double(key, value);
+    path.jump_volatility = to_double(key, value, 0, 2);
   } else if (key == "clock.time_scale") {
     config.time_scale_millionths = to_scaled(key, value, 6, 0, 1'000'000'000'000);
   } else if (key == "fees.maker") {
@@ -462,6 +477,17 @@ VenueConfig make_config(const SettingValues& values) {
   }
   if (config.engine.liquidation_margin > config.engine.initial_margin) {
     throw ConfigError("margin: the liquidation ratio L must not exceed the initial margin ratio I");
+  }
+  // The wallet acts for one FIX account: a CompID no session uses would
+  // move collateral of an account nobody trades (a typo, not a choice).
+  if (!config.wallet.account.empty() && std::find(config.fix.target_comp_ids.begin(), config.fix.target_comp_ids.end(),
+                                                  config.wallet.account) == config.fix.target_comp_ids.end()) {
+    std::string known;
+    for (const std::string& id : config.fix.target_comp_ids) {
+      known += (known.empty() ? "" : ", ") + id;
+    }
+    throw ConfigError("wallet.account: '" + config.wallet.account + "' is not one of fix.target_comp_ids (" + known +
+                      ")");
   }
   return config;
 }

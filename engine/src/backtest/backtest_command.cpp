@@ -133,8 +133,17 @@ int run_backtest_command(const BacktestOptions& options, std::ostream& out, std:
     }
     description.liabilities += ")";
   }
-  if (options.transfer_delay_seconds < 0 || options.post_only_wait_seconds <= 0) {
-    throw std::invalid_argument("--transfer-delay must be >= 0 and --post-only-wait > 0 seconds");
+  // Bounded well inside Duration's nanoseconds (and inside any window of
+  // history a run covers): a week for a transfer, a day for a resting order.
+  constexpr std::int64_t kMaxTransferDelaySeconds = 7 * 24 * 3600;
+  constexpr std::int64_t kMaxPostOnlyWaitSeconds = 24 * 3600;
+  if (options.transfer_delay_seconds < 0 || options.transfer_delay_seconds > kMaxTransferDelaySeconds) {
+    throw std::invalid_argument("--transfer-delay: " + std::to_string(options.transfer_delay_seconds) +
+                                " (expected 0 to " + std::to_string(kMaxTransferDelaySeconds) + " seconds)");
+  }
+  if (options.post_only_wait_seconds <= 0 || options.post_only_wait_seconds > kMaxPostOnlyWaitSeconds) {
+    throw std::invalid_argument("--post-only-wait: " + std::to_string(options.post_only_wait_seconds) +
+                                " (expected 1 to " + std::to_string(kMaxPostOnlyWaitSeconds) + " seconds)");
   }
   inputs.transfer_delay = hedging::Duration::from_seconds(options.transfer_delay_seconds);
   inputs.post_only_wait = hedging::Duration::from_seconds(options.post_only_wait_seconds);
