@@ -2,12 +2,20 @@
 // what it seems to say. Cold path (check-config, the start of `run`).
 
 #include <algorithm>
+#include <chrono>
 
 #include "synthusd/engine/config_file.hpp"
+#include "synthusd/venue/decimal.hpp"
 
 namespace synthusd::engine {
 
 std::vector<std::string> config_warnings(const EngineConfig& config) {
+  const auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  return config_warnings(config,
+                         hedging::Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count()});
+}
+
+std::vector<std::string> config_warnings(const EngineConfig& config, hedging::Timestamp now) {
   std::vector<std::string> warnings;
   const RunConfig& run = config.run;
   if (run.gateways.empty()) {
@@ -35,6 +43,25 @@ std::vector<std::string> config_warnings(const EngineConfig& config) {
                          "' has a [[gateways]] entry but no [[feeds]] entry: without prices it takes no share of "
                          "the hedge");
     }
+  }
+  // A dated future the kernel will not hedge on: it takes a future only
+  // until roll_before_expiry ahead of its expiry (kernel_rebalance.cpp). A
+  // symbol typed into the file goes stale; a `series` entry does not.
+  const hedging::Duration roll = config.kernel.carry.roll_before_expiry;
+  for (const hedging::InstrumentSpec& spec : config.kernel.instruments) {
+    if (spec.kind != hedging::InstrumentKind::inverse_future || now < spec.expiry - roll) {
+      continue;
+    }
+    const auto named = std::find_if(config.kernel.venues.begin(), config.kernel.venues.end(),
+                                    [&](const hedging::VenueConfig& venue) { return venue.id == spec.venue; });
+    const std::string venue = named != config.kernel.venues.end() ? named->name : std::to_string(spec.venue);
+    const std::string name = "instrument '" + std::string(spec.symbol.view()) + "' on " + venue;
+    warnings.push_back(now >= spec.expiry
+                           ? name + " expired at " + venue::format_utc_time(spec.expiry) +
+                                 ": the kernel never hedges on it (remove it, or list a later future or a series)"
+                           : name + " expires at " + venue::format_utc_time(spec.expiry) + ", within [carry] " +
+                                 "roll_before_expiry_hours (" + std::to_string(roll.nanoseconds / 3'600'000'000'000) +
+                                 " h): the kernel opens nothing on it and rolls out of it");
   }
   return warnings;
 }

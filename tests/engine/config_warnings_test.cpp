@@ -8,6 +8,7 @@
 
 #include "config_test_support.hpp"
 #include "synthusd/engine/config_file.hpp"
+#include "synthusd/venue/decimal.hpp"
 
 namespace synthusd::engine {
 namespace {
@@ -68,6 +69,47 @@ TEST(ConfigWarnings, a_kernel_only_config_without_gateways_is_not_warned_about) 
 
 TEST(ConfigWarnings, the_shipped_configs_list_no_venue_that_never_comes_up) {
   EXPECT_TRUE(config_warnings(load_config(SYNTHUSD_SOURCE_DIR "/config/synthusd.toml")).empty());
+}
+
+// Deribit's BTC-27DEC24 settles 2024-12-27 08:00 UTC; the kernel rolls out a
+// day before by default.
+const std::string kWithDecemberFuture = kDeribitTrades + R"(
+[[instruments]]
+id = 3
+venue = "deribit"
+symbol = "BTC-27DEC24"
+kind = "inverse_future"
+contract_value_usd = 10
+)";
+
+hedging::Timestamp utc(const char* text) { return *venue::parse_utc_time(text); }
+
+std::vector<std::string> warnings_about(const std::vector<std::string>& warnings, const std::string& needle) {
+  std::vector<std::string> found;
+  for (const std::string& warning : warnings) {
+    if (warning.find(needle) != std::string::npos) {
+      found.push_back(warning);
+    }
+  }
+  return found;
+}
+
+TEST(ConfigWarnings, warn_about_a_dated_future_that_has_expired_naming_it_and_when) {
+  const EngineConfig config = parse_config(kWithDecemberFuture, "test.toml", utc("2024-12-01T00:00:00Z"));
+  const std::vector<std::string> after =
+      warnings_about(config_warnings(config, utc("2025-01-05T00:00:00Z")), "BTC-27DEC24");
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_NE(after[0].find("instrument 'BTC-27DEC24' on deribit expired at 2024-12-27T08:00:00Z"), std::string::npos)
+      << after[0];
+  // Up to a day before expiry it is hedged on; inside the roll window the
+  // warning says what the kernel does instead.
+  EXPECT_TRUE(warnings_about(config_warnings(config, utc("2024-12-26T07:59:59Z")), "BTC-27DEC24").empty());
+  const std::vector<std::string> inside =
+      warnings_about(config_warnings(config, utc("2024-12-26T08:00:00Z")), "BTC-27DEC24");
+  ASSERT_EQ(inside.size(), 1u);
+  EXPECT_NE(inside[0].find("expires at 2024-12-27T08:00:00Z, within [carry] roll_before_expiry_hours (24 h)"),
+            std::string::npos)
+      << inside[0];
 }
 
 TEST(ConfigRules, check_config_says_whether_netting_and_the_risk_trigger_are_live) {

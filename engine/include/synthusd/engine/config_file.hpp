@@ -76,9 +76,12 @@ std::size_t add_listed_futures(EngineConfig& config, const hedging::InstrumentSp
 // sentence each naming the key: a venue that never comes up (no
 // [[gateways]] entry) yet has a weight, a traded venue without a feed (no
 // price, no share), [risk_trigger] keys with no route. check-config prints
-// them, `run` logs them at start. Empty for a config without gateways (the
-// kernel-only commands: simulate, replay).
+// them, `run` logs them at start. Also a dated future already expired, or
+// inside its roll window, at `now` (the one-argument form: the wall clock).
+// Empty for a config without gateways (the kernel-only commands: simulate,
+// replay, whose clocks are their paths').
 [[nodiscard]] std::vector<std::string> config_warnings(const EngineConfig& config);
+[[nodiscard]] std::vector<std::string> config_warnings(const EngineConfig& config, hedging::Timestamp now);
 
 // Which of the kernel's input-driven rules a configuration switches on, one
 // line each, for check-config: netting (provider interest arrives on the
