@@ -9,8 +9,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <span>
 #include <stdexcept>
 #include <type_traits>
+
+#include "durable_file.hpp"
 
 namespace synthusd::engine {
 namespace {
@@ -395,6 +398,69 @@ bool JournalReader::next(JournalRecord& record) {
   return true;
 }
 
+std::optional<JournalReader::WholeRecord> JournalReader::whole_record_after_stop() const noexcept {
+  if (tail_ != TailState::corrupt) {
+    return std::nullopt;
+  }
+  for (std::size_t at = offset_; at + kRecordOverhead <= data_.size(); ++at) {
+    const std::uint8_t* p = data_.data() + at;
+    const std::uint32_t length = read_u32(p + 4);
+    if (read_u32(p) != kMagic || length > kMaxPayload || data_.size() - at < kRecordOverhead + length) {
+      continue;
+    }
+    const std::size_t checked = 8 + 1 + length; // sequence, type, payload
+    if (crc32c({p + 8, checked}) == read_u32(p + 8 + checked)) {
+      return WholeRecord{at, read_u64(p + 8)};
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// The bytes a recovery cuts, kept beside the segment (owner only) before
+// the cut: a tail is cut only as a crash's, but what it held stays
+// readable. `<path>.cut-1`, `-2`, ... : never over an earlier one.
+void keep_cut_bytes(const std::string& path, std::uint64_t from) {
+  std::vector<std::uint8_t> bytes;
+  if (!read_whole_file(path, bytes)) {
+    throw std::runtime_error("journal " + path + ": cannot read the tail to cut: " + std::strerror(errno));
+  }
+  const std::span<const std::uint8_t> tail(bytes.data() + from, bytes.size() - from);
+  for (int n = 1; n < 1'000; ++n) {
+    const std::string kept = path + ".cut-" + std::to_string(n);
+    const int fd = ::open(kept.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) {
+      continue;
+    }
+    if (fd < 0) {
+      break;
+    }
+    std::size_t written = 0;
+    while (written < tail.size()) {
+      const ssize_t w = ::write(fd, tail.data() + written, tail.size() - written);
+      if (w < 0 && errno == EINTR) {
+        continue;
+      }
+      if (w <= 0) {
+        break;
+      }
+      written += static_cast<std::size_t>(w);
+    }
+    const bool synced = written == tail.size() && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!synced) {
+      break;
+    }
+    sync_directory_of("journal " + path + ": keeping the cut tail", kept);
+    return;
+  }
+  throw std::runtime_error("journal " + path + ": cannot keep the " + std::to_string(tail.size()) +
+                           " bytes of its damaged tail beside it (" + std::strerror(errno) + "); not cutting them");
+}
+
+} // namespace
+
 // ---- writer ---------------------------------------------------------------------
 
 JournalWriter::JournalWriter(const std::string& path, std::size_t buffer_bytes, std::uint64_t first_sequence)
@@ -411,9 +477,23 @@ JournalWriter::JournalWriter(const std::string& path, std::size_t buffer_bytes, 
       }
       last_sequence_ = reader.last_sequence();
       recovered_tail_ = reader.tail();
+      if (const std::optional<JournalReader::WholeRecord> whole = reader.whole_record_after_stop()) {
+        throw std::runtime_error(
+            "journal " + path + ": the record after sequence " + std::to_string(last_sequence_) + " (byte " +
+            std::to_string(reader.valid_bytes()) + ") is damaged or out of place, yet a whole record with sequence " +
+            std::to_string(whole->sequence) + " follows at byte " + std::to_string(whole->offset) +
+            ": this is not a crash's torn tail (a misnamed or foreign segment, media damage, or a newer version's "
+            "record), and records after it may have been acknowledged; refusing to cut them. Restore the segment, "
+            "or, accepting the loss of everything after sequence " +
+            std::to_string(last_sequence_) + ", copy the file aside and cut it yourself: truncate -s " +
+            std::to_string(reader.valid_bytes()) + " " + path);
+      }
       truncated_bytes_ = static_cast<std::uint64_t>(info.st_size) - reader.valid_bytes();
-      if (truncated_bytes_ > 0 && ::truncate(path.c_str(), static_cast<off_t>(reader.valid_bytes())) != 0) {
-        fail("cannot cut off the damaged tail", path);
+      if (truncated_bytes_ > 0) {
+        keep_cut_bytes(path, reader.valid_bytes());
+        if (::truncate(path.c_str(), static_cast<off_t>(reader.valid_bytes())) != 0) {
+          fail("cannot cut off the damaged tail", path);
+        }
       }
     }
   }
@@ -427,6 +507,7 @@ JournalWriter::JournalWriter(const std::string& path, std::size_t buffer_bytes, 
 JournalWriter::~JournalWriter() {
   if (fd_ >= 0) {
     try {
+      // (commit() refuses once a write or sync has failed: nothing is written twice)
       commit();
     } catch (...) {
       // a destructor cannot report; the records stay unacknowledged
@@ -460,6 +541,13 @@ std::uint64_t JournalWriter::append(const hedging::Event& event, std::string_vie
 }
 
 std::uint64_t JournalWriter::commit() {
+  // After a failed write or sync the file's state is unknown (part of the
+  // buffer may be in it, and a second fdatasync can report success for
+  // pages the kernel already dropped): nothing more is written through this
+  // writer, the destructor's commit included. Recovery reads what is there.
+  if (failed_) {
+    throw std::runtime_error("journal " + path_ + ": an earlier write or fdatasync failed; nothing more is written");
+  }
   std::size_t written = 0;
   while (written < used_) {
     const ssize_t n = ::write(fd_, buffer_.data() + written, used_ - written);
@@ -467,12 +555,14 @@ std::uint64_t JournalWriter::commit() {
       if (errno == EINTR) {
         continue;
       }
+      failed_ = true;
       fail("write failed", path_);
     }
     written += static_cast<std::size_t>(n);
   }
   if (used_ > 0) {
     if (::fdatasync(fd_) != 0) {
+      failed_ = true;
       fail("fdatasync failed", path_);
     }
     ++commits_;

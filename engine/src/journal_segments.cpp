@@ -155,6 +155,35 @@ JournalFiles list_journal_files(const std::string& base, const std::vector<std::
   return files;
 }
 
+void refuse_missing_last_segments(const JournalFiles& files, const std::string& base) {
+  // rotate_segment() writes a segment's id index only once the next segment
+  // exists durably, and nothing removes a segment without its successor in
+  // place: an index at or after the last segment present proves a later
+  // segment was started and is gone (deleted, or not restored), with every
+  // record it held. Read without it, the journal would end early and look
+  // clean; the next start would even reuse its sequences.
+  if (files.indexed_segments.empty()) {
+    return;
+  }
+  const std::uint64_t last_index = files.indexed_segments.back();
+  const std::string index = id_index_path(segment_path(base, last_index));
+  if (files.segments.empty()) {
+    throw std::runtime_error("journal " + base + ": the id index " + index +
+                             " shows segments were written and sealed, but no segment is there: the journal was "
+                             "deleted (or not restored); refusing to start from nothing. Restore its segments, or "
+                             "move the state directory aside to start anew");
+  }
+  const JournalSegment& last = files.segments.back();
+  if (last_index >= last.first_sequence) {
+    throw std::runtime_error(
+        "journal " + base + ": the id index " + index + " shows the segment from sequence " +
+        std::to_string(last_index) + " was sealed and a later one started, but the last segment present is " +
+        last.path +
+        ": the segment after it is missing (deleted or not restored) with the acknowledged records it "
+        "held; refusing to start. Restore it, or move the state directory aside to start anew");
+  }
+}
+
 bool migrate_single_file_journal(const std::string& base) {
   if (!is_regular_file(base)) {
     return false;

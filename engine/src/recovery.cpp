@@ -27,6 +27,7 @@ JournalScan scan_journal(const std::string& base, const std::vector<std::string>
                          bool write_indexes) {
   JournalScan scan;
   const JournalFiles files = list_journal_files(base, archive_directories);
+  refuse_missing_last_segments(files, base);
   if (files.segments.empty()) {
     return scan;
   }

@@ -32,6 +32,7 @@ ReplayResult replay_journal(const std::string& journal_path, const hedging::Kern
                             const std::function<void(const JournalRecord&)>& on_record) {
   const std::string base = journal_base(journal_path);
   JournalFiles files = list_journal_files(base, archive_directories);
+  refuse_missing_last_segments(files, base);
   if (files.segments.empty()) {
     throw std::runtime_error("journal " + journal_path + ": no such file and no segment " + base + ".*");
   }

@@ -178,6 +178,17 @@ TEST(JournalSegments, a_segment_whose_first_record_is_not_its_name_reads_as_corr
   EXPECT_EQ(reader.tail(), TailState::corrupt);
 }
 
+TEST(JournalSegments, the_active_segment_renamed_wrongly_is_refused_not_cut_to_nothing) {
+  TempDir dir;
+  const std::string base = dir.file("journal");
+  write_journal(base, 12, {5});
+  fs::rename(segment_path(base, 6), segment_path(base, 7)); // its records start at 6
+  const std::uintmax_t size = fs::file_size(segment_path(base, 7));
+  expect_refusal([&] { (void)open_active_segment(base); },
+                 {segment_path(base, 7), "whole record with sequence 6 follows at byte 0", "refusing to cut"});
+  EXPECT_EQ(fs::file_size(segment_path(base, 7)), size);
+}
+
 TEST(JournalSegments, a_gap_between_segments_is_refused_naming_both_files) {
   TempDir dir;
   const std::string base = dir.file("journal");
@@ -302,6 +313,25 @@ TEST(JournalScan, reads_indexes_before_the_replay_segment_and_records_from_it) {
   EXPECT_EQ(after_end.replay_segment_first, 41u);
   EXPECT_EQ(after_end.id_indexes_read, 4u);
   EXPECT_EQ(ids_of(after_end.liabilities), liability_ids_through(50));
+}
+
+TEST(JournalScan, a_deleted_last_segment_is_refused_because_the_one_before_it_was_sealed) {
+  TempDir dir;
+  const std::string base = dir.file("journal");
+  write_journal(base, 30, {10, 20});
+  fs::remove(segment_path(base, 21)); // records 21..30, acknowledged, gone
+  expect_refusal(
+      [&] { (void)scan_journal(base, {}, 1, nullptr, true); },
+      {id_index_path(segment_path(base, 11)), "last segment present is " + segment_path(base, 11), "missing"});
+  expect_refusal([&] { (void)replay_journal(base, hedging::reference_config()); }, {"the segment after it is missing"});
+  EXPECT_FALSE(fs::exists(segment_path(base, 21))); // nothing started in its place
+
+  // Every segment gone, their indexes left: not a first start.
+  fs::remove(segment_path(base, 1));
+  fs::remove(segment_path(base, 11));
+  expect_refusal([&] { (void)scan_journal(base, {}, 1, nullptr, true); },
+                 {id_index_path(segment_path(base, 11)), "no segment is there"});
+  EXPECT_TRUE(list_journal_files(base).segments.empty());
 }
 
 TEST(JournalScan, a_missing_or_damaged_index_is_rebuilt_from_its_segment) {

@@ -24,7 +24,12 @@ public:
               (name + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
     std::filesystem::remove(path_);
   }
-  ~TempFile() { std::filesystem::remove(path_); }
+  ~TempFile() {
+    std::filesystem::remove(path_);
+    for (int n = 1; n <= 3; ++n) { // the tails a reopen cut and kept
+      std::filesystem::remove(path_.string() + ".cut-" + std::to_string(n));
+    }
+  }
   [[nodiscard]] std::string path() const { return path_.string(); }
 
 private:
@@ -195,8 +200,59 @@ TEST(Journal, a_torn_tail_is_cut_off_and_appending_continues_the_sequence) {
   EXPECT_EQ(reader.tail(), TailState::clean);
 }
 
-TEST(Journal, a_corrupt_record_stops_reading_and_is_truncated_on_reopen) {
+TEST(Journal, a_corrupt_last_record_is_cut_on_reopen_and_its_bytes_kept_beside_the_file) {
   TempFile file("journal_corrupt");
+  {
+    JournalWriter writer(file.path());
+    for (const Event& event : one_of_each()) {
+      (void)writer.append(event);
+    }
+    writer.commit();
+  }
+  const std::uintmax_t size = std::filesystem::file_size(file.path());
+  {
+    std::fstream f(file.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size) - 6); // inside the last record
+    f.put('\x7f');
+  }
+  std::uint64_t whole = 0;
+  {
+    JournalReader reader(file.path());
+    JournalRecord record;
+    while (reader.next(record)) {
+      ++whole;
+    }
+    EXPECT_EQ(reader.tail(), TailState::corrupt);
+    EXPECT_FALSE(reader.whole_record_after_stop().has_value());
+    ASSERT_EQ(whole, one_of_each().size() - 1);
+  }
+  std::uint64_t valid = 0;
+  {
+    JournalWriter writer(file.path());
+    EXPECT_EQ(writer.recovered_tail(), TailState::corrupt);
+    EXPECT_EQ(writer.last_sequence(), whole);
+    valid = std::filesystem::file_size(file.path());
+    EXPECT_EQ(size - valid, writer.truncated_bytes());
+  }
+  // What was cut is kept, byte for byte, and a second cut never overwrites it.
+  const std::string kept = file.path() + ".cut-1";
+  ASSERT_TRUE(std::filesystem::exists(kept));
+  EXPECT_EQ(std::filesystem::file_size(kept), size - valid);
+  EXPECT_EQ(std::filesystem::status(kept).permissions() & std::filesystem::perms::group_read,
+            std::filesystem::perms::none);
+  {
+    std::ofstream torn(file.path(), std::ios::binary | std::ios::app);
+    torn.write("SUJ1\x09\x09", 6); // a crash mid-write
+  }
+  { JournalWriter writer(file.path()); }
+  EXPECT_TRUE(std::filesystem::exists(file.path() + ".cut-2"));
+  EXPECT_EQ(std::filesystem::file_size(kept), size - valid);
+}
+
+TEST(Journal, damage_followed_by_whole_records_is_refused_not_cut) {
+  // One flipped byte early in the file is media damage, not a crash: the
+  // records after it were acknowledged and must not be cut away.
+  TempFile file("journal_damaged");
   {
     JournalWriter writer(file.path());
     for (const Event& event : one_of_each()) {
@@ -209,6 +265,7 @@ TEST(Journal, a_corrupt_record_stops_reading_and_is_truncated_on_reopen) {
     f.seekp(100); // inside the second record
     f.put('\x7f');
   }
+  const std::uintmax_t size = std::filesystem::file_size(file.path());
   JournalReader reader(file.path());
   JournalRecord record;
   std::uint64_t count = 0;
@@ -217,9 +274,19 @@ TEST(Journal, a_corrupt_record_stops_reading_and_is_truncated_on_reopen) {
   }
   EXPECT_EQ(reader.tail(), TailState::corrupt);
   EXPECT_EQ(count, 1u);
-  JournalWriter writer(file.path());
-  EXPECT_EQ(writer.recovered_tail(), TailState::corrupt);
-  EXPECT_EQ(writer.last_sequence(), 1u);
+  ASSERT_TRUE(reader.whole_record_after_stop().has_value());
+  EXPECT_EQ(reader.whole_record_after_stop()->sequence, 3u);
+  try {
+    JournalWriter writer(file.path());
+    FAIL() << "cut acknowledged records";
+  } catch (const std::runtime_error& error) {
+    const std::string what = error.what();
+    EXPECT_NE(what.find("whole record with sequence 3"), std::string::npos) << what;
+    EXPECT_NE(what.find("truncate -s " + std::to_string(reader.valid_bytes()) + " " + file.path()), std::string::npos)
+        << what;
+  }
+  EXPECT_EQ(std::filesystem::file_size(file.path()), size);
+  EXPECT_FALSE(std::filesystem::exists(file.path() + ".cut-1"));
 }
 
 TEST(Replay, simulate_refuses_a_journal_path_that_exists_and_leaves_the_file_as_it_was) {

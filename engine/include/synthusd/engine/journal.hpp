@@ -96,6 +96,16 @@ public:
   [[nodiscard]] std::uint64_t valid_bytes() const noexcept { return valid_bytes_; }
   // The last valid record's sequence (first_sequence - 1 before any).
   [[nodiscard]] std::uint64_t last_sequence() const noexcept { return last_sequence_; }
+  // After a corrupt stop: the first whole record (magic, length and
+  // checksum hold) at or past where reading stopped, if any. A crash tears
+  // only the end of a file; damage followed by whole records is media
+  // damage, a misnamed or foreign segment, or a newer version's record, and
+  // the records after it may have been acknowledged.
+  struct WholeRecord {
+    std::uint64_t offset = 0;
+    std::uint64_t sequence = 0;
+  };
+  [[nodiscard]] std::optional<WholeRecord> whole_record_after_stop() const noexcept;
 
 private:
   std::vector<std::uint8_t> data_;
@@ -108,8 +118,11 @@ private:
 class JournalWriter {
 public:
   // Opens (creating if needed) and recovers: a torn or corrupt tail is cut
-  // off (reported by recovered_tail()), never a crash. Throws
-  // std::runtime_error naming the path when the file cannot be used.
+  // off (reported by recovered_tail()), its bytes first kept beside the file
+  // as `<path>.cut-<n>`. Damage followed by a whole record
+  // (JournalReader::whole_record_after_stop) is not a crash's tail: it is
+  // refused, never cut. Throws std::runtime_error naming the path when the
+  // file cannot be used.
   // `first_sequence`: the sequence of the file's first record (a segment's).
   explicit JournalWriter(const std::string& path, std::size_t buffer_bytes = 1 << 20, std::uint64_t first_sequence = 1);
   ~JournalWriter();
@@ -150,6 +163,7 @@ private:
   TailState recovered_tail_ = TailState::clean;
   std::uint64_t truncated_bytes_ = 0;
   std::uint64_t commits_ = 0;
+  bool failed_ = false; // a write or fdatasync failed: commit() refuses from then on
 };
 
 } // namespace synthusd::engine

@@ -65,6 +65,11 @@ struct JournalFiles {
 [[nodiscard]] JournalFiles list_journal_files(const std::string& base,
                                               const std::vector<std::string>& archive_directories = {});
 
+// Throws std::runtime_error naming the index and the last segment when an id
+// index shows a segment at or after the last one present was sealed: a
+// later segment existed and is gone. Recovery and replay call it.
+void refuse_missing_last_segments(const JournalFiles& files, const std::string& base);
+
 // Renames a single-file journal at `base` to the segment from sequence 1
 // (durably). Returns true if it did, false when there was none. Throws
 // std::runtime_error naming the files when it cannot.
