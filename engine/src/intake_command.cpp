@@ -7,6 +7,7 @@
 
 #include "synthusd/common/decimal.hpp"
 #include "synthusd/engine/journal_liability_sink.hpp"
+#include "synthusd/engine/journal_segments.hpp"
 #include "synthusd/liabilities/liability_intake.hpp"
 
 namespace synthusd::engine {
@@ -30,6 +31,13 @@ int run_intake(const std::string& journal_path, const std::string& unix_socket, 
   }
   if (unix_socket.empty() && tcp_port < 0) {
     throw std::invalid_argument("intake: give --unix-socket and/or --tcp-port");
+  }
+  // The path is checked before the writer opens it: a segment of a
+  // segmented journal named here must be refused untouched, not appended to
+  // (or, once, cut back to its last valid record before the refusal).
+  {
+    const JournalFiles files = list_journal_files(journal_base(journal_path));
+    refuse_missing_last_segments(files, journal_base(journal_path));
   }
   JournalWriter journal(journal_path);
   liabilities::IntakeOptions options;

@@ -1,6 +1,7 @@
 #include "synthusd/engine/journal.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -468,38 +469,55 @@ JournalWriter::JournalWriter(const std::string& path, std::size_t buffer_bytes, 
   if (buffer_bytes < kRecordOverhead + kMaxPayload) {
     throw std::invalid_argument("journal buffer smaller than one record");
   }
-  {
-    struct stat info {};
-    if (::stat(path.c_str(), &info) == 0) {
-      JournalReader reader(path, first_sequence);
-      JournalRecord record;
-      while (reader.next(record)) {
-      }
-      last_sequence_ = reader.last_sequence();
-      recovered_tail_ = reader.tail();
-      if (const std::optional<JournalReader::WholeRecord> whole = reader.whole_record_after_stop()) {
-        throw std::runtime_error(
-            "journal " + path + ": the record after sequence " + std::to_string(last_sequence_) + " (byte " +
-            std::to_string(reader.valid_bytes()) + ") is damaged or out of place, yet a whole record with sequence " +
-            std::to_string(whole->sequence) + " follows at byte " + std::to_string(whole->offset) +
-            ": this is not a crash's torn tail (a misnamed or foreign segment, media damage, or a newer version's "
-            "record), and records after it may have been acknowledged; refusing to cut them. Restore the segment, "
-            "or, accepting the loss of everything after sequence " +
-            std::to_string(last_sequence_) + ", copy the file aside and cut it yourself: truncate -s " +
-            std::to_string(reader.valid_bytes()) + " " + path);
-      }
-      truncated_bytes_ = static_cast<std::uint64_t>(info.st_size) - reader.valid_bytes();
-      if (truncated_bytes_ > 0) {
-        keep_cut_bytes(path, reader.valid_bytes());
-        if (::truncate(path.c_str(), static_cast<off_t>(reader.valid_bytes())) != 0) {
-          fail("cannot cut off the damaged tail", path);
-        }
-      }
-    }
-  }
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0) {
     fail("cannot open for appending", path);
+  }
+  try {
+    // One writer per file, taken before the file is read or cut: a second
+    // engine (a restart overlapping the old process, a second intake) would
+    // take the live writer's last records for a torn tail and interleave
+    // its own with them. Released when the file is closed, or the process
+    // dies.
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      throw std::runtime_error("journal " + path + ": " +
+                               (errno == EWOULDBLOCK ? std::string("in use by another process (it holds the file's "
+                                                                   "lock); two writers would interleave their records: "
+                                                                   "stop the other one first")
+                                                     : "cannot lock: " + std::string(std::strerror(errno))));
+    }
+    struct stat info {};
+    if (::fstat(fd_, &info) != 0) {
+      fail("cannot stat", path);
+    }
+    JournalReader reader(path, first_sequence);
+    JournalRecord record;
+    while (reader.next(record)) {
+    }
+    last_sequence_ = reader.last_sequence();
+    recovered_tail_ = reader.tail();
+    if (const std::optional<JournalReader::WholeRecord> whole = reader.whole_record_after_stop()) {
+      throw std::runtime_error(
+          "journal " + path + ": the record after sequence " + std::to_string(last_sequence_) + " (byte " +
+          std::to_string(reader.valid_bytes()) + ") is damaged or out of place, yet a whole record with sequence " +
+          std::to_string(whole->sequence) + " follows at byte " + std::to_string(whole->offset) +
+          ": this is not a crash's torn tail (a misnamed or foreign segment, media damage, or a newer version's "
+          "record), and records after it may have been acknowledged; refusing to cut them. Restore the segment, "
+          "or, accepting the loss of everything after sequence " +
+          std::to_string(last_sequence_) + ", copy the file aside and cut it yourself: truncate -s " +
+          std::to_string(reader.valid_bytes()) + " " + path);
+    }
+    truncated_bytes_ = static_cast<std::uint64_t>(info.st_size) - reader.valid_bytes();
+    if (truncated_bytes_ > 0) {
+      keep_cut_bytes(path, reader.valid_bytes());
+      if (::ftruncate(fd_, static_cast<off_t>(reader.valid_bytes())) != 0) {
+        fail("cannot cut off the damaged tail", path);
+      }
+    }
+  } catch (...) {
+    ::close(fd_); // the destructor does not run for a constructor that throws
+    fd_ = -1;
+    throw;
   }
   durable_sequence_ = last_sequence_;
 }
@@ -593,6 +611,9 @@ void JournalWriter::start_segment(const std::string& path) {
     fail("cannot make the new segment durable", path);
   }
   ::close(dir);
+  // The new file is this writer's alone (O_EXCL) and locked like the first,
+  // so a second process that opens it later finds it held.
+  (void)::flock(fd, LOCK_EX | LOCK_NB);
   ::close(fd_);
   fd_ = fd;
   path_ = path;

@@ -182,6 +182,29 @@ TEST(JournalRecovery, a_torn_tail_in_the_active_segment_is_cut_and_the_records_b
   EXPECT_EQ(state.report.replayed_records, 100u);
 }
 
+TEST(JournalRecovery, a_second_engine_on_the_same_state_is_refused_while_the_first_holds_the_journal) {
+  TempDir dir;
+  LiveRun run(dir);
+  run.live(1'100, 500);
+  RecoveredState first = run.recover_and_check();
+  // The first engine's last records, not yet durable: to a second reader
+  // they look like a torn tail it would cut.
+  first.journal->append(Timer{Timestamp{1'800'000'000LL * 1'000'000'000}});
+  first.journal->commit();
+  append_bytes(first.journal->path(), {'S', 'U', 'J', '1', 40, 0});
+  const std::vector<std::uint8_t> before = read_bytes(first.journal->path());
+  try {
+    (void)recover_state(small_config(), run.paths());
+    FAIL() << "two engines recovered the same journal";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("in use by another process"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(read_bytes(first.journal->path()), before); // nothing cut under the live writer
+  // Once the first is gone the journal is the next engine's.
+  first.journal.reset();
+  EXPECT_EQ(recover_state(small_config(), run.paths()).report.journal_tail, TailState::torn);
+}
+
 TEST(JournalRecovery, damage_in_a_sealed_segment_the_start_must_read_is_refused_naming_it) {
   TempDir dir;
   LiveRun run(dir);

@@ -7,11 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "journal_test_files.hpp"
+#include "synthusd/engine/intake_command.hpp"
 #include "synthusd/engine/journal.hpp"
 #include "synthusd/engine/journal_id_index.hpp"
 #include "synthusd/engine/journal_liability_sink.hpp"
@@ -187,6 +189,19 @@ TEST(JournalSegments, the_active_segment_renamed_wrongly_is_refused_not_cut_to_n
   expect_refusal([&] { (void)open_active_segment(base); },
                  {segment_path(base, 7), "whole record with sequence 6 follows at byte 0", "refusing to cut"});
   EXPECT_EQ(fs::file_size(segment_path(base, 7)), size);
+}
+
+TEST(JournalSegments, the_intake_given_one_segment_refuses_it_untouched) {
+  TempDir dir;
+  const std::string base = dir.file("journal");
+  write_journal(base, 30, {10, 20});
+  for (const std::uint64_t first : {1u, 11u, 21u}) {
+    const std::vector<std::uint8_t> before = read_bytes(segment_path(base, first));
+    std::ostringstream out;
+    expect_refusal([&] { (void)run_intake(segment_path(base, first), dir.file("intake.sock"), -1, "", out); },
+                   {"is one segment of the journal " + base});
+    EXPECT_EQ(read_bytes(segment_path(base, first)), before) << first;
+  }
 }
 
 TEST(JournalSegments, a_gap_between_segments_is_refused_naming_both_files) {
