@@ -1,5 +1,6 @@
 #include "synthusd/engine/journal_segments.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,22 +77,35 @@ std::vector<std::uint64_t> numbered_files(const std::string& directory, const st
 }
 
 // Copies (when a rename cannot: another file system) or renames `from` to
-// `to` so that `to` is complete and durable before `from` disappears.
+// `to` so that `to` is complete and durable before `from` disappears. Never
+// over another file: an archive shared by two journals (or kept across a
+// state directory started anew) holds segments of the same names, and the
+// archived copy may be the only one. A `to` that is byte for byte `from` (a
+// move cut short by a crash) is taken as done.
 void move_durably(const std::string& from, const std::string& to) {
   const std::string what = "journal archive: moving " + from;
-  if (::rename(from.c_str(), to.c_str()) == 0) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
     sync_directory_of(what, to);
     sync_directory_of(what, from);
     return;
   }
-  if (errno != EXDEV) {
+  if (errno != EXDEV && errno != EEXIST) {
     throw std::runtime_error(what + " to " + to + ": " + std::strerror(errno));
   }
   std::vector<std::uint8_t> bytes;
   if (!read_whole_file(from, bytes)) {
     throw std::runtime_error(what + ": cannot read it: " + std::strerror(errno));
   }
-  replace_file_durably(what, to, bytes);
+  std::vector<std::uint8_t> there;
+  if (read_whole_file(to, there)) {
+    if (there != bytes) {
+      throw std::runtime_error(what + " to " + to + ": a different file of that name is already archived there " +
+                               "(another journal's segment?); not overwriting it. Give this journal its own " +
+                               "archive directory");
+    }
+  } else {
+    replace_file_durably(what, to, bytes);
+  }
   if (::unlink(from.c_str()) != 0) {
     throw std::runtime_error(what + ": archived, but cannot remove it: " + std::strerror(errno));
   }

@@ -433,6 +433,22 @@ TEST(JournalArchive, a_move_cut_short_leaves_two_copies_that_read_as_one) {
   EXPECT_EQ(read_sequences(list_journal_files(base, {archive.path()}).segments), range(1, 30));
 }
 
+TEST(JournalArchive, never_overwrites_another_journals_segment_of_the_same_name) {
+  TempDir dir;
+  TempDir archive("journal_archive");
+  const std::string base = dir.file("journal");
+  write_journal(base, 30, {10, 20});
+  // Another journal's segment 1, archived there before (a shared archive,
+  // or a state directory started anew with the same archive).
+  std::vector<std::uint8_t> other = read_bytes(segment_path(base, 1));
+  other[40] ^= 0x55;
+  write_bytes(archive.file("journal.00000000000000000001"), other);
+  expect_refusal([&] { (void)archive_sealed_segments(base, archive.path(), 20); },
+                 {archive.file("journal.00000000000000000001"), "not overwriting it"});
+  EXPECT_EQ(read_bytes(archive.file("journal.00000000000000000001")), other);
+  EXPECT_TRUE(fs::exists(segment_path(base, 1))); // this journal's copy stays too
+}
+
 TEST(JournalReplay, reads_every_segment_from_a_base_path_a_directory_and_the_archive) {
   TempDir dir;
   TempDir archive("journal_archive");
