@@ -165,14 +165,23 @@ void GatewaySession::Impl::fromApp(const FIX::Message& message,
     // on the same ports numbers its OrderIDs and ExecIDs from 1 again, and
     // keying on them alone dropped the new session's first fill. A genuine
     // resend repeats every field, so it is still dropped. A venue that
-    // reuses an ExecID on another order is booked and counted.
+    // reuses an ExecID on another order is booked and counted. ExecType,
+    // OrdStatus and CumQty are part of the key too: Deribit documents its
+    // SecondaryExecID (527, our ExecID there) only as "ID of the order
+    // change", so two reports of one match could share it, and dropping the
+    // second would lose its fill and the order's end. A resend repeats them;
+    // a report seen twice books nothing twice anyway (fills come from CumQty).
     if (!inbound.exec_id.empty() && inbound.exec_type != FIX::ExecType_ORDER_STATUS) {
-      const ExecIdDeduplicator::Field key[4] = {
+      const std::int64_t cumulative = inbound.cumulative_quantity.present ? inbound.cumulative_quantity.value : -1;
+      const ExecIdDeduplicator::Field key[7] = {
           {inbound.client_order_id.data, inbound.client_order_id.size},
           {inbound.original_client_order_id.data, inbound.original_client_order_id.size},
           {inbound.venue_order_id.data, inbound.venue_order_id.size},
-          {inbound.exec_id.data, inbound.exec_id.size}};
-      if (!dedupe_.insert_fields(key, 4)) {
+          {inbound.exec_id.data, inbound.exec_id.size},
+          {&inbound.exec_type, 1},
+          {&inbound.order_status, 1},
+          {reinterpret_cast<const char*>(&cumulative), sizeof cumulative}};
+      if (!dedupe_.insert_fields(key, 7)) {
         duplicates_.fetch_add(1, std::memory_order_relaxed);
         return;
       }

@@ -182,6 +182,18 @@ void GatewaySession::Impl::handle_execution_report(const Inbound& inbound) {
     listener_.on_alert(alert);
   }
   const std::int64_t delta = cumulative - order->filled;
+  // A cumulative quantity that goes back, or a trade bust (ExecType H) or
+  // correction (G): fills already booked may not stand. Nothing is unbooked
+  // on the report's word; the venue's position report settles it.
+  if (delta < 0 || inbound.exec_type == FIX::ExecType_TRADE_CANCEL ||
+      inbound.exec_type == FIX::ExecType_TRADE_CORRECT) {
+    GatewayAlert alert = alert_from(AlertKind::invalid_report, inbound);
+    alert.user_order_id = order->user_order_id;
+    alert.text.assign(delta < 0 ? "cumulative quantity went back (a trade bust?); positions requested"
+                                : "trade bust or correction; positions requested");
+    listener_.on_alert(alert);
+    reconcile_wanted_ = true;
+  }
 
   if (order->done) {
     if (delta > 0) {
@@ -309,6 +321,16 @@ void GatewaySession::Impl::handle_cancel_reject(const Inbound& inbound) {
     order->pending = Pending::none;
   }
   listener_.on_alert(alert);
+  // The venue refused to cancel an order we still hold open: too late
+  // (filled, or already cancelled) or unknown to it. Its reports of what
+  // happened may never come (lost, or a venue that only says so here), so
+  // the order's status and the positions are asked for; the owner learns
+  // the order's end from the answer, and the kernel gives up an order the
+  // venue never answers at a later position report.
+  if (order != nullptr && !order->done) {
+    send_status_request(*order);
+    reconcile_wanted_ = true;
+  }
 }
 
 // A BusinessMessageReject of a NewOrderSingle means the order never

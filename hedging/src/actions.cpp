@@ -30,6 +30,8 @@ const char* to_string(AlertCode code) noexcept {
     return "instrument_rolled";
   case AlertCode::future_delivered_open:
     return "future_delivered_open";
+  case AlertCode::order_abandoned:
+    return "order_abandoned";
   case AlertCode::unknown_instrument:
     return "unknown_instrument";
   case AlertCode::risk_trigger_table_full:

@@ -239,6 +239,7 @@ void Kernel::apply(const PositionSnapshot& event) noexcept {
     rebalance();
     return;
   }
+  abandon_unanswered_orders(index, event.time);
   // While orders are in flight a snapshot can lag our fills; only a quiet
   // slot's difference is a real mismatch. The venue is the truth either way.
   const bool quiet = slot.in_flight.is_zero() && slot.risk_in_flight.is_zero();
@@ -355,6 +356,39 @@ void Kernel::cancel_unanswered_orders() noexcept {
     emit(CancelIntent{order.client_order_id, venue});
     alert(AlertCode::order_unanswered, static_cast<std::int64_t>(order.client_order_id), venue,
           (now_ - order.sent).nanoseconds / 1'000'000'000);
+  }
+}
+
+// An order asked to cancel that is still unanswered a further
+// cancel_unanswered_order_after later is given up when a position snapshot
+// taken after that arrives: whatever the venue did with the order is in that
+// snapshot's position, which the caller then applies. Held in flight, its
+// quantity would count as hedge forever although the venue may never have
+// booked it (a venue that answers neither the order nor the cancel nor a
+// status request: Deribit does not answer one for an order it does not
+// know). Should its report come after all, it is an unknown order's: the
+// gateway asks for positions and the next snapshot books it.
+void Kernel::abandon_unanswered_orders(std::size_t slot_index, Timestamp snapshot_time) noexcept {
+  if (orders_.size() == 0) {
+    return;
+  }
+  const Duration give_up_after{2 * config_.cancel_unanswered_order_after.nanoseconds};
+  SlotState& slot = slots_[slot_index];
+  for (OrderRecord& order : orders_.records()) {
+    if (order.client_order_id == 0 || order.slot != slot_index || !order.cancel_requested || order.passive ||
+        snapshot_time - order.sent < give_up_after) {
+      continue;
+    }
+    const Contracts released = order.signed_remaining();
+    alert(AlertCode::order_abandoned, static_cast<std::int64_t>(order.client_order_id), slot.spec.venue,
+          released.value);
+    if (order.purpose == OrderPurpose::liability_hedge) {
+      slot.in_flight -= released;
+    } else {
+      slot.risk_in_flight -= released;
+      book_risk_fill(order, Contracts{}, true);
+    }
+    orders_.erase(order);
   }
 }
 

@@ -154,5 +154,78 @@ TEST_F(GatewayEndToEndTest, ACounterpartyThatLostItsSequenceNumbersRaisesLogonFa
   EXPECT_GE(gateway_->session().counters().logon_failures, 1U);
 }
 
+std::size_t count_of(const std::vector<std::string>& messages, const std::string& type) {
+  std::size_t n = 0;
+  for (const std::string& message : messages) {
+    n += field(message, 35) == type ? 1 : 0;
+  }
+  return n;
+}
+
+// The venue refuses the cancel of an order it says it does not know (the
+// kernel's cancel of an unanswered order). Its reports may never come, so
+// the gateway asks for the order's status and for positions; here the
+// venue's answer ends the order.
+TEST_F(GatewayEndToEndTest, ACancelRejectAsksTheOrdersStatusAndPositionsSoTheOrderIsNotLeftOpen) {
+  start();
+  venue_->set_order_mode(OrderMode::lose);
+  ASSERT_EQ(gateway_->submit(limit_intent(301, Side::sell, 5, 43'000)), SubmitResult::sent);
+  ASSERT_TRUE(venue_->wait_for_received(3, 5000)); // AN, BB, D
+  const std::size_t positions_before = count_of(venue_->received(), "AN");
+  ASSERT_EQ(gateway_->submit(hedging::CancelIntent{301, kTestVenueId}), SubmitResult::sent);
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.alerts_of(AlertKind::cancel_reject).empty(); }));
+  ASSERT_TRUE(wait_status(301, OrderStatus::rejected)); // the status request's answer: unknown
+  ASSERT_EQ(received("H").size(), 1U);
+  EXPECT_EQ(field(received("H")[0], 11), field(received("D")[0], 11));
+  EXPECT_TRUE(poll_until(*gateway_, [&] { return count_of(venue_->received(), "AN") > positions_before; }));
+  EXPECT_EQ(gateway_->session().open_orders(), 0U);
+}
+
+// A trade bust (ExecType H) takes a report's cumulative quantity back from
+// 6 to 0. Nothing is unbooked on its word, but the operator is told and the
+// venue's position report settles what stands.
+TEST_F(GatewayEndToEndTest, ACumulativeQuantityThatGoesBackIsAlertedAndPositionsRequested) {
+  start();
+  venue_->set_order_mode(OrderMode::acknowledge);
+  ASSERT_EQ(gateway_->submit(limit_intent(303, Side::sell, 10, 43'000)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(303, OrderStatus::accepted));
+  const std::string id = client_order_id_of_last_order();
+  ASSERT_TRUE(venue_->fill(id, 6, 4'300'000'000'000));
+  ASSERT_TRUE(wait_status(303, OrderStatus::partially_filled));
+  const std::string order_id = venue_->order(id).order_id;
+  const std::size_t positions_before = count_of(venue_->received(), "AN");
+  ASSERT_TRUE(venue_->send("35=8|37=" + order_id + "|11=" + id + "|17=BUST1|19=E2|150=H|39=0|55=" + kTestSymbol +
+                           "|54=2|38=10|32=6|31=43000|14=0|151=10|6=0|"));
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.alerts_of(AlertKind::invalid_report).empty(); }));
+  EXPECT_NE(describe(listener_.alerts_of(AlertKind::invalid_report).front()).find("trade bust"), std::string::npos);
+  EXPECT_TRUE(poll_until(*gateway_, [&] { return count_of(venue_->received(), "AN") > positions_before; }));
+}
+
+// Deribit documents SecondaryExecID (527, the ExecID in its dialect) only as
+// "ID of the order change": two per-fill reports of one match carrying the
+// same one must both be booked, or the second fill and the order's end are
+// lost. A true resend (every field the same) is still dropped.
+TEST_F(GatewayEndToEndTest, TwoDeribitReportsSharingASecondaryExecIdWithDifferentFillsAreBothBooked) {
+  start(deribit_test_venue(), use_deribit_dialect);
+  venue_->set_order_mode(OrderMode::acknowledge);
+  ASSERT_EQ(gateway_->submit(limit_intent(304, Side::sell, 10, 43'000)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(304, OrderStatus::accepted));
+  const std::string id = client_order_id_of_last_order();
+  const std::string order_id = venue_->order(id).order_id;
+  const std::string common = "35=8|37=" + order_id + "|11=" + order_id + "|41=" + id +
+                             "|527=CHG77|150=F|55=" + std::string(kTestSymbol) + "|54=2|38=10|";
+  ASSERT_TRUE(venue_->send(common + "39=1|32=4|31=43000|14=4|151=6|6=43000|"));
+  ASSERT_TRUE(venue_->send(common + "39=1|32=4|31=43000|14=4|151=6|6=43000|")); // resent as is
+  ASSERT_TRUE(venue_->send(common + "39=2|32=6|31=42999|14=10|151=0|6=42999.4|"));
+  ASSERT_TRUE(wait_status(304, OrderStatus::filled));
+  std::int64_t booked = 0;
+  for (const auto& report : listener_.executions_for(304)) {
+    booked += report.last_quantity.value;
+  }
+  EXPECT_EQ(booked, 10);
+  EXPECT_EQ(gateway_->session().counters().duplicate_execution_reports, 1U);
+  EXPECT_EQ(gateway_->session().open_orders(), 0U);
+}
+
 } // namespace
 } // namespace synthusd::fix::testing

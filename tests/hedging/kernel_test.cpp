@@ -135,6 +135,40 @@ TEST(KernelExposure, an_unanswered_order_is_cancelled_once_and_stays_in_flight) 
   EXPECT_EQ(signed_quantity(rehedge[0]), -98);
 }
 
+TEST(KernelExposure, an_order_the_venue_never_answers_is_given_up_at_a_later_position_snapshot) {
+  // The venue answers neither the order nor its cancel (Deribit does not
+  // answer a status request for an order it does not know): held in flight
+  // forever, its 98 contracts would count as hedge that does not exist.
+  Kernel kernel(single_venue_config());
+  bring_up(kernel);
+  const OrderIntent order = orders_in(kernel.on(liability(1'000'000)))[0];
+  (void)kernel.on(Timer{at_seconds(10)}); // cancel asked, once
+  // A snapshot before a further 10 s proves nothing: the cancel may be on its way.
+  (void)kernel.on(PositionSnapshot{1, 1, Contracts{0}, at_seconds(19)});
+  EXPECT_EQ(kernel.slot(1)->in_flight, Contracts{-98});
+  // One taken 20 s after the order (10 s after the cancel) is the venue's
+  // answer: it holds nothing, so the order is given up and hedged again.
+  const auto actions = kernel.on(PositionSnapshot{1, 1, Contracts{0}, at_seconds(20)});
+  const auto abandoned = alerts_in(actions, AlertCode::order_abandoned);
+  ASSERT_EQ(abandoned.size(), 1u);
+  EXPECT_EQ(abandoned[0].values[0], static_cast<std::int64_t>(order.client_order_id));
+  EXPECT_EQ(abandoned[0].values[2], -98);
+  EXPECT_EQ(kernel.open_orders(), 1u); // the new order only
+  const auto rehedge = orders_in(actions);
+  ASSERT_EQ(rehedge.size(), 1u);
+  EXPECT_EQ(signed_quantity(rehedge[0]), -98);
+  // Had it filled unseen, the snapshot says so and nothing is sold twice.
+  Kernel filled(single_venue_config());
+  bring_up(filled);
+  (void)filled.on(liability(1'000'000));
+  (void)filled.on(Timer{at_seconds(10)});
+  const auto after = filled.on(PositionSnapshot{1, 1, Contracts{-98}, at_seconds(25)});
+  EXPECT_EQ(alerts_in(after, AlertCode::order_abandoned).size(), 1u);
+  EXPECT_TRUE(orders_in(after).empty());
+  EXPECT_EQ(filled.slot(1)->position, Contracts{-98});
+  EXPECT_EQ(filled.slot(1)->in_flight, Contracts{0});
+}
+
 TEST(KernelExposure, buying_back_is_reduce_only) {
   Kernel kernel(single_venue_config());
   bring_up(kernel);

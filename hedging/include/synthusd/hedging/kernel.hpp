@@ -209,6 +209,7 @@ private:
   // risk-trigger strategy (kernel_risk_trigger.cpp)
   void evaluate_risk_hedges() noexcept;
   void cancel_unanswered_orders() noexcept;
+  void abandon_unanswered_orders(std::size_t slot_index, Timestamp snapshot_time) noexcept;
   void close_risk_hedge(RiskHedgeState& hedge) noexcept;
   void book_risk_fill(const OrderRecord& order, Contracts signed_quantity, bool order_done) noexcept;
 
