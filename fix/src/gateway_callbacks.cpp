@@ -10,8 +10,10 @@
 #include <quickfix/Exceptions.h>
 #include <quickfix/Values.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -134,6 +136,25 @@ void GatewaySession::Impl::fromAdmin(const FIX::Message& message,
     inbound.kind = InboundKind::session_reject;
     inbound.receive_time_ns = wall_clock_ns();
     read_fields(message, inbound);
+    hand_over(inbound);
+  } else if (type == FIX::MsgType_SequenceReset) {
+    // The venue skips the messages up to NewSeqNo: a gap fill answering our
+    // ResendRequest (usually over its heartbeats, but a venue may also
+    // decline to resend reports) or a reset that jumps ahead. Reports in
+    // the skipped range never come; the owner asks what they would have said.
+    Inbound inbound;
+    inbound.kind = InboundKind::sequence_reset;
+    inbound.receive_time_ns = wall_clock_ns();
+    const FIX::Header& header = message.getHeader();
+    if (header.isSetField(FIX::FIELD::MsgSeqNum)) {
+      inbound.reference_sequence_number = read_integer(header.getField(FIX::FIELD::MsgSeqNum));
+    }
+    if (message.isSetField(FIX::FIELD::NewSeqNo)) {
+      inbound.reason = static_cast<int>(std::min<std::int64_t>(read_integer(message.getField(FIX::FIELD::NewSeqNo)),
+                                                               std::numeric_limits<int>::max()));
+    }
+    inbound.exec_type =
+        message.isSetField(FIX::FIELD::GapFillFlag) && message.getField(FIX::FIELD::GapFillFlag) == "Y" ? 'Y' : 'N';
     hand_over(inbound);
   }
 }

@@ -395,6 +395,9 @@ void GatewaySession::Impl::handle(const Inbound& inbound) {
   case InboundKind::resend_suppressed:
     handle_resend_suppressed(inbound);
     break;
+  case InboundKind::sequence_reset:
+    handle_sequence_reset(inbound);
+    break;
   case InboundKind::unsupported: {
     GatewayAlert alert = make_alert(AlertKind::unsupported_message, inbound.receive_time_ns);
     alert.reference = inbound.reference;
@@ -448,6 +451,35 @@ void GatewaySession::Impl::handle_resend_suppressed(const Inbound& inbound) {
     send_status_request(*order);
   }
   alert.text.assign(text);
+  listener_.on_alert(alert);
+}
+
+// Messages the venue skipped may have been execution reports: positions are
+// requested, and the status of every order still open. A gap fill with no
+// order open is routine (a resend over heartbeats) and only reconciles; a
+// reset, or a gap fill while orders are open, is alerted.
+void GatewaySession::Impl::handle_sequence_reset(const Inbound& inbound) {
+  reconcile_wanted_ = true;
+  std::vector<std::uint64_t> open;
+  for (const auto& entry : orders_) {
+    if (!entry.second.done) {
+      open.push_back(entry.first);
+    }
+  }
+  std::sort(open.begin(), open.end()); // deterministic message order
+  for (const std::uint64_t id : open) {
+    send_status_request(orders_[id]);
+  }
+  const bool gap_fill = inbound.exec_type == 'Y';
+  if (gap_fill && open.empty()) {
+    return;
+  }
+  GatewayAlert alert = make_alert(AlertKind::sequence_reset, inbound.receive_time_ns);
+  alert.reference_sequence_number = inbound.reference_sequence_number;
+  alert.text.assign(std::string(gap_fill ? "gap fill" : "sequence reset") + " from " +
+                    std::to_string(inbound.reference_sequence_number) + " to " + std::to_string(inbound.reason) +
+                    ": reports in between never come; positions and the status of " + std::to_string(open.size()) +
+                    " open order(s) requested");
   listener_.on_alert(alert);
 }
 

@@ -103,6 +103,8 @@ enum class InboundKind : std::uint8_t {
   logout,
   unsupported,
   resend_suppressed, // an application message QuickFIX wanted to re-send (gap-filled instead)
+  sequence_reset, // SequenceReset(4): reference_sequence_number its MsgSeqNum, reason its NewSeqNo, exec_type 'Y' for a
+                  // gap fill
 };
 
 struct Decimal {
@@ -347,6 +349,7 @@ private:
   void spend_request_credits();
   void retry_deferred_requests();
   void handle_resend_suppressed(const Inbound& inbound);
+  void handle_sequence_reset(const Inbound& inbound);
   void handle_execution_report(const Inbound& inbound);
   void apply_replace(Order& order, const Inbound& inbound, const GatewayInstrument& instrument);
   std::int64_t fill_price(const Order& order, const Inbound& inbound, const GatewayInstrument& instrument,

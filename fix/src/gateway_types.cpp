@@ -87,6 +87,8 @@ const char* to_string(AlertKind kind) {
     return "logon_failed";
   case AlertKind::exec_id_reused:
     return "exec_id_reused";
+  case AlertKind::sequence_reset:
+    return "sequence_reset";
   case AlertKind::venue_reject:
     return "venue_reject";
   }

@@ -227,5 +227,27 @@ TEST_F(GatewayEndToEndTest, TwoDeribitReportsSharingASecondaryExecIdWithDifferen
   EXPECT_EQ(gateway_->session().open_orders(), 0U);
 }
 
+// The venue fills an order and, before its report, jumps its sequence
+// ahead (SequenceReset-Reset): the report is never coming. The gateway says
+// so and asks for the open order's status and for positions.
+TEST_F(GatewayEndToEndTest, ASequenceResetOverReportsAsksOpenOrdersStatusAndPositions) {
+  start();
+  venue_->set_order_mode(OrderMode::acknowledge);
+  ASSERT_EQ(gateway_->submit(limit_intent(305, Side::sell, 5, 43'000)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(305, OrderStatus::accepted));
+  const std::string id = client_order_id_of_last_order();
+  const std::size_t positions_before = count_of(venue_->received(), "AN");
+  ASSERT_TRUE(venue_->drop(id)); // filled at the venue; its report is skipped below
+  venue_->set_position(kTestSymbol, -5);
+  venue_->reset_sequence(500);
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.alerts_of(AlertKind::sequence_reset).empty(); }));
+  const GatewayAlert alert = listener_.alerts_of(AlertKind::sequence_reset).front();
+  EXPECT_NE(describe(alert).find("sequence reset from"), std::string::npos) << describe(alert);
+  EXPECT_NE(describe(alert).find("to 500"), std::string::npos) << describe(alert);
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !received("H").empty(); }));
+  EXPECT_EQ(field(received("H")[0], 11), id);
+  EXPECT_TRUE(poll_until(*gateway_, [&] { return count_of(venue_->received(), "AN") > positions_before; }));
+}
+
 } // namespace
 } // namespace synthusd::fix::testing

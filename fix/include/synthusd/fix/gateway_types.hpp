@@ -179,6 +179,7 @@ enum class AlertKind : std::uint8_t {
   exec_id_reused,          // an ExecID seen before on another order: booked (dedupe is per order), alerted
   venue_reject,            // the venue refused an order (raised by the engine's gateway worker: text names the
                            // reason, the streak and the backoff)
+  sequence_reset,          // SequenceReset(4) skipped messages: open orders' status and positions requested
 };
 
 const char* to_string(AlertKind kind);
