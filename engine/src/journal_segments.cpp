@@ -62,8 +62,13 @@ std::vector<std::uint64_t> numbered_files(const std::string& directory, const st
   std::vector<std::uint64_t> found;
   std::error_code error;
   fs::directory_iterator it(directory, error);
-  if (error) {
+  if (error == std::errc::no_such_file_or_directory) {
     return found; // a missing directory holds nothing
+  }
+  // Any other failure (no permission, an I/O error on a broken mount) is
+  // not an empty journal: read as one, the engine would start afresh.
+  if (error) {
+    throw std::runtime_error("journal: cannot list " + directory + ": " + error.message());
   }
   for (const fs::directory_entry& entry : it) {
     std::uint64_t first = 0;

@@ -204,6 +204,17 @@ TEST(JournalSegments, the_intake_given_one_segment_refuses_it_untouched) {
   }
 }
 
+TEST(JournalSegments, a_directory_that_cannot_be_listed_is_an_error_not_an_empty_journal) {
+  // (No permission or an I/O error on a broken mount give the same error
+  // path; a test running as root cannot make one, so a file stands in the
+  // directory's place: ENOTDIR.)
+  TempDir dir;
+  write_bytes(dir.file("state"), {'x'});
+  expect_refusal([&] { (void)list_journal_files(dir.file("state") + "/journal"); },
+                 {"cannot list " + dir.file("state")});
+  EXPECT_TRUE(list_journal_files(dir.file("missing") + "/journal").segments.empty()); // nothing there yet
+}
+
 TEST(JournalSegments, a_gap_between_segments_is_refused_naming_both_files) {
   TempDir dir;
   const std::string base = dir.file("journal");
