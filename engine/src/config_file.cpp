@@ -417,6 +417,7 @@ std::size_t add_listed_futures(EngineConfig& config, const hedging::InstrumentSp
     future.symbol = hedging::Symbol(entry.symbol);
     future.expiry = entry.expiry;
     config.kernel.instruments.push_back(future);
+    config.series_instruments.push_back(future.id);
     if (!now || entry.expiry > *now) {
       subscribe_feeds(config.run.feeds, venue, entry.symbol);
     }

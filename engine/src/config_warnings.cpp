@@ -49,8 +49,10 @@ std::vector<std::string> config_warnings(const EngineConfig& config, hedging::Ti
   // symbol typed into the file goes stale; a `series` entry does not.
   const hedging::Duration roll = config.kernel.carry.roll_before_expiry;
   for (const hedging::InstrumentSpec& spec : config.kernel.instruments) {
-    if (spec.kind != hedging::InstrumentKind::inverse_future || now < spec.expiry - roll) {
-      continue;
+    if (spec.kind != hedging::InstrumentKind::inverse_future || now < spec.expiry - roll ||
+        std::find(config.series_instruments.begin(), config.series_instruments.end(), spec.id) !=
+            config.series_instruments.end()) {
+      continue; // a series' future rolls off by design, the next one is listed beside it
     }
     const auto named = std::find_if(config.kernel.venues.begin(), config.kernel.venues.end(),
                                     [&](const hedging::VenueConfig& venue) { return venue.id == spec.venue; });

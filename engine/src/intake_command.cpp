@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <ostream>
 #include <stdexcept>
 
@@ -38,6 +39,13 @@ int run_intake(const std::string& journal_path, const std::string& unix_socket, 
   {
     const JournalFiles files = list_journal_files(journal_base(journal_path));
     refuse_missing_last_segments(files, journal_base(journal_path));
+    // A segmented journal's base: the intake writes one file, and a file
+    // created there beside the segments would stop the engine's next start.
+    std::error_code error;
+    if (!files.segments.empty() && !std::filesystem::is_regular_file(journal_path, error)) {
+      throw std::runtime_error("intake: " + journal_path + " is a segmented journal (" + files.segments.front().path +
+                               " ...); the intake writes a single-file journal: give another path");
+    }
   }
   JournalWriter journal(journal_path);
   liabilities::IntakeOptions options;

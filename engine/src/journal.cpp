@@ -400,7 +400,9 @@ bool JournalReader::next(JournalRecord& record) {
 }
 
 std::optional<JournalReader::WholeRecord> JournalReader::whole_record_after_stop() const noexcept {
-  if (tail_ != TailState::corrupt) {
+  // Torn too: damage to a length field reads as a record running past the
+  // end, yet whole records may follow inside that span.
+  if (tail_ == TailState::clean) {
     return std::nullopt;
   }
   for (std::size_t at = offset_; at + kRecordOverhead <= data_.size(); ++at) {
@@ -411,7 +413,14 @@ std::optional<JournalReader::WholeRecord> JournalReader::whole_record_after_stop
     }
     const std::size_t checked = 8 + 1 + length; // sequence, type, payload
     if (crc32c({p + 8, checked}) == read_u32(p + 8 + checked)) {
-      return WholeRecord{at, read_u64(p + 8)};
+      // A run of 16 zero bytes: a range never written (see WholeRecord).
+      std::size_t run = 0;
+      bool zeros = false;
+      for (std::size_t i = offset_; i < at && !zeros; ++i) {
+        run = data_[i] == 0 ? run + 1 : 0;
+        zeros = run >= 16;
+      }
+      return WholeRecord{at, read_u64(p + 8), zeros};
     }
   }
   return std::nullopt;
@@ -496,7 +505,8 @@ JournalWriter::JournalWriter(const std::string& path, std::size_t buffer_bytes, 
     }
     last_sequence_ = reader.last_sequence();
     recovered_tail_ = reader.tail();
-    if (const std::optional<JournalReader::WholeRecord> whole = reader.whole_record_after_stop()) {
+    const std::optional<JournalReader::WholeRecord> whole = reader.whole_record_after_stop();
+    if (whole && !whole->after_zeros) {
       throw std::runtime_error(
           "journal " + path + ": the record after sequence " + std::to_string(last_sequence_) + " (byte " +
           std::to_string(reader.valid_bytes()) + ") is damaged or out of place, yet a whole record with sequence " +
@@ -596,6 +606,15 @@ void JournalWriter::start_segment(const std::string& path) {
   if (fd < 0) {
     fail("cannot create the new segment", path);
   }
+  // Locked like the first, at once: a second process that lists the
+  // directory from now on finds the new last segment held.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd);
+    ::unlink(path.c_str()); // empty: nothing was appended to it
+    errno = error;
+    fail("cannot lock the new segment (another process opened it)", path);
+  }
   // The new (empty) file and its name must be on disk before anything is
   // appended to it: recovery finds segments by name.
   std::string directory = std::filesystem::path(path).parent_path().string();
@@ -611,9 +630,6 @@ void JournalWriter::start_segment(const std::string& path) {
     fail("cannot make the new segment durable", path);
   }
   ::close(dir);
-  // The new file is this writer's alone (O_EXCL) and locked like the first,
-  // so a second process that opens it later finds it held.
-  (void)::flock(fd, LOCK_EX | LOCK_NB);
   ::close(fd_);
   fd_ = fd;
   path_ = path;

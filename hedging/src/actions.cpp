@@ -32,6 +32,8 @@ const char* to_string(AlertCode code) noexcept {
     return "future_delivered_open";
   case AlertCode::order_abandoned:
     return "order_abandoned";
+  case AlertCode::abandoned_order_filled:
+    return "abandoned_order_filled";
   case AlertCode::unknown_instrument:
     return "unknown_instrument";
   case AlertCode::risk_trigger_table_full:

@@ -185,6 +185,10 @@ void Kernel::apply(const ExecutionReport& event) noexcept {
   SlotState& slot = slots_[order->slot];
   const std::int64_t sign = sign_of(order->side);
   const bool fills = event.status == OrderStatus::partially_filled || event.status == OrderStatus::filled;
+  if (order->abandoned) {
+    apply_abandoned_report(*order, event, fills);
+    return;
+  }
   Contracts filled = fills ? event.last_quantity.abs() : Contracts{0};
   if (filled > order->remaining()) {
     // An overfill is venue truth: book it all, flag it.
@@ -239,10 +243,12 @@ void Kernel::apply(const PositionSnapshot& event) noexcept {
     rebalance();
     return;
   }
-  abandon_unanswered_orders(index, event.time);
+  // A slot quiet only because an order was just given up is no evidence of
+  // a mismatch or a liquidation: that order may be what the venue did.
+  const bool abandoned = abandon_unanswered_orders(index, event.time);
   // While orders are in flight a snapshot can lag our fills; only a quiet
   // slot's difference is a real mismatch. The venue is the truth either way.
-  const bool quiet = slot.in_flight.is_zero() && slot.risk_in_flight.is_zero();
+  const bool quiet = !abandoned && slot.in_flight.is_zero() && slot.risk_in_flight.is_zero();
   if (slot.position != event.position && quiet) {
     alert(AlertCode::position_mismatch, static_cast<std::int64_t>(slot.spec.venue) * 65536 + slot.spec.id,
           slot.position.value, event.position.value);
@@ -368,17 +374,19 @@ void Kernel::cancel_unanswered_orders() noexcept {
 // status request: Deribit does not answer one for an order it does not
 // know). Should its report come after all, it is an unknown order's: the
 // gateway asks for positions and the next snapshot books it.
-void Kernel::abandon_unanswered_orders(std::size_t slot_index, Timestamp snapshot_time) noexcept {
+bool Kernel::abandon_unanswered_orders(std::size_t slot_index, Timestamp snapshot_time) noexcept {
+  bool any = false;
   if (orders_.size() == 0) {
-    return;
+    return any;
   }
   const Duration give_up_after{2 * config_.cancel_unanswered_order_after.nanoseconds};
   SlotState& slot = slots_[slot_index];
   for (OrderRecord& order : orders_.records()) {
     if (order.client_order_id == 0 || order.slot != slot_index || !order.cancel_requested || order.passive ||
-        snapshot_time - order.sent < give_up_after) {
+        order.abandoned || snapshot_time - order.sent < give_up_after) {
       continue;
     }
+    any = true;
     const Contracts released = order.signed_remaining();
     alert(AlertCode::order_abandoned, static_cast<std::int64_t>(order.client_order_id), slot.spec.venue,
           released.value);
@@ -388,8 +396,31 @@ void Kernel::abandon_unanswered_orders(std::size_t slot_index, Timestamp snapsho
       slot.risk_in_flight -= released;
       book_risk_fill(order, Contracts{}, true);
     }
+    orders_.mark_abandoned(order);
+  }
+  return any;
+}
+
+// A report for an order given up after all: its quantity left flight when
+// it was given up, so a fill goes straight into the position (the venue did
+// trade it), and its end frees the record.
+void Kernel::apply_abandoned_report(OrderRecord& order, const ExecutionReport& event, bool fills) noexcept {
+  SlotState& slot = slots_[order.slot];
+  if (fills && !event.last_quantity.is_zero()) {
+    const Contracts signed_fill{event.last_quantity.abs().value * sign_of(order.side)};
+    slot.position += signed_fill;
+    if (order.purpose != OrderPurpose::liability_hedge) {
+      slot.risk_position += signed_fill;
+    }
+    order.filled += event.last_quantity.abs();
+    alert(AlertCode::abandoned_order_filled, static_cast<std::int64_t>(order.client_order_id), slot.spec.venue,
+          signed_fill.value);
+  }
+  if (event.status == OrderStatus::filled || event.status == OrderStatus::canceled ||
+      event.status == OrderStatus::rejected) {
     orders_.erase(order);
   }
+  rebalance();
 }
 
 // ---- helpers -------------------------------------------------------------------
@@ -398,6 +429,9 @@ bool Kernel::send_order(std::size_t index, Contracts signed_quantity, OrderPurpo
                         bool passive) noexcept {
   SlotState& slot = slots_[index];
   const ClientOrderId id = next_client_order_id_;
+  if (OrderRecord& occupant = orders_.occupant(id); occupant.client_order_id != 0 && occupant.abandoned) {
+    orders_.erase(occupant); // a given-up order's bucket goes to the next order that needs it
+  }
   if (!orders_.can_insert(id)) {
     alert(AlertCode::order_table_full, slot.spec.venue, slot.spec.id, signed_quantity.value);
     return false;

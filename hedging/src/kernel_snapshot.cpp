@@ -37,8 +37,8 @@ using snapshot_detail::put_word;
 // volatility_time, hourly_variance (the volatility-scaled band); 6: VenueState
 // withdrawal_refused_amount, reported_since_refusal; 7: SlotState
 // funding_average, funding_average_time (the averaged funding carry),
-// guard_changed_at (funding_guard.move_after)
-constexpr std::uint64_t kSnapshotVersion = 7;
+// guard_changed_at (funding_guard.move_after); 8: OrderRecord.abandoned
+constexpr std::uint64_t kSnapshotVersion = 8;
 constexpr std::size_t kHeaderWords = 8;
 constexpr std::size_t kStateDigestWord = 3; // the one header word not fixed by the config
 
@@ -143,6 +143,7 @@ constexpr void visit_fields(S& order, Visitor& visitor) requires std::is_same_v<
   visitor.field(order.sent);
   visitor.field(order.cancel_requested);
   visitor.field(order.passive);
+  visitor.field(order.abandoned);
 }
 
 // ---- guard: every field of every state struct is visited exactly once -----------
@@ -195,7 +196,7 @@ static_assert(visited_fields<OrderRecord>() == field_count<OrderRecord>(),
 #if defined(__x86_64__) && defined(__GLIBCXX__)
 // Kernel is no aggregate: its size stands in for its member list (a bool
 // added beside the other two would hide in padding, so read visit_state too).
-static_assert(sizeof(Kernel) - sizeof(KernelConfig) == 408, "a Kernel member changed: update Kernel::visit_state");
+static_assert(sizeof(Kernel) - sizeof(KernelConfig) == 416, "a Kernel member changed: update Kernel::visit_state");
 #endif
 
 // ---- one field <-> one word ----------------------------------------------------

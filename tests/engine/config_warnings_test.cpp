@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,25 @@ TEST(ConfigWarnings, warn_about_a_dated_future_that_has_expired_naming_it_and_wh
   EXPECT_NE(inside[0].find("expires at 2024-12-27T08:00:00Z, within [carry] roll_before_expiry_hours (24 h)"),
             std::string::npos)
       << inside[0];
+}
+
+TEST(ConfigWarnings, a_series_weekly_inside_its_roll_window_is_not_warned_about) {
+  // series = "deribit" lists the calendar's futures at load: the weekly
+  // rolling off is by design, the next one is listed beside it.
+  const std::string text = kDeribitTrades + R"(
+[[instruments]]
+id = 10
+venue = "deribit"
+symbol = "BTC"
+kind = "inverse_future"
+series = "deribit"
+contract_value_usd = 10
+)";
+  const hedging::Timestamp thursday_noon = utc("2024-12-05T12:00:00Z"); // BTC-6DEC24 expires in 20 h
+  const EngineConfig config = parse_config(text, "test.toml", thursday_noon);
+  ASSERT_TRUE(std::any_of(config.kernel.instruments.begin(), config.kernel.instruments.end(),
+                          [](const hedging::InstrumentSpec& spec) { return spec.symbol.view() == "BTC-6DEC24"; }));
+  EXPECT_TRUE(warnings_about(config_warnings(config, thursday_noon), "BTC-6DEC24").empty());
 }
 
 TEST(ConfigRules, check_config_says_whether_netting_and_the_risk_trigger_are_live) {

@@ -202,6 +202,14 @@ TEST(JournalSegments, the_intake_given_one_segment_refuses_it_untouched) {
                    {"is one segment of the journal " + base});
     EXPECT_EQ(read_bytes(segment_path(base, first)), before) << first;
   }
+  // Its base path, or its directory: refused, with no file left beside the segments.
+  const std::vector<std::string> entries = dir.entries();
+  for (const std::string& path : {base, dir.path()}) {
+    std::ostringstream out;
+    expect_refusal([&] { (void)run_intake(path, dir.file("intake.sock"), -1, "", out); },
+                   {"segmented journal", segment_path(base, 1)});
+  }
+  EXPECT_EQ(dir.entries(), entries);
 }
 
 TEST(JournalSegments, a_directory_that_cannot_be_listed_is_an_error_not_an_empty_journal) {

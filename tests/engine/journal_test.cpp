@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -287,6 +288,60 @@ TEST(Journal, damage_followed_by_whole_records_is_refused_not_cut) {
   }
   EXPECT_EQ(std::filesystem::file_size(file.path()), size);
   EXPECT_FALSE(std::filesystem::exists(file.path() + ".cut-1"));
+}
+
+// Three timers; the bytes, and where record 2 starts.
+std::vector<char> three_records(const std::string& path, std::size_t& second) {
+  {
+    JournalWriter writer(path);
+    for (int i = 1; i <= 3; ++i) {
+      (void)writer.append(Timer{Timestamp{i * 1'000'000'000LL}});
+    }
+    writer.commit();
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::uint32_t length = 0;
+  std::memcpy(&length, bytes.data() + 4, 4);
+  second = kRecordOverhead + length;
+  return bytes;
+}
+
+void write_all(const std::string& path, const std::vector<char>& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST(Journal, a_damaged_length_that_reads_as_a_torn_record_is_refused_when_whole_records_follow) {
+  TempFile file("journal_length");
+  std::size_t second = 0;
+  std::vector<char> bytes = three_records(file.path(), second);
+  const std::uint32_t past_the_end = 200; // within the payload bound, beyond the file
+  std::memcpy(bytes.data() + second + 4, &past_the_end, 4);
+  write_all(file.path(), bytes);
+  try {
+    JournalWriter writer(file.path());
+    FAIL() << "cut records 2 and 3 as a torn tail";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("whole record with sequence 3"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(std::filesystem::file_size(file.path()), bytes.size());
+}
+
+TEST(Journal, zeros_then_a_whole_record_are_a_crash_tail_and_cut) {
+  // A file system may persist the end of the last, unsynced write before
+  // its start: zeros, then whole records of that write. Never acknowledged,
+  // so a crash's tail: cut (and kept), not refused.
+  TempFile file("journal_zeros");
+  std::size_t second = 0;
+  std::vector<char> bytes = three_records(file.path(), second);
+  std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(second + 4),
+            bytes.begin() + static_cast<std::ptrdiff_t>(second + 4 + 16), '\0'); // a page never written
+  write_all(file.path(), bytes);
+  JournalWriter writer(file.path());
+  EXPECT_EQ(writer.last_sequence(), 1u);
+  EXPECT_EQ(std::filesystem::file_size(file.path()), second);
+  EXPECT_TRUE(std::filesystem::exists(file.path() + ".cut-1"));
 }
 
 TEST(Replay, simulate_refuses_a_journal_path_that_exists_and_leaves_the_file_as_it_was) {

@@ -169,6 +169,59 @@ TEST(KernelExposure, an_order_the_venue_never_answers_is_given_up_at_a_later_pos
   EXPECT_EQ(filled.slot(1)->in_flight, Contracts{0});
 }
 
+TEST(KernelExposure, giving_up_an_order_that_closed_the_position_is_no_liquidation) {
+  // The hedge is bought back (the liability redeemed), the buy fills but
+  // its reports are lost: the venue's flat position is that order, not a
+  // liquidation that would write the venue's collateral off.
+  Kernel kernel(single_venue_config());
+  bring_up(kernel);
+  const OrderIntent sell = orders_in(kernel.on(liability(1'000'000)))[0];
+  (void)fill(kernel, sell, 50'000, kStart);
+  const auto buys = orders_in(kernel.on(liability(-1'000'000)));
+  ASSERT_EQ(buys.size(), 1u);
+  EXPECT_EQ(signed_quantity(buys[0]), 98);
+  (void)kernel.on(Timer{at_seconds(10)});
+  const auto actions = kernel.on(PositionSnapshot{1, 1, Contracts{0}, at_seconds(20)});
+  EXPECT_EQ(alerts_in(actions, AlertCode::order_abandoned).size(), 1u);
+  EXPECT_TRUE(alerts_in(actions, AlertCode::venue_liquidated).empty());
+  EXPECT_TRUE(alerts_in(actions, AlertCode::position_mismatch).empty());
+  EXPECT_TRUE(orders_in(actions).empty());
+  EXPECT_EQ(kernel.slot(1)->position, Contracts{0});
+}
+
+TEST(KernelExposure, a_fill_of_a_given_up_order_that_comes_after_all_is_booked_and_survives_a_snapshot) {
+  Kernel kernel(single_venue_config());
+  bring_up(kernel);
+  const OrderIntent order = orders_in(kernel.on(liability(1'000'000)))[0];
+  (void)kernel.on(Timer{at_seconds(10)});
+  const auto given_up = kernel.on(PositionSnapshot{1, 1, Contracts{0}, at_seconds(20)});
+  ASSERT_EQ(orders_in(given_up).size(), 1u); // hedged again
+  EXPECT_EQ(kernel.open_orders(), 1u);       // the given-up one is no open order
+  // Through a snapshot and back: the given-up order is still known.
+  std::vector<std::uint8_t> bytes;
+  kernel.write_snapshot(bytes);
+  Kernel restored(single_venue_config());
+  ASSERT_TRUE(restored.restore_snapshot(bytes));
+  EXPECT_EQ(restored.state_digest(), kernel.state_digest());
+  for (Kernel* k : {&kernel, &restored}) {
+    // The venue did trade it after all: booked into the position, not dropped.
+    const auto late = k->on(ExecutionReport{order.client_order_id, OrderStatus::filled, Contracts{98},
+                                            Price::from_dollars(50'000), at_seconds(21)});
+    const auto booked = alerts_in(late, AlertCode::abandoned_order_filled);
+    ASSERT_EQ(booked.size(), 1u);
+    EXPECT_EQ(booked[0].values[2], -98);
+    EXPECT_TRUE(alerts_in(late, AlertCode::unknown_execution_report).empty());
+    EXPECT_EQ(k->slot(1)->position, Contracts{-98});
+    // With the second order still working that is twice the hedge: the
+    // kernel buys the excess back at once, not after the next position report.
+    const auto back = orders_in(late);
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_EQ(back[0].side, Side::buy);
+    EXPECT_EQ(signed_quantity(back[0]), 96);
+  }
+  EXPECT_EQ(restored.state_digest(), kernel.state_digest());
+}
+
 TEST(KernelExposure, buying_back_is_reduce_only) {
   Kernel kernel(single_venue_config());
   bring_up(kernel);

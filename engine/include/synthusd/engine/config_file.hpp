@@ -48,6 +48,9 @@ struct EngineConfig {
   hedging::KernelConfig kernel;
   RunConfig run; // threads, feeds, gateways, sources, operations (run_config.hpp)
   std::vector<VenueFutureSeries> venue_series;
+  // Ids of the instruments a series added (add_listed_futures): the
+  // calendar's current futures, never a stale symbol typed into the file.
+  std::vector<hedging::InstrumentId> series_instruments;
 };
 
 // Adds dated futures to the kernel's instruments from a series' template

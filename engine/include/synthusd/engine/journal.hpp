@@ -96,7 +96,7 @@ public:
   [[nodiscard]] std::uint64_t valid_bytes() const noexcept { return valid_bytes_; }
   // The last valid record's sequence (first_sequence - 1 before any).
   [[nodiscard]] std::uint64_t last_sequence() const noexcept { return last_sequence_; }
-  // After a corrupt stop: the first whole record (magic, length and
+  // After a corrupt or torn stop: the first whole record (magic, length and
   // checksum hold) at or past where reading stopped, if any. A crash tears
   // only the end of a file; damage followed by whole records is media
   // damage, a misnamed or foreign segment, or a newer version's record, and
@@ -104,6 +104,12 @@ public:
   struct WholeRecord {
     std::uint64_t offset = 0;
     std::uint64_t sequence = 0;
+    // A run of at least 16 zero bytes between the stop and it: a crash's
+    // tail after all. A file system may persist a later page of the last,
+    // unsynced (so unacknowledged) write before an earlier one, which reads
+    // back as zeros. (A sector lost to media damage and read as zeros looks
+    // the same: cut too, its bytes kept beside the file.)
+    bool after_zeros = false;
   };
   [[nodiscard]] std::optional<WholeRecord> whole_record_after_stop() const noexcept;
 

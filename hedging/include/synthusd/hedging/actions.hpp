@@ -63,6 +63,7 @@ enum class AlertCode : std::uint8_t {
   venue_liquidated,         // values: venue, instrument, contracts the venue closed
   future_delivered_open,    // values: venue, instrument, contracts still open at expiry (never rolled out)
   order_abandoned,          // values: client order id, venue, contracts released from flight
+  abandoned_order_filled,   // values: client order id, venue, contracts booked (signed) after all
 };
 
 // Stable snake_case names for logs and metrics ("funding_guard_engaged").

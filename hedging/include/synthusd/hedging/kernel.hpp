@@ -135,7 +135,8 @@ public:
   [[nodiscard]] std::span<const VenueState> venues() const noexcept { return venues_; }
   [[nodiscard]] const SlotState* slot(InstrumentId instrument) const noexcept;
   [[nodiscard]] const VenueState* venue(VenueId venue) const noexcept;
-  [[nodiscard]] std::size_t open_orders() const noexcept { return orders_.size(); }
+  // Orders still working or waiting for an answer (given-up ones excluded).
+  [[nodiscard]] std::size_t open_orders() const noexcept { return orders_.size() - orders_.abandoned(); }
   // The open orders themselves (recovery cancels what a crash left open).
   [[nodiscard]] const OrderTable& order_table() const noexcept { return orders_; }
   // Signed USD exposure of the liability hedge over all venues, cents (short < 0).
@@ -209,7 +210,8 @@ private:
   // risk-trigger strategy (kernel_risk_trigger.cpp)
   void evaluate_risk_hedges() noexcept;
   void cancel_unanswered_orders() noexcept;
-  void abandon_unanswered_orders(std::size_t slot_index, Timestamp snapshot_time) noexcept;
+  bool abandon_unanswered_orders(std::size_t slot_index, Timestamp snapshot_time) noexcept;
+  void apply_abandoned_report(OrderRecord& order, const ExecutionReport& event, bool fills) noexcept;
   void close_risk_hedge(RiskHedgeState& hedge) noexcept;
   void book_risk_fill(const OrderRecord& order, Contracts signed_quantity, bool order_done) noexcept;
 
