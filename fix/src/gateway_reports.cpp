@@ -227,6 +227,19 @@ void GatewaySession::Impl::handle_execution_report(const Inbound& inbound) {
                         status == FIX::OrdStatus_EXPIRED || status == FIX::OrdStatus_DONE_FOR_DAY;
   if (delta > 0) {
     const std::int64_t price = fill_price(*order, inbound, instrument, cumulative, delta);
+    // A fill price that is not positive, or through the order's own limit,
+    // is the venue's error. The quantity is booked (it is the position); the
+    // operator is told and the positions are asked for.
+    const bool through_limit = order->price_e8 > 0 && price > 0 &&
+                               (order->side == OrderSide::sell ? price < order->price_e8 : price > order->price_e8);
+    if (price <= 0 || through_limit) {
+      GatewayAlert alert = alert_from(AlertKind::invalid_report, inbound);
+      alert.user_order_id = order->user_order_id;
+      alert.text.assign(price <= 0 ? "fill price is not positive; quantity booked, positions requested"
+                                   : "fill price is through the order's limit; quantity booked, positions requested");
+      listener_.on_alert(alert);
+      reconcile_wanted_ = true;
+    }
     order->filled = cumulative;
     collateral_.fill_booked();
     if (inbound.average_price.present) {

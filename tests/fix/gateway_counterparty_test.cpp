@@ -249,5 +249,35 @@ TEST_F(GatewayEndToEndTest, ASequenceResetOverReportsAsksOpenOrdersStatusAndPosi
   EXPECT_TRUE(poll_until(*gateway_, [&] { return count_of(venue_->received(), "AN") > positions_before; }));
 }
 
+// A fill at price 0, and one through the order's limit: the venue's error.
+// The quantity is the position and is booked; the operator is told and the
+// positions are asked for.
+TEST_F(GatewayEndToEndTest, AFillPriceOfZeroOrThroughTheLimitIsAlertedAndPositionsRequested) {
+  start();
+  venue_->set_order_mode(OrderMode::acknowledge);
+  ASSERT_EQ(gateway_->submit(limit_intent(306, Side::sell, 10, 43'000)), SubmitResult::sent);
+  ASSERT_TRUE(wait_status(306, OrderStatus::accepted));
+  const std::string id = client_order_id_of_last_order();
+  const std::string order_id = venue_->order(id).order_id;
+  const std::size_t positions_before = count_of(venue_->received(), "AN");
+  ASSERT_TRUE(venue_->send("35=8|37=" + order_id + "|11=" + id + "|17=Z1|150=F|39=1|55=" + kTestSymbol +
+                           "|54=2|38=10|32=4|31=0|14=4|151=6|6=0|"));
+  ASSERT_TRUE(wait_status(306, OrderStatus::partially_filled));
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return !listener_.alerts_of(AlertKind::invalid_report).empty(); }));
+  EXPECT_NE(describe(listener_.alerts_of(AlertKind::invalid_report).back()).find("not positive"), std::string::npos);
+  ASSERT_TRUE(venue_->send("35=8|37=" + order_id + "|11=" + id + "|17=Z2|150=F|39=2|55=" + kTestSymbol +
+                           "|54=2|38=10|32=6|31=42000|14=10|151=0|6=25200|"));
+  ASSERT_TRUE(wait_status(306, OrderStatus::filled)); // a sell limit 43,000 filled at 42,000
+  ASSERT_TRUE(poll_until(*gateway_, [&] { return listener_.alerts_of(AlertKind::invalid_report).size() >= 2; }));
+  EXPECT_NE(describe(listener_.alerts_of(AlertKind::invalid_report).back()).find("through the order's limit"),
+            std::string::npos);
+  std::int64_t booked = 0;
+  for (const auto& report : listener_.executions_for(306)) {
+    booked += report.last_quantity.value;
+  }
+  EXPECT_EQ(booked, 10);
+  EXPECT_TRUE(poll_until(*gateway_, [&] { return count_of(venue_->received(), "AN") > positions_before; }));
+}
+
 } // namespace
 } // namespace synthusd::fix::testing
