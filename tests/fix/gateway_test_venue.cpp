@@ -93,25 +93,38 @@ void TestVenue::Impl::start() {
   session.setString(FIX::BEGINSTRING, FIX::BeginString_FIX44);
   session.setString(FIX::SENDERCOMPID, config_.sender_comp_id);
   session.setString(FIX::TARGETCOMPID, config_.target_comp_id);
-  session.setInt(FIX::SOCKET_ACCEPT_PORT, config_.port);
   session.setString(FIX::START_TIME, "00:00:00");
   session.setString(FIX::END_TIME, "00:00:00");
   session.setBool(FIX::USE_DATA_DICTIONARY, false);
   session.setBool(FIX::RESET_ON_LOGON, config_.reset_on_logon);
   session.setBool(FIX::CHECK_LATENCY, false);
   session.setInt(FIX::TIMESTAMP_PRECISION, 3);
-  FIX::SessionSettings settings;
-  settings.set(defaults);
-  settings.set(session_id_, session);
   if (config_.store_directory.empty()) {
     store_factory_.reset(new FIX::MemoryStoreFactory());
   } else {
     store_factory_.reset(new FIX::FileStoreFactory(config_.store_directory));
   }
-  acceptor_.reset(new FIX::SocketAcceptor(*this, *store_factory_, settings, log_factory_));
-  session_ = acceptor_->getSession(session_id_);
-  session_->setDataDictionaryProvider(make_gateway_dictionary_provider());
-  acceptor_->start();
+  for (int attempt = 1;; ++attempt) {
+    session.setInt(FIX::SOCKET_ACCEPT_PORT, config_.port);
+    FIX::SessionSettings settings;
+    settings.set(defaults);
+    settings.set(session_id_, session);
+    acceptor_.reset(new FIX::SocketAcceptor(*this, *store_factory_, settings, log_factory_));
+    session_ = acceptor_->getSession(session_id_);
+    session_->setDataDictionaryProvider(make_gateway_dictionary_provider());
+    try {
+      acceptor_->start();
+      port_picked_ = false; // bound: from now on this venue's port is fixed
+      return;
+    } catch (const FIX::RuntimeError&) { // "Unable to create, bind, or listen to port"
+      acceptor_.reset();
+      session_ = nullptr;
+      if (!port_picked_ || port_read_ || attempt == 5) {
+        throw;
+      }
+      config_.port = find_free_port(); // taken since it was picked: pick again
+    }
+  }
 }
 
 void TestVenue::Impl::stop() {

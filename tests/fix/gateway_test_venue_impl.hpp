@@ -100,6 +100,7 @@ public:
         log_factory_([this](bool incoming, const std::string& text) { record(incoming, text); }) {
     if (config_.port == 0) {
       config_.port = find_free_port();
+      port_picked_ = true;
     }
     session_id_ = FIX::SessionID(FIX::BeginString_FIX44, config_.sender_comp_id, config_.target_comp_id);
     credits_ = config_.credit_pool;
@@ -112,7 +113,10 @@ public:
 
   void stop();
 
-  int port() const { return config_.port; }
+  int port() const {
+    port_read_ = true;
+    return config_.port;
+  }
   bool logged_on() const { return session_ != nullptr && session_->isLoggedOn(); }
 
   bool wait(int timeout_ms, const std::function<bool()>& condition) const {
@@ -271,6 +275,12 @@ private:
   bool spend_credits();
 
   TestVenueConfig config_;
+  // find_free_port() closes its socket before QuickFIX binds the port, and
+  // in between another test's bind, or any outgoing connection (same
+  // ephemeral range), can take it: start() then picks another, but only
+  // for a port it picked itself that nobody has been told yet.
+  bool port_picked_ = false;
+  mutable bool port_read_ = false;
   FIX::SessionID session_id_;
   std::unique_ptr<FIX::MessageStoreFactory> store_factory_;
   detail::RecordingLogFactory log_factory_;
