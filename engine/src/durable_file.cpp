@@ -19,8 +19,14 @@ namespace {
   throw std::runtime_error(message);
 }
 
-void write_all(const std::string& what, const std::string& tmp, std::span<const std::uint8_t> bytes) {
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+// Writes and fsyncs a file created with `create` (O_TRUNC, or O_EXCL: then
+// false, nothing written, when it already exists).
+bool write_all(const std::string& what, const std::string& tmp, std::span<const std::uint8_t> bytes,
+               int create = O_TRUNC) {
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | create | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST && (create & O_EXCL) != 0) {
+    return false;
+  }
   if (fd < 0) {
     fail(what, "cannot create " + tmp, errno);
   }
@@ -46,6 +52,7 @@ void write_all(const std::string& what, const std::string& tmp, std::span<const 
   if (::close(fd) != 0) {
     fail(what, "cannot close " + tmp, errno);
   }
+  return true;
 }
 
 } // namespace
@@ -64,6 +71,24 @@ void replace_file_durably(const std::string& what, const std::string& path, std:
     fail(what, "cannot rename " + tmp + " to " + path, error);
   }
   sync_directory_of(what, path);
+}
+
+std::string keep_beside(const std::string& what, const std::string& path, std::string_view suffix,
+                        std::span<const std::uint8_t> bytes) {
+  for (int n = 1; n < 1'000; ++n) {
+    const std::string kept = path + std::string(suffix) + std::to_string(n);
+    try {
+      if (!write_all(what, kept, bytes, O_EXCL)) {
+        continue; // an earlier one: never written over
+      }
+    } catch (...) {
+      ::unlink(kept.c_str());
+      throw;
+    }
+    sync_directory_of(what, kept);
+    return kept;
+  }
+  throw std::runtime_error(what + ": " + path + std::string(suffix) + "1 to 999 all exist");
 }
 
 void sync_directory_of(const std::string& what, const std::string& path) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace synthusd::engine {
@@ -15,6 +16,12 @@ namespace synthusd::engine {
 // leaves the old file or the new one, never a mix (and no temporary file
 // after an error).
 void replace_file_durably(const std::string& what, const std::string& path, std::span<const std::uint8_t> bytes);
+
+// A new file `<path><suffix>N` (owner only, N = 1, 2, ...: never over an
+// existing one) holding `bytes`, fsynced with its directory entry. Returns
+// its path.
+std::string keep_beside(const std::string& what, const std::string& path, std::string_view suffix,
+                        std::span<const std::uint8_t> bytes);
 
 // fsync of the directory holding `path`: a create, rename or unlink there is
 // durable only after it.

@@ -426,51 +426,6 @@ std::optional<JournalReader::WholeRecord> JournalReader::whole_record_after_stop
   return std::nullopt;
 }
 
-namespace {
-
-// The bytes a recovery cuts, kept beside the segment (owner only) before
-// the cut: a tail is cut only as a crash's, but what it held stays
-// readable. `<path>.cut-1`, `-2`, ... : never over an earlier one.
-void keep_cut_bytes(const std::string& path, std::uint64_t from) {
-  std::vector<std::uint8_t> bytes;
-  if (!read_whole_file(path, bytes)) {
-    throw std::runtime_error("journal " + path + ": cannot read the tail to cut: " + std::strerror(errno));
-  }
-  const std::span<const std::uint8_t> tail(bytes.data() + from, bytes.size() - from);
-  for (int n = 1; n < 1'000; ++n) {
-    const std::string kept = path + ".cut-" + std::to_string(n);
-    const int fd = ::open(kept.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST) {
-      continue;
-    }
-    if (fd < 0) {
-      break;
-    }
-    std::size_t written = 0;
-    while (written < tail.size()) {
-      const ssize_t w = ::write(fd, tail.data() + written, tail.size() - written);
-      if (w < 0 && errno == EINTR) {
-        continue;
-      }
-      if (w <= 0) {
-        break;
-      }
-      written += static_cast<std::size_t>(w);
-    }
-    const bool synced = written == tail.size() && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!synced) {
-      break;
-    }
-    sync_directory_of("journal " + path + ": keeping the cut tail", kept);
-    return;
-  }
-  throw std::runtime_error("journal " + path + ": cannot keep the " + std::to_string(tail.size()) +
-                           " bytes of its damaged tail beside it (" + std::strerror(errno) + "); not cutting them");
-}
-
-} // namespace
-
 // ---- writer ---------------------------------------------------------------------
 
 JournalWriter::JournalWriter(const std::string& path, std::size_t buffer_bytes, std::uint64_t first_sequence)
@@ -519,7 +474,8 @@ JournalWriter::JournalWriter(const std::string& path, std::size_t buffer_bytes, 
     }
     truncated_bytes_ = static_cast<std::uint64_t>(info.st_size) - reader.valid_bytes();
     if (truncated_bytes_ > 0) {
-      keep_cut_bytes(path, reader.valid_bytes());
+      // Cut only as a crash's tail, but what it held stays readable.
+      (void)keep_beside("journal " + path + ": keeping the cut tail", path, ".cut-", reader.unread());
       if (::ftruncate(fd_, static_cast<off_t>(reader.valid_bytes())) != 0) {
         fail("cannot cut off the damaged tail", path);
       }

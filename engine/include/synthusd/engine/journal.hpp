@@ -112,6 +112,10 @@ public:
     bool after_zeros = false;
   };
   [[nodiscard]] std::optional<WholeRecord> whole_record_after_stop() const noexcept;
+  // The bytes after the last valid record (what a writer would cut).
+  [[nodiscard]] std::span<const std::uint8_t> unread() const noexcept {
+    return {data_.data() + valid_bytes_, data_.size() - valid_bytes_};
+  }
 
 private:
   std::vector<std::uint8_t> data_;
