@@ -422,17 +422,22 @@ void GatewaySession::Impl::handle_logon(const Inbound& inbound) {
     request_collateral();
   }
   if (config_.order_status_on_logon) {
-    std::vector<std::uint64_t> open;
-    for (const auto& entry : orders_) {
-      if (!entry.second.done) {
-        open.push_back(entry.first);
-      }
-    }
-    std::sort(open.begin(), open.end()); // deterministic message order
-    for (std::uint64_t id : open) {
-      send_status_request(orders_[id]);
+    (void)request_open_orders_status();
+  }
+}
+
+std::size_t GatewaySession::Impl::request_open_orders_status() {
+  std::vector<std::uint64_t> open;
+  for (const auto& entry : orders_) {
+    if (!entry.second.done) {
+      open.push_back(entry.first);
     }
   }
+  std::sort(open.begin(), open.end()); // deterministic message order
+  for (const std::uint64_t id : open) {
+    send_status_request(orders_[id]);
+  }
+  return open.size();
 }
 
 // The venue asked for a stored application message again and got a gap
@@ -460,25 +465,16 @@ void GatewaySession::Impl::handle_resend_suppressed(const Inbound& inbound) {
 // reset, or a gap fill while orders are open, is alerted.
 void GatewaySession::Impl::handle_sequence_reset(const Inbound& inbound) {
   reconcile_wanted_ = true;
-  std::vector<std::uint64_t> open;
-  for (const auto& entry : orders_) {
-    if (!entry.second.done) {
-      open.push_back(entry.first);
-    }
-  }
-  std::sort(open.begin(), open.end()); // deterministic message order
-  for (const std::uint64_t id : open) {
-    send_status_request(orders_[id]);
-  }
+  const std::size_t open = request_open_orders_status();
   const bool gap_fill = inbound.exec_type == 'Y';
-  if (gap_fill && open.empty()) {
+  if (gap_fill && open == 0) {
     return;
   }
   GatewayAlert alert = make_alert(AlertKind::sequence_reset, inbound.receive_time_ns);
   alert.reference_sequence_number = inbound.reference_sequence_number;
   alert.text.assign(std::string(gap_fill ? "gap fill" : "sequence reset") + " from " +
                     std::to_string(inbound.reference_sequence_number) + " to " + std::to_string(inbound.reason) +
-                    ": reports in between never come; positions and the status of " + std::to_string(open.size()) +
+                    ": reports in between never come; positions and the status of " + std::to_string(open) +
                     " open order(s) requested");
   listener_.on_alert(alert);
 }

@@ -350,6 +350,8 @@ private:
   void retry_deferred_requests();
   void handle_resend_suppressed(const Inbound& inbound);
   void handle_sequence_reset(const Inbound& inbound);
+  // Asks the status of every order not done, in id order; returns how many.
+  std::size_t request_open_orders_status();
   void handle_execution_report(const Inbound& inbound);
   void apply_replace(Order& order, const Inbound& inbound, const GatewayInstrument& instrument);
   std::int64_t fill_price(const Order& order, const Inbound& inbound, const GatewayInstrument& instrument,
