@@ -49,6 +49,7 @@ DialectRules rules_for(Dialect dialect) {
     rules.position_request_with_business_date = false;
     rules.position_request_with_currency = true;
     rules.empty_valid_position_report_is_flat = true;
+    rules.position_report_is_whole_account = true;
     rules.market_orders_carry_price = true;
     rules.order_status_by_mass_status_request = true;
     rules.collateral_by_user_request = true;

@@ -10,6 +10,7 @@
 
 #include <quickfix/FieldConvertors.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <string>
@@ -194,6 +195,9 @@ void read_fields(const FIX::FieldMap& fields, Inbound& inbound) {
     case FIX::FIELD::BusinessRejectRefID:
     case kTagPosReqId:
       inbound.reference.assign(value);
+      break;
+    case kTagTotalNumPosReports:
+      inbound.total_reports = static_cast<int>(std::min<std::int64_t>(read_integer(value), 1 << 20));
       break;
     case FIX::FIELD::MassCancelResponse:
       inbound.response_to = value.empty() ? '\0' : value[0];

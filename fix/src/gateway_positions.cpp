@@ -126,11 +126,17 @@ std::size_t GatewaySession::Impl::find_symbol(const std::string& symbol) const {
 }
 
 // Sums, per symbol, the entries whose PosType is TQ (trade quantity) or
-// absent; a symbol with none of those uses its first entry.
+// absent; a symbol with none of those uses its first entry. Once the answer
+// to our request is complete (position_answer_), a configured instrument it
+// did not list is flat at the venue.
 void GatewaySession::Impl::handle_position_report(const Inbound& report) {
-  if (report.reference.equals(outstanding_position_request_)) {
+  if (!report.reference.empty() && report.reference.equals(outstanding_position_request_)) {
+    position_answer_.request = outstanding_position_request_;
+    position_answer_.reports = 0;
+    position_answer_.listed.assign(config_.instruments.size(), false);
     outstanding_position_request_.clear();
   }
+  const bool answers_request = !position_answer_.request.empty() && report.reference.equals(position_answer_.request);
   std::vector<PositionEntry> entries;
   entries.swap(position_entries_);
   const int result = report.reason;
@@ -144,6 +150,9 @@ void GatewaySession::Impl::handle_position_report(const Inbound& report) {
       }
     } else if (result > 0) {
       listener_.on_alert(alert_from(AlertKind::position_request_reject, report));
+    }
+    if (answers_request) {
+      position_answer_.request.clear(); // answered, or refused: nothing more to infer
     }
     return;
   }
@@ -161,6 +170,9 @@ void GatewaySession::Impl::handle_position_report(const Inbound& report) {
     const std::size_t index = find_symbol(symbol);
     if (index == kNoInstrument) {
       continue; // another instrument on the account: not ours to hedge
+    }
+    if (answers_request) {
+      position_answer_.listed[index] = true;
     }
     std::int64_t net_e8 = 0;
     bool matched = false;
@@ -189,6 +201,32 @@ void GatewaySession::Impl::handle_position_report(const Inbound& report) {
     }
     emit_position(instrument, contracts, report);
   }
+  if (answers_request) {
+    flatten_unlisted_positions(report);
+  }
+}
+
+// Complete: Deribit's one AP lists the account's every open position (the
+// dialect rule); a venue that splits its answer says how many reports make
+// it (TotalNumPosReports, 727). Without either, an instrument missing from
+// one report says nothing about it, and its position stays as it was.
+void GatewaySession::Impl::flatten_unlisted_positions(const Inbound& report) {
+  if (report.reason > 0) { // a refusal that still carried entries: nothing to infer
+    position_answer_.request.clear();
+    return;
+  }
+  ++position_answer_.reports;
+  const bool complete = rules_.position_report_is_whole_account ||
+                        (report.total_reports > 0 && position_answer_.reports >= report.total_reports);
+  if (!complete) {
+    return;
+  }
+  for (std::size_t i = 0; i < config_.instruments.size(); ++i) {
+    if (!position_answer_.listed[i]) {
+      emit_position(config_.instruments[i], 0, report);
+    }
+  }
+  position_answer_.request.clear();
 }
 
 void GatewaySession::Impl::emit_position(const GatewayInstrument& instrument, std::int64_t contracts,

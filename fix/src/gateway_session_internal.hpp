@@ -65,6 +65,7 @@ constexpr int kTagPosReqId = 710;
 constexpr int kTagPosReqType = 724;
 constexpr int kTagPosReqResult = 728;
 constexpr int kTagPosReqStatus = 729;
+constexpr int kTagTotalNumPosReports = 727;
 constexpr int kTagClearingBusinessDate = 715;
 constexpr int kTagAccountType = 581;
 constexpr int kTagNoPositions = 702;
@@ -129,6 +130,7 @@ struct Inbound {
   char side = 0;                   // 54
   char response_to = 0;            // 434
   int reason = -1;
+  int total_reports = 0;                      // 727 TotalNumPosReports (0: absent)
   std::int64_t reference_sequence_number = 0; // 45
   int reference_tag = 0;                      // 371 RefTagID (session Reject)
   bool possible_duplicate = false;            // 43 or 97
@@ -237,6 +239,18 @@ struct PositionEntry {
   std::string position_type;
   std::int64_t long_e8 = 0;
   std::int64_t short_e8 = 0;
+};
+
+// The answer to our latest RequestForPositions while it comes in: which
+// configured instruments its reports have listed so far. A venue lists open
+// positions only (Deribit's AP, like its private/get_positions), so once the
+// answer is complete an instrument it left out is flat there: liquidated,
+// delivered or closed by hand. Without this, the kernel would keep counting
+// a position the venue no longer holds as hedge.
+struct PositionAnswer {
+  std::string request; // PosReqID; empty: no answer in progress
+  int reports = 0;     // reports of this answer received
+  std::vector<bool> listed;
 };
 
 } // namespace gateway_detail
@@ -360,6 +374,7 @@ private:
   void handle_business_reject(const Inbound& inbound);
   void handle_session_reject(const Inbound& inbound);
   void handle_position_report(const Inbound& report);
+  void flatten_unlisted_positions(const Inbound& report);
   void emit_position(const GatewayInstrument& instrument, std::int64_t contracts, const Inbound& report);
   void handle_position_request_ack(const Inbound& inbound);
   void handle_mass_cancel_report(const Inbound& report);
@@ -418,6 +433,7 @@ private:
   GatewayCounters counters_;
   std::uint64_t position_request_counter_ = 0;
   std::string outstanding_position_request_;
+  PositionAnswer position_answer_;
   std::int64_t position_request_sent_at_ = 0;
   std::int64_t next_periodic_position_request_ = 0;
   bool reconcile_wanted_ = false;

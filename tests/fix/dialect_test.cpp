@@ -185,11 +185,13 @@ TEST(DialectTest, RulesDifferWhereDeribitDiffers) {
   // Documented Deribit shapes (dialect.hpp lists the pages).
   EXPECT_TRUE(deribit.position_request_with_currency);
   EXPECT_TRUE(deribit.empty_valid_position_report_is_flat);
+  EXPECT_TRUE(deribit.position_report_is_whole_account);
   EXPECT_TRUE(deribit.market_orders_carry_price);
   EXPECT_TRUE(deribit.order_status_by_mass_status_request);
   EXPECT_TRUE(deribit.collateral_by_user_request);
   EXPECT_FALSE(generic.position_request_with_currency);
   EXPECT_FALSE(generic.empty_valid_position_report_is_flat);
+  EXPECT_FALSE(generic.position_report_is_whole_account);
   EXPECT_FALSE(generic.market_orders_carry_price);
   EXPECT_FALSE(generic.order_status_by_mass_status_request);
   EXPECT_FALSE(generic.collateral_by_user_request);

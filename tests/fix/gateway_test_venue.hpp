@@ -64,6 +64,10 @@ struct TestVenueConfig {
   // 373 = 1 (required tag missing), as a validating acceptor does.
   bool validate_position_request = true;
   bool answer_position_requests = true; // false: AN is left unanswered (a counterparty without positions)
+  // One PositionReport per held position, each with TotalNumPosReports(727)
+  // = how many, the Instrument at body level, as FIX 4.4 lays the message out
+  // (instead of one report whose NoPositions entries carry the symbols).
+  bool split_position_reports = false;
 
   // ---- deribit = true: the shapes of docs.deribit.com/fix-api (see
   // gateway_test_venue_deribit.cpp, which cites the page of each) ----

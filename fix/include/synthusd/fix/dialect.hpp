@@ -73,6 +73,7 @@ struct DialectRules {
   bool position_request_with_business_date = true;  // AN carries 715 ClearingBusinessDate and 60
   bool position_request_with_currency = false;      // AN carries Currency(15) (Deribit)
   bool empty_valid_position_report_is_flat = false; // PosReqResult 0 with no entries = flat (Deribit)
+  bool position_report_is_whole_account = false;    // one AP lists every open position (Deribit)
   bool market_orders_carry_price = false;           // Price(44) on market orders too (Deribit: required)
   bool order_status_by_mass_status_request = false; // AF by ClOrdID instead of H (Deribit)
   bool collateral_by_user_request = false;          // BE/BF instead of BB/BA (Deribit)
