@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
 #include <vector>
 
 extern char** environ;
@@ -69,6 +71,25 @@ public:
   Stunnel(const Stunnel&) = delete;
   Stunnel& operator=(const Stunnel&) = delete;
   [[nodiscard]] bool running() const { return pid_ > 0; }
+
+  // Whether it listens: at debug level 6 stunnel logs "Service [fix] (FD=n)
+  // bound to ..." once bound, and it exits when the bind fails (the port
+  // find_free_port() picked was taken by another test before stunnel bound it).
+  bool wait_bound(const std::string& log) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (pid_ > 0 && std::chrono::steady_clock::now() < deadline) {
+      if (read_file(log).find(" bound to ") != std::string::npos) {
+        return true;
+      }
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
 
 private:
   pid_t pid_ = -1;
@@ -125,22 +146,38 @@ protected:
   void start(const std::string& certificate) {
     venue_ = std::make_unique<TestVenue>();
     venue_->start();
-    const int tls_port = find_free_port();
-    const int clear_port = find_free_port();
-    std::ofstream(file("server.conf")) << "foreground = quiet\npid =\noutput = " << file("server.log")
-                                       << "\n[fix]\naccept = 127.0.0.1:" << tls_port
-                                       << "\nconnect = 127.0.0.1:" << venue_->port()
-                                       << "\ncert = " << file(certificate + ".pem")
-                                       << "\nkey = " << file(certificate + ".key") << "\n";
-    std::ofstream(file("client.conf")) << "foreground = quiet\npid =\noutput = " << file("client.log")
-                                       << "\n[fix]\nclient = yes\naccept = 127.0.0.1:" << clear_port
-                                       << "\nconnect = 127.0.0.1:" << tls_port
-                                       << "\nverifyChain = yes\nCAfile = " << file("ca.pem")
-                                       << "\ncheckHost = " << kVenueHost << "\nsslVersionMin = TLSv1.2\n";
-    server_ = std::make_unique<Stunnel>(stunnel_, file("server.conf"));
-    client_ = std::make_unique<Stunnel>(stunnel_, file("client.conf"));
-    ASSERT_TRUE(server_->running());
-    ASSERT_TRUE(client_->running());
+    // Each stunnel binds a port picked here; one taken in between makes it
+    // exit, and it is started again on another (at most 5 times).
+    int tls_port = 0;
+    for (int attempt = 0; attempt < 5 && !server_; ++attempt) {
+      tls_port = find_free_port();
+      server_log_ = file("server-" + std::to_string(attempt) + ".log");
+      std::ofstream(file("server.conf")) << "foreground = quiet\npid =\ndebug = 6\noutput = " << server_log_
+                                         << "\n[fix]\naccept = 127.0.0.1:" << tls_port
+                                         << "\nconnect = 127.0.0.1:" << venue_->port()
+                                         << "\ncert = " << file(certificate + ".pem")
+                                         << "\nkey = " << file(certificate + ".key") << "\n";
+      auto server = std::make_unique<Stunnel>(stunnel_, file("server.conf"));
+      if (server->wait_bound(server_log_)) {
+        server_ = std::move(server);
+      }
+    }
+    ASSERT_TRUE(server_) << "the TLS-terminating stunnel did not bind (" << file("server-0.log") << ")";
+    int clear_port = 0;
+    for (int attempt = 0; attempt < 5 && !client_; ++attempt) {
+      clear_port = find_free_port();
+      client_log_ = file("client-" + std::to_string(attempt) + ".log");
+      std::ofstream(file("client.conf")) << "foreground = quiet\npid =\ndebug = 6\noutput = " << client_log_
+                                         << "\n[fix]\nclient = yes\naccept = 127.0.0.1:" << clear_port
+                                         << "\nconnect = 127.0.0.1:" << tls_port
+                                         << "\nverifyChain = yes\nCAfile = " << file("ca.pem")
+                                         << "\ncheckHost = " << kVenueHost << "\nsslVersionMin = TLSv1.2\n";
+      auto client = std::make_unique<Stunnel>(stunnel_, file("client.conf"));
+      if (client->wait_bound(client_log_)) {
+        client_ = std::move(client);
+      }
+    }
+    ASSERT_TRUE(client_) << "the client stunnel did not bind (" << file("client-0.log") << ")";
     gateway_ = std::make_unique<OrderGateway>(test_gateway_config(clear_port, directory_), listener_);
     gateway_->start();
   }
@@ -148,7 +185,7 @@ protected:
   // The stunnel client's verdict on the venue's certificate, as it logs it.
   bool client_refused_certificate() {
     return poll_until(
-        *gateway_, [&] { return read_file(file("client.log")).find("certificate verify failed") != std::string::npos; },
+        *gateway_, [&] { return read_file(client_log_).find("certificate verify failed") != std::string::npos; },
         10'000);
   }
 
@@ -159,6 +196,8 @@ protected:
   std::unique_ptr<TestVenue> venue_;
   std::unique_ptr<Stunnel> server_;
   std::unique_ptr<Stunnel> client_;
+  std::string server_log_;
+  std::string client_log_;
   std::unique_ptr<OrderGateway> gateway_;
 };
 
@@ -177,14 +216,14 @@ TEST_F(GatewayTlsStunnelTest, LogonAndAnOrderWorkOverTls) {
     return false;
   }));
   // The bytes did cross the TLS hop: the server side logs the TLS session.
-  EXPECT_NE(read_file(file("server.log")).find("accepted connection"), std::string::npos);
+  EXPECT_NE(read_file(server_log_).find("accepted connection"), std::string::npos);
 }
 
 TEST_F(GatewayTlsStunnelTest, CertificateForAnotherHostIsRefused) {
   ASSERT_TRUE(make_server_certificate("impostor", "other.synthusd.test", "ca"));
   start("impostor");
   ASSERT_TRUE(client_refused_certificate());
-  EXPECT_NE(read_file(file("client.log")).find("CERT: Subject checks failed"), std::string::npos); // checkHost
+  EXPECT_NE(read_file(client_log_).find("CERT: Subject checks failed"), std::string::npos); // checkHost
   EXPECT_TRUE(listener_.alerts_of(AlertKind::logon).empty());
   EXPECT_EQ(venue_->logons_received(), 0U);
 }
@@ -193,7 +232,7 @@ TEST_F(GatewayTlsStunnelTest, CertificateFromAnUntrustedCaIsRefused) {
   ASSERT_TRUE(make_server_certificate("stranger", kVenueHost, "other-ca"));
   start("stranger");
   ASSERT_TRUE(client_refused_certificate());
-  EXPECT_NE(read_file(file("client.log")).find("unable to get local issuer certificate"), std::string::npos);
+  EXPECT_NE(read_file(client_log_).find("unable to get local issuer certificate"), std::string::npos);
   EXPECT_TRUE(listener_.alerts_of(AlertKind::logon).empty());
   EXPECT_EQ(venue_->logons_received(), 0U);
 }

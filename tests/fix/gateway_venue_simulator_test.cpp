@@ -6,10 +6,17 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <iterator>
+#include <regex>
 #include <spawn.h>
 #include <string>
 #include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
 #include <vector>
 
 extern char** environ;
@@ -22,13 +29,16 @@ using hedging::Side;
 
 constexpr char kSecret[] = "venue-test-secret";
 
-// synthusd-venue on a free port, stopped with SIGTERM.
+// synthusd-venue on a port it binds itself (--fix-port 0) and prints, read
+// from its standard output; stopped with SIGTERM. A port picked here and
+// passed in could be taken by another test's bind or outgoing connection
+// between the pick and the venue's own bind.
 class VenueProcess {
 public:
-  VenueProcess(const std::string& secret, bool deribit_replies) : port_(find_free_port()) {
+  VenueProcess(const std::string& secret, bool deribit_replies, const std::string& output) {
     std::vector<std::string> arguments = {SYNTHUSD_VENUE_BINARY,
                                           "--fix-port",
-                                          std::to_string(port_),
+                                          "0",
                                           "--logon-secret",
                                           secret,
                                           "--websocket",
@@ -44,8 +54,15 @@ public:
       argv.push_back(argument.data());
     }
     argv.push_back(nullptr);
-    if (::posix_spawn(&pid_, SYNTHUSD_VENUE_BINARY, nullptr, nullptr, argv.data(), environ) != 0) {
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (::posix_spawn(&pid_, SYNTHUSD_VENUE_BINARY, &actions, nullptr, argv.data(), environ) != 0) {
       pid_ = -1;
+    }
+    ::posix_spawn_file_actions_destroy(&actions);
+    if (pid_ > 0) {
+      port_ = printed_port(output);
     }
   }
   ~VenueProcess() {
@@ -58,17 +75,39 @@ public:
   VenueProcess(const VenueProcess&) = delete;
   VenueProcess& operator=(const VenueProcess&) = delete;
   [[nodiscard]] int port() const { return port_; }
-  [[nodiscard]] bool running() const { return pid_ > 0; }
+  [[nodiscard]] bool running() const { return pid_ > 0 && port_ > 0; }
 
 private:
-  int port_;
+  // The port from "FIX acceptor on port N", or 0 if the venue exited or
+  // printed none within 20 s.
+  int printed_port(const std::string& output) {
+    const std::regex printed("FIX acceptor on port ([0-9]+)");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream in(output);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::smatch match;
+      if (std::regex_search(text, match, printed)) {
+        return std::stoi(match[1].str());
+      }
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1; // exited before binding: reaped here, not killed later
+        return 0;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return 0;
+  }
+
+  int port_ = 0;
   pid_t pid_ = -1;
 };
 
 class GatewayVenueSimulatorTest : public ::testing::Test {
 protected:
   void start(const std::string& secret = kSecret, bool deribit_replies = false) {
-    venue_ = std::make_unique<VenueProcess>(kSecret, deribit_replies);
+    venue_ = std::make_unique<VenueProcess>(kSecret, deribit_replies, directory_.file("venue.out"));
     ASSERT_TRUE(venue_->running());
     GatewayConfig config = test_gateway_config(venue_->port(), directory_);
     config.dialect = Dialect::deribit;
