@@ -221,7 +221,10 @@ void GatewaySession::Impl::fromApp(const FIX::Message& message,
     read_fields(message, inbound);
     hand_over(inbound);
   } else if (type == FIX::MsgType_PositionReport) {
-    read_fields(message, inbound); // 710, 728, 55 at body level
+    read_fields(message, inbound); // 710, 727, 728, 55 at body level
+    inbound.possible_duplicate =
+        (header.isSetField(FIX::FIELD::PossDupFlag) && header.getField(FIX::FIELD::PossDupFlag) == "Y") ||
+        (header.isSetField(FIX::FIELD::PossResend) && header.getField(FIX::FIELD::PossResend) == "Y");
     const std::size_t entries = message.groupCount(kTagNoPositions);
     for (std::size_t i = 1; i <= entries; ++i) {
       Inbound entry = inbound;

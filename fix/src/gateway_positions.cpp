@@ -132,11 +132,15 @@ std::size_t GatewaySession::Impl::find_symbol(const std::string& symbol) const {
 void GatewaySession::Impl::handle_position_report(const Inbound& report) {
   if (!report.reference.empty() && report.reference.equals(outstanding_position_request_)) {
     position_answer_.request = outstanding_position_request_;
-    position_answer_.reports = 0;
+    position_answer_.reports.clear();
     position_answer_.listed.assign(config_.instruments.size(), false);
     outstanding_position_request_.clear();
   }
-  const bool answers_request = !position_answer_.request.empty() && report.reference.equals(position_answer_.request);
+  // A possible duplicate (43=Y, a resend from the venue's store) may answer
+  // an earlier request that had the same id (ids restart with the process):
+  // its positions are booked as ever, but it proves nothing of the rest.
+  const bool answers_request = !position_answer_.request.empty() && !report.possible_duplicate &&
+                               report.reference.equals(position_answer_.request);
   std::vector<PositionEntry> entries;
   entries.swap(position_entries_);
   const int result = report.reason;
@@ -202,7 +206,11 @@ void GatewaySession::Impl::handle_position_report(const Inbound& report) {
     emit_position(instrument, contracts, report);
   }
   if (answers_request) {
-    flatten_unlisted_positions(report);
+    std::string key = body_symbol;
+    for (const std::string& symbol : symbols) {
+      key += '|' + symbol;
+    }
+    flatten_unlisted_positions(report, key);
   }
 }
 
@@ -210,14 +218,17 @@ void GatewaySession::Impl::handle_position_report(const Inbound& report) {
 // dialect rule); a venue that splits its answer says how many reports make
 // it (TotalNumPosReports, 727). Without either, an instrument missing from
 // one report says nothing about it, and its position stays as it was.
-void GatewaySession::Impl::flatten_unlisted_positions(const Inbound& report) {
+void GatewaySession::Impl::flatten_unlisted_positions(const Inbound& report, const std::string& report_key) {
   if (report.reason > 0) { // a refusal that still carried entries: nothing to infer
     position_answer_.request.clear();
     return;
   }
-  ++position_answer_.reports;
+  std::vector<std::string>& reports = position_answer_.reports;
+  if (std::find(reports.begin(), reports.end(), report_key) == reports.end()) {
+    reports.push_back(report_key);
+  }
   const bool complete = rules_.position_report_is_whole_account ||
-                        (report.total_reports > 0 && position_answer_.reports >= report.total_reports);
+                        (report.total_reports > 0 && reports.size() >= static_cast<std::size_t>(report.total_reports));
   if (!complete) {
     return;
   }

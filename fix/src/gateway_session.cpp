@@ -376,6 +376,7 @@ void GatewaySession::Impl::handle(const Inbound& inbound) {
     break;
   case InboundKind::logout: {
     outstanding_position_request_.clear();
+    position_answer_.request.clear(); // an answer cut short proves nothing of what it left out
     collateral_.reset();
     // A session that ends before it was ever logged on is a failed logon:
     // alerted as such with the reason either side gave, once per attempt.
@@ -415,6 +416,7 @@ void GatewaySession::Impl::handle_logon(const Inbound& inbound) {
   listener_.on_alert(alert);
   // Reconcile: where do we stand after (re)connecting?
   outstanding_position_request_.clear();
+  position_answer_.request.clear();
   reconcile_wanted_ = false;
   request_positions();
   collateral_.reset();

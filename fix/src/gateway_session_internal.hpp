@@ -249,7 +249,10 @@ struct PositionEntry {
 // a position the venue no longer holds as hedge.
 struct PositionAnswer {
   std::string request; // PosReqID; empty: no answer in progress
-  int reports = 0;     // reports of this answer received
+  // The reports of this answer received, each once: by its instrument (a
+  // report sent again, 721 and all, must not complete the answer early and
+  // flatten what the missing report would have listed).
+  std::vector<std::string> reports;
   std::vector<bool> listed;
 };
 
@@ -374,7 +377,7 @@ private:
   void handle_business_reject(const Inbound& inbound);
   void handle_session_reject(const Inbound& inbound);
   void handle_position_report(const Inbound& report);
-  void flatten_unlisted_positions(const Inbound& report);
+  void flatten_unlisted_positions(const Inbound& report, const std::string& report_key);
   void emit_position(const GatewayInstrument& instrument, std::int64_t contracts, const Inbound& report);
   void handle_position_request_ack(const Inbound& inbound);
   void handle_mass_cancel_report(const Inbound& report);

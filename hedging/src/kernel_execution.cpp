@@ -92,9 +92,12 @@ void Kernel::apply(const PositionSnapshot& event) noexcept {
   // A slot quiet only because an order was just given up is no evidence of
   // a mismatch or a liquidation: that order may be what the venue did.
   const bool abandoned = abandon_unanswered_orders(index, event.time);
-  // While orders are in flight a snapshot can lag our fills; only a quiet
+  // While orders are open a snapshot can lag or lead our fills; only a quiet
   // slot's difference is a real mismatch. The venue is the truth either way.
-  const bool quiet = !abandoned && slot.in_flight.is_zero() && slot.risk_in_flight.is_zero();
+  // (Open orders, not in-flight quantity: an order whose whole quantity a
+  // snapshot booked ahead holds none in flight but is still working.)
+  const bool open = has_open_orders(index);
+  const bool quiet = !abandoned && !open;
   if (slot.position != event.position && quiet) {
     alert(AlertCode::position_mismatch, static_cast<std::int64_t>(slot.spec.venue) * 65536 + slot.spec.id,
           slot.position.value, event.position.value);
@@ -102,23 +105,63 @@ void Kernel::apply(const PositionSnapshot& event) noexcept {
   if (quiet && !slot.position.is_zero() && event.position.is_zero()) {
     note_liquidation(slot);
   }
-  if (!quiet) {
-    book_fills_ahead_of_reports(index, event.position - slot.position);
+  if (open) {
+    // Each snapshot decides afresh what it holds ahead of the reports: what
+    // an earlier one booked goes back into flight first, so a booking that a
+    // later snapshot no longer bears out (an older snapshot, a trade by
+    // hand) is undone instead of kept until the order ends. A snapshot that
+    // gave an order up books nothing ahead: the difference it shows is, by
+    // design, what that order did.
+    const Contracts reported = unbook_fills_ahead(index);
+    if (!abandoned) {
+      book_fills_ahead_of_reports(index, event.position - reported);
+    }
   }
   slot.position = event.position;
   rebalance();
 }
 
-// While orders are in flight, a snapshot that differs from our position in
-// their direction most likely holds fills whose reports are still coming (a
-// venue books a fill before its report reaches us). Taken as it stands, the
-// position (now the venue's, with those fills) and the flight (still holding
-// them) would count them twice until the next snapshot, and the kernel would
-// trade the excess back. So the difference, as far as the in-flight hedge
-// orders in its direction leave room for it, is booked against them, oldest
-// bucket first: out of flight now, and their reports then add only the rest.
-// A difference the other way (a snapshot older than our fills) is taken as
-// the venue's truth, as before.
+// An open order of this slot: sent, not given up, not yet ended.
+bool Kernel::has_open_orders(std::size_t slot_index) const noexcept {
+  if (orders_.size() == orders_.abandoned()) {
+    return false;
+  }
+  for (const OrderRecord& order : orders_.records()) {
+    if (order.client_order_id != 0 && order.slot == slot_index && !order.abandoned) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Returns every open order's booking ahead to flight and gives the position
+// as the reports alone have it (the position less those bookings).
+Contracts Kernel::unbook_fills_ahead(std::size_t slot_index) noexcept {
+  SlotState& slot = slots_[slot_index];
+  Contracts reported = slot.position;
+  for (OrderRecord& order : orders_.records()) {
+    if (order.client_order_id == 0 || order.slot != slot_index || order.abandoned || order.booked_ahead.is_zero()) {
+      continue;
+    }
+    const Contracts booked{order.booked_ahead.value * sign_of(order.side)};
+    slot.in_flight += booked;
+    reported -= booked;
+    order.booked_ahead = Contracts{};
+  }
+  return reported;
+}
+
+// While orders are in flight, a snapshot that differs from the reports'
+// position in their direction most likely holds fills whose reports are
+// still coming (a venue books a fill before its report reaches us). Taken as
+// it stands, the position (now the venue's, with those fills) and the flight
+// (still holding them) would count them twice until the next snapshot, and
+// the kernel would trade the excess back. So the difference, as far as the
+// in-flight hedge orders in its direction leave room for it, is booked
+// against them, in bucket order: out of flight now, and their reports then
+// add only the rest. A difference the other way is taken as the venue's
+// truth, as before. Risk-trigger orders are left out: their fills also move
+// the risk hedge's own book (book_risk_fill), which a guess must not touch.
 void Kernel::book_fills_ahead_of_reports(std::size_t slot_index, Contracts difference) noexcept {
   if (difference.is_zero() || orders_.size() == 0) {
     return;

@@ -90,6 +90,24 @@ TEST_F(PositionReportTest, a_split_answer_flattens_what_none_of_its_reports_list
   EXPECT_EQ(field(venue_->sent().back(), 727), "1");
 }
 
+TEST_F(PositionReportTest, a_report_sent_twice_does_not_complete_a_split_answer_early) {
+  // 727=2, the perpetual's report twice, then the future's: counted twice,
+  // the answer would look complete before the future's report and book the
+  // future flat, and the kernel would hedge it all again.
+  TestVenueConfig venue;
+  venue.split_position_reports = true;
+  venue.repeat_first_position_report = true;
+  start_with_future(venue, Dialect::generic);
+  venue_->set_position(kTestSymbol, -30);
+  venue_->set_position(kFutureSymbol, 12);
+  const auto booked = answer(3);
+  ASSERT_EQ(booked.size(), 3U);
+  for (const hedging::PositionSnapshot& position : booked) {
+    EXPECT_EQ(position.position, hedging::Contracts{position.instrument == kTestInstrument ? -30 : 12})
+        << "instrument " << position.instrument;
+  }
+}
+
 TEST_F(PositionReportTest, a_generic_report_without_a_count_says_nothing_of_what_it_leaves_out) {
   start_with_future(TestVenueConfig(), Dialect::generic);
   venue_->set_position(kTestSymbol, -30);

@@ -68,6 +68,9 @@ struct TestVenueConfig {
   // = how many, the Instrument at body level, as FIX 4.4 lays the message out
   // (instead of one report whose NoPositions entries carry the symbols).
   bool split_position_reports = false;
+  // With split_position_reports: the first report is sent twice, 721 and all
+  // (a venue repeating itself), before the others.
+  bool repeat_first_position_report = false;
 
   // ---- deribit = true: the shapes of docs.deribit.com/fix-api (see
   // gateway_test_venue_deribit.cpp, which cites the page of each) ----

@@ -130,12 +130,19 @@ void TestVenue::Impl::on_position_request(const FIX::Message& message) {
     return;
   }
   if (config_.split_position_reports) {
+    bool first = true;
     for (const auto& entry : held) {
       const std::int64_t long_quantity = entry.second > 0 ? entry.second : 0;
       const std::int64_t short_quantity = entry.second < 0 ? -entry.second : 0;
-      send("35=AP|721=R" + std::to_string(++report_counter_) + "|710=" + request +
-           "|724=0|727=" + std::to_string(held.size()) + "|728=0|55=" + entry.first +
-           "|702=1|703=TQ|704=" + std::to_string(long_quantity) + "|705=" + std::to_string(short_quantity) + "|");
+      const std::string report = "35=AP|721=R" + std::to_string(++report_counter_) + "|710=" + request +
+                                 "|724=0|727=" + std::to_string(held.size()) + "|728=0|55=" + entry.first +
+                                 "|702=1|703=TQ|704=" + std::to_string(long_quantity) +
+                                 "|705=" + std::to_string(short_quantity) + "|";
+      send(report);
+      if (first && config_.repeat_first_position_report) {
+        send(report);
+      }
+      first = false;
     }
     return;
   }
