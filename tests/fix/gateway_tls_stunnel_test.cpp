@@ -14,6 +14,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <spawn.h>
 #include <sstream>
 #include <string>
@@ -139,6 +140,26 @@ protected:
                file(ca + ".key") + " -CAcreateserial -extfile " + file(name + ".ext") + " -out " + file(name + ".pem"));
   }
 
+  // A stunnel (`name`.conf, its log in `name`-<attempt>.log) accepting on a
+  // port picked here, with the service `section(port)`. A port taken by
+  // another test before stunnel bound it makes stunnel exit; it is started
+  // again on another, at most 5 times. Returns the port it bound (`out` set).
+  int start_stunnel(const std::string& name, std::unique_ptr<Stunnel>& out, std::string& log,
+                    const std::function<std::string(int)>& section) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      const int port = find_free_port();
+      log = file(name + "-" + std::to_string(attempt) + ".log");
+      std::ofstream(file(name + ".conf")) << "foreground = quiet\npid =\ndebug = 6\noutput = " << log << "\n"
+                                          << section(port);
+      auto stunnel = std::make_unique<Stunnel>(stunnel_, file(name + ".conf"));
+      if (stunnel->wait_bound(log)) {
+        out = std::move(stunnel);
+        return port;
+      }
+    }
+    return 0;
+  }
+
   // The venue behind a TLS-terminating stunnel presenting `certificate`, and
   // the gateway behind a stunnel client that trusts only ca.pem and checks
   // kVenueHost: the configuration DEPLOYMENT.md documents, with loopback
@@ -146,37 +167,17 @@ protected:
   void start(const std::string& certificate) {
     venue_ = std::make_unique<TestVenue>();
     venue_->start();
-    // Each stunnel binds a port picked here; one taken in between makes it
-    // exit, and it is started again on another (at most 5 times).
-    int tls_port = 0;
-    for (int attempt = 0; attempt < 5 && !server_; ++attempt) {
-      tls_port = find_free_port();
-      server_log_ = file("server-" + std::to_string(attempt) + ".log");
-      std::ofstream(file("server.conf")) << "foreground = quiet\npid =\ndebug = 6\noutput = " << server_log_
-                                         << "\n[fix]\naccept = 127.0.0.1:" << tls_port
-                                         << "\nconnect = 127.0.0.1:" << venue_->port()
-                                         << "\ncert = " << file(certificate + ".pem")
-                                         << "\nkey = " << file(certificate + ".key") << "\n";
-      auto server = std::make_unique<Stunnel>(stunnel_, file("server.conf"));
-      if (server->wait_bound(server_log_)) {
-        server_ = std::move(server);
-      }
-    }
+    const int tls_port = start_stunnel("server", server_, server_log_, [&](int port) {
+      return "[fix]\naccept = 127.0.0.1:" + std::to_string(port) +
+             "\nconnect = 127.0.0.1:" + std::to_string(venue_->port()) + "\ncert = " + file(certificate + ".pem") +
+             "\nkey = " + file(certificate + ".key") + "\n";
+    });
     ASSERT_TRUE(server_) << "the TLS-terminating stunnel did not bind (" << file("server-0.log") << ")";
-    int clear_port = 0;
-    for (int attempt = 0; attempt < 5 && !client_; ++attempt) {
-      clear_port = find_free_port();
-      client_log_ = file("client-" + std::to_string(attempt) + ".log");
-      std::ofstream(file("client.conf")) << "foreground = quiet\npid =\ndebug = 6\noutput = " << client_log_
-                                         << "\n[fix]\nclient = yes\naccept = 127.0.0.1:" << clear_port
-                                         << "\nconnect = 127.0.0.1:" << tls_port
-                                         << "\nverifyChain = yes\nCAfile = " << file("ca.pem")
-                                         << "\ncheckHost = " << kVenueHost << "\nsslVersionMin = TLSv1.2\n";
-      auto client = std::make_unique<Stunnel>(stunnel_, file("client.conf"));
-      if (client->wait_bound(client_log_)) {
-        client_ = std::move(client);
-      }
-    }
+    const int clear_port = start_stunnel("client", client_, client_log_, [&](int port) {
+      return "[fix]\nclient = yes\naccept = 127.0.0.1:" + std::to_string(port) +
+             "\nconnect = 127.0.0.1:" + std::to_string(tls_port) + "\nverifyChain = yes\nCAfile = " + file("ca.pem") +
+             "\ncheckHost = " + kVenueHost + "\nsslVersionMin = TLSv1.2\n";
+    });
     ASSERT_TRUE(client_) << "the client stunnel did not bind (" << file("client-0.log") << ")";
     gateway_ = std::make_unique<OrderGateway>(test_gateway_config(clear_port, directory_), listener_);
     gateway_->start();
