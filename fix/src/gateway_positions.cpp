@@ -148,11 +148,14 @@ void GatewaySession::Impl::handle_position_report(const Inbound& report) {
     // PosReqResult 2 (FIX 4.4: no positions found), or Deribit's 0 (valid
     // request; it documents only 0, 1 and 99) with no entries: flat
     // everywhere. 1 (invalid request) and 99 (other) are refusals.
-    if (result == 2 || (result == 0 && rules_.empty_valid_position_report_is_flat)) {
+    // A possible duplicate may be an old answer from when the account was
+    // flat (ids restart with the process): it flattens nothing.
+    const bool flat = result == 2 || (result == 0 && rules_.empty_valid_position_report_is_flat);
+    if (flat && !report.possible_duplicate) {
       for (const GatewayInstrument& instrument : config_.instruments) {
         emit_position(instrument, 0, report);
       }
-    } else if (result > 0) {
+    } else if (!flat && result > 0) {
       listener_.on_alert(alert_from(AlertKind::position_request_reject, report));
     }
     if (answers_request) {

@@ -87,7 +87,6 @@ std::uint64_t Kernel::state_digest() const noexcept {
     d.add(o.sent.nanoseconds);
     d.add(o.cancel_requested);
     d.add(o.abandoned);
-    d.add(o.booked_ahead.value);
   }
   for (const RiskHedgeState& r : risk_hedges_) {
     d.add(r.in_use);

@@ -1,7 +1,6 @@
 // What the venue says of our orders and positions: execution reports,
-// position snapshots (and the fills they hold before their reports), and
-// orders the venue leaves unanswered. Event intake for the rest is in
-// kernel.cpp.
+// position snapshots, and orders the venue leaves unanswered. Event intake
+// for the rest is in kernel.cpp.
 
 #include "synthusd/hedging/kernel.hpp"
 
@@ -25,33 +24,23 @@ void Kernel::apply(const ExecutionReport& event) noexcept {
     apply_abandoned_report(*order, event, fills);
     return;
   }
-  const Contracts filled = fills ? event.last_quantity.abs() : Contracts{0};
+  Contracts filled = fills ? event.last_quantity.abs() : Contracts{0};
   if (filled > order->remaining()) {
     // An overfill is venue truth: book it all, flag it.
     alert(AlertCode::position_mismatch, static_cast<std::int64_t>(slot.spec.venue) * 65536 + slot.spec.id,
           order->filled.value + filled.value, order->quantity.value);
   }
-  // What a position snapshot already booked ahead of this report is in the
-  // position and out of flight: only the rest is new.
-  const Contracts in_flight_before = order->unbooked_remaining();
-  const Contracts ahead = std::min(filled, order->booked_ahead);
-  order->booked_ahead -= ahead;
-  const Contracts signed_fill{(filled - ahead).value * sign};
+  const Contracts in_flight_release{std::min(filled, order->remaining()).value * sign};
+  const Contracts signed_fill{filled.value * sign};
   slot.position += signed_fill;
   order->filled += filled;
 
   const bool done = event.status == OrderStatus::filled || event.status == OrderStatus::canceled ||
                     event.status == OrderStatus::rejected || order->remaining().value <= 0;
-  if (done && !order->booked_ahead.is_zero()) {
-    // A snapshot's difference booked against this order that it never
-    // filled: it was something else (a trade by hand). The position was the
-    // venue's; the next snapshot settles it.
-    alert(AlertCode::position_mismatch, static_cast<std::int64_t>(slot.spec.venue) * 65536 + slot.spec.id,
-          order->filled.value, order->filled.value + order->booked_ahead.value);
-  }
-  // Everything still in flight leaves it when the order is done.
-  const Contracts in_flight_after = done ? Contracts{0} : order->unbooked_remaining();
-  const Contracts released{(in_flight_before - in_flight_after).value * sign};
+  // Everything still open leaves flight when the order is done.
+  const Contracts released =
+      done ? Contracts{in_flight_release.value + std::max<std::int64_t>(order->remaining().value, 0) * sign}
+           : in_flight_release;
   if (order->purpose == OrderPurpose::liability_hedge) {
     slot.in_flight -= released;
     if (event.status == OrderStatus::rejected) {
@@ -92,12 +81,9 @@ void Kernel::apply(const PositionSnapshot& event) noexcept {
   // A slot quiet only because an order was just given up is no evidence of
   // a mismatch or a liquidation: that order may be what the venue did.
   const bool abandoned = abandon_unanswered_orders(index, event.time);
-  // While orders are open a snapshot can lag or lead our fills; only a quiet
+  // While orders are in flight a snapshot can lag our fills; only a quiet
   // slot's difference is a real mismatch. The venue is the truth either way.
-  // (Open orders, not in-flight quantity: an order whose whole quantity a
-  // snapshot booked ahead holds none in flight but is still working.)
-  const bool open = has_open_orders(index);
-  const bool quiet = !abandoned && !open;
+  const bool quiet = !abandoned && slot.in_flight.is_zero() && slot.risk_in_flight.is_zero();
   if (slot.position != event.position && quiet) {
     alert(AlertCode::position_mismatch, static_cast<std::int64_t>(slot.spec.venue) * 65536 + slot.spec.id,
           slot.position.value, event.position.value);
@@ -105,88 +91,8 @@ void Kernel::apply(const PositionSnapshot& event) noexcept {
   if (quiet && !slot.position.is_zero() && event.position.is_zero()) {
     note_liquidation(slot);
   }
-  if (open) {
-    // Each snapshot decides afresh what it holds ahead of the reports: what
-    // an earlier one booked goes back into flight first, so a booking that a
-    // later snapshot no longer bears out (an older snapshot, a trade by
-    // hand) is undone instead of kept until the order ends. A snapshot that
-    // gave an order up books nothing ahead: the difference it shows is, by
-    // design, what that order did.
-    const Contracts reported = unbook_fills_ahead(index);
-    if (!abandoned) {
-      book_fills_ahead_of_reports(index, event.position - reported);
-    }
-  }
   slot.position = event.position;
   rebalance();
-}
-
-// An open order of this slot: sent, not given up, not yet ended.
-bool Kernel::has_open_orders(std::size_t slot_index) const noexcept {
-  if (orders_.size() == orders_.abandoned()) {
-    return false;
-  }
-  for (const OrderRecord& order : orders_.records()) {
-    if (order.client_order_id != 0 && order.slot == slot_index && !order.abandoned) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// Returns every open order's booking ahead to flight and gives the position
-// as the reports alone have it (the position less those bookings).
-Contracts Kernel::unbook_fills_ahead(std::size_t slot_index) noexcept {
-  SlotState& slot = slots_[slot_index];
-  Contracts reported = slot.position;
-  for (OrderRecord& order : orders_.records()) {
-    if (order.client_order_id == 0 || order.slot != slot_index || order.abandoned || order.booked_ahead.is_zero()) {
-      continue;
-    }
-    const Contracts booked{order.booked_ahead.value * sign_of(order.side)};
-    slot.in_flight += booked;
-    reported -= booked;
-    order.booked_ahead = Contracts{};
-  }
-  return reported;
-}
-
-// While orders are in flight, a snapshot that differs from the reports'
-// position in their direction most likely holds fills whose reports are
-// still coming (a venue books a fill before its report reaches us). Taken as
-// it stands, the position (now the venue's, with those fills) and the flight
-// (still holding them) would count them twice until the next snapshot, and
-// the kernel would trade the excess back. So the difference, as far as the
-// in-flight hedge orders in its direction leave room for it, is booked
-// against them, in bucket order: out of flight now, and their reports then
-// add only the rest. A difference the other way is taken as the venue's
-// truth, as before. Risk-trigger orders are left out: their fills also move
-// the risk hedge's own book (book_risk_fill), which a guess must not touch.
-void Kernel::book_fills_ahead_of_reports(std::size_t slot_index, Contracts difference) noexcept {
-  if (difference.is_zero() || orders_.size() == 0) {
-    return;
-  }
-  SlotState& slot = slots_[slot_index];
-  for (OrderRecord& order : orders_.records()) {
-    if (order.client_order_id == 0 || order.slot != slot_index || order.abandoned ||
-        order.purpose != OrderPurpose::liability_hedge) {
-      continue;
-    }
-    const std::int64_t sign = sign_of(order.side);
-    if (difference.value * sign <= 0) {
-      continue;
-    }
-    const Contracts booked = std::min(difference.abs(), order.unbooked_remaining());
-    if (booked.is_zero()) {
-      continue;
-    }
-    order.booked_ahead += booked;
-    slot.in_flight -= Contracts{booked.value * sign};
-    difference -= Contracts{booked.value * sign};
-    if (difference.is_zero()) {
-      return;
-    }
-  }
 }
 
 // ---- unanswered orders ---------------------------------------------------------
@@ -234,7 +140,7 @@ bool Kernel::abandon_unanswered_orders(std::size_t slot_index, Timestamp snapsho
       continue;
     }
     any = true;
-    const Contracts released = order.signed_in_flight();
+    const Contracts released = order.signed_remaining();
     alert(AlertCode::order_abandoned, static_cast<std::int64_t>(order.client_order_id), slot.spec.venue,
           released.value);
     if (order.purpose == OrderPurpose::liability_hedge) {
@@ -254,11 +160,7 @@ bool Kernel::abandon_unanswered_orders(std::size_t slot_index, Timestamp snapsho
 void Kernel::apply_abandoned_report(OrderRecord& order, const ExecutionReport& event, bool fills) noexcept {
   SlotState& slot = slots_[order.slot];
   if (fills && !event.last_quantity.is_zero()) {
-    // What a snapshot booked ahead before the order was given up is in the
-    // position already.
-    const Contracts ahead = std::min(event.last_quantity.abs(), order.booked_ahead);
-    order.booked_ahead -= ahead;
-    const Contracts signed_fill{(event.last_quantity.abs() - ahead).value * sign_of(order.side)};
+    const Contracts signed_fill{event.last_quantity.abs().value * sign_of(order.side)};
     slot.position += signed_fill;
     if (order.purpose != OrderPurpose::liability_hedge) {
       slot.risk_position += signed_fill;

@@ -220,7 +220,7 @@ void Kernel::hedge_slot_hybrid(std::size_t index, const BandConfig& bands, const
   }
   BandInput firm = input;
   if (resting != nullptr) {
-    firm.exposure -= index_equivalent(slot, scaled_exposure_cents(slot.spec, resting->signed_in_flight(), slot.mark));
+    firm.exposure -= index_equivalent(slot, scaled_exposure_cents(slot.spec, resting->signed_remaining(), slot.mark));
   }
   const HybridDecision decision = decide_hybrid(bands, firm);
   const Contracts taker = round_to_lot(slot.spec, decision.taker);

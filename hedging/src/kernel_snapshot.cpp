@@ -37,9 +37,8 @@ using snapshot_detail::put_word;
 // volatility_time, hourly_variance (the volatility-scaled band); 6: VenueState
 // withdrawal_refused_amount, reported_since_refusal; 7: SlotState
 // funding_average, funding_average_time (the averaged funding carry),
-// guard_changed_at (funding_guard.move_after); 8: OrderRecord.abandoned; 9:
-// OrderRecord.booked_ahead
-constexpr std::uint64_t kSnapshotVersion = 9;
+// guard_changed_at (funding_guard.move_after); 8: OrderRecord.abandoned
+constexpr std::uint64_t kSnapshotVersion = 8;
 constexpr std::size_t kHeaderWords = 8;
 constexpr std::size_t kStateDigestWord = 3; // the one header word not fixed by the config
 
@@ -145,7 +144,6 @@ constexpr void visit_fields(S& order, Visitor& visitor) requires std::is_same_v<
   visitor.field(order.cancel_requested);
   visitor.field(order.passive);
   visitor.field(order.abandoned);
-  visitor.field(order.booked_ahead);
 }
 
 // ---- guard: every field of every state struct is visited exactly once -----------
@@ -314,8 +312,7 @@ bool is_empty(const OrderRecord& record) noexcept {
   return record.client_order_id == empty.client_order_id && record.slot == empty.slot && record.side == empty.side &&
          record.quantity == empty.quantity && record.filled == empty.filled && record.purpose == empty.purpose &&
          record.risk_index == empty.risk_index && record.sent == empty.sent &&
-         record.cancel_requested == empty.cancel_requested && record.passive == empty.passive &&
-         record.abandoned == empty.abandoned && record.booked_ahead == empty.booked_ahead;
+         record.cancel_requested == empty.cancel_requested;
 }
 
 // Reads into a staging copy of the kernel; the first bad word clears `ok`
@@ -484,8 +481,7 @@ bool Kernel::restore_snapshot(std::span<const std::uint8_t> bytes) noexcept {
     }
     for (const OrderRecord& order : staged.orders_.records()) {
       if (order.client_order_id != 0 &&
-          (order.slot >= staged.slots_.size() || order.risk_index >= staged.risk_hedges_.size() ||
-           order.booked_ahead.value < 0 || (order.booked_ahead.value > 0 && order.booked_ahead > order.remaining()))) {
+          (order.slot >= staged.slots_.size() || order.risk_index >= staged.risk_hedges_.size())) {
         return false;
       }
     }

@@ -306,10 +306,10 @@ TEST(KernelSnapshot, writing_is_deterministic_and_little_endian_words) {
   const std::vector<std::uint8_t> first = snapshot_of(kernel);
   EXPECT_EQ(snapshot_of(kernel), first);
   ASSERT_EQ(first.size() % 8, 0u);
-  // "SUKSNAP1", then format version 9 (8 had no OrderRecord.booked_ahead: refused)
+  // "SUKSNAP1", then format version 8 (7 had no OrderRecord.abandoned: refused)
   const std::vector<std::uint8_t> magic(first.begin(), first.begin() + 8);
   EXPECT_EQ(magic, (std::vector<std::uint8_t>{'S', 'U', 'K', 'S', 'N', 'A', 'P', '1'}));
-  EXPECT_EQ(first[8], 9);
+  EXPECT_EQ(first[8], 8);
 }
 
 TEST(KernelSnapshot, a_fresh_kernel_round_trips_too) {

@@ -212,9 +212,6 @@ private:
   void cancel_unanswered_orders() noexcept;
   bool abandon_unanswered_orders(std::size_t slot_index, Timestamp snapshot_time) noexcept;
   void apply_abandoned_report(OrderRecord& order, const ExecutionReport& event, bool fills) noexcept;
-  void book_fills_ahead_of_reports(std::size_t slot_index, Contracts difference) noexcept;
-  [[nodiscard]] bool has_open_orders(std::size_t slot_index) const noexcept;
-  Contracts unbook_fills_ahead(std::size_t slot_index) noexcept;
   void close_risk_hedge(RiskHedgeState& hedge) noexcept;
   void book_risk_fill(const OrderRecord& order, Contracts signed_quantity, bool order_done) noexcept;
 

@@ -4,7 +4,6 @@
 // O(1) with no probing and no allocation after construction. A new order
 // whose bucket is still taken is refused (the caller raises an alert).
 
-#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -27,21 +26,8 @@ struct OrderRecord {
   // kept so a report that comes after all books its fill into the position.
   // Its bucket goes to the next order that needs it.
   bool abandoned = false;
-  // Of the remaining quantity, what a position snapshot already held before
-  // its fill reports came (Kernel::book_fills_ahead_of_reports): in the
-  // position, out of flight. Its reports add only what exceeds it.
-  // Invariant: 0 <= booked_ahead <= remaining().
-  Contracts booked_ahead{};
   [[nodiscard]] Contracts remaining() const noexcept { return quantity - filled; }
   [[nodiscard]] Contracts signed_remaining() const noexcept { return Contracts{remaining().value * sign_of(side)}; }
-  // What this order still holds in flight: its remaining quantity less what
-  // a snapshot booked ahead (never below 0: an overfill has nothing left).
-  [[nodiscard]] Contracts unbooked_remaining() const noexcept {
-    return Contracts{std::max<std::int64_t>((remaining() - booked_ahead).value, 0)};
-  }
-  [[nodiscard]] Contracts signed_in_flight() const noexcept {
-    return Contracts{unbooked_remaining().value * sign_of(side)};
-  }
 };
 
 class OrderTable {
