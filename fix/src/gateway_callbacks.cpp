@@ -21,6 +21,16 @@
 namespace synthusd { // NOLINT(modernize-concat-nested-namespaces)
 namespace fix {
 
+namespace {
+
+// PossDupFlag(43) or PossResend(97) = Y: the counterparty may have sent it before.
+bool possible_duplicate(const FIX::Header& header) {
+  return (header.isSetField(FIX::FIELD::PossDupFlag) && header.getField(FIX::FIELD::PossDupFlag) == "Y") ||
+         (header.isSetField(FIX::FIELD::PossResend) && header.getField(FIX::FIELD::PossResend) == "Y");
+}
+
+} // namespace
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated"
 
@@ -171,10 +181,7 @@ void GatewaySession::Impl::fromApp(const FIX::Message& message,
     inbound.kind = InboundKind::execution_report;
     read_fields(message, inbound);
     read_fills_group(message, inbound);
-    inbound.possible_duplicate =
-        header.isSetField(FIX::FIELD::PossDupFlag) && header.getField(FIX::FIELD::PossDupFlag) == "Y";
-    inbound.possible_duplicate = inbound.possible_duplicate || (header.isSetField(FIX::FIELD::PossResend) &&
-                                                                header.getField(FIX::FIELD::PossResend) == "Y");
+    inbound.possible_duplicate = possible_duplicate(header);
     if (inbound.possible_duplicate) {
       possible_duplicates_.fetch_add(1, std::memory_order_relaxed);
     }
@@ -222,9 +229,7 @@ void GatewaySession::Impl::fromApp(const FIX::Message& message,
     hand_over(inbound);
   } else if (type == FIX::MsgType_PositionReport) {
     read_fields(message, inbound); // 710, 727, 728, 55 at body level
-    inbound.possible_duplicate =
-        (header.isSetField(FIX::FIELD::PossDupFlag) && header.getField(FIX::FIELD::PossDupFlag) == "Y") ||
-        (header.isSetField(FIX::FIELD::PossResend) && header.getField(FIX::FIELD::PossResend) == "Y");
+    inbound.possible_duplicate = possible_duplicate(header);
     const std::size_t entries = message.groupCount(kTagNoPositions);
     for (std::size_t i = 1; i <= entries; ++i) {
       Inbound entry = inbound;

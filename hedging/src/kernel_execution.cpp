@@ -125,8 +125,8 @@ void Kernel::cancel_unanswered_orders() noexcept {
 // quantity would count as hedge forever although the venue may never have
 // booked it (a venue that answers neither the order nor the cancel nor a
 // status request: Deribit does not answer one for an order it does not
-// know). Should its report come after all, it is an unknown order's: the
-// gateway asks for positions and the next snapshot books it.
+// know). Its record stays, marked given up: should its report come after
+// all, apply_abandoned_report books the fill into the position.
 bool Kernel::abandon_unanswered_orders(std::size_t slot_index, Timestamp snapshot_time) noexcept {
   bool any = false;
   if (orders_.size() == 0) {
